@@ -1,0 +1,133 @@
+"""Command line: ``python -m backend serve | migrate | demo seed | demo accounts | audit verify``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from backend.core import audit, db, runtime
+from backend.core.config import ConfigError, Settings
+from backend.core.redis import connect
+
+
+async def _with_services(settings: Settings, work: Callable[[], Awaitable[int]], *, redis: bool = False) -> int:
+    """Run ``work`` with the database (and, if asked, Redis) connected."""
+    await db.init_db(settings)
+    client = connect(settings) if redis else _no_redis()
+    runtime.install(runtime.Runtime(settings=settings, redis=client))
+    try:
+        return await work()
+    finally:
+        await runtime.shutdown()
+        await db.close_db()
+
+
+def _no_redis() -> Redis:
+    """A client that is never connected: for commands that touch only the database."""
+    return Redis(host="127.0.0.1", port=1)
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        await audit.ensure_head()
+        print("migrations applied")
+        return 0
+
+    asyncio.run(db.migrate(settings))
+    return asyncio.run(_with_services(settings, work))
+
+
+def cmd_demo_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.demo import seed
+
+    if settings.production:
+        print("demo data is never seeded in production mode", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        if not await seed.is_empty():
+            if args.if_empty:
+                print("database already has data: demo seed skipped")
+                return 0
+            print("the database already has units; demo data goes only into an empty database", file=sys.stderr)
+            return 1
+        result = await seed.seed(args.scale, settings.var_dir)
+        print(f"seeded {args.scale}: {result['counts']}")
+        return 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
+def cmd_demo_accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.demo import seed
+
+    print(seed.describe(settings.var_dir))
+    return 0
+
+
+def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
+    async def work() -> int:
+        report = await audit.verify_chain()
+        if report.ok:
+            print(f"audit chain intact: {report.checked} entries checked")
+            return 0
+        print(
+            f"audit chain BROKEN at entry {report.broken_id}: {report.reason} "
+            f"({report.checked} entries before it are intact)"
+        )
+        return 1
+
+    return asyncio.run(_with_services(settings, work))
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.app import create_app
+
+    app = create_app(settings)
+    app.run(
+        host=args.host or settings.host,
+        port=args.port or settings.port,
+        single_process=True,
+        access_log=False,
+        motd=False,
+    )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m backend", description="村务通 backend")
+    sub = root.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    seed = demo.add_parser("seed", help="seed demo data into an empty database")
+    seed.add_argument("--scale", choices=("small", "large"), default="small")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
+    seed.set_defaults(func=cmd_demo_seed)
+    demo.add_parser("accounts", help="print the demo accounts").set_defaults(func=cmd_demo_accounts)
+    audit_cmd = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
+    audit_cmd.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    return args.func(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

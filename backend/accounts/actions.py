@@ -1,0 +1,318 @@
+"""Every change to accounts and memberships. One function per change: permission, transaction,
+audit entry inside it, and effects (SMS delivery, ending sessions) after commit.
+
+Who may manage whom: an admin manages an account only when every membership of that account is in
+the admin's scope, and each of them is either in a unit strictly below the admin's own with a role
+no higher than the admin's, or in the admin's own unit with a lower role. So nobody manages a peer,
+a superior, or a person who also works somewhere the admin does not oversee.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from backend.accounts import messages as msg
+from backend.accounts.models import Account, Membership
+from backend.accounts.queries import get_account, is_locked, visible_memberships
+from backend.core import audit, db, runtime, sessions, sms
+from backend.core.actor import Actor
+from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
+from backend.core.passwords import generate_temporary_password
+from backend.core.roles import FinanceAccess, Role, allows, rank
+from backend.units.models import Unit
+from backend.units.queries import get_unit
+
+
+def _require(actor: Actor, permission: str) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden()
+
+
+def may_assign(actor: Actor, unit: Unit, role: Role | str) -> bool:
+    """May the actor give ``role`` in ``unit`` (a unit in its scope)?"""
+    if unit.id == actor.unit_id:
+        return rank(role) < rank(actor.role)
+    return actor.covers(unit.path) and rank(role) <= rank(actor.role)
+
+
+async def _require_manageable(actor: Actor, account: Account) -> list[Membership]:
+    if account.id == actor.account_id:
+        raise Forbidden("not_self", msg.NOT_SELF)
+    memberships = await Membership.filter(account_id=account.id).select_related("unit")
+    if not memberships or not all(may_assign(actor, m.unit, m.role) for m in memberships):
+        raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
+    return memberships
+
+
+def _scope_of(memberships: list[Membership]) -> str:
+    """The audit scope of an account: the deepest common unit of its memberships (first one here)."""
+    return min((m.unit.path for m in memberships), key=len)
+
+
+async def _end_all(account_id: int) -> None:
+    await sessions.end_all(account_id)
+
+
+async def create_account(
+    actor: Actor,
+    *,
+    username: str,
+    name: str,
+    phone: str,
+    unit_id: int,
+    role: Role,
+    finance_access: FinanceAccess = FinanceAccess.NONE,
+    id_number: str | None = None,
+) -> Account:
+    """Create an account in a unit of the actor's scope; a random temporary password goes out by SMS."""
+    _require(actor, "accounts.manage")
+    unit = await get_unit(actor, unit_id)
+    if not may_assign(actor, unit, role):
+        raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    rt = runtime.get()
+    if await Account.filter(username_key=username.lower()).exists():
+        raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN})
+    phone_index = rt.vault.index("phone", phone)
+    phone_login_free = not await Account.filter(login_phone_index=phone_index).exists()
+    password = generate_temporary_password()
+    password_hash = await rt.hasher.hash(password)
+    now = rt.clock.now()
+    try:
+        async with db.atomic():
+            account = await Account.create(
+                username=username,
+                username_key=username.lower(),
+                name=name,
+                phone_enc=rt.vault.encrypt("account.phone", phone),
+                phone_index=phone_index,
+                login_phone_index=phone_index if phone_login_free else None,
+                id_number_enc=rt.vault.encrypt("account.id_number", id_number) if id_number else None,
+                id_number_index=rt.vault.index("id_number", id_number) if id_number else None,
+                password_hash=password_hash,
+                must_change_password=True,
+                created_at=now,
+                updated_at=now,
+            )
+            await Membership.create(
+                account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
+            )
+            await sms.queue(phone, "account_created", {"username": username, "password": password})
+            await audit.record(
+                "account.create",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="account",
+                target_id=account.id,
+                detail={"unit_id": unit.id, "role": role.value},
+            )
+    except IntegrityError as exc:  # a parallel request took the name between the check and the insert
+        raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN}) from exc
+    return account
+
+
+async def update_account(actor: Actor, account_id: int, changes: dict[str, Any]) -> Account:
+    """Edit name, phone or ID number of a manageable account."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    if not changes:
+        return account
+    rt = runtime.get()
+    update_fields = ["updated_at"]
+    if "name" in changes:
+        account.name = changes["name"]
+        update_fields.append("name")
+    if "phone" in changes:
+        account.phone_enc = rt.vault.encrypt("account.phone", changes["phone"])
+        account.phone_index = rt.vault.index("phone", changes["phone"])
+        update_fields += ["phone_enc", "phone_index"]
+        if account.login_phone_index is not None:
+            if await Account.filter(login_phone_index=account.phone_index).exclude(id=account.id).exists():
+                account.login_phone_index = None
+            else:
+                account.login_phone_index = account.phone_index
+            update_fields.append("login_phone_index")
+    if "id_number" in changes:
+        value = changes["id_number"]
+        account.id_number_enc = rt.vault.encrypt("account.id_number", value) if value else None
+        account.id_number_index = rt.vault.index("id_number", value) if value else None
+        update_fields += ["id_number_enc", "id_number_index"]
+    account.updated_at = rt.clock.now()
+    async with db.atomic():
+        await account.save(update_fields=update_fields)
+        await audit.record(
+            "account.update",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+            detail={"fields": sorted(changes)},
+        )
+    return account
+
+
+async def set_membership(
+    actor: Actor, account_id: int, *, unit_id: int, role: Role, finance_access: FinanceAccess
+) -> Membership:
+    """Give a manageable account a role in a unit of the actor's scope (add, or change the role)."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    unit = await get_unit(actor, unit_id)
+    if not may_assign(actor, unit, role):
+        raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    now = runtime.get().clock.now()
+    existing = next((m for m in memberships if m.unit.id == unit.id), None)
+    async with db.atomic():
+        if existing is None:
+            membership = await Membership.create(
+                account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
+            )
+        else:
+            existing.role = role
+            existing.finance_access = finance_access
+            await existing.save(update_fields=["role", "finance_access"])
+            membership = existing
+        await audit.record(
+            "membership.set",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="account",
+            target_id=account.id,
+            detail={"unit_id": unit.id, "role": role.value, "finance_access": finance_access.value},
+        )
+    return membership
+
+
+async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> None:
+    """Take a manageable account out of one unit; its last unit cannot be removed (deactivate instead)."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    target = next((m for m in memberships if m.unit.id == unit_id), None)
+    if target is None:
+        raise AppError("not_found", msg.CANNOT_MANAGE, status=404)
+    if len(memberships) == 1:
+        raise Conflict("last_membership", msg.LAST_MEMBERSHIP)
+    async with db.atomic():
+        await target.delete()
+        await audit.record(
+            "membership.remove",
+            actor=actor,
+            scope_path=target.unit.path,
+            target_type="account",
+            target_id=account.id,
+            detail={"unit_id": unit_id},
+        )
+        db.after_commit(lambda: _end_all(account.id))
+
+
+async def reset_password(actor: Actor, account_id: int) -> None:
+    """New random temporary password by SMS, must be changed; all sessions of the account end."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    if not account.is_active:
+        raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
+    if not account.phone_enc:
+        raise ValidationFailed({"phone": msg.NO_SUCH_FIELD_VALUE})
+    rt = runtime.get()
+    password = generate_temporary_password()
+    password_hash = await rt.hasher.hash(password)
+    now = rt.clock.now()
+    phone = rt.vault.decrypt("account.phone", account.phone_enc)
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            password_hash=password_hash,
+            must_change_password=True,
+            failed_logins=0,
+            locked_until=None,
+            sessions_revoked_at=now,
+            updated_at=now,
+        )
+        await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
+        await audit.record(
+            "account.reset_password",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+        db.after_commit(lambda: _end_all(account.id))
+
+
+async def unlock_account(actor: Actor, account_id: int) -> None:
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    if not is_locked(account, runtime.get().clock.now()) and account.failed_logins == 0:
+        raise Conflict("not_locked", msg.NOT_LOCKED)
+    async with db.atomic():
+        await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
+        await audit.record(
+            "account.unlock",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+
+
+async def deactivate_account(actor: Actor, account_id: int) -> None:
+    """Deactivate for good: the user name stays taken, every session ends."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    if not account.is_active:
+        raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
+    now = runtime.get().clock.now()
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
+        )
+        await audit.record(
+            "account.deactivate",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+        db.after_commit(lambda: _end_all(account.id))
+
+
+async def reveal(actor: Actor, account_id: int, *, field: str) -> str:
+    """The unmasked phone or ID number of an account in scope, for roles allowed to see it; audited."""
+    _require(actor, "accounts.reveal")
+    account = await get_account(actor, account_id)
+    memberships = await visible_memberships(actor, account.id)
+    sealed = account.phone_enc if field == "phone" else account.id_number_enc
+    if not sealed:
+        raise AppError("no_value", msg.NO_SUCH_FIELD_VALUE, status=404)
+    async with db.atomic():
+        await audit.record(
+            "account.reveal",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+            detail={"field": field},
+        )
+    return runtime.get().vault.decrypt(f"account.{field}", sealed)
+
+
+async def end_sessions(actor: Actor, account_id: int) -> int:
+    """An admin ends every session of a manageable account."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    async with db.atomic():
+        await audit.record(
+            "account.end_sessions",
+            actor=actor,
+            scope_path=_scope_of(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+    return await sessions.end_all(account.id)

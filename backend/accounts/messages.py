@@ -1,0 +1,13 @@
+"""Chinese texts of the account domain."""
+
+USERNAME_TAKEN = "该用户名已被使用（注销的用户名也不会再分配）"
+PHONE_LOGIN_TAKEN = "该手机号已用于另一个账号的手机号登录"
+ROLE_TOO_HIGH = "不能授予高于自己权限的角色"
+CANNOT_MANAGE = "您不能管理这个账号"
+NOT_SELF = "不能对自己的账号进行此操作，请使用个人设置"
+ALREADY_DEACTIVATED = "该账号已注销"
+NOT_LOCKED = "该账号未被锁定"
+NO_SUCH_FIELD_VALUE = "该账号没有填写此项"
+MEMBERSHIP_EXISTS = "该账号已在这个单位中"
+LAST_MEMBERSHIP = "账号至少要属于一个单位；如不再使用，请注销账号"
+PASSWORD_REJECTED = "新密码不符合要求"

@@ -1,0 +1,74 @@
+"""Reading accounts through the actor's scope: an account is visible through a membership in scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tortoise.expressions import Q
+from tortoise.queryset import QuerySet
+
+from backend.accounts.models import Account, Membership
+from backend.core import identifiers, runtime
+from backend.core.actor import Actor
+from backend.core.errors import NotFound
+
+
+def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:
+    return Membership.filter(unit__path__startswith=actor.unit_path)
+
+
+async def get_account(actor: Actor, account_id: int) -> Account:
+    if not await memberships_in_scope(actor).filter(account_id=account_id).exists():
+        raise NotFound()
+    return await Account.get(id=account_id)
+
+
+async def visible_memberships(actor: Actor, account_id: int) -> list[Membership]:
+    return await memberships_in_scope(actor).filter(account_id=account_id).select_related("unit").order_by("id")
+
+
+def is_locked(account: Account, now: datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
+
+
+@dataclass(frozen=True)
+class AccountPage:
+    items: list[Membership]  # with .account and .unit loaded
+    total: int
+    next_cursor: int | None
+
+
+async def list_accounts(
+    actor: Actor,
+    *,
+    unit_id: int | None = None,
+    search: str | None = None,
+    status: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> AccountPage:
+    """One row per membership in scope (who holds which role in which unit), paged by membership id."""
+    query = memberships_in_scope(actor)
+    if unit_id is not None:
+        query = query.filter(unit_id=unit_id)
+    if search:
+        if identifiers.valid_phone(search):
+            query = query.filter(account__phone_index=runtime.get().vault.index("phone", search))
+        else:
+            query = query.filter(Q(account__username_key__contains=search.lower()) | Q(account__name__contains=search))
+    now = runtime.get().clock.now()
+    if status == "deactivated":
+        query = query.filter(account__is_active=False)
+    elif status == "locked":
+        query = query.filter(account__is_active=True, account__locked_until__gt=now)
+    elif status == "active":
+        query = query.filter(account__is_active=True).filter(
+            Q(account__locked_until__isnull=True) | Q(account__locked_until__lte=now)
+        )
+    total = await query.count()
+    if cursor is not None:
+        query = query.filter(id__gt=cursor)
+    rows = await query.order_by("id").limit(limit + 1).select_related("account", "unit")
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return AccountPage(items=rows[:limit], total=total, next_cursor=next_cursor)

@@ -1,0 +1,87 @@
+"""The Sanic application: blueprints, error shape, start-up and shut-down of services."""
+
+from __future__ import annotations
+
+import logging
+
+from redis.exceptions import RedisError
+from sanic import Request, Sanic
+from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, SanicException
+from sanic.exceptions import NotFound as RouteNotFound
+from sanic.response import HTTPResponse
+from tortoise.exceptions import DBConnectionError, OperationalError
+
+from backend.core import audit, db, messages, runtime, sms
+from backend.core.config import Settings
+from backend.core.errors import AppError, ServiceUnavailable
+from backend.core.http import dumps, ok
+from backend.core.redis import connect
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 1024 * 1024
+
+
+def _error(code: str, message: str, status: int) -> HTTPResponse:
+    return ok({"error": {"code": code, "message": message, "fields": {}}}, status=status)
+
+
+async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
+    if isinstance(exc, AppError):
+        return ok(exc.body(), status=exc.status)
+    if isinstance(exc, RouteNotFound):
+        return _error("not_found", messages.ROUTE_NOT_FOUND, 404)
+    if isinstance(exc, MethodNotAllowed):
+        return _error("method_not_allowed", messages.METHOD_NOT_ALLOWED, 405)
+    if isinstance(exc, PayloadTooLarge):
+        return _error("body_too_large", messages.BODY_TOO_LARGE, 413)
+    if isinstance(exc, DBConnectionError | OperationalError | RedisError | ConnectionError):
+        log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return ok(ServiceUnavailable().body(), status=503)
+    if isinstance(exc, SanicException) and exc.status_code < 500:
+        return _error("bad_request", messages.MALFORMED_JSON, exc.status_code)
+    # Log the type and where, never the request body (it may hold personal data).
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return _error("internal_error", messages.INTERNAL_ERROR, 500)
+
+
+def create_app(settings: Settings, *, manage_services: bool = True, name: str = "cunwu") -> Sanic:
+    """Build the app. With ``manage_services`` it connects the database and Redis itself at start."""
+    app = Sanic(name, dumps=dumps)
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    app.config.PROXIES_COUNT = settings.proxies_count
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.config.OAS_UI_DEFAULT = "swagger"
+    app.config.OAS_URL_PREFIX = "/docs"
+    app.config.API_TITLE = "村务通 API"
+    app.config.API_VERSION = "0.1.0"
+    app.config.API_SECURITY = [{"session": []}]
+    app.config.API_SECURITY_DEFINITIONS = {"session": {"type": "http", "scheme": "bearer"}}
+    app.ctx.settings = settings
+
+    from backend.accounts.routes import bp as accounts_bp
+    from backend.audit.routes import bp as audit_bp
+    from backend.auth.routes import bp as auth_bp
+    from backend.system.routes import dev, health
+    from backend.units.routes import bp as units_bp
+
+    app.blueprint([health, auth_bp, units_bp, accounts_bp, audit_bp])
+    if settings.test_hooks:
+        app.blueprint(dev)
+    app.error_handler.add(Exception, handle_error)
+
+    if manage_services:
+
+        @app.before_server_start
+        async def start_services(app: Sanic) -> None:
+            await db.init_db(settings)
+            runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
+            await audit.ensure_head()
+            await sms.deliver_pending()
+
+        @app.after_server_stop
+        async def stop_services(app: Sanic) -> None:
+            await runtime.shutdown()
+            await db.close_db()
+
+    return app

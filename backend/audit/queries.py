@@ -1,0 +1,32 @@
+"""Reading the audit log within scope, newest first."""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+
+from backend.core.actor import Actor
+from backend.core.audit import AuditEntry
+
+
+async def list_entries(
+    actor: Actor,
+    *,
+    action: str | None = None,
+    account_id: int | None = None,
+    outcome: str | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> tuple[list[AuditEntry], int | None]:
+    """Entries whose scope is the actor's unit or below; ``cursor`` is the last id seen (older come next)."""
+    query = AuditEntry.filter(scope_path__startswith=actor.unit_path)
+    if action:
+        query = query.filter(action=action)
+    if account_id is not None:
+        query = query.filter(Q(actor_account_id=account_id) | Q(target_type="account", target_id=str(account_id)))
+    if outcome:
+        query = query.filter(outcome=outcome)
+    if cursor is not None:
+        query = query.filter(id__lt=cursor)
+    rows = await query.order_by("-id").limit(limit + 1)
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], next_cursor

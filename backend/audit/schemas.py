@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from backend.core.validation import PageQuery, text
+
+
+class AuditQuery(PageQuery):
+    action: text(48) | None = None
+    account_id: int | None = None
+    outcome: text(16) | None = None
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor_account_id: int | None
+    actor_unit_id: int | None
+    action: str
+    outcome: str
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    detail: dict[str, Any]
+
+
+class AuditPage(BaseModel):
+    items: list[AuditOut]
+    next_cursor: int | None

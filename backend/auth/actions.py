@@ -1,0 +1,184 @@
+"""Login, unit choice, password change, session refresh and logout."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.expressions import F
+
+from backend.accounts.models import Account, Membership
+from backend.auth import messages as msg
+from backend.core import audit, captcha, db, identifiers, runtime, sessions, throttle
+from backend.core.actor import Origin
+from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from backend.core.passwords import policy_problems
+
+ROOT_SCOPE = "/"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    token: str
+    session: sessions.SessionRecord
+    account: Account
+    memberships: list[Membership]
+
+
+async def _find_account(login: str) -> Account | None:
+    if identifiers.valid_phone(login):
+        return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", login))
+    return await Account.get_or_none(username_key=login.lower())
+
+
+async def _memberships(account_id: int) -> list[Membership]:
+    return await Membership.filter(account_id=account_id).select_related("unit").order_by("id")
+
+
+def _scope(memberships: list[Membership]) -> str:
+    return min((m.unit.path for m in memberships), key=len) if memberships else ROOT_SCOPE
+
+
+async def login(login: str, password: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> LoginResult:
+    """Password login. Unknown user, wrong password, locked and deactivated all answer alike."""
+    rt = runtime.get()
+    settings = rt.settings
+    if not await throttle.hit(
+        "login-ip", origin.ip or "-", limit=settings.login_ip_limit, window_seconds=settings.login_ip_window_seconds
+    ):
+        raise TooManyRequests("login_throttled", msg.LOGIN_THROTTLED)
+    if not await captcha.check(captcha_id, captcha_answer):
+        raise AppError("captcha_invalid", msg.CAPTCHA_INVALID, fields={"captcha_answer": msg.CAPTCHA_INVALID})
+    account = await _find_account(login)
+    password_ok = await rt.hasher.verify(password, account.password_hash if account else None)
+    now = rt.clock.now()
+    if (
+        account is None
+        or not account.is_active
+        or not password_ok
+        or (account.locked_until is not None and account.locked_until > now)
+    ):
+        await _record_failure(account, origin)
+        raise Unauthorized("login_failed", msg.LOGIN_FAILED)
+    memberships = await _memberships(account.id)
+    async with db.atomic():
+        if account.failed_logins or account.locked_until:
+            await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
+        await audit.record(
+            "auth.login",
+            origin=origin,
+            account_id=account.id,
+            scope_path=_scope(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+    only = memberships[0].id if len(memberships) == 1 else None
+    token, record = await sessions.create(
+        account.id, membership_id=only, must_change=account.must_change_password, origin=origin
+    )
+    return LoginResult(token=token, session=record, account=account, memberships=memberships)
+
+
+async def _record_failure(account: Account | None, origin: Origin) -> None:
+    rt = runtime.get()
+    now = rt.clock.now()
+    async with db.atomic():
+        scope = ROOT_SCOPE
+        detail: dict[str, str | int] = {"reason": "unknown_login"}
+        if account is not None:
+            scope = _scope(await _memberships(account.id))
+            if account.locked_until is not None and account.locked_until > now:
+                detail = {"reason": "locked"}
+            elif not account.is_active:
+                detail = {"reason": "deactivated"}
+            else:
+                await Account.filter(id=account.id).update(failed_logins=F("failed_logins") + 1)
+                failures = (await Account.get(id=account.id)).failed_logins
+                detail = {"reason": "bad_password", "failures": failures}
+                if failures >= rt.settings.login_max_failures:
+                    await Account.filter(id=account.id).update(
+                        failed_logins=0, locked_until=now + timedelta(seconds=rt.settings.lockout_seconds)
+                    )
+                    detail["locked"] = 1
+        await audit.record(
+            "auth.login",
+            origin=origin,
+            outcome="failure",
+            account_id=account.id if account else None,
+            scope_path=scope,
+            target_type="account" if account else None,
+            target_id=account.id if account else None,
+            detail=detail,
+        )
+
+
+async def choose_unit(record: sessions.SessionRecord, account: Account, membership_id: int) -> Membership:
+    """Put one of the account's units in the session; from now on it alone decides the scope."""
+    membership = await Membership.get_or_none(id=membership_id, account_id=account.id).select_related("unit")
+    if membership is None:
+        raise NotFound(msg.NOT_YOUR_UNIT)
+    await sessions.update(record, membership_id=membership.id)
+    async with db.atomic():
+        await audit.record(
+            "auth.choose_unit",
+            origin=Origin(ip=record.ip or None),
+            account_id=account.id,
+            scope_path=membership.unit.path,
+            target_type="unit",
+            target_id=membership.unit.id,
+        )
+    return membership
+
+
+async def change_password(
+    record: sessions.SessionRecord, account: Account, *, old_password: str, new_password: str, origin: Origin
+) -> tuple[str, sessions.SessionRecord]:
+    """Change one's own password. Every session of the account ends; the caller gets a fresh one."""
+    rt = runtime.get()
+    if not await rt.hasher.verify(old_password, account.password_hash):
+        raise AppError("old_password_wrong", msg.OLD_PASSWORD_WRONG, fields={"old_password": msg.OLD_PASSWORD_WRONG})
+    if old_password == new_password:
+        raise ValidationFailed({"new_password": msg.SAME_PASSWORD}, msg.SAME_PASSWORD)
+    phone = rt.vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else ""
+    problems = policy_problems(new_password, username=account.username, phone=phone)
+    if problems:
+        raise ValidationFailed({"new_password": "；".join(problems)}, problems[0])
+    password_hash = await rt.hasher.hash(new_password)
+    now = rt.clock.now()
+    memberships = await _memberships(account.id)
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            password_hash=password_hash,
+            must_change_password=False,
+            password_changed_at=now,
+            sessions_revoked_at=now,
+            updated_at=now,
+        )
+        await audit.record(
+            "auth.change_password",
+            origin=origin,
+            account_id=account.id,
+            scope_path=_scope(memberships),
+            target_type="account",
+            target_id=account.id,
+        )
+    await sessions.end_all(account.id)
+    return await sessions.create(account.id, membership_id=record.membership_id, must_change=False, origin=origin)
+
+
+async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
+    """Swap the session token for a new one (same account and unit); the old token stops working."""
+    token, fresh = await sessions.create(
+        record.account_id,
+        membership_id=record.membership_id,
+        must_change=record.must_change,
+        origin=origin,
+        started_at=record.created_at,
+    )
+    await sessions.end(record.account_id, record.key_hash)
+    return token, fresh
+
+
+async def end_own_session(account: Account, public_id: str) -> None:
+    if not await sessions.end_by_public_id(account.id, public_id):
+        raise NotFound(msg.SESSION_NOT_FOUND)

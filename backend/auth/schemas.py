@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from backend.accounts.schemas import MembershipOut
+from backend.core.validation import Body
+
+
+class LoginRequest(Body):
+    login: str = Field(min_length=1, max_length=64, description="用户名或已开通手机号登录的手机号")
+    password: str = Field(min_length=1, max_length=128)
+    captcha_id: str = Field(min_length=1, max_length=64)
+    captcha_answer: str = Field(min_length=1, max_length=8)
+
+
+class ChooseUnitRequest(Body):
+    membership_id: int
+
+
+class ChangePasswordRequest(Body):
+    old_password: str = Field(min_length=1, max_length=128)
+    new_password: str = Field(min_length=1, max_length=128)
+
+
+class CaptchaOut(BaseModel):
+    captcha_id: str
+    image: str  # data:image/png;base64,...
+    expires_in: int
+
+
+class SessionOut(BaseModel):
+    account_id: int
+    username: str
+    name: str
+    must_change_password: bool
+    unit: MembershipOut | None
+    units: list[MembershipOut]
+    expires_in: int
+
+
+class LoginOut(SessionOut):
+    token: str
+
+
+class TokenOut(BaseModel):
+    token: str
+
+
+class SessionItem(BaseModel):
+    id: str
+    current: bool
+    ip: str
+    user_agent: str
+    started_at: float
+    last_seen: float

@@ -1,0 +1,34 @@
+"""Who is asking: the account, the one unit chosen for this session, its role, and where from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.core.roles import FinanceAccess, Role
+
+
+@dataclass(frozen=True)
+class Origin:
+    ip: str | None = None
+    user_agent: str | None = None
+
+
+SYSTEM_ORIGIN = Origin(ip=None, user_agent="system")
+
+
+@dataclass(frozen=True)
+class Actor:
+    account_id: int
+    username: str
+    session_id: str
+    membership_id: int
+    unit_id: int
+    unit_path: str  # materialised path of the chosen unit; its prefix is the actor's scope
+    unit_depth: int
+    role: Role
+    finance_access: FinanceAccess
+    origin: Origin
+
+    def covers(self, path: str) -> bool:
+        """Is the unit with this path inside the actor's scope (its own unit or below)?"""
+        return path.startswith(self.unit_path)

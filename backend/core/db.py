@@ -1,0 +1,125 @@
+"""Database: tortoise-orm configuration, migrations, transactions with after-commit callbacks."""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise import Tortoise, connections
+from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.migrations.api.migrate import migrate as run_migrations
+from tortoise.transactions import in_transaction
+
+from backend.core.config import Settings
+
+log = logging.getLogger(__name__)
+
+APP_LABEL = "cunwu"
+MODEL_MODULES = [
+    "backend.units.models",
+    "backend.accounts.models",
+    "backend.core.audit",
+    "backend.core.sms",
+]
+
+
+def tortoise_config(database_url: str) -> dict[str, Any]:
+    return {
+        "connections": {"default": database_url},
+        "apps": {
+            APP_LABEL: {
+                "models": MODEL_MODULES,
+                "default_connection": "default",
+                "migrations": "backend.migrations",
+            }
+        },
+        "use_tz": True,
+        "timezone": "UTC",
+    }
+
+
+# Used by the `tortoise` CLI (makemigrations): `[tool.tortoise]` in pyproject.toml points here.
+TORTOISE_ORM = tortoise_config(Settings.from_env().database_url)
+
+
+async def init_db(settings: Settings) -> None:
+    if settings.dialect == "sqlite":
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply the committed migrations (idempotent)."""
+    if settings.dialect == "sqlite":
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        await run_migrations(config=tortoise_config(settings.database_url))
+    finally:
+        await Tortoise.close_connections()
+
+
+async def close_db() -> None:
+    await Tortoise.close_connections()
+
+
+def db() -> BaseDBAsyncClient:
+    return connections.get("default")
+
+
+async def ping() -> None:
+    await db().execute_query("SELECT 1")
+
+
+def _dialect_sql(sql: str) -> str:
+    """Queries are written with ``?`` placeholders; asyncpg wants ``$1, $2, ...``."""
+    if db().capabilities.dialect != "postgres":
+        return sql
+    parts = sql.split("?")
+    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
+
+
+async def execute(sql: str, values: list[Any]) -> int:
+    """Run one portable write statement; returns the number of rows it changed."""
+    count, _ = await db().execute_query(_dialect_sql(sql), values)
+    return count
+
+
+async def fetch(sql: str, values: list[Any]) -> list[dict[str, Any]]:
+    return await db().execute_query_dict(_dialect_sql(sql), values)
+
+
+_after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+@asynccontextmanager
+async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
+    """One transaction; callbacks registered with :func:`after_commit` run only if it commits."""
+    if _after_commit.get() is not None:  # nested: join the outer transaction
+        async with in_transaction() as conn:
+            yield conn
+        return
+    callbacks: list[Callable[[], Awaitable[None]]] = []
+    token = _after_commit.set(callbacks)
+    try:
+        async with in_transaction() as conn:
+            yield conn
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # an after-commit effect must never undo or hide a committed change
+            log.exception("after-commit callback failed")
+
+
+def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Run ``callback`` once the current transaction has committed (at once if there is none)."""
+    pending = _after_commit.get()
+    if pending is None:
+        raise RuntimeError("after_commit() outside atomic()")
+    pending.append(callback)

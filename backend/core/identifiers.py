@@ -1,0 +1,76 @@
+"""Checks and masks for the identifiers of people and organisations (pure functions)."""
+
+from __future__ import annotations
+
+import re
+
+CUSTOM_ERROR_KINDS = frozenset({"bad_phone", "bad_id_number", "bad_region_code", "bad_credit_code", "bad_username"})
+
+_PHONE = re.compile(r"1[3-9]\d{9}")
+_ID_NUMBER = re.compile(r"\d{17}[\dX]")
+_REGION_CODE = re.compile(r"\d{12}")
+_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+# GB 32100-2015: the alphabet of the unified social credit code (no I, O, S, V, Z).
+_CREDIT_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+# GB 11714-1997: the organisation code (9 characters, the last a check character).
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+_ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def valid_phone(value: str) -> bool:
+    return bool(_PHONE.fullmatch(value))
+
+
+def id_number_check_char(first17: str) -> str:
+    return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
+
+
+def valid_id_number(value: str) -> bool:
+    """An 18-character resident ID number (GB 11643) with a correct check character."""
+    value = value.upper()
+    return bool(_ID_NUMBER.fullmatch(value)) and id_number_check_char(value[:17]) == value[17]
+
+
+def valid_region_code(value: str) -> bool:
+    return bool(_REGION_CODE.fullmatch(value))
+
+
+def valid_username(value: str) -> bool:
+    return bool(_USERNAME.fullmatch(value))
+
+
+def credit_code_check_char(first17: str) -> str:
+    total = sum(_CREDIT_ALPHABET.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS, strict=True))
+    return _CREDIT_ALPHABET[(31 - total % 31) % 31]
+
+
+def org_code_check_char(first8: str) -> str:
+    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(first8, _ORG_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return {10: "X", 11: "0"}.get(check, str(check))
+
+
+def valid_org_code(value: str) -> bool:
+    value = value.upper()
+    if len(value) != 9 or any(c not in _ORG_ALPHABET for c in value[:8]):
+        return False
+    return org_code_check_char(value[:8]) == value[8]
+
+
+def valid_credit_code(value: str) -> bool:
+    """An 18-character unified social credit code whose check character and embedded org code hold."""
+    value = value.upper()
+    if len(value) != 18 or any(c not in _CREDIT_ALPHABET for c in value):
+        return False
+    return credit_code_check_char(value[:17]) == value[17] and valid_org_code(value[8:17])
+
+
+def mask_phone(value: str) -> str:
+    return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "****"
+
+
+def mask_id_number(value: str) -> str:
+    return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}" if len(value) > 8 else "****"

@@ -1,0 +1,182 @@
+"""Revocable login sessions in Redis.
+
+The client holds an opaque random token; Redis holds only its SHA-256 (``sess:<hash>``) with the
+account, the chosen membership and the times. Expiry (idle and absolute) is decided with the
+injected clock; Redis TTLs only clean up. ``acct-sess:<account id>`` lists an account's sessions
+so that all of them can be ended at once. The public id of a session is a prefix of its hash.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from backend.core import runtime
+from backend.core.actor import Origin
+from backend.core.crypto import sha256_hex
+
+PUBLIC_ID_LENGTH = 16
+TOUCH_EVERY_SECONDS = 30
+_CLEANUP_MARGIN = 60
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    key_hash: str
+    account_id: int
+    membership_id: int | None
+    must_change: bool
+    created_at: float
+    last_seen: float
+    ip: str
+    user_agent: str
+
+    @property
+    def public_id(self) -> str:
+        return self.key_hash[:PUBLIC_ID_LENGTH]
+
+
+def _key(key_hash: str) -> str:
+    return f"sess:{key_hash}"
+
+
+def _account_key(account_id: int) -> str:
+    return f"acct-sess:{account_id}"
+
+
+def _decode(key_hash: str, raw: dict[str, str]) -> SessionRecord | None:
+    if not raw or "account_id" not in raw:
+        return None
+    return SessionRecord(
+        key_hash=key_hash,
+        account_id=int(raw["account_id"]),
+        membership_id=int(raw["membership_id"]) if raw.get("membership_id") else None,
+        must_change=raw.get("must_change") == "1",
+        created_at=float(raw["created_at"]),
+        last_seen=float(raw["last_seen"]),
+        ip=raw.get("ip", ""),
+        user_agent=raw.get("user_agent", ""),
+    )
+
+
+def _expired(record: SessionRecord, now: float) -> bool:
+    settings = runtime.get().settings
+    return (
+        now - record.last_seen > settings.session_idle_seconds
+        or now - record.created_at > settings.session_absolute_seconds
+    )
+
+
+async def create(
+    account_id: int,
+    *,
+    membership_id: int | None,
+    must_change: bool,
+    origin: Origin,
+    started_at: float | None = None,
+) -> tuple[str, SessionRecord]:
+    """A new session; ``started_at`` carries the absolute lifetime over when a token is refreshed."""
+    rt = runtime.get()
+    token = secrets.token_urlsafe(32)
+    key_hash = sha256_hex(token)
+    now = rt.clock.timestamp()
+    raw = {
+        "account_id": str(account_id),
+        "membership_id": str(membership_id or ""),
+        "must_change": "1" if must_change else "0",
+        "created_at": repr(started_at if started_at is not None else now),
+        "last_seen": repr(now),
+        "ip": origin.ip or "",
+        "user_agent": (origin.user_agent or "")[:200],
+    }
+    ttl = rt.settings.session_absolute_seconds + _CLEANUP_MARGIN
+    async with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.hset(_key(key_hash), mapping=raw)
+        pipe.expire(_key(key_hash), ttl)
+        pipe.sadd(_account_key(account_id), key_hash)
+        pipe.expire(_account_key(account_id), ttl)
+        await pipe.execute()
+    record = _decode(key_hash, raw)
+    assert record is not None
+    return token, record
+
+
+async def load(token: str) -> SessionRecord | None:
+    """The live session of a token, touched; None when unknown, ended or expired."""
+    if not token or len(token) > 128:
+        return None
+    rt = runtime.get()
+    key_hash = sha256_hex(token)
+    record = _decode(key_hash, await rt.redis.hgetall(_key(key_hash)))
+    if record is None:
+        return None
+    now = rt.clock.timestamp()
+    if _expired(record, now):
+        await end(record.account_id, key_hash)
+        return None
+    if now - record.last_seen >= TOUCH_EVERY_SECONDS:
+        await rt.redis.hset(_key(key_hash), "last_seen", repr(now))
+    return record
+
+
+async def update(record: SessionRecord, **changes: int | bool | None) -> None:
+    mapping: dict[str, str] = {}
+    if "membership_id" in changes:
+        mapping["membership_id"] = str(changes["membership_id"] or "")
+    if "must_change" in changes:
+        mapping["must_change"] = "1" if changes["must_change"] else "0"
+    if mapping:
+        await runtime.get().redis.hset(_key(record.key_hash), mapping=mapping)
+
+
+async def list_for(account_id: int) -> list[SessionRecord]:
+    rt = runtime.get()
+    hashes = sorted(await rt.redis.smembers(_account_key(account_id)))
+    if not hashes:
+        return []
+    async with rt.redis.pipeline(transaction=False) as pipe:
+        for key_hash in hashes:
+            pipe.hgetall(_key(key_hash))
+        rows = await pipe.execute()
+    now = rt.clock.timestamp()
+    live: list[SessionRecord] = []
+    stale: list[str] = []
+    for key_hash, raw in zip(hashes, rows, strict=True):
+        record = _decode(key_hash, raw)
+        if record is None or _expired(record, now):
+            stale.append(key_hash)
+        else:
+            live.append(record)
+    if stale:
+        await rt.redis.srem(_account_key(account_id), *stale)
+        await rt.redis.delete(*(_key(h) for h in stale))
+    return sorted(live, key=lambda r: r.created_at, reverse=True)
+
+
+async def end(account_id: int, key_hash: str) -> None:
+    rt = runtime.get()
+    async with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(_key(key_hash))
+        pipe.srem(_account_key(account_id), key_hash)
+        await pipe.execute()
+
+
+async def end_by_public_id(account_id: int, public_id: str) -> bool:
+    for record in await list_for(account_id):
+        if record.public_id == public_id:
+            await end(account_id, record.key_hash)
+            return True
+    return False
+
+
+async def end_all(account_id: int, *, keep: str | None = None) -> int:
+    """End every session of an account (except ``keep``, a key hash); returns how many ended."""
+    rt = runtime.get()
+    hashes = [h for h in await rt.redis.smembers(_account_key(account_id)) if h != keep]
+    if not hashes:
+        return 0
+    async with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(*(_key(h) for h in hashes))
+        pipe.srem(_account_key(account_id), *hashes)
+        await pipe.execute()
+    return len(hashes)

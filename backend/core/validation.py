@@ -1,0 +1,174 @@
+"""Request parsing: JSON bodies and query strings into pydantic models, errors into Chinese.
+
+Bodies are strict (no "1" for 1), refuse unknown fields and over-long strings; every failure is one
+``invalid_input`` error naming each bad field, and nothing is changed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import PydanticCustomError
+from sanic import Request
+from sanic_ext.extensions.openapi import openapi
+
+from backend.core import identifiers, messages
+from backend.core.errors import AppError, ValidationFailed
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class Body(BaseModel):
+    """Base of every JSON request body."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Query(BaseModel):
+    """Base of every query string; values arrive as text, so numbers are converted."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(Query):
+    """Keyset paging: ``cursor`` is the last id of the previous page."""
+
+    cursor: int | None = Field(None, ge=0)
+    limit: int = Field(50, ge=1, le=200)
+
+
+def _clean_text(value: str) -> str:
+    if _CONTROL.search(value):
+        raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
+    if not value.strip():
+        raise PydanticCustomError("blank", messages.FIELD_BLANK)
+    return value.strip()
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    """A trimmed one-line text field with length limits and no control characters."""
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)]
+
+
+def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[[str], str]:
+    def validate(value: str) -> str:
+        if not checker(value):
+            raise PydanticCustomError(kind, message)
+        return value
+
+    return validate
+
+
+Phone = Annotated[
+    str, Field(max_length=11), AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE))
+]
+IdNumber = Annotated[
+    str,
+    Field(max_length=18),
+    AfterValidator(str.upper),
+    AfterValidator(_check("bad_id_number", identifiers.valid_id_number, messages.FIELD_BAD_ID_NUMBER)),
+]
+RegionCode = Annotated[
+    str,
+    Field(max_length=12),
+    AfterValidator(_check("bad_region_code", identifiers.valid_region_code, messages.FIELD_BAD_REGION_CODE)),
+]
+CreditCode = Annotated[
+    str,
+    Field(max_length=18),
+    AfterValidator(str.upper),
+    AfterValidator(_check("bad_credit_code", identifiers.valid_credit_code, messages.FIELD_BAD_CREDIT_CODE)),
+]
+Username = Annotated[
+    str,
+    Field(max_length=32),
+    AfterValidator(_check("bad_username", identifiers.valid_username, messages.FIELD_BAD_USERNAME)),
+]
+
+
+def _field_message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    if kind == "missing":
+        return messages.FIELD_REQUIRED
+    if kind == "extra_forbidden":
+        return messages.FIELD_UNKNOWN
+    if kind in ("string_too_long", "too_long"):
+        return messages.FIELD_TOO_LONG.format(limit=ctx.get("max_length", ""))
+    if kind in ("string_too_short", "too_short"):
+        return messages.FIELD_TOO_SHORT.format(limit=ctx.get("min_length", ""))
+    if kind in ("literal_error", "enum"):
+        return messages.FIELD_NOT_ALLOWED_VALUE
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return messages.FIELD_OUT_OF_RANGE
+    if kind in identifiers.CUSTOM_ERROR_KINDS or kind in ("control_chars", "blank"):
+        return str(error["msg"])
+    return messages.FIELD_WRONG_TYPE
+
+
+def _to_failure(exc: ValidationError) -> ValidationFailed:
+    fields: dict[str, str] = {}
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"]) or "_"
+        fields.setdefault(loc, _field_message(error))
+    return ValidationFailed(fields)
+
+
+def parse_body(request: Request, model: type[M]) -> M:
+    raw = request.body or b"{}"
+    try:
+        payload = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise AppError("malformed_json", messages.MALFORMED_JSON) from exc
+    if not isinstance(payload, dict):
+        raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT)
+    try:
+        return model.model_validate(payload)
+    except ValidationError as exc:
+        raise _to_failure(exc) from None
+
+
+def parse_query(request: Request, model: type[M]) -> M:
+    values = {key: request.args.get(key) for key in request.args}
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        raise _to_failure(exc) from None
+
+
+Handler = Callable[..., Awaitable[Any]]
+
+
+def body(model: type[BaseModel]) -> Callable[[Handler], Handler]:
+    """Route decorator: parse the JSON body into ``model`` and pass it as ``data``."""
+
+    def decorator(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
+            return await handler(request, *args, data=parse_body(request, model), **kwargs)
+
+        return openapi.body({"application/json": model}, required=True)(wrapper)
+
+    return decorator
+
+
+def query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
+    """Route decorator: parse the query string into ``model`` and pass it as ``params``."""
+
+    def decorator(handler: Handler) -> Handler:
+        @wraps(handler)
+        async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
+            return await handler(request, *args, params=parse_query(request, model), **kwargs)
+
+        for name, info in model.model_fields.items():
+            wrapper = openapi.parameter(name, str, "query", required=info.is_required())(wrapper)
+        return wrapper
+
+    return decorator

@@ -1,0 +1,169 @@
+"""Every change to the unit tree: permission check, one transaction, audit entry inside it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from backend.core import audit, db, runtime
+from backend.core.actor import Actor
+from backend.core.errors import Conflict, Forbidden, ValidationFailed
+from backend.core.roles import allows
+from backend.units import messages as msg
+from backend.units.models import REGION_TYPES, Unit, UnitType
+from backend.units.queries import get_unit, get_unit_below
+
+# How many leading digits of a 12-digit region code belong to each level.
+REGION_DIGITS = {
+    UnitType.PROVINCE: 2,
+    UnitType.CITY: 4,
+    UnitType.COUNTY: 6,
+    UnitType.TOWNSHIP: 9,
+    UnitType.VILLAGE: 12,
+}
+
+
+def _require_manage(actor: Actor) -> None:
+    if not allows(actor.role, "units.manage"):
+        raise Forbidden()
+
+
+def _check_region_code(parent: Unit | None, region_code: str | None) -> None:
+    if parent is None or region_code is None or parent.region_code is None:
+        return
+    digits = REGION_DIGITS.get(UnitType(parent.type)) if parent.type in REGION_TYPES else None
+    if digits is not None and not region_code.startswith(parent.region_code[:digits]):
+        raise ValidationFailed({"region_code": msg.REGION_CODE_OUTSIDE_PARENT})
+
+
+async def _check_unique(unit_id: int | None, unit_code: str | None, credit_code: str | None) -> None:
+    fields: dict[str, str] = {}
+    if unit_code and await Unit.filter(unit_code=unit_code).exclude(id=unit_id or 0).exists():
+        fields["unit_code"] = msg.DUPLICATE_UNIT_CODE
+    if credit_code and await Unit.filter(credit_code=credit_code).exclude(id=unit_id or 0).exists():
+        fields["credit_code"] = msg.DUPLICATE_CREDIT_CODE
+    if fields:
+        raise Conflict("duplicate_code", next(iter(fields.values())), fields)
+
+
+async def create_unit(
+    actor: Actor,
+    *,
+    parent_id: int,
+    name: str,
+    unit_type: UnitType,
+    region_code: str | None = None,
+    unit_code: str | None = None,
+    credit_code: str | None = None,
+) -> Unit:
+    """Create a unit below one in the actor's scope (its own unit included)."""
+    _require_manage(actor)
+    parent = await get_unit(actor, parent_id)
+    _check_region_code(parent, region_code)
+    await _check_unique(None, unit_code, credit_code)
+    now = runtime.get().clock.now()
+    try:
+        async with db.atomic():
+            unit = await Unit.create(
+                parent_id=parent.id,
+                name=name,
+                type=unit_type,
+                region_code=region_code,
+                unit_code=unit_code,
+                credit_code=credit_code,
+                path="",
+                depth=parent.depth + 1,
+                created_at=now,
+                updated_at=now,
+            )
+            unit.path = f"{parent.path}{unit.id}/"
+            await unit.save(update_fields=["path"])
+            await audit.record(
+                "unit.create",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="unit",
+                target_id=unit.id,
+                detail={"parent_id": parent.id, "type": unit_type.value},
+            )
+    except IntegrityError:
+        await _check_unique(None, unit_code, credit_code)
+        raise
+    return unit
+
+
+async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Unit:
+    """Edit a unit strictly below the actor's own; ``changes`` holds only the fields to set."""
+    _require_manage(actor)
+    unit = await get_unit_below(actor, unit_id)
+    if not changes:
+        return unit
+    parent = await Unit.get_or_none(id=unit.parent_id) if unit.parent_id else None
+    if "region_code" in changes:
+        _check_region_code(parent, changes["region_code"])
+    await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+    for name, value in changes.items():
+        setattr(unit, name, value)
+    unit.updated_at = runtime.get().clock.now()
+    async with db.atomic():
+        await unit.save(update_fields=[*changes.keys(), "updated_at"])
+        await audit.record(
+            "unit.update",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="unit",
+            target_id=unit.id,
+            detail={"fields": sorted(changes)},
+        )
+    return unit
+
+
+async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
+    """Move a subtree under another parent in scope; every path below is rewritten in one statement."""
+    _require_manage(actor)
+    unit = await get_unit_below(actor, unit_id)
+    new_parent = await get_unit(actor, new_parent_id)
+    if new_parent.path.startswith(unit.path):
+        raise ValidationFailed({"new_parent_id": msg.MOVE_INTO_OWN_SUBTREE}, msg.MOVE_INTO_OWN_SUBTREE)
+    if unit.parent_id == new_parent.id:
+        raise ValidationFailed({"new_parent_id": msg.SAME_PARENT}, msg.SAME_PARENT)
+    old_path = unit.path
+    new_path = f"{new_parent.path}{unit.id}/"
+    depth_delta = new_parent.depth + 1 - unit.depth
+    now = runtime.get().clock.now()
+    async with db.atomic():
+        await db.execute(
+            "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
+            [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
+        )
+        await Unit.filter(id=unit.id).update(parent_id=new_parent.id, updated_at=now)
+        await audit.record(
+            "unit.move",
+            actor=actor,
+            scope_path=new_path,
+            target_type="unit",
+            target_id=unit.id,
+            detail={"from_parent_id": unit.parent_id, "to_parent_id": new_parent.id},
+        )
+    return await Unit.get(id=unit.id)
+
+
+async def delete_unit(actor: Actor, unit_id: int) -> None:
+    """Delete a unit below the actor's own, only when it has no child units and no accounts."""
+    from backend.accounts.models import Membership  # accounts hang off units, not the reverse
+
+    _require_manage(actor)
+    unit = await get_unit_below(actor, unit_id)
+    async with db.atomic():
+        if await Unit.filter(parent_id=unit.id).exists() or await Membership.filter(unit_id=unit.id).exists():
+            raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY)
+        await audit.record(
+            "unit.delete",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="unit",
+            target_id=unit.id,
+            detail={"name": unit.name},
+        )
+        await unit.delete()

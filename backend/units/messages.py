@@ -1,0 +1,10 @@
+"""Chinese texts of the unit domain."""
+
+UNIT_NOT_EMPTY = "该单位下还有下级单位或账号，不能删除"
+MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之下"
+ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
+DUPLICATE_UNIT_CODE = "单位代码已被其他单位使用"
+DUPLICATE_CREDIT_CODE = "统一社会信用代码已被其他单位使用"
+REGION_CODE_OUTSIDE_PARENT = "区划代码与上级单位的区划代码不一致"
+PARENT_REQUIRED = "请选择上级单位"
+SAME_PARENT = "单位已在该上级单位之下"

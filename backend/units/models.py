@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class UnitType(StrEnum):
+    PROVINCE = "province"
+    CITY = "city"
+    COUNTY = "county"
+    TOWNSHIP = "township"
+    VILLAGE = "village"
+    COOP = "coop"
+    SCHOOL = "school"
+    EMPLOYER = "employer"
+    WORK_TEAM = "work_team"
+    OTHER = "other"
+
+
+REGION_TYPES = (UnitType.PROVINCE, UnitType.CITY, UnitType.COUNTY, UnitType.TOWNSHIP, UnitType.VILLAGE)
+
+
+class Unit(Model):
+    # A node of the unit tree. ``path`` is ``/<root id>/.../<own id>/``; a prefix match is a subtree.
+
+    id = fields.IntField(primary_key=True)
+    parent: fields.ForeignKeyNullableRelation[Unit] = fields.ForeignKeyField(
+        "cunwu.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
+    )
+    name = fields.CharField(max_length=100)
+    type = fields.CharEnumField(UnitType, max_length=16)
+    region_code = fields.CharField(max_length=12, null=True, db_index=True)
+    unit_code = fields.CharField(max_length=32, null=True, unique=True)
+    credit_code = fields.CharField(max_length=18, null=True, unique=True)
+    path = fields.CharField(max_length=255, db_index=True)
+    depth = fields.SmallIntField(default=0)
+    created_at = fields.DatetimeField()
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "unit"

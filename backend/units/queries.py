@@ -1,0 +1,64 @@
+"""Reading units, always through the actor's scope (a unit outside it does not exist)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.queryset import QuerySet
+
+from backend.core.actor import Actor
+from backend.core.errors import NotFound
+from backend.units.models import Unit, UnitType
+
+
+def in_scope(actor: Actor) -> QuerySet[Unit]:
+    """Every unit the actor may see: its own unit and all below it."""
+    return Unit.filter(path__startswith=actor.unit_path)
+
+
+async def get_unit(actor: Actor, unit_id: int) -> Unit:
+    unit = await in_scope(actor).get_or_none(id=unit_id)
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+async def get_unit_below(actor: Actor, unit_id: int) -> Unit:
+    """A unit strictly below the actor's own (what a superior's admin may change)."""
+    unit = await get_unit(actor, unit_id)
+    if unit.id == actor.unit_id:
+        raise NotFound()
+    return unit
+
+
+@dataclass(frozen=True)
+class UnitPage:
+    items: list[Unit]
+    total: int
+    next_cursor: int | None
+
+
+async def list_units(
+    actor: Actor,
+    *,
+    parent_id: int | None = None,
+    name_contains: str | None = None,
+    unit_type: UnitType | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> UnitPage:
+    """Children of ``parent_id`` (which must be in scope), or the whole scope, paged by id."""
+    query = in_scope(actor)
+    if parent_id is not None:
+        await get_unit(actor, parent_id)
+        query = query.filter(parent_id=parent_id)
+    if name_contains:
+        query = query.filter(name__contains=name_contains)
+    if unit_type is not None:
+        query = query.filter(type=unit_type)
+    total = await query.count()
+    if cursor is not None:
+        query = query.filter(id__gt=cursor)
+    items = await query.order_by("id").limit(limit + 1)
+    next_cursor = items[limit - 1].id if len(items) > limit else None
+    return UnitPage(items=items[:limit], total=total, next_cursor=next_cursor)
