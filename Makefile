@@ -1,0 +1,44 @@
+# The two commands: `make run` (the product on the embedded default, with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
+PORT ?= 8000
+
+ifeq ($(CI),true)
+# CI uses the machine's PostgreSQL and Redis servers instead of SQLite + an embedded redis-server.
+export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
+export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+endif
+
+.PHONY: install run test test-pg lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python -m backend migrate
+	$(BIN)/python -m backend demo seed --scale small --if-empty
+	$(BIN)/python -m backend demo accounts
+	@echo "API on http://127.0.0.1:$(PORT)  (OpenAPI at /docs)"
+	$(BIN)/python -m backend serve --port $(PORT)
+
+test: install
+	$(BIN)/ruff check backend jobs card_service tests bench
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The same suite against the local PostgreSQL and Redis servers (what CI does).
+test-pg:
+	$(MAKE) test CI=true
+
+bench: install
+	$(BIN)/python bench/login_and_scope.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,124 @@
+"""Test data written straight to the database (set-up, not the behaviour under test), and login."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import httpx
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime
+from backend.core.passwords import hash_password_sync
+from backend.core.roles import FinanceAccess, Role
+from backend.units.models import Unit, UnitType
+
+PASSWORD = "Cunwu#2026ok"
+_serial = itertools.count(1)
+_HASH_CACHE: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = hash_password_sync(password)
+    return _HASH_CACHE[password]
+
+
+async def make_unit(
+    name: str, unit_type: UnitType = UnitType.TOWNSHIP, parent: Unit | None = None, region_code: str | None = None
+) -> Unit:
+    now = runtime.get().clock.now()
+    unit = await Unit.create(
+        parent_id=parent.id if parent else None,
+        name=name,
+        type=unit_type,
+        region_code=region_code,
+        path="",
+        depth=parent.depth + 1 if parent else 0,
+        created_at=now,
+        updated_at=now,
+    )
+    unit.path = f"{parent.path if parent else '/'}{unit.id}/"
+    await unit.save(update_fields=["path"])
+    return unit
+
+
+def phone_for(n: int) -> str:
+    return f"138{n:08d}"
+
+
+async def make_account(
+    username: str,
+    unit: Unit | None,
+    role: Role = Role.VIEWER,
+    *,
+    password: str = PASSWORD,
+    must_change: bool = False,
+    phone: str | None = None,
+    finance: FinanceAccess = FinanceAccess.NONE,
+    phone_login: bool = True,
+) -> Account:
+    rt = runtime.get()
+    now = rt.clock.now()
+    phone = phone or phone_for(next(_serial))
+    account = await Account.create(
+        username=username,
+        username_key=username.lower(),
+        name=f"测试{username}",
+        phone_enc=rt.vault.encrypt("account.phone", phone),
+        phone_index=rt.vault.index("phone", phone),
+        login_phone_index=rt.vault.index("phone", phone) if phone_login else None,
+        password_hash=_hash(password),
+        must_change_password=must_change,
+        created_at=now,
+        updated_at=now,
+    )
+    if unit is not None:
+        await Membership.create(
+            account_id=account.id, unit_id=unit.id, role=role, finance_access=finance, created_at=now
+        )
+    return account
+
+
+async def captcha(client: httpx.AsyncClient, ip: str = "10.0.0.1") -> tuple[str, str]:
+    issued = await client.get("/api/auth/captcha", headers={"X-Forwarded-For": ip})
+    assert issued.status_code == 200, issued.text
+    captcha_id = issued.json()["captcha_id"]
+    answer = (await client.get(f"/api/dev/captcha/{captcha_id}")).json()["answer"]
+    return captcha_id, answer
+
+
+async def login_response(
+    client: httpx.AsyncClient, login: str, password: str = PASSWORD, ip: str = "10.0.0.1"
+) -> httpx.Response:
+    captcha_id, answer = await captcha(client, ip)
+    return await client.post(
+        "/api/auth/login",
+        json={"login": login, "password": password, "captcha_id": captcha_id, "captcha_answer": answer},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+async def login(client: httpx.AsyncClient, login_name: str, password: str = PASSWORD) -> dict[str, str]:
+    """Log in and return the Authorization header of the new session."""
+    response = await login_response(client, login_name, password)
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+@dataclass
+class Tree:
+    """Four units around an actor: its parent, its own unit, a child, and a sibling."""
+
+    parent: Unit
+    own: Unit
+    child: Unit
+    sibling: Unit
+
+
+async def make_tree() -> Tree:
+    parent = await make_unit("青山县", UnitType.COUNTY, region_code="530101000000")
+    own = await make_unit("白沙镇", UnitType.TOWNSHIP, parent, region_code="530101001000")
+    child = await make_unit("王家湾村", UnitType.VILLAGE, own, region_code="530101001001")
+    sibling = await make_unit("桃源乡", UnitType.TOWNSHIP, parent, region_code="530101002000")
+    return Tree(parent=parent, own=own, child=child, sibling=sibling)
