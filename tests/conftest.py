@@ -88,8 +88,8 @@ async def clean_state(settings: Settings) -> AsyncIterator[None]:
     if settings.dialect == "postgres":
         await db.db().execute_script(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE")
     else:
-        for table in TABLES:
-            await db.db().execute_script(f"DELETE FROM {table}")
+        deletes = " ".join(f"DELETE FROM {table};" for table in TABLES)
+        await db.db().execute_script(f"PRAGMA foreign_keys = OFF; {deletes} PRAGMA foreign_keys = ON;")
     await rt.redis.flushdb()
     rt.clock = FrozenClock()
     await audit.ensure_head()

@@ -130,7 +130,8 @@ def parse_body(request: Request, model: type[M]) -> M:
     if not isinstance(payload, dict):
         raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT)
     try:
-        return model.model_validate(payload)
+        # JSON-mode validation: strict about types, yet enum values arrive as their strings.
+        return model.model_validate_json(raw)
     except ValidationError as exc:
         raise _to_failure(exc) from None
 

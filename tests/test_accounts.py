@@ -1,0 +1,259 @@
+"""P2, P4, P6, P9: creating and managing accounts below, temporary passwords by SMS, masking and reveal."""
+
+from __future__ import annotations
+
+import re
+
+from backend.accounts.models import Account
+from backend.core import runtime
+from backend.core.audit import AuditEntry
+from backend.core.sms import SmsMessage
+from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+
+NEW_PHONE = "13912340001"
+ID_NUMBER = "11010519491231002X"
+
+
+async def _sms_password(client, phone: str) -> str:
+    inbox = (await client.get("/api/dev/sms", params={"phone": phone})).json()["messages"]
+    match = re.search(r"临时密码 ([^，\s]+)，", inbox[0]["text"])
+    assert match, inbox
+    return match.group(1)
+
+
+async def _admin(client, tree):
+    await make_account("town_admin", tree.own, role="admin")
+    return await login(client, "town_admin")
+
+
+async def test_created_account_gets_a_random_password_by_sms_and_must_change_it(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    response = await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={
+            "username": "li_clerk",
+            "name": "李四",
+            "phone": NEW_PHONE,
+            "id_number": ID_NUMBER,
+            "unit_id": tree.child.id,
+            "role": "clerk",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["phone"] == "139****0001" and body["id_number"] == "1101**********002X"
+    assert body["must_change_password"] is True
+    temporary = await _sms_password(client, NEW_PHONE)
+    assert temporary not in response.text
+    session = await login_response(client, "li_clerk", temporary)
+    assert session.json()["must_change_password"] is True
+    headers = {"Authorization": f"Bearer {session.json()['token']}"}
+    assert (await client.get("/api/units/", headers=headers)).status_code == 403
+    changed = await client.post(
+        "/api/account/password", headers=headers, json={"old_password": temporary, "new_password": "Qingshan#River7"}
+    )
+    assert changed.status_code == 200
+    assert (await login_response(client, "li_clerk", temporary)).status_code == 401
+
+
+async def test_two_created_accounts_never_share_a_temporary_password(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    for n, phone in enumerate(("13912340011", "13912340012")):
+        await client.post(
+            "/api/accounts/",
+            headers=admin,
+            json={"username": f"twin{n}", "name": "双胞胎", "phone": phone, "unit_id": tree.child.id, "role": "viewer"},
+        )
+    assert await _sms_password(client, "13912340011") != await _sms_password(client, "13912340012")
+
+
+async def test_sms_parameters_are_encrypted_in_the_outbox(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={"username": "secret", "name": "王五", "phone": NEW_PHONE, "unit_id": tree.child.id, "role": "viewer"},
+    )
+    temporary = await _sms_password(client, NEW_PHONE)
+    row = await SmsMessage.get()
+    assert temporary not in row.params_enc and NEW_PHONE not in row.phone_enc
+    assert row.status == "sent"
+
+
+async def test_admin_cannot_grant_a_role_above_its_own_nor_an_equal_role_in_its_own_unit(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    base = {"name": "赵六", "phone": NEW_PHONE}
+    too_high = await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={**base, "username": "boss2", "unit_id": tree.child.id, "role": "sysadmin"},
+    )
+    assert too_high.status_code == 403 and too_high.json()["error"]["code"] == "role_too_high"
+    peer = await client.post(
+        "/api/accounts/", headers=admin, json={**base, "username": "peer", "unit_id": tree.own.id, "role": "admin"}
+    )
+    assert peer.status_code == 403
+    below = await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={**base, "username": "village_admin", "unit_id": tree.child.id, "role": "admin"},
+    )
+    assert below.status_code == 201
+    assert not await Account.filter(username_key__in=["boss2", "peer"]).exists()
+
+
+async def test_deactivated_user_name_is_never_issued_again(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("Old_Name", tree.child, role="clerk")
+    worker = await login(client, "old_name")
+    assert (await client.post(f"/api/accounts/{target.id}/deactivate", headers=admin)).status_code == 204
+    assert (await client.get("/api/session", headers=worker)).status_code == 401
+    assert (await login_response(client, "old_name")).status_code == 401
+    again = await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={"username": "old_NAME", "name": "新人", "phone": NEW_PHONE, "unit_id": tree.child.id, "role": "clerk"},
+    )
+    assert again.status_code == 409 and again.json()["error"]["code"] == "username_taken"
+    twice = await client.post(f"/api/accounts/{target.id}/deactivate", headers=admin)
+    assert twice.status_code == 409
+
+
+async def test_reset_password_sends_a_new_temporary_password_and_ends_sessions(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("forgetful", tree.child, role="clerk", phone=NEW_PHONE)
+    worker = await login(client, "forgetful")
+    assert (await client.post(f"/api/accounts/{target.id}/reset-password", headers=admin)).status_code == 204
+    assert (await client.get("/api/session", headers=worker)).status_code == 401
+    assert (await login_response(client, "forgetful", PASSWORD)).status_code == 401
+    temporary = await _sms_password(client, NEW_PHONE)
+    session = await login_response(client, "forgetful", temporary)
+    assert session.status_code == 200 and session.json()["must_change_password"] is True
+    entry = await AuditEntry.get(action="account.reset_password")
+    assert entry.target_id == str(target.id) and entry.actor_account_id is not None
+
+
+async def test_admin_unlocks_a_locked_account(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("locked_out", tree.child, role="clerk")
+    for _ in range(5):
+        await login_response(client, "locked_out", "Wrong#pass1")
+    assert (await login_response(client, "locked_out")).status_code == 401
+    listed = await client.get("/api/accounts/", params={"status": "locked"}, headers=admin)
+    assert [row["username"] for row in listed.json()["items"]] == ["locked_out"]
+    assert (await client.post(f"/api/accounts/{target.id}/unlock", headers=admin)).status_code == 204
+    assert (await login_response(client, "locked_out")).status_code == 200
+    assert (await client.post(f"/api/accounts/{target.id}/unlock", headers=admin)).status_code == 409
+
+
+async def test_admin_cannot_manage_itself_a_peer_or_someone_with_a_unit_outside_its_scope(client):
+    tree = await make_tree()
+    me = await make_account("town_admin", tree.own, role="admin")
+    peer = await make_account("town_admin2", tree.own, role="admin")
+    straddler = await make_account("straddler", tree.child, role="clerk")
+    from backend.accounts.models import Membership
+
+    await Membership.create(
+        account_id=straddler.id, unit_id=tree.sibling.id, role="clerk", created_at=straddler.created_at
+    )
+    admin = await login(client, "town_admin")
+    assert (await client.post(f"/api/accounts/{me.id}/reset-password", headers=admin)).json()["error"][
+        "code"
+    ] == "not_self"
+    for target in (peer, straddler):
+        refused = await client.post(f"/api/accounts/{target.id}/deactivate", headers=admin)
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "cannot_manage"
+    assert await Account.filter(is_active=True).count() == 3
+
+
+async def test_personal_data_is_masked_and_each_reveal_is_audited(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("private", tree.child, role="clerk", phone=NEW_PHONE)
+    shown = await client.get(f"/api/accounts/{target.id}", headers=admin)
+    assert shown.json()["phone"] == "139****0001" and NEW_PHONE not in shown.text
+    listed = await client.get("/api/accounts/", headers=admin)
+    assert NEW_PHONE not in listed.text
+    revealed = await client.post(f"/api/accounts/{target.id}/reveal", headers=admin, json={"field": "phone"})
+    assert revealed.json() == {"field": "phone", "value": NEW_PHONE}
+    entry = await AuditEntry.get(action="account.reveal")
+    assert entry.detail == {"field": "phone"} and entry.target_id == str(target.id)
+    assert NEW_PHONE not in str(entry.detail)
+    missing = await client.post(f"/api/accounts/{target.id}/reveal", headers=admin, json={"field": "id_number"})
+    assert missing.status_code == 404
+
+
+async def test_clerks_and_viewers_may_not_reveal_or_manage(client):
+    tree = await make_tree()
+    target = await make_account("private", tree.child, role="viewer")
+    await make_account("town_clerk", tree.own, role="clerk")
+    clerk = await login(client, "town_clerk")
+    assert (
+        await client.post(f"/api/accounts/{target.id}/reveal", headers=clerk, json={"field": "phone"})
+    ).status_code == 403
+    assert (await client.get("/api/accounts/", headers=clerk)).status_code == 403
+    assert not await AuditEntry.filter(action="account.reveal").exists()
+
+
+async def test_phone_data_is_encrypted_at_rest_with_a_lookup_index(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    await client.post(
+        "/api/accounts/",
+        headers=admin,
+        json={
+            "username": "enc",
+            "name": "孙七",
+            "phone": NEW_PHONE,
+            "id_number": ID_NUMBER,
+            "unit_id": tree.child.id,
+            "role": "viewer",
+        },
+    )
+    row = await Account.get(username_key="enc")
+    assert NEW_PHONE not in (row.phone_enc or "") and ID_NUMBER not in (row.id_number_enc or "")
+    assert row.phone_index == runtime.get().vault.index("phone", NEW_PHONE)
+    found = await client.get("/api/accounts/", params={"q": NEW_PHONE}, headers=admin)
+    assert [r["username"] for r in found.json()["items"]] == ["enc"]
+
+
+async def test_one_phone_turns_on_phone_login_for_one_account_only(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    for name in ("first", "second"):
+        created = await client.post(
+            "/api/accounts/",
+            headers=admin,
+            json={"username": name, "name": "同号", "phone": NEW_PHONE, "unit_id": tree.child.id, "role": "viewer"},
+        )
+        assert created.status_code == 201
+    first, second = await Account.filter(username_key__in=["first", "second"]).order_by("id")
+    assert first.login_phone_index is not None and second.login_phone_index is None
+
+
+async def test_membership_in_a_second_unit_is_added_and_removed(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("two_units", tree.child, role="clerk")
+    other = await client.post(
+        "/api/units/", headers=admin, json={"parent_id": tree.own.id, "name": "李家坪村", "type": "village"}
+    )
+    other_id = other.json()["id"]
+    added = await client.put(
+        f"/api/accounts/{target.id}/memberships", headers=admin, json={"unit_id": other_id, "role": "viewer"}
+    )
+    assert added.status_code == 200 and added.json()["unit_id"] == other_id
+    shown = await client.get(f"/api/accounts/{target.id}", headers=admin)
+    assert {m["unit_id"] for m in shown.json()["memberships"]} == {tree.child.id, other_id}
+    removed = await client.delete(f"/api/accounts/{target.id}/memberships/{other_id}", headers=admin)
+    assert removed.status_code == 204
+    last = await client.delete(f"/api/accounts/{target.id}/memberships/{tree.child.id}", headers=admin)
+    assert last.status_code == 409 and last.json()["error"]["code"] == "last_membership"
