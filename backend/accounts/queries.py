@@ -12,6 +12,7 @@ from backend.accounts.models import Account, Membership
 from backend.core import identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.units.queries import get_unit
 
 
 def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:
@@ -51,6 +52,7 @@ async def list_accounts(
     """One row per membership in scope (who holds which role in which unit), paged by membership id."""
     query = memberships_in_scope(actor)
     if unit_id is not None:
+        await get_unit(actor, unit_id)  # a unit outside the scope does not exist
         query = query.filter(unit_id=unit_id)
     if search:
         if identifiers.valid_phone(search):

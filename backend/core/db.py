@@ -41,10 +41,6 @@ def tortoise_config(database_url: str) -> dict[str, Any]:
     }
 
 
-# Used by the `tortoise` CLI (makemigrations): `[tool.tortoise]` in pyproject.toml points here.
-TORTOISE_ORM = tortoise_config(Settings.from_env().database_url)
-
-
 async def init_db(settings: Settings) -> None:
     if settings.dialect == "sqlite":
         settings.var_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,100 @@
+"""P10 audit: hash chain written in the change's transaction, tamper detection, scoped queries."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+
+from backend.accounts.models import Account
+from backend.core import audit, db
+from backend.core.audit import AuditEntry
+from backend.core.config import Settings
+from tests.factories import login, login_response, make_account, make_tree
+
+
+def _verify_cli(settings: Settings) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "APP_ENV": "test", "VAR_DIR": str(settings.var_dir), "DATABASE_URL": settings.database_url}
+    return subprocess.run(
+        [sys.executable, "-m", "backend", "audit", "verify"], env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+async def _some_history(client) -> None:
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role="admin")
+    admin = await login(client, "county_admin")
+    await login_response(client, "county_admin", "Wrong#pass1")
+    await client.post("/api/units/", headers=admin, json={"parent_id": tree.own.id, "name": "新村", "type": "village"})
+    await client.patch(f"/api/units/{tree.child.id}", headers=admin, json={"name": "王家湾社区"})
+
+
+async def test_entries_form_an_unbroken_chain(client):
+    await _some_history(client)
+    entries = await AuditEntry.all().order_by("id")
+    assert len(entries) >= 4
+    assert entries[0].prev_hash == audit.GENESIS
+    for before, after in zip(entries, entries[1:], strict=False):
+        assert after.prev_hash == before.hash
+    assert (await audit.verify_chain()).ok
+
+
+async def test_verify_command_reports_the_first_entry_edited_in_the_database(client, settings):
+    await _some_history(client)
+    assert _verify_cli(settings).returncode == 0
+    entries = await AuditEntry.all().order_by("id")
+    victim = entries[1]
+    await db.execute("UPDATE audit_entry SET outcome = ? WHERE id = ?", ["success", victim.id])
+    result = _verify_cli(settings)
+    assert result.returncode == 1
+    assert f"BROKEN at entry {victim.id}" in result.stdout
+
+
+async def test_verify_detects_a_deleted_entry_and_a_removed_tail(client):
+    await _some_history(client)
+    entries = await AuditEntry.all().order_by("id")
+    await db.execute("DELETE FROM audit_entry WHERE id = ?", [entries[2].id])
+    report = await audit.verify_chain()
+    assert report.broken_id == entries[3].id
+    await db.execute("DELETE FROM audit_entry WHERE id >= ?", [entries[2].id])
+    assert not (await audit.verify_chain()).ok
+
+
+async def test_a_failed_change_leaves_no_audit_entry(client):
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role="admin")
+    admin = await login(client, "county_admin")
+    before = await AuditEntry.all().count()
+    refused = await client.delete(f"/api/units/{tree.own.id}", headers=admin)  # has a child: refused
+    assert refused.status_code == 409
+    assert await AuditEntry.all().count() == before
+
+
+async def test_parallel_writers_keep_a_single_chain(client):
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role="admin")
+    admin = await login(client, "county_admin")
+    await asyncio.gather(
+        *[
+            client.post(
+                "/api/units/", headers=admin, json={"parent_id": tree.own.id, "name": f"并发村{n}", "type": "village"}
+            )
+            for n in range(12)
+        ]
+    )
+    assert (await audit.verify_chain()).ok
+    assert await AuditEntry.filter(action="unit.create").count() == 12
+
+
+async def test_audit_query_shows_only_entries_within_scope(client):
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")
+    await make_account("sibling_admin", tree.sibling, role="admin")
+    await make_account("villager", tree.child, role="clerk")
+    await login(client, "sibling_admin")
+    await login(client, "villager")
+    town = await login(client, "town_admin")
+    listed = (await client.get("/api/audit/", headers=town)).json()["items"]
+    visible = {a.username for a in await Account.filter(id__in=[e["actor_account_id"] for e in listed])}
+    assert visible == {"town_admin", "villager"}

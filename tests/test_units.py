@@ -1,0 +1,140 @@
+"""P1 unit tree: create, edit, move a subtree in one transaction, delete only when empty."""
+
+from __future__ import annotations
+
+from backend.core.audit import AuditEntry
+from backend.units.models import Unit, UnitType
+from tests.factories import login, make_account, make_tree, make_unit
+
+CREDIT_CODE = "91350100M000100Y43"
+
+
+async def _county_admin(client, tree):
+    await make_account("county_admin", tree.parent, role="admin")
+    return await login(client, "county_admin")
+
+
+async def test_admin_creates_a_unit_below_with_its_path_and_an_audit_entry(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    response = await client.post(
+        "/api/units/",
+        headers=admin,
+        json={
+            "parent_id": tree.own.id,
+            "name": "张家冲村",
+            "type": "village",
+            "region_code": "530101001002",
+            "credit_code": CREDIT_CODE,
+        },
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["path"] == f"{tree.own.path}{body['id']}/" and body["depth"] == tree.own.depth + 1
+    entry = await AuditEntry.get(action="unit.create")
+    assert entry.target_id == str(body["id"]) and entry.scope_path == body["path"]
+
+
+async def test_region_code_must_sit_inside_the_parent_region(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    response = await client.post(
+        "/api/units/",
+        headers=admin,
+        json={"parent_id": tree.own.id, "name": "外来村", "type": "village", "region_code": "530199001002"},
+    )
+    assert response.status_code == 422 and "region_code" in response.json()["error"]["fields"]
+
+
+async def test_duplicate_credit_code_is_a_conflict_naming_the_field(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    payload = {"parent_id": tree.own.id, "type": "coop", "credit_code": CREDIT_CODE}
+    assert (await client.post("/api/units/", headers=admin, json={**payload, "name": "一社"})).status_code == 201
+    again = await client.post("/api/units/", headers=admin, json={**payload, "name": "二社"})
+    assert again.status_code == 409 and "credit_code" in again.json()["error"]["fields"]
+
+
+async def test_edit_changes_only_the_fields_sent(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    response = await client.patch(f"/api/units/{tree.child.id}", headers=admin, json={"name": "王家湾社区"})
+    assert response.status_code == 200
+    unit = await Unit.get(id=tree.child.id)
+    assert unit.name == "王家湾社区" and unit.region_code == "530101001001"
+    refused = await client.patch(f"/api/units/{tree.child.id}", headers=admin, json={"name": None})
+    assert refused.status_code == 422
+
+
+async def test_admin_may_not_edit_move_or_delete_its_own_unit(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    assert (await client.patch(f"/api/units/{tree.parent.id}", headers=admin, json={"name": "x"})).status_code == 404
+    assert (await client.delete(f"/api/units/{tree.parent.id}", headers=admin)).status_code == 404
+
+
+async def test_moving_a_unit_rewrites_the_paths_of_its_whole_subtree(client):
+    tree = await make_tree()
+    grandchild = await make_unit("一组", UnitType.OTHER, tree.child)
+    admin = await _county_admin(client, tree)
+    response = await client.post(
+        f"/api/units/{tree.child.id}/move", headers=admin, json={"new_parent_id": tree.sibling.id}
+    )
+    assert response.status_code == 200, response.text
+    child = await Unit.get(id=tree.child.id)
+    moved_grandchild = await Unit.get(id=grandchild.id)
+    assert child.parent_id == tree.sibling.id
+    assert child.path == f"{tree.sibling.path}{child.id}/" and child.depth == tree.sibling.depth + 1
+    assert moved_grandchild.path == f"{child.path}{grandchild.id}/" and moved_grandchild.depth == child.depth + 1
+    assert not await Unit.filter(path__startswith=tree.own.path).exclude(id=tree.own.id).exists()
+
+
+async def test_moving_the_village_moves_it_out_of_the_old_township_admins_scope(client):
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")
+    county = await _county_admin(client, tree)
+    town = await login(client, "town_admin")
+    assert (await client.get(f"/api/units/{tree.child.id}", headers=town)).status_code == 200
+    await client.post(f"/api/units/{tree.child.id}/move", headers=county, json={"new_parent_id": tree.sibling.id})
+    assert (await client.get(f"/api/units/{tree.child.id}", headers=town)).status_code == 404
+
+
+async def test_a_unit_cannot_move_under_itself_or_its_subtree(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    for target in (tree.own.id, tree.child.id):
+        refused = await client.post(f"/api/units/{tree.own.id}/move", headers=admin, json={"new_parent_id": target})
+        assert refused.status_code == 422
+    assert (await Unit.get(id=tree.own.id)).path == tree.own.path
+
+
+async def test_delete_only_when_the_unit_has_no_children_and_no_accounts(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    with_child = await client.delete(f"/api/units/{tree.own.id}", headers=admin)
+    assert with_child.status_code == 409 and with_child.json()["error"]["code"] == "unit_not_empty"
+    await make_account("villager", tree.child)
+    with_account = await client.delete(f"/api/units/{tree.child.id}", headers=admin)
+    assert with_account.status_code == 409
+    assert (await client.delete(f"/api/units/{tree.sibling.id}", headers=admin)).status_code == 204
+    assert not await Unit.filter(id=tree.sibling.id).exists()
+    assert await AuditEntry.filter(action="unit.delete", target_id=str(tree.sibling.id)).exists()
+
+
+async def test_units_list_pages_by_cursor_and_filters_by_name_and_type(client):
+    tree = await make_tree()
+    for n in range(5):
+        await make_unit(f"新村{n}", UnitType.VILLAGE, tree.own)
+    admin = await _county_admin(client, tree)
+    first = (await client.get("/api/units/", params={"parent_id": tree.own.id, "limit": 4}, headers=admin)).json()
+    assert first["total"] == 6 and len(first["items"]) == 4 and first["next_cursor"]
+    rest = (
+        await client.get(
+            "/api/units/", params={"parent_id": tree.own.id, "limit": 4, "cursor": first["next_cursor"]}, headers=admin
+        )
+    ).json()
+    assert len(rest["items"]) == 2 and rest["next_cursor"] is None
+    named = (await client.get("/api/units/", params={"q": "新村3"}, headers=admin)).json()
+    assert [u["name"] for u in named["items"]] == ["新村3"]
+    towns = (await client.get("/api/units/", params={"type": "township"}, headers=admin)).json()
+    assert {u["name"] for u in towns["items"]} == {"白沙镇", "桃源乡"}
