@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -35,7 +36,7 @@ async def test_entries_form_an_unbroken_chain(client):
     entries = await AuditEntry.all().order_by("id")
     assert len(entries) >= 4
     assert entries[0].prev_hash == audit.GENESIS
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     assert (await audit.verify_chain()).ok
 
