@@ -1,0 +1,74 @@
+"""The demo generator builds a consistent region tree whose demo accounts can log in."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+
+from backend.accounts.models import Account, Membership
+from backend.demo import seed
+from backend.units.models import Unit, UnitType
+from tests.factories import login
+
+
+async def _assert_consistent_tree() -> list[Unit]:
+    units = {u.id: u for u in await Unit.all()}
+    for unit in units.values():
+        if unit.parent_id is None:
+            assert unit.path == f"/{unit.id}/" and unit.depth == 0
+        else:
+            parent = units[unit.parent_id]
+            assert unit.path == f"{parent.path}{unit.id}/" and unit.depth == parent.depth + 1
+            if parent.region_code and unit.region_code:
+                digits = {"province": 2, "city": 4, "county": 6, "township": 9}[parent.type]
+                assert unit.region_code[:digits] == parent.region_code[:digits]
+    codes = [u.region_code for u in units.values()]
+    assert len(codes) == len(set(codes))
+    return list(units.values())
+
+
+async def test_small_seed_builds_the_named_tree_and_demo_accounts_log_in(client, settings):
+    result = await seed.seed("small", settings.var_dir)
+    units = await _assert_consistent_tree()
+    assert "王家湾村" in {u.name for u in units}
+    assert await Account.all().count() == len(seed.DEMO_ACCOUNTS)
+    stored = json.loads(seed.demo_file(settings.var_dir).read_text())
+    assert stored["demo_accounts"] == result["demo_accounts"]
+    admin = next(a for a in result["demo_accounts"] if a["username"] == "demo_town_admin")
+    headers = await login(client, admin["username"], admin["password"])
+    assert (await client.get("/api/accounts/", headers=headers)).json()["total"] >= 5
+    agent = await Account.get(username_key="demo_agent")
+    assert await Membership.filter(account_id=agent.id).count() == 2
+    assert "DEMO ONLY" in seed.describe(settings.var_dir)
+
+
+async def test_seed_refuses_a_database_that_already_has_units(settings):
+    await seed.seed("small", settings.var_dir)
+    with pytest.raises(RuntimeError):
+        await seed.seed("small", settings.var_dir)
+
+
+async def test_large_seed_fills_every_level_to_its_target(settings, monkeypatch):
+    targets = {"cities": 5, "counties": 12, "townships": 40, "villages": 150, "accounts": 900}
+    monkeypatch.setattr(seed, "LARGE_TARGET", targets)
+    result = await seed.seed("large", settings.var_dir)
+    units = await _assert_consistent_tree()
+    per_type = Counter(u.type for u in units)
+    assert per_type[UnitType.PROVINCE] == 1
+    assert per_type[UnitType.CITY] == targets["cities"]
+    assert per_type[UnitType.COUNTY] == targets["counties"]
+    assert per_type[UnitType.TOWNSHIP] == targets["townships"]
+    assert per_type[UnitType.VILLAGE] == targets["villages"]
+    assert await Account.all().count() == targets["accounts"] == result["counts"]["accounts"]
+    assert result["bulk_password"]
+    created = await Unit.create(
+        name="新建村",
+        type=UnitType.VILLAGE,
+        path="/x/",
+        depth=5,
+        created_at=units[0].created_at,
+        updated_at=units[0].created_at,
+    )
+    assert created.id > max(u.id for u in units)  # sequences moved past the bulk ids
