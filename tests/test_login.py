@@ -155,3 +155,13 @@ async def test_choosing_a_unit_of_another_account_is_not_found(client):
     headers = {"Authorization": f"Bearer {response.json()['token']}"}
     refused = await client.post("/api/session/unit", json={"membership_id": other.id}, headers=headers)
     assert refused.status_code == 404
+
+
+async def test_captcha_requests_are_capped_per_address(client, clock):
+    for _ in range(60):
+        assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.7"})).status_code == 200
+    capped = await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.7"})
+    assert capped.status_code == 429
+    assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.8"})).status_code == 200
+    clock.advance(60)
+    assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.7"})).status_code == 200

@@ -28,8 +28,6 @@ from backend.core.validation import body
 
 bp = Blueprint("auth", url_prefix="/api")
 
-CAPTCHAS_PER_IP_PER_MINUTE = 60
-
 
 def _session_out(account: Account, record: sessions.SessionRecord, memberships: list[Membership]) -> dict:
     settings = runtime.get().settings
@@ -50,7 +48,7 @@ def _session_out(account: Account, record: sessions.SessionRecord, memberships: 
 async def get_captcha(request: Request):
     """A new picture captcha (2 minutes, single use)."""
     if not await throttle.hit(
-        "captcha-ip", request.remote_addr or "-", limit=CAPTCHAS_PER_IP_PER_MINUTE, window_seconds=60
+        "captcha-ip", origin_of(request).ip or "-", limit=runtime.get().settings.captcha_ip_limit, window_seconds=60
     ):
         raise TooManyRequests()
     issued = await captcha.issue()

@@ -42,6 +42,7 @@ class Settings:
     lockout_seconds: int = 15 * 60
     login_ip_limit: int = 30
     login_ip_window_seconds: int = 60
+    captcha_ip_limit: int = 60
     hash_workers: int = 2
     sms_channel: str = "dev"
 
@@ -92,6 +93,7 @@ class Settings:
             session_idle_seconds=_int(env_vars, "SESSION_IDLE_SECONDS", 30 * 60),
             session_absolute_seconds=_int(env_vars, "SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60),
             login_ip_limit=_int(env_vars, "LOGIN_IP_LIMIT", 30),
+            captcha_ip_limit=_int(env_vars, "CAPTCHA_IP_LIMIT", 60),
             hash_workers=_int(env_vars, "HASH_WORKERS", max(1, (os.cpu_count() or 2) // 2)),
         )
 
