@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from redis.exceptions import RedisError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
 from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, SanicException
 from sanic.exceptions import NotFound as RouteNotFound
@@ -16,10 +17,34 @@ from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable
 from backend.core.http import dumps, ok
 from backend.core.redis import connect
+from backend.core.validation import MAX_ID
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+
+
+def _path_id(value: str) -> int:
+    """Path ids: positive and within the 32-bit id columns; anything else is no route (404)."""
+    number = int(value)
+    if not 1 <= number <= MAX_ID:
+        raise ValueError(value)
+    return number
+
+
+def _is_outage(exc: BaseException) -> bool:
+    """A lost connection to the database or Redis, as opposed to a bad query or bad data."""
+    if isinstance(exc, DBConnectionError | RedisConnectionError | RedisTimeoutError | ConnectionError):
+        return True
+    cause = exc.__cause__ or exc.__context__
+    if not isinstance(exc, OperationalError) or cause is None:
+        return False
+    return isinstance(cause, OSError | ConnectionError) or type(cause).__name__ in _CONNECTION_ERROR_NAMES
+
+
+_CONNECTION_ERROR_NAMES = frozenset(
+    {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError", "TooManyConnectionsError"}
+)
 
 
 def _error(code: str, message: str, status: int) -> HTTPResponse:
@@ -35,7 +60,7 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
         return _error("method_not_allowed", messages.METHOD_NOT_ALLOWED, 405)
     if isinstance(exc, PayloadTooLarge):
         return _error("body_too_large", messages.BODY_TOO_LARGE, 413)
-    if isinstance(exc, DBConnectionError | OperationalError | RedisError | ConnectionError):
+    if _is_outage(exc):
         log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return ok(ServiceUnavailable().body(), status=503)
     if isinstance(exc, SanicException) and exc.status_code < 500:
@@ -58,6 +83,7 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     app.config.API_SECURITY = [{"session": []}]
     app.config.API_SECURITY_DEFINITIONS = {"session": {"type": "http", "scheme": "bearer"}}
     app.ctx.settings = settings
+    app.router.register_pattern("id", _path_id, r"^[0-9]{1,19}$")
 
     from backend.accounts.routes import bp as accounts_bp
     from backend.audit.routes import bp as audit_bp

@@ -63,14 +63,14 @@ async def create_account(request: Request, actor: Actor, data: AccountCreate):
     return ok(await _account_out(actor, account.id), status=201)
 
 
-@bp.get("/<account_id:int>")
+@bp.get("/<account_id:id>")
 @openapi.response(200, {"application/json": AccountOut})
 @authenticated("accounts.view")
 async def get_account(request: Request, actor: Actor, account_id: int):
     return ok(await _account_out(actor, account_id))
 
 
-@bp.patch("/<account_id:int>")
+@bp.patch("/<account_id:id>")
 @openapi.response(200, {"application/json": AccountOut})
 @authenticated("accounts.manage")
 @body(AccountUpdate)
@@ -79,7 +79,7 @@ async def update_account(request: Request, actor: Actor, account_id: int, data: 
     return ok(await _account_out(actor, account_id))
 
 
-@bp.put("/<account_id:int>/memberships")
+@bp.put("/<account_id:id>/memberships")
 @openapi.response(200, {"application/json": MembershipOut})
 @authenticated("accounts.manage")
 @body(MembershipSet)
@@ -90,14 +90,14 @@ async def set_membership(request: Request, actor: Actor, account_id: int, data: 
     return ok(membership_out(membership))
 
 
-@bp.delete("/<account_id:int>/memberships/<unit_id:int>")
+@bp.delete("/<account_id:id>/memberships/<unit_id:id>")
 @authenticated("accounts.manage")
 async def remove_membership(request: Request, actor: Actor, account_id: int, unit_id: int):
     await actions.remove_membership(actor, account_id, unit_id=unit_id)
     return no_content()
 
 
-@bp.post("/<account_id:int>/reset-password")
+@bp.post("/<account_id:id>/reset-password")
 @authenticated("accounts.manage")
 async def reset_password(request: Request, actor: Actor, account_id: int):
     """A new temporary password goes to the account's phone by SMS; its sessions end."""
@@ -105,14 +105,14 @@ async def reset_password(request: Request, actor: Actor, account_id: int):
     return no_content()
 
 
-@bp.post("/<account_id:int>/unlock")
+@bp.post("/<account_id:id>/unlock")
 @authenticated("accounts.manage")
 async def unlock(request: Request, actor: Actor, account_id: int):
     await actions.unlock_account(actor, account_id)
     return no_content()
 
 
-@bp.post("/<account_id:int>/deactivate")
+@bp.post("/<account_id:id>/deactivate")
 @authenticated("accounts.manage")
 async def deactivate(request: Request, actor: Actor, account_id: int):
     """Deactivate for good; the user name is never issued again."""
@@ -120,7 +120,7 @@ async def deactivate(request: Request, actor: Actor, account_id: int):
     return no_content()
 
 
-@bp.post("/<account_id:int>/reveal")
+@bp.post("/<account_id:id>/reveal")
 @openapi.response(200, {"application/json": RevealOut})
 @authenticated("accounts.reveal")
 @body(RevealRequest)
@@ -130,7 +130,7 @@ async def reveal(request: Request, actor: Actor, account_id: int, data: RevealRe
     return ok(RevealOut(field=data.field, value=value))
 
 
-@bp.delete("/<account_id:int>/sessions")
+@bp.delete("/<account_id:id>/sessions")
 @authenticated("accounts.manage")
 async def end_sessions(request: Request, actor: Actor, account_id: int):
     """End every session of the account."""

@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from backend.core.roles import FinanceAccess, Role
-from backend.core.validation import Body, IdNumber, PageQuery, Phone, Username, text
+from backend.core.validation import Body, Id, IdNumber, PageQuery, Phone, Username, text
 
 
 class AccountCreate(Body):
@@ -14,7 +14,7 @@ class AccountCreate(Body):
     name: text(50)
     phone: Phone
     id_number: IdNumber | None = None
-    unit_id: int
+    unit_id: Id
     role: Role
     finance_access: FinanceAccess = FinanceAccess.NONE
 
@@ -28,7 +28,7 @@ class AccountUpdate(Body):
 
 
 class MembershipSet(Body):
-    unit_id: int
+    unit_id: Id
     role: Role
     finance_access: FinanceAccess = FinanceAccess.NONE
 
@@ -38,7 +38,7 @@ class RevealRequest(Body):
 
 
 class AccountListQuery(PageQuery):
-    unit_id: int | None = None
+    unit_id: Id | None = None
     q: text(32) | None = None
     status: Literal["active", "locked", "deactivated"] | None = None
 

@@ -3,14 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from backend.core.validation import PageQuery, text
+from backend.core.validation import Id, PageQuery, text
 
 
 class AuditQuery(PageQuery):
+    cursor: int | None = Field(None, ge=0, le=2**63 - 1)  # audit ids are 64-bit
     action: text(48) | None = None
-    account_id: int | None = None
+    account_id: Id | None = None
     outcome: text(16) | None = None
 
 

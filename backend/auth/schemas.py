@@ -3,7 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from backend.accounts.schemas import MembershipOut
-from backend.core.validation import Body
+from backend.core.validation import Body, Id
 
 
 class LoginRequest(Body):
@@ -14,7 +14,7 @@ class LoginRequest(Body):
 
 
 class ChooseUnitRequest(Body):
-    membership_id: int
+    membership_id: Id
 
 
 class ChangePasswordRequest(Body):

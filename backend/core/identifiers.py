@@ -6,9 +6,9 @@ import re
 
 CUSTOM_ERROR_KINDS = frozenset({"bad_phone", "bad_id_number", "bad_region_code", "bad_credit_code", "bad_username"})
 
-_PHONE = re.compile(r"1[3-9]\d{9}")
-_ID_NUMBER = re.compile(r"\d{17}[\dX]")
-_REGION_CODE = re.compile(r"\d{12}")
+_PHONE = re.compile(r"1[3-9][0-9]{9}")
+_ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
+_REGION_CODE = re.compile(r"[0-9]{12}")
 _USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"

@@ -20,7 +20,9 @@ from sanic_ext.extensions.openapi import openapi
 from backend.core import identifiers, messages
 from backend.core.errors import AppError, ValidationFailed
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# One-line text: no control characters at all, line breaks and tabs included.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; anything larger cannot exist
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -37,10 +39,13 @@ class Query(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class PageQuery(Query):
     """Keyset paging: ``cursor`` is the last id of the previous page."""
 
-    cursor: int | None = Field(None, ge=0)
+    cursor: int | None = Field(None, ge=0, le=MAX_ID)
     limit: int = Field(50, ge=1, le=200)
 
 
@@ -125,7 +130,7 @@ def parse_body(request: Request, model: type[M]) -> M:
     raw = request.body or b"{}"
     try:
         payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise AppError("malformed_json", messages.MALFORMED_JSON) from exc
     if not isinstance(payload, dict):
         raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT)

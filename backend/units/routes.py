@@ -59,14 +59,14 @@ async def create_unit(request: Request, actor: Actor, data: UnitCreate):
     return ok(unit_out(unit), status=201)
 
 
-@bp.get("/<unit_id:int>")
+@bp.get("/<unit_id:id>")
 @openapi.response(200, {"application/json": UnitOut})
 @authenticated("units.view")
 async def get_unit(request: Request, actor: Actor, unit_id: int):
     return ok(unit_out(await queries.get_unit(actor, unit_id)))
 
 
-@bp.patch("/<unit_id:int>")
+@bp.patch("/<unit_id:id>")
 @openapi.response(200, {"application/json": UnitOut})
 @authenticated("units.manage")
 @body(UnitUpdate)
@@ -74,7 +74,7 @@ async def update_unit(request: Request, actor: Actor, unit_id: int, data: UnitUp
     return ok(unit_out(await actions.update_unit(actor, unit_id, data.model_dump(exclude_unset=True))))
 
 
-@bp.post("/<unit_id:int>/move")
+@bp.post("/<unit_id:id>/move")
 @openapi.response(200, {"application/json": UnitOut})
 @authenticated("units.manage")
 @body(UnitMove)
@@ -83,7 +83,7 @@ async def move_unit(request: Request, actor: Actor, unit_id: int, data: UnitMove
     return ok(unit_out(await actions.move_unit(actor, unit_id, new_parent_id=data.new_parent_id)))
 
 
-@bp.delete("/<unit_id:int>")
+@bp.delete("/<unit_id:id>")
 @authenticated("units.manage")
 async def delete_unit(request: Request, actor: Actor, unit_id: int):
     """Delete a unit that has no child units and no accounts."""

@@ -4,12 +4,12 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from backend.core.validation import Body, CreditCode, PageQuery, RegionCode, text
+from backend.core.validation import Body, CreditCode, Id, PageQuery, RegionCode, text
 from backend.units.models import UnitType
 
 
 class UnitCreate(Body):
-    parent_id: int
+    parent_id: Id
     name: text(100)
     type: UnitType
     region_code: RegionCode | None = None
@@ -28,11 +28,11 @@ class UnitUpdate(Body):
 
 
 class UnitMove(Body):
-    new_parent_id: int
+    new_parent_id: Id
 
 
 class UnitListQuery(PageQuery):
-    parent_id: int | None = None
+    parent_id: Id | None = None
     q: text(50) | None = None
     type: UnitType | None = None
 
