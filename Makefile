@@ -30,7 +30,7 @@ run: install
 	$(BIN)/python -m backend serve --port $(PORT)
 
 test: install
-	$(BIN)/ruff check backend jobs card_service tests bench scripts
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The same suite against the local PostgreSQL and Redis servers (what CI does).
