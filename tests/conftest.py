@@ -22,7 +22,16 @@ from backend.core.clock import FrozenClock
 from backend.core.config import Settings
 from backend.core.redis import connect
 
-TABLES = ("membership", "account", "unit", "audit_entry", "audit_head", "sms_message")
+TABLES = (
+    "review_request",
+    "unit_registration",
+    "membership",
+    "account",
+    "unit",
+    "audit_entry",
+    "audit_head",
+    "sms_message",
+)
 
 
 def free_port() -> int:

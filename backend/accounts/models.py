@@ -1,9 +1,28 @@
 from __future__ import annotations
 
+from enum import StrEnum
+
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.core.roles import FinanceAccess, Role
+
+
+class IdType(StrEnum):
+    RESIDENT_ID = "resident_id"
+    PASSPORT = "passport"
+    HK_MACAO_PERMIT = "hk_macao_permit"
+    TAIWAN_PERMIT = "taiwan_permit"
+    FOREIGN_PERMANENT = "foreign_permanent"
+
+
+class RealnameLevel(StrEnum):
+    NONE = "none"
+    MEDIUM = "medium"  # ID details checked
+    HIGH = "high"  # by card
+
+
+LONG_TERM = "00000000"  # ID validity "long-term"
 
 
 class Account(Model):
@@ -19,6 +38,16 @@ class Account(Model):
     login_phone_index = fields.CharField(max_length=64, null=True, unique=True)
     id_number_enc = fields.TextField(null=True)
     id_number_index = fields.CharField(max_length=64, null=True, db_index=True)
+    id_type = fields.CharEnumField(
+        IdType, max_length=24, default=IdType.RESIDENT_ID, db_default=IdType.RESIDENT_ID.value
+    )
+    id_valid_until = fields.CharField(max_length=8, null=True)  # YYYYMMDD, or 00000000 for long-term
+    email = fields.CharField(max_length=100, null=True)
+    realname_level = fields.CharEnumField(
+        RealnameLevel, max_length=8, default=RealnameLevel.NONE, db_default=RealnameLevel.NONE.value
+    )
+    # An operator created by an admin proves the bound phone by SMS at first login (P4).
+    needs_sms_check = fields.BooleanField(default=False, db_default=False)
     password_hash = fields.CharField(max_length=160, null=True)
     must_change_password = fields.BooleanField(default=True)
     is_active = fields.BooleanField(default=True)

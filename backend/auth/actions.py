@@ -9,7 +9,7 @@ from tortoise.expressions import F
 
 from backend.accounts.models import Account, Membership
 from backend.auth import messages as msg
-from backend.core import audit, captcha, db, identifiers, runtime, sessions, throttle
+from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, throttle
 from backend.core.actor import Origin
 from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
@@ -48,7 +48,7 @@ async def login(login: str, password: str, *, captcha_id: str, captcha_answer: s
     ):
         raise TooManyRequests("login_throttled", msg.LOGIN_THROTTLED)
     if not await captcha.check(captcha_id, captcha_answer):
-        raise AppError("captcha_invalid", msg.CAPTCHA_INVALID, fields={"captcha_answer": msg.CAPTCHA_INVALID})
+        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
     account = await _find_account(login)
     password_ok = await rt.hasher.verify(password, account.password_hash if account else None)
     now = rt.clock.now()

@@ -1,7 +1,6 @@
 """Chinese texts of login, sessions and password change."""
 
 LOGIN_FAILED = "用户名或密码错误"  # also for locked and deactivated accounts: no hint which
-CAPTCHA_INVALID = "图形验证码不正确或已过期，请刷新后重试"
 LOGIN_THROTTLED = "登录尝试过于频繁，请稍后再试"
 OLD_PASSWORD_WRONG = "原密码不正确"
 SAME_PASSWORD = "新密码不能与原密码相同"

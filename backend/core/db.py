@@ -23,6 +23,8 @@ MODEL_MODULES = [
     "backend.accounts.models",
     "backend.core.audit",
     "backend.core.sms",
+    "backend.reviews.models",
+    "backend.registration.models",
 ]
 
 

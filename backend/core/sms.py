@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 class SmsStatus(StrEnum):
     PENDING = "pending"
+    SENDING = "sending"  # claimed by a worker under a lease
     SENT = "sent"
     FAILED = "failed"
 
@@ -37,6 +38,12 @@ class SmsMessage(Model):
     attempts = fields.SmallIntField(default=0)
     created_at = fields.DatetimeField()
     sent_at = fields.DatetimeField(null=True)
+    next_attempt_at = fields.DatetimeField(null=True, db_index=True)
+    lease_until = fields.DatetimeField(null=True)
+    # The last attempt may have reached the gateway (timeout, crash): ask it before sending again.
+    needs_status_check = fields.BooleanField(default=False, db_default=False)
+    provider_serial = fields.CharField(max_length=64, null=True)
+    last_error = fields.CharField(max_length=200, null=True)
 
     class Meta:
         table = "sms_message"

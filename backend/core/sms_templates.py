@@ -1,10 +1,20 @@
+# ruff: noqa: E501  (one template a line, so each Chinese text reads whole)
 """Every SMS the product sends: template ids and their Chinese texts, in one place for review."""
 
 from __future__ import annotations
 
 TEMPLATES: dict[str, str] = {
+    "verification_code": "【村务通】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略本短信。",
     "account_created": "【村务通】您的账号 {username} 已开通，临时密码 {password}，仅可使用一次，请登录后立即修改。",
     "password_reset": "【村务通】您的账号 {username} 的密码已由管理员重置，临时密码 {password}，请登录后立即修改。",
+    "review_approved": "【村务通】您提交的人工审核已通过，账号 {username} 的临时密码为 {password}，请登录后立即修改。",
+    "review_rejected": "【村务通】您提交的人工审核未通过，原因：{reason}。如有疑问请联系上级单位管理员。",
+    "agent_added": "【村务通】您已被 {unit} 添加为经办人，账号 {username}，临时密码 {password}，请用手机号登录后立即修改。",
+    "agent_unit_added": "【村务通】您已被 {unit} 添加为经办人，请用手机号和原密码登录后选择该单位办理业务。",
+    "unit_recovered": "【村务通】{unit} 的管理员账号 {username} 已交由您管理，临时密码 {password}，请登录后立即修改。",
+    "password_reset_done": "【村务通】您的账号 {username} 的密码已通过短信验证重置。如非本人操作，请立即联系上级单位管理员。",
+    "registration_approved": "【村务通】{unit} 的注册申请已通过审核，请用管理员账号 {username} 登录。",
+    "registration_rejected": "【村务通】{unit} 的注册申请未通过审核，原因：{reason}。",
 }
 
 

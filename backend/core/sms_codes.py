@@ -1,0 +1,161 @@
+"""SMS verification codes that cannot be abused (R1).
+
+- 6 digits from ``secrets``, valid 5 minutes, single use, kept in Redis only as an HMAC.
+- At most 5 wrong tries, then the code is void.
+- One send per phone per 60 s and at most 10 per phone per day, checked and recorded in one Lua
+  script so two parallel requests cannot both pass; a per-address cap; a picture captcha first.
+- The caller decides whether a message really goes out (``deliver``): for an unknown phone or
+  user name everything else happens the same way, so the answer does not tell them apart.
+
+Times come from the injected clock (passed into the scripts), so tests move time instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from backend.core import captcha, db, messages, runtime, sms, throttle
+from backend.core.actor import Origin
+from backend.core.errors import AppError, TooManyRequests
+
+CODE_TTL_SECONDS = 5 * 60
+RESEND_AFTER_SECONDS = 60
+DAILY_LIMIT_PER_PHONE = 10
+MAX_WRONG_TRIES = 5
+IP_LIMIT_PER_HOUR = 30
+
+PURPOSES = frozenset(
+    {"password_reset", "username_lookup", "unit_recovery", "first_login", "phone_change", "registration", "agent_login"}
+)
+
+# KEYS: last-send key, daily counter key. ARGV: now, resend_after, daily_limit, day_ttl.
+_GATE = """
+local last = redis.call('GET', KEYS[1])
+local now = tonumber(ARGV[1])
+if last and now - tonumber(last) < tonumber(ARGV[2]) then
+  return {-1, math.ceil(tonumber(ARGV[2]) - (now - tonumber(last)))}
+end
+local sent = tonumber(redis.call('GET', KEYS[2]) or '0')
+if sent >= tonumber(ARGV[3]) then
+  return {-2, 0}
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]) + 5)
+redis.call('INCR', KEYS[2])
+redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
+return {1, 0}
+"""
+
+# KEYS: code key. ARGV: now, candidate hash, max tries. 1 ok, 0 wrong, -1 none/expired, -2 void now.
+_CHECK = """
+local stored = redis.call('HMGET', KEYS[1], 'hash', 'expires_at', 'tries')
+if not stored[1] then return -1 end
+if tonumber(ARGV[1]) > tonumber(stored[2]) then
+  redis.call('DEL', KEYS[1])
+  return -1
+end
+if stored[1] == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return 1
+end
+local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+if tries >= tonumber(ARGV[3]) then
+  redis.call('DEL', KEYS[1])
+  return -2
+end
+return 0
+"""
+
+CODE_WRONG = "短信验证码不正确"
+CODE_VOID = "短信验证码已失效，请重新获取"
+CODE_COOLDOWN = "验证码发送太频繁，请 {seconds} 秒后再试"
+CODE_DAILY_LIMIT = "该手机号今天获取验证码的次数已达上限，请明天再试"
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What every caller answers, whether or not a message went out."""
+
+    resend_after: int = RESEND_AFTER_SECONDS
+    expires_in: int = CODE_TTL_SECONDS
+
+
+def _phone_key(phone: str) -> str:
+    return runtime.get().vault.index("phone", phone)[:32]
+
+
+def _code_hash(purpose: str, phone: str, code: str) -> str:
+    key = runtime.get().settings.index_key
+    return hmac.new(key, f"smscode:{purpose}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _code_key(purpose: str, phone: str) -> str:
+    return f"smscode:{purpose}:{_phone_key(phone)}"
+
+
+async def send_code(
+    phone: str,
+    purpose: str,
+    *,
+    origin: Origin,
+    captcha_id: str | None,
+    captcha_answer: str | None,
+    deliver: bool,
+) -> SendResult:
+    """Check the limits and the captcha, make a code, and queue the SMS if ``deliver``."""
+    if purpose not in PURPOSES:
+        raise ValueError(purpose)
+    rt = runtime.get()
+    if not await throttle.hit("smscode-ip", origin.ip or "-", limit=IP_LIMIT_PER_HOUR, window_seconds=3600):
+        raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
+    if not captcha_id or not captcha_answer or not await captcha.check(captcha_id, captcha_answer):
+        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+    now = rt.clock.timestamp()
+    day = int(now // 86400)
+    phone_key = _phone_key(phone)
+    status, wait = await rt.redis.eval(
+        _GATE,
+        2,
+        f"smscode-last:{phone_key}",
+        f"smscode-day:{phone_key}:{day}",
+        repr(now),
+        RESEND_AFTER_SECONDS,
+        DAILY_LIMIT_PER_PHONE,
+        2 * 86400,
+    )
+    if int(status) == -1:
+        raise TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=int(wait)))
+    if int(status) == -2:
+        raise TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
+    code = f"{secrets.randbelow(10**6):06d}"
+    key = _code_key(purpose, phone)
+    async with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(key)
+        pipe.hset(
+            key,
+            mapping={"hash": _code_hash(purpose, phone, code), "expires_at": repr(now + CODE_TTL_SECONDS), "tries": 0},
+        )
+        pipe.expire(key, CODE_TTL_SECONDS + 30)
+        await pipe.execute()
+    if deliver:
+        async with db.atomic():
+            await sms.queue(phone, "verification_code", {"code": code, "minutes": str(CODE_TTL_SECONDS // 60)})
+    return SendResult()
+
+
+async def check_code(phone: str, purpose: str, code: str) -> None:
+    """Accept the code once; a wrong one counts a try (five void it); raises with a Chinese message."""
+    rt = runtime.get()
+    candidate = _code_hash(purpose, phone, code.strip())
+    result = int(
+        await rt.redis.eval(
+            _CHECK, 1, _code_key(purpose, phone), repr(rt.clock.timestamp()), candidate, MAX_WRONG_TRIES
+        )
+    )
+    if result == 1:
+        return
+    if result == 0:
+        raise AppError("sms_code_wrong", CODE_WRONG, fields={"code": CODE_WRONG})
+    raise AppError("sms_code_void", CODE_VOID, fields={"code": CODE_VOID})
