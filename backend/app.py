@@ -86,12 +86,30 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     app.router.register_pattern("id", _path_id, r"^[0-9]{1,19}$")
 
     from backend.accounts.routes import bp as accounts_bp
+    from backend.agents.routes import bp as agents_bp
     from backend.audit.routes import bp as audit_bp
     from backend.auth.routes import bp as auth_bp
+    from backend.profile.routes import bp as profile_bp
+    from backend.recovery.routes import bp as recovery_bp
+    from backend.registration.routes import bp as registration_bp
+    from backend.reviews.routes import bp as reviews_bp
     from backend.system.routes import dev, health
     from backend.units.routes import bp as units_bp
 
-    app.blueprint([health, auth_bp, units_bp, accounts_bp, audit_bp])
+    app.blueprint(
+        [
+            health,
+            auth_bp,
+            units_bp,
+            accounts_bp,
+            audit_bp,
+            agents_bp,
+            profile_bp,
+            recovery_bp,
+            registration_bp,
+            reviews_bp,
+        ]
+    )
     if settings.test_hooks:
         app.blueprint(dev)
     app.error_handler.add(Exception, handle_error)
