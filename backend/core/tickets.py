@@ -52,3 +52,14 @@ async def consume(token: str, purpose: str) -> dict[str, Any]:
     if not token or len(token) > 100:
         raise AppError("ticket_invalid", TICKET_INVALID, status=410)
     return _check(await runtime.get().redis.getdel(_key(token)), purpose)
+
+
+async def update(token: str, purpose: str, data: dict[str, Any]) -> None:
+    """Replace the ticket's data, keeping its expiry (e.g. to count failed tries on a step)."""
+    rt = runtime.get()
+    raw = await rt.redis.get(_key(token))
+    record = json.loads(raw) if raw else None
+    _check(raw, purpose)
+    assert record is not None
+    record["data"] = data
+    await rt.redis.set(_key(token), json.dumps(record), xx=True, keepttl=True)

@@ -1,0 +1,418 @@
+"""R2-R4: forgotten password, forgotten user name, unit account recovery. Every step is carried by
+a single-use ticket from the step before; every answer is the same whether or not the user name,
+phone or unit exists (an unknown one gets a stand-in phone that no message ever reaches)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from typing import Any
+
+from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
+from backend.core.actor import Origin
+from backend.core.errors import AppError, ValidationFailed
+from backend.core.passwords import generate_temporary_password, policy_problems
+from backend.core.roles import FinanceAccess, Role
+from backend.recovery import messages as msg
+from backend.units.models import Unit
+
+STEP_TTL_SECONDS = 10 * 60
+RESET_TTL_SECONDS = 15 * 60
+MAX_IDENTITY_MISMATCHES = 3
+ROOT_SCOPE = "/"
+
+
+@dataclass(frozen=True)
+class Step:
+    ticket: str
+    phone: str | None = None  # masked
+    sent: sms_codes.SendResult | None = None
+
+
+def stand_in_phone(seed: str) -> str:
+    """A fixed, plausible phone for an unknown name: the same answer every time, reaching nobody."""
+    digest = hmac.new(runtime.get().settings.index_key, f"stand-in:{seed}".encode(), hashlib.sha256).hexdigest()
+    return "13" + str(int(digest, 16))[-9:]
+
+
+async def _require_captcha(captcha_id: str, answer: str) -> None:
+    if not await captcha.check(captcha_id, answer):
+        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+
+
+def _phone_of(account: Account) -> str | None:
+    return runtime.get().vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else None
+
+
+async def _scope_of(account_id: int | None) -> str:
+    if account_id is None:
+        return ROOT_SCOPE
+    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
+    return min(paths, key=len) if paths else ROOT_SCOPE
+
+
+async def _audit(
+    action: str,
+    *,
+    account_id: int | None,
+    origin: Origin,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+    scope_path: str | None = None,
+) -> None:
+    async with db.atomic():
+        await audit.record(
+            action,
+            origin=origin,
+            outcome=outcome,
+            account_id=account_id,
+            scope_path=scope_path or await _scope_of(account_id),
+            target_type="account" if account_id else None,
+            target_id=account_id,
+            detail=detail,
+        )
+
+
+def _mask_name(name: str) -> str:
+    return name[:1] + "*" * max(1, len(name) - 1)
+
+
+# R2: forgotten password -------------------------------------------------------------------------
+
+
+async def password_start(username: str, *, captcha_id: str, captcha_answer: str) -> Step:
+    """User name + captcha: the masked bound phone and a ticket for the code step."""
+    await _require_captcha(captcha_id, captcha_answer)
+    account = await Account.get_or_none(username_key=username.lower(), is_active=True)
+    phone = _phone_of(account) if account else None
+    shown = phone or stand_in_phone(f"user:{username.lower()}")
+    ticket = await tickets.issue(
+        "recovery.password",
+        {"account_id": account.id if account and phone else None, "phone": shown, "misses": 0},
+        ttl_seconds=STEP_TTL_SECONDS,
+    )
+    return Step(ticket=ticket, phone=identifiers.mask_phone(shown))
+
+
+async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+    data = await tickets.peek(ticket, "recovery.password")
+    sent = await sms_codes.send_code(
+        data["phone"],
+        "password_reset",
+        origin=origin,
+        captcha_id=captcha_id,
+        captcha_answer=captcha_answer,
+        deliver=data["account_id"] is not None,
+    )
+    return Step(ticket=ticket, phone=identifiers.mask_phone(data["phone"]), sent=sent)
+
+
+async def password_verify(ticket: str, *, code: str, id_number: str, origin: Origin) -> str:
+    """SMS code + ID number: a reset ticket valid 15 minutes."""
+    data = await tickets.peek(ticket, "recovery.password")
+    account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
+    if account is not None and account.id_number_index is None:
+        await _audit(
+            "recovery.password_verify",
+            account_id=account.id,
+            origin=origin,
+            outcome="failure",
+            detail={"reason": "no_identity_on_file"},
+        )
+        raise AppError("manual_review_needed", msg.NO_IDENTITY_ON_FILE, status=422)
+    if account is None or account.id_number_index != runtime.get().vault.index("id_number", id_number):
+        await _audit(
+            "recovery.password_verify",
+            account_id=account.id if account else None,
+            origin=origin,
+            outcome="failure",
+            detail={"reason": "identity_mismatch"},
+        )
+        await _count_mismatch(ticket, data)
+        raise AppError("identity_mismatch", msg.IDENTITY_MISMATCH, fields={"id_number": msg.IDENTITY_MISMATCH})
+    await sms_codes.check_code(data["phone"], "password_reset", code)
+    await tickets.consume(ticket, "recovery.password")
+    await _audit("recovery.password_verify", account_id=account.id, origin=origin)
+    return await tickets.issue("recovery.password_reset", {"account_id": account.id}, ttl_seconds=RESET_TTL_SECONDS)
+
+
+async def _count_mismatch(ticket: str, data: dict[str, Any]) -> None:
+    """A wrong ID number counts against the ticket; a few of them use it up (no endless guessing)."""
+    misses = data.get("misses", 0) + 1
+    if misses >= MAX_IDENTITY_MISMATCHES:
+        await tickets.consume(ticket, "recovery.password")
+        raise AppError("ticket_invalid", msg.TOO_MANY_MISMATCHES, status=410)
+    await tickets.update(ticket, "recovery.password", {**data, "misses": misses})
+
+
+async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin) -> None:
+    """New password (P5 policy); every session of the account ends; a notice goes to the bound phone."""
+    data = await tickets.peek(reset_ticket, "recovery.password_reset")
+    account = await Account.get(id=data["account_id"])
+    phone = _phone_of(account) or ""
+    problems = policy_problems(new_password, username=account.username, phone=phone)
+    if problems:
+        raise ValidationFailed({"new_password": "；".join(problems)}, problems[0])
+    await tickets.consume(reset_ticket, "recovery.password_reset")
+    rt = runtime.get()
+    password_hash = await rt.hasher.hash(new_password)
+    now = rt.clock.now()
+    scope = await _scope_of(account.id)
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            password_hash=password_hash,
+            must_change_password=False,
+            failed_logins=0,
+            locked_until=None,
+            password_changed_at=now,
+            sessions_revoked_at=now,
+            updated_at=now,
+        )
+        if phone:
+            await sms.queue(phone, "password_reset_done", {"username": account.username})
+        await audit.record(
+            "recovery.password_reset",
+            origin=origin,
+            account_id=account.id,
+            scope_path=scope,
+            target_type="account",
+            target_id=account.id,
+        )
+    await sessions.end_all(account.id)
+
+
+# R3: forgotten user name ------------------------------------------------------------------------
+
+
+async def username_by_phone_start(phone: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+    index = runtime.get().vault.index("phone", phone)
+    known = await Account.filter(phone_index=index, is_active=True).exists()
+    sent = await sms_codes.send_code(
+        phone, "username_lookup", origin=origin, captcha_id=captcha_id, captcha_answer=captcha_answer, deliver=known
+    )
+    ticket = await tickets.issue("recovery.username_phone", {"phone": phone}, ttl_seconds=STEP_TTL_SECONDS)
+    return Step(ticket=ticket, phone=identifiers.mask_phone(phone), sent=sent)
+
+
+async def username_by_phone_verify(ticket: str, *, code: str, origin: Origin) -> list[dict[str, Any]]:
+    data = await tickets.peek(ticket, "recovery.username_phone")
+    await sms_codes.check_code(data["phone"], "username_lookup", code)
+    await tickets.consume(ticket, "recovery.username_phone")
+    index = runtime.get().vault.index("phone", data["phone"])
+    accounts = await Account.filter(phone_index=index, is_active=True).order_by("id")
+    return await _found(accounts, origin)
+
+
+async def username_by_unit_start(
+    *,
+    credit_code: str | None,
+    org_code: str | None,
+    name: str,
+    id_number: str,
+    phone: str,
+    captcha_id: str,
+    captcha_answer: str,
+    origin: Origin,
+) -> Step:
+    if not credit_code and not org_code:
+        raise ValidationFailed({"credit_code": msg.UNIT_CODE_REQUIRED}, msg.UNIT_CODE_REQUIRED)
+    if org_code and not identifiers.valid_org_code(org_code):
+        raise ValidationFailed({"org_code": msg.BAD_ORG_CODE})
+    unit = await _unit_by_code(credit_code, org_code)
+    vault = runtime.get().vault
+    matches: list[int] = []
+    if unit is not None:
+        matches = list(
+            await Account.filter(
+                memberships__unit_id=unit.id,
+                is_active=True,
+                name=name,
+                id_number_index=vault.index("id_number", id_number),
+                phone_index=vault.index("phone", phone),
+            ).values_list("id", flat=True)
+        )
+    sent = await sms_codes.send_code(
+        phone,
+        "username_lookup",
+        origin=origin,
+        captcha_id=captcha_id,
+        captcha_answer=captcha_answer,
+        deliver=bool(matches),
+    )
+    ticket = await tickets.issue(
+        "recovery.username_unit", {"phone": phone, "account_ids": matches}, ttl_seconds=STEP_TTL_SECONDS
+    )
+    return Step(ticket=ticket, phone=identifiers.mask_phone(phone), sent=sent)
+
+
+async def username_by_unit_verify(ticket: str, *, code: str, origin: Origin) -> list[dict[str, Any]]:
+    data = await tickets.peek(ticket, "recovery.username_unit")
+    await sms_codes.check_code(data["phone"], "username_lookup", code)
+    await tickets.consume(ticket, "recovery.username_unit")
+    accounts = await Account.filter(id__in=data["account_ids"], is_active=True).order_by("id")
+    return await _found(accounts, origin)
+
+
+async def _found(accounts: list[Account], origin: Origin) -> list[dict[str, Any]]:
+    result = []
+    for account in accounts:
+        units = await Membership.filter(account_id=account.id).order_by("id").values_list("unit__name", flat=True)
+        result.append({"username": account.username, "name": _mask_name(account.name), "units": list(units)})
+        await _audit("recovery.username_lookup", account_id=account.id, origin=origin)
+    return result
+
+
+async def _unit_by_code(credit_code: str | None, org_code: str | None) -> Unit | None:
+    if credit_code:
+        return await Unit.get_or_none(credit_code=credit_code.upper())
+    if org_code:
+        return await Unit.filter(org_code=org_code.upper()).order_by("id").first()
+    return None
+
+
+# R4: unit account recovery by credit code -------------------------------------------------------
+
+
+async def unit_start(credit_code: str, *, captcha_id: str, captcha_answer: str) -> Step:
+    await _require_captcha(captcha_id, captcha_answer)
+    unit = await Unit.get_or_none(credit_code=credit_code.upper())
+    ticket = await tickets.issue("recovery.unit", {"unit_id": unit.id if unit else None}, ttl_seconds=STEP_TTL_SECONDS)
+    return Step(ticket=ticket)
+
+
+async def unit_identify(
+    ticket: str,
+    *,
+    identity: str,
+    name: str,
+    id_number: str,
+    new_agent_name: str,
+    new_agent_phone: str,
+    captcha_id: str,
+    captcha_answer: str,
+    origin: Origin,
+) -> Step:
+    """The legal representative or an agent of the unit proves who they are; a code goes to the new agent."""
+    data = await tickets.peek(ticket, "recovery.unit")
+    unit = await Unit.get_or_none(id=data["unit_id"]) if data["unit_id"] else None
+    id_index = runtime.get().vault.index("id_number", id_number)
+    matched = False
+    if unit is not None and identity == "legal_rep":
+        matched = unit.legal_rep_name == name and unit.legal_rep_id_index == id_index
+    elif unit is not None:
+        matched = await Account.filter(
+            memberships__unit_id=unit.id, is_active=True, name=name, id_number_index=id_index
+        ).exists()
+    sent = await sms_codes.send_code(
+        new_agent_phone,
+        "unit_recovery",
+        origin=origin,
+        captcha_id=captcha_id,
+        captcha_answer=captcha_answer,
+        deliver=matched,
+    )
+    if unit is not None:
+        await _audit(
+            "recovery.unit_identify",
+            account_id=None,
+            origin=origin,
+            outcome="success" if matched else "failure",
+            detail={"identity": identity, "unit_id": unit.id},
+            scope_path=unit.path,
+        )
+    await tickets.consume(ticket, "recovery.unit")
+    next_ticket = await tickets.issue(
+        "recovery.unit_code",
+        {
+            "unit_id": unit.id if unit and matched else None,
+            "phone": new_agent_phone,
+            "name": new_agent_name,
+            "identity": identity,
+        },
+        ttl_seconds=STEP_TTL_SECONDS,
+    )
+    return Step(ticket=next_ticket, phone=identifiers.mask_phone(new_agent_phone), sent=sent)
+
+
+async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, str]:
+    """The code from the new agent's phone: the unit's admin account is handed to the new agent, with a
+    random temporary password by SMS to that phone. Returns (user name, unit name)."""
+    data = await tickets.peek(ticket, "recovery.unit_code")
+    await sms_codes.check_code(data["phone"], "unit_recovery", code)
+    await tickets.consume(ticket, "recovery.unit_code")
+    unit = await Unit.get_or_none(id=data["unit_id"]) if data["unit_id"] else None
+    if unit is None:  # no code was ever sent for an unmatched identity: answer like a wrong code
+        raise AppError("sms_code_wrong", sms_codes.CODE_WRONG, fields={"code": sms_codes.CODE_WRONG})
+    rt = runtime.get()
+    vault = rt.vault
+    phone = data["phone"]
+    phone_index = vault.index("phone", phone)
+    password = generate_temporary_password()
+    password_hash = await rt.hasher.hash(password)
+    now = rt.clock.now()
+    admin = (
+        await Account.filter(memberships__unit_id=unit.id, memberships__role=Role.ADMIN, is_active=True)
+        .order_by("id")
+        .first()
+    )
+    phone_login_free = (
+        not await Account.filter(login_phone_index=phone_index).exclude(id=admin.id if admin else 0).exists()
+    )
+    async with db.atomic():
+        if admin is None:
+            username = await _free_username(f"{unit.credit_code}_ADMIN")
+            admin = await Account.create(
+                username=username,
+                username_key=username.lower(),
+                name=data["name"],
+                created_at=now,
+                updated_at=now,
+                password_hash=password_hash,
+                phone_enc=vault.encrypt("account.phone", phone),
+                phone_index=phone_index,
+                login_phone_index=phone_index if phone_login_free else None,
+                must_change_password=True,
+            )
+            await Membership.create(
+                account_id=admin.id, unit_id=unit.id, role=Role.ADMIN, finance_access=FinanceAccess.ALL, created_at=now
+            )
+        else:
+            await Account.filter(id=admin.id).update(
+                name=data["name"],
+                phone_enc=vault.encrypt("account.phone", phone),
+                phone_index=phone_index,
+                login_phone_index=phone_index if phone_login_free else None,
+                id_number_enc=None,
+                id_number_index=None,
+                realname_level=RealnameLevel.NONE,
+                password_hash=password_hash,
+                must_change_password=True,
+                needs_sms_check=False,
+                failed_logins=0,
+                locked_until=None,
+                sessions_revoked_at=now,
+                updated_at=now,
+            )
+        await sms.queue(phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password})
+        await audit.record(
+            "recovery.unit_account",
+            origin=origin,
+            account_id=admin.id,
+            scope_path=unit.path,
+            target_type="account",
+            target_id=admin.id,
+            detail={"unit_id": unit.id, "identity": data["identity"]},
+        )
+    await sessions.end_all(admin.id)
+    return admin.username, unit.name
+
+
+async def _free_username(wanted: str) -> str:
+    candidate = wanted[:32]
+    suffix = 1
+    while await Account.filter(username_key=candidate.lower()).exists():
+        suffix += 1
+        candidate = f"{wanted[:28]}_{suffix}"
+    return candidate

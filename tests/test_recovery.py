@@ -1,0 +1,371 @@
+"""R2-R4 recovery flows through the API: happy paths and their abuse cases."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime
+from backend.core.audit import AuditEntry
+from backend.core.sms import SmsMessage
+from backend.units.models import Unit
+from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+
+PHONE = "13600002222"
+ID_NUMBER = "11010519491231002X"
+OTHER_ID = "110105198001010016"
+NEW_PASSWORD = "Qingshan#River7"
+CREDIT_CODE = "91350100M000100Y43"
+
+
+async def _captcha(client: httpx.AsyncClient) -> dict[str, str]:
+    captcha_id = (await client.get("/api/auth/captcha")).json()["captcha_id"]
+    answer = (await client.get(f"/api/dev/captcha/{captcha_id}")).json()["answer"]
+    return {"captcha_id": captcha_id, "captcha_answer": answer}
+
+
+async def _code(client: httpx.AsyncClient, phone: str) -> str:
+    messages = (await client.get("/api/dev/sms", params={"phone": phone})).json()["messages"]
+    match = re.search(r"验证码为 (\d{6})", messages[0]["text"])
+    assert match, messages
+    return match.group(1)
+
+
+async def _sms_count(phone: str) -> int:
+    return await SmsMessage.filter(phone_index=runtime.get().vault.index("phone", phone)).count()
+
+
+async def _with_identity(
+    username: str, unit, phone: str = PHONE, id_number: str | None = ID_NUMBER, phone_login: bool = True
+) -> Account:
+    account = await make_account(username, unit, role="clerk", phone=phone, phone_login=phone_login)
+    if id_number:
+        vault = runtime.get().vault
+        await Account.filter(id=account.id).update(
+            id_number_enc=vault.encrypt("account.id_number", id_number),
+            id_number_index=vault.index("id_number", id_number),
+        )
+    return account
+
+
+async def _password_ticket(client, username: str) -> dict:
+    start = await client.post("/api/recovery/password/start", json={"username": username, **await _captcha(client)})
+    assert start.status_code == 200, start.text
+    sent = await client.post(
+        "/api/recovery/password/send-code", json={"ticket": start.json()["ticket"], **await _captcha(client)}
+    )
+    assert sent.status_code == 200, sent.text
+    return {"start": start.json(), "sent": sent.json()}
+
+
+# R2 -------------------------------------------------------------------------------------------
+
+
+async def test_forgot_password_end_to_end_ends_sessions_and_sets_the_new_password(client):
+    tree = await make_tree()
+    account = await _with_identity("forgetful", tree.own)
+    old_session = await login(client, "forgetful")
+    flow = await _password_ticket(client, "forgetful")
+    assert flow["start"]["phone"] == "136****2222"
+    verified = await client.post(
+        "/api/recovery/password/verify",
+        json={"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER},
+    )
+    assert verified.status_code == 200, verified.text
+    assert verified.json()["expires_in"] == 15 * 60
+    reset = await client.post(
+        "/api/recovery/password/reset",
+        json={"reset_ticket": verified.json()["reset_ticket"], "new_password": NEW_PASSWORD},
+    )
+    assert reset.status_code == 204
+    assert (await client.get("/api/session", headers=old_session)).status_code == 401
+    assert (await login_response(client, "forgetful", PASSWORD)).status_code == 401
+    assert (await login_response(client, "forgetful", NEW_PASSWORD)).json()["must_change_password"] is False
+    actions = set(await AuditEntry.filter(actor_account_id=account.id).values_list("action", flat=True))
+    assert {"recovery.password_verify", "recovery.password_reset"} <= actions
+    notice = (await client.get("/api/dev/sms", params={"phone": PHONE})).json()["messages"][0]["text"]
+    assert "密码已通过短信验证重置" in notice
+
+
+async def test_unknown_user_name_gets_the_same_answers_and_no_message(client):
+    tree = await make_tree()
+    await _with_identity("real_user", tree.own)
+    real = await _password_ticket(client, "real_user")
+    fake = await _password_ticket(client, "no_such_user")
+    assert set(real["start"]) == set(fake["start"]) and set(real["sent"]) == set(fake["sent"])
+    assert re.fullmatch(r"1\d\d\*\*\*\*\d{4}", fake["start"]["phone"])
+    again = await client.post(
+        "/api/recovery/password/start", json={"username": "no_such_user", **await _captcha(client)}
+    )
+    assert again.json()["phone"] == fake["start"]["phone"]  # stable, so repeating does not give it away
+    assert real["sent"]["resend_after"] == fake["sent"]["resend_after"] == 60
+    assert await SmsMessage.all().count() == 1  # only the real account's code went out
+    refused = await client.post(
+        "/api/recovery/password/verify",
+        json={"ticket": fake["start"]["ticket"], "code": "123456", "id_number": ID_NUMBER},
+    )
+    assert refused.json()["error"]["code"] == "identity_mismatch"
+
+
+async def test_wrong_code_counts_tries_and_five_void_it(client):
+    tree = await make_tree()
+    await _with_identity("tries", tree.own)
+    flow = await _password_ticket(client, "tries")
+    code = await _code(client, PHONE)
+    wrong = f"{(int(code) + 1) % 10**6:06d}"
+    body = {"ticket": flow["start"]["ticket"], "id_number": ID_NUMBER}
+    for _ in range(4):
+        response = await client.post("/api/recovery/password/verify", json={**body, "code": wrong})
+        assert response.json()["error"]["code"] == "sms_code_wrong"
+    assert (await client.post("/api/recovery/password/verify", json={**body, "code": wrong})).json()["error"][
+        "code"
+    ] == "sms_code_void"
+    assert (await client.post("/api/recovery/password/verify", json={**body, "code": code})).json()["error"][
+        "code"
+    ] == "sms_code_void"
+
+
+async def test_wrong_id_number_is_refused_and_three_use_the_ticket_up(client):
+    tree = await make_tree()
+    await _with_identity("idcheck", tree.own)
+    flow = await _password_ticket(client, "idcheck")
+    body = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": OTHER_ID}
+    for _ in range(2):
+        assert (await client.post("/api/recovery/password/verify", json=body)).json()["error"][
+            "code"
+        ] == "identity_mismatch"
+    assert (await client.post("/api/recovery/password/verify", json=body)).status_code == 410
+    right = await client.post("/api/recovery/password/verify", json={**body, "id_number": ID_NUMBER})
+    assert right.status_code == 410
+    failures = await AuditEntry.filter(action="recovery.password_verify", outcome="failure").count()
+    assert failures == 3
+
+
+async def test_account_without_an_id_number_is_sent_to_manual_review(client):
+    tree = await make_tree()
+    await _with_identity("no_id", tree.own, id_number=None)
+    flow = await _password_ticket(client, "no_id")
+    response = await client.post(
+        "/api/recovery/password/verify",
+        json={"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER},
+    )
+    assert response.status_code == 422 and response.json()["error"]["code"] == "manual_review_needed"
+
+
+async def test_reset_ticket_is_single_use_and_expires_after_fifteen_minutes(client, clock):
+    tree = await make_tree()
+    await _with_identity("ticketed", tree.own)
+
+    async def reset_ticket() -> str:
+        flow = await _password_ticket(client, "ticketed")
+        verified = await client.post(
+            "/api/recovery/password/verify",
+            json={"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER},
+        )
+        return verified.json()["reset_ticket"]
+
+    first = await reset_ticket()
+    weak = await client.post("/api/recovery/password/reset", json={"reset_ticket": first, "new_password": "weak"})
+    assert weak.status_code == 422  # a refused password does not use the ticket up
+    assert (
+        await client.post("/api/recovery/password/reset", json={"reset_ticket": first, "new_password": NEW_PASSWORD})
+    ).status_code == 204
+    reused = await client.post(
+        "/api/recovery/password/reset", json={"reset_ticket": first, "new_password": "Another#Pass9"}
+    )
+    assert reused.status_code == 410 and reused.json()["error"]["code"] == "ticket_invalid"
+    clock.advance(61)
+    late = await reset_ticket()
+    clock.advance(15 * 60 + 1)
+    expired = await client.post(
+        "/api/recovery/password/reset", json={"reset_ticket": late, "new_password": "Another#Pass9"}
+    )
+    assert expired.status_code == 410
+
+
+async def test_a_ticket_works_only_for_its_own_step_and_account(client):
+    tree = await make_tree()
+    await _with_identity("alice", tree.own, phone="13600003333")
+    bob = await _with_identity("bob", tree.own, phone="13600004444", id_number=OTHER_ID)
+    alice_flow = await _password_ticket(client, "alice")
+    await _password_ticket(client, "bob")
+    bobs_code = await _code(client, "13600004444")
+    crossed = await client.post(
+        "/api/recovery/password/verify",
+        json={"ticket": alice_flow["start"]["ticket"], "code": bobs_code, "id_number": OTHER_ID},
+    )
+    assert crossed.status_code in (400, 410, 422) and crossed.json()["error"]["code"] != "ok"
+    wrong_step = await client.post(
+        "/api/recovery/password/reset",
+        json={"reset_ticket": alice_flow["start"]["ticket"], "new_password": NEW_PASSWORD},
+    )
+    assert wrong_step.status_code == 410
+    assert (await Account.get(id=bob.id)).password_hash == bob.password_hash
+
+
+async def test_every_send_needs_a_fresh_captcha(client):
+    tree = await make_tree()
+    await _with_identity("captcha_user", tree.own)
+    start = await client.post(
+        "/api/recovery/password/start", json={"username": "captcha_user", **await _captcha(client)}
+    )
+    missing = await client.post("/api/recovery/password/send-code", json={"ticket": start.json()["ticket"]})
+    assert missing.status_code == 422
+    wrong = await client.post(
+        "/api/recovery/password/send-code",
+        json={"ticket": start.json()["ticket"], "captcha_id": "x", "captcha_answer": "ABCD"},
+    )
+    assert wrong.json()["error"]["code"] == "captcha_invalid"
+    no_captcha_start = await client.post(
+        "/api/recovery/password/start", json={"username": "captcha_user", "captcha_id": "x", "captcha_answer": "ABCD"}
+    )
+    assert no_captcha_start.json()["error"]["code"] == "captcha_invalid"
+    assert not await SmsMessage.exists()
+
+
+# R3 -------------------------------------------------------------------------------------------
+
+
+async def test_forgot_user_name_by_phone_lists_every_account_on_that_phone(client):
+    tree = await make_tree()
+    await _with_identity("first_name", tree.own)
+    await _with_identity("second_name", tree.child, phone_login=False)
+    started = await client.post(
+        "/api/recovery/username/by-phone/send-code", json={"phone": PHONE, **await _captcha(client)}
+    )
+    found = await client.post(
+        "/api/recovery/username/by-phone/verify",
+        json={"ticket": started.json()["ticket"], "code": await _code(client, PHONE)},
+    )
+    assert found.status_code == 200
+    accounts = found.json()["accounts"]
+    assert [a["username"] for a in accounts] == ["first_name", "second_name"]
+    assert accounts[0]["units"] == ["白沙镇"] and accounts[1]["units"] == ["王家湾村"]
+    assert accounts[0]["name"].startswith("测") and "*" in accounts[0]["name"]
+    assert await AuditEntry.filter(action="recovery.username_lookup").count() == 2
+
+
+async def test_forgot_user_name_by_unknown_phone_answers_alike_and_sends_nothing(client):
+    started = await client.post(
+        "/api/recovery/username/by-phone/send-code", json={"phone": "13611112222", **await _captcha(client)}
+    )
+    assert started.status_code == 200 and set(started.json()) == {"ticket", "phone", "resend_after", "expires_in"}
+    assert await _sms_count("13611112222") == 0
+    found = await client.post(
+        "/api/recovery/username/by-phone/verify", json={"ticket": started.json()["ticket"], "code": "000000"}
+    )
+    assert found.json()["error"]["code"] == "sms_code_wrong"
+
+
+async def test_forgot_user_name_by_unit_needs_the_matching_identity(client):
+    tree = await make_tree()
+    await Unit.filter(id=tree.own.id).update(credit_code=CREDIT_CODE, org_code=CREDIT_CODE[8:17])
+    await _with_identity("unit_person", tree.own)
+    body = {"name": "测试unit_person", "id_number": ID_NUMBER, "phone": PHONE}
+    wrong = await client.post(
+        "/api/recovery/username/by-unit/send-code",
+        json={**body, "id_number": OTHER_ID, "credit_code": CREDIT_CODE, **await _captcha(client)},
+    )
+    assert wrong.status_code == 200 and await _sms_count(PHONE) == 0
+    by_org = await client.post(
+        "/api/recovery/username/by-unit/send-code",
+        json={**body, "phone": PHONE, "org_code": CREDIT_CODE[8:17], **await _captcha(client)},
+    )
+    assert by_org.json()["error"]["code"] == "sms_cooldown"  # same phone within 60 s, known or not
+    runtime.get().clock.advance(60)
+    by_org = await client.post(
+        "/api/recovery/username/by-unit/send-code",
+        json={**body, "org_code": CREDIT_CODE[8:17], **await _captcha(client)},
+    )
+    found = await client.post(
+        "/api/recovery/username/by-unit/verify",
+        json={"ticket": by_org.json()["ticket"], "code": await _code(client, PHONE)},
+    )
+    assert [a["username"] for a in found.json()["accounts"]] == ["unit_person"]
+    neither = await client.post("/api/recovery/username/by-unit/send-code", json={**body, **await _captcha(client)})
+    assert neither.status_code == 422 and "credit_code" in neither.json()["error"]["fields"]
+
+
+# R4 -------------------------------------------------------------------------------------------
+
+
+async def _unit_with_legal_rep(tree) -> None:
+    vault = runtime.get().vault
+    await Unit.filter(id=tree.child.id).update(
+        credit_code=CREDIT_CODE,
+        legal_rep_name="王法人",
+        legal_rep_id_enc=vault.encrypt("unit.legal_rep_id", OTHER_ID),
+        legal_rep_id_index=vault.index("id_number", OTHER_ID),
+    )
+
+
+async def _unit_recovery(client, identity: dict, new_phone: str) -> httpx.Response:
+    started = await client.post("/api/recovery/unit/start", json={"credit_code": CREDIT_CODE, **await _captcha(client)})
+    return await client.post(
+        "/api/recovery/unit/send-code",
+        json={
+            "ticket": started.json()["ticket"],
+            "new_agent_name": "新经办",
+            "new_agent_phone": new_phone,
+            **identity,
+            **await _captcha(client),
+        },
+    )
+
+
+async def test_unit_account_recovered_by_the_legal_representative_goes_to_the_new_agent(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    old_admin = await make_account("village_boss", tree.child, role="admin", phone="13600005555")
+    old_session = await login(client, "village_boss")
+    new_phone = "13600006666"
+    sent = await _unit_recovery(client, {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}, new_phone)
+    assert sent.status_code == 200, sent.text
+    done = await client.post(
+        "/api/recovery/unit/verify", json={"ticket": sent.json()["ticket"], "code": await _code(client, new_phone)}
+    )
+    assert done.json() == {"username": "village_boss", "unit_name": "王家湾村"}
+    text = (await client.get("/api/dev/sms", params={"phone": new_phone})).json()["messages"][0]["text"]
+    password = re.search(r"临时密码 ([^，\s]+)，", text).group(1)
+    session = await login_response(client, new_phone, password)
+    assert session.status_code == 200 and session.json()["must_change_password"] is True
+    assert (await client.get("/api/session", headers=old_session)).status_code == 401
+    account = await Account.get(id=old_admin.id)
+    assert account.name == "新经办" and account.id_number_index is None
+    assert await AuditEntry.filter(action="recovery.unit_account", target_id=str(old_admin.id)).exists()
+
+
+async def test_an_agent_identity_recovers_a_unit_without_admin_by_creating_one(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await _with_identity("village_agent", tree.child)
+    sent = await _unit_recovery(
+        client, {"identity": "agent", "name": "测试village_agent", "id_number": ID_NUMBER}, "13600007777"
+    )
+    done = await client.post(
+        "/api/recovery/unit/verify", json={"ticket": sent.json()["ticket"], "code": await _code(client, "13600007777")}
+    )
+    assert done.json()["username"] == f"{CREDIT_CODE}_ADMIN"
+    admin = await Account.get(username_key=f"{CREDIT_CODE}_admin".lower())
+    membership = await Membership.get(account_id=admin.id)
+    assert membership.unit_id == tree.child.id and membership.role == "admin"
+
+
+async def test_a_wrong_identity_gets_the_same_answer_and_no_message(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    sent = await _unit_recovery(
+        client, {"identity": "legal_rep", "name": "王法人", "id_number": ID_NUMBER}, "13600008888"
+    )
+    assert sent.status_code == 200 and set(sent.json()) == {"ticket", "phone", "resend_after", "expires_in"}
+    assert await _sms_count("13600008888") == 0
+    refused = await client.post("/api/recovery/unit/verify", json={"ticket": sent.json()["ticket"], "code": "000000"})
+    assert refused.json()["error"]["code"] == "sms_code_wrong"
+    assert await AuditEntry.filter(action="recovery.unit_identify", outcome="failure").exists()
+    known = await client.post("/api/recovery/unit/start", json={"credit_code": CREDIT_CODE, **await _captcha(client)})
+    unknown = await client.post(
+        "/api/recovery/unit/start", json={"credit_code": "91110000MA00000077", **await _captcha(client)}
+    )
+    assert unknown.status_code == known.status_code == 200 and set(unknown.json()) == set(known.json())
