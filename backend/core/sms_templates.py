@@ -15,6 +15,7 @@ TEMPLATES: dict[str, str] = {
     "password_reset_done": "【村务通】您的账号 {username} 的密码已通过短信验证重置。如非本人操作，请立即联系上级单位管理员。",
     "registration_approved": "【村务通】{unit} 的注册申请已通过审核，请用管理员账号 {username} 登录。",
     "registration_rejected": "【村务通】{unit} 的注册申请未通过审核，原因：{reason}。",
+    "phone_changed": "【村务通】您的账号 {username} 绑定的手机号已更换为 {phone}。如非本人操作，请立即联系上级单位管理员。",
 }
 
 
