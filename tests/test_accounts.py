@@ -8,7 +8,7 @@ from backend.accounts.models import Account
 from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.sms import SmsMessage
-from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+from tests.factories import PASSWORD, captcha, login, login_response, make_account, make_tree
 
 NEW_PHONE = "13912340001"
 ID_NUMBER = "11010519491231002X"
@@ -19,6 +19,18 @@ async def _sms_password(client, phone: str) -> str:
     match = re.search(r"临时密码 ([^，\s]+)，", inbox[0]["text"])
     assert match, inbox
     return match.group(1)
+
+
+async def first_login_sms_check(client, headers: dict[str, str], phone: str) -> None:
+    captcha_id, answer = await captcha(client)
+    sent = await client.post(
+        "/api/session/first-login/send-code", headers=headers, json={"captcha_id": captcha_id, "captcha_answer": answer}
+    )
+    assert sent.status_code == 200, sent.text
+    text = (await client.get("/api/dev/sms", params={"phone": phone})).json()["messages"][0]["text"]
+    code = re.search(r"验证码为 (\d{6})", text).group(1)
+    verified = await client.post("/api/session/first-login/verify", headers=headers, json={"code": code})
+    assert verified.status_code == 204, verified.text
 
 
 async def _admin(client, tree):
@@ -48,12 +60,14 @@ async def test_created_account_gets_a_random_password_by_sms_and_must_change_it(
     temporary = await _sms_password(client, NEW_PHONE)
     assert temporary not in response.text
     session = await login_response(client, "li_clerk", temporary)
-    assert session.json()["must_change_password"] is True
+    assert session.json()["must_change_password"] is True and session.json()["sms_check_required"] is True
     headers = {"Authorization": f"Bearer {session.json()['token']}"}
     assert (await client.get("/api/units/", headers=headers)).status_code == 403
-    changed = await client.post(
-        "/api/account/password", headers=headers, json={"old_password": temporary, "new_password": "Qingshan#River7"}
-    )
+    change = {"old_password": temporary, "new_password": "Qingshan#River7"}
+    too_early = await client.post("/api/account/password", headers=headers, json=change)
+    assert too_early.status_code == 403 and too_early.json()["error"]["code"] == "sms_check_required"
+    await first_login_sms_check(client, headers, NEW_PHONE)
+    changed = await client.post("/api/account/password", headers=headers, json=change)
     assert changed.status_code == 200
     assert (await login_response(client, "li_clerk", temporary)).status_code == 401
 

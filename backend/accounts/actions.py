@@ -92,6 +92,7 @@ async def create_account(
                 id_number_index=rt.vault.index("id_number", id_number) if id_number else None,
                 password_hash=password_hash,
                 must_change_password=True,
+                needs_sms_check=True,  # P4: first login proves the bound phone by SMS
                 created_at=now,
                 updated_at=now,
             )

@@ -77,17 +77,25 @@ async def resolve_actor(caller: Caller) -> Actor:
 
 
 def authenticated(
-    permission: str | None = None, *, unit: bool = True, allow_must_change: bool = False
+    permission: str | None = None,
+    *,
+    unit: bool = True,
+    allow_must_change: bool = False,
+    allow_sms_check: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Route decorator. Passes ``caller`` (and ``actor`` when ``unit`` is True) to the handler.
 
-    A session flagged must-change can reach only routes marked ``allow_must_change``.
+    First-login order for an operator an admin created: the SMS check to the bound phone (only
+    routes marked ``allow_sms_check`` work before it), then the password change (only routes
+    marked ``allow_must_change``), then everything else.
     """
 
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
             caller = await resolve_caller(request)
+            if caller.account.needs_sms_check and not allow_sms_check:
+                raise Forbidden("sms_check_required", messages.SMS_CHECK_REQUIRED)
             if caller.account.must_change_password and not allow_must_change:
                 raise Forbidden("password_change_required", messages.PASSWORD_CHANGE_REQUIRED)
             if not unit:

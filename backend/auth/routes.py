@@ -37,6 +37,7 @@ def _session_out(account: Account, record: sessions.SessionRecord, memberships: 
         username=account.username,
         name=account.name,
         must_change_password=account.must_change_password,
+        sms_check_required=account.needs_sms_check,
         unit=membership_out(current) if current else None,
         units=[membership_out(m) for m in memberships],
         expires_in=settings.session_idle_seconds,
@@ -71,7 +72,7 @@ async def login(request: Request, data: LoginRequest):
 
 
 @bp.post("/auth/logout")
-@authenticated(unit=False, allow_must_change=True)
+@authenticated(unit=False, allow_must_change=True, allow_sms_check=True)
 async def logout(request: Request, caller: Caller):
     await sessions.end(caller.account.id, caller.session.key_hash)
     return no_content()
@@ -79,7 +80,7 @@ async def logout(request: Request, caller: Caller):
 
 @bp.get("/session")
 @openapi.response(200, {"application/json": SessionOut})
-@authenticated(unit=False, allow_must_change=True)
+@authenticated(unit=False, allow_must_change=True, allow_sms_check=True)
 async def current_session(request: Request, caller: Caller):
     """Who is logged in, which units they may choose, and whether the password must change first."""
     memberships = await Membership.filter(account_id=caller.account.id).select_related("unit").order_by("id")

@@ -33,6 +33,7 @@ class SessionOut(BaseModel):
     username: str
     name: str
     must_change_password: bool
+    sms_check_required: bool
     unit: MembershipOut | None
     units: list[MembershipOut]
     expires_in: int

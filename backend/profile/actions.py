@@ -1,0 +1,207 @@
+"""One's own account: the first-login SMS check (P4), the profile and the bound phone (P11)."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from backend.accounts.models import LONG_TERM, Account, IdType, Membership, RealnameLevel
+from backend.core import audit, db, identifiers, runtime, sms, sms_codes, throttle, tickets
+from backend.core.actor import Origin
+from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
+from backend.profile import messages as msg
+
+PHONE_CHANGE_TTL_SECONDS = 10 * 60
+REAUTH_LIMIT = 5
+REAUTH_WINDOW_SECONDS = 15 * 60
+_OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+
+
+def phone_of(account: Account) -> str | None:
+    return runtime.get().vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else None
+
+
+async def _scope(account_id: int) -> str:
+    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
+    return min(paths, key=len) if paths else "/"
+
+
+async def _record(
+    action: str, account: Account, origin: Origin, *, outcome: str = "success", detail: dict[str, Any] | None = None
+) -> None:
+    await audit.record(
+        action,
+        origin=origin,
+        account_id=account.id,
+        scope_path=await _scope(account.id),
+        target_type="account",
+        target_id=account.id,
+        outcome=outcome,
+        detail=detail,
+    )
+
+
+# P4: first login of an operator created by an admin --------------------------------------------
+
+
+async def first_login_send_code(
+    account: Account, *, captcha_id: str, captcha_answer: str, origin: Origin
+) -> tuple[str, sms_codes.SendResult]:
+    if not account.needs_sms_check:
+        raise Conflict("sms_check_not_needed", msg.NOT_NEEDED)
+    phone = phone_of(account)
+    if phone is None:
+        raise AppError("no_phone", msg.NO_PHONE, status=422)
+    sent = await sms_codes.send_code(
+        phone, "first_login", origin=origin, captcha_id=captcha_id, captcha_answer=captcha_answer, deliver=True
+    )
+    return identifiers.mask_phone(phone), sent
+
+
+async def first_login_verify(account: Account, *, code: str, origin: Origin) -> None:
+    if not account.needs_sms_check:
+        raise Conflict("sms_check_not_needed", msg.NOT_NEEDED)
+    phone = phone_of(account)
+    if phone is None:
+        raise AppError("no_phone", msg.NO_PHONE, status=422)
+    try:
+        await sms_codes.check_code(phone, "first_login", code)
+    except AppError:
+        async with db.atomic():
+            await _record("auth.first_login_sms", account, origin, outcome="failure")
+        raise
+    async with db.atomic():
+        await Account.filter(id=account.id).update(needs_sms_check=False)
+        await _record("auth.first_login_sms", account, origin)
+
+
+# P11: profile ----------------------------------------------------------------------------------
+
+
+def _valid_until(value: str) -> bool:
+    if value == LONG_TERM:
+        return True
+    try:
+        datetime.strptime(value, "%Y%m%d")
+    except ValueError:
+        return False
+    return True
+
+
+def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    number = changes.get("id_number")
+    if number is not None:
+        number = number.strip().upper()
+        changes["id_number"] = number
+        ok = identifiers.valid_id_number(number) if id_type == IdType.RESIDENT_ID else bool(_OTHER_ID.fullmatch(number))
+        if not ok:
+            problems["id_number"] = msg.BAD_ID_FOR_TYPE
+    if changes.get("id_valid_until") is not None and not _valid_until(changes["id_valid_until"]):
+        problems["id_valid_until"] = msg.BAD_VALID_UNTIL
+    if changes.get("email") is not None and not _EMAIL.fullmatch(changes["email"]):
+        problems["email"] = msg.BAD_EMAIL
+    return problems
+
+
+async def update_profile(account: Account, changes: dict[str, Any], *, origin: Origin) -> Account:
+    """Edit one's own profile. A new name, ID type or ID number voids the real-name level."""
+    id_type = IdType(changes.get("id_type") or account.id_type)
+    problems = _check_profile(changes, id_type)
+    if "id_type" in changes and "id_number" not in changes and account.id_number_enc:
+        current = runtime.get().vault.decrypt("account.id_number", account.id_number_enc)
+        problems.update(_check_profile({"id_number": current}, id_type))
+    if problems:
+        raise ValidationFailed(problems)
+    vault = runtime.get().vault
+    updates: dict[str, Any] = {}
+    identity_changed = False
+    if "name" in changes and changes["name"] != account.name:
+        updates["name"] = changes["name"]
+        identity_changed = True
+    if "id_type" in changes and changes["id_type"] != account.id_type:
+        updates["id_type"] = changes["id_type"]
+        identity_changed = True
+    if "id_number" in changes:
+        number = changes["id_number"]
+        new_index = vault.index("id_number", number) if number else None
+        if new_index != account.id_number_index:
+            updates["id_number_enc"] = vault.encrypt("account.id_number", number) if number else None
+            updates["id_number_index"] = new_index
+            identity_changed = True
+    if "id_valid_until" in changes:
+        updates["id_valid_until"] = changes["id_valid_until"]
+    if "email" in changes:
+        updates["email"] = changes["email"]
+    if identity_changed:
+        updates["realname_level"] = RealnameLevel.NONE
+    if not updates:
+        return account
+    updates["updated_at"] = runtime.get().clock.now()
+    async with db.atomic():
+        await Account.filter(id=account.id).update(**updates)
+        await _record(
+            "profile.update",
+            account,
+            origin,
+            detail={"fields": sorted(k for k in changes), "realname_voided": int(identity_changed)},
+        )
+    return await Account.get(id=account.id)
+
+
+# P11: bound phone change -----------------------------------------------------------------------
+
+
+async def phone_change_start(
+    account: Account, *, password: str, new_phone: str, captcha_id: str, captcha_answer: str, origin: Origin
+) -> tuple[str, sms_codes.SendResult]:
+    """Re-enter the password, then a code goes to the new phone; returns a ticket for the confirm step."""
+    rt = runtime.get()
+    if not await throttle.hit("reauth", str(account.id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS):
+        raise TooManyRequests()
+    if not await rt.hasher.verify(password, account.password_hash):
+        async with db.atomic():
+            await _record("profile.phone_change", account, origin, outcome="failure", detail={"reason": "password"})
+        raise AppError("password_wrong", msg.PASSWORD_WRONG, fields={"password": msg.PASSWORD_WRONG})
+    if account.phone_index == rt.vault.index("phone", new_phone):
+        raise ValidationFailed({"new_phone": msg.SAME_PHONE}, msg.SAME_PHONE)
+    sent = await sms_codes.send_code(
+        new_phone, "phone_change", origin=origin, captcha_id=captcha_id, captcha_answer=captcha_answer, deliver=True
+    )
+    ticket = await tickets.issue(
+        "profile.phone_change", {"account_id": account.id, "phone": new_phone}, ttl_seconds=PHONE_CHANGE_TTL_SECONDS
+    )
+    return ticket, sent
+
+
+async def phone_change_confirm(account: Account, *, ticket: str, code: str, origin: Origin) -> Account:
+    data = await tickets.peek(ticket, "profile.phone_change")
+    if data["account_id"] != account.id:  # a ticket of another account is no ticket at all
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    new_phone = data["phone"]
+    await sms_codes.check_code(new_phone, "phone_change", code)
+    await tickets.consume(ticket, "profile.phone_change")
+    vault = runtime.get().vault
+    new_index = vault.index("phone", new_phone)
+    old_phone = phone_of(account)
+    login_index = None
+    if (
+        account.login_phone_index is not None
+        and not await Account.filter(login_phone_index=new_index).exclude(id=account.id).exists()
+    ):
+        login_index = new_index
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            phone_enc=vault.encrypt("account.phone", new_phone),
+            phone_index=new_index,
+            login_phone_index=login_index,
+            updated_at=runtime.get().clock.now(),
+        )
+        if old_phone:
+            await sms.queue(
+                old_phone, "phone_changed", {"username": account.username, "phone": identifiers.mask_phone(new_phone)}
+            )
+        await _record("profile.phone_change", account, origin, detail={"phone_login": int(login_index is not None)})
+    return await Account.get(id=account.id)
