@@ -138,3 +138,31 @@ async def test_units_list_pages_by_cursor_and_filters_by_name_and_type(client):
     assert [u["name"] for u in named["items"]] == ["新村3"]
     towns = (await client.get("/api/units/", params={"type": "township"}, headers=admin)).json()
     assert {u["name"] for u in towns["items"]} == {"白沙镇", "桃源乡"}
+
+
+async def test_a_unit_still_referenced_by_a_registration_is_not_empty(client):
+    from backend.registration.models import UnitRegistration
+
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    now = tree.sibling.created_at
+    await UnitRegistration.create(
+        parent_id=tree.sibling.id,
+        unit_name="合作社",
+        unit_type=UnitType.COOP,
+        credit_code=CREDIT_CODE,
+        org_code=CREDIT_CODE[8:17],
+        legal_rep_name="法人",
+        legal_rep_id_enc="x",
+        legal_rep_id_index="x",
+        admin_username="coop_admin",
+        admin_name="管理员",
+        admin_phone_enc="x",
+        admin_phone_index="x",
+        admin_password_hash="x",
+        created_at=now,
+    )
+    refused = await client.delete(f"/api/units/{tree.sibling.id}", headers=admin)
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "unit_not_empty"
+    assert await Unit.filter(id=tree.sibling.id).exists()
+    assert not await AuditEntry.filter(action="unit.delete").exists()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-CUSTOM_ERROR_KINDS = frozenset({"bad_phone", "bad_id_number", "bad_region_code", "bad_credit_code", "bad_username"})
+CUSTOM_ERROR_KINDS = frozenset(
+    {"bad_phone", "bad_id_number", "bad_region_code", "bad_credit_code", "bad_org_code", "bad_username"}
+)
 
 _PHONE = re.compile(r"1[3-9][0-9]{9}")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
@@ -39,7 +41,8 @@ def valid_region_code(value: str) -> bool:
 
 
 def valid_username(value: str) -> bool:
-    return bool(_USERNAME.fullmatch(value))
+    """Letters, digits, ``_ . -``; never shaped like a phone, since login reads those as phones."""
+    return bool(_USERNAME.fullmatch(value)) and not valid_phone(value)
 
 
 def credit_code_check_char(first17: str) -> str:

@@ -91,6 +91,19 @@ CreditCode = Annotated[
     AfterValidator(str.upper),
     AfterValidator(_check("bad_credit_code", identifiers.valid_credit_code, messages.FIELD_BAD_CREDIT_CODE)),
 ]
+
+
+def _plain_org_code(value: str) -> str:
+    """Printed organisation codes often read ``12345678-9``: the hyphen is not part of the code."""
+    return value.replace("-", "").upper()
+
+
+OrgCode = Annotated[
+    str,
+    Field(max_length=10),
+    AfterValidator(_plain_org_code),
+    AfterValidator(_check("bad_org_code", identifiers.valid_org_code, messages.FIELD_BAD_ORG_CODE)),
+]
 Username = Annotated[
     str,
     Field(max_length=32),

@@ -218,8 +218,6 @@ async def username_by_unit_start(
 ) -> Step:
     if not credit_code and not org_code:
         raise ValidationFailed({"credit_code": msg.UNIT_CODE_REQUIRED}, msg.UNIT_CODE_REQUIRED)
-    if org_code and not identifiers.valid_org_code(org_code):
-        raise ValidationFailed({"org_code": msg.BAD_ORG_CODE})
     unit = await _unit_by_code(credit_code, org_code)
     vault = runtime.get().vault
     matches: list[int] = []

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from backend.core.validation import Body, CreditCode, IdNumber, Phone, text
+from backend.core.validation import Body, CreditCode, IdNumber, OrgCode, Phone, text
 
 Captcha = Field(min_length=1, max_length=64)
 CaptchaAnswer = Field(min_length=1, max_length=8)
@@ -48,7 +48,7 @@ class TicketWithCode(Body):
 
 class UsernameByUnitStart(Body):
     credit_code: CreditCode | None = None
-    org_code: str | None = Field(None, min_length=9, max_length=9)
+    org_code: OrgCode | None = None
     name: text(50)
     id_number: IdNumber
     phone: Phone

@@ -40,7 +40,7 @@ from backend.registration import queries
 from backend.registration.models import RegistrationStatus, UnitRegistration
 from backend.registration.schemas import RegistrationSubmit
 from backend.units import actions as unit_actions
-from backend.units.actions import REGION_DIGITS
+from backend.units.actions import region_within
 from backend.units.models import Unit, UnitType
 
 SMS_PURPOSE = "registration"
@@ -95,14 +95,6 @@ async def _prove_phone(ticket: str, phone: str, code: str) -> None:
         return
     await sms_codes.check_code(phone, SMS_PURPOSE, code)
     await redis.set(key, phone, ex=TICKET_TTL_SECONDS + 30)
-
-
-def region_within(parent: Unit, region_code: str) -> bool:
-    """Does ``region_code`` lie in the region of ``parent`` (the rule of the unit tree)?"""
-    if parent.region_code is None:
-        return True
-    digits = REGION_DIGITS.get(UnitType(parent.type))
-    return digits is None or region_code.startswith(parent.region_code[:digits])
 
 
 async def _find_superior(superior_id: int | None, region_code: str | None) -> Unit:

@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from backend.core.validation import Body, CreditCode, Id, IdNumber, PageQuery, Phone, Query, RegionCode, Username, text
+from backend.core.validation import (
+    Body,
+    CreditCode,
+    Id,
+    IdNumber,
+    OrgCode,
+    PageQuery,
+    Phone,
+    Query,
+    RegionCode,
+    Username,
+    text,
+)
 from backend.registration.models import RegistrationStatus
 from backend.units.models import UnitType
 
 Ticket = Field(min_length=1, max_length=100)
 
-
-def _plain_org_code(value: str) -> str:
-    """Printed organisation codes often read ``12345678-9``: the hyphen is not part of the code."""
-    return value.replace("-", "").upper()
-
-
-OrgCode = Annotated[text(10), AfterValidator(_plain_org_code)]
 
 # Unit types that register themselves; region governments and work teams are created by superiors.
 SelfRegisteredType = Literal["coop", "school", "employer", "other"]

@@ -29,11 +29,16 @@ def _require_manage(actor: Actor) -> None:
         raise Forbidden()
 
 
+def region_within(parent: Unit, region_code: str) -> bool:
+    """Does ``region_code`` lie in the region of ``parent`` (the rule of the unit tree)?"""
+    if parent.region_code is None or parent.type not in REGION_TYPES:
+        return True
+    digits = REGION_DIGITS.get(UnitType(parent.type))
+    return digits is None or region_code.startswith(parent.region_code[:digits])
+
+
 def _check_region_code(parent: Unit | None, region_code: str | None) -> None:
-    if parent is None or region_code is None or parent.region_code is None:
-        return
-    digits = REGION_DIGITS.get(UnitType(parent.type)) if parent.type in REGION_TYPES else None
-    if digits is not None and not region_code.startswith(parent.region_code[:digits]):
+    if parent is not None and region_code is not None and not region_within(parent, region_code):
         raise ValidationFailed({"region_code": msg.REGION_CODE_OUTSIDE_PARENT})
 
 
@@ -155,15 +160,18 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
 
     _require_manage(actor)
     unit = await get_unit_below(actor, unit_id)
-    async with db.atomic():
-        if await Unit.filter(parent_id=unit.id).exists() or await Membership.filter(unit_id=unit.id).exists():
-            raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY)
-        await audit.record(
-            "unit.delete",
-            actor=actor,
-            scope_path=unit.path,
-            target_type="unit",
-            target_id=unit.id,
-            detail={"name": unit.name},
-        )
-        await unit.delete()
+    try:
+        async with db.atomic():
+            if await Unit.filter(parent_id=unit.id).exists() or await Membership.filter(unit_id=unit.id).exists():
+                raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY)
+            await audit.record(
+                "unit.delete",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="unit",
+                target_id=unit.id,
+                detail={"name": unit.name},
+            )
+            await unit.delete()
+    except IntegrityError as exc:  # still referenced (a review, a registration): nothing was deleted
+        raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY) from exc
