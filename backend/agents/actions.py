@@ -1,0 +1,176 @@
+"""Every change to the agents of a unit (R6): add by phone, unbind in two steps.
+
+The rights are those of account management (``may_assign``): an admin adds or unbinds agents in its
+own unit (roles below its own) and in the units below it (roles up to its own). Unbinding removes
+the membership only, never the account; the agent's sessions working for that unit end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from backend.accounts.actions import may_assign
+from backend.accounts.models import Account, Membership
+from backend.agents import messages as msg
+from backend.agents import people
+from backend.agents.queries import get_agent
+from backend.core import audit, db, runtime, sessions, sms, tickets
+from backend.core.actor import Actor
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.roles import Role, allows
+from backend.units.models import Unit
+from backend.units.queries import get_unit
+
+USERNAME_PREFIX = "jb"  # 经办
+UNBIND_PURPOSE = "agent.unbind"
+UNBIND_TTL_SECONDS = 2 * 60
+
+
+def _require(actor: Actor, permission: str) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden()
+
+
+@dataclass(frozen=True)
+class AddedAgent:
+    membership: Membership  # with .account and .unit loaded
+    new_account: bool
+
+
+async def add_agent(
+    actor: Actor, unit_id: int, *, phone: str, name: str | None, id_number: str | None, role: Role
+) -> AddedAgent:
+    """Bind the person behind ``phone`` to the unit: a registered account gets a membership and a notice
+    by SMS; an unknown phone gets a new account whose temporary password goes out by SMS."""
+    _require(actor, "accounts.manage")
+    unit = await get_unit(actor, unit_id)
+    if not may_assign(actor, unit, role):
+        raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    existing = await people.find_by_phone(phone)
+    if existing is not None:
+        membership = await _bind_existing(actor, existing, unit, phone=phone, role=role)
+        return AddedAgent(membership=membership, new_account=False)
+    if name is None:
+        raise ValidationFailed({"name": msg.NAME_REQUIRED_FOR_NEW}, msg.NAME_REQUIRED_FOR_NEW)
+    password = await people.temporary_password()
+    try:
+        async with db.atomic():
+            person = await people.create_person(
+                prefix=USERNAME_PREFIX,
+                password=password,
+                name=name,
+                phone=phone,
+                id_number=id_number,
+                unit_id=unit.id,
+                role=role,
+            )
+            await sms.queue(
+                phone,
+                "agent_added",
+                {"unit": unit.name, "username": person.account.username, "password": password.plain},
+            )
+            await audit.record(
+                "agent.add",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="account",
+                target_id=person.account.id,
+                detail={"unit_id": unit.id, "role": role.value, "new_account": True},
+            )
+    except IntegrityError as exc:  # a parallel request registered the same phone or user name
+        raise Conflict("agent_busy", msg.BUSY) from exc
+    person.membership.account = person.account
+    person.membership.unit = unit
+    return AddedAgent(membership=person.membership, new_account=True)
+
+
+async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: str, role: Role) -> Membership:
+    if account.id == actor.account_id:
+        raise Forbidden("not_self", msg.NOT_SELF)
+    if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
+        raise Conflict("agent_exists", msg.AGENT_EXISTS)
+    # The notice tells the person to log in by phone: switch it on if no other account has it.
+    switch_login = account.login_phone_index is None and await people.phone_login_free(phone)
+    now = runtime.get().clock.now()
+    try:
+        async with db.atomic():
+            membership = await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
+            if switch_login:
+                await Account.filter(id=account.id).update(login_phone_index=account.phone_index, updated_at=now)
+            await sms.queue(phone, "agent_unit_added", {"unit": unit.name})
+            await audit.record(
+                "agent.add",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="account",
+                target_id=account.id,
+                detail={"unit_id": unit.id, "role": role.value, "new_account": False, "phone_login_on": switch_login},
+            )
+    except IntegrityError as exc:  # the same person added twice at once
+        raise Conflict("agent_exists", msg.AGENT_EXISTS) from exc
+    membership.account = account
+    membership.unit = unit
+    return membership
+
+
+@dataclass(frozen=True)
+class UnbindPlan:
+    ticket: str
+    expires_in: int
+    membership: Membership  # with .account and .unit loaded
+    last_unit: bool
+
+
+async def _unbindable(actor: Actor, unit_id: int, account_id: int) -> Membership:
+    _require(actor, "accounts.manage")
+    membership = await get_agent(actor, unit_id, account_id)
+    if account_id == actor.account_id:
+        raise Forbidden("not_self", msg.NOT_SELF)
+    if not may_assign(actor, membership.unit, membership.role):
+        raise Forbidden("cannot_unbind", msg.CANNOT_UNBIND)
+    return membership
+
+
+async def request_unbind(actor: Actor, unit_id: int, account_id: int) -> UnbindPlan:
+    """Step one: say who leaves which unit and hand out a confirmation ticket. Changes nothing."""
+    membership = await _unbindable(actor, unit_id, account_id)
+    others = await Membership.filter(account_id=account_id).exclude(id=membership.id).count()
+    ticket = await tickets.issue(
+        UNBIND_PURPOSE,
+        {"membership_id": membership.id, "unit_id": unit_id, "account_id": account_id, "session": actor.session_id},
+        ttl_seconds=UNBIND_TTL_SECONDS,
+    )
+    return UnbindPlan(ticket=ticket, expires_in=UNBIND_TTL_SECONDS, membership=membership, last_unit=others == 0)
+
+
+async def confirm_unbind(actor: Actor, unit_id: int, account_id: int, *, ticket: str) -> None:
+    """Step two: with the ticket of step one (same session, same agent), remove the membership."""
+    _require(actor, "accounts.manage")
+    data = await tickets.consume(ticket, UNBIND_PURPOSE)
+    if (data["unit_id"], data["account_id"], data["session"]) != (unit_id, account_id, actor.session_id):
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    membership = await _unbindable(actor, unit_id, account_id)
+    if membership.id != data["membership_id"]:  # removed and added again since step one
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    async with db.atomic():
+        if not await Membership.filter(id=membership.id).delete():
+            raise NotFound(msg.NOT_AN_AGENT)
+        remaining = await Membership.filter(account_id=account_id).count()
+        await audit.record(
+            "agent.unbind",
+            actor=actor,
+            scope_path=membership.unit.path,
+            target_type="account",
+            target_id=account_id,
+            detail={"unit_id": unit_id, "role": Role(membership.role).value, "last_unit": remaining == 0},
+        )
+        db.after_commit(lambda: _end_unit_sessions(account_id, membership.id))
+
+
+async def _end_unit_sessions(account_id: int, membership_id: int) -> None:
+    """End the sessions working for the removed unit (the guard refuses them anyway: no membership)."""
+    for record in await sessions.list_for(account_id):
+        if record.membership_id == membership_id:
+            await sessions.end(account_id, record.key_hash)

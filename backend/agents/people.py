@@ -1,0 +1,99 @@
+"""People reached by phone: find the registered account behind a phone, or open a new one.
+
+Shared by agents (R6) and approved unit reviews (R5). A new account gets a generated user name, a
+random temporary password that must be changed, and phone login when no other account has it.
+The caller runs these inside its own transaction and sends the SMS.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime
+from backend.core.passwords import generate_temporary_password
+from backend.core.roles import FinanceAccess, Role
+
+USERNAME_DIGITS = 8
+
+
+async def find_by_phone(phone: str) -> Account | None:
+    """The active account a phone reaches: the one logging in by it, else the oldest one bound to it."""
+    index = runtime.get().vault.index("phone", phone)
+    holder = await Account.get_or_none(login_phone_index=index, is_active=True)
+    if holder is not None:
+        return holder
+    return await Account.filter(phone_index=index, is_active=True).order_by("id").first()
+
+
+async def phone_login_free(phone: str, *, except_account_id: int | None = None) -> bool:
+    index = runtime.get().vault.index("phone", phone)
+    query = Account.filter(login_phone_index=index)
+    if except_account_id is not None:
+        query = query.exclude(id=except_account_id)
+    return not await query.exists()
+
+
+async def generate_username(prefix: str) -> str:
+    """A free user name such as ``jb40813377``: random digits, so it says nothing about the person."""
+    while True:
+        candidate = f"{prefix}{secrets.randbelow(10**USERNAME_DIGITS):0{USERNAME_DIGITS}d}"
+        if not await Account.filter(username_key=candidate.lower()).exists():
+            return candidate
+
+
+@dataclass(frozen=True)
+class TemporaryPassword:
+    plain: str  # for the SMS only
+    hashed: str
+
+
+async def temporary_password() -> TemporaryPassword:
+    """A random temporary password and its hash (hash it before the transaction: Argon2 takes a while)."""
+    plain = generate_temporary_password()
+    return TemporaryPassword(plain=plain, hashed=await runtime.get().hasher.hash(plain))
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    account: Account
+    membership: Membership
+
+
+async def create_person(
+    *,
+    prefix: str,
+    password: TemporaryPassword,
+    name: str,
+    phone: str,
+    id_number: str | None,
+    unit_id: int,
+    role: Role,
+    finance_access: FinanceAccess = FinanceAccess.NONE,
+) -> NewPerson:
+    """A new account with one membership (call inside a transaction; the caller queues the SMS)."""
+    rt = runtime.get()
+    vault = rt.vault
+    username = await generate_username(prefix)
+    phone_index = vault.index("phone", phone)
+    now = rt.clock.now()
+    account = await Account.create(
+        username=username,
+        username_key=username.lower(),
+        name=name,
+        phone_enc=vault.encrypt("account.phone", phone),
+        phone_index=phone_index,
+        login_phone_index=phone_index if await phone_login_free(phone) else None,
+        id_number_enc=vault.encrypt("account.id_number", id_number) if id_number else None,
+        id_number_index=vault.index("id_number", id_number) if id_number else None,
+        password_hash=password.hashed,
+        must_change_password=True,
+        needs_sms_check=False,
+        created_at=now,
+        updated_at=now,
+    )
+    membership = await Membership.create(
+        account_id=account.id, unit_id=unit_id, role=role, finance_access=finance_access, created_at=now
+    )
+    return NewPerson(account=account, membership=membership)

@@ -1,0 +1,63 @@
+"""Requests and answers of the agent endpoints (documented in OpenAPI)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from backend.core.roles import Role
+from backend.core.validation import Body, IdNumber, PageQuery, Phone, text
+
+
+class AgentAdd(Body):
+    """Add a person to the unit by phone. Name (and ID number) are used only when the phone is new."""
+
+    phone: Phone
+    name: text(50) | None = None
+    id_number: IdNumber | None = None
+    role: Literal[Role.CLERK, Role.VIEWER] = Field(Role.CLERK, description="经办人的角色：录入员（默认）或查看员")
+
+
+class AgentListQuery(PageQuery):
+    pass
+
+
+class AgentOut(BaseModel):
+    membership_id: int
+    account_id: int
+    username: str
+    name: str
+    phone: str | None  # masked
+    unit_id: int
+    unit_name: str
+    role: Role
+    role_label: str
+    is_active: bool
+    must_change_password: bool
+    since: datetime
+
+
+class AgentAdded(AgentOut):
+    new_account: bool = Field(description="true：为该手机号新开了账号；false：已注册的账号加入了本单位")
+
+
+class AgentPage(BaseModel):
+    items: list[AgentOut]
+    total: int
+    next_cursor: int | None
+
+
+class UnbindPreview(BaseModel):
+    """What the confirmation will do, and the ticket that confirms it (2 minutes, single use)."""
+
+    ticket: str
+    expires_in: int
+    agent: AgentOut
+    last_unit: bool
+    notice: str
+
+
+class UnbindConfirm(Body):
+    ticket: str = Field(min_length=1, max_length=100)
