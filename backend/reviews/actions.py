@@ -1,0 +1,265 @@
+"""Manual review (R5): public submission, and the decision of an admin above the request's unit.
+
+Submission answers the same whether or not the account or unit exists; for an unknown one nothing
+is stored that could reach an admin (only an audit entry at the root scope, which no unit's admin
+sees). Decisions are single: the status moves from pending in one conditional update inside the
+decision's transaction, so a second decision (even a parallel one) finds nothing to move: 409.
+
+Approval gives the account a new random temporary password, sent by SMS to the phone in the request
+(not the one on file, which the requester may have lost). For a unit request, the unit's own admin
+account (active, admin of that unit and of no other) passes to the requester, as the automatic
+unit recovery (R4) does; a unit without one gets a new admin account for the requester.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from backend.accounts.actions import may_assign
+from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.agents import people
+from backend.core import audit, captcha, db, messages, runtime, sessions, sms, throttle
+from backend.core.actor import Actor, Origin
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
+from backend.core.roles import Role, allows
+from backend.reviews import messages as msg
+from backend.reviews import storage
+from backend.reviews.images import check_images
+from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
+from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
+from backend.reviews.schemas import ReviewSubmission
+
+ROOT_SCOPE = "/"
+SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
+ADMIN_USERNAME_PREFIX = "gly"  # 管理员
+
+
+def _require(actor: Actor, permission: str) -> None:
+    if not allows(actor.role, permission):
+        raise Forbidden()
+
+
+async def admit_submission(origin: Origin) -> None:
+    """Per-address cap, checked before the (large) body is read."""
+    if not await throttle.hit(
+        "review-ip", origin.ip or "-", limit=SUBMISSIONS_PER_HOUR_PER_ADDRESS, window_seconds=3600
+    ):
+        raise TooManyRequests("review_throttled", msg.THROTTLED)
+
+
+async def submit_review(form: ReviewSubmission, image_blobs: list[bytes], *, origin: Origin) -> None:
+    """Captcha, image checks, then store the request and its images for the admins above its unit."""
+    if not await captcha.check(form.captcha_id, form.captcha_answer):
+        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+    images = await asyncio.to_thread(check_images, image_blobs)
+    kind = ReviewKind(form.kind)
+    target = await find_target(
+        kind, username=form.username, phone=form.phone, id_number=form.id_number, credit_code=form.credit_code
+    )
+    if target is None:
+        async with db.atomic():
+            await audit.record(
+                "review.submit",
+                origin=origin,
+                outcome="ignored",
+                scope_path=ROOT_SCOPE,
+                detail={"kind": kind.value, "reason": "unknown_target"},
+            )
+        return
+    stored = await storage.save(images)
+    vault = runtime.get().vault
+    try:
+        async with db.atomic():
+            review = await ReviewRequest.create(
+                kind=kind,
+                unit_id=target.unit.id,
+                account_id=target.account.id if target.account else None,
+                name=form.name,
+                id_number_enc=vault.encrypt("review.id_number", form.id_number),
+                id_number_index=vault.index("id_number", form.id_number),
+                phone_enc=vault.encrypt("review.phone", form.phone),
+                phone_index=vault.index("phone", form.phone),
+                statement=form.statement,
+                images=stored,
+                created_at=runtime.get().clock.now(),
+            )
+            await audit.record(
+                "review.submit",
+                origin=origin,
+                scope_path=target.unit.path,
+                target_type="review",
+                target_id=review.id,
+                detail={"kind": kind.value, "images": len(stored)},
+            )
+    except BaseException:
+        await storage.remove([entry["name"] for entry in stored])
+        raise
+
+
+def requester_phone(review: ReviewRequest) -> str:
+    return runtime.get().vault.decrypt("review.phone", review.phone_enc)
+
+
+def requester_id_number(review: ReviewRequest) -> str:
+    return runtime.get().vault.decrypt("review.id_number", review.id_number_enc)
+
+
+@dataclass(frozen=True)
+class OpenedReview:
+    review: ReviewRequest  # with .unit and .account loaded
+    plan: ApprovalPlan | None  # for a pending request
+
+
+async def open_review(actor: Actor, review_id: int) -> OpenedReview:
+    """A request with the requester's details unmasked; every opening is audited as a reveal."""
+    _require(actor, "accounts.manage")
+    review = await get_review(actor, review_id)
+    async with db.atomic():
+        await audit.record(
+            "review.view",
+            actor=actor,
+            scope_path=review.unit.path,
+            target_type="review",
+            target_id=review.id,
+            detail={"kind": ReviewKind(review.kind).value},
+        )
+    plan = await approval_plan(review) if review.status == ReviewStatus.PENDING else None
+    return OpenedReview(review=review, plan=plan)
+
+
+async def open_image(actor: Actor, review_id: int, index: int) -> tuple[bytes, str]:
+    """The bytes and type of one image (1-based index) of a request in scope; audited."""
+    _require(actor, "accounts.manage")
+    review = await get_review(actor, review_id)
+    if not 1 <= index <= len(review.images):
+        raise NotFound()
+    entry = review.images[index - 1]
+    data = await storage.read(entry["name"])
+    if data is None:
+        raise NotFound(msg.IMAGE_MISSING)
+    async with db.atomic():
+        await audit.record(
+            "review.image",
+            actor=actor,
+            scope_path=review.unit.path,
+            target_type="review",
+            target_id=review.id,
+            detail={"index": index},
+        )
+    return data, entry["type"]
+
+
+async def _claim(review: ReviewRequest, actor: Actor, status: ReviewStatus, reason: str | None = None) -> None:
+    """Move the request out of pending (inside the decision's transaction); 409 if already decided."""
+    moved = await ReviewRequest.filter(id=review.id, status=ReviewStatus.PENDING).update(
+        status=status, decided_at=runtime.get().clock.now(), decided_by_id=actor.account_id, decision_reason=reason
+    )
+    if not moved:
+        raise Conflict("review_decided", msg.ALREADY_DECIDED)
+
+
+async def _pending(actor: Actor, review_id: int) -> ReviewRequest:
+    _require(actor, "accounts.manage")
+    review = await get_review(actor, review_id)
+    if review.status != ReviewStatus.PENDING:
+        raise Conflict("review_decided", msg.ALREADY_DECIDED)
+    return review
+
+
+async def _check_may_decide(actor: Actor, review: ReviewRequest, plan: ApprovalPlan) -> None:
+    if plan.mode == ApprovalMode.UNAVAILABLE:
+        raise Conflict("review_target_gone", msg.TARGET_GONE)
+    if plan.mode == ApprovalMode.NEW_ADMIN:
+        if not may_assign(actor, review.unit, Role.ADMIN):
+            raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
+        return
+    assert plan.account is not None
+    if plan.account.id == actor.account_id:
+        raise Forbidden("not_self", msg.NOT_SELF)
+    memberships = await Membership.filter(account_id=plan.account.id).select_related("unit")
+    if not memberships or not all(may_assign(actor, m.unit, m.role) for m in memberships):
+        raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
+
+
+async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
+    """Approve: a new temporary password by SMS to the requester's phone (see the module notes)."""
+    review = await _pending(actor, review_id)
+    plan = await approval_plan(review)
+    await _check_may_decide(actor, review, plan)
+    rt = runtime.get()
+    vault = rt.vault
+    phone = requester_phone(review)
+    password = await people.temporary_password()
+    now = rt.clock.now()
+    async with db.atomic():
+        await _claim(review, actor, ReviewStatus.APPROVED)
+        if plan.mode == ApprovalMode.NEW_ADMIN:
+            person = await people.create_person(
+                prefix=ADMIN_USERNAME_PREFIX,
+                password=password,
+                name=review.name,
+                phone=phone,
+                id_number=requester_id_number(review),
+                unit_id=review.unit.id,
+                role=Role.ADMIN,
+            )
+            account = person.account
+        else:
+            assert plan.account is not None
+            account = plan.account
+            changes: dict[str, object] = {
+                "password_hash": password.hashed,
+                "must_change_password": True,
+                "failed_logins": 0,
+                "locked_until": None,
+                "sessions_revoked_at": now,
+                "updated_at": now,
+            }
+            if plan.mode == ApprovalMode.HAND_OVER:
+                id_number = requester_id_number(review)
+                phone_index = vault.index("phone", phone)
+                free = await people.phone_login_free(phone, except_account_id=account.id)
+                changes |= {
+                    "name": review.name,
+                    "phone_enc": vault.encrypt("account.phone", phone),
+                    "phone_index": phone_index,
+                    "login_phone_index": phone_index if free else None,
+                    "id_number_enc": vault.encrypt("account.id_number", id_number),
+                    "id_number_index": vault.index("id_number", id_number),
+                    "realname_level": RealnameLevel.NONE,
+                    "needs_sms_check": False,
+                }
+            await Account.filter(id=account.id).update(**changes)
+            db.after_commit(lambda: _end_sessions(account.id))
+        await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})
+        await audit.record(
+            "review.approve",
+            actor=actor,
+            scope_path=review.unit.path,
+            target_type="review",
+            target_id=review.id,
+            detail={"kind": ReviewKind(review.kind).value, "mode": plan.mode.value, "account_id": account.id},
+        )
+    return await ReviewRequest.get(id=review.id)
+
+
+async def _end_sessions(account_id: int) -> None:
+    await sessions.end_all(account_id)
+
+
+async def reject_review(actor: Actor, review_id: int, *, reason: str) -> ReviewRequest:
+    """Reject with a reason; the reason goes to the requester's phone by SMS."""
+    review = await _pending(actor, review_id)
+    async with db.atomic():
+        await _claim(review, actor, ReviewStatus.REJECTED, reason)
+        await sms.queue(requester_phone(review), "review_rejected", {"reason": reason})
+        await audit.record(
+            "review.reject",
+            actor=actor,
+            scope_path=review.unit.path,
+            target_type="review",
+            target_id=review.id,
+            detail={"kind": ReviewKind(review.kind).value},
+        )
+    return await ReviewRequest.get(id=review.id)

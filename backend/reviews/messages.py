@@ -1,0 +1,32 @@
+"""Chinese texts of the manual review domain (R5)."""
+
+SUBMITTED = "申请已提交。上级单位管理员审核后，结果会以短信发送到您填写的手机号。"
+MULTIPART_REQUIRED = "请以表单（multipart/form-data）方式提交申请和图片"
+BODY_TOO_LARGE = "提交的内容过大：最多 3 张图片，每张不超过 4 MB"
+FORM_UNREADABLE = "无法读取提交的表单，请重新选择图片后再试"
+IMAGE_COUNT = "请上传 1 到 3 张图片"
+IMAGE_TYPE = "第 {index} 个文件不是 JPG 或 PNG 图片，请重新选择"
+IMAGE_TOO_LARGE = "第 {index} 张图片超过 4 MB，请压缩后再上传"
+IMAGE_UNREADABLE = "第 {index} 张图片已损坏或无法识别，请重新选择"
+USERNAME_REQUIRED = "找回密码请填写用户名"
+CREDIT_CODE_REQUIRED = "找回单位账号请填写统一社会信用代码"
+FIELD_DUPLICATED = "此项只能填写一次"
+THROTTLED = "提交过于频繁，请稍后再试"
+ALREADY_DECIDED = "该申请已经审核过，不能再次审核"
+TARGET_GONE = "申请对应的账号已注销或不存在，只能驳回"
+CANNOT_MANAGE = "您不能管理申请对应的账号（它还属于您管辖范围以外的单位，或角色不低于您）"
+NOT_SELF = "不能审核与自己账号有关的申请"
+IMAGE_MISSING = "图片文件已不存在"
+
+KIND_LABELS = {"password": "找回密码", "username": "找回用户名", "unit": "找回单位账号"}
+STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}
+
+ON_APPROVE_RESET = (
+    "通过后：账号 {username} 生成新的临时密码，以短信发到申请人填写的手机号，登录后须修改；该账号的所有登录会被结束。"
+)
+ON_APPROVE_HAND_OVER = (
+    "通过后：单位管理员账号 {username} 交给申请人（姓名、手机号、身份证号改为申请人的），"
+    "并生成新的临时密码以短信发给申请人；该账号的所有登录会被结束。"
+)
+ON_APPROVE_NEW_ADMIN = "通过后：为申请人新开一个“{unit}”的管理员账号，临时密码以短信发给申请人。"
+ON_APPROVE_UNKNOWN = "申请对应的账号已不可用，只能驳回。"

@@ -1,0 +1,151 @@
+"""Reading review requests. Reviewers see the requests of units strictly below their own unit: the
+admins above a unit decide for it, never its own admins, so nobody reviews a request about a peer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from tortoise.queryset import QuerySet
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime
+from backend.core.actor import Actor
+from backend.core.errors import NotFound
+from backend.core.roles import Role
+from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
+from backend.units.models import Unit
+
+
+def reviews_in_scope(actor: Actor) -> QuerySet[ReviewRequest]:
+    return ReviewRequest.filter(unit__path__startswith=actor.unit_path).exclude(unit_id=actor.unit_id)
+
+
+async def get_review(actor: Actor, review_id: int) -> ReviewRequest:
+    """One request in the actor's scope (with .unit and .account loaded); anything else is 404."""
+    review = await reviews_in_scope(actor).get_or_none(id=review_id).select_related("unit", "account")
+    if review is None:
+        raise NotFound()
+    return review
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    items: list[ReviewRequest]  # with .unit and .account loaded
+    total: int
+    next_cursor: int | None
+
+
+async def list_reviews(
+    actor: Actor,
+    *,
+    status: ReviewStatus = ReviewStatus.PENDING,
+    kind: ReviewKind | None = None,
+    cursor: int | None = None,
+    limit: int = 50,
+) -> ReviewPage:
+    """Requests in scope with one status, oldest first (a queue), paged by id."""
+    query = reviews_in_scope(actor).filter(status=status)
+    if kind is not None:
+        query = query.filter(kind=kind)
+    total = await query.count()
+    if cursor is not None:
+        query = query.filter(id__gt=cursor)
+    rows = await query.order_by("id").limit(limit + 1).select_related("unit", "account")
+    next_cursor = rows[limit - 1].id if len(rows) > limit else None
+    return ReviewPage(items=rows[:limit], total=total, next_cursor=next_cursor)
+
+
+# Which unit and account a public submission is about -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Target:
+    unit: Unit
+    account: Account | None
+
+
+def common_path(paths: list[str]) -> str:
+    """The path of the lowest unit that contains every given unit ("/" when they share no root)."""
+    split = [path.strip("/").split("/") for path in paths]
+    common: list[str] = []
+    for parts in zip(*split, strict=False):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    return "/" + "".join(f"{part}/" for part in common)
+
+
+async def account_target(account: Account | None) -> Target | None:
+    """An account's requests go to the lowest unit holding all of its memberships, so whoever reviews
+    them oversees every unit the account works for."""
+    if account is None or not account.is_active:
+        return None
+    paths = await Membership.filter(account_id=account.id).values_list("unit__path", flat=True)
+    if not paths:
+        return None
+    unit = await Unit.get_or_none(path=common_path(list(paths)))
+    return Target(unit=unit, account=account) if unit is not None else None
+
+
+async def unit_admin_account(unit: Unit) -> Account | None:
+    """The unit's own admin account: active, admin of this unit, and of no other unit (the oldest)."""
+    candidates = await Account.filter(
+        is_active=True, memberships__unit_id=unit.id, memberships__role=Role.ADMIN
+    ).order_by("id")
+    for account in candidates:
+        if await Membership.filter(account_id=account.id).count() == 1:
+            return account
+    return None
+
+
+async def find_target(
+    kind: ReviewKind, *, username: str | None, phone: str, id_number: str, credit_code: str | None
+) -> Target | None:
+    """The unit (and account) a submission is about, or None when there is no such account or unit."""
+    vault = runtime.get().vault
+    if kind == ReviewKind.UNIT:
+        unit = await Unit.get_or_none(credit_code=(credit_code or "").upper())
+        return Target(unit=unit, account=await unit_admin_account(unit)) if unit is not None else None
+    if kind == ReviewKind.PASSWORD:
+        account = await Account.get_or_none(username_key=(username or "").lower(), is_active=True)
+    else:
+        account = (
+            await Account.filter(
+                phone_index=vault.index("phone", phone),
+                id_number_index=vault.index("id_number", id_number),
+                is_active=True,
+            )
+            .order_by("id")
+            .first()
+        )
+    return await account_target(account)
+
+
+# What approving a request would do ----------------------------------------------------------------
+
+
+class ApprovalMode(StrEnum):
+    RESET = "reset"  # password / user name: the account gets a new temporary password
+    HAND_OVER = "hand_over"  # unit: its own admin account passes to the requester
+    NEW_ADMIN = "new_admin"  # unit without an admin account of its own: a new one for the requester
+    UNAVAILABLE = "unavailable"  # the account was deactivated since: only rejection is possible
+
+
+@dataclass(frozen=True)
+class ApprovalPlan:
+    mode: ApprovalMode
+    account: Account | None
+
+
+async def approval_plan(review: ReviewRequest) -> ApprovalPlan:
+    """Decided afresh at approval time: the tree and the accounts may have changed since submission."""
+    if review.kind == ReviewKind.UNIT:
+        admin = await unit_admin_account(review.unit)
+        if admin is not None:
+            return ApprovalPlan(ApprovalMode.HAND_OVER, admin)
+        return ApprovalPlan(ApprovalMode.NEW_ADMIN, None)
+    account = await Account.get_or_none(id=review.account_id, is_active=True) if review.account_id else None
+    if account is None:
+        return ApprovalPlan(ApprovalMode.UNAVAILABLE, None)
+    return ApprovalPlan(ApprovalMode.RESET, account)
