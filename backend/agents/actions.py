@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from backend.accounts import people
 from backend.accounts.actions import may_assign
 from backend.accounts.models import Account, Membership
 from backend.agents import messages as msg
-from backend.agents import people
 from backend.agents.queries import get_agent
 from backend.core import audit, db, runtime, sessions, sms, tickets
 from backend.core.actor import Actor

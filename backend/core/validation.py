@@ -131,7 +131,7 @@ def _field_message(error: dict[str, Any]) -> str:
     return messages.FIELD_WRONG_TYPE
 
 
-def _to_failure(exc: ValidationError) -> ValidationFailed:
+def to_failure(exc: ValidationError) -> ValidationFailed:
     fields: dict[str, str] = {}
     for error in exc.errors():
         loc = ".".join(str(part) for part in error["loc"]) or "_"
@@ -151,7 +151,7 @@ def parse_body(request: Request, model: type[M]) -> M:
         # JSON-mode validation: strict about types, yet enum values arrive as their strings.
         return model.model_validate_json(raw)
     except ValidationError as exc:
-        raise _to_failure(exc) from None
+        raise to_failure(exc) from None
 
 
 def parse_query(request: Request, model: type[M]) -> M:
@@ -159,7 +159,7 @@ def parse_query(request: Request, model: type[M]) -> M:
     try:
         return model.model_validate(values)
     except ValidationError as exc:
-        raise _to_failure(exc) from None
+        raise to_failure(exc) from None
 
 
 Handler = Callable[..., Awaitable[Any]]

@@ -9,12 +9,13 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
-from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.accounts import people
+from backend.accounts.models import Account, Membership
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, ValidationFailed
-from backend.core.passwords import generate_temporary_password, policy_problems
-from backend.core.roles import FinanceAccess, Role
+from backend.core.passwords import policy_problems
+from backend.core.roles import Role
 from backend.recovery import messages as msg
 from backend.units.models import Unit
 
@@ -343,57 +344,26 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
     unit = await Unit.get_or_none(id=data["unit_id"]) if data["unit_id"] else None
     if unit is None:  # no code was ever sent for an unmatched identity: answer like a wrong code
         raise AppError("sms_code_wrong", sms_codes.CODE_WRONG, fields={"code": sms_codes.CODE_WRONG})
-    rt = runtime.get()
-    vault = rt.vault
     phone = data["phone"]
-    phone_index = vault.index("phone", phone)
-    password = generate_temporary_password()
-    password_hash = await rt.hasher.hash(password)
-    now = rt.clock.now()
-    admin = (
-        await Account.filter(memberships__unit_id=unit.id, memberships__role=Role.ADMIN, is_active=True)
-        .order_by("id")
-        .first()
-    )
-    phone_login_free = (
-        not await Account.filter(login_phone_index=phone_index).exclude(id=admin.id if admin else 0).exists()
-    )
+    password = await people.temporary_password()
+    admin = await people.unit_admin_account(unit)
     async with db.atomic():
         if admin is None:
-            username = await _free_username(f"{unit.credit_code}_ADMIN")
-            admin = await Account.create(
-                username=username,
-                username_key=username.lower(),
+            person = await people.create_person(
+                username=f"{unit.credit_code}_ADMIN",
+                password=password,
                 name=data["name"],
-                created_at=now,
-                updated_at=now,
-                password_hash=password_hash,
-                phone_enc=vault.encrypt("account.phone", phone),
-                phone_index=phone_index,
-                login_phone_index=phone_index if phone_login_free else None,
-                must_change_password=True,
+                phone=phone,
+                id_number=None,
+                unit_id=unit.id,
+                role=Role.ADMIN,
             )
-            await Membership.create(
-                account_id=admin.id, unit_id=unit.id, role=Role.ADMIN, finance_access=FinanceAccess.ALL, created_at=now
-            )
+            admin = person.account
         else:
-            await Account.filter(id=admin.id).update(
-                name=data["name"],
-                phone_enc=vault.encrypt("account.phone", phone),
-                phone_index=phone_index,
-                login_phone_index=phone_index if phone_login_free else None,
-                id_number_enc=None,
-                id_number_index=None,
-                realname_level=RealnameLevel.NONE,
-                password_hash=password_hash,
-                must_change_password=True,
-                needs_sms_check=False,
-                failed_logins=0,
-                locked_until=None,
-                sessions_revoked_at=now,
-                updated_at=now,
-            )
-        await sms.queue(phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password})
+            await people.hand_over(admin, name=data["name"], phone=phone, id_number=None, password=password)
+        await sms.queue(
+            phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password.plain}
+        )
         await audit.record(
             "recovery.unit_account",
             origin=origin,
@@ -405,12 +375,3 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
         )
     await sessions.end_all(admin.id)
     return admin.username, unit.name
-
-
-async def _free_username(wanted: str) -> str:
-    candidate = wanted[:32]
-    suffix = 1
-    while await Account.filter(username_key=candidate.lower()).exists():
-        suffix += 1
-        candidate = f"{wanted[:28]}_{suffix}"
-    return candidate

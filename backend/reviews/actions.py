@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from backend.accounts import people
 from backend.accounts.actions import may_assign
-from backend.accounts.models import Account, Membership, RealnameLevel
-from backend.agents import people
+from backend.accounts.models import Account, Membership
 from backend.core import audit, captcha, db, messages, runtime, sessions, sms, throttle
 from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
@@ -188,7 +188,6 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     plan = await approval_plan(review)
     await _check_may_decide(actor, review, plan)
     rt = runtime.get()
-    vault = rt.vault
     phone = requester_phone(review)
     password = await people.temporary_password()
     now = rt.clock.now()
@@ -197,6 +196,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
         if plan.mode == ApprovalMode.NEW_ADMIN:
             person = await people.create_person(
                 prefix=ADMIN_USERNAME_PREFIX,
+                username=f"{review.unit.credit_code}_ADMIN" if review.unit.credit_code else None,
                 password=password,
                 name=review.name,
                 phone=phone,
@@ -208,29 +208,19 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
         else:
             assert plan.account is not None
             account = plan.account
-            changes: dict[str, object] = {
-                "password_hash": password.hashed,
-                "must_change_password": True,
-                "failed_logins": 0,
-                "locked_until": None,
-                "sessions_revoked_at": now,
-                "updated_at": now,
-            }
             if plan.mode == ApprovalMode.HAND_OVER:
-                id_number = requester_id_number(review)
-                phone_index = vault.index("phone", phone)
-                free = await people.phone_login_free(phone, except_account_id=account.id)
-                changes |= {
-                    "name": review.name,
-                    "phone_enc": vault.encrypt("account.phone", phone),
-                    "phone_index": phone_index,
-                    "login_phone_index": phone_index if free else None,
-                    "id_number_enc": vault.encrypt("account.id_number", id_number),
-                    "id_number_index": vault.index("id_number", id_number),
-                    "realname_level": RealnameLevel.NONE,
-                    "needs_sms_check": False,
-                }
-            await Account.filter(id=account.id).update(**changes)
+                await people.hand_over(
+                    account, name=review.name, phone=phone, id_number=requester_id_number(review), password=password
+                )
+            else:
+                await Account.filter(id=account.id).update(
+                    password_hash=password.hashed,
+                    must_change_password=True,
+                    failed_logins=0,
+                    locked_until=None,
+                    sessions_revoked_at=now,
+                    updated_at=now,
+                )
             db.after_commit(lambda: _end_sessions(account.id))
         await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})
         await audit.record(

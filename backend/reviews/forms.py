@@ -16,7 +16,7 @@ from sanic.request.form import parse_multipart_form
 
 from backend.core import messages as core_messages
 from backend.core.errors import AppError, ValidationFailed
-from backend.core.validation import _to_failure
+from backend.core.validation import to_failure
 from backend.reviews import messages as msg
 from backend.reviews.images import MAX_BODY_BYTES
 from backend.reviews.schemas import ReviewSubmission
@@ -86,7 +86,7 @@ def parse(raw: bytes, boundary: bytes) -> Submission:
     try:
         form = ReviewSubmission.model_validate(values)
     except ValidationError as exc:
-        raise ValidationFailed({**_to_failure(exc).fields, **problems}) from None
+        raise ValidationFailed({**to_failure(exc).fields, **problems}) from None
     if problems:
         raise ValidationFailed(problems)
     return Submission(form=form, images=[item.body for item in files.getlist(IMAGE_FIELD, [])])

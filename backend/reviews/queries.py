@@ -8,11 +8,11 @@ from enum import StrEnum
 
 from tortoise.queryset import QuerySet
 
+from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
-from backend.core.roles import Role
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.units.models import Unit
 
@@ -88,17 +88,6 @@ async def account_target(account: Account | None) -> Target | None:
     return Target(unit=unit, account=account) if unit is not None else None
 
 
-async def unit_admin_account(unit: Unit) -> Account | None:
-    """The unit's own admin account: active, admin of this unit, and of no other unit (the oldest)."""
-    candidates = await Account.filter(
-        is_active=True, memberships__unit_id=unit.id, memberships__role=Role.ADMIN
-    ).order_by("id")
-    for account in candidates:
-        if await Membership.filter(account_id=account.id).count() == 1:
-            return account
-    return None
-
-
 async def find_target(
     kind: ReviewKind, *, username: str | None, phone: str, id_number: str, credit_code: str | None
 ) -> Target | None:
@@ -106,7 +95,7 @@ async def find_target(
     vault = runtime.get().vault
     if kind == ReviewKind.UNIT:
         unit = await Unit.get_or_none(credit_code=(credit_code or "").upper())
-        return Target(unit=unit, account=await unit_admin_account(unit)) if unit is not None else None
+        return Target(unit=unit, account=await people.unit_admin_account(unit)) if unit is not None else None
     if kind == ReviewKind.PASSWORD:
         account = await Account.get_or_none(username_key=(username or "").lower(), is_active=True)
     else:
@@ -141,7 +130,7 @@ class ApprovalPlan:
 async def approval_plan(review: ReviewRequest) -> ApprovalPlan:
     """Decided afresh at approval time: the tree and the accounts may have changed since submission."""
     if review.kind == ReviewKind.UNIT:
-        admin = await unit_admin_account(review.unit)
+        admin = await people.unit_admin_account(review.unit)
         if admin is not None:
             return ApprovalPlan(ApprovalMode.HAND_OVER, admin)
         return ApprovalPlan(ApprovalMode.NEW_ADMIN, None)

@@ -1,8 +1,8 @@
 """People reached by phone: find the registered account behind a phone, or open a new one.
 
-Shared by agents (R6) and approved unit reviews (R5). A new account gets a generated user name, a
-random temporary password that must be changed, and phone login when no other account has it.
-The caller runs these inside its own transaction and sends the SMS.
+Shared by agents (R6), approved manual reviews (R5) and unit account recovery (R4). A new account
+gets a generated user name, a random temporary password that must be changed, and phone login when
+no other account has it. The caller runs these inside its own transaction and sends the SMS.
 """
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from backend.accounts.models import Account, Membership
+from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.core import runtime
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
+from backend.units.models import Unit
 
 USERNAME_DIGITS = 8
 
@@ -33,6 +34,27 @@ async def phone_login_free(phone: str, *, except_account_id: int | None = None) 
     if except_account_id is not None:
         query = query.exclude(id=except_account_id)
     return not await query.exists()
+
+
+async def unit_admin_account(unit: Unit) -> Account | None:
+    """The unit's own admin account: active, admin of this unit, and of no other unit (the oldest)."""
+    candidates = await Account.filter(
+        is_active=True, memberships__unit_id=unit.id, memberships__role=Role.ADMIN
+    ).order_by("id")
+    for account in candidates:
+        if await Membership.filter(account_id=account.id).count() == 1:
+            return account
+    return None
+
+
+async def free_username(wanted: str) -> str:
+    """``wanted`` if nobody ever had it, else ``wanted_2``, ``wanted_3`` ... (names are never reused)."""
+    candidate = wanted[:32]
+    suffix = 1
+    while await Account.filter(username_key=candidate.lower()).exists():
+        suffix += 1
+        candidate = f"{wanted[:28]}_{suffix}"
+    return candidate
 
 
 async def generate_username(prefix: str) -> str:
@@ -63,7 +85,8 @@ class NewPerson:
 
 async def create_person(
     *,
-    prefix: str,
+    prefix: str = "u",
+    username: str | None = None,
     password: TemporaryPassword,
     name: str,
     phone: str,
@@ -72,10 +95,13 @@ async def create_person(
     role: Role,
     finance_access: FinanceAccess = FinanceAccess.NONE,
 ) -> NewPerson:
-    """A new account with one membership (call inside a transaction; the caller queues the SMS)."""
+    """A new account with one membership (call inside a transaction; the caller queues the SMS).
+
+    The user name is ``username`` (made free with a suffix if taken) or ``prefix`` + random digits.
+    """
     rt = runtime.get()
     vault = rt.vault
-    username = await generate_username(prefix)
+    username = await free_username(username) if username else await generate_username(prefix)
     phone_index = vault.index("phone", phone)
     now = rt.clock.now()
     account = await Account.create(
@@ -97,3 +123,30 @@ async def create_person(
         account_id=account.id, unit_id=unit_id, role=role, finance_access=finance_access, created_at=now
     )
     return NewPerson(account=account, membership=membership)
+
+
+async def hand_over(
+    account: Account, *, name: str, phone: str, id_number: str | None, password: TemporaryPassword
+) -> None:
+    """Give an existing account to another person (call inside a transaction): their name, phone and
+    ID, a new temporary password, no real-name level, every older session void."""
+    rt = runtime.get()
+    vault = rt.vault
+    now = rt.clock.now()
+    phone_index = vault.index("phone", phone)
+    await Account.filter(id=account.id).update(
+        name=name,
+        phone_enc=vault.encrypt("account.phone", phone),
+        phone_index=phone_index,
+        login_phone_index=phone_index if await phone_login_free(phone, except_account_id=account.id) else None,
+        id_number_enc=vault.encrypt("account.id_number", id_number) if id_number else None,
+        id_number_index=vault.index("id_number", id_number) if id_number else None,
+        realname_level=RealnameLevel.NONE,
+        password_hash=password.hashed,
+        must_change_password=True,
+        needs_sms_check=False,
+        failed_logins=0,
+        locked_until=None,
+        sessions_revoked_at=now,
+        updated_at=now,
+    )
