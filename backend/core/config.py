@@ -15,13 +15,103 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from backend.core.sms_templates import TEMPLATES
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("development", "test", "production")
 REQUIRED_IN_PRODUCTION = ("DATABASE_URL", "REDIS_URL", "DATA_KEY", "INDEX_KEY")
+SMS_CHANNELS = ("dev", "tencent")
+PRODUCTION_SMS_ENDPOINT = "sms.tencentcloudapi.com"
+# With SMS_CHANNEL=tencent in production these have no default.
+REQUIRED_FOR_TENCENT_SMS = (
+    "TENCENT_SMS_SECRET_ID",
+    "TENCENT_SMS_SECRET_KEY",
+    "TENCENT_SMS_SDK_APP_ID",
+    "TENCENT_SMS_SIGN_NAME",
+    "TENCENT_SMS_TEMPLATE_IDS",
+)
 
 
 class ConfigError(RuntimeError):
     """The settings cannot be used; the message says what to fix."""
+
+
+def development_template_ids() -> dict[str, str]:
+    """Template ids of the development gateway: one number per template key, in file order."""
+    return {key: str(1_000_001 + n) for n, key in enumerate(TEMPLATES)}
+
+
+@dataclass(frozen=True)
+class TencentSmsSettings:
+    """Tencent Cloud SMS (API 2021-01-11). Development defaults point at the local fake gateway."""
+
+    secret_id: str = field(default="AKIDcunwuDevelopmentOnly0000000000", repr=False)
+    secret_key: str = field(default="cunwu-development-sms-secret-key", repr=False)
+    sdk_app_id: str = "1400000000"
+    sign_name: str = "村务通"
+    region: str = "ap-guangzhou"
+    endpoint: str = "127.0.0.1:8010"  # host[:port]; production: sms.tencentcloudapi.com
+    protocol: str = "http"  # production: https
+    template_ids: Mapping[str, str] = field(default_factory=development_template_ids, hash=False)
+    timeout_seconds: float = 10.0
+
+    @classmethod
+    def from_env(cls, env_vars: Mapping[str, str], *, production: bool, required: bool) -> TencentSmsSettings:
+        """Read ``TENCENT_SMS_*``; with ``required`` (production and the tencent channel) nothing falls back."""
+        if required:
+            missing = [name for name in REQUIRED_FOR_TENCENT_SMS if not env_vars.get(name)]
+            if missing:
+                raise ConfigError(f"SMS_CHANNEL=tencent in production needs these settings: {', '.join(missing)}")
+        dev = cls()
+        protocol = env_vars.get("TENCENT_SMS_PROTOCOL") or ("https" if production else dev.protocol)
+        if protocol not in ("https", "http"):
+            raise ConfigError(f"TENCENT_SMS_PROTOCOL must be https or http, got {protocol!r}")
+        if production and required and protocol != "https":
+            raise ConfigError("TENCENT_SMS_PROTOCOL must be https in production")
+        raw_ids = env_vars.get("TENCENT_SMS_TEMPLATE_IDS")
+        template_ids = parse_template_ids(raw_ids) if raw_ids else development_template_ids()
+        if required:
+            unmapped = [key for key in TEMPLATES if key not in template_ids]
+            if unmapped:
+                raise ConfigError(f"TENCENT_SMS_TEMPLATE_IDS has no template id for: {', '.join(unmapped)}")
+        timeout = env_vars.get("TENCENT_SMS_TIMEOUT_SECONDS") or str(dev.timeout_seconds)
+        try:
+            timeout_seconds = float(timeout)
+        except ValueError as exc:
+            raise ConfigError(f"TENCENT_SMS_TIMEOUT_SECONDS must be a number, got {timeout!r}") from exc
+        return cls(
+            secret_id=env_vars.get("TENCENT_SMS_SECRET_ID") or dev.secret_id,
+            secret_key=env_vars.get("TENCENT_SMS_SECRET_KEY") or dev.secret_key,
+            sdk_app_id=env_vars.get("TENCENT_SMS_SDK_APP_ID") or dev.sdk_app_id,
+            sign_name=env_vars.get("TENCENT_SMS_SIGN_NAME") or dev.sign_name,
+            region=env_vars.get("TENCENT_SMS_REGION") or dev.region,
+            endpoint=env_vars.get("TENCENT_SMS_ENDPOINT") or (PRODUCTION_SMS_ENDPOINT if production else dev.endpoint),
+            protocol=protocol,
+            template_ids=template_ids,
+            timeout_seconds=timeout_seconds,
+        )
+
+
+def parse_template_ids(raw: str) -> dict[str, str]:
+    """``key=id,key=id`` (or a JSON object) to a mapping; unknown keys are refused."""
+    raw = raw.strip()
+    if raw.startswith("{"):
+        try:
+            parsed = json.loads(raw)
+        except ValueError as exc:
+            raise ConfigError("TENCENT_SMS_TEMPLATE_IDS is not valid JSON") from exc
+        pairs = [(str(key), str(value)) for key, value in parsed.items()]
+    else:
+        pairs = []
+        for item in filter(None, (part.strip() for part in raw.split(","))):
+            key, sep, value = item.partition("=")
+            if not sep or not value.strip():
+                raise ConfigError(f"TENCENT_SMS_TEMPLATE_IDS: expected key=id, got {item!r}")
+            pairs.append((key.strip(), value.strip()))
+    unknown = [key for key, _ in pairs if key not in TEMPLATES]
+    if unknown:
+        raise ConfigError(f"TENCENT_SMS_TEMPLATE_IDS names unknown templates: {', '.join(unknown)}")
+    return dict(pairs)
 
 
 @dataclass(frozen=True)
@@ -44,7 +134,8 @@ class Settings:
     login_ip_window_seconds: int = 60
     captcha_ip_limit: int = 60
     hash_workers: int = 2
-    sms_channel: str = "dev"
+    sms_channel: str = "dev"  # dev: console + outbox (development inbox); tencent: Tencent Cloud SMS
+    tencent_sms: TencentSmsSettings = field(default_factory=TencentSmsSettings)
 
     @property
     def production(self) -> bool:
@@ -78,6 +169,12 @@ class Settings:
             index_key = _decode_key("INDEX_KEY", env_vars["INDEX_KEY"])
         else:
             data_key, index_key = _development_keys(var_dir)
+        sms_channel = env_vars.get("SMS_CHANNEL") or "dev"
+        if sms_channel not in SMS_CHANNELS:
+            raise ConfigError(f"SMS_CHANNEL must be one of {', '.join(SMS_CHANNELS)}, got {sms_channel!r}")
+        tencent_sms = TencentSmsSettings.from_env(
+            env_vars, production=env == "production", required=env == "production" and sms_channel == "tencent"
+        )
         default_db = f"sqlite://{var_dir / 'cunwu.sqlite3'}"
         redis_url = env_vars.get("REDIS_URL") or None
         return cls(
@@ -95,6 +192,8 @@ class Settings:
             login_ip_limit=_int(env_vars, "LOGIN_IP_LIMIT", 30),
             captcha_ip_limit=_int(env_vars, "CAPTCHA_IP_LIMIT", 60),
             hash_workers=_int(env_vars, "HASH_WORKERS", max(1, (os.cpu_count() or 2) // 2)),
+            sms_channel=sms_channel,
+            tencent_sms=tencent_sms,
         )
 
 

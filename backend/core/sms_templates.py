@@ -1,7 +1,15 @@
 # ruff: noqa: E501  (one template a line, so each Chinese text reads whole)
-"""Every SMS the product sends: template ids and their Chinese texts, in one place for review."""
+"""Every SMS the product sends: template ids and their Chinese texts, in one place for review.
+
+The Tencent Cloud console holds one approved template per key, with the same text and numbered
+placeholders in reading order (``{code}``, ``{minutes}`` become ``{1}``, ``{2}``); :data:`PARAMS`
+gives that order, so a message's parameters become Tencent's ``TemplateParamSet``. Which template
+id each key has in the console is a setting (``TENCENT_SMS_TEMPLATE_IDS``).
+"""
 
 from __future__ import annotations
+
+import string
 
 TEMPLATES: dict[str, str] = {
     "verification_code": "【村务通】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略本短信。",
@@ -19,5 +27,33 @@ TEMPLATES: dict[str, str] = {
 }
 
 
+def placeholders(text: str) -> tuple[str, ...]:
+    """The named placeholders of a text, each once, in reading order."""
+    names: list[str] = []
+    for _, name, _, _ in string.Formatter().parse(text):
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+# Parameter order per template: position n is Tencent's placeholder {n+1}.
+PARAMS: dict[str, tuple[str, ...]] = {key: placeholders(text) for key, text in TEMPLATES.items()}
+
+
 def render(template: str, params: dict[str, str]) -> str:
     return TEMPLATES[template].format(**params)
+
+
+def ordered_params(template: str, params: dict[str, str]) -> list[str]:
+    """The parameters as Tencent's ``TemplateParamSet``: strings, in the template's order."""
+    return [str(params[name]) for name in PARAMS[template]]
+
+
+def console_text(template: str) -> str:
+    """The text as registered in the Tencent console: no 【sign】 (the gateway adds the sign name), ``{n}``."""
+    text = TEMPLATES[template]
+    if text.startswith("【"):
+        text = text[text.index("】") + 1 :]
+    for position, name in enumerate(PARAMS[template], start=1):
+        text = text.replace("{" + name + "}", "{" + str(position) + "}")
+    return text
