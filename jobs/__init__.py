@@ -1,6 +1,10 @@
-"""Background worker (arq on Redis): not built yet.
+"""Background worker (arq on Redis): tasks call the same domain code as the routes.
 
-SMS delivery with retries, roll-up refresh, exports and the yearly archive arrive with their
-issues. Until then the development SMS channel delivers right after commit, and pending outbox
-rows are delivered when the server starts (backend.core.sms.deliver_pending).
+- ``sms_deliver(message_id)``: one delivery attempt of one outbox message, queued right after the
+  change commits (job id ``sms:<id>:<attempts>``, so the same attempt is never queued twice).
+- ``sms_sweep`` (every 10 s, and at start): queues a task for every message that is due: retries
+  after backoff, enqueues lost to a Redis restart, and messages of a worker that died mid-send.
+
+Run it with ``python -m jobs worker`` next to the API when Redis is a server (``REDIS_URL``); with
+the embedded Redis the API process runs it itself (``python -m backend serve --worker``).
 """

@@ -1,24 +1,22 @@
 """SMS outbox: a message is written in the transaction of the change that causes it, then delivered.
 
-Only the development channel exists so far: it prints the text to the console and keeps it for
-the development inbox endpoint (absent in production). Delivery through a real gateway by the
-job worker, with retries, is not built yet (see README).
+The row is the message: nothing is lost if the process dies after commit. Delivery
+(:mod:`backend.core.sms_delivery`) goes through the configured provider
+(:mod:`backend.core.sms_provider`): the development channel delivers right after commit (console,
+and the development inbox endpoint, absent in production); Tencent Cloud SMS is delivered by the
+job worker (``jobs/``), with leases, retries and status checks so nothing is sent twice.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from enum import StrEnum
 
 from tortoise import fields
 from tortoise.models import Model
 
 from backend.core import db, runtime
-from backend.core.identifiers import mask_phone
 from backend.core.sms_templates import TEMPLATES, render
-
-log = logging.getLogger(__name__)
 
 
 class SmsStatus(StrEnum):
@@ -54,42 +52,49 @@ async def queue(phone: str, template: str, params: dict[str, str]) -> SmsMessage
     if template not in TEMPLATES:
         raise KeyError(template)
     vault = runtime.get().vault
+    now = runtime.get().clock.now()
     message = await SmsMessage.create(
         phone_enc=vault.encrypt("sms.phone", phone),
         phone_index=vault.index("phone", phone),
         template=template,
         params_enc=vault.encrypt("sms.params", json.dumps(params, ensure_ascii=False)),
-        created_at=runtime.get().clock.now(),
+        created_at=now,
+        next_attempt_at=now,
     )
-    db.after_commit(lambda: deliver(message.id))
+    db.after_commit(lambda: _after_commit(message.id))
     return message
 
 
+async def _after_commit(message_id: int) -> None:
+    from backend.core import sms_delivery
+
+    await sms_delivery.after_commit(message_id)
+
+
 async def deliver(message_id: int) -> None:
-    message = await SmsMessage.get_or_none(id=message_id, status=SmsStatus.PENDING)
-    if message is None:
-        return
-    phone, text = decode(message)
-    # Development channel: the console is the gateway. Never used in production mode.
-    print(f"[开发短信] 发往 {mask_phone(phone)}：{text}", flush=True)
-    await SmsMessage.filter(id=message.id, status=SmsStatus.PENDING).update(
-        status=SmsStatus.SENT, attempts=message.attempts + 1, sent_at=runtime.get().clock.now()
-    )
-    log.info("sms %s delivered by the development channel (template %s)", message.id, message.template)
+    """One delivery attempt through the configured provider, if the message is due."""
+    from backend.core import sms_delivery
+
+    await sms_delivery.deliver(message_id)
 
 
 async def deliver_pending() -> int:
-    """Deliver what a crash left in the outbox; returns how many were delivered."""
-    ids = await SmsMessage.filter(status=SmsStatus.PENDING).order_by("id").values_list("id", flat=True)
-    for message_id in ids:
-        await deliver(message_id)
-    return len(ids)
+    """Deliver what is due in the outbox (e.g. what a crash left) in this process; returns how many went out."""
+    from backend.core import sms_delivery
+
+    return await sms_delivery.deliver_due()
+
+
+def decode_params(message: SmsMessage) -> tuple[str, dict[str, str]]:
+    """The phone and the parameters, decrypted."""
+    vault = runtime.get().vault
+    phone = vault.decrypt("sms.phone", message.phone_enc)
+    return phone, json.loads(vault.decrypt("sms.params", message.params_enc))
 
 
 def decode(message: SmsMessage) -> tuple[str, str]:
-    vault = runtime.get().vault
-    phone = vault.decrypt("sms.phone", message.phone_enc)
-    params = json.loads(vault.decrypt("sms.params", message.params_enc))
+    """The phone and the rendered text, decrypted."""
+    phone, params = decode_params(message)
     return phone, render(message.template, params)
 
 

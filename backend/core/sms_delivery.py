@@ -1,0 +1,248 @@
+"""Outbox delivery: claim a message under a lease, send it, retry with backoff, never send it twice.
+
+A message row moves ``pending -> sending -> sent`` (or ``failed``). ``next_attempt_at`` says when
+someone should look at the row next: its due time while pending, its lease expiry while sending,
+nothing once settled; so one indexed condition finds everything due, including the messages of a
+worker that died mid-delivery.
+
+1. Claim: one UPDATE that only matches a due row (pending and due, or sending with an expired
+   lease) sets ``sending``, the lease, and ``attempts + 1``. The attempt number fences every
+   later write: a worker whose lease was taken over changes nothing.
+2. If the previous attempt may have reached the gateway (``needs_status_check``: a timeout, an
+   unreadable answer, a crash), ask the gateway whether it sent a message with our session
+   context (the message id) before sending again.
+3. Mark ``needs_status_check`` *before* the request goes out, then send. No database
+   transaction is open while the gateway is asked.
+4. Sent: keep the serial number. Refused for sure: retry with exponential backoff (rate limits
+   wait longer), or give up at once if retrying cannot help. Unknown: retry later, checking first.
+
+Times come from the injected clock; the task queue (arq) only says *when to look*, the database
+says *what to do*, so a lost or doubled job changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from arq.connections import ArqRedis
+from tortoise.expressions import F, Q
+from tortoise.queryset import QuerySet
+
+from backend.core import runtime, sms_provider
+from backend.core.config import Settings
+from backend.core.identifiers import mask_phone
+from backend.core.redis import embedded_socket
+from backend.core.sms import SmsMessage, SmsStatus, decode_params
+from backend.core.sms_provider import OutgoingSms, SmsProvider, SmsSendError
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8  # sends at most; with the backoff below the last one is about an hour after the first
+MAX_STATUS_CHECKS = 3  # claims after the last send that only ask the gateway whether it went out
+LEASE_SECONDS = 90  # longer than a status check plus a send, each bounded by the provider's timeout
+BASE_DELAY_SECONDS = 30
+MAX_DELAY_SECONDS = 30 * 60
+RATE_LIMIT_DELAY_SECONDS = 10 * 60
+# After an unknown outcome: give the gateway time to record what it sent before we ask.
+UNCERTAIN_DELAY_SECONDS = 2 * 60
+LOOKBACK_MARGIN_SECONDS = 10 * 60
+SWEEP_LIMIT = 500
+DELIVER_TASK = "sms_deliver"
+
+
+class Outcome(StrEnum):
+    SKIPPED = "skipped"  # not due, already settled, or held by another worker
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+def backoff_seconds(attempt: int) -> int:
+    return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempt - 1))
+
+
+def _due(now: datetime) -> Q:
+    return Q(status__in=[SmsStatus.PENDING, SmsStatus.SENDING], next_attempt_at__lte=now) | Q(
+        status=SmsStatus.PENDING, next_attempt_at__isnull=True
+    )
+
+
+async def claim(message_id: int) -> SmsMessage | None:
+    """Take the message for one attempt if it is due; ``None`` if not due or someone else has it."""
+    now = runtime.get().clock.now()
+    lease = now + timedelta(seconds=LEASE_SECONDS)
+    claimed = await SmsMessage.filter(Q(id=message_id) & _due(now)).update(
+        status=SmsStatus.SENDING, lease_until=lease, next_attempt_at=lease, attempts=F("attempts") + 1
+    )
+    if not claimed:
+        return None
+    return await SmsMessage.get(id=message_id)
+
+
+def _held(message: SmsMessage, attempt: int) -> QuerySet[SmsMessage]:
+    """The row, only while this attempt still holds it."""
+    return SmsMessage.filter(id=message.id, status=SmsStatus.SENDING, attempts=attempt)
+
+
+async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outcome:
+    """One delivery attempt for one message (safe to call from anywhere, any number of times)."""
+    provider = provider or sms_provider.current()
+    message = await claim(message_id)
+    if message is None:
+        return Outcome.SKIPPED
+    attempt = message.attempts
+    phone, params = decode_params(message)
+    context = str(message.id)
+    if message.needs_status_check:
+        age = (runtime.get().clock.now() - message.created_at).total_seconds()
+        try:
+            serial = await provider.find_sent(phone, context, int(age) + LOOKBACK_MARGIN_SECONDS)
+        except SmsSendError as exc:
+            return await _after_failure(message, attempt, exc, checking=True)
+        if serial is not None:
+            log.info("sms %s: the gateway had already sent it (found by status check)", message.id)
+            return await _mark_sent(message, attempt, serial, phone, provider)
+    if attempt > MAX_ATTEMPTS:
+        return await _fail(message, attempt, message.last_error or "attempts_exhausted")
+    if not await _held(message, attempt).update(needs_status_check=True):
+        return Outcome.SKIPPED
+    try:
+        serial = await provider.send(OutgoingSms(phone, message.template, params, context))
+    except SmsSendError as exc:
+        return await _after_failure(message, attempt, exc)
+    except Exception:  # a bug or an unexpected library error: whether it went out is unknown
+        log.exception("sms %s: unexpected error while sending", message.id)
+        return await _after_failure(message, attempt, SmsSendError("UnexpectedError", definite=False))
+    return await _mark_sent(message, attempt, serial, phone, provider)
+
+
+async def _mark_sent(message: SmsMessage, attempt: int, serial: str, phone: str, provider: SmsProvider) -> Outcome:
+    updated = await _held(message, attempt).update(
+        status=SmsStatus.SENT,
+        provider_serial=serial[:64],
+        sent_at=runtime.get().clock.now(),
+        next_attempt_at=None,
+        lease_until=None,
+        needs_status_check=False,
+        last_error=None,
+    )
+    if not updated:  # our lease was taken over; the new holder's status check will find it
+        log.warning("sms %s: sent, but attempt %d no longer held the message", message.id, attempt)
+    log.info(
+        "sms %s (%s) sent to %s by the %s channel, attempt %d",
+        message.id,
+        message.template,
+        mask_phone(phone),
+        provider.name,
+        attempt,
+    )
+    return Outcome.SENT
+
+
+async def _after_failure(message: SmsMessage, attempt: int, exc: SmsSendError, *, checking: bool = False) -> Outcome:
+    """Schedule the next attempt, or give up when retrying cannot help or attempts are used up."""
+    needs_check = message.needs_status_check if checking else not exc.definite
+    if exc.permanent and not needs_check:
+        return await _fail(message, attempt, exc.code)
+    if attempt >= MAX_ATTEMPTS + (MAX_STATUS_CHECKS if needs_check else 0):
+        return await _fail(message, attempt, exc.code)
+    delay = backoff_seconds(attempt)
+    if exc.rate_limited:
+        delay = max(delay, RATE_LIMIT_DELAY_SECONDS)
+    if needs_check:
+        delay = max(delay, UNCERTAIN_DELAY_SECONDS)
+    await _held(message, attempt).update(
+        status=SmsStatus.PENDING,
+        next_attempt_at=runtime.get().clock.now() + timedelta(seconds=delay),
+        lease_until=None,
+        needs_status_check=needs_check,
+        last_error=exc.code[:200],
+    )
+    log.warning(
+        "sms %s attempt %d %s: %s; next try in %d s%s",
+        message.id,
+        attempt,
+        "could not ask the gateway" if checking else "not confirmed",
+        exc.code,
+        delay,
+        " (status check first)" if needs_check else "",
+    )
+    return Outcome.RETRY
+
+
+async def _fail(message: SmsMessage, attempt: int, code: str) -> Outcome:
+    await _held(message, attempt).update(
+        status=SmsStatus.FAILED, next_attempt_at=None, lease_until=None, last_error=code[:200]
+    )
+    log.error("sms %s (%s) given up after attempt %d: %s", message.id, message.template, attempt, code)
+    return Outcome.FAILED
+
+
+async def due(limit: int = SWEEP_LIMIT) -> list[tuple[int, int]]:
+    """``(id, attempts)`` of the messages due now, oldest first."""
+    now = runtime.get().clock.now()
+    rows = await SmsMessage.filter(_due(now)).order_by("id").limit(limit).values_list("id", "attempts")
+    return [(int(message_id), int(attempts)) for message_id, attempts in rows]
+
+
+async def deliver_due(provider: SmsProvider | None = None, limit: int = SWEEP_LIMIT) -> int:
+    """Deliver what is due in this process, one after another; returns how many went out."""
+    sent = 0
+    for message_id, _ in await due(limit):
+        sent += await deliver(message_id, provider) == Outcome.SENT
+    return sent
+
+
+# --- the task queue (arq) -------------------------------------------------------------------
+
+_pool: ArqRedis | None = None
+
+
+def arq_redis(settings: Settings) -> ArqRedis:
+    """A client for arq (bytes, not text) on the same Redis as the rest of the backend."""
+    options = {"socket_timeout": 5.0, "socket_connect_timeout": 2.0}
+    if settings.redis_url:
+        return ArqRedis.from_url(settings.redis_url, **options)
+    return ArqRedis(unix_socket_path=embedded_socket(settings.var_dir), **options)
+
+
+def job_id(message_id: int, attempts: int) -> str:
+    """One job per message and attempt: the after-commit job and the sweep never queue it twice."""
+    return f"sms:{message_id}:{attempts}"
+
+
+async def enqueue(message_id: int, attempts: int = 0, pool: ArqRedis | None = None) -> bool:
+    """Queue the delivery task; ``False`` if the same job is already queued."""
+    global _pool
+    if pool is None:
+        if _pool is None:
+            _pool = arq_redis(runtime.get().settings)
+        pool = _pool
+    job = await pool.enqueue_job(DELIVER_TASK, message_id, _job_id=job_id(message_id, attempts))
+    return job is not None
+
+
+async def close_queue() -> None:
+    global _pool
+    if _pool is not None:
+        await _pool.aclose()
+        _pool = None
+
+
+async def sweep(pool: ArqRedis | None = None, limit: int = SWEEP_LIMIT) -> int:
+    """Queue a task for everything due (lost enqueues, retries, crashed workers); returns how many."""
+    queued = 0
+    for message_id, attempts in await due(limit):
+        queued += await enqueue(message_id, attempts, pool)
+    return queued
+
+
+async def after_commit(message_id: int) -> None:
+    """Right after the change commits: deliver at once (development channel) or queue the task."""
+    provider = sms_provider.current()
+    if provider.immediate:
+        await deliver(message_id, provider)
+    else:
+        await enqueue(message_id)

@@ -1,0 +1,49 @@
+"""``python -m jobs worker [--burst]``: the job worker in its own process (needs ``REDIS_URL``)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+
+from backend.core.config import ConfigError, Settings
+
+
+async def _run(settings: Settings, burst: bool) -> None:
+    from jobs.worker import build
+
+    worker = build(settings, burst=burst)
+    try:
+        await worker.async_run()
+    except asyncio.CancelledError:  # SIGINT / SIGTERM: arq cancels its main task
+        pass
+    finally:
+        await worker.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jobs", description="村务通 job worker (arq)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    worker = sub.add_parser("worker", help="run the worker")
+    worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    if settings.redis_url is None:
+        print(
+            "the embedded Redis lives in the API process: run `python -m backend serve --worker`, "
+            "or set REDIS_URL to run the worker on its own",
+            file=sys.stderr,
+        )
+        return 2
+    asyncio.run(_run(settings, args.burst))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

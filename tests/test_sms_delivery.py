@@ -1,0 +1,351 @@
+"""Outbox delivery through the real SDK client and the fake gateway: retries, status checks, crashes, jobs.
+
+The frozen clock moves leases and backoff; the fake gateway holds, fails or rate-limits requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from arq.constants import default_queue_name, job_key_prefix
+
+from backend.core import db, runtime, sms, sms_delivery, sms_provider
+from backend.core.config import ConfigError, Settings, TencentSmsSettings
+from backend.core.redis import embedded_socket
+from backend.core.sms import SmsMessage, SmsStatus
+from backend.core.sms_delivery import MAX_ATTEMPTS, Outcome, deliver
+from backend.core.sms_tencent import TencentSmsChannel
+from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
+from jobs import worker as jobs_worker
+
+# arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
+pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
+
+PHONE = "13800004444"
+PARAMS = {"username": "wang_wu", "password": "Tmp#Pass7788"}
+
+
+@pytest.fixture
+def gateway() -> Iterator[FakeSmsGateway]:
+    with running_gateway(GatewayConfig.from_settings(TencentSmsSettings())) as gw:
+        yield gw
+
+
+def tencent_channel(gateway: FakeSmsGateway, timeout: float = 1.0, **changes) -> TencentSmsChannel:
+    settings = replace(TencentSmsSettings(), endpoint=gateway.endpoint, protocol="http", timeout_seconds=timeout)
+    return TencentSmsChannel(replace(settings, **changes))
+
+
+@pytest.fixture
+def tencent(gateway: FakeSmsGateway) -> Iterator[TencentSmsChannel]:
+    with sms_provider.override(tencent_channel(gateway)) as channel:
+        yield channel
+
+
+@pytest.fixture(autouse=True)
+async def _close_queue() -> AsyncIterator[None]:
+    yield
+    await sms_delivery.close_queue()
+
+
+async def queue_one(template: str = "account_created", params: dict[str, str] | None = None) -> int:
+    async with db.atomic():
+        message = await sms.queue(PHONE, template, params or PARAMS)
+    return message.id
+
+
+async def row(message_id: int) -> SmsMessage:
+    return await SmsMessage.get(id=message_id)
+
+
+async def test_development_channel_still_delivers_at_once(capsys):
+    message_id = await queue_one()
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.SENT and stored.provider_serial == f"dev-{message_id}"
+    assert stored.next_attempt_at is None and not stored.needs_status_check
+    assert "Tmp#Pass7788" in (await sms.inbox(PHONE))[0]["text"]
+    assert "138****4444" in capsys.readouterr().out
+
+
+async def test_with_the_tencent_channel_a_job_is_queued_only_once_the_change_commits(tencent):
+    pool = sms_delivery.arq_redis(runtime.get().settings)
+    try:
+        with pytest.raises(RuntimeError):
+            async with db.atomic():
+                await sms.queue(PHONE, "account_created", PARAMS)
+                raise RuntimeError("the change fails")
+        assert not await SmsMessage.exists() and await pool.zcard(default_queue_name) == 0
+        message_id = await queue_one()
+        assert (await row(message_id)).status == SmsStatus.PENDING
+        assert await pool.exists(f"{job_key_prefix}sms:{message_id}:0")
+        assert await sms_delivery.sweep() == 0  # the same attempt is already queued
+    finally:
+        await pool.aclose()
+
+
+async def test_tencent_delivery_keeps_the_serial_and_sends_our_id_as_session_context(tencent, gateway):
+    message_id = await queue_one()
+    assert await deliver(message_id) == Outcome.SENT
+    [delivered] = gateway.inbox(PHONE)
+    stored = await row(message_id)
+    assert delivered["session_context"] == str(message_id) and "Tmp#Pass7788" in delivered["text"]
+    assert stored.status == SmsStatus.SENT and stored.provider_serial == delivered["serial_no"]
+    assert stored.attempts == 1 and stored.lease_until is None and not stored.needs_status_check
+    assert await deliver(message_id) == Outcome.SKIPPED
+    assert gateway.requests("SendSms") == 1
+
+
+async def test_a_failing_gateway_that_recovers_delivers_exactly_once_after_backoff(tencent, gateway, clock):
+    message_id = await queue_one()
+    gateway.inject("fail", 2)
+    assert await deliver(message_id) == Outcome.RETRY
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.PENDING and stored.last_error == "InternalError"
+    assert stored.needs_status_check  # an internal error may hide a message that went out
+    wait = (stored.next_attempt_at - clock.now()).total_seconds()
+    assert wait == sms_delivery.UNCERTAIN_DELAY_SECONDS
+    clock.advance(wait - 1)
+    assert await deliver(message_id) == Outcome.SKIPPED and gateway.requests("SendSms") == 1
+    clock.advance(1)
+    assert await deliver(message_id) == Outcome.RETRY  # checked first (nothing), sent, failed again
+    assert gateway.requests("PullSmsSendStatusByPhoneNumber") == 1
+    clock.advance(((await row(message_id)).next_attempt_at - clock.now()).total_seconds())
+    assert await deliver(message_id) == Outcome.SENT
+    assert len(gateway.inbox(PHONE)) == 1 and gateway.requests("SendSms") == 3
+    assert (await row(message_id)).attempts == 3
+
+
+async def test_a_rate_limited_message_is_retried_later_without_a_status_check(tencent, gateway, clock):
+    message_id = await queue_one()
+    gateway.inject("rate_limit")
+    assert await deliver(message_id) == Outcome.RETRY
+    stored = await row(message_id)
+    assert not stored.needs_status_check and stored.last_error == "LimitExceeded.PhoneNumberDailyLimit"
+    assert (stored.next_attempt_at - clock.now()).total_seconds() == sms_delivery.RATE_LIMIT_DELAY_SECONDS
+    clock.advance(sms_delivery.RATE_LIMIT_DELAY_SECONDS - 1)
+    assert await sms_delivery.deliver_due() == 0
+    clock.advance(1)
+    assert await sms_delivery.deliver_due() == 1
+    assert len(gateway.inbox(PHONE)) == 1 and gateway.requests("PullSmsSendStatusByPhoneNumber") == 0
+
+
+@pytest.mark.parametrize("gateway_sent_it", [True, False], ids=["gateway-had-sent", "gateway-had-not"])
+async def test_after_a_timeout_the_gateway_is_asked_before_sending_again(tencent, gateway, clock, gateway_sent_it):
+    message_id = await queue_one()
+    gateway.inject("hang", deliver=gateway_sent_it, seconds=10)
+    assert await deliver(message_id) == Outcome.RETRY
+    stored = await row(message_id)
+    assert stored.needs_status_check and stored.last_error == "ClientNetworkError"
+    gateway.release()
+    clock.advance(sms_delivery.UNCERTAIN_DELAY_SECONDS)
+    assert await deliver(message_id) == Outcome.SENT
+    [delivered] = gateway.inbox(PHONE)
+    assert (await row(message_id)).provider_serial == delivered["serial_no"]
+    assert gateway.requests("PullSmsSendStatusByPhoneNumber") == 1
+    assert gateway.requests("SendSms") == (1 if gateway_sent_it else 2)
+
+
+async def test_when_the_gateway_cannot_be_asked_the_check_is_retried_before_any_resend(tencent, gateway, clock):
+    message_id = await queue_one()
+    gateway.inject("fail")
+    gateway.inject("fail", action="PullSmsSendStatusByPhoneNumber")
+    assert await deliver(message_id) == Outcome.RETRY
+    clock.advance(sms_delivery.UNCERTAIN_DELAY_SECONDS)
+    assert await deliver(message_id) == Outcome.RETRY  # could not ask: nothing sent
+    assert gateway.requests("SendSms") == 1 and (await row(message_id)).needs_status_check
+    clock.advance(sms_delivery.MAX_DELAY_SECONDS)
+    assert await deliver(message_id) == Outcome.SENT
+    assert len(gateway.inbox(PHONE)) == 1 and gateway.requests("SendSms") == 2
+
+
+async def test_attempts_are_bounded_then_the_message_is_failed(tencent, gateway, clock):
+    message_id = await queue_one()
+    gateway.inject("fail", 100)
+    outcomes = []
+    while not outcomes or outcomes[-1] == Outcome.RETRY:
+        outcomes.append(await deliver(message_id))
+        clock.advance(sms_delivery.MAX_DELAY_SECONDS)
+    stored = await row(message_id)
+    assert outcomes[-1] == Outcome.FAILED and stored.status == SmsStatus.FAILED
+    assert gateway.requests("SendSms") == MAX_ATTEMPTS and gateway.inbox() == []
+    assert stored.next_attempt_at is None and stored.last_error == "InternalError"
+    assert await sms_delivery.due() == []
+
+
+async def test_a_refusal_that_no_retry_can_fix_fails_at_once(gateway):
+    wrong = {"account_created": TencentSmsSettings().template_ids["review_rejected"]}  # one parameter, not two
+    with sms_provider.override(tencent_channel(gateway, template_ids=wrong)):
+        message_id = await queue_one()
+        assert await deliver(message_id) == Outcome.FAILED
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.FAILED and stored.attempts == 1
+    assert stored.last_error == "FailedOperation.TemplateParamSetNotMatchApprovedTemplate"
+
+
+async def _run_burst(settings: Settings) -> None:
+    worker = jobs_worker.build(settings, embedded=True, burst=True, schedule=False, poll_delay=0.05)
+    try:
+        await worker.async_run()
+    finally:
+        await worker.close()
+
+
+async def test_the_arq_task_and_the_sweep_end_in_one_delivery(gateway, settings):
+    with sms_provider.override(tencent_channel(gateway, timeout=10)):
+        message_id = await queue_one()  # after commit: job sms:<id>:0
+        assert await sms_delivery.sweep() == 0  # the sweep would queue the very same job
+        # The worker runs the job while a sweep in this process delivers what is due, at the same time;
+        # the gateway answers slowly, so whichever sends first still holds the message when the other comes.
+        gateway.inject("hang", deliver=True, seconds=2)
+        _, delivered_here = await asyncio.gather(_run_burst(settings), sms_delivery.deliver_due())
+    assert len(gateway.inbox(PHONE)) == 1 and gateway.requests("SendSms") == 1
+    assert (await row(message_id)).status == SmsStatus.SENT and delivered_here in (0, 1)
+    assert await sms_delivery.sweep() == 0
+
+
+async def test_the_sweep_requeues_what_a_redis_restart_lost(tencent, gateway, settings, clock):
+    message_id = await queue_one()
+    await runtime.get().redis.flushdb()  # the queued job is gone
+    assert await sms_delivery.sweep() == 1
+    await _run_burst(settings)
+    assert (await row(message_id)).status == SmsStatus.SENT and len(gateway.inbox(PHONE)) == 1
+    gateway.inject("rate_limit")  # a retry is queued by the sweep once it is due, as the next attempt
+    second = await queue_one("verification_code", {"code": "135246", "minutes": "5"})
+    await _run_burst(settings)
+    assert (await row(second)).status == SmsStatus.PENDING and await sms_delivery.sweep() == 0
+    clock.advance(sms_delivery.RATE_LIMIT_DELAY_SECONDS)
+    assert await sms_delivery.sweep() == 1
+    await _run_burst(settings)
+    assert (await row(second)).status == SmsStatus.SENT and len(gateway.inbox(PHONE)) == 2
+
+
+def _worker_env(settings: Settings, gateway: FakeSmsGateway) -> dict[str, str]:
+    redis_url = settings.redis_url or f"unix://{embedded_socket(settings.var_dir)}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENT_SMS_", "SMS_"))}
+    env.update(
+        {
+            "APP_ENV": "test",
+            "VAR_DIR": str(settings.var_dir),
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": redis_url,
+            "HASH_WORKERS": "1",
+            "SMS_CHANNEL": "tencent",
+            "TENCENT_SMS_ENDPOINT": gateway.endpoint,
+            "TENCENT_SMS_PROTOCOL": "http",
+            "TENCENT_SMS_TIMEOUT_SECONDS": "60",
+        }
+    )
+    return env
+
+
+@pytest.mark.parametrize("gateway_sent_it", [True, False], ids=["gateway-had-sent", "gateway-had-not"])
+async def test_a_worker_killed_mid_delivery_loses_nothing_and_sends_nothing_twice(
+    tencent, gateway, settings, clock, tmp_path: Path, gateway_sent_it
+):
+    gateway.inject("hang", deliver=gateway_sent_it, seconds=60)
+    message_id = await queue_one()
+    log_path = tmp_path / "worker.log"
+    with log_path.open("w") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "jobs",
+            "worker",
+            env=_worker_env(settings, gateway),
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            for _ in range(600):  # until the gateway holds the worker's request (at most 30 s)
+                if gateway.held or proc.returncode is not None:
+                    break
+                await asyncio.sleep(0.05)
+            assert gateway.held == 1, log_path.read_text()
+            proc.send_signal(signal.SIGKILL)
+            assert await asyncio.wait_for(proc.wait(), 10) == -signal.SIGKILL
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    gateway.release()
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.SENDING and stored.needs_status_check and stored.attempts == 1
+    assert await deliver(message_id) == Outcome.SKIPPED  # the dead worker's lease still holds
+    clock.advance((stored.lease_until - clock.now()).total_seconds() + 1)
+    assert await sms_delivery.deliver_due() == 1
+    [delivered] = gateway.inbox(PHONE)
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.SENT and stored.provider_serial == delivered["serial_no"]
+    assert gateway.requests("PullSmsSendStatusByPhoneNumber") == 1
+    assert gateway.requests("SendSms") == (1 if gateway_sent_it else 2)
+
+
+async def test_no_phone_number_or_parameter_reaches_the_logs(tencent, gateway, clock, caplog):
+    caplog.set_level("DEBUG")
+    message_id = await queue_one()
+    gateway.inject("hang", deliver=True, seconds=5)
+    await deliver(message_id)
+    gateway.release()
+    clock.advance(sms_delivery.UNCERTAIN_DELAY_SECONDS)
+    await deliver(message_id)
+    text = caplog.text
+    assert f"sms {message_id}" in text and "138****4444" in text
+    for secret in (PHONE, PARAMS["password"], PARAMS["username"]):
+        assert secret not in text
+    stored = await row(message_id)
+    assert PHONE not in repr(stored.last_error) and PARAMS["password"] not in repr(stored.last_error)
+
+
+def test_production_with_the_tencent_channel_needs_its_secrets(tmp_path: Path):
+    key = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUE="
+    base = {
+        "APP_ENV": "production",
+        "VAR_DIR": str(tmp_path),
+        "DATABASE_URL": "sqlite://:memory:",
+        "REDIS_URL": "redis://127.0.0.1:1/0",
+        "DATA_KEY": key,
+        "INDEX_KEY": key,
+    }
+    assert Settings.from_env(base).sms_channel == "dev"
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**base, "SMS_CHANNEL": "tencent"})
+    for name in ("TENCENT_SMS_SECRET_ID", "TENCENT_SMS_SECRET_KEY", "TENCENT_SMS_SDK_APP_ID", "TENCENT_SMS_SIGN_NAME"):
+        assert name in str(raised.value)
+    tencent = {
+        **base,
+        "SMS_CHANNEL": "tencent",
+        "TENCENT_SMS_SECRET_ID": "AKIDproduction",
+        "TENCENT_SMS_SECRET_KEY": "production-secret",
+        "TENCENT_SMS_SDK_APP_ID": "1400123456",
+        "TENCENT_SMS_SIGN_NAME": "村务通",
+        "TENCENT_SMS_TEMPLATE_IDS": "verification_code=2000001",
+    }
+    with pytest.raises(ConfigError, match="no template id for: account_created"):
+        Settings.from_env(tencent)
+    ids = ",".join(f"{key}={n}" for n, key in enumerate(TencentSmsSettings().template_ids, start=2000001))
+    settings = Settings.from_env({**tencent, "TENCENT_SMS_TEMPLATE_IDS": ids})
+    assert settings.tencent_sms.endpoint == "sms.tencentcloudapi.com" and settings.tencent_sms.protocol == "https"
+    assert settings.tencent_sms.template_ids["verification_code"] == "2000001"
+    assert "production-secret" not in repr(settings)
+    with pytest.raises(ConfigError, match="https"):
+        Settings.from_env({**tencent, "TENCENT_SMS_TEMPLATE_IDS": ids, "TENCENT_SMS_PROTOCOL": "http"})
+    with pytest.raises(ConfigError, match="unknown templates: nope"):
+        Settings.from_env({**tencent, "TENCENT_SMS_TEMPLATE_IDS": ids + ",nope=1"})
+    with pytest.raises(ConfigError, match="SMS_CHANNEL"):
+        Settings.from_env({**base, "SMS_CHANNEL": "carrier-pigeon"})
+
+
+async def test_the_development_channel_refuses_to_send_in_production():
+    message_id = await queue_one()
+    await SmsMessage.filter(id=message_id).update(status=SmsStatus.PENDING, next_attempt_at=None)
+    with sms_provider.override(sms_provider.DevChannel(production=True)):
+        assert await deliver(message_id) == Outcome.FAILED
+    assert (await row(message_id)).last_error == "dev_channel_in_production"
