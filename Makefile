@@ -4,6 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml constraints.txt 2>/dev/null | cksum | cut -d' ' -f1)
 PORT ?= 8000
+# The demo sends its SMS through the real Tencent client to a local fake gateway (its inbox is the
+# handset); SMS_CHANNEL=dev make run uses the console channel instead.
+SMS_CHANNEL ?= tencent
+SMS_GATEWAY_PORT ?= $(shell echo $$(( $(PORT) + 10 )))
 
 ifeq ($(CI),true)
 # CI uses the machine's PostgreSQL and Redis servers instead of SQLite + an embedded redis-server.
@@ -27,7 +31,12 @@ run: install
 	$(BIN)/python -m backend demo seed --scale small --if-empty
 	$(BIN)/python -m backend demo accounts
 	@echo "API on http://127.0.0.1:$(PORT)  (OpenAPI at /docs)"
-	$(BIN)/python -m backend serve --port $(PORT)
+	@echo "SMS inbox of the fake gateway on http://127.0.0.1:$(SMS_GATEWAY_PORT)/  (or /inbox?phone=...)"
+	$(BIN)/python -m backend.fakes.sms_gateway --port $(SMS_GATEWAY_PORT) \
+		--state-file "$${VAR_DIR:-var}/sms-gateway.json" & gateway=$$!; \
+	trap 'kill $$gateway 2>/dev/null' EXIT INT TERM; \
+	SMS_CHANNEL=$(SMS_CHANNEL) TENCENT_SMS_ENDPOINT=127.0.0.1:$(SMS_GATEWAY_PORT) TENCENT_SMS_PROTOCOL=http \
+		$(BIN)/python -m backend serve --port $(PORT) --worker
 
 test: install
 	$(BIN)/ruff check .

@@ -89,6 +89,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from backend.app import create_app
 
     app = create_app(settings)
+    # The job worker (SMS delivery) runs in this process when asked, and by default with the
+    # embedded Redis, which no other process can reach; with REDIS_URL run `python -m jobs worker`.
+    app.ctx.run_worker = settings.redis_url is None if args.worker is None else args.worker
     app.run(
         host=args.host or settings.host,
         port=args.port or settings.port,
@@ -105,6 +108,12 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="serve the API")
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
+    serve.add_argument(
+        "--worker",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="run the job worker in this process (default: yes with the embedded Redis, no with REDIS_URL)",
+    )
     serve.set_defaults(func=cmd_serve)
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
     demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)

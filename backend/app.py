@@ -118,13 +118,26 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
 
         @app.before_server_start
         async def start_services(app: Sanic) -> None:
+            from backend.core import sms_provider
+
             await db.init_db(settings)
             runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
             await audit.ensure_head()
-            await sms.deliver_pending()
+            if sms_provider.current().immediate:
+                await sms.deliver_pending()  # development channel: what a crash left behind, now
+            if getattr(app.ctx, "run_worker", False):  # set by `python -m backend serve --worker`
+                from jobs.worker import start_embedded
+
+                app.ctx.worker = start_embedded(settings)
 
         @app.after_server_stop
         async def stop_services(app: Sanic) -> None:
+            from backend.core import sms_delivery
+
+            worker = getattr(app.ctx, "worker", None)
+            if worker is not None:
+                await worker.stop()
+            await sms_delivery.close_queue()
             await runtime.shutdown()
             await db.close_db()
 
