@@ -349,3 +349,10 @@ async def test_the_development_channel_refuses_to_send_in_production():
     with sms_provider.override(sms_provider.DevChannel(production=True)):
         assert await deliver(message_id) == Outcome.FAILED
     assert (await row(message_id)).last_error == "dev_channel_in_production"
+
+
+async def test_a_message_that_cannot_be_decrypted_is_failed_not_retried_forever(tencent, gateway):
+    message_id = await queue_one()
+    await SmsMessage.filter(id=message_id).update(params_enc="damaged")
+    assert await deliver(message_id) == Outcome.FAILED
+    assert (await row(message_id)).last_error == "undecryptable" and gateway.requests("SendSms") == 0

@@ -93,7 +93,11 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
     if message is None:
         return Outcome.SKIPPED
     attempt = message.attempts
-    phone, params = decode_params(message)
+    try:
+        phone, params = decode_params(message)
+    except Exception as exc:  # a changed key or a damaged row: no attempt can ever read it
+        log.error("sms %s: cannot decrypt the message (%s)", message.id, type(exc).__name__)
+        return await _fail(message, attempt, "undecryptable")
     context = str(message.id)
     if message.needs_status_check:
         age = (runtime.get().clock.now() - message.created_at).total_seconds()
@@ -101,6 +105,10 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
             serial = await provider.find_sent(phone, context, int(age) + LOOKBACK_MARGIN_SECONDS)
         except SmsSendError as exc:
             return await _after_failure(message, attempt, exc, checking=True)
+        except Exception as exc:  # as below: only the type
+            log.error("sms %s: unexpected %s while asking the gateway", message.id, type(exc).__name__)
+            unknown = SmsSendError(type(exc).__name__, definite=False)
+            return await _after_failure(message, attempt, unknown, checking=True)
         if serial is not None:
             log.info("sms %s: the gateway had already sent it (found by status check)", message.id)
             return await _mark_sent(message, attempt, serial, phone, provider)
@@ -112,9 +120,10 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
         serial = await provider.send(OutgoingSms(phone, message.template, params, context))
     except SmsSendError as exc:
         return await _after_failure(message, attempt, exc)
-    except Exception:  # a bug or an unexpected library error: whether it went out is unknown
-        log.exception("sms %s: unexpected error while sending", message.id)
-        return await _after_failure(message, attempt, SmsSendError("UnexpectedError", definite=False))
+    except Exception as exc:  # a bug or an unexpected library error: whether it went out is unknown
+        # Only the type: an exception's text may quote the phone or a parameter.
+        log.error("sms %s: unexpected %s while sending", message.id, type(exc).__name__)
+        return await _after_failure(message, attempt, SmsSendError(type(exc).__name__, definite=False))
     return await _mark_sent(message, attempt, serial, phone, provider)
 
 
