@@ -12,11 +12,12 @@ from backend.accounts.models import Account, Membership
 from backend.core import identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.scope import path_prefix
 from backend.units.queries import get_unit
 
 
 def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:
-    return Membership.filter(unit__path__startswith=actor.unit_path)
+    return Membership.filter(path_prefix("unit__path", actor.unit_path))
 
 
 async def get_account(actor: Actor, account_id: int) -> Account:
@@ -36,7 +37,7 @@ def is_locked(account: Account, now: datetime) -> bool:
 @dataclass(frozen=True)
 class AccountPage:
     items: list[Membership]  # with .account and .unit loaded
-    total: int
+    total: int | None  # on the first page only
     next_cursor: int | None
 
 
@@ -68,7 +69,8 @@ async def list_accounts(
         query = query.filter(account__is_active=True).filter(
             Q(account__locked_until__isnull=True) | Q(account__locked_until__lte=now)
         )
-    total = await query.count()
+    # Counting a large scope costs more than the page itself: count once, on the first page.
+    total = await query.count() if cursor is None else None
     if cursor is not None:
         query = query.filter(id__gt=cursor)
     rows = await query.order_by("id").limit(limit + 1).select_related("account", "unit")

@@ -81,7 +81,7 @@ class AccountRow(BaseModel):
 
 class AccountPage(BaseModel):
     items: list[AccountRow]
-    total: int
+    total: int | None  # on the first page only
     next_cursor: int | None
 
 

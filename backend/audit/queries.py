@@ -6,6 +6,7 @@ from tortoise.expressions import Q
 
 from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
+from backend.core.scope import path_prefix
 
 
 async def list_entries(
@@ -18,7 +19,7 @@ async def list_entries(
     limit: int = 50,
 ) -> tuple[list[AuditEntry], int | None]:
     """Entries whose scope is the actor's unit or below; ``cursor`` is the last id seen (older come next)."""
-    query = AuditEntry.filter(scope_path__startswith=actor.unit_path)
+    query = AuditEntry.filter(path_prefix("scope_path", actor.unit_path))
     if action:
         query = query.filter(action=action)
     if account_id is not None:

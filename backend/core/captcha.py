@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import io
 import json
@@ -67,7 +68,8 @@ async def issue() -> Captcha:
     captcha_id = secrets.token_urlsafe(18)
     record = json.dumps({"answer": answer, "expires_at": rt.clock.timestamp() + ttl})
     await rt.redis.set(_key(captcha_id), record, ex=ttl + 10)
-    return Captcha(captcha_id, _render(answer), ttl)
+    image = await asyncio.to_thread(_render, answer)  # drawing takes a few ms: not on the event loop
+    return Captcha(captcha_id, image, ttl)
 
 
 async def check(captcha_id: str, answer: str) -> bool:

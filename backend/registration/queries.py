@@ -9,6 +9,7 @@ from tortoise.queryset import QuerySet
 
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.scope import path_prefix
 from backend.registration.models import RegistrationStatus, UnitRegistration
 from backend.units.models import Unit, UnitType
 
@@ -20,7 +21,7 @@ SEARCH_LIMIT = 20
 
 def in_scope(actor: Actor) -> QuerySet[UnitRegistration]:
     """Registrations that ask to join a unit in the actor's scope (its own unit or below)."""
-    return UnitRegistration.filter(parent__path__startswith=actor.unit_path)
+    return UnitRegistration.filter(path_prefix("parent__path", actor.unit_path))
 
 
 async def get_registration(actor: Actor, registration_id: int) -> UnitRegistration:

@@ -13,12 +13,13 @@ from backend.accounts.models import Account, Membership
 from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.scope import path_prefix
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.units.models import Unit
 
 
 def reviews_in_scope(actor: Actor) -> QuerySet[ReviewRequest]:
-    return ReviewRequest.filter(unit__path__startswith=actor.unit_path).exclude(unit_id=actor.unit_id)
+    return ReviewRequest.filter(path_prefix("unit__path", actor.unit_path)).exclude(unit_id=actor.unit_id)
 
 
 async def get_review(actor: Actor, review_id: int) -> ReviewRequest:

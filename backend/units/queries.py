@@ -8,12 +8,13 @@ from tortoise.queryset import QuerySet
 
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.scope import path_prefix
 from backend.units.models import Unit, UnitType
 
 
 def in_scope(actor: Actor) -> QuerySet[Unit]:
     """Every unit the actor may see: its own unit and all below it."""
-    return Unit.filter(path__startswith=actor.unit_path)
+    return Unit.filter(path_prefix("path", actor.unit_path))
 
 
 async def get_unit(actor: Actor, unit_id: int) -> Unit:
@@ -34,7 +35,7 @@ async def get_unit_below(actor: Actor, unit_id: int) -> Unit:
 @dataclass(frozen=True)
 class UnitPage:
     items: list[Unit]
-    total: int
+    total: int | None  # on the first page only
     next_cursor: int | None
 
 
@@ -56,7 +57,8 @@ async def list_units(
         query = query.filter(name__contains=name_contains)
     if unit_type is not None:
         query = query.filter(type=unit_type)
-    total = await query.count()
+    # Counting a large scope costs more than the page itself: count once, on the first page.
+    total = await query.count() if cursor is None else None
     if cursor is not None:
         query = query.filter(id__gt=cursor)
     items = await query.order_by("id").limit(limit + 1)

@@ -53,5 +53,5 @@ class UnitOut(BaseModel):
 
 class UnitPage(BaseModel):
     items: list[UnitOut]
-    total: int
+    total: int | None  # on the first page only
     next_cursor: int | None

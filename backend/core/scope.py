@@ -1,0 +1,22 @@
+"""The one filter that decides scope: a materialised path prefix, written so an index serves it.
+
+PostgreSQL serves ``LIKE 'prefix%'`` from the ``text_pattern_ops`` index (migration 0002). SQLite
+cannot use an index for LIKE here, but paths hold only digits and ``/``, which sort bytewise, so
+the same set is the range ``prefix <= path < prefix-with-its-last-'/'-raised``, which an index serves.
+"""
+
+from __future__ import annotations
+
+from tortoise.expressions import Q
+
+from backend.core import db
+
+_NEXT_AFTER_SLASH = chr(ord("/") + 1)
+
+
+def path_prefix(field: str, prefix: str) -> Q:
+    """Rows whose ``field`` (a materialised path, e.g. ``unit__path``) starts with ``prefix``."""
+    if db.db().capabilities.dialect == "postgres":
+        return Q(**{f"{field}__startswith": prefix})
+    upper = prefix[:-1] + _NEXT_AFTER_SLASH  # "/1/5/" -> "/1/50": every "/1/5/..." sorts between
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
