@@ -73,6 +73,8 @@ async def list_accounts(
     total = await query.count() if cursor is None else None
     if cursor is not None:
         query = query.filter(id__gt=cursor)
-    rows = await query.order_by("id").limit(limit + 1).select_related("account", "unit")
-    next_cursor = rows[limit - 1].id if len(rows) > limit else None
-    return AccountPage(items=rows[:limit], total=total, next_cursor=next_cursor)
+    # Two steps: the page's ids through the scope index (narrow rows sort cheaply), then the rows.
+    ids = list(await query.order_by("id").limit(limit + 1).values_list("id", flat=True))
+    rows = await Membership.filter(id__in=ids[:limit]).order_by("id").select_related("account", "unit")
+    next_cursor = ids[limit - 1] if len(ids) > limit else None
+    return AccountPage(items=rows, total=total, next_cursor=next_cursor)
