@@ -23,6 +23,9 @@ from backend.core.config import Settings
 from backend.core.redis import connect
 
 TABLES = (
+    "wechat_identity",
+    "coop_rollup",
+    "coop_card",
     "review_request",
     "unit_registration",
     "membership",

@@ -5,6 +5,7 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from backend.core.names import PinyinNamed
 from backend.core.roles import FinanceAccess, Role
 
 
@@ -25,13 +26,15 @@ class RealnameLevel(StrEnum):
 LONG_TERM = "00000000"  # ID validity "long-term"
 
 
-class Account(Model):
+class Account(PinyinNamed, Model):
     # A login of one person. Phone and ID number are stored encrypted with a keyed index.
 
     id = fields.IntField(primary_key=True)
     username = fields.CharField(max_length=32)
     username_key = fields.CharField(max_length=32, unique=True)  # lower-case; never freed, never reused
     name = fields.CharField(max_length=50)
+    name_pinyin = fields.CharField(max_length=200, default="", db_default="", db_index=True)
+    name_initials = fields.CharField(max_length=50, default="", db_default="", db_index=True)
     phone_enc = fields.TextField(null=True)
     phone_index = fields.CharField(max_length=64, null=True, db_index=True)
     # Set only while "log in by phone" is on for this account: one phone, one such account.

@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 
 from backend.accounts.models import Account, Membership, RealnameLevel
-from backend.core import runtime
+from backend.core import names, runtime
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit
@@ -135,7 +135,7 @@ async def hand_over(
     now = rt.clock.now()
     phone_index = vault.index("phone", phone)
     await Account.filter(id=account.id).update(
-        name=name,
+        **names.columns(name),
         phone_enc=vault.encrypt("account.phone", phone),
         phone_index=phone_index,
         login_phone_index=phone_index if await phone_login_free(phone, except_account_id=account.id) else None,

@@ -25,6 +25,8 @@ MODEL_MODULES = [
     "backend.core.sms",
     "backend.reviews.models",
     "backend.registration.models",
+    "backend.wechat.models",
+    "backend.coops.models",
 ]
 
 

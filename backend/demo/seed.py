@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from backend.accounts.models import Account, Membership
-from backend.core import db, identifiers, runtime
+from backend.core import db, identifiers, names, runtime
 from backend.core.passwords import generate_temporary_password, hash_password_sync
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
@@ -179,6 +179,7 @@ def _add(plan: _Plan, name: str, unit_type: UnitType, parent: Unit | None, regio
         created_at=plan.now,
         updated_at=plan.now,
     )
+    names.fill(unit)  # bulk_create bypasses save()
     plan.units.append(unit)
     return unit
 
@@ -365,7 +366,7 @@ def _account(
     vault = runtime.get().vault
     phone = _phone(n)
     id_number = _id_number(unit.region_code or "530000000000", n)
-    return Account(
+    account = Account(
         id=account_id,
         username=username,
         username_key=username.lower(),
@@ -380,6 +381,8 @@ def _account(
         created_at=now,
         updated_at=now,
     )
+    names.fill(account)
+    return account
 
 
 def describe(var_dir: Path) -> str:

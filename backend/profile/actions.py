@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from backend.accounts.models import LONG_TERM, Account, IdType, Membership, RealnameLevel
-from backend.core import audit, db, identifiers, runtime, sms, sms_codes, throttle, tickets
+from backend.core import audit, db, identifiers, names, runtime, sms, sms_codes, throttle, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
 from backend.profile import messages as msg
@@ -119,7 +119,7 @@ async def update_profile(account: Account, changes: dict[str, Any], *, origin: O
     updates: dict[str, Any] = {}
     identity_changed = False
     if "name" in changes and changes["name"] != account.name:
-        updates["name"] = changes["name"]
+        updates.update(names.columns(changes["name"]))
         identity_changed = True
     if "id_type" in changes and changes["id_type"] != account.id_type:
         updates["id_type"] = changes["id_type"]

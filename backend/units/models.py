@@ -5,6 +5,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from backend.core.names import PinyinNamed
+
 
 class UnitType(StrEnum):
     PROVINCE = "province"
@@ -22,7 +24,7 @@ class UnitType(StrEnum):
 REGION_TYPES = (UnitType.PROVINCE, UnitType.CITY, UnitType.COUNTY, UnitType.TOWNSHIP, UnitType.VILLAGE)
 
 
-class Unit(Model):
+class Unit(PinyinNamed, Model):
     # A node of the unit tree. ``path`` is ``/<root id>/.../<own id>/``; a prefix match is a subtree.
 
     id = fields.IntField(primary_key=True)
@@ -30,6 +32,9 @@ class Unit(Model):
         "cunwu.Unit", related_name="children", null=True, on_delete=fields.RESTRICT
     )
     name = fields.CharField(max_length=100)
+    # Lower-case toneless pinyin of the name, whole and initials, for forgiving lookups (W3).
+    name_pinyin = fields.CharField(max_length=400, default="", db_default="", db_index=True)
+    name_initials = fields.CharField(max_length=100, default="", db_default="", db_index=True)
     type = fields.CharEnumField(UnitType, max_length=16)
     region_code = fields.CharField(max_length=12, null=True, db_index=True)
     unit_code = fields.CharField(max_length=32, null=True, unique=True)
