@@ -89,6 +89,7 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     from backend.agents.routes import bp as agents_bp
     from backend.audit.routes import bp as audit_bp
     from backend.auth.routes import bp as auth_bp
+    from backend.chat.routes import bp as chat_bp
     from backend.profile.routes import bp as profile_bp
     from backend.recovery.routes import bp as recovery_bp
     from backend.registration.routes import bp as registration_bp
@@ -108,6 +109,7 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
             recovery_bp,
             registration_bp,
             reviews_bp,
+            chat_bp,
         ]
     )
     if settings.test_hooks:

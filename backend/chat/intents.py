@@ -1,0 +1,12 @@
+"""Import every module that registers chat intents (domains keep their intents with them)."""
+
+from __future__ import annotations
+
+import importlib
+
+INTENT_MODULES = ("backend.chat.builtin",)
+
+
+def load() -> None:
+    for module in INTENT_MODULES:
+        importlib.import_module(module)

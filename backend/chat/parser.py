@@ -1,0 +1,72 @@
+"""Deterministic parsing of what a cadre types: no model, no guessing games.
+
+1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
+2. Paging words ("更多", "下一页") continue the last table.
+3. Identifiers recognised anywhere in the text: an 18-character resident ID number with a valid
+   check character, an 11-digit mobile number, a 12-digit region code, an 18-character unified
+   social credit code.
+4. The patterns domains registered with their intents, in priority order.
+5. Otherwise short text is taken as a name to look up ("查 王家湾", "wangjiawan").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.chat import registry
+from backend.core import identifiers
+
+MORE = "chat.more"
+LOOKUP_NAME = "lookup.name"
+LOOKUP_ID_NUMBER = "lookup.id_number"
+LOOKUP_PHONE = "lookup.phone"
+LOOKUP_REGION_CODE = "lookup.region_code"
+LOOKUP_CREDIT_CODE = "lookup.credit_code"
+UNKNOWN = "chat.unknown"
+
+_MORE_WORDS = {"更多", "下一页", "下页", "继续", "再来", "more", "next"}
+_PREFIX = re.compile(r"^(?:请|帮我|帮忙|麻烦)?(?:查一下|查询|查找|查查|搜索|搜一下|搜|查|找一下|找|看看|看一下)\s*")
+_ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
+_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_REGION_CODE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+_CREDIT_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Z])")
+MAX_NAME_LENGTH = 30
+
+
+@dataclass(frozen=True)
+class Parsed:
+    intent: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+def normalise(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ and spaces to ASCII
+    return re.sub(r"\s+", " ", folded).strip().strip("。？！?!.,，")
+
+
+def parse(text: str) -> Parsed:
+    clean = normalise(text)
+    if clean.lower() in _MORE_WORDS:
+        return Parsed(MORE)
+    for match in _ID_NUMBER.finditer(clean):
+        if identifiers.valid_id_number(match.group().upper()):
+            return Parsed(LOOKUP_ID_NUMBER, {"id_number": match.group().upper()})
+    upper = clean.upper()
+    for match in _CREDIT_CODE.finditer(upper):
+        if identifiers.valid_credit_code(match.group()):
+            return Parsed(LOOKUP_CREDIT_CODE, {"credit_code": match.group()})
+    if phone := _PHONE.search(clean):
+        return Parsed(LOOKUP_PHONE, {"phone": phone.group()})
+    if code := _REGION_CODE.search(clean):
+        return Parsed(LOOKUP_REGION_CODE, {"region_code": code.group()})
+    for spec in registry.by_priority():
+        for pattern in spec.patterns:
+            if found := pattern.search(clean):
+                return Parsed(spec.name, {k: v for k, v in found.groupdict().items() if v})
+    name = _PREFIX.sub("", clean).strip()
+    if name and len(name) <= MAX_NAME_LENGTH:
+        return Parsed(LOOKUP_NAME, {"name": name})
+    return Parsed(UNKNOWN, {"text": clean[:MAX_NAME_LENGTH]})

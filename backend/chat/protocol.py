@@ -1,0 +1,143 @@
+"""The chat protocol: what ``POST /api/chat`` takes and answers (see ARCHITECTURE.md).
+
+Answers are lists of blocks the mini-program renders; every block is small and self-contained.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from backend.core.validation import Body
+
+
+class Action(BaseModel):
+    """A button: tapping it sends ``{"action": {"intent", "params"}}`` back."""
+
+    label: str
+    intent: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    style: Literal["primary", "default", "danger"] = "default"
+    confirm: str | None = None  # ask this question before sending
+
+
+class KeyValue(BaseModel):
+    label: str
+    value: str
+
+
+class TextBlock(BaseModel):
+    type: Literal["text"] = "text"
+    text: str
+
+
+class CardBlock(BaseModel):
+    type: Literal["card"] = "card"
+    title: str
+    subtitle: str | None = None
+    fields: list[KeyValue] = Field(default_factory=list)
+    actions: list[Action] = Field(default_factory=list)
+
+
+class TableBlock(BaseModel):
+    type: Literal["table"] = "table"
+    title: str
+    columns: list[str]
+    rows: list[list[str]]
+    row_actions: list[Action | None] | None = None  # one per row: tapping the row
+    total: int | None = None
+    more: Action | None = None  # the next page ("更多" does the same through the context)
+
+
+class Series(BaseModel):
+    name: str
+    values: list[float]
+
+
+class ChartBlock(BaseModel):
+    type: Literal["chart"] = "chart"
+    title: str
+    kind: Literal["bar", "line", "pie"] = "bar"
+    labels: list[str]
+    series: list[Series]
+    unit: str | None = None
+
+
+class Pin(BaseModel):
+    latitude: float
+    longitude: float
+    title: str
+    subtitle: str | None = None
+    action: Action | None = None
+
+
+class MapBlock(BaseModel):
+    type: Literal["map"] = "map"
+    title: str
+    pins: list[Pin]
+
+
+class FormField(BaseModel):
+    name: str
+    label: str
+    kind: Literal["text", "number", "phone", "id_number", "date", "select", "textarea"] = "text"
+    required: bool = True
+    options: list[KeyValue] | None = None  # for select: label shown, value sent
+    value: str | None = None
+
+
+class FormBlock(BaseModel):
+    type: Literal["form"] = "form"
+    title: str
+    fields: list[FormField]
+    submit: Action  # the form values are merged into its params
+
+
+class QrBlock(BaseModel):
+    type: Literal["qr"] = "qr"
+    title: str
+    payload: str
+    image: str | None = None  # data:image/png;base64,...
+
+
+class NoticeBlock(BaseModel):
+    type: Literal["notice"] = "notice"
+    level: Literal["info", "success", "warning", "error"] = "info"
+    text: str
+
+
+Block = Annotated[
+    TextBlock | CardBlock | TableBlock | ChartBlock | MapBlock | FormBlock | QrBlock | NoticeBlock,
+    Field(discriminator="type"),
+]
+
+
+class Suggestion(BaseModel):
+    """A quick reply chip: sends ``text`` as if typed, or ``action``."""
+
+    label: str
+    text: str | None = None
+    action: Action | None = None
+
+
+class ChatReply(BaseModel):
+    blocks: list[Block]
+    suggestions: list[Suggestion] = Field(default_factory=list)
+    context: str | None = None  # what the conversation is about now, e.g. "白沙镇"
+
+
+class ActionIn(Body):
+    intent: str = Field(min_length=1, max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class ChatRequest(Body):
+    text: str | None = Field(None, min_length=1, max_length=200)
+    action: ActionIn | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> ChatRequest:
+        if (self.text is None) == (self.action is None):
+            raise ValueError("text or action, exactly one")
+        return self

@@ -1,0 +1,70 @@
+"""Intents: each domain registers its handlers (and the phrases that reach them) with :func:`intent`.
+
+A handler gets a :class:`Turn` (the actor, the parameters, the conversation context) and answers a
+:class:`~backend.chat.protocol.ChatReply`. Text reaches an intent through its ``patterns``: regular
+expressions tried in ``priority`` order (lower first) against the normalised text; named groups
+become parameters. Buttons reach it directly by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from backend.chat.context import ChatContext
+from backend.chat.protocol import ChatReply
+from backend.core.actor import Actor
+
+
+@dataclass
+class Turn:
+    actor: Actor
+    params: dict[str, Any]
+    context: ChatContext
+    text: str | None = None
+
+
+Handler = Callable[[Turn], Awaitable[ChatReply]]
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    handler: Handler
+    permission: str | None
+    patterns: tuple[re.Pattern[str], ...] = field(default_factory=tuple)
+    priority: int = 100
+    pageable: bool = False  # answers a table that "更多" can continue (takes a ``cursor`` param)
+
+
+_INTENTS: dict[str, IntentSpec] = {}
+
+
+def intent(
+    name: str,
+    *,
+    patterns: tuple[str, ...] = (),
+    permission: str | None = None,
+    priority: int = 100,
+    pageable: bool = False,
+) -> Callable[[Handler], Handler]:
+    """Register ``handler`` as intent ``name``; a permission from backend.core.roles gates it."""
+
+    def register(handler: Handler) -> Handler:
+        if name in _INTENTS and _INTENTS[name].handler is not handler:
+            raise ValueError(f"intent {name} registered twice")
+        compiled = tuple(re.compile(p) for p in patterns)
+        _INTENTS[name] = IntentSpec(name, handler, permission, compiled, priority, pageable)
+        return handler
+
+    return register
+
+
+def get(name: str) -> IntentSpec | None:
+    return _INTENTS.get(name)
+
+
+def by_priority() -> list[IntentSpec]:
+    return sorted((s for s in _INTENTS.values() if s.patterns), key=lambda s: (s.priority, s.name))

@@ -1,0 +1,66 @@
+"""The chat endpoint itself: protocol shape, help, unknown input, paging with nothing to page."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.chat import parser
+from tests.factories import login, make_account, make_tree
+
+
+async def _headers(client):
+    tree = await make_tree()
+    await make_account("chatter", tree.own, role="viewer")
+    return await login(client, "chatter")
+
+
+async def test_help_answers_text_and_quick_replies(client):
+    headers = await _headers(client)
+    reply = (await client.post("/api/chat", json={"text": "帮助"}, headers=headers)).json()
+    assert reply["blocks"][0]["type"] == "text" and "拼音" in reply["blocks"][0]["text"]
+    assert reply["suggestions"] and all("label" in s for s in reply["suggestions"])
+
+
+async def test_unknown_action_answers_suggestions_not_an_error(client):
+    headers = await _headers(client)
+    response = await client.post("/api/chat", json={"action": {"intent": "no.such", "params": {}}}, headers=headers)
+    assert response.status_code == 200 and response.json()["suggestions"]
+
+
+async def test_more_without_a_table_says_there_is_nothing_more(client):
+    headers = await _headers(client)
+    reply = (await client.post("/api/chat", json={"text": "更多"}, headers=headers)).json()
+    assert reply["blocks"][0]["type"] == "notice"
+
+
+async def test_chat_needs_a_session_and_exactly_one_of_text_or_action(client):
+    assert (await client.post("/api/chat", json={"text": "帮助"})).status_code == 401
+    headers = await _headers(client)
+    assert (await client.post("/api/chat", json={}, headers=headers)).status_code == 422
+    both = {"text": "帮助", "action": {"intent": "chat.help"}}
+    assert (await client.post("/api/chat", json=both, headers=headers)).status_code == 422
+    assert (await client.post("/api/chat", json={"text": "x" * 201}, headers=headers)).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "params"),
+    [
+        ("更多", parser.MORE, {}),
+        ("下一页", parser.MORE, {}),
+        ("查 11010519491231002X", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
+        ("１１０１０５１９４９１２３１００２ｘ", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
+        ("110105194912310021", parser.LOOKUP_NAME, {"name": "110105194912310021"}),
+        ("电话13912345678是谁", parser.LOOKUP_PHONE, {"phone": "13912345678"}),
+        ("530101001001", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
+        ("91350100M000100Y43", parser.LOOKUP_CREDIT_CODE, {"credit_code": "91350100M000100Y43"}),
+        ("查 王家湾", parser.LOOKUP_NAME, {"name": "王家湾"}),
+        ("帮我查一下wangjiawan", parser.LOOKUP_NAME, {"name": "wangjiawan"}),
+        ("帮助", "chat.help", {}),
+    ],
+)
+def test_parser_recognises_identifiers_paging_and_names(text: str, intent: str, params: dict):
+    from backend.chat import intents
+
+    intents.load()
+    parsed = parser.parse(text)
+    assert (parsed.intent, parsed.params) == (intent, params)
