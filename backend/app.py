@@ -90,12 +90,14 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     from backend.audit.routes import bp as audit_bp
     from backend.auth.routes import bp as auth_bp
     from backend.chat.routes import bp as chat_bp
+    from backend.coops.routes import bp as coops_bp
     from backend.profile.routes import bp as profile_bp
     from backend.recovery.routes import bp as recovery_bp
     from backend.registration.routes import bp as registration_bp
     from backend.reviews.routes import bp as reviews_bp
     from backend.system.routes import dev, health
     from backend.units.routes import bp as units_bp
+    from backend.wechat.routes import bp as wechat_bp
 
     app.blueprint(
         [
@@ -110,6 +112,8 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
             registration_bp,
             reviews_bp,
             chat_bp,
+            coops_bp,
+            wechat_bp,
         ]
     )
     if settings.test_hooks:

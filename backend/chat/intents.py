@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import importlib
 
-INTENT_MODULES = ("backend.chat.builtin",)
+INTENT_MODULES = (
+    "backend.chat.builtin",
+    "backend.units.chat",
+    "backend.accounts.chat",
+    "backend.coops.chat",
+)
 
 
 def load() -> None:
