@@ -46,6 +46,20 @@ async def _require_manageable(actor: Actor, account: Account) -> list[Membership
     return memberships
 
 
+async def _audit_account(
+    action: str, actor: Actor, account_id: int, memberships: list[Membership], detail: dict[str, Any] | None = None
+) -> None:
+    """The audit entry of a change to one account (call inside the change's transaction)."""
+    await audit.record(
+        action,
+        actor=actor,
+        scope_path=_scope_of(memberships),
+        target_type="account",
+        target_id=account_id,
+        detail=detail,
+    )
+
+
 def _scope_of(memberships: list[Membership]) -> str:
     """The audit scope of an account: the deepest common unit of its memberships (first one here)."""
     return min((m.unit.path for m in memberships), key=len)
@@ -143,14 +157,7 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     account.updated_at = rt.clock.now()
     async with db.atomic():
         await account.save(update_fields=update_fields)
-        await audit.record(
-            "account.update",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-            detail={"fields": sorted(changes)},
-        )
+        await _audit_account("account.update", actor, account.id, memberships, detail={"fields": sorted(changes)})
     return account
 
 
@@ -234,13 +241,7 @@ async def reset_password(actor: Actor, account_id: int) -> None:
             updated_at=now,
         )
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
-        await audit.record(
-            "account.reset_password",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit_account("account.reset_password", actor, account.id, memberships)
         db.after_commit(lambda: _end_all(account.id))
 
 
@@ -252,13 +253,7 @@ async def unlock_account(actor: Actor, account_id: int) -> None:
         raise Conflict("not_locked", msg.NOT_LOCKED)
     async with db.atomic():
         await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
-        await audit.record(
-            "account.unlock",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit_account("account.unlock", actor, account.id, memberships)
 
 
 async def deactivate_account(actor: Actor, account_id: int) -> None:
@@ -273,13 +268,7 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
         await Account.filter(id=account.id).update(
             is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
         )
-        await audit.record(
-            "account.deactivate",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit_account("account.deactivate", actor, account.id, memberships)
         db.after_commit(lambda: _end_all(account.id))
 
 
@@ -292,14 +281,7 @@ async def reveal(actor: Actor, account_id: int, *, field: str) -> str:
     if not sealed:
         raise AppError("no_value", msg.NO_SUCH_FIELD_VALUE, status=404)
     async with db.atomic():
-        await audit.record(
-            "account.reveal",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-            detail={"field": field},
-        )
+        await _audit_account("account.reveal", actor, account.id, memberships, detail={"field": field})
     return runtime.get().vault.decrypt(f"account.{field}", sealed)
 
 
@@ -309,11 +291,5 @@ async def end_sessions(actor: Actor, account_id: int) -> int:
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
     async with db.atomic():
-        await audit.record(
-            "account.end_sessions",
-            actor=actor,
-            scope_path=_scope_of(memberships),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit_account("account.end_sessions", actor, account.id, memberships)
     return await sessions.end_all(account.id)
