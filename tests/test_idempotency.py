@@ -1,0 +1,74 @@
+"""W6 on the server: a write retried with the same Idempotency-Key happens once."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backend.accounts.models import Account
+from backend.core.sms import SmsMessage
+from backend.units.models import Unit
+from tests.factories import login, make_account, make_tree
+
+
+async def _admin(client):
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role="admin")
+    return tree, await login(client, "county_admin")
+
+
+async def test_a_retried_create_happens_once_and_the_retry_gets_the_same_answer(client):
+    tree, headers = await _admin(client)
+    body = {"parent_id": tree.own.id, "name": "重试村", "type": "village"}
+    keyed = {**headers, "Idempotency-Key": "key-create-0001"}
+    first = await client.post("/api/units/", json=body, headers=keyed)
+    again = await client.post("/api/units/", json=body, headers=keyed)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
+    assert await Unit.filter(name="重试村").count() == 1
+    other = await client.post("/api/units/", json=body, headers={**headers, "Idempotency-Key": "key-create-0002"})
+    assert other.status_code == 201 and await Unit.filter(name="重试村").count() == 2
+
+
+async def test_a_retried_account_creation_sends_one_sms(client):
+    tree, headers = await _admin(client)
+    body = {"username": "once_only", "name": "一次", "phone": "13900009999", "unit_id": tree.child.id, "role": "clerk"}
+    keyed = {**headers, "Idempotency-Key": "key-account-0001"}
+    results = await asyncio.gather(*[client.post("/api/accounts/", json=body, headers=keyed) for _ in range(3)])
+    assert sorted(r.status_code for r in results)[0] == 201
+    assert {r.status_code for r in results} <= {201, 409}
+    assert await Account.filter(username_key="once_only").count() == 1
+    assert await SmsMessage.all().count() == 1
+
+
+async def test_the_same_key_with_another_body_is_refused(client):
+    tree, headers = await _admin(client)
+    keyed = {**headers, "Idempotency-Key": "key-reused-0001"}
+    await client.post("/api/units/", json={"parent_id": tree.own.id, "name": "甲村", "type": "village"}, headers=keyed)
+    refused = await client.post(
+        "/api/units/", json={"parent_id": tree.own.id, "name": "乙村", "type": "village"}, headers=keyed
+    )
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "idempotency_key_reused"
+    assert not await Unit.filter(name="乙村").exists()
+
+
+async def test_a_refusal_is_replayed_too_and_keys_are_per_session(client):
+    tree, headers = await _admin(client)
+    keyed = {**headers, "Idempotency-Key": "key-refused-0001"}
+    first = await client.delete(f"/api/units/{tree.own.id}", headers=keyed)
+    again = await client.delete(f"/api/units/{tree.own.id}", headers=keyed)
+    assert first.status_code == again.status_code == 409 and again.headers.get("idempotent-replayed") == "true"
+    other_session = {**(await login(client, "county_admin")), "Idempotency-Key": "key-refused-0001"}
+    fresh = await client.delete(f"/api/units/{tree.own.id}", headers=other_session)
+    assert fresh.status_code == 409 and fresh.headers.get("idempotent-replayed") is None
+
+
+async def test_a_malformed_key_is_refused_and_reads_ignore_keys(client):
+    tree, headers = await _admin(client)
+    bad = await client.post(
+        "/api/units/",
+        json={"parent_id": tree.own.id, "name": "丙村", "type": "village"},
+        headers={**headers, "Idempotency-Key": "short"},
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["code"] == "idempotency_key_invalid"
+    read = await client.get("/api/units/", headers={**headers, "Idempotency-Key": "key-read-00001"})
+    assert read.status_code == 200
