@@ -12,7 +12,7 @@ from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DBConnectionError, OperationalError
 
-from backend.core import audit, db, idempotency, messages, runtime, sms
+from backend.core import audit, compression, db, idempotency, messages, runtime, sms
 from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable
 from backend.core.http import dumps, ok
@@ -120,7 +120,8 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
         app.blueprint(dev)
     app.error_handler.add(Exception, handle_error)
     app.on_request(idempotency.before)
-    app.on_response(idempotency.after)
+    app.on_response(idempotency.after, priority=10)  # sees the plain body, before compression
+    app.on_response(compression.compress, priority=0)
 
     if manage_services:
 

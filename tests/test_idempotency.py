@@ -72,3 +72,25 @@ async def test_a_malformed_key_is_refused_and_reads_ignore_keys(client):
     assert bad.status_code == 400 and bad.json()["error"]["code"] == "idempotency_key_invalid"
     read = await client.get("/api/units/", headers={**headers, "Idempotency-Key": "key-read-00001"})
     assert read.status_code == 200
+
+
+async def test_large_answers_are_gzipped_for_clients_that_accept_it_replays_included(client):
+    import gzip
+    import json
+
+    tree, headers = await _admin(client)
+    for n in range(20):
+        await client.post(
+            "/api/units/", json={"parent_id": tree.own.id, "name": f"压缩村{n}", "type": "village"}, headers=headers
+        )
+    raw = await client.get("/api/units/", headers={**headers, "Accept-Encoding": "gzip"})
+    assert raw.headers.get("content-encoding") == "gzip" and len(raw.json()["items"]) >= 20
+    plain = await client.get("/api/units/", headers={**headers, "Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    keyed = {**headers, "Accept-Encoding": "gzip", "Idempotency-Key": "key-gzip-00001"}
+    body = {"parent_id": tree.own.id, "name": "压缩" * 50, "type": "village", "unit_code": "C" * 32}
+    first = await client.post("/api/units/", json=body, headers=keyed)
+    again = await client.post("/api/units/", json=body, headers=keyed)
+    assert first.headers.get("content-encoding") == again.headers.get("content-encoding") == "gzip"
+    assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
+    assert json.loads(gzip.decompress(again.content) if again.content[:2] == b"\x1f\x8b" else again.content)

@@ -16,7 +16,7 @@ import re
 
 from sanic import HTTPResponse, Request
 
-from backend.core import runtime
+from backend.core import compression, runtime
 from backend.core.errors import AppError
 from backend.core.http import ok
 
@@ -73,6 +73,7 @@ async def before(request: Request) -> HTTPResponse | None:
         body=base64.b64decode(stored["body"]), status=stored["status"], content_type=stored["content_type"]
     )
     response.headers["Idempotent-Replayed"] = "true"
+    await compression.compress(request, response)  # a response from request middleware skips the others
     return response
 
 
