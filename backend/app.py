@@ -120,8 +120,10 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
         app.blueprint(dev)
     app.error_handler.add(Exception, handle_error)
     app.on_request(idempotency.before)
-    app.on_response(idempotency.after, priority=10)  # sees the plain body, before compression
-    app.on_response(compression.compress, priority=0)
+    # Response middleware runs in reverse priority: the idempotency store sees the plain body, then
+    # compression runs (tests/test_idempotency.py pins this order).
+    app.on_response(idempotency.after, priority=0)
+    app.on_response(compression.compress, priority=10)
 
     if manage_services:
 
