@@ -31,6 +31,8 @@ PERMISSIONS: dict[str, Role] = {
     "accounts.manage": Role.ADMIN,
     "accounts.reveal": Role.ADMIN,
     "audit.view": Role.ADMIN,
+    "coops.view": Role.VIEWER,
+    "coops.write": Role.CLERK,
 }
 
 

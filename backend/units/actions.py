@@ -126,6 +126,8 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
 
 async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
     """Move a subtree under another parent in scope; every path below is rewritten in one statement."""
+    from backend.coops.rollups import move_subtree  # the co-op roll-ups follow the subtree (W4)
+
     _require_manage(actor)
     unit = await get_unit_below(actor, unit_id)
     new_parent = await get_unit(actor, new_parent_id)
@@ -142,6 +144,7 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
             "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
             [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
         )
+        await move_subtree(unit.id, old_path, new_path)
         await Unit.filter(id=unit.id).update(parent_id=new_parent.id, updated_at=now)
         await audit.record(
             "unit.move",

@@ -1,0 +1,174 @@
+"""Every change to the co-op info cards: permission, checks, one transaction holding the card, the
+roll-ups of all its ancestors and the audit entry. Nothing else writes cards or roll-ups.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from backend.coops import messages as msg
+from backend.coops import rollups
+from backend.coops.finance import fen_from_wan
+from backend.coops.models import CoopCard
+from backend.core import audit, db, runtime
+from backend.core.actor import Actor
+from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.roles import allows
+from backend.units.models import Unit, UnitType
+from backend.units.queries import get_unit
+
+MONEY_FIELDS = ("registered_capital", "assets", "revenue", "profit")
+PLAIN_FIELDS = (
+    "members",
+    "staff",
+    "business_scope",
+    "contact_name",
+    "address",
+    "latitude",
+    "longitude",
+    "founded_year",
+    "report_year",
+    "is_village_level",
+    "is_benchmark",
+    "in_poverty_county",
+)
+CARD_FIELDS = (*PLAIN_FIELDS, *MONEY_FIELDS, "contact_phone")
+
+
+def _require_write(actor: Actor) -> None:
+    if not allows(actor.role, "coops.write"):
+        raise Forbidden()
+
+
+async def _coop_unit(actor: Actor, unit_id: int) -> Unit:
+    unit = await get_unit(actor, unit_id)
+    if unit.type != UnitType.COOP:
+        raise ValidationFailed({"unit_id": msg.NOT_A_COOP}, msg.NOT_A_COOP)
+    return unit
+
+
+async def _lock_unit(actor: Actor, unit_id: int) -> Unit:
+    """The co-op's unit row, locked for the transaction, its path read afresh (a move may be under way)."""
+    unit = await Unit.select_for_update().get_or_none(id=unit_id)
+    if unit is None or not actor.covers(unit.path):
+        raise NotFound()
+    return unit
+
+
+def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
+    """Checked values of the card fields -> model columns (money in fen, phone sealed)."""
+    columns: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    vault = runtime.get().vault
+    for name, value in changes.items():
+        if name in MONEY_FIELDS:
+            fen = fen_from_wan(Decimal(str(value)))  # str: a float from a direct caller keeps its digits
+            if fen is None:
+                errors[name] = msg.MONEY_TOO_PRECISE
+            columns[f"{name}_fen"] = fen
+        elif name == "contact_phone":
+            columns["contact_phone_enc"] = vault.encrypt("coop.contact_phone", value) if value else None
+            columns["contact_phone_index"] = vault.index("phone", value) if value else None
+        elif name == "business_scope":
+            columns[name] = value or ""
+        elif name in PLAIN_FIELDS:
+            columns[name] = value
+    if errors:
+        raise ValidationFailed(errors)
+    return columns
+
+
+def _check_card(card: CoopCard) -> None:
+    """Rules across fields, on the card as it would be after the change."""
+    errors: dict[str, str] = {}
+    if (card.latitude is None) != (card.longitude is None):
+        errors["latitude" if card.latitude is None else "longitude"] = msg.COORDINATES_IN_PAIRS
+    this_year = runtime.get().clock.now().year
+    for name in ("founded_year", "report_year"):
+        year = getattr(card, name)
+        if year is not None and year > this_year:
+            errors[name] = msg.YEAR_IN_FUTURE
+    if card.founded_year and card.report_year and card.founded_year > card.report_year:
+        errors.setdefault("founded_year", msg.FOUNDED_AFTER_REPORT)
+    if errors:
+        raise ValidationFailed(errors)
+
+
+async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> CoopCard:
+    """Create the info card of a co-op unit in the actor's scope."""
+    _require_write(actor)
+    await _coop_unit(actor, unit_id)
+    now = runtime.get().clock.now()
+    card = CoopCard(unit_id=unit_id, created_at=now, updated_at=now, **_to_columns(fields))
+    _check_card(card)
+    try:
+        async with db.atomic():
+            unit = await _lock_unit(actor, unit_id)
+            if await CoopCard.filter(unit_id=unit_id).exists():
+                raise Conflict("card_exists", msg.CARD_EXISTS)
+            await card.save()
+            await rollups.card_changed(unit.path, rollups.ZERO, rollups.contribution(card))
+            await audit.record(
+                "coop.card.create",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="coop_card",
+                target_id=unit.id,
+                detail={"fields": sorted(fields)},
+            )
+    except IntegrityError as exc:  # a parallel create won the unique unit_id
+        raise Conflict("card_exists", msg.CARD_EXISTS) from exc
+    return card
+
+
+async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> CoopCard:
+    """Change the fields sent (only those) of the card of a co-op in scope."""
+    _require_write(actor)
+    await _coop_unit(actor, unit_id)
+    columns = _to_columns(changes)
+    async with db.atomic():
+        unit = await _lock_unit(actor, unit_id)
+        card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
+        if card is None:
+            raise NotFound(msg.NO_CARD)
+        if not columns:
+            return card
+        before = rollups.contribution(card)
+        for name, value in columns.items():
+            setattr(card, name, value)
+        _check_card(card)
+        card.updated_at = runtime.get().clock.now()
+        await card.save(update_fields=[*columns, "updated_at"])
+        await rollups.card_changed(unit.path, before, rollups.contribution(card))
+        await audit.record(
+            "coop.card.update",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="coop_card",
+            target_id=unit.id,
+            detail={"fields": sorted(changes)},
+        )
+    return card
+
+
+async def delete_card(actor: Actor, unit_id: int) -> None:
+    """Delete the card of a co-op in scope (the unit stays); its figures leave every roll-up."""
+    _require_write(actor)
+    await _coop_unit(actor, unit_id)
+    async with db.atomic():
+        unit = await _lock_unit(actor, unit_id)
+        card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
+        if card is None:
+            raise NotFound(msg.NO_CARD)
+        await card.delete()
+        await rollups.card_changed(unit.path, rollups.contribution(card), rollups.ZERO)
+        await audit.record(
+            "coop.card.delete",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="coop_card",
+            target_id=unit.id,
+        )

@@ -1,0 +1,83 @@
+"""Money of the co-op cards: whole fen inside, 万元 with two decimals outside, and who may see it.
+
+The finance permission of the actor's membership decides whether money figures leave the server:
+
+- ``all``: every money figure in the actor's scope.
+- ``none``: never; each figure is replaced by the text "无权限".
+- ``own_region`` (有本地区权限): on a card, only when the co-op's *region* is the actor's own unit.
+  A co-op's region is its nearest ancestor whose type is a region (province, city, county,
+  township or village). So a village's viewer sees the money of the co-ops directly in that
+  village (also of a co-op hanging below another co-op there), a township's viewer sees the
+  township-level co-ops but not those of its villages, and an actor whose own unit is not a region
+  (a co-op's own account) sees none: give such accounts ``all``, which their scope already limits
+  to their own co-op. In summaries and statistics, ``own_region`` sees the money totals of the
+  actor's own unit only, never those of a sub-unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal
+
+from backend.coops import messages as msg
+from backend.core.actor import Actor
+from backend.core.roles import FinanceAccess
+from backend.units.models import REGION_TYPES, Unit
+
+FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
+REGION_TYPE_VALUES = frozenset(t.value for t in REGION_TYPES)
+_CENT = Decimal("0.01")
+
+
+def fen_from_wan(value: Decimal) -> int | None:
+    """万元 as entered -> whole fen; None when the value is finer than one fen."""
+    fen = value * FEN_PER_WAN
+    return int(fen) if fen == fen.to_integral_value() else None
+
+
+def wan(fen: int) -> str:
+    """Whole fen -> 万元 with two decimals, e.g. 123456789 -> "123.46"."""
+    return str((Decimal(fen) / FEN_PER_WAN).quantize(_CENT, rounding=ROUND_HALF_UP))
+
+
+def shown(fen: int, visible: bool) -> str:
+    return wan(fen) if visible else msg.NO_FINANCE
+
+
+def path_ids(path: str) -> list[int]:
+    """``/1/5/23/`` -> ``[1, 5, 23]`` (the root first, the unit itself last)."""
+    return [int(part) for part in path.strip("/").split("/") if part]
+
+
+def summary_visible(actor: Actor, unit_id: int) -> bool:
+    """May the actor see the money totals of the summary of unit ``unit_id`` (a unit in scope)?"""
+    if actor.finance_access == FinanceAccess.ALL:
+        return True
+    return actor.finance_access == FinanceAccess.OWN_REGION and unit_id == actor.unit_id
+
+
+def nearest_region(unit: Unit, ancestors: dict[int, Unit]) -> Unit | None:
+    """The deepest ancestor of ``unit`` (itself excluded) whose type is a region, among ``ancestors``."""
+    for ancestor_id in reversed(path_ids(unit.path)[:-1]):
+        ancestor = ancestors.get(ancestor_id)
+        if ancestor is not None and ancestor.type in REGION_TYPE_VALUES:
+            return ancestor
+    return None
+
+
+async def load_ancestors(units: Iterable[Unit]) -> dict[int, Unit]:
+    """Every ancestor of the given units, by id, in one query (ids come from the paths)."""
+    wanted = {ancestor for unit in units for ancestor in path_ids(unit.path)[:-1]}
+    if not wanted:
+        return {}
+    return {u.id: u for u in await Unit.filter(id__in=wanted).only("id", "name", "type", "path")}
+
+
+def card_visible(actor: Actor, unit: Unit, ancestors: dict[int, Unit]) -> bool:
+    """May the actor see the money figures of the card of co-op ``unit`` (a unit in scope)?"""
+    if actor.finance_access == FinanceAccess.ALL:
+        return True
+    if actor.finance_access != FinanceAccess.OWN_REGION:
+        return False
+    region = nearest_region(unit, ancestors)
+    return region is not None and region.id == actor.unit_id

@@ -1,0 +1,100 @@
+"""Chinese texts of the co-op domain: info cards (一社一卡), their queries and the summaries."""
+
+# Money and the finance permission
+NO_FINANCE = "无权限"
+MONEY_UNIT = "万元"
+
+# Validation and refusals of the card actions
+NOT_A_COOP = "只有合作社类型的单位才能建立信息卡"
+CARD_EXISTS = "该合作社已经有信息卡，请直接修改"
+NO_CARD = "该合作社还没有建立信息卡"
+MONEY_TOO_PRECISE = "金额以万元为单位，最多精确到分（小数点后 6 位）"
+COORDINATES_IN_PAIRS = "经度和纬度要么都填，要么都不填"
+YEAR_IN_FUTURE = "年份不能晚于今年"
+FOUNDED_AFTER_REPORT = "成立年份不能晚于数据所属年份"
+AMBIGUOUS_REGION = "有多个同名单位，请改用单位编号指定"
+REGION_NAME_OR_ID = "区域只能用编号或名称中的一种指定"
+
+# Labels of the card
+CARD_TITLE = "信息卡"
+LABEL_NAME = "名称"
+LABEL_CREDIT_CODE = "统一社会信用代码"
+LABEL_UNIT_CODE = "编码"
+LABEL_REGION = "所属区域"
+LABEL_ADDRESS = "详细地址"
+LABEL_CONTACT = "联系人"
+LABEL_CONTACT_PHONE = "联系电话"
+LABEL_MEMBERS = "社员数"
+LABEL_STAFF = "从业人员"
+LABEL_CAPITAL = "注册资本"
+LABEL_ASSETS = "资产总额"
+LABEL_REVENUE = "营业收入"
+LABEL_PROFIT = "利润"
+LABEL_SCOPE = "经营范围"
+LABEL_FOUNDED = "成立年份"
+LABEL_REPORT_YEAR = "数据年份"
+LABEL_FLAGS = "类别"
+LABEL_COORDINATES = "坐标"
+FLAG_VILLAGE_LEVEL = "村级社"
+FLAG_BENCHMARK = "标杆社"
+FLAG_POVERTY_COUNTY = "贫困县基层社"
+FLAG_NONE = "一般"
+EMPTY = "—"
+
+# Lists
+KIND_TITLES = {
+    None: "合作社",
+    "village_level": "村级社",
+    "benchmark": "标杆社",
+    "poverty_county": "贫困县基层社",
+}
+LIST_TITLE = "{region}的{kind}"
+LIST_COLUMNS = ["名称", "所属区域", "联系人", "联系电话"]
+LIST_EMPTY = "{region}暂无{kind}。"
+NO_MORE = "没有更多了。"
+
+# Statistics
+STATS_TITLE = "{region}合作社统计指标"
+STATS_COOPS = "合作社总数"
+STATS_SHARE = "{count} 个（占 {share}）"
+STATS_AVG_MEMBERS = "平均社员数"
+STATS_AVG_STAFF = "平均从业人员"
+STATS_AVG_ASSETS = "平均资产"
+STATS_AVG_REVENUE = "平均营业收入"
+STATS_AVG_PROFIT = "平均利润"
+STATS_TOTAL = "合计"
+
+# Map
+MAP_TITLE = "{region}合作社分布"
+MAP_CAPPED = "有坐标的合作社共 {total} 个，地图上只标出前 {shown} 个；请缩小区域查看。"
+MAP_EMPTY = "{region}还没有填写坐标的合作社。"
+
+# Summaries (W4)
+SUMMARY_TITLE = "{unit}合作社汇总"
+SUMMARY_SUBTITLE = "金额单位：万元"
+SUMMARY_BREAKDOWN = "按下级单位"
+SUMMARY_COLUMNS = ["单位", "合作社", "村级社", "标杆社", "社员", "资产（万元）"]
+SUMMARY_CHART = "各下级单位合作社数"
+SUMMARY_EMPTY = "{unit}暂无合作社信息卡。"
+SUMMARY_NO_CHILDREN = "下级单位都还没有合作社信息卡。"
+SUMMARY_MORE_CHILDREN = "只列出合作社最多的 {shown} 个下级单位。"
+SERIES_COOPS = "合作社"
+SERIES_VILLAGE_LEVEL = "村级社"
+SERIES_BENCHMARK = "标杆社"
+COUNT_UNIT = "个"
+
+# Chat
+NO_LAST_UNIT = "还不知道您说的是哪个单位。请先查一个单位，或者说“汇总 单位名称”。"
+NAME_NOT_FOUND = "在您的管辖范围内没有找到名为“{name}”的单位。"
+PICK_ONE = "有 {count} 个单位叫“{name}”，请选一个："
+PICK_TITLE = "请选择单位"
+BUTTON_CARD = "查看信息卡"
+BUTTON_SUMMARY = "汇总"
+BUTTON_MORE = "更多"
+BUTTON_MAP = "地图"
+BUTTON_STATS = "统计指标"
+BAD_PARAM = "参数不正确，请重新选择。"
+
+# Rollup check (job and command line)
+ROLLUPS_OK = "汇总数据与信息卡一致（检查了 {checked} 个单位）"
+ROLLUPS_REPAIRED = "发现 {drifted} 个单位的汇总数据与信息卡不一致，已修复"
