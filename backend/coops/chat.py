@@ -1,3 +1,432 @@
-"""Chat intents of the coops domain (registered on import by backend.chat.intents)."""
+"""Chat intents of the coops domain (registered on import by backend.chat.intents).
+
+- ``summary``: 汇总 of a unit from the roll-ups: the actor's own unit ("汇总", "本乡汇总"), a named
+  unit in scope ("汇总 青山县", "青山县汇总"), or the last unit shown ("这个村的汇总", "这里的汇总");
+  buttons elsewhere send ``{"intent": "summary", "params": {"unit_id": id}}``.
+- ``coop.card``: one co-op's info card (``unit_id``, or "王家湾村茶叶合作社的信息卡").
+- ``coop.list`` / ``coop.village_level`` / ``coop.benchmark`` / ``coop.poverty_county``: the lists,
+  in a region ("村级社", "青山县的标杆社", "贫困县基层社 白沙镇"), paged by "更多".
+- ``coop.stats`` ("统计", "青山县统计指标") and ``coop.map`` ("地图", "地图 白沙镇").
+
+Money follows the finance rule of backend.coops.finance (the serializers apply it).
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from backend.chat.protocol import (
+    Action,
+    CardBlock,
+    ChartBlock,
+    ChatReply,
+    KeyValue,
+    MapBlock,
+    NoticeBlock,
+    Pin,
+    Series,
+    Suggestion,
+    TableBlock,
+)
+from backend.chat.registry import Turn, intent
+from backend.coops import messages as msg
+from backend.coops import queries
+from backend.coops.queries import Kind
+from backend.coops.schemas import CardOut, FiguresOut
+from backend.coops.serializers import card_out, card_row, figures_out, stats_out
+from backend.core.errors import AppError
+from backend.core.validation import MAX_ID
+from backend.units.models import Unit, UnitType
+from backend.units.queries import get_unit
+
+PERMISSION = "coops.view"
+PAGE_SIZE = 10
+CHART_BARS = 15
+
+# Optional polite asking words before a phrase; single characters (查, 看) only with a space after,
+# since they also begin names (查家村).
+ASK = r"^(?:(?:请|帮我)?(?:查询|查看|查一下|看看|看一下)\s*|[查看]\s+)?"
+_OWN = re.compile(r"^本(?:村|乡|镇|县|市|省|区|单位|社)?$")
+_HERE = re.compile(r"^(?:这个|这|该)(?:村|乡|镇|县|市|省|区|单位|社|地方)?$|^这里$|^此处$")
+_NAME_CLEAN = re.compile(r"\s+")
+
+
+def _int_param(value: Any) -> int:
+    """A positive id or cursor from a button or the paging context (numbers may arrive as text)."""
+    if isinstance(value, bool):
+        raise AppError("bad_param", msg.BAD_PARAM)
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise AppError("bad_param", msg.BAD_PARAM) from None
+    if not 0 <= number <= MAX_ID:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return number
+
+
+def _notice(text: str, level: Literal["info", "warning"] = "info") -> ChatReply:
+    return ChatReply(blocks=[NoticeBlock(level=level, text=text)], suggestions=_suggestions())
+
+
+def _suggestions() -> list[Suggestion]:
+    return [
+        Suggestion(label="汇总", text="汇总"),
+        Suggestion(label="村级社", text="村级社"),
+        Suggestion(label="标杆社", text="标杆社"),
+        Suggestion(label="统计指标", text="统计"),
+        Suggestion(label="地图", text="地图"),
+    ]
+
+
+async def _pick(turn: Turn, name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
+    """Several units share the name: one button per unit, labelled with the unit above it."""
+    parents = {u.id: u.name for u in await Unit.filter(id__in=[u.parent_id for u in found if u.parent_id])}
+    actions = [
+        Action(
+            label=f"{u.name}（{parents[u.parent_id]}）" if u.parent_id in parents else u.name,
+            intent=intent_name,
+            params={key: u.id},
+        )
+        for u in found
+    ]
+    card = CardBlock(title=msg.PICK_TITLE, subtitle=msg.PICK_ONE.format(count=len(found), name=name), actions=actions)
+    return ChatReply(blocks=[card], suggestions=_suggestions())
+
+
+async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> Unit | ChatReply:
+    """The unit a turn is about: an id from a button, "这里" (the last unit shown), "本乡" or nothing
+    (the actor's own unit), or an exact name in scope (several: buttons to choose)."""
+    params = turn.params
+    if params.get(key) is not None:
+        return await get_unit(turn.actor, _int_param(params[key]))
+    name = _NAME_CLEAN.sub("", str(params.get(name_key) or "")).removesuffix("的")
+    if not name or _OWN.match(name):
+        return await get_unit(turn.actor, turn.actor.unit_id)
+    if _HERE.match(name):
+        last = await turn.context.last_unit()
+        if last is None:
+            return _notice(msg.NO_LAST_UNIT)
+        return await get_unit(turn.actor, last[0])
+    found = await queries.units_named(turn.actor, name)
+    if not found:
+        return _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
+    if len(found) > 1:
+        return await _pick(turn, name, found, intent_name, key)
+    return found[0]
+
+
+def _money(value: str) -> str:
+    return value if value == msg.NO_FINANCE else f"{value} {msg.MONEY_UNIT}"
+
+
+# ---- summary (W4) ----------------------------------------------------------------------------
+
+
+def _figure_fields(f: FiguresOut) -> list[KeyValue]:
+    return [
+        KeyValue(label="合作社", value=f"{f.coops} 个"),
+        KeyValue(label=msg.FLAG_VILLAGE_LEVEL, value=f"{f.village_level} 个"),
+        KeyValue(label=msg.FLAG_BENCHMARK, value=f"{f.benchmark} 个"),
+        KeyValue(label=msg.FLAG_POVERTY_COUNTY, value=f"{f.poverty_county} 个"),
+        KeyValue(label=msg.LABEL_MEMBERS, value=str(f.members)),
+        KeyValue(label=msg.LABEL_STAFF, value=str(f.staff)),
+        KeyValue(label=msg.LABEL_CAPITAL, value=_money(f.registered_capital)),
+        KeyValue(label=msg.LABEL_ASSETS, value=_money(f.assets)),
+        KeyValue(label=msg.LABEL_REVENUE, value=_money(f.revenue)),
+        KeyValue(label=msg.LABEL_PROFIT, value=_money(f.profit)),
+    ]
+
+
+@intent(
+    "summary",
+    patterns=(ASK + r"(?:信息卡)?汇总(?:\s*(?P<name>.+))?$", ASK + r"(?P<name>.+?)\s*的?\s*汇总$"),
+    permission=PERMISSION,
+    priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
+)
+async def summary(turn: Turn) -> ChatReply:
+    """汇总: counts and totals of a unit's subtree with the breakdown by child unit, from roll-ups only."""
+    target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
+    if isinstance(target, ChatReply):
+        return target
+    result = await queries.summary(turn.actor, target)
+    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_page("summary", {"unit_id": target.id}, None)
+    own = figures_out(result.figures)
+    if own.coops == 0:
+        return ChatReply(
+            blocks=[NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
+            suggestions=_suggestions(),
+            context=target.name,
+        )
+    card = CardBlock(
+        title=msg.SUMMARY_TITLE.format(unit=target.name),
+        subtitle=msg.SUMMARY_SUBTITLE,
+        fields=_figure_fields(own),
+        actions=[
+            Action(label=msg.BUTTON_STATS, intent="coop.stats", params={"region_id": target.id}),
+            Action(label=msg.BUTTON_MAP, intent="coop.map", params={"region_id": target.id}),
+        ],
+    )
+    blocks: list[Any] = [card]
+    children = [(child.unit, figures_out(child)) for child in result.children]
+    if children:
+        blocks.append(
+            TableBlock(
+                title=msg.SUMMARY_BREAKDOWN,
+                columns=msg.SUMMARY_COLUMNS,
+                rows=[
+                    [f.name, str(f.coops), str(f.village_level), str(f.benchmark), str(f.members), f.assets]
+                    for _, f in children
+                ],
+                row_actions=[
+                    Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": unit.id})
+                    if unit.type == UnitType.COOP and f.coops == 1
+                    else Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": unit.id})
+                    for unit, f in children
+                ],
+                total=len(children),
+            )
+        )
+        top = children[:CHART_BARS]
+        blocks.append(
+            ChartBlock(
+                title=msg.SUMMARY_CHART,
+                kind="bar",
+                labels=[f.name for _, f in top],
+                series=[
+                    Series(name=msg.SERIES_COOPS, values=[float(f.coops) for _, f in top]),
+                    Series(name=msg.SERIES_VILLAGE_LEVEL, values=[float(f.village_level) for _, f in top]),
+                    Series(name=msg.SERIES_BENCHMARK, values=[float(f.benchmark) for _, f in top]),
+                ],
+                unit=msg.COUNT_UNIT,
+            )
+        )
+        if result.more_children:
+            blocks.append(NoticeBlock(text=msg.SUMMARY_MORE_CHILDREN.format(shown=len(children))))
+    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+
+
+# ---- one card ----------------------------------------------------------------------------------
+
+
+def _flags(card: CardOut) -> str:
+    flags = [
+        label
+        for label, on in (
+            (msg.FLAG_VILLAGE_LEVEL, card.is_village_level),
+            (msg.FLAG_BENCHMARK, card.is_benchmark),
+            (msg.FLAG_POVERTY_COUNTY, card.in_poverty_county),
+        )
+        if on
+    ]
+    return "、".join(flags) or msg.FLAG_NONE
+
+
+def _card_fields(card: CardOut) -> list[KeyValue]:
+    def text(value: object) -> str:
+        return msg.EMPTY if value in (None, "") else str(value)
+
+    return [
+        KeyValue(label=msg.LABEL_CREDIT_CODE, value=text(card.credit_code)),
+        KeyValue(label=msg.LABEL_UNIT_CODE, value=text(card.unit_code)),
+        KeyValue(label=msg.LABEL_REGION, value=text(card.region_name)),
+        KeyValue(label=msg.LABEL_FLAGS, value=_flags(card)),
+        KeyValue(label=msg.LABEL_ADDRESS, value=text(card.address)),
+        KeyValue(label=msg.LABEL_CONTACT, value=text(card.contact_name)),
+        KeyValue(label=msg.LABEL_CONTACT_PHONE, value=text(card.contact_phone)),
+        KeyValue(label=msg.LABEL_MEMBERS, value=str(card.members)),
+        KeyValue(label=msg.LABEL_STAFF, value=str(card.staff)),
+        KeyValue(label=msg.LABEL_CAPITAL, value=_money(card.registered_capital)),
+        KeyValue(label=msg.LABEL_ASSETS, value=_money(card.assets)),
+        KeyValue(label=msg.LABEL_REVENUE, value=_money(card.revenue)),
+        KeyValue(label=msg.LABEL_PROFIT, value=_money(card.profit)),
+        KeyValue(label=msg.LABEL_SCOPE, value=text(card.business_scope)),
+        KeyValue(label=msg.LABEL_FOUNDED, value=text(card.founded_year)),
+        KeyValue(label=msg.LABEL_REPORT_YEAR, value=text(card.report_year)),
+    ]
+
+
+@intent(
+    "coop.card",
+    patterns=(ASK + r"(?P<name>.+?)\s*的?\s*信息卡$", ASK + r"信息卡\s+(?P<name>.+)$"),
+    permission=PERMISSION,
+)
+async def coop_card(turn: Turn) -> ChatReply:
+    """一社一卡: the info card of one co-op in scope."""
+    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card")
+    if isinstance(target, ChatReply):
+        return target
+    card = card_out(await queries.get_card(turn.actor, target.id))
+    await turn.context.remember_unit(card.unit_id, card.name)
+    block = CardBlock(
+        title=card.name,
+        subtitle=msg.CARD_TITLE,
+        fields=_card_fields(card),
+        actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": card.unit_id})],
+    )
+    return ChatReply(blocks=[block], suggestions=_suggestions(), context=card.name)
+
+
+# ---- lists ----------------------------------------------------------------------------------------
+
+
+async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
+    target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
+    if isinstance(target, ChatReply):
+        return target
+    cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
+    page = await queries.list_cards(turn.actor, target, kind=kind, cursor=cursor, limit=PAGE_SIZE)
+    params = {"region_id": target.id}
+    await turn.context.remember_page(intent_name, params, page.next_cursor)
+    kind_title = msg.KIND_TITLES[kind]
+    if not page.items:
+        text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
+        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=_suggestions(), context=target.name)
+    rows = [card_row(view) for view in page.items]
+    table = TableBlock(
+        title=msg.LIST_TITLE.format(region=target.name, kind=kind_title),
+        columns=msg.LIST_COLUMNS,
+        rows=[[r.name, *(v or msg.EMPTY for v in (r.region_name, r.contact_name, r.contact_phone))] for r in rows],
+        row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": r.unit_id}) for r in rows],
+        total=page.total,
+        more=Action(label=msg.BUTTON_MORE, intent=intent_name, params={**params, "cursor": page.next_cursor})
+        if page.next_cursor is not None
+        else None,
+    )
+    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+
+
+def _list_patterns(words: str) -> tuple[str, ...]:
+    """ "<words>", "<words> 青山县", "青山县<words>", "青山县的<words>" (with 查询 / 列表 after)."""
+    tail = r"(?:查询|列表)?"
+    return (ASK + rf"(?:{words}){tail}(?:\s*(?P<region>.+))?$", ASK + rf"(?P<region>.+?)\s*的?\s*(?:{words}){tail}$")
+
+
+@intent("coop.village_level", patterns=_list_patterns("村级社|村级合作社"), permission=PERMISSION, pageable=True)
+async def village_level(turn: Turn) -> ChatReply:
+    """村级社查询."""
+    return await _list(turn, "coop.village_level", "village_level")
+
+
+@intent("coop.benchmark", patterns=_list_patterns("标杆社|标杆合作社"), permission=PERMISSION, pageable=True)
+async def benchmark(turn: Turn) -> ChatReply:
+    """标杆社查询."""
+    return await _list(turn, "coop.benchmark", "benchmark")
+
+
+@intent(
+    "coop.poverty_county",
+    patterns=_list_patterns("贫困县基层社|贫困县合作社"),
+    permission=PERMISSION,
+    pageable=True,
+)
+async def poverty_county(turn: Turn) -> ChatReply:
+    """贫困县基层社查询."""
+    return await _list(turn, "coop.poverty_county", "poverty_county")
+
+
+@intent(
+    "coop.list",
+    # Only these exact words: a co-op's own name often ends in 合作社 and belongs to name lookups.
+    patterns=(ASK + r"(?:合作社列表|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",),
+    permission=PERMISSION,
+    pageable=True,
+)
+async def all_coops(turn: Turn) -> ChatReply:
+    """Every co-op with a card in a region."""
+    return await _list(turn, "coop.list", None)
+
+
+# ---- statistics and map ------------------------------------------------------------------------
+
+
+def _share(count: int, total: int) -> str:
+    share = f"{count / total:.1%}" if total else "0%"
+    return msg.STATS_SHARE.format(count=count, share=share)
+
+
+@intent(
+    "coop.stats",
+    patterns=(
+        ASK + r"(?:统计指标|统计)(?:\s*(?P<region>.+))?$",
+        ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)$",
+    ),
+    permission=PERMISSION,
+)
+async def stats(turn: Turn) -> ChatReply:
+    """统计指标: counts by kind with their shares, totals and averages per co-op (one roll-up row)."""
+    target = await _target(turn, key="region_id", name_key="region", intent_name="coop.stats")
+    if isinstance(target, ChatReply):
+        return target
+    out = stats_out(await queries.figures(turn.actor, target))
+    await turn.context.remember_unit(target.id, target.name)
+    t = out.totals
+    fields = [
+        KeyValue(label=msg.STATS_COOPS, value=f"{t.coops} 个"),
+        KeyValue(label=msg.FLAG_VILLAGE_LEVEL, value=_share(t.village_level, t.coops)),
+        KeyValue(label=msg.FLAG_BENCHMARK, value=_share(t.benchmark, t.coops)),
+        KeyValue(label=msg.FLAG_POVERTY_COUNTY, value=_share(t.poverty_county, t.coops)),
+        KeyValue(label=f"{msg.LABEL_MEMBERS}{msg.STATS_TOTAL}", value=str(t.members)),
+        KeyValue(label=msg.STATS_AVG_MEMBERS, value=str(out.avg_members)),
+        KeyValue(label=f"{msg.LABEL_STAFF}{msg.STATS_TOTAL}", value=str(t.staff)),
+        KeyValue(label=msg.STATS_AVG_STAFF, value=str(out.avg_staff)),
+        KeyValue(label=msg.LABEL_CAPITAL, value=_money(t.registered_capital)),
+        KeyValue(label=msg.LABEL_ASSETS, value=_money(t.assets)),
+        KeyValue(label=msg.STATS_AVG_ASSETS, value=_money(out.avg_assets)),
+        KeyValue(label=msg.LABEL_REVENUE, value=_money(t.revenue)),
+        KeyValue(label=msg.STATS_AVG_REVENUE, value=_money(out.avg_revenue)),
+        KeyValue(label=msg.LABEL_PROFIT, value=_money(t.profit)),
+        KeyValue(label=msg.STATS_AVG_PROFIT, value=_money(out.avg_profit)),
+    ]
+    card = CardBlock(
+        title=msg.STATS_TITLE.format(region=target.name),
+        subtitle=msg.SUMMARY_SUBTITLE,
+        fields=fields,
+        actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": target.id})],
+    )
+    chart = ChartBlock(
+        title=msg.STATS_TITLE.format(region=target.name),
+        kind="bar",
+        labels=[msg.FLAG_VILLAGE_LEVEL, msg.FLAG_BENCHMARK, msg.FLAG_POVERTY_COUNTY],
+        series=[Series(name=msg.SERIES_COOPS, values=[t.village_level, t.benchmark, t.poverty_county])],
+        unit=msg.COUNT_UNIT,
+    )
+    return ChatReply(blocks=[card, chart], suggestions=_suggestions(), context=target.name)
+
+
+@intent(
+    "coop.map",
+    patterns=(
+        ASK + r"(?:合作社)?地图(?:查询)?(?:\s*(?P<region>.+))?$",
+        ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?地图(?:查询)?$",
+    ),
+    permission=PERMISSION,
+)
+async def coop_map(turn: Turn) -> ChatReply:
+    """地图查询: pins of the co-ops with coordinates in a region (at most 200, and it says so)."""
+    target = await _target(turn, key="region_id", name_key="region", intent_name="coop.map")
+    if isinstance(target, ChatReply):
+        return target
+    result = await queries.map_pins(turn.actor, target)
+    await turn.context.remember_unit(target.id, target.name)
+    if not result.pins:
+        return ChatReply(
+            blocks=[NoticeBlock(text=msg.MAP_EMPTY.format(region=target.name))],
+            suggestions=_suggestions(),
+            context=target.name,
+        )
+    pins = [
+        Pin(
+            latitude=view.card.latitude or 0.0,
+            longitude=view.card.longitude or 0.0,
+            title=view.unit.name,
+            subtitle=view.region.name if view.region else None,
+            action=Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": view.unit.id}),
+        )
+        for view in result.pins
+    ]
+    blocks: list[Any] = [MapBlock(title=msg.MAP_TITLE.format(region=target.name), pins=pins)]
+    if result.capped:
+        blocks.append(NoticeBlock(level="info", text=msg.MAP_CAPPED.format(total=result.total, shown=len(pins))))
+    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)

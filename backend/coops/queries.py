@@ -1,0 +1,165 @@
+"""Reading co-op cards and roll-ups, always through the actor's scope (outside it nothing exists).
+
+Lists, statistics and the map filter on a region: a unit in scope (the actor's own by default),
+given by id or by its exact name. Statistics and summaries read only roll-up rows, never the cards.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from tortoise.queryset import QuerySet
+
+from backend.coops import messages as msg
+from backend.coops.finance import card_visible, load_ancestors, nearest_region, summary_visible
+from backend.coops.models import CoopCard, CoopRollup
+from backend.coops.rollups import COUNTERS, Totals, totals_of
+from backend.core.actor import Actor
+from backend.core.errors import Conflict, NotFound, ValidationFailed
+from backend.core.names import pinyin_keys
+from backend.core.scope import path_prefix
+from backend.units.models import Unit
+from backend.units.queries import get_unit, in_scope
+
+Kind = Literal["village_level", "benchmark", "poverty_county"]
+KIND_FLAGS: dict[str, str] = {
+    "village_level": "is_village_level",
+    "benchmark": "is_benchmark",
+    "poverty_county": "in_poverty_county",
+}
+MAX_PINS = 200
+MAX_CHILDREN = 100
+MAX_NAME_MATCHES = 10
+
+
+async def units_named(actor: Actor, name: str) -> list[Unit]:
+    """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column)."""
+    whole, _ = pinyin_keys(name)
+    return (
+        await in_scope(actor).filter(name_pinyin=whole[:400], name=name).order_by("depth", "id").limit(MAX_NAME_MATCHES)
+    )
+
+
+async def resolve_region(actor: Actor, *, region_id: int | None = None, name: str | None = None) -> Unit:
+    """The region a query is about: by id, by exact name (one match only), or the actor's own unit."""
+    if region_id is not None and name is not None:
+        raise ValidationFailed({"region": msg.REGION_NAME_OR_ID}, msg.REGION_NAME_OR_ID)
+    if name is not None:
+        found = await units_named(actor, name)
+        if not found:
+            raise NotFound(msg.NAME_NOT_FOUND.format(name=name))
+        if len(found) > 1:
+            raise Conflict("ambiguous_region", msg.AMBIGUOUS_REGION, {"region": msg.AMBIGUOUS_REGION})
+        return found[0]
+    return await get_unit(actor, region_id if region_id is not None else actor.unit_id)
+
+
+@dataclass(frozen=True)
+class CardView:
+    """A card with what its display needs: its unit, the unit's region and the finance decision."""
+
+    card: CoopCard
+    unit: Unit
+    region: Unit | None
+    money_visible: bool
+
+
+async def _views(actor: Actor, cards: list[CoopCard]) -> list[CardView]:
+    ancestors = await load_ancestors(c.unit for c in cards)
+    return [
+        CardView(c, c.unit, nearest_region(c.unit, ancestors), card_visible(actor, c.unit, ancestors)) for c in cards
+    ]
+
+
+async def get_card(actor: Actor, unit_id: int) -> CardView:
+    """The card of co-op unit ``unit_id``; 404 if the unit is outside scope or has no card."""
+    unit = await get_unit(actor, unit_id)
+    card = await CoopCard.get_or_none(unit_id=unit.id)
+    if card is None:
+        raise NotFound(msg.NO_CARD)
+    card.unit = unit
+    return (await _views(actor, [card]))[0]
+
+
+def _cards_in(region: Unit, kind: Kind | None) -> QuerySet[CoopCard]:
+    query = CoopCard.filter(path_prefix("unit__path", region.path))
+    if kind is not None:
+        query = query.filter(**{KIND_FLAGS[kind]: True})
+    return query
+
+
+@dataclass(frozen=True)
+class CardPage:
+    items: list[CardView]
+    total: int | None  # on the first page only
+    next_cursor: int | None
+
+
+async def list_cards(
+    actor: Actor, region: Unit, *, kind: Kind | None = None, cursor: int | None = None, limit: int = 20
+) -> CardPage:
+    """Cards of the co-ops in ``region``'s subtree (a unit already resolved in scope), paged by card id."""
+    query = _cards_in(region, kind)
+    total = await query.count() if cursor is None else None
+    if cursor is not None:
+        query = query.filter(id__gt=cursor)
+    cards = await query.order_by("id").limit(limit + 1).select_related("unit")
+    next_cursor = cards[limit - 1].id if len(cards) > limit else None
+    return CardPage(items=await _views(actor, cards[:limit]), total=total, next_cursor=next_cursor)
+
+
+@dataclass(frozen=True)
+class MapResult:
+    pins: list[CardView]
+    total: int  # co-ops with coordinates in the region
+    capped: bool
+
+
+async def map_pins(actor: Actor, region: Unit, *, kind: Kind | None = None, limit: int | None = None) -> MapResult:
+    """Co-ops with coordinates in ``region``: at most ``limit`` (MAX_PINS) pins, and how many there are in all."""
+    limit = limit or MAX_PINS
+    query = _cards_in(region, kind).filter(latitude__isnull=False, longitude__isnull=False)
+    cards = await query.order_by("id").limit(limit + 1).select_related("unit")
+    capped = len(cards) > limit
+    total = await query.count() if capped else len(cards)
+    return MapResult(pins=await _views(actor, cards[:limit]), total=total, capped=capped)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Roll-up totals of one unit, with whether the actor may see their money."""
+
+    unit: Unit
+    totals: dict[str, int]  # by counter name (rollups.COUNTERS)
+    money_visible: bool
+
+    @classmethod
+    def of(cls, actor: Actor, unit: Unit, totals: Totals) -> Figures:
+        return cls(unit, dict(zip(COUNTERS, totals, strict=True)), summary_visible(actor, unit.id))
+
+
+@dataclass(frozen=True)
+class Summary:
+    unit: Unit
+    figures: Figures
+    children: list[Figures]  # the children with co-ops below them, most co-ops first
+    more_children: bool  # more than MAX_CHILDREN such children: only the first are listed
+
+
+async def figures(actor: Actor, unit: Unit) -> Figures:
+    """The roll-up row of one unit in scope (one indexed read)."""
+    return Figures.of(actor, unit, totals_of(await CoopRollup.get_or_none(unit_id=unit.id)))
+
+
+async def summary(actor: Actor, unit: Unit) -> Summary:
+    """W4: the unit's totals and the breakdown by child unit, from two indexed reads of roll-up rows."""
+    own = await figures(actor, unit)
+    rows = (
+        await CoopRollup.filter(unit__parent_id=unit.id, coops__gt=0)
+        .select_related("unit")
+        .order_by("-coops", "unit_id")
+        .limit(MAX_CHILDREN + 1)
+    )
+    children = [Figures.of(actor, r.unit, totals_of(r)) for r in rows[:MAX_CHILDREN]]
+    return Summary(unit=unit, figures=own, children=children, more_children=len(rows) > MAX_CHILDREN)

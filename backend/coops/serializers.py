@@ -1,0 +1,133 @@
+"""Co-op cards and figures as they leave the server: money in 万元 or masked, contact phone masked.
+
+The REST routes answer these models; the chat handlers build their blocks from them, so the
+finance rule and the masks are applied in exactly one place.
+"""
+
+from __future__ import annotations
+
+from backend.coops import messages as msg
+from backend.coops.finance import shown
+from backend.coops.models import CoopCard
+from backend.coops.queries import CardView, Figures, MapResult, Summary
+from backend.coops.schemas import CardOut, CardRow, FiguresOut, MapOut, PinOut, StatsOut, SummaryOut
+from backend.core import identifiers, runtime
+from backend.units.models import Unit
+
+
+def masked_contact_phone(card: CoopCard) -> str | None:
+    if not card.contact_phone_enc:
+        return None
+    return identifiers.mask_phone(runtime.get().vault.decrypt("coop.contact_phone", card.contact_phone_enc))
+
+
+def card_out(view: CardView) -> CardOut:
+    card, unit, visible = view.card, view.unit, view.money_visible
+    return CardOut(
+        unit_id=unit.id,
+        name=unit.name,
+        unit_code=unit.unit_code,
+        credit_code=unit.credit_code,
+        region_id=view.region.id if view.region else None,
+        region_name=view.region.name if view.region else None,
+        members=card.members,
+        staff=card.staff,
+        money_unit=msg.MONEY_UNIT,
+        money_visible=visible,
+        registered_capital=shown(card.registered_capital_fen, visible),
+        assets=shown(card.assets_fen, visible),
+        revenue=shown(card.revenue_fen, visible),
+        profit=shown(card.profit_fen, visible),
+        business_scope=card.business_scope,
+        contact_name=card.contact_name,
+        contact_phone=masked_contact_phone(card),
+        address=card.address,
+        latitude=card.latitude,
+        longitude=card.longitude,
+        founded_year=card.founded_year,
+        report_year=card.report_year,
+        is_village_level=card.is_village_level,
+        is_benchmark=card.is_benchmark,
+        in_poverty_county=card.in_poverty_county,
+        created_at=card.created_at,
+        updated_at=card.updated_at,
+    )
+
+
+def card_row(view: CardView) -> CardRow:
+    card = view.card
+    return CardRow(
+        unit_id=view.unit.id,
+        name=view.unit.name,
+        region_name=view.region.name if view.region else None,
+        contact_name=card.contact_name,
+        contact_phone=masked_contact_phone(card),
+        is_village_level=card.is_village_level,
+        is_benchmark=card.is_benchmark,
+        in_poverty_county=card.in_poverty_county,
+    )
+
+
+def figures_out(figures: Figures) -> FiguresOut:
+    t, visible = figures.totals, figures.money_visible
+    return FiguresOut(
+        unit_id=figures.unit.id,
+        name=figures.unit.name,
+        coops=t["coops"],
+        village_level=t["village_level"],
+        benchmark=t["benchmark"],
+        poverty_county=t["poverty_county"],
+        members=t["members"],
+        staff=t["staff"],
+        money_visible=visible,
+        registered_capital=shown(t["registered_capital_fen"], visible),
+        assets=shown(t["assets_fen"], visible),
+        revenue=shown(t["revenue_fen"], visible),
+        profit=shown(t["profit_fen"], visible),
+    )
+
+
+def summary_out(summary: Summary) -> SummaryOut:
+    return SummaryOut(
+        money_unit=msg.MONEY_UNIT,
+        unit=figures_out(summary.figures),
+        children=[figures_out(child) for child in summary.children],
+        more_children=summary.more_children,
+    )
+
+
+def stats_out(figures: Figures) -> StatsOut:
+    t, visible = figures.totals, figures.money_visible
+    n = t["coops"]
+
+    def per_coop(name: str) -> str:
+        return shown(round(t[name] / n) if n else 0, visible)
+
+    return StatsOut(
+        money_unit=msg.MONEY_UNIT,
+        totals=figures_out(figures),
+        avg_members=round(t["members"] / n, 1) if n else 0.0,
+        avg_staff=round(t["staff"] / n, 1) if n else 0.0,
+        avg_assets=per_coop("assets_fen"),
+        avg_revenue=per_coop("revenue_fen"),
+        avg_profit=per_coop("profit_fen"),
+    )
+
+
+def map_out(region: Unit, result: MapResult, limit: int) -> MapOut:
+    return MapOut(
+        region_id=region.id,
+        region_name=region.name,
+        pins=[
+            PinOut(
+                unit_id=view.unit.id,
+                name=view.unit.name,
+                latitude=view.card.latitude or 0.0,
+                longitude=view.card.longitude or 0.0,
+            )
+            for view in result.pins
+        ],
+        total=result.total,
+        capped=result.capped,
+        limit=limit,
+    )

@@ -1,0 +1,375 @@
+"""D1 co-op info cards: the card actions, the finance rule, the queries (REST and chat), and scope."""
+
+from __future__ import annotations
+
+import pytest
+
+from backend.coops import queries
+from backend.coops.finance import fen_from_wan, wan
+from backend.coops.models import CoopCard
+from backend.core import runtime
+from backend.core.audit import AuditEntry
+from backend.core.roles import FinanceAccess, Role
+from backend.units.models import UnitType
+from tests.coops_helpers import (
+    blocks,
+    chat,
+    coop_card,
+    expected_rollups,
+    fields,
+    login_at,
+    make_world,
+    stored_rollups,
+)
+from tests.factories import make_unit
+
+NO = "无权限"
+
+
+def test_money_is_whole_fen_inside_and_wan_with_two_decimals_outside():
+    from decimal import Decimal
+
+    assert fen_from_wan(Decimal("123.456789")) == 123_456_789
+    assert fen_from_wan(Decimal("0.0000001")) is None
+    assert wan(123_456_789) == "123.46" and wan(-1_500_000) == "-1.50" and wan(0) == "0.00"
+    assert wan(5_000) == "0.01"  # half a 0.01 万元 rounds up
+
+
+async def test_clerk_creates_a_card_with_audit_entry_rollups_and_a_masked_phone(client):
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    response = await client.post(
+        "/api/coops/",
+        headers=clerk,
+        json={
+            "unit_id": w.bare.id,
+            "members": 40,
+            "staff": 2,
+            "registered_capital": 10,
+            "assets": "12.345",
+            "revenue": 3,
+            "profit": -0.5,
+            "contact_name": "李秀英",
+            "contact_phone": "13700001111",
+            "address": "李家坪村一组",
+            "is_village_level": True,
+        },
+    )
+    assert response.status_code == 201, response.text
+    card = response.json()
+    assert card["name"] == "李家坪综合社" and card["region_name"] == "李家坪村"
+    assert card["assets"] == "12.35" and card["profit"] == "-0.50" and card["money_unit"] == "万元"
+    assert card["contact_phone"] == "137****1111"
+    stored = await CoopCard.get(unit_id=w.bare.id)
+    assert stored.assets_fen == 12_345_000 and "13700001111" not in (stored.contact_phone_enc or "")
+    assert runtime.get().vault.decrypt("coop.contact_phone", stored.contact_phone_enc) == "13700001111"
+    entry = await AuditEntry.get(action="coop.card.create", target_id=str(w.bare.id))
+    assert entry.scope_path == w.bare.path and "13700001111" not in str(entry.detail)
+    assert await stored_rollups() == await expected_rollups()  # every ancestor, the county included
+
+
+async def test_viewers_read_cards_but_only_clerks_and_admins_write_them(client):
+    w = await make_world()
+    viewer = await login_at(client, "town_viewer", w.town)
+    assert (await client.get(f"/api/coops/{w.tea.id}", headers=viewer)).status_code == 200
+    assert (await client.post("/api/coops/", headers=viewer, json={"unit_id": w.bare.id})).status_code == 403
+    assert (await client.patch(f"/api/coops/{w.tea.id}", headers=viewer, json={"members": 1})).status_code == 403
+    assert (await client.delete(f"/api/coops/{w.tea.id}", headers=viewer)).status_code == 403
+    admin = await login_at(client, "village_admin", w.village, Role.ADMIN)
+    assert (await client.patch(f"/api/coops/{w.tea.id}", headers=admin, json={"members": 1})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"members": -1}, "members"),
+        ({"members": "5"}, "members"),
+        ({"assets": 1.0000001}, "assets"),
+        ({"assets": -2}, "assets"),
+        ({"latitude": 25.0}, "longitude"),
+        ({"longitude": 102.0}, "latitude"),
+        ({"latitude": 95, "longitude": 102}, "latitude"),
+        ({"contact_phone": "12345"}, "contact_phone"),
+        ({"founded_year": 2090}, "founded_year"),
+        ({"founded_year": 2020, "report_year": 2019}, "founded_year"),
+        ({"contact_name": " \n"}, "contact_name"),
+        ({"colour": "red"}, "colour"),
+    ],
+)
+async def test_bad_card_input_names_the_field_in_chinese_and_changes_nothing(client, payload, field):
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    before = await stored_rollups()
+    response = await client.post("/api/coops/", headers=clerk, json={"unit_id": w.bare.id, **payload})
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert field in error["fields"] and any("\u4e00" <= ch <= "\u9fff" for ch in error["fields"][field])
+    assert not await CoopCard.filter(unit_id=w.bare.id).exists()
+    assert not await AuditEntry.filter(action="coop.card.create", target_id=str(w.bare.id)).exists()
+    assert await stored_rollups() == before
+
+
+async def test_only_coop_units_get_a_card_and_only_one(client):
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    not_coop = await client.post("/api/coops/", headers=clerk, json={"unit_id": w.village.id})
+    assert not_coop.status_code == 422 and "unit_id" in not_coop.json()["error"]["fields"]
+    again = await client.post("/api/coops/", headers=clerk, json={"unit_id": w.tea.id})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "card_exists"
+
+
+async def test_update_changes_only_the_fields_sent_and_moves_the_rollups_by_the_difference(client):
+    w = await make_world()
+    clerk = await login_at(client, "village_clerk", w.village, Role.CLERK, FinanceAccess.ALL)
+    response = await client.patch(
+        f"/api/coops/{w.tea.id}",
+        headers=clerk,
+        json={"assets": 200, "is_benchmark": False, "contact_phone": None, "latitude": None, "longitude": None},
+    )
+    assert response.status_code == 200, response.text
+    card = response.json()
+    assert card["assets"] == "200.00" and card["members"] == 120 and card["contact_name"] == "王建国"
+    assert card["contact_phone"] is None and card["latitude"] is None and card["is_benchmark"] is False
+    assert await stored_rollups() == await expected_rollups()
+    refused = await client.patch(f"/api/coops/{w.tea.id}", headers=clerk, json={"members": None})
+    assert refused.status_code == 422
+    half = await client.patch(f"/api/coops/{w.tea.id}", headers=clerk, json={"latitude": 25.1})
+    assert half.status_code == 422 and "longitude" in half.json()["error"]["fields"]
+    entry = await AuditEntry.filter(action="coop.card.update").order_by("-id").first()
+    assert entry is not None and entry.detail["fields"] == [
+        "assets",
+        "contact_phone",
+        "is_benchmark",
+        "latitude",
+        "longitude",
+    ]
+
+
+async def test_delete_removes_the_card_and_its_figures_from_every_rollup(client):
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    assert (await client.delete(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 204
+    assert (await client.delete(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 404
+    assert (await client.get(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 404
+    assert await stored_rollups() == await expected_rollups()
+    assert await AuditEntry.filter(action="coop.card.delete", target_id=str(w.tea.id)).exists()
+
+
+async def test_a_coop_unit_with_a_card_cannot_be_deleted_but_one_without_can(client):
+    w = await make_world()
+    admin = await login_at(client, "county_admin", w.county, Role.ADMIN)
+    refused = await client.delete(f"/api/units/{w.tea.id}", headers=admin)
+    assert refused.status_code == 409 and await CoopCard.filter(unit_id=w.tea.id).exists()
+    assert (await client.delete(f"/api/units/{w.bare.id}", headers=admin)).status_code == 204
+    assert await stored_rollups() == await expected_rollups()
+
+
+async def test_nothing_of_a_sibling_township_is_reachable(client):
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    other = w.sibling_coop.id
+    assert (await client.get(f"/api/coops/{other}", headers=clerk)).status_code == 404
+    assert (await client.patch(f"/api/coops/{other}", headers=clerk, json={"members": 1})).status_code == 404
+    assert (await client.delete(f"/api/coops/{other}", headers=clerk)).status_code == 404
+    assert (await client.post("/api/coops/", headers=clerk, json={"unit_id": other})).status_code == 404
+    for path, by_id, by_name in (
+        ("/api/coops/", "region_id", "region"),
+        ("/api/coops/stats", "region_id", "region"),
+        ("/api/coops/map", "region_id", "region"),
+        ("/api/coops/summary", "unit_id", "name"),
+    ):
+        assert (await client.get(path, headers=clerk, params={by_id: w.sibling.id})).status_code == 404
+        assert (await client.get(path, headers=clerk, params={by_name: "桃源乡"})).status_code == 404
+    listed = (await client.get("/api/coops/", headers=clerk, params={"limit": 200})).json()
+    assert other not in {item["unit_id"] for item in listed["items"]} and listed["total"] == 3
+    pins = (await client.get("/api/coops/map", headers=clerk)).json()["pins"]
+    assert {p["unit_id"] for p in pins} == {w.tea.id}
+    stats = (await client.get("/api/coops/stats", headers=clerk)).json()
+    assert stats["totals"]["coops"] == 3 and stats["totals"]["poverty_county"] == 0
+    reply = await chat(client, clerk, "贫困县基层社")
+    assert blocks(reply, "notice") and not blocks(reply, "table")
+    assert "刘家岭" not in str(await chat(client, clerk, "标杆社"))
+
+
+async def test_finance_none_all_and_own_region_on_cards(client):
+    w = await make_world()
+
+    async def money(username, unit, finance, coop):
+        headers = await login_at(client, username, unit, Role.VIEWER, finance)
+        card = (await client.get(f"/api/coops/{coop.id}", headers=headers)).json()
+        return card["assets"], card["money_visible"]
+
+    assert await money("none", w.town, FinanceAccess.NONE, w.tea) == (NO, False)
+    assert await money("all", w.town, FinanceAccess.ALL, w.tea) == ("123.46", True)
+    # own_region: the co-op's nearest region ancestor must be the viewer's own unit
+    assert await money("own_village", w.village, FinanceAccess.OWN_REGION, w.tea) == ("123.46", True)
+    assert await money("own_town", w.town, FinanceAccess.OWN_REGION, w.tea) == (NO, False)
+    assert await money("own_town2", w.town, FinanceAccess.OWN_REGION, w.town_coop) == ("500.00", True)
+    assert await money("own_county", w.county, FinanceAccess.OWN_REGION, w.town_coop) == (NO, False)
+    # a co-op's own account is not a region: own_region shows it nothing (give it "all" instead)
+    assert await money("own_coop", w.tea, FinanceAccess.OWN_REGION, w.tea) == (NO, False)
+
+
+async def test_own_region_reaches_a_coop_below_another_coop_in_the_same_village(client):
+    w = await make_world()
+    branch = await make_unit("茶叶社二分社", UnitType.COOP, w.tea)
+    await coop_card(branch, assets=3)
+    headers = await login_at(client, "own_village", w.village, Role.VIEWER, FinanceAccess.OWN_REGION)
+    card = (await client.get(f"/api/coops/{branch.id}", headers=headers)).json()
+    assert card["assets"] == "3.00" and card["region_name"] == "王家湾村"
+
+
+async def test_the_card_in_chat_masks_money_and_phone_and_remembers_the_coop(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, intent="coop.card", params={"unit_id": w.tea.id})
+    card = blocks(reply, "card")[0]
+    values = fields(card)
+    assert card["title"] == "王家湾村茶叶专业合作社" and reply["context"] == "王家湾村茶叶专业合作社"
+    assert values["资产总额"] == NO and values["联系电话"] == "139****5678" and values["所属区域"] == "王家湾村"
+    assert values["类别"] == "村级社、标杆社"
+    by_name = await chat(client, headers, "王家湾村果蔬合作社的信息卡")
+    assert blocks(by_name, "card")[0]["title"] == "王家湾村果蔬合作社"
+    finance = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
+    shown = fields(blocks(await chat(client, finance, intent="coop.card", params={"unit_id": w.tea.id}), "card")[0])
+    assert shown["资产总额"] == "123.46 万元" and shown["利润"] == "-1.50 万元"
+    outside = await chat(client, headers, intent="coop.card", params={"unit_id": w.sibling_coop.id})
+    assert blocks(outside, "notice") and "刘家岭" not in str(outside)
+    bad = await chat(client, headers, intent="coop.card", params={"unit_id": "x"})
+    assert blocks(bad, "notice")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("村级社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("标杆社", {"王家湾村茶叶专业合作社", "白沙镇供销社"}),
+        ("王家湾村的标杆社", {"王家湾村茶叶专业合作社"}),
+        ("村级社 王家湾村", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("合作社列表", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+    ],
+)
+async def test_list_intents_answer_tables_of_the_scope(client, text, expected):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    table = blocks(await chat(client, headers, text), "table")[0]
+    assert {row[0] for row in table["rows"]} == expected and table["total"] == len(expected)
+    assert all(a["intent"] == "coop.card" for a in table["row_actions"])
+
+
+async def test_poverty_county_list_in_a_county_and_rest_kinds(client):
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    table = blocks(await chat(client, headers, "贫困县基层社"), "table")[0]
+    assert [row[0] for row in table["rows"]] == ["刘家岭村茶叶合作社"]
+    for kind, count in (("village_level", 3), ("benchmark", 3), ("poverty_county", 1)):
+        page = (await client.get("/api/coops/", headers=headers, params={"kind": kind})).json()
+        assert page["total"] == count
+    assert (await client.get("/api/coops/", headers=headers, params={"kind": "other"})).status_code == 422
+
+
+async def test_paging_through_more_in_chat_and_by_cursor_in_rest(client):
+    w = await make_world()
+    for n in range(23):
+        coop = await make_unit(f"王家湾村第{n}合作社", UnitType.COOP, w.village)
+        await coop_card(coop, is_village_level=True)
+    headers = await login_at(client, "town_viewer", w.town)
+    seen: list[str] = []
+    first = blocks(await chat(client, headers, "村级社"), "table")[0]
+    assert first["total"] == 25 and len(first["rows"]) == 10 and first["more"]["intent"] == "coop.village_level"
+    seen += [r[0] for r in first["rows"]]
+    second = blocks(await chat(client, headers, "更多"), "table")[0]
+    assert second.get("total") is None and len(second["rows"]) == 10
+    seen += [r[0] for r in second["rows"]]
+    third = blocks(await chat(client, headers, "下一页"), "table")[0]
+    assert len(third["rows"]) == 5 and "more" not in third
+    seen += [r[0] for r in third["rows"]]
+    assert len(seen) == len(set(seen)) == 25
+    assert blocks(await chat(client, headers, "更多"), "notice")
+    # the "more" button does the same as typing 更多
+    again = await chat(client, headers, intent=first["more"]["intent"], params=first["more"]["params"])
+    assert [r[0] for r in blocks(again, "table")[0]["rows"]] == seen[10:20]
+    cursor, names = None, []
+    while True:
+        params = {"kind": "village_level", "limit": 7, **({"cursor": cursor} if cursor else {})}
+        page = (await client.get("/api/coops/", headers=headers, params=params)).json()
+        names += [item["name"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(names) == sorted(seen)
+
+
+async def test_region_by_name_in_scope_and_ambiguous_names(client):
+    w = await make_world()
+    twin = await make_unit("王家湾村", UnitType.VILLAGE, w.sibling)
+    headers = await login_at(client, "county_viewer", w.county)
+    ambiguous = await client.get("/api/coops/", headers=headers, params={"region": "王家湾村"})
+    assert ambiguous.status_code == 409 and ambiguous.json()["error"]["code"] == "ambiguous_region"
+    reply = await chat(client, headers, "王家湾村的村级社")
+    choices = blocks(reply, "card")[0]["actions"]
+    assert {a["params"]["region_id"] for a in choices} == {w.village.id, twin.id}
+    assert {a["label"] for a in choices} == {"王家湾村（白沙镇）", "王家湾村（桃源乡）"}
+    picked = await chat(client, headers, intent=choices[0]["intent"], params=choices[0]["params"])
+    assert blocks(picked, "table") or blocks(picked, "notice")
+    town = await client.get("/api/coops/", headers=headers, params={"region": "白沙镇"})
+    assert town.status_code == 200 and town.json()["total"] == 3
+    both = await client.get("/api/coops/", headers=headers, params={"region": "白沙镇", "region_id": w.town.id})
+    assert both.status_code == 422
+    missing = await chat(client, headers, "不存在村的标杆社")
+    assert blocks(missing, "notice")[0]["level"] == "warning"
+
+
+async def test_stats_count_by_kind_total_and_average_with_money_by_the_finance_rule(client):
+    w = await make_world()
+    own = await login_at(client, "own_town", w.town, Role.VIEWER, FinanceAccess.OWN_REGION)
+    stats = (await client.get("/api/coops/stats", headers=own)).json()
+    totals = stats["totals"]
+    assert (totals["coops"], totals["village_level"], totals["benchmark"]) == (3, 2, 2)
+    assert totals["members"] == 480 and stats["avg_members"] == 160.0
+    assert totals["assets"] == "643.46" and stats["avg_assets"] == "214.49"  # own unit: visible
+    village = (await client.get("/api/coops/stats", headers=own, params={"region_id": w.village.id})).json()
+    assert village["totals"]["coops"] == 2 and village["avg_assets"] == NO  # not the own unit
+    reply = await chat(client, own, "统计")
+    values = fields(blocks(reply, "card")[0])
+    assert values["合作社总数"] == "3 个" and values["村级社"] == "2 个（占 66.7%）"
+    assert blocks(reply, "chart")[0]["labels"] == ["村级社", "标杆社", "贫困县基层社"]
+    named = fields(blocks(await chat(client, own, "王家湾村统计指标"), "card")[0])
+    assert named["合作社总数"] == "2 个" and named["资产总额"] == NO
+
+
+async def test_map_pins_are_capped_and_say_so(client, monkeypatch):
+    w = await make_world()
+    for n in range(4):
+        coop = await make_unit(f"坐标社{n}", UnitType.COOP, w.village2)
+        await coop_card(coop, latitude=25 + n / 100, longitude=102.5)
+    headers = await login_at(client, "town_viewer", w.town)
+    result = (await client.get("/api/coops/map", headers=headers)).json()
+    assert result["total"] == 5 and not result["capped"] and result["limit"] == 200
+    monkeypatch.setattr(queries, "MAX_PINS", 3)
+    capped = (await client.get("/api/coops/map", headers=headers)).json()
+    assert len(capped["pins"]) == 3 and capped["total"] == 5 and capped["capped"]
+    reply = await chat(client, headers, "地图")
+    assert len(blocks(reply, "map")[0]["pins"]) == 3 and "5" in blocks(reply, "notice")[0]["text"]
+    village = await chat(client, headers, "地图 王家湾村")
+    pin = blocks(village, "map")[0]["pins"][0]
+    assert pin["title"] == "王家湾村茶叶专业合作社" and pin["action"]["params"] == {"unit_id": w.tea.id}
+    assert blocks(await chat(client, headers, "李家坪村的地图"), "map")
+    empty = await login_at(client, "bare_viewer", w.bare)
+    assert blocks(await chat(client, empty, "地图"), "notice")
+
+
+async def test_chat_refuses_roles_without_the_permission_and_validates_params(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    bad_cursor = await chat(client, headers, intent="coop.benchmark", params={"region_id": w.town.id, "cursor": -3})
+    assert blocks(bad_cursor, "notice")
+    bad_region = await chat(client, headers, intent="coop.benchmark", params={"region_id": True})
+    assert blocks(bad_region, "notice")
+
+
+async def test_openapi_documents_the_coop_routes(client):
+    spec = (await client.get("/docs/openapi.json")).json()
+    assert {"/api/coops", "/api/coops/stats", "/api/coops/map", "/api/coops/summary"} <= {
+        path.rstrip("/") for path in spec["paths"]
+    }
