@@ -30,6 +30,8 @@ REQUIRED_FOR_TENCENT_SMS = (
     "TENCENT_SMS_SIGN_NAME",
     "TENCENT_SMS_TEMPLATE_IDS",
 )
+PRODUCTION_WECHAT_API_BASE = "https://api.weixin.qq.com/"
+DEVELOPMENT_WECHAT_API_BASE = "http://127.0.0.1:8020/"  # the local fake (backend.fakes.wechat_api)
 
 
 class ConfigError(RuntimeError):
@@ -92,6 +94,49 @@ class TencentSmsSettings:
         )
 
 
+@dataclass(frozen=True)
+class WechatSettings:
+    """The mini-program (W1). Development defaults point at the local fake WeChat API server.
+
+    In production nothing falls back: without ``WECHAT_APPID`` and ``WECHAT_SECRET`` WeChat login
+    is off; one without the other stops the start.
+    """
+
+    appid: str = "wx00c0ffee0000d001"
+    secret: str = field(default="cunwudevelopmentonlywechatsecret", repr=False)
+    api_base: str = DEVELOPMENT_WECHAT_API_BASE  # production: https://api.weixin.qq.com/
+    timeout_seconds: float = 5.0
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.appid and self.secret)
+
+    @classmethod
+    def from_env(cls, env_vars: Mapping[str, str], *, production: bool) -> WechatSettings:
+        """Read ``WECHAT_*``; production needs the app id and secret together and an https base URL."""
+        dev = cls()
+        appid = env_vars.get("WECHAT_APPID") or ("" if production else dev.appid)
+        secret = env_vars.get("WECHAT_SECRET") or ("" if production else dev.secret)
+        if production and bool(appid) != bool(secret):
+            raise ConfigError("WECHAT_APPID and WECHAT_SECRET go together in production: set both (or neither)")
+        api_base = env_vars.get("WECHAT_API_BASE") or (PRODUCTION_WECHAT_API_BASE if production else dev.api_base)
+        if not api_base.startswith(("https://", "http://")):
+            raise ConfigError(f"WECHAT_API_BASE must be an http(s) URL, got {api_base!r}")
+        if production and not api_base.startswith("https://"):
+            raise ConfigError("WECHAT_API_BASE must be https in production")
+        timeout = env_vars.get("WECHAT_TIMEOUT_SECONDS") or str(dev.timeout_seconds)
+        try:
+            timeout_seconds = float(timeout)
+        except ValueError as exc:
+            raise ConfigError(f"WECHAT_TIMEOUT_SECONDS must be a number, got {timeout!r}") from exc
+        return cls(
+            appid=appid,
+            secret=secret,
+            api_base=api_base if api_base.endswith("/") else api_base + "/",
+            timeout_seconds=timeout_seconds,
+        )
+
+
 def parse_template_ids(raw: str) -> dict[str, str]:
     """``key=id,key=id`` (or a JSON object) to a mapping; unknown keys are refused."""
     raw = raw.strip()
@@ -136,6 +181,7 @@ class Settings:
     hash_workers: int = 2
     sms_channel: str = "dev"  # dev: console + outbox (development inbox); tencent: Tencent Cloud SMS
     tencent_sms: TencentSmsSettings = field(default_factory=TencentSmsSettings)
+    wechat: WechatSettings = field(default_factory=WechatSettings)
 
     @property
     def production(self) -> bool:
@@ -194,6 +240,7 @@ class Settings:
             hash_workers=_int(env_vars, "HASH_WORKERS", max(1, (os.cpu_count() or 2) // 2)),
             sms_channel=sms_channel,
             tencent_sms=tencent_sms,
+            wechat=WechatSettings.from_env(env_vars, production=env == "production"),
         )
 
 
