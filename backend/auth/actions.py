@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,8 +40,20 @@ def _scope(memberships: list[Membership]) -> str:
     return min((m.unit.path for m in memberships), key=len) if memberships else ROOT_SCOPE
 
 
-async def login(login: str, password: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> LoginResult:
-    """Password login. Unknown user, wrong password, locked and deactivated all answer alike."""
+async def login(
+    login: str,
+    password: str,
+    *,
+    captcha_id: str,
+    captcha_answer: str,
+    origin: Origin,
+    before_session: Callable[[Account], Awaitable[None]] | None = None,
+) -> LoginResult:
+    """Password login. Unknown user, wrong password, locked and deactivated all answer alike.
+
+    ``before_session`` runs once the password is right and before the session starts (binding a
+    WeChat identity); if it raises, there is no session.
+    """
     rt = runtime.get()
     settings = rt.settings
     if not await throttle.hit(
@@ -60,9 +73,21 @@ async def login(login: str, password: str, *, captcha_id: str, captcha_answer: s
     ):
         await _record_failure(account, origin)
         raise Unauthorized("login_failed", msg.LOGIN_FAILED)
+    if before_session is not None:
+        await before_session(account)
+    return await start_session(account, origin=origin)
+
+
+async def start_session(account: Account, *, origin: Origin, method: str = "password") -> LoginResult:
+    """The session of an account whose credentials were just checked (by password, WeChat or SMS).
+
+    Audited as ``auth.login`` (with the method unless it is the password); the only unit is chosen;
+    must-change and the SMS check come with the account. A password login also clears the count of
+    password failures.
+    """
     memberships = await _memberships(account.id)
     async with db.atomic():
-        if account.failed_logins or account.locked_until:
+        if method == "password" and (account.failed_logins or account.locked_until):
             await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
         await audit.record(
             "auth.login",
@@ -71,6 +96,7 @@ async def login(login: str, password: str, *, captcha_id: str, captcha_answer: s
             scope_path=_scope(memberships),
             target_type="account",
             target_id=account.id,
+            detail=None if method == "password" else {"method": method},
         )
     only = memberships[0].id if len(memberships) == 1 else None
     token, record = await sessions.create(

@@ -25,11 +25,12 @@ from backend.core import captcha, runtime, sessions, throttle
 from backend.core.errors import TooManyRequests
 from backend.core.http import no_content, ok
 from backend.core.validation import body
+from backend.wechat import actions as wechat_actions
 
 bp = Blueprint("auth", url_prefix="/api")
 
 
-def _session_out(account: Account, record: sessions.SessionRecord, memberships: list[Membership]) -> dict:
+def session_out(account: Account, record: sessions.SessionRecord, memberships: list[Membership]) -> dict:
     settings = runtime.get().settings
     current = next((m for m in memberships if m.id == record.membership_id), None)
     return SessionOut(
@@ -60,15 +61,23 @@ async def get_captcha(request: Request):
 @openapi.response(200, {"application/json": LoginOut})
 @body(LoginRequest)
 async def login(request: Request, data: LoginRequest):
-    """Log in by user name (or phone, where phone login is on) + password + captcha."""
+    """Log in by user name (or phone, where phone login is on) + password + captcha.
+
+    With ``wechat_bind_ticket`` (from ``POST /api/wechat/login``) the WeChat identity is bound too.
+    """
+    origin = origin_of(request)
+    ticket = data.wechat_bind_ticket
+    bind = await wechat_actions.binder(ticket, origin=origin) if ticket else None
     result = await actions.login(
         data.login,
         data.password,
         captcha_id=data.captcha_id,
         captcha_answer=data.captcha_answer,
-        origin=origin_of(request),
+        origin=origin,
+        before_session=bind,
     )
-    return ok({"token": result.token, **_session_out(result.account, result.session, result.memberships)})
+    session = session_out(result.account, result.session, result.memberships)
+    return ok({"token": result.token, **session, "wechat_bound": bind is not None})
 
 
 @bp.post("/auth/logout")
@@ -84,7 +93,7 @@ async def logout(request: Request, caller: Caller):
 async def current_session(request: Request, caller: Caller):
     """Who is logged in, which units they may choose, and whether the password must change first."""
     memberships = await Membership.filter(account_id=caller.account.id).select_related("unit").order_by("id")
-    return ok(_session_out(caller.account, caller.session, memberships))
+    return ok(session_out(caller.account, caller.session, memberships))
 
 
 @bp.post("/session/unit")
@@ -95,7 +104,7 @@ async def choose_unit(request: Request, caller: Caller, data: ChooseUnitRequest)
     """Choose the unit this session works for; it alone decides what the session can see."""
     chosen = await actions.choose_unit(caller.session, caller.account, data.membership_id)
     memberships = await Membership.filter(account_id=caller.account.id).select_related("unit").order_by("id")
-    return ok(_session_out(caller.account, replace(caller.session, membership_id=chosen.id), memberships))
+    return ok(session_out(caller.account, replace(caller.session, membership_id=chosen.id), memberships))
 
 
 @bp.post("/session/refresh")

@@ -11,6 +11,9 @@ class LoginRequest(Body):
     password: str = Field(min_length=1, max_length=128)
     captcha_id: str = Field(min_length=1, max_length=64)
     captcha_answer: str = Field(min_length=1, max_length=8)
+    wechat_bind_ticket: str | None = Field(
+        None, min_length=1, max_length=100, description="微信登录给出的绑定凭证：登录成功后绑定这个微信"
+    )
 
 
 class ChooseUnitRequest(Body):
@@ -41,6 +44,7 @@ class SessionOut(BaseModel):
 
 class LoginOut(SessionOut):
     token: str
+    wechat_bound: bool = False  # a WeChat identity was bound by this login
 
 
 class TokenOut(BaseModel):

@@ -28,7 +28,16 @@ MAX_WRONG_TRIES = 5
 IP_LIMIT_PER_HOUR = 30
 
 PURPOSES = frozenset(
-    {"password_reset", "username_lookup", "unit_recovery", "first_login", "phone_change", "registration", "agent_login"}
+    {
+        "password_reset",
+        "username_lookup",
+        "unit_recovery",
+        "first_login",
+        "phone_change",
+        "registration",
+        "agent_login",
+        "wechat_login",
+    }
 )
 
 # KEYS: last-send key, daily counter key. ARGV: now, resend_after, daily_limit, day_ttl.

@@ -1,0 +1,266 @@
+"""WeChat login (W1): one-tap login, binding after one password or SMS login, unbinding, the phone button.
+
+- ``login``: the wx.login code goes to jscode2session on the server. A WeChat identity bound to an
+  active account gets a session exactly like a password login (must-change, the SMS check and the
+  unit choice come with the account); any other gets a bind ticket (10 minutes, single use) that
+  keeps the openid on the server.
+- Binding: the password login (``POST /api/auth/login``) or the SMS login here, carrying the bind
+  ticket. One identity per account and per app, one account per identity: anything else is 409.
+  An identity still bound to a deactivated account passes to the account that proves itself now.
+- The SMS login exists only for binding (it needs a bind ticket) and only for accounts with phone
+  login on (one phone, one account); an unknown phone gets the same answers and no message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise.exceptions import IntegrityError
+
+from backend.accounts.models import Account, Membership
+from backend.auth import actions as auth_actions
+from backend.auth import messages as auth_msg
+from backend.core import audit, db, identifiers, runtime, sms_codes, throttle, tickets
+from backend.core.actor import Origin
+from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
+from backend.wechat import client
+from backend.wechat import messages as msg
+from backend.wechat.client import WechatError, WechatPhone
+from backend.wechat.models import WechatIdentity
+
+BIND_TICKET = "wechat.bind"
+BIND_TTL_SECONDS = 10 * 60
+SMS_PURPOSE = "wechat_login"
+PHONE_IP_LIMIT = 20  # phone-number codes per client address per 10 minutes
+PHONE_IP_WINDOW_SECONDS = 10 * 60
+NOT_SUBSCRIBED = 43101
+
+
+@dataclass(frozen=True)
+class WechatLoginOutcome:
+    """Either a session (the identity is bound) or a bind ticket (it is not)."""
+
+    session: auth_actions.LoginResult | None = None
+    bind_ticket: str | None = None
+    bind_expires_in: int = BIND_TTL_SECONDS
+
+
+async def _scope(account_id: int) -> str:
+    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
+    return min(paths, key=len) if paths else auth_actions.ROOT_SCOPE
+
+
+async def _record(
+    action: str,
+    account_id: int | None,
+    origin: Origin,
+    *,
+    outcome: str = "success",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    async with db.atomic():
+        await audit.record(
+            action,
+            origin=origin,
+            account_id=account_id,
+            scope_path=await _scope(account_id) if account_id else auth_actions.ROOT_SCOPE,
+            target_type="account" if account_id else None,
+            target_id=account_id,
+            outcome=outcome,
+            detail=detail,
+        )
+
+
+# --- one-tap login ------------------------------------------------------------------------------
+
+
+async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
+    """Exchange a wx.login code: a session for a bound identity, a bind ticket otherwise."""
+    settings = runtime.get().settings
+    if not await throttle.hit(
+        "wechat-login-ip",
+        origin.ip or "-",
+        limit=settings.login_ip_limit,
+        window_seconds=settings.login_ip_window_seconds,
+    ):
+        raise TooManyRequests("login_throttled", auth_msg.LOGIN_THROTTLED)
+    wechat = client.current()
+    who = await wechat.code2session(code)  # the session_key stays inside the client and is dropped there
+    identity = await WechatIdentity.get_or_none(appid=wechat.appid, openid=who.openid).select_related("account")
+    if identity is not None and identity.account.is_active:
+        session = await auth_actions.start_session(identity.account, origin=origin, method="wechat")
+        return WechatLoginOutcome(session=session)
+    ticket = await tickets.issue(
+        BIND_TICKET,
+        {"appid": wechat.appid, "openid": who.openid, "unionid": who.unionid},
+        ttl_seconds=BIND_TTL_SECONDS,
+    )
+    return WechatLoginOutcome(bind_ticket=ticket)
+
+
+# --- binding ------------------------------------------------------------------------------------
+
+
+async def _ticket_data(ticket: str) -> dict[str, Any]:
+    data = await tickets.peek(ticket, BIND_TICKET)
+    if data.get("appid") != client.current().appid:  # issued for another mini-program
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    return data
+
+
+async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitable[None]]:
+    """For a login that carries a bind ticket: check the ticket now (410 before any password is
+    tried) and return the step that binds once the login has succeeded."""
+    await _ticket_data(ticket)
+
+    async def bind_after_login(account: Account) -> None:
+        await bind(account, ticket=ticket, origin=origin)
+
+    return bind_after_login
+
+
+async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdentity:
+    """Bind the WeChat identity of ``ticket`` to ``account``; the ticket is used up only on success."""
+    data = await _ticket_data(ticket)
+    appid, openid = data["appid"], data["openid"]
+    own = await WechatIdentity.get_or_none(account_id=account.id, appid=appid)
+    if own is not None and own.openid == openid:  # bound already: nothing changes
+        await tickets.consume(ticket, BIND_TICKET)
+        return own
+    if own is not None:
+        await _record("wechat.bind", account.id, origin, outcome="failure", detail={"reason": "account_bound"})
+        raise Conflict("wechat_account_bound", msg.ACCOUNT_HAS_OTHER_WECHAT)
+    holder = await WechatIdentity.get_or_none(appid=appid, openid=openid).select_related("account")
+    if holder is not None and holder.account.is_active:
+        detail = {"reason": "wechat_bound", "other_account": holder.account.id}
+        await _record("wechat.bind", account.id, origin, outcome="failure", detail=detail)
+        raise Conflict("wechat_identity_bound", msg.WECHAT_HAS_OTHER_ACCOUNT)
+    await tickets.consume(ticket, BIND_TICKET)  # atomic: of two parallel binds only one gets here
+    detail = {"appid": appid}
+    if holder is not None:
+        detail["replaced_inactive_account"] = holder.account.id
+    try:
+        async with db.atomic():
+            if holder is not None:
+                await WechatIdentity.filter(id=holder.id).delete()
+            identity = await WechatIdentity.create(
+                account_id=account.id,
+                appid=appid,
+                openid=openid,
+                unionid=data.get("unionid"),
+                created_at=runtime.get().clock.now(),
+            )
+            await audit.record(
+                "wechat.bind",
+                origin=origin,
+                account_id=account.id,
+                scope_path=await _scope(account.id),
+                target_type="account",
+                target_id=account.id,
+                detail=detail,
+            )
+    except IntegrityError:  # a parallel bind of this account or this identity won
+        if await WechatIdentity.filter(account_id=account.id, appid=appid).exists():
+            raise Conflict("wechat_account_bound", msg.ACCOUNT_HAS_OTHER_WECHAT) from None
+        raise Conflict("wechat_identity_bound", msg.WECHAT_HAS_OTHER_ACCOUNT) from None
+    return identity
+
+
+async def binding_of(account: Account) -> WechatIdentity | None:
+    return await WechatIdentity.get_or_none(account_id=account.id, appid=client.current().appid)
+
+
+async def unbind(account: Account, *, origin: Origin) -> None:
+    """Remove one's own WeChat identity (from the profile); the next wx.login asks to bind again."""
+    appid = client.current().appid
+    identity = await WechatIdentity.get_or_none(account_id=account.id, appid=appid)
+    if identity is None:
+        raise NotFound(msg.NOT_BOUND)
+    async with db.atomic():
+        await WechatIdentity.filter(id=identity.id).delete()
+        await audit.record(
+            "wechat.unbind",
+            origin=origin,
+            account_id=account.id,
+            scope_path=await _scope(account.id),
+            target_type="account",
+            target_id=account.id,
+            detail={"appid": appid},
+        )
+
+
+# --- SMS login, for binding -----------------------------------------------------------------------
+
+
+async def _phone_login_account(phone: str) -> Account | None:
+    return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", phone))
+
+
+async def sms_login_send_code(
+    phone: str, *, bind_ticket: str, captcha_id: str, captcha_answer: str, origin: Origin
+) -> sms_codes.SendResult:
+    """A code to a phone with phone login on; any other phone gets the same answer and no message."""
+    await _ticket_data(bind_ticket)
+    account = await _phone_login_account(phone)
+    return await sms_codes.send_code(
+        phone,
+        SMS_PURPOSE,
+        origin=origin,
+        captcha_id=captcha_id,
+        captcha_answer=captcha_answer,
+        deliver=account is not None and account.is_active,
+    )
+
+
+async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) -> auth_actions.LoginResult:
+    """Phone + SMS code: binds the ticket's WeChat identity and starts a session."""
+    await _ticket_data(bind_ticket)
+    account = await _phone_login_account(phone)
+    try:
+        await sms_codes.check_code(phone, SMS_PURPOSE, code)
+    except AppError as exc:
+        detail = {"method": "sms", "reason": exc.code}
+        await _record("auth.login", account.id if account else None, origin, outcome="failure", detail=detail)
+        raise
+    if account is None or not account.is_active:  # only if the account changed since the code went out
+        raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
+    await bind(account, ticket=bind_ticket, origin=origin)
+    return await auth_actions.start_session(account, origin=origin, method="sms")
+
+
+# --- the phone-number button and subscribe messages -------------------------------------------------
+
+
+async def phone_for_prefill(code: str, *, origin: Origin) -> WechatPhone:
+    """The phone number of the WeChat user who tapped the button, to prefill an SMS form (not stored)."""
+    if not await throttle.hit(
+        "wechat-phone-ip", origin.ip or "-", limit=PHONE_IP_LIMIT, window_seconds=PHONE_IP_WINDOW_SECONDS
+    ):
+        raise TooManyRequests()
+    phone = await client.current().phone_number(code)
+    if phone.country_code not in ("86", "") or not identifiers.valid_phone(phone.phone):
+        raise AppError("phone_not_supported", msg.PHONE_NOT_MAINLAND, status=422)
+    return phone
+
+
+async def send_subscribe_message(
+    account_id: int, template_id: str, data: Mapping[str, str], *, page: str | None = None
+) -> bool:
+    """A subscribe message to the WeChat bound to ``account_id`` (``data``: keyword -> value).
+
+    False when the account has no WeChat identity or its user has not accepted a message of this
+    template (43101); other failures raise :class:`~backend.wechat.client.WechatError`.
+    """
+    wechat = client.current()
+    identity = await WechatIdentity.get_or_none(account_id=account_id, appid=wechat.appid)
+    if identity is None:
+        return False
+    try:
+        await wechat.send_subscribe_message(identity.openid, template_id, data, page=page)
+    except WechatError as exc:
+        if exc.errcode == NOT_SUBSCRIBED:
+            return False
+        raise
+    return True
