@@ -32,10 +32,14 @@ run: install
 	$(BIN)/python -m backend demo accounts
 	@echo "API on http://127.0.0.1:$(PORT)  (OpenAPI at /docs)"
 	@echo "SMS inbox of the fake gateway on http://127.0.0.1:$(SMS_GATEWAY_PORT)/  (or /inbox?phone=...)"
+	@echo "Fake WeChat API on http://127.0.0.1:$$(( $(PORT) + 20 ))/  (wx.login and phone-number codes for the demo)"
 	$(BIN)/python -m backend.fakes.sms_gateway --port $(SMS_GATEWAY_PORT) \
 		--state-file "$${VAR_DIR:-var}/sms-gateway.json" & gateway=$$!; \
-	trap 'kill $$gateway 2>/dev/null' EXIT INT TERM; \
+	wechat_port=$$(( $(PORT) + 20 )); \
+	$(BIN)/python -m backend.fakes.wechat_api --port $$wechat_port & wechat=$$!; \
+	trap 'kill $$gateway $$wechat 2>/dev/null' EXIT INT TERM; \
 	SMS_CHANNEL=$(SMS_CHANNEL) TENCENT_SMS_ENDPOINT=127.0.0.1:$(SMS_GATEWAY_PORT) TENCENT_SMS_PROTOCOL=http \
+		WECHAT_API_BASE=http://127.0.0.1:$$wechat_port/ \
 		$(BIN)/python -m backend serve --port $(PORT) --worker
 
 test: install
