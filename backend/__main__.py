@@ -85,6 +85,17 @@ def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, work))
 
 
+def cmd_coops_rollups(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.coops import rollups
+
+    async def work() -> int:
+        report = await rollups.check(repair=not args.check_only)
+        print(report.as_dict())
+        return 1 if args.check_only and report.drifted else 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from backend.app import create_app
 
@@ -124,6 +135,10 @@ def parser() -> argparse.ArgumentParser:
     demo.add_parser("accounts", help="print the demo accounts").set_defaults(func=cmd_demo_accounts)
     audit_cmd = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
+    coops = sub.add_parser("coops", help="co-op info cards").add_subparsers(dest="coops_command", required=True)
+    rebuild = coops.add_parser("rebuild-rollups", help="recompute the summary roll-ups from the cards")
+    rebuild.add_argument("--check-only", action="store_true", help="report drift without repairing it")
+    rebuild.set_defaults(func=cmd_coops_rollups)
     return root
 
 

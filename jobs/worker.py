@@ -19,6 +19,7 @@ from arq.worker import Worker
 from backend.core import db, runtime, sms_delivery
 from backend.core.config import Settings
 from backend.core.redis import connect
+from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
 from jobs.sms import DELIVER_TIMEOUT_SECONDS, SWEEP_EVERY_SECONDS, sms_deliver, sms_sweep
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 FUNCTIONS = [
     # keep_result=0: a finished job leaves no result behind, so the sweep may queue a later attempt.
     func(sms_deliver, name=sms_delivery.DELIVER_TASK, keep_result=0, timeout=DELIVER_TIMEOUT_SECONDS, max_tries=3),
+    func(coop_rollups_check, name="coop_rollups_check", timeout=CHECK_TIMEOUT_SECONDS, max_tries=1),
 ]
 
 
@@ -38,6 +40,15 @@ def cron_jobs() -> list[CronJob]:
             second=set(range(0, 60, SWEEP_EVERY_SECONDS)),
             run_at_startup=True,
             timeout=60,
+        ),
+        cron(
+            coop_rollups_check,
+            name="cron:coop_rollups_check",
+            hour={CHECK_HOUR},
+            minute={CHECK_MINUTE},
+            second={0},
+            timeout=CHECK_TIMEOUT_SECONDS,
+            max_tries=1,
         ),
     ]
 

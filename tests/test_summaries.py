@@ -1,0 +1,296 @@
+"""W4 summaries from the co-op roll-ups: the chat intent and REST, scope, finance, and that the
+roll-ups stay equal to the cards through random writes and moves, or are repaired by the job."""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from backend.coops import actions, queries, rollups
+from backend.coops.models import CoopCard, CoopRollup
+from backend.core import db
+from backend.core.roles import FinanceAccess, Role
+from backend.units import actions as unit_actions
+from backend.units.models import Unit, UnitType
+from jobs.rollups import coop_rollups_check
+from tests.coops_helpers import (
+    actor_at,
+    blocks,
+    chat,
+    expected_rollups,
+    fields,
+    login_at,
+    make_world,
+    stored_rollups,
+)
+from tests.factories import make_unit
+
+NO = "无权限"
+
+
+def rows_by_name(table: dict) -> dict[str, list[str]]:
+    return {row[0]: row for row in table["rows"]}
+
+
+async def test_summary_of_the_own_unit_answers_a_card_a_breakdown_table_and_a_bar_chart(client):
+    w = await make_world()
+    headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
+    reply = await chat(client, headers, "汇总")
+    card = blocks(reply, "card")[0]
+    values = fields(card)
+    assert card["title"] == "白沙镇合作社汇总" and reply["context"] == "白沙镇"
+    assert values["合作社"] == "3 个" and values["村级社"] == "2 个" and values["标杆社"] == "2 个"
+    assert values["社员数"] == "480" and values["资产总额"] == "643.46 万元" and values["利润"] == "13.00 万元"
+    table = blocks(reply, "table")[0]
+    rows = rows_by_name(table)
+    assert set(rows) == {"王家湾村", "白沙镇供销社"}  # 李家坪村 has no card yet; 桃源乡 is not below
+    assert rows["王家湾村"][1:] == ["2", "2", "1", "180", "143.46"]
+    actions_by_unit = {a["params"]["unit_id"]: a["intent"] for a in table["row_actions"]}
+    assert actions_by_unit == {w.village.id: "summary", w.town_coop.id: "coop.card"}
+    chart = blocks(reply, "chart")[0]
+    assert chart["kind"] == "bar" and chart["labels"] == ["王家湾村", "白沙镇供销社"]
+    assert chart["series"][0]["values"] == [2.0, 1.0]
+    assert reply == await chat(client, headers, "本镇汇总") == await chat(client, headers, "信息卡汇总")
+    assert blocks(await chat(client, headers, "更多"), "notice")  # a summary is not a paged table
+
+
+@pytest.mark.parametrize("text", ["汇总 王家湾村", "王家湾村汇总", "王家湾村的汇总", "看看王家湾村汇总"])
+async def test_summary_of_a_named_unit_in_scope(client, text):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert fields(blocks(reply, "card")[0])["合作社"] == "2 个" and reply["context"] == "王家湾村"
+    assert set(rows_by_name(blocks(reply, "table")[0])) == {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}
+
+
+async def test_this_village_means_the_last_unit_shown(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    nothing_yet = await chat(client, headers, "这个村的汇总")
+    assert "先查" in blocks(nothing_yet, "notice")[0]["text"]
+    await chat(client, headers, "汇总 王家湾村")
+    await chat(client, headers, "汇总")  # the own unit is shown now
+    assert blocks(await chat(client, headers, "这里的汇总"), "card")[0]["title"] == "白沙镇合作社汇总"
+    await chat(client, headers, intent="coop.card", params={"unit_id": w.veg.id})
+    reply = await chat(client, headers, "这里的汇总")
+    assert reply["context"] == "王家湾村果蔬合作社" and fields(blocks(reply, "card")[0])["合作社"] == "1 个"
+    await chat(client, headers, intent="summary", params={"unit_id": w.village.id})
+    assert (await chat(client, headers, "这个村的汇总"))["context"] == "王家湾村"
+
+
+async def test_several_units_of_the_name_answer_buttons_and_a_button_answers_the_summary(client):
+    w = await make_world()
+    twin = await make_unit("王家湾村", UnitType.VILLAGE, w.town)
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, "汇总 王家湾村")
+    choices = blocks(reply, "card")[0]["actions"]
+    assert [(a["intent"], a["params"]["unit_id"]) for a in choices] == [("summary", w.village.id), ("summary", twin.id)]
+    picked = await chat(client, headers, intent="summary", params=choices[0]["params"])
+    assert fields(blocks(picked, "card")[0])["合作社"] == "2 个"
+    empty = await chat(client, headers, intent="summary", params=choices[1]["params"])
+    assert blocks(empty, "notice") and not blocks(empty, "table")
+
+
+async def test_summaries_never_reach_or_count_a_sibling(client):
+    w = await make_world()
+    headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
+    for text in ("汇总 桃源乡", "刘家岭村汇总"):
+        reply = await chat(client, headers, text)
+        assert blocks(reply, "notice")[0]["level"] == "warning" and not blocks(reply, "card")
+    by_button = await chat(client, headers, intent="summary", params={"unit_id": w.sibling.id})
+    assert blocks(by_button, "notice") and "999" not in str(by_button)
+    county = await chat(client, headers, intent="summary", params={"unit_id": w.county.id})
+    assert not blocks(county, "card")  # the county is above the actor: outside scope too
+    own = await chat(client, headers, "汇总")
+    assert "刘家岭" not in str(own) and "桃源乡" not in str(own) and "7777" not in str(own)
+    response = await client.get("/api/coops/summary", headers=headers, params={"unit_id": w.sibling.id})
+    assert response.status_code == 404
+    county_viewer = await login_at(client, "county_all", w.county, Role.VIEWER, FinanceAccess.ALL)
+    whole = (await client.get("/api/coops/summary", headers=county_viewer)).json()
+    assert whole["unit"]["coops"] == 4 and {c["name"] for c in whole["children"]} == {"白沙镇", "桃源乡"}
+
+
+async def test_finance_in_summaries_none_all_and_own_region(client):
+    w = await make_world()
+
+    async def summary(username, finance, **params):
+        headers = await login_at(client, username, w.town, Role.VIEWER, finance)
+        return (await client.get("/api/coops/summary", headers=headers, params=params)).json()
+
+    none = await summary("none", FinanceAccess.NONE)
+    assert none["unit"]["assets"] == NO and all(c["assets"] == NO for c in none["children"])
+    everything = await summary("all", FinanceAccess.ALL)
+    assert everything["unit"]["assets"] == "643.46" and everything["money_unit"] == "万元"
+    assert {c["name"]: c["assets"] for c in everything["children"]} == {"王家湾村": "143.46", "白沙镇供销社": "500.00"}
+    own = await summary("own", FinanceAccess.OWN_REGION)
+    assert own["unit"]["assets"] == "643.46" and own["unit"]["money_visible"]
+    assert all(c["assets"] == NO and not c["money_visible"] for c in own["children"])
+    below = await summary("own2", FinanceAccess.OWN_REGION, unit_id=w.village.id)
+    assert below["unit"]["assets"] == NO and below["unit"]["coops"] == 2  # counts stay visible
+    by_name = await summary("own3", FinanceAccess.OWN_REGION, name="王家湾村")
+    assert by_name["unit"]["unit_id"] == w.village.id
+    headers = await login_at(client, "own_chat", w.town, Role.VIEWER, FinanceAccess.OWN_REGION)
+    reply = await chat(client, headers, "汇总")
+    assert fields(blocks(reply, "card")[0])["资产总额"] == "643.46 万元"
+    assert all(row[5] == NO for row in blocks(reply, "table")[0]["rows"])
+
+
+async def test_the_summary_reads_the_rollup_rows_not_the_cards(client):
+    w = await make_world()
+    await CoopRollup.filter(unit_id=w.town.id).update(coops=42)
+    await CoopRollup.filter(unit_id=w.village.id).update(benchmark=7)
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, "汇总")
+    assert fields(blocks(reply, "card")[0])["合作社"] == "42 个"
+    assert rows_by_name(blocks(reply, "table")[0])["王家湾村"][3] == "7"
+
+
+async def test_a_long_breakdown_is_cut_and_says_so(client, monkeypatch):
+    w = await make_world()
+    monkeypatch.setattr(queries, "MAX_CHILDREN", 1)
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, "汇总")
+    assert [row[0] for row in blocks(reply, "table")[0]["rows"]] == ["王家湾村"]
+    assert blocks(reply, "notice")
+    assert (await client.get("/api/coops/summary", headers=headers)).json()["more_children"] is True
+
+
+async def test_moving_a_unit_carries_its_rollup_to_the_new_ancestors(client):
+    w = await make_world()
+    admin = await login_at(client, "county_admin", w.county, Role.ADMIN, FinanceAccess.ALL)
+    moved = await client.post(f"/api/units/{w.village.id}/move", headers=admin, json={"new_parent_id": w.sibling.id})
+    assert moved.status_code == 200, moved.text
+    assert await stored_rollups() == await expected_rollups()
+    town = (await client.get("/api/coops/summary", headers=admin, params={"unit_id": w.town.id})).json()
+    sibling = (await client.get("/api/coops/summary", headers=admin, params={"unit_id": w.sibling.id})).json()
+    county = (await client.get("/api/coops/summary", headers=admin)).json()
+    assert (town["unit"]["coops"], sibling["unit"]["coops"], county["unit"]["coops"]) == (1, 3, 4)
+    coop_move = await client.post(f"/api/units/{w.tea.id}/move", headers=admin, json={"new_parent_id": w.town_coop.id})
+    assert coop_move.status_code == 200 and await stored_rollups() == await expected_rollups()
+
+
+def _random_fields(rng: random.Random, partial: bool) -> dict:
+    every = {
+        "members": rng.randint(0, 500),
+        "staff": rng.randint(0, 50),
+        "registered_capital": Decimal(rng.randint(0, 10**8)) / 1_000_000,
+        "assets": Decimal(rng.randint(0, 10**9)) / 1_000_000,
+        "revenue": Decimal(rng.randint(0, 10**9)) / 1_000_000,
+        "profit": Decimal(rng.randint(-(10**7), 10**8)) / 1_000_000,
+        "is_village_level": rng.random() < 0.5,
+        "is_benchmark": rng.random() < 0.3,
+        "in_poverty_county": rng.random() < 0.2,
+    }
+    if not partial:
+        return every
+    return {k: v for k, v in every.items() if rng.random() < 0.4}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+async def test_rollups_equal_a_recomputation_after_random_writes_and_moves(seed):
+    rng = random.Random(seed)
+    county = await make_unit("青山县", UnitType.COUNTY, region_code="530101000000")
+    root = actor_at(county)
+    towns = [await make_unit(f"镇{t}", UnitType.TOWNSHIP, county) for t in range(3)]
+    regions = list(towns)
+    for town in towns:
+        regions += [await make_unit(f"{town.name}村{v}", UnitType.VILLAGE, town) for v in range(3)]
+    coops: list[Unit] = []
+    with_card: set[int] = set()
+    done: Counter[str] = Counter()
+    for step in range(120):
+        op = rng.choice(("unit", "create", "create", "update", "update", "delete", "move", "move_region"))
+        if op == "unit" or not coops:
+            parent = await Unit.get(id=rng.choice(regions + coops[:3]).id)  # paths change with moves
+            coops.append(await make_unit(f"社{step}", UnitType.COOP, parent))
+        elif op == "create" and len(with_card) < len(coops):
+            unit = rng.choice([c for c in coops if c.id not in with_card])
+            await actions.create_card(root, unit_id=unit.id, fields=_random_fields(rng, False))
+            with_card.add(unit.id)
+            done[op] += 1
+        elif op in ("update", "delete") and with_card:
+            unit_id = rng.choice(sorted(with_card))
+            if op == "update":
+                await actions.update_card(root, unit_id, _random_fields(rng, True))
+            else:
+                await actions.delete_card(root, unit_id)
+                with_card.discard(unit_id)
+            done[op] += 1
+        elif op == "move":
+            unit = await Unit.get(id=rng.choice(coops).id)
+            target = await Unit.get(id=rng.choice(regions + coops).id)
+            if not target.path.startswith(unit.path) and target.id != unit.parent_id:
+                await unit_actions.move_unit(root, unit.id, new_parent_id=target.id)
+                done[op] += 1
+        elif op == "move_region":
+            village = await Unit.get(id=rng.choice(regions[3:]).id)
+            town = rng.choice([t for t in towns if t.id != village.parent_id])
+            await unit_actions.move_unit(root, village.id, new_parent_id=town.id)
+            done[op] += 1
+        if step % 10 == 9:
+            assert await stored_rollups() == await expected_rollups(), f"step {step} ({op})"
+    assert await stored_rollups() == await expected_rollups()
+    assert (await rollups.check(repair=False)).drifted == 0
+    assert await CoopCard.all().count() == len(with_card)
+    assert min(done[op] for op in ("create", "update", "delete", "move", "move_region")) >= 3, done
+
+
+async def test_the_check_job_reports_and_repairs_deliberately_corrupted_rows(client):
+    w = await make_world()
+    good = await stored_rollups()
+    await CoopRollup.filter(unit_id=w.town.id).update(coops=99, assets_fen=1)
+    await CoopRollup.filter(unit_id=w.village.id).delete()
+    await db.execute(
+        "INSERT INTO coop_rollup (unit_id, coops, village_level, benchmark, poverty_county, members, staff, "
+        "registered_capital_fen, assets_fen, revenue_fen, profit_fen, updated_at) "
+        "VALUES (?, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?)",
+        [w.village2.id, (await CoopRollup.first()).updated_at],  # type: ignore[union-attr]
+    )
+    found = await rollups.check(repair=False)
+    assert (found.missing, found.wrong, found.repaired) == (1, 2, False)
+    assert set(found.sample) == {w.town.id, w.village.id, w.village2.id}
+    assert await stored_rollups() != good  # a check alone changes nothing
+    report = await coop_rollups_check({})
+    assert report["drifted"] == 3 and report["repaired"] is True
+    assert await stored_rollups() == good == await expected_rollups()
+    again = await coop_rollups_check({})
+    assert again["drifted"] == 0 and again["repaired"] is False
+    headers = await login_at(client, "town_viewer", w.town)
+    assert fields(blocks(await chat(client, headers, "汇总"), "card")[0])["合作社"] == "3 个"
+
+
+async def test_rebuild_fills_an_empty_rollup_table(client):
+    await make_world()
+    expected = await expected_rollups()
+    await CoopRollup.all().delete()
+    report = await rollups.rebuild()
+    assert report.missing == len(expected) and await stored_rollups() == expected
+
+
+def test_the_check_runs_nightly_in_the_worker():
+    from jobs.worker import FUNCTIONS, cron_jobs
+
+    assert "coop_rollups_check" in {f.name for f in FUNCTIONS}
+    job = next(c for c in cron_jobs() if c.name == "cron:coop_rollups_check")
+    assert job.hour == {3} and job.minute == {17}
+
+
+def test_the_command_line_rebuilds_the_rollups(tmp_path: Path):
+    env = {**os.environ, "APP_ENV": "test", "VAR_DIR": str(tmp_path), "DATABASE_URL": f"sqlite://{tmp_path}/c.db"}
+    env.pop("REDIS_URL", None)
+    root = Path(__file__).resolve().parent.parent
+    run = [sys.executable, "-m", "backend"]
+    assert subprocess.run([*run, "migrate"], env=env, cwd=root, capture_output=True).returncode == 0
+    done = subprocess.run([*run, "coops", "rebuild-rollups"], env=env, cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0 and "'drifted': 0" in done.stdout
+    check = subprocess.run(
+        [*run, "coops", "rebuild-rollups", "--check-only"], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert check.returncode == 0
