@@ -373,3 +373,39 @@ async def test_openapi_documents_the_coop_routes(client):
     assert {"/api/coops", "/api/coops/stats", "/api/coops/map", "/api/coops/summary"} <= {
         path.rstrip("/") for path in spec["paths"]
     }
+
+
+async def test_small_demo_seed_has_coops_in_every_village_and_rollups_to_match(client, settings):
+    from backend.core import identifiers
+    from backend.demo import seed
+    from backend.units.models import Unit
+
+    result = await seed.seed("small", settings.var_dir)
+    village = await Unit.get(name="王家湾村")
+    in_village = await Unit.filter(parent_id=village.id, type=UnitType.COOP)
+    assert len(in_village) == 3 and await CoopCard.filter(unit_id__in=[u.id for u in in_village]).count() == 3
+    for v in await Unit.filter(type=UnitType.VILLAGE):
+        assert await Unit.filter(parent_id=v.id, type=UnitType.COOP).exists()
+    assert result["counts"]["coops"] == await CoopCard.all().count()
+    assert all(identifiers.valid_credit_code(u.credit_code or "") for u in await Unit.filter(type=UnitType.COOP))
+    assert await CoopCard.filter(in_poverty_county=True).exists() and await CoopCard.filter(is_benchmark=True).exists()
+    assert await stored_rollups() == await expected_rollups()
+    admin = next(a for a in result["demo_accounts"] if a["username"] == "demo_town_admin")
+    from tests.factories import login
+
+    headers = await login(client, admin["username"], admin["password"])
+    reply = await chat(client, headers, "汇总 王家湾村")
+    assert fields(blocks(reply, "card")[0])["合作社"] == "3 个"
+
+
+async def test_large_demo_seed_bulk_inserts_about_one_and_a_half_coops_per_village(settings, monkeypatch):
+    from backend.demo import seed
+
+    targets = {"cities": 3, "counties": 6, "townships": 20, "villages": 80, "accounts": 300}
+    monkeypatch.setattr(seed, "LARGE_TARGET", targets)
+    result = await seed.seed("large", settings.var_dir)
+    assert result["counts"]["coops"] == await CoopCard.all().count() == 120
+    assert await stored_rollups() == await expected_rollups()
+    coop = await make_unit("新社", UnitType.COOP, (await CoopCard.first().select_related("unit")).unit)  # type: ignore[union-attr]
+    await coop_card(coop)  # sequences moved past the bulk ids
+    assert await CoopCard.all().count() == 121

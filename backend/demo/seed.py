@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.accounts.models import Account, Membership
+from backend.coops import rollups
+from backend.coops.models import CoopCard
 from backend.core import db, identifiers, names, runtime
 from backend.core.passwords import generate_temporary_password, hash_password_sync
 from backend.core.roles import FinanceAccess, Role
@@ -137,6 +139,13 @@ DEMO_ACCOUNTS: tuple[tuple[str, Role, tuple[str, ...], bool], ...] = (
 )
 
 LARGE_TARGET = {"cities": 14, "counties": 120, "townships": 1500, "villages": 20000, "accounts": 100_000}
+
+# Co-ops (D1): each township has its grassroots supply-and-marketing co-op; each village a village-level
+# service co-op and maybe specialised ones. ``large`` has about COOPS_PER_VILLAGE co-ops per village
+# (30,000 at 20,000 villages); counties listed here, and every fourth generated one, are poverty counties.
+COOPS_PER_VILLAGE = 1.5
+POVERTY_COUNTIES = ("石门县", "龙泉县")
+SPECIALISED_COOPS = ("茶叶专业合作社", "果蔬专业合作社", "养殖专业合作社", "农机服务合作社", "中药材专业合作社")
 
 
 @dataclass
@@ -317,6 +326,8 @@ async def seed(scale: str, var_dir: Path, *, rng_seed: int = 20261122) -> dict[s
                 memberships.append((account_id, unit.id, roles[k % len(roles)]))
                 account_id += 1
 
+    coop_units, cards = _plan_coops(plan, random.Random(rng_seed + 1), scale)
+
     async with db.atomic():
         await Unit.bulk_create(plan.units, batch_size=2000)
         await Account.bulk_create(accounts, batch_size=2000)
@@ -333,24 +344,119 @@ async def seed(scale: str, var_dir: Path, *, rng_seed: int = 20261122) -> dict[s
             ],
             batch_size=2000,
         )
+        await Unit.bulk_create(coop_units, batch_size=2000)
+        await CoopCard.bulk_create(cards, batch_size=2000)
         if rt.settings.dialect == "postgres":  # explicit ids were inserted: move the sequences past them
-            for table in ("unit", "account", "membership"):
+            for table in ("unit", "account", "membership", "coop_card"):
                 await db.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))", []
                 )
+    await rollups.rebuild()  # the summaries' roll-ups, from the cards just written
     if rt.settings.dialect == "postgres":  # bulk inserts leave the planner without statistics
-        await db.db().execute_script("ANALYZE unit; ANALYZE account; ANALYZE membership;")
+        await db.db().execute_script(
+            "ANALYZE unit; ANALYZE account; ANALYZE membership; ANALYZE coop_card; ANALYZE coop_rollup;"
+        )
     result = {
         "scale": scale,
         "demo_accounts": demo,
         "bulk_password": bulk_password,
-        "counts": {"units": len(plan.units), "accounts": len(accounts), "memberships": len(memberships)},
+        "counts": {
+            "units": len(plan.units) + len(coop_units),
+            "accounts": len(accounts),
+            "memberships": len(memberships),
+            "coops": len(cards),
+        },
     }
     path = demo_file(var_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(result, ensure_ascii=False, indent=1))
     path.chmod(0o600)
     return result
+
+
+def _coop_credit_code(region_code: str, n: int) -> str:
+    """A unified social credit code with valid check characters: 93 (farmers' co-op) + county + org code."""
+    org8 = f"MA{n:06d}"
+    first17 = f"93{region_code[:6]}{org8}{identifiers.org_code_check_char(org8)}"
+    return first17 + identifiers.credit_code_check_char(first17)
+
+
+def _plan_coops(plan: _Plan, rng: random.Random, scale: str) -> tuple[list[Unit], list[CoopCard]]:
+    """Co-op units below the townships and villages of the plan, each with its info card."""
+    by_id = {u.id: u for u in plan.units}
+    counties = [u for u in plan.units if u.type == UnitType.COUNTY]
+    townships = [u for u in plan.units if u.type == UnitType.TOWNSHIP]
+    villages = [u for u in plan.units if u.type == UnitType.VILLAGE]
+    poverty = {c.id for i, c in enumerate(counties) if c.name in POVERTY_COUNTIES or (i >= 3 and i % 4 == 0)}
+    specialised = max(0, round(len(villages) * COOPS_PER_VILLAGE) - len(villages) - len(townships))
+    vault = runtime.get().vault
+    units: list[Unit] = []
+    cards: list[CoopCard] = []
+
+    def county_of(unit: Unit) -> Unit:
+        while unit.type != UnitType.COUNTY:
+            unit = by_id[unit.parent_id]  # type: ignore[index]
+        return unit
+
+    def add_coop(name: str, parent: Unit, village_level: bool) -> None:
+        unit_id = plan.next_id
+        plan.next_id += 1
+        unit = Unit(
+            id=unit_id,
+            parent_id=parent.id,
+            name=name,
+            type=UnitType.COOP,
+            credit_code=_coop_credit_code(parent.region_code or PROVINCE_CODE.ljust(12, "0"), unit_id),
+            path=f"{parent.path}{unit_id}/",
+            depth=parent.depth + 1,
+            created_at=plan.now,
+            updated_at=plan.now,
+        )
+        names.fill(unit)  # bulk_create bypasses save()
+        units.append(unit)
+        county = county_of(parent)
+        # a county's co-ops cluster around a point of its own; one in ten has no coordinates yet
+        located = rng.random() >= 0.1
+        centre = (22.5 + county.id * 7919 % 600 / 100, 98.0 + county.id * 104729 % 700 / 100)
+        phone = f"137{unit_id:08d}"
+        assets = rng.randint(50, 5000) * 1_000_000  # 50 to 5,000 万元, in fen
+        cards.append(
+            CoopCard(
+                unit_id=unit_id,
+                members=rng.randint(20, 800),
+                staff=rng.randint(1, 40),
+                registered_capital_fen=rng.randint(10, 500) * 1_000_000,
+                assets_fen=assets,
+                revenue_fen=rng.randint(0, assets),
+                profit_fen=rng.randint(-assets // 20, assets // 10),
+                business_scope="生活服务、代购代销" if village_level else "农资、日用品、农产品收购与销售",
+                contact_name=_person_name(rng),
+                contact_phone_enc=vault.encrypt("coop.contact_phone", phone),
+                contact_phone_index=vault.index("phone", phone),
+                address=f"{parent.name}{rng.randint(1, 12)}组" if parent.type == UnitType.VILLAGE else parent.name,
+                latitude=round(centre[0] + rng.uniform(-0.15, 0.15), 5) if located else None,
+                longitude=round(centre[1] + rng.uniform(-0.15, 0.15), 5) if located else None,
+                founded_year=rng.randint(1985, 2024),
+                report_year=plan.now.year - 1,
+                is_village_level=village_level,
+                is_benchmark=rng.random() < 0.15,
+                in_poverty_county=county.id in poverty,
+                created_at=plan.now,
+                updated_at=plan.now,
+            )
+        )
+
+    for township in townships:
+        add_coop(f"{township.name}供销合作社", township, False)
+    for village in villages:
+        add_coop(f"{village.name}综合服务社", village, True)
+        if scale == "small":
+            count = 2 if village.name == "王家湾村" else rng.randint(0, 1)
+        else:
+            count, specialised = (1, specialised - 1) if specialised > 0 else (0, 0)
+        for kind in rng.sample(SPECIALISED_COOPS, count):
+            add_coop(f"{village.name}{kind}", village, False)
+    return units, cards
 
 
 def _account(
