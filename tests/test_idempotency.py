@@ -94,3 +94,31 @@ async def test_large_answers_are_gzipped_for_clients_that_accept_it_replays_incl
     assert first.headers.get("content-encoding") == again.headers.get("content-encoding") == "gzip"
     assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
     assert json.loads(gzip.decompress(again.content) if again.content[:2] == b"\x1f\x8b" else again.content)
+
+
+async def test_answers_with_credentials_are_never_kept_and_logins_are_not_keyed(client):
+    from backend.core import runtime
+    from tests.factories import PASSWORD, captcha
+
+    _tree, headers = await _admin(client)
+    keyed = {**headers, "Idempotency-Key": "key-refresh-001"}
+    first = await client.post("/api/session/refresh", headers=keyed)
+    assert first.status_code == 200 and first.headers.get("idempotent-replayed") is None
+    captcha_id, answer = await captcha(client)
+    login_body = {"login": "county_admin", "password": PASSWORD, "captcha_id": captcha_id, "captcha_answer": answer}
+    await client.post("/api/auth/login", json=login_body, headers={"Idempotency-Key": "key-login-0001"})
+    stored = [await runtime.get().redis.get(k) async for k in runtime.get().redis.scan_iter("idem:*")]
+    assert stored == []
+
+
+async def test_stored_answers_are_encrypted(client):
+    from backend.core import runtime
+
+    tree, headers = await _admin(client)
+    await client.post(
+        "/api/units/",
+        json={"parent_id": tree.own.id, "name": "密文村", "type": "village"},
+        headers={**headers, "Idempotency-Key": "key-cipher-001"},
+    )
+    stored = [await runtime.get().redis.get(k) async for k in runtime.get().redis.scan_iter("idem:*")]
+    assert len(stored) == 1 and "密文村" not in stored[0] and "5a+G5paH" not in stored[0]

@@ -4,7 +4,9 @@ The first request with a key claims it in Redis (SET NX); its answer is stored f
 replayed to any retry with the same key, method, path and body (header ``Idempotent-Replayed``).
 A retry while the first is still running gets 409 ``request_in_progress``; the same key with a
 different body gets 422 ``idempotency_key_reused``. Server errors (5xx) are not stored, so the
-client's retry really runs again. Keys are per session (or per address without one).
+client's retry really runs again. Keys are per session: requests without a session (login,
+recovery) are not keyed, and answers that carry credentials (a new token, a revealed value) are
+never stored. Stored answers are encrypted with the data key.
 """
 
 from __future__ import annotations
@@ -26,17 +28,17 @@ TTL_SECONDS = 24 * 60 * 60
 PENDING_TTL_SECONDS = 60
 MAX_STORED_BODY = 64 * 1024
 _KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
+# Answers holding credentials or revealed personal data: never kept for replay.
+_NEVER_STORED = re.compile(r"^/api/(?:session/refresh|account/password|accounts/\d+/reveal|reviews/\d+)(?:/|$)")
 
 KEY_INVALID = "请求标识格式不正确"
 IN_PROGRESS = "同一操作正在处理中，请稍候"
 KEY_REUSED = "请求标识已用于另一项操作"
 
 
-def _owner(request: Request) -> str:
+def _owner(request: Request) -> str | None:
     auth = request.headers.get("authorization", "")
-    if auth:
-        return "s:" + hashlib.sha256(auth.encode()).hexdigest()[:32]
-    return "a:" + (request.remote_addr or request.ip or "-")
+    return "s:" + hashlib.sha256(auth.encode()).hexdigest()[:32] if auth else None
 
 
 def _fingerprint(request: Request) -> str:
@@ -50,11 +52,12 @@ def _fingerprint(request: Request) -> str:
 async def before(request: Request) -> HTTPResponse | None:
     """Request middleware: replay a finished request, refuse a running or mismatched one."""
     key = request.headers.get(HEADER)
-    if key is None or request.method not in WRITE_METHODS:
+    owner = _owner(request)
+    if key is None or request.method not in WRITE_METHODS or owner is None or _NEVER_STORED.match(request.path):
         return None
     if not _KEY.match(key):
         return ok(AppError("idempotency_key_invalid", KEY_INVALID).body(), status=400)
-    redis_key = f"idem:{_owner(request)}:{key}"
+    redis_key = f"idem:{owner}:{key}"
     fingerprint = _fingerprint(request)
     redis = runtime.get().redis
     claimed = await redis.set(
@@ -69,9 +72,8 @@ async def before(request: Request) -> HTTPResponse | None:
         return ok(AppError("idempotency_key_reused", KEY_REUSED, status=422).body(), status=422)
     if stored["state"] == "pending":
         return ok(AppError("request_in_progress", IN_PROGRESS, status=409).body(), status=409)
-    response = HTTPResponse(
-        body=base64.b64decode(stored["body"]), status=stored["status"], content_type=stored["content_type"]
-    )
+    body = base64.b64decode(runtime.get().vault.decrypt("idempotency.body", stored["body"]))
+    response = HTTPResponse(body=body, status=stored["status"], content_type=stored["content_type"])
     response.headers["Idempotent-Replayed"] = "true"
     await compression.compress(request, response)  # a response from request middleware skips the others
     return response
@@ -93,6 +95,6 @@ async def after(request: Request, response: HTTPResponse) -> None:
         "fp": fingerprint,
         "status": response.status,
         "content_type": response.content_type or "application/json",
-        "body": base64.b64encode(body).decode(),
+        "body": runtime.get().vault.encrypt("idempotency.body", base64.b64encode(body).decode()),
     }
     await redis.set(redis_key, json.dumps(record), ex=TTL_SECONDS)
