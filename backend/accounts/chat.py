@@ -1,3 +1,297 @@
-"""Chat intents of the accounts domain (registered on import by backend.chat.intents)."""
+"""Chat intents of the accounts domain (registered on import by backend.chat.intents).
+
+- ``lookup.name``: units and people by name, exact, pinyin or near (backend/chat/lookup.py). It
+  lives here because this domain knows both; people are found only by roles that may see accounts.
+- ``account.card``, ``account.status`` ("王建国的账号锁了吗"), ``lookup.id_number`` and
+  ``lookup.phone`` (through the HMAC index: outside the scope or nowhere, the same answer).
+- ``unit.members`` ("这个村有哪些人", paged), for admins.
+- ``account.reset_password`` and ``account.unlock``: buttons (with a question to confirm) that call
+  the same actions as the API, so the same permission and scope checks and the same audit entry.
+  Typed ("重置王建国的密码") they only show the card with the button.
+
+Personal data leaves masked, as from the API.
+"""
 
 from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from backend.accounts import actions
+from backend.accounts import messages as msg
+from backend.accounts.models import Account, Membership
+from backend.accounts.queries import get_account, is_locked, list_accounts, memberships_in_scope, visible_memberships
+from backend.accounts.serializers import masked_phone
+from backend.chat import lookup
+from backend.chat import lookup_messages as lmsg
+from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
+from backend.chat.registry import Turn, intent
+from backend.chat.service import suggestions as default_suggestions
+from backend.core import runtime
+from backend.core.actor import Actor
+from backend.core.roles import ROLE_LABELS, Role, allows
+from backend.units.chat import (
+    choices_reply,
+    int_param,
+    is_reference,
+    not_found_reply,
+    resolve_unit,
+    unit_reply,
+    unit_suggestions,
+)
+from backend.units.queries import get_unit
+
+PAGE_SIZE = 10
+MAX_CHOICES = 10
+_ACCOUNT = r"(?:账号|账户|帐号|帐户)"
+_MEMBERS_PATTERNS = (
+    r"^(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
+    r"^(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人)$",
+)
+_STATUS_PATTERNS = (
+    rf"^(?P<name>.{{1,20}}?)的?{_ACCOUNT}?(?:是不是|是否|有没有)?被?锁(?:定|住)?了?(?:吗|没有|没|么)?$",
+    rf"^(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
+)
+_RESET_PATTERNS = (
+    r"^(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
+    r"^(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)密码$",
+)
+_UNLOCK_PATTERNS = (
+    rf"^(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
+    rf"^(?:给|帮|替)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁$",
+)
+
+
+def may_see_people(actor: Actor) -> bool:
+    return allows(actor.role, "accounts.view")
+
+
+def _minutes_left(account: Account, now: datetime) -> int:
+    assert account.locked_until is not None
+    return max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+
+
+def status_text(account: Account, now: datetime) -> str:
+    if not account.is_active:
+        return msg.CHAT_STATUS_DEACTIVATED
+    if is_locked(account, now):
+        return msg.CHAT_STATUS_LOCKED.format(minutes=_minutes_left(account, now))
+    return msg.CHAT_STATUS_MUST_CHANGE if account.must_change_password else msg.CHAT_STATUS_ACTIVE
+
+
+async def _manageable(actor: Actor, account: Account) -> bool:
+    """Would the account actions accept this actor for this account? (Decides which buttons show.)"""
+    if account.id == actor.account_id or not account.is_active or not allows(actor.role, "accounts.manage"):
+        return False
+    memberships = await Membership.filter(account_id=account.id).select_related("unit")
+    return bool(memberships) and all(actions.may_assign(actor, m.unit, m.role) for m in memberships)
+
+
+async def person_card(actor: Actor, account: Account, memberships: list[Membership]) -> CardBlock:
+    """Who this is within the actor's scope: masked phone, units and roles in scope, status, buttons."""
+    now = runtime.get().clock.now()
+    phone = masked_phone(account)
+    roles = "、".join(f"{m.unit.name}·{ROLE_LABELS[Role(m.role)]}" for m in memberships)
+    fields = [
+        KeyValue(label=msg.CHAT_FIELD_USERNAME, value=account.username),
+        KeyValue(label=msg.CHAT_FIELD_PHONE, value=phone or "—"),
+        KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
+        KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(account, now)),
+    ]
+    buttons: list[Action] = []
+    if await _manageable(actor, account):
+        params = {"account_id": account.id}
+        if is_locked(account, now) or account.failed_logins:
+            confirm = msg.CHAT_CONFIRM_UNLOCK.format(name=account.name)
+            buttons.append(
+                Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)
+            )
+        if phone:
+            confirm = msg.CHAT_CONFIRM_RESET.format(name=account.name, phone=phone)
+            reset = Action(
+                label=msg.CHAT_BUTTON_RESET,
+                intent="account.reset_password",
+                params=params,
+                style="danger",
+                confirm=confirm,
+            )
+            buttons.append(reset)
+    buttons += [Action(label=m.unit.name, intent="unit.card", params={"unit_id": m.unit.id}) for m in memberships[:3]]
+    return CardBlock(title=account.name, subtitle=account.username, fields=fields, actions=buttons)
+
+
+async def person_reply(turn: Turn, account_id: int, *, lead: NoticeBlock | None = None) -> ChatReply:
+    """The person card of an account in scope (outside it: the not-found notice of the service)."""
+    account = await get_account(turn.actor, account_id)
+    memberships = await visible_memberships(turn.actor, account.id)
+    blocks: list[Any] = [lead] if lead else []
+    blocks.append(await person_card(turn.actor, account, memberships))
+    return ChatReply(blocks=blocks, suggestions=default_suggestions())
+
+
+def _person_not_found() -> ChatReply:
+    return not_found_reply(msg.CHAT_PERSON_NOT_FOUND)
+
+
+async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
+    """The account a turn is about: a button's ``account_id``, or a name that picks one (or asks)."""
+    account_id = int_param(turn.params, "account_id")
+    if account_id is not None:
+        return account_id
+    name = str(turn.params.get("name") or "").strip()
+    found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
+    if not found.matches:
+        return not_found_reply(msg.CHAT_PERSON_NOT_FOUND, found.near)
+    chosen = lookup.single(found)
+    if chosen is not None:
+        return chosen.id
+    labels = await lookup.labels(turn.actor, found.matches)
+    choices = [
+        Action(label=label, intent=intent_name, params={"account_id": m.id})
+        for m, label in zip(found.matches, labels, strict=True)
+    ]
+    title = msg.CHAT_CHOOSE_PERSON.format(count=len(choices), name=name)
+    return ChatReply(blocks=[CardBlock(title=title, actions=choices)], suggestions=default_suggestions())
+
+
+@intent("lookup.name")
+async def lookup_name(turn: Turn) -> ChatReply:
+    """A unit or person by name: one card, buttons for several, suggestions for none."""
+    actor = turn.actor
+    name = str(turn.params.get("name") or "").strip()
+    if is_reference(name):  # "这个村", "本单位"
+        unit = await resolve_unit(turn, "unit.card")
+        return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit)
+    found = await lookup.find(actor, name, units=True, people=may_see_people(actor), limit=MAX_CHOICES)
+    if not found.matches:
+        return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
+    chosen = lookup.single(found)
+    if chosen is None:
+        near = found.matches[0].rank == lookup.Rank.FUZZY
+        title = (lmsg.CHOOSE_NEAR if near else lmsg.CHOOSE).format(count=len(found.matches), name=name)
+        return await choices_reply(actor, title, found.matches, more=found.more)
+    if chosen.kind == lookup.Kind.UNIT:
+        reply = await unit_reply(turn, await get_unit(actor, chosen.id))
+    else:
+        reply = await person_reply(turn, chosen.id)
+    others = [m for m in found.matches if m is not chosen][:3]
+    labels = await lookup.labels(actor, others)
+    also = [
+        Suggestion(label=label, action=lookup.action_for(m, label)) for m, label in zip(others, labels, strict=True)
+    ]
+    return reply.model_copy(update={"suggestions": also + reply.suggestions})
+
+
+@intent("account.card", permission="accounts.view")
+async def account_card(turn: Turn) -> ChatReply:
+    target = await resolve_person(turn, "account.card")
+    return target if isinstance(target, ChatReply) else await person_reply(turn, target)
+
+
+@intent("account.status", patterns=_STATUS_PATTERNS, permission="accounts.view", priority=25)
+async def account_status(turn: Turn) -> ChatReply:
+    """Is this account locked (or deactivated)? The answer, then the card with what can be done."""
+    target = await resolve_person(turn, "account.status")
+    if isinstance(target, ChatReply):
+        return target
+    account = await get_account(turn.actor, target)
+    now = runtime.get().clock.now()
+    if not account.is_active:
+        lead = NoticeBlock(level="info", text=msg.CHAT_DEACTIVATED.format(name=account.name))
+    elif is_locked(account, now):
+        text = msg.CHAT_LOCKED.format(name=account.name, minutes=_minutes_left(account, now))
+        lead = NoticeBlock(level="warning", text=text)
+    else:
+        lead = NoticeBlock(level="info", text=msg.CHAT_NOT_LOCKED.format(name=account.name))
+    return await person_reply(turn, account.id, lead=lead)
+
+
+@intent("account.reset_password", patterns=_RESET_PATTERNS, permission="accounts.manage", priority=20)
+async def account_reset_password(turn: Turn) -> ChatReply:
+    """The button: a new temporary password by SMS (backend.accounts.actions.reset_password)."""
+    account_id = int_param(turn.params, "account_id")
+    if account_id is None:  # typed: show whom it would be, with the button
+        return await account_card(turn)
+    await actions.reset_password(turn.actor, account_id)
+    account = await get_account(turn.actor, account_id)
+    text = msg.CHAT_RESET_DONE.format(name=account.name, phone=masked_phone(account) or "")
+    return await person_reply(turn, account_id, lead=NoticeBlock(level="success", text=text))
+
+
+@intent("account.unlock", patterns=_UNLOCK_PATTERNS, permission="accounts.manage", priority=20)
+async def account_unlock(turn: Turn) -> ChatReply:
+    """The button: clear the lock (backend.accounts.actions.unlock_account)."""
+    account_id = int_param(turn.params, "account_id")
+    if account_id is None:
+        return await account_card(turn)
+    await actions.unlock_account(turn.actor, account_id)
+    account = await get_account(turn.actor, account_id)
+    lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))
+    return await person_reply(turn, account_id, lead=lead)
+
+
+@intent("unit.members", patterns=_MEMBERS_PATTERNS, permission="accounts.view", priority=40, pageable=True)
+async def unit_members(turn: Turn) -> ChatReply:
+    """Who holds a role in a unit of the scope, a page at a time ("更多" continues)."""
+    unit = await resolve_unit(turn, "unit.members")
+    if isinstance(unit, ChatReply):
+        return unit
+    cursor = int_param(turn.params, "cursor")
+    page = await list_accounts(turn.actor, unit_id=unit.id, cursor=cursor, limit=PAGE_SIZE)
+    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_page("unit.members", {"unit_id": unit.id}, page.next_cursor)
+    if not page.items and cursor is None:
+        notice = NoticeBlock(level="info", text=msg.CHAT_NO_MEMBERS.format(name=unit.name))
+        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    now = runtime.get().clock.now()
+    more = None
+    if page.next_cursor is not None:
+        params = {"unit_id": unit.id, "cursor": page.next_cursor}
+        more = Action(label=msg.CHAT_BUTTON_MORE, intent="unit.members", params=params)
+    rows = [
+        [m.account.name, m.account.username, ROLE_LABELS[Role(m.role)], status_text(m.account, now)] for m in page.items
+    ]
+    table = TableBlock(
+        title=msg.CHAT_MEMBERS_TITLE.format(name=unit.name),
+        columns=list(msg.CHAT_MEMBERS_COLUMNS),
+        rows=rows,
+        row_actions=[
+            Action(label=m.account.name, intent="account.card", params={"account_id": m.account.id}) for m in page.items
+        ],
+        total=page.total,
+        more=more,
+    )
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
+    """Accounts in scope whose ``field`` is ``value``, found by its keyed index, never by decrypting."""
+    index = runtime.get().vault.index(field, value)
+    rows = await (
+        memberships_in_scope(turn.actor)
+        .filter(**{f"account__{field}_index": index})
+        .order_by("unit__depth", "account_id")
+        .limit(50)
+        .values_list("account_id", "account__name", "unit__depth", "unit_id")
+    )
+    people: dict[int, lookup.Match] = {}
+    for account_id, name, depth, unit_id in rows:
+        people.setdefault(account_id, lookup.person_match(account_id, name, depth, unit_id))
+    if not people:  # outside the scope answers exactly like nobody at all
+        return _person_not_found()
+    if len(people) == 1:
+        return await person_reply(turn, next(iter(people)))
+    matches = list(people.values())[:MAX_CHOICES]
+    title = msg.CHAT_CHOOSE_BY_NUMBER.format(count=len(matches))
+    return await choices_reply(turn.actor, title, matches, more=len(people) > MAX_CHOICES)
+
+
+@intent("lookup.id_number", permission="accounts.view")
+async def lookup_id_number(turn: Turn) -> ChatReply:
+    return await _people_by_index(turn, "id_number", str(turn.params.get("id_number") or ""))
+
+
+@intent("lookup.phone", permission="accounts.view")
+async def lookup_phone(turn: Turn) -> ChatReply:
+    return await _people_by_index(turn, "phone", str(turn.params.get("phone") or ""))

@@ -1,3 +1,229 @@
-"""Chat intents of the units domain (registered on import by backend.chat.intents)."""
+"""Chat intents of the units domain (registered on import by backend.chat.intents).
+
+``unit.card`` (one unit), ``unit.children`` (its children, paged), ``lookup.region_code`` and
+``lookup.credit_code`` (units in scope by code). Which unit a phrase means (:func:`resolve_unit`):
+a button's ``unit_id``, else a name in the text, "这个村" (the unit last shown in this
+conversation), "本单位" (the actor's own), else the last unit shown, else the actor's own unit.
+Everything goes through the actor's scope: a unit outside it answers like a missing one.
+
+``lookup.name`` (units and people by name) lives in backend/accounts/chat.py, which knows both.
+"""
 
 from __future__ import annotations
+
+import re
+from typing import Any
+
+from tortoise.functions import Count
+
+from backend.chat import lookup
+from backend.chat import lookup_messages as lmsg
+from backend.chat.protocol import (
+    Action,
+    CardBlock,
+    ChatReply,
+    KeyValue,
+    NoticeBlock,
+    Suggestion,
+    TableBlock,
+    TextBlock,
+)
+from backend.chat.registry import Turn, intent
+from backend.chat.service import suggestions as default_suggestions
+from backend.core.actor import Actor
+from backend.core.errors import NotFound
+from backend.core.roles import allows
+from backend.units import messages as msg
+from backend.units.models import Unit, UnitType
+from backend.units.queries import get_unit, in_scope, list_units
+
+PAGE_SIZE = 10
+MAX_CHOICES = 10
+# "这个村", "该单位", "这里": the unit this conversation is about; "本单位", "我们村": the actor's own.
+_PLACE = r"(?:村|镇|乡|乡镇|街道|社区|县|市|区|单位|合作社|地方)"
+_REFERENCE = re.compile(rf"^(?:(?:这个|这|该|此|那个|这一个){_PLACE}?|这里|这儿|它)$")
+_OWN = re.compile(rf"^(?:本|我们|我们的|我的|咱|咱们){_PLACE}?$")
+_CHILDREN_PATTERNS = (
+    r"^(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
+    r"^(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
+)
+
+
+def is_reference(name: str) -> bool:
+    """Is this a unit named by the conversation ("这个村", "该单位", "本单位"), not by its name?"""
+    return bool(_REFERENCE.match(name) or _OWN.match(name))
+
+
+def int_param(params: dict[str, Any], name: str) -> int | None:
+    """An id or cursor from a button; anything else is treated as a missing row."""
+    value = params.get(name)
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+
+
+def type_label(unit_type: str | None) -> str:
+    return msg.TYPE_LABELS.get(str(unit_type), "") if unit_type else ""
+
+
+def unit_action(unit_id: int, label: str) -> Action:
+    return Action(label=label, intent="unit.card", params={"unit_id": unit_id})
+
+
+async def parents_in_scope(actor: Actor, unit: Unit) -> list[Unit]:
+    """The unit's ancestors from the actor's own unit down, never above it (the chain within scope)."""
+    ids = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
+    if not ids:
+        return []
+    found = {u.id: u for u in await in_scope(actor).filter(id__in=ids)}
+    return [found[i] for i in ids if i in found]
+
+
+async def unit_card(actor: Actor, unit: Unit) -> CardBlock:
+    """Name, type, codes, the chain within scope, counts, and what can be done next."""
+    children = await in_scope(actor).filter(parent_id=unit.id).count()
+    fields = [KeyValue(label=msg.CHAT_FIELD_TYPE, value=type_label(unit.type))]
+    if unit.region_code:
+        fields.append(KeyValue(label=msg.CHAT_FIELD_REGION_CODE, value=unit.region_code))
+    if unit.credit_code:
+        fields.append(KeyValue(label=msg.CHAT_FIELD_CREDIT_CODE, value=unit.credit_code))
+    parents = await parents_in_scope(actor, unit)
+    if parents:
+        fields.append(KeyValue(label=msg.CHAT_FIELD_PARENTS, value=" / ".join(p.name for p in parents)))
+    fields.append(KeyValue(label=msg.CHAT_FIELD_CHILDREN, value=msg.CHAT_COUNT.format(count=children)))
+    people = allows(actor.role, "accounts.view")
+    if people:  # who holds a role here is account information: admins only
+        counted = await Unit.filter(id=unit.id).annotate(members=Count("memberships")).values_list("members", flat=True)
+        fields.append(KeyValue(label=msg.CHAT_FIELD_MEMBERS, value=msg.CHAT_PEOPLE_COUNT.format(count=counted[0])))
+    params = {"unit_id": unit.id}
+    actions = []
+    if children:
+        actions.append(Action(label=msg.CHAT_BUTTON_CHILDREN, intent="unit.children", params=params))
+    if people:
+        actions.append(Action(label=msg.CHAT_BUTTON_MEMBERS, intent="unit.members", params=params))
+    actions.append(Action(label=msg.CHAT_BUTTON_SUMMARY, intent="summary", params=params))
+    if unit.type == UnitType.COOP:
+        actions.append(Action(label=msg.CHAT_BUTTON_COOP_CARD, intent="coop.card", params=params))
+    return CardBlock(title=unit.name, subtitle=type_label(unit.type), fields=fields, actions=actions)
+
+
+def unit_suggestions(actor: Actor) -> list[Suggestion]:
+    chips = [Suggestion(label=msg.CHAT_SUGGEST_CHILDREN, text=msg.CHAT_SUGGEST_CHILDREN)]
+    if allows(actor.role, "accounts.view"):
+        chips.append(Suggestion(label=msg.CHAT_SUGGEST_MEMBERS, text=msg.CHAT_SUGGEST_MEMBERS))
+    chips.append(Suggestion(label=msg.CHAT_SUGGEST_SUMMARY, text=msg.CHAT_SUGGEST_SUMMARY))
+    return chips
+
+
+async def unit_reply(turn: Turn, unit: Unit, *, lead: str | None = None) -> ChatReply:
+    """The unit's card; the conversation is about this unit from now on ("这个村")."""
+    await turn.context.remember_unit(unit.id, unit.name)
+    blocks: list[Any] = [TextBlock(text=lead)] if lead else []
+    blocks.append(await unit_card(turn.actor, unit))
+    return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+async def choices_reply(actor: Actor, title: str, matches: list[lookup.Match], *, more: bool = False) -> ChatReply:
+    """Several matches: one button each, labelled so that namesakes can be told apart."""
+    labels = await lookup.labels(actor, matches)
+    blocks: list[Any] = [
+        CardBlock(title=title, actions=[lookup.action_for(m, label) for m, label in zip(matches, labels, strict=True)])
+    ]
+    if more:
+        blocks.append(NoticeBlock(level="info", text=lmsg.TOO_MANY.format(count=len(matches))))
+    return ChatReply(blocks=blocks, suggestions=default_suggestions())
+
+
+def not_found_reply(text: str, near: list[lookup.Match] | None = None) -> ChatReply:
+    """Nothing matches: say so kindly, offer the closest names in scope, never an error."""
+    chips = [Suggestion(label=m.name, action=lookup.action_for(m, m.name)) for m in (near or [])[:3]]
+    return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=chips + default_suggestions())
+
+
+async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
+    """The unit a turn is about (see the module docstring), or the reply that asks or says why not."""
+    actor = turn.actor
+    unit_id = int_param(turn.params, "unit_id")
+    if unit_id is not None:
+        return await get_unit(actor, unit_id)
+    name = str(turn.params.get("name") or "").strip()
+    if name and _OWN.match(name):
+        return await get_unit(actor, actor.unit_id)
+    if not name or _REFERENCE.match(name):
+        last = await turn.context.last_unit()
+        if last is not None:
+            unit = await in_scope(actor).get_or_none(id=last[0])
+            if unit is not None:
+                return unit
+        return await get_unit(actor, actor.unit_id)
+    found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
+    if not found.matches:
+        return not_found_reply(msg.CHAT_UNIT_NOT_FOUND.format(name=name), found.near)
+    chosen = lookup.single(found)
+    if chosen is not None:
+        return await get_unit(actor, chosen.id)
+    choices = [
+        Action(label=label, intent=intent_name, params={"unit_id": m.id})
+        for m, label in zip(found.matches, await lookup.labels(actor, found.matches), strict=True)
+    ]
+    title = msg.CHAT_CHOOSE_UNIT.format(count=len(choices), name=name)
+    return ChatReply(blocks=[CardBlock(title=title, actions=choices)], suggestions=default_suggestions())
+
+
+@intent("unit.card", permission="units.view")
+async def unit_card_intent(turn: Turn) -> ChatReply:
+    unit = await resolve_unit(turn, "unit.card")
+    return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit)
+
+
+@intent("unit.children", patterns=_CHILDREN_PATTERNS, permission="units.view", priority=40, pageable=True)
+async def unit_children(turn: Turn) -> ChatReply:
+    """The children of a unit in scope, a page at a time ("更多" continues)."""
+    unit = await resolve_unit(turn, "unit.children")
+    if isinstance(unit, ChatReply):
+        return unit
+    cursor = int_param(turn.params, "cursor")
+    page = await list_units(turn.actor, parent_id=unit.id, cursor=cursor, limit=PAGE_SIZE)
+    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_page("unit.children", {"unit_id": unit.id}, page.next_cursor)
+    if not page.items and cursor is None:
+        notice = NoticeBlock(level="info", text=msg.CHAT_NO_CHILDREN.format(name=unit.name))
+        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    more = None
+    if page.next_cursor is not None:
+        params = {"unit_id": unit.id, "cursor": page.next_cursor}
+        more = Action(label=msg.CHAT_BUTTON_MORE, intent="unit.children", params=params)
+    table = TableBlock(
+        title=msg.CHAT_CHILDREN_TITLE.format(name=unit.name),
+        columns=list(msg.CHAT_CHILDREN_COLUMNS),
+        rows=[[u.name, type_label(u.type), u.region_code or ""] for u in page.items],
+        row_actions=[unit_action(u.id, u.name) for u in page.items],
+        total=page.total,
+        more=more,
+    )
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+async def _units_by(turn: Turn, field: str, value: str) -> ChatReply:
+    """Units in scope with this code: one card, buttons for several, and the same notice for none."""
+    units = await in_scope(turn.actor).filter(**{field: value}).order_by("depth", "id").limit(MAX_CHOICES + 1)
+    if not units:
+        return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
+    if len(units) == 1:
+        return await unit_reply(turn, units[0])
+    matches = [lookup.unit_match(u) for u in units[:MAX_CHOICES]]
+    title = msg.CHAT_CHOOSE_UNIT.format(count=len(matches), name=value)
+    return await choices_reply(turn.actor, title, matches, more=len(units) > MAX_CHOICES)
+
+
+@intent("lookup.region_code", permission="units.view")
+async def lookup_region_code(turn: Turn) -> ChatReply:
+    return await _units_by(turn, "region_code", str(turn.params.get("region_code") or ""))
+
+
+@intent("lookup.credit_code", permission="units.view")
+async def lookup_credit_code(turn: Turn) -> ChatReply:
+    return await _units_by(turn, "credit_code", str(turn.params.get("credit_code") or "").upper())

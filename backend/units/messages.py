@@ -8,3 +8,39 @@ DUPLICATE_CREDIT_CODE = "统一社会信用代码已被其他单位使用"
 REGION_CODE_OUTSIDE_PARENT = "区划代码与上级单位的区划代码不一致"
 PARENT_REQUIRED = "请选择上级单位"
 SAME_PARENT = "单位已在该上级单位之下"
+
+# Chat (W2, W3): the unit card, its children, lookups by code.
+TYPE_LABELS = {
+    "province": "省",
+    "city": "市",
+    "county": "县",
+    "township": "乡镇",
+    "village": "村",
+    "coop": "合作社",
+    "school": "学校",
+    "employer": "用人单位",
+    "work_team": "工作队",
+    "other": "其他单位",
+}
+CHAT_FIELD_TYPE = "类型"
+CHAT_FIELD_REGION_CODE = "区划代码"
+CHAT_FIELD_CREDIT_CODE = "统一社会信用代码"
+CHAT_FIELD_PARENTS = "所属"
+CHAT_FIELD_CHILDREN = "下级单位"
+CHAT_FIELD_MEMBERS = "本单位人员"
+CHAT_COUNT = "{count} 个"
+CHAT_PEOPLE_COUNT = "{count} 人"
+CHAT_BUTTON_CHILDREN = "下级单位"
+CHAT_BUTTON_MEMBERS = "人员"
+CHAT_BUTTON_SUMMARY = "汇总"
+CHAT_BUTTON_COOP_CARD = "信息卡"
+CHAT_BUTTON_MORE = "更多"
+CHAT_CHILDREN_TITLE = "{name}的下级单位"
+CHAT_CHILDREN_COLUMNS = ("名称", "类型", "区划代码")
+CHAT_NO_CHILDREN = "{name}没有下级单位。"
+CHAT_CODE_NOT_FOUND = "没有找到这个代码对应的单位。"
+CHAT_CHOOSE_UNIT = "有 {count} 个单位符合“{name}”，请选择："
+CHAT_UNIT_NOT_FOUND = "没有找到单位“{name}”。可以输入名称的一部分，或者用拼音、首字母试试。"
+CHAT_SUGGEST_CHILDREN = "下级单位"
+CHAT_SUGGEST_MEMBERS = "这个单位的人员"
+CHAT_SUGGEST_SUMMARY = "汇总"

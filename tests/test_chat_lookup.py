@@ -1,0 +1,287 @@
+"""W3 in chat: units found by name, pinyin, initials and typos, always within the scope; unit cards,
+children a page at a time, "这个村" after a lookup, and suggestions instead of errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.chat import lookup
+from backend.core.actor import Actor, Origin
+from backend.core.roles import FinanceAccess, Role
+from backend.units.models import Unit, UnitType
+from tests.factories import Tree, login, make_account, make_tree, make_unit
+
+
+async def say(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> dict[str, Any]:
+    response = await client.post("/api/chat", json={"text": text}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def tap(client: httpx.AsyncClient, headers: dict[str, str], action: dict[str, Any]) -> dict[str, Any]:
+    chosen = {"intent": action["intent"], "params": action.get("params", {})}
+    response = await client.post("/api/chat", json={"action": chosen}, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def blocks(reply: dict[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [b for b in reply["blocks"] if b["type"] == kind]
+
+
+def card(reply: dict[str, Any]) -> dict[str, Any]:
+    cards = blocks(reply, "card")
+    assert cards, reply
+    return cards[-1]
+
+
+def fields(block: dict[str, Any]) -> dict[str, str]:
+    return {f["label"]: f["value"] for f in block.get("fields", [])}
+
+
+def button(block: dict[str, Any], label: str) -> dict[str, Any]:
+    found = [a for a in block.get("actions", []) if a["label"] == label]
+    assert found, (label, block)
+    return found[0]
+
+
+def notice(reply: dict[str, Any]) -> str:
+    notices = blocks(reply, "notice")
+    assert notices, reply
+    return notices[0]["text"]
+
+
+async def town_admin(client: httpx.AsyncClient, tree: Tree, role: Role = Role.ADMIN) -> dict[str, str]:
+    await make_account(f"town_{role.value}", tree.own, role=role)
+    return await login(client, f"town_{role.value}")
+
+
+def actor_at(unit: Unit, role: Role = Role.ADMIN) -> Actor:
+    return Actor(1, "x", "s", 1, unit.id, unit.path, unit.depth, role, FinanceAccess.NONE, Origin())
+
+
+@pytest.mark.parametrize("text", ["查 王家湾", "查 wangjiawan", "查 王家弯", "王家湾村", "WangJiaWan"])
+async def test_name_pinyin_and_a_homophone_typo_all_find_the_village(client, text):
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, text)
+    village = card(reply)
+    assert village["title"] == "王家湾村"
+    assert fields(village)["类型"] == "村" and fields(village)["区划代码"] == "530101001001"
+    assert fields(village)["所属"] == "白沙镇"  # the chain stops at the actor's own unit
+    assert "青山县" not in json.dumps(reply, ensure_ascii=False)
+    assert button(village, "汇总") == {
+        "label": "汇总",
+        "intent": "summary",
+        "params": {"unit_id": tree.child.id},
+        "style": "default",
+    }
+    assert button(village, "人员")["intent"] == "unit.members"
+    assert reply["context"] == "王家湾村"
+
+
+async def test_initials_find_the_village_and_several_matches_answer_buttons(client):
+    tree = await make_tree()
+    wu = await make_unit("吴家湾村", UnitType.VILLAGE, tree.own)
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, "wjw")
+    choices = card(reply)
+    assert [a["label"] for a in choices["actions"]] == ["吴家湾村（白沙镇）", "王家湾村（白沙镇）"]
+    assert {a["params"]["unit_id"] for a in choices["actions"]} == {wu.id, tree.child.id}
+    chosen = await tap(client, headers, choices["actions"][1])
+    assert card(chosen)["title"] == "王家湾村"
+
+
+async def test_a_single_match_shows_its_card_and_offers_the_others(client):
+    tree = await make_tree()
+    await make_unit("汪家湾村", UnitType.VILLAGE, tree.own)
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, "王家湾")  # 王家湾村 by its name, 汪家湾村 only by sound
+    assert card(reply)["title"] == "王家湾村"
+    assert reply["suggestions"][0]["label"] == "汪家湾村（白沙镇）"
+
+
+async def test_a_typo_that_sounds_different_is_offered_not_assumed(client):
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, "王家滩")
+    choices = card(reply)
+    assert "您要找的是不是" in choices["title"]
+    assert [a["label"] for a in choices["actions"]] == ["王家湾村（白沙镇）"]
+
+
+async def test_units_outside_the_scope_are_never_found(client):
+    tree = await make_tree()
+    other = await make_unit("李家坪村", UnitType.VILLAGE, tree.sibling, region_code="530101002001")
+    headers = await town_admin(client, tree)
+    nothing = json.dumps(await say(client, headers, "查 火星基地"), ensure_ascii=False).replace("火星基地", "?")
+    for name in ("李家坪", "lijiaping", "ljp", "李家平", "李家坪村", "桃源乡", "青山县"):
+        reply = json.dumps(await say(client, headers, f"查 {name}"), ensure_ascii=False)
+        assert reply.replace(name, "?") == nothing  # exactly what a name that exists nowhere gets
+    by_code = await say(client, headers, "530101002001")
+    assert notice(by_code) == notice(await say(client, headers, "530101009999"))
+    opened = await tap(client, headers, {"intent": "unit.card", "params": {"unit_id": other.id}})
+    missing = await tap(client, headers, {"intent": "unit.card", "params": {"unit_id": 999999}})
+    assert opened == missing and blocks(opened, "notice")
+    children = await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": tree.sibling.id}})
+    assert children == await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": 999999}})
+
+
+async def test_counts_on_a_card_never_include_a_sibling(client):
+    tree = await make_tree()
+    await make_unit("李家坪村", UnitType.VILLAGE, tree.sibling)
+    await make_account("sibling_clerk", tree.sibling, role=Role.CLERK)
+    await make_account("village_clerk", tree.child, role=Role.CLERK)
+    await make_account("county_admin", tree.parent, role=Role.ADMIN)
+    headers = await login(client, "county_admin")
+    county = card(await say(client, headers, "青山县"))
+    assert fields(county)["下级单位"] == "2 个" and fields(county)["本单位人员"] == "1 人"
+    headers = await town_admin(client, tree)
+    town = card(await say(client, headers, "白沙镇"))
+    assert fields(town)["下级单位"] == "1 个" and fields(town)["本单位人员"] == "1 人"
+    assert "所属" not in fields(town)  # its own unit: nothing above it is shown
+    village = card(await say(client, headers, "王家湾村"))
+    assert fields(village)["本单位人员"] == "1 人"
+
+
+async def test_region_and_credit_codes_find_units_in_scope(client):
+    tree = await make_tree()
+    coop = await make_unit("王家湾种植专业合作社", UnitType.COOP, tree.child)
+    await Unit.filter(id=coop.id).update(credit_code="91350100M000100Y43")
+    headers = await town_admin(client, tree)
+    assert card(await say(client, headers, "区划 530101001001"))["title"] == "王家湾村"
+    found = card(await say(client, headers, "91350100M000100Y43"))
+    assert found["title"] == "王家湾种植专业合作社" and fields(found)["类型"] == "合作社"
+    assert button(found, "信息卡") == {
+        "label": "信息卡",
+        "intent": "coop.card",
+        "params": {"unit_id": coop.id},
+        "style": "default",
+    }
+
+
+async def test_children_page_with_more_and_next_page_through_the_context(client):
+    tree = await make_tree()
+    for n in range(11):
+        await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own)
+    await make_unit("桃源新村", UnitType.VILLAGE, tree.sibling)
+    headers = await town_admin(client, tree)
+    first = blocks(await say(client, headers, "下级单位"), "table")[0]
+    assert first["title"] == "白沙镇的下级单位" and first["total"] == 12 and len(first["rows"]) == 10
+    assert first["more"]["intent"] == "unit.children" and first["more"]["params"]["unit_id"] == tree.own.id
+    second = blocks(await say(client, headers, "更多"), "table")[0]
+    assert len(second["rows"]) == 2 and "more" not in second
+    names = [row[0] for row in first["rows"] + second["rows"]]
+    assert len(set(names)) == 12 and "桃源新村" not in names
+    assert notice(await say(client, headers, "下一页")) == "没有更多了。"
+    again = blocks(await tap(client, headers, first["more"]), "table")[0]
+    assert again["rows"] == second["rows"]
+    assert (await say(client, headers, "下一页"))["blocks"][0]["type"] == "notice"
+
+
+async def test_this_village_means_the_unit_last_shown(client):
+    tree = await make_tree()
+    await make_unit("一组", UnitType.WORK_TEAM, tree.child)
+    headers = await town_admin(client, tree)
+    before = blocks(await say(client, headers, "这个村有哪些单位"), "table")[0]
+    assert before["title"] == "白沙镇的下级单位"  # nothing shown yet: the actor's own unit
+    await say(client, headers, "查 王家湾")
+    table = blocks(await say(client, headers, "这个村有哪些单位"), "table")[0]
+    assert table["title"] == "王家湾村的下级单位" and table["rows"][0][0] == "一组"
+    own = blocks(await say(client, headers, "本单位的下级单位"), "table")[0]
+    assert own["title"] == "白沙镇的下级单位"
+    card_of_this = card(await say(client, headers, "这个村"))
+    assert card_of_this["title"] == "白沙镇"  # the children just listed were 白沙镇's
+
+
+async def test_a_viewer_sees_units_but_no_people(client):
+    tree = await make_tree()
+    await make_account("clerk_wang", tree.child, role=Role.CLERK)
+    headers = await town_admin(client, tree, role=Role.VIEWER)
+    village = card(await say(client, headers, "王家湾"))
+    assert "本单位人员" not in fields(village)
+    assert "人员" not in [a["label"] for a in village["actions"]]
+    assert notice(await say(client, headers, "这个村的人员")) == "您的角色不能进行这项操作。"
+
+
+async def test_unknown_input_gets_a_friendly_notice_and_suggestions(client):
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    for text in ("查 火星基地", "!!!", "x" * 40):
+        reply = await say(client, headers, text)
+        assert reply["blocks"] and reply["suggestions"], reply
+    reply = await say(client, headers, "查 火星基地")
+    assert "没有找到“火星基地”" in notice(reply)
+
+
+# The name index itself, through each of its three ways of drawing candidates: the whole of a small
+# scope, the path index walking a medium scope, and the name keys for a large one.
+STRATEGIES = [(200, 2000), (6, 2000), (6, 7)]
+
+
+@pytest.fixture(params=STRATEGIES, ids=["whole-scope", "by-path", "by-name"])
+def strategy(request, monkeypatch):
+    candidates, scan_limit = request.param
+    monkeypatch.setattr(lookup, "CANDIDATES", candidates)
+    monkeypatch.setattr(lookup, "SCAN_LIMIT", scan_limit)
+    return request.param
+
+
+async def _ranking_tree() -> tuple[Tree, Actor]:
+    tree = await make_tree()
+    for name, kind in (
+        ("白沙镇中学", UnitType.SCHOOL),
+        ("百沙镇村", UnitType.VILLAGE),
+        ("白山镇村", UnitType.VILLAGE),
+        ("东白沙镇村", UnitType.VILLAGE),
+        ("李家坪村", UnitType.VILLAGE),
+    ):
+        await make_unit(name, kind, tree.parent)
+    await make_unit("白沙镇", UnitType.TOWNSHIP, tree.sibling)  # a namesake further down
+    return tree, actor_at(tree.parent)
+
+
+async def test_rank_is_exact_then_prefix_then_contains_then_pinyin_then_fuzzy(strategy):
+    _, actor = await _ranking_tree()
+    found = await lookup.find(actor, "白沙镇", limit=20)
+    assert [(m.name, m.rank.name, m.depth) for m in found.matches] == [
+        ("白沙镇", "EXACT", 1),
+        ("白沙镇", "EXACT", 2),  # ties: the higher unit first
+        ("白沙镇中学", "PREFIX", 1),
+        ("东白沙镇村", "CONTAINS", 1),
+        ("百沙镇村", "PINYIN", 1),
+        ("白山镇村", "FUZZY", 1),
+    ]
+    assert not found.more and not found.near
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("王家湾", "王家湾村"),
+        ("wangjiawan", "王家湾村"),
+        ("王家弯", "王家湾村"),
+        ("wjw", "王家湾村"),
+        ("wangjiwan", "王家湾村"),
+        ("李家坪", "李家坪村"),
+        ("ljp", "李家坪村"),
+    ],
+)
+async def test_every_strategy_finds_the_same_units(strategy, text, expected):
+    _, actor = await _ranking_tree()
+    found = await lookup.find(actor, text)
+    assert found.matches and found.matches[0].name == expected, found
+
+
+async def test_every_strategy_keeps_to_the_scope(strategy):
+    tree, _ = await _ranking_tree()
+    await make_unit("李家坪二组", UnitType.WORK_TEAM, tree.child)
+    actor = actor_at(tree.own)
+    for text in ("李家坪", "ljp", "lijiaping", "李家平", "桃源乡", "百沙镇村", "青山县"):
+        found = await lookup.find(actor, text, people=True)
+        names = {m.name for m in found.matches + found.near}
+        assert names <= {"白沙镇", "王家湾村", "李家坪二组"}, (text, names)
