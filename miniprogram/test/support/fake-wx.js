@@ -1,0 +1,71 @@
+/**
+ * A wx object for unit tests: storage in a Map, a scripted wx.request, network events that the
+ * test fires, wx.login codes. Every request is recorded (method, url, header, data).
+ */
+function createFakeWx() {
+  const store = new Map();
+  const networkListeners = [];
+  const requests = [];
+  let networkType = 'wifi';
+  let responder = () => ({ statusCode: 200, data: {} });
+
+  const wx = {
+    requests,
+    store,
+    /** responder(call, n) -> { statusCode, data, header } | { fail: errMsg } | Promise of either */
+    respond(fn) {
+      responder = fn;
+    },
+    setNetwork(type) {
+      networkType = type;
+      networkListeners.forEach((fn) => fn({ isConnected: type !== 'none', networkType: type }));
+    },
+    request(options) {
+      const call = {
+        url: options.url,
+        method: options.method,
+        header: Object.assign({}, options.header),
+        data: options.data,
+        timeout: options.timeout,
+      };
+      requests.push(call);
+      let aborted = false;
+      Promise.resolve()
+        .then(() => responder(call, requests.length))
+        .then((out) => {
+          if (aborted) return;
+          if (out && out.fail) options.fail({ errMsg: `request:fail ${out.fail}` });
+          else options.success(Object.assign({ header: {}, errMsg: 'request:ok' }, out));
+        });
+      return {
+        abort() {
+          aborted = true;
+        },
+      };
+    },
+    getStorageSync(key) {
+      return store.has(key) ? JSON.parse(store.get(key)) : '';
+    },
+    setStorageSync(key, value) {
+      store.set(key, JSON.stringify(value));
+    },
+    removeStorageSync(key) {
+      store.delete(key);
+    },
+    getNetworkType(options) {
+      options.success({ networkType });
+    },
+    onNetworkStatusChange(fn) {
+      networkListeners.push(fn);
+    },
+    getAccountInfoSync() {
+      return { miniProgram: { envVersion: 'develop', appId: 'touristappid' } };
+    },
+    login(options) {
+      options.success({ code: 'wx-code-1' });
+    },
+  };
+  return wx;
+}
+
+module.exports = { createFakeWx };

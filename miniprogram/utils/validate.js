@@ -1,0 +1,44 @@
+/** Checks done before a request leaves the phone (the server checks again and has the last word). */
+const msg = require('./messages');
+
+const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+const ID_CHECK = '10X98765432';
+
+function isPhone(value) {
+  return /^1[3-9][0-9]{9}$/.test(String(value || ''));
+}
+
+/** 18-character resident ID number with a valid check character (GB 11643). */
+function isIdNumber(value) {
+  const text = String(value || '').toUpperCase();
+  if (!/^[0-9]{17}[0-9X]$/.test(text)) return false;
+  let sum = 0;
+  for (let i = 0; i < 17; i += 1) sum += Number(text[i]) * ID_WEIGHTS[i];
+  return ID_CHECK[sum % 11] === text[17];
+}
+
+function isCode(value) {
+  return /^[0-9]{6}$/.test(String(value || ''));
+}
+
+/** The server's policy, as far as the phone can tell: 8-32 characters, three of four classes. */
+function passwordProblem(password, confirm) {
+  const text = String(password || '');
+  if (confirm !== undefined && text !== confirm) return msg.PASSWORD_MISMATCH;
+  if (text.length < 8 || text.length > 32) return msg.PASSWORD_RULE;
+  const classes = [/[A-Z]/, /[a-z]/, /[0-9]/, /[^A-Za-z0-9]/].filter((re) => re.test(text)).length;
+  return classes >= 3 ? '' : msg.PASSWORD_RULE;
+}
+
+/** Missing required fields -> { name: message }. */
+function required(values, names) {
+  const errors = {};
+  names.forEach((name) => {
+    if (!String(values[name] === undefined || values[name] === null ? '' : values[name]).trim()) {
+      errors[name] = msg.REQUIRED;
+    }
+  });
+  return errors;
+}
+
+module.exports = { isPhone, isIdNumber, isCode, passwordProblem, required };
