@@ -1,0 +1,79 @@
+/**
+ * Login and the session: picture captcha, password login (optionally binding WeChat), the
+ * first-login SMS check, the forced password change, unit choice, own sessions, logout.
+ */
+const endpoints = require('../endpoints');
+
+function createAuth(client, session) {
+  async function reloadSession() {
+    const body = await client.get(endpoints.session, { retries: 1 });
+    session.setInfo(body);
+    return session.info();
+  }
+
+  return {
+    /** { captcha_id, image (data URL), expires_in } */
+    captcha: () => client.get(endpoints.captcha, { auth: false }),
+
+    /** login: user name or (where allowed) phone. bindTicket: from a WeChat login that found no account. */
+    async login({ login, password, captchaId, captchaAnswer, bindTicket }) {
+      const body = {
+        login: String(login || '').trim(),
+        password,
+        captcha_id: captchaId,
+        captcha_answer: String(captchaAnswer || '').trim(),
+      };
+      if (bindTicket) body.wechat_bind_ticket = bindTicket;
+      const out = await client.post(endpoints.login, body, { auth: false });
+      session.saveLogin(out);
+      return { info: session.info(), next: session.next(), wechatBound: !!out.wechat_bound };
+    },
+
+    reloadSession,
+
+    async chooseUnit(membershipId) {
+      const out = await client.post(endpoints.chooseUnit, { membership_id: membershipId });
+      session.setInfo(out);
+      return session.next();
+    },
+
+    /** Also the forced first change: every session ends and a new token comes back. */
+    async changePassword(oldPassword, newPassword) {
+      const out = await client.post(endpoints.changePassword, { old_password: oldPassword, new_password: newPassword });
+      session.setToken(out.token);
+      await reloadSession();
+      return session.next();
+    },
+
+    /** First login of an operator an admin created: a code to the bound phone (masked phone back). */
+    firstLoginSendCode: (captchaId, captchaAnswer) =>
+      client.post(endpoints.firstLoginSendCode, { captcha_id: captchaId, captcha_answer: captchaAnswer }),
+
+    async firstLoginVerify(code) {
+      await client.post(endpoints.firstLoginVerify, { code: String(code).trim() });
+      await reloadSession();
+      return session.next();
+    },
+
+    async refresh() {
+      const out = await client.post(endpoints.refresh);
+      session.setToken(out.token);
+      return out.token;
+    },
+
+    sessions: () => client.get(endpoints.sessions),
+    endSession: (id) => client.del(endpoints.session_(id)),
+
+    /** Ends the session on the server if it can; the phone forgets it either way. */
+    async logout() {
+      try {
+        if (session.token()) await client.post(endpoints.logout, undefined, { timeout: 5000 });
+      } catch (e) {
+        // offline or already expired: forgetting it here is what matters
+      }
+      session.clear();
+    },
+  };
+}
+
+module.exports = { createAuth };

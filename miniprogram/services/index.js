@@ -1,0 +1,40 @@
+/**
+ * The services of the app, built once and shared by every page (subpackage pages too):
+ * session, API client, cache, history and one object per domain.
+ */
+const { defaultSession } = require('./session');
+const { api } = require('./api');
+const { createCache } = require('../utils/cache');
+const { createHistory } = require('../utils/history');
+const config = require('../config/index');
+const { createAuth } = require('./auth/index');
+const { createChatApi } = require('./chat/index');
+const { createProfile } = require('./profile/index');
+const { createRecovery } = require('./recovery/index');
+const { createReviews } = require('./reviews/index');
+const { createWechat } = require('./wechat/index');
+
+let shared = null;
+
+function services() {
+  if (shared) return shared;
+  const session = defaultSession();
+  const client = api();
+  const cache = createCache({ limit: config.CACHE_LIMIT });
+  const history = createHistory({ limit: config.HISTORY_LIMIT, maxChars: config.HISTORY_MAX_CHARS });
+  shared = {
+    session,
+    client,
+    cache,
+    history,
+    auth: createAuth(client, session),
+    chat: createChatApi(client),
+    profile: createProfile(client, cache, session),
+    recovery: createRecovery(client),
+    reviews: createReviews(client),
+    wechat: createWechat(client, session),
+  };
+  return shared;
+}
+
+module.exports = { services };

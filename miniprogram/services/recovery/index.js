@@ -1,0 +1,60 @@
+/**
+ * Public recovery flows (R2-R4): no login. Every step answers a ticket for the next one; the
+ * screens show the server's Chinese messages as they come.
+ */
+const endpoints = require('../endpoints');
+
+const r = endpoints.recovery;
+
+function createRecovery(client) {
+  const post = (path, body) => client.post(path, body, { auth: false });
+  return {
+    password: {
+      start: (username, captchaId, captchaAnswer) =>
+        post(r.passwordStart, { username, captcha_id: captchaId, captcha_answer: captchaAnswer }),
+      sendCode: (ticket, captchaId, captchaAnswer) =>
+        post(r.passwordSendCode, { ticket, captcha_id: captchaId, captcha_answer: captchaAnswer }),
+      verify: (ticket, code, idNumber) =>
+        post(r.passwordVerify, { ticket, code, id_number: String(idNumber || '').toUpperCase() }),
+      reset: (resetTicket, newPassword) => post(r.passwordReset, { reset_ticket: resetTicket, new_password: newPassword }),
+    },
+    username: {
+      byPhoneSendCode: (phone, captchaId, captchaAnswer) =>
+        post(r.usernameByPhoneSendCode, { phone, captcha_id: captchaId, captcha_answer: captchaAnswer }),
+      byPhoneVerify: (ticket, code) => post(r.usernameByPhoneVerify, { ticket, code }),
+      /** unit: { credit_code } or { org_code } */
+      byUnitSendCode: ({ creditCode, orgCode, name, idNumber, phone, captchaId, captchaAnswer }) => {
+        const body = {
+          name,
+          id_number: String(idNumber || '').toUpperCase(),
+          phone,
+          captcha_id: captchaId,
+          captcha_answer: captchaAnswer,
+        };
+        if (creditCode) body.credit_code = creditCode.toUpperCase();
+        if (orgCode) body.org_code = orgCode.toUpperCase();
+        return post(r.usernameByUnitSendCode, body);
+      },
+      byUnitVerify: (ticket, code) => post(r.usernameByUnitVerify, { ticket, code }),
+    },
+    unit: {
+      start: (creditCode, captchaId, captchaAnswer) =>
+        post(r.unitStart, { credit_code: String(creditCode || '').toUpperCase(), captcha_id: captchaId, captcha_answer: captchaAnswer }),
+      /** identity: "legal_rep" or "agent" */
+      sendCode: ({ ticket, identity, name, idNumber, newAgentName, newAgentPhone, captchaId, captchaAnswer }) =>
+        post(r.unitSendCode, {
+          ticket,
+          identity,
+          name,
+          id_number: String(idNumber || '').toUpperCase(),
+          new_agent_name: newAgentName,
+          new_agent_phone: newAgentPhone,
+          captcha_id: captchaId,
+          captcha_answer: captchaAnswer,
+        }),
+      verify: (ticket, code) => post(r.unitVerify, { ticket, code }),
+    },
+  };
+}
+
+module.exports = { createRecovery };

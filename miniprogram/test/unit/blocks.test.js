@@ -1,0 +1,184 @@
+/** Block normalisation for every block type of backend/chat/protocol.py. */
+const blocks = require('../../services/chat/blocks');
+
+test('text keeps its text and becomes t-chat-content content', () => {
+  expect(blocks.block({ type: 'text', text: '你好' }, 0)).toEqual({
+    key: 'k0',
+    type: 'text',
+    text: '你好',
+    content: { type: 'text', data: '你好' },
+  });
+});
+
+test('card: fields and actions (style, theme, confirm); actions without an intent are dropped', () => {
+  const card = blocks.block(
+    {
+      type: 'card',
+      title: '王家湾村',
+      subtitle: '村',
+      fields: [{ label: '户数', value: '120' }, 'junk'],
+      actions: [
+        { label: '重置密码', intent: 'account.reset_password', params: { id: 3 }, style: 'danger', confirm: '确定重置？' },
+        { label: '坏的' },
+        { label: '汇总', intent: 'summary', params: { unit_id: 9 }, style: 'weird' },
+      ],
+    },
+    1
+  );
+  expect(card.fields).toEqual([{ label: '户数', value: '120' }]);
+  expect(card.actions).toEqual([
+    { label: '重置密码', intent: 'account.reset_password', params: { id: 3 }, style: 'danger', theme: 'danger', confirm: '确定重置？' },
+    { label: '汇总', intent: 'summary', params: { unit_id: 9 }, style: 'default', theme: 'default', confirm: '' },
+  ]);
+});
+
+test('table: columns become t-table columns, rows keyed, row actions, total and "more"', () => {
+  const table = blocks.block(
+    {
+      type: 'table',
+      title: '下级单位',
+      columns: ['名称', '类型'],
+      rows: [['王家湾村', '村'], ['李家坪村', 7], 'bad'],
+      row_actions: [{ label: '王家湾村', intent: 'unit.show', params: { id: 1 } }, null],
+      total: 25,
+      more: { label: '更多', intent: 'unit.children', params: { cursor: 2 } },
+    },
+    2
+  );
+  expect(table.columns).toEqual([
+    { colKey: 'c0', title: '名称', ellipsis: true },
+    { colKey: 'c1', title: '类型', ellipsis: true },
+  ]);
+  expect(table.rows).toHaveLength(2);
+  expect(table.rows[1]).toMatchObject({ key: 'r1', c0: '李家坪村', c1: '7', action: null });
+  expect(table.rows[0].action).toMatchObject({ intent: 'unit.show', params: { id: 1 } });
+  expect(table).toMatchObject({ summary: '共 25 条', tappable: true, total: 25 });
+  expect(table.more).toMatchObject({ intent: 'unit.children', params: { cursor: 2 } });
+  expect(blocks.block({ type: 'table', title: 't', columns: ['a'], rows: [['1']] }, 0)).toMatchObject({
+    more: null,
+    summary: '1 条',
+    tappable: false,
+  });
+});
+
+test('chart: bars in percent of the largest value, numbers formatted, pie shares', () => {
+  const chart = blocks.block(
+    { type: 'chart', title: '户数', kind: 'bar', labels: ['甲', '乙', '丙'], series: [{ name: '户', values: [50, 100, 0] }], unit: '户' },
+    0
+  );
+  expect(chart.groups[0].bars.map((b) => [b.label, b.percent, b.display])).toEqual([
+    ['甲', 50, '50户'],
+    ['乙', 100, '100户'],
+    ['丙', 0, '0户'],
+  ]);
+  const pie = blocks.block({ type: 'chart', title: 'p', kind: 'pie', labels: ['a', 'b'], series: [{ name: '', values: [1, 3] }] }, 0);
+  expect(pie.groups[0].bars.map((b) => b.display)).toEqual(['1 (25%)', '3 (75%)']);
+  const big = blocks.block({ type: 'chart', title: 'x', labels: ['a'], series: [{ name: 's', values: [1234567.891] }] }, 0);
+  expect(big.groups[0].bars[0].display).toBe('1,234,567.89');
+});
+
+test('map: pins become <map> markers with callouts, centred on the pins; bad pins dropped', () => {
+  const map = blocks.block(
+    {
+      type: 'map',
+      title: '合作社分布',
+      pins: [
+        { latitude: 25, longitude: 102, title: 'A社', subtitle: '种植', action: { label: 'A社', intent: 'coop.show', params: { id: 1 } } },
+        { latitude: 27, longitude: 104, title: 'B社' },
+        { latitude: 'x', longitude: 1, title: 'bad' },
+      ],
+    },
+    0
+  );
+  expect(map.markers).toHaveLength(2);
+  expect(map.markers[0]).toMatchObject({ id: 0, latitude: 25, longitude: 102, title: 'A社', callout: { content: 'A社\n种植' } });
+  expect(map).toMatchObject({ latitude: 26, longitude: 103 });
+  expect(map.pins[0].action.intent).toBe('coop.show');
+  expect(map.points).toEqual([
+    { latitude: 25, longitude: 102 },
+    { latitude: 27, longitude: 104 },
+  ]);
+});
+
+test('form: fields by kind, initial values; a form without submit becomes a notice', () => {
+  const form = blocks.block(
+    {
+      type: 'form',
+      title: '新增经办人',
+      fields: [
+        { name: 'phone', label: '手机号', kind: 'phone' },
+        { name: 'role', label: '角色', kind: 'select', options: [{ label: '管理员', value: 'admin' }], value: 'admin' },
+        { name: 'note', label: '备注', kind: 'textarea', required: false },
+        { label: 'no name' },
+      ],
+      submit: { label: '提交', intent: 'agent.add', params: { unit_id: 4 } },
+    },
+    0
+  );
+  expect(form.fields.map((f) => [f.name, f.kind, f.inputType, f.required])).toEqual([
+    ['phone', 'phone', 'number', true],
+    ['role', 'select', 'text', true],
+    ['note', 'textarea', 'text', false],
+  ]);
+  expect(form.values).toEqual({ phone: '', role: 'admin', note: '' });
+  expect(form.fields[1].optionLabels).toEqual(['管理员']);
+  expect(blocks.block({ type: 'form', title: '无提交', fields: [] }, 3)).toMatchObject({ type: 'notice', text: '无提交' });
+});
+
+test('form checks by kind, and the submit action carries the values', () => {
+  const form = blocks.block(
+    {
+      type: 'form',
+      title: 'f',
+      fields: [
+        { name: 'phone', label: '手机号', kind: 'phone' },
+        { name: 'id', label: '身份证号', kind: 'id_number' },
+        { name: 'n', label: '数量', kind: 'number', required: false },
+        { name: 'd', label: '日期', kind: 'date', required: false },
+      ],
+      submit: { label: '提交', intent: 'x.add', params: { unit_id: 4 } },
+    },
+    0
+  );
+  expect(blocks.formErrors(form, { phone: '', id: '1101' , n: 'abc', d: '2024/1/1' })).toEqual({
+    phone: '请填写手机号',
+    id: '身份证号格式不正确',
+    n: '请输入数字',
+    d: '日期格式应为 YYYY-MM-DD',
+  });
+  const values = { phone: '13900000001', id: '11010519491231002x', n: '3' };
+  expect(blocks.formErrors(form, values)).toEqual({});
+  expect(blocks.formAction(form, values)).toEqual({
+    intent: 'x.add',
+    params: { unit_id: 4, phone: '13900000001', id: '11010519491231002X', n: '3' },
+  });
+});
+
+test('qr: only data:image URLs are used as images; the payload is kept', () => {
+  expect(blocks.block({ type: 'qr', title: '配对', payload: 'cwt://pair/abc', image: 'data:image/png;base64,AAA' }, 0)).toMatchObject({
+    image: 'data:image/png;base64,AAA',
+    payload: 'cwt://pair/abc',
+  });
+  expect(blocks.block({ type: 'qr', title: '配对', payload: 'p', image: 'https://evil/x.png' }, 0).image).toBe('');
+});
+
+test('notice levels; unknown and malformed blocks never break the answer', () => {
+  expect(blocks.block({ type: 'notice', level: 'warning', text: '注意' }, 0)).toMatchObject({ level: 'warning' });
+  expect(blocks.block({ type: 'notice', level: 'loud', text: '?' }, 0).level).toBe('info');
+  expect(blocks.block({ type: 'video', src: 'x' }, 4)).toEqual({ key: 'k4', type: 'unsupported', text: '这条消息需要新版小程序才能显示' });
+  expect(blocks.block(null, 5).type).toBe('unsupported');
+});
+
+test('a reply: blocks, suggestions (text or action), context; a broken reply is an error notice', () => {
+  const reply = blocks.reply({
+    blocks: [{ type: 'text', text: 'hi' }],
+    suggestions: [{ label: '汇总', text: '汇总' }, { label: '下级', action: { label: '下级', intent: 'unit.children' } }, { label: '空' }],
+    context: '白沙镇',
+  });
+  expect(reply.suggestions).toEqual([
+    { key: 's0', label: '汇总', text: '汇总', action: null },
+    { key: 's1', label: '下级', text: '', action: expect.objectContaining({ intent: 'unit.children' }) },
+  ]);
+  expect(reply.context).toBe('白沙镇');
+  expect(blocks.reply('<html>').blocks[0]).toMatchObject({ type: 'notice', level: 'error' });
+});

@@ -1,0 +1,44 @@
+/**
+ * Images for a manual review: 1 to 3 JPEG or PNG files of at most 4 MB each, checked on the phone
+ * before anything is uploaded (size from wx.chooseMedia, type from the file's first bytes, as the
+ * server does).
+ */
+const msg = require('./messages');
+const config = require('../config/index');
+
+function kindOf(bytes) {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  return '';
+}
+
+/** Problems with a list of chosen files [{ path, size }] before reading them: '' when fine. */
+function checkChosen(files) {
+  const list = files || [];
+  if (list.length < 1 || list.length > config.REVIEW_MAX_IMAGES) return msg.IMAGE_COUNT;
+  if (list.some((f) => !(f.size > 0) || f.size > config.REVIEW_MAX_IMAGE_BYTES)) return msg.IMAGE_TOO_BIG;
+  return '';
+}
+
+/** Read the chosen files (wx file system) into multipart parts; throws Error(message) on a bad one. */
+function readForUpload(files, fs) {
+  const problem = checkChosen(files);
+  if (problem) throw new Error(problem);
+  const fsm = fs || wx.getFileSystemManager();
+  return files.map((file, index) => {
+    const data = fsm.readFileSync(file.path);
+    const bytes = new Uint8Array(data);
+    if (bytes.length > config.REVIEW_MAX_IMAGE_BYTES) throw new Error(msg.IMAGE_TOO_BIG);
+    const kind = kindOf(bytes);
+    if (!kind) throw new Error(msg.IMAGE_TYPE);
+    return {
+      field: 'images',
+      filename: `image${index + 1}.${kind === 'jpeg' ? 'jpg' : 'png'}`,
+      contentType: `image/${kind}`,
+      data: bytes,
+    };
+  });
+}
+
+module.exports = { kindOf, checkChosen, readForUpload };
