@@ -3,6 +3,7 @@ roll-ups stay equal to the cards through random writes and moves, or are repaire
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import subprocess
@@ -240,6 +241,27 @@ async def test_rollups_equal_a_recomputation_after_random_writes_and_moves(seed)
     assert (await rollups.check(repair=False)).drifted == 0
     assert await CoopCard.all().count() == len(with_card)
     assert min(done[op] for op in ("create", "update", "delete", "move", "move_region")) >= 3, done
+
+
+async def test_concurrent_card_writes_and_moves_leave_no_drift():
+    """On PostgreSQL these run in parallel transactions: row locks, not luck, keep the sums right."""
+    w = await make_world()
+    root = actor_at(w.county)
+    rng = random.Random(7)
+    parents = [w.village, w.village2, w.town]
+    extra = [await make_unit(f"并发社{n}", UnitType.COOP, rng.choice(parents)) for n in range(6)]
+    for unit in extra:
+        await actions.create_card(root, unit_id=unit.id, fields=_random_fields(rng, False))
+    coops = [w.town_coop, w.tea, w.veg, *extra]
+    writes = [actions.update_card(root, rng.choice(coops).id, _random_fields(rng, True)) for _ in range(40)]
+    moves = [
+        unit_actions.move_unit(root, w.village2.id, new_parent_id=w.sibling.id),
+        unit_actions.move_unit(root, w.veg.id, new_parent_id=w.town.id),
+    ]
+    jobs = writes + moves
+    rng.shuffle(jobs)
+    await asyncio.gather(*jobs)
+    assert await stored_rollups() == await expected_rollups()
 
 
 async def test_the_check_job_reports_and_repairs_deliberately_corrupted_rows(client):
