@@ -285,3 +285,14 @@ async def test_every_strategy_keeps_to_the_scope(strategy):
         found = await lookup.find(actor, text, people=True)
         names = {m.name for m in found.matches + found.near}
         assert names <= {"白沙镇", "王家湾村", "李家坪二组"}, (text, names)
+
+
+async def test_bad_ids_from_a_button_answer_like_missing_units(client):
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    missing = await tap(client, headers, {"intent": "unit.card", "params": {"unit_id": 999999}})
+    for bad in ("abc", 10**12, -1, True, None, [1]):
+        params = {"unit_id": bad} if bad is not None else {"unit_id": 999999}
+        assert await tap(client, headers, {"intent": "unit.card", "params": params}) == missing, bad
+    paged = await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": tree.own.id, "cursor": "x"}})
+    assert paged == missing

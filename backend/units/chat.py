@@ -33,6 +33,7 @@ from backend.chat.service import suggestions as default_suggestions
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import allows
+from backend.core.validation import MAX_ID
 from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit, in_scope, list_units
@@ -60,9 +61,12 @@ def int_param(params: dict[str, Any], name: str) -> int | None:
     if value is None:
         return None
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         raise NotFound() from None
+    if isinstance(value, bool) or not 0 <= number <= MAX_ID:
+        raise NotFound()
+    return number
 
 
 def type_label(unit_type: str | None) -> str:

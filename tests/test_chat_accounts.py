@@ -1,0 +1,248 @@
+"""Accounts in chat (W2, W3): people by name, ID number and phone within the scope only, members of a
+unit a page at a time, "is this account locked", and reset / unlock buttons that run the same
+actions as the API."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import httpx
+
+from backend.accounts.models import Account, Membership
+from backend.core import identifiers, names, runtime
+from backend.core.audit import AuditEntry
+from backend.core.roles import Role
+from backend.units.models import UnitType
+from tests.factories import PASSWORD, Tree, login, login_response, make_account, make_tree, make_unit
+from tests.test_chat_lookup import blocks, button, card, fields, notice, say, tap
+
+ID_IN_SCOPE = "11010519491231002X"
+ID_OUTSIDE = "530101199001011235"
+ID_UNKNOWN = "530101199002021232"
+PHONE_IN_SCOPE = "13912340001"
+PHONE_OUTSIDE = "13912340002"
+PHONE_UNKNOWN = "13912340009"
+
+
+async def person(username: str, name: str, unit, role: Role = Role.CLERK, **kwargs) -> Account:
+    """An account with a real Chinese name (its pinyin keys kept in step, as the actions do)."""
+    account = await make_account(username, unit, role=role, **kwargs)
+    await Account.filter(id=account.id).update(**names.columns(name))
+    return await Account.get(id=account.id)
+
+
+async def with_id_number(account: Account, id_number: str) -> None:
+    vault = runtime.get().vault
+    await Account.filter(id=account.id).update(
+        id_number_enc=vault.encrypt("account.id_number", id_number), id_number_index=vault.index("id_number", id_number)
+    )
+
+
+async def admin_of(client: httpx.AsyncClient, tree: Tree, role: Role = Role.ADMIN) -> dict[str, str]:
+    await make_account(f"town_{role.value}", tree.own, role=role)
+    return await login(client, f"town_{role.value}")
+
+
+async def sms_password(client: httpx.AsyncClient, phone: str) -> str | None:
+    inbox = (await client.get("/api/dev/sms", params={"phone": phone})).json()["messages"]
+    for message in inbox:
+        if found := re.search(r"临时密码 ([^，\s]+)，", message["text"]):
+            return found.group(1)
+    return None
+
+
+def test_id_numbers_of_this_module_are_valid():
+    for value in (ID_IN_SCOPE, ID_OUTSIDE, ID_UNKNOWN):
+        assert identifiers.valid_id_number(value), value
+
+
+async def test_a_person_card_shows_masked_data_and_only_the_units_in_scope(client):
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await with_id_number(wang, ID_IN_SCOPE)
+    await Membership.create(account_id=wang.id, unit_id=tree.sibling.id, role=Role.VIEWER, created_at=wang.created_at)
+    headers = await admin_of(client, tree)
+    for text in ("查 王建国", "wangjianguo", "王建过", "wjg01"):
+        reply = await say(client, headers, text)
+        found = card(reply)
+        assert found["title"] == "王建国", (text, reply)
+        assert fields(found) == {
+            "用户名": "wjg01",
+            "手机": "139****0001",
+            "单位与角色": "王家湾村·录入员",  # the viewer role in 桃源乡 is outside this admin's scope
+            "账号状态": "正常",
+        }
+        dumped = json.dumps(reply, ensure_ascii=False)
+        assert PHONE_IN_SCOPE not in dumped and ID_IN_SCOPE not in dumped and "桃源乡" not in dumped
+        # It also works somewhere this admin does not oversee: no management buttons.
+        assert [a["intent"] for a in found["actions"]] == ["unit.card"]
+
+
+async def test_several_people_of_one_name_answer_buttons(client):
+    tree = await make_tree()
+    first = await person("wjg01", "王建国", tree.child)
+    second = await person("wjg02", "王建国", tree.own)
+    headers = await admin_of(client, tree)
+    choices = card(await say(client, headers, "王建国"))
+    assert [a["label"] for a in choices["actions"]] == ["王建国（白沙镇）", "王建国（王家湾村）"]
+    assert [a["params"]["account_id"] for a in choices["actions"]] == [second.id, first.id]
+    opened = card(await tap(client, headers, choices["actions"][1]))
+    assert opened["title"] == "王建国" and fields(opened)["用户名"] == "wjg01"
+
+
+async def test_people_outside_the_scope_are_never_found(client):
+    tree = await make_tree()
+    stranger = await person("lxm01", "李小明", tree.sibling, phone=PHONE_OUTSIDE)
+    await with_id_number(stranger, ID_OUTSIDE)
+    headers = await admin_of(client, tree)
+    nobody = json.dumps(await say(client, headers, "查 火星人"), ensure_ascii=False).replace("火星人", "?")
+    for name in ("李小明", "lixiaoming", "lxm", "李晓明", "lxm01"):
+        reply = json.dumps(await say(client, headers, f"查 {name}"), ensure_ascii=False)
+        assert reply.replace(name, "?") == nobody
+    assert await say(client, headers, f"查 {ID_OUTSIDE}") == await say(client, headers, f"查 {ID_UNKNOWN}")
+    assert await say(client, headers, PHONE_OUTSIDE) == await say(client, headers, PHONE_UNKNOWN)
+    opened = await tap(client, headers, {"intent": "account.card", "params": {"account_id": stranger.id}})
+    assert opened == await tap(client, headers, {"intent": "account.card", "params": {"account_id": 999999}})
+    status = await tap(client, headers, {"intent": "account.status", "params": {"account_id": stranger.id}})
+    assert status == opened
+
+
+async def test_id_number_and_phone_find_the_person_in_scope(client):
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await with_id_number(wang, ID_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    assert card(await say(client, headers, f"身份证 {ID_IN_SCOPE.lower()} 是谁"))["title"] == "王建国"
+    assert card(await say(client, headers, f"电话{PHONE_IN_SCOPE}"))["title"] == "王建国"
+
+
+async def test_reset_password_button_sends_a_temporary_password_like_the_api(client):
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    found = card(await say(client, headers, "王建国"))
+    reset = button(found, "重置密码")
+    assert reset["intent"] == "account.reset_password" and reset["params"] == {"account_id": wang.id}
+    assert reset["style"] == "danger" and "王建国" in reset["confirm"] and "139****0001" in reset["confirm"]
+    done = await tap(client, headers, reset)
+    assert blocks(done, "notice")[0]["level"] == "success" and "139****0001" in notice(done)
+    temporary = await sms_password(client, PHONE_IN_SCOPE)
+    assert temporary is not None
+    assert (await login_response(client, "wjg01", PASSWORD)).status_code == 401
+    session = await login_response(client, "wjg01", temporary)
+    assert session.status_code == 200 and session.json()["must_change_password"] is True
+    entry = await AuditEntry.get(action="account.reset_password")
+    assert entry.target_id == str(wang.id)
+
+
+async def test_typing_reset_only_shows_the_button(client):
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    shown = card(await say(client, headers, "重置王建国的密码"))
+    assert button(shown, "重置密码")["intent"] == "account.reset_password"
+    assert await sms_password(client, PHONE_IN_SCOPE) is None
+
+
+async def test_reset_is_refused_to_a_viewer_and_outside_the_scope(client):
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    stranger = await person("lxm01", "李小明", tree.sibling, phone=PHONE_OUTSIDE)
+    viewer = await admin_of(client, tree, role=Role.VIEWER)
+    reset = {"intent": "account.reset_password", "params": {"account_id": wang.id}}
+    assert notice(await tap(client, viewer, reset)) == "您的角色不能进行这项操作。"
+    admin = await admin_of(client, tree)
+    outside = await tap(client, admin, {"intent": "account.reset_password", "params": {"account_id": stranger.id}})
+    missing = await tap(client, admin, {"intent": "account.reset_password", "params": {"account_id": 999999}})
+    assert outside == missing and blocks(outside, "notice")[0]["level"] == "warning"
+    assert await sms_password(client, PHONE_IN_SCOPE) is None and await sms_password(client, PHONE_OUTSIDE) is None
+    assert not await AuditEntry.filter(action="account.reset_password").exists()
+
+
+async def test_account_status_shows_locked_after_five_failures_and_unlock_works(client):
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    calm = await say(client, headers, "王建国的账号锁了吗")
+    assert notice(calm) == "王建国的账号没有锁定。" and "解锁" not in [a["label"] for a in card(calm)["actions"]]
+    for _ in range(5):
+        assert (await login_response(client, "wjg01", "Wrong#pass1")).status_code == 401
+    locked = await say(client, headers, "王建国的账号锁了吗")
+    assert blocks(locked, "notice")[0]["level"] == "warning" and "已锁定" in notice(locked)
+    assert "15 分钟" in notice(locked) and fields(card(locked))["账号状态"].startswith("已锁定")
+    assert "已锁定" in notice(await say(client, headers, "wjg01账号被锁定了吗"))
+    unlocked = await tap(client, headers, button(card(locked), "解锁"))
+    assert notice(unlocked) == "王建国的账号已解锁。" and fields(card(unlocked))["账号状态"] == "正常"
+    assert (await login_response(client, "wjg01")).status_code == 200
+
+
+async def test_a_name_that_ends_in_lock_is_a_name_not_a_question(client):
+    tree = await make_tree()
+    await person("wjs01", "王金锁", tree.child)
+    headers = await admin_of(client, tree)
+    assert card(await say(client, headers, "王金锁"))["title"] == "王金锁"
+    assert notice(await say(client, headers, "王金锁的账号锁了吗")) == "王金锁的账号没有锁定。"
+    assert notice(await say(client, headers, "王金锁被锁了吗")) == "王金锁的账号没有锁定。"
+
+
+async def test_members_of_this_village_after_a_lookup_page_with_more(client):
+    tree = await make_tree()
+    for n in range(12):
+        await person(f"member{n:02d}", f"村民{n:02d}", tree.child)
+    await person("outsider", "外人", tree.sibling)
+    headers = await admin_of(client, tree)
+    await say(client, headers, "查 王家湾")
+    first = blocks(await say(client, headers, "这个村的人员"), "table")[0]
+    assert first["title"] == "王家湾村的人员" and first["total"] == 12 and len(first["rows"]) == 10
+    assert first["columns"] == ["姓名", "用户名", "角色", "状态"] and first["rows"][0] == [
+        "村民00",
+        "member00",
+        "录入员",
+        "正常",
+    ]
+    assert first["row_actions"][0]["intent"] == "account.card"
+    second = blocks(await say(client, headers, "更多"), "table")[0]
+    assert [row[0] for row in second["rows"]] == ["村民10", "村民11"] and "more" not in second
+    assert notice(await say(client, headers, "下一页")) == "没有更多了。"
+    button_page = blocks(await tap(client, headers, first["more"]), "table")[0]
+    assert button_page["rows"] == second["rows"]
+    outside = await tap(client, headers, {"intent": "unit.members", "params": {"unit_id": tree.sibling.id}})
+    assert "外人" not in json.dumps(outside, ensure_ascii=False) and blocks(outside, "notice")
+
+
+async def test_members_button_on_a_unit_card(client):
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    members = await tap(client, headers, button(card(await say(client, headers, "王家湾村")), "人员"))
+    assert blocks(members, "table")[0]["rows"] == [["王建国", "wjg01", "录入员", "正常"]]
+    empty = await make_unit("空村", UnitType.VILLAGE, tree.own)
+    none = await tap(client, headers, {"intent": "unit.members", "params": {"unit_id": empty.id}})
+    assert notice(none) == "空村还没有人员。"
+
+
+async def test_a_viewer_finds_no_people_and_no_member_lists(client):
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree, role=Role.VIEWER)
+    assert "没有找到" in notice(await say(client, headers, "王建国"))
+    refused = "您的角色不能进行这项操作。"
+    assert notice(await say(client, headers, PHONE_IN_SCOPE)) == refused
+    assert notice(await say(client, headers, "王家湾村的人员")) == refused
+    assert notice(await say(client, headers, "王建国的账号锁了吗")) == refused
+    assert notice(await tap(client, headers, {"intent": "account.card", "params": {"account_id": wang.id}})) == refused
+    assert (
+        notice(await tap(client, headers, {"intent": "account.unlock", "params": {"account_id": wang.id}})) == refused
+    )
+
+
+async def test_no_buttons_for_oneself_or_a_peer(client):
+    tree = await make_tree()
+    await person("peer", "同级管理员", tree.own, role=Role.ADMIN)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    await Account.filter(username="town_admin").update(**names.columns("本人"))
+    headers = await login(client, "town_admin")
+    for name in ("同级管理员", "本人"):
+        shown = card(await say(client, headers, name))
+        assert [a["intent"] for a in shown["actions"]] == ["unit.card"], (name, shown)
