@@ -217,6 +217,8 @@ async def test_members_button_on_a_unit_card(client):
     headers = await admin_of(client, tree)
     members = await tap(client, headers, button(card(await say(client, headers, "王家湾村")), "人员"))
     assert blocks(members, "table")[0]["rows"] == [["王建国", "wjg01", "录入员", "正常"]]
+    typed = await say(client, headers, "查 王家湾村的人员")
+    assert blocks(typed, "table")[0]["rows"] == [["王建国", "wjg01", "录入员", "正常"]]
     empty = await make_unit("空村", UnitType.VILLAGE, tree.own)
     none = await tap(client, headers, {"intent": "unit.members", "params": {"unit_id": empty.id}})
     assert notice(none) == "空村还没有人员。"

@@ -192,6 +192,8 @@ async def test_this_village_means_the_unit_last_shown(client):
     await say(client, headers, "查 王家湾")
     table = blocks(await say(client, headers, "这个村有哪些单位"), "table")[0]
     assert table["title"] == "王家湾村的下级单位" and table["rows"][0][0] == "一组"
+    named = blocks(await say(client, headers, "帮我查一下王家湾村的下级单位"), "table")[0]
+    assert named["title"] == "王家湾村的下级单位"
     own = blocks(await say(client, headers, "本单位的下级单位"), "table")[0]
     assert own["title"] == "白沙镇的下级单位"
     card_of_this = card(await say(client, headers, "这个村"))

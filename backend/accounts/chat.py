@@ -32,6 +32,7 @@ from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.roles import ROLE_LABELS, Role, allows
 from backend.units.chat import (
+    ASK,
     choices_reply,
     int_param,
     is_reference,
@@ -46,23 +47,23 @@ PAGE_SIZE = 10
 MAX_CHOICES = 10
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _MEMBERS_PATTERNS = (
-    r"^(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
-    r"^(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人)$",
+    ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
+    ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人)$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
-    rf"^(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:是不是|是否|有没有)?被?锁(?:定|住)?了?(?:吗|没有|没|么)?$",
-    r"^(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
-    r"^(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
-    rf"^(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
+    ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:是不是|是否|有没有)?被?锁(?:定|住)?了?(?:吗|没有|没|么)?$",
+    ASK + r"(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
+    ASK + r"(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
+    ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
 )
 _RESET_PATTERNS = (
-    r"^(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
-    r"^(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)密码$",
+    ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
+    ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)密码$",
 )
 _UNLOCK_PATTERNS = (
-    rf"^(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
-    rf"^(?:给|帮|替)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁$",
+    ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
+    ASK + rf"(?:给|帮|替)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁$",
 )
 
 
