@@ -247,6 +247,7 @@ async def test_the_card_in_chat_masks_money_and_phone_and_remembers_the_coop(cli
         ("王家湾村的标杆社", {"王家湾村茶叶专业合作社"}),
         ("村级社 王家湾村", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
         ("合作社列表", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+        ("王家湾村的合作社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
     ],
 )
 async def test_list_intents_answer_tables_of_the_scope(client, text, expected):

@@ -329,7 +329,10 @@ async def poverty_county(turn: Turn) -> ChatReply:
 @intent(
     "coop.list",
     # Only these exact words: a co-op's own name often ends in 合作社 and belongs to name lookups.
-    patterns=(ASK + r"(?:合作社列表|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",),
+    patterns=(
+        ASK + r"(?:合作社列表|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",
+        ASK + r"(?P<region>.+?)\s*的\s*(?:所有|全部)?合作社$",  # "的" required: names end in 合作社 too
+    ),
     permission=PERMISSION,
     pageable=True,
 )
