@@ -79,7 +79,7 @@ def _suggestions() -> list[Suggestion]:
     ]
 
 
-async def _pick(turn: Turn, name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
+async def _pick(name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
     """Several units share the name: one button per unit, labelled with the unit above it."""
     parents = {u.id: u.name for u in await Unit.filter(id__in=[u.parent_id for u in found if u.parent_id])}
     actions = [
@@ -112,7 +112,7 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
     if not found:
         return _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
     if len(found) > 1:
-        return await _pick(turn, name, found, intent_name, key)
+        return await _pick(name, found, intent_name, key)
     return found[0]
 
 
