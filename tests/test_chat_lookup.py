@@ -105,6 +105,22 @@ async def test_a_single_match_shows_its_card_and_offers_the_others(client):
     assert reply["suggestions"][0]["label"] == "汪家湾村（白沙镇）"
 
 
+@pytest.mark.parametrize("text", ["王家湾", "wangjiawan", "王家弯"])
+async def test_the_village_is_meant_before_the_coops_named_after_it(client, text):
+    tree = await make_tree()
+    await make_unit("王家湾村茶叶专业合作社", UnitType.COOP, tree.child)
+    await make_unit("王家湾村综合服务社", UnitType.COOP, tree.child)
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, text)
+    assert card(reply)["title"] == "王家湾村"
+    assert [s["label"] for s in reply["suggestions"][:2]] == [
+        "王家湾村综合服务社（王家湾村）",
+        "王家湾村茶叶专业合作社（王家湾村）",
+    ]
+    coop = card(await say(client, headers, "王家湾村茶叶"))
+    assert coop["title"] == "王家湾村茶叶专业合作社" and coop["actions"][-1]["intent"] == "coop.card"
+
+
 async def test_a_typo_that_sounds_different_is_offered_not_assumed(client):
     tree = await make_tree()
     headers = await town_admin(client, tree)

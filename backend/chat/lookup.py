@@ -34,10 +34,26 @@ from backend.units.models import Unit
 CANDIDATES = 200  # at most this many rows per candidate query; a scope this small is read whole
 SCAN_LIMIT = 2000  # a scope up to this size is walked by its path index, a larger one by the name keys
 NEIGHBOURS = 40  # nearest pinyin keys on each side of the query's, for typos
-FUZZY_MIN = 80.0  # similarity (0-100) that counts as a match
+FUZZY_MIN = 82.0  # similarity (0-100) that counts as a match (kongjiawan vs wangjiawan: 80)
 NEAR_MIN = 60.0  # similarity worth offering as a suggestion when nothing matches
 _SPACES = re.compile(r"\s+")
 _LATIN = re.compile(r"[a-z0-9]+")
+# Place words a name may be said without (longest first).
+_PLACE_WORDS = (
+    "村民委员会",
+    "居民委员会",
+    "村委会",
+    "居委会",
+    "社区",
+    "街道",
+    "村",
+    "镇",
+    "乡",
+    "县",
+    "市",
+    "省",
+    "区",
+)
 _TOP = "\U0010ffff"  # the last character: nothing follows it
 
 
@@ -64,9 +80,11 @@ class Match:
     depth: int  # the unit's depth; a person's: its highest unit in scope
     within: int | None  # the unit's parent, or the person's (highest) unit in scope
     unit_type: str | None = None  # units only
+    whole: bool = False  # the query is the whole name but for a place word: 王家湾 for 王家湾村
 
     def key(self) -> tuple[Any, ...]:
-        return (self.rank, -self.score if self.rank == Rank.FUZZY else 0, self.depth, self.name, self.kind, self.id)
+        fuzzy = -self.score if self.rank == Rank.FUZZY else 0
+        return (self.rank, not self.whole, fuzzy, self.depth, self.name, self.kind, self.id)
 
 
 @dataclass(frozen=True)
@@ -289,6 +307,21 @@ def classify(query: Query, row: _Row, kind: Kind) -> tuple[Rank, float] | None:
     return None
 
 
+def is_whole(query: Query, name: str, kind: Kind) -> bool:
+    """Does the query name all of ``name`` but its place word (村, 镇, 社区...), as typed or as sounds?
+
+    People say 王家湾 for 王家湾村: among the names that start so, that one is meant, not
+    王家湾村茶叶专业合作社.
+    """
+    core = name
+    if kind == Kind.UNIT:
+        core = next((name[: -len(w)] for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), name)
+    if core == query.text:
+        return True
+    whole, initials = pinyin_keys(core)
+    return whole == query.pinyin or (query.latin and initials == query.initials)
+
+
 def _rank(query: Query, source: _Source, rows: Iterable[_Row]) -> tuple[list[Match], list[Match]]:
     matches: dict[int, Match] = {}
     near: dict[int, Match] = {}
@@ -302,7 +335,8 @@ def _rank(query: Query, source: _Source, rows: Iterable[_Row]) -> tuple[list[Mat
                 if row.id not in near or candidate.key() < near[row.id].key():
                     near[row.id] = candidate
             continue
-        match = Match(source.kind, row.id, row.name, ranked[0], ranked[1], row.depth, row.within, unit_type)
+        whole = ranked[0] != Rank.FUZZY and is_whole(query, row.name, source.kind)
+        match = Match(source.kind, row.id, row.name, ranked[0], ranked[1], row.depth, row.within, unit_type, whole)
         if row.id not in matches or match.key() < matches[row.id].key():  # a person: its highest unit
             matches[row.id] = match
     return list(matches.values()), list(near.values())
@@ -326,11 +360,14 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
 
 
 def single(found: Found) -> Match | None:
-    """The one match to show at once: alone in the best rank, and better than a guess."""
+    """The one match to show at once: alone in the best rank (or its only whole name), not a guess."""
     if not found.matches or found.matches[0].rank == Rank.FUZZY:
         return None
-    best = found.matches[0]
-    return best if sum(1 for m in found.matches if m.rank == best.rank) == 1 else None
+    best = [m for m in found.matches if m.rank == found.matches[0].rank]
+    if len(best) == 1:
+        return best[0]
+    whole = [m for m in best if m.whole]
+    return whole[0] if len(whole) == 1 else None
 
 
 def unit_match(unit: Unit) -> Match:
