@@ -1,0 +1,122 @@
+/**
+ * The home screen: the conversation (W2). Logic lives in services/chat/conversation.js; this
+ * page wires it to the screen: send, quick replies, actions (with their confirm question),
+ * forms, resends, scanning (W5), the offline banner (W6).
+ */
+const { services } = require('../../services/index');
+const { createConversation } = require('../../services/chat/conversation');
+const { view } = require('../../services/chat/view');
+const { defaultNetwork } = require('../../utils/network');
+const { guard, SCREENS } = require('../../utils/router');
+const { toast, confirm } = require('../../utils/ui');
+const msg = require('../../utils/messages');
+
+const DEFAULT_SUGGESTIONS = [
+  { key: 'd0', label: '本单位汇总', text: '汇总' },
+  { key: 'd1', label: '下级单位', text: '下级单位' },
+  { key: 'd2', label: '帮助', text: '帮助' },
+];
+
+Page({
+  data: {
+    messages: [],
+    suggestions: DEFAULT_SUGGESTIONS,
+    draft: '',
+    online: true,
+    greeting: '您好',
+    presets: [{ name: 'send', type: 'icon' }],
+  },
+
+  onLoad() {
+    if (!guard(SCREENS.chat)) return;
+    const s = services();
+    const network = defaultNetwork();
+    this.network = network;
+    this.conversation = createConversation({
+      chatApi: s.chat,
+      history: s.history,
+      cache: s.cache,
+      owner: () => String((s.session.info() || {}).account_id || 'anon'),
+      scope: () => s.session.scope(),
+      onChange: () => this.render(),
+    });
+    const info = s.session.info() || {};
+    this.setData({
+      online: network.isOnline(),
+      greeting: info.name ? `${info.name}，您好${info.unit ? `（${info.unit.unit_name}）` : ''}` : '您好',
+    });
+    this.offNetwork = network.onChange((online) => this.render({ online }));
+    this.conversation.load();
+    s.auth.reloadSession().catch(() => {}); // keeps unit and flags current; a 401 sends us to login
+  },
+
+  onUnload() {
+    if (this.offNetwork) this.offNetwork();
+  },
+
+  render(extra) {
+    const online = extra && 'online' in extra ? extra.online : this.network.isOnline();
+    const suggestions = this.conversation.suggestions();
+    this.setData(
+      Object.assign({}, extra || {}, {
+        online,
+        messages: view(this.conversation.messages(), Date.now(), online),
+        suggestions: suggestions.length ? suggestions : DEFAULT_SUGGESTIONS,
+      }),
+      () => this.scrollToBottom()
+    );
+  },
+
+  scrollToBottom() {
+    const list = this.selectComponent('#chatList');
+    if (list && list.scrollToBottom) list.scrollToBottom();
+  },
+
+  onDraft(e) {
+    this.setData({ draft: (e.detail && e.detail.value) || '' });
+  },
+
+  onSend(e) {
+    const text = ((e.detail && e.detail.value) || this.data.draft || '').trim();
+    if (!text) return null;
+    this.setData({ draft: '' });
+    return this.conversation.sendText(text);
+  },
+
+  onReply(e) {
+    const item = e.detail;
+    if (item.action) return this.runAction(item.action, item.label);
+    return this.conversation.sendText(item.text || item.label);
+  },
+
+  onAction(e) {
+    return this.runAction(e.detail.action, e.detail.label);
+  },
+
+  async runAction(action, label) {
+    if (action.confirm && !(await confirm(this, action.confirm, action.label))) return null;
+    return this.conversation.sendAction(action, label || action.label);
+  },
+
+  onRetry(e) {
+    return this.conversation.retry(e.currentTarget.dataset.id);
+  },
+
+  onScan() {
+    wx.scanCode({
+      scanType: ['qrCode', 'barCode'],
+      success: (res) => {
+        const text = String(res.result || '').trim();
+        if (!text) {
+          toast(this, msg.SCAN_EMPTY);
+          return;
+        }
+        this.conversation.sendText(text);
+      },
+    });
+  },
+
+  onMine() {
+    wx.navigateTo({ url: '/packageAccount/pages/index/index' });
+  },
+});

@@ -1,0 +1,150 @@
+/**
+ * Login (W1): WeChat one-tap when this WeChat is bound; otherwise user name or phone + password
+ * + picture captcha, or phone + SMS code. A WeChat login that finds no account gives a ticket,
+ * and the next password or SMS login binds this WeChat. Then the session decides the next
+ * screen (SMS check, forced password change, unit choice, chat).
+ */
+const { services } = require('../../services/index');
+const { goNext, SCREENS } = require('../../utils/router');
+const { toast } = require('../../utils/ui');
+const { isPhone, isCode, required } = require('../../utils/validate');
+const msg = require('../../utils/messages');
+
+Page({
+  data: {
+    mode: 'password',
+    login: '',
+    password: '',
+    phone: '',
+    code: '',
+    errors: {},
+    busy: false,
+    wechatBusy: false,
+    wechatState: 'unknown',
+    bindHint: '',
+  },
+
+  onLoad() {
+    const s = services();
+    if (s.session.loggedIn() && s.session.next() !== SCREENS.login) goNext();
+    this.captcha = { captchaId: '', answer: '' };
+    this.bindTicket = '';
+  },
+
+  onMode(e) {
+    this.setData({ mode: e.currentTarget.dataset.mode, errors: {} });
+  },
+
+  onField(e) {
+    const field = e.currentTarget.dataset.field;
+    this.setData({ [field]: (e.detail && e.detail.value) || '', [`errors.${field}`]: '' });
+  },
+
+  onCaptcha(e) {
+    this.captcha = e.detail;
+  },
+
+  refreshCaptcha() {
+    const field = this.selectComponent('#captcha');
+    if (field) field.refresh();
+  },
+
+  fail(error) {
+    this.setData({ errors: Object.assign({}, error.fields || {}), busy: false });
+    toast(this, error.message, 'error');
+    this.refreshCaptcha();
+  },
+
+  async onWechat() {
+    this.setData({ wechatBusy: true });
+    const result = await services().wechat.loginWithWechat();
+    this.setData({ wechatBusy: false });
+    if (result.status === 'logged_in') {
+      goNext(result.next);
+    } else if (result.status === 'bind_required') {
+      this.bindTicket = result.ticket;
+      this.setData({ bindHint: result.message || '首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信' });
+    } else {
+      this.setData({ wechatState: 'unavailable' });
+      toast(this, result.message);
+    }
+  },
+
+  async onPasswordLogin() {
+    const errors = required(this.data, ['login', 'password']);
+    if (!this.captcha.answer) errors.captcha_answer = '请输入图形验证码';
+    if (Object.keys(errors).length) {
+      this.setData({ errors });
+      return;
+    }
+    this.setData({ busy: true, errors: {} });
+    try {
+      const out = await services().auth.login({
+        login: this.data.login,
+        password: this.data.password,
+        captchaId: this.captcha.captchaId,
+        captchaAnswer: this.captcha.answer,
+        bindTicket: this.bindTicket,
+      });
+      this.setData({ busy: false, password: '' });
+      if (out.wechatBound) toast(this, '已绑定微信，下次可一键登录', 'success');
+      goNext(out.next);
+    } catch (error) {
+      this.fail(error);
+    }
+  },
+
+  async onPhoneNumber(e) {
+    const code = e.detail && e.detail.code;
+    if (!code) return;
+    try {
+      const out = await services().wechat.phoneNumber(code);
+      if (out && out.phone) this.setData({ phone: out.phone, 'errors.phone': '' });
+    } catch (error) {
+      toast(this, error.status === 404 ? msg.NOT_YET : error.message);
+    }
+  },
+
+  async onSendCode() {
+    if (!isPhone(this.data.phone)) {
+      this.setData({ 'errors.phone': msg.BAD_PHONE });
+      return;
+    }
+    try {
+      const out = await services().wechat.smsSendCode(this.data.phone, this.captcha.captchaId, this.captcha.answer);
+      this.selectComponent('#codeButton').start(out.resend_after);
+      toast(this, `验证码已发送至 ${out.phone || this.data.phone}`);
+    } catch (error) {
+      if (error.status === 404) error.message = msg.NOT_YET;
+      this.fail(error);
+    }
+  },
+
+  async onSmsLogin() {
+    const errors = {};
+    if (!isPhone(this.data.phone)) errors.phone = msg.BAD_PHONE;
+    if (!isCode(this.data.code)) errors.code = msg.BAD_CODE;
+    if (Object.keys(errors).length) {
+      this.setData({ errors });
+      return;
+    }
+    this.setData({ busy: true });
+    try {
+      const out = await services().wechat.smsLogin(this.data.phone, this.data.code, this.bindTicket);
+      this.setData({ busy: false });
+      goNext(out.next);
+    } catch (error) {
+      this.fail(error);
+    }
+  },
+
+  onForgotPassword() {
+    wx.navigateTo({ url: '/packageRecovery/pages/password/index' });
+  },
+  onForgotUsername() {
+    wx.navigateTo({ url: '/packageRecovery/pages/username/index' });
+  },
+  onRecovery() {
+    wx.navigateTo({ url: '/packageRecovery/pages/index/index' });
+  },
+});
