@@ -1,6 +1,8 @@
 /**
  * The services of the app, built once and shared by every page (subpackage pages too):
- * session, API client, cache, history and one object per domain.
+ * session, API client, cache, history and the services the main package needs. Recovery and
+ * reviews live in packageRecovery/services, the profile in packageAccount/services: the first
+ * screen does not need them, so they do not weigh on the main package.
  */
 const { defaultSession } = require('./session');
 const { api } = require('./api');
@@ -9,9 +11,6 @@ const { createHistory } = require('../utils/history');
 const config = require('../config/index');
 const { createAuth } = require('./auth/index');
 const { createChatApi } = require('./chat/index');
-const { createProfile } = require('./profile/index');
-const { createRecovery } = require('./recovery/index');
-const { createReviews } = require('./reviews/index');
 const { createWechat } = require('./wechat/index');
 
 let shared = null;
@@ -29,9 +28,6 @@ function services() {
     history,
     auth: createAuth(client, session),
     chat: createChatApi(client),
-    profile: createProfile(client, cache, session),
-    recovery: createRecovery(client),
-    reviews: createReviews(client),
     wechat: createWechat(client, session),
   };
   return shared;

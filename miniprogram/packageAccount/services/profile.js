@@ -1,5 +1,5 @@
 /** Own profile (P11) and the bound phone change. */
-const endpoints = require('../endpoints');
+const endpoints = require('../../services/endpoints');
 
 function createProfile(client, cache, session) {
   return {

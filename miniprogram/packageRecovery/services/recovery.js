@@ -2,7 +2,7 @@
  * Public recovery flows (R2-R4): no login. Every step answers a ticket for the next one; the
  * screens show the server's Chinese messages as they come.
  */
-const endpoints = require('../endpoints');
+const endpoints = require('../../services/endpoints');
 
 const r = endpoints.recovery;
 

@@ -2,9 +2,9 @@
  * Manual review (R5): identity details, a statement, 1-3 images and a captcha, in one multipart
  * request through the same request helper (timeout, queue, idempotency key).
  */
-const endpoints = require('../endpoints');
-const multipart = require('../../utils/multipart');
-const images = require('../../utils/images');
+const endpoints = require('../../services/endpoints');
+const multipart = require('../utils/multipart');
+const images = require('../utils/images');
 const { idempotencyKey: newKey } = require('../../utils/ids');
 
 const UPLOAD_TIMEOUT_MS = 60000; // up to 12 MB on a weak signal

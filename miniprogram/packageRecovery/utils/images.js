@@ -3,8 +3,8 @@
  * before anything is uploaded (size from wx.chooseMedia, type from the file's first bytes, as the
  * server does).
  */
-const msg = require('./messages');
-const config = require('../config/index');
+const msg = require('../../utils/messages');
+const config = require('../../config/index');
 
 function kindOf(bytes) {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);

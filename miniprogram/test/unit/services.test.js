@@ -6,10 +6,10 @@ const { createClient } = require('../../utils/request');
 const { createCache } = require('../../utils/cache');
 const { createSession, SCREENS } = require('../../services/session');
 const { createAuth } = require('../../services/auth/index');
-const { createRecovery } = require('../../services/recovery/index');
-const { createReviews } = require('../../services/reviews/index');
+const { createRecovery } = require('../../packageRecovery/services/recovery');
+const { createReviews } = require('../../packageRecovery/services/reviews');
 const { createWechat } = require('../../services/wechat/index');
-const { createProfile } = require('../../services/profile/index');
+const { createProfile } = require('../../packageAccount/services/profile');
 const { createChatApi } = require('../../services/chat/index');
 const { view } = require('../../services/chat/view');
 

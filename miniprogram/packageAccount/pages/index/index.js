@@ -1,0 +1,50 @@
+/** "我的": profile at a glance (cached, then fresh), and the account and security entries (W7, P11). */
+const { services } = require('../../../services/index');
+const { accountServices } = require('../../services/index');
+const { guard, goNext, SCREENS } = require('../../../utils/router');
+const { toast, confirm } = require('../../../utils/ui');
+const { offlineLabel } = require('../../../utils/format');
+const msg = require('../../../utils/messages');
+
+Page({
+  data: { info: {}, profile: {}, offlineText: '' },
+
+  onLoad() {
+    if (!guard(SCREENS.chat)) return;
+    this.setData({ info: services().session.info() || {} });
+  },
+
+  onShow() {
+    if (services().session.next() !== SCREENS.chat) return;
+    this.setData({ info: services().session.info() || {} });
+    accountServices()
+      .profile.load((shown) =>
+        this.setData({ profile: shown.value, offlineText: shown.offline ? offlineLabel(shown.time) : '' })
+      )
+      .catch((error) => toast(this, error.message));
+  },
+
+  onSwitchUnit() {
+    wx.navigateTo({ url: '/pages/unit/index' });
+  },
+
+  async onUnbind() {
+    if (!(await confirm(this, '解除后，这个微信不能再一键登录本账号。', '解除微信绑定'))) return;
+    try {
+      await services().wechat.unbind();
+      toast(this, '已解除绑定', 'success');
+    } catch (error) {
+      toast(this, error.status === 404 || error.status === 405 ? msg.NOT_YET : error.message, 'error');
+    }
+  },
+
+  async onLogout() {
+    if (!(await confirm(this, '退出后本机的聊天记录和缓存会清除。', '退出登录'))) return;
+    const s = services();
+    const owner = String((s.session.info() || {}).account_id || 'anon');
+    await s.auth.logout();
+    s.history.clear(owner);
+    s.cache.clear();
+    goNext(SCREENS.login);
+  },
+});

@@ -1,0 +1,47 @@
+/** Password change from "我的": every other session ends; this one continues with a new token. */
+const { services } = require('../../../services/index');
+const { guard, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
+const { passwordProblem } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
+
+Page({
+  data: {
+    oldPassword: '',
+    newPassword: '',
+    confirm: '',
+    errors: {},
+    busy: false,
+    hint: `${msg.PASSWORD_RULE}。修改后其他设备上的登录会退出。`,
+  },
+
+  onLoad() {
+    guard(SCREENS.chat);
+  },
+
+  onField(e) {
+    this.setData({ [e.currentTarget.dataset.field]: (e.detail && e.detail.value) || '', errors: {} });
+  },
+
+  async onSubmit() {
+    if (!this.data.oldPassword) {
+      this.setData({ errors: { old_password: msg.REQUIRED + '当前密码' } });
+      return;
+    }
+    const problem = passwordProblem(this.data.newPassword, this.data.confirm);
+    if (problem) {
+      this.setData({ errors: { new_password: problem } });
+      return;
+    }
+    this.setData({ busy: true });
+    try {
+      await services().auth.changePassword(this.data.oldPassword, this.data.newPassword);
+      this.setData({ busy: false, oldPassword: '', newPassword: '', confirm: '' });
+      toast(this, '密码已修改', 'success');
+      setTimeout(() => wx.navigateBack(), 1200);
+    } catch (error) {
+      this.setData({ busy: false, errors: error.fields || {} });
+      toast(this, error.message, 'error');
+    }
+  },
+});

@@ -1,0 +1,88 @@
+/** Own profile (P11): name, ID type, number and validity, e-mail; only what changed is sent. */
+const { services } = require('../../../services/index');
+const { accountServices } = require('../../services/index');
+const { guard, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
+const { offlineLabel } = require('../../../utils/format');
+
+const ID_TYPES = [
+  { value: 'resident_id', label: '居民身份证' },
+  { value: 'passport', label: '护照' },
+  { value: 'hk_macao_permit', label: '港澳居民来往内地通行证' },
+  { value: 'taiwan_permit', label: '台湾居民来往大陆通行证' },
+  { value: 'foreign_permanent', label: '外国人永久居留身份证' },
+];
+
+Page({
+  data: {
+    profile: {},
+    name: '',
+    idNumber: '',
+    validUntil: '',
+    email: '',
+    idTypeIndex: 0,
+    idTypeLabels: ID_TYPES.map((t) => t.label),
+    errors: {},
+    busy: false,
+    offlineText: '',
+  },
+
+  onLoad() {
+    if (!guard(SCREENS.chat)) return;
+    accountServices()
+      .profile.load((shown) => this.show(shown.value, shown.offline ? offlineLabel(shown.time) : ''))
+      .catch((error) => toast(this, error.message));
+  },
+
+  show(profile, offlineText) {
+    const index = Math.max(0, ID_TYPES.findIndex((t) => t.value === profile.id_type));
+    this.setData({
+      profile,
+      name: profile.name || '',
+      email: profile.email || '',
+      validUntil: profile.id_valid_until || '',
+      idNumber: '',
+      idTypeIndex: index,
+      offlineText: offlineText || '',
+    });
+  },
+
+  onField(e) {
+    this.setData({ [e.currentTarget.dataset.field]: (e.detail && e.detail.value) || '', errors: {} });
+  },
+
+  onIdType(e) {
+    this.setData({ idTypeIndex: Number(e.detail.value) });
+  },
+
+  changes() {
+    const d = this.data;
+    const p = d.profile;
+    const out = {};
+    if (d.name.trim() && d.name.trim() !== p.name) out.name = d.name.trim();
+    const idType = ID_TYPES[d.idTypeIndex].value;
+    if (p.id_type && idType !== p.id_type) out.id_type = idType;
+    if (d.idNumber.trim()) out.id_number = d.idNumber.trim().toUpperCase();
+    if (d.validUntil && d.validUntil !== (p.id_valid_until || '')) out.id_valid_until = d.validUntil;
+    if (d.email.trim() !== (p.email || '')) out.email = d.email.trim() || null;
+    return out;
+  },
+
+  async onSave() {
+    const changes = this.changes();
+    if (!Object.keys(changes).length) {
+      toast(this, '没有修改');
+      return;
+    }
+    this.setData({ busy: true });
+    try {
+      const profile = await accountServices().profile.update(changes);
+      this.show(profile, '');
+      this.setData({ busy: false });
+      toast(this, '已保存', 'success');
+    } catch (error) {
+      this.setData({ busy: false, errors: error.fields || {} });
+      toast(this, error.message, 'error');
+    }
+  },
+});

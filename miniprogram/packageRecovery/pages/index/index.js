@@ -1,0 +1,2 @@
+/** The recovery menu (R1-R5). */
+Page({});

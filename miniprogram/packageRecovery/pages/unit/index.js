@@ -1,0 +1,107 @@
+/** Unit account recovery (R4): credit code -> legal representative's or agent's identity + new agent -> code. */
+const { recoveryServices } = require('../../services/index');
+const { toast } = require('../../../utils/ui');
+const { isPhone, isCode, isIdNumber } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
+
+Page({
+  data: {
+    step: 'start',
+    creditCode: '',
+    identity: 'legal_rep',
+    name: '',
+    idNumber: '',
+    newAgentName: '',
+    newAgentPhone: '',
+    code: '',
+    errors: {},
+    busy: false,
+    username: '',
+    unitName: '',
+  },
+
+  onLoad() {
+    this.captcha = { captchaId: '', answer: '' };
+    this.ticket = '';
+  },
+
+  onField(e) {
+    const field = e.currentTarget.dataset.field;
+    this.setData({ [field]: (e.detail && e.detail.value) || '', errors: {} });
+  },
+
+  onIdentity(e) {
+    this.setData({ identity: e.currentTarget.dataset.identity });
+  },
+
+  onCaptcha(e) {
+    this.captcha = e.detail;
+  },
+
+  fail(error) {
+    this.setData({ busy: false, errors: error.fields || {} });
+    toast(this, error.message, 'error');
+    const captcha = this.selectComponent('#captcha');
+    if (captcha) captcha.refresh();
+  },
+
+  async onStart() {
+    this.setData({ busy: true });
+    try {
+      const out = await recoveryServices().recovery.unit.start(this.data.creditCode.trim(), this.captcha.captchaId, this.captcha.answer);
+      this.ticket = out.ticket;
+      this.setData({ step: 'identify', busy: false, errors: {} });
+    } catch (error) {
+      this.fail(error);
+    }
+  },
+
+  async onSendCode() {
+    const d = this.data;
+    const errors = {};
+    if (!d.name.trim()) errors.name = msg.REQUIRED + '姓名';
+    if (!isIdNumber(d.idNumber)) errors.id_number = msg.BAD_ID_NUMBER;
+    if (!d.newAgentName.trim()) errors.new_agent_name = msg.REQUIRED + '新经办人姓名';
+    if (!isPhone(d.newAgentPhone)) errors.new_agent_phone = msg.BAD_PHONE;
+    if (Object.keys(errors).length) {
+      this.setData({ errors });
+      return;
+    }
+    try {
+      const out = await recoveryServices().recovery.unit.sendCode({
+        ticket: this.ticket,
+        identity: d.identity,
+        name: d.name.trim(),
+        idNumber: d.idNumber,
+        newAgentName: d.newAgentName.trim(),
+        newAgentPhone: d.newAgentPhone,
+        captchaId: this.captcha.captchaId,
+        captchaAnswer: this.captcha.answer,
+      });
+      this.ticket = out.ticket;
+      this.selectComponent('#codeButton').start(out.resend_after);
+      toast(this, `验证码已发送至 ${out.phone || d.newAgentPhone}`);
+      this.selectComponent('#captcha').refresh();
+    } catch (error) {
+      this.fail(error);
+    }
+  },
+
+  async onVerify() {
+    if (!isCode(this.data.code)) {
+      this.setData({ errors: { code: msg.BAD_CODE } });
+      return;
+    }
+    this.setData({ busy: true });
+    try {
+      const out = await recoveryServices().recovery.unit.verify(this.ticket, this.data.code);
+      this.setData({ step: 'done', busy: false, username: out.username, unitName: out.unit_name });
+    } catch (error) {
+      this.fail(error);
+    }
+  },
+
+  onLogin() {
+    wx.reLaunch({ url: '/pages/login/index' });
+  },
+});
