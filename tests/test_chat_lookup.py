@@ -257,6 +257,7 @@ async def _ranking_tree() -> tuple[Tree, Actor]:
         ("白山镇村", UnitType.VILLAGE),
         ("东白沙镇村", UnitType.VILLAGE),
         ("李家坪村", UnitType.VILLAGE),
+        ("王家寨村", UnitType.VILLAGE),
     ):
         await make_unit(name, kind, tree.parent)
     await make_unit("白沙镇", UnitType.TOWNSHIP, tree.sibling)  # a namesake further down
@@ -287,6 +288,8 @@ async def test_rank_is_exact_then_prefix_then_contains_then_pinyin_then_fuzzy(st
         ("wangjiwan", "王家湾村"),
         ("李家坪", "李家坪村"),
         ("ljp", "李家坪村"),
+        ("wjz", "王家寨村"),  # a key ending in z: its range has no next letter to stop at
+        ("wangjiazhai", "王家寨村"),
     ],
 )
 async def test_every_strategy_finds_the_same_units(strategy, text, expected):
@@ -314,3 +317,13 @@ async def test_bad_ids_from_a_button_answer_like_missing_units(client):
         assert await tap(client, headers, {"intent": "unit.card", "params": params}) == missing, bad
     paged = await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": tree.own.id, "cursor": "x"}})
     assert paged == missing
+
+
+@pytest.mark.parametrize(
+    ("prefix", "after"),
+    [("wang", "wanh"), ("wjz", "wk"), ("zz", None), ("a9", "aa"), ("/1/5/", "/1/50"), ("", None)],
+)
+def test_the_upper_bound_of_a_prefix_range_holds_every_key_with_that_prefix(prefix, after):
+    assert lookup._after(prefix) == after
+    if after is not None:
+        assert prefix <= prefix + "zzzz" < after

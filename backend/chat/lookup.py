@@ -4,13 +4,17 @@ which also forgives homophone typos such as 王家弯 for 王家湾), or a near 
 
 Nothing here reads a whole table. Candidates come from small, bounded queries inside the scope:
 
-- a scope that holds at most :data:`CANDIDATES` rows is read whole (one query on the path index)
-  and ranked in Python, so every kind of match is found there, typos of any character included;
-- a larger scope is searched through the indexed pinyin keys: equal and prefix of the whole pinyin,
-  prefix of the initials, and the nearest keys on either side of the query's pinyin (typos after
-  the first letters). Each query is limited; the scope filter stays on every one of them.
+- a scope of at most :data:`CANDIDATES` rows is read whole and ranked in Python, so every kind
+  of match is found there, typos of any character included;
+- a scope of up to :data:`SCAN_LIMIT` rows is walked by its path index, filtered by the pinyin and
+  initials prefixes, parts of the name and the first syllable;
+- a larger scope is searched through the indexed pinyin keys (migration 0006): prefixes of the
+  whole pinyin and of the initials, and the nearest keys on either side of the query's pinyin
+  (typos after the first letters), the scope filtering what they find.
 
-Rank: exact > prefix > contains > pinyin > fuzzy; ties by depth (higher units first), then name.
+Each query is limited and carries the scope filter. Rank: exact > prefix > contains > pinyin >
+fuzzy; within a rank the name the query covers but for its place word first (王家湾 -> 王家湾村
+before 王家湾村茶叶专业合作社), then higher units, then by name.
 """
 
 from __future__ import annotations
