@@ -24,7 +24,7 @@ module.exports = {
       displayName: 'components',
       testEnvironment: 'jsdom',
       testMatch: ['<rootDir>/test/components/**/*.test.js'],
-      setupFiles: ['<rootDir>/test/support/simulate-setup.js'],
+      setupFilesAfterEnv: ['<rootDir>/test/support/simulate-setup.js'],
     }),
     Object.assign({}, common, {
       displayName: 'integration',

@@ -1,0 +1,189 @@
+/** Recovery and account screens (subpackages): their steps, the server's messages, the checks. */
+const { mount, settle, text } = require('../support/simulate');
+const { install, CAPTCHA } = require('../support/fake-server');
+const { signIn, SESSION } = require('../support/fixtures');
+
+const tapButton = (node) => node.querySelector('.t-button').dispatchEvent('tap');
+const typeCaptcha = (page, value) => page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value });
+
+test('forgot password: user name -> code and ID number -> new password -> done', async () => {
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/recovery/password/start': () => ({ ticket: 't1', phone: '139****0014' }),
+    'POST /api/recovery/password/send-code': () => ({ ticket: 't2', phone: '139****0014', resend_after: 60, expires_in: 300 }),
+    'POST /api/recovery/password/verify': () => ({ reset_ticket: 'rt', expires_in: 900 }),
+    'POST /api/recovery/password/reset': () => ({ status: 204 }),
+  });
+  const page = mount('packageRecovery/pages/password/index');
+  await settle();
+  page.setData({ username: 'op_wang' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(page.instance.data).toMatchObject({ step: 'verify', stepNo: 2, phone: '139****0014' });
+  expect(text(page)).toContain('第 2 步');
+  typeCaptcha(page, 'cd34');
+  tapButton(page.querySelector('#codeButton').querySelector('.btn'));
+  await settle(10);
+  page.setData({ code: '123456', idNumber: '110105194912310021' }); // wrong check character
+  tapButton(page.querySelector('.submit'));
+  await settle();
+  expect(text(page)).toContain('身份证号格式不正确');
+  page.setData({ idNumber: '11010519491231002x' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  page.setData({ newPassword: 'Newpass#2026', confirm: 'Newpass#2026' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(text(page)).toContain('密码已重置');
+  const bodies = calls.filter((c) => c.key.startsWith('POST')).map((c) => [c.key, c.data, c.header.Authorization]);
+  expect(bodies).toEqual([
+    ['POST /api/recovery/password/start', { username: 'op_wang', captcha_id: 'cap-1', captcha_answer: 'ab12' }, undefined],
+    ['POST /api/recovery/password/send-code', { ticket: 't1', captcha_id: 'cap-1', captcha_answer: 'cd34' }, undefined],
+    ['POST /api/recovery/password/verify', { ticket: 't2', code: '123456', id_number: '11010519491231002X' }, undefined],
+    ['POST /api/recovery/password/reset', { reset_ticket: 'rt', new_password: 'Newpass#2026' }, undefined],
+  ]);
+});
+
+test('forgot password: when only a manual review can help, the page says so and links to it', async () => {
+  install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/recovery/password/start': () => ({ ticket: 't1', phone: '139****0014' }),
+    'POST /api/recovery/password/verify': () => ({
+      status: 422,
+      body: { error: { code: 'manual_review_needed', message: '该账号没有登记身份证件，无法自动核验，请申请人工审核', fields: {} } },
+    }),
+  });
+  const page = mount('packageRecovery/pages/password/index');
+  await settle();
+  page.setData({ username: 'op_wang' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  page.setData({ code: '123456', idNumber: '11010519491231002X' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(text(page.querySelector('.review-hint'))).toContain('请申请人工审核');
+  page.querySelector('.review-hint').dispatchEvent('tap');
+  await settle();
+  expect(global.__navigations.pop()).toMatchObject({ name: 'redirectTo', url: '/packageRecovery/pages/review/index?kind=password' });
+});
+
+test('forgot user name by phone lists the accounts found', async () => {
+  install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/recovery/username/by-phone/send-code': () => ({ ticket: 't1', phone: '139****0014', resend_after: 60 }),
+    'POST /api/recovery/username/by-phone/verify': () => ({ accounts: [{ username: 'op_wang', name: '王*', units: ['王家湾村', '白沙镇'] }] }),
+  });
+  const page = mount('packageRecovery/pages/username/index');
+  await settle();
+  page.setData({ phone: '13900000014' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('#codeButton').querySelector('.btn'));
+  await settle(10);
+  page.setData({ code: '654321' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  const found = page.querySelectorAll('.account');
+  expect(found.map((c) => [c.instance.data.title, c.instance.data.description])).toEqual([['op_wang', '王* · 王家湾村、白沙镇']]);
+});
+
+test('manual review: checks before upload (count, size), then one multipart request', async () => {
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/reviews': () => ({ status: 202, body: { message: '已提交，审核结果将以短信通知。' } }),
+  });
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) =>
+    o.success({
+      tempFiles: [
+        { tempFilePath: 'wxfile://a.png', size: 10 },
+        { tempFilePath: 'wxfile://huge.jpg', size: 5 * 1024 * 1024 },
+      ],
+    });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'password' });
+  await settle();
+  tapButton(page.querySelector('.submit'));
+  await settle();
+  expect(page.instance.data.errors).toMatchObject({ images: '请上传 1 到 3 张图片', username: '请填写用户名', phone: '请输入正确的 11 位手机号' });
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  await settle();
+  expect(page.instance.data.images.map((i) => [i.path, i.sizeText])).toEqual([['wxfile://a.png', '1 KB']]); // the 5 MB one was refused
+  page.setData({ username: 'op_wang', name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了，身份证号也没登记' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  const sent = calls.find((c) => c.key === 'POST /api/reviews');
+  expect(sent.header['Content-Type']).toMatch(/^multipart\/form-data; boundary=----cwt[0-9a-f]{32}$/);
+  expect(sent.header['Idempotency-Key']).toBeTruthy();
+  const body = Buffer.from(sent.data).toString('utf8');
+  expect(body).toContain('name="kind"\r\n\r\npassword');
+  expect(body).toContain('name="statement"\r\n\r\n手机号换了，身份证号也没登记');
+  expect(body).toContain('name="images"; filename="image1.png"\r\nContent-Type: image/png');
+  expect(text(page)).toContain('已提交，审核结果将以短信通知。');
+});
+
+test('"我的": profile from the cache at once (offline, with its time), then fresh; logout clears history and cache', async () => {
+  signIn();
+  global.wx.setStorageSync('cwt:cache:profile:6:6', { value: { name: '贾红', phone: '139****0006', id_number: '5301**********0006' }, time: Date.now() - 3600000 });
+  global.wx.setStorageSync('cwt:cache-index', ['profile:6:6']);
+  global.wx.setStorageSync('cwt:history:6', [{ id: 'm1', role: 'user', text: '汇总' }]);
+  let release;
+  install({
+    'GET /api/profile': () => new Promise((r) => (release = r)),
+    'POST /api/auth/logout': () => ({ status: 204 }),
+  });
+  const page = mount('packageAccount/pages/index/index');
+  await settle();
+  expect(page.instance.data.offlineText).toMatch(/^离线 · 上次结果/);
+  expect(text(page)).toContain('139****0006');
+  release({ name: '贾红', phone: '139****9999', id_number: null });
+  await settle(10);
+  expect(page.instance.data.offlineText).toBe('');
+  expect(text(page)).toContain('139****9999');
+  page.querySelector('.logout').instance.triggerEvent('click');
+  await settle();
+  page.querySelector('#t-dialog').instance._onConfirm();
+  await settle(10);
+  expect(global.wx.getStorageSync('cwt:session')).toBe('');
+  expect(global.wx.getStorageSync('cwt:history:6')).toBe('');
+  expect(global.wx.getStorageSync('cwt:cache:profile:6:6')).toBe('');
+  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/index' });
+});
+
+test('own sessions: the list, and "结束" on another device after confirming', async () => {
+  signIn();
+  const now = Date.now() / 1000;
+  let list = [
+    { id: 'aaa', current: true, ip: '10.0.0.1', user_agent: 'Mozilla/5.0 (iPhone) MicroMessenger/8.0 miniProgram', started_at: now, last_seen: now },
+    { id: 'bbb', current: false, ip: '10.0.0.2', user_agent: 'Mozilla/5.0 (Windows NT 10.0)', started_at: now, last_seen: now },
+  ];
+  const calls = install({
+    'GET /api/sessions': () => list,
+    'DELETE /api/sessions/bbb': () => {
+      list = list.slice(0, 1);
+      return { status: 204 };
+    },
+  });
+  const page = mount('packageAccount/pages/sessions/index');
+  await settle(10);
+  expect(page.instance.data.sessions.map((s) => [s.device, s.current])).toEqual([
+    ['微信小程序', true],
+    ['电脑', false],
+  ]);
+  expect(text(page)).toContain('本机');
+  tapButton(page.querySelector('.end'));
+  await settle();
+  page.querySelector('#t-dialog').instance._onConfirm();
+  await settle(10);
+  expect(calls.find((c) => c.key === 'DELETE /api/sessions/bbb').header['Idempotency-Key']).toBeTruthy();
+  expect(page.instance.data.sessions).toHaveLength(1);
+});
+
+test('the account pages need a complete session', async () => {
+  signIn({ must_change_password: true });
+  install({});
+  mount('packageAccount/pages/profile/index');
+  await settle();
+  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/password' });
+});

@@ -1,0 +1,61 @@
+/**
+ * What the WeChat runtime gives every page and component, for miniprogram-simulate in jsdom:
+ * getApp, getCurrentPages, and Page. miniprogram-simulate knows components only; WeChat itself
+ * can build a page with Component (methods holding onLoad and the handlers), which is what Page
+ * becomes here: page functions are methods, attached runs onLoad(query), onShow and onReady,
+ * detached runs onUnload.
+ */
+require('miniprogram-simulate'); // defines global.Component and global.wx (its API mocks)
+
+global.getApp = () => ({ globalData: {} });
+global.getCurrentPages = () => global.__pageStack || [];
+global.__pageQuery = {};
+
+global.Page = (options) => {
+  const methods = {};
+  Object.keys(options).forEach((key) => {
+    if (key !== 'data' && typeof options[key] === 'function') methods[key] = options[key];
+  });
+  methods.getOpenerEventChannel = function getOpenerEventChannel() {
+    return global.__openerChannel || { on() {}, emit() {} };
+  };
+  global.Component({
+    data: options.data || {},
+    methods,
+    lifetimes: {
+      attached() {
+        if (this.onLoad) this.onLoad(global.__pageQuery || {});
+        if (this.onShow) this.onShow();
+        if (this.onReady) this.onReady();
+      },
+      detached() {
+        if (this.onUnload) this.onUnload();
+      },
+    },
+  });
+};
+
+/**
+ * miniprogram-simulate's wx mocks keep nothing in storage and go nowhere: give the tests a real
+ * in-memory storage (cleared before each test) and a record of navigations (global.__navigations).
+ */
+const store = new Map();
+global.__navigations = [];
+Object.assign(global.wx, {
+  getStorageSync: (key) => (store.has(key) ? JSON.parse(store.get(key)) : ''),
+  setStorageSync: (key, value) => store.set(key, JSON.stringify(value)),
+  removeStorageSync: (key) => store.delete(key),
+  clearStorageSync: () => store.clear(),
+});
+['reLaunch', 'navigateTo', 'redirectTo', 'navigateBack', 'switchTab'].forEach((name) => {
+  global.wx[name] = (options) => {
+    const opts = options || {};
+    const channel = { emitted: [], emit(event, data) { this.emitted.push([event, data]); }, on() {} };
+    global.__navigations.push({ name, url: opts.url, channel });
+    if (opts.success) opts.success({ eventChannel: channel });
+  };
+});
+beforeEach(() => {
+  store.clear();
+  global.__navigations.length = 0;
+});
