@@ -31,6 +31,7 @@ from tortoise.models import Model
 
 from backend.accounts.models import Membership
 from backend.chat.protocol import Action
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.names import pinyin_keys
 from backend.units.models import Unit
@@ -184,14 +185,15 @@ def _after(prefix: str) -> str | None:
 def _prefix(field: str, prefix: str, *, indexed: bool) -> Q:
     """``field`` starts with ``prefix``; ``indexed``: written so the field's B-tree index serves it.
 
-    ``LIKE 'prefix%'`` alone is served by an index on neither database here: SQLite's LIKE ignores
-    ASCII case, and PostgreSQL serves it from a ``text_pattern_ops`` index only with the pattern in
-    view, not in the generic plan of a prepared statement (asyncpg prepares every query). A range
-    is served by both, in any plan; the LIKE beside it keeps the set exact. Without ``indexed`` the
-    LIKE alone stays a filter, so the planner walks another index (SQLite keeps no statistics).
+    SQLite cannot serve ``LIKE 'prefix%'`` from an index (its LIKE ignores ASCII case), but it can
+    serve a range (bytewise there); the LIKE beside it keeps the set exact. PostgreSQL serves the
+    LIKE from its ``text_pattern_ops`` index, since every statement gets a custom plan. Without
+    ``indexed`` the LIKE alone stays a filter, so the planner walks another index.
     """
     like = Q(**{f"{field}__startswith": prefix})
-    if not indexed:
+    if not indexed or db.db().capabilities.dialect == "postgres":
+        # PostgreSQL plans every statement with its values (backend.core.db), so the index serves
+        # the LIKE; a range there would follow the database's collation, which may not be bytewise.
         return like
     upper = _after(prefix)
     bounds = Q(**{f"{field}__gte": prefix}) if upper is None else Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})

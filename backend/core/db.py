@@ -10,6 +10,7 @@ from typing import Any
 
 from tortoise import Tortoise, connections
 from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.transactions import in_transaction
 
@@ -30,9 +31,23 @@ MODEL_MODULES = [
 ]
 
 
+def _connection(database_url: str) -> str | dict[str, Any]:
+    """SQLite: the URL. PostgreSQL: the URL expanded, with custom plans for every statement.
+
+    asyncpg prepares each query; after a few runs PostgreSQL may switch to a generic plan, and a
+    generic plan cannot use the ``text_pattern_ops`` index for ``path LIKE $1`` (the scope filter),
+    so it would scan. Custom plans see the prefix and use the index; planning costs microseconds.
+    """
+    if not database_url.startswith(("postgres", "asyncpg")):
+        return database_url
+    config = expand_db_url(database_url)
+    config["credentials"]["server_settings"] = {"plan_cache_mode": "force_custom_plan"}
+    return config
+
+
 def tortoise_config(database_url: str) -> dict[str, Any]:
     return {
-        "connections": {"default": database_url},
+        "connections": {"default": _connection(database_url)},
         "apps": {
             APP_LABEL: {
                 "models": MODEL_MODULES,

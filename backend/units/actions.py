@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend.core import audit, db, runtime
 from backend.core.actor import Actor
-from backend.core.errors import Conflict, Forbidden, ValidationFailed
+from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
 from backend.units import messages as msg
 from backend.units.models import REGION_TYPES, Unit, UnitType
@@ -129,17 +129,30 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
     from backend.coops.rollups import move_subtree  # the co-op roll-ups follow the subtree (W4)
 
     _require_manage(actor)
-    unit = await get_unit_below(actor, unit_id)
-    new_parent = await get_unit(actor, new_parent_id)
-    if new_parent.path.startswith(unit.path):
-        raise ValidationFailed({"new_parent_id": msg.MOVE_INTO_OWN_SUBTREE}, msg.MOVE_INTO_OWN_SUBTREE)
-    if unit.parent_id == new_parent.id:
-        raise ValidationFailed({"new_parent_id": msg.SAME_PARENT}, msg.SAME_PARENT)
-    old_path = unit.path
-    new_path = f"{new_parent.path}{unit.id}/"
-    depth_delta = new_parent.depth + 1 - unit.depth
+    await get_unit_below(actor, unit_id)
+    await get_unit(actor, new_parent_id)
     now = runtime.get().clock.now()
     async with db.atomic():
+        # Lock both rows (in id order) and read them again: a concurrent move may have changed paths.
+        locked = {
+            u.id: u for u in await Unit.filter(id__in=[unit_id, new_parent_id]).order_by("id").select_for_update()
+        }
+        unit, new_parent = locked.get(unit_id), locked.get(new_parent_id)
+        if (
+            unit is None
+            or new_parent is None
+            or unit.id == actor.unit_id
+            or not actor.covers(unit.path)
+            or not (actor.covers(new_parent.path))
+        ):
+            raise NotFound()
+        if new_parent.path.startswith(unit.path):
+            raise ValidationFailed({"new_parent_id": msg.MOVE_INTO_OWN_SUBTREE}, msg.MOVE_INTO_OWN_SUBTREE)
+        if unit.parent_id == new_parent.id:
+            raise ValidationFailed({"new_parent_id": msg.SAME_PARENT}, msg.SAME_PARENT)
+        old_path = unit.path
+        new_path = f"{new_parent.path}{unit.id}/"
+        depth_delta = new_parent.depth + 1 - unit.depth
         await db.execute(
             "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
             [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
