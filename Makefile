@@ -45,6 +45,14 @@ run: install
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-miniprogram
+
+# The mini-program (miniprogram/): npm packages from its lock file (no install scripts), jest unit
+# and component tests (WeChat's template compiler), the main-package size check (500 KB), and the
+# integration test against a backend started like `make run` in a temporary VAR_DIR.
+.PHONY: test-miniprogram
+test-miniprogram: install
+	cd miniprogram && npm ci --ignore-scripts --no-audit --no-fund && npm test && npm run test:integration
 
 # The same suite against the local PostgreSQL and Redis servers (what CI does).
 test-pg:

@@ -30,7 +30,6 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       testMatch: ['<rootDir>/test/integration/**/*.test.js'],
-      testTimeout: 120000,
     }),
   ],
 };

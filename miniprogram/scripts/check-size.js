@@ -13,7 +13,7 @@
 const fs = require('fs');
 const path = require('path');
 
-const ROOT = path.resolve(__dirname, '..');
+let ROOT = path.resolve(__dirname, '..');
 const KB = 1024;
 const MAIN_LIMIT = 500 * KB;
 const PACKAGE_LIMIT = 2048 * KB;
@@ -129,7 +129,8 @@ function pageFiles(page) {
   return ['.js', '.json', '.wxml', '.wxss'].map((e) => base + e).filter((f) => exists(f) || !f.endsWith('.wxss'));
 }
 
-function measure() {
+function measure(root) {
+  if (root) ROOT = path.resolve(root);
   const app = readJson(path.join(ROOT, 'app.json'));
   const subs = (app.subpackages || app.subPackages || []).map((s) => ({
     name: s.name || s.root,
@@ -167,14 +168,29 @@ function kb(bytes) {
   return `${(bytes / KB).toFixed(1)} KB`;
 }
 
+/** What is wrong with a measurement: over a limit, or a referenced file missing. */
+function problemsOf({ packages, missing }) {
+  const total = Object.values(packages).reduce((a, p) => a + p.bytes, 0);
+  const problems = [];
+  Object.entries(packages)
+    .filter(([name]) => name !== 'main')
+    .forEach(([name, p]) => {
+      if (p.bytes > PACKAGE_LIMIT) problems.push(`subpackage ${name} is ${kb(p.bytes)}, over ${kb(PACKAGE_LIMIT)}`);
+    });
+  if (packages.main.bytes > MAIN_LIMIT) problems.push(`main package is ${kb(packages.main.bytes)}, over the ${kb(MAIN_LIMIT)} budget`);
+  if (total > TOTAL_LIMIT) problems.push(`all packages together are ${kb(total)}, over ${kb(TOTAL_LIMIT)}`);
+  missing.forEach((m) => problems.push(`missing: ${m}`));
+  return problems;
+}
+
 function main() {
   if (!fs.existsSync(path.join(ROOT, 'miniprogram_npm'))) {
     console.error('miniprogram_npm/ is missing: run `npm run build:npm` first');
     process.exit(1);
   }
-  const { packages, missing } = measure();
+  const measured = measure();
+  const { packages } = measured;
   const total = Object.values(packages).reduce((a, p) => a + p.bytes, 0);
-  const problems = [];
   console.log(`main package: ${kb(packages.main.bytes)} (${packages.main.bytes} bytes; budget ${kb(MAIN_LIMIT)}, WeChat's limit 2048 KB)`);
   Object.entries(packages.main.groups)
     .sort((a, b) => b[1] - a[1])
@@ -182,14 +198,9 @@ function main() {
     .forEach(([group, bytes]) => console.log(`  ${kb(bytes).padStart(10)}  ${group}`));
   Object.entries(packages)
     .filter(([name]) => name !== 'main')
-    .forEach(([name, p]) => {
-      console.log(`subpackage ${name}: ${kb(p.bytes)}`);
-      if (p.bytes > PACKAGE_LIMIT) problems.push(`subpackage ${name} is ${kb(p.bytes)}, over ${kb(PACKAGE_LIMIT)}`);
-    });
+    .forEach(([name, p]) => console.log(`subpackage ${name}: ${kb(p.bytes)}`));
   console.log(`all packages: ${kb(total)}`);
-  if (packages.main.bytes > MAIN_LIMIT) problems.push(`main package is ${kb(packages.main.bytes)}, over the ${kb(MAIN_LIMIT)} budget`);
-  if (total > TOTAL_LIMIT) problems.push(`all packages together are ${kb(total)}, over ${kb(TOTAL_LIMIT)}`);
-  missing.forEach((m) => problems.push(`missing: ${m}`));
+  const problems = problemsOf(measured);
   if (problems.length) {
     problems.forEach((p) => console.error(`SIZE CHECK FAILED: ${p}`));
     process.exit(1);
@@ -199,4 +210,4 @@ function main() {
 
 if (require.main === module) main();
 
-module.exports = { measure, MAIN_LIMIT };
+module.exports = { measure, problemsOf, MAIN_LIMIT };

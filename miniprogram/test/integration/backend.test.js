@@ -18,6 +18,8 @@ const path = require('path');
 const { createNodeWx } = require('../support/wx-node');
 const backend = require('../support/backend');
 
+jest.setTimeout(60000); // each test talks to a real server; starting it has its own limit below
+
 let server;
 
 beforeAll(async () => {
