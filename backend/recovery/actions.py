@@ -165,6 +165,7 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
         await Account.filter(id=account.id).update(
             password_hash=password_hash,
             must_change_password=False,
+            needs_sms_check=False,  # the code just proved the bound phone (P4's first-login check)
             failed_logins=0,
             locked_until=None,
             password_changed_at=now,

@@ -1,10 +1,7 @@
 /**
- * Every API path the mini-program calls, in one place.
- *
- * PENDING: WeChat login, binding, unbinding, the phone-number button and SMS login belong to
- * issue 4 (backend/wechat/), whose routes were not in the repository when this was written; the
- * paths below are the client's assumption. The screens treat a 404 from them as "not available
- * yet" and fall back to user name + password. Check them against backend/wechat/routes.py.
+ * Every API path the mini-program calls, in one place (the backend routes: routes.py of each package).
+ * A server without WeChat login configured answers its paths with an error; the screens then fall
+ * back to user name + password.
  */
 module.exports = {
   captcha: '/api/auth/captcha',
@@ -36,10 +33,10 @@ module.exports = {
     unitVerify: '/api/recovery/unit/verify',
   },
   reviews: '/api/reviews',
-  // PENDING (issue 4)
   wechatLogin: '/api/wechat/login',
   wechatBinding: '/api/wechat/binding',
   wechatPhone: '/api/wechat/phone',
-  smsLoginSendCode: '/api/auth/sms/send-code',
-  smsLogin: '/api/auth/sms/login',
+  // Phone + SMS code login exists to bind a WeChat: it needs the bind ticket of /api/wechat/login.
+  smsLoginSendCode: '/api/wechat/sms-login/send-code',
+  smsLogin: '/api/wechat/sms-login',
 };

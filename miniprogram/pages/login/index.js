@@ -111,7 +111,12 @@ Page({
       return;
     }
     try {
-      const out = await services().wechat.smsSendCode(this.data.phone, this.captcha.captchaId, this.captcha.answer);
+      const out = await services().wechat.smsSendCode(
+        this.data.phone,
+        this.captcha.captchaId,
+        this.captcha.answer,
+        this.bindTicket,
+      );
       this.selectComponent('#codeButton').start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone || this.data.phone}`);
     } catch (error) {

@@ -1,6 +1,6 @@
 /**
- * WeChat login (W1) through wx.login's code. PENDING: the paths are the client's assumption for
- * issue 4's routes (see services/endpoints.js); a 404 means "not available on this server".
+ * WeChat login (W1) through wx.login's code (backend/wechat/routes.py); a 404 or 503 means WeChat
+ * login is not available on this server.
  *
  * loginWithWechat() answers one of:
  *   { status: 'logged_in', next }          the WeChat identity is bound: a session was started
@@ -36,7 +36,7 @@ function createWechat(client, session, api) {
         if (ticket) return { status: 'bind_required', ticket, message: out.message || '' };
         return { status: 'unavailable', message: msg.NOT_YET };
       } catch (error) {
-        if (error.status === 404 || error.status === 405) return { status: 'unavailable', message: msg.NOT_YET };
+        if ([404, 405, 503].includes(error.status)) return { status: 'unavailable', message: msg.NOT_YET };
         return { status: 'unavailable', message: error.message };
       }
     },
@@ -46,9 +46,13 @@ function createWechat(client, session, api) {
     /** The phone-number button: its code for the bound phone (prefills SMS forms). */
     phoneNumber: (code) => client.post(endpoints.wechatPhone, { code }),
 
-    /** Phone + SMS code login (PENDING, issue 4). */
-    smsSendCode: (phone, captchaId, captchaAnswer) =>
-      client.post(endpoints.smsLoginSendCode, { phone, captcha_id: captchaId, captcha_answer: captchaAnswer }, { auth: false }),
+    /** Phone + SMS code login, to bind this WeChat: needs the bind ticket from loginWithWechat. */
+    smsSendCode: (phone, captchaId, captchaAnswer, bindTicket) =>
+      client.post(
+        endpoints.smsLoginSendCode,
+        { phone, captcha_id: captchaId, captcha_answer: captchaAnswer, wechat_bind_ticket: bindTicket },
+        { auth: false },
+      ),
 
     async smsLogin(phone, code, bindTicket) {
       const body = { phone, code };

@@ -270,7 +270,7 @@ describe('recovery with the development SMS inbox', () => {
     expect((await server.sms(FORGETFUL.phone))[0].template).toBe('password_reset_done');
     const out = await login(freshApp().s, FORGETFUL.username, 'Li#Xiaosan2026');
     expect(out.info.must_change_password).toBe(false);
-    expect(out.next).toBe('/pages/login/sms-check'); // an admin-created account still proves its phone at first login
+    expect(out.next).toBe('/pages/chat/index'); // the recovery code proved the bound phone: no first-login SMS check
   });
 
   test('forgot user name by phone: the accounts on that phone with their units', async () => {
