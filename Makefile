@@ -42,10 +42,13 @@ run: install
 		WECHAT_API_BASE=http://127.0.0.1:$$wechat_port/ \
 		$(BIN)/python -m backend serve --port $(PORT) --worker
 
-test: install
+test: test-miniprogram test-python
+
+# ruff and the Python suite (what `make test` runs after the mini-program's tests).
+.PHONY: test-python
+test-python: install
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
-	$(MAKE) test-miniprogram
 
 # The mini-program (miniprogram/): npm packages from its lock file (no install scripts), jest unit
 # and component tests (WeChat's template compiler), the main-package size check (500 KB), and the
