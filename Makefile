@@ -63,6 +63,8 @@ test-pg:
 
 bench: install
 	$(BIN)/python bench/login_and_scope.py
+bench-chat: install
+	$(BIN)/python bench/chat.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

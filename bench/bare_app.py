@@ -27,6 +27,9 @@ from sanic.response import json as json_response
 # The same JSON settings as the product (backend/core/http.py): UTF-8 Chinese, no spaces.
 dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
 PG_POOL_MAX = 5  # tortoise-orm's default asyncpg pool size (the product runs with it)
+# The product's PostgreSQL connections plan every statement with its values (backend/core/db.py);
+# the same SQL must get the same plans here.
+PG_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
 
 
 def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]]) -> Sanic:
@@ -39,7 +42,9 @@ def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]])
         if postgres:
             import asyncpg
 
-            app.ctx.pool = await asyncpg.create_pool(database, min_size=1, max_size=PG_POOL_MAX)
+            app.ctx.pool = await asyncpg.create_pool(
+                database, min_size=1, max_size=PG_POOL_MAX, server_settings=PG_SERVER_SETTINGS
+            )
         else:
             import aiosqlite
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bare_app import PG_SERVER_SETTINGS
 from login_and_scope import (
     ERROR_PAUSE_SECONDS,
     PROJECT_ROOT,
@@ -329,7 +330,7 @@ async def time_sql(database_url: str, statements: dict[str, list[tuple[str, list
     if database_url.startswith(("postgres://", "postgresql://")):
         import asyncpg
 
-        conn = await asyncpg.connect(database_url, timeout=10)
+        conn = await asyncpg.connect(database_url, timeout=10, server_settings=PG_SERVER_SETTINGS)
 
         async def run(items: list[tuple[str, list[Any]]]) -> None:
             for sql, params in items:
@@ -769,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{key}: naive totals {'equal' if ok else 'DIFFER FROM'} the roll-up row")
     database_url = env.get("DATABASE_URL") or f"sqlite://{var_dir / 'cunwu.sqlite3'}"
     sql = asyncio.run(time_sql(database_url, prepared.statements, plan.sql_runs))
-    statements_file = var_dir / "bench-chat-statements.json"
+    statements_file = var_dir / f"bench-chat-statements-{backend_name(args.postgres)}.json"
     statements_file.write_text(json.dumps(prepared.statements, ensure_ascii=False, indent=1))
     bare_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     api_env = dict(env, LOGIN_IP_LIMIT="1000000", CAPTCHA_IP_LIMIT="1000000")  # every client is 127.0.0.1
