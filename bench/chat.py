@@ -651,8 +651,17 @@ def ratio(a: float | None, b: float | None) -> float | None:
     return round(a / b, 2) if a and b else None
 
 
-def verdicts(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """The targets, judged on the open loop (latency at a modest fixed rate, not queueing)."""
+def overloaded(figures: dict[str, Any], rate: float) -> bool:
+    """Did an open-loop run fall behind its rate (answers given up, or fewer than 95% of the rate)?"""
+    return bool(figures["errors"]) or figures["per_second"] < 0.95 * rate
+
+
+def verdicts(figures: dict[str, Any], rate: float) -> dict[str, dict[str, Any]]:
+    """The targets, judged on the open loop (latency at a modest fixed rate, not queueing).
+
+    When the floor itself cannot keep up with the rate, its p95 is a queue too and the ratio says
+    nothing: that verdict is "n/a" (the SQL is the problem, see the floor's 1-client figures).
+    """
     judged: dict[str, dict[str, Any]] = {}
     for key, item in figures.items():
         if "chat" not in item:
@@ -662,14 +671,17 @@ def verdicts(figures: dict[str, Any]) -> dict[str, dict[str, Any]]:
         floor = item["bare"]["open"]["p95_ms"]
         limit_ms = LOOKUP_P95_MS if lookup else SUMMARY_P95_MS
         limit_bytes = LOOKUP_GZIP_BYTES if lookup else SUMMARY_GZIP_BYTES
-        open_errors = item["chat"]["open"]["errors"]
+        chat_behind = overloaded(item["chat"]["open"], rate)
+        floor_behind = overloaded(item["bare"]["open"], rate)
         judged[key] = {
             "p95_ms": p95,
             "p95_target_ms": limit_ms,
-            "p95": verdict(p95, limit_ms) if not open_errors else "MISS",
+            "chat_overloaded": chat_behind,
+            "floor_overloaded": floor_behind,
+            "p95": "MISS" if chat_behind else verdict(p95, limit_ms),
             "floor_ratio": ratio(p95, floor),
             "floor_ratio_closed": ratio(item["chat"]["closed"]["p95_ms"], item["bare"]["closed"]["p95_ms"]),
-            "floor": verdict(ratio(p95, floor), FLOOR_RATIO),
+            "floor": "n/a" if floor_behind else verdict(ratio(p95, floor), FLOOR_RATIO),
             "gzip_bytes": item["size"]["wire_bytes"],
             "gzip_target_bytes": limit_bytes,
             "gzip": verdict(item["size"]["wire_bytes"], limit_bytes),
@@ -708,6 +720,7 @@ def print_summary(report: dict[str, Any]) -> None:
                 f"{key:<28}{_pair(chat['alone']):>12}{_pair(chat['closed']):>14}{chat['closed']['per_second']:>7.0f}"
                 f"{_pair(chat['open']):>14}{_pair(floor['open']):>12}{_num(v['floor_ratio']):>7}{v['gzip_bytes']:>7}"
                 f"  {v['p95']} / {v['floor']} / {v['gzip']}"
+                + ("  (overloaded at this rate)" if v["chat_overloaded"] else "")
             )
     for key, item in figures.items():
         if "chat" in item:
@@ -789,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         "coop_cards": prepared.coop_cards,
         "sql": sql,
         "figures": figures,
-        "verdicts": verdicts(figures),
+        "verdicts": verdicts(figures, plan.rate),
     }
     print_summary(report)
     if args.json:
