@@ -24,6 +24,8 @@ from backend.core.redis import connect
 
 TABLES = (
     "wechat_identity",
+    "card_binding",
+    "device",
     "coop_rollup",
     "coop_card",
     "review_request",

@@ -51,6 +51,8 @@ class Account(PinyinNamed, Model):
     )
     # An operator created by an admin proves the bound phone by SMS at first login (P4).
     needs_sms_check = fields.BooleanField(default=False, db_default=False)
+    # Created by a card login (C5): no password yet, so no password login until activated.
+    needs_activation = fields.BooleanField(default=False, db_default=False)
     password_hash = fields.CharField(max_length=160, null=True)
     must_change_password = fields.BooleanField(default=True)
     is_active = fields.BooleanField(default=True)

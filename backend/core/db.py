@@ -28,6 +28,8 @@ MODEL_MODULES = [
     "backend.registration.models",
     "backend.wechat.models",
     "backend.coops.models",
+    "backend.devices.models",
+    "backend.cards.models",
 ]
 
 

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class CardKind(StrEnum):
+    LEGAL_REP = "legal_rep"  # the legal representative's card of a unit (法人卡)
+    OPERATOR = "operator"  # an operator's card (操作员卡)
+
+
+class CardBinding(Model):
+    # A smart card bound to one account (C6): one card per account, one account per card. The card
+    # is known by its issuer and card number; the holder's ID number is kept only as the keyed index.
+    id = fields.IntField(primary_key=True)
+    account: fields.OneToOneRelation = fields.OneToOneField(
+        "cunwu.Account", related_name="card_binding", on_delete=fields.CASCADE
+    )
+    issuer = fields.CharField(max_length=64)  # SHA-256 hex of the issuer CA's subject public key
+    card_number = fields.CharField(max_length=20)
+    kind = fields.CharEnumField(CardKind, max_length=12)
+    holder_id_index = fields.CharField(max_length=64)
+    certificate_sha256 = fields.CharField(max_length=64)
+    bound_at = fields.DatetimeField()
+
+    class Meta:
+        table = "card_binding"
+        unique_together = (("issuer", "card_number"),)
