@@ -1,0 +1,90 @@
+"""The device key: an Ed25519 key made on first start, kept 0600, and the headers of a signed request.
+
+The byte-exact definitions (device id, fingerprint, the signed string) are in ``card_service.protocol``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from card_service import protocol
+from card_service.protocol import b64url
+
+KEY_FILE = "device-key.pem"
+
+
+@dataclass(frozen=True)
+class DeviceKey:
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_raw(self) -> bytes:
+        return self.private_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def public_key_b64(self) -> str:
+        return b64url(self.public_raw)
+
+    @property
+    def device_id(self) -> str:
+        return protocol.device_id(self.public_raw)
+
+    @property
+    def fingerprint(self) -> str:
+        return protocol.fingerprint(self.public_raw)
+
+    def sign_request(
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        *,
+        now: Callable[[], float] = time.time,
+        nonce: str | None = None,
+    ) -> dict[str, str]:
+        """The four X-Device-* headers for one request (a fresh 16-byte nonce unless one is given)."""
+        timestamp = int(now())
+        nonce = nonce or b64url(secrets.token_bytes(16))
+        signature = self.private_key.sign(protocol.request_payload(method, path, body, timestamp, nonce))
+        return {
+            protocol.HEADER_DEVICE: self.device_id,
+            protocol.HEADER_TIMESTAMP: str(timestamp),
+            protocol.HEADER_NONCE: nonce,
+            protocol.HEADER_SIGNATURE: b64url(signature),
+        }
+
+
+def key_path(home: Path) -> Path:
+    return home / KEY_FILE
+
+
+def load_or_create(home: Path) -> tuple[DeviceKey, bool]:
+    """The device key kept in ``home`` (folder 0700, file 0600); makes one on first start. Returns (key, created)."""
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    home.chmod(0o700)
+    path = key_path(home)
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 key")
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o600)
+        return DeviceKey(key), False
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    # O_EXCL: two services started at once cannot both write; the file is 0600 from its first byte.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return load_or_create(home)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(pem)
+    return DeviceKey(key), True

@@ -1,0 +1,66 @@
+"""Every text the card service shows to a person, in one place (Chinese)."""
+
+from __future__ import annotations
+
+WINDOW_TITLE = "村务通 IC卡服务"
+
+# Start and enrolment
+STARTING = "正在启动…"
+ENROL_TITLE = "本机尚未登记"
+ENROL_HINT = "请管理员用村务通小程序扫描二维码，登记本机并选择所属单位。"
+ENROL_FINGERPRINT = "本机指纹：{fingerprint}（请核对手机上显示的指纹）"
+ENROL_WAITING = "等待管理员确认…"
+ENROL_KEY_CREATED = "已为本机生成设备密钥。"
+ENROLLED = "本机已登记：{name}（{unit}）"
+REVOKED_TITLE = "本机已被停用"
+REVOKED_HINT = "管理员已停用本机，请联系管理员重新登记。"
+
+# Readers and cards
+NO_READER = "未检测到读卡器，请连接读卡器。"
+READER_NO_CARD = "读卡器：{reader}，请插入IC卡。"
+READER_WITH_CARD = "读卡器：{reader}，已插入IC卡。"
+CARD_READING = "正在读取IC卡…"
+CARD_HOLDER = "持卡人：{name}　卡号：{card_number}"
+CARD_UNREADABLE = "无法读取这张IC卡的证书。"
+SERVICE_LOST = "智能卡服务（PC/SC）已停止，正在等待恢复…"
+CARD_REMOVED_DURING_ACTION = "IC卡已拔出，操作已取消。请重新插入IC卡后再试。"
+INSERT_CARD_FIRST = "请先插入IC卡。"
+
+# Actions
+ACTION_LABELS = {"login": "卡登录", "bind": "绑定IC卡", "realname": "实名认证"}
+CHOOSE_ACTION = "请选择要办理的业务。"
+CANCEL = "取消"
+BACK = "返回"
+CONFIRM = "确定"
+
+# Pairing
+PAIRING_CREATING = "正在生成二维码…"
+PAIRING_SCAN = "请用村务通小程序扫描二维码，并核对手机上的验证码。"
+PAIRING_USER_CODE = "验证码"
+PAIRING_COUNTDOWN = "二维码剩余 {minutes}:{seconds:02d}"
+PAIRING_REFRESHING = "二维码已过期，正在刷新…"
+PAIRING_SCANNED = "手机已扫码，请在手机上确认。"
+PAIRING_CONFIRMED_BY = "{name}（{username}）已在手机上确认"
+PAIRING_CONFIRMED_ANONYMOUS = "手机已确认"
+PAIRING_EXPIRED = "二维码已过期，请重新办理。"
+PAIRING_CANCELLED = "手机上已取消。"
+
+# PIN and signing
+PIN_PROMPT = "请输入IC卡PIN码："
+PIN_EMPTY = "请输入PIN码。"
+PIN_WRONG = "PIN码错误，还可尝试 {retries} 次。"
+PIN_BLOCKED = "PIN码已锁定，请联系发卡机构解锁。"
+SIGNING = "正在用IC卡签名，请勿拔卡…"
+SUBMITTING = "正在提交…"
+CARD_ERROR = "IC卡操作失败，请重新插卡后再试。"
+CHALLENGE_MISMATCH = "服务器要求签名的内容与当前业务不符，已拒绝签名。"
+
+# Results
+DONE = "办理成功。"
+DONE_WITH_ACCOUNT = "办理成功：{name}（{username}）"
+FAILED = "办理失败：{message}"
+
+# Network and server errors
+NETWORK_ERROR = "无法连接服务器，请检查网络后再试。"
+SERVER_ERROR = "服务器暂时不可用，请稍后再试。"
+UNEXPECTED_ANSWER = "服务器的应答无法识别。"
