@@ -81,7 +81,11 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     app.config.API_TITLE = "村务通 API"
     app.config.API_VERSION = "0.1.0"
     app.config.API_SECURITY = [{"session": []}]
-    app.config.API_SECURITY_DEFINITIONS = {"session": {"type": "http", "scheme": "bearer"}}
+    app.config.API_SECURITY_DEFINITIONS = {
+        "session": {"type": "http", "scheme": "bearer"},
+        # Ed25519 request signatures of an enrolled office PC (docs/card-protocol.md)
+        "device": {"type": "apiKey", "in": "header", "name": "X-Device-Signature"},
+    }
     app.ctx.settings = settings
     app.router.register_pattern("id", _path_id, r"^[0-9]{1,19}$")
 
@@ -89,8 +93,11 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     from backend.agents.routes import bp as agents_bp
     from backend.audit.routes import bp as audit_bp
     from backend.auth.routes import bp as auth_bp
+    from backend.cards.routes import bp as cards_bp
     from backend.chat.routes import bp as chat_bp
     from backend.coops.routes import bp as coops_bp
+    from backend.devices.routes import bp as devices_bp
+    from backend.pairing.routes import bp as pairing_bp
     from backend.profile.routes import bp as profile_bp
     from backend.recovery.routes import bp as recovery_bp
     from backend.registration.routes import bp as registration_bp
@@ -114,6 +121,9 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
             chat_bp,
             coops_bp,
             wechat_bp,
+            devices_bp,
+            pairing_bp,
+            cards_bp,
         ]
     )
     if settings.test_hooks:
@@ -144,11 +154,13 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
         @app.after_server_stop
         async def stop_services(app: Sanic) -> None:
             from backend.core import sms_delivery
+            from backend.pairing import store as pairing_store
 
             worker = getattr(app.ctx, "worker", None)
             if worker is not None:
                 await worker.stop()
             await sms_delivery.close_queue()
+            await pairing_store.close_hubs()
             await runtime.shutdown()
             await db.close_db()
 

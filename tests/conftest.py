@@ -21,6 +21,7 @@ from backend.core import audit, db, runtime
 from backend.core.clock import FrozenClock
 from backend.core.config import Settings
 from backend.core.redis import connect
+from card_service.fakes.card_ca import CardAuthority
 
 TABLES = (
     "wechat_identity",
@@ -108,6 +109,15 @@ async def clean_state(settings: Settings) -> AsyncIterator[None]:
     rt.clock = FrozenClock()
     await audit.ensure_head()
     yield
+
+
+@pytest.fixture
+def card_authority(settings: Settings) -> CardAuthority:
+    """A card issuer CA the backend trusts (written where the test settings look for it)."""
+    assert settings.card_issuer_ca is not None
+    authority = CardAuthority.generate(now=runtime.get().clock.now())
+    authority.save(settings.card_issuer_ca.parent)
+    return authority
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts import messages as msg
-from backend.accounts.models import Account, Membership
+from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import get_account, is_locked, visible_memberships
+from backend.cards import actions as cards
 from backend.core import audit, db, runtime, sessions, sms
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
@@ -134,7 +135,9 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     memberships = await _require_manageable(actor, account)
     if not changes:
         return account
+    await cards.require_card_peer(actor, account.id)
     rt = runtime.get()
+    old_name = account.name
     update_fields = ["updated_at"]
     if "name" in changes:
         account.name = changes["name"]
@@ -149,15 +152,29 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
             else:
                 account.login_phone_index = account.phone_index
             update_fields.append("login_phone_index")
+    identity_changed = False
+    if "name" in changes and changes["name"] != old_name:
+        identity_changed = True
     if "id_number" in changes:
         value = changes["id_number"]
+        new_index = rt.vault.index("id_number", value) if value else None
+        identity_changed = identity_changed or new_index != account.id_number_index
         account.id_number_enc = rt.vault.encrypt("account.id_number", value) if value else None
-        account.id_number_index = rt.vault.index("id_number", value) if value else None
+        account.id_number_index = new_index
         update_fields += ["id_number_enc", "id_number_index"]
+    if identity_changed:  # the card and the real-name check named the person as they were
+        account.realname_level = RealnameLevel.NONE
+        update_fields.append("realname_level")
     account.updated_at = rt.clock.now()
     async with db.atomic():
         await account.save(update_fields=update_fields)
-        await _audit_account("account.update", actor, account.id, memberships, detail={"fields": sorted(changes)})
+        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
+        detail = {
+            "fields": sorted(changes),
+            "realname_voided": int(identity_changed),
+            "card_unbound": int(card_unbound),
+        }
+        await _audit_account("account.update", actor, account.id, memberships, detail=detail)
     return account
 
 
@@ -168,6 +185,7 @@ async def set_membership(
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    await cards.require_card_peer(actor, account.id)
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
@@ -199,6 +217,7 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    await cards.require_card_peer(actor, account.id)
     target = next((m for m in memberships if m.unit.id == unit_id), None)
     if target is None:
         raise AppError("not_found", msg.CANNOT_MANAGE, status=404)
@@ -222,6 +241,7 @@ async def reset_password(actor: Actor, account_id: int) -> None:
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    await cards.require_card_peer(actor, account.id)
     if not account.is_active:
         raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
     if not account.phone_enc:
@@ -261,6 +281,7 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    await cards.require_card_peer(actor, account.id)
     if not account.is_active:
         raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
     now = runtime.get().clock.now()

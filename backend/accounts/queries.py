@@ -16,6 +16,13 @@ from backend.core.scope import path_prefix
 from backend.units.queries import get_unit
 
 
+async def account_scope(account_id: int) -> str:
+    """The widest unit path among the account's memberships ("/" when it has none): where its
+    audit entries belong."""
+    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
+    return min(paths, key=len) if paths else "/"
+
+
 def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:
     return Membership.filter(path_prefix("unit__path", actor.unit_path))
 

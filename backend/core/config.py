@@ -182,6 +182,9 @@ class Settings:
     sms_channel: str = "dev"  # dev: console + outbox (development inbox); tencent: Tencent Cloud SMS
     tencent_sms: TencentSmsSettings = field(default_factory=TencentSmsSettings)
     wechat: WechatSettings = field(default_factory=WechatSettings)
+    # PEM file of the card issuers' CA certificates that card logins are checked against (C4).
+    # Outside production it defaults to the demo issuer under var/card-ca/ when that exists.
+    card_issuer_ca: Path | None = None
 
     @property
     def production(self) -> bool:
@@ -241,7 +244,17 @@ class Settings:
             sms_channel=sms_channel,
             tencent_sms=tencent_sms,
             wechat=WechatSettings.from_env(env_vars, production=env == "production"),
+            card_issuer_ca=_card_issuer_ca(env_vars, var_dir, production=env == "production"),
         )
+
+
+def _card_issuer_ca(env_vars: Mapping[str, str], var_dir: Path, *, production: bool) -> Path | None:
+    if env_vars.get("CARD_ISSUER_CA"):
+        path = Path(env_vars["CARD_ISSUER_CA"])
+        if not path.is_file():
+            raise ConfigError(f"CARD_ISSUER_CA names no file: {path}")
+        return path
+    return None if production else var_dir / "card-ca" / "ca.pem"
 
 
 def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:

@@ -33,6 +33,7 @@ PERMISSIONS: dict[str, Role] = {
     "audit.view": Role.ADMIN,
     "coops.view": Role.VIEWER,
     "coops.write": Role.CLERK,
+    "devices.manage": Role.ADMIN,
 }
 
 

@@ -6,7 +6,9 @@ import re
 from datetime import datetime
 from typing import Any
 
-from backend.accounts.models import LONG_TERM, Account, IdType, Membership, RealnameLevel
+from backend.accounts.models import LONG_TERM, Account, IdType, RealnameLevel
+from backend.accounts.queries import account_scope
+from backend.cards import actions as cards
 from backend.core import audit, db, identifiers, names, runtime, sms, sms_codes, throttle, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
@@ -23,11 +25,6 @@ def phone_of(account: Account) -> str | None:
     return runtime.get().vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else None
 
 
-async def _scope(account_id: int) -> str:
-    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
-    return min(paths, key=len) if paths else "/"
-
-
 async def _record(
     action: str, account: Account, origin: Origin, *, outcome: str = "success", detail: dict[str, Any] | None = None
 ) -> None:
@@ -35,7 +32,7 @@ async def _record(
         action,
         origin=origin,
         account_id=account.id,
-        scope_path=await _scope(account.id),
+        scope_path=await account_scope(account.id),
         target_type="account",
         target_id=account.id,
         outcome=outcome,
@@ -107,7 +104,8 @@ def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
 
 
 async def update_profile(account: Account, changes: dict[str, Any], *, origin: Origin) -> Account:
-    """Edit one's own profile. A new name, ID type or ID number voids the real-name level."""
+    """Edit one's own profile. A new name, ID type or ID number voids the real-name level and
+    unbinds the card (it no longer names this person)."""
     id_type = IdType(changes.get("id_type") or account.id_type)
     problems = _check_profile(changes, id_type)
     if "id_type" in changes and "id_number" not in changes and account.id_number_enc:
@@ -142,11 +140,16 @@ async def update_profile(account: Account, changes: dict[str, Any], *, origin: O
     updates["updated_at"] = runtime.get().clock.now()
     async with db.atomic():
         await Account.filter(id=account.id).update(**updates)
+        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
         await _record(
             "profile.update",
             account,
             origin,
-            detail={"fields": sorted(k for k in changes), "realname_voided": int(identity_changed)},
+            detail={
+                "fields": sorted(k for k in changes),
+                "realname_voided": int(identity_changed),
+                "card_unbound": int(card_unbound),
+            },
         )
     return await Account.get(id=account.id)
 

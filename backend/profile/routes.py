@@ -7,6 +7,8 @@ from sanic_ext.extensions.openapi import openapi
 
 from backend.accounts.models import Account
 from backend.auth.guard import Caller, authenticated
+from backend.cards.models import CardBinding
+from backend.cards.serializers import card_out
 from backend.core import identifiers, runtime
 from backend.core.http import no_content, ok
 from backend.core.validation import body
@@ -24,8 +26,9 @@ from backend.profile.schemas import (
 bp = Blueprint("profile", url_prefix="/api")
 
 
-def profile_out(account: Account) -> ProfileOut:
+async def profile_out(account: Account) -> ProfileOut:
     vault = runtime.get().vault
+    binding = await CardBinding.get_or_none(account_id=account.id)
     id_number = vault.decrypt("account.id_number", account.id_number_enc) if account.id_number_enc else None
     phone = actions.phone_of(account)
     return ProfileOut(
@@ -38,6 +41,8 @@ def profile_out(account: Account) -> ProfileOut:
         email=account.email,
         realname_level=account.realname_level,
         phone_login=account.login_phone_index is not None,
+        needs_activation=account.needs_activation,
+        card=card_out(binding) if binding else None,
     )
 
 
@@ -66,7 +71,7 @@ async def first_login_verify(request: Request, caller: Caller, data: CodeBody):
 @openapi.response(200, {"application/json": ProfileOut})
 @authenticated(unit=False)
 async def get_profile(request: Request, caller: Caller):
-    return ok(profile_out(caller.account))
+    return ok(await profile_out(caller.account))
 
 
 @bp.patch("/profile")
@@ -76,7 +81,7 @@ async def get_profile(request: Request, caller: Caller):
 async def update_profile(request: Request, caller: Caller, data: ProfileUpdate):
     """Name, ID type, number and validity (00000000 = long-term), e-mail."""
     account = await actions.update_profile(caller.account, data.model_dump(exclude_unset=True), origin=caller.origin)
-    return ok(profile_out(account))
+    return ok(await profile_out(account))
 
 
 @bp.post("/profile/phone/send-code")
@@ -111,4 +116,4 @@ async def phone_change_confirm(request: Request, caller: Caller, data: PhoneChan
     account = await actions.phone_change_confirm(
         caller.account, ticket=data.ticket, code=data.code, origin=caller.origin
     )
-    return ok(profile_out(account))
+    return ok(await profile_out(account))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 from backend.accounts.models import IdType, RealnameLevel
+from backend.cards.schemas import CardOut
 from backend.core.validation import Body, Phone, text
 
 
@@ -16,6 +17,8 @@ class ProfileOut(BaseModel):
     email: str | None
     realname_level: RealnameLevel
     phone_login: bool
+    needs_activation: bool  # created by a card login; no password login until a password is set
+    card: CardOut | None
 
 
 class ProfileUpdate(Body):

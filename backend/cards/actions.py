@@ -1,0 +1,289 @@
+"""What a verified card does (C5-C7): log in (creating missing accounts), bind, real-name; and the
+rules cards impose elsewhere (unbind on identity change, card holders protected from card-less admins).
+
+Every function that changes data runs in one transaction with its audit entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
+
+from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.accounts.queries import account_scope
+from backend.cards import messages as msg
+from backend.cards.models import CardBinding, CardKind
+from backend.cards.verify import CardHolder, CardRefused
+from backend.core import audit, db, identifiers, runtime
+from backend.core.actor import Actor, Origin
+from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
+from backend.core.passwords import policy_problems
+from backend.core.roles import Role
+from backend.units.models import Unit
+
+
+@dataclass(frozen=True)
+class CardLogin:
+    account: Account
+    created: list[str]  # user names of accounts this login created
+
+
+def _holder_index(holder: CardHolder) -> str:
+    return runtime.get().vault.index("id_number", holder.id_number)
+
+
+def _holds(account: Account, holder: CardHolder) -> bool:
+    return account.name == holder.holder_name and account.id_number_index == _holder_index(holder)
+
+
+async def _bind(account: Account, holder: CardHolder) -> CardBinding:
+    try:
+        return await CardBinding.create(
+            account_id=account.id,
+            issuer=holder.issuer,
+            card_number=holder.card_number,
+            kind=CardKind(holder.kind),
+            holder_id_index=_holder_index(holder),
+            certificate_sha256=holder.certificate_sha256,
+            bound_at=runtime.get().clock.now(),
+        )
+    except IntegrityError as exc:
+        if await CardBinding.filter(account_id=account.id).exists():
+            raise CardRefused("card_account_has_card", msg.ACCOUNT_HAS_CARD) from exc
+        raise CardRefused("card_already_bound", msg.ALREADY_BOUND) from exc
+
+
+def _card_username(holder: CardHolder, suffix: str = "") -> str:
+    wanted = f"{holder.card_number}{suffix}"
+    # A bare card number shaped like a mobile number would be read as a phone at login.
+    return wanted if identifiers.valid_username(wanted) else f"K{wanted}"
+
+
+async def _create_card_account(
+    *, username: str, name: str, id_number: str | None, unit: Unit, role: Role, origin: Origin
+) -> Account:
+    """An account made by a card login: no password (no password login until activated)."""
+    rt = runtime.get()
+    if await Account.filter(username_key=username.lower()).exists():
+        raise CardRefused("card_username_taken", msg.USERNAME_TAKEN)
+    now = rt.clock.now()
+    account = await Account.create(
+        username=username,
+        username_key=username.lower(),
+        name=name,
+        id_number_enc=rt.vault.encrypt("account.id_number", id_number) if id_number else None,
+        id_number_index=rt.vault.index("id_number", id_number) if id_number else None,
+        password_hash=None,
+        must_change_password=False,
+        needs_activation=True,
+        created_at=now,
+        updated_at=now,
+    )
+    await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
+    await audit.record(
+        "account.create",
+        origin=origin,
+        account_id=account.id,
+        scope_path=unit.path,
+        target_type="account",
+        target_id=account.id,
+        detail={"by": "card_login", "role": role.value},
+    )
+    return account
+
+
+async def _unit_admins(unit: Unit) -> list[Account]:
+    return await Account.filter(is_active=True, memberships__unit_id=unit.id, memberships__role=Role.ADMIN).order_by(
+        "id"
+    )
+
+
+async def _unbound(accounts: list[Account]) -> list[Account]:
+    bound = set(await CardBinding.filter(account_id__in=[a.id for a in accounts]).values_list("account_id", flat=True))
+    return [a for a in accounts if a.id not in bound]
+
+
+async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:
+    unit = await Unit.get_or_none(credit_code=holder.credit_code)
+    if unit is None:
+        raise CardRefused("card_unit_unknown", msg.UNIT_UNKNOWN)
+    if not unit.path.startswith(device_unit_path):
+        raise CardRefused("card_unit_outside_scope", msg.UNIT_OUTSIDE_SCOPE)
+    return unit
+
+
+async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Origin) -> CardLogin:
+    """The account a verified card logs into, binding or creating it by the rules of C5."""
+    unit = await _card_unit(holder, device_unit_path)
+    async with db.atomic():
+        binding = await CardBinding.get_or_none(issuer=holder.issuer, card_number=holder.card_number)
+        if binding is not None:
+            account = await Account.get(id=binding.account_id)
+            if not account.is_active:
+                raise CardRefused("card_account_inactive", msg.ACCOUNT_INACTIVE)
+            return CardLogin(account=account, created=[])
+        created: list[str] = []
+        holder_index = _holder_index(holder)
+        admins = await _unit_admins(unit)
+        if holder.kind == CardKind.LEGAL_REP:
+            if not admins:
+                account = await _create_card_account(
+                    username=_card_username(holder, "_ADMIN"),
+                    name=holder.holder_name,
+                    id_number=holder.id_number,
+                    unit=unit,
+                    role=Role.ADMIN,
+                    origin=origin,
+                )
+                created.append(account.username)
+            else:
+                matching = [a for a in await _unbound(admins) if a.id_number_index == holder_index]
+                if not matching:
+                    raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
+                account = matching[0]
+        else:
+            if not admins:
+                admin = await _create_admin_for_unit(holder, unit, origin)
+                created.append(admin.username)
+            colleagues = await Account.filter(
+                is_active=True, memberships__unit_id=unit.id, id_number_index=holder_index
+            ).order_by("id")
+            unbound = await _unbound(colleagues)
+            if unbound:
+                account = unbound[0]
+            else:
+                account = await _create_card_account(
+                    username=_card_username(holder),
+                    name=holder.holder_name,
+                    id_number=holder.id_number,
+                    unit=unit,
+                    role=Role.CLERK,
+                    origin=origin,
+                )
+                created.append(account.username)
+        await _bind(account, holder)
+        await audit.record(
+            "card.bind",
+            origin=origin,
+            account_id=account.id,
+            scope_path=unit.path,
+            target_type="account",
+            target_id=account.id,
+            detail={"by": "card_login", "kind": holder.kind},
+        )
+    return CardLogin(account=account, created=created)
+
+
+async def _create_admin_for_unit(holder: CardHolder, unit: Unit, origin: Origin) -> Account:
+    """The admin an operator card's first login makes for a unit without one: named after the
+    operator's card, in the legal representative's name where the unit has it on file (so the
+    legal-person card later finds and binds it); unbound and without a password."""
+    vault = runtime.get().vault
+    rep_id = vault.decrypt("unit.legal_rep_id", unit.legal_rep_id_enc) if unit.legal_rep_id_enc else None
+    return await _create_card_account(
+        username=_card_username(holder, "_ADMIN"),
+        name=unit.legal_rep_name or msg.AUTO_ADMIN_NAME,
+        id_number=rep_id,
+        unit=unit,
+        role=Role.ADMIN,
+        origin=origin,
+    )
+
+
+async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
+    """Bind the card to the account logged in on the phone; the holder must be its owner."""
+    account = await Account.get(id=account_id)
+    if not _holds(account, holder):
+        raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
+    async with db.atomic():
+        await _bind(account, holder)
+        await audit.record(
+            "card.bind",
+            origin=origin,
+            account_id=account.id,
+            scope_path=await account_scope(account.id),
+            target_type="account",
+            target_id=account.id,
+            detail={"kind": holder.kind},
+        )
+    return account
+
+
+async def realname_by_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
+    """Real-name level "high" (C7): the card's holder is the account's owner."""
+    account = await Account.get(id=account_id)
+    if not _holds(account, holder):
+        raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
+    async with db.atomic():
+        await Account.filter(id=account.id).update(
+            realname_level=RealnameLevel.HIGH, updated_at=runtime.get().clock.now()
+        )
+        await audit.record(
+            "profile.realname",
+            origin=origin,
+            account_id=account.id,
+            scope_path=await account_scope(account.id),
+            target_type="account",
+            target_id=account.id,
+            detail={"level": RealnameLevel.HIGH.value, "by": "card"},
+        )
+    return await Account.get(id=account.id)
+
+
+async def unbind_own(account: Account, *, origin: Origin) -> None:
+    binding = await CardBinding.get_or_none(account_id=account.id)
+    if binding is None:
+        raise Conflict("card_not_bound", msg.NOT_BOUND)
+    async with db.atomic():
+        await CardBinding.filter(id=binding.id).delete()
+        await audit.record(
+            "card.unbind",
+            origin=origin,
+            account_id=account.id,
+            scope_path=await account_scope(account.id),
+            target_type="account",
+            target_id=account.id,
+        )
+
+
+async def unbind_on_identity_change(account_id: int) -> bool:
+    """A new name or ID number no longer matches the card: unbind it (call inside the change's
+    transaction; the caller voids the real-name level and records the change)."""
+    return await CardBinding.filter(account_id=account_id).delete() > 0
+
+
+async def require_card_peer(actor: Actor, account_id: int) -> None:
+    """An admin without a bound card may not edit or delete an account that has one (C6)."""
+    if account_id == actor.account_id:
+        return
+    if not await CardBinding.filter(account_id=account_id).exists():
+        return
+    if not await CardBinding.filter(account_id=actor.account_id).exists():
+        raise Forbidden("card_holder_protected", msg.HOLDER_PROTECTED)
+
+
+async def activate(account: Account, *, new_password: str, origin: Origin) -> None:
+    """Set the first password of an account a card login created; password login works from now on."""
+    if not account.needs_activation:
+        raise AppError("not_awaiting_activation", msg.NOT_AWAITING_ACTIVATION, status=409)
+    problems = policy_problems(new_password, username=account.username)
+    if problems:
+        raise ValidationFailed({"new_password": "；".join(problems)}, problems[0])
+    rt = runtime.get()
+    password_hash = await rt.hasher.hash(new_password)
+    now = rt.clock.now()
+    async with db.atomic():
+        updated = await Account.filter(id=account.id, needs_activation=True).update(
+            password_hash=password_hash, needs_activation=False, password_changed_at=now, updated_at=now
+        )
+        if not updated:  # a parallel activation won
+            raise AppError("not_awaiting_activation", msg.NOT_AWAITING_ACTIVATION, status=409)
+        await audit.record(
+            "account.activate",
+            origin=origin,
+            account_id=account.id,
+            scope_path=await account_scope(account.id),
+            target_type="account",
+            target_id=account.id,
+        )

@@ -1,0 +1,12 @@
+"""Chinese texts of device enrolment and signed device requests (C2)."""
+
+SIGNATURE_INVALID = "读卡程序的请求签名无效，请重新启动读卡程序"
+REQUEST_STALE = "电脑时间与服务器相差太多，请校准电脑时间后再试"
+REQUEST_REPLAYED = "重复的请求已被拒绝，请重试"
+DEVICE_UNKNOWN = "这台电脑尚未登记，请让管理员扫描读卡程序上的登记二维码"
+DEVICE_REVOKED = "这台电脑的登记已被管理员撤销，请联系管理员重新登记"
+ALREADY_ENROLLED = "这台电脑已经登记过了"
+ENROLMENT_INVALID = "登记二维码已过期或已使用，请在读卡程序上刷新二维码"
+ENROLMENT_THROTTLED = "登记请求太频繁，请稍后再试"
+BAD_PUBLIC_KEY = "设备公钥格式不正确"
+ALREADY_REVOKED = "这台电脑的登记已经撤销"

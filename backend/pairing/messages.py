@@ -1,0 +1,10 @@
+"""Chinese texts of pairing a phone with an office PC (C3)."""
+
+PAIRING_INVALID = "二维码已过期或已被使用，请在电脑上刷新二维码后重新扫码"
+PAIRING_KEY_INVALID = "配对凭证无效，请重新扫码"
+LOGIN_REQUIRED = "请先登录，再扫描电脑上的二维码"
+OUTSIDE_SCOPE = "这台电脑不属于您所在单位的范围，不能与您的账号配对"
+NOT_CONFIRMED = "请先在手机上确认配对"
+NOT_DONE = "卡认证尚未完成"
+STATE_CHANGED = "配对状态已变化，请查看电脑上的提示"
+BAD_ACTION = "不支持的操作"
