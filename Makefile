@@ -18,6 +18,7 @@ endif
 .PHONY: install run test test-pg lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
+	scripts/pcsc.sh packages  # pyscard builds against libpcsclite-dev (as root: installs what is missing)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
@@ -48,6 +49,8 @@ test: test-miniprogram test-python
 .PHONY: test-python
 test-python: install
 	$(BIN)/ruff check .
+	@# pcscd with the vpcd reader for tests/card; without CI those tests skip if it cannot start
+	scripts/pcsc.sh || [ "$(CI)" != true ]
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The mini-program (miniprogram/): npm packages from its lock file (no install scripts), jest unit
