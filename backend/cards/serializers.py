@@ -6,7 +6,8 @@ from backend.cards.schemas import CardOut
 
 
 def mask_card_number(card_number: str) -> str:
-    return f"{card_number[:4]}****{card_number[-4:]}" if len(card_number) > 8 else card_number
+    """First two and last four digits: enough to tell one's cards apart, not to copy one."""
+    return card_number[:2] + "*" * (len(card_number) - 6) + card_number[-4:]
 
 
 def card_out(binding: CardBinding) -> CardOut:

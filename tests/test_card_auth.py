@@ -1,0 +1,384 @@
+"""C4-C7: the card's answer is checked (issuer, dates, key usage, signature, nonce, action), then it
+logs in (creating missing accounts), binds, or raises the real-name level; and the rules cards impose."""
+
+from __future__ import annotations
+
+import base64
+from datetime import timedelta
+
+import httpx
+
+from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.cards.models import CardBinding
+from backend.core import identifiers, runtime
+from backend.core.clock import FrozenClock
+from backend.core.roles import Role
+from backend.units.models import Unit
+from card_service import protocol
+from card_service.fakes.card_ca import CardAuthority, CardIdentity
+from tests.card_helpers import (
+    SigningDevice,
+    card_step,
+    enrolled_device,
+    issue_card,
+    scan_and_confirm,
+    start_pairing,
+)
+from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+
+
+def credit_code(n: int) -> str:
+    org8 = f"MA{n:06d}"
+    first17 = "93530101" + org8 + identifiers.org_code_check_char(org8)
+    return first17 + identifiers.credit_code_check_char(first17)
+
+
+def id_number(n: int) -> str:
+    first17 = f"53010119800101{n:03d}"
+    return first17 + identifiers.id_number_check_char(first17)
+
+
+async def coop_with_code(parent: Unit, n: int = 1) -> Unit:
+    from backend.units.models import UnitType
+    from tests.factories import make_unit
+
+    unit = await make_unit(f"合作社{n}", UnitType.COOP, parent)
+    unit.credit_code = credit_code(n)
+    await unit.save(update_fields=["credit_code"])
+    return unit
+
+
+def identity(unit: Unit, *, kind: str = "operator", card: str = "88000001", holder: str = "李四", n: int = 1):
+    return CardIdentity(
+        card_number=card,
+        holder_name=holder,
+        id_number=id_number(n),
+        unit_name=unit.name,
+        unit_credit_code=unit.credit_code or "",
+        kind=kind,  # type: ignore[arg-type]
+    )
+
+
+async def card_login(client: httpx.AsyncClient, device: SigningDevice, card) -> tuple[httpx.Response, str, str]:
+    pairing = await start_pairing(client, device, "login")
+    phone_key = await scan_and_confirm(client, pairing)
+    return await card_step(client, device, pairing["pairing_id"], card), pairing["pairing_id"], phone_key
+
+
+async def test_card_login_end_to_end_gives_the_phone_a_session(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="legal_rep", card="88001234"))
+
+    done, pairing_id, phone_key = await card_login(client, device, card)
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "done"
+    assert done.json()["result"]["account"]["username"] == "88001234_ADMIN"
+    assert done.json()["result"]["created"] == ["88001234_ADMIN"]
+
+    claimed = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
+    assert claimed.status_code == 200, claimed.text
+    session = claimed.json()
+    assert session["username"] == "88001234_ADMIN" and session["unit"]["unit_id"] == coop.id
+    me = await client.get("/api/session", headers={"Authorization": f"Bearer {session['token']}"})
+    assert me.status_code == 200
+    again = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
+    assert again.status_code == 410  # one session per pairing
+
+
+async def test_a_card_created_account_logs_in_by_password_only_after_activation(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="legal_rep", card="88001234"))
+    _, pairing_id, phone_key = await card_login(client, device, card)
+    token = (await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})).json()["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get("/api/profile", headers=headers)).json()["needs_activation"] is True
+
+    for password in ("", PASSWORD, "88888888"):
+        refused = await login_response(client, "88001234_ADMIN", password or "x")
+        assert refused.status_code in (401, 422)
+    weak = await client.post("/api/profile/activate", json={"new_password": "12345678"}, headers=headers)
+    assert weak.status_code == 422
+    activated = await client.post("/api/profile/activate", json={"new_password": PASSWORD}, headers=headers)
+    assert activated.status_code == 204
+    assert (await login_response(client, "88001234_ADMIN", PASSWORD)).status_code == 200
+    profile = (await client.get("/api/profile", headers=headers)).json()
+    assert profile["needs_activation"] is False
+    assert profile["card"]["kind"] == "legal_rep" and profile["card"]["card_number"] == "88**1234"
+
+
+async def test_an_operator_card_creates_the_missing_admin_and_the_operator_once(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="operator", card="66000001"))
+    first, *_ = await card_login(client, device, card)
+    assert first.json()["result"]["created"] == ["66000001_ADMIN", "66000001"]
+    roles = {m.account.username: m.role for m in await Membership.filter(unit_id=coop.id).prefetch_related("account")}
+    assert roles == {"66000001_ADMIN": Role.ADMIN, "66000001": Role.CLERK}
+    admin = await Account.get(username="66000001_ADMIN")
+    assert admin.password_hash is None and admin.needs_activation
+    assert not await CardBinding.filter(account_id=admin.id).exists()  # the operator's card is not the admin's
+
+    second, *_ = await card_login(client, device, card)
+    assert second.json()["result"]["account"]["username"] == "66000001"
+    assert second.json()["result"]["created"] is None
+    assert await Account.filter(memberships__unit_id=coop.id).count() == 2
+
+
+async def test_an_operator_card_binds_the_existing_account_of_its_holder(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await make_account("coopadmin", coop, Role.ADMIN)
+    clerk = await make_account("clerk1", coop, Role.CLERK)
+    rt = runtime.get()
+    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    device = await enrolled_device(tree.own)
+    done, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
+    assert done.json()["result"]["account"]["username"] == "clerk1"
+    assert done.json()["result"]["created"] is None
+    assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000002"
+
+
+async def test_a_legal_person_card_does_not_take_over_an_admin_of_someone_else(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await make_account("coopadmin", coop, Role.ADMIN)
+    device = await enrolled_device(tree.own)
+    refused, pairing_id, phone_key = await card_login(
+        client, device, issue_card(card_authority, identity(coop, kind="legal_rep"))
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_admin_taken")
+    phone = await client.get(f"/api/pairings/{pairing_id}/phone-events", headers={"X-Pairing-Key": phone_key})
+    assert phone.json()["state"] == "failed"
+    assert phone.json()["error"]["code"] == "card_admin_taken"
+    assert not await CardBinding.exists()
+
+
+async def test_cards_from_an_untrusted_issuer_or_out_of_date_or_without_signing_use_are_refused(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    stranger = CardAuthority.generate(name="陌生发卡机构", now=clock.now())
+    cases = {
+        "card_untrusted": issue_card(stranger, identity(coop)),
+        "card_expired": issue_card(card_authority, identity(coop), now=clock.now() - timedelta(days=400)),
+        "card_key_usage": issue_card(card_authority, identity(coop), digital_signature=False),
+    }
+    for code, card in cases.items():
+        refused, *_ = await card_login(client, device, card)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, code)
+    assert await Account.filter(memberships__unit_id=coop.id).count() == 0
+
+
+async def test_a_nonce_is_single_use(client: httpx.AsyncClient, card_authority: CardAuthority) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="legal_rep"))
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    answer = card.answer((await device.request(client, "POST", f"{path}/challenge")).json())
+    assert (await device.request(client, "POST", f"{path}/card", answer)).status_code == 200
+    replayed = await device.request(client, "POST", f"{path}/card", answer)
+    assert (replayed.status_code, replayed.json()["error"]["code"]) == (403, "card_nonce_invalid")
+
+
+async def test_a_nonce_expires_after_five_minutes(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    clock.advance(seconds=299)
+    answer = issue_card(card_authority, identity(coop, kind="legal_rep")).answer(challenge)
+    clock.advance(seconds=2)
+    late = await device.request(client, "POST", f"{path}/card", answer)
+    assert late.json()["error"]["code"] in ("card_nonce_invalid", "pairing_invalid")
+
+
+async def test_a_login_signature_offered_for_a_binding_is_refused(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    clerk = await make_account("clerk1", coop, Role.CLERK)
+    rt = runtime.get()
+    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+    pairing = await start_pairing(client, device, "bind")
+    await scan_and_confirm(client, pairing, await login(client, "clerk1"))
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    as_login = protocol.card_context(
+        action="login", device=device.device_id, pairing=pairing["pairing_id"], nonce=challenge["nonce"]
+    )
+    refused = await device.request(client, "POST", f"{path}/card", card.answer(challenge, to_sign=as_login))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_signature_invalid")
+    assert not await CardBinding.exists()
+
+
+async def test_a_signature_from_another_device_or_pairing_does_not_verify(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="legal_rep"))
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    other_pairing = protocol.card_context(
+        action="login", device=device.device_id, pairing="another-pairing", nonce=challenge["nonce"]
+    )
+    refused = await device.request(client, "POST", f"{path}/card", card.answer(challenge, to_sign=other_pairing))
+    assert refused.json()["error"]["code"] == "card_signature_invalid"
+
+
+async def test_a_card_of_a_unit_outside_the_pcs_unit_is_refused(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.sibling)
+    device = await enrolled_device(tree.own)
+    refused, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, kind="legal_rep")))
+    assert refused.json()["error"]["code"] == "card_unit_outside_scope"
+    unknown = CardIdentity("88009999", "王五", id_number(9), "未登记单位", credit_code(99), "legal_rep")
+    refused, *_ = await card_login(client, device, issue_card(card_authority, unknown))
+    assert refused.json()["error"]["code"] == "card_unit_unknown"
+
+
+async def test_binding_checks_the_holder_and_one_card_per_account(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    rt = runtime.get()
+    clerk = await make_account("clerk1", coop, Role.CLERK)
+    other = await make_account("clerk2", coop, Role.CLERK)
+    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+
+    async def bind(username: str) -> httpx.Response:
+        pairing = await start_pairing(client, device, "bind")
+        await scan_and_confirm(client, pairing, await login(client, username))
+        return await card_step(client, device, pairing["pairing_id"], card)
+
+    mismatch = await bind("clerk2")
+    assert mismatch.json()["error"]["code"] == "card_holder_mismatch"
+    assert (await bind("clerk1")).json()["state"] == "done"
+    headers = await login(client, "clerk1")
+    assert (await client.get("/api/profile", headers=headers)).json()["card"]["kind_label"] == "操作员卡"
+    await Account.filter(id=other.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    assert (await bind("clerk2")).json()["error"]["code"] == "card_already_bound"
+
+    assert (await client.delete("/api/profile/card", headers=headers)).status_code == 204
+    assert (await client.get("/api/profile", headers=headers)).json()["card"] is None
+    assert (await client.delete("/api/profile/card", headers=headers)).status_code == 409
+
+
+async def test_realname_by_card_raises_the_level_to_high(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    clerk = await make_account("clerk1", coop, Role.CLERK)
+    rt = runtime.get()
+    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    device = await enrolled_device(tree.own)
+    pairing = await start_pairing(client, device, "realname")
+    headers = await login(client, "clerk1")
+    await scan_and_confirm(client, pairing, headers)
+    done = await card_step(client, device, pairing["pairing_id"], issue_card(card_authority, identity(coop)))
+    assert done.json()["result"]["message"] == "实名认证成功，认证等级：高"
+    assert (await client.get("/api/profile", headers=headers)).json()["realname_level"] == RealnameLevel.HIGH
+
+
+async def test_a_new_name_unbinds_the_card_and_voids_the_realname_level(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    clerk = await make_account("clerk1", coop, Role.CLERK)
+    rt = runtime.get()
+    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+    headers = await login(client, "clerk1")
+    for action in ("bind", "realname"):
+        pairing = await start_pairing(client, device, action)
+        await scan_and_confirm(client, pairing, headers)
+        assert (await card_step(client, device, pairing["pairing_id"], card)).json()["state"] == "done"
+    changed = await client.patch("/api/profile", json={"name": "李思"}, headers=headers)
+    assert changed.json()["card"] is None and changed.json()["realname_level"] == "none"
+
+
+async def test_an_admin_without_a_card_cannot_edit_or_delete_an_operator_with_one(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await make_account("coopadmin", coop, Role.ADMIN)
+    device = await enrolled_device(tree.own)
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000003")))
+    operator = await Account.get(username="66000003")
+    admin = await login(client, "coopadmin")
+    edit = await client.patch(f"/api/accounts/{operator.id}", json={"name": "张三"}, headers=admin)
+    assert (edit.status_code, edit.json()["error"]["code"]) == (403, "card_holder_protected")
+    delete = await client.post(f"/api/accounts/{operator.id}/deactivate", headers=admin)
+    assert delete.status_code == 403
+    assert (await Account.get(id=operator.id)).is_active
+
+    # once the admin has a card of their own, the edit goes through and unbinds the operator's card
+    admin_account = await Account.get(username="coopadmin")
+    await CardBinding.create(
+        account_id=admin_account.id,
+        issuer="x",
+        card_number="77000001",
+        kind="legal_rep",
+        holder_id_index="x",
+        certificate_sha256="x",
+        bound_at=runtime.get().clock.now(),
+    )
+    edited = await client.patch(f"/api/accounts/{operator.id}", json={"name": "张三"}, headers=admin)
+    assert edited.status_code == 200, edited.text
+    assert not await CardBinding.filter(account_id=operator.id).exists()
+
+
+async def test_malformed_card_answers_change_nothing(client: httpx.AsyncClient, card_authority: CardAuthority) -> None:
+    tree = await make_tree()
+    device = await enrolled_device(tree.own)
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    garbage = {"nonce": challenge["nonce"], "certificate": "not base64!", "chain": [], "signature": "AAAA"}
+    bad = await device.request(client, "POST", f"{path}/card", garbage)
+    assert bad.status_code == 422
+    not_a_cert = garbage | {"certificate": base64.b64encode(b"hello").decode()}
+    refused = await device.request(client, "POST", f"{path}/card", not_a_cert)
+    assert refused.json()["error"]["code"] in ("card_certificate_malformed", "card_nonce_invalid")
+    assert await Account.all().count() == 0
