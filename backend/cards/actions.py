@@ -38,6 +38,10 @@ def _holds(account: Account, holder: CardHolder) -> bool:
 
 
 async def _bind(account: Account, holder: CardHolder) -> CardBinding:
+    if await CardBinding.filter(account_id=account.id).exists():
+        raise CardRefused("card_account_has_card", msg.ACCOUNT_HAS_CARD)
+    if await CardBinding.filter(issuer=holder.issuer, card_number=holder.card_number).exists():
+        raise CardRefused("card_already_bound", msg.ALREADY_BOUND)
     try:
         return await CardBinding.create(
             account_id=account.id,
@@ -48,9 +52,7 @@ async def _bind(account: Account, holder: CardHolder) -> CardBinding:
             certificate_sha256=holder.certificate_sha256,
             bound_at=runtime.get().clock.now(),
         )
-    except IntegrityError as exc:
-        if await CardBinding.filter(account_id=account.id).exists():
-            raise CardRefused("card_account_has_card", msg.ACCOUNT_HAS_CARD) from exc
+    except IntegrityError as exc:  # a parallel binding of the same card or account won
         raise CardRefused("card_already_bound", msg.ALREADY_BOUND) from exc
 
 
