@@ -1,0 +1,723 @@
+"""All of the card service's UI logic, with no Tk: a state machine that renders to a plain view-model.
+
+The window calls ``tick()`` and ``pump()`` from its event loop and draws ``view()``; clicks come in
+as ``choose_action``, ``submit_pin``, ``cancel`` and ``back``. Backend calls and card I/O run as
+tasks on the injected runner (worker threads in the program); their results come back through a
+queue that ``pump()`` drains on the UI thread, so every state change happens on one thread. Tests
+inject a runner that runs tasks when told, a clock, a fake monitor feed and fakes of the backend.
+
+The PIN goes from ``submit_pin`` straight into the signing task's arguments: it is never kept on
+the presenter, never in the view-model, and never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Protocol, TypeVar
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.x509.oid import NameOID
+
+from card_service import messages, protocol
+from card_service.api import BackendError, CardSubmission, Challenge, DeviceInfo, Enrolment, PairingState
+from card_service.card import (
+    CardError,
+    CardEvent,
+    CardInserted,
+    CardRemoved,
+    InvalidPinError,
+    PinBlockedError,
+    ReaderAdded,
+    ReaderRemoved,
+    ServiceLost,
+    ServiceRestored,
+)
+from card_service.device_key import DeviceKey, load_or_create
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Task = Callable[[], None]
+Runner = Callable[[Task], None]
+
+ACTIONS = ("login", "bind", "realname")
+AUTH_SLOT = "9a"
+ENROL_POLL_SECONDS = 3.0
+RETRY_SECONDS = 5.0
+
+
+class Api(Protocol):
+    """What the presenter asks of the backend (``card_service.api.BackendClient``)."""
+
+    def enrol(self, hostname: str) -> Enrolment: ...
+    def device_self(self) -> DeviceInfo: ...
+    def create_pairing(self, action: str) -> PairingState: ...
+    def events(self, pairing_id: str, since: int, wait: int = ...) -> PairingState: ...
+    def challenge(self, pairing_id: str) -> Challenge: ...
+    def deliver_card(self, pairing_id: str, submission: CardSubmission) -> PairingState: ...
+
+
+class Piv(Protocol):
+    """The PIV operations the presenter needs (``card_service.card.PivSession``)."""
+
+    def select(self) -> object: ...
+    def read_certificate(self, slot: str) -> x509.Certificate: ...
+    def verify_pin(self, pin: str) -> None: ...
+    def sign(self, slot: str, digest: bytes) -> bytes: ...
+
+
+CardOpener = Callable[[str], AbstractContextManager[Piv]]
+
+
+def thread_runner(task: Task) -> None:
+    """The program's runner: each task on its own daemon thread (long-polls block for up to 25 s)."""
+    threading.Thread(target=task, daemon=True, name="card-service-task").start()
+
+
+class Screen(StrEnum):
+    STARTING = "starting"
+    ENROLLING = "enrolling"
+    REVOKED = "revoked"
+    IDLE = "idle"
+    PAIRING = "pairing"
+    PIN = "pin"
+    SIGNING = "signing"
+    RESULT = "result"
+
+
+@dataclass(frozen=True)
+class ActionButton:
+    action: str
+    label: str
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class ViewModel:
+    """Everything the window shows; texts are ready to display."""
+
+    screen: Screen
+    title: str = ""
+    status: str = ""
+    device_line: str = ""
+    reader_line: str = ""
+    card_line: str = ""
+    qr_text: str | None = None
+    fingerprint: str | None = None
+    user_code: str | None = None
+    countdown: str | None = None
+    confirmed_by: str | None = None
+    pin_visible: bool = False
+    pin_error: str | None = None
+    actions: tuple[ActionButton, ...] = ()
+    can_cancel: bool = False
+    can_go_back: bool = False
+    result: str | None = None
+    result_ok: bool | None = None
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    name: str
+    card_number: str
+
+
+def card_holder(certificate: x509.Certificate) -> CardHolder:
+    """The holder's name and card number from a card certificate (subject CN and serialNumber)."""
+
+    def first(oid: x509.ObjectIdentifier) -> str:
+        values = certificate.subject.get_attributes_for_oid(oid)
+        return str(values[0].value) if values else ""
+
+    return CardHolder(name=first(NameOID.COMMON_NAME), card_number=first(NameOID.SERIAL_NUMBER))
+
+
+@dataclass(frozen=True)
+class _Pairing:
+    """The pairing on screen: what the server said, and when it runs out on our own clock."""
+
+    state: PairingState
+    expires_at: float
+    qr: str
+    user_code: str
+
+
+class ChallengeMismatch(Exception):
+    """The server asked the card to sign a context that is not the one on screen."""
+
+
+class Presenter:
+    def __init__(
+        self,
+        *,
+        home: Path,
+        api_factory: Callable[[DeviceKey], Api],
+        open_card: CardOpener,
+        clock: Callable[[], float] = time.monotonic,
+        runner: Runner = thread_runner,
+        hostname: str | None = None,
+        preferred_reader: str | None = None,
+        on_change: Callable[[], None] | None = None,
+    ) -> None:
+        self._home = home
+        self._api_factory = api_factory
+        self._open_card = open_card
+        self._clock = clock
+        self._runner = runner
+        self._hostname = hostname or socket.gethostname()
+        self._preferred_reader = preferred_reader
+        self._on_change = on_change
+        self._inbox: queue.SimpleQueue[Task] = queue.SimpleQueue()
+
+        self.key: DeviceKey | None = None
+        self.api: Api | None = None
+        self._screen = Screen.STARTING
+        self._status = messages.STARTING
+        self._device: DeviceInfo | None = None
+        self._enrolment: Enrolment | None = None
+        self._enrolment_expires = 0.0
+        self._next_check = 0.0
+        self._checking = False
+        # readers and the card
+        self._readers: list[str] = []
+        self._reader: str | None = None
+        self._card_present = False
+        self._holder: CardHolder | None = None
+        self._card_unreadable = False
+        self._card_generation = 0
+        self._service_lost = False
+        self._notice: str | None = None
+        # the action under way; _op changes whenever it is abandoned, so late answers are dropped
+        self._op = 0
+        self._action: str | None = None
+        self._pairing: _Pairing | None = None
+        self._poll_again_at: float | None = None
+        self._confirmed_by: str | None = None
+        self._pin_error: str | None = None
+        self._result: tuple[bool, str] | None = None
+
+    # Called by the window (UI thread)
+
+    def start(self) -> None:
+        """Load the device key (making one on first start) and ask the backend who this device is."""
+        self.key, created = load_or_create(self._home)
+        if created:
+            log.info("device key created, device id %s", self.key.device_id)
+        self.api = self._api_factory(self.key)
+        self._check_self()
+
+    def tick(self) -> None:
+        """Time-driven steps: enrolment polling, retries after network errors, QR countdown and refresh."""
+        now = self._clock()
+        if self._screen in (Screen.STARTING, Screen.ENROLLING) and not self._checking and now >= self._next_check:
+            if self._screen is Screen.ENROLLING and self._enrolment and now >= self._enrolment_expires:
+                self._begin_enrolment()
+            else:
+                self._check_self()
+        if self._pairing and self._screen is Screen.PAIRING:
+            if self._pairing.state.state == "created" and now >= self._pairing.expires_at:
+                self._refresh_pairing()
+        if self._poll_again_at is not None and now >= self._poll_again_at:
+            self._poll_again_at = None
+            self._poll(self._op)
+
+    def pump(self) -> bool:
+        """Apply the results the tasks handed back; True when anything was applied."""
+        applied = False
+        while True:
+            try:
+                step = self._inbox.get_nowait()
+            except queue.Empty:
+                return applied
+            step()
+            applied = True
+
+    def on_card_event(self, event: CardEvent) -> None:
+        """The monitor's callback (any thread): the event is applied on the UI thread by ``pump``."""
+        self._post(lambda: self._apply_card_event(event))
+
+    def choose_action(self, action: str) -> None:
+        if action not in ACTIONS or self._screen is not Screen.IDLE:
+            return
+        if not (self._reader and self._card_present):
+            self._notice = messages.INSERT_CARD_FIRST
+            return
+        self._action = action
+        self._notice = None
+        self._start_pairing()
+
+    def submit_pin(self, pin: str) -> None:
+        """Hand the PIN to a signing task; nothing here keeps it."""
+        if self._screen is not Screen.PIN or self._pairing is None or self._reader is None:
+            return
+        if not pin:
+            self._pin_error = messages.PIN_EMPTY
+            return
+        self._screen = Screen.SIGNING
+        self._status = messages.SIGNING
+        self._pin_error = None
+        op, pairing, reader = self._op, self._pairing.state, self._reader
+        self._spawn(
+            op,
+            lambda: self._sign_and_submit(pairing, reader, pin),
+            self._signed,
+            self._signing_failed,
+        )
+
+    def cancel(self) -> None:
+        if self._screen in (Screen.PAIRING, Screen.PIN, Screen.SIGNING):
+            self._to_idle()
+
+    def back(self) -> None:
+        if self._screen is Screen.RESULT:
+            self._to_idle()
+
+    def close(self) -> None:
+        """Drop whatever is under way (late answers are ignored) and close the backend client."""
+        self._op += 1
+        self._poll_again_at = None
+        close = getattr(self.api, "close", None)
+        if callable(close):
+            close()
+
+    def view(self) -> ViewModel:
+        """The view-model of the current state (the countdown is read from the clock)."""
+        common = ViewModel(
+            screen=self._screen,
+            title=messages.WINDOW_TITLE,
+            status=self._status,
+            device_line=self._device_line(),
+            reader_line=self._reader_line(),
+            card_line=self._card_line(),
+        )
+        if self._screen is Screen.ENROLLING and self._enrolment:
+            return replace(
+                common,
+                qr_text=self._enrolment.qr,
+                fingerprint=messages.ENROL_FINGERPRINT.format(fingerprint=self._enrolment.fingerprint),
+            )
+        if self._screen is Screen.IDLE:
+            ready = bool(self._reader and self._card_present)
+            return replace(
+                common,
+                status=self._notice or (messages.CHOOSE_ACTION if ready else messages.INSERT_CARD_FIRST),
+                actions=tuple(ActionButton(a, messages.ACTION_LABELS[a], ready) for a in ACTIONS),
+            )
+        if self._screen is Screen.PAIRING:
+            pairing = self._pairing
+            showing_code = pairing is not None and pairing.state.state in ("created", "scanned")
+            return replace(
+                common,
+                qr_text=pairing.qr if pairing and pairing.state.state == "created" else None,
+                user_code=pairing.user_code if pairing and showing_code else None,
+                countdown=self._countdown() if pairing and pairing.state.state == "created" else None,
+                can_cancel=True,
+            )
+        if self._screen in (Screen.PIN, Screen.SIGNING):
+            return replace(
+                common,
+                confirmed_by=self._confirmed_by,
+                pin_visible=self._screen is Screen.PIN,
+                pin_error=self._pin_error,
+                status=messages.PIN_PROMPT if self._screen is Screen.PIN else self._status,
+                can_cancel=self._screen is Screen.PIN,
+            )
+        if self._screen is Screen.RESULT and self._result:
+            ok, text = self._result
+            return replace(
+                common, confirmed_by=self._confirmed_by, result=text, result_ok=ok, status=text, can_go_back=True
+            )
+        return common
+
+    # Enrolment
+
+    def _check_self(self) -> None:
+        assert self.api is not None
+        api = self.api
+        self._checking = True
+        self._spawn(self._op, api.device_self, self._enrolled, self._self_failed, any_op=True)
+
+    def _enrolled(self, device: DeviceInfo) -> None:
+        self._checking = False
+        self._device = device
+        self._enrolment = None
+        if self._screen in (Screen.STARTING, Screen.ENROLLING, Screen.REVOKED):
+            self._to_idle()
+
+    def _self_failed(self, error: Exception) -> None:
+        self._checking = False
+        now = self._clock()
+        if isinstance(error, BackendError) and error.code == "device_unknown":
+            self._next_check = now + ENROL_POLL_SECONDS
+            if self._enrolment is None:
+                self._begin_enrolment()
+            else:
+                self._status = messages.ENROL_HINT
+            return
+        if isinstance(error, BackendError) and error.code == "device_revoked":
+            self._revoked()
+            return
+        self._next_check = now + RETRY_SECONDS
+        self._status = _error_text(error)
+
+    def _begin_enrolment(self) -> None:
+        assert self.api is not None
+        api, hostname = self.api, self._hostname
+        self._checking = True
+        self._spawn(self._op, lambda: api.enrol(hostname), self._enrolment_made, self._enrol_failed, any_op=True)
+
+    def _enrolment_made(self, enrolment: Enrolment) -> None:
+        self._checking = False
+        self._enrolment = enrolment
+        self._enrolment_expires = self._clock() + enrolment.expires_in
+        self._next_check = self._clock() + ENROL_POLL_SECONDS
+        self._screen = Screen.ENROLLING
+        self._status = messages.ENROL_HINT
+
+    def _enrol_failed(self, error: Exception) -> None:
+        self._checking = False
+        if isinstance(error, BackendError) and error.code == "device_already_enrolled":
+            self._next_check = self._clock()
+            return
+        self._self_failed(error)
+
+    def _revoked(self) -> None:
+        self._op += 1
+        self._pairing = None
+        self._screen = Screen.REVOKED
+        self._status = messages.REVOKED_HINT
+
+    # Readers and cards
+
+    def _apply_card_event(self, event: CardEvent) -> None:
+        if isinstance(event, ServiceLost):
+            self._service_lost = True
+            self._readers = []
+            self._lose_reader()
+            return
+        if isinstance(event, ServiceRestored):
+            self._service_lost = False
+            return
+        reader = event.reader
+        if isinstance(event, ReaderAdded):
+            if reader not in self._readers:
+                self._readers.append(reader)
+            if self._reader is None and self._wanted(reader):
+                self._reader = reader
+            return
+        if isinstance(event, ReaderRemoved):
+            if reader in self._readers:
+                self._readers.remove(reader)
+            if reader == self._reader:
+                self._lose_reader()
+                self._reader = next((r for r in self._readers if self._wanted(r)), None)
+            return
+        if isinstance(event, CardInserted):
+            if reader not in self._readers:
+                self._readers.append(reader)
+            if self._reader is None or (not self._card_present and self._wanted(reader)):
+                self._reader = reader
+            if reader == self._reader:
+                self._card_inserted(reader)
+            return
+        if isinstance(event, CardRemoved) and reader == self._reader:
+            self._lose_reader()
+
+    def _wanted(self, reader: str) -> bool:
+        return self._preferred_reader is None or self._preferred_reader.lower() in reader.lower()
+
+    def _card_inserted(self, reader: str) -> None:
+        self._card_present = True
+        self._holder = None
+        self._card_unreadable = False
+        self._card_generation += 1
+        generation = self._card_generation
+        if self._notice == messages.INSERT_CARD_FIRST or self._notice == messages.CARD_REMOVED_DURING_ACTION:
+            self._notice = None
+
+        def read() -> CardHolder:
+            with self._open_card(reader) as piv:
+                piv.select()
+                return card_holder(piv.read_certificate(AUTH_SLOT))
+
+        def done(holder: CardHolder) -> None:
+            if generation == self._card_generation:
+                self._holder = holder
+
+        def failed(error: Exception) -> None:
+            if generation == self._card_generation:
+                log.warning("could not read the card certificate: %s", type(error).__name__)
+                self._card_unreadable = True
+
+        self._spawn(self._op, read, done, failed, any_op=True)
+
+    def _lose_reader(self) -> None:
+        """The card (or its reader, or PC/SC) went away: any action under way ends."""
+        self._card_present = False
+        self._holder = None
+        self._card_generation += 1
+        if self._screen in (Screen.PAIRING, Screen.PIN, Screen.SIGNING):
+            self._to_idle()
+            self._notice = messages.CARD_REMOVED_DURING_ACTION
+        elif self._service_lost:
+            self._reader = None
+
+    # Pairing
+
+    def _start_pairing(self) -> None:
+        assert self.api is not None and self._action is not None
+        self._op += 1
+        self._screen = Screen.PAIRING
+        self._status = messages.PAIRING_CREATING
+        self._pairing = None
+        self._confirmed_by = None
+        self._result = None
+        api, action = self.api, self._action
+        self._spawn(self._op, lambda: api.create_pairing(action), self._pairing_made, self._failed)
+
+    def _refresh_pairing(self) -> None:
+        self._status = messages.PAIRING_REFRESHING
+        self._start_pairing()
+
+    def _pairing_made(self, state: PairingState) -> None:
+        self._pairing = _Pairing(
+            state=state,
+            expires_at=self._clock() + (state.expires_in or 120),
+            qr=state.qr or "",
+            user_code=state.user_code,
+        )
+        self._status = messages.PAIRING_SCAN
+        self._poll(self._op)
+
+    def _poll(self, op: int) -> None:
+        assert self.api is not None
+        if self._pairing is None or op != self._op:
+            return
+        api, pairing_id, since = self.api, self._pairing.state.pairing_id, self._pairing.state.version
+        self._spawn(op, lambda: api.events(pairing_id, since), self._pairing_changed, self._poll_failed)
+
+    def _poll_failed(self, error: Exception) -> None:
+        if isinstance(error, BackendError) and error.code == "device_revoked":
+            self._revoked()
+            return
+        if isinstance(error, BackendError) and error.status and error.status < 500:
+            self._finish(False, error.message)
+            return
+        # a network error after the client's own retries: keep the screen, try again shortly
+        self._poll_again_at = self._clock() + RETRY_SECONDS
+
+    def _pairing_changed(self, state: PairingState) -> None:
+        pairing = self._pairing
+        if pairing is None or state.pairing_id != pairing.state.pairing_id:
+            return
+        if state.version < pairing.state.version:
+            self._poll(self._op)
+            return
+        self._pairing = replace(pairing, state=state)
+        if state.confirmed_by is not None:
+            self._confirmed_by = messages.PAIRING_CONFIRMED_BY.format(
+                name=state.confirmed_by.name, username=state.confirmed_by.username
+            )
+        if state.state == "created":
+            pass
+        elif state.state == "scanned":
+            self._status = messages.PAIRING_SCANNED
+        elif state.state == "confirmed":
+            if self._confirmed_by is None:
+                self._confirmed_by = messages.PAIRING_CONFIRMED_ANONYMOUS
+            if self._screen is Screen.PAIRING:
+                self._screen = Screen.PIN
+                self._pin_error = None
+        elif state.state == "expired" and pairing.state.state == "created" and self._screen is Screen.PAIRING:
+            self._refresh_pairing()
+            return
+        else:
+            self._settle(state)
+            return
+        self._poll(self._op)
+
+    # Signing (the task runs on a worker thread)
+
+    def _sign_and_submit(self, pairing: PairingState, reader: str, pin: str) -> PairingState:
+        assert self.api is not None and self.key is not None
+        challenge = self.api.challenge(pairing.pairing_id)
+        digest = hashlib.sha256(self._checked_context(challenge, pairing)).digest()
+        with self._open_card(reader) as piv:
+            piv.select()
+            certificate = piv.read_certificate(challenge.slot)
+            piv.verify_pin(pin)
+            signature = piv.sign(challenge.slot, digest)
+        self._post(self._submitting)
+        submission = CardSubmission(
+            nonce=challenge.nonce,
+            certificate=base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
+            signature=base64.b64encode(signature).decode(),
+        )
+        return self.api.deliver_card(pairing.pairing_id, submission)
+
+    def _checked_context(self, challenge: Challenge, pairing: PairingState) -> bytes:
+        """The bytes to sign, after checking they name this action, device, pairing and nonce."""
+        assert self.key is not None
+        to_sign = protocol.b64url_decode(challenge.to_sign)
+        expected = protocol.card_context(
+            action=pairing.action, device=self.key.device_id, pairing=pairing.pairing_id, nonce=challenge.nonce
+        )
+        if to_sign != expected:
+            raise ChallengeMismatch(json.loads(to_sign) if to_sign.startswith(b"{") else None)
+        return to_sign
+
+    def _submitting(self) -> None:
+        if self._screen is Screen.SIGNING:
+            self._status = messages.SUBMITTING
+
+    def _signed(self, state: PairingState) -> None:
+        self._settle(state)
+
+    def _signing_failed(self, error: Exception) -> None:
+        if isinstance(error, InvalidPinError):
+            self._screen = Screen.PIN
+            self._pin_error = messages.PIN_WRONG.format(retries=error.retries_left)
+            return
+        if isinstance(error, PinBlockedError):
+            self._finish(False, messages.PIN_BLOCKED)
+            return
+        if isinstance(error, ChallengeMismatch):
+            self._finish(False, messages.CHALLENGE_MISMATCH)
+            return
+        if isinstance(error, CardError):
+            self._finish(False, messages.CARD_ERROR)
+            return
+        self._failed(error)
+
+    # Outcomes
+
+    def _settle(self, state: PairingState) -> None:
+        """A final pairing state becomes the result screen (once per action)."""
+        if self._screen is Screen.RESULT:
+            return
+        if state.state == "done":
+            account = (state.result or {}).get("account") or {}
+            message = (state.result or {}).get("message")
+            if message:
+                text = str(message)
+            elif account:
+                text = messages.DONE_WITH_ACCOUNT.format(name=account.get("name", ""), username=account.get("username"))
+            else:
+                text = messages.DONE
+            self._finish(True, text)
+        elif state.state == "expired":
+            self._finish(False, messages.PAIRING_EXPIRED)
+        elif state.state == "cancelled":
+            self._finish(False, messages.PAIRING_CANCELLED)
+        else:
+            self._finish(False, messages.FAILED.format(message=state.error_message or messages.SERVER_ERROR))
+
+    def _failed(self, error: Exception) -> None:
+        if isinstance(error, BackendError) and error.code == "device_revoked":
+            self._revoked()
+            return
+        self._finish(False, messages.FAILED.format(message=_error_text(error)))
+
+    def _finish(self, ok: bool, text: str) -> None:
+        self._op += 1
+        self._poll_again_at = None
+        self._screen = Screen.RESULT
+        self._result = (ok, text)
+        self._status = text
+
+    def _to_idle(self) -> None:
+        self._op += 1
+        self._poll_again_at = None
+        self._pairing = None
+        self._action = None
+        self._confirmed_by = None
+        self._pin_error = None
+        self._result = None
+        self._screen = Screen.IDLE
+        self._status = ""
+
+    # Lines of the view
+
+    def _device_line(self) -> str:
+        if self._device:
+            return messages.ENROLLED.format(name=self._device.name, unit=self._device.unit_name)
+        if self._screen is Screen.REVOKED:
+            return messages.REVOKED_TITLE
+        if self._enrolment or self._screen is Screen.ENROLLING:
+            return messages.ENROL_TITLE
+        return ""
+
+    def _reader_line(self) -> str:
+        if self._service_lost:
+            return messages.SERVICE_LOST
+        if self._reader is None:
+            return messages.NO_READER
+        template = messages.READER_WITH_CARD if self._card_present else messages.READER_NO_CARD
+        return template.format(reader=self._reader)
+
+    def _card_line(self) -> str:
+        if not self._card_present:
+            return ""
+        if self._holder:
+            return messages.CARD_HOLDER.format(name=self._holder.name, card_number=self._holder.card_number)
+        return messages.CARD_UNREADABLE if self._card_unreadable else messages.CARD_READING
+
+    def _countdown(self) -> str | None:
+        if self._pairing is None:
+            return None
+        left = max(0, int(self._pairing.expires_at - self._clock() + 0.999))
+        return messages.PAIRING_COUNTDOWN.format(minutes=left // 60, seconds=left % 60)
+
+    # Tasks
+
+    def _post(self, step: Task) -> None:
+        self._inbox.put(step)
+        if self._on_change is not None:
+            self._on_change()
+
+    def _spawn(
+        self,
+        op: int,
+        work: Callable[[], T],
+        done: Callable[[T], None],
+        failed: Callable[[Exception], None],
+        *,
+        any_op: bool = False,
+    ) -> None:
+        """Run ``work`` on the runner; ``done`` / ``failed`` run on the UI thread unless the action changed."""
+
+        def current() -> bool:
+            return any_op or op == self._op
+
+        def task() -> None:
+            try:
+                value = work()
+            except Exception as error:  # handed to the UI thread, which decides what to show
+                # frames of the task hold its arguments (a PIN among them): drop them with the traceback
+                caught = error.with_traceback(None)
+                caught.__context__ = None
+                self._post(lambda: failed(caught) if current() else None)
+                return
+            self._post(lambda: done(value) if current() else None)
+
+        self._runner(task)
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, BackendError):
+        return error.message
+    log.warning("unexpected error: %s", type(error).__name__)
+    return messages.SERVER_ERROR
