@@ -1,4 +1,5 @@
-"""Command line: ``python -m backend serve | migrate | demo seed | demo accounts | audit verify``."""
+"""Command line: ``python -m backend serve | migrate | demo seed | demo accounts | demo card | devices approve |
+audit verify | coops rebuild-rollups``."""
 
 from __future__ import annotations
 
@@ -70,6 +71,42 @@ def cmd_demo_accounts(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_devices_approve(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.core.errors import AppError
+    from backend.devices import actions
+    from card_service import protocol
+
+    async def work() -> int:
+        token = args.token.strip().removeprefix(protocol.ENROL_QR_PREFIX)
+        try:
+            device = await actions.approve_by_operator(token, unit_id=args.unit_id, name=args.name)
+        except AppError as exc:
+            print(f"not enrolled: {exc.message} ({exc.code})", file=sys.stderr)
+            return 1
+        print(f"enrolled {device.name} ({device.device_id}) into {device.unit.name}")
+        return 0
+
+    return asyncio.run(_with_services(settings, work, redis=True))
+
+
+def cmd_demo_card(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.demo import cards
+
+    if settings.production:
+        print("demo cards exist only outside production", file=sys.stderr)
+        return 2
+
+    async def work() -> int:
+        found = await cards.demo_card(settings.var_dir, kind=args.kind)
+        if found is None:
+            print("no demo co-op found: run `python -m backend demo seed` first", file=sys.stderr)
+            return 1
+        print(found)
+        return 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
 def cmd_audit_verify(settings: Settings, args: argparse.Namespace) -> int:
     async def work() -> int:
         report = await audit.verify_chain()
@@ -133,6 +170,17 @@ def parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="do nothing when the database has data")
     seed.set_defaults(func=cmd_demo_seed)
     demo.add_parser("accounts", help="print the demo accounts").set_defaults(func=cmd_demo_accounts)
+    card = demo.add_parser("card", help="the demo card issuer and the soft-card arguments of a demo co-op's card")
+    card.add_argument("--kind", choices=("legal_rep", "operator"), default="legal_rep")
+    card.set_defaults(func=cmd_demo_card)
+    devices = sub.add_parser("devices", help="office PCs of the card service").add_subparsers(
+        dest="devices_command", required=True
+    )
+    approve = devices.add_parser("approve", help="enrol a PC from its enrolment QR (operator set-up, the demo)")
+    approve.add_argument("token", help="the token or the whole cwt://enrol/... text of the PC's QR")
+    approve.add_argument("--unit-id", type=int, required=True)
+    approve.add_argument("--name", default="办公室读卡电脑")
+    approve.set_defaults(func=cmd_devices_approve)
     audit_cmd = sub.add_parser("audit", help="audit log").add_subparsers(dest="audit_command", required=True)
     audit_cmd.add_parser("verify", help="check the hash chain").set_defaults(func=cmd_audit_verify)
     coops = sub.add_parser("coops", help="co-op info cards").add_subparsers(dest="coops_command", required=True)

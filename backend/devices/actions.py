@@ -10,13 +10,14 @@ from tortoise.exceptions import IntegrityError
 from tortoise.queryset import QuerySet
 
 from backend.core import audit, db, runtime, throttle, tickets
-from backend.core.actor import Actor, Origin
+from backend.core.actor import SYSTEM_ORIGIN, Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
 from backend.core.roles import allows
 from backend.core.scope import path_prefix
 from backend.devices import messages as msg
 from backend.devices.models import Device, DeviceStatus
 from backend.devices.signing import verify_request
+from backend.units.models import Unit
 from backend.units.queries import get_unit
 from card_service import protocol
 
@@ -96,7 +97,19 @@ async def approve_enrolment(actor: Actor, token: str, *, name: str, unit_id: int
     """Enrol the PC into a unit in the admin's scope; the enrolment QR cannot be used again."""
     _require_manager(actor)
     unit = await get_unit(actor, unit_id)
-    pending = await _enrolment(token, take=True)
+    return await _enrol(await _enrolment(token, take=True), unit=unit, name=name, actor=actor)
+
+
+async def approve_by_operator(token: str, *, unit_id: int, name: str) -> Device:
+    """The server operator's way to enrol a PC (``python -m backend devices approve``), audited as
+    the system; for set-up and the demo, where no admin phone is at hand."""
+    unit = await Unit.get_or_none(id=unit_id)
+    if unit is None:
+        raise NotFound()
+    return await _enrol(await _enrolment(token, take=True), unit=unit, name=name, actor=None)
+
+
+async def _enrol(pending: EnrolmentRequest, *, unit: Unit, name: str, actor: Actor | None) -> Device:
     raw = protocol.b64url_decode(pending.public_key)
     now = runtime.get().clock.now()
     try:
@@ -108,12 +121,13 @@ async def approve_enrolment(actor: Actor, token: str, *, name: str, unit_id: int
                 hostname=pending.hostname,
                 unit_id=unit.id,
                 status=DeviceStatus.ACTIVE,
-                enrolled_by_id=actor.account_id,
+                enrolled_by_id=actor.account_id if actor else None,
                 enrolled_at=now,
             )
             await audit.record(
                 "device.enrol",
                 actor=actor,
+                origin=None if actor else SYSTEM_ORIGIN,
                 scope_path=unit.path,
                 target_type="device",
                 target_id=device.id,
