@@ -27,9 +27,9 @@ from sanic.response import json as json_response
 # The same JSON settings as the product (backend/core/http.py): UTF-8 Chinese, no spaces.
 dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
 PG_POOL_MAX = 5  # tortoise-orm's default asyncpg pool size (the product runs with it)
-# The product's PostgreSQL connections plan every statement with its values (backend/core/db.py);
-# the same SQL must get the same plans here.
-PG_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan"}
+# The product's PostgreSQL connection settings (backend.core.db.PG_SERVER_SETTINGS; bench/chat.py
+# checks they are equal): the same SQL must get the same plans here.
+PG_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan", "random_page_cost": "1.1"}
 
 
 def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]]) -> Sanic:

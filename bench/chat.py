@@ -229,6 +229,8 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
     from backend.core.roles import FinanceAccess, Role
     from backend.demo.seed import _id_number
 
+    if PG_SERVER_SETTINGS != db.PG_SERVER_SETTINGS:
+        raise SystemExit("bench/bare_app.py's PG_SERVER_SETTINGS differ from backend.core.db's: other plans")
     settings = Settings.from_env(env)
     await db.init_db(settings)
     runtime.install(runtime.Runtime(settings=settings, redis=NullRedis()))  # type: ignore[arg-type]
