@@ -32,6 +32,10 @@ PG_POOL_MAX = 5  # tortoise-orm's default asyncpg pool size (the product runs wi
 PG_SERVER_SETTINGS = {"plan_cache_mode": "force_custom_plan", "random_page_cost": "1.1"}
 
 
+async def keep_session(connection: Any) -> None:
+    """The product's pool reset (backend.core.db.keep_session): nothing beyond asyncpg's own rollback."""
+
+
 def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]]) -> Sanic:
     """The app: one route per recorded statement list, one health route."""
     app = Sanic("bare_chat_floor", dumps=dumps)
@@ -43,7 +47,7 @@ def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]])
             import asyncpg
 
             app.ctx.pool = await asyncpg.create_pool(
-                database, min_size=1, max_size=PG_POOL_MAX, server_settings=PG_SERVER_SETTINGS
+                database, min_size=1, max_size=PG_POOL_MAX, server_settings=PG_SERVER_SETTINGS, reset=keep_session
             )
         else:
             import aiosqlite
