@@ -25,4 +25,8 @@ module.exports = {
   IMAGE_TYPE: '只能上传 JPG 或 PNG 图片',
   NOT_YET: '该功能暂未开放',
   SCAN_EMPTY: '没有识别到二维码内容',
+  SCAN_INVALID: '二维码无法识别或已损坏，请在电脑上刷新后重新扫描',
+  SCAN_NOT_PAIRING: '这不是村务通读卡程序的二维码',
+  SCAN_NOT_ENROL: '这不是办公电脑的登记二维码',
+  SCAN_ENROL_LOGIN_FIRST: '登记办公电脑需要管理员账号，请先登录再扫码',
 };
