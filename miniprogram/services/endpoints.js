@@ -33,6 +33,23 @@ module.exports = {
     unitVerify: '/api/recovery/unit/verify',
   },
   reviews: '/api/reviews',
+  units: '/api/units',
+  // Office PCs with the card service, pairing and cards (docs/card-protocol.md).
+  profileCard: '/api/profile/card',
+  profileActivate: '/api/profile/activate',
+  devices: {
+    list: '/api/devices',
+    revoke: (id) => `/api/devices/${encodeURIComponent(id)}/revoke`,
+    enrolment: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}`,
+    approve: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}/approve`,
+  },
+  pairings: {
+    scan: '/api/pairings/scan',
+    confirm: (id) => `/api/pairings/${encodeURIComponent(id)}/confirm`,
+    cancel: (id) => `/api/pairings/${encodeURIComponent(id)}/cancel`,
+    phoneEvents: (id) => `/api/pairings/${encodeURIComponent(id)}/phone-events`,
+    claim: (id) => `/api/pairings/${encodeURIComponent(id)}/claim`,
+  },
   wechatLogin: '/api/wechat/login',
   wechatBinding: '/api/wechat/binding',
   wechatPhone: '/api/wechat/phone',

@@ -83,4 +83,9 @@ function createCache(options) {
   return cache;
 }
 
-module.exports = { createCache, PREFIX, INDEX };
+/** Keys of answers that more than one package reads or refreshes. */
+const cacheKeys = {
+  profile: (scope) => `profile:${scope}`,
+};
+
+module.exports = { createCache, cacheKeys, PREFIX, INDEX };

@@ -1,11 +1,12 @@
-/** Own profile (P11) and the bound phone change. */
+/** Own profile (P11), the bound phone change, the bound IC card and activation after a card login (C5, C6). */
 const endpoints = require('../../services/endpoints');
+const { cacheKeys } = require('../../utils/cache');
 
 function createProfile(client, cache, session) {
   return {
     /** Cached-then-fresh: show() gets the last profile at once (offline), then the fresh one. */
     load(show) {
-      return cache.query(`profile:${session.scope()}`, () => client.get(endpoints.profile), show);
+      return cache.query(cacheKeys.profile(session.scope()), () => client.get(endpoints.profile), show);
     },
     /** Only the fields given change; a new name or ID voids the real-name level. */
     update: (changes) => client.patch(endpoints.profile, changes),
@@ -18,6 +19,10 @@ function createProfile(client, cache, session) {
         captcha_answer: captchaAnswer,
       }),
     phoneConfirm: (ticket, code) => client.post(endpoints.phoneConfirm, { ticket, code }),
+    /** Unbind one's own card (binding happens at an office PC, by pairing). */
+    unbindCard: () => client.del(endpoints.profileCard),
+    /** An account a card login created has no password until this sets one. */
+    activate: (newPassword) => client.post(endpoints.profileActivate, { new_password: newPassword }),
   };
 }
 

@@ -68,4 +68,31 @@ function createFakeWx() {
   return wx;
 }
 
-module.exports = { createFakeWx };
+/**
+ * The app's request client, session and cache over a fake wx whose answers come from `routes`:
+ * "METHOD /path" (the path with its query string as sent) -> (call) => body | { statusCode, data }.
+ * An unknown route answers 404.
+ */
+function createFakeApi(routes) {
+  const { createStorage } = require('../../utils/storage');
+  const { createNetwork } = require('../../utils/network');
+  const { createClient } = require('../../utils/request');
+  const { createCache } = require('../../utils/cache');
+  const { createSession } = require('../../services/session');
+  const wx = createFakeWx();
+  const storage = createStorage(wx);
+  const session = createSession(storage);
+  const network = createNetwork(wx);
+  const client = createClient({ wx, network, getToken: () => session.token(), baseUrl: () => 'http://api.test' });
+  client.on('unauthenticated', () => session.clear());
+  wx.respond((call) => {
+    const path = call.url.replace('http://api.test', '');
+    const route = routes[`${call.method} ${path}`];
+    if (!route) return { statusCode: 404, data: { error: { code: 'not_found', message: '不存在', fields: {} } } };
+    const out = route(call);
+    return out && out.statusCode ? out : { statusCode: 200, data: out };
+  });
+  return { wx, session, client, network, cache: createCache({ storage }) };
+}
+
+module.exports = { createFakeWx, createFakeApi };

@@ -1,4 +1,4 @@
-/** Sample server answers shaped exactly like backend/chat/protocol.py and the auth schemas. */
+/** Sample server answers shaped exactly like backend/chat/protocol.py, the auth schemas and the pairing view. */
 const UNIT = { id: 6, unit_id: 4, unit_name: '白沙镇', role: 'admin', role_label: '管理员', finance_access: 'all' };
 
 const SESSION = {
@@ -72,4 +72,19 @@ const EVERY_BLOCK = {
   context: '白沙镇',
 };
 
-module.exports = { UNIT, SESSION, signIn, EVERY_BLOCK };
+/** A pairing as the phone sees it after scanning (docs/card-protocol.md, backend/pairing/actions.py view()). */
+const PAIRING = {
+  pairing_id: 'p-1',
+  state: 'scanned',
+  version: 2,
+  action: 'login',
+  action_label: '卡登录',
+  user_code: 'ABCD-2345',
+  expires_at: '2026-11-22T20:35:00+00:00',
+  device: { name: '王家湾村委会办公室', unit: { id: 7, name: '王家湾村' } },
+  confirmed_by: null,
+  result: null,
+  error: null,
+};
+
+module.exports = { UNIT, SESSION, signIn, EVERY_BLOCK, PAIRING };

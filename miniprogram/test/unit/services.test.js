@@ -1,10 +1,6 @@
 /** The domain services over a fake wx: the paths and bodies they send, what they keep. */
-const { createFakeWx } = require('../support/fake-wx');
-const { createStorage } = require('../../utils/storage');
-const { createNetwork } = require('../../utils/network');
-const { createClient } = require('../../utils/request');
-const { createCache } = require('../../utils/cache');
-const { createSession, SCREENS } = require('../../services/session');
+const { createFakeApi: setup } = require('../support/fake-wx');
+const { SCREENS } = require('../../services/session');
 const { createAuth } = require('../../services/auth/index');
 const { createRecovery } = require('../../packageRecovery/services/recovery');
 const { createReviews } = require('../../packageRecovery/services/reviews');
@@ -16,23 +12,6 @@ const { view } = require('../../services/chat/view');
 const unit = { id: 6, unit_id: 4, unit_name: '白沙镇', role: 'admin', role_label: '管理员' };
 const sessionOut = (extra) =>
   Object.assign({ account_id: 6, username: 'u', name: '贾红', must_change_password: false, sms_check_required: false, unit, units: [unit] }, extra);
-
-function setup(routes) {
-  const wx = createFakeWx();
-  const storage = createStorage(wx);
-  const session = createSession(storage);
-  const network = createNetwork(wx);
-  const client = createClient({ wx, network, getToken: () => session.token(), baseUrl: () => 'http://api.test' });
-  client.on('unauthenticated', () => session.clear());
-  wx.respond((call) => {
-    const path = call.url.replace('http://api.test', '');
-    const route = routes[`${call.method} ${path}`];
-    if (!route) return { statusCode: 404, data: { error: { code: 'not_found', message: '不存在', fields: {} } } };
-    const out = route(call);
-    return out && out.statusCode ? out : { statusCode: 200, data: out };
-  });
-  return { wx, session, client, cache: createCache({ storage }) };
-}
 
 test('auth: login keeps the token and the session; the forced change rotates the token', async () => {
   const { wx, session, client } = setup({
