@@ -9,7 +9,7 @@ const { view } = require('../../services/chat/view');
 const { defaultNetwork } = require('../../utils/network');
 const { guard, SCREENS } = require('../../utils/router');
 const { toast, confirm } = require('../../utils/ui');
-const msg = require('../../utils/messages');
+const { parseScan, pageFor, scanCode } = require('../../utils/scan');
 
 const DEFAULT_SUGGESTIONS = [
   { key: 'd0', label: '本单位汇总', text: '汇总' },
@@ -102,18 +102,16 @@ Page({
     return this.conversation.retry(e.currentTarget.dataset.id);
   },
 
-  onScan() {
-    wx.scanCode({
-      scanType: ['qrCode', 'barCode'],
-      success: (res) => {
-        const text = String(res.result || '').trim();
-        if (!text) {
-          toast(this, msg.SCAN_EMPTY);
-          return;
-        }
-        this.conversation.sendText(text);
-      },
-    });
+  /** A PC's enrolment or pairing code opens its page; any other code is sent as a message. */
+  async onScan() {
+    const raw = await scanCode();
+    if (raw === null) return null;
+    const scanned = parseScan(raw);
+    if (scanned.kind === 'text') return this.conversation.sendText(scanned.text);
+    const page = pageFor(scanned);
+    if (page) wx.navigateTo({ url: page });
+    else toast(this, scanned.message);
+    return null;
   },
 
   onMine() {

@@ -2,13 +2,15 @@
  * Login (W1): WeChat one-tap when this WeChat is bound; otherwise user name or phone + password
  * + picture captcha, or phone + SMS code. A WeChat login that finds no account gives a ticket,
  * and the next password or SMS login binds this WeChat. Then the session decides the next
- * screen (SMS check, forced password change, unit choice, chat).
+ * screen (SMS check, forced password change, unit choice, chat). "卡登录 / 扫码" scans the QR of
+ * an office PC's card reader and continues on the pairing page (packageCard).
  */
 const { services } = require('../../services/index');
 const { goNext, SCREENS } = require('../../utils/router');
 const { toast } = require('../../utils/ui');
 const { isPhone, isCode, required } = require('../../utils/validate');
 const msg = require('../../utils/messages');
+const { parseScan, pageFor, scanCode } = require('../../utils/scan');
 
 Page({
   data: {
@@ -141,6 +143,16 @@ Page({
     } catch (error) {
       this.fail(error);
     }
+  },
+
+  /** Card login: the PC's pairing QR. Enrolling a PC needs an admin, so a logged-in one. */
+  async onScanLogin() {
+    const raw = await scanCode();
+    if (raw === null) return;
+    const scanned = parseScan(raw);
+    if (scanned.kind === 'pair') wx.navigateTo({ url: pageFor(scanned) });
+    else if (scanned.kind === 'enrol') toast(this, msg.SCAN_ENROL_LOGIN_FIRST);
+    else toast(this, scanned.kind === 'text' ? msg.SCAN_NOT_PAIRING : scanned.message);
   },
 
   onForgotPassword() {

@@ -1,13 +1,29 @@
-/** "我的": profile at a glance (cached, then fresh), and the account and security entries (W7, P11). */
+/**
+ * "我的": profile at a glance (cached, then fresh), the account and security entries (W7, P11),
+ * the bound IC card and the real-name level, activation of an account a card login created
+ * (C5-C7), and for admins the office PCs (C2).
+ */
 const { services } = require('../../../services/index');
 const { accountServices } = require('../../services/index');
 const { guard, goNext, SCREENS } = require('../../../utils/router');
 const { toast, confirm } = require('../../../utils/ui');
 const { offlineLabel } = require('../../../utils/format');
 const msg = require('../../../utils/messages');
+const { cardSection, texts: cardTexts } = require('../../services/card');
+
+const ADMIN_ROLES = ['admin', 'sysadmin'];
 
 Page({
-  data: { info: {}, profile: {}, offlineText: '' },
+  data: {
+    info: {},
+    profile: {},
+    offlineText: '',
+    section: cardSection(null),
+    isAdmin: false,
+    bindHow: cardTexts.BIND_HOW,
+    activatePrompt: cardTexts.ACTIVATE_PROMPT,
+    realnameHint: cardTexts.REALNAME_HINT,
+  },
 
   onLoad() {
     if (!guard(SCREENS.chat)) return;
@@ -16,12 +32,36 @@ Page({
 
   onShow() {
     if (services().session.next() !== SCREENS.chat) return;
-    this.setData({ info: services().session.info() || {} });
-    accountServices()
+    const info = services().session.info() || {};
+    this.setData({ info, isAdmin: !!info.unit && ADMIN_ROLES.indexOf(info.unit.role) >= 0 });
+    this.loadProfile();
+  },
+
+  loadProfile() {
+    return accountServices()
       .profile.load((shown) =>
-        this.setData({ profile: shown.value, offlineText: shown.offline ? offlineLabel(shown.time) : '' })
+        this.setData({
+          profile: shown.value,
+          section: cardSection(shown.value),
+          offlineText: shown.offline ? offlineLabel(shown.time) : '',
+        })
       )
       .catch((error) => toast(this, error.message));
+  },
+
+  async onUnbindCard() {
+    if (!(await confirm(this, cardTexts.UNBIND_CONFIRM, cardTexts.UNBIND_TITLE))) return;
+    try {
+      await accountServices().profile.unbindCard();
+      toast(this, cardTexts.UNBOUND, 'success');
+      await this.loadProfile();
+    } catch (error) {
+      toast(this, error.message, 'error');
+    }
+  },
+
+  onActivate() {
+    wx.navigateTo({ url: '/packageAccount/pages/activate/index' });
   },
 
   onSwitchUnit() {
