@@ -1,0 +1,82 @@
+"""The guard in front of a chat turn: the session, the account and its chosen unit, read in one query,
+with every refusal of the two-step path, in the same order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import httpx
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime
+from backend.core.clock import FrozenClock
+from backend.core.crypto import sha256_hex
+from tests.factories import login, make_account, make_tree
+
+
+async def chat(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    return await client.post("/api/chat", json={"text": "汇总"}, headers=headers)
+
+
+def error_of(response: httpx.Response) -> tuple[int, str]:
+    return response.status_code, response.json()["error"]["code"]
+
+
+async def test_a_chosen_unit_gives_the_actor_its_scope(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    response = await chat(client, headers)
+    assert response.status_code == 200
+    assert tree.own.name in response.text and tree.sibling.name not in response.text
+
+
+async def test_sessions_started_before_a_revocation_end(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    token = headers["Authorization"].split()[1]
+    clock.advance(5)
+    # Redis failed to drop the session: the revocation time on the account still voids it.
+    await Account.filter(id=account.id).update(sessions_revoked_at=clock.now())
+    assert error_of(await chat(client, headers)) == (401, "session_invalid")
+    assert not await runtime.get().redis.exists(f"sess:{sha256_hex(token)}")
+    clock.advance(5)
+    later = await login(client, "clerk")
+    assert (await chat(client, later)).status_code == 200
+
+
+async def test_a_revocation_before_the_session_does_not_end_it(client: httpx.AsyncClient, clock: FrozenClock) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    await Account.filter(id=account.id).update(sessions_revoked_at=clock.now() - timedelta(minutes=1))
+    headers = await login(client, "clerk")
+    assert (await chat(client, headers)).status_code == 200
+
+
+async def test_a_deactivated_account_is_refused(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    await Account.filter(id=account.id).update(is_active=False)
+    assert error_of(await chat(client, headers)) == (401, "session_invalid")
+
+
+async def test_a_removed_membership_asks_for_a_unit_again(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    await Membership.filter(account_id=account.id).delete()
+    assert error_of(await chat(client, headers)) == (403, "unit_choice_required")
+
+
+async def test_the_sms_check_comes_before_the_password_change(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    await Account.filter(id=account.id).update(needs_sms_check=True, must_change_password=True)
+    assert error_of(await chat(client, headers)) == (403, "sms_check_required")
+    await Account.filter(id=account.id).update(needs_sms_check=False)
+    assert error_of(await chat(client, headers)) == (403, "password_change_required")
+    await Account.filter(id=account.id).update(must_change_password=False)
+    assert (await chat(client, headers)).status_code == 200
