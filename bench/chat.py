@@ -148,6 +148,28 @@ class NullRedis:
     async def aclose(self) -> None:
         return None
 
+    def pipeline(self, transaction: bool = True) -> NullPipeline:
+        return NullPipeline()
+
+
+class NullPipeline:
+    """The chat context's one write per turn (a transaction of HSET and EXPIRE), going nowhere."""
+
+    async def __aenter__(self) -> NullPipeline:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+    def hset(self, *args: Any, **kwargs: Any) -> NullPipeline:
+        return self
+
+    def expire(self, *args: Any, **kwargs: Any) -> NullPipeline:
+        return self
+
+    async def execute(self) -> list[Any]:
+        return []
+
 
 class QueryLog(logging.Handler):
     """Collects (sql, params) from tortoise-orm's ``tortoise.db_client`` debug log."""

@@ -54,3 +54,5 @@ async def handle(actor: Actor, session_key: str, *, text: str | None, action: di
     except AppError as exc:  # a refusal or bad parameter from an action: say it, in the conversation
         level = "warning" if exc.status < 500 else "error"
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
+    finally:
+        await context.save()  # what the handler remembered, in one round trip
