@@ -15,7 +15,7 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const { createNodeWx } = require('../support/wx-node');
+const harness = require('../support/app');
 const backend = require('../support/backend');
 
 jest.setTimeout(60000); // each test talks to a real server; starting it has its own limit below
@@ -30,40 +30,9 @@ afterAll(async () => {
   if (server) await server.stop();
 });
 
-/** A freshly started app (new module registry and empty storage), pointed at the test server. */
-function freshApp() {
-  jest.resetModules();
-  global.wx = createNodeWx();
-  global.wx.setStorageSync('cwt:apiBase', server.url); // the develop-version override (see README)
-  const { services } = require('../../services/index');
-  const { createConversation } = require('../../services/chat/conversation');
-  const s = services();
-  return {
-    s,
-    wx: global.wx,
-    recovery: () => require('../../packageRecovery/services/index').recoveryServices(),
-    account: () => require('../../packageAccount/services/index').accountServices(),
-    conversation: () =>
-      createConversation({
-        chatApi: s.chat,
-        history: s.history,
-        cache: s.cache,
-        owner: () => String(s.session.info().account_id),
-        scope: () => s.session.scope(),
-      }),
-  };
-}
-
-/** A captcha from the API and its answer from the development hook. */
-async function solvedCaptcha(s) {
-  const captcha = await s.auth.captcha();
-  expect(captcha.image).toMatch(/^data:image\/png;base64,/);
-  return { captchaId: captcha.captcha_id, captchaAnswer: await server.captchaAnswer(captcha.captcha_id) };
-}
-
-async function login(s, loginName, password) {
-  return s.auth.login(Object.assign({ login: loginName, password }, await solvedCaptcha(s)));
-}
+const freshApp = () => harness.freshApp(server);
+const solvedCaptcha = (s) => harness.solvedCaptcha(server, s);
+const login = (s, loginName, password) => harness.login(server, s, loginName, password);
 
 /** What an admin does outside the mini-program: create an operator (temporary password by SMS). */
 async function createOperator(admin, { username, phone, idNumber, name }) {

@@ -77,6 +77,11 @@ async function start() {
       }
       fs.rmSync(varDir, { recursive: true, force: true });
     },
+    /** `python -m backend <args>` (or `python <args>` with python: true) in this server's VAR_DIR; its stdout. */
+    run(args, options) {
+      const argv = options && options.python ? args : ['-m', 'backend'].concat(args);
+      return execFileSync(PYTHON, argv, { cwd: REPO, env, stdio: 'pipe' }).toString('utf8');
+    },
     /** Development hooks of the backend (never in production). */
     async captchaAnswer(captchaId) {
       const res = await fetch(`${url}/api/dev/captcha/${encodeURIComponent(captchaId)}`);
