@@ -169,7 +169,7 @@ def test_production_app_has_no_development_hooks(tmp_path: Path):
     app = create_app(settings, manage_services=False, name="cunwu_production_check")
     app.router.finalize()
     paths = {route.path for route in app.router.routes}
-    assert not any(path.startswith("api/dev") for path in paths)
+    assert not any(path.startswith("api/dev/") for path in paths)
     assert "api/auth/login" in paths
 
 
