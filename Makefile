@@ -43,6 +43,20 @@ run: install
 		WECHAT_API_BASE=http://127.0.0.1:$$wechat_port/ \
 		$(BIN)/python -m backend serve --port $(PORT) --worker
 
+# The card service against the backend of `make run` (start that first, in another terminal), with
+# the demo co-op's software PIV card in the virtual reader (pcscd + vpcd), so pairing can be tried
+# without hardware. CARD_KIND=operator for an operator's card; no screen: scripts/xvfb.sh + Xvfb.
+CARD_KIND ?= legal_rep
+.PHONY: card
+card: install
+	scripts/pcsc.sh
+	@args=$$($(BIN)/python -m backend demo card --kind $(CARD_KIND)) || exit 1; \
+	eval "set -- $$args"; \
+	$(BIN)/python -m card_service.fakes.soft_piv "$$@" & soft_card=$$!; \
+	trap 'kill $$soft_card 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python -m card_service --backend http://127.0.0.1:$(PORT) \
+		--home "$${VAR_DIR:-var}/card-service" --reader "Virtual PCD 00 00"
+
 test: test-miniprogram test-python
 
 # ruff and the Python suite (what `make test` runs after the mini-program's tests).

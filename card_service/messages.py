@@ -64,3 +64,6 @@ FAILED = "办理失败：{message}"
 NETWORK_ERROR = "无法连接服务器，请检查网络后再试。"
 SERVER_ERROR = "服务器暂时不可用，请稍后再试。"
 UNEXPECTED_ANSWER = "服务器的应答无法识别。"
+
+# Command line
+NO_DISPLAY = "无法打开窗口：没有可用的图形显示（DISPLAY）。"

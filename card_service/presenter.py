@@ -57,6 +57,8 @@ ACTIONS = ("login", "bind", "realname")
 AUTH_SLOT = "9a"
 ENROL_POLL_SECONDS = 3.0
 RETRY_SECONDS = 5.0
+CARD_READ_ATTEMPTS = 3
+CARD_READ_PAUSE = 0.3
 
 
 class Api(Protocol):
@@ -386,6 +388,8 @@ class Presenter:
         self._next_check = self._clock() + ENROL_POLL_SECONDS
         self._screen = Screen.ENROLLING
         self._status = messages.ENROL_HINT
+        # for an operator without a phone: `python -m backend devices approve <qr> --unit-id N`
+        log.info("waiting for enrolment; QR %s, fingerprint %s", enrolment.qr, enrolment.fingerprint)
 
     def _enrol_failed(self, error: Exception) -> None:
         self._checking = False
@@ -449,9 +453,18 @@ class Presenter:
             self._notice = None
 
         def read() -> CardHolder:
-            with self._open_card(reader) as piv:
-                piv.select()
-                return card_holder(piv.read_certificate(AUTH_SLOT))
+            # a card that has just gone in can refuse the first connection (PC/SC "protocol
+            # mismatch" while it powers up): try again briefly before calling it unreadable
+            for attempt in range(CARD_READ_ATTEMPTS):
+                try:
+                    with self._open_card(reader) as piv:
+                        piv.select()
+                        return card_holder(piv.read_certificate(AUTH_SLOT))
+                except CardError:
+                    if attempt + 1 == CARD_READ_ATTEMPTS or generation != self._card_generation:
+                        raise
+                    time.sleep(CARD_READ_PAUSE)
+            raise AssertionError("unreachable")
 
         def done(holder: CardHolder) -> None:
             if generation == self._card_generation:
@@ -459,7 +472,7 @@ class Presenter:
 
         def failed(error: Exception) -> None:
             if generation == self._card_generation:
-                log.warning("could not read the card certificate: %s", type(error).__name__)
+                log.warning("could not read the card certificate: %s: %s", type(error).__name__, error)
                 self._card_unreadable = True
 
         self._spawn(self._op, read, done, failed, any_op=True)

@@ -1,5 +1,6 @@
-"""The presenter against the real backend test server: enrolment by an admin, a card login from the QR
-to the phone's session, a wrong PIN, and a lost answer that must not repeat the login.
+"""The presenter against the real backend test server and the soft PIV card through real PC/SC
+(pcscd + vpcd, the card monitor, pyscard): enrolment by an admin, a card login from the QR to the
+phone's session, a wrong PIN, and a lost answer that must not repeat the login.
 
 The presenter's tasks run on real worker threads (as in the program) while the server runs in the
 test's event loop; the test turns the presenter's crank the way the window does.
@@ -9,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from backend.accounts.models import Account
 from backend.core.audit import AuditEntry
@@ -24,15 +27,18 @@ from backend.core.roles import Role
 from backend.units.models import Unit
 from card_service import messages, protocol
 from card_service.api import BackendClient
-from card_service.card import CardInserted, ReaderAdded
+from card_service.card import CardMonitor, Slot, open_piv
 from card_service.device_key import DeviceKey
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
+from card_service.fakes.soft_piv import VPCD_PORT, SoftPivCard
 from card_service.presenter import Piv, Presenter, Screen, ViewModel, thread_runner
 from tests.factories import login, make_account, make_tree
 
-from .fakes import ATR, READER, FakeCard
-
+ROOT = Path(__file__).resolve().parents[2]
 CREDIT_CODE = "91350100M000100Y43"
+# vpcd's second slot, so the card layer's own tests on the first one are not in the way
+READER = "Virtual PCD 00 01"
+PORT = VPCD_PORT + 1
 
 
 class LosingTransport(httpx.BaseTransport):
@@ -62,6 +68,7 @@ class Desk:
 
     presenter: Presenter
     clients: list[BackendClient]
+    monitor: CardMonitor
 
     async def until(self, predicate: Callable[[ViewModel], bool], seconds: float = 20) -> ViewModel:
         loop = asyncio.get_running_loop()
@@ -77,14 +84,20 @@ class Desk:
             await asyncio.sleep(0.05)
 
 
+@pytest.fixture(scope="module")
+def pcscd() -> None:
+    """pcscd with the vpcd reader (scripts/pcsc.sh installs and starts what is missing)."""
+    subprocess.run(["bash", str(ROOT / "scripts" / "pcsc.sh")], check=True)
+
+
 @pytest.fixture
 def make_desk(
-    server: str, clock: FrozenClock, tmp_path: Path
+    server: str, clock: FrozenClock, tmp_path: Path, pcscd: None
 ) -> Iterator[Callable[..., Desk]]:
     desks: list[Desk] = []
 
     def make(
-        open_card: Callable[[str], AbstractContextManager[Piv]],
+        open_card: Callable[[str], AbstractContextManager[Piv]] = open_piv,
         *,
         transport: httpx.BaseTransport | None = None,
         home: Path | None = None,
@@ -103,13 +116,16 @@ def make_desk(
             open_card=open_card,
             runner=thread_runner,
             hostname="BANGONG-PC",
+            preferred_reader=READER,
         )
-        desk = Desk(presenter, clients)
+        desk = Desk(presenter, clients, CardMonitor(presenter.on_card_event))
+        desk.monitor.start()
         desks.append(desk)
         return desk
 
     yield make
     for desk in desks:
+        desk.monitor.stop()
         desk.presenter.close()
 
 
@@ -121,7 +137,9 @@ async def village(card_authority: CardAuthority) -> AsyncIterator[Unit]:
     yield tree.child
 
 
-def _card(authority: CardAuthority, clock: FrozenClock) -> FakeCard:
+@pytest.fixture
+def soft_card(card_authority: CardAuthority, clock: FrozenClock) -> Iterator[SoftPivCard]:
+    """A legal-person card of the village, certificates valid at the backend's (frozen) clock."""
     identity = CardIdentity(
         card_number="350100000001",
         holder_name="林海燕",
@@ -130,9 +148,17 @@ def _card(authority: CardAuthority, clock: FrozenClock) -> FakeCard:
         unit_credit_code=CREDIT_CODE,
         kind="legal_rep",
     )
-    card = FakeCard(authority, identity)
-    card.certificate = authority.issue(identity, card.key.public_key(), not_before=clock.now() - dt.timedelta(days=1))
-    return card
+    keys = {slot: ec.generate_private_key(ec.SECP256R1()) for slot in Slot}
+    start = clock.now() - dt.timedelta(days=1)
+    certificates = {
+        slot: card_authority.issue(
+            identity, keys[slot].public_key(), slot="9a" if slot is Slot.AUTHENTICATION else "9c", not_before=start
+        )
+        for slot in Slot
+    }
+    card = SoftPivCard(keys=keys, certificates=certificates)
+    yield card
+    card.remove()
 
 
 async def _enrol(desk: Desk, client: httpx.AsyncClient, unit: Unit) -> None:
@@ -154,9 +180,10 @@ async def _enrol(desk: Desk, client: httpx.AsyncClient, unit: Unit) -> None:
     assert view.device_line == f"本机已登记：白沙镇党政办电脑（{unit.name}）"
 
 
-async def _insert_card(desk: Desk) -> ViewModel:
-    desk.presenter.on_card_event(ReaderAdded(READER))
-    desk.presenter.on_card_event(CardInserted(READER, ATR))
+async def _insert_card(desk: Desk, card: SoftPivCard) -> ViewModel:
+    """The card goes into the virtual reader; the monitor sees it, the presenter reads its certificate."""
+    await desk.until(lambda v: READER in v.reader_line)
+    await asyncio.to_thread(card.insert, port=PORT)
     return await desk.until(lambda v: v.card_line.startswith("持卡人"))
 
 
@@ -184,15 +211,13 @@ async def test_enrolment_and_card_login_end_to_end(
     make_desk: Callable[..., Desk],
     client: httpx.AsyncClient,
     village: Unit,
-    card_authority: CardAuthority,
-    clock: FrozenClock,
+    soft_card: SoftPivCard,
 ) -> None:
-    card = _card(card_authority, clock)
-    desk = make_desk(card.open)
+    desk = make_desk()
     township = await Unit.get(id=village.parent_id)
     await _enrol(desk, client, township)
 
-    view = await _insert_card(desk)
+    view = await _insert_card(desk, soft_card)
     assert view.card_line == "持卡人：林海燕　卡号：350100000001"
 
     desk.presenter.choose_action("login")
@@ -201,6 +226,7 @@ async def test_enrolment_and_card_login_end_to_end(
     desk.presenter.submit_pin("654321")
     view = await desk.until(lambda v: v.screen is Screen.PIN and v.pin_error is not None)
     assert view.pin_error == "PIN码错误，还可尝试 2 次。"
+    assert soft_card.pin_retries_left == 2
 
     desk.presenter.submit_pin("123456")
     view = await desk.until(lambda v: v.screen is Screen.RESULT)
@@ -217,14 +243,26 @@ async def test_a_lost_answer_never_repeats_the_card_login(
     make_desk: Callable[..., Desk],
     client: httpx.AsyncClient,
     village: Unit,
-    card_authority: CardAuthority,
-    clock: FrozenClock,
+    soft_card: SoftPivCard,
 ) -> None:
-    card = _card(card_authority, clock)
     transport = LosingTransport()
-    desk = make_desk(card.open, transport=transport)
+    signatures: list[bytes] = []
+
+    @contextmanager
+    def counting_piv(reader: str) -> Iterator[Piv]:
+        with open_piv(reader) as piv:
+            sign = piv.sign
+
+            def counted(slot: Slot | int | str, digest: bytes) -> bytes:
+                signatures.append(digest)
+                return sign(slot, digest)
+
+            piv.sign = counted  # type: ignore[method-assign]
+            yield piv
+
+    desk = make_desk(counting_piv, transport=transport)
     await _enrol(desk, client, await Unit.get(id=village.parent_id))
-    await _insert_card(desk)
+    await _insert_card(desk, soft_card)
     desk.presenter.choose_action("login")
     pairing_id, phone_key = await _phone_confirms(desk, client)
 
@@ -232,7 +270,7 @@ async def test_a_lost_answer_never_repeats_the_card_login(
     view = await desk.until(lambda v: v.screen is Screen.RESULT)
     assert view.result_ok is True, view.result
     assert transport.card_posts == 1  # the state said done: nothing was sent again
-    assert len(card.signed) == 1
+    assert len(signatures) == 1
     assert await Account.filter(username="350100000001_ADMIN").count() == 1
     logins = await AuditEntry.filter(action__startswith="card.").values_list("action", flat=True)
     assert len([a for a in logins if "login" in a]) <= 1

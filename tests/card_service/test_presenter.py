@@ -12,8 +12,17 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from card_service import messages, protocol
+from card_service import presenter as presenter_module
 from card_service.api import BackendError, DeviceInfo, NetworkError, Person
-from card_service.card import CardInserted, CardRemoved, ReaderAdded, ReaderRemoved, ServiceLost, ServiceRestored
+from card_service.card import (
+    CardError,
+    CardInserted,
+    CardRemoved,
+    ReaderAdded,
+    ReaderRemoved,
+    ServiceLost,
+    ServiceRestored,
+)
 from card_service.presenter import Screen
 
 from .fakes import ATR, READER, Rig, make_rig
@@ -144,6 +153,24 @@ def test_pcsc_service_lost_and_restored(tmp_path: Path) -> None:
     rig.presenter.on_card_event(ServiceRestored())
     _insert(rig)
     assert rig.presenter.view().card_line.startswith("持卡人：李建国")
+
+
+def test_a_card_that_refuses_its_first_connection_is_read_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(presenter_module, "CARD_READ_PAUSE", 0)
+    rig = make_rig(tmp_path)
+    select = rig.card.select
+    failures = [CardError("PC/SC error: Card protocol mismatch.")]
+
+    def flaky_select() -> None:
+        if failures:
+            raise failures.pop()
+        select()
+
+    monkeypatch.setattr(rig.card, "select", flaky_select)
+    _insert(rig)
+    assert rig.presenter.view().card_line == "持卡人：李建国　卡号：310000000123"
 
 
 def test_the_preferred_reader_is_chosen(tmp_path: Path) -> None:
