@@ -43,6 +43,7 @@ PID_FILE=$RUN_DIR/pcscd.pid
 VPCD_PORT=35963
 PCSCD_LOG=${PCSCD_LOG:-/tmp/cunwu-pcscd.log}
 WAIT_SECONDS=10
+SCRIPT_LOCK=${PCSC_SCRIPT_LOCK:-/tmp/cunwu-pcsc-script.lock}
 
 say() { echo "pcsc.sh: $*" >&2; }
 is_root() { [ "$(id -u)" = 0 ]; }
@@ -114,7 +115,7 @@ start() {
     fi
     mkdir -p "$RUN_DIR"
     rm -f "$PID_FILE" "$SOCKET"  # stale files of a daemon that is gone
-    setsid "$(pcscd_bin)" --foreground >>"$PCSCD_LOG" 2>&1 </dev/null &
+    setsid "$(pcscd_bin)" --foreground >>"$PCSCD_LOG" 2>&1 </dev/null 9<&- &  # not holding the lock
     local waited=0
     until is_up; do
         if [ "$waited" -ge $((WAIT_SECONDS * 10)) ]; then
@@ -146,6 +147,12 @@ stop() {
     done
     rm -f "$PID_FILE" "$SOCKET"
 }
+
+# One run at a time, machine-wide: two runs racing to start pcscd would leave two daemons, one of
+# them without the vpcd ports (test sessions running side by side each call this script).
+touch "$SCRIPT_LOCK" 2>/dev/null && chmod a+r "$SCRIPT_LOCK" 2>/dev/null || true
+exec 9<"$SCRIPT_LOCK"
+flock 9
 
 case "${1:-ensure}" in
     ensure) packages && start ;;

@@ -9,6 +9,8 @@ import queue
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
 from cryptography.hazmat.primitives import hashes
@@ -85,6 +87,27 @@ def events(pcsc: PcscStack) -> Iterator[Events]:
     assert time.monotonic() - started < 2.0, "stop() should not wait for a whole PC/SC wait"
 
 
+@dataclass(frozen=True)
+class InsertedCard:
+    card: SoftPivCard
+    reader: str
+
+
+@pytest.fixture
+def pin_card(soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority) -> InsertedCard:
+    """A software card with the PIN ``PIN``, in the vpcd reader."""
+    card = SoftPivCard(card_identity, card_authority, pin=PIN)
+    return InsertedCard(card, soft_card(card))
+
+
+@contextmanager
+def selected(reader: str) -> Iterator[PivSession]:
+    """A PIV session on the card in ``reader``, the PIV application selected."""
+    with open_piv(reader) as piv:
+        piv.select()
+        yield piv
+
+
 def test_the_monitor_sees_the_readers_and_a_card_inserted_and_removed(
     pcsc: PcscStack, events: Events, card_identity: CardIdentity, card_authority: CardAuthority
 ) -> None:
@@ -117,8 +140,8 @@ def test_the_monitor_survives_the_pcsc_service_restarting(
     events.wait_for(lambda e: isinstance(e, ServiceRestored))
     # the card stayed in the reader: it is reported again on the new service
     events.wait_for(lambda e: isinstance(e, CardInserted) and e.reader == reader)
-    with open_piv(reader) as piv:
-        piv.select()
+    with selected(reader) as piv:
+        assert piv.pin_retries() == 3
 
 
 def test_certificates_are_read_through_pyscard_with_get_response(
@@ -150,13 +173,9 @@ def test_a_wrong_le_is_corrected_from_6cxx(
         assert piv.read_certificate("9a") == card.certificate("9a")
 
 
-def test_a_wrong_pin_counts_down_and_the_error_carries_the_tries_left(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    card = SoftPivCard(card_identity, card_authority, pin=PIN)
-    reader = soft_card(card)
-    with open_piv(reader) as piv:
-        piv.select()
+def test_a_wrong_pin_counts_down_and_the_error_carries_the_tries_left(pin_card: InsertedCard) -> None:
+    reader = pin_card.reader
+    with selected(reader) as piv:
         assert piv.pin_retries() == 3
         with pytest.raises(InvalidPinError) as first:
             piv.verify_pin(WRONG_PIN)
@@ -165,17 +184,13 @@ def test_a_wrong_pin_counts_down_and_the_error_carries_the_tries_left(
             piv.verify_pin(WRONG_PIN)
         assert second.value.retries_left == 1
         assert piv.pin_retries() == 1
-    with open_piv(reader) as piv:  # the counter lives on the card, across connections and resets
-        piv.select()
+    with selected(reader) as piv:  # the counter lives on the card, across connections and resets
         assert piv.pin_retries() == 1
 
 
-def test_the_pin_blocks_after_three_wrong_tries(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    reader = soft_card(SoftPivCard(card_identity, card_authority, pin=PIN))
-    with open_piv(reader) as piv:
-        piv.select()
+def test_the_pin_blocks_after_three_wrong_tries(pin_card: InsertedCard) -> None:
+    reader = pin_card.reader
+    with selected(reader) as piv:
         for left in (2, 1):
             with pytest.raises(InvalidPinError) as raised:
                 piv.verify_pin(WRONG_PIN)
@@ -187,29 +202,20 @@ def test_the_pin_blocks_after_three_wrong_tries(
         assert piv.pin_retries() == 0
 
 
-def test_the_right_pin_resets_the_tries(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    card = SoftPivCard(card_identity, card_authority, pin=PIN)
-    reader = soft_card(card)
-    with open_piv(reader) as piv:
-        piv.select()
+def test_the_right_pin_resets_the_tries(pin_card: InsertedCard) -> None:
+    card, reader = pin_card.card, pin_card.reader
+    with selected(reader) as piv:
         with pytest.raises(InvalidPinError):
             piv.verify_pin(WRONG_PIN)
         piv.verify_pin(PIN)
         assert card.pin_retries_left == 3
-    with open_piv(reader) as piv:
-        piv.select()
+    with selected(reader) as piv:
         assert piv.pin_retries() == 3
 
 
-def test_a_9a_signature_verifies_with_the_certificate_key(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    card = SoftPivCard(card_identity, card_authority, pin=PIN)
-    reader = soft_card(card)
-    with open_piv(reader) as piv:
-        piv.select()
+def test_a_9a_signature_verifies_with_the_certificate_key(pin_card: InsertedCard) -> None:
+    reader = pin_card.reader
+    with selected(reader) as piv:
         certificate = piv.read_certificate("9a")
         with pytest.raises(PinRequiredError):
             piv.sign("9a", DIGEST)
@@ -222,28 +228,20 @@ def test_a_9a_signature_verifies_with_the_certificate_key(
     verify(public_key, second)
 
 
-def test_closing_the_connection_resets_the_card_and_forgets_the_pin(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    reader = soft_card(SoftPivCard(card_identity, card_authority, pin=PIN))
-    with open_piv(reader) as piv:
-        piv.select()
+def test_closing_the_connection_resets_the_card_and_forgets_the_pin(pin_card: InsertedCard) -> None:
+    reader = pin_card.reader
+    with selected(reader) as piv:
         piv.verify_pin(PIN)
-    with open_piv(reader) as piv:
-        piv.select()
+    with selected(reader) as piv:
         with pytest.raises(PinRequiredError):
             piv.sign("9a", DIGEST)
 
 
-def test_a_9c_signature_needs_the_pin_every_time(
-    pcsc: PcscStack, soft_card: SoftCardFactory, card_identity: CardIdentity, card_authority: CardAuthority
-) -> None:
-    card = SoftPivCard(card_identity, card_authority, pin=PIN)
-    reader = soft_card(card)
+def test_a_9c_signature_needs_the_pin_every_time(pin_card: InsertedCard) -> None:
+    card, reader = pin_card.card, pin_card.reader
     public_key = card.certificate("9c").public_key()
     assert isinstance(public_key, ec.EllipticCurvePublicKey)
-    with open_piv(reader) as piv:
-        piv.select()
+    with selected(reader) as piv:
         piv.verify_pin(PIN)
         verify(public_key, piv.sign("9c", DIGEST))
         with pytest.raises(PinRequiredError):
@@ -252,18 +250,11 @@ def test_a_9c_signature_needs_the_pin_every_time(
         verify(public_key, piv.sign("9c", DIGEST))
 
 
-def test_the_pin_never_reaches_a_log_line_or_an_error(
-    pcsc: PcscStack,
-    soft_card: SoftCardFactory,
-    card_identity: CardIdentity,
-    card_authority: CardAuthority,
-    caplog: pytest.LogCaptureFixture,
-) -> None:
+def test_the_pin_never_reaches_a_log_line_or_an_error(pin_card: InsertedCard, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    reader = soft_card(SoftPivCard(card_identity, card_authority, pin=PIN))
+    reader = pin_card.reader
     errors: list[BaseException] = []
-    with open_piv(reader) as piv:
-        piv.select()
+    with selected(reader) as piv:
         for attempt in (WRONG_PIN, WRONG_PIN):
             try:
                 piv.verify_pin(attempt)
@@ -290,8 +281,9 @@ def test_the_pin_never_reaches_a_log_line_or_an_error(
 
 
 def test_connecting_to_an_empty_or_unknown_reader_is_a_typed_error(pcsc: PcscStack) -> None:
+    pcsc.wait_for_card(False)
     with pytest.raises(NoCardError):
-        PcscConnection(pcsc.reader(1))
+        PcscConnection(pcsc.reader())
     with pytest.raises(ReaderUnavailableError) as raised:
         PcscConnection("No Such Reader 00 00")
     assert raised.value.reader == "No Such Reader 00 00"
