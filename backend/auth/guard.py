@@ -12,7 +12,7 @@ from sanic import Request
 from sanic_ext.extensions.openapi import openapi
 
 from backend.accounts.models import Account, Membership
-from backend.core import messages, sessions
+from backend.core import db, messages, sessions
 from backend.core.actor import Actor, Origin
 from backend.core.errors import Forbidden, Unauthorized
 from backend.core.roles import FinanceAccess, Role, allows
@@ -98,20 +98,17 @@ async def resolve_actor(caller: Caller) -> Actor:
     )
 
 
-# What the guard needs of a session's membership, its unit and its account, read in one query.
-_ACTOR_FIELDS = (
-    "id",
-    "role",
-    "finance_access",
-    "unit_id",
-    "unit__path",
-    "unit__depth",
-    "account__username",
-    "account__is_active",
-    "account__sessions_revoked_at",
-    "account__needs_sms_check",
-    "account__must_change_password",
+# What the guard needs of a session's membership, its unit and its account: one statement, written
+# here rather than built by the ORM (building it cost six times what running it did on SQLite).
+_ACTOR_SQL = (
+    "SELECT m.id AS id, m.role AS role, m.finance_access AS finance_access, m.unit_id AS unit_id, "
+    "u.path AS unit_path, u.depth AS unit_depth, a.username AS username, a.is_active AS is_active, "
+    "a.sessions_revoked_at AS revoked_at, a.needs_sms_check AS needs_sms_check, "
+    "a.must_change_password AS must_change_password "
+    "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
+    "WHERE m.id = ? AND m.account_id = ?"
 )
+_REVOKED_AT = Account._meta.fields_map["sessions_revoked_at"]  # its conversion from the driver's value
 
 
 async def _actor(
@@ -124,7 +121,7 @@ async def _actor(
     """
     rows = []
     if record.membership_id is not None:
-        rows = await Membership.filter(id=record.membership_id, account_id=record.account_id).values(*_ACTOR_FIELDS)
+        rows = await db.fetch(_ACTOR_SQL, [record.membership_id, record.account_id])
     if not rows:
         caller = await _caller(request, record)
         _first_login_done(
@@ -135,22 +132,22 @@ async def _actor(
         )
         return await resolve_actor(caller)
     row = rows[0]
-    if not row["account__is_active"] or _revoked(record, row["account__sessions_revoked_at"]):
+    if not row["is_active"] or _revoked(record, _REVOKED_AT.to_python_value(row["revoked_at"])):
         await _end(record)
     _first_login_done(
-        row["account__needs_sms_check"],
-        row["account__must_change_password"],
+        bool(row["needs_sms_check"]),
+        bool(row["must_change_password"]),
         allow_sms_check=allow_sms_check,
         allow_must_change=allow_must_change,
     )
     return Actor(
         account_id=record.account_id,
-        username=row["account__username"],
+        username=row["username"],
         session_id=record.public_id,
-        membership_id=row["id"],
-        unit_id=row["unit_id"],
-        unit_path=row["unit__path"],
-        unit_depth=row["unit__depth"],
+        membership_id=int(row["id"]),
+        unit_id=int(row["unit_id"]),
+        unit_path=row["unit_path"],
+        unit_depth=int(row["unit_depth"]),
         role=Role(row["role"]),
         finance_access=FinanceAccess(row["finance_access"]),
         origin=origin_of(request),
