@@ -7,14 +7,15 @@ given by id or by its exact name. Statistics and summaries read only roll-up row
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from tortoise.queryset import QuerySet
 
 from backend.coops import messages as msg
 from backend.coops.finance import card_visible, load_ancestors, nearest_region, summary_visible
-from backend.coops.models import CoopCard, CoopRollup
+from backend.coops.models import CoopCard
 from backend.coops.rollups import COUNTERS, ZERO, Totals
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.names import pinyin_keys
@@ -156,10 +157,25 @@ class Summary:
     more_children: bool  # more than MAX_CHILDREN such children: only the first are listed
 
 
+_COUNTER_COLUMNS = ", ".join(f"r.{name}" for name in COUNTERS)
+# Written SQL, not ORM queries: these two reads are all a summary does, and building them with the
+# ORM cost several times running them.
+_OWN_SQL = f"SELECT {_COUNTER_COLUMNS} FROM coop_rollup r WHERE r.unit_id = ?"
+_CHILDREN_SQL = (
+    f"SELECT r.unit_id AS unit_id, u.name AS name, u.type AS type, {_COUNTER_COLUMNS} "
+    "FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
+    "WHERE u.parent_id = ? AND r.coops > 0 ORDER BY r.coops DESC, r.unit_id LIMIT ?"
+)
+
+
+def _totals(row: dict[str, Any]) -> Totals:
+    return tuple(int(row[name] or 0) for name in COUNTERS)
+
+
 async def figures(actor: Actor, unit: Unit) -> Figures:
     """The roll-up row of one unit in scope (one indexed read of its counters)."""
-    rows = await CoopRollup.filter(unit_id=unit.id).limit(1).values_list(*COUNTERS)
-    return Figures.of(actor, unit, tuple(int(v or 0) for v in rows[0]) if rows else ZERO)
+    rows = await db.fetch(_OWN_SQL, [unit.id])
+    return Figures.of(actor, unit, _totals(rows[0]) if rows else ZERO)
 
 
 async def summary(actor: Actor, unit: Unit) -> Summary:
@@ -169,13 +185,6 @@ async def summary(actor: Actor, unit: Unit) -> Summary:
     rows of two models each were most of a summary's time in the ORM.
     """
     own = await figures(actor, unit)
-    rows = (
-        await CoopRollup.filter(unit__parent_id=unit.id, coops__gt=0)
-        .order_by("-coops", "unit_id")
-        .limit(MAX_CHILDREN + 1)
-        .values_list("unit_id", "unit__name", "unit__type", *COUNTERS)
-    )
-    children = [
-        Figures.of(actor, UnitRef(r[0], r[1], r[2]), tuple(int(v or 0) for v in r[3:])) for r in rows[:MAX_CHILDREN]
-    ]
-    return Summary(unit=unit, figures=own, children=children, more_children=len(rows) > MAX_CHILDREN)
+    rows = await db.fetch(_CHILDREN_SQL, [unit.id, MAX_CHILDREN + 1])
+    children = [Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"]), _totals(r)) for r in rows]
+    return Summary(unit=unit, figures=own, children=children[:MAX_CHILDREN], more_children=len(rows) > MAX_CHILDREN)
