@@ -105,6 +105,12 @@ def _unavailable(reason: str) -> None:
     pytest.skip(f"PC/SC stack unavailable (pcscd with vpcd could not be started): {reason}")
 
 
+def require_root(what: str) -> None:
+    """Stopping and starting pcscd needs root: without it, fail in CI and skip elsewhere."""
+    if os.geteuid() != 0:
+        _unavailable(f"{what} needs root")
+
+
 @pytest.fixture(scope="session")
 def pcsc_stack() -> PcscStack:
     """Starts pcscd with vpcd once per session (installing the packages when root and missing)."""

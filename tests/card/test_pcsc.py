@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import queue
 import time
 import traceback
@@ -38,7 +37,7 @@ from card_service.card import (
 from card_service.card.piv import INS_GET_DATA, INS_SELECT
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
 from card_service.fakes.soft_piv import INS_GET_RESPONSE, SoftPivCard
-from tests.card.conftest import PcscStack, SoftCardFactory
+from tests.card.conftest import PcscStack, SoftCardFactory, require_root
 
 DIGEST = hashlib.sha256(b'{"action":"login","nonce":"n"}').digest()
 PIN = "846271"  # distinctive, so a leak is not a coincidence
@@ -126,8 +125,7 @@ def test_the_monitor_sees_the_readers_and_a_card_inserted_and_removed(
 def test_the_monitor_survives_the_pcsc_service_restarting(
     pcsc: PcscStack, events: Events, soft_card: SoftCardFactory
 ) -> None:
-    if os.geteuid() != 0:
-        pytest.skip("restarting pcscd needs root")
+    require_root("restarting pcscd")
     reader = soft_card()
     events.wait_for(lambda e: isinstance(e, CardInserted) and e.reader == reader)
     pcsc.stop()
