@@ -436,7 +436,7 @@ async def _timed(send: Send, sink: Latencies, since: float | None = None) -> Non
     t0 = time.perf_counter() if since is None else since
     try:
         problem = await send()
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError) as exc:  # httpx, RawClient
         sink.error(repr(exc))
         await asyncio.sleep(ERROR_PAUSE_SECONDS)  # do not spin if the server went away
         return
@@ -503,23 +503,92 @@ async def open_loop(send: Send, plan: Plan) -> tuple[Latencies, float]:
     return result, lag
 
 
-def chat_sender(client: httpx.AsyncClient, token: str, text: str) -> Send:
-    headers = {"Authorization": f"Bearer {token}"}
-    body = {"text": text}
+class RawClient:
+    """A minimal HTTP/1.1 keep-alive client for the load phases, so the load costs the machine little.
+
+    httpx spent about as much CPU per request as the server did (8-9 ms here), and the load
+    generator shares the 2 cores with the server, the database and Redis: at 100 requests a second
+    it took a core the server then lacked. This sends prepared bytes on pooled connections and
+    reads a ``Content-Length`` answer (what Sanic sends for these routes), nothing more. httpx still
+    does the logins, the size checks and the health probes.
+    """
+
+    def __init__(self, base_url: str, connections: int) -> None:
+        host, _, port = base_url.removeprefix("http://").partition(":")
+        self.host, self.port = host, int(port)
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._slots = asyncio.Semaphore(connections)
+
+    def request(self, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
+        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip"]
+        lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
+        lines += ["Content-Type: application/json", f"Content-Length: {len(body)}", "", ""]
+        return "\r\n".join(lines).encode() + body
+
+    async def _exchange(self, request: bytes) -> tuple[str, asyncio.StreamReader, asyncio.StreamWriter]:
+        """Send on a pooled connection (a new one if none is idle) and read the answer's head.
+
+        A pooled connection the server has closed meanwhile (keep-alive timeout) is retried once on
+        a new one, as any HTTP client does.
+        """
+        while True:
+            reused = bool(self._idle)
+            reader, writer = self._idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+            try:
+                writer.write(request)
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+            except (asyncio.IncompleteReadError, ConnectionError) as exc:
+                writer.close()
+                if reused and not getattr(exc, "partial", b""):
+                    continue
+                raise
+            except BaseException:
+                writer.close()
+                raise
+            return head, reader, writer
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """One request; its status and body (gunzipped)."""
+        async with self._slots:
+            head, reader, writer = await self._exchange(request)
+            try:
+                status = int(head.split(" ", 2)[1])
+                length = head.split("content-length:", 1)[1].split("\r\n", 1)[0] if "content-length:" in head else "0"
+                body = await reader.readexactly(int(length))
+            except BaseException:
+                writer.close()
+                raise
+            if "connection: close" in head:
+                writer.close()
+            else:
+                self._idle.append((reader, writer))
+        return status, gzip.decompress(body) if "content-encoding: gzip" in head else body
+
+    async def aclose(self) -> None:
+        for _, writer in self._idle:
+            writer.close()
+        self._idle = []
+
+
+def chat_sender(client: RawClient, token: str, text: str) -> Send:
+    body = json.dumps({"text": text}, ensure_ascii=False).encode()
+    request = client.request("/api/chat", body, {"Authorization": f"Bearer {token}"})
 
     async def send() -> str | None:
-        response = await client.post("/api/chat", json=body, headers=headers)
-        if response.status_code != 200 or b'"blocks"' not in response.content:
-            return f"{response.status_code} {response.text[:200]}"
+        status, answer = await client.send(request)
+        if status != 200 or b'"blocks"' not in answer:
+            return f"{status} {answer[:200].decode(errors='replace')}"
         return None
 
     return send
 
 
-def bare_sender(client: httpx.AsyncClient, key: str) -> Send:
+def bare_sender(client: RawClient, key: str) -> Send:
+    request = client.request(f"/run/{key}")
+
     async def send() -> str | None:
-        response = await client.post(f"/run/{key}")
-        return None if response.status_code == 200 else f"{response.status_code} {response.text[:200]}"
+        status, answer = await client.send(request)
+        return None if status == 200 else f"{status} {answer[:200].decode(errors='replace')}"
 
     return send
 
@@ -636,6 +705,24 @@ async def measure(send: Send, probe: httpx.AsyncClient, pid: int, plan: Plan, la
 async def http_phases(api: Server, bare: Server, data: dict[str, Any], prepared: Prepared, plan: Plan) -> dict:
     """Every HTTP measurement, chat and floor interleaved case by case (other load drifts)."""
     connections = plan.clients + int(plan.rate) + 20
+    load_api, load_bare = RawClient(api.base_url, connections), RawClient(bare.base_url, connections)
+    try:
+        return await _http_phases(api, bare, data, prepared, plan, load_api, load_bare)
+    finally:
+        await load_api.aclose()
+        await load_bare.aclose()
+
+
+async def _http_phases(
+    api: Server,
+    bare: Server,
+    data: dict[str, Any],
+    prepared: Prepared,
+    plan: Plan,
+    load_api: RawClient,
+    load_bare: RawClient,
+) -> dict:
+    connections = plan.clients + int(plan.rate) + 20
     async with make_client(api.base_url, connections) as client, make_client(bare.base_url, connections) as floor:
         for server, probe in ((api, client), (bare, floor)):
             ready = await wait_healthy(server, probe)
@@ -653,15 +740,19 @@ async def http_phases(api: Server, bare: Server, data: dict[str, Any], prepared:
                     f"{size['wire_bytes']} B gzipped ({size['plain_bytes']} B plain)",
                     flush=True,
                 )
-                chat = await measure(chat_sender(client, token, case.text), client, api.process.pid, plan, "chat")
-                floor_figures = await measure(bare_sender(floor, key), floor, bare.process.pid, plan, "bare (same SQL)")
+                chat = await measure(chat_sender(load_api, token, case.text), client, api.process.pid, plan, "chat")
+                floor_figures = await measure(
+                    bare_sender(load_bare, key), floor, bare.process.pid, plan, "bare (same SQL)"
+                )
                 figures[key] = {"case": asdict(case), "turn": turn, "size": size, "chat": chat, "bare": floor_figures}
             for naive in prepared.naive_keys[label]:
                 if naive in figures:
                     continue
                 print(f"naive GROUP BY summary, unit {naive.removeprefix('naive-')} (bare app)", flush=True)
                 figures[naive] = {
-                    "naive": await measure(bare_sender(floor, naive), floor, bare.process.pid, plan, "naive GROUP BY")
+                    "naive": await measure(
+                        bare_sender(load_bare, naive), floor, bare.process.pid, plan, "naive GROUP BY"
+                    )
                 }
     return figures
 
