@@ -48,6 +48,7 @@ PAIRING_CANCELLED = "手机上已取消。"
 # PIN and signing
 PIN_PROMPT = "请输入IC卡PIN码："
 PIN_EMPTY = "请输入PIN码。"
+PIN_FORMAT = "PIN码为6到8位数字或字母，请重新输入。"
 PIN_WRONG = "PIN码错误，还可尝试 {retries} 次。"
 PIN_BLOCKED = "PIN码已锁定，请联系发卡机构解锁。"
 SIGNING = "正在用IC卡签名，请勿拔卡…"

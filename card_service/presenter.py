@@ -40,6 +40,7 @@ from card_service.card import (
     CardRemoved,
     InvalidPinError,
     PinBlockedError,
+    PinFormatError,
     ReaderAdded,
     ReaderRemoved,
     ServiceLost,
@@ -267,6 +268,9 @@ class Presenter:
             return
         if not pin:
             self._pin_error = messages.PIN_EMPTY
+            return
+        if not (6 <= len(pin) <= 8 and pin.isascii() and pin.isalnum()):  # the card would refuse it, so no try is spent
+            self._pin_error = messages.PIN_FORMAT
             return
         self._screen = Screen.SIGNING
         self._status = messages.SIGNING
@@ -606,6 +610,10 @@ class Presenter:
             return
         if isinstance(error, PinBlockedError):
             self._finish(False, messages.PIN_BLOCKED)
+            return
+        if isinstance(error, PinFormatError):
+            self._screen = Screen.PIN
+            self._pin_error = messages.PIN_FORMAT
             return
         if isinstance(error, ChallengeMismatch):
             self._finish(False, messages.CHALLENGE_MISMATCH)

@@ -7,7 +7,7 @@
 #                              libpcsclite-dev; pyscard's own build pulls swig from PyPI, the Debian
 #                              swig is there for a build without build isolation)
 #   scripts/pcsc.sh start      start pcscd unless it is up (waits until its socket and vpcd listen)
-#   scripts/pcsc.sh stop       stop pcscd (the one named in its pid file) and wait until it is gone
+#   scripts/pcsc.sh stop       stop every pcscd and wait until they are gone
 #   scripts/pcsc.sh restart    stop, then start
 #   scripts/pcsc.sh status     exit 0 when pcscd and the vpcd reader are up
 #
@@ -109,8 +109,9 @@ start() {
         say "/etc/reader.conf.d/vpcd is missing (package vsmartcard-vpcd); run scripts/pcsc.sh packages"
         return 1
     fi
-    if daemon_pid >/dev/null; then
-        # up without the vpcd reader (started before vsmartcard-vpcd was installed): start it anew
+    if pgrep -x pcscd >/dev/null; then
+        # up without the vpcd reader (started before vsmartcard-vpcd was installed), or a stray
+        # daemon whose pid file is gone but which still holds vpcd's ports: start anew
         stop
     fi
     mkdir -p "$RUN_DIR"
@@ -130,16 +131,19 @@ start() {
 }
 
 stop() {
-    local pid waited=0
-    pid=$(daemon_pid) || return 0
+    # Every pcscd, not only the one in the pid file: a stray daemon holding vpcd's ports would make
+    # the next one start without its reader.
+    local pids waited=0
+    pids=$(pgrep -x pcscd) || { rm -f "$PID_FILE" "$SOCKET"; return 0; }
     if ! is_root; then
         say "stopping pcscd needs root"
         return 1
     fi
-    kill -TERM "$pid"
-    while kill -0 "$pid" 2>/dev/null; do
+    # shellcheck disable=SC2086
+    kill -TERM $pids 2>/dev/null || true
+    while pgrep -x pcscd >/dev/null; do
         if [ "$waited" -ge $((WAIT_SECONDS * 10)) ]; then
-            kill -KILL "$pid" 2>/dev/null || true
+            pkill -KILL -x pcscd 2>/dev/null || true
             break
         fi
         sleep 0.1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from card_service.device_key import DeviceKey
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
 from card_service.fakes.soft_piv import VPCD_PORT, SoftPivCard
 from card_service.presenter import Piv, Presenter, Screen, ViewModel, thread_runner
+from tests.card.conftest import PcscStack
 from tests.factories import login, make_account, make_tree
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,16 +84,8 @@ class Desk:
             await asyncio.sleep(0.05)
 
 
-@pytest.fixture(scope="module")
-def pcscd() -> None:
-    """pcscd with the vpcd reader (scripts/pcsc.sh installs and starts what is missing)."""
-    subprocess.run(["bash", str(ROOT / "scripts" / "pcsc.sh")], check=True)
-
-
 @pytest.fixture
-def make_desk(
-    server: str, clock: FrozenClock, tmp_path: Path, pcscd: None
-) -> Iterator[Callable[..., Desk]]:
+def make_desk(server: str, clock: FrozenClock, tmp_path: Path, pcsc: PcscStack) -> Iterator[Callable[..., Desk]]:
     desks: list[Desk] = []
 
     def make(

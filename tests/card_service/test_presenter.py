@@ -306,16 +306,18 @@ def test_card_login_signs_the_context_and_shows_the_result(tmp_path: Path, caplo
     assert rig.presenter.view().status == messages.SIGNING
     rig.settle()
 
-    (submitted_to, submission), = rig.api.submissions
+    ((submitted_to, submission),) = rig.api.submissions
     challenge = rig.api.challenges[0]
     assert submitted_to == pairing_id and submission.nonce == challenge.nonce
-    context = protocol.card_context(action="login", device=rig.api.key.device_id, pairing=pairing_id,
-                                    nonce=challenge.nonce)
+    context = protocol.card_context(
+        action="login", device=rig.api.key.device_id, pairing=pairing_id, nonce=challenge.nonce
+    )
     assert rig.card.signed == [hashlib.sha256(context).digest()]
     import base64
 
     rig.card.key.public_key().verify(
-        base64.b64decode(submission.signature), hashlib.sha256(context).digest(),
+        base64.b64decode(submission.signature),
+        hashlib.sha256(context).digest(),
         ec.ECDSA(utils.Prehashed(hashes.SHA256())),
     )
     view = rig.presenter.view()
@@ -339,6 +341,10 @@ def test_a_wrong_pin_shows_the_retries_left_and_a_blocked_pin_ends(tmp_path: Pat
 
     rig.presenter.submit_pin("")
     assert rig.presenter.view().pin_error == messages.PIN_EMPTY
+    for malformed in ("123", "123456789", "12 456", "密码密码密码"):  # refused here: no try spent on the card
+        rig.presenter.submit_pin(malformed)
+        assert rig.presenter.view().pin_error == messages.PIN_FORMAT
+    assert rig.card.pins_seen == 1
 
     rig.presenter.submit_pin("111111")
     rig.settle()
@@ -364,8 +370,12 @@ def test_a_wrong_pin_then_the_right_one_signs(tmp_path: Path) -> None:
 def test_the_server_refusing_the_card_shows_its_message(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     rig.api.outcome = lambda done: done.__class__(
-        pairing_id=done.pairing_id, state="failed", version=9, action=done.action,
-        error_code="card_untrusted", error_message="IC卡不是受信任的机构签发的。",
+        pairing_id=done.pairing_id,
+        state="failed",
+        version=9,
+        action=done.action,
+        error_code="card_untrusted",
+        error_message="IC卡不是受信任的机构签发的。",
     )
     _to_pin(rig)
     rig.presenter.submit_pin("123456")
