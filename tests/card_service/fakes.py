@@ -103,7 +103,9 @@ class FakeApi:
         self.calls.append("enrol")
         self.enrolments += 1
         return Enrolment(
-            token=f"tok{self.enrolments}", qr=f"cwt://enrol/tok{self.enrolments}", fingerprint=self.key.fingerprint,
+            token=f"tok{self.enrolments}",
+            qr=f"cwt://enrol/tok{self.enrolments}",
+            fingerprint=self.key.fingerprint,
             expires_in=600,
         )
 
@@ -266,8 +268,13 @@ def make_rig(
         api = FakeApi(key)
         if enrolled:
             api.self_answers.append(
-                DeviceInfo(device_id=key.device_id, name="党政办1号机", unit_name="白沙镇", status="active",
-                           fingerprint=key.fingerprint)
+                DeviceInfo(
+                    device_id=key.device_id,
+                    name="党政办1号机",
+                    unit_name="白沙镇",
+                    status="active",
+                    fingerprint=key.fingerprint,
+                )
             )
         holder["api"] = api
         return api
