@@ -3,7 +3,7 @@ cached for a while by the injected clock, and the scope kept by every way of dra
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -31,15 +31,20 @@ def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture
 def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The SQL the name index sends (it reads through backend.core.db.fetch only)."""
+    """The SQL the name index sends (it reads through backend.core.db.fetch and fetch_rows only)."""
     sent: list[str] = []
-    fetch = db.fetch
+    fetch, fetch_rows = db.fetch, db.fetch_rows
 
     async def counting(sql: str, values: list[Any]) -> list[dict[str, Any]]:
         sent.append(sql)
         return await fetch(sql, values)
 
+    async def counting_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+        sent.append(sql)
+        return await fetch_rows(sql, values)
+
     monkeypatch.setattr(db, "fetch", counting)
+    monkeypatch.setattr(db, "fetch_rows", counting_rows)
     yield sent
 
 

@@ -12,7 +12,7 @@ which include the co-ops, and people), inside the scope, chosen by the scope's s
 - a larger scope is searched through the indexed pinyin keys (migration 0006): prefixes of the
   whole pinyin and of the initials, and the nearest keys on either side of the query's pinyin
   (typos after the first letters), the scope filtering what they find; the probes are joined by
-  ``UNION ALL`` in one statement, each keeping its own index, order and limit.
+  ``UNION`` in one statement, each keeping its own index, order and limit.
 
 The size class of a (source, scope) is measured by one statement and kept in process memory for
 :data:`SIZE_SECONDS` of the injected clock, so a warm lookup sends one statement per source.
@@ -30,7 +30,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz
 
@@ -122,8 +122,7 @@ class Query:
         return cls(text=clean, pinyin=whole, initials=initials, latin=False)
 
 
-@dataclass(frozen=True)
-class _Row:
+class _Row(NamedTuple):  # a tuple: hundreds are made per lookup, a frozen dataclass costs more
     id: int
     name: str
     pinyin: str
@@ -273,11 +272,9 @@ def _scope(source: _Source, actor: Actor, *, by_name: bool) -> _Sql:
 
 
 async def _fetch(statement: _Sql) -> list[_Row]:
-    rows = await db.fetch(statement.text, list(statement.values))
-    return [
-        _Row(int(r["id"]), r["name"], r["pinyin"] or "", r["initials"] or "", int(r["depth"]), r["within"], r["extra"])
-        for r in rows
-    ]
+    """The candidate rows (columns in the order of :meth:`_Source.select`)."""
+    rows = await db.fetch_rows(statement.text, list(statement.values))
+    return [_Row(r[0], r[1], r[2] or "", r[3] or "", r[4], r[5], r[6]) for r in rows]
 
 
 class Size(IntEnum):
@@ -405,7 +402,7 @@ def _by_name(source: _Source, actor: Actor, query: Query) -> _Sql:
         ordered = "" if order is None else f" ORDER BY {order}"
         inner = source.select() + _scope(source, actor, by_name=True) + " AND " + condition + ordered
         parts.append("SELECT * FROM (" + inner + " LIMIT " + _value(limit) + f") AS p{i}")
-    return _Sql.join(" UNION ALL ", parts)
+    return _Sql.join(" UNION ", parts)  # not ALL: a row that several probes find comes once
 
 
 async def _candidates(source: _Source, actor: Actor, query: Query) -> list[_Row]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -131,6 +131,12 @@ async def execute(sql: str, values: list[Any]) -> int:
 
 async def fetch(sql: str, values: list[Any]) -> list[dict[str, Any]]:
     return await db().execute_query_dict(_dialect_sql(sql), values)
+
+
+async def fetch_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+    """The rows as the driver gives them, by column position: no dict per row (for many rows)."""
+    _, rows = await db().execute_query(_dialect_sql(sql), values)
+    return rows
 
 
 _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
