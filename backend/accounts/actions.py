@@ -17,13 +17,15 @@ from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import get_account, is_locked, visible_memberships
 from backend.cards import actions as cards
+from backend.cards.models import CardBinding
 from backend.core import audit, db, runtime, sessions, sms
 from backend.core.actor import Actor
-from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role, allows, rank
 from backend.units.models import Unit
 from backend.units.queries import get_unit
+from backend.wechat.models import WechatIdentity
 
 
 def _require(actor: Actor, permission: str) -> None:
@@ -277,7 +279,8 @@ async def unlock_account(actor: Actor, account_id: int) -> None:
 
 
 async def deactivate_account(actor: Actor, account_id: int) -> None:
-    """Deactivate for good: the user name stays taken, every session ends."""
+    """Deactivate for good: the user name stays taken, every session ends, and the WeChat identity
+    and the card it had are released (so the same person can bind them to a new account)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
@@ -289,8 +292,23 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
         await Account.filter(id=account.id).update(
             is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
         )
-        await _audit_account("account.deactivate", actor, account.id, memberships)
+        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+        card_released = await CardBinding.filter(account_id=account.id).delete()
+        detail = {"wechat_released": wechat_released, "card_released": card_released}
+        await _audit_account("account.deactivate", actor, account.id, memberships, detail=detail)
         db.after_commit(lambda: _end_all(account.id))
+
+
+async def unbind_wechat(actor: Actor, account_id: int) -> None:
+    """An admin removes the WeChat identity of an account they manage (a lost or handed-on phone)."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    memberships = await _require_manageable(actor, account)
+    async with db.atomic():
+        removed = await WechatIdentity.filter(account_id=account.id).delete()
+        if not removed:
+            raise NotFound(msg.WECHAT_NOT_BOUND)
+        await _audit_account("wechat.unbind", actor, account.id, memberships, detail={"by": "admin"})
 
 
 async def reveal(actor: Actor, account_id: int, *, field: str) -> str:

@@ -37,3 +37,4 @@ CHAT_MEMBERS_COLUMNS = ("姓名", "用户名", "角色", "状态")
 CHAT_NO_MEMBERS = "{name}还没有人员。"
 CHAT_BUTTON_MORE = "更多"
 CHAT_CHOOSE_BY_NUMBER = "有 {count} 个人登记了这个号码，请选择："
+WECHAT_NOT_BOUND = "该账号没有绑定微信"

@@ -120,6 +120,14 @@ async def deactivate(request: Request, actor: Actor, account_id: int):
     return no_content()
 
 
+@bp.delete("/<account_id:id>/wechat")
+@authenticated("accounts.manage")
+async def unbind_wechat(request: Request, actor: Actor, account_id: int):
+    """Remove the account's WeChat identity (a lost or handed-on phone); its next wx.login binds anew."""
+    await actions.unbind_wechat(actor, account_id)
+    return no_content()
+
+
 @bp.post("/<account_id:id>/reveal")
 @openapi.response(200, {"application/json": RevealOut})
 @authenticated("accounts.reveal")

@@ -19,7 +19,8 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from backend.accounts.models import Account, Membership
+from backend.accounts.models import Account
+from backend.accounts.queries import account_scope
 from backend.auth import actions as auth_actions
 from backend.auth import messages as auth_msg
 from backend.core import audit, db, identifiers, runtime, sms_codes, throttle, tickets
@@ -47,11 +48,6 @@ class WechatLoginOutcome:
     bind_expires_in: int = BIND_TTL_SECONDS
 
 
-async def _scope(account_id: int) -> str:
-    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
-    return min(paths, key=len) if paths else auth_actions.ROOT_SCOPE
-
-
 async def _record(
     action: str,
     account_id: int | None,
@@ -65,7 +61,7 @@ async def _record(
             action,
             origin=origin,
             account_id=account_id,
-            scope_path=await _scope(account_id) if account_id else auth_actions.ROOT_SCOPE,
+            scope_path=await account_scope(account_id) if account_id else auth_actions.ROOT_SCOPE,
             target_type="account" if account_id else None,
             target_id=account_id,
             outcome=outcome,
@@ -156,7 +152,7 @@ async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdenti
                 "wechat.bind",
                 origin=origin,
                 account_id=account.id,
-                scope_path=await _scope(account.id),
+                scope_path=await account_scope(account.id),
                 target_type="account",
                 target_id=account.id,
                 detail=detail,
@@ -184,7 +180,7 @@ async def unbind(account: Account, *, origin: Origin) -> None:
             "wechat.unbind",
             origin=origin,
             account_id=account.id,
-            scope_path=await _scope(account.id),
+            scope_path=await account_scope(account.id),
             target_type="account",
             target_id=account.id,
             detail={"appid": appid},

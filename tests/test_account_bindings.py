@@ -1,0 +1,58 @@
+"""An admin releases the WeChat of an account they manage; deactivation releases its WeChat and card."""
+
+from __future__ import annotations
+
+import httpx
+
+from backend.cards.models import CardBinding
+from backend.core import runtime
+from backend.core.audit import AuditEntry
+from backend.core.roles import Role
+from backend.wechat.models import WechatIdentity
+from tests.factories import login, make_account, make_tree
+
+
+async def _bind_wechat(account_id: int, openid: str) -> None:
+    await WechatIdentity.create(
+        account_id=account_id, appid="wx-test", openid=openid, created_at=runtime.get().clock.now()
+    )
+
+
+async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    await make_account("admin1", tree.own, Role.ADMIN)
+    clerk = await make_account("clerk1", tree.child, Role.CLERK)
+    stranger = await make_account("clerk2", tree.sibling, Role.CLERK)
+    await _bind_wechat(clerk.id, "o-clerk")
+    await _bind_wechat(stranger.id, "o-stranger")
+    admin = await login(client, "admin1")
+
+    assert (await client.delete(f"/api/accounts/{clerk.id}/wechat", headers=admin)).status_code == 204
+    assert not await WechatIdentity.filter(account_id=clerk.id).exists()
+    entry = await AuditEntry.get(action="wechat.unbind")
+    assert str(entry.target_id) == str(clerk.id)
+    again = await client.delete(f"/api/accounts/{clerk.id}/wechat", headers=admin)
+    assert again.status_code == 404
+    outside = await client.delete(f"/api/accounts/{stranger.id}/wechat", headers=admin)
+    assert outside.status_code == 404
+    assert await WechatIdentity.filter(account_id=stranger.id).exists()
+
+
+async def test_deactivation_releases_the_wechat_and_the_card(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    await make_account("admin1", tree.own, Role.ADMIN)
+    clerk = await make_account("clerk1", tree.child, Role.CLERK)
+    await _bind_wechat(clerk.id, "o-clerk")
+    admin_account = await make_account("admin2", tree.own, Role.ADMIN)
+    now = runtime.get().clock.now()
+    for account, number in ((clerk, "66000001"), (admin_account, "88000001")):  # the admin holds a card too
+        await CardBinding.create(
+            account_id=account.id, issuer="i", card_number=number, kind="operator",
+            holder_id_index="x", certificate_sha256="x", bound_at=now,
+        )  # fmt: skip
+    admin = await login(client, "admin2")
+    assert (await client.post(f"/api/accounts/{clerk.id}/deactivate", headers=admin)).status_code == 204
+    assert not await WechatIdentity.filter(account_id=clerk.id).exists()
+    assert not await CardBinding.filter(account_id=clerk.id).exists()
+    entry = await AuditEntry.get(action="account.deactivate")
+    assert entry.detail == {"wechat_released": 1, "card_released": 1}
