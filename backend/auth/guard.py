@@ -56,12 +56,15 @@ async def _end(record: sessions.SessionRecord) -> NoReturn:
     raise Unauthorized("session_invalid", messages.SESSION_EXPIRED)
 
 
-def _first_login_done(
-    needs_sms_check: bool, must_change_password: bool, *, allow_sms_check: bool, allow_must_change: bool
-) -> None:
-    if needs_sms_check and not allow_sms_check:
+def _first_login_done(account: Account | dict[str, Any], *, allow_sms_check: bool, allow_must_change: bool) -> None:
+    """The first-login steps of an account (a model, or the guard's row with the same names) are done."""
+
+    def flag(name: str) -> bool:
+        return bool(account[name] if isinstance(account, dict) else getattr(account, name))
+
+    if flag("needs_sms_check") and not allow_sms_check:
         raise Forbidden("sms_check_required", messages.SMS_CHECK_REQUIRED)
-    if must_change_password and not allow_must_change:
+    if flag("must_change_password") and not allow_must_change:
         raise Forbidden("password_change_required", messages.PASSWORD_CHANGE_REQUIRED)
 
 
@@ -124,22 +127,12 @@ async def _actor(
         rows = await db.fetch(_ACTOR_SQL, [record.membership_id, record.account_id])
     if not rows:
         caller = await _caller(request, record)
-        _first_login_done(
-            caller.account.needs_sms_check,
-            caller.account.must_change_password,
-            allow_sms_check=allow_sms_check,
-            allow_must_change=allow_must_change,
-        )
+        _first_login_done(caller.account, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
         return await resolve_actor(caller)
     row = rows[0]
     if not row["is_active"] or _revoked(record, _REVOKED_AT.to_python_value(row["revoked_at"])):
         await _end(record)
-    _first_login_done(
-        bool(row["needs_sms_check"]),
-        bool(row["must_change_password"]),
-        allow_sms_check=allow_sms_check,
-        allow_must_change=allow_must_change,
-    )
+    _first_login_done(row, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
     return Actor(
         account_id=record.account_id,
         username=row["username"],
@@ -181,12 +174,7 @@ def authenticated(
                     raise Forbidden()
                 return await handler(request, *args, actor=actor, **kwargs)
             caller = await _caller(request, record)
-            _first_login_done(
-                caller.account.needs_sms_check,
-                caller.account.must_change_password,
-                allow_sms_check=allow_sms_check,
-                allow_must_change=allow_must_change,
-            )
+            _first_login_done(caller.account, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
             return await handler(request, *args, caller=caller, **kwargs)
 
         return openapi.secured("session")(wrapper)
