@@ -115,9 +115,7 @@ async def test_pc_and_phone_on_two_backend_processes_pair_and_log_in(
     assert time.monotonic() - started < 4  # woken through Redis pub/sub, not by a timeout
 
     phone_wait = asyncio.create_task(
-        phone_side.get(
-            f"/api/pairings/{pairing_id}/phone-events?since=3&wait=20", headers={"X-Pairing-Key": phone_key}
-        )
+        phone_side.get(f"/api/pairings/{pairing_id}/phone-events?since=3&wait=20", headers={"X-Pairing-Key": phone_key})
     )
     confirmed = await phone_side.post(f"/api/pairings/{pairing_id}/confirm", json={"phone_key": phone_key})
     assert confirmed.json()["state"] == "confirmed"
