@@ -38,12 +38,14 @@ run: install
 		--state-file "$${VAR_DIR:-var}/sms-gateway.json" & gateway=$$!; \
 	wechat_port=$$(( $(PORT) + 20 )); \
 	$(BIN)/python -m backend.fakes.wechat_api --port $$wechat_port & wechat=$$!; \
-	trap 'kill $$gateway $$wechat 2>/dev/null' EXIT INT TERM; \
+	if [ "$(CARD)" = 1 ]; then $(MAKE) --no-print-directory card & card=$$!; fi; \
+	trap 'kill $$gateway $$wechat $${card:-} 2>/dev/null' EXIT INT TERM; \
 	SMS_CHANNEL=$(SMS_CHANNEL) TENCENT_SMS_ENDPOINT=127.0.0.1:$(SMS_GATEWAY_PORT) TENCENT_SMS_PROTOCOL=http \
 		WECHAT_API_BASE=http://127.0.0.1:$$wechat_port/ \
 		$(BIN)/python -m backend serve --port $(PORT) --worker
 
-# The card service against the backend of `make run` (start that first, in another terminal), with
+# The card service against the backend of `make run` (start that first, in another terminal, or
+# run both at once with `make run CARD=1`), with
 # the demo co-op's software PIV card in the virtual reader (pcscd + vpcd), so pairing can be tried
 # without hardware. CARD_KIND=operator for an operator's card; no screen: scripts/xvfb.sh + Xvfb.
 CARD_KIND ?= legal_rep
