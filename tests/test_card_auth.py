@@ -48,6 +48,18 @@ async def coop_with_code(parent: Unit, n: int = 1) -> Unit:
     return unit
 
 
+async def become_card_holder(account_id: int) -> None:
+    """The account now names the person on the test cards (李四, ``id_number(1)``)."""
+    index = runtime.get().vault.index("id_number", id_number(1))
+    await Account.filter(id=account_id).update(name="李四", id_number_index=index)
+
+
+async def card_holder_account(username: str, unit: Unit) -> Account:
+    account = await make_account(username, unit, Role.CLERK)
+    await become_card_holder(account.id)
+    return account
+
+
 def identity(unit: Unit, *, kind: str = "operator", card: str = "88000001", holder: str = "李四", n: int = 1):
     return CardIdentity(
         card_number=card,
@@ -141,9 +153,7 @@ async def test_an_operator_card_binds_the_existing_account_of_its_holder(
     tree = await make_tree()
     coop = await coop_with_code(tree.child)
     await make_account("coopadmin", coop, Role.ADMIN)
-    clerk = await make_account("clerk1", coop, Role.CLERK)
-    rt = runtime.get()
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    clerk = await card_holder_account("clerk1", coop)
     device = await enrolled_device(tree.own)
     done, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
     assert done.json()["result"]["account"]["username"] == "clerk1"
@@ -222,9 +232,7 @@ async def test_a_login_signature_offered_for_a_binding_is_refused(
 ) -> None:
     tree = await make_tree()
     coop = await coop_with_code(tree.child)
-    clerk = await make_account("clerk1", coop, Role.CLERK)
-    rt = runtime.get()
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    await card_holder_account("clerk1", coop)
     device = await enrolled_device(tree.own)
     card = issue_card(card_authority, identity(coop))
     pairing = await start_pairing(client, device, "bind")
@@ -275,10 +283,8 @@ async def test_binding_checks_the_holder_and_one_card_per_account(
 ) -> None:
     tree = await make_tree()
     coop = await coop_with_code(tree.child)
-    rt = runtime.get()
-    clerk = await make_account("clerk1", coop, Role.CLERK)
+    await card_holder_account("clerk1", coop)
     other = await make_account("clerk2", coop, Role.CLERK)
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
     device = await enrolled_device(tree.own)
     card = issue_card(card_authority, identity(coop))
 
@@ -292,7 +298,7 @@ async def test_binding_checks_the_holder_and_one_card_per_account(
     assert (await bind("clerk1")).json()["state"] == "done"
     headers = await login(client, "clerk1")
     assert (await client.get("/api/profile", headers=headers)).json()["card"]["kind_label"] == "操作员卡"
-    await Account.filter(id=other.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    await become_card_holder(other.id)
     assert (await bind("clerk2")).json()["error"]["code"] == "card_already_bound"
 
     assert (await client.delete("/api/profile/card", headers=headers)).status_code == 204
@@ -305,9 +311,7 @@ async def test_realname_by_card_raises_the_level_to_high(
 ) -> None:
     tree = await make_tree()
     coop = await coop_with_code(tree.child)
-    clerk = await make_account("clerk1", coop, Role.CLERK)
-    rt = runtime.get()
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    await card_holder_account("clerk1", coop)
     device = await enrolled_device(tree.own)
     pairing = await start_pairing(client, device, "realname")
     headers = await login(client, "clerk1")
@@ -322,9 +326,7 @@ async def test_a_new_name_unbinds_the_card_and_voids_the_realname_level(
 ) -> None:
     tree = await make_tree()
     coop = await coop_with_code(tree.child)
-    clerk = await make_account("clerk1", coop, Role.CLERK)
-    rt = runtime.get()
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    await card_holder_account("clerk1", coop)
     device = await enrolled_device(tree.own)
     card = issue_card(card_authority, identity(coop))
     headers = await login(client, "clerk1")

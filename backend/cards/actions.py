@@ -7,6 +7,7 @@ Every function that changes data runs in one transaction with its audit entries.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
@@ -83,16 +84,25 @@ async def _create_card_account(
         updated_at=now,
     )
     await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
-    await audit.record(
-        "account.create",
-        origin=origin,
-        account_id=account.id,
-        scope_path=unit.path,
-        target_type="account",
-        target_id=account.id,
-        detail={"by": "card_login", "role": role.value},
+    await _audit(
+        "account.create", account.id, origin, scope_path=unit.path, detail={"by": "card_login", "role": role.value}
     )
     return account
+
+
+async def _audit(
+    action: str, account_id: int, origin: Origin, *, scope_path: str | None = None, detail: dict[str, Any] | None = None
+) -> None:
+    """The audit entry of a card change to one account (inside the change's transaction)."""
+    await audit.record(
+        action,
+        origin=origin,
+        account_id=account_id,
+        scope_path=scope_path if scope_path is not None else await account_scope(account_id),
+        target_type="account",
+        target_id=account_id,
+        detail=detail,
+    )
 
 
 async def _unit_admins(unit: Unit) -> list[Account]:
@@ -165,14 +175,8 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 )
                 created.append(account.username)
         await _bind(account, holder)
-        await audit.record(
-            "card.bind",
-            origin=origin,
-            account_id=account.id,
-            scope_path=unit.path,
-            target_type="account",
-            target_id=account.id,
-            detail={"by": "card_login", "kind": holder.kind},
+        await _audit(
+            "card.bind", account.id, origin, scope_path=unit.path, detail={"by": "card_login", "kind": holder.kind}
         )
     return CardLogin(account=account, created=created)
 
@@ -200,15 +204,7 @@ async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> A
         raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
     async with db.atomic():
         await _bind(account, holder)
-        await audit.record(
-            "card.bind",
-            origin=origin,
-            account_id=account.id,
-            scope_path=await account_scope(account.id),
-            target_type="account",
-            target_id=account.id,
-            detail={"kind": holder.kind},
-        )
+        await _audit("card.bind", account.id, origin, detail={"kind": holder.kind})
     return account
 
 
@@ -221,15 +217,7 @@ async def realname_by_card(account_id: int, holder: CardHolder, *, origin: Origi
         await Account.filter(id=account.id).update(
             realname_level=RealnameLevel.HIGH, updated_at=runtime.get().clock.now()
         )
-        await audit.record(
-            "profile.realname",
-            origin=origin,
-            account_id=account.id,
-            scope_path=await account_scope(account.id),
-            target_type="account",
-            target_id=account.id,
-            detail={"level": RealnameLevel.HIGH.value, "by": "card"},
-        )
+        await _audit("profile.realname", account.id, origin, detail={"level": RealnameLevel.HIGH.value, "by": "card"})
     return await Account.get(id=account.id)
 
 
@@ -239,14 +227,7 @@ async def unbind_own(account: Account, *, origin: Origin) -> None:
         raise Conflict("card_not_bound", msg.NOT_BOUND)
     async with db.atomic():
         await CardBinding.filter(id=binding.id).delete()
-        await audit.record(
-            "card.unbind",
-            origin=origin,
-            account_id=account.id,
-            scope_path=await account_scope(account.id),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit("card.unbind", account.id, origin)
 
 
 async def unbind_on_identity_change(account_id: int) -> bool:
@@ -281,11 +262,4 @@ async def activate(account: Account, *, new_password: str, origin: Origin) -> No
         )
         if not updated:  # a parallel activation won
             raise AppError("not_awaiting_activation", msg.NOT_AWAITING_ACTIVATION, status=409)
-        await audit.record(
-            "account.activate",
-            origin=origin,
-            account_id=account.id,
-            scope_path=await account_scope(account.id),
-            target_type="account",
-            target_id=account.id,
-        )
+        await _audit("account.activate", account.id, origin)

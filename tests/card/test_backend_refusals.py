@@ -20,15 +20,14 @@ from backend.cards.models import CardBinding
 from backend.core import runtime
 from backend.core.clock import FrozenClock
 from backend.core.config import Settings
-from backend.core.roles import Role
 from card_service import protocol
 from card_service.card import Slot, open_piv
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
 from card_service.fakes.soft_piv import SoftPivCard
 from tests.card.conftest import SoftCardFactory
 from tests.card_helpers import SigningDevice, enrolled_device, scan_and_confirm, start_pairing
-from tests.factories import login, make_account, make_tree
-from tests.test_card_auth import coop_with_code, id_number
+from tests.factories import login, make_tree
+from tests.test_card_auth import card_holder_account, coop_with_code, id_number
 
 PIN = "123456"
 
@@ -126,9 +125,7 @@ async def test_a_replayed_nonce_and_a_login_signature_offered_for_binding_are_re
     replayed = await device.request(client, "POST", f"{path}/card", signed)
     assert (replayed.status_code, replayed.json()["error"]["code"]) == (403, "card_nonce_invalid")
 
-    clerk = await make_account("clerk1", coop, Role.CLERK)
-    rt = runtime.get()
-    await Account.filter(id=clerk.id).update(name="李四", id_number_index=rt.vault.index("id_number", id_number(1)))
+    clerk = await card_holder_account("clerk1", coop)
     await CardBinding.all().delete()  # the login above bound the card to the account it created
     path, challenge = await confirmed_pairing(client, device, "bind", await login(client, "clerk1"))
     as_login = protocol.card_context(
