@@ -41,7 +41,6 @@ from backend.units.chat import (
     unit_reply,
     unit_suggestions,
 )
-from backend.units.queries import get_unit
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
@@ -166,7 +165,7 @@ async def lookup_name(turn: Turn) -> ChatReply:
     name = str(turn.params.get("name") or "").strip()
     if is_reference(name):  # "这个村", "本单位"
         unit = await resolve_unit(turn, "unit.card")
-        return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit)
+        return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit.id)
     found = await lookup.find(actor, name, units=True, people=may_see_people(actor), limit=MAX_CHOICES)
     if not found.matches:
         return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
@@ -176,7 +175,7 @@ async def lookup_name(turn: Turn) -> ChatReply:
         title = (lmsg.CHOOSE_NEAR if near else lmsg.CHOOSE).format(count=len(found.matches), name=name)
         return await choices_reply(actor, title, found.matches, more=found.more)
     if chosen.kind == lookup.Kind.UNIT:
-        reply = await unit_reply(turn, await get_unit(actor, chosen.id))
+        reply = await unit_reply(turn, chosen.id)
     else:
         reply = await person_reply(turn, chosen.id)
     others = [m for m in found.matches if m is not chosen][:3]

@@ -12,9 +12,7 @@ Everything goes through the actor's scope: a unit outside it answers like a miss
 from __future__ import annotations
 
 import re
-from typing import Any
-
-from tortoise.functions import Count
+from typing import Any, NamedTuple
 
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
@@ -30,6 +28,7 @@ from backend.chat.protocol import (
 )
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import allows
@@ -80,31 +79,76 @@ def unit_action(unit_id: int, label: str) -> Action:
     return Action(label=label, intent="unit.card", params={"unit_id": unit_id})
 
 
-async def parents_in_scope(actor: Actor, unit: Unit) -> list[Unit]:
-    """The unit's ancestors from the actor's own unit down, never above it (the chain within scope)."""
-    ids = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
-    if not ids:
-        return []
-    found = {u.id: u for u in await in_scope(actor).filter(id__in=ids)}
-    return [found[i] for i in ids if i in found]
+class CardUnit(NamedTuple):
+    """The columns of a unit its card shows."""
+
+    id: int
+    name: str
+    type: str
+    region_code: str | None
+    credit_code: str | None
 
 
-async def unit_card(actor: Actor, unit: Unit) -> CardBlock:
-    """Name, type, codes, the chain within scope, counts, and what can be done next."""
-    children = await in_scope(actor).filter(parent_id=unit.id).count()
+def _scope_like(column: str, actor: Actor) -> tuple[str, str]:
+    """``column`` (a unit path) inside the actor's scope, as a filter of rows found by id.
+
+    The same set as :func:`backend.core.scope.path_prefix`; written as a LIKE on both databases
+    since the rows come by primary key, not by a walk of the path index.
+    """
+    escaped = actor.unit_path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE ? ESCAPE '\\'", escaped + "%"
+
+
+# The unit and its ancestors within scope, by parent_id from the unit up (primary-key probes, the
+# walk stops at the first ancestor outside the scope); the counts only on the unit's own row, both
+# through the scope: children in scope, and memberships of the unit (in scope with it) when the
+# actor may see people.
+_CARD_SQL = """WITH RECURSIVE chain(id, name, type, region_code, credit_code, parent_id, depth) AS (
+    SELECT u.id, u.name, u.type, u.region_code, u.credit_code, u.parent_id, u.depth
+    FROM unit u WHERE u.id = ? AND {unit_scope}
+  UNION ALL
+    SELECT p.id, p.name, p.type, p.region_code, p.credit_code, p.parent_id, p.depth
+    FROM unit p JOIN chain c ON p.id = c.parent_id WHERE {parent_scope}
+)
+SELECT c.id, c.name, c.type, c.region_code, c.credit_code,
+  CASE WHEN c.id = ? THEN (SELECT COUNT(*) FROM unit k WHERE k.parent_id = c.id AND {child_scope}) END,
+  {members}
+FROM chain c ORDER BY c.depth"""
+_MEMBERS_SQL = "CASE WHEN c.id = ? THEN (SELECT COUNT(*) FROM membership m WHERE m.unit_id = c.id) END"
+
+
+async def unit_card(actor: Actor, unit_id: int) -> tuple[CardUnit, CardBlock]:
+    """Name, type, codes, the chain within scope, counts, and what can be done next (one statement).
+
+    A unit outside the actor's scope raises NotFound, like :func:`backend.units.queries.get_unit`.
+    """
+    people = allows(actor.role, "accounts.view")  # who holds a role here is account information: admins only
+    unit_scope, prefix = _scope_like("u.path", actor)
+    parent_scope, _ = _scope_like("p.path", actor)
+    child_scope, _ = _scope_like("k.path", actor)
+    sql = _CARD_SQL.format(
+        unit_scope=unit_scope,
+        parent_scope=parent_scope,
+        child_scope=child_scope,
+        members=_MEMBERS_SQL if people else "NULL",
+    )
+    values: list[Any] = [unit_id, prefix, prefix, unit_id, prefix] + ([unit_id] if people else [])
+    rows = await db.fetch_rows(sql, values)
+    if not rows or rows[-1][0] != unit_id:
+        raise NotFound()
+    *chain, own = rows
+    unit = CardUnit(int(own[0]), own[1], own[2], own[3], own[4])
+    children = int(own[5])
     fields = [KeyValue(label=msg.CHAT_FIELD_TYPE, value=type_label(unit.type))]
     if unit.region_code:
         fields.append(KeyValue(label=msg.CHAT_FIELD_REGION_CODE, value=unit.region_code))
     if unit.credit_code:
         fields.append(KeyValue(label=msg.CHAT_FIELD_CREDIT_CODE, value=unit.credit_code))
-    parents = await parents_in_scope(actor, unit)
-    if parents:
-        fields.append(KeyValue(label=msg.CHAT_FIELD_PARENTS, value=" / ".join(p.name for p in parents)))
+    if chain:
+        fields.append(KeyValue(label=msg.CHAT_FIELD_PARENTS, value=" / ".join(row[1] for row in chain)))
     fields.append(KeyValue(label=msg.CHAT_FIELD_CHILDREN, value=msg.CHAT_COUNT.format(count=children)))
-    people = allows(actor.role, "accounts.view")
-    if people:  # who holds a role here is account information: admins only
-        counted = await Unit.filter(id=unit.id).annotate(members=Count("memberships")).values_list("members", flat=True)
-        fields.append(KeyValue(label=msg.CHAT_FIELD_MEMBERS, value=msg.CHAT_PEOPLE_COUNT.format(count=counted[0])))
+    if people:
+        fields.append(KeyValue(label=msg.CHAT_FIELD_MEMBERS, value=msg.CHAT_PEOPLE_COUNT.format(count=int(own[6]))))
     params = {"unit_id": unit.id}
     actions = []
     if children:
@@ -114,7 +158,8 @@ async def unit_card(actor: Actor, unit: Unit) -> CardBlock:
     actions.append(Action(label=msg.CHAT_BUTTON_SUMMARY, intent="summary", params=params))
     if unit.type == UnitType.COOP:
         actions.append(Action(label=msg.CHAT_BUTTON_COOP_CARD, intent="coop.card", params=params))
-    return CardBlock(title=unit.name, subtitle=type_label(unit.type), fields=fields, actions=actions)
+    card = CardBlock(title=unit.name, subtitle=type_label(unit.type), fields=fields, actions=actions)
+    return unit, card
 
 
 def unit_suggestions(actor: Actor) -> list[Suggestion]:
@@ -125,11 +170,13 @@ def unit_suggestions(actor: Actor) -> list[Suggestion]:
     return chips
 
 
-async def unit_reply(turn: Turn, unit: Unit, *, lead: str | None = None) -> ChatReply:
-    """The unit's card; the conversation is about this unit from now on ("这个村")."""
+async def unit_reply(turn: Turn, unit_id: int, *, lead: str | None = None) -> ChatReply:
+    """The card of a unit in scope (outside it: NotFound); the conversation is about this unit from
+    now on ("这个村")."""
+    unit, card = await unit_card(turn.actor, unit_id)
     await turn.context.remember_unit(unit.id, unit.name)
     blocks: list[Any] = [TextBlock(text=lead)] if lead else []
-    blocks.append(await unit_card(turn.actor, unit))
+    blocks.append(card)
     return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
@@ -183,7 +230,7 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
 @intent("unit.card", permission="units.view")
 async def unit_card_intent(turn: Turn) -> ChatReply:
     unit = await resolve_unit(turn, "unit.card")
-    return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit)
+    return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit.id)
 
 
 @intent("unit.children", patterns=_CHILDREN_PATTERNS, permission="units.view", priority=40, pageable=True)
@@ -220,7 +267,7 @@ async def _units_by(turn: Turn, field: str, value: str) -> ChatReply:
     if not units:
         return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
     if len(units) == 1:
-        return await unit_reply(turn, units[0])
+        return await unit_reply(turn, units[0].id)
     matches = [lookup.unit_match(u) for u in units[:MAX_CHOICES]]
     title = msg.CHAT_CHOOSE_UNIT.format(count=len(matches), name=value)
     return await choices_reply(turn.actor, title, matches, more=len(units) > MAX_CHOICES)
