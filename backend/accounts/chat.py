@@ -16,20 +16,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from backend.accounts import actions
 from backend.accounts import messages as msg
-from backend.accounts.models import Account, Membership
-from backend.accounts.queries import get_account, is_locked, list_accounts, memberships_in_scope, visible_memberships
+from backend.accounts.models import Account
+from backend.accounts.queries import get_account, is_locked, list_accounts
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
-from backend.core import runtime
+from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
+from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS, Role, allows
 from backend.units.chat import (
     ASK,
@@ -38,12 +39,15 @@ from backend.units.chat import (
     is_reference,
     not_found_reply,
     resolve_unit,
+    scope_like,
     unit_reply,
     unit_suggestions,
 )
+from backend.units.models import Unit
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
+_INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed index of a lookup
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _MEMBERS_PATTERNS = (
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
@@ -70,48 +74,119 @@ def may_see_people(actor: Actor) -> bool:
     return allows(actor.role, "accounts.view")
 
 
-def _minutes_left(account: Account, now: datetime) -> int:
+def _minutes_left(account: Lockable, now: datetime) -> int:
     assert account.locked_until is not None
     return max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
 
 
-def status_text(account: Account, now: datetime) -> str:
+class Lockable(Protocol):
+    """What the status of an account is read from: the model, or a card's row of columns."""
+
+    @property
+    def is_active(self) -> bool: ...
+    @property
+    def locked_until(self) -> datetime | None: ...
+    @property
+    def must_change_password(self) -> bool: ...
+
+
+def _locked(account: Lockable, now: datetime) -> bool:
+    """:func:`backend.accounts.queries.is_locked`, for the model or a row of columns."""
+    return account.locked_until is not None and account.locked_until > now
+
+
+def status_text(account: Lockable, now: datetime) -> str:
     if not account.is_active:
         return msg.CHAT_STATUS_DEACTIVATED
-    if is_locked(account, now):
+    if _locked(account, now):
         return msg.CHAT_STATUS_LOCKED.format(minutes=_minutes_left(account, now))
     return msg.CHAT_STATUS_MUST_CHANGE if account.must_change_password else msg.CHAT_STATUS_ACTIVE
 
 
-async def _manageable(actor: Actor, account: Account) -> bool:
+class _Person(NamedTuple):
+    """The columns of an account its card shows."""
+
+    id: int
+    name: str
+    username: str
+    phone_enc: str | None
+    is_active: bool
+    locked_until: datetime | None
+    must_change_password: bool
+    failed_logins: int
+
+
+class _Held(NamedTuple):
+    """One membership of the person: the role and its unit."""
+
+    role: str
+    unit_id: int
+    unit_name: str
+    unit_path: str
+
+
+# The account with every membership and its unit, in membership order: one statement for the
+# card. Every membership, not only those in scope: the buttons depend on whether the account
+# actions would accept the actor for all of them (backend.accounts.actions); only those in scope
+# are shown, and an account with none in scope is not found.
+_PERSON_SQL = (
+    "SELECT a.id, a.name, a.username, a.phone_enc, a.is_active, a.locked_until, a.must_change_password, "
+    "a.failed_logins, m.role, u.id, u.name, u.path "
+    "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
+    "WHERE a.id = ? ORDER BY m.id"
+)
+_LOCKED_UNTIL = Account._meta.fields_map["locked_until"]  # its conversion from the driver's value
+
+
+async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], list[_Held]]:
+    """The account, its memberships in the actor's scope and all of them; NotFound outside the scope."""
+    rows = await db.fetch_rows(_PERSON_SQL, [account_id])
+    held = [_Held(r[8], int(r[9]), r[10], r[11]) for r in rows]
+    visible = [h for h in held if actor.covers(h.unit_path)]  # backend.core.scope.path_prefix's set
+    if not visible:
+        raise NotFound()
+    r = rows[0]
+    person = _Person(
+        int(r[0]), r[1], r[2], r[3], bool(r[4]), _LOCKED_UNTIL.to_python_value(r[5]), bool(r[6]), int(r[7] or 0)
+    )
+    return person, visible, held
+
+
+def _manageable(actor: Actor, person: _Person, held: list[_Held]) -> bool:
     """Would the account actions accept this actor for this account? (Decides which buttons show.)"""
-    if account.id == actor.account_id or not account.is_active or not allows(actor.role, "accounts.manage"):
+    if person.id == actor.account_id or not person.is_active or not allows(actor.role, "accounts.manage"):
         return False
-    memberships = await Membership.filter(account_id=account.id).select_related("unit")
-    return bool(memberships) and all(actions.may_assign(actor, m.unit, m.role) for m in memberships)
+    return bool(held) and all(actions.may_assign(actor, Unit(id=h.unit_id, path=h.unit_path), h.role) for h in held)
 
 
-async def person_card(actor: Actor, account: Account, memberships: list[Membership]) -> CardBlock:
+def _masked_phone(phone_enc: str | None) -> str | None:
+    """:func:`backend.accounts.serializers.masked_phone`, from the column."""
+    if not phone_enc:
+        return None
+    return identifiers.mask_phone(runtime.get().vault.decrypt("account.phone", phone_enc))
+
+
+def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[_Held]) -> CardBlock:
     """Who this is within the actor's scope: masked phone, units and roles in scope, status, buttons."""
     now = runtime.get().clock.now()
-    phone = masked_phone(account)
-    roles = "、".join(f"{m.unit.name}·{ROLE_LABELS[Role(m.role)]}" for m in memberships)
+    phone = _masked_phone(person.phone_enc)
+    roles = "、".join(f"{h.unit_name}·{ROLE_LABELS[Role(h.role)]}" for h in visible)
     fields = [
-        KeyValue(label=msg.CHAT_FIELD_USERNAME, value=account.username),
+        KeyValue(label=msg.CHAT_FIELD_USERNAME, value=person.username),
         KeyValue(label=msg.CHAT_FIELD_PHONE, value=phone or "—"),
         KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
-        KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(account, now)),
+        KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(person, now)),
     ]
     buttons: list[Action] = []
-    if await _manageable(actor, account):
-        params = {"account_id": account.id}
-        if is_locked(account, now) or account.failed_logins:
-            confirm = msg.CHAT_CONFIRM_UNLOCK.format(name=account.name)
+    if _manageable(actor, person, held):
+        params = {"account_id": person.id}
+        if _locked(person, now) or person.failed_logins:
+            confirm = msg.CHAT_CONFIRM_UNLOCK.format(name=person.name)
             buttons.append(
                 Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)
             )
         if phone:
-            confirm = msg.CHAT_CONFIRM_RESET.format(name=account.name, phone=phone)
+            confirm = msg.CHAT_CONFIRM_RESET.format(name=person.name, phone=phone)
             reset = Action(
                 label=msg.CHAT_BUTTON_RESET,
                 intent="account.reset_password",
@@ -120,16 +195,15 @@ async def person_card(actor: Actor, account: Account, memberships: list[Membersh
                 confirm=confirm,
             )
             buttons.append(reset)
-    buttons += [Action(label=m.unit.name, intent="unit.card", params={"unit_id": m.unit.id}) for m in memberships[:3]]
-    return CardBlock(title=account.name, subtitle=account.username, fields=fields, actions=buttons)
+    buttons += [Action(label=h.unit_name, intent="unit.card", params={"unit_id": h.unit_id}) for h in visible[:3]]
+    return CardBlock(title=person.name, subtitle=person.username, fields=fields, actions=buttons)
 
 
 async def person_reply(turn: Turn, account_id: int, *, lead: NoticeBlock | None = None) -> ChatReply:
     """The person card of an account in scope (outside it: the not-found notice of the service)."""
-    account = await get_account(turn.actor, account_id)
-    memberships = await visible_memberships(turn.actor, account.id)
+    person, visible, held = await _person(turn.actor, account_id)
     blocks: list[Any] = [lead] if lead else []
-    blocks.append(await person_card(turn.actor, account, memberships))
+    blocks.append(person_card(turn.actor, person, visible, held))
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
 
 
@@ -271,16 +345,17 @@ async def unit_members(turn: Turn) -> ChatReply:
 async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
     """Accounts in scope whose ``field`` is ``value``, found by its keyed index, never by decrypting."""
     index = runtime.get().vault.index(field, value)
-    rows = await (
-        memberships_in_scope(turn.actor)
-        .filter(**{f"account__{field}_index": index})
-        .order_by("unit__depth", "account_id")
-        .limit(50)
-        .values_list("account_id", "account__name", "unit__depth", "unit_id")
+    column = _INDEXED[field]
+    in_scope, prefix = scope_like("u.path", turn.actor)  # a filter of the few rows the index finds
+    rows = await db.fetch_rows(
+        "SELECT m.account_id, a.name, u.depth, m.unit_id FROM account a "
+        "JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
+        f"WHERE a.{column} = ? AND {in_scope} ORDER BY u.depth, m.account_id LIMIT 50",
+        [index, prefix],
     )
     people: dict[int, lookup.Match] = {}
     for account_id, name, depth, unit_id in rows:
-        people.setdefault(account_id, lookup.person_match(account_id, name, depth, unit_id))
+        people.setdefault(int(account_id), lookup.person_match(int(account_id), name, int(depth), int(unit_id)))
     if not people:  # outside the scope answers exactly like nobody at all
         return _person_not_found()
     if len(people) == 1:

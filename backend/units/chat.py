@@ -89,7 +89,7 @@ class CardUnit(NamedTuple):
     credit_code: str | None
 
 
-def _scope_like(column: str, actor: Actor) -> tuple[str, str]:
+def scope_like(column: str, actor: Actor) -> tuple[str, str]:
     """``column`` (a unit path) inside the actor's scope, as a filter of rows found by id.
 
     The same set as :func:`backend.core.scope.path_prefix`; written as a LIKE on both databases
@@ -123,9 +123,9 @@ async def unit_card(actor: Actor, unit_id: int) -> tuple[CardUnit, CardBlock]:
     A unit outside the actor's scope raises NotFound, like :func:`backend.units.queries.get_unit`.
     """
     people = allows(actor.role, "accounts.view")  # who holds a role here is account information: admins only
-    unit_scope, prefix = _scope_like("u.path", actor)
-    parent_scope, _ = _scope_like("p.path", actor)
-    child_scope, _ = _scope_like("k.path", actor)
+    unit_scope, prefix = scope_like("u.path", actor)
+    parent_scope, _ = scope_like("p.path", actor)
+    child_scope, _ = scope_like("k.path", actor)
     sql = _CARD_SQL.format(
         unit_scope=unit_scope,
         parent_scope=parent_scope,
