@@ -92,6 +92,17 @@ async def test_binding_and_realname_need_a_logged_in_phone(client: httpx.AsyncCl
     assert events.json()["confirmed_by"] == {"name": "测试clerk1", "username": "clerk1"}
 
 
+async def test_a_session_that_must_change_its_password_cannot_pair_before_it_does(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    await make_account("clerk1", tree.own, Role.CLERK, must_change=True)
+    device = await enrolled_device(tree.own)
+    pairing = await start_pairing(client, device, "bind")
+    refused = await client.post(
+        "/api/pairings/scan", json={"token": qr_token(pairing)}, headers=await login(client, "clerk1")
+    )
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "password_change_required")
+
+
 async def test_a_qr_scanned_by_an_account_outside_the_devices_unit_is_refused(client: httpx.AsyncClient) -> None:
     tree = await make_tree()
     await make_account("sibling1", tree.sibling, Role.ADMIN)

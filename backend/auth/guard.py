@@ -147,6 +147,12 @@ async def _actor(
     )
 
 
+async def session_actor(request: Request) -> Actor:
+    """The actor of the request's session, checked as :func:`authenticated` checks it (first-login
+    steps done, a unit chosen), for routes where a session is optional."""
+    return await _actor(request, await _session(request), allow_sms_check=False, allow_must_change=False)
+
+
 def authenticated(
     permission: str | None = None,
     *,

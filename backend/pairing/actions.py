@@ -18,7 +18,7 @@ from backend.auth import actions as auth_actions
 from backend.cards import actions as cards
 from backend.cards import messages as card_msg
 from backend.cards.serializers import mask_card_number
-from backend.cards.verify import CardRefused, trusted_issuers, verify_card_answer
+from backend.cards.verify import CardHolder, CardRefused, trusted_issuers, verify_card_answer
 from backend.core import runtime
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
@@ -205,7 +205,7 @@ async def submit_card(
     return final
 
 
-async def _perform(record: dict[str, Any], holder: Any, *, origin: Origin) -> tuple[dict[str, Any], int]:
+async def _perform(record: dict[str, Any], holder: CardHolder, *, origin: Origin) -> tuple[dict[str, Any], int]:
     action = record["action"]
     created: list[str] = []
     if action == "login":

@@ -8,7 +8,7 @@ import binascii
 from sanic import Blueprint, Request
 from sanic_ext.extensions.openapi import openapi
 
-from backend.auth.guard import origin_of, resolve_actor, resolve_caller
+from backend.auth.guard import origin_of, session_actor
 from backend.auth.routes import session_out
 from backend.core.actor import Actor
 from backend.core.errors import ValidationFailed
@@ -76,10 +76,10 @@ async def submit_card(request: Request, device: Device, pairing_id: str, data: C
 
 
 async def _optional_actor(request: Request) -> Actor | None:
-    """The phone's actor when it sends a session (it must then be valid), else None."""
+    """The phone's actor when it sends a session (it must then pass the guard's checks), else None."""
     if not request.headers.get("authorization"):
         return None
-    return await resolve_actor(await resolve_caller(request))
+    return await session_actor(request)
 
 
 @bp.post("/scan")
