@@ -117,8 +117,8 @@ async def create(device: Device, *, action: str) -> tuple[dict[str, Any], str]:
 
 
 async def events_for_device(device: Device, pairing_id: str, *, since: int, wait: float) -> dict[str, Any]:
-    await _for_device(device, pairing_id)
-    record = await store.wait_for_change(pairing_id, since=since, wait=wait)
+    current = await _for_device(device, pairing_id)
+    record = await store.wait_for_change(pairing_id, since=since, wait=wait, current=current)
     if record is None:
         raise _gone()
     return record
@@ -290,8 +290,8 @@ async def cancel(pairing_id: str, phone_key: str) -> dict[str, Any]:
 
 
 async def events_for_phone(pairing_id: str, phone_key: str, *, since: int, wait: float) -> dict[str, Any]:
-    await _for_phone(pairing_id, phone_key)
-    record = await store.wait_for_change(pairing_id, since=since, wait=wait)
+    current = await _for_phone(pairing_id, phone_key)
+    record = await store.wait_for_change(pairing_id, since=since, wait=wait, current=current)
     if record is None:
         raise _gone()
     return record

@@ -185,9 +185,14 @@ async def close_hubs() -> None:
     _hubs.clear()
 
 
-async def wait_for_change(pairing_id: str, *, since: int, wait: float) -> dict[str, Any] | None:
-    """The pairing as soon as its version is above ``since`` or it is final, else after ``wait`` s."""
-    record = await load(pairing_id)
+async def wait_for_change(
+    pairing_id: str, *, since: int, wait: float, current: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The pairing as soon as its version is above ``since`` or it is final, else after ``wait`` s.
+
+    ``current`` is the pairing as the caller just loaded it (saves reading it again).
+    """
+    record = current if current is not None else await load(pairing_id)
     if record is None or record["version"] > since or record["state"] in FINAL_STATES or wait <= 0:
         return record
     events = hub()
