@@ -1,15 +1,18 @@
-"""The floor for bench/chat.py: a tiny Sanic app that runs the chat's SQL and nothing else.
+"""The floor for bench/chat.py: a tiny Sanic app that reads what a chat turn reads and nothing else.
 
-No ORM, no session, no scope logic, no pydantic, no Redis, no gzip: ``POST /run/<key>`` runs the
-statements that bench/chat.py recorded for one chat turn (the exact SQL and parameters tortoise-orm
-sent for it, the guard's session and membership reads left out) with asyncpg or aiosqlite, one
-after the other, and answers their rows as JSON. The naive GROUP BY summaries are run the same way
-under their own keys. Started and stopped by bench/chat.py::
+No ORM, no session, no scope logic, no pydantic, no Redis, no gzip: ``POST /run/<key>`` repeats the
+name index searches that bench/chat.py recorded for one chat turn (the same in-memory index,
+backend/chat/name_index.py, built at start from this app's own connection, and the same candidate
+call, without the ranking), then runs the statements recorded for it (the exact SQL and parameters
+tortoise-orm sent, the guard's session and membership reads left out) with asyncpg or aiosqlite,
+one after the other, and answers their rows as JSON. The naive GROUP BY summaries are run the same
+way under their own keys. Started and stopped by bench/chat.py::
 
     python bench/bare_app.py --port 18001 --database sqlite:///abs/path.sqlite3 --statements FILE
 
-The statements file is JSON: ``{key: [[sql, [params...]], ...]}``, in the driver's own placeholder
-style (``?`` for SQLite, ``$1`` for PostgreSQL), as recorded.
+The statements file is JSON: ``{"statements": {key: [[sql, [params...]], ...]}, "searches": {key:
+[[kind, scope path, text], ...]}}``, the SQL in the driver's own placeholder style (``?`` for
+SQLite, ``$1`` for PostgreSQL), as recorded.
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from sanic import HTTPResponse, Request, Sanic
@@ -36,8 +41,29 @@ async def keep_session(connection: Any) -> None:
     """The product's pool reset (backend.core.db.keep_session): nothing beyond asyncpg's own rollback."""
 
 
-def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]]) -> Sanic:
-    """The app: one route per recorded statement list, one health route."""
+async def build_index(fetch: Any) -> Any:
+    """The chat's name index from this app's connection (``fetch(sql)`` gives the rows)."""
+    from backend.chat import name_index as ni
+
+    paths: dict[str, str] = {}
+    tables = []
+    for columns, source in ((ni.UNIT_COLUMNS, ni.UNITS_FROM), (ni.PERSON_COLUMNS, ni.PEOPLE_FROM)):
+        tables.append(ni.Table(ni.entries_of(await fetch(f"SELECT {columns} FROM {source}"), paths)))
+    return ni.NameIndex(0, ni.Names(tables[0]), ni.Names(tables[1]))
+
+
+def search(index: Any, kind: str, path: str, text: str) -> int:
+    """One recorded search: the chat's own candidate call, scoped as recorded, without the ranking."""
+    from backend.chat import lookup
+
+    query = lookup.Query.of(text)
+    return len(lookup._candidates(index, lookup.Kind(kind), SimpleNamespace(unit_path=path), query))
+
+
+def build_app(
+    database: str, statements: dict[str, list[tuple[str, list[Any]]]], searches: dict[str, list[list[Any]]]
+) -> Sanic:
+    """The app: one route per recorded turn, one health route."""
     app = Sanic("bare_chat_floor", dumps=dumps)
     postgres = database.startswith(("postgres://", "postgresql://"))
 
@@ -57,6 +83,13 @@ def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]])
             for pragma in ("journal_mode=WAL", "foreign_keys=ON"):  # tortoise-orm's pragmas
                 await (await conn.execute(f"PRAGMA {pragma}")).close()
             app.ctx.sqlite = conn
+        app.ctx.index = None
+        if any(searches.values()):
+            if postgres:
+                async with app.ctx.pool.acquire() as conn:
+                    app.ctx.index = await build_index(conn.fetch)
+            else:
+                app.ctx.index = await build_index(app.ctx.sqlite.execute_fetchall)
 
     @app.after_server_stop
     async def disconnect(app: Sanic) -> None:
@@ -83,7 +116,8 @@ def build_app(database: str, statements: dict[str, list[tuple[str, list[Any]]]])
     async def run_statements(request: Request, key: str) -> HTTPResponse:
         if key not in statements:
             return json_response({"error": "unknown key"}, status=404)
-        return json_response({"results": await run(key)}, dumps=dumps)
+        found = [search(app.ctx.index, *recorded) for recorded in searches.get(key, [])]
+        return json_response({"found": found, "results": await run(key)}, dumps=dumps)
 
     return app
 
@@ -94,8 +128,9 @@ def main() -> None:
     parser.add_argument("--database", required=True, help="postgres://... or sqlite:///absolute/path")
     parser.add_argument("--statements", type=Path, required=True)
     args = parser.parse_args()
-    statements = json.loads(args.statements.read_text())
-    app = build_app(args.database, statements)
+    work = json.loads(args.statements.read_text())
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for its name index
+    app = build_app(args.database, work["statements"], work.get("searches", {}))
     app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False, motd=False)
 
 

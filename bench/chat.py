@@ -234,6 +234,8 @@ class Prepared:
     id_account: dict[str, Any]
     id_number: str
     statements: dict[str, list[tuple[str, list[Any]]]]  # bare-app key -> statements
+    searches: dict[str, list[list[Any]]]  # bare-app key -> name index searches [kind, scope path, text]
+    index_figures: dict[str, Any]  # the name index's size and build time
     turns: dict[str, dict[str, Any]]  # "<actor>/<case>" -> statements count, reply shape
     naive_keys: dict[str, list[str]]  # actor -> naive keys of its summary targets
     naive_checked: dict[str, bool]  # naive key -> its totals equal the roll-up row
@@ -299,22 +301,25 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
         if decrypted != id_number:
             raise SystemExit(f"computed ID number of {id_account['username']} differs from the stored one")
 
+        index_figures = await measure_index()
         log = QueryLog()
+        searches: dict[str, list[list[Any]]] = {}
         statements: dict[str, list[tuple[str, list[Any]]]] = {}
         turns: dict[str, dict[str, Any]] = {}
         for label, actor in actors.items():
             for case in cases(id_number):
-                # Once unrecorded first: a warm server sends what the second turn sends (the name
-                # index measures a scope's size once a minute, backend/chat/lookup.py), and the floor
-                # must replay that, not the first turn's extra statements.
+                # Once unrecorded first: a warm server sends what the second turn sends (the first
+                # builds the name index, backend/chat/name_index.py), and the floor must replay that.
                 await service.handle(actor, "bench", text=case.text, action=None)
-                with log.recording() as recorded:
+                with log.recording() as recorded, recording_searches() as searched:
                     reply = await service.handle(actor, "bench", text=case.text, action=None)
                 key = f"{label}-{case.key}"
                 statements[key] = [(sql, jsonable(params)) for sql, params in recorded]
+                searches[key] = searched
                 first = reply.blocks[0]
                 turns[key] = {
                     "statements": len(recorded),
+                    "searches": len(searched),
                     "blocks": [b.type for b in reply.blocks],
                     "first": getattr(first, "title", None) or getattr(first, "text", None),
                 }
@@ -332,10 +337,59 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
                 own_sql, own_params = naive_sql(unit.id, unit.path, postgres=False)[0]
                 own = (await db.fetch(own_sql, own_params))[0]
                 naive_checked[key] = totals_of(own) == totals_of(await CoopRollup.get_or_none(unit_id=unit.id))
-        return Prepared(coop_cards, id_account, id_number, statements, turns, naive_keys, naive_checked)
+        return Prepared(
+            coop_cards, id_account, id_number, statements, searches, index_figures, turns, naive_keys, naive_checked
+        )
     finally:
         await runtime.shutdown()
         await db.close_db()
+
+
+async def measure_index() -> dict[str, Any]:
+    """Build the name index once as a server does on its first lookup: time and memory it holds."""
+    import tracemalloc
+
+    from backend.chat import name_index
+
+    started = time.perf_counter()
+    index = await name_index.build()
+    seconds = time.perf_counter() - started
+    del index
+    tracemalloc.start()
+    index = await name_index.build()
+    held, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    figures = {
+        "units": index.units.table.size,
+        "people": index.people.table.size,
+        "build_ms": round(seconds * 1000, 1),
+        "held_mb": round(held / 2**20, 1),
+        "peak_mb": round(peak / 2**20, 1),
+    }
+    print(
+        f"name index: {figures['units']} units, {figures['people']} people entries, built in "
+        f"{figures['build_ms']:.0f} ms, holds {figures['held_mb']} MB (peak while building {figures['peak_mb']} MB)"
+    )
+    return figures
+
+
+@contextlib.contextmanager
+def recording_searches() -> Iterator[list[list[Any]]]:
+    """The name index searches of a turn ([kind, scope path, text]), for the floor to repeat."""
+    from backend.chat import lookup
+
+    searched: list[list[Any]] = []
+    candidates = lookup._candidates
+
+    def recorded(index: Any, kind: Any, actor: Any, query: Any) -> Any:
+        searched.append([kind.value, actor.unit_path, query.text])
+        return candidates(index, kind, actor, query)
+
+    lookup._candidates = recorded  # type: ignore[assignment]
+    try:
+        yield searched
+    finally:
+        lookup._candidates = candidates  # type: ignore[assignment]
 
 
 async def _unit(unit_id: int) -> Any:
@@ -903,7 +957,8 @@ def main(argv: list[str] | None = None) -> int:
     database_url = env.get("DATABASE_URL") or f"sqlite://{var_dir / 'cunwu.sqlite3'}"
     sql = asyncio.run(time_sql(database_url, prepared.statements, plan.sql_runs))
     statements_file = var_dir / f"bench-chat-statements-{backend_name(args.postgres)}.json"
-    statements_file.write_text(json.dumps(prepared.statements, ensure_ascii=False, indent=1))
+    work = {"statements": prepared.statements, "searches": prepared.searches}
+    statements_file.write_text(json.dumps(work, ensure_ascii=False, indent=1))
     bare_env = {k: v for k, v in env.items() if k not in ("DATABASE_URL", "REDIS_URL")}
     api_env = dict(env, LOGIN_IP_LIMIT="1000000", CAPTCHA_IP_LIMIT="1000000")  # every client is 127.0.0.1
     with (
@@ -919,6 +974,7 @@ def main(argv: list[str] | None = None) -> int:
         "plan": asdict(plan),
         "seed_seconds": None if seed_seconds is None else round(seed_seconds, 1),
         "coop_cards": prepared.coop_cards,
+        "name_index": prepared.index_figures,
         "sql": sql,
         "figures": figures,
         "verdicts": verdicts(figures, plan.rate),

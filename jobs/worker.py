@@ -19,6 +19,7 @@ from arq.worker import Worker
 from backend.core import db, runtime, sms_delivery
 from backend.core.config import Settings
 from backend.core.redis import connect
+from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
 from jobs.sms import DELIVER_TIMEOUT_SECONDS, SWEEP_EVERY_SECONDS, sms_deliver, sms_sweep
 
@@ -50,6 +51,7 @@ def cron_jobs() -> list[CronJob]:
             timeout=CHECK_TIMEOUT_SECONDS,
             max_tries=1,
         ),
+        cron(name_changes_prune, name="cron:name_changes_prune", minute={PRUNE_MINUTE}, second={0}, timeout=300),
     ]
 
 

@@ -17,6 +17,7 @@ import pytest
 from tortoise import Tortoise
 
 from backend.app import create_app
+from backend.chat import name_index
 from backend.core import audit, db, runtime
 from backend.core.clock import FrozenClock
 from backend.core.config import Settings
@@ -37,6 +38,7 @@ TABLES = (
     "audit_entry",
     "audit_head",
     "sms_message",
+    "name_change",  # last: the deletes above fire its triggers
 )
 
 
@@ -107,6 +109,7 @@ async def clean_state(settings: Settings) -> AsyncIterator[None]:
         await db.db().execute_script(f"PRAGMA foreign_keys = OFF; {deletes} PRAGMA foreign_keys = ON;")
     await rt.redis.flushdb()
     rt.clock = FrozenClock()
+    name_index.forget()  # the tables were emptied under it (TRUNCATE fires no triggers)
     await audit.ensure_head()
     yield
 
@@ -131,3 +134,27 @@ def clock() -> FrozenClock:
 async def client(server: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(base_url=server, timeout=30) as http:
         yield http
+
+
+# The name index (backend/chat/name_index.py) draws candidates two ways: the whole of a small scope,
+# or the entries meeting the query's conditions in a larger one; and finds them in its tables (built
+# after the writes) or in its overlay (writes applied after it was built).
+LOOKUP_STRATEGIES = {
+    "whole-scope-table": (200, 0),
+    "whole-scope-overlay": (200, None),
+    "conditions-table": (3, 0),
+    "conditions-overlay": (3, None),
+}
+
+
+@pytest.fixture(params=list(LOOKUP_STRATEGIES.values()), ids=list(LOOKUP_STRATEGIES))
+async def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int | None]:
+    from backend.chat import lookup
+
+    candidates, overlay_max = request.param
+    monkeypatch.setattr(lookup, "CANDIDATES", candidates)
+    if overlay_max is None:
+        await name_index.current()  # built now, before the test writes: every write lands in the overlay
+    else:
+        monkeypatch.setattr(name_index, "OVERLAY_MAX", overlay_max)  # every change rebuilds the tables
+    return request.param

@@ -236,19 +236,6 @@ async def test_unknown_input_gets_a_friendly_notice_and_suggestions(client):
     assert "没有找到“火星基地”" in notice(reply)
 
 
-# The name index itself, through each of its three ways of drawing candidates: the whole of a small
-# scope, the path index walking a medium scope, and the name keys for a large one.
-STRATEGIES = [(200, 2000), (6, 2000), (6, 7)]
-
-
-@pytest.fixture(params=STRATEGIES, ids=["whole-scope", "by-path", "by-name"])
-def strategy(request, monkeypatch):
-    candidates, scan_limit = request.param
-    monkeypatch.setattr(lookup, "CANDIDATES", candidates)
-    monkeypatch.setattr(lookup, "SCAN_LIMIT", scan_limit)
-    return request.param
-
-
 async def _ranking_tree() -> tuple[Tree, Actor]:
     tree = await make_tree()
     for name, kind in (
@@ -317,13 +304,3 @@ async def test_bad_ids_from_a_button_answer_like_missing_units(client):
         assert await tap(client, headers, {"intent": "unit.card", "params": params}) == missing, bad
     paged = await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": tree.own.id, "cursor": "x"}})
     assert paged == missing
-
-
-@pytest.mark.parametrize(
-    ("prefix", "after"),
-    [("wang", "wanh"), ("wjz", "wk"), ("zz", None), ("a9", "aa"), ("/1/5/", "/1/50"), ("", None)],
-)
-def test_the_upper_bound_of_a_prefix_range_holds_every_key_with_that_prefix(prefix, after):
-    assert lookup._after(prefix) == after
-    if after is not None:
-        assert prefix <= prefix + "zzzz" < after

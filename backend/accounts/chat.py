@@ -32,6 +32,7 @@ from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS, Role, allows
+from backend.core.scope import scope_like
 from backend.units.chat import (
     ASK,
     choices_reply,
@@ -39,7 +40,6 @@ from backend.units.chat import (
     is_reference,
     not_found_reply,
     resolve_unit,
-    scope_like,
     unit_reply,
     unit_suggestions,
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from tortoise.expressions import Q
 
 from backend.core import db
+from backend.core.actor import Actor
 
 _NEXT_AFTER_SLASH = chr(ord("/") + 1)
 
@@ -20,3 +21,13 @@ def path_prefix(field: str, prefix: str) -> Q:
         return Q(**{f"{field}__startswith": prefix})
     upper = prefix[:-1] + _NEXT_AFTER_SLASH  # "/1/5/" -> "/1/50": every "/1/5/..." sorts between
     return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def scope_like(column: str, actor: Actor) -> tuple[str, str]:
+    """``column`` (a unit path) inside the actor's scope, as a filter of rows found by id.
+
+    The same set as :func:`backend.core.scope.path_prefix`; written as a LIKE on both databases
+    since the rows come by primary key, not by a walk of the path index.
+    """
+    escaped = actor.unit_path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"{column} LIKE ? ESCAPE '\\'", escaped + "%"

@@ -32,6 +32,7 @@ from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import allows
+from backend.core.scope import scope_like
 from backend.core.validation import MAX_ID
 from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
@@ -87,16 +88,6 @@ class CardUnit(NamedTuple):
     type: str
     region_code: str | None
     credit_code: str | None
-
-
-def scope_like(column: str, actor: Actor) -> tuple[str, str]:
-    """``column`` (a unit path) inside the actor's scope, as a filter of rows found by id.
-
-    The same set as :func:`backend.core.scope.path_prefix`; written as a LIKE on both databases
-    since the rows come by primary key, not by a walk of the path index.
-    """
-    escaped = actor.unit_path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", escaped + "%"
 
 
 # The unit and its ancestors within scope, by parent_id from the unit up (primary-key probes, the
