@@ -11,7 +11,7 @@ way under their own keys. Started and stopped by bench/chat.py::
     python bench/bare_app.py --port 18001 --database sqlite:///abs/path.sqlite3 --statements FILE
 
 The statements file is JSON: ``{"statements": {key: [[sql, [params...]], ...]}, "searches": {key:
-[[kind, scope path, text], ...]}}``, the SQL in the driver's own placeholder style (``?`` for
+[[kind, scope path, text, stage], ...]}}``, the SQL in the driver's own placeholder style (``?`` for
 SQLite, ``$1`` for PostgreSQL), as recorded.
 """
 
@@ -52,12 +52,13 @@ async def build_index(fetch: Any) -> Any:
     return ni.NameIndex(0, ni.Names(tables[0]), ni.Names(tables[1]))
 
 
-def search(index: Any, kind: str, path: str, text: str) -> int:
+def search(index: Any, kind: str, path: str, text: str, stage: int) -> int:
     """One recorded search: the chat's own candidate call, scoped as recorded, without the ranking."""
     from backend.chat import lookup
 
     query = lookup.Query.of(text)
-    return len(lookup._candidates(index, lookup.Kind(kind), SimpleNamespace(unit_path=path), query))
+    scope = SimpleNamespace(unit_path=path)
+    return len(lookup._candidates(index, lookup.Kind(kind), scope, query, lookup.Stage(stage)))  # type: ignore[arg-type]
 
 
 def build_app(

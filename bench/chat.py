@@ -234,7 +234,7 @@ class Prepared:
     id_account: dict[str, Any]
     id_number: str
     statements: dict[str, list[tuple[str, list[Any]]]]  # bare-app key -> statements
-    searches: dict[str, list[list[Any]]]  # bare-app key -> name index searches [kind, scope path, text]
+    searches: dict[str, list[list[Any]]]  # bare-app key -> name index searches [kind, scope path, text, stage]
     index_figures: dict[str, Any]  # the name index's size and build time
     turns: dict[str, dict[str, Any]]  # "<actor>/<case>" -> statements count, reply shape
     naive_keys: dict[str, list[str]]  # actor -> naive keys of its summary targets
@@ -375,15 +375,15 @@ async def measure_index() -> dict[str, Any]:
 
 @contextlib.contextmanager
 def recording_searches() -> Iterator[list[list[Any]]]:
-    """The name index searches of a turn ([kind, scope path, text]), for the floor to repeat."""
+    """The name index searches of a turn ([kind, scope path, text, stage]), for the floor to repeat."""
     from backend.chat import lookup
 
     searched: list[list[Any]] = []
     candidates = lookup._candidates
 
-    def recorded(index: Any, kind: Any, actor: Any, query: Any) -> Any:
-        searched.append([kind.value, actor.unit_path, query.text])
-        return candidates(index, kind, actor, query)
+    def recorded(index: Any, kind: Any, actor: Any, query: Any, stage: Any) -> Any:
+        searched.append([kind.value, actor.unit_path, query.text, int(stage)])
+        return candidates(index, kind, actor, query, stage)
 
     lookup._candidates = recorded  # type: ignore[assignment]
     try:

@@ -136,9 +136,9 @@ async def client(server: str) -> AsyncIterator[httpx.AsyncClient]:
         yield http
 
 
-# The name index (backend/chat/name_index.py) draws candidates two ways: the whole of a small scope,
-# or the entries meeting the query's conditions in a larger one; and finds them in its tables (built
-# after the writes) or in its overlay (writes applied after it was built).
+# Name lookups (backend/chat/lookup.py) draw candidates two ways: the whole of a small scope, or the
+# entries meeting the query's conditions in a larger one; the index (backend/chat/name_index.py)
+# finds them in its tables (built after the writes) or in its overlay (writes applied after it was built).
 LOOKUP_STRATEGIES = {
     "whole-scope-table": (200, 0),
     "whole-scope-overlay": (200, None),

@@ -273,7 +273,7 @@ async def _in_database(source: Source, path: str) -> list[tuple[Any, ...]]:
 
 async def _in_index(source: Source, path: str) -> list[tuple[Any, ...]]:
     names_ = (await name_index.current()).of(source)
-    return sorted(tuple(e) for e in names_.candidates(path, [], whole_up_to=10**9, limit=0))
+    return sorted(tuple(e) for e in names_.whole(path))
 
 
 async def refused_or_done(write: Awaitable[Any]) -> None:
@@ -341,3 +341,29 @@ async def test_the_worker_trims_the_change_log_every_hour(monkeypatch: pytest.Mo
     monkeypatch.setattr(name_index, "OVERLAY_MAX", 0)  # keep ten overlays' worth: none
     assert await name_changes_prune({}) > 0
     assert await db.fetch_rows("SELECT version FROM name_change", []) == []
+
+
+async def test_typo_candidates_are_drawn_only_when_a_page_of_better_matches_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    monkeypatch.setattr(lookup, "CANDIDATES", 14)  # 15 units in scope: conditions, not the whole scope
+    tree = await make_tree()
+    for i in range(12):
+        await make_unit(f"王家湾{i:02d}组", UnitType.WORK_TEAM, tree.child)
+    await make_unit("黄家湾村", UnitType.VILLAGE, tree.own)
+    stages: list[lookup.Stage] = []
+    candidates = lookup._candidates
+
+    def spy(index: Any, kind: Any, actor: Any, query: Any, stage: lookup.Stage) -> Any:
+        stages.append(stage)
+        return candidates(index, kind, actor, query, stage)
+
+    monkeypatch.setattr(lookup, "_candidates", spy)
+    page = await lookup.find(actor_at(tree.own), "王家湾", limit=10)
+    assert stages == [lookup.Stage.STRONG] and page.more
+    assert all(m.rank < lookup.Rank.FUZZY for m in page.matches)
+    stages.clear()
+    everything = await lookup.find(actor_at(tree.own), "王家湾", limit=20)
+    assert stages == [lookup.Stage.STRONG, lookup.Stage.WEAK]
+    assert everything.matches[:10] == page.matches  # the typo stage never changes the first page
+    assert everything.matches[-1].name == "黄家湾村" and everything.matches[-1].rank == lookup.Rank.FUZZY

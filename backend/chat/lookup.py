@@ -116,8 +116,8 @@ class Query:
 _SOURCE = {Kind.UNIT: Source.UNIT, Kind.PERSON: Source.PERSON}
 
 
-def conditions(kind: Kind, query: Query) -> list[Condition]:
-    """What a candidate in a large scope meets, strong conditions before weak ones."""
+def conditions(kind: Kind, query: Query) -> tuple[list[Condition], list[Condition]]:
+    """What a candidate in a large scope meets: strong conditions, and weak ones for typos."""
     strong: list[Condition] = []
     weak: list[Condition] = []
     if kind == Kind.PERSON and query.latin:
@@ -130,19 +130,25 @@ def conditions(kind: Kind, query: Query) -> list[Condition]:
         weak.append(Condition(Column.NAME, Mode.CONTAINS, query.text[1:]))
     if len(query.pinyin) >= 3:
         weak.append(Condition(Column.PINYIN, Mode.STARTS, query.pinyin[:3]))
-    return [c for c in strong + weak if c.text]
+    return [c for c in strong if c.text], [c for c in weak if c.text]
 
 
-def _candidates(index: NameIndex, kind: Kind, actor: Actor, query: Query) -> list[Entry]:
-    """Entries in scope that could match ``query`` (all of them if the scope is small)."""
-    return index.of(_SOURCE[kind]).candidates(
-        actor.unit_path,
-        conditions(kind, query),
-        whole_up_to=CANDIDATES,
-        limit=CANDIDATES,
-        near_pinyin=query.pinyin,
-        neighbours=NEIGHBOURS,
-    )
+class Stage(IntEnum):
+    STRONG = 0  # the whole of a small scope, or what meets a strong condition in a large one
+    WEAK = 1  # in a large scope only: what meets a weak condition, and the nearest pinyin keys
+
+
+def _candidates(index: NameIndex, kind: Kind, actor: Actor, query: Query, stage: Stage) -> list[Entry]:
+    """Entries in scope that could match ``query`` at ``stage``."""
+    names = index.of(_SOURCE[kind])
+    path = actor.unit_path
+    small = names.size(path) <= CANDIDATES
+    strong, weak = conditions(kind, query)
+    if stage == Stage.STRONG:
+        return names.whole(path) if small else names.matching(path, strong, CANDIDATES)
+    if small:
+        return []
+    return names.matching(path, weak, CANDIDATES) + (names.near(path, query.pinyin, NEIGHBOURS) if query.pinyin else [])
 
 
 def _head_pinyin(name: str, length: int) -> str:
@@ -243,18 +249,33 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
     if not query.text:
         return Found(matches=[], near=[], more=False)
     index = await name_index.current()
+    kinds = [kind for wanted, kind in ((units, Kind.UNIT), (people, Kind.PERSON)) if wanted]
     matches: list[Match] = []
     misses: list[tuple[Kind, list[Entry]]] = []
-    for wanted, kind in ((units, Kind.UNIT), (people, Kind.PERSON)):
-        if wanted:
-            found, missed = _rank(query, kind, _candidates(index, kind, actor, query))
+    for stage in Stage:
+        # What the weak conditions find can only rank fuzzy: with more than a page of better matches
+        # already, they cannot change the page.
+        if stage == Stage.WEAK and sum(m.rank < Rank.FUZZY for m in matches) > limit:
+            break
+        for kind in kinds:
+            found, missed = _rank(query, kind, _candidates(index, kind, actor, query, stage))
             matches += found
             misses.append((kind, missed))
-    matches.sort(key=Match.key)
+    matches = sorted(_best_of_each(matches), key=Match.key)
     if matches:
         return Found(matches=matches[:limit], near=[], more=len(matches) > limit)
     near = sorted((m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
     return Found(matches=[], near=near[:limit], more=False)
+
+
+def _best_of_each(matches: Iterable[Match]) -> list[Match]:
+    """Each unit or person once, at its best (a person found in two units, or at two stages)."""
+    best: dict[tuple[Kind, int], Match] = {}
+    for match in matches:
+        key = (match.kind, match.id)
+        if key not in best or match.key() < best[key].key():
+            best[key] = match
+    return list(best.values())
 
 
 def single(found: Found) -> Match | None:

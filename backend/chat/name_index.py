@@ -203,41 +203,42 @@ class Names:
     table: Table
     overlay: Overlay = field(default_factory=Overlay)
 
-    def candidates(
-        self,
-        path: str,
-        conditions: Sequence[Condition],
-        *,
-        whole_up_to: int,
-        limit: int,
-        near_pinyin: str | None = None,
-        neighbours: int = 0,
-    ) -> list[Entry]:
-        """Entries under ``path`` that meet any condition (each condition at most ``limit`` rows),
-        plus the nearest pinyin keys on either side of ``near_pinyin``; or every entry under
-        ``path`` when there are at most ``whole_up_to``."""
+    def size(self, path: str) -> int:
+        """How many entries the table holds under ``path`` (the overlay aside)."""
+        lo, hi = self.table.range(path)
+        return hi - lo
+
+    def whole(self, path: str) -> list[Entry]:
+        """Every entry under ``path``."""
         table, changed = self.table, self.overlay.entries
         lo, hi = table.range(path)
-        if hi - lo <= whole_up_to:
-            rows: Iterable[int] = range(lo, hi)
-            extra = list(self.overlay.in_scope(path))
-        else:
-            picked: dict[int, None] = {}
-            for condition in conditions:
-                taken = 0
-                for row in table.find(condition, lo, hi, limit * 2):
-                    if table.ids[row] not in changed:
-                        picked[row] = None
-                        taken += 1
-                        if taken >= limit:
-                            break
-            if near_pinyin and neighbours:
-                for row in table.neighbours(near_pinyin, lo, hi, neighbours):
+        found = [table.entry(row) for row in range(lo, hi) if table.ids[row] not in changed]
+        return found + list(self.overlay.in_scope(path))
+
+    def matching(self, path: str, conditions: Sequence[Condition], limit: int) -> list[Entry]:
+        """Entries under ``path`` that meet any of ``conditions``, at most ``limit`` for each."""
+        table, changed = self.table, self.overlay.entries
+        lo, hi = table.range(path)
+        picked: dict[int, None] = {}
+        for condition in conditions:
+            taken = 0
+            for row in table.find(condition, lo, hi, limit * 2):
+                if table.ids[row] not in changed:
                     picked[row] = None
-            rows = picked
-            extra = [e for e in self.overlay.in_scope(path) if any(c.holds(e) for c in conditions)]
-        found = [table.entry(row) for row in rows if table.ids[row] not in changed]
-        return found + extra
+                    taken += 1
+                    if taken >= limit:
+                        break
+        extra = [e for e in self.overlay.in_scope(path) if any(c.holds(e) for c in conditions)]
+        return [table.entry(row) for row in picked] + extra
+
+    def near(self, path: str, pinyin: str, count: int) -> list[Entry]:
+        """Up to ``count`` entries under ``path`` on each side of ``pinyin`` in pinyin order (typos
+        after the first letters), and the changed entries whose pinyin starts alike."""
+        table, changed = self.table, self.overlay.entries
+        lo, hi = table.range(path)
+        rows = [row for row in table.neighbours(pinyin, lo, hi, count) if table.ids[row] not in changed]
+        extra = [e for e in self.overlay.in_scope(path) if e.pinyin[:2] == pinyin[:2]]
+        return [table.entry(row) for row in rows] + extra
 
 
 @dataclass
