@@ -139,20 +139,23 @@ async def client(server: str) -> AsyncIterator[httpx.AsyncClient]:
 # Name lookups (backend/chat/lookup.py) draw candidates two ways: the whole of a small scope, or the
 # entries meeting the query's conditions in a larger one; the index (backend/chat/name_index.py)
 # finds them in its tables (built after the writes) or in its overlay (writes applied after it was built).
+# The conditions find pinyin prefixes by the table's pinyin order or (narrow scopes) their own.
 LOOKUP_STRATEGIES = {
-    "whole-scope-table": (200, 0),
-    "whole-scope-overlay": (200, None),
-    "conditions-table": (3, 0),
-    "conditions-overlay": (3, None),
+    "whole-scope-table": (200, 0, 8),
+    "whole-scope-overlay": (200, None, 8),
+    "conditions-table": (3, 0, 8),
+    "conditions-overlay": (3, None, 8),
+    "conditions-table-narrow": (3, 0, 1),
 }
 
 
 @pytest.fixture(params=list(LOOKUP_STRATEGIES.values()), ids=list(LOOKUP_STRATEGIES))
-async def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int | None]:
+async def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> tuple[int, int | None, int]:
     from backend.chat import lookup
 
-    candidates, overlay_max = request.param
+    candidates, overlay_max, wide_range = request.param
     monkeypatch.setattr(lookup, "CANDIDATES", candidates)
+    monkeypatch.setattr(name_index, "WIDE_RANGE", wide_range)
     if overlay_max is None:
         await name_index.current()  # built now, before the test writes: every write lands in the overlay
     else:

@@ -367,3 +367,24 @@ async def test_typo_candidates_are_drawn_only_when_a_page_of_better_matches_is_m
     assert stages == [lookup.Stage.STRONG, lookup.Stage.WEAK]
     assert everything.matches[:10] == page.matches  # the typo stage never changes the first page
     assert everything.matches[-1].name == "黄家湾村" and everything.matches[-1].rank == lookup.Rank.FUZZY
+
+
+@pytest.mark.parametrize("wide_range", [1, 10**9], ids=["narrow-scope-order", "table-order"])
+def test_the_nearest_pinyin_keys_of_a_scope_are_found_either_way(monkeypatch: pytest.MonkeyPatch, wide_range: int):
+    monkeypatch.setattr(name_index, "WIDE_RANGE", wide_range)
+    rng = random.Random(7)
+    syllables = ("wang", "jia", "wan", "li", "ping", "zhang", "huang", "an", "zhai")
+    entries = []
+    for i in range(400):
+        pinyin = "".join(rng.choice(syllables) for _ in range(3))
+        path = f"/1/{rng.choice((2, 3, 4))}/"
+        entries.append(name_index.Entry(i, f"名{i}", pinyin, pinyin[:1], 2, 2, "village", path))
+    table = name_index.Table(list(entries))
+    lo, hi = table.range("/1/3/")
+    for target in ("wangjiawan", "a", "zzz", "lipingzhai"):
+        in_scope = sorted((e.pinyin, e.id) for e in entries if e.path == "/1/3/")
+        below = [p for p in in_scope if p[0] < target][-5:]
+        above = [p for p in in_scope if p[0] > target][:5]
+        found = {(table.pinyins[row], table.ids[row]) for row in table.neighbours(target, lo, hi, 5)}
+        assert {p for p, _ in found} == {p for p, _ in below + above}, target
+        assert all(lo <= row < hi for row in table.neighbours(target, lo, hi, 5))

@@ -123,9 +123,12 @@ def conditions(kind: Kind, query: Query) -> tuple[list[Condition], list[Conditio
     if kind == Kind.PERSON and query.latin:
         strong.append(Condition(Column.EXTRA, Mode.IS, query.text))  # a user name
     if not query.latin:
-        strong += [Condition(Column.NAME, mode, query.text) for mode in (Mode.IS, Mode.STARTS, Mode.CONTAINS)]
+        # "contains" first: when it takes every such row, "is" and "starts with" need no pass of their own.
+        strong += [Condition(Column.NAME, mode, query.text) for mode in (Mode.CONTAINS, Mode.IS, Mode.STARTS)]
     strong.append(Condition(Column.PINYIN, Mode.STARTS, query.pinyin))
-    strong.append(Condition(Column.INITIALS, Mode.STARTS, query.initials))
+    # Initials typed in letters (wjw) are a match; the initials of characters (王家湾: wjw) only
+    # bring names that sound different, which can at best be near spellings.
+    (strong if query.latin else weak).append(Condition(Column.INITIALS, Mode.STARTS, query.initials))
     if not query.latin and len(query.text) >= 3:  # a wrong first character (黄家湾 for 王家湾)
         weak.append(Condition(Column.NAME, Mode.CONTAINS, query.text[1:]))
     if len(query.pinyin) >= 3:

@@ -33,6 +33,8 @@ TOP = "\U0010ffff"  # the last character: every path of a subtree sorts before p
 OVERLAY_MAX = 1000  # changed accounts and units held beside the tables before they are rebuilt
 LOAD_BATCH = 20_000  # rows per statement when the tables are (re)built, to bound the memory it takes
 NEIGHBOUR_STEPS = 20_000  # how far the walk for the nearest pinyin keys goes before it gives up
+WIDE_RANGE = 8  # a scope holding at least 1/8 of a table walks the table's pinyin order
+RANGE_ORDERS = 512  # pinyin orders of narrower scopes kept per table (4 bytes per entry in scope)
 
 
 class Source(StrEnum):
@@ -144,6 +146,7 @@ class Table:
         self.extras = Strings(e.extra for e in entries)
         pinyins = [e.pinyin for e in entries]
         self.by_pinyin = array("I", sorted(range(self.size), key=pinyins.__getitem__))
+        self._orders: dict[tuple[int, int], array[int]] = {}  # pinyin orders of narrow ranges
 
     def entry(self, i: int) -> Entry:
         within = self.within[i]
@@ -163,24 +166,63 @@ class Table:
         return bisect.bisect_left(self.paths, path), bisect.bisect_left(self.paths, path + TOP)
 
     def find(self, condition: Condition, lo: int, hi: int, limit: int) -> Iterator[int]:
+        """The rows in ``[lo, hi)`` that meet ``condition``: pinyin prefixes by the pinyin order
+        (a bisection, then only the rows that start so), anything else by one pass over the range."""
+        if condition.column == Column.PINYIN and condition.mode == Mode.STARTS:
+            return self._pinyin_starting(condition.text, lo, hi, limit)
         strings: Strings = getattr(self, _COLUMN_OF[condition.column])
         return strings.find(condition.needle(), lo, hi, limit)
 
+    def _order(self, lo: int, hi: int) -> tuple[array[int], tuple[int, int] | None]:
+        """Rows in pinyin order for a range: the table's (then only ``(lo, hi)`` counts) or the range's own."""
+        if (hi - lo) * WIDE_RANGE >= self.size:
+            return self.by_pinyin, (lo, hi)
+        return self._range_order(lo, hi), None
+
+    def _pinyin_starting(self, prefix: str, lo: int, hi: int, limit: int) -> Iterator[int]:
+        order, inside = self._order(lo, hi)
+        pinyins = self.pinyins
+        i = bisect.bisect_left(order, prefix, key=pinyins.__getitem__)
+        found = 0
+        while i < len(order) and found < limit:
+            row = order[i]
+            if not pinyins[row].startswith(prefix):
+                return
+            if inside is None or inside[0] <= row < inside[1]:
+                yield row
+                found += 1
+            i += 1
+
     def neighbours(self, pinyin: str, lo: int, hi: int, count: int) -> list[int]:
-        """Up to ``count`` rows in ``[lo, hi)`` on each side of ``pinyin`` in pinyin order (typos)."""
-        order, pinyins = self.by_pinyin, self.pinyins
+        """Up to ``count`` rows in ``[lo, hi)`` on each side of ``pinyin`` in pinyin order (typos).
+
+        A range of at least a :data:`WIDE_RANGE` share of the table walks the table's own pinyin
+        order and skips the rows outside; a narrower one (a county in a province) has its own order,
+        made once per table and kept (:data:`RANGE_ORDERS` of them).
+        """
+        pinyins = self.pinyins
+        order, inside = self._order(lo, hi)
         at = bisect.bisect_left(order, pinyin, key=pinyins.__getitem__)
         rows: list[int] = []
-        for step, stop in ((-1, -1), (1, self.size)):
+        for step, stop in ((-1, -1), (1, len(order))):
             i, taken, walked = (at - 1 if step < 0 else at), 0, 0
             while i != stop and taken < count and walked < NEIGHBOUR_STEPS:
                 row = order[i]
-                if lo <= row < hi and (step < 0 or pinyins[row] != pinyin):
+                if (inside is None or inside[0] <= row < inside[1]) and (step < 0 or pinyins[row] != pinyin):
                     rows.append(row)
                     taken += 1
                 i += step
                 walked += 1
         return rows
+
+    def _range_order(self, lo: int, hi: int) -> array[int]:
+        order = self._orders.get((lo, hi))
+        if order is None:
+            if len(self._orders) >= RANGE_ORDERS:
+                self._orders.clear()
+            order = array("I", sorted(range(lo, hi), key=self.pinyins.__getitem__))
+            self._orders[(lo, hi)] = order
+        return order
 
 
 @dataclass
@@ -220,14 +262,21 @@ class Names:
         table, changed = self.table, self.overlay.entries
         lo, hi = table.range(path)
         picked: dict[int, None] = {}
+        whole: set[tuple[Column, str]] = set()  # (column, text) whose every "contains" row is picked
         for condition in conditions:
-            taken = 0
+            if condition.mode != Mode.CONTAINS and (condition.column, condition.text) in whole:
+                continue  # "is" and "starts with" rows are among them
+            taken = seen = 0
             for row in table.find(condition, lo, hi, limit * 2):
+                seen += 1
                 if table.ids[row] not in changed:
                     picked[row] = None
                     taken += 1
                     if taken >= limit:
                         break
+            else:
+                if condition.mode == Mode.CONTAINS and seen < limit * 2:
+                    whole.add((condition.column, condition.text))
         extra = [e for e in self.overlay.in_scope(path) if any(c.holds(e) for c in conditions)]
         return [table.entry(row) for row in picked] + extra
 
