@@ -158,15 +158,20 @@ def _head_pinyin(name: str, length: int) -> str:
     return pinyin_keys(name[:length])[0]
 
 
-def similarity(query: Query, name: str, pinyin: str) -> float:
-    """0-100: how close ``name`` (with its whole ``pinyin``) is to what was typed."""
+def similarity(query: Query, name: str, pinyin: str, at_least: float = 0.0) -> float:
+    """0-100: how close ``name`` (with its whole ``pinyin``) is to what was typed; 0 for anything
+    below ``at_least`` (rapidfuzz stops early then)."""
     if query.latin:
-        return max(fuzz.ratio(query.pinyin, pinyin[: len(query.pinyin)]), fuzz.ratio(query.pinyin, pinyin))
+        return max(
+            fuzz.ratio(query.pinyin, pinyin[: len(query.pinyin)], score_cutoff=at_least),
+            fuzz.ratio(query.pinyin, pinyin, score_cutoff=at_least),
+        )
     head = name[: len(query.text)]
     return max(
-        fuzz.ratio(query.pinyin, _head_pinyin(name, len(query.text))),  # a wrong character that sounds alike
-        fuzz.ratio(query.text, head),
-        fuzz.ratio(query.pinyin, pinyin),
+        fuzz.ratio(query.text, head, score_cutoff=at_least),
+        fuzz.ratio(query.pinyin, pinyin, score_cutoff=at_least),
+        # a wrong character that sounds alike
+        fuzz.ratio(query.pinyin, _head_pinyin(name, len(query.text)), score_cutoff=at_least),
     )
 
 
@@ -195,10 +200,10 @@ def classify(query: Query, row: Entry, kind: Kind) -> tuple[Rank, float] | None:
         if query.pinyin and _head_pinyin(name, len(query.text)) == query.pinyin:
             return Rank.PINYIN, 100.0
         enough = len(query.text) >= 2
-    score = similarity(query, name, row.pinyin)
-    if enough and score >= FUZZY_MIN:
-        return Rank.FUZZY, score
-    return None
+    if not enough:
+        return None
+    score = similarity(query, name, row.pinyin, at_least=FUZZY_MIN)
+    return (Rank.FUZZY, score) if score >= FUZZY_MIN else None
 
 
 def is_whole(query: Query, name: str, kind: Kind) -> bool:
@@ -237,7 +242,7 @@ def _near(query: Query, kind: Kind, rows: Iterable[Entry]) -> list[Match]:
     """Rows close enough to offer as suggestions (asked only when nothing matched)."""
     near: dict[int, Match] = {}
     for row in rows:
-        score = similarity(query, row.name, row.pinyin)
+        score = similarity(query, row.name, row.pinyin, at_least=NEAR_MIN)
         if score >= NEAR_MIN:
             unit_type = row.extra if kind == Kind.UNIT else None
             candidate = Match(kind, row.id, row.name, Rank.FUZZY, score, row.depth, row.within, unit_type)

@@ -6,9 +6,11 @@ from dataclasses import dataclass
 
 from tortoise.queryset import QuerySet
 
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
-from backend.core.scope import path_prefix
+from backend.core.scope import path_prefix, scope_like
+from backend.core.validation import MAX_ID
 from backend.units.models import Unit, UnitType
 
 
@@ -18,10 +20,15 @@ def in_scope(actor: Actor) -> QuerySet[Unit]:
 
 
 async def get_unit(actor: Actor, unit_id: int) -> Unit:
-    unit = await in_scope(actor).get_or_none(id=unit_id)
-    if unit is None:
+    """The unit if it is in the actor's scope (written SQL: building the ORM query cost more than
+    running it, and every chat turn about a unit starts here)."""
+    if not 0 < unit_id <= MAX_ID:
         raise NotFound()
-    return unit
+    in_scope_sql, prefix = scope_like("path", actor)
+    rows = await db.fetch(f"SELECT * FROM unit WHERE id = ? AND {in_scope_sql}", [unit_id, prefix])
+    if not rows:
+        raise NotFound()
+    return Unit._init_from_db(**rows[0])  # the ORM's own conversion of a row it read
 
 
 async def get_unit_below(actor: Actor, unit_id: int) -> Unit:
