@@ -21,7 +21,7 @@ from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.names import pinyin_keys
 from backend.core.scope import path_prefix
 from backend.units.models import Unit
-from backend.units.queries import get_unit, in_scope
+from backend.units.queries import get_unit, units_where
 
 Kind = Literal["village_level", "benchmark", "poverty_county"]
 KIND_FLAGS: dict[str, str] = {
@@ -37,9 +37,8 @@ MAX_NAME_MATCHES = 10
 async def units_named(actor: Actor, name: str) -> list[Unit]:
     """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column)."""
     whole, _ = pinyin_keys(name)
-    return (
-        await in_scope(actor).filter(name_pinyin=whole[:400], name=name).order_by("depth", "id").limit(MAX_NAME_MATCHES)
-    )
+    tail = f"ORDER BY depth, id LIMIT {MAX_NAME_MATCHES}"
+    return await units_where(actor, "name_pinyin = ? AND name = ?", [whole[:400], name], tail)
 
 
 async def resolve_region(actor: Actor, *, region_id: int | None = None, name: str | None = None) -> Unit:

@@ -19,16 +19,20 @@ def in_scope(actor: Actor) -> QuerySet[Unit]:
     return Unit.filter(path_prefix("path", actor.unit_path))
 
 
-async def get_unit(actor: Actor, unit_id: int) -> Unit:
-    """The unit if it is in the actor's scope (written SQL: building the ORM query cost more than
-    running it, and every chat turn about a unit starts here)."""
-    if not 0 < unit_id <= MAX_ID:
-        raise NotFound()
+async def units_where(actor: Actor, condition: str, values: list[object], tail: str = "") -> list[Unit]:
+    """Units in the actor's scope that meet ``condition`` (SQL with ``?`` for ``values``), then
+    ``tail`` (ORDER BY / LIMIT). Written SQL for the reads every chat turn about a unit starts
+    with: building the ORM query cost more than running it."""
     in_scope_sql, prefix = scope_like("path", actor)
-    rows = await db.fetch(f"SELECT * FROM unit WHERE id = ? AND {in_scope_sql}", [unit_id, prefix])
-    if not rows:
+    rows = await db.fetch(f"SELECT * FROM unit WHERE {condition} AND {in_scope_sql} {tail}", [*values, prefix])
+    return [Unit._init_from_db(**row) for row in rows]  # the ORM's own conversion of rows it read
+
+
+async def get_unit(actor: Actor, unit_id: int) -> Unit:
+    found = await units_where(actor, "id = ?", [unit_id]) if 0 < unit_id <= MAX_ID else []
+    if not found:
         raise NotFound()
-    return Unit._init_from_db(**rows[0])  # the ORM's own conversion of a row it read
+    return found[0]
 
 
 async def get_unit_below(actor: Actor, unit_id: int) -> Unit:
