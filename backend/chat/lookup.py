@@ -4,12 +4,13 @@ which also forgives homophone typos such as 王家弯 for 王家湾), or a near 
 
 The candidates come from the in-memory name index (:mod:`backend.chat.name_index`), which is exact
 at every lookup: a scope of at most :data:`CANDIDATES` entries is taken whole and ranked here, so
-every kind of match is found there, typos of any character included; in a larger scope the index
-finds the entries that meet any of the conditions below (each at most :data:`CANDIDATES`), strong
-ones first (the name is, starts with or contains the text; the pinyin or initials start with the
-query's; a user name), then weak ones for typos (the name without its first character, the first
-syllable), and the :data:`NEIGHBOURS` nearest pinyin keys on either side (typos after the first
-letters).
+every kind of match is found there, typos of any character included. In a larger scope the index
+finds the entries that meet any of :func:`conditions` (each at most :data:`CANDIDATES`) in two
+stages: the strong conditions (the name contains, is or starts with the text; the pinyin starts
+with the query's; letters typed: the initials, a user name); then, only when they left fewer than a
+page of better-than-fuzzy matches, the weak ones for typos (the name without its first character,
+the first syllable, the initials of typed characters) and the :data:`NEIGHBOURS` nearest pinyin
+keys on either side (typos after the first letters).
 
 Rank: exact > prefix > contains > pinyin > fuzzy; within a rank the name the query covers but for
 its place word first (王家湾 -> 王家湾村 before 王家湾村茶叶专业合作社), then higher units, then
