@@ -21,14 +21,14 @@ from typing import Any, NamedTuple, Protocol
 from backend.accounts import actions
 from backend.accounts import messages as msg
 from backend.accounts.models import Account
-from backend.accounts.queries import get_account, is_locked, list_accounts
+from backend.accounts.queries import Lockable, get_account, is_locked, list_accounts
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
-from backend.core import db, identifiers, runtime
+from backend.core import db, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS, Role, allows
@@ -74,31 +74,24 @@ def may_see_people(actor: Actor) -> bool:
     return allows(actor.role, "accounts.view")
 
 
-def _minutes_left(account: Lockable, now: datetime) -> int:
+def _minutes_left(account: Status, now: datetime) -> int:
     assert account.locked_until is not None
     return max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
 
 
-class Lockable(Protocol):
+class Status(Lockable, Protocol):
     """What the status of an account is read from: the model, or a card's row of columns."""
 
     @property
     def is_active(self) -> bool: ...
     @property
-    def locked_until(self) -> datetime | None: ...
-    @property
     def must_change_password(self) -> bool: ...
 
 
-def _locked(account: Lockable, now: datetime) -> bool:
-    """:func:`backend.accounts.queries.is_locked`, for the model or a row of columns."""
-    return account.locked_until is not None and account.locked_until > now
-
-
-def status_text(account: Lockable, now: datetime) -> str:
+def status_text(account: Status, now: datetime) -> str:
     if not account.is_active:
         return msg.CHAT_STATUS_DEACTIVATED
-    if _locked(account, now):
+    if is_locked(account, now):
         return msg.CHAT_STATUS_LOCKED.format(minutes=_minutes_left(account, now))
     return msg.CHAT_STATUS_MUST_CHANGE if account.must_change_password else msg.CHAT_STATUS_ACTIVE
 
@@ -159,17 +152,10 @@ def _manageable(actor: Actor, person: _Person, held: list[_Held]) -> bool:
     return bool(held) and all(actions.may_assign(actor, Unit(id=h.unit_id, path=h.unit_path), h.role) for h in held)
 
 
-def _masked_phone(phone_enc: str | None) -> str | None:
-    """:func:`backend.accounts.serializers.masked_phone`, from the column."""
-    if not phone_enc:
-        return None
-    return identifiers.mask_phone(runtime.get().vault.decrypt("account.phone", phone_enc))
-
-
 def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[_Held]) -> CardBlock:
     """Who this is within the actor's scope: masked phone, units and roles in scope, status, buttons."""
     now = runtime.get().clock.now()
-    phone = _masked_phone(person.phone_enc)
+    phone = masked_phone(person)
     roles = "、".join(f"{h.unit_name}·{ROLE_LABELS[Role(h.role)]}" for h in visible)
     fields = [
         KeyValue(label=msg.CHAT_FIELD_USERNAME, value=person.username),
@@ -180,7 +166,7 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
     buttons: list[Action] = []
     if _manageable(actor, person, held):
         params = {"account_id": person.id}
-        if _locked(person, now) or person.failed_logins:
+        if is_locked(person, now) or person.failed_logins:
             confirm = msg.CHAT_CONFIRM_UNLOCK.format(name=person.name)
             buttons.append(
                 Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -37,7 +38,14 @@ async def visible_memberships(actor: Actor, account_id: int) -> list[Membership]
     return await memberships_in_scope(actor).filter(account_id=account_id).select_related("unit").order_by("id")
 
 
-def is_locked(account: Account, now: datetime) -> bool:
+class Lockable(Protocol):
+    """What a lock is read from: the model, or a row of its columns."""
+
+    @property
+    def locked_until(self) -> datetime | None: ...
+
+
+def is_locked(account: Lockable, now: datetime) -> bool:
     return account.locked_until is not None and account.locked_until > now
 
 

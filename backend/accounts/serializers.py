@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import is_locked
@@ -11,7 +12,14 @@ from backend.core import identifiers, runtime
 from backend.core.roles import ROLE_LABELS, FinanceAccess, Role
 
 
-def masked_phone(account: Account) -> str | None:
+class WithPhone(Protocol):
+    """What a masked phone is made from: the model, or a row of its columns."""
+
+    @property
+    def phone_enc(self) -> str | None: ...
+
+
+def masked_phone(account: WithPhone) -> str | None:
     if not account.phone_enc:
         return None
     return identifiers.mask_phone(runtime.get().vault.decrypt("account.phone", account.phone_enc))

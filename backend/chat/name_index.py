@@ -56,10 +56,12 @@ class Entry(NamedTuple):
 
 
 class Column(Enum):
-    NAME = 1
-    PINYIN = 2
-    INITIALS = 3
-    EXTRA = 4
+    """A text column of the entries (the value: its :class:`Entry` field)."""
+
+    NAME = "name"
+    PINYIN = "pinyin"
+    INITIALS = "initials"
+    EXTRA = "extra"
 
 
 class Mode(Enum):
@@ -80,18 +82,10 @@ class Condition:
         return SEP + self.text if self.mode == Mode.STARTS else self.text
 
     def holds(self, entry: Entry) -> bool:
-        value = _VALUE[self.column](entry)
+        value: str = getattr(entry, self.column.value)
         if self.mode == Mode.IS:
             return value == self.text
         return value.startswith(self.text) if self.mode == Mode.STARTS else self.text in value
-
-
-_VALUE = {
-    Column.NAME: lambda e: e.name,
-    Column.PINYIN: lambda e: e.pinyin,
-    Column.INITIALS: lambda e: e.initials,
-    Column.EXTRA: lambda e: e.extra,
-}
 
 
 class Strings:
@@ -127,9 +121,6 @@ class Strings:
             at = starts[row + 1] - 1
 
 
-_COLUMN_OF = {Column.NAME: "names", Column.PINYIN: "pinyins", Column.INITIALS: "initials", Column.EXTRA: "extras"}
-
-
 class Table:
     """One source's entries sorted by (path, id): a scope is the range of paths under its own."""
 
@@ -140,24 +131,22 @@ class Table:
         self.ids = array("q", (e.id for e in entries))
         self.depths = array("h", (e.depth for e in entries))
         self.within = array("q", (-1 if e.within is None else e.within for e in entries))
-        self.names = Strings(e.name for e in entries)
-        self.pinyins = Strings(e.pinyin for e in entries)
-        self.initials = Strings(e.initials for e in entries)
-        self.extras = Strings(e.extra for e in entries)
+        self.columns = {column: Strings(getattr(e, column.value) for e in entries) for column in Column}
+        self.pinyins = self.columns[Column.PINYIN]  # the pinyin order reads it on every step
         pinyins = [e.pinyin for e in entries]
         self.by_pinyin = array("I", sorted(range(self.size), key=pinyins.__getitem__))
         self._orders: dict[tuple[int, int], array[int]] = {}  # pinyin orders of narrow ranges
 
     def entry(self, i: int) -> Entry:
-        within = self.within[i]
+        within, text = self.within[i], self.columns
         return Entry(
             self.ids[i],
-            self.names[i],
-            self.pinyins[i],
-            self.initials[i],
+            text[Column.NAME][i],
+            text[Column.PINYIN][i],
+            text[Column.INITIALS][i],
             self.depths[i],
             None if within < 0 else within,
-            self.extras[i],
+            text[Column.EXTRA][i],
             self.paths[i],
         )
 
@@ -170,8 +159,7 @@ class Table:
         (a bisection, then only the rows that start so), anything else by one pass over the range."""
         if condition.column == Column.PINYIN and condition.mode == Mode.STARTS:
             return self._pinyin_starting(condition.text, lo, hi, limit)
-        strings: Strings = getattr(self, _COLUMN_OF[condition.column])
-        return strings.find(condition.needle(), lo, hi, limit)
+        return self.columns[condition.column].find(condition.needle(), lo, hi, limit)
 
     def _order(self, lo: int, hi: int) -> tuple[array[int], tuple[int, int] | None]:
         """Rows in pinyin order for a range: the table's (then only ``(lo, hi)`` counts) or the range's own."""

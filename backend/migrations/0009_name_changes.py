@@ -66,12 +66,14 @@ def _sqlite_log(kind: str, ref: str) -> str:
     )
 
 
-def sqlite_triggers() -> list[str]:
-    def trigger(name: str, event: str, body: str, when: str = "") -> str:
-        condition = f" WHEN {when}" if when else ""
-        return f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} FOR EACH ROW{condition} BEGIN {body} END;"
+def sqlite_triggers() -> dict[str, str]:
+    """Each trigger's name and the statement that creates it."""
 
-    return [
+    def trigger(name: str, event: str, body: str, when: str = "") -> tuple[str, str]:
+        condition = f" WHEN {when}" if when else ""
+        return name, f"CREATE TRIGGER IF NOT EXISTS {name} AFTER {event} FOR EACH ROW{condition} BEGIN {body} END;"
+
+    return dict([
         trigger(
             "name_change_account_keys",
             "UPDATE ON account",
@@ -101,7 +103,7 @@ def sqlite_triggers() -> list[str]:
             _sqlite_log("tree", "NEW.id"),
             _tree_changed(postgres=False),
         ),
-    ]
+    ])
 
 
 POSTGRES_FUNCTIONS = """
@@ -175,7 +177,7 @@ async def create_change_log(apps, schema_editor) -> None:
     if client.capabilities.dialect == "postgres":
         await client.execute_script(postgres_script())
     else:
-        for statement in sqlite_triggers():
+        for statement in sqlite_triggers().values():
             await client.execute_script(statement)
 
 
@@ -192,8 +194,7 @@ async def drop_change_log(apps, schema_editor) -> None:
             "DROP FUNCTION IF EXISTS name_change_account(); DROP FUNCTION IF EXISTS name_change_log(TEXT, BIGINT);"
         )
     else:
-        for statement in sqlite_triggers():
-            name = statement.split()[5]  # CREATE TRIGGER IF NOT EXISTS <name>
+        for name in sqlite_triggers():
             await client.execute_script(f"DROP TRIGGER IF EXISTS {name};")
     await client.execute_script("DROP TABLE IF EXISTS name_change; DROP TABLE IF EXISTS name_index_state;")
 

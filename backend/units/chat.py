@@ -200,9 +200,10 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     if not name or _REFERENCE.match(name):
         last = await turn.context.last_unit()
         if last is not None:
-            unit = await in_scope(actor).get_or_none(id=last[0])
-            if unit is not None:
-                return unit
+            try:
+                return await get_unit(actor, last[0])
+            except NotFound:  # moved out of scope or deleted since it was shown
+                pass
         return await get_unit(actor, actor.unit_id)
     found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
     if not found.matches:
