@@ -1,0 +1,48 @@
+"""The Redis client's pool check: no wait before a command, yet a connection with a stale reply is
+still thrown away."""
+
+from __future__ import annotations
+
+import asyncio
+
+from backend.core import runtime
+from backend.core.redis import ReadyCheckParser
+
+
+def _finishes_without_waiting(coroutine: object) -> bool:
+    """Run a coroutine one step: True when it completed without suspending."""
+    try:
+        coroutine.send(None)  # type: ignore[attr-defined]
+    except StopIteration:
+        return True
+    coroutine.close()  # type: ignore[attr-defined]
+    return False
+
+
+async def test_a_pooled_connection_is_checked_without_a_trip_through_the_event_loop():
+    redis = runtime.get().redis
+    await redis.ping()
+    pool = redis.connection_pool
+    connection = pool.get_available_connection()
+    try:
+        assert isinstance(connection._parser, ReadyCheckParser)
+        # redis-py's own check awaited a read under a zero timeout here: it always suspended.
+        assert _finishes_without_waiting(pool.ensure_connection(connection))
+    finally:
+        await pool.release(connection)
+
+
+async def test_a_connection_returned_with_an_unread_reply_is_not_used_again_as_it_is():
+    redis = runtime.get().redis
+    await redis.set("stale-check", "right")
+    pool = redis.connection_pool
+    connection = pool.get_available_connection()
+    await connection.send_command("ECHO", "stale")  # its answer is never read
+    for _ in range(100):  # until the answer has reached the client's buffer
+        if connection._reader._buffer:
+            break
+        await asyncio.sleep(0.01)
+    assert await connection._parser.can_read_destructive()
+    await pool.release(connection)
+    assert await redis.get("stale-check") == "right"  # not "stale": the pool reconnected
+    assert await redis.get("stale-check") == "right"
