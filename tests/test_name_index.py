@@ -13,7 +13,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import Account, Membership
 from backend.chat import lookup, name_index
-from backend.chat.name_index import Column, Condition, Mode, Source, Strings
+from backend.chat.name_index import Column, Condition, Entry, Mode, Source, Strings
 from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.config import Settings
@@ -388,3 +388,17 @@ def test_the_nearest_pinyin_keys_of_a_scope_are_found_either_way(monkeypatch: py
         found = {(table.pinyins[row], table.ids[row]) for row in table.neighbours(target, lo, hi, 5)}
         assert {p for p, _ in found} == {p for p, _ in below + above}, target
         assert all(lo <= row < hi for row in table.neighbours(target, lo, hi, 5))
+
+
+def test_a_list_of_rows_is_scored_row_by_row_as_each_alone():
+    from backend.core.names import pinyin_keys
+
+    names = ["王家湾村", "黄家湾村", "王家滩", "汪家湾", "李家坪村", "王", "wangjiawan茶社", "白沙镇"]
+    rows = [Entry(i, n, *pinyin_keys(n), 2, 1, "village", "/1/") for i, n in enumerate(names)]
+    for text in ("王家湾", "wangjiawan", "wjw", "王家"):
+        query = lookup.Query.of(text)
+        for at_least in (0.0, lookup.NEAR_MIN, lookup.FUZZY_MIN):
+            scores = lookup.similarities(query, rows, at_least)
+            assert scores == [lookup.similarities(query, [row], at_least)[0] for row in rows]
+            assert all(s == 0.0 or s >= at_least for s in scores)
+        assert lookup.similarities(query, rows)[0] > lookup.similarities(query, rows)[4]  # 王家湾村 over 李家坪村

@@ -20,12 +20,12 @@ by name. Near names (suggestions) are scored only when nothing matched.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from typing import Any
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from backend.chat import name_index
 from backend.chat.name_index import Column, Condition, Entry, Mode, NameIndex, Source
@@ -159,52 +159,61 @@ def _head_pinyin(name: str, length: int) -> str:
     return pinyin_keys(name[:length])[0]
 
 
-def similarity(query: Query, name: str, pinyin: str, at_least: float = 0.0) -> float:
-    """0-100: how close ``name`` (with its whole ``pinyin``) is to what was typed; 0 for anything
-    below ``at_least`` (rapidfuzz stops early then)."""
+def similarities(query: Query, rows: Sequence[Entry], at_least: float = 0.0) -> list[float]:
+    """0-100 per row: how close its name (with its whole pinyin) is to what was typed; 0 for anything
+    below ``at_least``. Scored a list at a time (rapidfuzz's loop, not Python's): the typo stage
+    scores a few hundred rows."""
     if query.latin:
-        return max(
-            fuzz.ratio(query.pinyin, pinyin[: len(query.pinyin)], score_cutoff=at_least),
-            fuzz.ratio(query.pinyin, pinyin, score_cutoff=at_least),
-        )
-    head = name[: len(query.text)]
-    return max(
-        fuzz.ratio(query.text, head, score_cutoff=at_least),
-        fuzz.ratio(query.pinyin, pinyin, score_cutoff=at_least),
-        # a wrong character that sounds alike
-        fuzz.ratio(query.pinyin, _head_pinyin(name, len(query.text)), score_cutoff=at_least),
-    )
+        width = len(query.pinyin)
+        compared = [
+            (query.pinyin, [r.pinyin[:width] for r in rows]),
+            (query.pinyin, [r.pinyin for r in rows]),
+        ]
+    else:
+        width = len(query.text)
+        compared = [
+            (query.text, [r.name[:width] for r in rows]),
+            (query.pinyin, [r.pinyin for r in rows]),
+            # a wrong character that sounds alike
+            (query.pinyin, [_head_pinyin(r.name, width) for r in rows]),
+        ]
+    scores = [0.0] * len(rows)
+    for typed, choices in compared:
+        for _, score, i in process.extract(typed, choices, scorer=fuzz.ratio, score_cutoff=at_least, limit=None):
+            scores[i] = max(scores[i], score)
+    return scores
 
 
-def classify(query: Query, row: Entry, kind: Kind) -> tuple[Rank, float] | None:
-    """How ``row`` matches ``query`` (None: not at all), with its similarity for fuzzy matches."""
+def classify(query: Query, row: Entry, kind: Kind) -> Rank | None:
+    """How ``row`` matches ``query`` better than a near spelling; None: not so (it may still be a
+    near spelling: :func:`similarities`)."""
     name = row.name
     if query.latin:
         lower = name.lower()
         if lower == query.text or (kind == Kind.PERSON and row.extra == query.text):
-            return Rank.EXACT, 100.0
+            return Rank.EXACT
         if lower.startswith(query.text):
-            return Rank.PREFIX, 100.0
+            return Rank.PREFIX
         if len(query.text) >= 2 and query.text in lower:
-            return Rank.CONTAINS, 100.0
+            return Rank.CONTAINS
         if row.pinyin.startswith(query.pinyin) or row.initials.startswith(query.initials):
-            return Rank.PINYIN, 100.0
-        enough = len(query.text) >= 4
-    else:
-        if name == query.text:
-            return Rank.EXACT, 100.0
-        if name.startswith(query.text):
-            return Rank.PREFIX, 100.0
-        if query.text in name:
-            return Rank.CONTAINS, 100.0
-        # Same sound, character by character (王家弯 for 王家湾村): a homophone typo.
-        if query.pinyin and _head_pinyin(name, len(query.text)) == query.pinyin:
-            return Rank.PINYIN, 100.0
-        enough = len(query.text) >= 2
-    if not enough:
+            return Rank.PINYIN
         return None
-    score = similarity(query, name, row.pinyin, at_least=FUZZY_MIN)
-    return (Rank.FUZZY, score) if score >= FUZZY_MIN else None
+    if name == query.text:
+        return Rank.EXACT
+    if name.startswith(query.text):
+        return Rank.PREFIX
+    if query.text in name:
+        return Rank.CONTAINS
+    # Same sound, character by character (王家弯 for 王家湾村): a homophone typo.
+    if query.pinyin and _head_pinyin(name, len(query.text)) == query.pinyin:
+        return Rank.PINYIN
+    return None
+
+
+def fuzzy_allowed(query: Query) -> bool:
+    """Is the query long enough for a near spelling to count as a match (4 letters, 2 characters)?"""
+    return len(query.text) >= (4 if query.latin else 2)
 
 
 def is_whole(query: Query, name: str, kind: Kind) -> bool:
@@ -225,25 +234,36 @@ def is_whole(query: Query, name: str, kind: Kind) -> bool:
 def _rank(query: Query, kind: Kind, rows: Iterable[Entry]) -> tuple[list[Match], list[Entry]]:
     """The rows that match ``query``, each id at its best; and the rows that do not."""
     matches: dict[int, Match] = {}
-    misses: list[Entry] = []
-    for row in rows:
-        ranked = classify(query, row, kind)
-        if ranked is None:
-            misses.append(row)
-            continue
+    unranked: list[Entry] = []
+
+    def add(row: Entry, rank: Rank, score: float) -> None:
         unit_type = row.extra if kind == Kind.UNIT else None
-        whole = ranked[0] != Rank.FUZZY and is_whole(query, row.name, kind)
-        match = Match(kind, row.id, row.name, ranked[0], ranked[1], row.depth, row.within, unit_type, whole)
+        whole = rank != Rank.FUZZY and is_whole(query, row.name, kind)
+        match = Match(kind, row.id, row.name, rank, score, row.depth, row.within, unit_type, whole)
         if row.id not in matches or match.key() < matches[row.id].key():  # a person: its highest unit
             matches[row.id] = match
+
+    for row in rows:
+        rank = classify(query, row, kind)
+        if rank is None:
+            unranked.append(row)
+        else:
+            add(row, rank, 100.0)
+    if not fuzzy_allowed(query):
+        return list(matches.values()), unranked
+    misses: list[Entry] = []
+    for row, score in zip(unranked, similarities(query, unranked, at_least=FUZZY_MIN), strict=True):
+        if score >= FUZZY_MIN:
+            add(row, Rank.FUZZY, score)
+        else:
+            misses.append(row)
     return list(matches.values()), misses
 
 
-def _near(query: Query, kind: Kind, rows: Iterable[Entry]) -> list[Match]:
+def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     """Rows close enough to offer as suggestions (asked only when nothing matched)."""
     near: dict[int, Match] = {}
-    for row in rows:
-        score = similarity(query, row.name, row.pinyin, at_least=NEAR_MIN)
+    for row, score in zip(rows, similarities(query, rows, at_least=NEAR_MIN), strict=True):
         if score >= NEAR_MIN:
             unit_type = row.extra if kind == Kind.UNIT else None
             candidate = Match(kind, row.id, row.name, Rank.FUZZY, score, row.depth, row.within, unit_type)
