@@ -35,6 +35,18 @@ def test_money_is_whole_fen_inside_and_wan_with_two_decimals_outside():
     assert wan(5_000) == "0.01"  # half a 0.01 万元 rounds up
 
 
+def test_wan_rounds_as_decimal_does_halves_away_from_zero():
+    import random
+    from decimal import ROUND_HALF_UP, Decimal
+
+    rng = random.Random(4)
+    edges = [0, 1, -1, 4_999, 5_000, -4_999, -5_000, 9_999, 10_000, 995_000, -995_000, 10**15 + 5_000]
+    for fen in edges + [rng.randint(-(10**13), 10**13) for _ in range(5_000)]:
+        expected = str((Decimal(fen) / 1_000_000).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+        assert wan(fen) == ("0.00" if expected == "-0.00" else expected), fen
+    assert wan(-1) == "0.00" and wan(-5_000) == "-0.01"  # no "-0.00" for a loss too small to show
+
+
 async def test_clerk_creates_a_card_with_audit_entry_rollups_and_a_masked_phone(client):
     w = await make_world()
     clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)

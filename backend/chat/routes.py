@@ -28,4 +28,4 @@ async def chat(request: Request, actor: Actor, data: ChatRequest):
         text=data.text,
         action=data.action.model_dump() if data.action else None,
     )
-    return ok(reply.model_dump(mode="json", exclude_none=True))
+    return ok(reply, exclude_none=True)

@@ -14,9 +14,15 @@ from sanic.response import json as json_response
 dumps = partial(json.dumps, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
-def ok(payload: BaseModel | dict[str, Any] | list[Any], status: int = 200) -> HTTPResponse:
-    body = payload.model_dump(mode="json") if isinstance(payload, BaseModel) else payload
-    return json_response(body, status=status, dumps=dumps)
+def ok(
+    payload: BaseModel | dict[str, Any] | list[Any], status: int = 200, *, exclude_none: bool = False
+) -> HTTPResponse:
+    """A JSON answer. A model is written by pydantic's own serializer (UTF-8, no spaces, as
+    :data:`dumps` writes): a chat reply's dict and its ``json.dumps`` cost twice as much."""
+    if isinstance(payload, BaseModel):
+        body = payload.model_dump_json(exclude_none=exclude_none)
+        return HTTPResponse(body, status=status, content_type="application/json")
+    return json_response(payload, status=status, dumps=dumps)
 
 
 def no_content() -> HTTPResponse:
