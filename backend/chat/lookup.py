@@ -152,7 +152,7 @@ def _candidates(index: NameIndex, kind: Kind, actor: Actor, query: Query, stage:
         return names.whole(path) if small else names.matching(path, strong, CANDIDATES)
     if small:
         return []
-    return names.matching(path, weak, CANDIDATES) + (names.near(path, query.pinyin, NEIGHBOURS) if query.pinyin else [])
+    return names.matching(path, weak, CANDIDATES, near=(query.pinyin, NEIGHBOURS) if query.pinyin else None)
 
 
 def _head_pinyin(name: str, length: int) -> str:

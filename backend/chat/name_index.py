@@ -133,20 +133,25 @@ class Table:
         self.within = array("q", (-1 if e.within is None else e.within for e in entries))
         self.columns = {column: Strings(getattr(e, column.value) for e in entries) for column in Column}
         self.pinyins = self.columns[Column.PINYIN]  # the pinyin order reads it on every step
+        entry_columns = (Column.NAME, Column.PINYIN, Column.INITIALS, Column.EXTRA)
+        self._texts = tuple((self.columns[c].text, self.columns[c].starts) for c in entry_columns)
         pinyins = [e.pinyin for e in entries]
         self.by_pinyin = array("I", sorted(range(self.size), key=pinyins.__getitem__))
         self._orders: dict[tuple[int, int], array[int]] = {}  # pinyin orders of narrow ranges
 
     def entry(self, i: int) -> Entry:
-        within, text = self.within[i], self.columns
+        # Slices written out, the columns held in locals: a lookup's typo stage makes a few hundred
+        # entries, and the method call and enum-keyed lookup per column were most of their cost.
+        (names, name_at), (pinyins, pinyin_at), (initials, initial_at), (extras, extra_at) = self._texts
+        within = self.within[i]
         return Entry(
             self.ids[i],
-            text[Column.NAME][i],
-            text[Column.PINYIN][i],
-            text[Column.INITIALS][i],
+            names[name_at[i] : name_at[i + 1] - 1],
+            pinyins[pinyin_at[i] : pinyin_at[i + 1] - 1],
+            initials[initial_at[i] : initial_at[i + 1] - 1],
             self.depths[i],
             None if within < 0 else within,
-            text[Column.EXTRA][i],
+            extras[extra_at[i] : extra_at[i + 1] - 1],
             self.paths[i],
         )
 
@@ -245,8 +250,13 @@ class Names:
         found = [table.entry(row) for row in range(lo, hi) if table.ids[row] not in changed]
         return found + list(self.overlay.in_scope(path))
 
-    def matching(self, path: str, conditions: Sequence[Condition], limit: int) -> list[Entry]:
-        """Entries under ``path`` that meet any of ``conditions``, at most ``limit`` for each."""
+    def matching(
+        self, path: str, conditions: Sequence[Condition], limit: int, near: tuple[str, int] | None = None
+    ) -> list[Entry]:
+        """Entries under ``path`` that meet any of ``conditions``, at most ``limit`` for each; with
+        ``near`` (a pinyin key, a count), also up to that many on each side of the key in pinyin
+        order (typos after the first letters) and the changed entries whose pinyin starts alike.
+        Each entry once, however many ways it was found."""
         table, changed = self.table, self.overlay.entries
         lo, hi = table.range(path)
         picked: dict[int, None] = {}
@@ -265,17 +275,17 @@ class Names:
             else:
                 if condition.mode == Mode.CONTAINS and seen < limit * 2:
                     whole.add((condition.column, condition.text))
-        extra = [e for e in self.overlay.in_scope(path) if any(c.holds(e) for c in conditions)]
+        if near is not None:
+            pinyin, count = near
+            picked.update(
+                (row, None) for row in table.neighbours(pinyin, lo, hi, count) if table.ids[row] not in changed
+            )
+        extra = [
+            e
+            for e in self.overlay.in_scope(path)
+            if any(c.holds(e) for c in conditions) or (near is not None and e.pinyin[:2] == near[0][:2])
+        ]
         return [table.entry(row) for row in picked] + extra
-
-    def near(self, path: str, pinyin: str, count: int) -> list[Entry]:
-        """Up to ``count`` entries under ``path`` on each side of ``pinyin`` in pinyin order (typos
-        after the first letters), and the changed entries whose pinyin starts alike."""
-        table, changed = self.table, self.overlay.entries
-        lo, hi = table.range(path)
-        rows = [row for row in table.neighbours(pinyin, lo, hi, count) if table.ids[row] not in changed]
-        extra = [e for e in self.overlay.in_scope(path) if e.pinyin[:2] == pinyin[:2]]
-        return [table.entry(row) for row in rows] + extra
 
 
 @dataclass
