@@ -12,7 +12,7 @@ from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DBConnectionError, OperationalError
 
-from backend.core import audit, compression, db, idempotency, messages, runtime, sms
+from backend.core import audit, compression, db, heap, idempotency, messages, runtime, sms
 from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable
 from backend.core.http import dumps, ok
@@ -154,10 +154,15 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
         @app.after_server_start
         async def warm_name_index(app: Sanic) -> None:
             """Build the chat's name index now (about a second at the large demo scale), not in the
-            first cadre's lookup; a lookup that comes earlier waits for this build, not another."""
+            first cadre's lookup; a lookup that comes earlier waits for this build, not another.
+            Then the heap, index included, is frozen out of full collections (backend.core.heap)."""
             from backend.chat import name_index
 
-            app.add_task(name_index.current(), name="name_index_warm")
+            async def warm() -> None:
+                await name_index.current()
+                heap.settle()
+
+            app.add_task(warm(), name="name_index_warm")
 
         @app.after_server_stop
         async def stop_services(app: Sanic) -> None:

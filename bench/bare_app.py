@@ -91,6 +91,9 @@ def build_app(
                     app.ctx.index = await build_index(conn.fetch)
             else:
                 app.ctx.index = await build_index(app.ctx.sqlite.execute_fetchall)
+        from backend.core import heap
+
+        heap.settle()  # as the product does after its start-up (backend/app.py)
 
     @app.after_server_stop
     async def disconnect(app: Sanic) -> None:
@@ -130,7 +133,7 @@ def main() -> None:
     parser.add_argument("--statements", type=Path, required=True)
     args = parser.parse_args()
     work = json.loads(args.statements.read_text())
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project, for its name index
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the project: its name index, its heap settling
     app = build_app(args.database, work["statements"], work.get("searches", {}))
     app.run(host="127.0.0.1", port=args.port, single_process=True, access_log=False, motd=False)
 
