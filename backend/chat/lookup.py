@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
@@ -73,8 +73,7 @@ class Rank(IntEnum):
     FUZZY = 4
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):  # a tuple: a province's lookup ranks a hundred or more of them
     kind: Kind
     id: int  # unit id, or account id for a person
     name: str
@@ -223,7 +222,7 @@ def is_whole(query: Query, name: str, kind: Kind) -> bool:
     王家湾村茶叶专业合作社.
     """
     core = name
-    if kind == Kind.UNIT:
+    if kind == Kind.UNIT and name.endswith(_PLACE_WORDS):  # one test for all of them first
         core = next((name[: -len(w)] for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), name)
     if core == query.text:
         return True
