@@ -3,6 +3,7 @@ with every refusal of the two-step path, in the same order."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import httpx
@@ -11,7 +12,7 @@ from backend.accounts.models import Account, Membership
 from backend.core import runtime
 from backend.core.clock import FrozenClock
 from backend.core.crypto import sha256_hex
-from tests.factories import login, make_account, make_tree
+from tests.factories import login, login_response, make_account, make_tree
 
 
 async def chat(client: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
@@ -80,3 +81,69 @@ async def test_the_sms_check_comes_before_the_password_change(client: httpx.Asyn
     assert error_of(await chat(client, headers)) == (403, "password_change_required")
     await Account.filter(id=account.id).update(must_change_password=False)
     assert (await chat(client, headers)).status_code == 200
+
+
+async def _choose(client: httpx.AsyncClient, headers: dict[str, str], membership_id: int) -> None:
+    chosen = await client.post("/api/session/unit", json={"membership_id": membership_id}, headers=headers)
+    assert chosen.status_code == 200
+
+
+async def test_for_a_session_seen_before_the_actor_read_does_not_wait_for_the_session_read(
+    client: httpx.AsyncClient, monkeypatch
+) -> None:
+    from backend.auth import guard
+    from backend.core import db, sessions
+
+    tree = await make_tree()
+    await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    assert (await chat(client, headers)).status_code == 200  # now the process knows the session
+    actor_read = asyncio.Event()
+    load, fetch = sessions.load, db.fetch
+
+    async def slow_load(token: str) -> sessions.SessionRecord | None:
+        await asyncio.wait_for(actor_read.wait(), timeout=5)  # sent one after the other: times out
+        return await load(token)
+
+    async def watched_fetch(sql: str, values: list) -> list:
+        if sql == guard._ACTOR_SQL:
+            actor_read.set()
+        return await fetch(sql, values)
+
+    monkeypatch.setattr(sessions, "load", slow_load)
+    monkeypatch.setattr(db, "fetch", watched_fetch)
+    response = await chat(client, headers)
+    assert response.status_code == 200 and tree.own.name in response.text
+
+
+async def test_a_session_seen_before_is_read_fresh_every_time(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    account = await make_account("clerk", tree.own)
+    second = await Membership.create(
+        account_id=account.id, unit_id=tree.sibling.id, role="viewer", created_at=account.created_at
+    )
+    first = await Membership.get(account_id=account.id, unit_id=tree.own.id)
+    response = await login_response(client, "clerk")
+    headers = {"Authorization": f"Bearer {response.json()['token']}"}
+    await _choose(client, headers, first.id)
+    assert tree.own.name in (await chat(client, headers)).text
+    await _choose(client, headers, second.id)  # the process last saw the first unit
+    switched = (await chat(client, headers)).text
+    assert tree.sibling.name in switched and tree.own.name not in switched
+    await Membership.filter(id=second.id).delete()
+    assert error_of(await chat(client, headers)) == (403, "unit_choice_required")
+    await _choose(client, headers, first.id)
+    assert (await chat(client, headers)).status_code == 200
+    await Account.filter(id=account.id).update(must_change_password=True)
+    assert error_of(await chat(client, headers)) == (403, "password_change_required")
+    await Account.filter(id=account.id).update(must_change_password=False, is_active=False)
+    assert error_of(await chat(client, headers)) == (401, "session_invalid")
+
+
+async def test_an_ended_session_seen_before_is_refused(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    assert (await chat(client, headers)).status_code == 200
+    assert (await client.post("/api/auth/logout", headers=headers)).status_code in (200, 204)
+    assert error_of(await chat(client, headers)) == (401, "session_invalid")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,6 +15,7 @@ from sanic_ext.extensions.openapi import openapi
 from backend.accounts.models import Account, Membership
 from backend.core import db, messages, sessions
 from backend.core.actor import Actor, Origin
+from backend.core.crypto import sha256_hex
 from backend.core.errors import Forbidden, Unauthorized
 from backend.core.roles import FinanceAccess, Role, allows
 
@@ -39,11 +41,15 @@ def _token(request: Request) -> str:
     return value.strip() if scheme.lower() == "bearer" else ""
 
 
-async def _session(request: Request) -> sessions.SessionRecord:
-    record = await sessions.load(_token(request))
+def _live(request: Request, record: sessions.SessionRecord | None) -> sessions.SessionRecord:
+    """The session read for this request; none (unknown, ended, expired) is refused."""
     if record is None:
         raise Unauthorized("session_invalid", messages.SESSION_EXPIRED if _token(request) else messages.UNAUTHENTICATED)
     return record
+
+
+async def _session(request: Request) -> sessions.SessionRecord:
+    return _live(request, await sessions.load(_token(request)))
 
 
 def _revoked(record: sessions.SessionRecord, revoked_at: datetime | None) -> bool:
@@ -115,16 +121,23 @@ _REVOKED_AT = Account._meta.fields_map["sessions_revoked_at"]  # its conversion 
 
 
 async def _actor(
-    request: Request, record: sessions.SessionRecord, *, allow_sms_check: bool, allow_must_change: bool
+    request: Request,
+    record: sessions.SessionRecord,
+    *,
+    allow_sms_check: bool,
+    allow_must_change: bool,
+    rows: list[dict[str, Any]] | None = None,
 ) -> Actor:
     """The actor of a session with a chosen unit, with the same checks, in the same order, as
     :func:`resolve_caller` then :func:`resolve_actor`, from one narrow query (instead of the whole
-    account row, then the membership with its unit). When that finds nothing (no unit chosen, the
+    account row, then the membership with its unit); ``rows``: that query's answer, already read
+    for this session's account and membership. When it finds nothing (no unit chosen, the
     membership or the account gone), the two steps run and say which.
     """
-    rows = []
-    if record.membership_id is not None:
-        rows = await db.fetch(_ACTOR_SQL, [record.membership_id, record.account_id])
+    if rows is None:
+        rows = []
+        if record.membership_id is not None:
+            rows = await db.fetch(_ACTOR_SQL, [record.membership_id, record.account_id])
     if not rows:
         caller = await _caller(request, record)
         _first_login_done(caller.account, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
@@ -147,10 +160,50 @@ async def _actor(
     )
 
 
+# The account and membership each session token (by its hash) had when this process last saw it: a
+# hint, never trusted. With it, the session's read from Redis and its actor's read from the database
+# go out together instead of one after the other (one round trip less per request); the actor's row
+# is used only if the session, read fresh, still names that account and membership.
+_HINTS: dict[str, tuple[int, int]] = {}
+HINTS_MAX = 10_000  # sessions remembered per process; the oldest are forgotten first
+
+
+async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
+    """Both results, both awaited to the end; the first one's error is raised first."""
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results[0], results[1]
+
+
+async def _request_actor(request: Request, *, allow_sms_check: bool, allow_must_change: bool) -> Actor:
+    """The actor of the request's session (see :func:`_actor`), its two reads made together when
+    the session's account and membership are known from an earlier request."""
+    token = _token(request)
+    hint_key = sha256_hex(token) if token else ""
+    hint = _HINTS.get(hint_key)
+    if hint is None:
+        record = await _session(request)
+        rows = None
+    else:
+        found, rows = await _both(sessions.load(token), db.fetch(_ACTOR_SQL, [hint[1], hint[0]]))
+        record = _live(request, found)
+        if (record.account_id, record.membership_id) != hint:  # another unit chosen since
+            rows = None
+    actor = await _actor(
+        request, record, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change, rows=rows
+    )
+    if hint_key not in _HINTS and len(_HINTS) >= HINTS_MAX:
+        del _HINTS[next(iter(_HINTS))]
+    _HINTS[hint_key] = (actor.account_id, actor.membership_id)
+    return actor
+
+
 async def session_actor(request: Request) -> Actor:
     """The actor of the request's session, checked as :func:`authenticated` checks it (first-login
     steps done, a unit chosen), for routes where a session is optional."""
-    return await _actor(request, await _session(request), allow_sms_check=False, allow_must_change=False)
+    return await _request_actor(request, allow_sms_check=False, allow_must_change=False)
 
 
 def authenticated(
@@ -171,15 +224,14 @@ def authenticated(
     def decorator(handler: Handler) -> Handler:
         @wraps(handler)
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
-            record = await _session(request)
             if unit:
-                actor = await _actor(
-                    request, record, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change
+                actor = await _request_actor(
+                    request, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change
                 )
                 if permission is not None and not allows(actor.role, permission):
                     raise Forbidden()
                 return await handler(request, *args, actor=actor, **kwargs)
-            caller = await _caller(request, record)
+            caller = await _caller(request, await _session(request))
             _first_login_done(caller.account, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
             return await handler(request, *args, caller=caller, **kwargs)
 
