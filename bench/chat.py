@@ -305,7 +305,7 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
         # hourly job inside a measured run (on SQLite the worker runs in the server's process).
         from backend.chat import name_index
 
-        print(f"name change log: {await name_index.prune()} rows left by the seed trimmed")
+        print(f"name change log: {await name_index.prune()} old rows trimmed")
         index_figures = await measure_index()
         log = QueryLog()
         searches: dict[str, list[list[Any]]] = {}
