@@ -38,7 +38,7 @@ def fen_from_wan(value: Decimal) -> int | None:
 def wan(fen: int) -> str:
     """Whole fen -> 万元 with two decimals, halves away from zero, e.g. 123456789 -> "123.46".
 
-    In integers: a summary writes four for each child unit, and Decimal took 1.3 µs each. A loss
+    In integers: summaries write them for every child unit, and Decimal took 1.3 µs each. A loss
     that rounds to nothing is "0.00", not "-0.00".
     """
     hundredths, rest = divmod(abs(fen), _FEN_PER_HUNDREDTH)
