@@ -230,45 +230,37 @@ def is_whole(query: Query, name: str, kind: Kind) -> bool:
     return whole == query.pinyin or (query.latin and initials == query.initials)
 
 
+def _match(kind: Kind, row: Entry, rank: Rank, score: float, whole: bool = False) -> Match:
+    unit_type = row.extra if kind == Kind.UNIT else None
+    return Match(kind, row.id, row.name, rank, score, row.depth, row.within, unit_type, whole)
+
+
 def _rank(query: Query, kind: Kind, rows: Iterable[Entry]) -> tuple[list[Match], list[Entry]]:
-    """The rows that match ``query``, each id at its best; and the rows that do not."""
-    matches: dict[int, Match] = {}
+    """The rows that match ``query`` (a person once per unit: :func:`_best_of_each` keeps the best);
+    and the rows that do not."""
+    matches: list[Match] = []
     unranked: list[Entry] = []
-
-    def add(row: Entry, rank: Rank, score: float) -> None:
-        unit_type = row.extra if kind == Kind.UNIT else None
-        whole = rank != Rank.FUZZY and is_whole(query, row.name, kind)
-        match = Match(kind, row.id, row.name, rank, score, row.depth, row.within, unit_type, whole)
-        if row.id not in matches or match.key() < matches[row.id].key():  # a person: its highest unit
-            matches[row.id] = match
-
     for row in rows:
         rank = classify(query, row, kind)
         if rank is None:
             unranked.append(row)
         else:
-            add(row, rank, 100.0)
+            matches.append(_match(kind, row, rank, 100.0, is_whole(query, row.name, kind)))
     if not fuzzy_allowed(query):
-        return list(matches.values()), unranked
+        return matches, unranked
     misses: list[Entry] = []
     for row, score in zip(unranked, similarities(query, unranked, at_least=FUZZY_MIN), strict=True):
         if score >= FUZZY_MIN:
-            add(row, Rank.FUZZY, score)
+            matches.append(_match(kind, row, Rank.FUZZY, score))
         else:
             misses.append(row)
-    return list(matches.values()), misses
+    return matches, misses
 
 
 def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     """Rows close enough to offer as suggestions (asked only when nothing matched)."""
-    near: dict[int, Match] = {}
-    for row, score in zip(rows, similarities(query, rows, at_least=NEAR_MIN), strict=True):
-        if score >= NEAR_MIN:
-            unit_type = row.extra if kind == Kind.UNIT else None
-            candidate = Match(kind, row.id, row.name, Rank.FUZZY, score, row.depth, row.within, unit_type)
-            if row.id not in near or candidate.key() < near[row.id].key():
-                near[row.id] = candidate
-    return list(near.values())
+    scores = similarities(query, rows, at_least=NEAR_MIN)
+    return [_match(kind, row, Rank.FUZZY, score) for row, score in zip(rows, scores, strict=True) if score >= NEAR_MIN]
 
 
 async def find(actor: Actor, text: str, *, units: bool = True, people: bool = False, limit: int = 10) -> Found:
@@ -283,7 +275,7 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
     for stage in Stage:
         # What the weak conditions find can only rank fuzzy: with more than a page of better matches
         # already, they cannot change the page.
-        if stage == Stage.WEAK and sum(m.rank < Rank.FUZZY for m in matches) > limit:
+        if stage == Stage.WEAK and len({(m.kind, m.id) for m in matches if m.rank < Rank.FUZZY}) > limit:
             break
         for kind in kinds:
             found, missed = _rank(query, kind, _candidates(index, kind, actor, query, stage))
@@ -292,7 +284,7 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
     matches = sorted(_best_of_each(matches), key=Match.key)
     if matches:
         return Found(matches=matches[:limit], near=[], more=len(matches) > limit)
-    near = sorted((m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
+    near = sorted(_best_of_each(m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
     return Found(matches=[], near=near[:limit], more=False)
 
 
