@@ -4,7 +4,9 @@ No ORM, no session, no scope logic, no pydantic, no Redis, no gzip: ``POST /run/
 name index searches that bench/chat.py recorded for one chat turn (the same in-memory index,
 backend/chat/name_index.py, built at start from this app's own connection, and the same candidate
 call, without the ranking), then runs the statements recorded for it (the exact SQL and parameters
-tortoise-orm sent, the guard's session and membership reads left out) with asyncpg or aiosqlite,
+tortoise-orm sent, the guard's session and membership reads left out; a lookup's check of the name
+change log is kept, though a served turn reads the log's version in the guard's statement, since the
+floor's index must be current too) with asyncpg or aiosqlite,
 one after the other, and answers their rows as JSON. The naive GROUP BY summaries are run the same
 way under their own keys. Started and stopped by bench/chat.py::
 

@@ -4,12 +4,15 @@ with every refusal of the two-step path, in the same order."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import httpx
+import pytest
 
 from backend.accounts.models import Account, Membership
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.clock import FrozenClock
 from backend.core.crypto import sha256_hex
 from tests.factories import login, login_response, make_account, make_tree
@@ -147,3 +150,33 @@ async def test_an_ended_session_seen_before_is_refused(client: httpx.AsyncClient
     assert (await chat(client, headers)).status_code == 200
     assert (await client.post("/api/auth/logout", headers=headers)).status_code in (200, 204)
     assert error_of(await chat(client, headers)) == (401, "session_invalid")
+
+
+async def test_a_lookup_learns_from_the_guard_that_its_name_index_is_current(
+    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The guard reads the name change log's version with the actor: a warm lookup asks nothing more,
+    and a rename committed just before the request (by plain SQL, not the application) is found."""
+    tree = await make_tree()
+    await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    assert "王家湾村" in (await ask(client, headers, "查 王家湾")).text  # the index is built
+    sent: list[str] = []
+    fetch_rows = db.fetch_rows
+
+    async def counting(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+        sent.append(sql)
+        return await fetch_rows(sql, values)
+
+    monkeypatch.setattr(db, "fetch_rows", counting)
+    assert "王家湾村" in (await ask(client, headers, "查 王家湾")).text
+    assert not [sql for sql in sent if "name_change" in sql]
+    await db.execute("UPDATE unit SET name = ? WHERE id = ?", ["王家湾社区", tree.child.id])
+    assert "王家湾社区" in (await ask(client, headers, "查 王家湾")).text
+    assert [sql for sql in sent if "name_change" in sql]
+
+
+async def ask(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> httpx.Response:
+    response = await client.post("/api/chat", json={"text": text}, headers=headers)
+    assert response.status_code == 200
+    return response

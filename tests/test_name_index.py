@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -85,6 +86,32 @@ async def test_a_write_costs_the_next_lookup_a_re_read_of_what_it_names(statemen
     statements.clear()
     await names(tree.own, "王家湾")
     assert len(statements) == 1
+
+
+async def newest_version() -> int:
+    rows = await db.fetch_rows("SELECT version FROM name_index_state WHERE id = 1", [])
+    return int(rows[0][0])
+
+
+async def test_a_lookup_told_the_newest_version_sends_nothing_when_the_index_has_it(statements):
+    tree = await make_tree()
+    await names(tree.own, "王家湾")
+    actor = replace(actor_at(tree.own), names_version=await newest_version())
+    statements.clear()
+    found = await lookup.find(actor, "王家湾", people=False)
+    assert [m.name for m in found.matches] == ["王家湾村"]
+    assert statements == []
+
+
+async def test_a_lookup_told_a_newer_version_than_its_index_reads_the_changes(statements):
+    tree = await make_tree()
+    await names(tree.own, "王家湾")
+    await Unit.filter(id=tree.child.id).update(name="王家湾社区")
+    actor = replace(actor_at(tree.own), names_version=await newest_version())
+    statements.clear()
+    found = await lookup.find(actor, "王家湾", people=False)
+    assert [m.name for m in found.matches] == ["王家湾社区"]
+    assert any("name_change" in sql for sql in statements)
 
 
 async def test_every_kind_of_write_reaches_the_next_lookup(builds):

@@ -2,13 +2,16 @@
 
 "更多" / "下一页" continue the last table; "这个村的汇总" refers to the last unit shown.
 
-A turn's writes are kept in memory (its own reads see them) and sent by :meth:`ChatContext.save`
-in one transaction, with the expiry, once per turn (backend.chat.service); a summary used to make
-four round trips to Redis for its two writes.
+A turn's writes are kept in memory (its own reads see them) and start on their way to Redis at
+once, in the background, while the turn goes on with its reads and its reply; the writes of one
+step of the turn go together, in one transaction with the expiry (a summary used to make four
+round trips for its two writes). :meth:`ChatContext.save` waits until every write is in
+(backend.chat.service calls it before the reply leaves), so the next turn always finds them.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -18,10 +21,31 @@ from backend.core import runtime
 class ChatContext:
     def __init__(self, session_key: str) -> None:
         self._key = f"chat:{session_key}"
-        self._pending: dict[str, str] = {}
+        self._pending: dict[str, str] = {}  # what this turn remembered (its own reads see it)
+        self._unsent: dict[str, str] = {}  # of that, what no write has taken yet
+        self._sending: asyncio.Task[None] | None = None  # the newest write; it waits for those before it
+        self._queued = False  # that write has not taken its fields yet: new ones go with it
+
+    def _remember(self, fields: dict[str, str]) -> None:
+        self._pending.update(fields)
+        self._unsent.update(fields)
+        if not self._queued:
+            self._queued = True
+            self._sending = asyncio.ensure_future(self._send(self._sending))
+
+    async def _send(self, previous: asyncio.Task[None] | None) -> None:
+        if previous is not None:
+            await previous  # writes land in the order the turn made them
+        self._queued = False
+        fields, self._unsent = self._unsent, {}
+        rt = runtime.get()
+        async with rt.redis.pipeline(transaction=True) as pipe:
+            pipe.hset(self._key, mapping=fields)
+            pipe.expire(self._key, rt.settings.session_idle_seconds)
+            await pipe.execute()
 
     async def remember_unit(self, unit_id: int, name: str) -> None:
-        self._pending.update(unit_id=str(unit_id), unit_name=name)
+        self._remember({"unit_id": str(unit_id), "unit_name": name})
 
     async def last_unit(self) -> tuple[int, str] | None:
         if "unit_id" in self._pending:
@@ -34,7 +58,7 @@ class ChatContext:
     async def remember_page(self, intent: str, params: dict[str, Any], next_cursor: Any) -> None:
         """The table just shown and where its next page starts (None: there is no next page)."""
         page = {"intent": intent, "params": params, "cursor": next_cursor}
-        self._pending["page"] = json.dumps(page, ensure_ascii=False)
+        self._remember({"page": json.dumps(page, ensure_ascii=False)})
 
     async def next_page(self) -> tuple[str, dict[str, Any]] | None:
         """The intent and parameters of the next page of the last table, if there is one."""
@@ -47,12 +71,11 @@ class ChatContext:
         return page["intent"], {**page["params"], "cursor": page["cursor"]}
 
     async def save(self) -> None:
-        """Send what this turn remembered, and renew the expiry, in one round trip."""
-        if not self._pending:
-            return
-        rt = runtime.get()
-        async with rt.redis.pipeline(transaction=True) as pipe:
-            pipe.hset(self._key, mapping=self._pending)
-            pipe.expire(self._key, rt.settings.session_idle_seconds)
-            await pipe.execute()
-        self._pending = {}
+        """Wait until everything this turn remembered is in Redis (a failed write raises here)."""
+        while self._sending is not None:
+            sending = self._sending
+            try:
+                await sending
+            finally:
+                if self._sending is sending:
+                    self._sending = None

@@ -268,7 +268,7 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
     query = Query.of(text)
     if not query.text:
         return Found(matches=[], near=[], more=False)
-    index = await name_index.current()
+    index = await name_index.current(actor.names_version)
     kinds = [kind for wanted, kind in ((units, Kind.UNIT), (people, Kind.PERSON)) if wanted]
     matches: list[Match] = []
     misses: list[tuple[Kind, list[Entry]]] = []

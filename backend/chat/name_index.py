@@ -393,11 +393,13 @@ def forget() -> None:
     _STATE.lock = None
 
 
-async def current() -> NameIndex:
-    """The index with every change committed so far applied: one statement when nothing changed."""
+async def current(seen: int | None = None) -> NameIndex:
+    """The index with every change committed so far applied: one statement when nothing changed, none
+    when ``seen`` (the log's newest version, read since the request began: Actor.names_version) is
+    one the index has applied."""
     state = _STATE
     index = state.index
-    if index is not None and not await _changes_after(index.version):
+    if index is not None and ((seen is not None and index.version >= seen) or not await _changes_after(index.version)):
         return index
     if state.lock is None:
         state.lock = asyncio.Lock()

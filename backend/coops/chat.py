@@ -164,9 +164,10 @@ async def summary(turn: Turn) -> ChatReply:
     target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
     if isinstance(target, ChatReply):
         return target
-    result = await queries.summary(turn.actor, target)
+    # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
     await turn.context.remember_unit(target.id, target.name)
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
+    result = await queries.summary(turn.actor, target)
     own = figures_out(result.figures)
     if own.coops == 0:
         return ChatReply(

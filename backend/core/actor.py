@@ -28,6 +28,10 @@ class Actor:
     role: Role
     finance_access: FinanceAccess
     origin: Origin
+    # The name change log's newest version as the guard read it with this actor, at the start of the
+    # request (backend/chat/name_index.py: a lookup whose index is at it need not ask the database
+    # again). None when not read. Not for a request that changes names and then looks them up.
+    names_version: int | None = None
 
     def covers(self, path: str) -> bool:
         """Is the unit with this path inside the actor's scope (its own unit or below)?"""

@@ -1,0 +1,87 @@
+"""The conversation context: a turn's writes leave for Redis while the turn goes on, in order, and
+are all in by the time the turn ends (ChatContext.save)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from backend.chat.context import ChatContext
+from backend.core import runtime
+
+
+@pytest.fixture
+def writes(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
+    """The fields of each context write, recorded as the write is made (before Redis answers)."""
+    made: list[dict[str, str]] = []
+    redis = runtime.get().redis
+    pipeline = redis.pipeline
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        pipe = pipeline(*args, **kwargs)
+        hset = pipe.hset
+
+        def recorded_hset(key: str, *rest: Any, mapping: dict[str, str], **more: Any) -> Any:
+            made.append(dict(mapping))
+            return hset(key, *rest, mapping=mapping, **more)
+
+        pipe.hset = recorded_hset
+        return pipe
+
+    monkeypatch.setattr(redis, "pipeline", recording)
+    return made
+
+
+async def test_the_write_leaves_before_the_turn_ends_with_the_fields_of_its_step(writes):
+    context = ChatContext("s1")
+    await context.remember_unit(5, "王家湾村")
+    await context.remember_page("unit.children", {"unit_id": 5}, 20)
+    assert writes == []  # not yet: the two go together, once the turn yields to its next read
+    await asyncio.sleep(0)
+    assert len(writes) == 1 and set(writes[0]) == {"unit_id", "unit_name", "page"}
+    await context.save()
+    assert await ChatContext("s1").last_unit() == (5, "王家湾村")
+    assert await ChatContext("s1").next_page() == ("unit.children", {"unit_id": 5, "cursor": 20})
+
+
+async def test_a_later_step_lands_after_an_earlier_one(writes):
+    context = ChatContext("s1")
+    await context.remember_page("unit.children", {"unit_id": 5}, 20)
+    await asyncio.sleep(0)
+    await context.remember_page("unit.children", {"unit_id": 5}, 40)
+    await context.remember_unit(5, "王家湾村")
+    await context.save()
+    assert len(writes) == 2
+    assert await ChatContext("s1").next_page() == ("unit.children", {"unit_id": 5, "cursor": 40})
+    assert await runtime.get().redis.ttl("chat:s1") == runtime.get().settings.session_idle_seconds
+
+
+async def test_a_turn_reads_what_it_remembered_before_it_is_written():
+    context = ChatContext("s1")
+    await context.remember_unit(7, "白沙镇")
+    assert await context.last_unit() == (7, "白沙镇")
+    await context.save()
+
+
+async def test_a_failed_write_is_raised_when_the_turn_ends(monkeypatch: pytest.MonkeyPatch):
+    redis = runtime.get().redis
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise ConnectionError("redis went away")
+
+    monkeypatch.setattr(redis, "pipeline", broken)
+    context = ChatContext("s1")
+    await context.remember_unit(5, "王家湾村")
+    await asyncio.sleep(0)
+    await context.remember_unit(6, "桃源村")  # behind the failed write: it fails with it
+    with pytest.raises(ConnectionError):
+        await context.save()
+    await context.save()  # nothing is left waiting
+
+
+async def test_a_turn_that_remembers_nothing_writes_nothing(writes):
+    context = ChatContext("s1")
+    await context.save()
+    assert writes == [] and not await runtime.get().redis.exists("chat:s1")
