@@ -133,12 +133,6 @@ def cases(id_number: str) -> list[Case]:
 class NullRedis:
     """Stands in for Redis while recording: the chat context's writes go nowhere, its reads find nothing."""
 
-    async def hset(self, *args: Any, **kwargs: Any) -> int:
-        return 0
-
-    async def expire(self, *args: Any, **kwargs: Any) -> bool:
-        return True
-
     async def hmget(self, key: str, fields: list[str]) -> list[None]:
         return [None] * len(fields)
 
@@ -148,27 +142,13 @@ class NullRedis:
     async def aclose(self) -> None:
         return None
 
-    def pipeline(self, transaction: bool = True) -> NullPipeline:
-        return NullPipeline()
+    def register_script(self, script: str) -> Callable[..., Awaitable[None]]:
+        """The chat context's one write per turn (a script: its fields and its expiry), going nowhere."""
 
+        async def run(*args: Any, **kwargs: Any) -> None:
+            return None
 
-class NullPipeline:
-    """The chat context's one write per turn (a transaction of HSET and EXPIRE), going nowhere."""
-
-    async def __aenter__(self) -> NullPipeline:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        return None
-
-    def hset(self, *args: Any, **kwargs: Any) -> NullPipeline:
-        return self
-
-    def expire(self, *args: Any, **kwargs: Any) -> NullPipeline:
-        return self
-
-    async def execute(self) -> list[Any]:
-        return []
+        return run
 
 
 class QueryLog(logging.Handler):

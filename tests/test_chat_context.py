@@ -14,23 +14,17 @@ from backend.core import runtime
 
 @pytest.fixture
 def writes(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
-    """The fields of each context write, recorded as the write is made (before Redis answers)."""
+    """The fields of each context write, recorded as the write is sent (before Redis answers)."""
     made: list[dict[str, str]] = []
     redis = runtime.get().redis
-    pipeline = redis.pipeline
+    evalsha = redis.evalsha
 
-    def recording(*args: Any, **kwargs: Any) -> Any:
-        pipe = pipeline(*args, **kwargs)
-        hset = pipe.hset
+    def recording(sha: str, numkeys: int, *args: Any) -> Any:
+        pairs = args[numkeys + 1 :]  # after the key and the expiry: field, value, field, value...
+        made.append(dict(zip(pairs[::2], pairs[1::2], strict=True)))
+        return evalsha(sha, numkeys, *args)
 
-        def recorded_hset(key: str, *rest: Any, mapping: dict[str, str], **more: Any) -> Any:
-            made.append(dict(mapping))
-            return hset(key, *rest, mapping=mapping, **more)
-
-        pipe.hset = recorded_hset
-        return pipe
-
-    monkeypatch.setattr(redis, "pipeline", recording)
+    monkeypatch.setattr(redis, "evalsha", recording)
     return made
 
 
@@ -68,10 +62,10 @@ async def test_a_turn_reads_what_it_remembered_before_it_is_written():
 async def test_a_failed_write_is_raised_when_the_turn_ends(monkeypatch: pytest.MonkeyPatch):
     redis = runtime.get().redis
 
-    def broken(*args: Any, **kwargs: Any) -> Any:
+    async def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("redis went away")
 
-    monkeypatch.setattr(redis, "pipeline", broken)
+    monkeypatch.setattr(redis, "evalsha", broken)
     context = ChatContext("s1")
     await context.remember_unit(5, "王家湾村")
     await asyncio.sleep(0)

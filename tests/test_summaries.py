@@ -153,6 +153,25 @@ async def test_the_summary_reads_the_rollup_rows_not_the_cards(client):
     assert rows_by_name(blocks(reply, "table")[0])["王家湾村"][3] == "7"
 
 
+async def test_the_two_rollup_reads_of_a_summary_go_out_together(monkeypatch):
+    w = await make_world()
+    fetch = db.fetch
+    started: list[str] = []
+    both_sent = asyncio.Event()
+
+    async def held(sql: str, values: list) -> list:
+        started.append(sql)
+        if len(started) == 2:
+            both_sent.set()
+        await asyncio.wait_for(both_sent.wait(), timeout=5)  # each read waits until the other was sent
+        return await fetch(sql, values)
+
+    monkeypatch.setattr(db, "fetch", held)
+    result = await queries.summary(actor_at(w.town), w.town)
+    assert len(started) == 2
+    assert result.figures.totals["coops"] == 3 and result.children[0].unit.name == "王家湾村"
+
+
 async def test_a_long_breakdown_is_cut_and_says_so(client, monkeypatch):
     w = await make_world()
     monkeypatch.setattr(queries, "MAX_CHILDREN", 1)

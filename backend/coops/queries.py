@@ -6,6 +6,7 @@ given by id or by its exact name. Statistics and summaries read only roll-up row
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -183,7 +184,7 @@ async def summary(actor: Actor, unit: Unit) -> Summary:
     The children are read as columns (id, name, type and the counters), not as models: up to 101
     rows of two models each were most of a summary's time in the ORM.
     """
-    own = await figures(actor, unit)
-    rows = await db.fetch(_CHILDREN_SQL, [unit.id, MAX_CHILDREN + 1])
+    # The two reads go out together (on PostgreSQL, two connections: one round trip instead of two).
+    own, rows = await asyncio.gather(figures(actor, unit), db.fetch(_CHILDREN_SQL, [unit.id, MAX_CHILDREN + 1]))
     children = [Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"]), _totals(r)) for r in rows]
     return Summary(unit=unit, figures=own, children=children[:MAX_CHILDREN], more_children=len(rows) > MAX_CHILDREN)
