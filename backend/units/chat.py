@@ -221,6 +221,9 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
 
 @intent("unit.card", permission="units.view")
 async def unit_card_intent(turn: Turn) -> ChatReply:
+    unit_id = int_param(turn.params, "unit_id")
+    if unit_id is not None:  # a button: the card's one statement also keeps the scope
+        return await unit_reply(turn, unit_id)
     unit = await resolve_unit(turn, "unit.card")
     return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit.id)
 
