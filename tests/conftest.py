@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -161,3 +162,22 @@ async def strategy(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     else:
         monkeypatch.setattr(name_index, "OVERLAY_MAX", overlay_max)  # every change rebuilds the tables
     return request.param
+
+
+@pytest.fixture
+def statements(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The SQL sent through backend.core.db's reads (the guard's, the chat's, the name index's), in order."""
+    sent: list[str] = []
+    fetch, fetch_rows = db.fetch, db.fetch_rows
+
+    async def counting(sql: str, values: list[Any]) -> list[dict[str, Any]]:
+        sent.append(sql)
+        return await fetch(sql, values)
+
+    async def counting_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+        sent.append(sql)
+        return await fetch_rows(sql, values)
+
+    monkeypatch.setattr(db, "fetch", counting)
+    monkeypatch.setattr(db, "fetch_rows", counting_rows)
+    return sent

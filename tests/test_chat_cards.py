@@ -3,12 +3,8 @@ unit, the counts stay inside the scope, and a unit outside the scope is not foun
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import pytest
 
-from backend.core import db
 from backend.core.errors import NotFound
 from backend.core.roles import Role
 from backend.units import chat as unit_chat
@@ -54,23 +50,11 @@ async def test_a_card_is_one_statement_and_nothing_outside_the_scope(client):
             await unit_chat.unit_card(actor_at(tree.own), outside)
 
 
-async def test_a_card_opened_by_a_button_reads_the_unit_once(client, monkeypatch: pytest.MonkeyPatch):
+async def test_a_card_opened_by_a_button_reads_the_unit_once(client, statements):
     tree = await make_tree()
     town = await town_admin(client, tree)
     action = {"intent": "unit.card", "params": {"unit_id": tree.child.id}}
     await tap(client, town, action)  # the session is known: the guard's reads go out together
-    sent: list[str] = []
-    fetch, fetch_rows = db.fetch, db.fetch_rows
-
-    async def counting(sql: str, values: list[Any]) -> list[dict[str, Any]]:
-        sent.append(sql)
-        return await fetch(sql, values)
-
-    async def counting_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
-        sent.append(sql)
-        return await fetch_rows(sql, values)
-
-    monkeypatch.setattr(db, "fetch", counting)
-    monkeypatch.setattr(db, "fetch_rows", counting_rows)
+    statements.clear()
     assert card(await tap(client, town, action))["title"] == "王家湾村"
-    assert len([sql for sql in sent if "FROM membership m JOIN unit u" not in sql]) == 1  # the guard's aside
+    assert len([sql for sql in statements if "FROM membership m JOIN unit u" not in sql]) == 1  # the guard's aside

@@ -4,12 +4,9 @@ with every refusal of the two-step path, in the same order."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 import httpx
-import pytest
 
 from backend.accounts.models import Account, Membership
 from backend.core import db, runtime
@@ -153,7 +150,7 @@ async def test_an_ended_session_seen_before_is_refused(client: httpx.AsyncClient
 
 
 async def test_a_lookup_learns_from_the_guard_that_its_name_index_is_current(
-    client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient, statements: list[str]
 ) -> None:
     """The guard reads the name change log's version with the actor: a warm lookup asks nothing more,
     and a rename committed just before the request (by plain SQL, not the application) is found."""
@@ -161,19 +158,12 @@ async def test_a_lookup_learns_from_the_guard_that_its_name_index_is_current(
     await make_account("clerk", tree.own)
     headers = await login(client, "clerk")
     assert "王家湾村" in (await ask(client, headers, "查 王家湾")).text  # the index is built
-    sent: list[str] = []
-    fetch_rows = db.fetch_rows
-
-    async def counting(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
-        sent.append(sql)
-        return await fetch_rows(sql, values)
-
-    monkeypatch.setattr(db, "fetch_rows", counting)
+    statements.clear()
     assert "王家湾村" in (await ask(client, headers, "查 王家湾")).text
-    assert not [sql for sql in sent if "name_change" in sql]
+    assert not [sql for sql in statements if "name_change" in sql]
     await db.execute("UPDATE unit SET name = ? WHERE id = ?", ["王家湾社区", tree.child.id])
     assert "王家湾社区" in (await ask(client, headers, "查 王家湾")).text
-    assert [sql for sql in sent if "name_change" in sql]
+    assert [sql for sql in statements if "name_change" in sql]
 
 
 async def ask(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> httpx.Response:

@@ -5,7 +5,7 @@ the scope kept by every way of drawing candidates."""
 from __future__ import annotations
 
 import random
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
@@ -31,25 +31,6 @@ def actor_at(unit: Unit) -> Actor:
 async def names(unit: Unit, text: str, *, people: bool = True) -> list[str]:
     found = await lookup.find(actor_at(unit), text, people=people, limit=50)
     return [m.name for m in found.matches]
-
-
-@pytest.fixture
-def statements(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The SQL a lookup sends (the index and the lookup read through backend.core.db only)."""
-    sent: list[str] = []
-    fetch, fetch_rows = db.fetch, db.fetch_rows
-
-    async def counting(sql: str, values: list[Any]) -> list[dict[str, Any]]:
-        sent.append(sql)
-        return await fetch(sql, values)
-
-    async def counting_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
-        sent.append(sql)
-        return await fetch_rows(sql, values)
-
-    monkeypatch.setattr(db, "fetch", counting)
-    monkeypatch.setattr(db, "fetch_rows", counting_rows)
-    yield sent
 
 
 @pytest.fixture
