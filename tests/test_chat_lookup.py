@@ -3,6 +3,7 @@ children a page at a time, "这个村" after a lookup, and suggestions instead o
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -10,6 +11,7 @@ import httpx
 import pytest
 
 from backend.chat import lookup
+from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
@@ -103,6 +105,29 @@ async def test_a_single_match_shows_its_card_and_offers_the_others(client):
     reply = await say(client, headers, "王家湾")  # 王家湾村 by its name, 汪家湾村 only by sound
     assert card(reply)["title"] == "王家湾村"
     assert reply["suggestions"][0]["label"] == "汪家湾村（白沙镇）"
+
+
+async def test_the_card_and_the_labels_of_the_others_are_read_together(client, monkeypatch):
+    tree = await make_tree()
+    await make_unit("汪家湾村", UnitType.VILLAGE, tree.own)
+    headers = await town_admin(client, tree)
+    await say(client, headers, "王家湾")  # the session is known, the index built
+    fetch_rows = db.fetch_rows
+    sent: list[str] = []
+    both_sent = asyncio.Event()
+
+    async def held(sql: str, values: list[Any]) -> Any:
+        if "FROM membership m JOIN unit u" not in sql:  # the guard's own read goes by
+            sent.append(sql)
+            if len(sent) == 2:
+                both_sent.set()
+            await asyncio.wait_for(both_sent.wait(), timeout=5)  # each waits until the other was sent
+        return await fetch_rows(sql, values)
+
+    monkeypatch.setattr(db, "fetch_rows", held)
+    reply = await say(client, headers, "王家湾")
+    assert card(reply)["title"] == "王家湾村" and reply["suggestions"][0]["label"] == "汪家湾村（白沙镇）"
+    assert len(sent) == 2
 
 
 @pytest.mark.parametrize("text", ["王家湾", "wangjiawan", "王家弯"])

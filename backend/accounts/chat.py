@@ -14,6 +14,7 @@ Personal data leaves masked, as from the API.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -234,12 +235,10 @@ async def lookup_name(turn: Turn) -> ChatReply:
         near = found.matches[0].rank == lookup.Rank.FUZZY
         title = (lmsg.CHOOSE_NEAR if near else lmsg.CHOOSE).format(count=len(found.matches), name=name)
         return await choices_reply(actor, title, found.matches, more=found.more)
-    if chosen.kind == lookup.Kind.UNIT:
-        reply = await unit_reply(turn, chosen.id)
-    else:
-        reply = await person_reply(turn, chosen.id)
     others = [m for m in found.matches if m is not chosen][:3]
-    labels = await lookup.labels(actor, others)
+    card = unit_reply(turn, chosen.id) if chosen.kind == lookup.Kind.UNIT else person_reply(turn, chosen.id)
+    # The card and the labels of the other matches do not depend on each other: read together.
+    reply, labels = await asyncio.gather(card, lookup.labels(actor, others))
     also = [
         Suggestion(label=label, action=lookup.action_for(m, label)) for m, label in zip(others, labels, strict=True)
     ]
