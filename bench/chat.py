@@ -142,13 +142,9 @@ class NullRedis:
     async def aclose(self) -> None:
         return None
 
-    def register_script(self, script: str) -> Callable[..., Awaitable[None]]:
+    async def eval(self, *args: Any) -> None:
         """The chat context's one write per turn (a script: its fields and its expiry), going nowhere."""
-
-        async def run(*args: Any, **kwargs: Any) -> None:
-            return None
-
-        return run
+        return None
 
 
 class QueryLog(logging.Handler):

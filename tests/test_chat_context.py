@@ -17,14 +17,14 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, str]]:
     """The fields of each context write, recorded as the write is sent (before Redis answers)."""
     made: list[dict[str, str]] = []
     redis = runtime.get().redis
-    evalsha = redis.evalsha
+    run = redis.eval
 
-    def recording(sha: str, numkeys: int, *args: Any) -> Any:
+    def recording(script: str, numkeys: int, *args: Any) -> Any:
         pairs = args[numkeys + 1 :]  # after the key and the expiry: field, value, field, value...
         made.append(dict(zip(pairs[::2], pairs[1::2], strict=True)))
-        return evalsha(sha, numkeys, *args)
+        return run(script, numkeys, *args)
 
-    monkeypatch.setattr(redis, "evalsha", recording)
+    monkeypatch.setattr(redis, "eval", recording)
     return made
 
 
@@ -65,7 +65,7 @@ async def test_a_failed_write_is_raised_when_the_turn_ends(monkeypatch: pytest.M
     async def broken(*args: Any, **kwargs: Any) -> Any:
         raise ConnectionError("redis went away")
 
-    monkeypatch.setattr(redis, "evalsha", broken)
+    monkeypatch.setattr(redis, "eval", broken)
     context = ChatContext("s1")
     await context.remember_unit(5, "王家湾村")
     await asyncio.sleep(0)
