@@ -78,7 +78,8 @@ class Plan:
     clients: int  # closed loop: concurrent clients, each waiting for its answer
     requests: int  # closed loop: counted requests (the first of each client is not counted)
     rate: float  # open loop: requests per second, sent on schedule whatever the answers do
-    open_seconds: float
+    open_seconds: float  # open loop: seconds in all, for each side (chat, floor)
+    open_rounds: int  # the chat's and the floor's open loops alternate in this many rounds each
     drain_seconds: float  # open loop: how long to wait for the last answers before giving up
     sql_runs: int  # in-process SQL timing, one at a time
     run_seconds: float
@@ -90,6 +91,7 @@ FULL = Plan(
     requests=1000,
     rate=100.0,
     open_seconds=20.0,
+    open_rounds=5,
     drain_seconds=30.0,
     sql_runs=100,
     run_seconds=120.0,
@@ -100,6 +102,7 @@ QUICK = Plan(
     requests=200,
     rate=100.0,
     open_seconds=5.0,
+    open_rounds=2,
     drain_seconds=15.0,
     sql_runs=20,
     run_seconds=60.0,
@@ -506,15 +509,16 @@ async def closed_loop(send: Send, plan: Plan) -> Latencies:
     return result
 
 
-async def open_loop(send: Send, plan: Plan) -> tuple[Latencies, float]:
-    """``plan.rate`` requests a second for ``plan.open_seconds``, sent on schedule whatever the answers do.
+async def open_loop(send: Send, plan: Plan, seconds: float | None = None) -> tuple[Latencies, float]:
+    """``plan.rate`` requests a second for ``seconds`` (default ``plan.open_seconds``), sent on
+    schedule whatever the answers do.
 
     Latency counts from the scheduled send time, so a late sender or a full connection pool shows up
     in the figures (no coordinated omission). Answers still missing ``plan.drain_seconds`` after the
     last send are given up and counted as errors. Returns the latencies and the worst send lag.
     """
     result = Latencies()
-    total = int(plan.rate * plan.open_seconds)
+    total = int(plan.rate * (plan.open_seconds if seconds is None else seconds))
     tasks: list[asyncio.Task[None]] = []
     lag = 0.0
     start = time.perf_counter() + 0.05
@@ -707,8 +711,11 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def measure(send: Send, probe: httpx.AsyncClient, pid: int, plan: Plan, label: str) -> dict[str, Any]:
-    """Warm up, then one client alone, the closed loop and the open loop of one request kind.
+async def measure(
+    send: Send, probe: httpx.AsyncClient, pid: int, plan: Plan, label: str, *, open_loop_too: bool = True
+) -> dict[str, Any]:
+    """Warm up, then one client alone, the closed loop and (unless ``open_loop_too`` is false: see
+    :func:`interleaved_open`) the open loop of one request kind.
 
     The closed loop also gives the server's CPU time per answer (its process, all threads), which
     tells the cost of an answer from the queueing around it.
@@ -726,15 +733,67 @@ async def measure(send: Send, probe: httpx.AsyncClient, pid: int, plan: Plan, la
         closed["server_cpu_ms"] = round((cpu_after - cpu_before) * 1000 / answers, 2)
         closed["client_cpu_ms"] = round((own_after - own_before) * 1000 / answers, 2)
     print_run(f"{label} closed x{plan.clients}", closed)
-    await settle(probe)
-    opened, lag = await open_loop(send, plan)
-    figures = opened.summary()
-    figures["send_lag_ms"] = round(lag * 1000, 1)
-    print_run(f"{label} open {plan.rate:g}/s", figures, lag)
-    waited = await settle(probe)
-    if waited > 1:
-        print(f"  (waited {waited:.1f} s for the server to work off the backlog)")
-    return {"alone": alone, "closed": closed, "open": figures, "load_average": load_average()}
+    figures = {"alone": alone, "closed": closed, "load_average": load_average()}
+    if open_loop_too:
+        await settle(probe)
+        opened, lag = await open_loop(send, plan)
+        figures["open"] = opened.summary()
+        figures["open"]["send_lag_ms"] = round(lag * 1000, 1)
+        print_run(f"{label} open {plan.rate:g}/s", figures["open"], lag)
+        waited = await settle(probe)
+        if waited > 1:
+            print(f"  (waited {waited:.1f} s for the server to work off the backlog)")
+    return figures
+
+
+@dataclass(frozen=True)
+class Side:
+    """One of the two servers an interleaved open loop alternates between."""
+
+    label: str
+    send: Send
+    probe: httpx.AsyncClient
+
+
+async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[str, Any]]:
+    """The open loop of both sides in ``plan.open_rounds`` alternating rounds (``plan.open_seconds``
+    in all for each), the order swapped every round (AB BA AB ...), each side's samples pooled.
+
+    The chat and its floor are compared under the same conditions: run one after the other for 20 s
+    each, a drift of the shared machine between the two runs (another process, the database's
+    background work, the CPU's state) moved the ratio by up to 0.45 between runs of the same code.
+    Each side's figures also list every round's p95.
+    """
+    pooled = [Latencies() for _ in sides]
+    lags = [0.0 for _ in sides]
+    rounds: list[list[float | None]] = [[] for _ in sides]
+    seconds = plan.open_seconds / plan.open_rounds
+    for number in range(plan.open_rounds):
+        order = (0, 1) if number % 2 == 0 else (1, 0)
+        for index in order:
+            side = sides[index]
+            await settle(side.probe)
+            run, lag = await open_loop(side.send, plan, seconds)
+            pooled[index].samples += run.samples
+            pooled[index].errors += run.errors
+            pooled[index].first_error = pooled[index].first_error or run.first_error
+            pooled[index].timed_out = pooled[index].timed_out or run.timed_out
+            pooled[index].wall_seconds += run.wall_seconds
+            lags[index] = max(lags[index], lag)
+            rounds[index].append(run.summary()["p95_ms"])
+    results = []
+    for side, run, lag, p95s in zip(sides, pooled, lags, rounds, strict=True):
+        figures = run.summary()
+        figures["send_lag_ms"] = round(lag * 1000, 1)
+        figures["round_p95_ms"] = p95s
+        print_run(f"{side.label} open {plan.rate:g}/s", figures, lag)
+        print(f"  {'':<34} p95 of each round: {', '.join(_num(p) for p in p95s)} ms")
+        results.append(figures)
+    for side in sides:
+        waited = await settle(side.probe)
+        if waited > 1:
+            print(f"  (waited {waited:.1f} s for {side.label} to work off the backlog)")
+    return results
 
 
 async def http_phases(api: Server, bare: Server, data: dict[str, Any], prepared: Prepared, plan: Plan) -> dict:
@@ -775,9 +834,13 @@ async def _http_phases(
                     f"{size['wire_bytes']} B gzipped ({size['plain_bytes']} B plain)",
                     flush=True,
                 )
-                chat = await measure(chat_sender(load_api, token, case.text), client, api.process.pid, plan, "chat")
+                chat_send, floor_send = chat_sender(load_api, token, case.text), bare_sender(load_bare, key)
+                chat = await measure(chat_send, client, api.process.pid, plan, "chat", open_loop_too=False)
                 floor_figures = await measure(
-                    bare_sender(load_bare, key), floor, bare.process.pid, plan, "bare (same SQL)"
+                    floor_send, floor, bare.process.pid, plan, "bare (same SQL)", open_loop_too=False
+                )
+                chat["open"], floor_figures["open"] = await interleaved_open(
+                    (Side("chat", chat_send, client), Side("bare (same SQL)", floor_send, floor)), plan
                 )
                 figures[key] = {"case": asdict(case), "turn": turn, "size": size, "chat": chat, "bare": floor_figures}
             for naive in prepared.naive_keys[label]:
@@ -834,6 +897,10 @@ def verdicts(figures: dict[str, Any], rate: float) -> dict[str, dict[str, Any]]:
             "floor_overloaded": floor_behind,
             "p95": "MISS" if chat_behind else verdict(p95, limit_ms),
             "floor_ratio": ratio(p95, floor),
+            "round_ratios": [
+                ratio(a, b)
+                for a, b in zip(item["chat"]["open"]["round_p95_ms"], item["bare"]["open"]["round_p95_ms"], strict=True)
+            ],
             "floor_ratio_closed": ratio(item["chat"]["closed"]["p95_ms"], item["bare"]["closed"]["p95_ms"]),
             "floor": "n/a" if floor_behind else verdict(ratio(p95, floor), FLOOR_RATIO),
             "gzip_bytes": item["size"]["wire_bytes"],
@@ -848,6 +915,12 @@ def _pair(figures: dict[str, Any]) -> str:
     return f"{_num(figures['p50_ms'])}/{_num(figures['p95_ms'])}"
 
 
+def _spread(values: list[float | None]) -> str:
+    """``lowest-highest`` of a list of ratios (the rounds of an interleaved open loop)."""
+    known = [v for v in values if v is not None]
+    return f"{_num(min(known))}-{_num(max(known))}" if known else "-"
+
+
 def _num(value: float | None) -> str:
     if value is None:
         return "-"
@@ -860,7 +933,8 @@ def print_summary(report: dict[str, Any]) -> None:
     print(f"\n==== summary ({report['backend']}, load average at end {report['load_average_at_end']}) ====")
     print(
         f"targets, judged on the open loop at {rate}: lookup p95 <= {LOOKUP_P95_MS:g} ms, summary p95 <= "
-        f"{SUMMARY_P95_MS:g} ms, p95 <= {FLOOR_RATIO}x the bare floor's; gzip lookup <= {LOOKUP_GZIP_BYTES} B, "
+        f"{SUMMARY_P95_MS:g} ms, p95 <= {FLOOR_RATIO}x the bare floor's (both sides' samples pooled over "
+        f"{report['plan']['open_rounds']} alternating rounds); gzip lookup <= {LOOKUP_GZIP_BYTES} B, "
         f"summary <= {SUMMARY_GZIP_BYTES} B. Latencies in ms as p50/p95."
     )
     print(
@@ -875,6 +949,7 @@ def print_summary(report: dict[str, Any]) -> None:
                 f"{_pair(chat['open']):>14}{_pair(floor['open']):>12}{_num(v['floor_ratio']):>7}{v['gzip_bytes']:>7}"
                 f"  {v['p95']} / {v['floor']} / {v['gzip']}"
                 + ("  (overloaded at this rate)" if v["chat_overloaded"] else "")
+                + (f"  rounds {_spread(v['round_ratios'])}" if len(v["round_ratios"]) > 1 else "")
             )
     for key, item in figures.items():
         if "chat" in item:
@@ -903,16 +978,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--reseed", action="store_true", help="wipe this backend's bench database and seed again")
     parser.add_argument("--rate", type=float, help="open-loop requests per second (default 100)")
-    parser.add_argument("--open-seconds", type=float, help="open-loop duration of each run (default 20, quick 5)")
+    parser.add_argument(
+        "--open-seconds", type=float, help="open-loop seconds of each side, all rounds (default 20, quick 5)"
+    )
+    parser.add_argument("--open-rounds", type=int, help="alternating open-loop rounds of a side (default 5, quick 2)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
-    if args.rate or args.open_seconds:
+    if args.rate or args.open_seconds or args.open_rounds:
         plan = Plan(
-            **{**asdict(plan), "rate": args.rate or plan.rate, "open_seconds": args.open_seconds or plan.open_seconds}
+            **{
+                **asdict(plan),
+                "rate": args.rate or plan.rate,
+                "open_seconds": args.open_seconds or plan.open_seconds,
+                "open_rounds": args.open_rounds or plan.open_rounds,
+            }
         )
     var_dir = args.var_dir.resolve()
     var_dir.mkdir(parents=True, exist_ok=True)
