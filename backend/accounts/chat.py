@@ -269,7 +269,7 @@ async def account_status(turn: Turn) -> ChatReply:
     return await person_reply(turn, account.id, lead=lead)
 
 
-@intent("account.reset_password", patterns=_RESET_PATTERNS, permission="accounts.manage", priority=20)
+@intent("account.reset_password", patterns=_RESET_PATTERNS, permission="accounts.manage", priority=20, writes=True)
 async def account_reset_password(turn: Turn) -> ChatReply:
     """The button: a new temporary password by SMS (backend.accounts.actions.reset_password)."""
     account_id = int_param(turn.params, "account_id")
@@ -281,7 +281,7 @@ async def account_reset_password(turn: Turn) -> ChatReply:
     return await person_reply(turn, account_id, lead=NoticeBlock(level="success", text=text))
 
 
-@intent("account.unlock", patterns=_UNLOCK_PATTERNS, permission="accounts.manage", priority=20)
+@intent("account.unlock", patterns=_UNLOCK_PATTERNS, permission="accounts.manage", priority=20, writes=True)
 async def account_unlock(turn: Turn) -> ChatReply:
     """The button: clear the lock (backend.accounts.actions.unlock_account)."""
     account_id = int_param(turn.params, "account_id")

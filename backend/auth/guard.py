@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import wraps
 from typing import Any, NoReturn
@@ -164,11 +164,12 @@ async def _actor(
     )
 
 
-# The account and membership each session token (by its hash) had when this process last saw it: a
-# hint, never trusted. With it, the session's read from Redis and its actor's read from the database
-# go out together instead of one after the other (one round trip less per request); the actor's row
-# is used only if the session, read fresh, still names that account and membership.
-_HINTS: dict[str, tuple[int, int]] = {}
+# The actor each session token (by its hash) had when this process last checked it: a hint, never
+# trusted. With it, the session's read from Redis and its actor's read from the database go out
+# together instead of one after the other (one round trip less per request); the actor's row is
+# used only if the session, read fresh, still names that account and membership. A chat turn may
+# also start with it while those reads are under way (:func:`last_actor`).
+_HINTS: dict[str, Actor] = {}
 HINTS_MAX = 10_000  # sessions remembered per process; the oldest are forgotten first
 
 
@@ -187,21 +188,37 @@ async def _request_actor(request: Request, *, allow_sms_check: bool, allow_must_
     token = _token(request)
     hint_key = sha256_hex(token) if token else ""
     hint = _HINTS.get(hint_key)
-    if hint is None:
-        record = await _session(request)
-        rows = None
-    else:
-        found, rows = await _both(sessions.load(token), db.fetch(_ACTOR_SQL, [hint[1], hint[0]]))
-        record = _live(request, found)
-        if (record.account_id, record.membership_id) != hint:  # another unit chosen since
+    try:
+        if hint is None:
+            record = await _session(request)
             rows = None
-    actor = await _actor(
-        request, record, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change, rows=rows
-    )
+        else:
+            sql_args = [hint.membership_id, hint.account_id]
+            found, rows = await _both(sessions.load(token), db.fetch(_ACTOR_SQL, sql_args))
+            record = _live(request, found)
+            if (record.account_id, record.membership_id) != (hint.account_id, hint.membership_id):
+                rows = None  # another unit chosen since
+        actor = await _actor(
+            request, record, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change, rows=rows
+        )
+    except (Unauthorized, Forbidden):
+        _HINTS.pop(hint_key, None)  # nothing is started ahead for a session refused
+        raise
     if hint_key not in _HINTS and len(_HINTS) >= HINTS_MAX:
         del _HINTS[next(iter(_HINTS))]
-    _HINTS[hint_key] = (actor.account_id, actor.membership_id)
+    _HINTS[hint_key] = actor
     return actor
+
+
+def last_actor(request: Request) -> Actor | None:
+    """The actor this process found for the request's session the last time it checked it, with
+    this request's origin (and the name log version read then); None for a session it has not seen.
+
+    A guess, never an answer: whatever uses it must compare it with :func:`session_actor`'s.
+    """
+    token = _token(request)
+    known = _HINTS.get(sha256_hex(token)) if token else None
+    return None if known is None else replace(known, origin=origin_of(request))
 
 
 async def session_actor(request: Request) -> Actor:

@@ -23,19 +23,31 @@ _WRITE = "redis.call('hset', KEYS[1], unpack(ARGV, 2)) return redis.call('expire
 
 
 class ChatContext:
-    def __init__(self, session_key: str) -> None:
+    """``held``: writes wait in memory until :meth:`release` (a turn started before its session was
+    checked again; if the check fails, nothing it remembered reaches Redis)."""
+
+    def __init__(self, session_key: str, *, held: bool = False) -> None:
         self._key = f"chat:{session_key}"
         self._pending: dict[str, str] = {}  # what this turn remembered (its own reads see it)
         self._unsent: dict[str, str] = {}  # of that, what no write has taken yet
         self._sending: asyncio.Task[None] | None = None  # the newest write; it waits for those before it
         self._queued = False  # that write has not taken its fields yet: new ones go with it
+        self._held = held
 
     def _remember(self, fields: dict[str, str]) -> None:
         self._pending.update(fields)
         self._unsent.update(fields)
-        if not self._queued:
+        self._start()
+
+    def _start(self) -> None:
+        if not self._queued and not self._held and self._unsent:
             self._queued = True
             self._sending = asyncio.ensure_future(self._send(self._sending))
+
+    def release(self) -> None:
+        """Let the writes of a held context go (what it remembered so far at once, the rest as it comes)."""
+        self._held = False
+        self._start()
 
     async def _send(self, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
@@ -73,7 +85,8 @@ class ChatContext:
         return page["intent"], {**page["params"], "cursor": page["cursor"]}
 
     async def save(self) -> None:
-        """Wait until everything this turn remembered is in Redis (a failed write raises here)."""
+        """Wait until everything this turn remembered is in Redis (a failed write raises here); a
+        context still held sends nothing."""
         while self._sending is not None:
             sending = self._sending
             try:

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextvars
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum
 from typing import Any, NamedTuple
@@ -393,10 +395,34 @@ def forget() -> None:
     _STATE.lock = None
 
 
+# Where the versions of the indexes handed out are noted, in a context that asks for it (see noting).
+_noted: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("names_versions_noted", default=None)
+
+
+@contextmanager
+def noting(versions: list[int]) -> Iterator[None]:
+    """Code run in this block, and tasks created in it, append to ``versions`` the version of every
+    index :func:`current` gives them, as it was then (backend.chat.service.handle_ahead checks a turn's
+    lookups against the version its session check read)."""
+    token = _noted.set(versions)
+    try:
+        yield
+    finally:
+        _noted.reset(token)
+
+
 async def current(seen: int | None = None) -> NameIndex:
     """The index with every change committed so far applied: one statement when nothing changed, none
     when ``seen`` (the log's newest version, read since the request began: Actor.names_version) is
     one the index has applied."""
+    index = await _current(seen)
+    versions = _noted.get()
+    if versions is not None:
+        versions.append(index.version)
+    return index
+
+
+async def _current(seen: int | None) -> NameIndex:
     state = _STATE
     index = state.index
     if index is not None and ((seen is not None and index.version >= seen) or not await _changes_after(index.version)):

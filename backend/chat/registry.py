@@ -37,6 +37,7 @@ class IntentSpec:
     patterns: tuple[re.Pattern[str], ...] = field(default_factory=tuple)
     priority: int = 100
     pageable: bool = False  # answers a table that "更多" can continue (takes a ``cursor`` param)
+    writes: bool = False  # may change data: never started before the session is checked again
 
 
 _INTENTS: dict[str, IntentSpec] = {}
@@ -49,14 +50,18 @@ def intent(
     permission: str | None = None,
     priority: int = 100,
     pageable: bool = False,
+    writes: bool = False,
 ) -> Callable[[Handler], Handler]:
-    """Register ``handler`` as intent ``name``; a permission from backend.core.roles gates it."""
+    """Register ``handler`` as intent ``name``; a permission from backend.core.roles gates it.
+
+    ``writes``: the handler calls an action that changes data (backend.chat.service.handle_ahead
+    runs it only once the session is checked; a write it missed is refused there all the same)."""
 
     def register(handler: Handler) -> Handler:
         if name in _INTENTS and _INTENTS[name].handler is not handler:
             raise ValueError(f"intent {name} registered twice")
         compiled = tuple(re.compile(p) for p in patterns)
-        _INTENTS[name] = IntentSpec(name, handler, permission, compiled, priority, pageable)
+        _INTENTS[name] = IntentSpec(name, handler, permission, compiled, priority, pageable, writes)
         return handler
 
     return register

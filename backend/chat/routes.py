@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sanic import Blueprint, Request
 from sanic_ext.extensions.openapi import openapi
 
-from backend.auth.guard import authenticated
+from backend.auth.guard import last_actor, session_actor
 from backend.chat import intents, service
 from backend.chat.protocol import ChatReply, ChatRequest
-from backend.core.actor import Actor
+from backend.core.errors import AppError
 from backend.core.http import ok
-from backend.core.validation import body
+from backend.core.validation import parse_body
 
 bp = Blueprint("chat", url_prefix="/api/chat")
 intents.load()
@@ -18,14 +20,26 @@ intents.load()
 
 @bp.post("/")
 @openapi.response(200, {"application/json": ChatReply})
-@authenticated()
-@body(ChatRequest)
-async def chat(request: Request, actor: Actor, data: ChatRequest):
-    """One turn of the conversation, within the actor's scope."""
-    reply = await service.handle(
-        actor,
-        actor.session_id,
-        text=data.text,
-        action=data.action.model_dump() if data.action else None,
-    )
+@openapi.body({"application/json": ChatRequest}, required=True)
+@openapi.secured("session")
+async def chat(request: Request):
+    """One turn of the conversation, within the actor's scope.
+
+    The session is checked as every route checks it (backend.auth.guard); for a session this
+    process has seen, the turn starts alongside that check with the actor found last time and
+    answers only if the check finds the same (backend.chat.service.handle_ahead).
+    """
+    guess = last_actor(request)
+    checking = asyncio.ensure_future(session_actor(request))
+    try:
+        data = parse_body(request, ChatRequest)
+    except AppError:
+        await checking  # a request without a valid session is refused as such first
+        raise
+    action = data.action.model_dump() if data.action else None
+    if guess is None:
+        actor = await checking
+        reply = await service.handle(actor, actor.session_id, text=data.text, action=action)
+    else:
+        reply = await service.handle_ahead(guess, checking, text=data.text, action=action)
     return ok(reply, exclude_none=True)

@@ -6,12 +6,16 @@ typing in a village with a weak signal should always get something to tap next.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import replace
 from typing import Any
 
 from backend.chat import messages as msg
-from backend.chat import parser, registry
+from backend.chat import name_index, parser, registry
 from backend.chat.context import ChatContext
 from backend.chat.protocol import ChatReply, NoticeBlock, Suggestion, TextBlock
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import AppError
 from backend.core.roles import allows
@@ -31,13 +35,14 @@ def unknown_reply(text: str | None = None) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.UNKNOWN)], suggestions=suggestions())
 
 
-async def handle(actor: Actor, session_key: str, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:
-    context = ChatContext(session_key)
+def _intent_of(text: str | None, action: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     if action is not None:
-        name, params = action["intent"], dict(action.get("params") or {})
-    else:
-        parsed = parser.parse(text or "")
-        name, params = parsed.intent, parsed.params
+        return action["intent"], dict(action.get("params") or {})
+    parsed = parser.parse(text or "")
+    return parsed.intent, parsed.params
+
+
+async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str, Any], text: str | None) -> ChatReply:
     if name == parser.MORE:
         following = await context.next_page()
         if following is None:
@@ -54,5 +59,75 @@ async def handle(actor: Actor, session_key: str, *, text: str | None, action: di
     except AppError as exc:  # a refusal or bad parameter from an action: say it, in the conversation
         level = "warning" if exc.status < 500 else "error"
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
+
+
+async def handle(actor: Actor, session_key: str, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:
+    context = ChatContext(session_key)
+    name, params = _intent_of(text, action)
+    try:
+        return await _turn(actor, context, name, params, text)
     finally:
         await context.save()  # what the handler remembered, in one round trip
+
+
+def _names_current(versions: list[int], seen: int | None, guessed: int | None) -> bool:
+    """Did every name index a turn searched (``versions``) hold every change the session check saw
+    (``seen``: the log's version it read)? A turn run with the guessed version searched indexes at
+    that version or newer."""
+    if seen is None:
+        return guessed is None  # the check read no version: only a turn that read the log itself
+    return all(version >= seen for version in versions)
+
+
+async def _finished(task: asyncio.Future[ChatReply]) -> None:
+    """Let a turn that will not be used run to its end (it only reads), and drop its outcome."""
+    await asyncio.wait([task])
+    if not task.cancelled():
+        task.exception()  # retrieved, so it is not reported as never retrieved
+
+
+async def handle_ahead(
+    guess: Actor, checking: Awaitable[Actor], *, text: str | None, action: dict[str, Any] | None
+) -> ChatReply:
+    """The turn of a session whose check (``checking``: the session and its actor read again) is
+    still under way, started with ``guess``, the actor this process found for it last time
+    (backend.auth.guard.last_actor): the turn's reads and the check's go out together.
+
+    Its answer is given only when the check finds the same actor, and every name index the turn
+    searched held the changes the check saw; otherwise the turn runs again with the actor found (or
+    the check's refusal is raised) and nothing the first run did is kept. It may only read: its
+    context's writes wait until it is known to count, database writes are refused
+    (db.reads_only), and intents marked ``writes`` wait for the check before they start.
+    """
+    name, params = _intent_of(text, action)
+    spec = registry.get(name)
+    if spec is not None and spec.writes:
+        actor = await checking
+        return await handle(actor, actor.session_id, text=text, action=action)
+    context = ChatContext(guess.session_id, held=True)
+    versions: list[int] = []
+    with db.reads_only(), name_index.noting(versions):
+        ahead = asyncio.ensure_future(_turn(guess, context, name, params, text))
+    try:
+        actor = await checking
+    except BaseException:
+        await _finished(ahead)
+        raise
+    if replace(actor, names_version=guess.names_version) != guess:  # another role, unit or scope since
+        await _finished(ahead)
+        return await handle(actor, actor.session_id, text=text, action=action)
+    seen = actor.names_version
+    if seen is not None and guess.names_version is not None and seen <= guess.names_version:
+        context.release()  # no name changed since the guess: the turn counts, its writes may go now
+    try:
+        reply: ChatReply | None = await ahead
+    except db.WriteRefused:  # an intent that writes without saying so: run it again, checked
+        reply = None
+    if reply is not None and not _names_current(versions, seen, guess.names_version):
+        reply = None  # a name changed since the guess and a lookup missed it
+    if reply is None:
+        await context.save()  # what went out before the run was known not to count (never a change)
+        return await handle(actor, actor.session_id, text=text, action=action)
+    context.release()
+    await context.save()
+    return reply

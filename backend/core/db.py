@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextvars
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -123,8 +123,33 @@ def _dialect_sql(sql: str) -> str:
     return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
 
 
+class WriteRefused(RuntimeError):
+    """A write was started where only reads may run (see :func:`reads_only`)."""
+
+
+_reads_only: contextvars.ContextVar[bool] = contextvars.ContextVar("reads_only", default=False)
+
+
+@contextmanager
+def reads_only() -> Iterator[None]:
+    """Code run in this block, and tasks created in it, may read but not write: :func:`atomic` and
+    :func:`execute` raise :class:`WriteRefused` (a chat turn started before its session was checked
+    again, backend.chat.service.handle_ahead, must not change anything)."""
+    token = _reads_only.set(True)
+    try:
+        yield
+    finally:
+        _reads_only.reset(token)
+
+
+def _writable() -> None:
+    if _reads_only.get():
+        raise WriteRefused("a write where only reads may run")
+
+
 async def execute(sql: str, values: list[Any]) -> int:
     """Run one portable write statement; returns the number of rows it changed."""
+    _writable()
     count, _ = await db().execute_query(_dialect_sql(sql), values)
     return count
 
@@ -147,6 +172,7 @@ _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None
 @asynccontextmanager
 async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
     """One transaction; callbacks registered with :func:`after_commit` run only if it commits."""
+    _writable()
     if _after_commit.get() is not None:  # nested: join the outer transaction
         async with in_transaction() as conn:
             yield conn
