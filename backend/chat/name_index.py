@@ -414,7 +414,9 @@ def noting(versions: list[int]) -> Iterator[None]:
 async def current(seen: int | None = None) -> NameIndex:
     """The index with every change committed so far applied: one statement when nothing changed, none
     when ``seen`` (the log's newest version, read since the request began: Actor.names_version) is
-    one the index has applied."""
+    one the index has applied. A turn started ahead of its session check passes the version read by
+    an earlier request; backend.chat.service.handle_ahead compares what it got (:func:`noting`) with
+    the version the check reads."""
     index = await _current(seen)
     versions = _noted.get()
     if versions is not None:

@@ -31,6 +31,8 @@ async def chat(request: Request):
     """
     guess = last_actor(request)
     checking = asyncio.ensure_future(session_actor(request))
+    # A refusal nobody awaits (the client went away mid-turn) is not logged as never retrieved.
+    checking.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
         data = parse_body(request, ChatRequest)
     except AppError:

@@ -30,7 +30,9 @@ class Actor:
     origin: Origin
     # The name change log's newest version as the guard read it with this actor, at the start of the
     # request (backend/chat/name_index.py: a lookup whose index is at it need not ask the database
-    # again). None when not read. Not for a request that changes names and then looks them up.
+    # again). None when not read. Not for a request that changes names and then looks them up. In an
+    # actor guessed for a turn started ahead of its check (backend.auth.guard.last_actor): the
+    # version read by an earlier request.
     names_version: int | None = None
 
     def covers(self, path: str) -> bool:
