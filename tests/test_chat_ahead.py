@@ -181,3 +181,34 @@ async def test_a_held_context_sends_nothing_until_released() -> None:
     held.release()
     await held.save()
     assert await ChatContext("s-held").last_unit() == (5, "王家湾村")
+
+
+async def test_a_turn_ahead_that_fails_has_its_context_written_before_the_error_answers(
+    client: httpx.AsyncClient, monkeypatch
+) -> None:
+    """As a checked turn does (service.handle saves in a finally): the context's write is in before
+    the outage is answered, so a retry finds what the failed turn remembered."""
+    tree, _, headers = await known_session(client)
+    redis = runtime.get().redis
+    gate, run = asyncio.Event(), redis.eval
+
+    async def gated(*args: Any) -> Any:
+        await gate.wait()
+        return await run(*args)
+
+    async def remember_then_fail(turn: registry.Turn) -> ChatReply:
+        await turn.context.remember_unit(tree.child.id, tree.child.name)
+        raise ConnectionError("database gone")
+
+    registry.intent("test.remember_then_fail")(remember_then_fail)
+    monkeypatch.setattr(redis, "eval", gated)
+    try:
+        request = asyncio.ensure_future(chat(client, headers, action={"intent": "test.remember_then_fail"}))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert not request.done()  # held by the context's write
+        gate.set()
+        assert (await request).status_code == 503
+    finally:
+        del registry._INTENTS["test.remember_then_fail"]
+    assert await ChatContext(await session_id(headers)).last_unit() == (tree.child.id, tree.child.name)

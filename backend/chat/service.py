@@ -123,6 +123,9 @@ async def handle_ahead(
         reply: ChatReply | None = await ahead
     except db.WriteRefused:  # an intent that writes without saying so: run it again, checked
         reply = None
+    except BaseException:
+        await context.save()  # as a checked turn does: what it remembered is in before the error answers
+        raise
     if reply is not None and not _names_current(versions, seen, guess.names_version):
         reply = None  # a name changed since the guess and a lookup missed it
     if reply is None:
