@@ -62,8 +62,14 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
 
 
 async def handle(actor: Actor, session_key: str, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:
-    context = ChatContext(session_key)
     name, params = _intent_of(text, action)
+    return await _checked_turn(actor, session_key, name, params, text)
+
+
+async def _checked_turn(
+    actor: Actor, session_key: str, name: str, params: dict[str, Any], text: str | None
+) -> ChatReply:
+    context = ChatContext(session_key)
     try:
         return await _turn(actor, context, name, params, text)
     finally:
@@ -103,11 +109,12 @@ async def handle_ahead(
     spec = registry.get(name)
     if spec is not None and spec.writes:
         actor = await checking
-        return await handle(actor, actor.session_id, text=text, action=action)
+        return await _checked_turn(actor, actor.session_id, name, params, text)
     context = ChatContext(guess.session_id, held=True)
     versions: list[int] = []
     with db.reads_only(), name_index.noting(versions):
-        ahead = asyncio.ensure_future(_turn(guess, context, name, params, text))
+        # its own copy of the parameters: a run again starts from them as parsed
+        ahead = asyncio.ensure_future(_turn(guess, context, name, dict(params), text))
     try:
         actor = await checking
     except BaseException:
@@ -115,7 +122,7 @@ async def handle_ahead(
         raise
     if replace(actor, names_version=guess.names_version) != guess:  # another role, unit or scope since
         await _finished(ahead)
-        return await handle(actor, actor.session_id, text=text, action=action)
+        return await _checked_turn(actor, actor.session_id, name, params, text)
     seen = actor.names_version
     if seen is not None and guess.names_version is not None and seen <= guess.names_version:
         context.release()  # no name changed since the guess: the turn counts, its writes may go now
@@ -130,7 +137,7 @@ async def handle_ahead(
         reply = None  # a name changed since the guess and a lookup missed it
     if reply is None:
         await context.save()  # what went out before the run was known not to count (never a change)
-        return await handle(actor, actor.session_id, text=text, action=action)
+        return await _checked_turn(actor, actor.session_id, name, params, text)
     context.release()
     await context.save()
     return reply
