@@ -7,6 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import httpx
+import pytest
 
 from backend.accounts.models import Account, Membership
 from backend.core import db, runtime
@@ -101,9 +102,9 @@ async def test_for_a_session_seen_before_the_actor_read_does_not_wait_for_the_se
     actor_read = asyncio.Event()
     load, fetch = sessions.load, db.fetch
 
-    async def slow_load(token: str) -> sessions.SessionRecord | None:
+    async def slow_load(token: str, **options: str | None) -> sessions.SessionRecord | None:
         await asyncio.wait_for(actor_read.wait(), timeout=5)  # sent one after the other: times out
-        return await load(token)
+        return await load(token, **options)
 
     async def watched_fetch(sql: str, values: list) -> list:
         if sql == guard._ACTOR_SQL:
@@ -170,3 +171,73 @@ async def ask(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> 
     response = await client.post("/api/chat", json={"text": text}, headers=headers)
     assert response.status_code == 200
     return response
+
+
+async def test_a_chat_turn_hashes_its_session_token_once(client: httpx.AsyncClient, monkeypatch) -> None:
+    """The token's hash keys the session, the hint and the turn's guess: worked out once a request."""
+    from backend.auth import guard
+    from backend.core import sessions
+
+    tree = await make_tree()
+    await make_account("clerk", tree.own)
+    headers = await login(client, "clerk")
+    token = headers["Authorization"].split()[1]
+    assert (await chat(client, headers)).status_code == 200  # the process knows the session now
+    hashed: list[str] = []
+
+    def counting(value: str | bytes) -> str:
+        hashed.append(value if isinstance(value, str) else value.decode())
+        return sha256_hex(value)
+
+    monkeypatch.setattr(guard, "sha256_hex", counting)
+    monkeypatch.setattr(sessions, "sha256_hex", counting)
+    response = await chat(client, headers)
+    assert response.status_code == 200 and tree.own.name in response.text
+    assert hashed.count(token) == 1
+
+
+async def test_both_reads_end_before_the_first_ones_error_is_raised() -> None:
+    from backend.auth.guard import _both
+
+    finished: list[str] = []
+
+    async def read(name: str, error: Exception | None = None, pause: int = 0) -> str:
+        for _ in range(pause):
+            await asyncio.sleep(0)
+        finished.append(name)
+        if error is not None:
+            raise error
+        return name
+
+    assert await _both(read("session", pause=3), read("actor")) == ("session", "actor")
+    finished.clear()
+    with pytest.raises(KeyError):  # the slower one was awaited, and its error won
+        await _both(read("session", KeyError("first"), pause=3), read("actor", ValueError("second")))
+    assert sorted(finished) == ["actor", "session"]
+    finished.clear()
+    with pytest.raises(ValueError):
+        await _both(read("session", pause=3), read("actor", ValueError("second")))
+    assert sorted(finished) == ["actor", "session"]
+
+
+async def test_a_cancelled_check_cancels_its_session_read() -> None:
+    from backend.auth.guard import _both
+
+    gate = asyncio.Event()
+    session_read_started = asyncio.Event()
+    session_read_cancelled = asyncio.Event()
+
+    async def session_read() -> None:
+        session_read_started.set()
+        try:
+            await gate.wait()
+        except asyncio.CancelledError:
+            session_read_cancelled.set()
+            raise
+
+    check = asyncio.ensure_future(_both(session_read(), gate.wait()))
+    await asyncio.wait_for(session_read_started.wait(), timeout=5)
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check
+    assert session_read_cancelled.is_set()

@@ -35,9 +35,14 @@ def _require(actor: Actor, permission: str) -> None:
 
 def may_assign(actor: Actor, unit: Unit, role: Role | str) -> bool:
     """May the actor give ``role`` in ``unit`` (a unit in its scope)?"""
-    if unit.id == actor.unit_id:
+    return may_assign_at(actor, unit.id, unit.path, role)
+
+
+def may_assign_at(actor: Actor, unit_id: int, unit_path: str, role: Role | str) -> bool:
+    """:func:`may_assign` for a unit known by its id and path (no model needed)."""
+    if unit_id == actor.unit_id:
         return rank(role) < rank(actor.role)
-    return actor.covers(unit.path) and rank(role) <= rank(actor.role)
+    return actor.covers(unit_path) and rank(role) <= rank(actor.role)
 
 
 async def _require_manageable(actor: Actor, account: Account) -> list[Membership]:

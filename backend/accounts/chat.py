@@ -44,7 +44,6 @@ from backend.units.chat import (
     unit_reply,
     unit_suggestions,
 )
-from backend.units.models import Unit
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
@@ -150,7 +149,7 @@ def _manageable(actor: Actor, person: _Person, held: list[_Held]) -> bool:
     """Would the account actions accept this actor for this account? (Decides which buttons show.)"""
     if person.id == actor.account_id or not person.is_active or not allows(actor.role, "accounts.manage"):
         return False
-    return bool(held) and all(actions.may_assign(actor, Unit(id=h.unit_id, path=h.unit_path), h.role) for h in held)
+    return bool(held) and all(actions.may_assign_at(actor, h.unit_id, h.unit_path, h.role) for h in held)
 
 
 def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[_Held]) -> CardBlock:

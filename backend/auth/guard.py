@@ -32,13 +32,29 @@ class Caller:
 
 
 def origin_of(request: Request) -> Origin:
-    return Origin(ip=request.remote_addr or request.ip or None, user_agent=request.headers.get("user-agent"))
+    """Where the request comes from (worked out once per request: the guard and the route ask)."""
+    origin: Origin | None = getattr(request.ctx, "origin", None)
+    if origin is None:
+        origin = Origin(ip=request.remote_addr or request.ip or None, user_agent=request.headers.get("user-agent"))
+        request.ctx.origin = origin
+    return origin
 
 
 def _token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     return value.strip() if scheme.lower() == "bearer" else ""
+
+
+def _credentials(request: Request) -> tuple[str, str]:
+    """The request's bearer token and its SHA-256 ("" for none), the key of its session and of its
+    hint: hashed once per request, though a chat turn needs it three times."""
+    known: tuple[str, str] | None = getattr(request.ctx, "credentials", None)
+    if known is None:
+        token = _token(request)
+        known = (token, sha256_hex(token) if token else "")
+        request.ctx.credentials = known
+    return known
 
 
 def _live(request: Request, record: sessions.SessionRecord | None) -> sessions.SessionRecord:
@@ -49,7 +65,8 @@ def _live(request: Request, record: sessions.SessionRecord | None) -> sessions.S
 
 
 async def _session(request: Request) -> sessions.SessionRecord:
-    return _live(request, await sessions.load(_token(request)))
+    token, key_hash = _credentials(request)
+    return _live(request, await sessions.load(token, key_hash=key_hash))
 
 
 def _revoked(record: sessions.SessionRecord, revoked_at: datetime | None) -> bool:
@@ -174,19 +191,26 @@ HINTS_MAX = 10_000  # sessions remembered per process; the oldest are forgotten 
 
 
 async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any]:
-    """Both results, both awaited to the end; the first one's error is raised first."""
-    results = await asyncio.gather(first, second, return_exceptions=True)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results[0], results[1]
+    """Both results, both awaited to the end; the first one's error is raised first. (One task
+    and the caller's own await, where ``asyncio.gather`` makes two tasks and a future to join them.)"""
+    started = asyncio.ensure_future(first)
+    try:
+        second_result = await second
+    except BaseException as exc:
+        if isinstance(exc, asyncio.CancelledError):
+            started.cancel()
+        await asyncio.wait([started])
+        error = None if started.cancelled() else started.exception()
+        if error is not None:
+            raise error from exc
+        raise
+    return await started, second_result
 
 
 async def _request_actor(request: Request, *, allow_sms_check: bool, allow_must_change: bool) -> Actor:
     """The actor of the request's session (see :func:`_actor`), its two reads made together when
     the session's account and membership are known from an earlier request."""
-    token = _token(request)
-    hint_key = sha256_hex(token) if token else ""
+    token, hint_key = _credentials(request)
     hint = _HINTS.get(hint_key)
     try:
         if hint is None:
@@ -194,7 +218,7 @@ async def _request_actor(request: Request, *, allow_sms_check: bool, allow_must_
             rows = None
         else:
             sql_args = [hint.membership_id, hint.account_id]
-            found, rows = await _both(sessions.load(token), db.fetch(_ACTOR_SQL, sql_args))
+            found, rows = await _both(sessions.load(token, key_hash=hint_key), db.fetch(_ACTOR_SQL, sql_args))
             record = _live(request, found)
             if (record.account_id, record.membership_id) != (hint.account_id, hint.membership_id):
                 rows = None  # another unit chosen since
@@ -216,8 +240,8 @@ def last_actor(request: Request) -> Actor | None:
 
     A guess, never an answer: whatever uses it must compare it with :func:`session_actor`'s.
     """
-    token = _token(request)
-    known = _HINTS.get(sha256_hex(token)) if token else None
+    token, hint_key = _credentials(request)
+    known = _HINTS.get(hint_key) if token else None
     return None if known is None else replace(known, origin=origin_of(request))
 
 

@@ -6,6 +6,7 @@ import contextvars
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
+from functools import lru_cache
 from typing import Any
 
 from tortoise import Tortoise, connections
@@ -115,10 +116,14 @@ async def ping() -> None:
     await db().execute_query("SELECT 1")
 
 
-def _dialect_sql(sql: str) -> str:
+def _dialect_sql(client: BaseDBAsyncClient, sql: str) -> str:
     """Queries are written with ``?`` placeholders; asyncpg wants ``$1, $2, ...``."""
-    if db().capabilities.dialect != "postgres":
-        return sql
+    return _numbered(sql) if client.capabilities.dialect == "postgres" else sql
+
+
+@lru_cache(maxsize=1024)
+def _numbered(sql: str) -> str:
+    """``?`` -> ``$1, $2, ...``, once per statement text (the same few statements run all day)."""
     parts = sql.split("?")
     return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
 
@@ -150,17 +155,20 @@ def _writable() -> None:
 async def execute(sql: str, values: list[Any]) -> int:
     """Run one portable write statement; returns the number of rows it changed."""
     _writable()
-    count, _ = await db().execute_query(_dialect_sql(sql), values)
+    client = db()
+    count, _ = await client.execute_query(_dialect_sql(client, sql), values)
     return count
 
 
 async def fetch(sql: str, values: list[Any]) -> list[dict[str, Any]]:
-    return await db().execute_query_dict(_dialect_sql(sql), values)
+    client = db()
+    return await client.execute_query_dict(_dialect_sql(client, sql), values)
 
 
 async def fetch_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
     """The rows as the driver gives them, by column position: no dict per row (for many rows)."""
-    _, rows = await db().execute_query(_dialect_sql(sql), values)
+    client = db()
+    _, rows = await client.execute_query(_dialect_sql(client, sql), values)
     return rows
 
 

@@ -52,8 +52,10 @@ def _fingerprint(request: Request) -> str:
 async def before(request: Request) -> HTTPResponse | None:
     """Request middleware: replay a finished request, refuse a running or mismatched one."""
     key = request.headers.get(HEADER)
+    if key is None or request.method not in WRITE_METHODS:  # most requests: nothing to hash
+        return None
     owner = _owner(request)
-    if key is None or request.method not in WRITE_METHODS or owner is None or _NEVER_STORED.match(request.path):
+    if owner is None or _NEVER_STORED.match(request.path):
         return None
     if not _KEY.match(key):
         return ok(AppError("idempotency_key_invalid", KEY_INVALID).body(), status=400)

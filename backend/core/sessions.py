@@ -101,12 +101,13 @@ async def create(
     return token, record
 
 
-async def load(token: str) -> SessionRecord | None:
-    """The live session of a token, touched; None when unknown, ended or expired."""
+async def load(token: str, *, key_hash: str | None = None) -> SessionRecord | None:
+    """The live session of a token, touched; None when unknown, ended or expired. ``key_hash``: the
+    token's SHA-256 when the caller has it already."""
     if not token or len(token) > 128:
         return None
     rt = runtime.get()
-    key_hash = sha256_hex(token)
+    key_hash = key_hash or sha256_hex(token)
     record = _decode(key_hash, await rt.redis.hgetall(_key(key_hash)))
     if record is None:
         return None
