@@ -65,6 +65,7 @@ LOOKUP_GZIP_BYTES = 4 * 1024
 SUMMARY_GZIP_BYTES = 8 * 1024
 MIN_COOP_CARDS = 25_000  # the large seed writes 30,000
 WARM_UP_REQUESTS = 10
+IDLE_PAUSE_SECONDS = 0.01  # the idle phase: the client's pause before each request
 SETTLED_SECONDS = 0.05  # /healthz answering within this means the server has no backlog
 ACTORS = (("county", "demo_county_admin"), ("province", "demo_province_admin"))
 COUNTY = "青山县"
@@ -80,6 +81,7 @@ class Plan:
     rate: float  # open loop: requests per second, sent on schedule whatever the answers do
     open_seconds: float  # open loop: seconds in all, for each side (chat, floor)
     open_rounds: int  # the chat's and the floor's open loops alternate in this many rounds each
+    idle_requests: int  # idle phase: requests of each side, one client pausing before each (same rounds)
     drain_seconds: float  # open loop: how long to wait for the last answers before giving up
     sql_runs: int  # in-process SQL timing, one at a time
     run_seconds: float
@@ -92,6 +94,7 @@ FULL = Plan(
     rate=100.0,
     open_seconds=20.0,
     open_rounds=5,
+    idle_requests=300,
     drain_seconds=30.0,
     sql_runs=100,
     run_seconds=120.0,
@@ -103,6 +106,7 @@ QUICK = Plan(
     rate=100.0,
     open_seconds=5.0,
     open_rounds=2,
+    idle_requests=60,
     drain_seconds=15.0,
     sql_runs=20,
     run_seconds=60.0,
@@ -796,6 +800,41 @@ async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[st
     return results
 
 
+async def interleaved_idle(sides: tuple[Side, Side], pids: tuple[int, int], plan: Plan) -> list[dict[str, Any]]:
+    """One client pausing :data:`IDLE_PAUSE_SECONDS` before each request, so that every request finds
+    its server idle, as most do on a township's server: the latency a cadre sees at light load, and
+    the CPU an answer costs a process woken from sleep with its caches gone cold (here about 1.5-2x
+    the CPU of the same answer in a busy loop). The two sides alternate in ``plan.open_rounds``
+    rounds, as in :func:`interleaved_open`. Informative: the targets are judged on the open loop.
+    """
+    pooled = [Latencies() for _ in sides]
+    cpu: list[float | None] = [0.0 for _ in sides]
+    own = [0.0 for _ in sides]
+    per_round = max(1, plan.idle_requests // plan.open_rounds)
+    for number in range(plan.open_rounds):
+        for index in (0, 1) if number % 2 == 0 else (1, 0):
+            side = sides[index]
+            await settle(side.probe)
+            before, own_before = cpu_seconds(pids[index]), time.process_time()
+            started = time.perf_counter()
+            for _ in range(per_round):
+                await asyncio.sleep(IDLE_PAUSE_SECONDS)
+                await _timed(side.send, pooled[index])
+            pooled[index].wall_seconds += time.perf_counter() - started
+            own[index] += time.process_time() - own_before
+            after, used = cpu_seconds(pids[index]), cpu[index]
+            cpu[index] = None if before is None or after is None or used is None else used + after - before
+    results = []
+    answers = per_round * plan.open_rounds
+    for side, run, used, client in zip(sides, pooled, cpu, own, strict=True):
+        figures = run.summary()
+        figures["server_cpu_ms"] = None if used is None else round(used * 1000 / answers, 2)
+        figures["client_cpu_ms"] = round(client * 1000 / answers, 2)
+        print_run(f"{side.label} 1 client, idle between", figures)
+        results.append(figures)
+    return results
+
+
 async def http_phases(api: Server, bare: Server, data: dict[str, Any], prepared: Prepared, plan: Plan) -> dict:
     """Every HTTP measurement, chat and floor interleaved case by case (other load drifts)."""
     connections = plan.clients + int(plan.rate) + 20
@@ -839,9 +878,10 @@ async def _http_phases(
                 floor_figures = await measure(
                     floor_send, floor, bare.process.pid, plan, "bare (same SQL)", open_loop_too=False
                 )
-                chat["open"], floor_figures["open"] = await interleaved_open(
-                    (Side("chat", chat_send, client), Side("bare (same SQL)", floor_send, floor)), plan
-                )
+                sides = (Side("chat", chat_send, client), Side("bare (same SQL)", floor_send, floor))
+                chat["open"], floor_figures["open"] = await interleaved_open(sides, plan)
+                pids = (api.process.pid, bare.process.pid)
+                chat["idle"], floor_figures["idle"] = await interleaved_idle(sides, pids, plan)
                 figures[key] = {"case": asdict(case), "turn": turn, "size": size, "chat": chat, "bare": floor_figures}
             for naive in prepared.naive_keys[label]:
                 if naive in figures:
@@ -902,6 +942,7 @@ def verdicts(figures: dict[str, Any], rate: float) -> dict[str, dict[str, Any]]:
                 for a, b in zip(item["chat"]["open"]["round_p95_ms"], item["bare"]["open"]["round_p95_ms"], strict=True)
             ],
             "floor_ratio_closed": ratio(item["chat"]["closed"]["p95_ms"], item["bare"]["closed"]["p95_ms"]),
+            "floor_ratio_idle": ratio(item["chat"]["idle"]["p95_ms"], item["bare"]["idle"]["p95_ms"]),
             "floor": "n/a" if floor_behind else verdict(ratio(p95, floor), FLOOR_RATIO),
             "gzip_bytes": item["size"]["wire_bytes"],
             "gzip_target_bytes": limit_bytes,
@@ -957,6 +998,17 @@ def print_summary(report: dict[str, Any]) -> None:
             print(
                 f"{'  bare ' + key:<28}{_pair(floor['alone']):>12}{_pair(floor['closed']):>14}"
                 f"{floor['closed']['per_second']:>7.0f}{_pair(floor['open']):>14}"
+            )
+    print(
+        f"one client pausing {IDLE_PAUSE_SECONDS * 1000:g} ms before each request (the server idle at each "
+        "arrival; informative): p50/p95 ms, p95 ratio, server CPU ms per answer"
+    )
+    for key, item in figures.items():
+        if "chat" in item:
+            chat, floor = item["chat"]["idle"], item["bare"]["idle"]
+            print(
+                f"{'  idle ' + key:<28}{_pair(chat):>12}{_pair(floor):>12}{_num(judged[key]['floor_ratio_idle']):>7}"
+                f"  CPU {_num(chat['server_cpu_ms'])} / {_num(floor['server_cpu_ms'])}"
             )
     for key, item in figures.items():
         if "naive" in item:
