@@ -241,3 +241,19 @@ async def test_a_cancelled_check_cancels_its_session_read() -> None:
     with pytest.raises(asyncio.CancelledError):
         await check
     assert session_read_cancelled.is_set()
+
+
+async def test_a_cancelled_check_stays_cancelled_when_its_session_read_failed() -> None:
+    from backend.auth.guard import _both
+
+    failed = asyncio.Event()
+
+    async def session_read() -> None:
+        failed.set()
+        raise ConnectionError("redis gone")
+
+    check = asyncio.ensure_future(_both(session_read(), asyncio.Event().wait()))
+    await asyncio.wait_for(failed.wait(), timeout=5)
+    check.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await check

@@ -197,11 +197,12 @@ async def _both(first: Awaitable[Any], second: Awaitable[Any]) -> tuple[Any, Any
     try:
         second_result = await second
     except BaseException as exc:
-        if isinstance(exc, asyncio.CancelledError):
+        cancelled = isinstance(exc, asyncio.CancelledError)
+        if cancelled:
             started.cancel()
         await asyncio.wait([started])
-        error = None if started.cancelled() else started.exception()
-        if error is not None:
+        error = None if started.cancelled() else started.exception()  # retrieved, so never reported
+        if error is not None and not cancelled:
             raise error from exc
         raise
     return await started, second_result
