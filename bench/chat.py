@@ -759,6 +759,12 @@ class Side:
     probe: httpx.AsyncClient
 
 
+def alternating(rounds: int) -> Iterator[int]:
+    """The order two sides take turns in ``rounds`` rounds: 0 1, 1 0, 0 1, ... (each starts as often)."""
+    for number in range(rounds):
+        yield from (0, 1) if number % 2 == 0 else (1, 0)
+
+
 async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[str, Any]]:
     """The open loop of both sides in ``plan.open_rounds`` alternating rounds (``plan.open_seconds``
     in all for each), the order swapped every round (AB BA AB ...), each side's samples pooled.
@@ -772,19 +778,17 @@ async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[st
     lags = [0.0 for _ in sides]
     rounds: list[list[float | None]] = [[] for _ in sides]
     seconds = plan.open_seconds / plan.open_rounds
-    for number in range(plan.open_rounds):
-        order = (0, 1) if number % 2 == 0 else (1, 0)
-        for index in order:
-            side = sides[index]
-            await settle(side.probe)
-            run, lag = await open_loop(side.send, plan, seconds)
-            pooled[index].samples += run.samples
-            pooled[index].errors += run.errors
-            pooled[index].first_error = pooled[index].first_error or run.first_error
-            pooled[index].timed_out = pooled[index].timed_out or run.timed_out
-            pooled[index].wall_seconds += run.wall_seconds
-            lags[index] = max(lags[index], lag)
-            rounds[index].append(run.summary()["p95_ms"])
+    for index in alternating(plan.open_rounds):
+        side = sides[index]
+        await settle(side.probe)
+        run, lag = await open_loop(side.send, plan, seconds)
+        pooled[index].samples += run.samples
+        pooled[index].errors += run.errors
+        pooled[index].first_error = pooled[index].first_error or run.first_error
+        pooled[index].timed_out = pooled[index].timed_out or run.timed_out
+        pooled[index].wall_seconds += run.wall_seconds
+        lags[index] = max(lags[index], lag)
+        rounds[index].append(run.summary()["p95_ms"])
     results = []
     for side, run, lag, p95s in zip(sides, pooled, lags, rounds, strict=True):
         figures = run.summary()
@@ -811,19 +815,18 @@ async def interleaved_idle(sides: tuple[Side, Side], pids: tuple[int, int], plan
     cpu: list[float | None] = [0.0 for _ in sides]
     own = [0.0 for _ in sides]
     per_round = max(1, plan.idle_requests // plan.open_rounds)
-    for number in range(plan.open_rounds):
-        for index in (0, 1) if number % 2 == 0 else (1, 0):
-            side = sides[index]
-            await settle(side.probe)
-            before, own_before = cpu_seconds(pids[index]), time.process_time()
-            started = time.perf_counter()
-            for _ in range(per_round):
-                await asyncio.sleep(IDLE_PAUSE_SECONDS)
-                await _timed(side.send, pooled[index])
-            pooled[index].wall_seconds += time.perf_counter() - started
-            own[index] += time.process_time() - own_before
-            after, used = cpu_seconds(pids[index]), cpu[index]
-            cpu[index] = None if before is None or after is None or used is None else used + after - before
+    for index in alternating(plan.open_rounds):
+        side = sides[index]
+        await settle(side.probe)
+        before, own_before = cpu_seconds(pids[index]), time.process_time()
+        started = time.perf_counter()
+        for _ in range(per_round):
+            await asyncio.sleep(IDLE_PAUSE_SECONDS)
+            await _timed(side.send, pooled[index])
+        pooled[index].wall_seconds += time.perf_counter() - started
+        own[index] += time.process_time() - own_before
+        after, used = cpu_seconds(pids[index]), cpu[index]
+        cpu[index] = None if before is None or after is None or used is None else used + after - before
     results = []
     answers = per_round * plan.open_rounds
     for side, run, used, client in zip(sides, pooled, cpu, own, strict=True):
