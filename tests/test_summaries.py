@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.chat import intents, service
 from backend.coops import actions, queries, rollups
 from backend.coops.models import CoopCard, CoopRollup
 from backend.core import db
@@ -170,6 +171,57 @@ async def test_the_two_rollup_reads_of_a_summary_go_out_together(monkeypatch):
     result = await queries.summary(actor_at(w.town), w.town)
     assert len(started) == 2
     assert result.figures.totals["coops"] == 3 and result.children[0].unit.name == "王家湾村"
+
+
+def _held_unit_reads(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[str]]:
+    """Hold every read of a unit by id until two roll-up reads have been sent (they would never be,
+    were they sent only after it: the test then fails on the timeout). Returns the roll-up reads
+    started and finished."""
+    fetch = db.fetch
+    started: list[str] = []
+    finished: list[str] = []
+    both_sent = asyncio.Event()
+
+    async def held(sql: str, values: list) -> list:
+        if "coop_rollup" in sql:
+            started.append(sql)
+            if len(started) == 2:
+                both_sent.set()
+            try:
+                return await fetch(sql, values)
+            finally:
+                finished.append(sql)
+        if sql.startswith("SELECT * FROM unit WHERE id = "):
+            await asyncio.wait_for(both_sent.wait(), timeout=5)
+        return await fetch(sql, values)
+
+    monkeypatch.setattr(db, "fetch", held)
+    intents.load()  # as the chat route does when it is imported
+    return started, finished
+
+
+@pytest.mark.parametrize("how", ["text", "button"])
+async def test_the_rollup_reads_of_a_summary_by_id_go_out_with_the_units_read(monkeypatch, how):
+    w = await make_world()
+    started, finished = _held_unit_reads(monkeypatch)
+    actor = actor_at(w.town, Role.VIEWER)
+    if how == "text":
+        reply = await service.handle(actor, "held-own", text="汇总", action=None)
+    else:
+        action = {"intent": "summary", "params": {"unit_id": w.village.id}}
+        reply = await service.handle(actor, "held-button", text=None, action=action)
+    card = reply.blocks[0]
+    assert card.title == ("白沙镇合作社汇总" if how == "text" else "王家湾村合作社汇总")
+    assert len(started) == len(finished) == 2
+
+
+async def test_a_button_for_a_unit_outside_scope_refuses_and_its_early_reads_end_unused(monkeypatch):
+    w = await make_world()
+    started, finished = _held_unit_reads(monkeypatch)
+    action = {"intent": "summary", "params": {"unit_id": w.sibling.id}}
+    reply = await service.handle(actor_at(w.town, Role.VIEWER), "held-sibling", text=None, action=action)
+    assert reply.blocks[0].type == "notice" and "刘家岭" not in reply.model_dump_json()
+    assert len(started) == len(finished) == 2  # sent early, ended before the answer, never shown
 
 
 async def test_a_long_breakdown_is_cut_and_says_so(client, monkeypatch):

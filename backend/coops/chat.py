@@ -95,15 +95,26 @@ async def _pick(name: str, found: list[Unit], intent_name: str, key: str) -> Cha
     return ChatReply(blocks=[card], suggestions=_suggestions())
 
 
+def _name_param(turn: Turn, name_key: str) -> str:
+    return _NAME_CLEAN.sub("", str(turn.params.get(name_key) or "")).removesuffix("的")
+
+
+def _known_unit_id(turn: Turn, *, key: str, name_key: str) -> int | None:
+    """The id of the unit a turn is about when the turn itself says it (a button's id, or the
+    actor's own unit: "本乡" or no name), before anything is read; None for a name or "这里"."""
+    if turn.params.get(key) is not None:
+        return _int_param(turn.params[key])
+    name = _name_param(turn, name_key)
+    return turn.actor.unit_id if not name or _OWN.match(name) else None
+
+
 async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> Unit | ChatReply:
     """The unit a turn is about: an id from a button, "这里" (the last unit shown), "本乡" or nothing
     (the actor's own unit), or an exact name in scope (several: buttons to choose)."""
-    params = turn.params
-    if params.get(key) is not None:
-        return await get_unit(turn.actor, _int_param(params[key]))
-    name = _NAME_CLEAN.sub("", str(params.get(name_key) or "")).removesuffix("的")
-    if not name or _OWN.match(name):
-        return await get_unit(turn.actor, turn.actor.unit_id)
+    known = _known_unit_id(turn, key=key, name_key=name_key)
+    if known is not None:
+        return await get_unit(turn.actor, known)
+    name = _name_param(turn, name_key)
     if _HERE.match(name):
         last = await turn.context.last_unit()
         if last is None:
@@ -160,14 +171,27 @@ def _figure_fields(f: FiguresOut) -> list[KeyValue]:
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
 )
 async def summary(turn: Turn) -> ChatReply:
-    """汇总: counts and totals of a unit's subtree with the breakdown by child unit, from roll-ups only."""
-    target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
+    """汇总: counts and totals of a unit's subtree with the breakdown by child unit, from roll-ups only.
+
+    When the turn names the unit by id (its own, a button's), the roll-up reads go out with the
+    unit's read instead of after it; they are used only once the unit is found in scope.
+    """
+    known = _known_unit_id(turn, key="unit_id", name_key="name")
+    reads = queries.SummaryReads(known) if known else None
+    try:
+        target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
+    except BaseException:
+        if reads is not None:
+            await reads.drop()
+        raise
     if isinstance(target, ChatReply):
+        if reads is not None:
+            await reads.drop()
         return target
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
     await turn.context.remember_unit(target.id, target.name)
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
-    result = await queries.summary(turn.actor, target)
+    result = await queries.summary(turn.actor, target, reads)
     own = figures_out(result.figures)
     if own.coops == 0:
         return ChatReply(

@@ -172,19 +172,61 @@ def _totals(row: dict[str, Any]) -> Totals:
     return tuple(int(row[name] or 0) for name in COUNTERS)
 
 
-async def figures(actor: Actor, unit: Unit) -> Figures:
-    """The roll-up row of one unit in scope (one indexed read of its counters)."""
-    rows = await db.fetch(_OWN_SQL, [unit.id])
+def _figures(actor: Actor, unit: Unit, rows: list[dict[str, Any]]) -> Figures:
     return Figures.of(actor, unit, _totals(rows[0]) if rows else ZERO)
 
 
-async def summary(actor: Actor, unit: Unit) -> Summary:
+async def figures(actor: Actor, unit: Unit) -> Figures:
+    """The roll-up row of one unit in scope (one indexed read of its counters)."""
+    return _figures(actor, unit, await db.fetch(_OWN_SQL, [unit.id]))
+
+
+class SummaryReads:
+    """The two reads of a summary of unit ``unit_id``, sent at once when made (on PostgreSQL on two
+    connections: one round trip).
+
+    Made before the unit itself is read when its id is known (the actor's own unit, a button's),
+    so that all of a summary's reads travel together. Nothing read here is shown unless the unit
+    turns out to be in scope: :func:`summary` takes them only for a unit already resolved in scope,
+    and :meth:`drop` lets them end unused.
+    """
+
+    def __init__(self, unit_id: int) -> None:
+        self.unit_id = unit_id
+        self._own = asyncio.ensure_future(db.fetch(_OWN_SQL, [unit_id]))
+        self._children = asyncio.ensure_future(db.fetch(_CHILDREN_SQL, [unit_id, MAX_CHILDREN + 1]))
+
+    async def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        try:
+            return await self._own, await self._children
+        finally:
+            await self.drop()  # one failed: the other still ends before the error goes on
+
+    async def drop(self) -> None:
+        """Let both reads end (a read cut off mid-way would cost its connection), their rows unused."""
+        reads = (self._own, self._children)
+        await asyncio.wait(reads)
+        for read in reads:
+            if not read.cancelled():
+                read.exception()  # retrieved, so a failure is not reported as never retrieved
+
+
+async def summary(actor: Actor, unit: Unit, reads: SummaryReads | None = None) -> Summary:
     """W4: the unit's totals and the breakdown by child unit, from two indexed reads of roll-up rows.
 
+    ``unit`` is in scope; ``reads``: its reads, already under way (see :class:`SummaryReads`).
     The children are read as columns (id, name, type and the counters), not as models: up to 101
     rows of two models each were most of a summary's time in the ORM.
     """
-    # The two reads go out together (on PostgreSQL, two connections: one round trip instead of two).
-    own, rows = await asyncio.gather(figures(actor, unit), db.fetch(_CHILDREN_SQL, [unit.id, MAX_CHILDREN + 1]))
+    if reads is None or reads.unit_id != unit.id:
+        if reads is not None:
+            await reads.drop()
+        reads = SummaryReads(unit.id)
+    own, rows = await reads.rows()
     children = [Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"]), _totals(r)) for r in rows]
-    return Summary(unit=unit, figures=own, children=children[:MAX_CHILDREN], more_children=len(rows) > MAX_CHILDREN)
+    return Summary(
+        unit=unit,
+        figures=_figures(actor, unit, own),
+        children=children[:MAX_CHILDREN],
+        more_children=len(rows) > MAX_CHILDREN,
+    )
