@@ -293,7 +293,7 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
         print(f"name change log: {await name_index.prune()} old rows trimmed")
         # The name log's version as the server's session check reads it with the actor (guard._ACTOR_SQL):
         # a warm server's lookup then sends no statement to learn that its name index is current, so
-        # the floor must not replay one (until the commit after 6e0f99e it did, one statement more
+        # the floor must not replay one (until commit 5e27d0e it did, one statement more
         # than the chat's on every name lookup).
         version = (await db.fetch("SELECT version FROM name_index_state WHERE id = 1", []))[0]["version"]
         actors = {label: replace(actor, names_version=int(version)) for label, actor in actors.items()}
