@@ -178,15 +178,13 @@ async def summary(turn: Turn) -> ChatReply:
     """
     known = _known_unit_id(turn, key="unit_id", name_key="name")
     reads = queries.SummaryReads(known) if known else None
+    target: Unit | ChatReply | None = None
     try:
         target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
-    except BaseException:
-        if reads is not None:
+    finally:
+        if reads is not None and not isinstance(target, Unit):  # refused, or no such unit in scope
             await reads.drop()
-        raise
     if isinstance(target, ChatReply):
-        if reads is not None:
-            await reads.drop()
         return target
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
     await turn.context.remember_unit(target.id, target.name)

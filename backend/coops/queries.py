@@ -199,8 +199,9 @@ class SummaryReads:
     async def rows(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         try:
             return await self._own, await self._children
-        finally:
+        except BaseException:
             await self.drop()  # one failed: the other still ends before the error goes on
+            raise
 
     async def drop(self) -> None:
         """Let both reads end (a read cut off mid-way would cost its connection), their rows unused."""
