@@ -19,6 +19,7 @@ from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import AppError
 from backend.core.roles import allows
+from backend.core.tasks import finish_unused
 
 DEFAULT_SUGGESTIONS = (
     Suggestion(label="本单位汇总", text="汇总"),
@@ -85,13 +86,6 @@ def _names_current(versions: list[int], seen: int | None, guessed: int | None) -
     return all(version >= seen for version in versions)
 
 
-async def _finished(task: asyncio.Future[ChatReply]) -> None:
-    """Let a turn that will not be used run to its end (it only reads), and drop its outcome."""
-    await asyncio.wait([task])
-    if not task.cancelled():
-        task.exception()  # retrieved, so it is not reported as never retrieved
-
-
 async def handle_ahead(
     guess: Actor, checking: Awaitable[Actor], *, text: str | None, action: dict[str, Any] | None
 ) -> ChatReply:
@@ -118,10 +112,10 @@ async def handle_ahead(
     try:
         actor = await checking
     except BaseException:
-        await _finished(ahead)
+        await finish_unused(ahead)  # it only reads
         raise
     if replace(actor, names_version=guess.names_version) != guess:  # another role, unit or scope since
-        await _finished(ahead)
+        await finish_unused(ahead)  # it only reads
         return await _checked_turn(actor, actor.session_id, name, params, text)
     seen = actor.names_version
     if seen is not None and guess.names_version is not None and seen <= guess.names_version:

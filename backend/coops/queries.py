@@ -21,6 +21,7 @@ from backend.core.actor import Actor
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.names import pinyin_keys
 from backend.core.scope import path_prefix
+from backend.core.tasks import finish_unused
 from backend.units.models import Unit
 from backend.units.queries import get_unit, units_where
 
@@ -204,12 +205,8 @@ class SummaryReads:
             raise
 
     async def drop(self) -> None:
-        """Let both reads end (a read cut off mid-way would cost its connection), their rows unused."""
-        reads = (self._own, self._children)
-        await asyncio.wait(reads)
-        for read in reads:
-            if not read.cancelled():
-                read.exception()  # retrieved, so a failure is not reported as never retrieved
+        """Let both reads end, their rows unused."""
+        await finish_unused(self._own, self._children)
 
 
 async def summary(actor: Actor, unit: Unit, reads: SummaryReads | None = None) -> Summary:
