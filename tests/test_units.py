@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import ciso8601
+from tortoise.fields import data
+
+from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
+from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
+from backend.units.queries import get_unit
 from tests.factories import login, make_account, make_tree, make_unit
 
 CREDIT_CODE = "91350100M000100Y43"
@@ -171,15 +179,6 @@ async def test_a_unit_still_referenced_by_a_registration_is_not_empty(client):
 async def test_a_units_times_read_back_equal_to_what_was_written_through_the_c_datetime_parser():
     """SQLite hands datetimes over as text; tortoise-orm parses them with ciso8601 when it is
     installed (a dependency for that: iso8601 cost 13 µs a value on every row read)."""
-    import datetime as dt
-
-    import ciso8601
-    from tortoise.fields import data
-
-    from backend.core.actor import Actor, Origin
-    from backend.core.roles import FinanceAccess, Role
-    from backend.units.queries import get_unit
-
     assert data.parse_datetime is ciso8601.parse_datetime
     tree = await make_tree()
     written = dt.datetime(2026, 2, 3, 4, 5, 6, 789012, tzinfo=dt.timezone(dt.timedelta(hours=8)))
