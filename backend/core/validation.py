@@ -6,7 +6,6 @@ Bodies are strict (no "1" for 1), refuse unknown fields and over-long strings; e
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -140,17 +139,16 @@ def to_failure(exc: ValidationError) -> ValidationFailed:
 
 
 def parse_body(request: Request, model: type[M]) -> M:
-    raw = request.body or b"{}"
-    try:
-        payload = json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise AppError("malformed_json", messages.MALFORMED_JSON) from exc
-    if not isinstance(payload, dict):
-        raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT)
+    """Parse and validate in one pass; a body that is not JSON, or not an object, has its own error."""
     try:
         # JSON-mode validation: strict about types, yet enum values arrive as their strings.
-        return model.model_validate_json(raw)
+        return model.model_validate_json(request.body or b"{}")
     except ValidationError as exc:
+        whole = [error["type"] for error in exc.errors() if not error["loc"]]
+        if "json_invalid" in whole:
+            raise AppError("malformed_json", messages.MALFORMED_JSON) from None
+        if "model_type" in whole:
+            raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT) from None
         raise to_failure(exc) from None
 
 
