@@ -339,6 +339,14 @@ async def test_a_wrong_app_secret_is_refused_and_never_shown(client, fake, caplo
     assert "errcode 40125" in caplog.text
 
 
+async def test_a_token_refused_with_40001_is_reported_as_our_misconfiguration(client, fake, wechat, caplog):
+    """getAccessToken answers 40001 for a wrong or foreign AppSecret; it is not an outage to wait out."""
+    fake.inject(TOKEN_PATH, 40001)
+    phone = await client.post("/api/wechat/phone", json={"code": fake.phone_code("13800001234")["code"]})
+    assert phone.status_code == 503 and phone.json()["error"]["code"] == "wechat_misconfigured"
+    assert "check WECHAT_APPID, WECHAT_SECRET" in caplog.text
+
+
 async def test_the_session_key_and_the_secret_never_leave_the_server(client, fake, wechat, caplog):
     caplog.set_level(logging.DEBUG)
     tree = await make_tree()

@@ -113,7 +113,7 @@ def _error(api: str, errcode: int | None) -> WechatError:
         return make("wechat_busy", msg.BUSY, 503)
     if errcode == 40226:
         return make("wechat_user_blocked", msg.USER_BLOCKED, 403)
-    if errcode in CONFIG_ERRORS:
+    if errcode in CONFIG_ERRORS or (api == "token" and errcode == 40001):  # 40001 from getAccessToken: wrong secret
         log.error(
             "WeChat refused our app credentials on %s (errcode %s): check WECHAT_APPID, WECHAT_SECRET", api, errcode
         )
