@@ -18,7 +18,9 @@ async def _bind_wechat(account_id: int, openid: str) -> None:
     )
 
 
-async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope(client: httpx.AsyncClient) -> None:
+async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope_and_its_sessions_end(
+    client: httpx.AsyncClient,
+) -> None:
     tree = await make_tree()
     await make_account("admin1", tree.own, Role.ADMIN)
     clerk = await make_account("clerk1", tree.child, Role.CLERK)
@@ -26,8 +28,12 @@ async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope(client: httpx.
     await _bind_wechat(clerk.id, "o-clerk")
     await _bind_wechat(stranger.id, "o-stranger")
     admin = await login(client, "admin1")
+    lost_phone = await login(client, "clerk1")
+    other_phone = await login(client, "clerk2")
 
     assert (await client.delete(f"/api/accounts/{clerk.id}/wechat", headers=admin)).status_code == 204
+    assert (await client.get("/api/session", headers=lost_phone)).status_code == 401
+    assert (await client.get("/api/session", headers=other_phone)).status_code == 200
     assert not await WechatIdentity.filter(account_id=clerk.id).exists()
     entry = await AuditEntry.get(action="wechat.unbind")
     assert str(entry.target_id) == str(clerk.id)

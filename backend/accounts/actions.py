@@ -305,15 +305,19 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
 
 
 async def unbind_wechat(actor: Actor, account_id: int) -> None:
-    """An admin removes the WeChat identity of an account they manage (a lost or handed-on phone)."""
+    """An admin removes the WeChat identity of an account they manage (a lost or handed-on phone):
+    every session of the account ends too, or the phone would stay logged in until it idled out."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    now = runtime.get().clock.now()
     async with db.atomic():
         removed = await WechatIdentity.filter(account_id=account.id).delete()
         if not removed:
             raise NotFound(msg.WECHAT_NOT_BOUND)
+        await Account.filter(id=account.id).update(sessions_revoked_at=now, updated_at=now)
         await _audit_account("wechat.unbind", actor, account.id, memberships, detail={"by": "admin"})
+        db.after_commit(lambda: _end_all(account.id))
 
 
 async def reveal(actor: Actor, account_id: int, *, field: str) -> str:
