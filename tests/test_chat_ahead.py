@@ -31,12 +31,13 @@ async def chat(client: httpx.AsyncClient, headers: dict[str, str], **body: Any) 
     return await client.post("/api/chat", json=body or {"text": "汇总"}, headers=headers)
 
 
-async def session_id(headers: dict[str, str]) -> str:
+async def conversation(headers: dict[str, str]) -> str:
+    """The chat context's name for this session in the unit it chose."""
     from backend.core import sessions
 
     record = await sessions.load(headers["Authorization"].split()[1])
     assert record is not None
-    return record.public_id
+    return f"{record.public_id}:{record.membership_id}"
 
 
 async def known_session(client: httpx.AsyncClient, role: Role = Role.VIEWER) -> tuple[Tree, Account, dict[str, str]]:
@@ -81,7 +82,7 @@ async def test_an_ended_session_s_turn_changes_no_context_and_is_not_started_aga
     client: httpx.AsyncClient, statements: list[str]
 ) -> None:
     _, _, headers = await known_session(client)
-    key = f"chat:{await session_id(headers)}"
+    key = f"chat:{await conversation(headers)}"
     redis = runtime.get().redis
     await redis.delete(key)
     assert (await client.post("/api/auth/logout", headers=headers)).status_code in (200, 204)
@@ -97,7 +98,7 @@ async def test_an_ended_session_s_turn_changes_no_context_and_is_not_started_aga
 async def test_a_role_taken_away_since_the_last_turn_answers_for_the_new_role(client: httpx.AsyncClient) -> None:
     tree, admin, headers = await known_session(client, Role.ADMIN)  # the context's page: the summary's
     await make_account("wjg01", tree.child)
-    key = f"chat:{await session_id(headers)}"
+    key = f"chat:{await conversation(headers)}"
     await Membership.filter(account_id=admin.id).update(role=Role.VIEWER)
     members = await chat(client, headers, text=f"{tree.child.name}的成员")
     assert "您的角色不能进行这项操作。" in members.text and "wjg01" not in members.text
@@ -211,4 +212,4 @@ async def test_a_turn_ahead_that_fails_has_its_context_written_before_the_error_
         assert (await request).status_code == 503
     finally:
         del registry._INTENTS["test.remember_then_fail"]
-    assert await ChatContext(await session_id(headers)).last_unit() == (tree.child.id, tree.child.name)
+    assert await ChatContext(await conversation(headers)).last_unit() == (tree.child.id, tree.child.name)

@@ -10,12 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from backend.accounts.models import Membership
 from backend.chat import lookup
 from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
-from tests.factories import Tree, login, make_account, make_tree, make_unit
+from tests.factories import Tree, login, login_response, make_account, make_tree, make_unit
 
 
 async def say(client: httpx.AsyncClient, headers: dict[str, str], text: str) -> dict[str, Any]:
@@ -239,6 +240,30 @@ async def test_this_village_means_the_unit_last_shown(client):
     assert own["title"] == "白沙镇的下级单位"
     card_of_this = card(await say(client, headers, "这个村"))
     assert card_of_this["title"] == "白沙镇"  # the children just listed were 白沙镇's
+
+
+async def test_choosing_another_unit_starts_another_conversation_and_going_back_resumes_it(client):
+    tree = await make_tree()
+    await make_unit("一组", UnitType.WORK_TEAM, tree.child)
+    account = await make_account("two_units", tree.own, role=Role.ADMIN)
+    other = await Membership.create(
+        account_id=account.id, unit_id=tree.sibling.id, role=Role.ADMIN, created_at=account.created_at
+    )
+    town = await Membership.get(account_id=account.id, unit_id=tree.own.id)
+    headers = {"Authorization": f"Bearer {(await login_response(client, 'two_units')).json()['token']}"}
+
+    async def choose(membership: Membership) -> None:
+        chosen = await client.post("/api/session/unit", json={"membership_id": membership.id}, headers=headers)
+        assert chosen.status_code == 200
+
+    await choose(town)
+    await say(client, headers, "查 王家湾")
+    assert blocks(await say(client, headers, "这个村有哪些单位"), "table")[0]["title"] == "王家湾村的下级单位"
+    await choose(other)
+    assert card(await say(client, headers, "这个村"))["title"] == "桃源乡"  # nothing shown in this unit yet
+    assert notice(await say(client, headers, "下一页")) == "没有更多了。"
+    await choose(town)
+    assert card(await say(client, headers, "这个村"))["title"] == "王家湾村"
 
 
 async def test_a_viewer_sees_units_but_no_people(client):

@@ -206,10 +206,10 @@ async def test_the_rollup_reads_of_a_summary_by_id_go_out_with_the_units_read(mo
     started, finished = _held_unit_reads(monkeypatch)
     actor = actor_at(w.town, Role.VIEWER)
     if how == "text":
-        reply = await service.handle(actor, "held-own", text="汇总", action=None)
+        reply = await service.handle(actor, text="汇总", action=None)
     else:
         action = {"intent": "summary", "params": {"unit_id": w.village.id}}
-        reply = await service.handle(actor, "held-button", text=None, action=action)
+        reply = await service.handle(actor, text=None, action=action)
     card = reply.blocks[0]
     assert card.title == ("白沙镇合作社汇总" if how == "text" else "王家湾村合作社汇总")
     assert len(started) == len(finished) == 2
@@ -219,7 +219,7 @@ async def test_a_button_for_a_unit_outside_scope_refuses_and_its_early_reads_end
     w = await make_world()
     started, finished = _held_unit_reads(monkeypatch)
     action = {"intent": "summary", "params": {"unit_id": w.sibling.id}}
-    reply = await service.handle(actor_at(w.town, Role.VIEWER), "held-sibling", text=None, action=action)
+    reply = await service.handle(actor_at(w.town, Role.VIEWER), text=None, action=action)
     assert reply.blocks[0].type == "notice" and "刘家岭" not in reply.model_dump_json()
     assert len(started) == len(finished) == 2  # sent early, ended before the answer, never shown
 

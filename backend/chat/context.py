@@ -1,4 +1,7 @@
-"""What the conversation is about, per session, in Redis: the last unit shown and the last table.
+"""What the conversation is about, in Redis: the last unit shown and the last table.
+
+A conversation is one session in one of its units: choosing another unit starts another, so "这个村"
+never means a unit shown under the other scope, and going back resumes the first.
 
 "更多" / "下一页" continue the last table; "这个村的汇总" refers to the last unit shown.
 
@@ -16,6 +19,7 @@ import json
 from typing import Any
 
 from backend.core import runtime
+from backend.core.actor import Actor
 
 # The fields and the renewed expiry in one command (EVAL, as the project's other scripts): one reply
 # to read, where a MULTI of HSET and EXPIRE had four (81 -> 52 µs of the server's CPU a write).
@@ -26,13 +30,18 @@ class ChatContext:
     """``held``: writes wait in memory until :meth:`release` (a turn started before its session was
     checked again; if the check fails, nothing it remembered reaches Redis)."""
 
-    def __init__(self, session_key: str, *, held: bool = False) -> None:
-        self._key = f"chat:{session_key}"
+    def __init__(self, conversation: str, *, held: bool = False) -> None:
+        self._key = f"chat:{conversation}"
         self._pending: dict[str, str] = {}  # what this turn remembered (its own reads see it)
         self._unsent: dict[str, str] = {}  # of that, what no write has taken yet
         self._sending: asyncio.Task[None] | None = None  # the newest write; it waits for those before it
         self._queued = False  # that write has not taken its fields yet: new ones go with it
         self._held = held
+
+    @classmethod
+    def of(cls, actor: Actor, *, held: bool = False) -> ChatContext:
+        """The context of the actor's conversation: its session, in the unit it chose."""
+        return cls(f"{actor.session_id}:{actor.membership_id}", held=held)
 
     def _remember(self, fields: dict[str, str]) -> None:
         self._pending.update(fields)

@@ -41,7 +41,7 @@ async def chat(request: Request):
     action = data.action.model_dump() if data.action else None
     if guess is None:
         actor = await checking
-        reply = await service.handle(actor, actor.session_id, text=data.text, action=action)
+        reply = await service.handle(actor, text=data.text, action=action)
     else:
         reply = await service.handle_ahead(guess, checking, text=data.text, action=action)
     return ok(reply, exclude_none=True)

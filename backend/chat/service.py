@@ -62,15 +62,13 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
 
 
-async def handle(actor: Actor, session_key: str, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:
+async def handle(actor: Actor, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:
     name, params = _intent_of(text, action)
-    return await _checked_turn(actor, session_key, name, params, text)
+    return await _checked_turn(actor, name, params, text)
 
 
-async def _checked_turn(
-    actor: Actor, session_key: str, name: str, params: dict[str, Any], text: str | None
-) -> ChatReply:
-    context = ChatContext(session_key)
+async def _checked_turn(actor: Actor, name: str, params: dict[str, Any], text: str | None) -> ChatReply:
+    context = ChatContext.of(actor)
     try:
         return await _turn(actor, context, name, params, text)
     finally:
@@ -103,8 +101,8 @@ async def handle_ahead(
     spec = registry.get(name)
     if spec is not None and spec.writes:
         actor = await checking
-        return await _checked_turn(actor, actor.session_id, name, params, text)
-    context = ChatContext(guess.session_id, held=True)
+        return await _checked_turn(actor, name, params, text)
+    context = ChatContext.of(guess, held=True)
     versions: list[int] = []
     with db.reads_only(), name_index.noting(versions):
         # its own copy of the parameters: a run again starts from them as parsed
@@ -116,7 +114,7 @@ async def handle_ahead(
         raise
     if replace(actor, names_version=guess.names_version) != guess:  # another role, unit or scope since
         await finish_unused(ahead)  # it only reads
-        return await _checked_turn(actor, actor.session_id, name, params, text)
+        return await _checked_turn(actor, name, params, text)
     seen = actor.names_version
     if seen is not None and guess.names_version is not None and seen <= guess.names_version:
         context.release()  # no name changed since the guess: the turn counts, its writes may go now
@@ -131,7 +129,7 @@ async def handle_ahead(
         reply = None  # a name changed since the guess and a lookup missed it
     if reply is None:
         await context.save()  # what went out before the run was known not to count (never a change)
-        return await _checked_turn(actor, actor.session_id, name, params, text)
+        return await _checked_turn(actor, name, params, text)
     context.release()
     await context.save()
     return reply
