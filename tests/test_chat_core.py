@@ -56,6 +56,17 @@ async def test_chat_needs_a_session_and_exactly_one_of_text_or_action(client):
         ("查 王家湾", parser.LOOKUP_NAME, {"name": "王家湾"}),
         ("帮我查一下wangjiawan", parser.LOOKUP_NAME, {"name": "wangjiawan"}),
         ("帮助", "chat.help", {}),
+        ("Help", "chat.help", {}),
+        ("？", "chat.help", {}),
+        ("更多~", parser.MORE, {}),
+        ("下一页 。", parser.MORE, {}),
+        ("。。。", parser.UNKNOWN, {"text": ""}),
+        ("138 1234 5678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
+        ("138-1234-5678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
+        ("+8613812345678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
+        ("2024-05-01 13812345678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
+        ("110105 19491231 002X", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
+        ("1101 0519 4912 3100 21", parser.LOOKUP_NAME, {"name": "1101 0519 4912 3100 21"}),
     ],
 )
 def test_parser_recognises_identifiers_paging_and_names(text: str, intent: str, params: dict):

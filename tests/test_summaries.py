@@ -85,6 +85,10 @@ async def test_this_village_means_the_last_unit_shown(client):
     assert reply["context"] == "王家湾村果蔬合作社" and fields(blocks(reply, "card")[0])["合作社"] == "1 个"
     await chat(client, headers, intent="summary", params={"unit_id": w.village.id})
     assert (await chat(client, headers, "这个村的汇总"))["context"] == "王家湾村"
+    for text in ("这个社区的汇总", "那个村的汇总", "这儿的汇总"):  # the words the units domain knows too
+        assert (await chat(client, headers, text))["context"] == "王家湾村", text
+    for text in ("我们村的汇总", "咱们的汇总", "汇总一下", "汇总情况"):
+        assert (await chat(client, headers, text))["context"] == "白沙镇", text
 
 
 async def test_several_units_of_the_name_answer_buttons_and_a_button_answers_the_summary(client):

@@ -27,6 +27,7 @@ from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
+from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, runtime
@@ -38,7 +39,6 @@ from backend.units.chat import (
     ASK,
     choices_reply,
     int_param,
-    is_reference,
     not_found_reply,
     resolve_unit,
     unit_reply,

@@ -8,6 +8,7 @@ from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
 
 
-@intent("chat.help", patterns=(r"^(?:帮助|help|\?|？|怎么用|能做什么|你能做什么)$",), priority=10)
+# Matched after normalising (parser.normalise): "？" has become "?", and phones capitalise "Help".
+@intent("chat.help", patterns=(r"(?i)^(?:帮助|help|\?|怎么用|能做什么|你能做什么)$",), priority=10)
 async def chat_help(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.HELP)], suggestions=suggestions())

@@ -3,8 +3,8 @@
 1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
 2. Paging words ("更多", "下一页") continue the last table.
 3. Identifiers recognised anywhere in the text: an 18-character resident ID number with a valid
-   check character, an 11-digit mobile number, a 12-digit region code, an 18-character unified
-   social credit code.
+   check character, an 11-digit mobile number (also with +86, or grouped "138 0013 8000" /
+   "138-0013-8000"), a 12-digit region code, an 18-character unified social credit code.
 4. The patterns domains registered with their intents, in priority order.
 5. Otherwise short text is taken as a name to look up ("查 王家湾", "wangjiawan").
 """
@@ -30,7 +30,11 @@ UNKNOWN = "chat.unknown"
 _MORE_WORDS = {"更多", "下一页", "下页", "继续", "再来", "more", "next"}
 _PREFIX = re.compile(r"^(?:请|帮我|帮忙|麻烦)?(?:查一下|查询|查找|查查|搜索|搜一下|搜|查|找一下|找|看看|看一下)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
-_PHONE = re.compile(r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])")
+_PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(?P<phone>1[3-9][0-9]{9})(?![0-9])")
+# A space or dash between digits, as numbers are read out and printed: "138 0013 8000".
+_DIGIT_GAP = re.compile(r"(?<=[0-9])[ -](?=[0-9])")
+# Trailing or leading punctuation and spaces, in any mix: "更多~", "下一页 。".
+_EDGE_PUNCTUATION = " 。？！?!.,，~…、；;"
 _REGION_CODE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _CREDIT_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Z])")
 MAX_NAME_LENGTH = 30
@@ -43,25 +47,35 @@ class Parsed:
 
 
 def normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ and spaces to ASCII
-    return re.sub(r"\s+", " ", folded).strip().strip("。？！?!.,，")
+    folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII
+    spaced = re.sub(r"\s+", " ", folded)
+    # Text that is only punctuation says nothing, except a question mark: that asks for help.
+    return spaced.strip(_EDGE_PUNCTUATION) or ("?" if "?" in spaced else "")
+
+
+def _identifier(clean: str) -> Parsed | None:
+    """The first identifier in the text, by kind: ID number, credit code, mobile, region code."""
+    for match in _ID_NUMBER.finditer(clean):
+        if identifiers.valid_id_number(match.group().upper()):
+            return Parsed(LOOKUP_ID_NUMBER, {"id_number": match.group().upper()})
+    for match in _CREDIT_CODE.finditer(clean.upper()):
+        if identifiers.valid_credit_code(match.group()):
+            return Parsed(LOOKUP_CREDIT_CODE, {"credit_code": match.group()})
+    if phone := _PHONE.search(clean):
+        return Parsed(LOOKUP_PHONE, {"phone": phone.group("phone")})
+    if code := _REGION_CODE.search(clean):
+        return Parsed(LOOKUP_REGION_CODE, {"region_code": code.group()})
+    return None
 
 
 def parse(text: str) -> Parsed:
     clean = normalise(text)
     if clean.lower() in _MORE_WORDS:
         return Parsed(MORE)
-    for match in _ID_NUMBER.finditer(clean):
-        if identifiers.valid_id_number(match.group().upper()):
-            return Parsed(LOOKUP_ID_NUMBER, {"id_number": match.group().upper()})
-    upper = clean.upper()
-    for match in _CREDIT_CODE.finditer(upper):
-        if identifiers.valid_credit_code(match.group()):
-            return Parsed(LOOKUP_CREDIT_CODE, {"credit_code": match.group()})
-    if phone := _PHONE.search(clean):
-        return Parsed(LOOKUP_PHONE, {"phone": phone.group()})
-    if code := _REGION_CODE.search(clean):
-        return Parsed(LOOKUP_REGION_CODE, {"region_code": code.group()})
+    # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
+    # side ("2024-05-01 13800138000") are not read as one.
+    if found := _identifier(clean) or _identifier(_DIGIT_GAP.sub("", clean)):
+        return found
     for spec in registry.by_priority():
         for pattern in spec.patterns:
             if found := pattern.search(clean):

@@ -29,6 +29,7 @@ from backend.chat.protocol import (
     Suggestion,
     TableBlock,
 )
+from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, intent
 from backend.coops import messages as msg
 from backend.coops import queries
@@ -48,9 +49,9 @@ CHART_BARS = 15
 # Optional polite asking words before a phrase; single characters (查, 看) only with a space after,
 # since they also begin names (查家村).
 ASK = r"^(?:(?:请|帮我)?(?:查询|查看|查一下|看看|看一下)\s*|[查看]\s+)?"
-_OWN = re.compile(r"^本(?:村|乡|镇|县|市|省|区|单位|社)?$")
-_HERE = re.compile(r"^(?:这个|这|该)(?:村|乡|镇|县|市|省|区|单位|社|地方)?$|^这里$|^此处$")
 _NAME_CLEAN = re.compile(r"\s+")
+# "汇总一下", "汇总情况 青山县": words after 汇总 that ask for it, not name a unit (a whole word only).
+_SUMMARY_FILLER = r"(?:(?:一下|情况|数据|表)(?=\s|$))?"
 
 
 def _int_param(value: Any) -> int:
@@ -105,7 +106,7 @@ def _known_unit_id(turn: Turn, *, key: str, name_key: str) -> int | None:
     if turn.params.get(key) is not None:
         return _int_param(turn.params[key])
     name = _name_param(turn, name_key)
-    return turn.actor.unit_id if not name or _OWN.match(name) else None
+    return turn.actor.unit_id if not name or means_own(name) else None
 
 
 async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> Unit | ChatReply:
@@ -115,7 +116,7 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
     if known is not None:
         return await get_unit(turn.actor, known)
     name = _name_param(turn, name_key)
-    if _HERE.match(name):
+    if means_last_shown(name):
         last = await turn.context.last_unit()
         if last is None:
             return _notice(msg.NO_LAST_UNIT)
@@ -166,7 +167,10 @@ def _figure_fields(f: FiguresOut) -> list[KeyValue]:
 
 @intent(
     "summary",
-    patterns=(ASK + r"(?:信息卡)?汇总(?:\s*(?P<name>.+))?$", ASK + r"(?P<name>.+?)\s*的?\s*汇总$"),
+    patterns=(
+        ASK + r"(?:信息卡)?汇总" + _SUMMARY_FILLER + r"(?:\s*(?P<name>.+))?$",
+        ASK + r"(?P<name>.+?)\s*的?\s*汇总" + _SUMMARY_FILLER + r"$",
+    ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
 )

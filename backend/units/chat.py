@@ -11,7 +11,6 @@ Everything goes through the actor's scope: a unit outside it answers like a miss
 
 from __future__ import annotations
 
-import re
 from typing import Any, NamedTuple
 
 from backend.chat import lookup
@@ -26,6 +25,7 @@ from backend.chat.protocol import (
     TableBlock,
     TextBlock,
 )
+from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db
@@ -40,10 +40,6 @@ from backend.units.queries import get_unit, in_scope, list_units
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
-# "这个村", "该单位", "这里": the unit this conversation is about; "本单位", "我们村": the actor's own.
-_PLACE = r"(?:村|镇|乡|乡镇|街道|社区|县|市|区|单位|合作社|地方)"
-_REFERENCE = re.compile(rf"^(?:(?:这个|这|该|此|那个|这一个){_PLACE}?|这里|这儿|它)$")
-_OWN = re.compile(rf"^(?:本|我们|我们的|我的|咱|咱们){_PLACE}?$")
 # Asking words before a phrase ("查 王家湾村的下级单位"); 查 and 看 alone only before a space, since
 # they also begin names (查家村).
 ASK = r"^(?:(?:请|帮我|麻烦)?(?:查询|查看|查一下|查找|看看|看一下|找一下)\s*|[查看找]\s+)?"
@@ -51,11 +47,6 @@ _CHILDREN_PATTERNS = (
     ASK + r"(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
     ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
 )
-
-
-def is_reference(name: str) -> bool:
-    """Is this a unit named by the conversation ("这个村", "该单位", "本单位"), not by its name?"""
-    return bool(_REFERENCE.match(name) or _OWN.match(name))
 
 
 def int_param(params: dict[str, Any], name: str) -> int | None:
@@ -195,9 +186,9 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     if unit_id is not None:
         return await get_unit(actor, unit_id)
     name = str(turn.params.get("name") or "").strip()
-    if name and _OWN.match(name):
+    if name and means_own(name):
         return await get_unit(actor, actor.unit_id)
-    if not name or _REFERENCE.match(name):
+    if not name or means_last_shown(name):
         last = await turn.context.last_unit()
         if last is not None:
             try:
