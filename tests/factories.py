@@ -8,10 +8,12 @@ from dataclasses import dataclass
 import httpx
 
 from backend.accounts.models import Account, Membership
+from backend.cards.models import CardBinding
 from backend.core import runtime
 from backend.core.passwords import hash_password_sync
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
+from backend.wechat.models import WechatIdentity
 
 PASSWORD = "Cunwu#2026ok"
 _serial = itertools.count(1)
@@ -122,3 +124,16 @@ async def make_tree() -> Tree:
     child = await make_unit("王家湾村", UnitType.VILLAGE, own, region_code="530101001001")
     sibling = await make_unit("桃源乡", UnitType.TOWNSHIP, parent, region_code="530101002000")
     return Tree(parent=parent, own=own, child=child, sibling=sibling)
+
+
+async def bind_wechat(account_id: int, openid: str, appid: str = "wx-test") -> None:
+    """The account's person has bound a WeChat identity (the row the bind action leaves)."""
+    await WechatIdentity.create(account_id=account_id, appid=appid, openid=openid, created_at=runtime.get().clock.now())
+
+
+async def bind_card(account_id: int, card_number: str, kind: str = "operator") -> None:
+    """The account's person has bound a smart card (the row the card bind leaves; no real card)."""
+    await CardBinding.create(
+        account_id=account_id, issuer="i", card_number=card_number, kind=kind,
+        holder_id_index="x", certificate_sha256="x", bound_at=runtime.get().clock.now(),
+    )  # fmt: skip

@@ -5,17 +5,10 @@ from __future__ import annotations
 import httpx
 
 from backend.cards.models import CardBinding
-from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from backend.wechat.models import WechatIdentity
-from tests.factories import login, make_account, make_tree
-
-
-async def _bind_wechat(account_id: int, openid: str) -> None:
-    await WechatIdentity.create(
-        account_id=account_id, appid="wx-test", openid=openid, created_at=runtime.get().clock.now()
-    )
+from tests.factories import bind_card, bind_wechat, login, make_account, make_tree
 
 
 async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope_and_its_sessions_end(
@@ -25,8 +18,8 @@ async def test_an_admin_unbinds_the_wechat_of_an_account_in_scope_and_its_sessio
     await make_account("admin1", tree.own, Role.ADMIN)
     clerk = await make_account("clerk1", tree.child, Role.CLERK)
     stranger = await make_account("clerk2", tree.sibling, Role.CLERK)
-    await _bind_wechat(clerk.id, "o-clerk")
-    await _bind_wechat(stranger.id, "o-stranger")
+    await bind_wechat(clerk.id, "o-clerk")
+    await bind_wechat(stranger.id, "o-stranger")
     admin = await login(client, "admin1")
     lost_phone = await login(client, "clerk1")
     other_phone = await login(client, "clerk2")
@@ -48,14 +41,10 @@ async def test_deactivation_releases_the_wechat_and_the_card(client: httpx.Async
     tree = await make_tree()
     await make_account("admin1", tree.own, Role.ADMIN)
     clerk = await make_account("clerk1", tree.child, Role.CLERK)
-    await _bind_wechat(clerk.id, "o-clerk")
+    await bind_wechat(clerk.id, "o-clerk")
     admin_account = await make_account("admin2", tree.own, Role.ADMIN)
-    now = runtime.get().clock.now()
     for account, number in ((clerk, "66000001"), (admin_account, "88000001")):  # the admin holds a card too
-        await CardBinding.create(
-            account_id=account.id, issuer="i", card_number=number, kind="operator",
-            holder_id_index="x", certificate_sha256="x", bound_at=now,
-        )  # fmt: skip
+        await bind_card(account.id, number)
     admin = await login(client, "admin2")
     assert (await client.post(f"/api/accounts/{clerk.id}/deactivate", headers=admin)).status_code == 204
     assert not await WechatIdentity.filter(account_id=clerk.id).exists()

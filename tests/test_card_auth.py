@@ -24,7 +24,7 @@ from tests.card_helpers import (
     scan_and_confirm,
     start_pairing,
 )
-from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+from tests.factories import PASSWORD, bind_card, login, login_response, make_account, make_tree
 
 
 def credit_code(n: int) -> str:
@@ -356,15 +356,7 @@ async def test_an_admin_without_a_card_cannot_edit_or_delete_an_operator_with_on
 
     # once the admin has a card of their own, the edit goes through and unbinds the operator's card
     admin_account = await Account.get(username="coopadmin")
-    await CardBinding.create(
-        account_id=admin_account.id,
-        issuer="x",
-        card_number="77000001",
-        kind="legal_rep",
-        holder_id_index="x",
-        certificate_sha256="x",
-        bound_at=runtime.get().clock.now(),
-    )
+    await bind_card(admin_account.id, "77000001", kind="legal_rep")
     edited = await client.patch(f"/api/accounts/{operator.id}", json={"name": "张三"}, headers=admin)
     assert edited.status_code == 200, edited.text
     assert not await CardBinding.filter(account_id=operator.id).exists()

@@ -7,11 +7,13 @@ import re
 import httpx
 
 from backend.accounts.models import Account, Membership
+from backend.cards.models import CardBinding
 from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.sms import SmsMessage
 from backend.units.models import Unit
-from tests.factories import PASSWORD, login, login_response, make_account, make_tree
+from backend.wechat.models import WechatIdentity
+from tests.factories import PASSWORD, bind_card, bind_wechat, login, login_response, make_account, make_tree
 
 PHONE = "13600002222"
 ID_NUMBER = "11010519491231002X"
@@ -319,6 +321,8 @@ async def test_unit_account_recovered_by_the_legal_representative_goes_to_the_ne
     tree = await make_tree()
     await _unit_with_legal_rep(tree)
     old_admin = await make_account("village_boss", tree.child, role="admin", phone="13600005555")
+    await bind_wechat(old_admin.id, "o-old-agent")
+    await bind_card(old_admin.id, "66000001")
     old_session = await login(client, "village_boss")
     new_phone = "13600006666"
     sent = await _unit_recovery(client, {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}, new_phone)
@@ -334,7 +338,10 @@ async def test_unit_account_recovered_by_the_legal_representative_goes_to_the_ne
     assert (await client.get("/api/session", headers=old_session)).status_code == 401
     account = await Account.get(id=old_admin.id)
     assert account.name == "新经办" and account.id_number_index is None
-    assert await AuditEntry.filter(action="recovery.unit_account", target_id=str(old_admin.id)).exists()
+    entry = await AuditEntry.get(action="recovery.unit_account", target_id=str(old_admin.id))
+    assert entry.detail["wechat_released"] == entry.detail["card_released"] == 1  # the old agent's are void
+    assert not await WechatIdentity.filter(account_id=old_admin.id).exists()
+    assert not await CardBinding.filter(account_id=old_admin.id).exists()
 
 
 async def test_an_agent_identity_recovers_a_unit_without_admin_by_creating_one(client):

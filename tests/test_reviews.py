@@ -21,7 +21,18 @@ from backend.reviews.images import MAX_BODY_BYTES, MAX_IMAGE_BYTES
 from backend.reviews.models import ReviewRequest
 from backend.reviews.storage import uploads_dir
 from backend.units.models import Unit, UnitType
-from tests.factories import PASSWORD, Tree, captcha, login, login_response, make_account, make_tree, make_unit
+from backend.wechat.models import WechatIdentity
+from tests.factories import (
+    PASSWORD,
+    Tree,
+    bind_wechat,
+    captcha,
+    login,
+    login_response,
+    make_account,
+    make_tree,
+    make_unit,
+)
 
 ACCOUNT_PHONE = "13800009999"  # on file
 REQUEST_PHONE = "13911112222"  # the requester's new phone, given in the request
@@ -451,6 +462,7 @@ async def test_unit_request_hands_the_units_own_admin_account_to_the_requester(c
     coop = await make_unit("青山种植合作社", UnitType.COOP, env.tree.child)
     await Unit.filter(id=coop.id).update(credit_code=CREDIT_CODE, legal_rep_name="张三")
     old_admin = await make_account("coop_admin", coop, Role.ADMIN, phone="13800007777")
+    await bind_wechat(old_admin.id, "o-old-admin")
     old_session = await login(client, "coop_admin")
     assert (await submit(client, kind="unit")).status_code == 202
     review = await only_review()
@@ -471,7 +483,9 @@ async def test_unit_request_hands_the_units_own_admin_account_to_the_requester(c
     assert sms["template"] == "review_approved" and "coop_admin" in sms["text"]
     temporary = re.search(r"临时密码为 ([^，\s]+)，", sms["text"]).group(1)
     assert (await login_response(client, REQUEST_PHONE, temporary)).status_code == 200
-    assert (await AuditEntry.get(action="review.approve")).detail["mode"] == "hand_over"
+    detail = (await AuditEntry.get(action="review.approve")).detail
+    assert detail["mode"] == "hand_over" and detail["wechat_released"] == 1 and detail["card_released"] == 0
+    assert not await WechatIdentity.filter(account_id=old_admin.id).exists()  # the old admin's WeChat is out
 
 
 async def test_unit_request_for_a_unit_without_its_own_admin_gives_the_requester_a_new_admin_account(client, env):

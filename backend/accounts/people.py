@@ -11,10 +11,12 @@ import secrets
 from dataclasses import dataclass
 
 from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.cards.models import CardBinding
 from backend.core import names, runtime
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit
+from backend.wechat.models import WechatIdentity
 
 USERNAME_DIGITS = 8
 
@@ -127,9 +129,11 @@ async def create_person(
 
 async def hand_over(
     account: Account, *, name: str, phone: str, id_number: str | None, password: TemporaryPassword
-) -> None:
+) -> dict[str, int]:
     """Give an existing account to another person (call inside a transaction): their name, phone and
-    ID, a new temporary password, no real-name level, every older session void."""
+    ID, a new temporary password, no real-name level, every older session void, and the WeChat and
+    the card of the person before released (they would still log in or sign as this account).
+    Answers how many of each were released, for the audit entry."""
     rt = runtime.get()
     vault = rt.vault
     now = rt.clock.now()
@@ -150,3 +154,6 @@ async def hand_over(
         sessions_revoked_at=now,
         updated_at=now,
     )
+    wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+    card_released = await CardBinding.filter(account_id=account.id).delete()
+    return {"wechat_released": wechat_released, "card_released": card_released}

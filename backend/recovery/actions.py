@@ -348,6 +348,7 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
     phone = data["phone"]
     password = await people.temporary_password()
     admin = await people.unit_admin_account(unit)
+    released: dict[str, int] = {}
     async with db.atomic():
         if admin is None:
             person = await people.create_person(
@@ -361,7 +362,7 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
             )
             admin = person.account
         else:
-            await people.hand_over(admin, name=data["name"], phone=phone, id_number=None, password=password)
+            released = await people.hand_over(admin, name=data["name"], phone=phone, id_number=None, password=password)
         await sms.queue(
             phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password.plain}
         )
@@ -372,7 +373,7 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
             scope_path=unit.path,
             target_type="account",
             target_id=admin.id,
-            detail={"unit_id": unit.id, "identity": data["identity"]},
+            detail={"unit_id": unit.id, "identity": data["identity"], **released},
         )
     await sessions.end_all(admin.id)
     return admin.username, unit.name

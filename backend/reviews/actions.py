@@ -191,6 +191,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     phone = requester_phone(review)
     password = await people.temporary_password()
     now = rt.clock.now()
+    released: dict[str, int] = {}  # the WeChat and card of the person before, on a hand-over
     async with db.atomic():
         await _claim(review, actor, ReviewStatus.APPROVED)
         if plan.mode == ApprovalMode.NEW_ADMIN:
@@ -209,7 +210,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
             assert plan.account is not None
             account = plan.account
             if plan.mode == ApprovalMode.HAND_OVER:
-                await people.hand_over(
+                released = await people.hand_over(
                     account, name=review.name, phone=phone, id_number=requester_id_number(review), password=password
                 )
             else:
@@ -229,7 +230,12 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
             scope_path=review.unit.path,
             target_type="review",
             target_id=review.id,
-            detail={"kind": ReviewKind(review.kind).value, "mode": plan.mode.value, "account_id": account.id},
+            detail={
+                "kind": ReviewKind(review.kind).value,
+                "mode": plan.mode.value,
+                "account_id": account.id,
+                **released,
+            },
         )
     return await ReviewRequest.get(id=review.id)
 
