@@ -74,7 +74,8 @@ def parse(text: str) -> Parsed:
         return Parsed(MORE)
     # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
     # side ("2024-05-01 13800138000") are not read as one.
-    if found := _identifier(clean) or _identifier(_DIGIT_GAP.sub("", clean)):
+    compact = _DIGIT_GAP.sub("", clean)
+    if found := _identifier(clean) or (_identifier(compact) if compact != clean else None):
         return found
     for spec in registry.by_priority():
         for pattern in spec.patterns:
