@@ -8,7 +8,8 @@ from backend.accounts.models import Account
 from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.sms import SmsMessage
-from tests.factories import PASSWORD, captcha, login, login_response, make_account, make_tree
+from backend.wechat.models import WechatIdentity
+from tests.factories import PASSWORD, bind_wechat, captcha, login, login_response, make_account, make_tree
 
 NEW_PHONE = "13912340001"
 ID_NUMBER = "11010519491231002X"
@@ -139,10 +140,11 @@ async def test_deactivated_user_name_is_never_issued_again(client):
     assert twice.status_code == 409
 
 
-async def test_reset_password_sends_a_new_temporary_password_and_ends_sessions(client):
+async def test_reset_password_sends_a_new_temporary_password_ends_sessions_and_releases_the_wechat(client):
     tree = await make_tree()
     admin = await _admin(client, tree)
     target = await make_account("forgetful", tree.child, role="clerk", phone=NEW_PHONE)
+    await bind_wechat(target.id, "o-whoever-knew-the-old-password")
     worker = await login(client, "forgetful")
     assert (await client.post(f"/api/accounts/{target.id}/reset-password", headers=admin)).status_code == 204
     assert (await client.get("/api/session", headers=worker)).status_code == 401
@@ -152,6 +154,7 @@ async def test_reset_password_sends_a_new_temporary_password_and_ends_sessions(c
     assert session.status_code == 200 and session.json()["must_change_password"] is True
     entry = await AuditEntry.get(action="account.reset_password")
     assert entry.target_id == str(target.id) and entry.actor_account_id is not None
+    assert entry.detail == {"wechat_released": 1} and not await WechatIdentity.filter(account_id=target.id).exists()
 
 
 async def test_admin_unlocks_a_locked_account(client):

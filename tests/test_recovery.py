@@ -65,9 +65,10 @@ async def _password_ticket(client, username: str) -> dict:
 # R2 -------------------------------------------------------------------------------------------
 
 
-async def test_forgot_password_end_to_end_ends_sessions_and_sets_the_new_password(client):
+async def test_forgot_password_end_to_end_ends_sessions_releases_the_wechat_and_sets_the_new_password(client):
     tree = await make_tree()
     account = await _with_identity("forgetful", tree.own)
+    await bind_wechat(account.id, "o-whoever-knew-the-old-password")
     old_session = await login(client, "forgetful")
     flow = await _password_ticket(client, "forgetful")
     assert flow["start"]["phone"] == "136****2222"
@@ -87,6 +88,8 @@ async def test_forgot_password_end_to_end_ends_sessions_and_sets_the_new_passwor
     assert (await login_response(client, "forgetful", NEW_PASSWORD)).json()["must_change_password"] is False
     actions = set(await AuditEntry.filter(actor_account_id=account.id).values_list("action", flat=True))
     assert {"recovery.password_verify", "recovery.password_reset"} <= actions
+    entry = await AuditEntry.get(action="recovery.password_reset")
+    assert entry.detail == {"wechat_released": 1} and not await WechatIdentity.filter(account_id=account.id).exists()
     notice = (await client.get("/api/dev/sms", params={"phone": PHONE})).json()["messages"][0]["text"]
     assert "密码已通过短信验证重置" in notice
 

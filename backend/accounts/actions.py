@@ -244,7 +244,9 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
 
 
 async def reset_password(actor: Actor, account_id: int) -> None:
-    """New random temporary password by SMS, must be changed; all sessions of the account end."""
+    """New random temporary password by SMS, must be changed; all sessions of the account end, and
+    its WeChat is released (whoever knew the old password may have bound theirs; the owner's next
+    WeChat login binds again with the new password)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
@@ -267,8 +269,11 @@ async def reset_password(actor: Actor, account_id: int) -> None:
             sessions_revoked_at=now,
             updated_at=now,
         )
+        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
-        await _audit_account("account.reset_password", actor, account.id, memberships)
+        await _audit_account(
+            "account.reset_password", actor, account.id, memberships, detail={"wechat_released": wechat_released}
+        )
         db.after_commit(lambda: _end_all(account.id))
 
 

@@ -18,6 +18,7 @@ from backend.core.passwords import policy_problems
 from backend.core.roles import Role
 from backend.recovery import messages as msg
 from backend.units.models import Unit
+from backend.wechat.models import WechatIdentity
 
 STEP_TTL_SECONDS = 10 * 60
 RESET_TTL_SECONDS = 15 * 60
@@ -149,7 +150,8 @@ async def _count_mismatch(ticket: str, data: dict[str, Any]) -> None:
 
 
 async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin) -> None:
-    """New password (P5 policy); every session of the account ends; a notice goes to the bound phone."""
+    """New password (P5 policy); every session of the account ends and its WeChat is released (it may
+    have been bound by whoever knew the old password); a notice goes to the bound phone."""
     data = await tickets.peek(reset_ticket, "recovery.password_reset")
     account = await Account.get(id=data["account_id"])
     phone = _phone_of(account) or ""
@@ -172,6 +174,7 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
             sessions_revoked_at=now,
             updated_at=now,
         )
+        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
         if phone:
             await sms.queue(phone, "password_reset_done", {"username": account.username})
         await audit.record(
@@ -181,6 +184,7 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
             scope_path=scope,
             target_type="account",
             target_id=account.id,
+            detail={"wechat_released": wechat_released},
         )
     await sessions.end_all(account.id)
 
