@@ -345,6 +345,31 @@ async def test_every_strategy_keeps_to_the_scope(strategy):
         assert names <= {"白沙镇", "王家湾村", "李家坪二组"}, (text, names)
 
 
+@pytest.mark.parametrize(
+    ("intent", "key"),
+    [
+        ("unit.card", "unit_id"),
+        ("unit.children", "cursor"),
+        ("summary", "unit_id"),
+        ("coop.map", "region_id"),
+        ("coop.list", "cursor"),
+        ("account.card", "account_id"),
+    ],
+)
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "1.5", "1.0"])
+async def test_a_button_number_that_is_not_a_whole_id_answers_in_the_conversation(client, intent, key, number):
+    """Valid JSON numbers that no id can be: 1e400 is infinity to the parser (int() of it raised
+    OverflowError, a 500), and 1.5 must not quietly become unit 1."""
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    body = json.dumps({"action": {"intent": intent, "params": {key: "NUMBER"}}}).replace('"NUMBER"', number)
+    response = await client.post(
+        "/api/chat", content=body.encode(), headers={**headers, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 200, response.text
+    assert [b["type"] for b in response.json()["blocks"]] == ["notice"]
+
+
 async def test_bad_ids_from_a_button_answer_like_missing_units(client):
     tree = await make_tree()
     headers = await town_admin(client, tree)

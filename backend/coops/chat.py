@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from backend.chat.params import whole_number
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -38,7 +39,6 @@ from backend.coops.queries import Kind
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.errors import AppError
-from backend.core.validation import MAX_ID
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -56,13 +56,8 @@ _SUMMARY_FILLER = r"(?:(?:一下|情况|数据|表)(?=\s|$))?"
 
 def _int_param(value: Any) -> int:
     """A positive id or cursor from a button or the paging context (numbers may arrive as text)."""
-    if isinstance(value, bool):
-        raise AppError("bad_param", msg.BAD_PARAM)
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise AppError("bad_param", msg.BAD_PARAM) from None
-    if not 0 <= number <= MAX_ID:
+    number = whole_number(value)
+    if number is None:
         raise AppError("bad_param", msg.BAD_PARAM)
     return number
 

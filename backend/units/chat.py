@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
+from backend.chat.params import whole_number
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -33,7 +34,6 @@ from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import allows
 from backend.core.scope import scope_like
-from backend.core.validation import MAX_ID
 from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit, in_scope, list_units
@@ -54,11 +54,8 @@ def int_param(params: dict[str, Any], name: str) -> int | None:
     value = params.get(name)
     if value is None:
         return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise NotFound() from None
-    if isinstance(value, bool) or not 0 <= number <= MAX_ID:
+    number = whole_number(value)
+    if number is None:
         raise NotFound()
     return number
 
