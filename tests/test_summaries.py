@@ -104,6 +104,14 @@ async def test_several_units_of_the_name_answer_buttons_and_a_button_answers_the
     assert blocks(empty, "notice") and not blocks(empty, "table")
 
 
+async def test_namesake_buttons_name_the_unit_above_only_when_it_is_in_scope(client):
+    w = await make_world()
+    await make_unit("白沙镇", UnitType.VILLAGE, w.town)  # a village named like its township
+    headers = await login_at(client, "town_viewer", w.town)
+    choices = blocks(await chat(client, headers, "汇总 白沙镇"), "card")[0]["actions"]
+    assert [a["label"] for a in choices] == ["白沙镇", "白沙镇（白沙镇）"]  # 青山县 is above the scope
+
+
 async def test_summaries_never_reach_or_count_a_sibling(client):
     w = await make_world()
     headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)

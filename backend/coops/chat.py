@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
+from backend.chat import lookup
 from backend.chat.params import whole_number
 from backend.chat.protocol import (
     Action,
@@ -38,6 +39,7 @@ from backend.coops.finance import shown
 from backend.coops.queries import Kind
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
+from backend.core.actor import Actor
 from backend.core.errors import AppError
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
@@ -76,16 +78,12 @@ def _suggestions() -> list[Suggestion]:
     ]
 
 
-async def _pick(name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
-    """Several units share the name: one button per unit, labelled with the unit above it."""
-    parents = {u.id: u.name for u in await Unit.filter(id__in=[u.parent_id for u in found if u.parent_id])}
+async def _pick(actor: Actor, name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
+    """Several units share the name: one button per unit, labelled with the unit above it if that
+    is in scope (lookup.labels, as every other list of namesakes)."""
+    names = await lookup.labels(actor, [lookup.unit_match(u) for u in found])
     actions = [
-        Action(
-            label=f"{u.name}（{parents[u.parent_id]}）" if u.parent_id in parents else u.name,
-            intent=intent_name,
-            params={key: u.id},
-        )
-        for u in found
+        Action(label=label, intent=intent_name, params={key: u.id}) for u, label in zip(found, names, strict=True)
     ]
     card = CardBlock(title=msg.PICK_TITLE, subtitle=msg.PICK_ONE.format(count=len(found), name=name), actions=actions)
     return ChatReply(blocks=[card], suggestions=_suggestions())
@@ -120,7 +118,7 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
     if not found:
         return _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
     if len(found) > 1:
-        return await _pick(name, found, intent_name, key)
+        return await _pick(turn.actor, name, found, intent_name, key)
     return found[0]
 
 
