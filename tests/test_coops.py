@@ -231,6 +231,17 @@ async def test_own_region_reaches_a_coop_below_another_coop_in_the_same_village(
     assert card["assets"] == "3.00" and card["region_name"] == "王家湾村"
 
 
+async def test_a_coops_own_account_is_not_told_the_name_of_the_region_above_its_scope(client):
+    w = await make_world()
+    headers = await login_at(client, "tea_itself", w.tea, Role.VIEWER, FinanceAccess.ALL)
+    card = (await client.get(f"/api/coops/{w.tea.id}", headers=headers)).json()
+    assert card["assets"] == "123.46" and card["region_id"] is None and card["region_name"] is None
+    listed = (await client.get("/api/coops", headers=headers)).json()["items"]
+    assert [row["region_name"] for row in listed] == [None]
+    in_chat = fields(blocks(await chat(client, headers, intent="coop.card", params={"unit_id": w.tea.id}), "card")[0])
+    assert "王家湾村" not in in_chat.values()
+
+
 async def test_the_card_in_chat_masks_money_and_phone_and_remembers_the_coop(client):
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)

@@ -59,7 +59,8 @@ async def resolve_region(actor: Actor, *, region_id: int | None = None, name: st
 
 @dataclass(frozen=True)
 class CardView:
-    """A card with what its display needs: its unit, the unit's region and the finance decision."""
+    """A card with what its display needs: its unit, the unit's region (None when that is above the
+    actor's scope: it is not named) and the finance decision."""
 
     card: CoopCard
     unit: Unit
@@ -67,10 +68,16 @@ class CardView:
     money_visible: bool
 
 
+def _shown_region(actor: Actor, unit: Unit, ancestors: dict[int, Unit]) -> Unit | None:
+    region = nearest_region(unit, ancestors)
+    return region if region is not None and actor.covers(region.path) else None
+
+
 async def _views(actor: Actor, cards: list[CoopCard]) -> list[CardView]:
     ancestors = await load_ancestors(c.unit for c in cards)
     return [
-        CardView(c, c.unit, nearest_region(c.unit, ancestors), card_visible(actor, c.unit, ancestors)) for c in cards
+        CardView(c, c.unit, _shown_region(actor, c.unit, ancestors), card_visible(actor, c.unit, ancestors))
+        for c in cards
     ]
 
 
