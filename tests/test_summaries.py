@@ -143,17 +143,22 @@ async def test_finance_in_summaries_none_all_and_own_region(client):
     everything = await summary("all", FinanceAccess.ALL)
     assert everything["unit"]["assets"] == "643.46" and everything["money_unit"] == "万元"
     assert {c["name"]: c["assets"] for c in everything["children"]} == {"王家湾村": "143.46", "白沙镇供销社": "500.00"}
+    # own_region: the township's total holds its villages' co-ops, whose cards it may not see, so
+    # it is masked too (643.46 - 500.00 shown on the township's own co-op would give them away)
     own = await summary("own", FinanceAccess.OWN_REGION)
-    assert own["unit"]["assets"] == "643.46" and own["unit"]["money_visible"]
+    assert own["unit"]["assets"] == NO and not own["unit"]["money_visible"] and own["unit"]["coops"] == 3
     assert all(c["assets"] == NO and not c["money_visible"] for c in own["children"])
     below = await summary("own2", FinanceAccess.OWN_REGION, unit_id=w.village.id)
     assert below["unit"]["assets"] == NO and below["unit"]["coops"] == 2  # counts stay visible
     by_name = await summary("own3", FinanceAccess.OWN_REGION, name="王家湾村")
     assert by_name["unit"]["unit_id"] == w.village.id
-    headers = await login_at(client, "own_chat", w.town, Role.VIEWER, FinanceAccess.OWN_REGION)
-    reply = await chat(client, headers, "汇总")
-    assert fields(blocks(reply, "card")[0])["资产总额"] == "643.46 万元"
-    assert all(row[5] == NO for row in blocks(reply, "table")[0]["rows"])
+    village = await login_at(client, "own_village", w.village, Role.VIEWER, FinanceAccess.OWN_REGION)
+    reply = await chat(client, village, "汇总")  # every co-op counted is in the village's own region
+    assert fields(blocks(reply, "card")[0])["资产总额"] == "143.46 万元"
+    town = await login_at(client, "own4", w.town, Role.VIEWER, FinanceAccess.OWN_REGION)
+    for headers, visible in ((village, True), (town, False)):
+        stats = (await client.get("/api/coops/stats", headers=headers)).json()
+        assert stats["totals"]["money_visible"] is visible and (stats["avg_assets"] == NO) is not visible
 
 
 async def test_the_summary_reads_the_rollup_rows_not_the_cards(client):

@@ -11,7 +11,9 @@ The finance permission of the actor's membership decides whether money figures l
   township-level co-ops but not those of its villages, and an actor whose own unit is not a region
   (a co-op's own account) sees none: give such accounts ``all``, which their scope already limits
   to their own co-op. In summaries and statistics, ``own_region`` sees the money totals of the
-  actor's own unit only, never those of a sub-unit.
+  actor's own unit only, never those of a sub-unit, and only while no region below the own unit
+  has co-ops: their cards are masked, and a total holding them would give them away (the total
+  minus the cards shown, or its rise when one card is written).
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def path_ids(path: str) -> list[int]:
 
 
 def summary_visible(actor: Actor, unit_id: int) -> bool:
-    """May the actor see the money totals of the summary of unit ``unit_id`` (a unit in scope)?"""
+    """May the actor see the money totals of the summary of unit ``unit_id`` (a unit in scope), as
+    far as the permission alone says? ``own_region`` at its own unit further needs
+    backend.coops.queries to find no region below with co-ops."""
     if actor.finance_access == FinanceAccess.ALL:
         return True
     return actor.finance_access == FinanceAccess.OWN_REGION and unit_id == actor.unit_id

@@ -13,13 +13,20 @@ from typing import Any, Literal
 from tortoise.queryset import QuerySet
 
 from backend.coops import messages as msg
-from backend.coops.finance import card_visible, load_ancestors, nearest_region, summary_visible
-from backend.coops.models import CoopCard
+from backend.coops.finance import (
+    REGION_TYPE_VALUES,
+    card_visible,
+    load_ancestors,
+    nearest_region,
+    summary_visible,
+)
+from backend.coops.models import CoopCard, CoopRollup
 from backend.coops.rollups import COUNTERS, ZERO, Totals
 from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.names import pinyin_keys
+from backend.core.roles import FinanceAccess
 from backend.core.scope import path_prefix
 from backend.core.tasks import finish_unused
 from backend.units.models import Unit
@@ -180,13 +187,26 @@ def _totals(row: dict[str, Any]) -> Totals:
     return tuple(int(row[name] or 0) for name in COUNTERS)
 
 
-def _figures(actor: Actor, unit: Unit, rows: list[dict[str, Any]]) -> Figures:
-    return Figures.of(actor, unit, _totals(rows[0]) if rows else ZERO)
+async def _own_money_visible(actor: Actor, unit: Unit) -> bool:
+    """May the actor see the money totals of ``unit`` (in scope)? See backend.coops.finance."""
+    if not summary_visible(actor, unit.id):
+        return False
+    if actor.finance_access != FinanceAccess.OWN_REGION:
+        return True
+    below = CoopRollup.filter(
+        path_prefix("unit__path", unit.path), coops__gt=0, unit__type__in=sorted(REGION_TYPE_VALUES)
+    )
+    return not await below.exclude(unit_id=unit.id).exists()  # stops at the first
+
+
+async def _figures(actor: Actor, unit: Unit, rows: list[dict[str, Any]]) -> Figures:
+    totals = dict(zip(COUNTERS, _totals(rows[0]) if rows else ZERO, strict=True))
+    return Figures(unit, totals, await _own_money_visible(actor, unit))
 
 
 async def figures(actor: Actor, unit: Unit) -> Figures:
     """The roll-up row of one unit in scope (one indexed read of its counters)."""
-    return _figures(actor, unit, await db.fetch(_OWN_SQL, [unit.id]))
+    return await _figures(actor, unit, await db.fetch(_OWN_SQL, [unit.id]))
 
 
 class SummaryReads:
@@ -231,7 +251,7 @@ async def summary(actor: Actor, unit: Unit, reads: SummaryReads | None = None) -
     children = [Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"]), _totals(r)) for r in rows]
     return Summary(
         unit=unit,
-        figures=_figures(actor, unit, own),
+        figures=await _figures(actor, unit, own),
         children=children[:MAX_CHILDREN],
         more_children=len(rows) > MAX_CHILDREN,
     )
