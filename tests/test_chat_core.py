@@ -43,6 +43,31 @@ async def test_chat_needs_a_session_and_exactly_one_of_text_or_action(client):
 
 
 @pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"text": "汇总 \u0000abc"}, "text"),
+        ({"text": "查\u001b[31m王家湾"}, "text"),
+        ({"action": {"intent": "summary", "params": {"name": "王家\u0000湾"}}}, "action.params"),
+        ({"action": {"intent": "lookup.region_code", "params": {"region_code": "5301\u00000100100"}}}, "action.params"),
+        ({"action": {"intent": "coop.list", "params": {"filter": {"deep": ["\u0007"]}}}}, "action.params"),
+        ({"action": {"intent": "summary", "params": {"na\u0000me": "王家湾"}}}, "action.params"),
+    ],
+)
+async def test_control_characters_in_a_turn_are_refused_by_field_before_anything_runs(client, body, field):
+    """PostgreSQL cannot hold a NUL in a query parameter: it reached the database and answered 500."""
+    headers = await _headers(client)
+    response = await client.post("/api/chat", json=body, headers=headers)
+    assert response.status_code == 422 and response.json()["error"]["fields"] == {field: "不能包含控制字符"}
+
+
+async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
+    headers = await _headers(client)
+    response = await client.post("/api/chat", json={"text": "帮\n助"}, headers=headers)
+    pasted = await client.post("/api/chat", json={"text": "\t帮助\r\n"}, headers=headers)
+    assert response.status_code == 200 and pasted.json()["blocks"][0]["type"] == "text"
+
+
+@pytest.mark.parametrize(
     ("text", "intent", "params"),
     [
         ("更多", parser.MORE, {}),

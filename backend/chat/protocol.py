@@ -5,11 +5,17 @@ Answers are lists of blocks the mini-program renders; every block is small and s
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
+from pydantic_core import PydanticCustomError
 
+from backend.core import messages
 from backend.core.validation import Body
+
+# Control characters but the whitespace of pasted text (tab, line feed, carriage return).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class Action(BaseModel):
@@ -127,13 +133,30 @@ class ChatReply(BaseModel):
     context: str | None = None  # what the conversation is about now, e.g. "白沙镇"
 
 
+def _no_control_chars(value: Any) -> Any:
+    """Refuse control characters in every text of a turn (keys and values of the parameters too):
+    no one types them, and PostgreSQL cannot even hold a NUL in a query parameter. Line breaks and
+    tabs of pasted text are fine; the parser folds them into spaces."""
+    if isinstance(value, str):
+        if _CONTROL.search(value):
+            raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_control_chars(key)
+            _no_control_chars(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_control_chars(item)
+    return value
+
+
 class ActionIn(Body):
     intent: str = Field(min_length=1, max_length=64)
-    params: dict[str, Any] = Field(default_factory=dict)
+    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars)] = Field(default_factory=dict)
 
 
 class ChatRequest(Body):
-    text: str | None = Field(None, min_length=1, max_length=200)
+    text: Annotated[str | None, AfterValidator(_no_control_chars)] = Field(None, min_length=1, max_length=200)
     action: ActionIn | None = None
 
     @model_validator(mode="after")
