@@ -157,6 +157,27 @@ async def test_update_changes_only_the_fields_sent_and_moves_the_rollups_by_the_
     ]
 
 
+async def test_money_is_written_only_by_a_clerk_who_may_see_it_on_that_card(client):
+    w = await make_world()
+    before = await stored_rollups()
+    none = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    refused = await client.patch(f"/api/coops/{w.tea.id}", headers=none, json={"assets": 1, "members": 5})
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "finance_required"
+    assert set(refused.json()["error"]["fields"]) == {"assets"}
+    zeroed = await client.patch(f"/api/coops/{w.tea.id}", headers=none, json={"profit": 0})
+    assert zeroed.status_code == 403  # zero is a figure too
+    created = await client.post("/api/coops/", headers=none, json={"unit_id": w.bare.id, "revenue": 3})
+    assert created.status_code == 403 and not await CoopCard.filter(unit_id=w.bare.id).exists()
+    own_town = await login_at(client, "own_town_clerk", w.town, Role.CLERK, FinanceAccess.OWN_REGION)
+    village_coop = await client.patch(f"/api/coops/{w.tea.id}", headers=own_town, json={"assets": 1})
+    assert village_coop.status_code == 403  # 王家湾村's co-op is not in the township's own region
+    assert await stored_rollups() == before and not await AuditEntry.filter(action="coop.card.update").exists()
+    plain = await client.patch(f"/api/coops/{w.tea.id}", headers=none, json={"members": 5})
+    assert plain.status_code == 200 and plain.json()["assets"] == NO  # the rest of the card is theirs to write
+    town_coop = await client.patch(f"/api/coops/{w.town_coop.id}", headers=own_town, json={"assets": 1})
+    assert town_coop.status_code == 200 and town_coop.json()["assets"] == "1.00"
+
+
 async def test_delete_removes_the_card_and_its_figures_from_every_rollup(client):
     w = await make_world()
     clerk = await login_at(client, "town_clerk", w.town, Role.CLERK)

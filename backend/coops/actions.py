@@ -11,11 +11,11 @@ from tortoise.exceptions import IntegrityError
 
 from backend.coops import messages as msg
 from backend.coops import rollups
-from backend.coops.finance import fen_from_wan
+from backend.coops.finance import card_visible, fen_from_wan, load_ancestors
 from backend.coops.models import CoopCard
 from backend.core import audit, db, runtime
 from backend.core.actor import Actor
-from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
@@ -48,6 +48,19 @@ async def _coop_unit(actor: Actor, unit_id: int) -> Unit:
     if unit.type != UnitType.COOP:
         raise ValidationFailed({"unit_id": msg.NOT_A_COOP}, msg.NOT_A_COOP)
     return unit
+
+
+async def _require_money_access(actor: Actor, unit: Unit, fields: dict[str, Any]) -> None:
+    """Money figures are written only by whoever may see them on this card (backend.coops.finance):
+    a clerk without finance access could otherwise set figures they are never shown."""
+    money = sorted(name for name in fields if name in MONEY_FIELDS)
+    if money and not card_visible(actor, unit, await load_ancestors([unit])):
+        raise AppError(
+            "finance_required",
+            msg.MONEY_NEEDS_FINANCE,
+            status=403,
+            fields=dict.fromkeys(money, msg.MONEY_NEEDS_FINANCE),
+        )
 
 
 async def _lock_unit(actor: Actor, unit_id: int) -> Unit:
@@ -100,7 +113,7 @@ def _check_card(card: CoopCard) -> None:
 async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> CoopCard:
     """Create the info card of a co-op unit in the actor's scope."""
     _require_write(actor)
-    await _coop_unit(actor, unit_id)
+    await _require_money_access(actor, await _coop_unit(actor, unit_id), fields)
     now = runtime.get().clock.now()
     card = CoopCard(unit_id=unit_id, created_at=now, updated_at=now, **_to_columns(fields))
     _check_card(card)
@@ -127,7 +140,7 @@ async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> 
 async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> CoopCard:
     """Change the fields sent (only those) of the card of a co-op in scope."""
     _require_write(actor)
-    await _coop_unit(actor, unit_id)
+    await _require_money_access(actor, await _coop_unit(actor, unit_id), changes)
     columns = _to_columns(changes)
     async with db.atomic():
         unit = await _lock_unit(actor, unit_id)
