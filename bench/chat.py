@@ -306,9 +306,9 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
             for case in cases(id_number):
                 # Once unrecorded first: a warm server sends what the second turn sends (the first
                 # builds the name index, backend/chat/name_index.py), and the floor must replay that.
-                await service.handle(actor, "bench", text=case.text, action=None)
+                await service.handle(actor, text=case.text, action=None)
                 with log.recording() as recorded, recording_searches() as searched:
-                    reply = await service.handle(actor, "bench", text=case.text, action=None)
+                    reply = await service.handle(actor, text=case.text, action=None)
                 key = f"{label}-{case.key}"
                 statements[key] = [(sql, jsonable(params)) for sql, params in recorded]
                 searches[key] = searched
