@@ -87,6 +87,7 @@ class Plan:
     drain_seconds: float  # open loop: how long to wait for the last answers before giving up
     sql_runs: int  # in-process SQL timing, one at a time
     run_seconds: float
+    settled_checks: int = 3  # quick /healthz answers in a row that say a server has no backlog left
 
 
 FULL = Plan(
@@ -112,6 +113,20 @@ QUICK = Plan(
     drain_seconds=15.0,
     sql_runs=20,
     run_seconds=60.0,
+)
+# Proves the script still runs (tests/test_bench_smoke.py): the small seed, a few requests a phase.
+SMOKE = Plan(
+    sequential=3,
+    clients=2,
+    requests=6,
+    rate=20.0,
+    open_seconds=0.4,
+    open_rounds=2,
+    idle_requests=4,
+    drain_seconds=10.0,
+    sql_runs=2,
+    run_seconds=20.0,
+    settled_checks=1,
 )
 
 
@@ -226,8 +241,11 @@ class Prepared:
     naive_checked: dict[str, bool]  # naive key -> its totals equal the roll-up row
 
 
-async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
-    """Read the seed's facts and record the SQL of every measured turn (in this process, no server)."""
+async def prepare(env: dict[str, str], postgres: bool, *, smoke: bool = False) -> Prepared:
+    """Read the seed's facts and record the SQL of every measured turn (in this process, no server).
+
+    ``smoke``: the small seed, which has a few co-ops and only the named demo accounts.
+    """
     from backend.accounts.models import Account, Membership
     from backend.chat import intents, service
     from backend.coops.models import CoopCard, CoopRollup
@@ -246,7 +264,7 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
     intents.load()
     try:
         coop_cards = await CoopCard.all().count()
-        if coop_cards < MIN_COOP_CARDS:
+        if coop_cards < MIN_COOP_CARDS and not smoke:
             raise SystemExit(
                 f"the bench database holds {coop_cards} co-op cards; this bench needs the large seed with its "
                 "~30,000 co-ops (backend/demo/seed.py since fe85b43): rerun with --reseed"
@@ -269,13 +287,14 @@ async def prepare(env: dict[str, str], postgres: bool) -> Prepared:
                 origin=Origin(ip="127.0.0.1", user_agent="bench"),
             )
         county = actors["county"]
-        # A bulk account of a village in the county: its ID number is _id_number(region code, account id).
+        # A bulk account of a village in the county (the small seed has none: a named demo account
+        # there): its ID number is _id_number(region code, account id).
         rows = await db.fetch(
             "SELECT a.id AS id, a.username AS username, a.name AS name, u.region_code AS region_code "
             "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
-            "WHERE u.path >= ? AND u.path < ? AND u.type = 'village' AND a.username LIKE 'u%' "
+            "WHERE u.path >= ? AND u.path < ? AND u.type = 'village' AND a.username LIKE ? "
             "ORDER BY a.id LIMIT 1",
-            [county.unit_path, county.unit_path[:-1] + "0"],
+            [county.unit_path, county.unit_path[:-1] + "0", "%" if smoke else "u%"],
         )
         if not rows:
             raise SystemExit(f"no bulk account in a village of {COUNTY}: rerun with --reseed")
@@ -741,12 +760,13 @@ async def sequential(send: Send, plan: Plan) -> Latencies:
     return result
 
 
-async def settle(probe: httpx.AsyncClient, seconds: float = 60.0) -> float:
-    """Wait until the server answers ``/healthz`` quickly three times in a row (an overloaded open loop
-    leaves a backlog behind that would slow the next run); returns the seconds waited."""
+async def settle(probe: httpx.AsyncClient, plan: Plan, seconds: float = 60.0) -> float:
+    """Wait until the server answers ``/healthz`` quickly ``plan.settled_checks`` times in a row (an
+    overloaded open loop leaves a backlog behind that would slow the next run); returns the seconds
+    waited."""
     started = time.perf_counter()
     quick = 0
-    while quick < 3 and time.perf_counter() - started < seconds:
+    while quick < plan.settled_checks and time.perf_counter() - started < seconds:
         t0 = time.perf_counter()
         with contextlib.suppress(httpx.HTTPError):
             await probe.get("/healthz", timeout=seconds)
@@ -788,11 +808,11 @@ async def measure(
     print_run(f"{label} closed x{plan.clients}", closed)
     figures = {"alone": alone, "closed": closed, "load_average": load_average()}
     if open_loop_too:
-        await settle(probe)
+        await settle(probe, plan)
         opened = await open_loop(send, plan)
         figures["open"] = opened.figures()
         print_run(f"{label} open {plan.rate:g}/s", figures["open"])
-        waited = await settle(probe)
+        waited = await settle(probe, plan)
         if waited > 1:
             print(f"  (waited {waited:.1f} s for the server to work off the backlog)")
     return figures
@@ -827,7 +847,7 @@ async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[st
     seconds = plan.open_seconds / plan.open_rounds
     for index in alternating(plan.open_rounds):
         side = sides[index]
-        await settle(side.probe)
+        await settle(side.probe, plan)
         run = await open_loop(side.send, plan, seconds)
         pooled[index].add(run)
         rounds[index].append((run.scheduled.summary()["p95_ms"], run.sent.summary()["p95_ms"]))
@@ -845,7 +865,7 @@ async def interleaved_open(sides: tuple[Side, Side], plan: Plan) -> list[dict[st
         )
         results.append(figures)
     for side in sides:
-        waited = await settle(side.probe)
+        waited = await settle(side.probe, plan)
         if waited > 1:
             print(f"  (waited {waited:.1f} s for {side.label} to work off the backlog)")
     return results
@@ -864,7 +884,7 @@ async def interleaved_idle(sides: tuple[Side, Side], pids: tuple[int, int], plan
     per_round = max(1, plan.idle_requests // plan.open_rounds)
     for index in alternating(plan.open_rounds):
         side = sides[index]
-        await settle(side.probe)
+        await settle(side.probe, plan)
         before, own_before = cpu_seconds(pids[index]), time.process_time()
         started = time.perf_counter()
         for _ in range(per_round):
@@ -1089,9 +1109,35 @@ def print_summary(report: dict[str, Any]) -> None:
     print("  " + ", ".join(f"{key} {_pair(sql)}" for key, sql in report["sql"].items()))
 
 
+def failures(report: dict[str, Any]) -> list[str]:
+    """What went wrong in a run: every measured phase with a failed request or no answer at all, and
+    every naive summary whose totals differ from the roll-up row (a smoke run fails on any)."""
+    found = [
+        f"{key}: naive totals differ from the roll-up row" for key, ok in report["naive_checked"].items() if not ok
+    ]
+
+    def walk(path: str, item: Any) -> None:
+        if not isinstance(item, dict):
+            return
+        if "errors" in item and "count" in item:
+            if item["errors"] or not item["count"]:
+                found.append(f"{path}: {item['count']} answers, {item['errors']} failed ({item['first_error']})")
+            return
+        for key, value in item.items():
+            walk(f"{path}/{key}" if path else key, value)
+
+    walk("", report["figures"])
+    return found
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="short runs for a smoke test (still the large seed)")
+    parser.add_argument("--quick", action="store_true", help="short runs (still the large seed)")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help="proves the script runs: the small seed, a few requests a phase, exit 1 on any failed request",
+    )
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL database 'bench' and Redis db 14")
     parser.add_argument("--var-dir", type=Path, default=PROJECT_ROOT / "var" / "bench", help="default: var/bench")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
@@ -1106,7 +1152,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    plan = QUICK if args.quick else FULL
+    plan = SMOKE if args.smoke else QUICK if args.quick else FULL
     if args.rate or args.open_seconds or args.open_rounds:
         plan = Plan(
             **{
@@ -1121,16 +1167,17 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(var_dir, args.postgres)
     os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})  # for the in-process imports
     sys.path.insert(0, str(PROJECT_ROOT))
-    print(f"bench chat: {backend_name(args.postgres)}, var dir {var_dir}, {'quick' if args.quick else 'full'} run")
+    kind = "smoke" if args.smoke else "quick" if args.quick else "full"
+    print(f"bench chat: {backend_name(args.postgres)}, var dir {var_dir}, {kind} run")
     print(f"            {os.cpu_count()} CPUs, load average {load_average()}, plan {asdict(plan)}")
     if args.postgres:
         asyncio.run(ensure_pg_database(drop_first=args.reseed))
     elif args.reseed:
         wipe_sqlite(var_dir)
-    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres)
+    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres, "small" if args.smoke else "large")
     if args.postgres:
         print(f"ANALYZE took {asyncio.run(analyze_pg()):.1f} s")
-    prepared = asyncio.run(prepare(env, args.postgres))
+    prepared = asyncio.run(prepare(env, args.postgres, smoke=args.smoke))
     print(
         f"{prepared.coop_cards} co-op cards; ID lookup: {prepared.id_account['username']} "
         f"({prepared.id_account['name']}), ID number decrypted and matching"
@@ -1152,12 +1199,15 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "backend": backend_name(args.postgres),
         "quick": args.quick,
+        "smoke": args.smoke,
         "cpus": os.cpu_count(),
         "load_average_at_end": load_average(),
         "plan": asdict(plan),
         "seed_seconds": None if seed_seconds is None else round(seed_seconds, 1),
         "coop_cards": prepared.coop_cards,
         "name_index": prepared.index_figures,
+        "turns": prepared.turns,
+        "naive_checked": prepared.naive_checked,
         "sql": sql,
         "figures": figures,
         "verdicts": verdicts(figures, plan.rate),
@@ -1167,6 +1217,11 @@ def main(argv: list[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, ensure_ascii=False, indent=1))
         print(f"figures written to {args.json}")
+    if args.smoke:
+        failed = failures(report)
+        for line in failed:
+            print(f"FAILED {line}")
+        return 1 if failed else 0
     return 0
 
 

@@ -217,28 +217,30 @@ def run_backend(args: list[str], env: dict[str, str], timeout: float) -> subproc
     return done
 
 
-def ensure_seeded(var_dir: Path, env: dict[str, str], postgres: bool) -> tuple[dict[str, Any], float | None]:
-    """Migrate, then seed the large scale unless the database already has it.
+def ensure_seeded(
+    var_dir: Path, env: dict[str, str], postgres: bool, scale: str = "large"
+) -> tuple[dict[str, Any], float | None]:
+    """Migrate, then seed ``scale`` (the smoke runs' "small") unless the database already has it.
 
     Returns the demo accounts data and the seeding time in seconds (None when the seed was reused).
     """
     run_backend(["migrate"], env, timeout=300)
     started = time.perf_counter()
-    done = run_backend(["demo", "seed", "--scale", "large", "--if-empty"], env, timeout=SEED_TIMEOUT_SECONDS)
+    done = run_backend(["demo", "seed", "--scale", scale, "--if-empty"], env, timeout=SEED_TIMEOUT_SECONDS)
     elapsed = time.perf_counter() - started
     marker = marker_file(var_dir, postgres)
     accounts_file = var_dir / "demo-accounts.json"
-    if "seeded large" in done.stdout:
+    if f"seeded {scale}" in done.stdout:
         shutil.copyfile(accounts_file, marker)
-        print(f"seeded the large scale in {elapsed:.1f} s: {done.stdout.strip().splitlines()[-1]}")
+        print(f"seeded the {scale} scale in {elapsed:.1f} s: {done.stdout.strip().splitlines()[-1]}")
         return json.loads(accounts_file.read_text()), elapsed
     source = marker if marker.exists() else accounts_file
     if not source.exists():
         raise SystemExit(f"the database is not empty but {accounts_file} is missing: rerun with --reseed")
     data = json.loads(source.read_text())
-    if data.get("scale") != "large" or not data.get("bulk_password"):
-        raise SystemExit(f"{source} is not a large seed: rerun with --reseed")
-    print(f"reusing the large seed already in the database (accounts from {source.name})")
+    if data.get("scale") != scale or (scale == "large" and not data.get("bulk_password")):
+        raise SystemExit(f"{source} is not a {scale} seed: rerun with --reseed")
+    print(f"reusing the {scale} seed already in the database (accounts from {source.name})")
     return data, None
 
 

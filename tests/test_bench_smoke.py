@@ -1,0 +1,64 @@
+"""The chat benchmark still runs: a change to the code it drives (a signature, a seed's shape) breaks
+this test instead of the next person's benchmark run. Figures are not judged here (bench/README.md)."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bench_chat() -> ModuleType:
+    sys.path.insert(0, str(ROOT / "bench"))
+    try:
+        return importlib.import_module("chat")
+    finally:
+        sys.path.remove(str(ROOT / "bench"))
+
+
+def test_chat_bench_runs_every_case_end_to_end_on_the_small_seed(tmp_path: Path) -> None:
+    report_file = tmp_path / "report.json"
+    done = subprocess.run(
+        [sys.executable, "bench/chat.py", "--smoke", "--var-dir", str(tmp_path), "--json", str(report_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    report = json.loads(report_file.read_text())
+    firsts = {key: turn["first"] for key, turn in report["turns"].items()}
+    for actor in ("county", "province"):
+        assert firsts[f"{actor}-name"] == firsts[f"{actor}-pinyin"] == "王家湾村"
+        assert report["turns"][f"{actor}-id"]["blocks"] == ["card"]
+        assert firsts[f"{actor}-summary_named"] == "青山县合作社汇总"
+    assert firsts["province-summary"] == "云岭省合作社汇总"
+    assert set(report["verdicts"]) == set(report["turns"])
+    assert all(report["naive_checked"].values())
+
+
+def test_chat_bench_failures_name_every_phase_with_a_failed_or_missing_answer() -> None:
+    chat = _bench_chat()
+    good: dict[str, Any] = {"count": 5, "errors": 0, "first_error": None}
+    report = {
+        "naive_checked": {"naive-1": True, "naive-3": False},
+        "figures": {
+            "county-id": {"chat": {"alone": good, "open": dict(good, errors=2, first_error="HTTP 500")}},
+            "county-name": {"bare": {"idle": dict(good, count=0)}, "chat": {"alone": good}},
+        },
+    }
+    assert chat.failures(report) == [
+        "naive-3: naive totals differ from the roll-up row",
+        "county-id/chat/open: 5 answers, 2 failed (HTTP 500)",
+        "county-name/bare/idle: 0 answers, 0 failed (None)",
+    ]
+    report["naive_checked"]["naive-3"] = True
+    report["figures"] = {"county-id": {"chat": {"alone": good}}}
+    assert chat.failures(report) == []
