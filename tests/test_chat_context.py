@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from backend.chat.context import ChatContext
+from backend.chat.context import ChatContext, move_conversations
 from backend.core import runtime
 
 
@@ -79,3 +79,18 @@ async def test_a_turn_that_remembers_nothing_writes_nothing(writes):
     context = ChatContext("s1")
     await context.save()
     assert writes == [] and not await runtime.get().redis.exists("chat:s1")
+
+
+async def test_moving_conversations_takes_each_unit_s_along_with_its_expiry_and_skips_absent_ones():
+    redis = runtime.get().redis
+    for membership in (1, 2):
+        context = ChatContext(f"old:{membership}")
+        await context.remember_unit(membership, f"单位{membership}")
+        await context.save()
+    await redis.expire("chat:old:2", 100)
+    assert await move_conversations("old", "new", [1, 2, 3]) == 2
+    assert await ChatContext("new:1").last_unit() == (1, "单位1")
+    assert await ChatContext("new:2").last_unit() == (2, "单位2")
+    assert await redis.ttl("chat:new:2") == 100
+    assert await redis.exists("chat:old:1", "chat:old:2", "chat:new:3") == 0
+    assert await move_conversations("old", "new", []) == 0

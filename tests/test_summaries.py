@@ -91,6 +91,16 @@ async def test_this_village_means_the_last_unit_shown(client):
         assert (await chat(client, headers, text))["context"] == "白沙镇", text
 
 
+async def test_a_refreshed_token_keeps_the_conversation(client):
+    """The context's key comes from the token: a refresh started the conversation over."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, intent="summary", params={"unit_id": w.village.id})
+    refreshed = await client.post("/api/session/refresh", headers=headers)
+    headers = {"Authorization": f"Bearer {refreshed.json()['token']}"}
+    assert (await chat(client, headers, "这个村的汇总"))["context"] == "王家湾村"
+
+
 async def test_several_units_of_the_name_answer_buttons_and_a_button_answers_the_summary(client):
     w = await make_world()
     twin = await make_unit("王家湾村", UnitType.VILLAGE, w.town)

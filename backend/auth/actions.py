@@ -10,6 +10,7 @@ from tortoise.expressions import F
 
 from backend.accounts.models import Account, Membership
 from backend.auth import messages as msg
+from backend.chat.context import move_conversations
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, throttle
 from backend.core.actor import Origin
 from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
@@ -193,7 +194,8 @@ async def change_password(
 
 
 async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
-    """Swap the session token for a new one (same account and unit); the old token stops working."""
+    """Swap the session token for a new one (same account and unit, the same conversations in chat);
+    the old token stops working."""
     token, fresh = await sessions.create(
         record.account_id,
         membership_id=record.membership_id,
@@ -202,6 +204,8 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
         started_at=record.created_at,
     )
     await sessions.end(record.account_id, record.key_hash)
+    memberships = await Membership.filter(account_id=record.account_id).values_list("id", flat=True)
+    await move_conversations(record.public_id, fresh.public_id, memberships)
     return token, fresh
 
 
