@@ -166,7 +166,12 @@ async def test_finance_in_summaries_none_all_and_own_region(client):
     reply = await chat(client, village, "汇总")  # every co-op counted is in the village's own region
     assert fields(blocks(reply, "card")[0])["资产总额"] == "143.46 万元"
     town = await login_at(client, "own4", w.town, Role.VIEWER, FinanceAccess.OWN_REGION)
-    for headers, visible in ((village, True), (town, False)):
+    # a co-op's own account is no region: its card's money is masked, so is its summary's
+    tea = await login_at(client, "own_tea", w.tea, Role.VIEWER, FinanceAccess.OWN_REGION)
+    assert (await client.get(f"/api/coops/{w.tea.id}", headers=tea)).json()["assets"] == NO
+    assert (await client.get("/api/coops/summary", headers=tea)).json()["unit"]["assets"] == NO
+    assert fields(blocks(await chat(client, tea, "汇总"), "card")[0])["资产总额"] == NO
+    for headers, visible in ((village, True), (town, False), (tea, False)):
         stats = (await client.get("/api/coops/stats", headers=headers)).json()
         assert stats["totals"]["money_visible"] is visible and (stats["avg_assets"] == NO) is not visible
 

@@ -59,13 +59,18 @@ def path_ids(path: str) -> list[int]:
     return [int(part) for part in path.strip("/").split("/") if part]
 
 
-def summary_visible(actor: Actor, unit_id: int) -> bool:
+def summary_visible(actor: Actor, unit_id: int, unit_type: str) -> bool:
     """May the actor see the money totals of the summary of unit ``unit_id`` (a unit in scope), as
-    far as the permission alone says? ``own_region`` at its own unit further needs
-    backend.coops.queries to find no region below with co-ops."""
+    far as the permission alone says? ``own_region`` only at its own unit, and only if that is a
+    region (as on the cards: a co-op's own account sees none of its card's money, so none of its
+    summary's either); it further needs backend.coops.queries to find no region below with co-ops."""
     if actor.finance_access == FinanceAccess.ALL:
         return True
-    return actor.finance_access == FinanceAccess.OWN_REGION and unit_id == actor.unit_id
+    return (
+        actor.finance_access == FinanceAccess.OWN_REGION
+        and unit_id == actor.unit_id
+        and unit_type in REGION_TYPE_VALUES
+    )
 
 
 def nearest_region(unit: Unit, ancestors: dict[int, Unit]) -> Unit | None:

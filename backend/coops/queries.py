@@ -161,7 +161,7 @@ class Figures:
 
     @classmethod
     def of(cls, actor: Actor, unit: Unit | UnitRef, totals: Totals) -> Figures:
-        return cls(unit, dict(zip(COUNTERS, totals, strict=True)), summary_visible(actor, unit.id))
+        return cls(unit, dict(zip(COUNTERS, totals, strict=True)), summary_visible(actor, unit.id, unit.type))
 
 
 @dataclass(frozen=True)
@@ -189,7 +189,7 @@ def _totals(row: dict[str, Any]) -> Totals:
 
 async def _own_money_visible(actor: Actor, unit: Unit) -> bool:
     """May the actor see the money totals of ``unit`` (in scope)? See backend.coops.finance."""
-    if not summary_visible(actor, unit.id):
+    if not summary_visible(actor, unit.id, unit.type):
         return False
     if actor.finance_access != FinanceAccess.OWN_REGION:
         return True
