@@ -10,7 +10,7 @@ from backend.coops.models import CoopCard
 from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.roles import FinanceAccess, Role
-from backend.units.models import UnitType
+from backend.units.models import Unit, UnitType
 from tests.coops_helpers import (
     blocks,
     chat,
@@ -194,6 +194,22 @@ async def test_a_coop_unit_with_a_card_cannot_be_deleted_but_one_without_can(cli
     refused = await client.delete(f"/api/units/{w.tea.id}", headers=admin)
     assert refused.status_code == 409 and await CoopCard.filter(unit_id=w.tea.id).exists()
     assert (await client.delete(f"/api/units/{w.bare.id}", headers=admin)).status_code == 204
+    assert await stored_rollups() == await expected_rollups()
+
+
+async def test_a_coop_with_a_card_keeps_its_type_but_one_without_may_change_it(client):
+    """Retyped, a carded co-op stayed counted in every summary, and its card could be neither edited
+    nor deleted (not a co-op any more) nor its unit deleted (it has a card)."""
+    w = await make_world()
+    admin = await login_at(client, "county_admin", w.county, Role.ADMIN)
+    refused = await client.patch(f"/api/units/{w.tea.id}", headers=admin, json={"type": "village"})
+    assert refused.status_code == 409 and refused.json()["error"]["code"] == "coop_has_card"
+    assert "信息卡" in refused.json()["error"]["fields"]["type"]
+    assert (await Unit.get(id=w.tea.id)).type == UnitType.COOP
+    renamed = await client.patch(f"/api/units/{w.tea.id}", headers=admin, json={"name": "王家湾村茶叶社"})
+    assert renamed.status_code == 200
+    retyped = await client.patch(f"/api/units/{w.bare.id}", headers=admin, json={"type": "village"})
+    assert retyped.status_code == 200 and (await Unit.get(id=w.bare.id)).type == UnitType.VILLAGE
     assert await stored_rollups() == await expected_rollups()
 
 

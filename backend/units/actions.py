@@ -112,6 +112,8 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
         setattr(unit, name, value)
     unit.updated_at = runtime.get().clock.now()
     async with db.atomic():
+        if "type" in changes and changes["type"] != UnitType.COOP:
+            await _refuse_if_coop_card(unit.id)
         await unit.save(update_fields=[*changes.keys(), "updated_at"])
         await audit.record(
             "unit.update",
@@ -122,6 +124,17 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
             detail={"fields": sorted(changes)},
         )
     return unit
+
+
+async def _refuse_if_coop_card(unit_id: int) -> None:
+    """A co-op with an info card keeps its type: its card would stay counted in every summary above
+    it and could no longer be edited or deleted (D1, W4). Holds the unit's row, so that a card being
+    written at the same time waits and then finds the new type."""
+    from backend.coops.models import CoopCard
+
+    await Unit.filter(id=unit_id).select_for_update().first()
+    if await CoopCard.exists(unit_id=unit_id):
+        raise Conflict("coop_has_card", msg.COOP_TYPE_HAS_CARD, {"type": msg.COOP_TYPE_HAS_CARD})
 
 
 async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:

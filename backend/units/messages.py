@@ -1,6 +1,7 @@
 """Chinese texts of the unit domain."""
 
 UNIT_NOT_EMPTY = "该单位下还有下级单位或账号，不能删除"
+COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
 MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之下"
 ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
 DUPLICATE_UNIT_CODE = "单位代码已被其他单位使用"
