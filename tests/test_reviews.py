@@ -371,7 +371,10 @@ async def test_clerks_and_viewers_above_may_not_review(client, env):
 
 
 async def test_approval_sends_a_temporary_password_to_the_requesters_phone_and_ends_sessions(client, env):
+    """It also releases the account's WeChat, as every password reset: whoever knew the old password
+    may have bound theirs, and would log in by one tap once the owner set a new one."""
     target_session = await login(client, "forgetful")
+    await bind_wechat(env.target.id, "o-whoever-knew-it")
     await submit(client)
     review = await only_review()
     county = await admin_of(client, env.tree.parent, "county_admin")
@@ -390,8 +393,8 @@ async def test_approval_sends_a_temporary_password_to_the_requesters_phone_and_e
     assert decided.decided_by_id is not None and decided.decided_at is not None
     entry = await AuditEntry.get(action="review.approve")
     assert entry.target_id == str(review.id) and entry.scope_path == env.tree.child.path
-    assert entry.detail == {"kind": "password", "mode": "reset", "account_id": env.target.id}
-    assert temporary not in str(entry.detail)
+    assert entry.detail == {"kind": "password", "mode": "reset", "account_id": env.target.id, "wechat_released": 1}
+    assert temporary not in str(entry.detail) and not await WechatIdentity.exists(account_id=env.target.id)
     assert (await verify_chain()).ok
 
 

@@ -152,6 +152,18 @@ async def test_a_wrong_password_keeps_the_ticket_and_binds_nothing(client, fake,
     assert (await password_login(client, "typo", ticket)).json()["wechat_bound"] is True
 
 
+async def test_a_password_lockout_does_not_bar_the_bound_wechat(client, fake, wechat, clock):
+    """A product decision (README): the lock guards against password guessing, and anyone who knows
+    the user name can set it off; the owner's bound phone still gets in."""
+    tree = await make_tree()
+    await make_account("guessed", tree.own)
+    await password_login(client, "guessed", await bind_ticket(client, fake, "owner"))
+    for _ in range(5):
+        assert (await password_login(client, "guessed", None, "Wrong#Guess-123")).status_code == 401
+    assert (await password_login(client, "guessed", None)).status_code == 401  # locked for 15 minutes
+    assert (await wx_login(client, fake, "owner")).json()["status"] == "logged_in"
+
+
 async def test_a_bind_ticket_works_once_and_for_ten_minutes(client, fake, wechat, clock):
     tree = await make_tree()
     await make_account("first", tree.own)
@@ -226,6 +238,57 @@ async def test_unbinding_from_the_profile_makes_wx_login_ask_to_bind_again(clien
     assert (await client.delete("/api/wechat/binding")).status_code == 401
     unbinds = await AuditEntry.filter(action="wechat.unbind", actor_account_id=account.id)
     assert len(unbinds) == 1 and unbinds[0].detail == {"appid": APPID}
+
+
+async def test_unbinding_from_the_pc_logs_the_phone_out_but_not_the_caller_or_other_sessions(client, fake, wechat):
+    """A lost phone: unbinding its WeChat from the office PC must end the phone's session at once."""
+    tree = await make_tree()
+    await make_account("lost", tree.own)
+    bound = await password_login(client, "lost", await bind_ticket(client, fake, "lostphone"))
+    tapped = await wx_login(client, fake, "lostphone")
+    pc, tablet = await password_login(client, "lost", None), await password_login(client, "lost", None)
+    assert (await client.delete("/api/wechat/binding", headers=bearer(pc))).status_code == 204
+    for phone_session in (bound, tapped):  # the bind's own login and a later one-tap login
+        assert (await client.get("/api/session", headers=bearer(phone_session))).status_code == 401
+    for other in (pc, tablet):
+        assert (await client.get("/api/session", headers=bearer(other))).status_code == 200
+
+
+async def test_unbinding_on_the_phone_itself_keeps_its_user_logged_in(client, fake, wechat):
+    tree = await make_tree()
+    await make_account("keeper", tree.own)
+    phone = await password_login(client, "keeper", await bind_ticket(client, fake))
+    assert (await client.delete("/api/wechat/binding", headers=bearer(phone))).status_code == 204
+    assert (await client.get("/api/session", headers=bearer(phone))).status_code == 200
+
+
+async def test_a_password_change_releases_every_wechat_but_the_one_the_change_came_from(client, fake, wechat):
+    """Whoever knew the old password may have bound their WeChat; changing it must lock them out."""
+    tree = await make_tree()
+    account = await make_account("victim", tree.own)
+    await password_login(client, "victim", await bind_ticket(client, fake, "intruder"))
+    owner = await password_login(client, "victim", None)
+    body = {"old_password": PASSWORD, "new_password": "N3w#Secret-pass"}
+    changed = await client.post("/api/account/password", json=body, headers=bearer(owner))
+    assert changed.status_code == 200, changed.text
+    assert (await wx_login(client, fake, "intruder")).json()["status"] == "bind_required"
+    entry = await AuditEntry.get(action="auth.change_password", actor_account_id=account.id)
+    assert entry.detail == {"wechat_released": 1}
+
+    # changed on the phone it was bound from (and after a token refresh): that WeChat stays
+    bound = await password_login(client, "victim", await bind_ticket(client, fake, "owner"), "N3w#Secret-pass")
+    refreshed = await client.post("/api/session/refresh", headers=bearer(bound))
+    body = {"old_password": "N3w#Secret-pass", "new_password": "Qingshan#River7"}
+    changed = await client.post("/api/account/password", json=body, headers=bearer(refreshed))
+    assert changed.status_code == 200, changed.text
+    assert (await wx_login(client, fake, "owner")).json()["status"] == "logged_in"
+    again = await client.post(
+        "/api/account/password",
+        json={"old_password": "Qingshan#River7", "new_password": "Yunling#Hill88"},
+        headers=bearer(changed),
+    )
+    assert again.status_code == 200  # the fresh session is still the phone's: the WeChat stays
+    assert (await wx_login(client, fake, "owner")).json()["status"] == "logged_in"
 
 
 async def test_a_deactivated_account_loses_its_wechat_to_the_account_that_binds_it(client, fake, wechat):
@@ -308,6 +371,9 @@ async def test_bad_used_and_expired_codes_are_refused_in_chinese(client, fake, w
 
     malformed = await client.post("/api/wechat/login", json={"code": "含有中文"})
     assert malformed.status_code == 422 and "code" in malformed.json()["error"]["fields"]
+    failed = await AuditEntry.filter(action="auth.login", outcome="failure").order_by("id")
+    assert [e.detail["reason"] for e in failed] == ["wechat_code_invalid", "wechat_code_used", "wechat_code_invalid"]
+    assert {e.detail["method"] for e in failed} == {"wechat"} and failed[0].detail["errcode"] == 40029
 
 
 async def test_busy_rate_limit_and_an_unreachable_wechat(client, fake, wechat):
@@ -532,3 +598,4 @@ async def test_parallel_binds_of_one_account_leave_one_identity(client, fake, we
     assert len(bound) == 1 and len(refused) == 3, results
     assert {r.code for r in refused} == {"wechat_account_bound"} and {r.status for r in refused} == {409}
     assert await WechatIdentity.filter(account_id=account.id).count() == 1
+    assert await AuditEntry.filter(action="wechat.bind", outcome="failure").count() == 3  # each refusal

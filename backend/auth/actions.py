@@ -15,6 +15,7 @@ from backend.core import audit, captcha, db, identifiers, messages, runtime, ses
 from backend.core.actor import Origin
 from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
+from backend.wechat.models import WechatIdentity
 
 ROOT_SCOPE = "/"
 
@@ -48,12 +49,13 @@ async def login(
     captcha_id: str,
     captcha_answer: str,
     origin: Origin,
-    before_session: Callable[[Account], Awaitable[None]] | None = None,
+    before_session: Callable[[Account], Awaitable[int]] | None = None,
 ) -> LoginResult:
     """Password login. Unknown user, wrong password, locked and deactivated all answer alike.
 
     ``before_session`` runs once the password is right and before the session starts (binding a
-    WeChat identity); if it raises, there is no session.
+    WeChat identity: it returns the identity's id, and the session is started from it); if it
+    raises, there is no session.
     """
     rt = runtime.get()
     settings = rt.settings
@@ -74,13 +76,15 @@ async def login(
     ):
         await _record_failure(account, origin)
         raise Unauthorized("login_failed", msg.LOGIN_FAILED)
-    if before_session is not None:
-        await before_session(account)
-    return await start_session(account, origin=origin)
+    wechat_identity_id = await before_session(account) if before_session is not None else None
+    return await start_session(account, origin=origin, wechat_identity_id=wechat_identity_id)
 
 
-async def start_session(account: Account, *, origin: Origin, method: str = "password") -> LoginResult:
-    """The session of an account whose credentials were just checked (by password, WeChat or SMS).
+async def start_session(
+    account: Account, *, origin: Origin, method: str = "password", wechat_identity_id: int | None = None
+) -> LoginResult:
+    """The session of an account whose credentials were just checked (by password, WeChat or SMS);
+    ``wechat_identity_id``: the bound WeChat identity it is started from (backend.core.sessions.create).
 
     Audited as ``auth.login`` (with the method unless it is the password); the only unit is chosen;
     must-change and the SMS check come with the account. A password login also clears the count of
@@ -101,7 +105,11 @@ async def start_session(account: Account, *, origin: Origin, method: str = "pass
         )
     only = memberships[0].id if len(memberships) == 1 else None
     token, record = await sessions.create(
-        account.id, membership_id=only, must_change=account.must_change_password, origin=origin
+        account.id,
+        membership_id=only,
+        must_change=account.must_change_password,
+        origin=origin,
+        wechat_identity_id=wechat_identity_id,
     )
     return LoginResult(token=token, session=record, account=account, memberships=memberships)
 
@@ -160,7 +168,12 @@ async def choose_unit(record: sessions.SessionRecord, account: Account, membersh
 async def change_password(
     record: sessions.SessionRecord, account: Account, *, old_password: str, new_password: str, origin: Origin
 ) -> tuple[str, sessions.SessionRecord]:
-    """Change one's own password. Every session of the account ends; the caller gets a fresh one."""
+    """Change one's own password. Every session of the account ends; the caller gets a fresh one.
+
+    Every WeChat identity bound to the account is released too, except the one the caller's session
+    was started from: someone who knew the old password may have bound theirs, and a change made for
+    that reason must lock them out (the owner's own phone, if it is not the caller, binds again with
+    one password entry)."""
     rt = runtime.get()
     if not await rt.hasher.verify(old_password, account.password_hash):
         raise AppError("old_password_wrong", msg.OLD_PASSWORD_WRONG, fields={"old_password": msg.OLD_PASSWORD_WRONG})
@@ -181,6 +194,10 @@ async def change_password(
             sessions_revoked_at=now,
             updated_at=now,
         )
+        bound = WechatIdentity.filter(account_id=account.id)
+        if record.wechat_identity_id is not None:
+            bound = bound.exclude(id=record.wechat_identity_id)
+        wechat_released = await bound.delete()
         await audit.record(
             "auth.change_password",
             origin=origin,
@@ -188,9 +205,16 @@ async def change_password(
             scope_path=_scope(memberships),
             target_type="account",
             target_id=account.id,
+            detail={"wechat_released": wechat_released} if wechat_released else None,
         )
     await sessions.end_all(account.id)
-    return await sessions.create(account.id, membership_id=record.membership_id, must_change=False, origin=origin)
+    return await sessions.create(
+        account.id,
+        membership_id=record.membership_id,
+        must_change=False,
+        origin=origin,
+        wechat_identity_id=record.wechat_identity_id,
+    )
 
 
 async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
@@ -202,6 +226,7 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
         must_change=record.must_change,
         origin=origin,
         started_at=record.created_at,
+        wechat_identity_id=record.wechat_identity_id,
     )
     await sessions.end(record.account_id, record.key_hash)
     memberships = await Membership.filter(account_id=record.account_id).values_list("id", flat=True)

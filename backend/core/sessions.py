@@ -30,6 +30,7 @@ class SessionRecord:
     last_seen: float
     ip: str
     user_agent: str
+    wechat_identity_id: int | None = None  # the bound WeChat this session was started from, if any
 
     @property
     def public_id(self) -> str:
@@ -56,6 +57,7 @@ def _decode(key_hash: str, raw: dict[str, str]) -> SessionRecord | None:
         last_seen=float(raw["last_seen"]),
         ip=raw.get("ip", ""),
         user_agent=raw.get("user_agent", ""),
+        wechat_identity_id=int(raw["wechat"]) if raw.get("wechat") else None,
     )
 
 
@@ -74,8 +76,11 @@ async def create(
     must_change: bool,
     origin: Origin,
     started_at: float | None = None,
+    wechat_identity_id: int | None = None,
 ) -> tuple[str, SessionRecord]:
-    """A new session; ``started_at`` carries the absolute lifetime over when a token is refreshed."""
+    """A new session; ``started_at`` carries the absolute lifetime over when a token is refreshed;
+    ``wechat_identity_id``: the bound WeChat it was started from (a one-tap login, a login that bound
+    one), which a password change keeps and an unbind logs out."""
     rt = runtime.get()
     token = secrets.token_urlsafe(32)
     key_hash = sha256_hex(token)
@@ -88,6 +93,7 @@ async def create(
         "last_seen": repr(now),
         "ip": origin.ip or "",
         "user_agent": (origin.user_agent or "")[:200],
+        "wechat": str(wechat_identity_id or ""),
     }
     ttl = rt.settings.session_absolute_seconds + _CLEANUP_MARGIN
     async with rt.redis.pipeline(transaction=True) as pipe:
@@ -168,6 +174,17 @@ async def end_by_public_id(account_id: int, public_id: str) -> bool:
             await end(account_id, record.key_hash)
             return True
     return False
+
+
+async def end_started_from_wechat(account_id: int, wechat_identity_id: int, *, keep: str | None = None) -> int:
+    """End the sessions of an account started from one WeChat identity (except ``keep``, a key
+    hash); returns how many ended."""
+    ended = 0
+    for record in await list_for(account_id):
+        if record.wechat_identity_id == wechat_identity_id and record.key_hash != keep:
+            await end(account_id, record.key_hash)
+            ended += 1
+    return ended
 
 
 async def end_all(account_id: int, *, keep: str | None = None) -> int:

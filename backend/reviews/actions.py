@@ -29,6 +29,7 @@ from backend.reviews.images import check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
+from backend.wechat.models import WechatIdentity
 
 ROOT_SCOPE = "/"
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
@@ -191,7 +192,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     phone = requester_phone(review)
     password = await people.temporary_password()
     now = rt.clock.now()
-    released: dict[str, int] = {}  # the WeChat and card of the person before, on a hand-over
+    released: dict[str, int] = {}  # the WeChat (and on a hand-over the card) released
     async with db.atomic():
         await _claim(review, actor, ReviewStatus.APPROVED)
         if plan.mode == ApprovalMode.NEW_ADMIN:
@@ -222,6 +223,8 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
                     sessions_revoked_at=now,
                     updated_at=now,
                 )
+                # as every reset: a WeChat bound by whoever knew the old password logs in no more
+                released = {"wechat_released": await WechatIdentity.filter(account_id=account.id).delete()}
             db.after_commit(lambda: _end_sessions(account.id))
         await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})
         await audit.record(

@@ -23,7 +23,7 @@ from backend.accounts.models import Account
 from backend.accounts.queries import account_scope
 from backend.auth import actions as auth_actions
 from backend.auth import messages as auth_msg
-from backend.core import audit, db, identifiers, runtime, sms_codes, throttle, tickets
+from backend.core import audit, db, identifiers, runtime, sessions, sms_codes, throttle, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
 from backend.wechat import client
@@ -83,10 +83,17 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
     ):
         raise TooManyRequests("login_throttled", auth_msg.LOGIN_THROTTLED)
     wechat = client.current()
-    who = await wechat.code2session(code)  # the session_key stays inside the client and is dropped there
+    try:
+        who = await wechat.code2session(code)  # the session_key stays inside the client and is dropped there
+    except WechatError as exc:  # a bad, used or expired code, or WeChat failing: a failed login (P10)
+        detail = {"method": "wechat", "reason": exc.code, "errcode": exc.errcode}
+        await _record("auth.login", None, origin, outcome="failure", detail=detail)
+        raise
     identity = await WechatIdentity.get_or_none(appid=wechat.appid, openid=who.openid).select_related("account")
     if identity is not None and identity.account.is_active:
-        session = await auth_actions.start_session(identity.account, origin=origin, method="wechat")
+        session = await auth_actions.start_session(
+            identity.account, origin=origin, method="wechat", wechat_identity_id=identity.id
+        )
         return WechatLoginOutcome(session=session)
     ticket = await tickets.issue(
         BIND_TICKET,
@@ -106,13 +113,14 @@ async def _ticket_data(ticket: str) -> dict[str, Any]:
     return data
 
 
-async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitable[None]]:
+async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitable[int]]:
     """For a login that carries a bind ticket: check the ticket now (410 before any password is
-    tried) and return the step that binds once the login has succeeded."""
+    tried) and return the step that binds once the login has succeeded (it gives the identity's id:
+    the session is started from that WeChat)."""
     await _ticket_data(ticket)
 
-    async def bind_after_login(account: Account) -> None:
-        await bind(account, ticket=ticket, origin=origin)
+    async def bind_after_login(account: Account) -> int:
+        return (await bind(account, ticket=ticket, origin=origin)).id
 
     return bind_after_login
 
@@ -158,7 +166,10 @@ async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdenti
                 detail=detail,
             )
     except IntegrityError:  # a parallel bind of this account or this identity won
-        if await WechatIdentity.filter(account_id=account.id, appid=appid).exists():
+        account_bound = await WechatIdentity.filter(account_id=account.id, appid=appid).exists()
+        reason = "account_bound" if account_bound else "wechat_bound"
+        await _record("wechat.bind", account.id, origin, outcome="failure", detail={"reason": reason, "race": 1})
+        if account_bound:
             raise Conflict("wechat_account_bound", msg.ACCOUNT_HAS_OTHER_WECHAT) from None
         raise Conflict("wechat_identity_bound", msg.WECHAT_HAS_OTHER_ACCOUNT) from None
     return identity
@@ -168,8 +179,12 @@ async def binding_of(account: Account) -> WechatIdentity | None:
     return await WechatIdentity.get_or_none(account_id=account.id, appid=client.current().appid)
 
 
-async def unbind(account: Account, *, origin: Origin) -> None:
-    """Remove one's own WeChat identity (from the profile); the next wx.login asks to bind again."""
+async def unbind(account: Account, *, origin: Origin, caller_session: str) -> None:
+    """Remove one's own WeChat identity (from the profile); the next wx.login asks to bind again.
+
+    The sessions that WeChat started end too, but the caller's (``caller_session``, a key hash): from
+    the office PC, a lost phone is logged out at once; on the phone itself, its user stays in.
+    """
     appid = client.current().appid
     identity = await WechatIdentity.get_or_none(account_id=account.id, appid=appid)
     if identity is None:
@@ -185,6 +200,7 @@ async def unbind(account: Account, *, origin: Origin) -> None:
             target_id=account.id,
             detail={"appid": appid},
         )
+    await sessions.end_started_from_wechat(account.id, identity.id, keep=caller_session)
 
 
 # --- SMS login, for binding -----------------------------------------------------------------------
@@ -222,8 +238,8 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
         raise
     if account is None or not account.is_active:  # only if the account changed since the code went out
         raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
-    await bind(account, ticket=bind_ticket, origin=origin)
-    return await auth_actions.start_session(account, origin=origin, method="sms")
+    identity = await bind(account, ticket=bind_ticket, origin=origin)
+    return await auth_actions.start_session(account, origin=origin, method="sms", wechat_identity_id=identity.id)
 
 
 # --- the phone-number button and subscribe messages -------------------------------------------------

@@ -99,5 +99,5 @@ async def binding(request: Request, caller: Caller):
 @authenticated(unit=False)
 async def unbind(request: Request, caller: Caller):
     """Unbind the caller's WeChat (from the profile); the next wx.login asks to bind again."""
-    await actions.unbind(caller.account, origin=caller.origin)
+    await actions.unbind(caller.account, origin=caller.origin, caller_session=caller.session.key_hash)
     return no_content()
