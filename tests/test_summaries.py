@@ -114,6 +114,22 @@ async def test_several_units_of_the_name_answer_buttons_and_a_button_answers_the
     assert blocks(empty, "notice") and not blocks(empty, "table")
 
 
+async def test_a_summary_forgives_a_name_as_the_lookup_does(client):
+    """Part of a name, pinyin and a typo find the unit as "查" does; unsure, it offers buttons."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    for text in ("汇总 王家湾", "汇总 wangjiawan", "汇总 wangjiawancun", "汇总 wjwc", "王家湾汇总"):
+        reply = await chat(client, headers, text)
+        assert blocks(reply, "card")[0]["title"] == "王家湾村合作社汇总", text
+    typo = await chat(client, headers, "汇总 王家弯村")
+    [choice] = [a for a in blocks(typo, "card")[0]["actions"] if a["params"]["unit_id"] == w.village.id]
+    assert choice["intent"] == "summary" and "王家弯村" in blocks(typo, "card")[0]["subtitle"]
+    listed = await chat(client, headers, "王家湾的标杆社")
+    assert blocks(listed, "table"), listed  # a region filter forgives the same way
+    nothing = await chat(client, headers, "汇总 呼伦贝尔")
+    assert blocks(nothing, "notice")[0]["level"] == "warning"
+
+
 async def test_namesake_buttons_name_the_unit_above_only_when_it_is_in_scope(client):
     w = await make_world()
     await make_unit("白沙镇", UnitType.VILLAGE, w.town)  # a village named like its township
@@ -125,9 +141,13 @@ async def test_namesake_buttons_name_the_unit_above_only_when_it_is_in_scope(cli
 async def test_summaries_never_reach_or_count_a_sibling(client):
     w = await make_world()
     headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
-    for text in ("汇总 桃源乡", "刘家岭村汇总"):
+    hidden = {w.sibling.id, w.sibling_village.id, w.sibling_coop.id}
+    for text in ("汇总 桃源乡", "刘家岭村汇总", "汇总 taoyuanxiang", "汇总 刘家岭"):
         reply = await chat(client, headers, text)
-        assert blocks(reply, "notice")[0]["level"] == "warning" and not blocks(reply, "card")
+        offered = [a["params"] for b in blocks(reply, "card") for a in b["actions"]]
+        offered += [s["action"]["params"] for s in reply["suggestions"] if s.get("action")]
+        assert not hidden & {p.get("unit_id") for p in offered}, text
+        assert not [b for b in blocks(reply, "card") if b["title"].endswith("合作社汇总")], text
     by_button = await chat(client, headers, intent="summary", params={"unit_id": w.sibling.id})
     assert blocks(by_button, "notice") and "999" not in str(by_button)
     county = await chat(client, headers, intent="summary", params={"unit_id": w.county.id})

@@ -215,12 +215,16 @@ def fuzzy_allowed(query: Query) -> bool:
     return len(query.text) >= (4 if query.latin else 2)
 
 
-def is_whole(query: Query, name: str, kind: Kind) -> bool:
-    """Does the query name all of ``name`` but its place word (村, 镇, 社区...), as typed or as sounds?
+def is_whole(query: Query, row: Entry, kind: Kind) -> bool:
+    """Does the query name all of the row's name, or all but its place word (村, 镇, 社区...), as
+    typed or as sounds?
 
     People say 王家湾 for 王家湾村: among the names that start so, that one is meant, not
-    王家湾村茶叶专业合作社.
+    王家湾村茶叶专业合作社; and wangjiawancun or wjwc name 王家湾村 itself.
     """
+    if query.latin and (row.pinyin == query.pinyin or row.initials == query.initials):
+        return True
+    name = row.name
     core = name
     if kind == Kind.UNIT and name.endswith(_PLACE_WORDS):  # one test for all of them first
         core = next((name[: -len(w)] for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), name)
@@ -245,7 +249,7 @@ def _rank(query: Query, kind: Kind, rows: Iterable[Entry]) -> tuple[list[Match],
         if rank is None:
             unranked.append(row)
         else:
-            matches.append(_match(kind, row, rank, 100.0, is_whole(query, row.name, kind)))
+            matches.append(_match(kind, row, rank, 100.0, is_whole(query, row, kind)))
     if not fuzzy_allowed(query):
         return matches, unranked
     misses: list[Entry] = []

@@ -52,6 +52,8 @@ CHART_BARS = 15
 # since they also begin names (查家村).
 ASK = r"^(?:(?:请|帮我)?(?:查询|查看|查一下|看看|看一下)\s*|[查看]\s+)?"
 _NAME_CLEAN = re.compile(r"\s+")
+MAX_LIKE = 8  # buttons offered for a name that matches no unit exactly
+MAX_NEAR = 3  # quick replies offered for a name that matches nothing
 # "汇总一下", "汇总情况 青山县": words after 汇总 that ask for it, not name a unit (a whole word only).
 _SUMMARY_FILLER = r"(?:(?:一下|情况|数据|表)(?=\s|$))?"
 
@@ -78,14 +80,14 @@ def _suggestions() -> list[Suggestion]:
     ]
 
 
-async def _pick(actor: Actor, name: str, found: list[Unit], intent_name: str, key: str) -> ChatReply:
-    """Several units share the name: one button per unit, labelled with the unit above it if that
-    is in scope (lookup.labels, as every other list of namesakes)."""
-    names = await lookup.labels(actor, [lookup.unit_match(u) for u in found])
+async def _pick(actor: Actor, subtitle: str, found: list[lookup.Match], intent_name: str, key: str) -> ChatReply:
+    """Several units may be meant: one button per unit, labelled with the unit above it if that is
+    in scope (lookup.labels, as every other list of namesakes)."""
+    names = await lookup.labels(actor, found)
     actions = [
-        Action(label=label, intent=intent_name, params={key: u.id}) for u, label in zip(found, names, strict=True)
+        Action(label=label, intent=intent_name, params={key: m.id}) for m, label in zip(found, names, strict=True)
     ]
-    card = CardBlock(title=msg.PICK_TITLE, subtitle=msg.PICK_ONE.format(count=len(found), name=name), actions=actions)
+    card = CardBlock(title=msg.PICK_TITLE, subtitle=subtitle, actions=actions)
     return ChatReply(blocks=[card], suggestions=_suggestions())
 
 
@@ -104,7 +106,8 @@ def _known_unit_id(turn: Turn, *, key: str, name_key: str) -> int | None:
 
 async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> Unit | ChatReply:
     """The unit a turn is about: an id from a button, "这里" (the last unit shown), "本乡" or nothing
-    (the actor's own unit), or an exact name in scope (several: buttons to choose)."""
+    (the actor's own unit), or a name in scope: exact (several: buttons to choose), else as the
+    chat's lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons)."""
     known = _known_unit_id(turn, key=key, name_key=name_key)
     if known is not None:
         return await get_unit(turn.actor, known)
@@ -115,11 +118,25 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
             return _notice(msg.NO_LAST_UNIT)
         return await get_unit(turn.actor, last[0])
     found = await queries.units_named(turn.actor, name)
-    if not found:
-        return _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
-    if len(found) > 1:
-        return await _pick(turn.actor, name, found, intent_name, key)
-    return found[0]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        subtitle = msg.PICK_ONE.format(count=len(found), name=name)
+        return await _pick(turn.actor, subtitle, [lookup.unit_match(u) for u in found], intent_name, key)
+    like = await lookup.find(turn.actor, name, units=True, limit=MAX_LIKE)
+    sure = lookup.single(like)
+    if sure is not None:
+        return await get_unit(turn.actor, sure.id)
+    if like.matches:
+        return await _pick(turn.actor, msg.PICK_LIKE.format(name=name), like.matches, intent_name, key)
+    not_found = _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
+    near = like.near[:MAX_NEAR]  # nothing like it either: the closest names, as quick replies
+    names = await lookup.labels(turn.actor, near)
+    chips = [
+        Suggestion(label=n, action=Action(label=n, intent=intent_name, params={key: m.id}))
+        for m, n in zip(near, names, strict=True)
+    ]
+    return ChatReply(blocks=not_found.blocks, suggestions=chips + not_found.suggestions)
 
 
 def _money(value: str) -> str:
