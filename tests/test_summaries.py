@@ -411,6 +411,50 @@ async def test_the_check_job_reports_and_repairs_deliberately_corrupted_rows(cli
     assert fields(blocks(await chat(client, headers, "汇总"), "card")[0])["合作社"] == "3 个"
 
 
+async def test_a_check_alone_reports_no_drift_for_a_card_written_while_it_reads(client, monkeypatch, settings):
+    """Between the check's recomputation and its read of the stored rows, another connection
+    changes a card and its roll-ups together (as every write does): that is no drift."""
+    w = await make_world()
+    recompute = rollups.recompute
+    ancestors = [w.county.id, w.town.id, w.village.id, w.tea.id]
+
+    async def write_elsewhere() -> None:
+        marks = ",".join("?" * len(ancestors))
+        statements = [
+            ("UPDATE coop_card SET members = members + 5 WHERE unit_id = ?", [w.tea.id]),
+            (f"UPDATE coop_rollup SET members = members + 5 WHERE unit_id IN ({marks})", ancestors),
+        ]
+        if settings.dialect == "postgres":
+            import asyncpg
+
+            connection = await asyncpg.connect(settings.database_url)
+            try:
+                async with connection.transaction():
+                    for sql, params in statements:
+                        await connection.execute(db._numbered(sql), *params)
+            finally:
+                await connection.close()
+        else:
+            import sqlite3
+
+            connection = sqlite3.connect(settings.database_url.removeprefix("sqlite://"), timeout=5)
+            with connection:
+                for sql, params in statements:
+                    connection.execute(sql, params)
+            connection.close()
+
+    async def recompute_then_someone_writes() -> dict:
+        expected = await recompute()
+        await write_elsewhere()
+        return expected
+
+    monkeypatch.setattr(rollups, "recompute", recompute_then_someone_writes)
+    report = await rollups.check(repair=False)
+    assert (report.missing, report.wrong) == (0, 0)
+    monkeypatch.setattr(rollups, "recompute", recompute)
+    assert await stored_rollups() == await expected_rollups()  # the write is in, and consistent
+
+
 async def test_rebuild_fills_an_empty_rollup_table(client):
     await make_world()
     expected = await expected_rollups()

@@ -171,12 +171,17 @@ async def check(*, repair: bool, sample_size: int = 20) -> CheckReport:
     """Compare every roll-up row with a recomputation from the cards; with ``repair``, fix the drift.
 
     On PostgreSQL the card and roll-up tables are locked against writers (not readers) for the
-    duration, so no card change slips between the recomputation and the repair.
+    duration of a repair, so no card change slips between the recomputation and the repair; a check
+    alone reads one snapshot instead (REPEATABLE READ) and holds no writer back, and a card written
+    between its two reads is not reported as drift. (SQLite: a transaction reads one snapshot.)
     """
     report = CheckReport()
     async with db.atomic():
-        if repair and db.db().capabilities.dialect == "postgres":
-            await db.execute("LOCK TABLE coop_card, coop_rollup IN SHARE ROW EXCLUSIVE MODE", [])
+        if db.db().capabilities.dialect == "postgres":
+            if repair:
+                await db.execute("LOCK TABLE coop_card, coop_rollup IN SHARE ROW EXCLUSIVE MODE", [])
+            else:
+                await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", [])
         expected = await recompute()
         stored = {
             int(row["unit_id"]): totals_of(row)
