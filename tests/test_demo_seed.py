@@ -72,3 +72,19 @@ async def test_large_seed_fills_every_level_to_its_target(settings, monkeypatch)
         updated_at=units[0].created_at,
     )
     assert created.id > max(u.id for u in units)  # sequences moved past the bulk ids
+
+
+async def test_a_seed_whose_rollups_fail_leaves_the_database_empty_to_seed_again(client, settings, monkeypatch):
+    """Cards without their roll-ups would show zeros in every summary, and a seed refuses a database
+    that is not empty: the roll-ups go in with the rest or nothing does."""
+
+    async def failing() -> None:
+        raise RuntimeError("roll-ups failed")
+
+    monkeypatch.setattr(seed.rollups, "rebuild", failing)
+    with pytest.raises(RuntimeError):
+        await seed.seed("small", settings.var_dir)
+    assert await seed.is_empty()
+    monkeypatch.undo()
+    await seed.seed("small", settings.var_dir)
+    assert not await seed.is_empty()

@@ -351,7 +351,7 @@ async def seed(scale: str, var_dir: Path, *, rng_seed: int = 20261122) -> dict[s
                 await db.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))", []
                 )
-    await rollups.rebuild()  # the summaries' roll-ups, from the cards just written
+        await rollups.rebuild()  # the summaries' roll-ups, from the cards just written, with them
     if rt.settings.dialect == "postgres":  # bulk inserts leave the planner without statistics
         await db.db().execute_script(
             "ANALYZE unit; ANALYZE account; ANALYZE membership; ANALYZE coop_card; ANALYZE coop_rollup;"
