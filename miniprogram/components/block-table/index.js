@@ -1,4 +1,7 @@
-/** A table block: rows (tap one for its action), and "更多" when the server offers a next page. */
+/**
+ * A table block: rows (tap one for its action), and "更多" when the server offers a next page
+ * (disabled while that page is being fetched: more.busy).
+ */
 Component({
   properties: {
     block: { type: Object, value: { columns: [], rows: [] } },
@@ -11,7 +14,7 @@ Component({
     },
     onMore() {
       const more = this.data.block.more;
-      if (more) this.triggerEvent('action', { action: more, label: more.label || '更多' });
+      if (more && !more.busy) this.triggerEvent('action', { action: more, label: more.label || '更多' });
     },
   },
 });

@@ -1,13 +1,14 @@
 /**
- * "获取验证码" with the server's wait before the next send (resend_after): emits "send"; the page
- * calls start(seconds) once the server accepted the send.
+ * "获取验证码" with the server's wait before the next send (resend_after): emits "send" once per
+ * tap and stays disabled (sending) until the page calls start(seconds), once the server accepted
+ * the send, or stop(), when nothing was sent (a check failed, the server refused).
  */
 Component({
   properties: {
     label: { type: String, value: '获取验证码' },
     disabled: { type: Boolean, value: false },
   },
-  data: { left: 0 },
+  data: { left: 0, sending: false },
   lifetimes: {
     detached() {
       clearInterval(this.timer);
@@ -15,17 +16,21 @@ Component({
   },
   methods: {
     onTap() {
-      if (this.data.left > 0 || this.data.disabled) return;
+      if (this.data.sending || this.data.left > 0 || this.data.disabled) return;
+      this.setData({ sending: true }); // this.data changes at once: a second tap finds it set
       this.triggerEvent('send');
     },
     start(seconds) {
       clearInterval(this.timer);
-      this.setData({ left: Math.max(0, Math.round(seconds || 60)) });
+      this.setData({ sending: false, left: Math.max(0, Math.round(seconds || 60)) });
       this.timer = setInterval(() => {
         const left = this.data.left - 1;
         this.setData({ left: Math.max(0, left) });
         if (left <= 0) clearInterval(this.timer);
       }, 1000);
+    },
+    stop() {
+      this.setData({ sending: false });
     },
   },
 });

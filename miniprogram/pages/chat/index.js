@@ -4,7 +4,7 @@
  * forms, resends, scanning (W5), the offline banner (W6).
  */
 const { services } = require('../../services/index');
-const { createConversation } = require('../../services/chat/conversation');
+const { createConversation, textProblem } = require('../../services/chat/conversation');
 const { view } = require('../../services/chat/view');
 const { defaultNetwork } = require('../../utils/network');
 const { guard, SCREENS } = require('../../utils/router');
@@ -36,9 +36,10 @@ Page({
       chatApi: s.chat,
       history: s.history,
       cache: s.cache,
-      owner: () => String((s.session.info() || {}).account_id || 'anon'),
+      owner: () => String((s.session.info() || {}).account_id || ''), // '': nobody's, nothing is saved
       scope: () => s.session.scope(),
       onChange: () => this.render(),
+      onRefused: (message) => this.onRefused(message),
     });
     const info = s.session.info() || {};
     this.setData({
@@ -79,8 +80,20 @@ Page({
   onSend(e) {
     const text = ((e.detail && e.detail.value) || this.data.draft || '').trim();
     if (!text) return null;
+    const problem = textProblem(text);
+    if (problem) {
+      this.setData({ draft: text }); // kept in the input to shorten
+      toast(this, problem);
+      return null;
+    }
     this.setData({ draft: '' });
     return this.conversation.sendText(text);
+  },
+
+  /** The server refused a message (resending cannot help): its text goes back to the input. */
+  onRefused(message) {
+    if (message.request.text === undefined || this.data.draft) return;
+    this.setData({ draft: message.request.text });
   },
 
   onReply(e) {
@@ -90,11 +103,16 @@ Page({
   },
 
   onAction(e) {
-    return this.runAction(e.detail.action, e.detail.label);
+    return this.runAction(e.detail.action, e.detail.label, e.detail.form);
   },
 
-  async runAction(action, label) {
-    if (action.confirm && !(await confirm(this, action.confirm, action.label))) return null;
+  /** form: { messageId, key, values } when a form block sends the action (kept on its message). */
+  async runAction(action, label, form) {
+    if (action.confirm && !(await confirm(this, action.confirm, action.label))) {
+      if (form) this.render(); // the form shows as not sent again
+      return null;
+    }
+    if (form) this.conversation.formSent(form.messageId, form.key, form.values);
     return this.conversation.sendAction(action, label || action.label);
   },
 
@@ -107,7 +125,12 @@ Page({
     const raw = await scanCode();
     if (raw === null) return null;
     const scanned = parseScan(raw);
-    if (scanned.kind === 'text') return this.conversation.sendText(scanned.text);
+    if (scanned.kind === 'text') {
+      const problem = textProblem(scanned.text);
+      if (!problem) return this.conversation.sendText(scanned.text);
+      toast(this, problem);
+      return null;
+    }
     const page = pageFor(scanned);
     if (page) wx.navigateTo({ url: page });
     else toast(this, scanned.message);

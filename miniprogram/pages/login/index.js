@@ -1,9 +1,12 @@
 /**
  * Login (W1): WeChat one-tap when this WeChat is bound; otherwise user name or phone + password
  * + picture captcha, or phone + SMS code. A WeChat login that finds no account gives a ticket,
- * and the next password or SMS login binds this WeChat. Then the session decides the next
- * screen (SMS check, forced password change, unit choice, chat). "卡登录 / 扫码" scans the QR of
- * an office PC's card reader and continues on the pairing page (packageCard).
+ * and the next password or SMS login binds this WeChat; a ticket the server refuses (expired,
+ * or either side bound elsewhere) is dropped, so the next login goes without it. The SMS login
+ * exists only to bind a WeChat: it runs the WeChat login first when there is no ticket, and is
+ * hidden with the one-tap button when this server has no WeChat login. Then the session decides
+ * the next screen (SMS check, forced password change, unit choice, chat). "卡登录 / 扫码" scans
+ * the QR of an office PC's card reader and continues on the pairing page (packageCard).
  */
 const { services } = require('../../services/index');
 const { goNext, SCREENS } = require('../../utils/router');
@@ -11,6 +14,9 @@ const { toast } = require('../../utils/ui');
 const { isPhone, isCode, required } = require('../../utils/validate');
 const msg = require('../../utils/messages');
 const { parseScan, pageFor, scanCode } = require('../../utils/scan');
+
+// The server refused the bind ticket: 410 expired or used, 409 account or WeChat bound elsewhere.
+const TICKET_REFUSED = ['ticket_invalid', 'wechat_account_bound', 'wechat_identity_bound'];
 
 Page({
   data: {
@@ -33,8 +39,16 @@ Page({
     this.bindTicket = '';
   },
 
-  onMode(e) {
-    this.setData({ mode: e.currentTarget.dataset.mode, errors: {} });
+  /** The SMS login needs a bind ticket: without one, the WeChat login runs first. */
+  async onMode(e) {
+    const mode = e.currentTarget.dataset.mode;
+    if (mode === 'sms' && !(await this.ticketReady())) return;
+    this.setData({ mode, errors: {} });
+  },
+
+  /** True when there is a bind ticket, after a WeChat login if needed (which may log in instead). */
+  async ticketReady() {
+    return !!this.bindTicket || (await this.onWechat());
   },
 
   onField(e) {
@@ -52,24 +66,34 @@ Page({
   },
 
   fail(error) {
-    this.setData({ errors: Object.assign({}, error.fields || {}), busy: false });
+    const patch = { errors: Object.assign({}, error.fields || {}), busy: false };
+    if (TICKET_REFUSED.indexOf(error.code) >= 0) {
+      this.bindTicket = ''; // the next login goes without it (the SMS login asks WeChat for a new one)
+      patch.bindHint = '';
+    }
+    this.setData(patch);
     toast(this, error.message, 'error');
     this.refreshCaptcha();
   },
 
+  /** The one-tap login; true when it gave a bind ticket (kept for the next login). */
   async onWechat() {
+    if (this.data.wechatBusy) return false;
     this.setData({ wechatBusy: true });
     const result = await services().wechat.loginWithWechat();
     this.setData({ wechatBusy: false });
     if (result.status === 'logged_in') {
       goNext(result.next);
-    } else if (result.status === 'bind_required') {
-      this.bindTicket = result.ticket;
-      this.setData({ bindHint: result.message || '首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信' });
-    } else {
-      this.setData({ wechatState: 'unavailable' });
-      toast(this, result.message);
+      return false;
     }
+    if (result.status === 'bind_required') {
+      this.bindTicket = result.ticket;
+      this.setData({ bindHint: result.message || msg.WECHAT_BIND_HINT });
+      return true;
+    }
+    if (result.status === 'unavailable') this.setData({ wechatState: 'unavailable', mode: 'password' });
+    toast(this, result.message, 'error');
+    return false;
   },
 
   async onPasswordLogin() {
@@ -108,8 +132,14 @@ Page({
   },
 
   async onSendCode() {
+    const button = this.selectComponent('#codeButton');
     if (!isPhone(this.data.phone)) {
       this.setData({ 'errors.phone': msg.BAD_PHONE });
+      button.stop();
+      return;
+    }
+    if (!(await this.ticketReady())) {
+      button.stop();
       return;
     }
     try {
@@ -119,9 +149,10 @@ Page({
         this.captcha.answer,
         this.bindTicket,
       );
-      this.selectComponent('#codeButton').start(out.resend_after);
+      button.start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone || this.data.phone}`);
     } catch (error) {
+      button.stop();
       if (error.status === 404) error.message = msg.NOT_YET;
       this.fail(error);
     }
@@ -135,6 +166,7 @@ Page({
       this.setData({ errors });
       return;
     }
+    if (!(await this.ticketReady())) return;
     this.setData({ busy: true });
     try {
       const out = await services().wechat.smsLogin(this.data.phone, this.data.code, this.bindTicket);

@@ -24,6 +24,7 @@ Page({
   async onSendCode() {
     if (!this.captcha.answer) {
       this.setData({ 'errors.captcha_answer': '请输入图形验证码' });
+      this.selectComponent('#codeButton').stop();
       return;
     }
     try {
@@ -32,6 +33,7 @@ Page({
       this.selectComponent('#codeButton').start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone}`);
     } catch (error) {
+      this.selectComponent('#codeButton').stop();
       this.setData({ errors: error.fields || {} });
       toast(this, error.message, 'error');
     }

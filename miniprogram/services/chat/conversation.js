@@ -4,14 +4,43 @@
  * - every message is kept in storage per account (history), so it survives closing the app;
  * - a typed query whose answer was seen before shows that answer at once, marked offline with
  *   its time, and replaces it with the fresh answer when it arrives (or keeps it if none comes);
- * - a send that fails is marked failed and can be sent again with the same idempotency key.
+ * - a send that fails is marked failed and can be sent again with the same idempotency key;
+ *   one the server refused (a 4xx that resending cannot change) is marked refused, with its reason;
+ * - an action identical to one still sending is not sent again (a double tap);
+ * - what a form block was sent with stays on its message (forms), so it is not sent twice.
  *
  * Paging words ("更多") and actions are never answered from the cache: they depend on where the
  * conversation is, and an action may change something.
  */
 const { idempotencyKey, localId } = require('../../utils/ids');
+const msg = require('../../utils/messages');
 
 const MORE_WORDS = ['更多', '下一页', '下页', '继续', '再来', 'more', 'next'];
+const MAX_TEXT = 200; // characters (code points), as the server counts them
+const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g; // the server refuses them; tab and newline pass
+const RESENDABLE_4XX = [401, 408, 409, 429]; // a new login, a timeout, in progress, too many: try again later
+
+/** Typed or pasted text as it is sent: control characters become spaces, ends trimmed. */
+function cleanText(text) {
+  return String(text || '')
+    .replace(CONTROL_CHARS, ' ')
+    .trim();
+}
+
+/** Why a text cannot be sent ('' when it can): too long, counted by characters (an emoji is one). */
+function textProblem(text) {
+  return Array.from(cleanText(text)).length > MAX_TEXT ? msg.TEXT_TOO_LONG : '';
+}
+
+/** What identifies an action for "the same tap again": its intent and its parameters. */
+function actionKey(act) {
+  return `${act.intent}|${JSON.stringify(act.params || {})}`;
+}
+
+/** A 4xx the server will answer the same way however often it is resent. */
+function refusal(error) {
+  return error.status >= 400 && error.status < 500 && !error.retryable && RESENDABLE_4XX.indexOf(error.status) < 0;
+}
 
 function normaliseQuery(text) {
   return String(text || '')
@@ -27,16 +56,19 @@ function cacheable(request) {
 }
 
 /**
- * deps: chatApi, history, cache, owner () => string (whose history), scope () => string (whose
- * cached answers: account and unit), now () => ms, random, onChange (messages) => void.
+ * deps: chatApi, history, cache, owner () => string (whose history; '' or 'anon' when nobody's:
+ * then nothing is saved), scope () => string (whose cached answers: account and unit),
+ * now () => ms, random, onChange (messages) => void, onRefused (user message) => void.
  */
 function createConversation(deps) {
   const now = deps.now || (() => Date.now());
   const onChange = deps.onChange || (() => {});
   let messages = [];
 
-  function changed() {
-    messages = deps.history.save(deps.owner(), messages);
+  /** owner: whose history this is, read before a call went out (a 401 clears the session). */
+  function changed(owner) {
+    const who = owner === undefined ? deps.owner() : owner;
+    if (who && who !== 'anon') messages = deps.history.save(who, messages);
     onChange(messages);
   }
 
@@ -55,10 +87,12 @@ function createConversation(deps) {
   async function deliver(userId) {
     const user = find(userId);
     const request = user.request;
+    const owner = deps.owner(); // once, before the await: the answer may be a 401 that ends the session
+    const key = cacheable(request) ? cacheKey(request) : '';
     let answerId = user.answerId || null;
     update(userId, { status: 'sending', error: '' });
-    if (cacheable(request) && !answerId) {
-      const cached = deps.cache.get(cacheKey(request));
+    if (key && !answerId) {
+      const cached = deps.cache.get(key);
       if (cached) {
         answerId = localId(now(), deps.random);
         messages.push({
@@ -74,10 +108,10 @@ function createConversation(deps) {
         update(userId, { answerId });
       }
     }
-    changed();
+    changed(owner);
     try {
       const reply = await deps.chatApi.send(request, user.key);
-      if (cacheable(request)) deps.cache.set(cacheKey(request), reply);
+      if (key) deps.cache.set(key, reply);
       const answer = {
         role: 'assistant',
         replyTo: userId,
@@ -95,11 +129,14 @@ function createConversation(deps) {
         messages.push(Object.assign({ id: answerId }, answer));
       }
       update(userId, { status: 'sent', answerId, error: '' });
-      changed();
+      changed(owner);
       return find(answerId);
     } catch (error) {
-      update(userId, { status: 'failed', error: error.message || '' });
-      changed();
+      const refused = refusal(error);
+      const reason = refused ? (error.fields && error.fields.text) || error.message : error.message;
+      update(userId, { status: refused ? 'refused' : 'failed', error: reason || '' });
+      changed(owner);
+      if (refused && deps.onRefused) deps.onRefused(find(userId));
       return null;
     }
   }
@@ -125,13 +162,26 @@ function createConversation(deps) {
       return messages;
     },
     messages: () => messages,
+    /** Nothing is sent for an empty or over-long text (the page says why: textProblem). */
     sendText(text) {
-      const clean = String(text || '').trim();
-      if (!clean) return Promise.resolve(null);
-      return add({ text: clean.slice(0, 200) }, clean.slice(0, 200));
+      const clean = cleanText(text);
+      if (!clean || textProblem(clean)) return Promise.resolve(null);
+      return add({ text: clean }, clean);
     },
+    /** An action identical to one still sending is ignored (it would go out with another key). */
     sendAction(act, label) {
-      return add({ action: { intent: act.intent, params: act.params || {} } }, label || act.label || act.intent);
+      const request = { action: { intent: act.intent, params: act.params || {} } };
+      const key = actionKey(request.action);
+      const sending = (m) => m.status === 'sending' && m.request && m.request.action;
+      if (messages.some((m) => sending(m) && actionKey(m.request.action) === key)) return Promise.resolve(null);
+      return add(request, label || act.label || act.intent);
+    },
+    /** A form block of answer `id` was sent with `values`: kept on the message (and in the history). */
+    formSent(id, blockKey, values) {
+      const answer = find(id);
+      if (!answer || answer.role !== 'assistant') return;
+      update(id, { forms: Object.assign({}, answer.forms, { [blockKey]: { values: Object.assign({}, values), sent: true } }) });
+      changed();
     },
     /** Send a failed message again, with its idempotency key. */
     retry(id) {
@@ -154,4 +204,4 @@ function createConversation(deps) {
   };
 }
 
-module.exports = { createConversation, normaliseQuery, cacheable, MORE_WORDS };
+module.exports = { createConversation, normaliseQuery, cacheable, cleanText, textProblem, actionKey, MORE_WORDS, MAX_TEXT };

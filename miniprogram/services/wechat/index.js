@@ -1,14 +1,26 @@
 /**
- * WeChat login (W1) through wx.login's code (backend/wechat/routes.py); a 404 or 503 means WeChat
- * login is not available on this server.
+ * WeChat login (W1) through wx.login's code (backend/wechat/routes.py). Only a server without the
+ * route (404, 405) or with WeChat login off (wechat_disabled, wechat_misconfigured) means WeChat
+ * login is not available; anything else (a timeout, WeChat busy or unreachable) may pass.
  *
  * loginWithWechat() answers one of:
  *   { status: 'logged_in', next }          the WeChat identity is bound: a session was started
  *   { status: 'bind_required', ticket }    log in once by password or SMS with this ticket to bind
- *   { status: 'unavailable', message }     no WeChat login on this server (or not reachable)
+ *   { status: 'unavailable', message }     no WeChat login on this server: hide it
+ *   { status: 'failed', message }          not this time: say why, the user may try again
  */
 const endpoints = require('../endpoints');
 const msg = require('../../utils/messages');
+
+const OFF_STATUSES = [404, 405];
+const OFF_CODES = ['wechat_disabled', 'wechat_misconfigured'];
+
+/** A refused login: is WeChat login off on this server (rather than failing this time)? */
+function wechatOff(error) {
+  if (OFF_CODES.indexOf(error.code) >= 0) return { status: 'unavailable', message: error.message };
+  if (OFF_STATUSES.indexOf(error.status) >= 0) return { status: 'unavailable', message: msg.NOT_YET };
+  return null;
+}
 
 function wxLogin(wxApi) {
   return new Promise((resolve, reject) => {
@@ -24,7 +36,7 @@ function createWechat(client, session, api) {
       try {
         code = await wxLogin(wxApi);
       } catch (e) {
-        return { status: 'unavailable', message: msg.NOT_YET };
+        return { status: 'failed', message: msg.WECHAT_LOGIN_FAILED };
       }
       try {
         const out = await client.post(endpoints.wechatLogin, { code }, { auth: false });
@@ -34,10 +46,9 @@ function createWechat(client, session, api) {
         }
         const ticket = out && (out.wechat_bind_ticket || out.bind_ticket);
         if (ticket) return { status: 'bind_required', ticket, message: out.message || '' };
-        return { status: 'unavailable', message: msg.NOT_YET };
+        return { status: 'failed', message: msg.BAD_ANSWER };
       } catch (error) {
-        if ([404, 405, 503].includes(error.status)) return { status: 'unavailable', message: msg.NOT_YET };
-        return { status: 'unavailable', message: error.message };
+        return wechatOff(error) || { status: 'failed', message: error.message || msg.NETWORK };
       }
     },
 
@@ -47,12 +58,11 @@ function createWechat(client, session, api) {
     phoneNumber: (code) => client.post(endpoints.wechatPhone, { code }),
 
     /** Phone + SMS code login, to bind this WeChat: needs the bind ticket from loginWithWechat. */
-    smsSendCode: (phone, captchaId, captchaAnswer, bindTicket) =>
-      client.post(
-        endpoints.smsLoginSendCode,
-        { phone, captcha_id: captchaId, captcha_answer: captchaAnswer, wechat_bind_ticket: bindTicket },
-        { auth: false },
-      ),
+    smsSendCode(phone, captchaId, captchaAnswer, bindTicket) {
+      const body = { phone, captcha_id: captchaId, captcha_answer: captchaAnswer };
+      if (bindTicket) body.wechat_bind_ticket = bindTicket;
+      return client.post(endpoints.smsLoginSendCode, body, { auth: false });
+    },
 
     async smsLogin(phone, code, bindTicket) {
       const body = { phone, code };

@@ -113,7 +113,11 @@ test('form: inputs per field, checks before sending, submit sends its action wit
   submit.dispatchEvent('tap');
   await settle();
   expect(actions).toEqual([
-    { action: expect.objectContaining({ intent: 'agent.add', params: { unit_id: 4, name: '王五', phone: '13900000020' } }), label: '添加' },
+    {
+      action: expect.objectContaining({ intent: 'agent.add', params: { unit_id: 4, name: '王五', phone: '13900000020' } }),
+      label: '添加',
+      form: { messageId: '', key: 'k0', values: { name: '王五', phone: '13900000020' } },
+    },
   ]);
 });
 
@@ -141,4 +145,46 @@ test('"全屏查看" opens the heavy subpackage page with the block', async () =
   expect(nav.url).toBe('/packageHeavy/pages/view/index');
   expect(nav.channel.emitted[0][0]).toBe('block');
   expect(nav.channel.emitted[0][1]).toMatchObject({ type: 'chart', title: '各村户数' });
+});
+
+test('a pin tapped in the full-screen map goes back to the chat as an action', async () => {
+  const { comp, actions } = render(byType('map'));
+  await settle();
+  comp.querySelector('.expand').dispatchEvent('tap');
+  await settle();
+  const opened = global.__navigations[0];
+  // The channel as the full-screen page sees it: the block from the chat, its events back to the chat.
+  global.__openerChannel = {
+    on: (event, fn) => event === 'block' && fn(opened.channel.emitted[0][1]),
+    emit: (event, detail) => opened.events[event](detail),
+  };
+  const view = mount('packageHeavy/pages/view/index');
+  await settle();
+  view.querySelector('.block-map').querySelector('.pin').dispatchEvent('tap');
+  await settle();
+  expect(actions).toEqual([{ action: expect.objectContaining({ intent: 'coop.show', params: { id: 3 } }), label: '王家湾种植社' }]);
+  expect(global.__navigations.map((n) => n.name)).toEqual(['navigateTo', 'navigateBack']);
+});
+
+test('code button: a double tap sends once; it is ready again after stop() (nothing was sent) and counts down after start()', async () => {
+  const button = mount('components/code-button/index');
+  const sent = [];
+  button.addEventListener('send', () => sent.push(1));
+  const tap = () => button.querySelector('.btn').querySelector('.t-button').dispatchEvent('tap');
+  tap();
+  tap();
+  await settle();
+  expect(sent).toHaveLength(1);
+  expect(button.querySelector('.btn').instance.data.disabled).toBe(true);
+  button.instance.stop();
+  await settle();
+  tap();
+  await settle();
+  expect(sent).toHaveLength(2);
+  button.instance.start(60);
+  await settle();
+  tap();
+  expect(sent).toHaveLength(2);
+  expect(text(button)).toBe('60 秒后重发');
+  button.detach();
 });

@@ -2,7 +2,8 @@
  * The chat page (home screen) with real TDesign chat components, against a scripted API:
  * quick replies, typing and sending, actions (with their confirm question), resending a failed
  * message with its idempotency key, the cached answer shown offline, history after a restart,
- * scanning, and the offline banner.
+ * scanning, and the offline banner; double taps, forms across re-renders, refused and over-long
+ * text, and a 401 during a send.
  */
 const { mount, settle, text } = require('../support/simulate');
 const { install } = require('../support/fake-server');
@@ -23,6 +24,17 @@ function chips(page) {
 
 function messages(page) {
   return page.instance.data.messages;
+}
+
+const tapButton = (node) => node.querySelector('.t-button').dispatchEvent('tap'); // the button inside t-button
+const toastText = (page) => page.querySelector('#t-toast').instance.data.message;
+
+function type(page, value) {
+  page.querySelector('#sender').instance.textChange({ detail: { value } }); // what its <textarea> input calls
+}
+
+function send(page) {
+  page.querySelector('#sender').querySelector('.send-btn-icon').dispatchEvent('tap');
 }
 
 test('without a session the chat sends the user to the login screen', async () => {
@@ -204,4 +216,136 @@ test('scan sends the scanned text; "我的" opens the account subpackage', async
   page.querySelector('.tool-mine').dispatchEvent('tap');
   await settle();
   expect(global.__navigations.pop()).toMatchObject({ name: 'navigateTo', url: '/packageAccount/pages/index/index' });
+});
+
+test('a form keeps what was typed and stays sent when the chat renders again, and after a restart', async () => {
+  signIn();
+  const { page, chats } = open({ 'POST /api/chat': (body) => (body.text ? EVERY_BLOCK : reply('已添加')) });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  const form = (p) => p.querySelector('.answer-blocks').querySelector('.block-form');
+  form(page).querySelectorAll('.input')[0].instance.triggerEvent('change', { value: '王五' });
+  page.instance.render(); // what every change of the conversation or of the network does
+  await settle();
+  expect(form(page).instance.data.values).toEqual({ name: '王五', phone: '' });
+  form(page).querySelectorAll('.input')[1].instance.triggerEvent('change', { value: '13900000020' });
+  tapButton(form(page).querySelector('.submit'));
+  await settle(10); // the answer came: the chat rendered again
+  expect(form(page).instance.data.sent).toBe(true);
+  tapButton(form(page).querySelector('.submit'));
+  await settle(10);
+  expect(chats().map((c) => c.data.action && c.data.action.intent)).toEqual([undefined, 'agent.add']);
+  page.detach();
+
+  const again = mount('pages/chat/index'); // the app was closed and opened again
+  await settle(10);
+  expect(form(again).instance.data).toMatchObject({ sent: true, values: { name: '王五', phone: '13900000020' } });
+  expect(form(again).querySelector('.submit').instance.data.disabled).toBe(true);
+});
+
+test('an action tapped twice while it is sending goes out once; its button is disabled and the message says "发送中…" until the answer', async () => {
+  signIn();
+  const pending = [];
+  const { page, chats } = open({ 'POST /api/chat': (body) => (body.text ? EVERY_BLOCK : new Promise((r) => pending.push(r))) });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  const answer = () => page.querySelector('.answer-blocks');
+  const summary = () => answer().querySelectorAll('.card-action')[0];
+  const more = () => answer().querySelector('.block-table').querySelector('.more');
+  tapButton(summary());
+  await settle(10);
+  expect(summary().instance.data.disabled).toBe(true);
+  expect(messages(page)[2]).toMatchObject({ status: 'sending', statusText: '发送中…' });
+  tapButton(summary());
+  tapButton(more());
+  tapButton(more());
+  answer().querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
+  answer().querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
+  await settle(10);
+  expect(chats().slice(1).map((c) => c.data.action.intent)).toEqual(['summary', 'unit.children', 'unit.show']);
+  expect(more().instance.data.disabled).toBe(true);
+  pending.forEach((release) => release(reply('好的')));
+  await settle(10);
+  expect(summary().instance.data.disabled).toBe(false);
+  expect(more().instance.data.disabled).toBe(false);
+  expect(messages(page)[2].statusText).toBe('');
+  tapButton(summary());
+  await settle(10);
+  expect(chats()).toHaveLength(5);
+});
+
+test('pasted control characters go out as spaces; a text the server refuses shows why and comes back to the input', async () => {
+  signIn();
+  const { page, chats } = open({
+    'POST /api/chat': () => ({ status: 422, body: { error: { code: 'validation_failed', message: '输入有误', fields: { text: '请换一种说法' } } } }),
+  });
+  await settle();
+  type(page, '王家\u0000湾\u001b村');
+  send(page);
+  await settle(10);
+  expect(chats().map((c) => c.data)).toEqual([{ text: '王家 湾 村' }]);
+  expect(messages(page)[0]).toMatchObject({ status: 'refused', statusText: '请换一种说法' });
+  expect(text(page.querySelector('.msg-status'))).toBe('请换一种说法');
+  expect(page.instance.data.draft).toBe('王家 湾 村');
+  page.querySelector('.msg-status').dispatchEvent('tap'); // not offered for resending
+  await settle(10);
+  expect(chats()).toHaveLength(1);
+});
+
+test('a text over 200 characters is not sent: "最多 200 字", and it stays in the input', async () => {
+  signIn();
+  const { page, chats } = open({ 'POST /api/chat': (body) => reply(`查到 ${body.text.length}`) });
+  await settle();
+  const long = '村'.repeat(201);
+  type(page, long);
+  send(page);
+  await settle(10);
+  expect(chats()).toHaveLength(0);
+  expect(toastText(page)).toBe('最多 200 字');
+  expect(page.instance.data.draft).toBe(long);
+  const emoji = '😀'.repeat(200); // 200 characters, 400 UTF-16 units
+  type(page, emoji);
+  send(page);
+  await settle(10);
+  expect(chats().map((c) => c.data.text)).toEqual([emoji]);
+});
+
+test('a 401 during a send keeps the conversation under the account; nothing is copied to "anon"', async () => {
+  signIn();
+  const { page } = open({
+    'POST /api/chat': () => ({ status: 401, body: { error: { code: 'session_invalid', message: '登录已过期，请重新登录', fields: {} } } }),
+  });
+  await settle();
+  chips(page)[2].dispatchEvent('tap');
+  await settle(10);
+  expect(global.wx.getStorageSync('cwt:session')).toBe(''); // the 401 ended the session
+  expect(global.wx.getStorageSync('cwt:history:anon')).toBe('');
+  expect(global.wx.getStorageSync('cwt:history:')).toBe('');
+  expect(global.wx.getStorageSync('cwt:history:6')).toEqual([expect.objectContaining({ text: '帮助', status: 'failed' })]);
+});
+
+test('a form whose confirm question is cancelled can be sent again', async () => {
+  signIn();
+  const confirmed = {
+    blocks: [{ type: 'form', title: '注销账号', fields: [{ name: 'reason', label: '原因' }], submit: { label: '注销', intent: 'account.close', confirm: '确定注销？' } }],
+  };
+  const { page, chats } = open({ 'POST /api/chat': (body) => (body.text ? confirmed : reply('已注销')) });
+  await settle();
+  chips(page)[2].dispatchEvent('tap');
+  await settle(10);
+  const form = () => page.querySelector('.answer-blocks').querySelector('.block-form');
+  form().querySelector('.input').instance.triggerEvent('change', { value: '调离' });
+  tapButton(form().querySelector('.submit'));
+  await settle();
+  page.querySelector('#t-dialog').instance._onCancel();
+  await settle(10);
+  expect(form().instance.data).toMatchObject({ sent: false, values: { reason: '调离' } });
+  tapButton(form().querySelector('.submit'));
+  await settle();
+  page.querySelector('#t-dialog').instance._onConfirm();
+  await settle(10);
+  expect(chats()[1].data).toEqual({ action: { intent: 'account.close', params: { reason: '调离' } } });
+  expect(form().instance.data.sent).toBe(true);
 });

@@ -159,3 +159,145 @@ test('unit choice lists the units with roles and chooses one', async () => {
   expect(calls.find((c) => c.key === 'POST /api/session/unit').data).toEqual({ membership_id: 15 });
   expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
 });
+
+const toastText = (page) => page.querySelector('#t-toast').instance.data.message;
+const BIND = { status: 'bind_required', bind_ticket: 'bt-9', expires_in: 600, message: '首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信' };
+
+async function passwordLogin(page) {
+  page.setData({ login: 'demo_town_admin', password: 'pw' });
+  page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'ab12' });
+  tapButton(page.querySelector('.submit-password'));
+  await settle(10);
+}
+
+test.each([
+  [410, 'ticket_invalid', '操作已过期或无效，请从头开始'],
+  [409, 'wechat_account_bound', '该账号已绑定其他微信，请先用账号密码登录并在“我的”中解除绑定'],
+  [409, 'wechat_identity_bound', '这个微信已绑定其他账号，请先登录那个账号并解除绑定'],
+])('a bind ticket the server refuses (%i %s) is dropped: its message shows, the next password login goes without it', async (status, code, message) => {
+  let refused = true;
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/wechat/login': () => BIND,
+    'POST /api/auth/login': () => (refused ? { status, body: { error: { code, message, fields: {} } } } : Object.assign({ token: 't' }, SESSION)),
+  });
+  global.wx.login = (o) => o.success({ code: 'code-1' });
+  const page = mount('pages/login/index');
+  await settle();
+  tapButton(page.querySelector('.wechat-login'));
+  await settle(10);
+  await passwordLogin(page);
+  expect(toastText(page)).toBe(message);
+  expect(page.querySelector('.bind-hint')).toBeFalsy();
+  refused = false;
+  await passwordLogin(page);
+  const logins = calls.filter((c) => c.key === 'POST /api/auth/login').map((c) => c.data.wechat_bind_ticket);
+  expect(logins).toEqual(['bt-9', undefined]);
+  expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
+});
+
+test('the SMS login without a ticket runs the WeChat login first and sends its ticket with the code and the login', async () => {
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/wechat/login': () => BIND,
+    'POST /api/wechat/sms-login/send-code': () => ({ phone: '139****0001', resend_after: 60, expires_in: 300 }),
+    'POST /api/wechat/sms-login': () => Object.assign({ token: 't', wechat_bound: true }, SESSION),
+  });
+  global.wx.login = (o) => o.success({ code: 'code-1' });
+  const page = mount('pages/login/index');
+  await settle();
+  page.querySelector('.mode-sms').dispatchEvent('tap');
+  await settle(10);
+  expect(page.instance.data.mode).toBe('sms');
+  expect(text(page.querySelector('.bind-hint'))).toContain('首次使用微信登录');
+  page.setData({ phone: '13900000001' });
+  page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'ab12' });
+  tapButton(page.querySelector('#codeButton').querySelector('.btn'));
+  await settle(10);
+  page.setData({ code: '123456' });
+  tapButton(page.querySelector('.submit-sms'));
+  await settle(10);
+  expect(calls.filter((c) => c.key.startsWith('POST')).map((c) => [c.key, c.data.wechat_bind_ticket])).toEqual([
+    ['POST /api/wechat/login', undefined],
+    ['POST /api/wechat/sms-login/send-code', 'bt-9'],
+    ['POST /api/wechat/sms-login', 'bt-9'],
+  ]);
+  expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
+});
+
+test('the SMS tab: a bound WeChat logs in at once; a server without WeChat login hides it with the one-tap button', async () => {
+  install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/wechat/login': () => Object.assign({ token: 'wx-token' }, SESSION) });
+  global.wx.login = (o) => o.success({ code: 'code-1' });
+  const bound = mount('pages/login/index');
+  await settle();
+  bound.querySelector('.mode-sms').dispatchEvent('tap');
+  await settle(10);
+  expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
+
+  global.wx.removeStorageSync('cwt:session');
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA }); // no WeChat login here (404)
+  const none = mount('pages/login/index');
+  await settle();
+  none.querySelector('.mode-sms').dispatchEvent('tap');
+  await settle(10);
+  expect(none.instance.data.mode).toBe('password');
+  expect(none.querySelector('.mode-sms')).toBeFalsy();
+  expect(none.querySelector('.wechat-login')).toBeFalsy();
+  expect(calls.filter((c) => c.key.startsWith('POST /api/wechat/sms'))).toHaveLength(0);
+});
+
+test('WeChat busy, unreachable or a timeout keep the one-tap button and say why; WeChat login off hides it', async () => {
+  let answer = () => ({ status: 503, body: { error: { code: 'wechat_busy', message: '微信服务繁忙，请稍后再试', fields: {} } } });
+  install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/wechat/login': () => answer() });
+  global.wx.login = (o) => o.success({ code: 'code-1' });
+  const page = mount('pages/login/index');
+  await settle();
+  tapButton(page.querySelector('.wechat-login'));
+  await settle(10);
+  expect(toastText(page)).toBe('微信服务繁忙，请稍后再试');
+  expect(page.querySelector('.wechat-login')).toBeTruthy();
+  expect(page.querySelector('.mode-sms')).toBeTruthy();
+
+  answer = () => ({ status: 502, body: { error: { code: 'wechat_unavailable', message: '暂时无法连接微信服务，请稍后再试或使用账号密码登录', fields: {} } } });
+  tapButton(page.querySelector('.wechat-login'));
+  await settle(10);
+  expect(toastText(page)).toBe('暂时无法连接微信服务，请稍后再试或使用账号密码登录');
+  expect(page.querySelector('.wechat-login')).toBeTruthy();
+
+  answer = () => ({ status: 503, body: { error: { code: 'wechat_disabled', message: '本系统未开通微信登录，请使用账号密码登录', fields: {} } } });
+  tapButton(page.querySelector('.wechat-login'));
+  await settle(10);
+  expect(toastText(page)).toBe('本系统未开通微信登录，请使用账号密码登录');
+  expect(page.querySelector('.wechat-login')).toBeFalsy();
+  expect(page.querySelector('.mode-sms')).toBeFalsy();
+});
+
+test('a refused code request makes "获取验证码" ready again', async () => {
+  signIn({ sms_check_required: true });
+  let refuse = true;
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/session/first-login/send-code': () =>
+      refuse
+        ? { status: 400, body: { error: { code: 'captcha_invalid', message: '图形验证码不正确或已过期，请刷新后重试', fields: {} } } }
+        : { phone: '139****0014', resend_after: 60, expires_in: 300 },
+  });
+  const page = mount('pages/login/sms-check');
+  await settle();
+  const button = () => page.querySelector('#codeButton').querySelector('.btn');
+  tapButton(button()); // no captcha answer yet: nothing is sent
+  await settle(10);
+  expect(button().instance.data.disabled).toBe(false);
+  page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'zz99' });
+  tapButton(button());
+  tapButton(button()); // a double tap
+  await settle(10);
+  expect(calls.filter((c) => c.key === 'POST /api/session/first-login/send-code')).toHaveLength(1);
+  expect(button().instance.data.disabled).toBe(false);
+  refuse = false;
+  page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'ab12' });
+  tapButton(button());
+  await settle(10);
+  expect(calls.filter((c) => c.key === 'POST /api/session/first-login/send-code')).toHaveLength(2);
+  expect(page.querySelector('#codeButton').instance.data.left).toBe(60);
+});

@@ -187,3 +187,18 @@ test('the account pages need a complete session', async () => {
   await settle();
   expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/password' });
 });
+
+test('"解除微信绑定" on an account with no WeChat bound shows the server\'s message', async () => {
+  signIn();
+  install({
+    'GET /api/profile': () => ({ name: '贾红' }),
+    'DELETE /api/wechat/binding': () => ({ status: 404, body: { error: { code: 'not_found', message: '您的账号尚未绑定微信', fields: {} } } }),
+  });
+  const page = mount('packageAccount/pages/index/index');
+  await settle(10);
+  page.querySelector('.wechat-unbind').instance.triggerEvent('click');
+  await settle();
+  page.querySelector('#t-dialog').instance._onConfirm();
+  await settle(10);
+  expect(page.querySelector('#t-toast').instance.data.message).toBe('您的账号尚未绑定微信');
+});

@@ -1,6 +1,7 @@
 /**
  * A scripted API for component tests: routes "METHOD /path" to functions (body, call) -> body
- * or { status, body }. Installs itself as wx.request and records every call.
+ * or { status, body }, or a promise of either (an answer that comes later, or never). Installs
+ * itself as wx.request and records every call.
  */
 function install(routes) {
   const calls = [];
@@ -15,9 +16,10 @@ function install(routes) {
         options.success({ statusCode: 404, data: { error: { code: 'not_found', message: '不存在', fields: {} } }, header: {} });
         return;
       }
-      const out = route(options.data, call);
-      const shaped = out && out.status ? out : { status: 200, body: out };
-      options.success({ statusCode: shaped.status, data: shaped.body === undefined ? '' : shaped.body, header: {} });
+      Promise.resolve(route(options.data, call)).then((out) => {
+        const shaped = out && typeof out.status === 'number' ? out : { status: 200, body: out }; // a body may say status: '...'
+        options.success({ statusCode: shaped.status, data: shaped.body === undefined ? '' : shaped.body, header: {} });
+      });
     }, 0);
     return { abort() {} };
   };

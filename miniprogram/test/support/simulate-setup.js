@@ -37,7 +37,8 @@ global.Page = (options) => {
 
 /**
  * miniprogram-simulate's wx mocks keep nothing in storage and go nowhere: give the tests a real
- * in-memory storage (cleared before each test) and a record of navigations (global.__navigations).
+ * in-memory storage (cleared before each test) and a record of navigations (global.__navigations,
+ * with the events a page's opener listens to).
  */
 const store = new Map();
 global.__navigations = [];
@@ -51,11 +52,12 @@ Object.assign(global.wx, {
   global.wx[name] = (options) => {
     const opts = options || {};
     const channel = { emitted: [], emit(event, data) { this.emitted.push([event, data]); }, on() {} };
-    global.__navigations.push({ name, url: opts.url, channel });
+    global.__navigations.push({ name, url: opts.url, channel, events: opts.events || {} });
     if (opts.success) opts.success({ eventChannel: channel });
   };
 });
 beforeEach(() => {
   store.clear();
   global.__navigations.length = 0;
+  global.__openerChannel = undefined;
 });

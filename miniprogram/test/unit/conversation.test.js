@@ -1,12 +1,14 @@
 /**
  * The chat conversation: history that survives a restart, cached answers shown at once (offline,
- * with their time) and replaced by the fresh one, failed sends resent with the same key.
+ * with their time) and replaced by the fresh one, failed sends resent with the same key, refused
+ * ones handed back, double taps on an action, text limits, sent forms, the owner of the history.
  */
 const { createFakeWx } = require('../support/fake-wx');
 const { createStorage } = require('../../utils/storage');
 const { createCache } = require('../../utils/cache');
 const { createHistory } = require('../../utils/history');
-const { createConversation, cacheable } = require('../../services/chat/conversation');
+const { createConversation, cacheable, textProblem } = require('../../services/chat/conversation');
+const { view } = require('../../services/chat/view');
 const blocks = require('../../services/chat/blocks');
 
 function setup(chatApi, wx) {
@@ -124,4 +126,128 @@ test('the history comes back after a restart; empty text is ignored; clear empti
   expect(second.conversation.load()).toHaveLength(2);
   second.conversation.clear();
   expect(setup({ send: async () => answer('c') }, wx).conversation.load()).toEqual([]);
+});
+
+test('an action tapped again while the same one is still sending is not sent twice; once answered it may be', async () => {
+  let release;
+  const chatApi = {
+    send: jest
+      .fn()
+      .mockImplementationOnce(() => new Promise((r) => (release = r)))
+      .mockResolvedValue(answer('好')),
+  };
+  const { conversation } = setup(chatApi);
+  const reset = { intent: 'account.reset_password', params: { account_id: 9 }, label: '重置密码' };
+  const first = conversation.sendAction(reset);
+  expect(await conversation.sendAction(Object.assign({}, reset, { params: { account_id: 9 } }))).toBeNull();
+  expect(chatApi.send).toHaveBeenCalledTimes(1);
+  await conversation.sendAction({ intent: 'account.reset_password', params: { account_id: 10 } }); // another account
+  expect(chatApi.send).toHaveBeenCalledTimes(2);
+  release(answer('已重置'));
+  await first;
+  await conversation.sendAction(reset);
+  expect(chatApi.send).toHaveBeenCalledTimes(3);
+  expect(conversation.messages().filter((m) => m.role === 'user')).toHaveLength(3);
+});
+
+test('pasted control characters go out as spaces; tabs and newlines as typed', async () => {
+  const chatApi = { send: jest.fn(async () => answer('答复')) };
+  const { conversation } = setup(chatApi);
+  await conversation.sendText('\u0000王家\u0007湾\u001b\u007f');
+  await conversation.sendText('王家湾\t村\n委会');
+  expect(chatApi.send.mock.calls.map((c) => c[0].text)).toEqual(['王家 湾', '王家湾\t村\n委会']);
+  expect(conversation.messages()[0].text).toBe('王家 湾');
+});
+
+test('a message the server refuses (a 4xx resending cannot change) shows its reason, is not offered again and is handed back', async () => {
+  const refused = Object.assign(new Error('输入有误'), { status: 422, code: 'validation_failed', retryable: false, fields: { text: '不能包含控制字符' } });
+  const chatApi = { send: jest.fn().mockRejectedValueOnce(refused) };
+  const { conversation, deps } = setup(chatApi);
+  const handed = [];
+  deps.onRefused = (m) => handed.push(m.request.text);
+  expect(await conversation.sendText('汇总')).toBeNull();
+  const [user] = conversation.messages();
+  expect(user).toMatchObject({ status: 'refused', error: '不能包含控制字符' });
+  expect(handed).toEqual(['汇总']);
+  expect(await conversation.retry(user.id)).toBeNull();
+  expect(chatApi.send).toHaveBeenCalledTimes(1);
+  expect(view(conversation.messages(), 0, true)[0]).toMatchObject({ status: 'refused', statusText: '不能包含控制字符' });
+});
+
+test('a 409 (in progress), a 429 and a 401 stay failed: resending may help', async () => {
+  const chatApi = { send: jest.fn() };
+  [409, 429, 401].forEach((status) =>
+    chatApi.send.mockRejectedValueOnce(Object.assign(new Error('稍后'), { status, retryable: status === 429, fields: {} }))
+  );
+  const { conversation } = setup(chatApi);
+  await conversation.sendText('a');
+  await conversation.sendText('b');
+  await conversation.sendText('c');
+  expect(conversation.messages().map((m) => m.status)).toEqual(['failed', 'failed', 'failed']);
+});
+
+test('text over 200 characters is not sent, nor cut; 200 emoji are 200 characters', async () => {
+  const chatApi = { send: jest.fn(async () => answer('答复')) };
+  const { conversation } = setup(chatApi);
+  const emoji = '😀'.repeat(200); // 400 UTF-16 units
+  expect(textProblem(emoji)).toBe('');
+  expect(textProblem(`${emoji}好`)).toBe('最多 200 字');
+  expect(await conversation.sendText(`${'村'.repeat(201)}`)).toBeNull();
+  expect(chatApi.send).not.toHaveBeenCalled();
+  await conversation.sendText(emoji);
+  expect(chatApi.send.mock.calls[0][0].text).toBe(emoji);
+});
+
+test('a 401 during a send keeps the conversation under its account, never under "anon"', async () => {
+  const wx = createFakeWx();
+  const expired = Object.assign(new Error('登录已过期，请重新登录'), { status: 401, retryable: false, fields: {} });
+  let account = '6';
+  const chatApi = {
+    send: jest.fn(async () => {
+      account = 'anon'; // the 401 handler has cleared the session before the caller hears of it
+      throw expired;
+    }),
+  };
+  const { conversation, deps } = setup(chatApi, wx);
+  deps.owner = () => account;
+  await conversation.sendText('汇总');
+  expect(wx.store.has('cwt:history:anon')).toBe(false);
+  expect(deps.history.load('6')).toEqual([expect.objectContaining({ text: '汇总', status: 'failed' })]);
+  deps.owner = () => '';
+  await conversation.sendText('帮助'); // nobody logged in: nothing saved
+  expect([...wx.store.keys()].filter((k) => k.startsWith('cwt:history:'))).toEqual(['cwt:history:6']);
+});
+
+test('a sent form keeps its values and stays sent, in the history and in the view', async () => {
+  const wx = createFakeWx();
+  const formReply = blocks.reply({
+    blocks: [{ type: 'form', title: '新增经办人', fields: [{ name: 'name', label: '姓名' }], submit: { label: '添加', intent: 'agent.add' } }],
+  });
+  const first = setup({ send: async () => formReply }, wx);
+  const shown = await first.conversation.sendText('新增经办人');
+  first.conversation.formSent(shown.id, 'k0', { name: '王五' });
+  const again = setup({ send: async () => formReply }, wx); // the app was closed and opened again
+  const [, bot] = again.conversation.load();
+  expect(bot.forms).toEqual({ k0: { values: { name: '王五' }, sent: true } });
+  expect(view([bot], 0, true)[0].blocks[0]).toMatchObject({ type: 'form', values: { name: '王五' }, sent: true });
+});
+
+test('the view says "发送中…" on a message on its way and marks the buttons of an action still sending busy', () => {
+  const more = { label: '更多', intent: 'unit.children', params: { unit_id: 4, cursor: 2 } };
+  const reset = { label: '重置密码', intent: 'account.reset_password', params: { account_id: 9 } };
+  const other = { label: '本村汇总', intent: 'summary', params: { unit_id: 7 } };
+  const bot = { id: 'a1', role: 'assistant', time: 0, blocks: [
+    { key: 'k0', type: 'card', actions: [other, reset] },
+    { key: 'k1', type: 'table', rows: [], more },
+  ] };
+  const sending = (act) => ({ id: 'u1', role: 'user', text: act.label, time: 0, status: 'sending', request: { action: act } });
+  let rows = view([bot, sending(reset)], 0, true);
+  expect(rows[1].statusText).toBe('发送中…');
+  expect(rows[0].blocks[0].actions.map((a) => !!a.busy)).toEqual([false, true]);
+  expect(rows[0].blocks[1].more.busy).toBeFalsy();
+  rows = view([bot, sending(more)], 0, true);
+  expect(rows[0].blocks[1].more.busy).toBe(true);
+  rows = view([bot, Object.assign(sending(more), { status: 'sent' })], 0, true);
+  expect(rows[0].blocks).toBe(bot.blocks); // nothing sending: the blocks as they are
+  expect(rows[1].statusText).toBe('');
 });

@@ -127,7 +127,7 @@ test('wechat: bound -> session; not bound -> a bind ticket; no route yet -> unav
   answer = () => ({ statusCode: 404, data: { error: { code: 'not_found', message: '不存在', fields: {} } } });
   expect(await wechat.loginWithWechat()).toEqual({ status: 'unavailable', message: '该功能暂未开放' });
   wx.login = (o) => o.fail({ errMsg: 'login:fail' });
-  expect((await wechat.loginWithWechat()).status).toBe('unavailable');
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'failed', message: '微信登录失败，请稍后重试' });
 });
 
 test('profile: cached at once (offline) then fresh; scoped to the account', async () => {
@@ -166,4 +166,34 @@ test('chat api normalises the reply; the view marks offline answers and failed s
   expect(rows[0]).toMatchObject({ content: [{ type: 'text', data: '汇总' }], statusText: '网络不给力（点击重发）' });
   expect(rows[1].statusText).toBe('等待网络…');
   expect(rows[2]).toMatchObject({ offline: true, offlineText: '离线 · 上次结果 11-22 08:05' });
+});
+
+test('wechat: only a missing route or WeChat login off hides it; busy, unreachable or a timeout say why', async () => {
+  const refuse = (statusCode, code, message) => () => ({ statusCode, data: { error: { code, message, fields: {} } } });
+  let answer;
+  const { wx, session, client } = setup({ 'POST /api/wechat/login': () => answer() });
+  const wechat = createWechat(client, session, wx);
+  answer = refuse(503, 'wechat_busy', '微信服务繁忙，请稍后再试');
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'failed', message: '微信服务繁忙，请稍后再试' });
+  answer = refuse(502, 'wechat_unavailable', '暂时无法连接微信服务，请稍后再试或使用账号密码登录');
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'failed', message: '暂时无法连接微信服务，请稍后再试或使用账号密码登录' });
+  answer = refuse(503, 'wechat_disabled', '本系统未开通微信登录，请使用账号密码登录');
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'unavailable', message: '本系统未开通微信登录，请使用账号密码登录' });
+  answer = refuse(503, 'wechat_misconfigured', '微信登录暂不可用，请使用账号密码登录');
+  expect((await wechat.loginWithWechat()).status).toBe('unavailable');
+  answer = () => ({ statusCode: 405, data: '' });
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'unavailable', message: '该功能暂未开放' });
+  wx.respond(() => ({ fail: 'timeout' }));
+  expect(await wechat.loginWithWechat()).toEqual({ status: 'failed', message: '网络超时，请稍后重试' });
+});
+
+test('wechat: the SMS login code request carries no empty bind ticket', async () => {
+  const { wx, session, client } = setup({ 'POST /api/wechat/sms-login/send-code': () => ({ phone: '139****0001', resend_after: 60 }) });
+  const wechat = createWechat(client, session, wx);
+  await wechat.smsSendCode('13900000001', 'c', 'a', '');
+  await wechat.smsSendCode('13900000001', 'c', 'a', 'bt-1');
+  expect(wx.requests.map((r) => r.data)).toEqual([
+    { phone: '13900000001', captcha_id: 'c', captcha_answer: 'a' },
+    { phone: '13900000001', captcha_id: 'c', captcha_answer: 'a', wechat_bind_ticket: 'bt-1' },
+  ]);
 });

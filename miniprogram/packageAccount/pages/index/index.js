@@ -74,7 +74,8 @@ Page({
       await services().wechat.unbind();
       toast(this, '已解除绑定', 'success');
     } catch (error) {
-      toast(this, error.status === 404 || error.status === 405 ? msg.NOT_YET : error.message, 'error');
+      // 404 is the server's "not bound" (its message says so); 405: no such route on this server
+      toast(this, error.status === 405 ? msg.NOT_YET : error.message, 'error');
     }
   },
 

@@ -29,6 +29,7 @@ Page({
     if (!isPhone(this.data.newPhone)) errors.new_phone = msg.BAD_PHONE;
     if (Object.keys(errors).length) {
       this.setData({ errors });
+      this.selectComponent('#codeButton').stop();
       return;
     }
     try {
@@ -42,6 +43,7 @@ Page({
       this.selectComponent('#codeButton').start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone}`);
     } catch (error) {
+      this.selectComponent('#codeButton').stop();
       this.setData({ errors: error.fields || {} });
       toast(this, error.message, 'error');
     }

@@ -82,6 +82,7 @@ Page({
       toast(this, `验证码已发送至 ${out.phone || this.data.phone}`);
       this.selectComponent('#captcha').refresh();
     } catch (error) {
+      this.selectComponent('#codeButton').stop();
       this.fail(error);
     }
   },

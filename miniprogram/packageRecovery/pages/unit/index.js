@@ -65,6 +65,7 @@ Page({
     if (!isPhone(d.newAgentPhone)) errors.new_agent_phone = msg.BAD_PHONE;
     if (Object.keys(errors).length) {
       this.setData({ errors });
+      this.selectComponent('#codeButton').stop();
       return;
     }
     try {
@@ -83,6 +84,7 @@ Page({
       toast(this, `验证码已发送至 ${out.phone || d.newAgentPhone}`);
       this.selectComponent('#captcha').refresh();
     } catch (error) {
+      this.selectComponent('#codeButton').stop();
       this.fail(error);
     }
   },

@@ -55,6 +55,7 @@ Page({
     }
     if (Object.keys(errors).length) {
       this.setData({ errors });
+      this.selectComponent('#codeButton').stop();
       return;
     }
     const recovery = recoveryServices().recovery.username;
@@ -75,6 +76,7 @@ Page({
       this.selectComponent('#codeButton').start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone || d.phone}`);
     } catch (error) {
+      this.selectComponent('#codeButton').stop();
       this.fail(error);
     }
     this.selectComponent('#captcha').refresh();
