@@ -206,6 +206,25 @@ async def test_region_and_credit_codes_find_units_in_scope(client):
     }
 
 
+@pytest.mark.parametrize(
+    ("intent", "params"),
+    [
+        ("lookup.region_code", {"region_code": "5301010010011"}),  # 13 digits: longer than the column
+        ("lookup.region_code", {"region_code": 2**40}),
+        ("lookup.credit_code", {"credit_code": "X" * 19}),
+        ("lookup.credit_code", {"credit_code": "91350100M000100Y4"}),
+    ],
+)
+async def test_an_edited_code_button_answers_not_found_not_an_error(client, intent, params):
+    """A button's parameters can be edited: a value that is no such code reached the ORM's column
+    check and answered 500."""
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    response = await client.post("/api/chat", headers=headers, json={"action": {"intent": intent, "params": params}})
+    assert response.status_code == 200, response.text
+    assert response.json()["blocks"][0]["type"] == "notice"
+
+
 async def test_children_page_with_more_and_next_page_through_the_context(client):
     tree = await make_tree()
     for n in range(11):

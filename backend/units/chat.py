@@ -29,7 +29,7 @@ from backend.chat.protocol import (
 from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
-from backend.core import db
+from backend.core import db, identifiers
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import allows
@@ -244,8 +244,14 @@ async def unit_children(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
+_CODE_CHECKS = {"region_code": identifiers.valid_region_code, "credit_code": identifiers.valid_credit_code}
+
+
 async def _units_by(turn: Turn, field: str, value: str) -> ChatReply:
-    """Units in scope with this code: one card, buttons for several, and the same notice for none."""
+    """Units in scope with this code: one card, buttons for several, and the same notice for none
+    (also for a value that is no such code: a button's parameters can be edited)."""
+    if not _CODE_CHECKS[field](value):
+        return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
     units = await in_scope(turn.actor).filter(**{field: value}).order_by("depth", "id").limit(MAX_CHOICES + 1)
     if not units:
         return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
