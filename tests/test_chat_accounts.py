@@ -14,7 +14,7 @@ from backend.core import identifiers, names, runtime
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from backend.units.models import UnitType
-from tests.factories import PASSWORD, Tree, login, login_response, make_account, make_tree, make_unit
+from tests.factories import PASSWORD, Tree, bind_card, login, login_response, make_account, make_tree, make_unit
 from tests.test_chat_lookup import blocks, button, card, fields, notice, say, tap
 
 ID_IN_SCOPE = "11010519491231002X"
@@ -248,3 +248,18 @@ async def test_no_buttons_for_oneself_or_a_peer(client):
     for name in ("同级管理员", "本人"):
         shown = card(await say(client, headers, name))
         assert [a["intent"] for a in shown["actions"]] == ["unit.card"], (name, shown)
+
+
+async def test_no_reset_button_for_a_card_holder_unless_the_admin_holds_a_card_too(client):
+    """The API refuses it (C6: backend.cards.actions.require_card_peer); the card must not offer it."""
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await bind_card(wang.id, "C0001")
+    headers = await admin_of(client, tree)
+    shown = card(await say(client, headers, "王建国"))
+    assert "重置密码" not in [a["label"] for a in shown["actions"]]
+    refused = await tap(client, headers, {"intent": "account.reset_password", "params": {"account_id": wang.id}})
+    assert blocks(refused, "notice")[0]["level"] == "warning"  # crafted: the API's refusal, in the chat
+    admin = await Account.get(username="town_admin")
+    await bind_card(admin.id, "C0002")
+    assert "重置密码" in [a["label"] for a in card(await say(client, headers, "王建国"))["actions"]]

@@ -107,6 +107,7 @@ class _Person(NamedTuple):
     locked_until: datetime | None
     must_change_password: bool
     failed_logins: int
+    card_protected: bool  # it has a bound card and the actor has none: no changes (C6)
 
 
 class _Held(NamedTuple):
@@ -124,7 +125,9 @@ class _Held(NamedTuple):
 # are shown, and an account with none in scope is not found.
 _PERSON_SQL = (
     "SELECT a.id, a.name, a.username, a.phone_enc, a.is_active, a.locked_until, a.must_change_password, "
-    "a.failed_logins, m.role, u.id, u.name, u.path "
+    "a.failed_logins, m.role, u.id, u.name, u.path, "
+    "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
+    "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?) "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
     "WHERE a.id = ? ORDER BY m.id"
 )
@@ -133,14 +136,22 @@ _LOCKED_UNTIL = Account._meta.fields_map["locked_until"]  # its conversion from 
 
 async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], list[_Held]]:
     """The account, its memberships in the actor's scope and all of them; NotFound outside the scope."""
-    rows = await db.fetch_rows(_PERSON_SQL, [account_id])
+    rows = await db.fetch_rows(_PERSON_SQL, [actor.account_id, account_id])
     held = [_Held(r[8], int(r[9]), r[10], r[11]) for r in rows]
     visible = [h for h in held if actor.covers(h.unit_path)]  # backend.core.scope.path_prefix's set
     if not visible:
         raise NotFound()
     r = rows[0]
     person = _Person(
-        int(r[0]), r[1], r[2], r[3], bool(r[4]), _LOCKED_UNTIL.to_python_value(r[5]), bool(r[6]), int(r[7] or 0)
+        int(r[0]),
+        r[1],
+        r[2],
+        r[3],
+        bool(r[4]),
+        _LOCKED_UNTIL.to_python_value(r[5]),
+        bool(r[6]),
+        int(r[7] or 0),
+        bool(r[12]),
     )
     return person, visible, held
 
@@ -171,7 +182,7 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
             buttons.append(
                 Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)
             )
-        if phone:
+        if phone and not person.card_protected:  # backend.cards.actions.require_card_peer refuses it
             confirm = msg.CHAT_CONFIRM_RESET.format(name=person.name, phone=phone)
             reset = Action(
                 label=msg.CHAT_BUTTON_RESET,
