@@ -263,3 +263,16 @@ async def test_no_reset_button_for_a_card_holder_unless_the_admin_holds_a_card_t
     admin = await Account.get(username="town_admin")
     await bind_card(admin.id, "C0002")
     assert "重置密码" in [a["label"] for a in card(await say(client, headers, "王建国"))["actions"]]
+
+
+async def test_every_domain_takes_the_same_asking_words_before_a_question(client):
+    """帮我查, 搜索, 请查... were taken for a lookup but left in the name of an admin question."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    for text in ("帮我查王家湾村的人员", "搜索王家湾村的人员", "查 王家湾村的人员"):
+        assert blocks(await say(client, headers, text), "table")[0]["title"] == "王家湾村的人员", text
+    assert blocks(await say(client, headers, "帮我查白沙镇的下级单位"), "table")[0]["title"] == "白沙镇的下级单位"
+    for text in ("搜索王建国的账号锁了吗", "请查王建国的账号状态", "麻烦看一下王建国的账号状态"):
+        assert notice(await say(client, headers, text)) == "王建国的账号没有锁定。", text
+    assert card(await say(client, headers, "帮我查王建国"))["title"] == "王建国"

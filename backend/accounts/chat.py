@@ -26,6 +26,7 @@ from backend.accounts.queries import Lockable, get_account, is_locked, list_acco
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
+from backend.chat.parser import ASK
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
@@ -36,7 +37,6 @@ from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS, Role, allows
 from backend.core.scope import scope_like
 from backend.units.chat import (
-    ASK,
     choices_reply,
     int_param,
     not_found_reply,

@@ -28,7 +28,14 @@ LOOKUP_CREDIT_CODE = "lookup.credit_code"
 UNKNOWN = "chat.unknown"
 
 _MORE_WORDS = {"更多", "下一页", "下页", "继续", "再来", "more", "next"}
-_PREFIX = re.compile(r"^(?:请|帮我|帮忙|麻烦)?(?:查一下|查询|查找|查查|搜索|搜一下|搜|查|找一下|找|看看|看一下)\s*")
+_POLITE = r"(?:请|帮我|帮忙|麻烦)"
+_ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下)"
+# The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
+# every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
+# names (查家村).
+ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]\s*|[查看找搜]\s+)?"
+# Before a bare name all of it goes: what is left is looked up, and the lookup forgives.
+_PREFIX = re.compile(rf"^{_POLITE}?(?:{_ASKING}|搜|查|找)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(?P<phone>1[3-9][0-9]{9})(?![0-9])")
 # A space or dash between digits, as numbers are read out and printed: "138 0013 8000".

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from backend.chat import lookup
 from backend.chat.params import whole_number
+from backend.chat.parser import ASK
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -48,9 +49,6 @@ PERMISSION = "coops.view"
 PAGE_SIZE = 10
 CHART_BARS = 15
 
-# Optional polite asking words before a phrase; single characters (查, 看) only with a space after,
-# since they also begin names (查家村).
-ASK = r"^(?:(?:请|帮我)?(?:查询|查看|查一下|看看|看一下)\s*|[查看]\s+)?"
 _NAME_CLEAN = re.compile(r"\s+")
 MAX_LIKE = 8  # buttons offered for a name that matches no unit exactly
 MAX_NEAR = 3  # quick replies offered for a name that matches nothing

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.params import whole_number
+from backend.chat.parser import ASK
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -40,9 +41,6 @@ from backend.units.queries import get_unit, in_scope, list_units
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
-# Asking words before a phrase ("查 王家湾村的下级单位"); 查 and 看 alone only before a space, since
-# they also begin names (查家村).
-ASK = r"^(?:(?:请|帮我|麻烦)?(?:查询|查看|查一下|查找|看看|看一下|找一下)\s*|[查看找]\s+)?"
 _CHILDREN_PATTERNS = (
     ASK + r"(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
     ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
