@@ -398,3 +398,20 @@ async def test_bad_ids_from_a_button_answer_like_missing_units(client):
         assert await tap(client, headers, {"intent": "unit.card", "params": params}) == missing, bad
     paged = await tap(client, headers, {"intent": "unit.children", "params": {"unit_id": tree.own.id, "cursor": "x"}})
     assert paged == missing
+
+
+async def test_more_pages_a_long_list_of_names_found(client):
+    """After a lookup's buttons, "更多" went on with whatever table was shown before it."""
+    tree = await make_tree()
+    for n in range(23):
+        await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own)
+    await make_unit("桃源新村", UnitType.VILLAGE, tree.sibling)
+    headers = await town_admin(client, tree)
+    await say(client, headers, "下级单位")  # a table first: "更多" must not continue it
+    pages = [await say(client, headers, "新村")]
+    assert "第 1-10 个" in notice(pages[0]) and pages[0]["suggestions"][0]["text"] == "更多"
+    pages += [await say(client, headers, "更多"), await say(client, headers, "下一页")]
+    assert "第 11-20 个" in notice(pages[1]) and not blocks(pages[2], "notice")
+    labels = [a["label"] for page in pages for a in card(page)["actions"]]
+    assert len(labels) == len(set(labels)) == 23 and all(label.startswith("新村") for label in labels)
+    assert notice(await say(client, headers, "更多")) == "没有更多了。"

@@ -26,6 +26,7 @@ from backend.accounts.queries import Lockable, get_account, is_locked, list_acco
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
+from backend.chat.params import whole_number
 from backend.chat.parser import ASK
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
@@ -47,6 +48,7 @@ from backend.units.chat import (
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
+MAX_LOOKUP_OFFSET = 100  # "更多" pages a name lookup's buttons this far; past it, a fuller name helps
 _INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed index of a lookup
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _MEMBERS_PATTERNS = (
@@ -231,20 +233,28 @@ async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
 
 @intent("lookup.name")
 async def lookup_name(turn: Turn) -> ChatReply:
-    """A unit or person by name: one card, buttons for several, suggestions for none."""
+    """A unit or person by name: one card, buttons for several (paged by "更多"), suggestions for none."""
     actor = turn.actor
     name = str(turn.params.get("name") or "").strip()
     if is_reference(name):  # "这个村", "本单位"
         unit = await resolve_unit(turn, "unit.card")
         return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit.id)
-    found = await lookup.find(actor, name, units=True, people=may_see_people(actor), limit=MAX_CHOICES)
+    offset = min(whole_number(turn.params.get("cursor")) or 0, MAX_LOOKUP_OFFSET)
+    people = may_see_people(actor)
+    found = await lookup.find(actor, name, units=True, people=people, limit=MAX_CHOICES, offset=offset)
     if not found.matches:
+        if offset:  # the names changed since the last page
+            notice = NoticeBlock(level="info", text=lmsg.NO_MORE_MATCHES.format(name=name))
+            return ChatReply(blocks=[notice], suggestions=default_suggestions())
         return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
-    chosen = lookup.single(found)
+    chosen = lookup.single(found) if not offset else None
     if chosen is None:
+        following = offset + len(found.matches) if found.more and offset + MAX_CHOICES <= MAX_LOOKUP_OFFSET else None
+        await turn.context.remember_page("lookup.name", {"name": name}, following)
         near = found.matches[0].rank == lookup.Rank.FUZZY
         title = (lmsg.CHOOSE_NEAR if near else lmsg.CHOOSE).format(count=len(found.matches), name=name)
-        return await choices_reply(actor, title, found.matches, more=found.more)
+        first = offset + 1 if following is not None else None
+        return await choices_reply(actor, title, found.matches, more=found.more, first=first)
     others = [m for m in found.matches if m is not chosen][:3]
     card = unit_reply(turn, chosen.id) if chosen.kind == lookup.Kind.UNIT else person_reply(turn, chosen.id)
     # The card and the labels of the other matches do not depend on each other: read together.

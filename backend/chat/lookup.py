@@ -267,8 +267,11 @@ def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     return [_match(kind, row, Rank.FUZZY, score) for row, score in zip(rows, scores, strict=True) if score >= NEAR_MIN]
 
 
-async def find(actor: Actor, text: str, *, units: bool = True, people: bool = False, limit: int = 10) -> Found:
-    """Units and (if asked) people in the actor's scope whose name matches ``text``, best first."""
+async def find(
+    actor: Actor, text: str, *, units: bool = True, people: bool = False, limit: int = 10, offset: int = 0
+) -> Found:
+    """Units and (if asked) people in the actor's scope whose name matches ``text``, best first;
+    ``offset``: how many of them an earlier page showed."""
     query = Query.of(text)
     if not query.text:
         return Found(matches=[], near=[], more=False)
@@ -279,7 +282,7 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
     for stage in Stage:
         # What the weak conditions find can only rank fuzzy: with more than a page of better matches
         # already, they cannot change the page.
-        if stage == Stage.WEAK and len({(m.kind, m.id) for m in matches if m.rank < Rank.FUZZY}) > limit:
+        if stage == Stage.WEAK and len({(m.kind, m.id) for m in matches if m.rank < Rank.FUZZY}) > offset + limit:
             break
         for kind in kinds:
             found, missed = _rank(query, kind, _candidates(index, kind, actor, query, stage))
@@ -287,7 +290,7 @@ async def find(actor: Actor, text: str, *, units: bool = True, people: bool = Fa
             misses.append((kind, missed))
     matches = sorted(_best_of_each(matches), key=Match.key)
     if matches:
-        return Found(matches=matches[:limit], near=[], more=len(matches) > limit)
+        return Found(matches=matches[offset : offset + limit], near=[], more=len(matches) > offset + limit)
     near = sorted(_best_of_each(m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
     return Found(matches=[], near=near[:limit], more=False)
 

@@ -157,15 +157,23 @@ async def unit_reply(turn: Turn, unit_id: int, *, lead: str | None = None) -> Ch
     return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
-async def choices_reply(actor: Actor, title: str, matches: list[lookup.Match], *, more: bool = False) -> ChatReply:
-    """Several matches: one button each, labelled so that namesakes can be told apart."""
+async def choices_reply(
+    actor: Actor, title: str, matches: list[lookup.Match], *, more: bool = False, first: int | None = None
+) -> ChatReply:
+    """Several matches: one button each, labelled so that namesakes can be told apart. ``first``:
+    the list is paged ("更多" shows the next page) and this page starts at that match (1-based)."""
     labels = await lookup.labels(actor, matches)
     blocks: list[Any] = [
         CardBlock(title=title, actions=[lookup.action_for(m, label) for m, label in zip(matches, labels, strict=True)])
     ]
-    if more:
+    suggestions = default_suggestions()
+    if more and first is not None:
+        text = lmsg.PAGED.format(first=first, last=first + len(matches) - 1)
+        blocks.append(NoticeBlock(level="info", text=text))
+        suggestions.insert(0, Suggestion(label=lmsg.SUGGEST_MORE, text=lmsg.SUGGEST_MORE))
+    elif more:
         blocks.append(NoticeBlock(level="info", text=lmsg.TOO_MANY.format(count=len(matches))))
-    return ChatReply(blocks=blocks, suggestions=default_suggestions())
+    return ChatReply(blocks=blocks, suggestions=suggestions)
 
 
 def not_found_reply(text: str, near: list[lookup.Match] | None = None) -> ChatReply:
