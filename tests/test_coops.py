@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 import pytest
 
-from backend.coops import queries
-from backend.coops.finance import fen_from_wan, wan
+from backend.coops import actions, queries
+from backend.coops.finance import average_fen, fen_from_wan, wan
 from backend.coops.models import CoopCard
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.audit import AuditEntry
+from backend.core.errors import AppError, ValidationFailed
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
 from tests.coops_helpers import (
+    actor_at,
     blocks,
     chat,
     coop_card,
@@ -31,6 +36,15 @@ def test_money_is_whole_fen_inside_and_wan_with_two_decimals_outside():
 
     assert fen_from_wan(Decimal("123.456789")) == 123_456_789
     assert fen_from_wan(Decimal("0.0000001")) is None
+    # exactly, not in a 28-digit context that rounds the excess away and calls it whole
+    assert fen_from_wan(Decimal("12.3400000000000000000000000000001")) is None
+    assert fen_from_wan(Decimal("1e-999999999999")) is None
+    assert fen_from_wan(Decimal("-1.5")) == -1_500_000 and fen_from_wan(Decimal("100E-2")) == 1_000_000
+    assert fen_from_wan(Decimal("0E-1000")) == 0 and fen_from_wan(Decimal("100000000")) == 100_000_000_000_000
+    assert fen_from_wan(Decimal("NaN")) is None and fen_from_wan(Decimal("Infinity")) is None
+    # an average is rounded once: 0.0049995 万元 is 0.00, not 0.005 (whole fen) and then 0.01
+    assert wan(average_fen(9_999, 2)) == "0.00" and wan(average_fen(10_000, 2)) == "0.01"
+    assert wan(average_fen(-10_000, 2)) == "-0.01" and average_fen(5, 0) == 0
     assert wan(123_456_789) == "123.46" and wan(-1_500_000) == "-1.50" and wan(0) == "0.00"
     assert wan(5_000) == "0.01"  # half a 0.01 万元 rounds up
 
@@ -97,6 +111,8 @@ async def test_viewers_read_cards_but_only_clerks_and_admins_write_them(client):
         ({"members": -1}, "members"),
         ({"members": "5"}, "members"),
         ({"assets": 1.0000001}, "assets"),
+        ({"assets": "12.3400000000000000000000000000001"}, "assets"),  # not rounded to 12.34
+        ({"assets": "1e-999999999"}, "assets"),  # not rounded to nothing
         ({"assets": -2}, "assets"),
         ({"latitude": 25.0}, "longitude"),
         ({"longitude": 102.0}, "latitude"),
@@ -119,6 +135,17 @@ async def test_bad_card_input_names_the_field_in_chinese_and_changes_nothing(cli
     assert not await CoopCard.filter(unit_id=w.bare.id).exists()
     assert not await AuditEntry.filter(action="coop.card.create", target_id=str(w.bare.id)).exists()
     assert await stored_rollups() == before
+
+
+async def test_this_year_is_the_year_in_beijing(client, clock):
+    """07:30 on 1 January in China is still 31 December in UTC: the new year's report was refused."""
+    clock._now = datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
+    w = await make_world()
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    accepted = await client.patch(f"/api/coops/{w.tea.id}", headers=clerk, json={"report_year": 2027})
+    assert accepted.status_code == 200, accepted.text
+    refused = await client.patch(f"/api/coops/{w.tea.id}", headers=clerk, json={"report_year": 2028})
+    assert refused.status_code == 422 and "report_year" in refused.json()["error"]["fields"]
 
 
 async def test_only_coop_units_get_a_card_and_only_one(client):
@@ -472,3 +499,31 @@ async def test_large_demo_seed_bulk_inserts_about_one_and_a_half_coops_per_villa
     coop = await make_unit("新社", UnitType.COOP, (await CoopCard.first().select_related("unit")).unit)  # type: ignore[union-attr]
     await coop_card(coop)  # sequences moved past the bulk ids
     assert await CoopCard.all().count() == 121
+
+
+async def test_a_card_write_judges_the_unit_it_locked_not_an_earlier_read(monkeypatch):
+    """A type change or a move that commits just before the write gets the unit's lock: the write
+    must judge that unit (a card on a village, or money written by a clerk who can no longer see
+    it). Simulated by changing the row in the write's own transaction right before the lock."""
+    w = await make_world()
+    lock_unit = actions._lock_unit
+    landing: list[tuple[str, list]] = []
+
+    async def a_change_lands_first(actor, unit_id, **kwargs):
+        for sql, params in landing:
+            await db.execute(sql, params)
+        return await lock_unit(actor, unit_id, **kwargs)
+
+    monkeypatch.setattr(actions, "_lock_unit", a_change_lands_first)
+    landing[:] = [("UPDATE unit SET type = 'village' WHERE id = ?", [w.bare.id])]
+    with pytest.raises(ValidationFailed):
+        await actions.create_card(actor_at(w.county), unit_id=w.bare.id, fields={"members": 5})
+    assert not await CoopCard.exists(unit_id=w.bare.id)
+
+    moved = f"{w.village.path}{w.town_coop.id}/"  # the township's co-op, now under a village
+    landing[:] = [("UPDATE unit SET path = ?, parent_id = ? WHERE id = ?", [moved, w.village.id, w.town_coop.id])]
+    clerk = actor_at(w.town, Role.CLERK, FinanceAccess.OWN_REGION)
+    with pytest.raises(AppError) as refused:
+        await actions.update_card(clerk, w.town_coop.id, {"assets": 1})
+    assert refused.value.code == "finance_required"
+    assert (await CoopCard.get(unit_id=w.town_coop.id)).assets_fen == fen_from_wan(Decimal(500))

@@ -483,3 +483,14 @@ def test_the_command_line_rebuilds_the_rollups(tmp_path: Path):
         [*run, "coops", "rebuild-rollups", "--check-only"], env=env, cwd=root, capture_output=True, text=True
     )
     assert check.returncode == 0
+
+
+async def test_the_summary_api_names_its_own_parameter_in_errors(client):
+    """It takes unit_id and name; its errors named \"region\", which no form of it has."""
+    w = await make_world()
+    await make_unit("王家湾村", UnitType.VILLAGE, w.town)  # a namesake
+    headers = await login_at(client, "town_viewer", w.town)
+    both = await client.get("/api/coops/summary", headers=headers, params={"unit_id": w.town.id, "name": "白沙镇"})
+    assert both.status_code == 422 and set(both.json()["error"]["fields"]) == {"name"}
+    namesakes = await client.get("/api/coops/summary", headers=headers, params={"name": "王家湾村"})
+    assert namesakes.status_code == 409 and set(namesakes.json()["error"]["fields"]) == {"name"}

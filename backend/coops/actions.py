@@ -18,7 +18,6 @@ from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
 from backend.units.models import Unit, UnitType
-from backend.units.queries import get_unit
 
 MONEY_FIELDS = ("registered_capital", "assets", "revenue", "profit")
 PLAIN_FIELDS = (
@@ -43,13 +42,6 @@ def _require_write(actor: Actor) -> None:
         raise Forbidden()
 
 
-async def _coop_unit(actor: Actor, unit_id: int) -> Unit:
-    unit = await get_unit(actor, unit_id)
-    if unit.type != UnitType.COOP:
-        raise ValidationFailed({"unit_id": msg.NOT_A_COOP}, msg.NOT_A_COOP)
-    return unit
-
-
 async def _require_money_access(actor: Actor, unit: Unit, fields: dict[str, Any]) -> None:
     """Money figures are written only by whoever may see them on this card (backend.coops.finance):
     a clerk without finance access could otherwise set figures they are never shown."""
@@ -63,11 +55,15 @@ async def _require_money_access(actor: Actor, unit: Unit, fields: dict[str, Any]
         )
 
 
-async def _lock_unit(actor: Actor, unit_id: int) -> Unit:
-    """The co-op's unit row, locked for the transaction, its path read afresh (a move may be under way)."""
+async def _lock_unit(actor: Actor, unit_id: int, *, coop: bool = True) -> Unit:
+    """The co-op's unit row, locked for the transaction and read afresh: its path (a move may be under
+    way, and the finance rule follows the path) and its type (a type change waits for this lock:
+    backend.units.actions). ``coop``: it must be a co-op."""
     unit = await Unit.select_for_update().get_or_none(id=unit_id)
     if unit is None or not actor.covers(unit.path):
         raise NotFound()
+    if coop and unit.type != UnitType.COOP:
+        raise ValidationFailed({"unit_id": msg.NOT_A_COOP}, msg.NOT_A_COOP)
     return unit
 
 
@@ -99,7 +95,7 @@ def _check_card(card: CoopCard) -> None:
     errors: dict[str, str] = {}
     if (card.latitude is None) != (card.longitude is None):
         errors["latitude" if card.latitude is None else "longitude"] = msg.COORDINATES_IN_PAIRS
-    this_year = runtime.get().clock.now().year
+    this_year = runtime.get().clock.china_now().year  # the year the clerk lives in
     for name in ("founded_year", "report_year"):
         year = getattr(card, name)
         if year is not None and year > this_year:
@@ -113,13 +109,13 @@ def _check_card(card: CoopCard) -> None:
 async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> CoopCard:
     """Create the info card of a co-op unit in the actor's scope."""
     _require_write(actor)
-    await _require_money_access(actor, await _coop_unit(actor, unit_id), fields)
     now = runtime.get().clock.now()
     card = CoopCard(unit_id=unit_id, created_at=now, updated_at=now, **_to_columns(fields))
     _check_card(card)
     try:
         async with db.atomic():
             unit = await _lock_unit(actor, unit_id)
+            await _require_money_access(actor, unit, fields)
             if await CoopCard.filter(unit_id=unit_id).exists():
                 raise Conflict("card_exists", msg.CARD_EXISTS)
             await card.save()
@@ -140,10 +136,10 @@ async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> 
 async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> CoopCard:
     """Change the fields sent (only those) of the card of a co-op in scope."""
     _require_write(actor)
-    await _require_money_access(actor, await _coop_unit(actor, unit_id), changes)
     columns = _to_columns(changes)
     async with db.atomic():
         unit = await _lock_unit(actor, unit_id)
+        await _require_money_access(actor, unit, changes)
         card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
         if card is None:
             raise NotFound(msg.NO_CARD)
@@ -168,11 +164,11 @@ async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Co
 
 
 async def delete_card(actor: Actor, unit_id: int) -> None:
-    """Delete the card of a co-op in scope (the unit stays); its figures leave every roll-up."""
+    """Delete the card of a co-op in scope (the unit stays); its figures leave every roll-up. (Whatever
+    the unit's type: a card must always be removable.)"""
     _require_write(actor)
-    await _coop_unit(actor, unit_id)
     async with db.atomic():
-        unit = await _lock_unit(actor, unit_id)
+        unit = await _lock_unit(actor, unit_id, coop=False)
         card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
         if card is None:
             raise NotFound(msg.NO_CARD)

@@ -27,14 +27,31 @@ from backend.core.roles import FinanceAccess
 from backend.units.models import REGION_TYPES, Unit
 
 FEN_PER_WAN = 1_000_000  # 1 万元 = 10,000 元 = 1,000,000 分
+_FEN_DIGITS = 6  # FEN_PER_WAN as a power of ten
 REGION_TYPE_VALUES = frozenset(t.value for t in REGION_TYPES)
 _FEN_PER_HUNDREDTH = FEN_PER_WAN // 100  # 0.01 万元
 
 
 def fen_from_wan(value: Decimal) -> int | None:
-    """万元 as entered -> whole fen; None when the value is finer than one fen."""
-    fen = value * FEN_PER_WAN
-    return int(fen) if fen == fen.to_integral_value() else None
+    """万元 as entered -> whole fen; None when the value is finer than one fen (or not a number).
+
+    Exactly, from the digits: multiplied in a decimal context, 12.3400000000000000000000000000001
+    rounded to 12.34 and 1e-999999999 to nothing, and either passed as whole fen. Callers bound the
+    size (schemas.MAX_WAN); a value past 10^18 fen is refused here too.
+    """
+    if not value.is_finite():
+        return None
+    sign, digits, exponent = value.as_tuple()
+    coefficient = int("".join(map(str, digits)))
+    if coefficient == 0:
+        return 0
+    while coefficient % 10 == 0:
+        coefficient //= 10
+        exponent += 1  # type: ignore[operator]
+    shift = exponent + _FEN_DIGITS  # type: ignore[operator]
+    if shift < 0 or shift + len(str(coefficient)) > 18:
+        return None
+    return (-1 if sign else 1) * coefficient * 10**shift
 
 
 def wan(fen: int) -> str:
@@ -52,6 +69,16 @@ def wan(fen: int) -> str:
 
 def shown(fen: int, visible: bool) -> str:
     return wan(fen) if visible else msg.NO_FINANCE
+
+
+def average_fen(total: int, count: int) -> int:
+    """``total / count`` fen, rounded once, halves away from zero, to the 0.01 万元 :func:`wan`
+    shows (rounding to whole fen first and then to 0.01 万元 could round a half twice)."""
+    if not count:
+        return 0
+    step = count * _FEN_PER_HUNDREDTH
+    hundredths = (2 * abs(total) + step) // (2 * step)
+    return (-1 if total < 0 else 1) * hundredths * _FEN_PER_HUNDREDTH
 
 
 def path_ids(path: str) -> list[int]:

@@ -50,16 +50,19 @@ async def units_named(actor: Actor, name: str) -> list[Unit]:
     return await units_where(actor, "name_pinyin = ? AND name = ?", [whole[:400], name], tail)
 
 
-async def resolve_region(actor: Actor, *, region_id: int | None = None, name: str | None = None) -> Unit:
-    """The region a query is about: by id, by exact name (one match only), or the actor's own unit."""
+async def resolve_region(
+    actor: Actor, *, region_id: int | None = None, name: str | None = None, name_field: str = "region"
+) -> Unit:
+    """The region a query is about: by id, by exact name (one match only), or the actor's own unit.
+    ``name_field``: the query parameter that carried the name, named in errors."""
     if region_id is not None and name is not None:
-        raise ValidationFailed({"region": msg.REGION_NAME_OR_ID}, msg.REGION_NAME_OR_ID)
+        raise ValidationFailed({name_field: msg.REGION_NAME_OR_ID}, msg.REGION_NAME_OR_ID)
     if name is not None:
         found = await units_named(actor, name)
         if not found:
             raise NotFound(msg.NAME_NOT_FOUND.format(name=name))
         if len(found) > 1:
-            raise Conflict("ambiguous_region", msg.AMBIGUOUS_REGION, {"region": msg.AMBIGUOUS_REGION})
+            raise Conflict("ambiguous_region", msg.AMBIGUOUS_REGION, {name_field: msg.AMBIGUOUS_REGION})
         return found[0]
     return await get_unit(actor, region_id if region_id is not None else actor.unit_id)
 

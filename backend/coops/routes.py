@@ -79,7 +79,7 @@ async def map_query(request: Request, actor: Actor, params: MapQuery):
 @query(SummaryQuery)
 async def summary(request: Request, actor: Actor, params: SummaryQuery):
     """信息卡汇总 (W4): a unit's totals and their breakdown by child unit, from the roll-ups."""
-    unit = await queries.resolve_region(actor, region_id=params.unit_id, name=params.name)
+    unit = await queries.resolve_region(actor, region_id=params.unit_id, name=params.name, name_field="name")
     return ok(summary_out(await queries.summary(actor, unit)))
 
 

@@ -7,7 +7,7 @@ finance rule and the masks are applied in exactly one place.
 from __future__ import annotations
 
 from backend.coops import messages as msg
-from backend.coops.finance import shown
+from backend.coops.finance import average_fen, shown
 from backend.coops.models import CoopCard
 from backend.coops.queries import CardView, Figures, MapResult, Summary
 from backend.coops.schemas import CardOut, CardRow, FiguresOut, MapOut, PinOut, StatsOut, SummaryOut
@@ -101,7 +101,7 @@ def stats_out(figures: Figures) -> StatsOut:
     n = t["coops"]
 
     def per_coop(name: str) -> str:
-        return shown(round(t[name] / n) if n else 0, visible)
+        return shown(average_fen(t[name], n), visible)
 
     return StatsOut(
         money_unit=msg.MONEY_UNIT,

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+
+# Beijing time, all of China (no daylight saving): for what a user means by "today" or "this year".
+CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 
 
 class Clock:
@@ -14,6 +17,10 @@ class Clock:
 
     def timestamp(self) -> float:
         return time.time()
+
+    def china_now(self) -> datetime:
+        """The same moment in Beijing time (the year turns at 00:00 there, 16:00 UTC)."""
+        return self.now().astimezone(CHINA_TIME)
 
 
 class FrozenClock(Clock):
