@@ -18,6 +18,8 @@ from backend.chat.name_index import Column, Condition, Entry, Mode, Source, Stri
 from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.config import Settings
+from backend.core.names import alternate_keys
+from backend.core.names import columns as names_columns
 from backend.core.roles import FinanceAccess, Role
 from backend.units import actions as unit_actions
 from backend.units.models import Unit, UnitType
@@ -250,6 +252,27 @@ async def test_the_village_comes_first_in_every_strategy(strategy):
         assert lookup.single(found).id == tree.child.id, (text, found)  # type: ignore[union-attr]
 
 
+async def test_the_usual_reading_of_a_polyphone_finds_the_name_in_every_strategy(strategy):
+    """pypinyin reads 长岭村 zhanglingcun and 曾 ceng; a cadre types changling, clc, zeng."""
+    tree = await make_tree()
+    for name in ("长岭村", "朝阳村", "长坪村"):
+        await make_unit(name, UnitType.VILLAGE, tree.own)
+    zeng = await make_account("zjg", tree.child)
+    await Account.filter(id=zeng.id).update(**names_columns("曾建国"))
+    actor = actor_at(tree.own)
+    for text, name in (("changling", "长岭村"), ("clc", "长岭村"), ("chaoyang", "朝阳村"), ("changping", "长坪村")):
+        found = await lookup.find(actor, text)
+        chosen = lookup.single(found)
+        assert chosen is not None and chosen.name == name, (text, found)
+    for text in ("zhangling", "长岭"):  # the other reading, and the characters, still find it
+        assert lookup.single(await lookup.find(actor, text)).name == "长岭村", text
+    assert [m.name for m in (await lookup.find(actor, "zengjianguo", people=True)).matches] == ["曾建国"]
+    assert sorted(m.name for m in (await lookup.find(actor, "长", limit=50)).matches) == [
+        "长坪村",
+        "长岭村",
+    ]  # once each
+
+
 async def test_wildcards_in_the_text_match_only_themselves(strategy):
     tree = await make_tree()
     for name in ("李_坪合作社", "李家坪村", "百分%村", "百分之村"):
@@ -276,7 +299,11 @@ async def _in_database(source: Source, path: str) -> list[tuple[Any, ...]]:
     columns = name_index.UNIT_COLUMNS if source == Source.UNIT else name_index.PERSON_COLUMNS
     tables = name_index.UNITS_FROM if source == Source.UNIT else name_index.PEOPLE_FROM
     rows = await db.fetch_rows(f"SELECT {columns} FROM {tables} WHERE u.path LIKE ?", [path + "%"])
-    return sorted((int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", r[7]) for r in rows)
+    expected = []
+    for r in rows:  # each row, and each other reading of its name (单位: danwei, shanwei)
+        row = (int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", r[7])
+        expected += [row] + [(*row[:2], pinyin, initials, *row[4:]) for pinyin, initials in alternate_keys(r[1])]
+    return sorted(expected)
 
 
 async def _in_index(source: Source, path: str) -> list[tuple[Any, ...]]:

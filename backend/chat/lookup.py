@@ -225,13 +225,18 @@ def is_whole(query: Query, row: Entry, kind: Kind) -> bool:
     if query.latin and (row.pinyin == query.pinyin or row.initials == query.initials):
         return True
     name = row.name
-    core = name
+    place = ""
     if kind == Kind.UNIT and name.endswith(_PLACE_WORDS):  # one test for all of them first
-        core = next((name[: -len(w)] for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), name)
-    if core == query.text:
+        place = next((w for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), "")
+    if name[: len(name) - len(place)] == query.text:
         return True
-    whole, initials = pinyin_keys(core)
-    return whole == query.pinyin or (query.latin and initials == query.initials)
+    if not place:
+        return row.pinyin == query.pinyin  # (initials: above)
+    # The row's own keys (a polyphone's other reading has its own row), less the place word's.
+    place_pinyin, place_initials = pinyin_keys(place)
+    return row.pinyin == query.pinyin + place_pinyin or (
+        query.latin and row.initials == query.initials + place_initials
+    )
 
 
 def _match(kind: Kind, row: Entry, rank: Rank, score: float, whole: bool = False) -> Match:

@@ -29,6 +29,7 @@ from enum import Enum, StrEnum
 from typing import Any, NamedTuple
 
 from backend.core import db
+from backend.core.names import alternate_keys
 
 SEP = "\x00"  # between values in a column's string; never part of a name (bad input is refused before)
 TOP = "\U0010ffff"  # the last character: every path of a subtree sorts before prefix + TOP
@@ -314,10 +315,15 @@ _FROM = {Source.UNIT: UNITS_FROM, Source.PERSON: PEOPLE_FROM}
 
 
 def entries_of(rows: Iterable[Sequence[Any]], paths: dict[str, str]) -> list[Entry]:
+    """One entry per row, and one more for each other reading of its name (backend.core.names
+    .alternate_keys: 长岭村 is found by changling as by zhangling); a lookup counts each once."""
     out = []
     for r in rows:
         path = paths.setdefault(r[7], r[7])  # one string per path, shared by its unit and its people
-        out.append(Entry(int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", path))
+        entry = Entry(int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", path)
+        out.append(entry)
+        for pinyin, initials in alternate_keys(entry.name):
+            out.append(entry._replace(pinyin=pinyin, initials=initials))
     return out
 
 

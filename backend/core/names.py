@@ -18,6 +18,74 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     return whole, initials
 
 
+# Characters read two ways in place names and surnames, where pypinyin's one reading is often not
+# the one a cadre types: 长岭村 is Changling, not Zhangling; 朝阳 Chaoyang; 曾 Zeng. Their other
+# readings give a name more keys (alternate_keys). Kept short: every reading is one more entry in
+# each process's name index.
+POLYPHONES: dict[str, tuple[str, ...]] = {
+    "长": ("chang", "zhang"),
+    "朝": ("chao", "zhao"),
+    "重": ("chong", "zhong"),
+    "曾": ("zeng", "ceng"),
+    "单": ("shan", "dan"),
+    "解": ("xie", "jie"),
+    "查": ("zha", "cha"),
+    "仇": ("qiu", "chou"),
+    "区": ("ou", "qu"),
+    "盖": ("ge", "gai"),
+    "乐": ("le", "yue"),
+    "行": ("xing", "hang"),
+    "藏": ("zang", "cang"),
+    "都": ("du", "dou"),
+    "厦": ("xia", "sha"),
+    "会": ("hui", "kuai"),
+    "六": ("liu", "lu"),
+    "番": ("pan", "fan"),
+    "堡": ("bao", "pu", "bu"),
+    "大": ("da", "dai"),
+    "柏": ("bai", "bo"),
+    "莘": ("shen", "xin"),
+    "涌": ("yong", "chong"),
+    "尉": ("wei", "yu"),
+    "覃": ("qin", "tan"),
+    "缪": ("miao", "mou"),
+    "召": ("zhao", "shao"),
+    "翟": ("zhai", "di"),
+    "车": ("che", "ju"),
+    "圩": ("xu", "wei"),
+    "埔": ("pu", "bu"),
+    "泊": ("bo", "po"),
+    "铅": ("qian", "yan"),
+    "弄": ("nong", "long"),
+    "术": ("shu", "zhu"),
+}
+_POLYPHONE_CHARS = frozenset(POLYPHONES)
+MAX_ALTERNATES = 4  # other readings of one name at most (a name full of polyphones keeps the first)
+
+
+@lru_cache(maxsize=16384)
+def alternate_keys(name: str) -> tuple[tuple[str, str], ...]:
+    """Other (whole pinyin, initials) of ``name`` than :func:`pinyin_keys`'s, from the other readings
+    of its :data:`POLYPHONES`: 长岭村 -> ((changlingcun, clc),). Empty for most names."""
+    if _POLYPHONE_CHARS.isdisjoint(name):
+        return ()
+    syllables = [s.lower() for s in lazy_pinyin(name, errors=lambda chars: list(chars))]
+    if len(syllables) != len(name):  # not one syllable per character: leave the name as it is
+        return ()
+    readings: list[list[str]] = [[]]
+    for char, syllable in zip(name, syllables, strict=True):
+        options = POLYPHONES.get(char, (syllable,))
+        readings = [[*r, o] for r in readings for o in options][: MAX_ALTERNATES + 1]
+    default = pinyin_keys(name)
+    found: list[tuple[str, str]] = []
+    for reading in readings:
+        parts = [s for s in reading if s.strip()]
+        keys = ("".join(parts), "".join(s[0] for s in parts if s[0].isalnum()))
+        if keys != default and keys not in found:
+            found.append(keys)
+    return tuple(found[:MAX_ALTERNATES])
+
+
 def fill(obj: object) -> None:
     """Set ``name_pinyin`` and ``name_initials`` of a Unit or Account from its ``name``."""
     whole, initials = pinyin_keys(obj.name)  # type: ignore[attr-defined]
