@@ -13,12 +13,12 @@ import pytest
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import Account, Membership
-from backend.chat import lookup, name_index
+from backend.chat import lookup, name_index, parser
 from backend.chat.name_index import Column, Condition, Entry, Mode, Source, Strings
 from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.config import Settings
-from backend.core.names import alternate_keys
+from backend.core.names import alternate_keys, match_key
 from backend.core.names import columns as names_columns
 from backend.core.roles import FinanceAccess, Role
 from backend.units import actions as unit_actions
@@ -273,6 +273,25 @@ async def test_the_usual_reading_of_a_polyphone_finds_the_name_in_every_strategy
     ]  # once each
 
 
+async def test_a_name_with_full_width_characters_is_found_as_typed_in_every_strategy(strategy):
+    """The chat folds what is typed (NFKC): 王家湾村（二组） arrived as 王家湾村(二组) and found its
+    own name only as a near spelling; １组 found nothing."""
+    tree = await make_tree()
+    for name in ("王家湾村（二组）", "１组", "2组"):
+        await make_unit(name, UnitType.WORK_TEAM, tree.child)
+    actor = actor_at(tree.own)
+    for typed, name in (
+        ("王家湾村（二组）", "王家湾村（二组）"),
+        ("王家湾村(二组)", "王家湾村（二组）"),
+        ("１组", "１组"),
+        ("1组", "１组"),
+        ("２组", "2组"),
+    ):
+        query = parser.parse(f"查 {typed}").params["name"]
+        chosen = lookup.single(await lookup.find(actor, query))
+        assert chosen is not None and chosen.name == name, (typed, query)  # shown as stored
+
+
 async def test_wildcards_in_the_text_match_only_themselves(strategy):
     tree = await make_tree()
     for name in ("李_坪合作社", "李家坪村", "百分%村", "百分之村"):
@@ -301,7 +320,7 @@ async def _in_database(source: Source, path: str) -> list[tuple[Any, ...]]:
     rows = await db.fetch_rows(f"SELECT {columns} FROM {tables} WHERE u.path LIKE ?", [path + "%"])
     expected = []
     for r in rows:  # each row, and each other reading of its name (单位: danwei, shanwei)
-        row = (int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", r[7])
+        row = (int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", r[7], match_key(r[1]))
         expected += [row] + [(*row[:2], pinyin, initials, *row[4:]) for pinyin, initials in alternate_keys(r[1])]
     return sorted(expected)
 
@@ -413,7 +432,7 @@ def test_the_nearest_pinyin_keys_of_a_scope_are_found_either_way(monkeypatch: py
     for i in range(400):
         pinyin = "".join(rng.choice(syllables) for _ in range(3))
         path = f"/1/{rng.choice((2, 3, 4))}/"
-        entries.append(name_index.Entry(i, f"名{i}", pinyin, pinyin[:1], 2, 2, "village", path))
+        entries.append(name_index.Entry(i, f"名{i}", pinyin, pinyin[:1], 2, 2, "village", path, f"名{i}"))
     table = name_index.Table(list(entries))
     lo, hi = table.range("/1/3/")
     for target in ("wangjiawan", "a", "zzz", "lipingzhai"):
@@ -429,7 +448,7 @@ def test_a_list_of_rows_is_scored_row_by_row_as_each_alone():
     from backend.core.names import pinyin_keys
 
     names = ["王家湾村", "黄家湾村", "王家滩", "汪家湾", "李家坪村", "王", "wangjiawan茶社", "白沙镇"]
-    rows = [Entry(i, n, *pinyin_keys(n), 2, 1, "village", "/1/") for i, n in enumerate(names)]
+    rows = [Entry(i, n, *pinyin_keys(n), 2, 1, "village", "/1/", n) for i, n in enumerate(names)]
     for text in ("王家湾", "wangjiawan", "wjw", "王家"):
         query = lookup.Query.of(text)
         for at_least in (0.0, lookup.NEAR_MIN, lookup.FUZZY_MIN):

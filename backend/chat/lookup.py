@@ -32,7 +32,7 @@ from backend.chat.name_index import Column, Condition, Entry, Mode, NameIndex, S
 from backend.chat.protocol import Action
 from backend.core import db
 from backend.core.actor import Actor
-from backend.core.names import pinyin_keys
+from backend.core.names import match_key, pinyin_keys
 from backend.core.scope import scope_like
 from backend.units.models import Unit
 
@@ -105,7 +105,7 @@ class Query:
 
     @classmethod
     def of(cls, text: str) -> Query:
-        clean = _SPACES.sub("", text).replace(name_index.SEP, "")
+        clean = match_key(_SPACES.sub("", text)).replace(name_index.SEP, "")
         if _LATIN.fullmatch(clean.lower()):
             lower = clean.lower()
             return cls(text=lower, pinyin=lower, initials=lower, latin=True)
@@ -124,13 +124,13 @@ def conditions(kind: Kind, query: Query) -> tuple[list[Condition], list[Conditio
         strong.append(Condition(Column.EXTRA, Mode.IS, query.text))  # a user name
     if not query.latin:
         # "contains" first: when it takes every such row, "is" and "starts with" need no pass of their own.
-        strong += [Condition(Column.NAME, mode, query.text) for mode in (Mode.CONTAINS, Mode.IS, Mode.STARTS)]
+        strong += [Condition(Column.KEY, mode, query.text) for mode in (Mode.CONTAINS, Mode.IS, Mode.STARTS)]
     strong.append(Condition(Column.PINYIN, Mode.STARTS, query.pinyin))
     # Initials typed in letters (wjw) are a match; the initials of characters (王家湾: wjw) only
     # bring names that sound different, which can at best be near spellings.
     (strong if query.latin else weak).append(Condition(Column.INITIALS, Mode.STARTS, query.initials))
     if not query.latin and len(query.text) >= 3:  # a wrong first character (黄家湾 for 王家湾)
-        weak.append(Condition(Column.NAME, Mode.CONTAINS, query.text[1:]))
+        weak.append(Condition(Column.KEY, Mode.CONTAINS, query.text[1:]))
     if len(query.pinyin) >= 3:
         weak.append(Condition(Column.PINYIN, Mode.STARTS, query.pinyin[:3]))
     return [c for c in strong if c.text], [c for c in weak if c.text]
@@ -171,10 +171,10 @@ def similarities(query: Query, rows: Sequence[Entry], at_least: float = 0.0) -> 
     else:
         width = len(query.text)
         compared = [
-            (query.text, [r.name[:width] for r in rows]),
+            (query.text, [r.key[:width] for r in rows]),
             (query.pinyin, [r.pinyin for r in rows]),
             # a wrong character that sounds alike
-            (query.pinyin, [_head_pinyin(r.name, width) for r in rows]),
+            (query.pinyin, [_head_pinyin(r.key, width) for r in rows]),
         ]
     scores = [0.0] * len(rows)
     for typed, choices in compared:
@@ -186,7 +186,7 @@ def similarities(query: Query, rows: Sequence[Entry], at_least: float = 0.0) -> 
 def classify(query: Query, row: Entry, kind: Kind) -> Rank | None:
     """How ``row`` matches ``query`` better than a near spelling; None: not so (it may still be a
     near spelling: :func:`similarities`)."""
-    name = row.name
+    name = row.key  # as typed text is folded
     if query.latin:
         lower = name.lower()
         if lower == query.text or (kind == Kind.PERSON and row.extra == query.text):
@@ -224,7 +224,7 @@ def is_whole(query: Query, row: Entry, kind: Kind) -> bool:
     """
     if query.latin and (row.pinyin == query.pinyin or row.initials == query.initials):
         return True
-    name = row.name
+    name = row.key
     place = ""
     if kind == Kind.UNIT and name.endswith(_PLACE_WORDS):  # one test for all of them first
         place = next((w for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), "")

@@ -29,7 +29,7 @@ from enum import Enum, StrEnum
 from typing import Any, NamedTuple
 
 from backend.core import db
-from backend.core.names import alternate_keys
+from backend.core.names import alternate_keys, match_key
 
 SEP = "\x00"  # between values in a column's string; never part of a name (bad input is refused before)
 TOP = "\U0010ffff"  # the last character: every path of a subtree sorts before prefix + TOP
@@ -56,6 +56,7 @@ class Entry(NamedTuple):
     within: int | None  # the unit's parent, or the person's unit
     extra: str  # the unit's type, or the person's user name (lower-case)
     path: str  # the unit's path (a person's: their unit's)
+    key: str  # the name as lookups compare it: NFKC, as the chat's text is (（二组） is (二组), １ is 1)
 
 
 class Column(Enum):
@@ -65,6 +66,7 @@ class Column(Enum):
     PINYIN = "pinyin"
     INITIALS = "initials"
     EXTRA = "extra"
+    KEY = "key"
 
 
 class Mode(Enum):
@@ -136,7 +138,7 @@ class Table:
         self.within = array("q", (-1 if e.within is None else e.within for e in entries))
         self.columns = {column: Strings(getattr(e, column.value) for e in entries) for column in Column}
         self.pinyins = self.columns[Column.PINYIN]  # the pinyin order reads it on every step
-        entry_columns = (Column.NAME, Column.PINYIN, Column.INITIALS, Column.EXTRA)
+        entry_columns = (Column.NAME, Column.PINYIN, Column.INITIALS, Column.EXTRA, Column.KEY)
         self._texts = tuple((self.columns[c].text, self.columns[c].starts) for c in entry_columns)
         pinyins = [e.pinyin for e in entries]
         self.by_pinyin = array("I", sorted(range(self.size), key=pinyins.__getitem__))
@@ -145,7 +147,7 @@ class Table:
     def entry(self, i: int) -> Entry:
         # Slices written out, the columns held in locals: a lookup's typo stage makes a few hundred
         # entries, and the method call and enum-keyed lookup per column were most of their cost.
-        (names, name_at), (pinyins, pinyin_at), (initials, initial_at), (extras, extra_at) = self._texts
+        (names, name_at), (pinyins, pinyin_at), (initials, initial_at), (extras, extra_at), (keys, key_at) = self._texts
         within = self.within[i]
         return Entry(
             self.ids[i],
@@ -156,6 +158,7 @@ class Table:
             None if within < 0 else within,
             extras[extra_at[i] : extra_at[i + 1] - 1],
             self.paths[i],
+            keys[key_at[i] : key_at[i + 1] - 1],
         )
 
     def range(self, path: str) -> tuple[int, int]:
@@ -320,7 +323,8 @@ def entries_of(rows: Iterable[Sequence[Any]], paths: dict[str, str]) -> list[Ent
     out = []
     for r in rows:
         path = paths.setdefault(r[7], r[7])  # one string per path, shared by its unit and its people
-        entry = Entry(int(r[0]), r[1], r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", path)
+        name = r[1]
+        entry = Entry(int(r[0]), name, r[2] or "", r[3] or "", int(r[4]), r[5], r[6] or "", path, match_key(name))
         out.append(entry)
         for pinyin, initials in alternate_keys(entry.name):
             out.append(entry._replace(pinyin=pinyin, initials=initials))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
@@ -84,6 +85,12 @@ def alternate_keys(name: str) -> tuple[tuple[str, str], ...]:
         if keys != default and keys not in found:
             found.append(keys)
     return tuple(found[:MAX_ALTERNATES])
+
+
+def match_key(name: str) -> str:
+    """A name as lookups compare it: NFKC, as the chat folds what is typed (full-width （二组） and
+    １组 match (二组) and 1组). The same string object when nothing changes (most names)."""
+    return unicodedata.normalize("NFKC", name)
 
 
 def fill(obj: object) -> None:
