@@ -273,11 +273,11 @@ async def test_the_usual_reading_of_a_polyphone_finds_the_name_in_every_strategy
     ]  # once each
 
 
-async def test_a_name_with_full_width_characters_is_found_as_typed_in_every_strategy(strategy):
+async def test_full_width_or_upper_case_in_a_name_is_found_as_typed_in_every_strategy(strategy):
     """The chat folds what is typed (NFKC): 王家湾村（二组） arrived as 王家湾村(二组) and found its
-    own name only as a near spelling; １组 found nothing."""
+    own name only as a near spelling; １组 found nothing; b2栋 missed 幸福小区B2栋."""
     tree = await make_tree()
-    for name in ("王家湾村（二组）", "１组", "2组"):
+    for name in ("王家湾村（二组）", "１组", "2组", "幸福小区B2栋"):
         await make_unit(name, UnitType.WORK_TEAM, tree.child)
     actor = actor_at(tree.own)
     for typed, name in (
@@ -286,6 +286,7 @@ async def test_a_name_with_full_width_characters_is_found_as_typed_in_every_stra
         ("１组", "１组"),
         ("1组", "１组"),
         ("２组", "2组"),
+        ("b2栋", "幸福小区B2栋"),
     ):
         query = parser.parse(f"查 {typed}").params["name"]
         chosen = lookup.single(await lookup.find(actor, query))

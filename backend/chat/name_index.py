@@ -56,7 +56,7 @@ class Entry(NamedTuple):
     within: int | None  # the unit's parent, or the person's unit
     extra: str  # the unit's type, or the person's user name (lower-case)
     path: str  # the unit's path (a person's: their unit's)
-    key: str  # the name as lookups compare it: NFKC, as the chat's text is (（二组） is (二组), １ is 1)
+    key: str  # the name as lookups compare it (backend.core.names.match_key: NFKC, lower-case)
 
 
 class Column(Enum):

@@ -89,8 +89,8 @@ def alternate_keys(name: str) -> tuple[tuple[str, str], ...]:
 
 def match_key(name: str) -> str:
     """A name as lookups compare it: NFKC, as the chat folds what is typed (full-width （二组） and
-    １组 match (二组) and 1组). The same string object when nothing changes (most names)."""
-    return unicodedata.normalize("NFKC", name)
+    １组 match (二组) and 1组), and lower-case (b2栋 matches 幸福小区B2栋)."""
+    return unicodedata.normalize("NFKC", name).lower()
 
 
 def fill(obj: object) -> None:
