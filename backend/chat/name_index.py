@@ -437,6 +437,11 @@ async def current(seen: int | None = None) -> NameIndex:
 async def _current(seen: int | None) -> NameIndex:
     state = _STATE
     index = state.index
+    if db.inside_atomic():
+        # Its reads would see the transaction's own log rows: applied here and then rolled back,
+        # their version numbers would be taken again by other changes, which this process would
+        # then skip for good. Such a caller gets the index as it is, or one made for it alone.
+        return index if index is not None else await build()
     if index is not None and ((seen is not None and index.version >= seen) or not await _changes_after(index.version)):
         return index
     if state.lock is None:

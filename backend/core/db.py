@@ -199,6 +199,11 @@ async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
             log.exception("after-commit callback failed")
 
 
+def inside_atomic() -> bool:
+    """Is the caller inside :func:`atomic` (its reads see its own uncommitted writes)?"""
+    return _after_commit.get() is not None
+
+
 def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
     """Run ``callback`` once the current transaction has committed (at once if there is none)."""
     pending = _after_commit.get()
