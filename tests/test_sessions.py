@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from backend.core import runtime
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from backend.accounts.models import Account, Membership
+from backend.core import runtime, sessions
+from backend.core.audit import AuditEntry
 from backend.core.crypto import sha256_hex
-from tests.factories import login, make_account, make_tree
+from tests.factories import PASSWORD, login, login_response, make_account, make_tree
 
 
 async def test_redis_keeps_only_the_hash_of_the_token(client):
@@ -93,3 +101,107 @@ async def test_a_garbage_or_missing_token_is_unauthenticated(client):
     assert (await client.get("/api/session")).json()["error"]["code"] == "session_invalid"
     bad = await client.get("/api/session", headers={"Authorization": "Bearer " + "x" * 500})
     assert bad.status_code == 401
+
+
+def _held(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, asyncio.Event]:
+    """sessions.create waits (once) until ``gate`` is set; ``entered`` says a caller is waiting there."""
+    entered, gate = asyncio.Event(), asyncio.Event()
+    create = sessions.create
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        monkeypatch.setattr(sessions, "create", create)
+        entered.set()
+        await gate.wait()
+        return await create(*args, **kwargs)
+
+    monkeypatch.setattr(sessions, "create", held)
+    return entered, gate
+
+
+def _bearer(response: httpx.Response) -> dict[str, str]:
+    return {"Authorization": f"Bearer {response.json()['token']}"}
+
+
+async def test_two_refreshes_of_one_token_give_one_live_session(client):
+    tree = await make_tree()
+    await make_account("twice", tree.own)
+    old = await login(client, "twice")
+    answers = await asyncio.gather(*(client.post("/api/session/refresh", headers=old) for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [200, 401]
+    fresh = next(a for a in answers if a.status_code == 200)
+    assert (await client.get("/api/session", headers=_bearer(fresh))).status_code == 200
+    assert len(await sessions.list_for((await Account.get(username="twice")).id)) == 1
+
+
+async def test_a_refresh_under_way_does_not_outlive_an_admin_ending_the_sessions(client, clock, monkeypatch):
+    tree = await make_tree()
+    worker = await make_account("worker", tree.child)
+    await make_account("boss", tree.own, role="admin")
+    boss, headers = await login(client, "boss"), await login(client, "worker")
+    entered, gate = _held(monkeypatch)
+    refreshing = asyncio.ensure_future(client.post("/api/session/refresh", headers=headers))
+    await entered.wait()
+    clock.advance(1)
+    assert (await client.delete(f"/api/accounts/{worker.id}/sessions", headers=boss)).status_code == 204
+    gate.set()
+    refreshed = await refreshing
+    assert (await client.get("/api/session", headers=_bearer(refreshed))).status_code == 401
+
+
+async def test_a_login_checking_the_old_password_does_not_outlive_its_change(client, clock, monkeypatch):
+    tree = await make_tree()
+    await make_account("owner", tree.own)
+    owner = await login(client, "owner")
+    entered, gate = _held(monkeypatch)
+    intruder = asyncio.ensure_future(login_response(client, "owner", PASSWORD, ip="10.0.0.9"))
+    await entered.wait()  # the old password was right; the session is not made yet
+    clock.advance(1)
+    body = {"old_password": PASSWORD, "new_password": "Xnew#2026pass"}
+    assert (await client.post("/api/account/password", json=body, headers=owner)).status_code == 200
+    clock.advance(1)
+    gate.set()
+    late = await intruder
+    assert late.status_code == 200 and (await client.get("/api/session", headers=_bearer(late))).status_code == 401
+
+
+async def test_the_session_list_leaves_out_sessions_started_before_a_revocation(client, clock):
+    tree = await make_tree()
+    account = await make_account("listed", tree.own)
+    await login(client, "listed")
+    clock.advance(5)
+    await Account.filter(id=account.id).update(sessions_revoked_at=clock.now())  # Redis failed to drop it
+    clock.advance(5)
+    second = await login(client, "listed")
+    assert len((await client.get("/api/sessions", headers=second)).json()) == 1
+
+
+async def test_touching_a_session_that_just_ended_leaves_nothing_behind(client, clock, monkeypatch):
+    tree = await make_tree()
+    account = await make_account("gone", tree.own)
+    token = (await login(client, "gone"))["Authorization"].split()[1]
+    redis = runtime.get().redis
+    read = redis.hgetall
+
+    async def read_then_logout(key: str) -> Any:
+        found = await read(key)
+        await sessions.end(account.id, sha256_hex(token))  # a logout lands between the read and the touch
+        return found
+
+    monkeypatch.setattr(redis, "hgetall", read_then_logout)
+    clock.advance(60)
+    await sessions.load(token)
+    monkeypatch.undo()
+    assert not await redis.exists(f"sess:{sha256_hex(token)}")
+
+
+async def test_choosing_a_unit_is_audited_with_the_address_it_came_from(client):
+    tree = await make_tree()
+    account = await make_account("agent", tree.child)
+    other = await Membership.create(
+        account_id=account.id, unit_id=tree.sibling.id, role="viewer", created_at=account.created_at
+    )
+    headers = _bearer(await login_response(client, "agent", ip="10.0.0.1"))
+    moved = {**headers, "X-Forwarded-For": "10.7.7.7"}
+    assert (await client.post("/api/session/unit", json={"membership_id": other.id}, headers=moved)).status_code == 200
+    entry = await AuditEntry.get(action="auth.choose_unit")
+    assert entry.ip == "10.7.7.7"  # not the login's 10.0.0.1

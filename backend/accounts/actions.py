@@ -343,6 +343,9 @@ async def end_sessions(actor: Actor, account_id: int) -> int:
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
+    now = runtime.get().clock.now()
     async with db.atomic():
+        # Also in the database: a refresh or a login already past its checks cannot outlive this.
+        await Account.filter(id=account.id).update(sessions_revoked_at=now, updated_at=now)
         await _audit_account("account.end_sessions", actor, account.id, memberships)
     return await sessions.end_all(account.id)

@@ -65,6 +65,7 @@ async def login(
         raise TooManyRequests("login_throttled", msg.LOGIN_THROTTLED)
     if not await captcha.check(captcha_id, captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+    started = rt.clock.timestamp()  # before the password is read: a revocation after it voids this session
     account = await _find_account(login)
     password_ok = await rt.hasher.verify(password, account.password_hash if account else None)
     now = rt.clock.now()
@@ -77,13 +78,20 @@ async def login(
         await _record_failure(account, origin)
         raise Unauthorized("login_failed", msg.LOGIN_FAILED)
     wechat_identity_id = await before_session(account) if before_session is not None else None
-    return await start_session(account, origin=origin, wechat_identity_id=wechat_identity_id)
+    return await start_session(account, origin=origin, wechat_identity_id=wechat_identity_id, started_at=started)
 
 
 async def start_session(
-    account: Account, *, origin: Origin, method: str = "password", wechat_identity_id: int | None = None
+    account: Account,
+    *,
+    origin: Origin,
+    started_at: float,
+    method: str = "password",
+    wechat_identity_id: int | None = None,
 ) -> LoginResult:
     """The session of an account whose credentials were just checked (by password, WeChat or SMS);
+    ``started_at``: the time before the credentials were read (a password change or reset committed
+    while the login was checking the old one then voids this session: backend.auth.guard._revoked);
     ``wechat_identity_id``: the bound WeChat identity it is started from (backend.core.sessions.create).
 
     Audited as ``auth.login`` (with the method unless it is the password); the only unit is chosen;
@@ -109,6 +117,7 @@ async def start_session(
         membership_id=only,
         must_change=account.must_change_password,
         origin=origin,
+        started_at=started_at,
         wechat_identity_id=wechat_identity_id,
     )
     return LoginResult(token=token, session=record, account=account, memberships=memberships)
@@ -147,7 +156,9 @@ async def _record_failure(account: Account | None, origin: Origin) -> None:
         )
 
 
-async def choose_unit(record: sessions.SessionRecord, account: Account, membership_id: int) -> Membership:
+async def choose_unit(
+    record: sessions.SessionRecord, account: Account, membership_id: int, *, origin: Origin
+) -> Membership:
     """Put one of the account's units in the session; from now on it alone decides the scope."""
     membership = await Membership.get_or_none(id=membership_id, account_id=account.id).select_related("unit")
     if membership is None:
@@ -156,7 +167,7 @@ async def choose_unit(record: sessions.SessionRecord, account: Account, membersh
     async with db.atomic():
         await audit.record(
             "auth.choose_unit",
-            origin=Origin(ip=record.ip or None),
+            origin=origin,
             account_id=account.id,
             scope_path=membership.unit.path,
             target_type="unit",
@@ -219,7 +230,10 @@ async def change_password(
 
 async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
     """Swap the session token for a new one (same account and unit, the same conversations in chat);
-    the old token stops working."""
+    the old token stops working. The old one ends first: of two refreshes of one token only one
+    gets a new session, and one ended meanwhile (logout, an admin) is not refreshed."""
+    if not await sessions.end_if_live(record.account_id, record.key_hash):
+        raise Unauthorized("session_invalid", messages.SESSION_EXPIRED)
     token, fresh = await sessions.create(
         record.account_id,
         membership_id=record.membership_id,
@@ -228,12 +242,12 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
         started_at=record.created_at,
         wechat_identity_id=record.wechat_identity_id,
     )
-    await sessions.end(record.account_id, record.key_hash)
     memberships = await Membership.filter(account_id=record.account_id).values_list("id", flat=True)
     await move_conversations(record.public_id, fresh.public_id, memberships)
     return token, fresh
 
 
 async def end_own_session(account: Account, public_id: str) -> None:
-    if not await sessions.end_by_public_id(account.id, public_id):
+    revoked = account.sessions_revoked_at.timestamp() if account.sessions_revoked_at else None
+    if not await sessions.end_by_public_id(account.id, public_id, revoked_before=revoked):
         raise NotFound(msg.SESSION_NOT_FOUND)

@@ -102,7 +102,7 @@ async def current_session(request: Request, caller: Caller):
 @body(ChooseUnitRequest)
 async def choose_unit(request: Request, caller: Caller, data: ChooseUnitRequest):
     """Choose the unit this session works for; it alone decides what the session can see."""
-    chosen = await actions.choose_unit(caller.session, caller.account, data.membership_id)
+    chosen = await actions.choose_unit(caller.session, caller.account, data.membership_id, origin=caller.origin)
     memberships = await Membership.filter(account_id=caller.account.id).select_related("unit").order_by("id")
     return ok(session_out(caller.account, replace(caller.session, membership_id=chosen.id), memberships))
 
@@ -121,7 +121,8 @@ async def refresh(request: Request, caller: Caller):
 @authenticated(unit=False)
 async def own_sessions(request: Request, caller: Caller):
     """The caller's own live sessions."""
-    records = await sessions.list_for(caller.account.id)
+    revoked = caller.account.sessions_revoked_at
+    records = await sessions.list_for(caller.account.id, revoked_before=revoked.timestamp() if revoked else None)
     return ok(
         [
             SessionItem(

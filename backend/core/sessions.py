@@ -16,8 +16,13 @@ from backend.core.actor import Origin
 from backend.core.crypto import sha256_hex
 
 PUBLIC_ID_LENGTH = 16
-TOUCH_EVERY_SECONDS = 30
+TOUCH_EVERY_SECONDS = 30  # last_seen is rewritten at most this often: the idle limit may end up to this early
 _CLEANUP_MARGIN = 60
+# Fields written into a session only while it exists: a plain HSET racing with its end would
+# recreate the key with one field and no expiry.
+_SET_IF_LIVE = (
+    "if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], unpack(ARGV)) end return -1"
+)
 
 
 @dataclass(frozen=True)
@@ -122,7 +127,7 @@ async def load(token: str, *, key_hash: str | None = None) -> SessionRecord | No
         await end(record.account_id, key_hash)
         return None
     if now - record.last_seen >= TOUCH_EVERY_SECONDS:
-        await rt.redis.hset(_key(key_hash), "last_seen", repr(now))
+        await rt.redis.eval(_SET_IF_LIVE, 1, _key(key_hash), "last_seen", repr(now))
     return record
 
 
@@ -133,10 +138,14 @@ async def update(record: SessionRecord, **changes: int | bool | None) -> None:
     if "must_change" in changes:
         mapping["must_change"] = "1" if changes["must_change"] else "0"
     if mapping:
-        await runtime.get().redis.hset(_key(record.key_hash), mapping=mapping)
+        fields = [item for pair in mapping.items() for item in pair]
+        await runtime.get().redis.eval(_SET_IF_LIVE, 1, _key(record.key_hash), *fields)
 
 
-async def list_for(account_id: int) -> list[SessionRecord]:
+async def list_for(account_id: int, *, revoked_before: float | None = None) -> list[SessionRecord]:
+    """The account's live sessions, newest first; expired ones, and those started before
+    ``revoked_before`` (the account's sessions_revoked_at: Redis may have failed to drop them), are
+    ended on the way."""
     rt = runtime.get()
     hashes = sorted(await rt.redis.smembers(_account_key(account_id)))
     if not hashes:
@@ -150,7 +159,7 @@ async def list_for(account_id: int) -> list[SessionRecord]:
     stale: list[str] = []
     for key_hash, raw in zip(hashes, rows, strict=True):
         record = _decode(key_hash, raw)
-        if record is None or _expired(record, now):
+        if record is None or _expired(record, now) or (revoked_before and record.created_at < revoked_before):
             stale.append(key_hash)
         else:
             live.append(record)
@@ -168,8 +177,18 @@ async def end(account_id: int, key_hash: str) -> None:
         await pipe.execute()
 
 
-async def end_by_public_id(account_id: int, public_id: str) -> bool:
-    for record in await list_for(account_id):
+async def end_if_live(account_id: int, key_hash: str) -> bool:
+    """End one session; False when it had ended already (of two refreshes of one token, one wins)."""
+    rt = runtime.get()
+    async with rt.redis.pipeline(transaction=True) as pipe:
+        pipe.delete(_key(key_hash))
+        pipe.srem(_account_key(account_id), key_hash)
+        deleted, _ = await pipe.execute()
+    return bool(deleted)
+
+
+async def end_by_public_id(account_id: int, public_id: str, *, revoked_before: float | None = None) -> bool:
+    for record in await list_for(account_id, revoked_before=revoked_before):
         if record.public_id == public_id:
             await end(account_id, record.key_hash)
             return True

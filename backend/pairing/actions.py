@@ -305,7 +305,8 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
     redis = runtime.get().redis
     if not await redis.set(f"pairing-claimed:{pairing_id}", "1", nx=True, ex=store.KEEP_AFTER_EXPIRY_SECONDS):
         raise _gone()
+    started = runtime.get().clock.timestamp()  # before the account is read (auth_actions.start_session)
     account = await Account.get(id=record["result_account_id"])
     if not account.is_active:
         raise _gone()
-    return await auth_actions.start_session(account, origin=origin, method="card")
+    return await auth_actions.start_session(account, origin=origin, started_at=started, method="card")

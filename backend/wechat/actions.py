@@ -89,10 +89,11 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
         detail = {"method": "wechat", "reason": exc.code, "errcode": exc.errcode}
         await _record("auth.login", None, origin, outcome="failure", detail=detail)
         raise
+    started = runtime.get().clock.timestamp()  # before the binding is read (auth_actions.start_session)
     identity = await WechatIdentity.get_or_none(appid=wechat.appid, openid=who.openid).select_related("account")
     if identity is not None and identity.account.is_active:
         session = await auth_actions.start_session(
-            identity.account, origin=origin, method="wechat", wechat_identity_id=identity.id
+            identity.account, origin=origin, started_at=started, method="wechat", wechat_identity_id=identity.id
         )
         return WechatLoginOutcome(session=session)
     ticket = await tickets.issue(
@@ -229,6 +230,7 @@ async def sms_login_send_code(
 async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) -> auth_actions.LoginResult:
     """Phone + SMS code: binds the ticket's WeChat identity and starts a session."""
     await _ticket_data(bind_ticket)
+    started = runtime.get().clock.timestamp()  # before the account is read (auth_actions.start_session)
     account = await _phone_login_account(phone)
     try:
         await sms_codes.check_code(phone, SMS_PURPOSE, code)
@@ -239,7 +241,9 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
     if account is None or not account.is_active:  # only if the account changed since the code went out
         raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
     identity = await bind(account, ticket=bind_ticket, origin=origin)
-    return await auth_actions.start_session(account, origin=origin, method="sms", wechat_identity_id=identity.id)
+    return await auth_actions.start_session(
+        account, origin=origin, started_at=started, method="sms", wechat_identity_id=identity.id
+    )
 
 
 # --- the phone-number button and subscribe messages -------------------------------------------------
