@@ -17,7 +17,7 @@ App({
   onLaunch() {
     defaultNetwork();
     const s = services();
-    s.client.on('unauthenticated', () => goNext(SCREENS.login));
+    s.client.on('unauthenticated', () => goNext(`${SCREENS.login}?expired=1`)); // the login screen says why
     s.client.on('blocked', (error) => goNext(BLOCKED_SCREEN[error.code]));
   },
   globalData: {},

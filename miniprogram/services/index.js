@@ -29,6 +29,13 @@ function services() {
     auth: createAuth(client, session),
     chat: createChatApi(client),
     wechat: createWechat(client, session),
+    /** "退出登录" from any screen: the session ends, and this account's conversation and the cache go. */
+    async signOut() {
+      const owner = String((session.info() || {}).account_id || '');
+      await shared.auth.logout();
+      if (owner) history.clear(owner);
+      cache.clear();
+    },
   };
   return shared;
 }

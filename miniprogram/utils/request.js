@@ -10,8 +10,9 @@
  * - At most MAX_CONCURRENT calls are in flight (WeChat allows 10); the rest wait in a queue that
  *   pauses while the phone is offline and resumes when the network returns. A call started
  *   offline waits for the network up to OFFLINE_WAIT_MS.
- * - A 401 on a call that carried a token emits "unauthenticated"; a 403 that says what must
- *   happen first (SMS check, password change, unit choice) emits "blocked".
+ * - A 401 on a call that carried the current token emits "unauthenticated" (the late answer to a
+ *   token a new login replaced does not); a 403 that says what must happen first (SMS check,
+ *   password change, unit choice) emits "blocked".
  */
 const defaults = require('../config/index');
 const { createEmitter } = require('./emitter');
@@ -140,7 +141,8 @@ function createClient(options) {
         await sleep(backoff(attempt, headerValue(res.header, 'retry-after')));
         continue;
       }
-      if (error.status === 401 && token) events.emit('unauthenticated', error);
+      // Only for the token in use: a late answer to one a new login has replaced ends nothing.
+      if (error.status === 401 && token && token === getToken()) events.emit('unauthenticated', error);
       if (error.status === 403 && BLOCKING_CODES.indexOf(error.code) >= 0) events.emit('blocked', error);
       throw error;
     }

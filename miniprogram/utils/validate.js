@@ -1,6 +1,7 @@
 /** Checks done before a request leaves the phone (the server checks again and has the last word). */
 const msg = require('./messages');
 
+const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g; // the server refuses them; tab and newline pass
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
@@ -30,6 +31,13 @@ function passwordProblem(password, confirm) {
   return classes >= 3 ? '' : msg.PASSWORD_RULE;
 }
 
+/** Typed or pasted text as it is sent: control characters become spaces, ends trimmed. */
+function cleanText(text) {
+  return String(text === undefined || text === null ? '' : text)
+    .replace(CONTROL_CHARS, ' ')
+    .trim();
+}
+
 /** Missing required fields -> { name: message }. */
 function required(values, names) {
   const errors = {};
@@ -41,4 +49,4 @@ function required(values, names) {
   return errors;
 }
 
-module.exports = { isPhone, isIdNumber, isCode, passwordProblem, required };
+module.exports = { isPhone, isIdNumber, isCode, passwordProblem, required, cleanText };

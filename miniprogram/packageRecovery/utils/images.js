@@ -27,7 +27,12 @@ function readForUpload(files, fs) {
   if (problem) throw new Error(problem);
   const fsm = fs || wx.getFileSystemManager();
   return files.map((file, index) => {
-    const data = fsm.readFileSync(file.path);
+    let data;
+    try {
+      data = fsm.readFileSync(file.path);
+    } catch (e) {
+      throw new Error(msg.IMAGE_READ_FAILED); // e.g. a temporary file WeChat removed
+    }
     const bytes = new Uint8Array(data);
     if (bytes.length > config.REVIEW_MAX_IMAGE_BYTES) throw new Error(msg.IMAGE_TOO_BIG);
     const kind = kindOf(bytes);

@@ -1,7 +1,8 @@
 /**
  * The home screen: the conversation (W2). Logic lives in services/chat/conversation.js; this
  * page wires it to the screen: send, quick replies, actions (with their confirm question),
- * forms, resends, scanning (W5), the offline banner (W6).
+ * forms, resends, scanning (W5), the offline banner (W6), and the input's text kept per account
+ * when the page closes (a session that ends mid-chat comes back to it after the new login).
  */
 const { services } = require('../../services/index');
 const { createConversation, textProblem } = require('../../services/chat/conversation');
@@ -10,6 +11,7 @@ const { defaultNetwork } = require('../../utils/network');
 const { guard, SCREENS } = require('../../utils/router');
 const { toast, confirm } = require('../../utils/ui');
 const { parseScan, pageFor, scanCode } = require('../../utils/scan');
+const msg = require('../../utils/messages');
 
 const DEFAULT_SUGGESTIONS = [
   { key: 'd0', label: '本单位汇总', text: '汇总' },
@@ -32,17 +34,19 @@ Page({
     const s = services();
     const network = defaultNetwork();
     this.network = network;
+    this.owner = String((s.session.info() || {}).account_id || ''); // '': nobody's, nothing is saved
     this.conversation = createConversation({
       chatApi: s.chat,
       history: s.history,
       cache: s.cache,
-      owner: () => String((s.session.info() || {}).account_id || ''), // '': nobody's, nothing is saved
+      owner: () => String((s.session.info() || {}).account_id || ''),
       scope: () => s.session.scope(),
       onChange: () => this.render(),
       onRefused: (message) => this.onRefused(message),
     });
     const info = s.session.info() || {};
     this.setData({
+      draft: s.history.draft(this.owner),
       online: network.isOnline(),
       greeting: info.name ? `${info.name}，您好${info.unit ? `（${info.unit.unit_name}）` : ''}` : '您好',
     });
@@ -51,8 +55,14 @@ Page({
     s.auth.reloadSession().catch(() => {}); // keeps unit and flags current; a 401 sends us to login
   },
 
+  /** The input is kept for this account: the app may be closed, or a 401 may send it to login. */
+  onHide() {
+    if (this.owner) services().history.saveDraft(this.owner, this.data.draft);
+  },
+
   onUnload() {
     if (this.offNetwork) this.offNetwork();
+    this.onHide();
   },
 
   render(extra) {
@@ -126,9 +136,8 @@ Page({
     if (raw === null) return null;
     const scanned = parseScan(raw);
     if (scanned.kind === 'text') {
-      const problem = textProblem(scanned.text);
-      if (!problem) return this.conversation.sendText(scanned.text);
-      toast(this, problem);
+      if (!textProblem(scanned.text)) return this.conversation.sendText(scanned.text);
+      toast(this, msg.SCAN_TOO_LONG);
       return null;
     }
     const page = pageFor(scanned);

@@ -30,11 +30,14 @@ Page({
     wechatBusy: false,
     wechatState: 'unknown',
     bindHint: '',
+    notice: '',
   },
 
-  onLoad() {
+  /** query.expired: the server ended the session (the app came here after a 401). */
+  onLoad(query) {
     const s = services();
     if (s.session.loggedIn() && s.session.next() !== SCREENS.login) goNext();
+    if (query && query.expired) this.setData({ notice: msg.SESSION_EXPIRED });
     this.captcha = { captchaId: '', answer: '' };
     this.bindTicket = '';
   },

@@ -57,7 +57,7 @@ Page({
   },
 
   async onLogout() {
-    await services().auth.logout();
+    await services().signOut();
     goNext(SCREENS.login);
   },
 });

@@ -11,6 +11,19 @@ function createAuth(client, session) {
     return session.info();
   }
 
+  /**
+   * After a step the server took (password changed, SMS check passed): the session read back;
+   * if that fails (a weak signal), the step is done all the same, so the screen after it is next.
+   */
+  async function afterStep(done) {
+    try {
+      await reloadSession();
+    } catch (error) {
+      if (session.info()) session.setInfo(Object.assign({}, session.info(), done));
+    }
+    return session.next();
+  }
+
   return {
     /** { captcha_id, image (data URL), expires_in } */
     captcha: () => client.get(endpoints.captcha, { auth: false }),
@@ -41,8 +54,7 @@ function createAuth(client, session) {
     async changePassword(oldPassword, newPassword) {
       const out = await client.post(endpoints.changePassword, { old_password: oldPassword, new_password: newPassword });
       session.setToken(out.token);
-      await reloadSession();
-      return session.next();
+      return afterStep({ must_change_password: false });
     },
 
     /** First login of an operator an admin created: a code to the bound phone (masked phone back). */
@@ -51,8 +63,7 @@ function createAuth(client, session) {
 
     async firstLoginVerify(code) {
       await client.post(endpoints.firstLoginVerify, { code: String(code).trim() });
-      await reloadSession();
-      return session.next();
+      return afterStep({ sms_check_required: false });
     },
 
     async refresh() {

@@ -7,7 +7,7 @@
  */
 const msg = require('../../utils/messages');
 const { formatNumber } = require('../../utils/format');
-const { isPhone, isIdNumber } = require('../../utils/validate');
+const { isPhone, isIdNumber, cleanText } = require('../../utils/validate');
 
 const MAX_ROWS = 100;
 const MAX_PINS = 200;
@@ -231,7 +231,7 @@ function reply(raw) {
 function formErrors(formBlock, values) {
   const errors = {};
   formBlock.fields.forEach((f) => {
-    const value = str(values[f.name]).trim();
+    const value = cleanText(str(values[f.name]));
     if (!value) {
       if (f.required) errors[f.name] = `${msg.REQUIRED}${f.label}`;
       return;
@@ -244,11 +244,14 @@ function formErrors(formBlock, values) {
   return errors;
 }
 
-/** The action a form submits: its submit action with the form's values merged into the params. */
+/**
+ * The action a form submits: its submit action with the form's values merged into the params
+ * (pasted control characters as spaces: the server refuses them).
+ */
 function formAction(formBlock, values) {
   const params = Object.assign({}, formBlock.submit.params);
   formBlock.fields.forEach((f) => {
-    const value = str(values[f.name]).trim();
+    const value = cleanText(str(values[f.name]));
     if (value !== '') params[f.name] = f.kind === 'id_number' ? value.toUpperCase() : value;
   });
   return { intent: formBlock.submit.intent, params };

@@ -9,23 +9,18 @@
  * - an action identical to one still sending is not sent again (a double tap);
  * - what a form block was sent with stays on its message (forms), so it is not sent twice.
  *
- * Paging words ("更多") and actions are never answered from the cache: they depend on where the
- * conversation is, and an action may change something.
+ * Paging words ("更多", also as the server reads "更多~") and actions are never answered from the
+ * cache: they depend on where the conversation is, and an action may change something. Nor is a
+ * question whose cached answer was about where the conversation was then, once it is elsewhere.
  */
 const { idempotencyKey, localId } = require('../../utils/ids');
 const msg = require('../../utils/messages');
+const { cleanText } = require('../../utils/validate');
 
 const MORE_WORDS = ['更多', '下一页', '下页', '继续', '再来', 'more', 'next'];
 const MAX_TEXT = 200; // characters (code points), as the server counts them
-const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g; // the server refuses them; tab and newline pass
 const RESENDABLE_4XX = [401, 408, 409, 429]; // a new login, a timeout, in progress, too many: try again later
-
-/** Typed or pasted text as it is sent: control characters become spaces, ends trimmed. */
-function cleanText(text) {
-  return String(text || '')
-    .replace(CONTROL_CHARS, ' ')
-    .trim();
-}
+const EDGE_PUNCTUATION = /^[ 。？！?!.,，~…、；;]+|[ 。？！?!.,，~…、；;]+$/g; // "更多~" is "更多" to the server
 
 /** Why a text cannot be sent ('' when it can): too long, counted by characters (an emoji is one). */
 function textProblem(text) {
@@ -42,10 +37,20 @@ function refusal(error) {
   return error.status >= 400 && error.status < 500 && !error.retryable && RESENDABLE_4XX.indexOf(error.status) < 0;
 }
 
+/** Full-width letters and digits as ASCII (NFKC, as the server reads text), where the engine can. */
+function folded(text) {
+  try {
+    return text.normalize('NFKC');
+  } catch (e) {
+    return text;
+  }
+}
+
+/** A typed query as the server's parser reads it (backend/chat/parser.py normalise), lower-cased. */
 function normaliseQuery(text) {
-  return String(text || '')
+  return folded(String(text || ''))
     .replace(/\s+/g, ' ')
-    .trim()
+    .replace(EDGE_PUNCTUATION, '')
     .toLowerCase();
 }
 
@@ -53,6 +58,16 @@ function cacheable(request) {
   if (request.text === undefined) return false;
   const query = normaliseQuery(request.text);
   return !!query && MORE_WORDS.indexOf(query) < 0;
+}
+
+/**
+ * May a cached answer stand for a question asked where the conversation is at `context`? Not one
+ * about the place the conversation was at when it was asked ("下级单位" answers for the unit shown
+ * last), unless the conversation is there again. An answer about another place than the one it
+ * was asked at came from the words themselves ("王家湾村"), and holds anywhere.
+ */
+function fitsContext(cached, context) {
+  return !cached.context || cached.context !== cached.askedAt || cached.askedAt === context;
 }
 
 /**
@@ -84,16 +99,26 @@ function createConversation(deps) {
     return `chat:${deps.scope()}:${normaliseQuery(request.text)}`;
   }
 
+  /** What the conversation is about now: the place the newest fresh answer named ('' if none). */
+  function currentContext() {
+    for (let i = messages.length - 1; i >= 0; i -= 1) {
+      const m = messages[i];
+      if (m.role === 'assistant' && !m.offline && m.context) return m.context;
+    }
+    return '';
+  }
+
   async function deliver(userId) {
     const user = find(userId);
     const request = user.request;
     const owner = deps.owner(); // once, before the await: the answer may be a 401 that ends the session
     const key = cacheable(request) ? cacheKey(request) : '';
+    const askedAt = currentContext();
     let answerId = user.answerId || null;
     update(userId, { status: 'sending', error: '' });
     if (key && !answerId) {
       const cached = deps.cache.get(key);
-      if (cached) {
+      if (cached && fitsContext(cached.value, askedAt)) {
         answerId = localId(now(), deps.random);
         messages.push({
           id: answerId,
@@ -111,7 +136,7 @@ function createConversation(deps) {
     changed(owner);
     try {
       const reply = await deps.chatApi.send(request, user.key);
-      if (key) deps.cache.set(key, reply);
+      if (key) deps.cache.set(key, Object.assign({}, reply, { askedAt }));
       const answer = {
         role: 'assistant',
         replyTo: userId,

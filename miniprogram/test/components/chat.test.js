@@ -349,3 +349,43 @@ test('a form whose confirm question is cancelled can be sent again', async () =>
   expect(chats()[1].data).toEqual({ action: { intent: 'account.close', params: { reason: '调离' } } });
   expect(form().instance.data.sent).toBe(true);
 });
+
+test('a draft survives the session ending mid-chat: after logging in again the input holds it, for that account only', async () => {
+  signIn();
+  const expired = () => ({ status: 401, body: { error: { code: 'session_invalid', message: '登录已过期，请重新登录', fields: {} } } });
+  const { page } = open({ 'POST /api/chat': expired });
+  await settle();
+  type(page, '王家湾村有哪些合作');
+  await settle();
+  chips(page)[2].dispatchEvent('tap'); // a quick reply while typing: the session had ended
+  await settle(10);
+  expect(global.wx.getStorageSync('cwt:session')).toBe('');
+  page.detach(); // the app's 401 handler relaunches to the login screen: the chat unloads
+
+  signIn(); // logged in again
+  const again = open({ 'POST /api/chat': () => reply('好的') }).page;
+  await settle(10);
+  expect(again.instance.data.draft).toBe('王家湾村有哪些合作');
+  expect(again.querySelector('#sender').instance.data.value).toBe('王家湾村有哪些合作');
+  send(again);
+  await settle(10);
+  expect(again.instance.data.draft).toBe('');
+  again.detach();
+
+  signIn({ account_id: 9, name: '李四' }); // another account on this phone
+  const other = open({}).page;
+  await settle(10);
+  expect(other.instance.data.draft).toBe('');
+});
+
+test('a scanned code too long to ask about says so, not "最多 200 字" (nothing was typed)', async () => {
+  signIn();
+  global.wx.scanCode = (o) => o.success({ result: `https://example.com/?q=${'x'.repeat(300)}` });
+  const { page, chats } = open({ 'POST /api/chat': () => reply('?') });
+  await settle();
+  page.querySelector('.tool-scan').dispatchEvent('tap');
+  await settle(10);
+  expect(chats()).toHaveLength(0);
+  expect(toastText(page)).toBe('二维码内容过长，无法查询');
+  expect(page.instance.data.draft).toBe('');
+});

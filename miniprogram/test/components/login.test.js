@@ -301,3 +301,50 @@ test('a refused code request makes "获取验证码" ready again', async () => {
   expect(calls.filter((c) => c.key === 'POST /api/session/first-login/send-code')).toHaveLength(2);
   expect(page.querySelector('#codeButton').instance.data.left).toBe(60);
 });
+
+test('a session the server ended mid-chat: the app goes to the login screen, which says why', async () => {
+  signIn();
+  install({
+    'GET /api/session': () => SESSION,
+    'POST /api/chat': () => ({ status: 401, body: { error: { code: 'session_invalid', message: '登录已过期，请重新登录', fields: {} } } }),
+    'GET /api/auth/captcha': () => CAPTCHA,
+  });
+  const chat = mount('pages/chat/index');
+  let app = null;
+  global.App = (options) => (app = options);
+  require('../../app'); // the app of the chat's module registry (what WeChat starts first)
+  app.onLaunch();
+  await settle();
+  chat.querySelector('#replies').querySelectorAll('.chip')[2].dispatchEvent('tap');
+  await settle(10);
+  expect(navigations()).toEqual(['reLaunch /pages/login/index?expired=1']);
+  const page = mount('pages/login/index', {}, { expired: '1' });
+  await settle();
+  expect(text(page.querySelector('.login-notice'))).toBe('登录已过期，请重新登录');
+  expect(text(mount('pages/login/index')).indexOf('登录已过期')).toBe(-1); // an ordinary visit says nothing
+  delete global.App;
+});
+
+test.each([
+  ['pages/unit/index', { unit: null }],
+  ['pages/login/password', { must_change_password: true }],
+  ['pages/login/sms-check', { sms_check_required: true }],
+])('"退出登录" on %s clears this account\'s conversation, input and cached answers, like "我的 > 退出登录"', async (screen, state) => {
+  signIn(state);
+  global.wx.setStorageSync('cwt:history:6', [{ id: 'm1', role: 'user', text: '430102199001011234' }]);
+  global.wx.setStorageSync('cwt:draft:6', '王家湾村');
+  global.wx.setStorageSync('cwt:cache:chat:6:6:汇总', { value: { blocks: [] }, time: 1 });
+  global.wx.setStorageSync('cwt:cache-index', ['chat:6:6:汇总']);
+  install({
+    'GET /api/session': () => Object.assign({}, SESSION, state),
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/auth/logout': () => ({ status: 204 }),
+  });
+  const page = mount(screen);
+  await settle(10);
+  page.querySelector('.logout').dispatchEvent('tap');
+  await settle(10);
+  expect(global.wx.getStorageSync('cwt:session')).toBe('');
+  ['cwt:history:6', 'cwt:draft:6', 'cwt:cache:chat:6:6:汇总'].forEach((key) => expect(global.wx.getStorageSync(key)).toBe(''));
+  expect(navigations().pop()).toBe('reLaunch /pages/login/index');
+});

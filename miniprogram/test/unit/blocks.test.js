@@ -154,6 +154,25 @@ test('form checks by kind, and the submit action carries the values', () => {
   });
 });
 
+test('form values pasted with control characters (a line break from Word is \\v) go out as spaces, which the server takes', () => {
+  const form = blocks.block(
+    {
+      type: 'form',
+      title: '走访记录',
+      fields: [
+        { name: 'note', label: '情况', kind: 'textarea' },
+        { name: 'name', label: '姓名' },
+      ],
+      submit: { label: '提交', intent: 'visit.add' },
+    },
+    0
+  );
+  const values = { note: '已走访\u000b家中 3 人\n均在家', name: '\u0007王五\u001f' };
+  expect(blocks.formErrors(form, values)).toEqual({});
+  expect(blocks.formAction(form, values).params).toEqual({ note: '已走访 家中 3 人\n均在家', name: '王五' });
+  expect(blocks.formErrors(form, { note: '\u0007 ', name: '王五' })).toEqual({ note: '请填写情况' }); // nothing left to send
+});
+
 test('qr: only data:image URLs are used as images; the payload is kept', () => {
   expect(blocks.block({ type: 'qr', title: '配对', payload: 'cwt://pair/abc', image: 'data:image/png;base64,AAA' }, 0)).toMatchObject({
     image: 'data:image/png;base64,AAA',

@@ -251,3 +251,44 @@ test('the view says "发送中…" on a message on its way and marks the buttons
   expect(rows[0].blocks).toBe(bot.blocks); // nothing sending: the blocks as they are
   expect(rows[1].statusText).toBe('');
 });
+
+test('paging words the server reads as "更多" (edge punctuation, full-width letters) are never answered from the cache', async () => {
+  ['更多。', '更多~', ' 下一页 。', '继续！', 'ＭＯＲＥ', 'Next?'].forEach((typed) => expect(cacheable({ text: typed })).toBe(false));
+  expect(cacheable({ text: '汇总。' })).toBe(true);
+  const chatApi = { send: jest.fn().mockResolvedValueOnce(answer('第 2 页')).mockImplementationOnce(() => new Promise(() => {})) };
+  const { conversation } = setup(chatApi);
+  await conversation.sendText('更多。');
+  conversation.sendText('更多。'); // another list's next page: nothing from the cache
+  expect(conversation.messages().filter((m) => m.offline)).toHaveLength(0);
+});
+
+test('a question answered by where the conversation is ("下级单位") is not answered from the cache of another place', async () => {
+  const at = (place, text) => Object.assign(answer(text), { context: place });
+  let hang = false;
+  const replies = {
+    王家湾村: () => at('王家湾村', '王家湾村的卡片'),
+    李家坪村: () => at('李家坪村', '李家坪村的卡片'),
+  };
+  let place = '';
+  const chatApi = {
+    send: jest.fn(async (request) => {
+      if (hang) return new Promise(() => {});
+      if (replies[request.text]) {
+        place = request.text;
+        return replies[request.text]();
+      }
+      return at(place, `${place}的下级单位`); // "下级单位": of the unit shown last
+    }),
+  };
+  const { conversation } = setup(chatApi);
+  const lastShown = () => conversation.messages()[conversation.messages().length - 1];
+  await conversation.sendText('王家湾村');
+  await conversation.sendText('下级单位');
+  await conversation.sendText('李家坪村');
+  hang = true; // no signal from here on
+  conversation.sendText('下级单位');
+  expect(lastShown()).toMatchObject({ role: 'user', status: 'sending' }); // not 王家湾村's children
+  conversation.sendText('王家湾村'); // named: its cached answer holds anywhere
+  expect(lastShown()).toMatchObject({ role: 'assistant', offline: true });
+  expect(lastShown().blocks[0].text).toBe('王家湾村的卡片');
+});

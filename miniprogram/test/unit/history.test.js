@@ -34,3 +34,34 @@ test('stays under maxChars by dropping the oldest; ignores junk in storage', () 
   wx.setStorageSync('cwt:history:3', 'garbage');
   expect(history.load('3')).toEqual([]);
 });
+
+test('a full storage (or a key over its limit) keeps the newest messages that fit, not an older history', () => {
+  const wx = createFakeWx();
+  const history = createHistory({ storage: createStorage(wx), limit: 100, maxChars: 100000 });
+  history.save('1', [0, 1].map((i) => msg(i)));
+  const real = wx.setStorageSync;
+  wx.setStorageSync = (key, value) => {
+    if (JSON.stringify(value).length > 1000) throw new Error('setStorageSync:fail exceed storage max size 10MB');
+    real(key, value);
+  };
+  const many = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => msg(i, { text: 'x'.repeat(150) }));
+  many[9].status = 'failed'; // not sent yet: to be resent after a restart
+  expect(history.save('1', many)).toHaveLength(10); // the screen keeps showing them all
+  const kept = history.load('1');
+  expect(kept.length).toBeGreaterThan(1);
+  expect(kept[kept.length - 1]).toMatchObject({ id: 'm9', status: 'failed' });
+  expect(JSON.stringify(kept).length).toBeLessThanOrEqual(1000);
+});
+
+test('the text left in the input is kept per account and goes with the history', () => {
+  const wx = createFakeWx();
+  const history = createHistory({ storage: createStorage(wx) });
+  history.saveDraft('7', '王家湾村的');
+  expect(createHistory({ storage: createStorage(wx) }).draft('7')).toBe('王家湾村的');
+  expect(history.draft('8')).toBe('');
+  history.saveDraft('7', '');
+  expect(wx.store.has('cwt:draft:7')).toBe(false);
+  history.saveDraft('7', '汇总');
+  history.clear('7'); // "退出登录"
+  expect(history.draft('7')).toBe('');
+});

@@ -238,3 +238,24 @@ test('backoff grows by powers of two with equal jitter and stops at BACKOFF_MAX_
   expect(low.backoff(0, '2')).toBe(2000);
   expect(low.backoff(0, '600')).toBe(8000);
 });
+
+test('a 401 for a token that a new login has replaced meanwhile does not end the new session', async () => {
+  const { wx, client, setToken } = setup();
+  const ended = [];
+  client.on('unauthenticated', (e) => ended.push(e.code));
+  const expired = { statusCode: 401, data: { error: { code: 'session_invalid', message: '登录已过期，请重新登录', fields: {} } } };
+  const pending = [];
+  wx.respond(() => new Promise((resolve) => pending.push(resolve)));
+  setToken('old');
+  const first = client.post('/api/chat', { text: '汇总' }).catch((e) => e);
+  const slow = client.get('/api/session', { retries: 0 }).catch((e) => e); // still out on a weak signal
+  await jest.advanceTimersByTimeAsync(0);
+  pending.shift()(expired);
+  await first;
+  expect(ended).toEqual(['session_invalid']); // the app goes to the login screen
+  setToken('new'); // logged in again (WeChat one-tap takes a second)
+  pending.shift()(expired); // the old token's late answer
+  expect(await slow).toMatchObject({ status: 401, message: '登录已过期，请重新登录' });
+  expect(ended).toEqual(['session_invalid']);
+  expect(wx.requests[1].header.Authorization).toBe('Bearer old');
+});

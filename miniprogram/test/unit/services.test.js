@@ -53,6 +53,28 @@ test('auth: first-login SMS check, unit choice, sessions, and a logout the serve
   expect(session.loggedIn()).toBe(false);
 });
 
+test('a forced password change or SMS check the server took counts, even when the session cannot be read back after it', async () => {
+  jest.useFakeTimers();
+  const busy = () => ({ statusCode: 503, data: { error: { code: 'unavailable', message: '服务器繁忙，请稍后重试', fields: {} } } });
+  const { session, client } = setup({
+    'POST /api/account/password': () => ({ token: 't2' }),
+    'POST /api/session/first-login/verify': () => ({ statusCode: 204, data: '' }),
+    'GET /api/session': busy, // a weak signal right after the change
+  });
+  const auth = createAuth(client, session);
+  session.saveLogin(Object.assign({ token: 't1' }, sessionOut({ must_change_password: true })));
+  const changed = auth.changePassword('Temp#1234', 'Newpass#2026');
+  await jest.advanceTimersByTimeAsync(10000);
+  await expect(changed).resolves.toBe(SCREENS.chat); // not the password screen again, whose old password is gone
+  expect(session.token()).toBe('t2');
+
+  session.saveLogin(Object.assign({ token: 't3' }, sessionOut({ sms_check_required: true, must_change_password: true })));
+  const verified = auth.firstLoginVerify('123456');
+  await jest.advanceTimersByTimeAsync(10000);
+  await expect(verified).resolves.toBe(SCREENS.password); // the used code is not asked for again
+  jest.useRealTimers();
+});
+
 test('a 401 on a signed-in call ends the local session', async () => {
   const { session, client } = setup({
     'GET /api/session': () => ({ statusCode: 401, data: { error: { code: 'session_invalid', message: '登录已过期，请重新登录', fields: {} } } }),

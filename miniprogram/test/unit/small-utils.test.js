@@ -64,6 +64,11 @@ test('images: 1-3 files, 4 MB each, JPEG or PNG by their first bytes', () => {
   expect(() => images.readForUpload([{ path: '/b.gif', size: 3 }], fs)).toThrow(/JPG 或 PNG/);
 });
 
+test('images: a chosen file that cannot be read any more is explained in Chinese, not by the file system\'s English', () => {
+  const gone = { readFileSync: () => { throw new Error('readFileSync:fail no such file or directory, open wxfile://tmp_a.jpg'); } };
+  expect(() => images.readForUpload([{ path: 'wxfile://tmp_a.jpg', size: 4 }], gone)).toThrow('图片读取失败，请重新选择');
+});
+
 test('network: follows wx events; waitOnline resolves on return or after its timeout', async () => {
   jest.useFakeTimers();
   const wx = createFakeWx();

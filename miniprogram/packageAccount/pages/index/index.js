@@ -81,11 +81,7 @@ Page({
 
   async onLogout() {
     if (!(await confirm(this, '退出后本机的聊天记录和缓存会清除。', '退出登录'))) return;
-    const s = services();
-    const owner = String((s.session.info() || {}).account_id || 'anon');
-    await s.auth.logout();
-    s.history.clear(owner);
-    s.cache.clear();
+    await services().signOut();
     goNext(SCREENS.login);
   },
 });
