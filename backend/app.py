@@ -7,7 +7,7 @@ import logging
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from sanic import Request, Sanic
-from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, SanicException
+from sanic.exceptions import MethodNotAllowed, PayloadTooLarge, RequestCancelled, RequestTimeout, SanicException
 from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DBConnectionError, OperationalError
@@ -63,8 +63,18 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
     if _is_outage(exc):
         log.warning("dependency unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
         return ok(ServiceUnavailable().body(), status=503)
+    if isinstance(exc, RequestCancelled):  # the client went away: nobody reads this answer
+        log.info("request cancelled on %s %s", request.method, request.path)
+        return ok(ServiceUnavailable().body(), status=503)
+    if isinstance(exc, RequestTimeout):  # the request arrived too slowly (a weak signal)
+        return _error("request_timeout", messages.REQUEST_TIMEOUT, 408)
+    if isinstance(exc, SanicException) and exc.status_code == 400:
+        return _error("bad_request", messages.MALFORMED_JSON, 400)
     if isinstance(exc, SanicException) and exc.status_code < 500:
-        return _error("bad_request", messages.MALFORMED_JSON, exc.status_code)
+        return _error("bad_request", messages.BAD_REQUEST, exc.status_code)
+    if isinstance(exc, SanicException) and exc.status_code == 503:  # a response timeout: not a bug here
+        log.warning("%s on %s %s", exc, request.method, request.path)
+        return ok(ServiceUnavailable().body(), status=503)
     # Log the type and where, never the request body (it may hold personal data).
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _error("internal_error", messages.INTERNAL_ERROR, 500)

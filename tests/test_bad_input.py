@@ -643,3 +643,40 @@ async def test_a_request_without_a_valid_token_answers_401(
     response = await client.request(method, path, json=body, headers=headers)
     assert_error(response, 401, {"session_invalid", "unauthenticated"}, set())
     assert await snapshot() == before
+
+
+async def test_a_field_given_twice_or_a_body_that_is_not_json_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, env: Env
+) -> None:
+    """{"name": "A", "name": "B"} created a unit named B; JSON sent as text/plain or as a form was taken."""
+    before = await snapshot()
+    twice = b'{"parent_id": %d, "name": "A", "name": "B", "type": "village"}' % env.tree.own.id
+    json_headers = {**env.headers, "Content-Type": "application/json"}
+    assert_error(await client.post("/api/units/", content=twice, headers=json_headers), 422, "invalid_input", {"name"})
+    good = b'{"parent_id": %d, "name": "B", "type": "village"}' % env.tree.own.id
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+        response = await client.post("/api/units/", content=good, headers={**env.headers, "Content-Type": content_type})
+        assert_error(response, 415, "unsupported_media_type", set())
+    assert await snapshot() == before
+    charset = {**env.headers, "Content-Type": "Application/JSON; charset=utf-8"}
+    assert (await client.post("/api/units/", content=good, headers=charset)).status_code == 201
+
+
+async def test_a_token_with_undecodable_bytes_is_refused_as_no_session(client: httpx.AsyncClient, env: Env) -> None:
+    for extra in ({}, {"Idempotency-Key": "key-utf8-0001"}):
+        headers = {"Authorization": b"Bearer \xff\xfe", **extra}
+        assert_error(await client.post("/api/units/", json={}, headers=headers), 401, "session_invalid", set())
+
+
+async def test_sanic_s_own_timeouts_answer_in_chinese_with_their_own_codes() -> None:
+    from sanic.exceptions import RequestTimeout, ServiceUnavailable
+
+    from backend.app import handle_error
+
+    class FakeRequest:
+        method, path = "POST", "/api/chat"
+
+    slow_request = await handle_error(FakeRequest(), RequestTimeout("Request Timeout"))  # type: ignore[arg-type]
+    assert slow_request.status == 408 and json.loads(slow_request.body)["error"]["code"] == "request_timeout"
+    slow_answer = await handle_error(FakeRequest(), ServiceUnavailable("Response Timeout"))  # type: ignore[arg-type]
+    assert slow_answer.status == 503 and json.loads(slow_answer.body)["error"]["code"] == "service_unavailable"

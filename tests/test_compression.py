@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from backend.core.compression import gzipped
+from backend.core.compression import accepts_gzip, gzipped
 
 
 def _answer(size: int) -> bytes:
@@ -27,3 +27,23 @@ def test_the_same_answer_is_gzipped_to_the_same_bytes_every_time():
     body = _answer(2_000)
     assert gzipped(body) == gzipped(body)
     assert gzipped(body)[4:8] == b"\x00\x00\x00\x00"  # no modification time: caches and ETags stay stable
+
+
+@pytest.mark.parametrize(
+    ("header", "takes"),
+    [
+        ("gzip", True),
+        ("GZIP", True),  # codings are case-insensitive
+        ("gzip, deflate, br", True),
+        ("identity, gzip;q=0", False),  # named, and refused
+        ("gzip; q=0.000", False),
+        ("*", True),
+        ("*;q=0", False),
+        ("gzip;q=0, *", False),  # gzip named: its own q counts
+        ("deflate", False),
+        ("", False),
+        ("gzip;q=nonsense", False),
+    ],
+)
+def test_gzip_is_sent_only_to_a_client_whose_accept_encoding_takes_it(header, takes):
+    assert accepts_gzip(header) is takes

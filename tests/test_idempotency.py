@@ -51,15 +51,28 @@ async def test_the_same_key_with_another_body_is_refused(client):
     assert not await Unit.filter(name="乙村").exists()
 
 
-async def test_a_refusal_is_replayed_too_and_keys_are_per_session(client):
+async def test_a_refusal_that_may_pass_later_runs_again_and_keys_are_per_account(client):
     tree, headers = await _admin(client)
     keyed = {**headers, "Idempotency-Key": "key-refused-0001"}
-    first = await client.delete(f"/api/units/{tree.own.id}", headers=keyed)
+    first = await client.delete(f"/api/units/{tree.own.id}", headers=keyed)  # not empty: it may be later
     again = await client.delete(f"/api/units/{tree.own.id}", headers=keyed)
-    assert first.status_code == again.status_code == 409 and again.headers.get("idempotent-replayed") == "true"
-    other_session = {**(await login(client, "county_admin")), "Idempotency-Key": "key-refused-0001"}
-    fresh = await client.delete(f"/api/units/{tree.own.id}", headers=other_session)
-    assert fresh.status_code == 409 and fresh.headers.get("idempotent-replayed") is None
+    assert first.status_code == again.status_code == 409 and again.headers.get("idempotent-replayed") is None
+    bad = {"parent_id": tree.own.id, "name": "", "type": "village"}
+    refused = await client.post("/api/units/", json=bad, headers={**headers, "Idempotency-Key": "key-invalid-001"})
+    replayed = await client.post("/api/units/", json=bad, headers={**headers, "Idempotency-Key": "key-invalid-001"})
+    assert refused.status_code == replayed.status_code == 422 and replayed.headers.get("idempotent-replayed") == "true"
+
+    # After logging in again (the answer lost, the session expired), the retry still finds its answer.
+    body = {"parent_id": tree.own.id, "name": "重登村", "type": "village"}
+    created = await client.post("/api/units/", json=body, headers={**headers, "Idempotency-Key": "key-relogin-001"})
+    relogged = {**(await login(client, "county_admin")), "Idempotency-Key": "key-relogin-001"}
+    retried = await client.post("/api/units/", json=body, headers=relogged)
+    assert created.status_code == retried.status_code == 201 and retried.headers.get("idempotent-replayed") == "true"
+    assert await Unit.filter(name="重登村").count() == 1
+    await make_account("other_admin", tree.parent, role="admin")  # another account: its own keys
+    other = {**(await login(client, "other_admin")), "Idempotency-Key": "key-relogin-001"}
+    fresh = await client.post("/api/units/", json=body, headers=other)
+    assert fresh.status_code == 201 and fresh.headers.get("idempotent-replayed") is None
 
 
 async def test_a_malformed_key_is_refused_and_reads_ignore_keys(client):
@@ -122,3 +135,32 @@ async def test_stored_answers_are_encrypted(client):
     )
     stored = [await runtime.get().redis.get(k) async for k in runtime.get().redis.scan_iter("idem:*")]
     assert len(stored) == 1 and "密文村" not in stored[0] and "5a+G5paH" not in stored[0]
+
+
+async def test_a_write_that_committed_and_then_failed_is_not_run_again_by_its_retry(client, monkeypatch):
+    """A database blip in the reads after the commit answered 503 and dropped the key: the retry
+    reset the password again, a second SMS with a second password."""
+    from tortoise.exceptions import DBConnectionError
+
+    from backend.accounts import chat as accounts_chat
+
+    tree, headers = await _admin(client)
+    target = await make_account("target", tree.child, phone="13900008888")
+    reply = accounts_chat.person_reply
+    calls: list[int] = []
+
+    async def blip_once(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise DBConnectionError("connection lost")
+        return await reply(*args, **kwargs)
+
+    monkeypatch.setattr(accounts_chat, "person_reply", blip_once)
+    reset = {"action": {"intent": "account.reset_password", "params": {"account_id": target.id}}}
+    keyed = {**headers, "Idempotency-Key": "chat-reset-0001"}
+    first = await client.post("/api/chat", json=reset, headers=keyed)
+    assert first.status_code == 503
+    retried = await client.post("/api/chat", json=reset, headers=keyed)
+    assert retried.status_code == 409 and retried.json()["error"]["code"] == "request_done"
+    assert "不要重复提交" in retried.json()["error"]["message"]
+    assert await SmsMessage.filter(template="password_reset").count() == 1

@@ -41,9 +41,7 @@ def origin_of(request: Request) -> Origin:
 
 
 def _token(request: Request) -> str:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    return value.strip() if scheme.lower() == "bearer" else ""
+    return sessions.bearer_token(request.headers.get("authorization", ""))
 
 
 def _credentials(request: Request) -> tuple[str, str]:

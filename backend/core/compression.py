@@ -26,13 +26,33 @@ def gzipped(body: bytes) -> bytes:
     return stream.compress(body) + stream.flush()
 
 
+def accepts_gzip(header: str) -> bool:
+    """Does an ``Accept-Encoding`` header take gzip: named (or ``*``) with a q-value above 0, any
+    case (``gzip;q=0`` refuses it)."""
+    if "gzip" not in header.lower() and "*" not in header:
+        return False  # most requests: decided without parsing
+    allowed: dict[str, bool] = {}
+    for part in header.lower().split(","):
+        coding, _, params = part.partition(";")
+        q = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        allowed[coding.strip()] = q > 0
+    return allowed.get("gzip", allowed.get("*", False))
+
+
 async def compress(request: Request, response: HTTPResponse) -> None:
     """Response middleware: gzip the body when the client accepts it and it is big enough."""
     body = response.body
     if (
         not body
         or len(body) < MIN_BYTES
-        or "gzip" not in request.headers.get("accept-encoding", "")
+        or not accepts_gzip(request.headers.get("accept-encoding", ""))
         or "content-encoding" in response.headers
         or not (response.content_type or "").startswith(_TYPES)
     ):

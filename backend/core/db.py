@@ -175,6 +175,16 @@ async def fetch_rows(sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
 _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None] = contextvars.ContextVar(
     "after_commit", default=None
 )
+_commits: contextvars.ContextVar[list[None] | None] = contextvars.ContextVar("commits", default=None)
+
+
+def watch_commits() -> list[None]:
+    """From here on in this context (a request, and the tasks it starts), every committed
+    :func:`atomic` block appends to the list returned (backend.core.idempotency asks whether a
+    request that failed had changed anything already)."""
+    seen: list[None] = []
+    _commits.set(seen)
+    return seen
 
 
 @asynccontextmanager
@@ -192,6 +202,9 @@ async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
             yield conn
     finally:
         _after_commit.reset(token)
+    committed = _commits.get()
+    if committed is not None:
+        committed.append(None)
     for callback in callbacks:
         try:
             await callback()

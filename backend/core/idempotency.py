@@ -3,10 +3,18 @@
 The first request with a key claims it in Redis (SET NX); its answer is stored for 24 hours and
 replayed to any retry with the same key, method, path and body (header ``Idempotent-Replayed``).
 A retry while the first is still running gets 409 ``request_in_progress``; the same key with a
-different body gets 422 ``idempotency_key_reused``. Server errors (5xx) are not stored, so the
-client's retry really runs again. Keys are per session: requests without a session (login,
-recovery) are not keyed, and answers that carry credentials (a new token, a revealed value) are
-never stored. Stored answers are encrypted with the data key.
+different body gets 422 ``idempotency_key_reused``.
+
+A failed request that changed nothing (no transaction committed: backend.core.db.watch_commits) is
+not stored, so the client's retry really runs again: server errors, and refusals that may pass
+later (a session to renew, a throttle, a conflict). One that did commit and then failed (a read
+after the commit, the phone gone mid-answer, a response timeout) stores 409 ``request_done``
+instead: its retry must not run the write again (a second temporary password by SMS).
+
+Keys are per account (read from the session in the same Redis call as the claim), so a retry sent
+after logging in again still finds its answer. Requests without a session (login, recovery) are not
+keyed, and answers that carry credentials (a new token, a revealed value) are never stored. Stored
+answers are encrypted with the data key.
 """
 
 from __future__ import annotations
@@ -18,7 +26,7 @@ import re
 
 from sanic import HTTPResponse, Request
 
-from backend.core import compression, runtime
+from backend.core import compression, db, messages, runtime, sessions
 from backend.core.errors import AppError
 from backend.core.http import ok
 
@@ -31,14 +39,21 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
 # Answers holding credentials or revealed personal data: never kept for replay.
 _NEVER_STORED = re.compile(r"^/api/(?:session/refresh|account/password|accounts/\d+/reveal|reviews/\d+)(?:/|$)")
 
+# Refusals that changed nothing and may pass on a retry: never replayed.
+_TRANSIENT = frozenset({401, 403, 408, 409, 429})
+# The claim, in one round trip: the session's account (none: not keyed, the guard refuses it), then
+# SET NX of the account's key; the key and, when it was taken already, what it holds.
+_CLAIM = """
+local account = redis.call('hget', KEYS[1], 'account_id')
+if not account then return false end
+local key = 'idem:a:' .. account .. ':' .. ARGV[1]
+if redis.call('set', key, ARGV[2], 'NX', 'EX', ARGV[3]) then return {key, ''} end
+return {key, redis.call('get', key) or ''}
+"""
+
 KEY_INVALID = "请求标识格式不正确"
 IN_PROGRESS = "同一操作正在处理中，请稍候"
 KEY_REUSED = "请求标识已用于另一项操作"
-
-
-def _owner(request: Request) -> str | None:
-    auth = request.headers.get("authorization", "")
-    return "s:" + hashlib.sha256(auth.encode()).hexdigest()[:32] if auth else None
 
 
 def _fingerprint(request: Request) -> str:
@@ -54,22 +69,21 @@ async def before(request: Request) -> HTTPResponse | None:
     key = request.headers.get(HEADER)
     if key is None or request.method not in WRITE_METHODS:  # most requests: nothing to hash
         return None
-    owner = _owner(request)
-    if owner is None or _NEVER_STORED.match(request.path):
+    token = sessions.bearer_token(request.headers.get("authorization", ""))
+    if not token or _NEVER_STORED.match(request.path):
         return None
     if not _KEY.match(key):
         return ok(AppError("idempotency_key_invalid", KEY_INVALID).body(), status=400)
-    redis_key = f"idem:{owner}:{key}"
     fingerprint = _fingerprint(request)
-    redis = runtime.get().redis
-    claimed = await redis.set(
-        redis_key, json.dumps({"state": "pending", "fp": fingerprint}), nx=True, ex=PENDING_TTL_SECONDS
-    )
-    if claimed:
-        request.ctx.idempotency = (redis_key, fingerprint)
+    pending = json.dumps({"state": "pending", "fp": fingerprint})
+    claim = await runtime.get().redis.eval(_CLAIM, 1, sessions.key_of_token(token), key, pending, PENDING_TTL_SECONDS)
+    if not claim:
+        return None  # no live session: the guard answers
+    redis_key, raw = claim
+    if not raw:
+        request.ctx.idempotency = (redis_key, fingerprint, db.watch_commits())
         return None
-    raw = await redis.get(redis_key)
-    stored = json.loads(raw) if raw else {"state": "pending", "fp": fingerprint}
+    stored = json.loads(raw)
     if stored["fp"] != fingerprint:
         return ok(AppError("idempotency_key_reused", KEY_REUSED, status=422).body(), status=422)
     if stored["state"] == "pending":
@@ -82,21 +96,26 @@ async def before(request: Request) -> HTTPResponse | None:
 
 
 async def after(request: Request, response: HTTPResponse) -> None:
-    """Response middleware: keep the answer for retries (not server errors: those may run again)."""
+    """Response middleware: keep the answer for retries; a failure that changed nothing is dropped
+    (the retry runs again), one that changed something is kept as ``request_done``."""
     claim = getattr(request.ctx, "idempotency", None)
     if claim is None:
         return
-    redis_key, fingerprint = claim
+    redis_key, fingerprint, commits = claim
     redis = runtime.get().redis
-    body = response.body or b""
-    if response.status >= 500 or len(body) > MAX_STORED_BODY:
+    status, body, content_type = response.status, response.body or b"", response.content_type
+    failed = status >= 500 or status in _TRANSIENT or len(body) > MAX_STORED_BODY
+    if failed and not commits:
         await redis.delete(redis_key)
         return
+    if failed:  # it did change something: never run it again
+        status, body = 409, ok(AppError("request_done", messages.REQUEST_DONE, status=409).body()).body
+        content_type = "application/json"
     record = {
         "state": "done",
         "fp": fingerprint,
-        "status": response.status,
-        "content_type": response.content_type or "application/json",
+        "status": status,
+        "content_type": content_type or "application/json",
         "body": runtime.get().vault.encrypt("idempotency.body", base64.b64encode(body).decode()),
     }
     await redis.set(redis_key, json.dumps(record), ex=TTL_SECONDS)

@@ -46,6 +46,19 @@ def _key(key_hash: str) -> str:
     return f"sess:{key_hash}"
 
 
+def bearer_token(header: str) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; "" for anything else, a token that
+    is not plain ASCII among it (ours never is; hashing one that holds undecodable bytes failed)."""
+    scheme, _, value = header.partition(" ")
+    token = value.strip() if scheme.lower() == "bearer" else ""
+    return token if token.isascii() else ""
+
+
+def key_of_token(token: str) -> str:
+    """The Redis key of a token's session."""
+    return _key(sha256_hex(token))
+
+
 def _account_key(account_id: int) -> str:
     return f"acct-sess:{account_id}"
 

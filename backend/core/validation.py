@@ -6,6 +6,7 @@ Bodies are strict (no "1" for 1), refuse unknown fields and over-long strings; e
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Awaitable, Callable
 from functools import wraps
@@ -138,11 +139,27 @@ def to_failure(exc: ValidationError) -> ValidationFailed:
     return ValidationFailed(fields)
 
 
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object whose keys are all different ({"name": "A", "name": "B"} took the last)."""
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise ValidationFailed({key: messages.DUPLICATE_FIELD})
+            seen.add(key)
+    return found
+
+
 def parse_body(request: Request, model: type[M]) -> M:
-    """Parse and validate in one pass; a body that is not JSON, or not an object, has its own error."""
+    """Parse and validate in one pass; a body that is not JSON, or not an object, has its own error,
+    and so has one sent as another content type (415) or naming a field twice (422)."""
+    body = request.body
+    if body and (request.headers.get("content-type") or "").partition(";")[0].strip().lower() != "application/json":
+        raise AppError("unsupported_media_type", messages.JSON_REQUIRED, status=415)
     try:
         # JSON-mode validation: strict about types, yet enum values arrive as their strings.
-        return model.model_validate_json(request.body or b"{}")
+        parsed = model.model_validate_json(body or b"{}")
     except ValidationError as exc:
         whole = [error["type"] for error in exc.errors() if not error["loc"]]
         if "json_invalid" in whole:
@@ -150,6 +167,9 @@ def parse_body(request: Request, model: type[M]) -> M:
         if "model_type" in whole:
             raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT) from None
         raise to_failure(exc) from None
+    if body:  # valid JSON by now: a second, plain read only looks for a key given twice
+        json.loads(body, object_pairs_hook=_no_repeats)
+    return parsed
 
 
 def parse_query(request: Request, model: type[M]) -> M:
