@@ -35,4 +35,14 @@ module.exports = {
   SCAN_NOT_PAIRING: '这不是村务通读卡程序的二维码',
   SCAN_NOT_ENROL: '这不是办公电脑的登记二维码',
   SCAN_ENROL_LOGIN_FIRST: '登记办公电脑需要管理员账号，请先登录再扫码',
+  LABELLED: (label, text) => (label ? `${label}：${text}` : text), // "信息卡：王家湾村茶叶合作社"
+  ROW_DETAIL: '详细内容',
+  GOT_IT: '知道了',
+  // the devices of "登录设备", recognised from their user agent
+  DEVICE_MINIPROGRAM: '微信小程序',
+  DEVICE_WECHAT: '微信',
+  DEVICE_IOS: '苹果手机 / 平板',
+  DEVICE_ANDROID: '安卓手机',
+  DEVICE_COMPUTER: '电脑',
+  DEVICE_UNKNOWN: '未知设备',
 };

@@ -1,6 +1,7 @@
 /**
  * At most `limit` tasks at once, the rest in arrival order; pause() holds new starts (offline),
- * resume() continues. WeChat refuses more than 10 concurrent requests, so the limit stays below.
+ * resume() continues, drop() takes a task that has not started out of the line. WeChat refuses
+ * more than 10 concurrent requests, so the limit stays below.
  */
 function createQueue(limit) {
   const waiting = [];
@@ -39,6 +40,13 @@ function createQueue(limit) {
     resume() {
       paused = false;
       pump();
+    },
+    /** Takes `task` out of the line: its run() rejects with `reason`. False once it has started. */
+    drop(task, reason) {
+      const i = waiting.findIndex((job) => job.task === task);
+      if (i < 0) return false;
+      waiting.splice(i, 1)[0].reject(reason);
+      return true;
     },
     stats: () => ({ active, waiting: waiting.length, paused, highWater }),
   };

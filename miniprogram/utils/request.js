@@ -9,7 +9,8 @@
  *   server performs the write once.
  * - At most MAX_CONCURRENT calls are in flight (WeChat allows 10); the rest wait in a queue that
  *   pauses while the phone is offline and resumes when the network returns. A call started
- *   offline waits for the network up to OFFLINE_WAIT_MS.
+ *   offline, or waiting in the queue when the phone goes offline, waits for the network up to
+ *   OFFLINE_WAIT_MS, then fails as "offline" (a write's error keeps its key for the resend).
  * - A 401 on a call that carried the current token emits "unauthenticated" (the late answer to a
  *   token a new login replaced does not); a 403 that says what must happen first (SMS check,
  *   password change, unit choice) emits "blocked".
@@ -88,12 +89,38 @@ function createClient(options) {
     });
   }
 
+  function offlineError(key) {
+    return new ApiError({ code: 'offline', message: msg.OFFLINE_GAVE_UP, retryable: true, idempotencyKey: key });
+  }
+
   async function waitForNetwork(key) {
     if (network.isOnline()) return;
     const back = await network.waitOnline(cfg.OFFLINE_WAIT_MS);
-    if (!back) {
-      throw new ApiError({ code: 'offline', message: msg.OFFLINE_GAVE_UP, retryable: true, idempotencyKey: key });
-    }
+    if (!back) throw offlineError(key);
+  }
+
+  /**
+   * Runs `task` in the queue. While it waits there with the phone offline (the queue is paused),
+   * each offline spell may last OFFLINE_WAIT_MS; then it leaves the queue as "offline".
+   */
+  function queued(task, key) {
+    let timer = null;
+    let off = null;
+    const done = () => {
+      clearTimeout(timer);
+      off();
+    };
+    const job = () => {
+      done();
+      return task();
+    };
+    const arm = (online) => {
+      clearTimeout(timer);
+      timer = online ? null : setTimeout(() => queue.drop(job, offlineError(key)) && done(), cfg.OFFLINE_WAIT_MS);
+    };
+    off = network.onChange(arm);
+    if (!network.isOnline()) arm(false);
+    return queue.run(job);
   }
 
   /**
@@ -118,10 +145,12 @@ function createClient(options) {
       await waitForNetwork(key);
       let res;
       try {
-        res = await queue.run(() =>
-          send({ url, method, data: call.data, header, timeout: call.timeout || cfg.REQUEST_TIMEOUT_MS })
+        res = await queued(
+          () => send({ url, method, data: call.data, header, timeout: call.timeout || cfg.REQUEST_TIMEOUT_MS }),
+          key
         );
       } catch (failure) {
+        if (failure instanceof ApiError) throw failure; // gave up waiting for the network
         const error = fromFailure(failure, key);
         if (attempt < maxRetries) {
           await sleep(backoff(attempt));

@@ -1,7 +1,10 @@
 /**
- * A table block: rows (tap one for its action), and "更多" when the server offers a next page
- * (disabled while that page is being fetched: more.busy).
+ * A table block: rows (tap one for its action; a row without one shows its cells in full, which
+ * the table cuts off), and "更多" when the server offers a next page (disabled while that page is
+ * being fetched: more.busy).
  */
+const msg = require('../../utils/messages');
+
 Component({
   properties: {
     block: { type: Object, value: { columns: [], rows: [] } },
@@ -10,7 +13,18 @@ Component({
     onRow(e) {
       const index = e.detail && e.detail.index;
       const row = this.data.block.rows[index];
-      if (row && row.action) this.triggerEvent('action', { action: row.action, label: row.action.label });
+      if (!row) return;
+      if (row.action) {
+        this.triggerEvent('action', { action: row.action, label: row.action.label });
+        return;
+      }
+      const { title, columns } = this.data.block;
+      wx.showModal({
+        title: title || msg.ROW_DETAIL,
+        content: columns.map((col) => msg.LABELLED(col.title, row[col.colKey])).join('\n'),
+        showCancel: false,
+        confirmText: msg.GOT_IT,
+      });
     },
     onMore() {
       const more = this.data.block.more;

@@ -122,8 +122,7 @@ Page({
       if (form) this.render(); // the form shows as not sent again
       return null;
     }
-    if (form) this.conversation.formSent(form.messageId, form.key, form.values);
-    return this.conversation.sendAction(action, label || action.label);
+    return this.conversation.sendAction(action, label || action.label, form);
   },
 
   onRetry(e) {

@@ -55,8 +55,18 @@ function card(raw) {
     fields: (Array.isArray(raw.fields) ? raw.fields : [])
       .filter(isObject)
       .map((f) => ({ label: str(f.label), value: str(f.value) })),
-    actions: actions(raw.actions),
+    actions: actions(raw.actions).map((a, i) => Object.assign(a, { key: `a${i}` })), // unique, unlike intents
   };
+}
+
+/**
+ * A row's action, sent with a label that names the row: a generic label such as "信息卡" becomes
+ * "信息卡：王家湾村茶叶合作社" (the first cell), one that already names it stays.
+ */
+function rowAction(raw, first) {
+  const act = action(raw);
+  if (!act || !first || act.label.indexOf(first) >= 0) return act;
+  return Object.assign(act, { label: msg.LABELLED(act.label, first) });
 }
 
 function table(raw) {
@@ -70,7 +80,7 @@ function table(raw) {
     .filter(Array.isArray)
     .slice(0, MAX_ROWS)
     .map((cells, r) => {
-      const row = { key: `r${r}`, index: r, action: action(rowActions[r]) };
+      const row = { key: `r${r}`, index: r, action: rowAction(rowActions[r], str(cells[0]).trim()) };
       columns.forEach((col, i) => {
         row[col.colKey] = str(cells[i]);
       });
@@ -257,4 +267,18 @@ function formAction(formBlock, values) {
   return { intent: formBlock.submit.intent, params };
 }
 
-module.exports = { reply, block, action, suggestion, formErrors, formAction };
+/**
+ * What a refused form shows: the server's field messages under the form's fields (the server may
+ * name a field "phone" or "action.params.phone"), or, when none is the form's, its message.
+ */
+function formRefusal(formBlock, error) {
+  const fields = (error && error.fields) || {};
+  const errors = {};
+  formBlock.fields.forEach((f) => {
+    const name = Object.keys(fields).find((k) => k === f.name || k.endsWith(`.${f.name}`));
+    if (name) errors[f.name] = str(fields[name]);
+  });
+  return { errors, message: Object.keys(errors).length ? '' : str(error && error.message) || msg.SERVER };
+}
+
+module.exports = { reply, block, action, suggestion, formErrors, formAction, formRefusal };

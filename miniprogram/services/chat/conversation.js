@@ -7,7 +7,8 @@
  * - a send that fails is marked failed and can be sent again with the same idempotency key;
  *   one the server refused (a 4xx that resending cannot change) is marked refused, with its reason;
  * - an action identical to one still sending is not sent again (a double tap);
- * - what a form block was sent with stays on its message (forms), so it is not sent twice.
+ * - what a form block was sent with stays on its message (forms), so it is not sent twice; a form
+ *   whose send the server refused opens again with those values and the server's messages.
  *
  * Paging words ("更多", also as the server reads "更多~") and actions are never answered from the
  * cache: they depend on where the conversation is, and an action may change something. Nor is a
@@ -16,6 +17,7 @@
 const { idempotencyKey, localId } = require('../../utils/ids');
 const msg = require('../../utils/messages');
 const { cleanText } = require('../../utils/validate');
+const { formRefusal } = require('./blocks');
 
 const MORE_WORDS = ['更多', '下一页', '下页', '继续', '再来', 'more', 'next'];
 const MAX_TEXT = 200; // characters (code points), as the server counts them
@@ -160,13 +162,36 @@ function createConversation(deps) {
       const refused = refusal(error);
       const reason = refused ? (error.fields && error.fields.text) || error.message : error.message;
       update(userId, { status: refused ? 'refused' : 'failed', error: reason || '' });
+      if (refused && user.form) reopenForm(user.form, userId, error);
       changed(owner);
       if (refused && deps.onRefused) deps.onRefused(find(userId));
       return null;
     }
   }
 
-  function add(request, label) {
+  /** A refused form (form: { answerId, blockKey }) can be corrected: not sent, the server's messages on it. */
+  function reopenForm(form, userId, error) {
+    const answer = find(form.answerId);
+    const formBlock = answer && (answer.blocks || []).find((b) => b.key === form.blockKey && b.type === 'form');
+    if (!formBlock) return;
+    const why = formRefusal(formBlock, error);
+    const entry = Object.assign({}, (answer.forms || {})[form.blockKey], {
+      sent: false,
+      errors: why.errors,
+      refusal: why.message,
+      refused: userId, // which send was refused: the form shows each refusal once
+    });
+    update(answer.id, { forms: Object.assign({}, answer.forms, { [form.blockKey]: entry }) });
+  }
+
+  function markSent(id, blockKey, values) {
+    const answer = find(id);
+    if (!answer || answer.role !== 'assistant') return false;
+    update(id, { forms: Object.assign({}, answer.forms, { [blockKey]: { values: Object.assign({}, values), sent: true } }) });
+    return true;
+  }
+
+  function add(request, label, form) {
     const id = localId(now(), deps.random);
     messages.push({
       id,
@@ -176,6 +201,7 @@ function createConversation(deps) {
       request,
       key: idempotencyKey(deps.random), // one key for this send and all its resends
       status: 'sending',
+      form, // { answerId, blockKey } when a form block sent it
     });
     return deliver(id);
   }
@@ -193,20 +219,22 @@ function createConversation(deps) {
       if (!clean || textProblem(clean)) return Promise.resolve(null);
       return add({ text: clean }, clean);
     },
-    /** An action identical to one still sending is ignored (it would go out with another key). */
-    sendAction(act, label) {
+    /**
+     * An action identical to one still sending is ignored (it would go out with another key).
+     * form: { messageId, key, values } when a form block sends it (see formSent).
+     */
+    sendAction(act, label, form) {
+      if (form && markSent(form.messageId, form.key, form.values)) changed();
       const request = { action: { intent: act.intent, params: act.params || {} } };
       const key = actionKey(request.action);
       const sending = (m) => m.status === 'sending' && m.request && m.request.action;
       if (messages.some((m) => sending(m) && actionKey(m.request.action) === key)) return Promise.resolve(null);
-      return add(request, label || act.label || act.intent);
+      const source = form && find(form.messageId) ? { answerId: form.messageId, blockKey: form.key } : undefined;
+      return add(request, label || act.label || act.intent, source);
     },
     /** A form block of answer `id` was sent with `values`: kept on the message (and in the history). */
     formSent(id, blockKey, values) {
-      const answer = find(id);
-      if (!answer || answer.role !== 'assistant') return;
-      update(id, { forms: Object.assign({}, answer.forms, { [blockKey]: { values: Object.assign({}, values), sent: true } }) });
-      changed();
+      if (markSent(id, blockKey, values)) changed();
     },
     /** Send a failed message again, with its idempotency key. */
     retry(id) {

@@ -1,7 +1,7 @@
 /**
  * Conversation messages into what the chat page's WXML shows (times, status texts, markers):
  * the buttons of an action still sending are marked busy (disabled until its answer comes), and
- * a form block that was sent shows its values and stays sent.
+ * a form block that was sent shows its values and stays sent (or, refused, the server's messages).
  */
 const { formatTime, offlineLabel } = require('../../utils/format');
 const msg = require('../../utils/messages');
@@ -36,7 +36,15 @@ function blockView(block, forms, busy) {
     return Object.assign({}, block, { more: markBusy(block.more, busy) });
   }
   const form = block.type === 'form' && forms && forms[block.key];
-  if (form) return Object.assign({}, block, { values: Object.assign({}, block.values, form.values), sent: !!form.sent });
+  if (form) {
+    return Object.assign({}, block, {
+      values: Object.assign({}, block.values, form.values),
+      sent: !!form.sent,
+      errors: form.errors || {},
+      refusal: form.refusal || '',
+      refused: form.refused || '',
+    });
+  }
   return block;
 }
 

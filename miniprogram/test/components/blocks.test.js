@@ -188,3 +188,51 @@ test('code button: a double tap sends once; it is ready again after stop() (noth
   expect(text(button)).toBe('60 秒后重发');
   button.detach();
 });
+
+test('table: tapping a row without an action shows its cut-off cells in full (wx.showModal); a row with one sends it', async () => {
+  const long = '王家湾村茶叶种植专业合作社联合社（白沙镇示范基地）';
+  const { comp, actions } = render([
+    {
+      type: 'table',
+      title: '合作社',
+      columns: ['名称', '负责人'],
+      rows: [
+        [long, '王五'],
+        ['李家坪村合作社', '李四'],
+      ],
+      row_actions: [null, { label: '李家坪村合作社', intent: 'unit.card', params: { unit_id: 8 } }],
+    },
+  ]);
+  const shown = [];
+  global.wx.showModal = (options) => shown.push(options);
+  await settle();
+  const rows = comp.querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr');
+  rows[0].dispatchEvent('tap');
+  rows[1].dispatchEvent('tap');
+  await settle();
+  expect(shown).toEqual([expect.objectContaining({ title: '合作社', content: `名称：${long}\n负责人：王五`, showCancel: false })]);
+  expect(actions).toEqual([{ action: expect.objectContaining({ intent: 'unit.card' }), label: '李家坪村合作社' }]);
+});
+
+test('card: buttons are keyed uniquely, also several with the same intent (wx:key)', async () => {
+  const wxml = require('fs').readFileSync(require('path').join(__dirname, '../../components/chat-blocks/index.wxml'), 'utf8');
+  const loop = wxml.match(/<t-button\s+wx:for="\{\{block\.actions\}\}"\s+wx:key="([^"]+)"/);
+  expect(loop).toBeTruthy();
+  const { comp } = render([
+    {
+      type: 'card',
+      title: '白沙镇',
+      actions: [
+        { label: '王家湾村', intent: 'unit.card', params: { unit_id: 7 } },
+        { label: '李家坪村', intent: 'unit.card', params: { unit_id: 8 } },
+        { label: '张家岭村', intent: 'unit.card', params: { unit_id: 9 } },
+      ],
+    },
+  ]);
+  await settle();
+  const shownActions = comp.instance.data.blocks[0].actions;
+  const keys = shownActions.map((a) => (loop[1] === '*this' ? a : a[loop[1]]));
+  expect(keys.every((k) => k !== undefined && k !== '')).toBe(true);
+  expect(new Set(keys).size).toBe(3);
+  expect(comp.querySelectorAll('.card-action').map((b) => text(b.querySelector('.t-button')))).toEqual(['王家湾村', '李家坪村', '张家岭村']);
+});

@@ -389,3 +389,123 @@ test('a scanned code too long to ask about says so, not "最多 200 字" (nothin
   expect(toastText(page)).toBe('二维码内容过长，无法查询');
   expect(page.instance.data.draft).toBe('');
 });
+
+test('a form the server refuses comes back editable with its values and the server\'s messages next to the fields', async () => {
+  signIn();
+  let answer = () => ({
+    status: 422,
+    body: { error: { code: 'validation_failed', message: '输入有误', fields: { 'action.params.phone': '该手机号已登记为经办人' } } },
+  });
+  const { page, chats } = open({ 'POST /api/chat': (body) => (body.text ? EVERY_BLOCK : answer()) });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  const form = () => page.querySelector('.answer-blocks').querySelector('.block-form');
+  const inputs = () => form().querySelectorAll('.input');
+  inputs()[0].instance.triggerEvent('change', { value: '王五' });
+  inputs()[1].instance.triggerEvent('change', { value: '13900000020' });
+  tapButton(form().querySelector('.submit'));
+  await settle(10);
+  expect(messages(page)[2]).toMatchObject({ status: 'refused', statusText: '输入有误' });
+  expect(form().instance.data).toMatchObject({ sent: false, values: { name: '王五', phone: '13900000020' } });
+  expect(form().querySelector('.submit').instance.data.disabled).toBe(false);
+  expect(form().querySelectorAll('.field-error').map((e) => [e.dom.dataset.field, text(e)])).toEqual([['phone', '该手机号已登记为经办人']]);
+  page.instance.render(); // another change of the conversation: still editable, still saying why
+  await settle();
+  expect(form().instance.data.sent).toBe(false);
+  expect(form().querySelectorAll('.field-error').map(text)).toEqual(['该手机号已登记为经办人']);
+
+  // A refusal that names no field of the form: its message in the form.
+  answer = () => ({ status: 403, body: { error: { code: 'forbidden', message: '无权为该单位添加经办人', fields: {} } } });
+  tapButton(form().querySelector('.submit'));
+  await settle(10);
+  expect(form().instance.data.sent).toBe(false);
+  expect(form().querySelectorAll('.field-error')).toHaveLength(0);
+  expect(text(form().querySelector('.form-refusal'))).toBe('无权为该单位添加经办人');
+
+  answer = () => reply('已添加');
+  inputs()[1].instance.triggerEvent('change', { value: '13900000021' });
+  tapButton(form().querySelector('.submit'));
+  await settle(10);
+  expect(chats().slice(1).map((c) => c.data.action.params.phone)).toEqual(['13900000020', '13900000020', '13900000021']);
+  expect(form().instance.data.sent).toBe(true);
+  expect(form().querySelector('.form-refusal')).toBeFalsy();
+});
+
+test('a refused form is still editable, with the server\'s message, after a restart', async () => {
+  signIn();
+  const { page } = open({
+    'POST /api/chat': (body) =>
+      body.text ? EVERY_BLOCK : { status: 422, body: { error: { code: 'validation_failed', message: '输入有误', fields: { name: '姓名不能含数字' } } } },
+  });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  const form = (p) => p.querySelector('.answer-blocks').querySelector('.block-form');
+  form(page).querySelectorAll('.input')[0].instance.triggerEvent('change', { value: '王5' });
+  form(page).querySelectorAll('.input')[1].instance.triggerEvent('change', { value: '13900000020' });
+  tapButton(form(page).querySelector('.submit'));
+  await settle(10);
+  page.detach();
+
+  const again = mount('pages/chat/index'); // the app was closed and opened again
+  await settle(10);
+  expect(form(again).instance.data).toMatchObject({ sent: false, values: { name: '王5', phone: '13900000020' } });
+  expect(form(again).querySelectorAll('.field-error').map(text)).toEqual(['姓名不能含数字']);
+  expect(form(again).querySelector('.submit').instance.data.disabled).toBe(false);
+});
+
+test('a form whose send fails on the way (5xx) stays sent; "点击重发" resends it with the same Idempotency-Key', async () => {
+  signIn();
+  let down = true;
+  const { page, chats } = open({
+    'POST /api/chat': (body) => (body.text ? EVERY_BLOCK : down ? { status: 503, body: {} } : reply('已添加')),
+  });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  const form = () => page.querySelector('.answer-blocks').querySelector('.block-form');
+  form().querySelectorAll('.input')[0].instance.triggerEvent('change', { value: '王五' });
+  form().querySelectorAll('.input')[1].instance.triggerEvent('change', { value: '13900000020' });
+  tapButton(form().querySelector('.submit'));
+  await settle(10);
+  expect(messages(page)[2]).toMatchObject({ status: 'failed', statusText: '服务器繁忙，请稍后重试（点击重发）' });
+  expect(form().instance.data.sent).toBe(true);
+  down = false;
+  page.querySelectorAll('.msg-status')[0].dispatchEvent('tap');
+  await settle(10);
+  expect(chats()).toHaveLength(3);
+  expect(chats()[2].header['Idempotency-Key']).toBe(chats()[1].header['Idempotency-Key']);
+  expect(chats()[2].data).toEqual(chats()[1].data);
+  expect(messages(page)[2].status).toBe('sent');
+  expect(form().instance.data.sent).toBe(true);
+});
+
+test('a co-op row tapped names the co-op in the conversation, not only "信息卡"', async () => {
+  signIn();
+  const coops = {
+    blocks: [
+      {
+        type: 'table',
+        title: '白沙镇的合作社',
+        columns: ['名称', '所在村'],
+        rows: [
+          ['王家湾村茶叶合作社', '王家湾村'],
+          ['李家坪村养蜂合作社', '李家坪村'],
+        ],
+        row_actions: [
+          { label: '信息卡', intent: 'coop.card', params: { unit_id: 21 } },
+          { label: '信息卡', intent: 'coop.card', params: { unit_id: 22 } },
+        ],
+      },
+    ],
+  };
+  const { page, chats } = open({ 'POST /api/chat': (body) => (body.text ? coops : reply('信息卡')) });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  page.querySelector('.answer-blocks').querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[1].dispatchEvent('tap');
+  await settle(10);
+  expect(chats()[1].data).toEqual({ action: { intent: 'coop.card', params: { unit_id: 22 } } });
+  expect(messages(page)[2].content).toEqual([{ type: 'text', data: '信息卡：李家坪村养蜂合作社' }]);
+});

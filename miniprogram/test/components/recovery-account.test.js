@@ -180,6 +180,32 @@ test('own sessions: the list, and "结束" on another device after confirming', 
   expect(page.instance.data.sessions).toHaveLength(1);
 });
 
+test('own sessions: devices in Chinese where recognised, else "未知设备"; the raw user agent only as secondary text', async () => {
+  signIn();
+  const now = Date.now() / 1000;
+  const wechat = 'Mozilla/5.0 (Linux; Android 12) MicroMessenger/8.0.40 Process/appbrand0 MiniProgramEnv/android';
+  install({
+    'GET /api/sessions': () => [
+      { id: 'a', current: true, ip: '10.0.0.1', user_agent: wechat, started_at: now, last_seen: now },
+      { id: 'b', current: false, ip: '10.0.0.2', user_agent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)', started_at: now, last_seen: now },
+      { id: 'c', current: false, ip: '10.0.0.3', user_agent: 'okhttp/4.9', started_at: now, last_seen: now },
+      { id: 'd', current: false, ip: '10.0.0.4', user_agent: '', started_at: now, last_seen: now },
+    ],
+  });
+  const page = mount('packageAccount/pages/sessions/index');
+  await settle(10);
+  const sessions = page.instance.data.sessions;
+  expect(sessions.map((s) => [s.device, s.agent])).toEqual([
+    ['微信小程序', wechat],
+    ['电脑', 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)'],
+    ['未知设备', 'okhttp/4.9'],
+    ['未知设备', ''],
+  ]);
+  const cells = page.querySelectorAll('.session');
+  expect(cells.map((c) => c.instance.data.title)).toEqual(['微信小程序', '电脑', '未知设备', '未知设备']);
+  expect(page.querySelectorAll('.agent').map(text)).toEqual([wechat, 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_0)', 'okhttp/4.9']);
+});
+
 test('the account pages need a complete session', async () => {
   signIn({ must_change_password: true });
   install({});

@@ -10,7 +10,7 @@ test('text keeps its text and becomes t-chat-content content', () => {
   });
 });
 
-test('card: fields and actions (style, theme, confirm); actions without an intent are dropped', () => {
+test('card: fields and actions (style, theme, confirm, a unique key); actions without an intent are dropped', () => {
   const card = blocks.block(
     {
       type: 'card',
@@ -27,8 +27,8 @@ test('card: fields and actions (style, theme, confirm); actions without an inten
   );
   expect(card.fields).toEqual([{ label: '户数', value: '120' }]);
   expect(card.actions).toEqual([
-    { label: '重置密码', intent: 'account.reset_password', params: { id: 3 }, style: 'danger', theme: 'danger', confirm: '确定重置？' },
-    { label: '汇总', intent: 'summary', params: { unit_id: 9 }, style: 'default', theme: 'default', confirm: '' },
+    { key: 'a0', label: '重置密码', intent: 'account.reset_password', params: { id: 3 }, style: 'danger', theme: 'danger', confirm: '确定重置？' },
+    { key: 'a1', label: '汇总', intent: 'summary', params: { unit_id: 9 }, style: 'default', theme: 'default', confirm: '' },
   ]);
 });
 
@@ -51,7 +51,7 @@ test('table: columns become t-table columns, rows keyed, row actions, total and 
   ]);
   expect(table.rows).toHaveLength(2);
   expect(table.rows[1]).toMatchObject({ key: 'r1', c0: '李家坪村', c1: '7', action: null });
-  expect(table.rows[0].action).toMatchObject({ intent: 'unit.show', params: { id: 1 } });
+  expect(table.rows[0].action).toMatchObject({ intent: 'unit.show', params: { id: 1 }, label: '王家湾村' });
   expect(table).toMatchObject({ summary: '共 25 条', tappable: true, total: 25 });
   expect(table.more).toMatchObject({ intent: 'unit.children', params: { cursor: 2 } });
   expect(blocks.block({ type: 'table', title: 't', columns: ['a'], rows: [['1']] }, 0)).toMatchObject({
@@ -200,4 +200,35 @@ test('a reply: blocks, suggestions (text or action), context; a broken reply is 
   ]);
   expect(reply.context).toBe('白沙镇');
   expect(blocks.reply('<html>').blocks[0]).toMatchObject({ type: 'notice', level: 'error' });
+});
+
+test('a refused form: the server\'s field messages go under its fields ("phone" or "action.params.phone"), else its message', () => {
+  const form = blocks.block(
+    { type: 'form', title: '新增经办人', fields: [{ name: 'name', label: '姓名' }, { name: 'phone', label: '手机号', kind: 'phone' }], submit: { intent: 'agent.add' } },
+    0
+  );
+  expect(blocks.formRefusal(form, { message: '输入有误', fields: { 'action.params.phone': '手机号已登记', name: '姓名太长', unit_id: '单位不存在' } })).toEqual({
+    errors: { phone: '手机号已登记', name: '姓名太长' },
+    message: '',
+  });
+  expect(blocks.formRefusal(form, { message: '无权操作', fields: { unit_id: '单位不存在' } })).toEqual({ errors: {}, message: '无权操作' });
+  expect(blocks.formRefusal(form, { fields: {} })).toEqual({ errors: {}, message: '服务器繁忙，请稍后重试' });
+});
+
+test('a row action with a generic label ("信息卡") is sent with the row named: "信息卡：<first cell>"', () => {
+  const table = blocks.block(
+    {
+      type: 'table',
+      columns: ['名称', '所在村'],
+      rows: [['王家湾村茶叶合作社', '王家湾村'], ['李家坪村', '白沙镇'], ['', '—']],
+      row_actions: [
+        { label: '信息卡', intent: 'coop.card', params: { unit_id: 21 } },
+        { label: '李家坪村', intent: 'unit.card', params: { unit_id: 8 } },
+        { label: '汇总', intent: 'summary', params: { unit_id: 9 } },
+      ],
+    },
+    0
+  );
+  expect(table.rows.map((r) => r.action.label)).toEqual(['信息卡：王家湾村茶叶合作社', '李家坪村', '汇总']);
+  expect(table.rows[0].action).toMatchObject({ intent: 'coop.card', params: { unit_id: 21 } });
 });

@@ -53,3 +53,19 @@ test('a task that throws synchronously rejects its run and frees its slot', asyn
   ).rejects.toThrow('sync');
   await expect(queue.run(() => 1)).resolves.toBe(1);
 });
+
+test('drop takes a task that has not started out of the line; a started one stays', async () => {
+  const queue = createQueue(1);
+  const gate = deferred();
+  const first = () => gate.promise;
+  const second = jest.fn(() => 2);
+  const running = queue.run(first);
+  const waiting = queue.run(second);
+  expect(queue.drop(first, new Error('late'))).toBe(false);
+  expect(queue.drop(second, new Error('offline'))).toBe(true);
+  await expect(waiting).rejects.toThrow('offline');
+  expect(queue.stats()).toMatchObject({ active: 1, waiting: 0 });
+  gate.resolve(1);
+  await expect(running).resolves.toBe(1);
+  expect(second).not.toHaveBeenCalled();
+});

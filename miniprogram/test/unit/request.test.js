@@ -259,3 +259,60 @@ test('a 401 for a token that a new login has replaced meanwhile does not end the
   expect(ended).toEqual(['session_invalid']);
   expect(wx.requests[1].header.Authorization).toBe('Bearer old');
 });
+
+test('a call already waiting in the queue when the phone goes offline fails after OFFLINE_WAIT_MS as "offline", keeping its key', async () => {
+  const { wx, client } = setup({ config: { OFFLINE_WAIT_MS: 5000 } });
+  const pending = [];
+  wx.respond(() => new Promise((resolve) => pending.push(resolve)));
+  const busy = [];
+  for (let i = 0; i < 8; i += 1) busy.push(client.get(`/api/item/${i}`, { retries: 0 }).catch((e) => e));
+  const write = client.post('/api/chat', { text: '汇总' }, { idempotencyKey: 'key-0002' }).catch((e) => e);
+  const read = client.get('/api/profile').catch((e) => e);
+  await jest.advanceTimersByTimeAsync(0);
+  expect(client.queue.stats()).toMatchObject({ active: 8, waiting: 2 });
+  wx.setNetwork('none');
+  await jest.advanceTimersByTimeAsync(4999);
+  expect(client.queue.stats().waiting).toBe(2);
+  await jest.advanceTimersByTimeAsync(1);
+  expect(await write).toMatchObject({
+    code: 'offline',
+    message: '长时间没有网络，请恢复网络后重试',
+    retryable: true,
+    idempotencyKey: 'key-0002',
+  });
+  expect(await read).toMatchObject({ code: 'offline', message: '长时间没有网络，请恢复网络后重试', retryable: true });
+  expect(client.queue.stats()).toMatchObject({ active: 8, waiting: 0 });
+  expect(wx.requests).toHaveLength(8); // neither went out
+
+  // The network comes back: the queue works on; a new call goes out once a slot is free.
+  wx.setNetwork('wifi');
+  pending.shift()(ok({}));
+  await jest.advanceTimersByTimeAsync(0);
+  wx.respond(() => ok({ again: true }));
+  await expect(client.post('/api/chat', { text: '汇总' }, { idempotencyKey: 'key-0002' })).resolves.toEqual({ again: true });
+  expect(wx.requests[8].header['Idempotency-Key']).toBe('key-0002');
+  pending.forEach((release) => release(ok({})));
+  await Promise.all(busy);
+});
+
+test('a queued call whose offline spell ends in time is sent; a later spell has its own limit', async () => {
+  const { wx, client } = setup({ config: { OFFLINE_WAIT_MS: 5000 } });
+  const pending = [];
+  wx.respond(() => new Promise((resolve) => pending.push(resolve)));
+  for (let i = 0; i < 8; i += 1) client.get(`/api/item/${i}`, { retries: 0 }).catch(() => {});
+  const write = client.post('/api/chat', { text: '汇总' });
+  await jest.advanceTimersByTimeAsync(0);
+  wx.setNetwork('none');
+  await jest.advanceTimersByTimeAsync(4000);
+  wx.setNetwork('wifi');
+  await jest.advanceTimersByTimeAsync(3000);
+  wx.setNetwork('none');
+  await jest.advanceTimersByTimeAsync(4000); // 8 s offline in all, never 5 s at a stretch
+  wx.setNetwork('wifi');
+  pending.shift()(ok({}));
+  await jest.advanceTimersByTimeAsync(0);
+  expect(wx.requests).toHaveLength(9);
+  pending[pending.length - 1](ok({ sent: true }));
+  await expect(write).resolves.toEqual({ sent: true });
+  pending.forEach((release) => release(ok({})));
+});

@@ -3,15 +3,17 @@ const { services } = require('../../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
 const { toast, confirm } = require('../../../utils/ui');
 const { formatTime, offlineLabel } = require('../../../utils/format');
+const msg = require('../../../utils/messages');
 
+/** What the user agent says in Chinese ("未知设备" for e.g. "okhttp/4.9"); the raw string is shown under it. */
 function device(userAgent) {
   const ua = String(userAgent || '');
-  if (/MicroMessenger/i.test(ua) && /miniProgram/i.test(ua)) return '微信小程序';
-  if (/MicroMessenger/i.test(ua)) return '微信';
-  if (/iPhone|iPad/i.test(ua)) return 'iPhone / iPad';
-  if (/Android/i.test(ua)) return 'Android';
-  if (/Windows|Macintosh|Linux/i.test(ua)) return '电脑';
-  return ua ? ua.slice(0, 24) : '未知设备';
+  if (/MicroMessenger/i.test(ua) && /miniProgram|appbrand/i.test(ua)) return msg.DEVICE_MINIPROGRAM;
+  if (/MicroMessenger/i.test(ua)) return msg.DEVICE_WECHAT;
+  if (/iPhone|iPad/i.test(ua)) return msg.DEVICE_IOS;
+  if (/Android/i.test(ua)) return msg.DEVICE_ANDROID;
+  if (/Windows|Macintosh|Linux/i.test(ua)) return msg.DEVICE_COMPUTER;
+  return msg.DEVICE_UNKNOWN;
 }
 
 function rows(list) {
@@ -19,6 +21,7 @@ function rows(list) {
     id: s.id,
     current: s.current,
     device: device(s.user_agent),
+    agent: String(s.user_agent || ''),
     detail: `${s.ip || ''} · 最近使用 ${formatTime(s.last_seen * 1000)}`,
   }));
 }
