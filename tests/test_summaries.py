@@ -26,6 +26,7 @@ from tests.coops_helpers import (
     actor_at,
     blocks,
     chat,
+    coop_card,
     expected_rollups,
     fields,
     login_at,
@@ -494,3 +495,34 @@ async def test_the_summary_api_names_its_own_parameter_in_errors(client):
     assert both.status_code == 422 and set(both.json()["error"]["fields"]) == {"name"}
     namesakes = await client.get("/api/coops/summary", headers=headers, params={"name": "王家湾村"})
     assert namesakes.status_code == 409 and set(namesakes.json()["error"]["fields"]) == {"name"}
+
+
+async def test_here_after_a_co_op_list_means_the_region_listed(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, "汇总 李家坪村")
+    assert (await chat(client, headers, "王家湾村的标杆社"))["context"] == "王家湾村"
+    here = await chat(client, headers, "这里的统计")
+    assert blocks(here, "card")[0]["title"].startswith("王家湾村")
+
+
+async def test_a_breakdown_row_opens_a_card_only_for_a_co_op_that_has_one(client):
+    w = await make_world()
+    parent = await make_unit("李家坪村联合社", UnitType.COOP, w.village2)  # no card of its own
+    await coop_card(await make_unit("李家坪村联合社一分社", UnitType.COOP, parent), members=5)
+    headers = await login_at(client, "village_viewer", w.village2)
+    table = blocks(await chat(client, headers, "汇总"), "table")[0]
+    action = table["row_actions"][[row[0] for row in table["rows"]].index("李家坪村联合社")]
+    assert action["intent"] == "summary"
+    opened = await chat(client, headers, intent=action["intent"], params=action["params"])
+    assert not blocks(opened, "notice") or blocks(opened, "notice")[0]["level"] != "warning"
+
+
+async def test_more_namesakes_than_buttons_says_so(client):
+    w = await make_world()
+    for _ in range(11):
+        await make_unit("王家湾村", UnitType.VILLAGE, w.sibling)
+    headers = await login_at(client, "county_viewer", w.county)
+    card = blocks(await chat(client, headers, "王家湾村的标杆社"), "card")[0]
+    assert len(card["actions"]) == 10 and "超过 10 个" in card["subtitle"]
+    assert {a["intent"] for a in card["actions"]} == {"coop.benchmark"}

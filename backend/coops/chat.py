@@ -37,12 +37,12 @@ from backend.chat.registry import Turn, intent
 from backend.coops import messages as msg
 from backend.coops import queries
 from backend.coops.finance import shown
-from backend.coops.queries import Kind
+from backend.coops.queries import Kind, UnitRef
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
 from backend.core.errors import AppError
-from backend.units.models import Unit, UnitType
+from backend.units.models import Unit
 from backend.units.queries import get_unit
 
 PERMISSION = "coops.view"
@@ -120,6 +120,9 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
         return found[0]
     if found:
         subtitle = msg.PICK_ONE.format(count=len(found), name=name)
+        if len(found) > queries.MAX_NAME_MATCHES:  # more namesakes than buttons: say how to narrow
+            found = found[: queries.MAX_NAME_MATCHES]
+            subtitle = msg.PICK_MANY.format(count=len(found), name=name)
         return await _pick(turn.actor, subtitle, [lookup.unit_match(u) for u in found], intent_name, key)
     like = await lookup.find(turn.actor, name, units=True, limit=MAX_LIKE)
     sure = lookup.single(like)
@@ -230,7 +233,7 @@ async def summary(turn: Turn) -> ChatReply:
                 rows=[_breakdown_row(child) for child in children],
                 row_actions=[
                     Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": child.unit.id})
-                    if child.unit.type == UnitType.COOP and child.totals["coops"] == 1
+                    if isinstance(child.unit, UnitRef) and child.unit.has_card and child.totals["coops"] == 1
                     else Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": child.unit.id})
                     for child in children
                 ],
@@ -323,6 +326,7 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
         return target
+    await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
     cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
     page = await queries.list_cards(turn.actor, target, kind=kind, cursor=cursor, limit=PAGE_SIZE)
     params = {"region_id": target.id}

@@ -44,9 +44,10 @@ MAX_NAME_MATCHES = 10
 
 
 async def units_named(actor: Actor, name: str) -> list[Unit]:
-    """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column)."""
+    """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column), at
+    most MAX_NAME_MATCHES + 1 (more than MAX_NAME_MATCHES: there are more)."""
     whole, _ = pinyin_keys(name)
-    tail = f"ORDER BY depth, id LIMIT {MAX_NAME_MATCHES}"
+    tail = f"ORDER BY depth, id LIMIT {MAX_NAME_MATCHES + 1}"  # one more: "there are more" can be said
     return await units_where(actor, "name_pinyin = ? AND name = ?", [whole[:400], name], tail)
 
 
@@ -152,6 +153,7 @@ class UnitRef:
     id: int
     name: str
     type: str
+    has_card: bool = False  # a co-op with its own card (children of a summary say so)
 
 
 @dataclass(frozen=True)
@@ -180,7 +182,10 @@ _COUNTER_COLUMNS = ", ".join(f"r.{name}" for name in COUNTERS)
 # ORM cost several times running them.
 _OWN_SQL = f"SELECT {_COUNTER_COLUMNS} FROM coop_rollup r WHERE r.unit_id = ?"
 _CHILDREN_SQL = (
-    f"SELECT r.unit_id AS unit_id, u.name AS name, u.type AS type, {_COUNTER_COLUMNS} "
+    f"SELECT r.unit_id AS unit_id, u.name AS name, u.type AS type, {_COUNTER_COLUMNS}, "
+    # a co-op's own card (its one co-op may be a sub-co-op's): only co-op rows look
+    "CASE WHEN u.type = 'coop' THEN EXISTS (SELECT 1 FROM coop_card c WHERE c.unit_id = r.unit_id) "
+    "ELSE 0 END AS has_card "
     "FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
     "WHERE u.parent_id = ? AND r.coops > 0 ORDER BY r.coops DESC, r.unit_id LIMIT ?"
 )
@@ -251,7 +256,10 @@ async def summary(actor: Actor, unit: Unit, reads: SummaryReads | None = None) -
             await reads.drop()
         reads = SummaryReads(unit.id)
     own, rows = await reads.rows()
-    children = [Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"]), _totals(r)) for r in rows]
+    children = [
+        Figures.of(actor, UnitRef(int(r["unit_id"]), r["name"], r["type"], bool(r["has_card"])), _totals(r))
+        for r in rows
+    ]
     return Summary(
         unit=unit,
         figures=await _figures(actor, unit, own),
