@@ -91,6 +91,7 @@ def build(
         burst=burst,
         ctx={"embedded": embedded},
         max_jobs=20,
+        keep_result=0,  # also for jobs arq fails itself (expired, out of tries): the sweep may queue again
         **options,
     )
 
@@ -134,4 +135,5 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     ctx: dict[str, Any] = {"embedded": False}  # noqa: RUF012 (read by arq, never changed)
+    keep_result = 0  # as in build()
     redis_settings = RedisSettings.from_dsn(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")

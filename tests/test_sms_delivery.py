@@ -180,6 +180,41 @@ async def test_attempts_are_bounded_then_the_message_is_failed(tencent, gateway,
     assert await sms_delivery.due() == []
 
 
+async def test_claims_cut_off_one_after_another_end_in_failure_not_retries_forever(tencent, gateway, clock):
+    """A gateway hanging past the job's timeout: each claim was cut off before it could count, the
+    lease ran out, the row was claimed again, attempts grew without end and it never failed."""
+    message_id = await queue_one()
+    await SmsMessage.filter(id=message_id).update(needs_status_check=True)  # a send whose fate is unknown
+    gateway.inject("hang", action="PullSmsSendStatusByPhoneNumber", seconds=10)  # asking hangs every time
+    for _ in range(MAX_ATTEMPTS + sms_delivery.MAX_STATUS_CHECKS):
+        assert await sms_delivery.claim(message_id) is not None  # and then the worker was cut off
+        clock.advance(sms_delivery.LEASE_SECONDS + 1)
+    try:
+        assert await asyncio.wait_for(deliver(message_id), 2) == Outcome.FAILED  # without asking again
+    finally:
+        gateway.release()
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.FAILED and stored.last_error == "attempts_exhausted"
+    assert gateway.requests("SendSms") == 0
+
+
+async def test_a_verification_code_past_its_life_is_not_sent(tencent, gateway, clock):
+    """A rate limit pushed it ten minutes out: the code had expired (and a newer one may be out)."""
+    message_id = await queue_one("verification_code", {"code": "135246", "minutes": "5"})
+    gateway.inject("rate_limit")
+    assert await deliver(message_id) == Outcome.RETRY
+    clock.advance(sms_delivery.RATE_LIMIT_DELAY_SECONDS)
+    assert await deliver(message_id) == Outcome.FAILED
+    assert (await row(message_id)).last_error == "expired" and gateway.inbox(PHONE) == []
+
+
+async def test_the_worker_keeps_no_job_results_so_the_sweep_can_always_queue_again(settings):
+    """arq keeps a result for jobs it fails itself (expired, out of tries) with the worker's
+    keep_result, an hour by default: the sweep's next enqueue of that id was refused meanwhile."""
+    assert jobs_worker.build(settings, embedded=True, burst=True, schedule=False).keep_result_s == 0
+    assert jobs_worker.WorkerSettings.keep_result == 0
+
+
 async def test_a_refusal_that_no_retry_can_fix_fails_at_once(gateway):
     wrong = {"account_created": TencentSmsSettings().template_ids["review_rejected"]}  # one parameter, not two
     with sms_provider.override(tencent_channel(gateway, template_ids=wrong)):
@@ -218,7 +253,7 @@ async def test_the_sweep_requeues_what_a_redis_restart_lost(tencent, gateway, se
     await _run_burst(settings)
     assert (await row(message_id)).status == SmsStatus.SENT and len(gateway.inbox(PHONE)) == 1
     gateway.inject("rate_limit")  # a retry is queued by the sweep once it is due, as the next attempt
-    second = await queue_one("verification_code", {"code": "135246", "minutes": "5"})
+    second = await queue_one()
     await _run_burst(settings)
     assert (await row(second)).status == SmsStatus.PENDING and await sms_delivery.sweep() == 0
     clock.advance(sms_delivery.RATE_LIMIT_DELAY_SECONDS)

@@ -59,6 +59,14 @@ class Outcome(StrEnum):
     FAILED = "failed"
 
 
+def max_age_seconds(template: str) -> int | None:
+    """How old a message of ``template`` may be when it goes out (None: any age): a verification
+    code only while it can still be used."""
+    from backend.core.sms_codes import CODE_TTL_SECONDS  # it imports the SMS queue, which imports us
+
+    return CODE_TTL_SECONDS if template == "verification_code" else None
+
+
 def backoff_seconds(attempt: int) -> int:
     return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2 ** max(0, attempt - 1))
 
@@ -93,6 +101,11 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
     if message is None:
         return Outcome.SKIPPED
     attempt = message.attempts
+    if attempt > MAX_ATTEMPTS + MAX_STATUS_CHECKS:  # the claims since were all cut off (a hung gateway)
+        return await _fail(message, attempt, message.last_error or "attempts_exhausted")
+    max_age = max_age_seconds(message.template)
+    if max_age is not None and (runtime.get().clock.now() - message.created_at).total_seconds() > max_age:
+        return await _fail(message, attempt, "expired")  # a code past its life: a newer one may be out
     try:
         phone, params = decode_params(message)
     except Exception as exc:  # a changed key or a damaged row: no attempt can ever read it
