@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from backend.core import sms_delivery
+from backend.core import sms, sms_delivery
 
 SWEEP_EVERY_SECONDS = 10
 DELIVER_TIMEOUT_SECONDS = 60  # below the lease (sms_delivery.LEASE_SECONDS), above two gateway calls
@@ -18,3 +18,11 @@ async def sms_deliver(ctx: dict[str, Any], message_id: int) -> str:
 async def sms_sweep(ctx: dict[str, Any]) -> int:
     """Queue a delivery task for every message that is due; returns how many were queued."""
     return await sms_delivery.sweep(pool=ctx.get("redis"))
+
+
+CLEAR_MINUTE = 17  # hourly
+
+
+async def sms_params_clear(ctx: dict[str, Any]) -> int:
+    """Blank the parameters (temporary passwords, codes) of messages settled over a week ago."""
+    return await sms.clear_old_params()

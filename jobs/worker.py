@@ -21,7 +21,14 @@ from backend.core.config import Settings
 from backend.core.redis import connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
-from jobs.sms import DELIVER_TIMEOUT_SECONDS, SWEEP_EVERY_SECONDS, sms_deliver, sms_sweep
+from jobs.sms import (
+    CLEAR_MINUTE,
+    DELIVER_TIMEOUT_SECONDS,
+    SWEEP_EVERY_SECONDS,
+    sms_deliver,
+    sms_params_clear,
+    sms_sweep,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +59,7 @@ def cron_jobs() -> list[CronJob]:
             max_tries=1,
         ),
         cron(name_changes_prune, name="cron:name_changes_prune", minute={PRUNE_MINUTE}, second={0}, timeout=300),
+        cron(sms_params_clear, name="cron:sms_params_clear", minute={CLEAR_MINUTE}, second={0}, timeout=300),
     ]
 
 

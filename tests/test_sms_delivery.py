@@ -12,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from backend.core.sms import SmsMessage, SmsStatus
 from backend.core.sms_delivery import MAX_ATTEMPTS, Outcome, deliver
 from backend.core.sms_tencent import TencentSmsChannel
 from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
+from jobs import sms as jobs_sms
 from jobs import worker as jobs_worker
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
@@ -391,3 +393,20 @@ async def test_a_message_that_cannot_be_decrypted_is_failed_not_retried_forever(
     await SmsMessage.filter(id=message_id).update(params_enc="damaged")
     assert await deliver(message_id) == Outcome.FAILED
     assert (await row(message_id)).last_error == "undecryptable" and gateway.requests("SendSms") == 0
+
+
+async def test_a_settled_message_s_parameters_are_blanked_after_a_week_by_the_worker(tencent, gateway, clock):
+    """Temporary passwords and codes were kept, encrypted, for ever after delivery."""
+    sent = await queue_one("account_created", {"username": "u1", "password": "Old#Pass1234"})
+    assert await deliver(sent) == Outcome.SENT
+    waiting = await queue_one()  # not delivered: it still needs them
+    await SmsMessage.filter(id=waiting).update(next_attempt_at=clock.now() + timedelta(days=30))
+    clock.advance(6 * 86400)
+    assert await jobs_sms.sms_params_clear({}) == 0
+    clock.advance(86400 + 1)
+    assert await jobs_sms.sms_params_clear({}) == 1
+    phone, params = sms.decode_params(await row(sent))
+    assert phone == PHONE and params == {} and "Old#Pass1234" not in str(await sms.inbox(PHONE))
+    assert sms.decode_params(await row(waiting))[1] == PARAMS
+    assert await jobs_sms.sms_params_clear({}) == 0  # once
+    assert "cron:sms_params_clear" in {job.name for job in jobs_worker.cron_jobs()}

@@ -10,6 +10,7 @@ job worker (``jobs/``), with leases, retries and status checks so nothing is sen
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from enum import StrEnum
 
 from tortoise import fields
@@ -17,6 +18,10 @@ from tortoise.models import Model
 
 from backend.core import db, runtime
 from backend.core.sms_templates import TEMPLATES, render
+
+KEEP_PARAMS_DAYS = 7  # a settled message's parameters are blanked after this (clear_old_params)
+CLEARED = ""  # params_enc of a message whose parameters were blanked
+PARAMS_CLEARED = "（短信内容已过保留期限，已清除）"
 
 
 class SmsStatus(StrEnum):
@@ -86,16 +91,29 @@ async def deliver_pending() -> int:
 
 
 def decode_params(message: SmsMessage) -> tuple[str, dict[str, str]]:
-    """The phone and the parameters, decrypted."""
+    """The phone and the parameters, decrypted ({} once cleared: :func:`clear_old_params`)."""
     vault = runtime.get().vault
     phone = vault.decrypt("sms.phone", message.phone_enc)
+    if message.params_enc == CLEARED:
+        return phone, {}
     return phone, json.loads(vault.decrypt("sms.params", message.params_enc))
 
 
 def decode(message: SmsMessage) -> tuple[str, str]:
     """The phone and the rendered text, decrypted."""
     phone, params = decode_params(message)
+    if message.params_enc == CLEARED:
+        return phone, PARAMS_CLEARED
     return phone, render(message.template, params)
+
+
+async def clear_old_params(keep_days: int = KEEP_PARAMS_DAYS) -> int:
+    """Blank the parameters (temporary passwords, codes) of messages settled (sent or given up) more
+    than ``keep_days`` ago: nothing needs them once delivery is over, and a leaked key with a backup
+    must not reveal them. The rest of the row stays (who got which kind of message, when)."""
+    before = runtime.get().clock.now() - timedelta(days=keep_days)
+    settled = SmsMessage.filter(status__in=[SmsStatus.SENT, SmsStatus.FAILED], created_at__lt=before)
+    return await settled.exclude(params_enc=CLEARED).update(params_enc=CLEARED)
 
 
 async def inbox(phone: str, limit: int = 20) -> list[dict[str, str]]:
