@@ -19,7 +19,7 @@ import pytest
 from arq.constants import default_queue_name, job_key_prefix
 
 from backend.core import db, runtime, sms, sms_delivery, sms_provider
-from backend.core.config import ConfigError, Settings, TencentSmsSettings
+from backend.core.config import MAX_SMS_TIMEOUT_SECONDS, ConfigError, Settings, TencentSmsSettings
 from backend.core.redis import embedded_socket
 from backend.core.sms import SmsMessage, SmsStatus
 from backend.core.sms_delivery import MAX_ATTEMPTS, Outcome, deliver
@@ -277,7 +277,7 @@ def _worker_env(settings: Settings, gateway: FakeSmsGateway) -> dict[str, str]:
             "SMS_CHANNEL": "tencent",
             "TENCENT_SMS_ENDPOINT": gateway.endpoint,
             "TENCENT_SMS_PROTOCOL": "http",
-            "TENCENT_SMS_TIMEOUT_SECONDS": "60",
+            "TENCENT_SMS_TIMEOUT_SECONDS": "14",
         }
     )
     return env
@@ -410,3 +410,14 @@ async def test_a_settled_message_s_parameters_are_blanked_after_a_week_by_the_wo
     assert sms.decode_params(await row(waiting))[1] == PARAMS
     assert await jobs_sms.sms_params_clear({}) == 0  # once
     assert "cron:sms_params_clear" in {job.name for job in jobs_worker.cron_jobs()}
+
+
+@pytest.mark.parametrize("timeout", ["60", "15", "0", "-1"])
+def test_a_gateway_timeout_that_could_outlive_the_lease_is_refused(tmp_path: Path, timeout: str):
+    """60 s was accepted: a send cut off by the job timeout could go out after the lease had passed
+    the message to another worker, which sent it again."""
+    env = {"APP_ENV": "test", "VAR_DIR": str(tmp_path), "SMS_CHANNEL": "tencent"}
+    with pytest.raises(ConfigError, match="TENCENT_SMS_TIMEOUT_SECONDS"):
+        Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": timeout})
+    assert Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": "14"}).tencent_sms.timeout_seconds == 14
+    assert jobs_sms.DELIVER_TIMEOUT_SECONDS + 2 * MAX_SMS_TIMEOUT_SECONDS < sms_delivery.LEASE_SECONDS

@@ -43,6 +43,12 @@ def development_template_ids() -> dict[str, str]:
     return {key: str(1_000_001 + n) for n, key in enumerate(TEMPLATES)}
 
 
+# The job's timeout (jobs.sms.DELIVER_TIMEOUT_SECONDS, 60) cancels a send, but the SDK's thread goes on
+# for up to a connect and a read timeout more; all of it must end inside the 90 s lease
+# (backend.core.sms_delivery.LEASE_SECONDS) or a second worker may send the same message again.
+MAX_SMS_TIMEOUT_SECONDS = 14.0
+
+
 @dataclass(frozen=True)
 class TencentSmsSettings:
     """Tencent Cloud SMS (API 2021-01-11). Development defaults point at the local fake gateway."""
@@ -81,6 +87,12 @@ class TencentSmsSettings:
             timeout_seconds = float(timeout)
         except ValueError as exc:
             raise ConfigError(f"TENCENT_SMS_TIMEOUT_SECONDS must be a number, got {timeout!r}") from exc
+        if not 0 < timeout_seconds <= MAX_SMS_TIMEOUT_SECONDS:
+            raise ConfigError(
+                f"TENCENT_SMS_TIMEOUT_SECONDS must be above 0 and at most {MAX_SMS_TIMEOUT_SECONDS} (a send cut off "
+                "by the job timeout may still go out that much later, and must do so before the lease lets "
+                f"another worker send again), got {timeout!r}"
+            )
         return cls(
             secret_id=env_vars.get("TENCENT_SMS_SECRET_ID") or dev.secret_id,
             secret_key=env_vars.get("TENCENT_SMS_SECRET_KEY") or dev.secret_key,
