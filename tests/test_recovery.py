@@ -8,9 +8,10 @@ import httpx
 
 from backend.accounts.models import Account, Membership
 from backend.cards.models import CardBinding
-from backend.core import runtime
+from backend.core import identifiers, runtime
 from backend.core.audit import AuditEntry
 from backend.core.sms import SmsMessage
+from backend.recovery import actions
 from backend.units.models import Unit
 from backend.wechat.models import WechatIdentity
 from tests.factories import PASSWORD, bind_card, bind_wechat, login, login_response, make_account, make_tree
@@ -107,11 +108,12 @@ async def test_unknown_user_name_gets_the_same_answers_and_no_message(client):
     assert again.json()["phone"] == fake["start"]["phone"]  # stable, so repeating does not give it away
     assert real["sent"]["resend_after"] == fake["sent"]["resend_after"] == 60
     assert await SmsMessage.all().count() == 1  # only the real account's code went out
-    refused = await client.post(
-        "/api/recovery/password/verify",
-        json={"ticket": fake["start"]["ticket"], "code": "123456", "id_number": ID_NUMBER},
-    )
-    assert refused.json()["error"]["code"] == "identity_mismatch"
+    answers = []
+    for flow in (real, fake):  # a wrong code: the same answer, whether the account exists or not
+        body = {"ticket": flow["start"]["ticket"], "code": "000000", "id_number": ID_NUMBER}
+        answers.append((await client.post("/api/recovery/password/verify", json=body)).json()["error"]["code"])
+    real_code = await _code(client, PHONE)
+    assert answers == ["sms_code_wrong", "sms_code_wrong"] or real_code == "000000"
 
 
 async def test_wrong_code_counts_tries_and_five_void_it(client):
@@ -132,16 +134,26 @@ async def test_wrong_code_counts_tries_and_five_void_it(client):
     ] == "sms_code_void"
 
 
-async def test_wrong_id_number_is_refused_and_three_use_the_ticket_up(client):
+async def test_wrong_id_number_is_refused_and_three_use_the_ticket_up(client, clock):
+    """Each ID number tried needs a code of its own (a code works once), and three wrong ones end the
+    ticket; before the code, a wrong ID number said so without a single SMS."""
     tree = await make_tree()
     await _with_identity("idcheck", tree.own)
     flow = await _password_ticket(client, "idcheck")
-    body = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": OTHER_ID}
-    for _ in range(2):
-        assert (await client.post("/api/recovery/password/verify", json=body)).json()["error"][
-            "code"
-        ] == "identity_mismatch"
-    assert (await client.post("/api/recovery/password/verify", json=body)).status_code == 410
+    ticket = flow["start"]["ticket"]
+    no_code = {"ticket": ticket, "code": "000000", "id_number": OTHER_ID}
+    assert (await client.post("/api/recovery/password/verify", json=no_code)).json()["error"]["code"] in (
+        "sms_code_wrong",
+        "sms_code_void",
+    )
+    for attempt in range(3):
+        if attempt:
+            clock.advance(61)
+            resend = {"ticket": ticket, **await _captcha(client)}
+            assert (await client.post("/api/recovery/password/send-code", json=resend)).status_code == 200
+        body = {"ticket": ticket, "code": await _code(client, PHONE), "id_number": OTHER_ID}
+        answer = await client.post("/api/recovery/password/verify", json=body)
+        assert (answer.status_code == 410) is (attempt == 2), answer.text
     right = await client.post("/api/recovery/password/verify", json={**body, "id_number": ID_NUMBER})
     assert right.status_code == 410
     failures = await AuditEntry.filter(action="recovery.password_verify", outcome="failure").count()
@@ -379,3 +391,52 @@ async def test_a_wrong_identity_gets_the_same_answer_and_no_message(client):
         "/api/recovery/unit/start", json={"credit_code": "91110000MA00000077", **await _captcha(client)}
     )
     assert unknown.status_code == known.status_code == 200 and set(unknown.json()) == set(known.json())
+
+
+async def test_before_the_code_an_account_without_an_id_number_answers_like_any_other(client):
+    """It said 422 manual_review_needed without any code, where an unknown name said identity_mismatch."""
+    tree = await make_tree()
+    await _with_identity("noid", tree.own, id_number=None)
+    codes = []
+    for username in ("noid", "ghost_user"):
+        flow = await _password_ticket(client, username)
+        body = {"ticket": flow["start"]["ticket"], "code": "000000", "id_number": ID_NUMBER}
+        codes.append((await client.post("/api/recovery/password/verify", json=body)).json()["error"]["code"])
+    assert codes[0] == codes[1] or "000000" == await _code(client, PHONE)
+
+
+def test_stand_in_phones_of_unknown_names_use_every_mobile_prefix_not_only_13x():
+    prefixes = {actions.stand_in_phone(f"nobody{n}")[:3] for n in range(300)}
+    assert len(prefixes) > 30 and any(p.startswith(("15", "18", "19")) for p in prefixes)
+    assert all(identifiers.valid_phone(actions.stand_in_phone(f"nobody{n}")) for n in range(300))
+
+
+async def test_a_captcha_answer_in_chinese_is_wrong_not_a_server_error(client):
+    captcha_id = (await client.get("/api/auth/captcha")).json()["captcha_id"]
+    body = {"username": "x", "captcha_id": captcha_id, "captcha_answer": "验证码"}
+    response = await client.post("/api/recovery/password/start", json=body)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "captcha_invalid"
+
+
+async def test_a_viewer_of_a_unit_with_an_admin_cannot_take_the_admin_account_over(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await make_account("real_admin", tree.child, role="admin")
+    viewer = await make_account("lowly_viewer", tree.child, role="viewer")
+    await Account.filter(id=viewer.id).update(id_number_index=runtime.get().vault.index("id_number", ID_NUMBER))
+    sent = await _unit_recovery(
+        client, {"identity": "agent", "name": "测试lowly_viewer", "id_number": ID_NUMBER}, "13600006666"
+    )
+    assert sent.status_code == 200  # the same answer as a match...
+    assert (await client.get("/api/dev/sms", params={"phone": "13600006666"})).json()["messages"] == []  # ...no code
+
+
+async def test_a_reset_ticket_of_an_account_deactivated_meanwhile_is_refused(client):
+    tree = await make_tree()
+    account = await _with_identity("leaving", tree.own)
+    flow = await _password_ticket(client, "leaving")
+    body = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER}
+    verified = await client.post("/api/recovery/password/verify", json=body)
+    await Account.filter(id=account.id).update(is_active=False)
+    reset = {"reset_ticket": verified.json()["reset_ticket"], "new_password": NEW_PASSWORD}
+    assert (await client.post("/api/recovery/password/reset", json=reset)).status_code == 410

@@ -83,7 +83,8 @@ async def check(captcha_id: str, answer: str) -> bool:
     record = json.loads(raw)
     if rt.clock.timestamp() > record["expires_at"]:
         return False
-    return secrets.compare_digest(record["answer"], answer.strip().upper())
+    typed = answer.strip().upper()
+    return typed.isascii() and secrets.compare_digest(record["answer"], typed)  # (it refuses other text)
 
 
 async def peek_answer(captcha_id: str) -> str | None:

@@ -33,10 +33,17 @@ class Step:
     sent: sms_codes.SendResult | None = None
 
 
+_MOBILE_PREFIXES = tuple(f"1{second}{third}" for second in "3456789" for third in "0123456789")
+
+
 def stand_in_phone(seed: str) -> str:
     """A fixed, plausible phone for an unknown name: the same answer every time, reaching nobody."""
-    digest = hmac.new(runtime.get().settings.index_key, f"stand-in:{seed}".encode(), hashlib.sha256).hexdigest()
-    return "13" + str(int(digest, 16))[-9:]
+    digest = int(
+        hmac.new(runtime.get().settings.index_key, f"stand-in:{seed}".encode(), hashlib.sha256).hexdigest(), 16
+    )
+    # Any mobile prefix, as real phones have: always 13x gave real accounts away by their masked 15x, 18x...
+    prefix = _MOBILE_PREFIXES[digest % len(_MOBILE_PREFIXES)]
+    return prefix + str(digest // len(_MOBILE_PREFIXES))[-8:].zfill(8)
 
 
 async def _require_captcha(captcha_id: str, answer: str) -> None:
@@ -112,8 +119,15 @@ async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: st
 
 
 async def password_verify(ticket: str, *, code: str, id_number: str, origin: Origin) -> str:
-    """SMS code + ID number: a reset ticket valid 15 minutes."""
+    """SMS code + ID number: a reset ticket valid 15 minutes.
+
+    The code first: until the phone is proven every answer is the code's, the same for an unknown
+    user name, an account without an ID number on file and a wrong ID number (which would otherwise
+    tell ID numbers apart without a single SMS, the owner never warned). A code is used once, so ID
+    numbers are guessed one per code, and a few wrong ones use the ticket up.
+    """
     data = await tickets.peek(ticket, "recovery.password")
+    await sms_codes.check_code(data["phone"], "password_reset", code)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
     if account is not None and account.id_number_index is None:
         await _audit(
@@ -134,7 +148,6 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
         )
         await _count_mismatch(ticket, data)
         raise AppError("identity_mismatch", msg.IDENTITY_MISMATCH, fields={"id_number": msg.IDENTITY_MISMATCH})
-    await sms_codes.check_code(data["phone"], "password_reset", code)
     await tickets.consume(ticket, "recovery.password")
     await _audit("recovery.password_verify", account_id=account.id, origin=origin)
     return await tickets.issue("recovery.password_reset", {"account_id": account.id}, ttl_seconds=RESET_TTL_SECONDS)
@@ -153,7 +166,9 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
     """New password (P5 policy); every session of the account ends and its WeChat is released (it may
     have been bound by whoever knew the old password); a notice goes to the bound phone."""
     data = await tickets.peek(reset_ticket, "recovery.password_reset")
-    account = await Account.get(id=data["account_id"])
+    account = await Account.get_or_none(id=data["account_id"], is_active=True)
+    if account is None:  # deactivated since the code was checked
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
     phone = _phone_of(account) or ""
     problems = policy_problems(new_password, username=account.username, phone=phone)
     if problems:
@@ -306,9 +321,11 @@ async def unit_identify(
     if unit is not None and identity == "legal_rep":
         matched = unit.legal_rep_name == name and unit.legal_rep_id_index == id_index
     elif unit is not None:
-        matched = await Account.filter(
-            memberships__unit_id=unit.id, is_active=True, name=name, id_number_index=id_index
-        ).exists()
+        # An agent: a member of the unit; only an admin of it when the unit has one (a viewer would
+        # otherwise take the admin account over), any member when it has none (one is created).
+        agents = Account.filter(memberships__unit_id=unit.id, is_active=True, name=name, id_number_index=id_index)
+        has_admin = await Membership.filter(unit_id=unit.id, role=Role.ADMIN, account__is_active=True).exists()
+        matched = await (agents.filter(memberships__role=Role.ADMIN) if has_admin else agents).exists()
     sent = await sms_codes.send_code(
         new_agent_phone,
         "unit_recovery",
