@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
-from backend.accounts.models import Account
+from backend.accounts.models import Account, Membership
 from backend.core import runtime
 from backend.core.audit import AuditEntry
+from backend.core.roles import FinanceAccess
 from backend.core.sms import SmsMessage
 from backend.wechat.models import WechatIdentity
 from tests.factories import PASSWORD, bind_wechat, captcha, login, login_response, make_account, make_tree
@@ -274,3 +276,45 @@ async def test_membership_in_a_second_unit_is_added_and_removed(client):
     assert removed.status_code == 204
     last = await client.delete(f"/api/accounts/{target.id}/memberships/{tree.child.id}", headers=admin)
     assert last.status_code == 409 and last.json()["error"]["code"] == "last_membership"
+
+
+async def test_an_admin_grants_no_finance_access_beyond_its_own(client):
+    """An admin without finance access could create an account that sees every money figure."""
+    tree = await make_tree()
+    admin = await make_account("fin_admin", tree.own, role="admin")
+    await Membership.filter(account_id=admin.id).update(finance_access=FinanceAccess.OWN_REGION)
+    headers = await login(client, "fin_admin")
+    body = {"username": "fin1", "name": "李四", "phone": "13912340001", "unit_id": tree.child.id, "role": "viewer"}
+    for wanted, unit in (("all", tree.own), ("own_region", tree.child)):
+        refused = await client.post(
+            "/api/accounts/", headers=headers, json={**body, "unit_id": unit.id, "finance_access": wanted}
+        )
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "finance_too_high", wanted
+    assert not await Account.filter(username_key="fin1").exists()
+    same_region = await client.post(
+        "/api/accounts/", headers=headers, json={**body, "unit_id": tree.own.id, "finance_access": "own_region"}
+    )
+    assert same_region.status_code == 201, same_region.text
+    member = await make_account("plain", tree.child)
+    raised = await client.put(
+        f"/api/accounts/{member.id}/memberships",
+        headers=headers,
+        json={"unit_id": tree.child.id, "role": "viewer", "finance_access": "all"},
+    )
+    assert (
+        raised.status_code == 403 and (await Membership.get(account_id=member.id)).finance_access == FinanceAccess.NONE
+    )
+
+
+async def test_two_identical_membership_adds_at_once_give_one_row_and_no_server_error(client):
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")
+    member = await make_account("plain", tree.child)
+    headers = await login(client, "town_admin")
+    await Membership.filter(account_id=member.id).update(unit_id=tree.own.id)  # to add the child unit below
+    body = {"unit_id": tree.child.id, "role": "clerk"}
+    answers = await asyncio.gather(
+        *(client.put(f"/api/accounts/{member.id}/memberships", headers=headers, json=body) for _ in range(2))
+    )
+    assert sorted(a.status_code for a in answers) in ([200, 200], [200, 409])
+    assert await Membership.filter(account_id=member.id, unit_id=tree.child.id).count() == 1

@@ -10,6 +10,7 @@ from tortoise.fields import data
 from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
 from backend.core.roles import FinanceAccess, Role
+from backend.units import actions as unit_actions
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 from tests.factories import login, make_account, make_tree, make_unit
@@ -187,3 +188,22 @@ async def test_a_units_times_read_back_equal_to_what_was_written_through_the_c_d
     actor = Actor(1, "x", "s", 1, own.id, own.path, own.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
     read = await get_unit(actor, tree.child.id)  # the chat's written SQL, rows converted by the ORM
     assert read.created_at == written and read.created_at.utcoffset() == dt.timedelta(0)
+
+
+async def test_a_code_taken_while_an_edit_is_checked_answers_409_not_500(client, monkeypatch):
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")
+    headers = await login(client, "town_admin")
+    await Unit.filter(id=tree.child.id).update(unit_code="DUP1")
+    check = unit_actions._check_unique
+    calls: list[int] = []
+
+    async def passes_first(*args):  # as if the other unit took the code just after this check
+        calls.append(1)
+        if len(calls) > 1:
+            await check(*args)
+
+    monkeypatch.setattr(unit_actions, "_check_unique", passes_first)
+    other = await make_unit("新村", UnitType.VILLAGE, tree.own)
+    response = await client.patch(f"/api/units/{other.id}", headers=headers, json={"unit_code": "DUP1"})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "duplicate_code"

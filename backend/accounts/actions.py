@@ -45,6 +45,20 @@ def may_assign_at(actor: Actor, unit_id: int, unit_path: str, role: Role | str) 
     return actor.covers(unit_path) and rank(role) <= rank(actor.role)
 
 
+def may_grant_finance(actor: Actor, unit_id: int, wanted: FinanceAccess) -> bool:
+    """May the actor give ``wanted`` finance access in unit ``unit_id``? Never more than it sees:
+    ``all`` only by whoever has all; ``own_region`` also by an own_region actor in its own unit (the
+    same region; in a unit below, it would show co-ops the actor's own_region does not)."""
+    if wanted == FinanceAccess.NONE or actor.finance_access == FinanceAccess.ALL:
+        return True
+    return wanted == FinanceAccess.OWN_REGION == actor.finance_access and unit_id == actor.unit_id
+
+
+def _require_finance_grant(actor: Actor, unit_id: int, wanted: FinanceAccess) -> None:
+    if not may_grant_finance(actor, unit_id, wanted):
+        raise Forbidden("finance_too_high", msg.FINANCE_TOO_HIGH)
+
+
 async def _require_manageable(actor: Actor, account: Account) -> list[Membership]:
     if account.id == actor.account_id:
         raise Forbidden("not_self", msg.NOT_SELF)
@@ -93,6 +107,7 @@ async def create_account(
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    _require_finance_grant(actor, unit.id, finance_access)
     rt = runtime.get()
     if await Account.filter(username_key=username.lower()).exists():
         raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN})
@@ -196,13 +211,17 @@ async def set_membership(
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    _require_finance_grant(actor, unit.id, finance_access)
     now = runtime.get().clock.now()
     existing = next((m for m in memberships if m.unit.id == unit.id), None)
     async with db.atomic():
         if existing is None:
-            membership = await Membership.create(
-                account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
-            )
+            try:
+                membership = await Membership.create(
+                    account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
+                )
+            except IntegrityError:  # a parallel add of the same unit won: this one changes nothing
+                raise Conflict("membership_exists", msg.MEMBERSHIP_EXISTS) from None
         else:
             existing.role = role
             existing.finance_access = finance_access

@@ -111,18 +111,22 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
     for name, value in changes.items():
         setattr(unit, name, value)
     unit.updated_at = runtime.get().clock.now()
-    async with db.atomic():
-        if "type" in changes and changes["type"] != UnitType.COOP:
-            await _refuse_if_coop_card(unit.id)
-        await unit.save(update_fields=[*changes.keys(), "updated_at"])
-        await audit.record(
-            "unit.update",
-            actor=actor,
-            scope_path=unit.path,
-            target_type="unit",
-            target_id=unit.id,
-            detail={"fields": sorted(changes)},
-        )
+    try:
+        async with db.atomic():
+            if "type" in changes and changes["type"] != UnitType.COOP:
+                await _refuse_if_coop_card(unit.id)
+            await unit.save(update_fields=[*changes.keys(), "updated_at"])
+            await audit.record(
+                "unit.update",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="unit",
+                target_id=unit.id,
+                detail={"fields": sorted(changes)},
+            )
+    except IntegrityError:  # a parallel write took the code after the check: say which, as create does
+        await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+        raise
     return unit
 
 
