@@ -135,8 +135,8 @@ async def test_wrong_code_counts_tries_and_five_void_it(client):
 
 
 async def test_wrong_id_number_is_refused_and_three_use_the_ticket_up(client, clock):
-    """Each ID number tried needs a code of its own (a code works once), and three wrong ones end the
-    ticket; before the code, a wrong ID number said so without a single SMS."""
+    """A wrong ID number counts against the code and the ticket, three end the ticket; before the
+    code, a wrong ID number said so without a single SMS."""
     tree = await make_tree()
     await _with_identity("idcheck", tree.own)
     flow = await _password_ticket(client, "idcheck")
@@ -440,3 +440,30 @@ async def test_a_reset_ticket_of_an_account_deactivated_meanwhile_is_refused(cli
     await Account.filter(id=account.id).update(is_active=False)
     reset = {"reset_ticket": verified.json()["reset_ticket"], "new_password": NEW_PASSWORD}
     assert (await client.post("/api/recovery/password/reset", json=reset)).status_code == 410
+
+
+async def test_a_mistyped_id_number_keeps_the_code_but_counts_as_one_of_its_wrong_tries(client):
+    tree = await make_tree()
+    await _with_identity("typo", tree.own)
+    flow = await _password_ticket(client, "typo")
+    code = await _code(client, PHONE)
+    body = {"ticket": flow["start"]["ticket"], "code": code, "id_number": OTHER_ID}
+    assert (await client.post("/api/recovery/password/verify", json=body)).json()["error"][
+        "code"
+    ] == "identity_mismatch"
+    wrong = {**body, "code": f"{(int(code) + 1) % 10**6:06d}", "id_number": ID_NUMBER}
+    answers = [
+        (await client.post("/api/recovery/password/verify", json=wrong)).json()["error"]["code"] for _ in range(4)
+    ]
+    assert answers == ["sms_code_wrong"] * 3 + ["sms_code_void"]  # the ID number's miss was the first of five
+
+
+async def test_after_a_mistyped_id_number_the_same_code_still_resets(client):
+    tree = await make_tree()
+    await _with_identity("typo2", tree.own)
+    flow = await _password_ticket(client, "typo2")
+    body = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": OTHER_ID}
+    assert (await client.post("/api/recovery/password/verify", json=body)).status_code == 400
+    assert (
+        await client.post("/api/recovery/password/verify", json={**body, "id_number": ID_NUMBER})
+    ).status_code == 200

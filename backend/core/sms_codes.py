@@ -66,7 +66,7 @@ if tonumber(ARGV[1]) > tonumber(stored[2]) then
   return -1
 end
 if stored[1] == ARGV[2] then
-  redis.call('DEL', KEYS[1])
+  if ARGV[4] ~= '1' then redis.call('DEL', KEYS[1]) end
   return 1
 end
 local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
@@ -154,13 +154,20 @@ async def send_code(
     return SendResult()
 
 
-async def check_code(phone: str, purpose: str, code: str) -> None:
-    """Accept the code once; a wrong one counts a try (five void it); raises with a Chinese message."""
+async def check_code(phone: str, purpose: str, code: str, *, keep: bool = False) -> None:
+    """Accept the code once; a wrong one counts a try (five void it); raises with a Chinese message.
+    ``keep``: the code is right but stays usable (a step that checks more first, then uses it)."""
     rt = runtime.get()
     candidate = _code_hash(purpose, phone, code.strip())
     result = int(
         await rt.redis.eval(
-            _CHECK, 1, _code_key(purpose, phone), repr(rt.clock.timestamp()), candidate, MAX_WRONG_TRIES
+            _CHECK,
+            1,
+            _code_key(purpose, phone),
+            repr(rt.clock.timestamp()),
+            candidate,
+            MAX_WRONG_TRIES,
+            "1" if keep else "0",
         )
     )
     if result == 1:
@@ -168,3 +175,10 @@ async def check_code(phone: str, purpose: str, code: str) -> None:
     if result == 0:
         raise AppError("sms_code_wrong", CODE_WRONG, fields={"code": CODE_WRONG})
     raise AppError("sms_code_void", CODE_VOID, fields={"code": CODE_VOID})
+
+
+async def spend_try(phone: str, purpose: str) -> None:
+    """Count one wrong try against the phone's code (what else its step checked was wrong)."""
+    rt = runtime.get()
+    key, now = _code_key(purpose, phone), repr(rt.clock.timestamp())
+    await rt.redis.eval(_CHECK, 1, key, now, "-", MAX_WRONG_TRIES, "0")  # "-" is never a code's hash

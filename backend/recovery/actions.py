@@ -123,11 +123,12 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
 
     The code first: until the phone is proven every answer is the code's, the same for an unknown
     user name, an account without an ID number on file and a wrong ID number (which would otherwise
-    tell ID numbers apart without a single SMS, the owner never warned). A code is used once, so ID
-    numbers are guessed one per code, and a few wrong ones use the ticket up.
+    tell ID numbers apart without a single SMS, the owner never warned). The code stays usable for a
+    mistyped ID number, but each wrong one counts as a wrong try of the code (five void it) and
+    against the ticket (three use it up); the code is used up once everything holds.
     """
     data = await tickets.peek(ticket, "recovery.password")
-    await sms_codes.check_code(data["phone"], "password_reset", code)
+    await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
     if account is not None and account.id_number_index is None:
         await _audit(
@@ -146,8 +147,10 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
             outcome="failure",
             detail={"reason": "identity_mismatch"},
         )
+        await sms_codes.spend_try(data["phone"], "password_reset")
         await _count_mismatch(ticket, data)
         raise AppError("identity_mismatch", msg.IDENTITY_MISMATCH, fields={"id_number": msg.IDENTITY_MISMATCH})
+    await sms_codes.check_code(data["phone"], "password_reset", code)  # used up now (of two at once, one wins)
     await tickets.consume(ticket, "recovery.password")
     await _audit("recovery.password_verify", account_id=account.id, origin=origin)
     return await tickets.issue("recovery.password_reset", {"account_id": account.id}, ttl_seconds=RESET_TTL_SECONDS)
