@@ -184,8 +184,8 @@ _OWN_SQL = f"SELECT {_COUNTER_COLUMNS} FROM coop_rollup r WHERE r.unit_id = ?"
 _CHILDREN_SQL = (
     f"SELECT r.unit_id AS unit_id, u.name AS name, u.type AS type, {_COUNTER_COLUMNS}, "
     # a co-op's own card (its one co-op may be a sub-co-op's): only co-op rows look
-    "CASE WHEN u.type = 'coop' THEN EXISTS (SELECT 1 FROM coop_card c WHERE c.unit_id = r.unit_id) "
-    "ELSE 0 END AS has_card "
+    "CASE WHEN u.type = 'coop' AND EXISTS (SELECT 1 FROM coop_card c WHERE c.unit_id = r.unit_id) "
+    "THEN 1 ELSE 0 END AS has_card "
     "FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
     "WHERE u.parent_id = ? AND r.coops > 0 ORDER BY r.coops DESC, r.unit_id LIMIT ?"
 )
