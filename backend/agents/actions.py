@@ -171,6 +171,4 @@ async def confirm_unbind(actor: Actor, unit_id: int, account_id: int, *, ticket:
 
 async def _end_unit_sessions(account_id: int, membership_id: int) -> None:
     """End the sessions working for the removed unit (the guard refuses them anyway: no membership)."""
-    for record in await sessions.list_for(account_id):
-        if record.membership_id == membership_id:
-            await sessions.end(account_id, record.key_hash)
+    await sessions.end_matching(account_id, lambda record: record.membership_id == membership_id)

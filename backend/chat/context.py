@@ -36,11 +36,15 @@ def _conversation(session_id: str, membership_id: int | None) -> str:
     return f"{session_id}:{membership_id}"
 
 
+def _key(conversation: str) -> str:
+    return f"chat:{conversation}"
+
+
 async def move_conversations(old_session: str, new_session: str, membership_ids: Iterable[int]) -> int:
     """A session refreshed under a new token keeps its conversations, one per unit it may choose
     (``membership_ids``): "更多" and "这个村" go on where they were. Returns how many moved."""
     keys = [
-        f"chat:{_conversation(session, membership_id)}"
+        _key(_conversation(session, membership_id))
         for membership_id in membership_ids
         for session in (old_session, new_session)
     ]
@@ -54,7 +58,7 @@ class ChatContext:
     checked again; if the check fails, nothing it remembered reaches Redis)."""
 
     def __init__(self, conversation: str, *, held: bool = False) -> None:
-        self._key = f"chat:{conversation}"
+        self._key = _key(conversation)
         self._pending: dict[str, str] = {}  # what this turn remembered (its own reads see it)
         self._unsent: dict[str, str] = {}  # of that, what no write has taken yet
         self._sending: asyncio.Task[None] | None = None  # the newest write; it waits for those before it

@@ -9,6 +9,7 @@ so that all of them can be ended at once. The public id of a session is a prefix
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from backend.core import runtime
@@ -182,15 +183,7 @@ async def list_for(account_id: int, *, revoked_before: float | None = None) -> l
     return sorted(live, key=lambda r: r.created_at, reverse=True)
 
 
-async def end(account_id: int, key_hash: str) -> None:
-    rt = runtime.get()
-    async with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.delete(_key(key_hash))
-        pipe.srem(_account_key(account_id), key_hash)
-        await pipe.execute()
-
-
-async def end_if_live(account_id: int, key_hash: str) -> bool:
+async def end(account_id: int, key_hash: str) -> bool:
     """End one session; False when it had ended already (of two refreshes of one token, one wins)."""
     rt = runtime.get()
     async with rt.redis.pipeline(transaction=True) as pipe:
@@ -208,12 +201,12 @@ async def end_by_public_id(account_id: int, public_id: str, *, revoked_before: f
     return False
 
 
-async def end_started_from_wechat(account_id: int, wechat_identity_id: int, *, keep: str | None = None) -> int:
-    """End the sessions of an account started from one WeChat identity (except ``keep``, a key
-    hash); returns how many ended."""
+async def end_matching(account_id: int, matches: Callable[[SessionRecord], bool]) -> int:
+    """End the account's live sessions that ``matches`` picks (those of a unit taken away, those a
+    WeChat identity started); returns how many ended."""
     ended = 0
     for record in await list_for(account_id):
-        if record.wechat_identity_id == wechat_identity_id and record.key_hash != keep:
+        if matches(record):
             await end(account_id, record.key_hash)
             ended += 1
     return ended

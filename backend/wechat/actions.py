@@ -201,7 +201,9 @@ async def unbind(account: Account, *, origin: Origin, caller_session: str) -> No
             target_id=account.id,
             detail={"appid": appid},
         )
-    await sessions.end_started_from_wechat(account.id, identity.id, keep=caller_session)
+    await sessions.end_matching(
+        account.id, lambda r: r.wechat_identity_id == identity.id and r.key_hash != caller_session
+    )
 
 
 # --- SMS login, for binding -----------------------------------------------------------------------
