@@ -186,14 +186,13 @@ def similarities(query: Query, rows: Sequence[Entry], at_least: float = 0.0) -> 
 def classify(query: Query, row: Entry, kind: Kind) -> Rank | None:
     """How ``row`` matches ``query`` better than a near spelling; None: not so (it may still be a
     near spelling: :func:`similarities`)."""
-    name = row.key  # as typed text is folded
+    name = row.key  # folded as typed text is, and lower-case already
     if query.latin:
-        lower = name.lower()
-        if lower == query.text or (kind == Kind.PERSON and row.extra == query.text):
+        if name == query.text or (kind == Kind.PERSON and row.extra == query.text):
             return Rank.EXACT
-        if lower.startswith(query.text):
+        if name.startswith(query.text):
             return Rank.PREFIX
-        if len(query.text) >= 2 and query.text in lower:
+        if len(query.text) >= 2 and query.text in name:
             return Rank.CONTAINS
         if row.pinyin.startswith(query.pinyin) or row.initials.startswith(query.initials):
             return Rank.PINYIN
