@@ -13,7 +13,9 @@ a lookup, in the writer's transaction. Before each lookup :func:`current` reads 
 version it has applied (one indexed statement, nothing when nothing changed) and re-reads just the
 accounts and units they name into a small overlay that hides their old entries; a moved subtree, a
 gap in the log (pruned rows) or too many changes rebuild the tables instead. So a lookup sees every
-write committed before it, made by any process, and a test reset calls :func:`forget`.
+write committed before it, made by any process, and a test reset calls :func:`forget`. The log only
+moves forward: a database restored from a backup issues its version numbers again, so the servers
+are restarted after a restore (README, Chat).
 """
 
 from __future__ import annotations
