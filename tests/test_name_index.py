@@ -293,6 +293,20 @@ async def test_full_width_or_upper_case_in_a_name_is_found_as_typed_in_every_str
         assert chosen is not None and chosen.name == name, (typed, query)  # shown as stored
 
 
+async def test_letters_with_digits_are_looked_for_inside_names_in_every_strategy(strategy, monkeypatch):
+    """B2 (no pinyin or initials hold a digit) found 幸福小区B2栋 only in a small scope, or when the
+    typo stage's walk of the nearest pinyin keys happened to reach it."""
+    monkeypatch.setattr(lookup, "NEIGHBOURS", 1)
+    tree = await make_tree()
+    for name in ("幸福小区B2栋", "八里村", "白沙村", "坝头村", "安乐村"):
+        await make_unit(name, UnitType.WORK_TEAM, tree.child)
+    actor = actor_at(tree.own)
+    for typed in ("B2", "b2", "Ｂ2"):
+        query = parser.parse(f"查 {typed}").params["name"]
+        chosen = lookup.single(await lookup.find(actor, query))
+        assert chosen is not None and chosen.name == "幸福小区B2栋", (typed, query)
+
+
 async def test_wildcards_in_the_text_match_only_themselves(strategy):
     tree = await make_tree()
     for name in ("李_坪合作社", "李家坪村", "百分%村", "百分之村"):

@@ -122,6 +122,9 @@ def conditions(kind: Kind, query: Query) -> tuple[list[Condition], list[Conditio
     weak: list[Condition] = []
     if kind == Kind.PERSON and query.latin:
         strong.append(Condition(Column.EXTRA, Mode.IS, query.text))  # a user name
+    if query.latin and not query.text.isalpha():
+        # Letters with digits (b2) are no pinyin: they can only be part of a name (幸福小区B2栋).
+        strong.append(Condition(Column.KEY, Mode.CONTAINS, query.text))
     if not query.latin:
         # "contains" first: when it takes every such row, "is" and "starts with" need no pass of their own.
         strong += [Condition(Column.KEY, mode, query.text) for mode in (Mode.CONTAINS, Mode.IS, Mode.STARTS)]
