@@ -534,3 +534,13 @@ async def test_the_submission_form_is_documented_in_openapi(client):
     spec = (await client.get("/docs/openapi.json")).json()
     operation = spec["paths"]["/api/reviews"]["post"]
     assert "multipart/form-data" in operation["requestBody"]["content"]
+
+
+async def test_a_statement_written_over_several_lines_is_accepted_and_kept(client, env):
+    """The mini-program asks for the statement in a multi-line text area: its line breaks are normal input."""
+    statement = "原手机号已停用。\r\n身份证照片见附件，\n请审核。"
+    response = await submit(client, statement=statement)
+    assert response.status_code == 202, response.text
+    assert (await only_review()).statement == "原手机号已停用。\n身份证照片见附件，\n请审核。"
+    other_control = await submit(client, statement="说明\x07", ip="10.9.0.2")
+    assert other_control.status_code == 422 and "statement" in other_control.json()["error"]["fields"]

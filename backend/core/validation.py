@@ -20,8 +20,10 @@ from sanic_ext.extensions.openapi import openapi
 from backend.core import identifiers, messages
 from backend.core.errors import AppError, ValidationFailed
 
-# One-line text: no control characters at all, line breaks and tabs included.
+# One-line text: no control characters at all, line breaks and tabs included; text written over
+# several lines (a text area) keeps its line breaks, as "\n".
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u2028\u2029]")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; anything larger cannot exist
 
 M = TypeVar("M", bound=BaseModel)
@@ -49,17 +51,27 @@ class PageQuery(Query):
     limit: int = Field(50, ge=1, le=200)
 
 
-def _clean_text(value: str) -> str:
-    if _CONTROL.search(value):
+def _cleaned(value: str, control: re.Pattern[str]) -> str:
+    if control.search(value):
         raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
     if not value.strip():
         raise PydanticCustomError("blank", messages.FIELD_BLANK)
     return value.strip()
 
 
-def text(max_length: int, min_length: int = 1) -> Any:
-    """A trimmed one-line text field with length limits and no control characters."""
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(_clean_text)]
+def _clean_text(value: str) -> str:
+    return _cleaned(value, _CONTROL)
+
+
+def _clean_lines(value: str) -> str:
+    return _cleaned(value.replace("\r\n", "\n").replace("\r", "\n"), _CONTROL_BUT_NEWLINE)
+
+
+def text(max_length: int, min_length: int = 1, *, lines: bool = False) -> Any:
+    """A trimmed text field with length limits and no control characters; ``lines``: written in a
+    text area, its line breaks are kept (CR LF and CR as LF)."""
+    clean = _clean_lines if lines else _clean_text
+    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(clean)]
 
 
 def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[[str], str]:

@@ -24,7 +24,7 @@ class ReviewSubmission(BaseModel):
     phone: Phone = Field(description="审核结果和临时密码发到这个手机号")
     username: Username | None = Field(None, description="找回密码时必填")
     credit_code: CreditCode | None = Field(None, description="找回单位账号时必填")
-    statement: text(500) = Field(description="情况说明")
+    statement: text(500, lines=True) = Field(description="情况说明（可分多行）")
     captcha_id: str = Field("", max_length=64)
     captcha_answer: str = Field("", max_length=8)
 
