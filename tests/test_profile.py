@@ -172,3 +172,14 @@ async def test_a_phone_change_ticket_of_another_account_is_refused(client):
     assert stolen.status_code == 410
     assert (await client.get("/api/profile", headers=second)).json()["phone"] == "135****3333"
     assert (await client.get("/api/profile", headers=first)).json()["phone"] == "135****1111"
+
+
+async def test_control_characters_in_the_email_are_refused_and_change_nothing(client):
+    """PostgreSQL cannot even store a NUL: such an e-mail must be a 422 there as here, never a 500."""
+    tree = await make_tree()
+    account = await make_account("mailer", tree.own)
+    headers = await login(client, "mailer")
+    for email in ("li\x00@example.cn", "li@exa\x07mple.cn", "li@example.cn\u2028"):
+        refused = await client.patch("/api/profile", headers=headers, json={"email": email})
+        assert refused.status_code == 422 and "email" in refused.json()["error"]["fields"], email
+    assert (await Account.get(id=account.id)).email is None

@@ -18,7 +18,7 @@ PHONE_CHANGE_TTL_SECONDS = 10 * 60
 REAUTH_LIMIT = 5
 REAUTH_WINDOW_SECONDS = 15 * 60
 _OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[A-Za-z]{2,}")  # no control characters
 
 
 def phone_of(account: Account) -> str | None:
