@@ -8,10 +8,11 @@ import re
 import httpx
 
 from backend.accounts.models import Account, Membership
+from backend.cards.models import CardBinding
 from backend.core import runtime
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
-from tests.factories import PASSWORD, Tree, login, login_response, make_account, make_tree
+from tests.factories import PASSWORD, Tree, bind_card, login, login_response, make_account, make_tree
 
 AGENT_PHONE = "13912345678"
 NEW_PASSWORD = "Qingshan#River7"
@@ -293,3 +294,20 @@ async def test_an_admin_cannot_unbind_itself_or_a_peer_admin_of_its_own_unit(cli
     assert refused.status_code == 403 and refused.json()["error"]["code"] == "cannot_unbind"
     not_member = await _unbind(client, admin, tree.child.id, peer.id)
     assert not_member.status_code == 404
+
+
+async def test_an_admin_without_a_card_cannot_unbind_an_agent_holding_one(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    agent = await make_account("card_clerk", tree.child, Role.CLERK)
+    await bind_card(agent.id, "66000009")
+    refused = await _unbind(client, admin, tree.child.id, agent.id)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "card_holder_protected"
+    # a ticket asked for before the card was bound does not get past the rule either
+    await CardBinding.filter(account_id=agent.id).delete()
+    ticket = (await _unbind(client, admin, tree.child.id, agent.id)).json()["ticket"]
+    await bind_card(agent.id, "66000009")
+    late = await _confirm(client, admin, tree.child.id, agent.id, ticket)
+    assert late.status_code == 403 and late.json()["error"]["code"] == "card_holder_protected"
+    assert await Membership.filter(account_id=agent.id, unit_id=tree.child.id).exists()
+    assert not await AuditEntry.filter(action="agent.unbind").exists()

@@ -16,6 +16,7 @@ from backend.accounts.actions import may_assign
 from backend.accounts.models import Account, Membership
 from backend.agents import messages as msg
 from backend.agents.queries import get_agent
+from backend.cards import actions as cards
 from backend.core import audit, db, runtime, sessions, sms, tickets
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -130,6 +131,7 @@ async def _unbindable(actor: Actor, unit_id: int, account_id: int) -> Membership
         raise Forbidden("not_self", msg.NOT_SELF)
     if not may_assign(actor, membership.unit, membership.role):
         raise Forbidden("cannot_unbind", msg.CANNOT_UNBIND)
+    await cards.require_card_peer(actor, account_id)  # C6: a card holder is changed only by a card holder
     return membership
 
 
