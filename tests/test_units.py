@@ -207,3 +207,29 @@ async def test_a_code_taken_while_an_edit_is_checked_answers_409_not_500(client,
     other = await make_unit("新村", UnitType.VILLAGE, tree.own)
     response = await client.patch(f"/api/units/{other.id}", headers=headers, json={"unit_code": "DUP1"})
     assert response.status_code == 409 and response.json()["error"]["code"] == "duplicate_code"
+
+
+def _actor_of(unit: Unit, account_id: int = 1) -> Actor:
+    return Actor(account_id, "x", "s", 1, unit.id, unit.path, unit.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
+
+
+async def test_a_unit_created_while_its_parent_moves_takes_the_parents_new_path(client, monkeypatch):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    check = unit_actions._check_unique
+
+    async def parent_moves_meanwhile(*args):  # another admin moves the parent just after this check
+        await check(*args)
+        await unit_actions.move_unit(_actor_of(tree.parent), tree.child.id, new_parent_id=tree.sibling.id)
+
+    monkeypatch.setattr(unit_actions, "_check_unique", parent_moves_meanwhile)
+    response = await client.post(
+        "/api/units/", headers=admin, json={"parent_id": tree.child.id, "name": "一组", "type": "work_team"}
+    )
+    assert response.status_code == 201, response.text
+    moved_parent = await Unit.get(id=tree.child.id)
+    created = await Unit.get(id=response.json()["id"])
+    assert created.path == f"{moved_parent.path}{created.id}/" and created.depth == moved_parent.depth + 1
+    assert response.json()["path"] == created.path
+    entry = await AuditEntry.get(action="unit.create")
+    assert entry.scope_path == created.path

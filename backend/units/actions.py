@@ -10,6 +10,7 @@ from backend.core import audit, db, runtime
 from backend.core.actor import Actor
 from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
+from backend.core.scope import path_prefix
 from backend.units import messages as msg
 from backend.units.models import REGION_TYPES, Unit, UnitType
 from backend.units.queries import get_unit, get_unit_below
@@ -70,6 +71,7 @@ async def create_unit(
     now = runtime.get().clock.now()
     try:
         async with db.atomic():
+            parent = await _locked_in_scope(actor, parent.id)
             unit = await Unit.create(
                 parent_id=parent.id,
                 name=name,
@@ -95,6 +97,16 @@ async def create_unit(
     except IntegrityError:
         await _check_unique(None, unit_code, credit_code)
         raise
+    return unit
+
+
+async def _locked_in_scope(actor: Actor, unit_id: int) -> Unit:
+    """The unit's row locked and read again inside the transaction: a move committed since the
+    first read has rewritten its path (and may have taken it out of the actor's scope). Holding it
+    makes a move of the subtree wait, or this wait for the move (see :func:`move_unit`)."""
+    unit = await Unit.filter(id=unit_id).select_for_update().first()
+    if unit is None or not actor.covers(unit.path):
+        raise NotFound()
     return unit
 
 
@@ -170,6 +182,10 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
         old_path = unit.path
         new_path = f"{new_parent.path}{unit.id}/"
         depth_delta = new_parent.depth + 1 - unit.depth
+        # Lock the subtree first (top down, as a parallel move of a unit inside it locks): a unit
+        # being created below it holds its parent (create_unit) and this waits for it, so that the
+        # UPDATE below, a later statement, also sees and moves the new unit.
+        await Unit.filter(path_prefix("path", old_path)).order_by("path").select_for_update().only("id")
         await db.execute(
             "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
             [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
