@@ -318,3 +318,54 @@ async def test_two_identical_membership_adds_at_once_give_one_row_and_no_server_
     )
     assert sorted(a.status_code for a in answers) in ([200, 200], [200, 409])
     assert await Membership.filter(account_id=member.id, unit_id=tree.child.id).count() == 1
+
+
+async def test_two_accounts_created_at_once_on_one_phone_are_both_created(client):
+    """A family sharing one phone: two admins create their accounts at the same moment. Both
+    accounts are made (phone login goes to one of them), not "user name taken" for the other."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/api/accounts/",
+                headers=admin,
+                json={"username": name, "name": "同号", "phone": NEW_PHONE, "unit_id": tree.child.id, "role": "viewer"},
+            )
+            for name in ("first", "second")
+        )
+    )
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    created = await Account.filter(username_key__in=["first", "second"])
+    assert sorted(a.login_phone_index is None for a in created) == [False, True]
+
+
+async def test_the_audit_entry_of_a_new_account_records_the_finance_access_granted(client):
+    tree = await make_tree()
+    admin = await make_account("fin_admin", tree.own, role="admin", finance=FinanceAccess.ALL)
+    headers = await login(client, "fin_admin")
+    created = await client.post(
+        "/api/accounts/",
+        headers=headers,
+        json={
+            "username": "cashier",
+            "name": "李四",
+            "phone": NEW_PHONE,
+            "unit_id": tree.child.id,
+            "role": "viewer",
+            "finance_access": "all",
+        },
+    )
+    assert created.status_code == 201, created.text
+    entry = await AuditEntry.get(action="account.create")
+    assert entry.actor_account_id == admin.id
+    assert entry.detail == {"unit_id": tree.child.id, "role": "viewer", "finance_access": "all"}
+
+
+async def test_removing_a_unit_the_account_is_not_in_says_so_not_that_the_account_cannot_be_managed(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("plain", tree.child, role="clerk")
+    answer = await client.delete(f"/api/accounts/{target.id}/memberships/{tree.own.id}", headers=admin)
+    assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
+    assert answer.json()["error"]["message"] == "该账号不在这个单位中"  # the admin does manage this account

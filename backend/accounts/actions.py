@@ -116,7 +116,8 @@ async def create_account(
     password = generate_temporary_password()
     password_hash = await rt.hasher.hash(password)
     now = rt.clock.now()
-    try:
+
+    async def insert(login_phone_index: str | None) -> Account:
         async with db.atomic():
             account = await Account.create(
                 username=username,
@@ -124,7 +125,7 @@ async def create_account(
                 name=name,
                 phone_enc=rt.vault.encrypt("account.phone", phone),
                 phone_index=phone_index,
-                login_phone_index=phone_index if phone_login_free else None,
+                login_phone_index=login_phone_index,
                 id_number_enc=rt.vault.encrypt("account.id_number", id_number) if id_number else None,
                 id_number_index=rt.vault.index("id_number", id_number) if id_number else None,
                 password_hash=password_hash,
@@ -143,8 +144,19 @@ async def create_account(
                 scope_path=unit.path,
                 target_type="account",
                 target_id=account.id,
-                detail={"unit_id": unit.id, "role": role.value},
+                detail={"unit_id": unit.id, "role": role.value, "finance_access": finance_access.value},
             )
+        return account
+
+    try:
+        try:
+            account = await insert(phone_index if phone_login_free else None)
+        except IntegrityError:
+            if not phone_login_free or await Account.filter(username_key=username.lower()).exists():
+                raise
+            # A parallel request turned phone login on for another account with this phone: one
+            # phone, one such account, so this one is made without it (as if it had come second).
+            account = await insert(None)
     except IntegrityError as exc:  # a parallel request took the name between the check and the insert
         raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN}) from exc
     return account
@@ -246,7 +258,7 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
     await cards.require_card_peer(actor, account.id)
     target = next((m for m in memberships if m.unit.id == unit_id), None)
     if target is None:
-        raise AppError("not_found", msg.CANNOT_MANAGE, status=404)
+        raise NotFound(msg.NOT_A_MEMBER)  # every unit of a manageable account is in scope: this says nothing more
     if len(memberships) == 1:
         raise Conflict("last_membership", msg.LAST_MEMBERSHIP)
     async with db.atomic():

@@ -10,6 +10,7 @@ ALREADY_DEACTIVATED = "该账号已注销"
 NOT_LOCKED = "该账号未被锁定"
 NO_SUCH_FIELD_VALUE = "该账号没有填写此项"
 MEMBERSHIP_EXISTS = "该账号已在这个单位中"
+NOT_A_MEMBER = "该账号不在这个单位中"
 LAST_MEMBERSHIP = "账号至少要属于一个单位；如不再使用，请注销账号"
 PASSWORD_REJECTED = "新密码不符合要求"
 
