@@ -3,16 +3,25 @@ logs in (creating missing accounts), binds, or raises the real-name level; and t
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from datetime import timedelta
 
 import httpx
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtensionOID
 
 from backend.accounts.models import Account, Membership, RealnameLevel
+from backend.cards import actions as cards
 from backend.cards.models import CardBinding
 from backend.core import identifiers, runtime
+from backend.core.audit import AuditEntry
 from backend.core.clock import FrozenClock
 from backend.core.roles import Role
+from backend.pairing import store as pairing_store
 from backend.units.models import Unit
 from card_service import protocol
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
@@ -376,3 +385,177 @@ async def test_malformed_card_answers_change_nothing(client: httpx.AsyncClient, 
     refused = await device.request(client, "POST", f"{path}/card", not_a_cert)
     assert refused.json()["error"]["code"] in ("card_certificate_malformed", "card_nonce_invalid")
     assert await Account.all().count() == 0
+
+
+async def test_a_card_cannot_be_bound_to_an_account_deactivated_after_it_scanned(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    clerk = await card_holder_account("clerk1", coop)
+    await make_account("coopadmin", coop, Role.ADMIN)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+    phone = await login(client, "clerk1")
+    pairings = [await start_pairing(client, device, action) for action in ("bind", "realname")]
+    for pairing in pairings:
+        await scan_and_confirm(client, pairing, phone)
+    # the admin deactivates the clerk while the card is in the reader
+    admin = await login(client, "coopadmin")
+    assert (await client.post(f"/api/accounts/{clerk.id}/deactivate", headers=admin)).status_code == 204
+    for pairing in pairings:
+        refused = await card_step(client, device, pairing["pairing_id"], card)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_account_inactive")
+    assert not await CardBinding.exists()
+    assert (await Account.get(id=clerk.id)).realname_level == RealnameLevel.NONE
+
+
+async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    first = issue_card(card_authority, identity(coop, card="66000001", holder="李四", n=1))
+    second = issue_card(card_authority, identity(coop, card="66000002", holder="王五", n=2))
+    login_by_card = cards.login_by_card
+
+    async def slow_login(*args, **kwargs):
+        await asyncio.sleep(0.2)  # both submissions are past their checks before either finishes
+        return await login_by_card(*args, **kwargs)
+
+    monkeypatch.setattr(cards, "login_by_card", slow_login)
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenges = [(await device.request(client, "POST", f"{path}/challenge")).json() for _ in range(2)]
+    answers = await asyncio.gather(
+        device.request(client, "POST", f"{path}/card", first.answer(challenges[0])),
+        device.request(client, "POST", f"{path}/card", second.answer(challenges[1])),
+    )
+    assert await CardBinding.all().count() == 1
+    assert await Account.filter(username__in=["66000001", "66000002"]).count() == 1
+    assert sorted(a.status_code for a in answers) == [200, 409]
+
+
+async def test_a_refused_card_login_is_audited_as_a_failed_login(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    stranger = CardAuthority.generate(name="陌生发卡机构", now=clock.now())
+    refused, *_ = await card_login(client, device, issue_card(stranger, identity(coop)))
+    assert refused.json()["error"]["code"] == "card_untrusted"
+    entry = await AuditEntry.get(action="auth.login")
+    assert (entry.outcome, entry.scope_path) == ("failure", tree.own.path)
+    assert entry.detail == {"method": "card", "reason": "card_untrusted"}
+
+
+async def test_a_chain_certificate_with_unreadable_extensions_is_refused_not_a_server_error(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    stranger = CardAuthority.generate(name="陌生发卡机构", now=clock.now())
+    card = issue_card(stranger, identity(coop))
+    key = ec.generate_private_key(ec.SECP256R1())
+    garbled = (  # names the card's issuer, so the server looks at it as a step towards a trusted root
+        x509.CertificateBuilder()
+        .subject_name(stranger.certificate.subject)
+        .issuer_name(stranger.certificate.subject)
+        .public_key(key.public_key())
+        .serial_number(7)
+        .not_valid_before(clock.now() - timedelta(days=1))
+        .not_valid_after(clock.now() + timedelta(days=1))
+        .add_extension(x509.UnrecognizedExtension(ExtensionOID.BASIC_CONSTRAINTS, b"\x01\x02??"), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    pairing = await start_pairing(client, device, "login")
+    await scan_and_confirm(client, pairing)
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    chain = [base64.b64encode(garbled.public_bytes(serialization.Encoding.DER)).decode()]
+    refused = await device.request(client, "POST", f"{path}/card", card.answer(challenge) | {"chain": chain})
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_certificate_malformed")
+    state = await device.request(client, "GET", f"{path}/events")
+    assert state.json()["state"] == "failed"
+
+
+async def test_a_card_login_gives_one_session_for_as_long_as_the_pairing_is_kept(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop, kind="legal_rep"))
+    done, pairing_id, phone_key = await card_login(client, device, card)
+    assert done.json()["state"] == "done"
+    assert (await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})).status_code == 200
+
+    redis = runtime.get().redis  # ten minutes and a bit pass in Redis (its key lifetimes run on real time)
+    async for key in redis.scan_iter():
+        left = await redis.ttl(key)
+        if left > 0:
+            await (redis.expire(key, left - 601) if left > 601 else redis.delete(key))
+    again = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
+    assert again.status_code == 410
+
+
+async def test_a_binding_cancelled_on_the_phone_while_the_card_is_checked_binds_nothing(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await card_holder_account("clerk1", coop)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+    bind_card = cards.bind_card
+    working, cancelled_meanwhile = asyncio.Event(), asyncio.Event()
+
+    async def bind_after_the_cancel(*args, **kwargs):
+        working.set()  # the phone's cancel arrives while the server works on the card
+        await cancelled_meanwhile.wait()
+        return await bind_card(*args, **kwargs)
+
+    monkeypatch.setattr(cards, "bind_card", bind_after_the_cancel)
+    pairing = await start_pairing(client, device, "bind")
+    phone_key = await scan_and_confirm(client, pairing, await login(client, "clerk1"))
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    submitted = asyncio.create_task(device.request(client, "POST", f"{path}/card", card.answer(challenge)))
+    await working.wait()
+    cancelled = await client.post(f"{path}/cancel", json={"phone_key": phone_key})
+    cancelled_meanwhile.set()
+    answer = await submitted
+    state = (await device.request(client, "GET", f"{path}/events")).json()["state"]
+    assert (cancelled.status_code, state, answer.status_code) == (200, "cancelled", 410)
+    assert not await CardBinding.exists()
+
+
+async def test_a_binding_whose_save_fails_after_it_was_marked_done_ends_failed_not_done(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await card_holder_account("clerk1", coop)
+    device = await enrolled_device(tree.own)
+    card = issue_card(card_authority, identity(coop))
+    transition = pairing_store.transition
+
+    async def commit_fails_after_done(pairing_id, **kwargs):
+        answer = await transition(pairing_id, **kwargs)
+        if kwargs["changes"].get("state") == "done":
+            raise ConnectionResetError("the database went away before the commit")
+        return answer
+
+    monkeypatch.setattr(pairing_store, "transition", commit_fails_after_done)
+    pairing = await start_pairing(client, device, "bind")
+    await scan_and_confirm(client, pairing, await login(client, "clerk1"))
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    answer = await device.request(client, "POST", f"{path}/card", card.answer(challenge))
+    events = (await device.request(client, "GET", f"{path}/events")).json()
+    assert answer.status_code == 503 and not await CardBinding.exists()
+    assert events["state"] == "failed" and events["error"]["code"] == "pairing_failed", events

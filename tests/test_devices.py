@@ -157,3 +157,13 @@ async def test_devices_outside_scope_cannot_be_seen_or_revoked(client: httpx.Asy
     assert (await client.get("/api/devices", headers=admin)).json()["items"] == []
     assert (await client.post(f"/api/devices/{foreign.id}/revoke", headers=admin)).status_code == 404
     assert (await Device.get()).status == "active"
+
+
+async def test_a_timestamp_of_non_ascii_digits_is_refused_not_a_server_error(client: httpx.AsyncClient) -> None:
+    tree = await make_tree()
+    device = await enrolled_device(tree.own)
+    for odd in ("²", "١٧٦٧٦٠٠٠٠٠"):  # str.isdigit() says yes to both; int() refuses the first
+        headers = device.headers("GET", "/api/devices/self") | {protocol.HEADER_TIMESTAMP: odd}
+        raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+        refused = await client.get("/api/devices/self", headers=raw)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (401, "device_signature_invalid")

@@ -38,6 +38,17 @@ def _holds(account: Account, holder: CardHolder) -> bool:
     return account.name == holder.holder_name and account.id_number_index == _holder_index(holder)
 
 
+async def _phone_account(account_id: int, holder: CardHolder) -> Account:
+    """The account that scanned a binding or real-name pairing, still active and the card's holder
+    (it may have been deactivated while the card was in the reader)."""
+    account = await Account.get(id=account_id)
+    if not account.is_active:
+        raise CardRefused("card_account_inactive", msg.OWN_ACCOUNT_INACTIVE)
+    if not _holds(account, holder):
+        raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
+    return account
+
+
 async def _bind(account: Account, holder: CardHolder) -> CardBinding:
     if await CardBinding.filter(account_id=account.id).exists():
         raise CardRefused("card_account_has_card", msg.ACCOUNT_HAS_CARD)
@@ -199,9 +210,7 @@ async def _create_admin_for_unit(holder: CardHolder, unit: Unit, origin: Origin)
 
 async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
     """Bind the card to the account logged in on the phone; the holder must be its owner."""
-    account = await Account.get(id=account_id)
-    if not _holds(account, holder):
-        raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
+    account = await _phone_account(account_id, holder)
     async with db.atomic():
         await _bind(account, holder)
         await _audit("card.bind", account.id, origin, detail={"kind": holder.kind})
@@ -210,9 +219,7 @@ async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> A
 
 async def realname_by_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
     """Real-name level "high" (C7): the card's holder is the account's owner."""
-    account = await Account.get(id=account_id)
-    if not _holds(account, holder):
-        raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
+    account = await _phone_account(account_id, holder)
     async with db.atomic():
         await Account.filter(id=account.id).update(
             realname_level=RealnameLevel.HIGH, updated_at=runtime.get().clock.now()

@@ -60,10 +60,13 @@ def trusted_issuers(path: Path | None) -> list[x509.Certificate]:
 
 
 def _load(der: bytes) -> x509.Certificate:
+    """The certificate, its extensions read at once (they are parsed lazily and may not parse)."""
     try:
-        return x509.load_der_x509_certificate(der)
-    except ValueError:
+        cert = x509.load_der_x509_certificate(der)
+        _ = cert.extensions
+    except (ValueError, x509.DuplicateExtension):
         raise CardRefused("card_certificate_malformed", msg.CERTIFICATE_MALFORMED) from None
+    return cert
 
 
 def _is_ca(cert: x509.Certificate) -> bool:

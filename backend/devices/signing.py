@@ -42,7 +42,7 @@ def _headers(request: Request) -> tuple[str, int, str, bytes]:
     nonce = headers.get(protocol.HEADER_NONCE, "")
     signature = headers.get(protocol.HEADER_SIGNATURE, "")
     well_formed = _DEVICE_ID.fullmatch(device_id) and _NONCE.fullmatch(nonce)
-    if not (well_formed and timestamp.isdigit() and len(timestamp) <= 12):
+    if not (well_formed and timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise Unauthorized("device_signature_invalid", msg.SIGNATURE_INVALID)
     try:
         raw_signature = protocol.b64url_decode(signature)

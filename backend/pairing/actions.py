@@ -19,7 +19,7 @@ from backend.cards import actions as cards
 from backend.cards import messages as card_msg
 from backend.cards.serializers import mask_card_number
 from backend.cards.verify import CardHolder, CardRefused, trusted_issuers, verify_card_answer
-from backend.core import runtime
+from backend.core import audit, db, runtime
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
 from backend.core.errors import AppError, Forbidden, Unauthorized
@@ -35,6 +35,7 @@ USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 ACTION_LABELS = {"login": "卡登录", "bind": "绑定IC卡", "realname": "实名认证"}
 NEEDS_SESSION = frozenset({"bind", "realname"})
 DONE_MESSAGES = {"login": card_msg.LOGIN_DONE, "bind": card_msg.BIND_DONE, "realname": card_msg.REALNAME_DONE}
+REFUSAL_AUDIT = {"login": "auth.login", "bind": "card.bind", "realname": "profile.realname"}
 
 
 def _user_code() -> str:
@@ -162,6 +163,10 @@ async def _take_nonce(nonce: str, *, device: Device, record: dict[str, Any]) -> 
         raise CardRefused("card_nonce_invalid", card_msg.NONCE_INVALID)
 
 
+class _MovedOn(Exception):
+    """The pairing left ``confirmed`` (cancelled, expired) while its card was being checked."""
+
+
 async def submit_card(
     device: Device,
     pairing_id: str,
@@ -178,9 +183,15 @@ async def submit_card(
     if record["state"] != "confirmed":
         raise AppError("pairing_not_confirmed", msg.NOT_CONFIRMED, status=409)
     rt = runtime.get()
+    # One card answer per pairing is worked on: with two challenges out, a second answer arriving
+    # before the first has finished must not perform the action again.
+    working = f"pairing-card:{pairing_id}"
+    if not await rt.redis.set(working, "1", nx=True, ex=CONFIRM_WINDOW_SECONDS):
+        raise AppError("pairing_state", msg.STATE_CHANGED, status=409)
     # The context is rebuilt from the server's own records: a signature made for another action,
     # device, pairing or nonce does not verify.
     context = protocol.card_context(action=record["action"], device=device.device_id, pairing=pairing_id, nonce=nonce)
+    marking = False  # the move to done has been sent
     try:
         holder = verify_card_answer(
             certificate=certificate,
@@ -190,19 +201,48 @@ async def submit_card(
             roots=trusted_issuers(rt.settings.card_issuer_ca),
             now=rt.clock.now(),
         )
-        result, account_id = await _perform(record, holder, origin=origin)
+        # The action counts only together with the move to done: should the phone cancel or the
+        # pairing expire meanwhile, it is rolled back.
+        async with db.atomic():
+            result, account_id = await _perform(record, holder, origin=origin)
+            marking = True
+            done, final = await store.transition(
+                pairing_id,
+                allowed=("confirmed",),
+                changes={"state": "done", "result": result, "result_account_id": account_id},
+            )
+            if not done or final is None:
+                raise _MovedOn()
+        return final
+    except _MovedOn:
+        raise _gone() from None
     except AppError as exc:
         error = {"code": exc.code, "message": exc.message}
         await store.transition(pairing_id, allowed=("confirmed",), changes={"state": "failed", "error": error})
+        await _record_refusal(record, exc.code, origin=origin)
         raise
-    moved, final = await store.transition(
-        pairing_id,
-        allowed=("confirmed",),
-        changes={"state": "done", "result": result, "result_account_id": account_id},
-    )
-    if not moved or final is None:
-        raise _gone()
-    return final
+    except Exception:
+        if marking:  # possibly marked done, then the commit failed: nothing was kept, the pairing failed
+            error = {"code": "pairing_failed", "message": msg.NOT_SAVED}
+            await store.transition(pairing_id, allowed=("done",), changes={"state": "failed", "error": error})
+        await rt.redis.delete(working)  # the PC may try again (if the pairing is still confirmed)
+        raise
+
+
+async def _record_refusal(record: dict[str, Any], code: str, *, origin: Origin) -> None:
+    """A refused card is audited as a failed login, binding or real-name check at the PC's unit."""
+    account_id = record["account_id"] if record["action"] in NEEDS_SESSION else None
+    async with db.atomic():
+        await audit.record(
+            REFUSAL_AUDIT[record["action"]],
+            origin=origin,
+            outcome="failure",
+            account_id=account_id,
+            scope_path=record["unit_path"],
+            target_type="account" if account_id else None,
+            target_id=account_id,
+            detail={"method": "card", "reason": code},
+        )
 
 
 async def _perform(record: dict[str, Any], holder: CardHolder, *, origin: Origin) -> tuple[dict[str, Any], int]:
@@ -303,7 +343,9 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
     if record["action"] != "login" or record["state"] != "done":
         raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     redis = runtime.get().redis
-    if not await redis.set(f"pairing-claimed:{pairing_id}", "1", nx=True, ex=store.KEEP_AFTER_EXPIRY_SECONDS):
+    # The mark outlives the pairing (kept CONFIRM_WINDOW_SECONDS + KEEP_AFTER_EXPIRY_SECONDS from the scan).
+    kept = CONFIRM_WINDOW_SECONDS + store.KEEP_AFTER_EXPIRY_SECONDS
+    if not await redis.set(f"pairing-claimed:{pairing_id}", "1", nx=True, ex=kept):
         raise _gone()
     started = runtime.get().clock.timestamp()  # before the account is read (auth_actions.start_session)
     account = await Account.get(id=record["result_account_id"])

@@ -7,4 +7,5 @@ OUTSIDE_SCOPE = "这台电脑不属于您所在单位的范围，不能与您的
 NOT_CONFIRMED = "请先在手机上确认配对"
 NOT_DONE = "卡认证尚未完成"
 STATE_CHANGED = "配对状态已变化，请查看电脑上的提示"
+NOT_SAVED = "服务器未能保存结果，请在电脑上刷新二维码后重试"
 BAD_ACTION = "不支持的操作"
