@@ -49,6 +49,12 @@ module.exports = {
   // Storage
   HISTORY_LIMIT: 100, // chat messages kept per account
   HISTORY_MAX_CHARS: 400000, // and at most this much JSON (storage holds 10 MB per mini-program)
+  // All accounts' histories together (a phone shared by several cadres, or one switching
+  // accounts): the least recently used give way first. WeChat keeps 10 MB per mini-program (1 MB
+  // per key); a Chinese character can take 3 bytes, so 1.2 M characters is at most ~3.6 MB: three
+  // accounts at their full HISTORY_MAX_CHARS, and more than half of the 10 MB left to the answer
+  // cache (counted in entries, not bytes), the session and the drafts.
+  HISTORY_TOTAL_CHARS: 1200000,
   CACHE_LIMIT: 60, // last answers kept, least recently used dropped
   // Reviews (R5): what the server accepts
   REVIEW_MAX_IMAGES: 3,

@@ -20,7 +20,12 @@ function services() {
   const session = defaultSession();
   const client = api();
   const cache = createCache({ limit: config.CACHE_LIMIT });
-  const history = createHistory({ limit: config.HISTORY_LIMIT, maxChars: config.HISTORY_MAX_CHARS });
+  const history = createHistory({
+    limit: config.HISTORY_LIMIT,
+    maxChars: config.HISTORY_MAX_CHARS,
+    totalChars: config.HISTORY_TOTAL_CHARS,
+    onFull: () => cache.clear(), // storage full: cached answers give way to what the user typed
+  });
   shared = {
     session,
     client,

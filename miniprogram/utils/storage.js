@@ -28,6 +28,15 @@ function createStorage(api) {
         // nothing to do
       }
     },
+    /** Every key in storage ([] when the API cannot tell). */
+    keys() {
+      try {
+        const info = wxApi.getStorageInfoSync();
+        return info && Array.isArray(info.keys) ? info.keys : [];
+      } catch (e) {
+        return [];
+      }
+    },
   };
 }
 

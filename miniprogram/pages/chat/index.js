@@ -2,7 +2,9 @@
  * The home screen: the conversation (W2). Logic lives in services/chat/conversation.js; this
  * page wires it to the screen: send, quick replies, actions (with their confirm question),
  * forms, resends, scanning (W5), the offline banner (W6), and the input's text kept per account
- * when the page closes (a session that ends mid-chat comes back to it after the new login).
+ * as it is typed (a session that ends mid-chat comes back to it after the new login). A page
+ * closed by a relaunch saves nothing over the page that replaced it (its claim on the history is
+ * the older one: see utils/history).
  */
 const { services } = require('../../services/index');
 const { createConversation, textProblem } = require('../../services/chat/conversation');
@@ -57,7 +59,16 @@ Page({
 
   /** The input is kept for this account: the app may be closed, or a 401 may send it to login. */
   onHide() {
-    if (this.owner) services().history.saveDraft(this.owner, this.data.draft);
+    this.keepDraft(this.data.draft);
+  },
+
+  /**
+   * The input's text, on screen and in storage at once: a relaunch may load the next chat page
+   * before this one unloads, and that page must find it (an older page's writes are dropped).
+   */
+  keepDraft(text) {
+    if (text !== this.data.draft) this.setData({ draft: text });
+    if (this.owner && this.conversation) services().history.saveDraft(this.owner, text, this.conversation.writer());
   },
 
   onUnload() {
@@ -84,7 +95,7 @@ Page({
   },
 
   onDraft(e) {
-    this.setData({ draft: (e.detail && e.detail.value) || '' });
+    this.keepDraft((e.detail && e.detail.value) || '');
   },
 
   onSend(e) {
@@ -92,18 +103,19 @@ Page({
     if (!text) return null;
     const problem = textProblem(text);
     if (problem) {
-      this.setData({ draft: text }); // kept in the input to shorten
+      this.keepDraft(text); // kept in the input to shorten
       toast(this, problem);
       return null;
     }
-    this.setData({ draft: '' });
-    return this.conversation.sendText(text);
+    const sent = this.conversation.sendText(text); // in the history before the input is emptied
+    this.keepDraft('');
+    return sent;
   },
 
   /** The server refused a message (resending cannot help): its text goes back to the input. */
   onRefused(message) {
     if (message.request.text === undefined || this.data.draft) return;
-    this.setData({ draft: message.request.text });
+    this.keepDraft(message.request.text);
   },
 
   onReply(e) {

@@ -76,16 +76,33 @@ function fitsContext(cached, context) {
  * deps: chatApi, history, cache, owner () => string (whose history; '' or 'anon' when nobody's:
  * then nothing is saved), scope () => string (whose cached answers: account and unit),
  * now () => ms, random, onChange (messages) => void, onRefused (user message) => void.
+ *
+ * load() claims the owner's history for this conversation (utils/history): once a newer one
+ * (the chat page after a relaunch) has claimed it, what this one saves is dropped, e.g. the
+ * answer to a send that was on its way when its page closed (the newer page shows that message
+ * failed, to be resent with the same key).
  */
 function createConversation(deps) {
   const now = deps.now || (() => Date.now());
   const onChange = deps.onChange || (() => {});
   let messages = [];
+  let claimed = null; // { owner, token } once loaded for an account
+
+  /** The claim to save `who`'s history with: none before load (nothing checked), null: not ours. */
+  function tokenFor(who) {
+    if (!claimed) return undefined;
+    return claimed.owner === who ? claimed.token : null;
+  }
+
+  function claim() {
+    const who = deps.owner();
+    claimed = who && who !== 'anon' && deps.history.claim ? { owner: who, token: deps.history.claim(who) } : null;
+  }
 
   /** owner: whose history this is, read before a call went out (a 401 clears the session). */
   function changed(owner) {
     const who = owner === undefined ? deps.owner() : owner;
-    if (who && who !== 'anon') messages = deps.history.save(who, messages);
+    if (who && who !== 'anon') messages = deps.history.save(who, messages, tokenFor(who));
     onChange(messages);
   }
 
@@ -208,11 +225,14 @@ function createConversation(deps) {
 
   return {
     load() {
+      claim();
       messages = deps.history.load(deps.owner());
       onChange(messages);
       return messages;
     },
     messages: () => messages,
+    /** This conversation's claim on its account's history (for the draft): see utils/history. */
+    writer: () => (claimed ? claimed.token : undefined),
     /** Nothing is sent for an empty or over-long text (the page says why: textProblem). */
     sendText(text) {
       const clean = cleanText(text);
@@ -252,6 +272,7 @@ function createConversation(deps) {
     clear() {
       messages = [];
       deps.history.clear(deps.owner());
+      if (claimed) claim(); // this conversation goes on, with an empty history
       onChange(messages);
     },
   };

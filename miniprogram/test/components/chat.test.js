@@ -509,3 +509,62 @@ test('a co-op row tapped names the co-op in the conversation, not only "信息�
   expect(chats()[1].data).toEqual({ action: { intent: 'coop.card', params: { unit_id: 22 } } });
   expect(messages(page)[2].content).toEqual([{ type: 'text', data: '信息卡：李家坪村养蜂合作社' }]);
 });
+
+test('a chat closed by a relaunch cannot save its older conversation over the new chat\'s when its answer comes late', async () => {
+  signIn();
+  let late;
+  const first = open({ 'POST /api/chat': () => new Promise((r) => (late = r)) });
+  await settle();
+  chips(first.page)[2].dispatchEvent('tap'); // "帮助": still on its way (weak signal)
+  await settle(10);
+  first.page.detach(); // a unit switch or a new login relaunches the chat: this page unloads
+
+  const { page } = open({ 'POST /api/chat': (body) => reply(`查到 ${body.text}`) });
+  await settle(10);
+  expect(messages(page)[0]).toMatchObject({ status: 'failed' }); // to be resent, with its key
+  type(page, '王家湾');
+  send(page);
+  await settle(10);
+  late(reply('帮助的答复')); // the old page's answer comes at last
+  await settle(10);
+  const kept = global.wx.getStorageSync('cwt:history:6');
+  expect(kept.map((m) => m.text || m.blocks[0].text)).toEqual(['帮助', '王家湾', '查到 王家湾']);
+  page.detach();
+  const again = mount('pages/chat/index'); // the app was closed and opened again
+  await settle(10);
+  expect(messages(again)).toHaveLength(3);
+});
+
+test('a chat that unloads only after the new chat loaded: the new chat has what was typed, and keeps its own text', async () => {
+  signIn();
+  const first = open({});
+  await settle();
+  type(first.page, '王家湾村的');
+  await settle();
+  const { page } = open({}); // the new chat loads before the old one unloads
+  await settle(10);
+  expect(page.instance.data.draft).toBe('王家湾村的');
+  type(page, '李家坪村');
+  await settle();
+  page.instance.onHide(); // the app goes to the background
+  first.page.detach(); // the old chat's onUnload comes last
+  await settle();
+  expect(global.wx.getStorageSync('cwt:draft:6')).toBe('李家坪村');
+});
+
+test('storage full: the message just typed is kept after a restart (another account\'s old chat makes room), and nothing breaks', async () => {
+  signIn();
+  const old = [...Array(30).keys()].map((i) => ({ id: `9-${i}`, role: i % 2 ? 'assistant' : 'user', text: '旧'.repeat(100), status: 'sent' }));
+  global.wx.setStorageSync('cwt:history:9', old); // a cadre who used this phone before
+  const { page } = open({ 'POST /api/chat': () => ({ status: 503, body: {} }) });
+  await settle(10);
+  global.__storageQuota = global.__storedSize() + 200; // the storage is full
+  type(page, '王家湾村有哪些合作社');
+  send(page);
+  await settle(10);
+  expect(messages(page)[0]).toMatchObject({ status: 'failed', content: [{ type: 'text', data: '王家湾村有哪些合作社' }] });
+  page.detach();
+  const again = mount('pages/chat/index'); // the app was closed and opened again
+  await settle(10);
+  expect(messages(again)).toEqual([expect.objectContaining({ status: 'failed', content: [{ type: 'text', data: '王家湾村有哪些合作社' }] })]);
+});

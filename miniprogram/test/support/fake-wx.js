@@ -1,8 +1,17 @@
 /**
  * A wx object for unit tests: storage in a Map, a scripted wx.request, network events that the
  * test fires, wx.login codes. Every request is recorded (method, url, header, data).
+ * options.quota: the storage holds at most this many characters (keys and JSON values), as
+ * WeChat's 10 MB: a write beyond it throws as WeChat's does, and leaves the old value.
  */
-function createFakeWx() {
+function storedSize(store) {
+  let total = 0;
+  store.forEach((value, key) => (total += key.length + value.length));
+  return total;
+}
+
+function createFakeWx(options) {
+  const quota = (options && options.quota) || Infinity;
   const store = new Map();
   const networkListeners = [];
   const requests = [];
@@ -47,10 +56,16 @@ function createFakeWx() {
       return store.has(key) ? JSON.parse(store.get(key)) : '';
     },
     setStorageSync(key, value) {
-      store.set(key, JSON.stringify(value));
+      const json = JSON.stringify(value);
+      const before = store.has(key) ? key.length + store.get(key).length : 0;
+      if (storedSize(store) - before + key.length + json.length > quota) throw new Error('setStorageSync:fail exceed storage max size 10MB');
+      store.set(key, json);
     },
     removeStorageSync(key) {
       store.delete(key);
+    },
+    getStorageInfoSync() {
+      return { keys: Array.from(store.keys()), currentSize: Math.ceil(storedSize(store) / 1024), limitSize: 10240 };
     },
     getNetworkType(options) {
       options.success({ networkType });
@@ -95,4 +110,4 @@ function createFakeApi(routes) {
   return { wx, session, client, network, cache: createCache({ storage }) };
 }
 
-module.exports = { createFakeWx, createFakeApi };
+module.exports = { createFakeWx, createFakeApi, storedSize };

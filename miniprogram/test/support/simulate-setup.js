@@ -7,6 +7,10 @@
  */
 require('miniprogram-simulate'); // defines global.Component and global.wx (its API mocks)
 
+// A file's first mount compiles the templates (TDesign included) with wcc: about 2 s alone,
+// beyond jest's 5 s when the suites run side by side on a busy machine.
+jest.setTimeout(20000);
+
 global.getApp = () => ({ globalData: {} });
 global.getCurrentPages = () => global.__pageStack || [];
 global.__pageQuery = {};
@@ -41,13 +45,22 @@ global.Page = (options) => {
  * with the events a page's opener listens to).
  */
 const store = new Map();
+const storedSize = () => Array.from(store).reduce((n, [key, value]) => n + key.length + value.length, 0);
 global.__navigations = [];
+global.__storageQuota = Infinity; // characters (keys and JSON values) the storage holds, as WeChat's 10 MB
 Object.assign(global.wx, {
   getStorageSync: (key) => (store.has(key) ? JSON.parse(store.get(key)) : ''),
-  setStorageSync: (key, value) => store.set(key, JSON.stringify(value)),
+  setStorageSync: (key, value) => {
+    const json = JSON.stringify(value);
+    const before = store.has(key) ? key.length + store.get(key).length : 0;
+    if (storedSize() - before + key.length + json.length > global.__storageQuota) throw new Error('setStorageSync:fail exceed storage max size 10MB');
+    store.set(key, json);
+  },
   removeStorageSync: (key) => store.delete(key),
   clearStorageSync: () => store.clear(),
+  getStorageInfoSync: () => ({ keys: Array.from(store.keys()), currentSize: Math.ceil(storedSize() / 1024), limitSize: 10240 }),
 });
+global.__storedSize = storedSize;
 ['reLaunch', 'navigateTo', 'redirectTo', 'navigateBack', 'switchTab'].forEach((name) => {
   global.wx[name] = (options) => {
     const opts = options || {};
@@ -58,6 +71,7 @@ Object.assign(global.wx, {
 });
 beforeEach(() => {
   store.clear();
+  global.__storageQuota = Infinity;
   global.__navigations.length = 0;
   global.__openerChannel = undefined;
 });

@@ -292,3 +292,18 @@ test('a question answered by where the conversation is ("下级单位") is not a
   expect(lastShown()).toMatchObject({ role: 'assistant', offline: true });
   expect(lastShown().blocks[0].text).toBe('王家湾村的卡片');
 });
+
+test('a conversation replaced by a newer one (a relaunch) cannot save its late answer over the newer conversation', async () => {
+  let late;
+  const wx = createFakeWx();
+  const old = setup({ send: jest.fn(() => new Promise((r) => (late = r))) }, wx);
+  old.conversation.load();
+  const pending = old.conversation.sendText('帮助'); // on its way when the chat page closed
+  const fresh = setup({ send: jest.fn(async () => answer('王家湾村')) }, wx);
+  expect(fresh.conversation.load()).toEqual([expect.objectContaining({ text: '帮助', status: 'failed' })]);
+  await fresh.conversation.sendText('王家湾');
+  late(answer('帮助的答复'));
+  await pending;
+  const kept = fresh.deps.history.load('6');
+  expect(kept.map((m) => m.text || m.blocks[0].text)).toEqual(['帮助', '王家湾', '王家湾村']);
+});
