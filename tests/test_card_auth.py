@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -410,6 +413,24 @@ async def test_a_card_cannot_be_bound_to_an_account_deactivated_after_it_scanned
     assert (await Account.get(id=clerk.id)).realname_level == RealnameLevel.NONE
 
 
+def _once_both_arrived(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """``call``, made to wait until a second request has also reached it (two requests past their
+    checks at once), or a second when the second request cannot get there."""
+    arrived = asyncio.Event()
+    count = 0
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == 2:
+            arrived.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), timeout=1)
+        return await call(*args, **kwargs)
+
+    return held
+
+
 async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
     client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -418,13 +439,8 @@ async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
     device = await enrolled_device(tree.own)
     first = issue_card(card_authority, identity(coop, card="66000001", holder="李四", n=1))
     second = issue_card(card_authority, identity(coop, card="66000002", holder="王五", n=2))
-    login_by_card = cards.login_by_card
-
-    async def slow_login(*args, **kwargs):
-        await asyncio.sleep(0.2)  # both submissions are past their checks before either finishes
-        return await login_by_card(*args, **kwargs)
-
-    monkeypatch.setattr(cards, "login_by_card", slow_login)
+    # The second answer is refused before it gets there (the fix): then the first waits a second.
+    monkeypatch.setattr(cards, "login_by_card", _once_both_arrived(cards.login_by_card))
     pairing = await start_pairing(client, device, "login")
     await scan_and_confirm(client, pairing)
     path = f"/api/pairings/{pairing['pairing_id']}"
@@ -433,9 +449,31 @@ async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
         device.request(client, "POST", f"{path}/card", first.answer(challenges[0])),
         device.request(client, "POST", f"{path}/card", second.answer(challenges[1])),
     )
+    assert sorted(a.status_code for a in answers) == [200, 409]
     assert await CardBinding.all().count() == 1
     assert await Account.filter(username__in=["66000001", "66000002"]).count() == 1
-    assert sorted(a.status_code for a in answers) == [200, 409]
+
+
+async def test_one_card_logging_in_at_two_pcs_at_once_makes_one_account_and_two_logins(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both logins read "no binding, no such account" before either wrote (PostgreSQL): the second
+    insert of the card's account failed with a server error."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    devices = [await enrolled_device(tree.own, name=f"电脑{i}") for i in range(2)]
+    card = issue_card(card_authority, identity(coop, kind="legal_rep", card="88005678"))
+    # The second login waits for the first to commit (the fix): then the first waits a second.
+    monkeypatch.setattr(cards, "_unit_admins", _once_both_arrived(cards._unit_admins))
+    pairings = [await start_pairing(client, device, "login") for device in devices]
+    for pairing in pairings:
+        await scan_and_confirm(client, pairing)
+    answers = await asyncio.gather(
+        *(card_step(client, device, p["pairing_id"], card) for device, p in zip(devices, pairings, strict=True))
+    )
+    assert [a.status_code for a in answers] == [200, 200], [a.text for a in answers]
+    assert {a.json()["result"]["account"]["username"] for a in answers} == {"88005678_ADMIN"}
+    assert await Account.filter(username="88005678_ADMIN").count() == 1 and await CardBinding.all().count() == 1
 
 
 async def test_a_refused_card_login_is_audited_as_a_failed_login(
