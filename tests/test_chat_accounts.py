@@ -117,6 +117,22 @@ async def test_id_number_and_phone_find_the_person_in_scope(client):
     assert card(await say(client, headers, f"电话{PHONE_IN_SCOPE}"))["title"] == "王建国"
 
 
+async def test_a_mistyped_id_number_is_said_to_be_mistyped_not_looked_up_as_a_name(client):
+    """One wrong digit made the 18 digits a name to look up ("没有找到“1101…”", with pinyin tips), or,
+    about once in 300, a credit code that names no unit."""
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await with_id_number(wang, ID_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    mistyped = ID_IN_SCOPE[:-1] + "1"
+    for text in (mistyped, f"查 {mistyped}", "1101 0519 4912 3100 21"):
+        said = notice(await say(client, headers, text))
+        assert "校验位" in said and "拼音" not in said, (text, said)
+    assert "身份证号码" in notice(await say(client, headers, "617487619712693284"))  # also a valid credit code
+    edited = await tap(client, headers, {"intent": "lookup.id_number", "params": {"id_number": mistyped}})
+    assert "校验位" in notice(edited)
+
+
 async def test_reset_password_button_sends_a_temporary_password_like_the_api(client):
     tree = await make_tree()
     wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)

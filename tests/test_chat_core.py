@@ -74,7 +74,7 @@ async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
         ("下一页", parser.MORE, {}),
         ("查 11010519491231002X", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
         ("１１０１０５１９４９１２３１００２ｘ", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
-        ("110105194912310021", parser.LOOKUP_NAME, {"name": "110105194912310021"}),
+        ("110105194912310021", parser.LOOKUP_ID_NUMBER, {"id_number": "110105194912310021"}),  # mistyped
         ("电话13912345678是谁", parser.LOOKUP_PHONE, {"phone": "13912345678"}),
         ("530101001001", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
         ("91350100M000100Y43", parser.LOOKUP_CREDIT_CODE, {"credit_code": "91350100M000100Y43"}),
@@ -91,7 +91,8 @@ async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
         ("+8613812345678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
         ("2024-05-01 13812345678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
         ("110105 19491231 002X", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
-        ("1101 0519 4912 3100 21", parser.LOOKUP_NAME, {"name": "1101 0519 4912 3100 21"}),
+        ("1101 0519 4912 3100 21", parser.LOOKUP_ID_NUMBER, {"id_number": "110105194912310021"}),
+        ("617487619712693284", parser.LOOKUP_CREDIT_CODE, {"credit_code": "617487619712693284"}),  # both shapes
     ],
 )
 def test_parser_recognises_identifiers_paging_and_names(text: str, intent: str, params: dict):

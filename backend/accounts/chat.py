@@ -32,7 +32,7 @@ from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, Notice
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
-from backend.core import db, runtime
+from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import ROLE_LABELS, Role, allows
@@ -372,7 +372,12 @@ async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
 
 @intent("lookup.id_number", permission="accounts.view")
 async def lookup_id_number(turn: Turn) -> ChatReply:
-    return await _people_by_index(turn, "id_number", str(turn.params.get("id_number") or ""))
+    value = str(turn.params.get("id_number") or "").upper()
+    if not identifiers.valid_id_number(value):  # mistyped: say so, rather than "nobody found"
+        return ChatReply(
+            blocks=[NoticeBlock(level="warning", text=msg.CHAT_ID_NUMBER_MISTYPED)], suggestions=default_suggestions()
+        )
+    return await _people_by_index(turn, "id_number", value)
 
 
 @intent("lookup.phone", permission="accounts.view")

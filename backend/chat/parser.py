@@ -2,8 +2,8 @@
 
 1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
 2. Paging words ("更多", "下一页") continue the last table.
-3. Identifiers recognised anywhere in the text: an 18-character resident ID number with a valid
-   check character, an 11-digit mobile number (also with +86, or grouped "138 0013 8000" /
+3. Identifiers recognised anywhere in the text: an 18-character resident ID number (with a wrong
+   check character too: the lookup says so), an 11-digit mobile number (also with +86, or grouped "138 0013 8000" /
    "138-0013-8000"), a 12-digit region code, an 18-character unified social credit code.
 4. The patterns domains registered with their intents, in priority order.
 5. Otherwise short text is taken as a name to look up ("查 王家湾", "wangjiawan").
@@ -61,13 +61,16 @@ def normalise(text: str) -> str:
 
 
 def _identifier(clean: str) -> Parsed | None:
-    """The first identifier in the text, by kind: ID number, credit code, mobile, region code."""
+    """The first identifier in the text, by kind: ID number, credit code, what is written like an ID
+    number, mobile, region code."""
     for match in _ID_NUMBER.finditer(clean):
         if identifiers.valid_id_number(match.group().upper()):
             return Parsed(LOOKUP_ID_NUMBER, {"id_number": match.group().upper()})
     for match in _CREDIT_CODE.finditer(clean.upper()):
         if identifiers.valid_credit_code(match.group()):
             return Parsed(LOOKUP_CREDIT_CODE, {"credit_code": match.group()})
+    if mistyped := _ID_NUMBER.search(clean):  # its handler says the check character is wrong
+        return Parsed(LOOKUP_ID_NUMBER, {"id_number": mistyped.group().upper()})
     if phone := _PHONE.search(clean):
         return Parsed(LOOKUP_PHONE, {"phone": phone.group("phone")})
     if code := _REGION_CODE.search(clean):

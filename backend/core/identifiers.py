@@ -30,10 +30,15 @@ def id_number_check_char(first17: str) -> str:
     return _ID_CHECK[sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True)) % 11]
 
 
+def id_number_shaped(value: str) -> bool:
+    """Written like a resident ID number (17 digits, then a digit or X), whether its check holds or not."""
+    return bool(_ID_NUMBER.fullmatch(value.upper()))
+
+
 def valid_id_number(value: str) -> bool:
     """An 18-character resident ID number (GB 11643) with a correct check character."""
     value = value.upper()
-    return bool(_ID_NUMBER.fullmatch(value)) and id_number_check_char(value[:17]) == value[17]
+    return id_number_shaped(value) and id_number_check_char(value[:17]) == value[17]
 
 
 def valid_region_code(value: str) -> bool:

@@ -260,7 +260,9 @@ async def _units_by(turn: Turn, field: str, value: str) -> ChatReply:
         return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
     units = await in_scope(turn.actor).filter(**{field: value}).order_by("depth", "id").limit(MAX_CHOICES + 1)
     if not units:
-        return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
+        # A mistyped ID number can be a valid credit code (about 1 in 300): say both.
+        mistyped_id = field == "credit_code" and identifiers.id_number_shaped(value)
+        return not_found_reply(msg.CHAT_CODE_NOT_FOUND_OR_ID if mistyped_id else msg.CHAT_CODE_NOT_FOUND)
     if len(units) == 1:
         return await unit_reply(turn, units[0].id)
     matches = [lookup.unit_match(u) for u in units[:MAX_CHOICES]]

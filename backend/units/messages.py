@@ -40,6 +40,7 @@ CHAT_CHILDREN_TITLE = "{name}的下级单位"
 CHAT_CHILDREN_COLUMNS = ("名称", "类型", "区划代码")
 CHAT_NO_CHILDREN = "{name}没有下级单位。"
 CHAT_CODE_NOT_FOUND = "没有找到这个代码对应的单位。"
+CHAT_CODE_NOT_FOUND_OR_ID = "没有找到这个代码对应的单位。如果输入的是身份证号码，它的最后一位（校验位）对不上，请核对。"
 CHAT_CHOOSE_UNIT = "有 {count} 个单位符合“{name}”，请选择："
 CHAT_UNIT_NOT_FOUND = "没有找到单位“{name}”。可以输入名称的一部分，或者用拼音、首字母试试。"
 CHAT_SUGGEST_CHILDREN = "下级单位"
