@@ -7,7 +7,7 @@ import asyncio
 from backend.accounts.models import Account
 from backend.core.sms import SmsMessage
 from backend.units.models import Unit
-from tests.factories import login, make_account, make_tree
+from tests.factories import PASSWORD, captcha, login, make_account, make_tree
 
 
 async def _admin(client):
@@ -164,3 +164,68 @@ async def test_a_write_that_committed_and_then_failed_is_not_run_again_by_its_re
     assert retried.status_code == 409 and retried.json()["error"]["code"] == "request_done"
     assert "不要重复提交" in retried.json()["error"]["message"]
     assert await SmsMessage.filter(template="password_reset").count() == 1
+
+
+async def test_a_review_resent_without_a_session_is_kept_once_and_the_resend_gets_the_first_answer(client):
+    """The mini-program resends a review upload with the same key and the same bytes; the server
+    keyed only requests with a session, so a lost answer made a second review request."""
+    from backend.reviews.models import ReviewRequest
+    from tests.test_reviews import ACCOUNT_PHONE, ID_NUMBER, REQUEST_PHONE, png
+
+    tree = await make_tree()
+    await make_account("forgetful", tree.child, phone=ACCOUNT_PHONE)
+    captcha_id, answer = await captcha(client, "10.9.0.1")
+    fields = {
+        "kind": "password",
+        "name": "张三",
+        "id_number": ID_NUMBER,
+        "phone": REQUEST_PHONE,
+        "statement": "原手机号已停用，申请人工审核",
+        "username": "forgetful",
+        "captcha_id": captcha_id,
+        "captcha_answer": answer,
+    }
+    built = client.build_request(
+        "POST", "/api/reviews", data=fields, files=[("images", ("id.png", png(), "image/png"))]
+    )
+    body = b"".join([part async for part in built.stream])
+    headers = {
+        "Content-Type": built.headers["content-type"],
+        "Idempotency-Key": "review-key-0001",
+        "X-Forwarded-For": "10.9.0.1",
+    }
+    first = await client.post("/api/reviews", content=body, headers=headers)
+    again = await client.post("/api/reviews", content=body, headers=headers)
+    assert first.status_code == 202, first.text
+    assert (again.status_code, again.json()) == (202, first.json()) and again.headers.get("idempotent-replayed")
+    assert await ReviewRequest.all().count() == 1
+
+
+async def test_a_registration_resent_without_a_session_is_kept_once_not_refused_for_its_spent_code(client):
+    from backend.registration.models import UnitRegistration
+    from tests.test_registration import payload, send_code, sms_code
+
+    tree = await make_tree()
+    ticket = await send_code(client)
+    body = payload(ticket, await sms_code(client), tree.own.id)
+    keyed = {"Idempotency-Key": "registration-key-0001"}
+    first = await client.post("/api/registration", json=body, headers=keyed)
+    again = await client.post("/api/registration", json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    assert (again.status_code, again.json()) == (201, first.json()) and again.headers.get("idempotent-replayed")
+    assert await UnitRegistration.all().count() == 1
+
+
+async def test_a_login_is_never_replayed_even_with_a_key(client):
+    """Answers without a session are kept only where they carry no credentials: a login's token is
+    never stored for a replay."""
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role="admin")
+    tokens = set()
+    for _ in range(2):
+        captcha_id, answer = await captcha(client)
+        body = {"login": "county_admin", "password": PASSWORD, "captcha_id": captcha_id, "captcha_answer": answer}
+        response = await client.post("/api/auth/login", json=body, headers={"Idempotency-Key": "login-key-0001"})
+        assert response.status_code == 200 and not response.headers.get("idempotent-replayed"), response.text
+        tokens.add(response.json()["token"])
+    assert len(tokens) == 2

@@ -12,9 +12,11 @@ after the commit, the phone gone mid-answer, a response timeout) stores 409 ``re
 instead: its retry must not run the write again (a second temporary password by SMS).
 
 Keys are per account (read from the session in the same Redis call as the claim), so a retry sent
-after logging in again still finds its answer. Requests without a session (login, recovery) are not
-keyed, and answers that carry credentials (a new token, a revealed value) are never stored. Stored
-answers are encrypted with the data key.
+after logging in again still finds its answer. Without a session only the submissions whose answers
+carry nothing secret are keyed (a manual review, a unit registration: a resend after a lost answer
+would make a second request, or fail on its spent captcha or SMS code), per path; logins and
+recovery steps are not, and answers that carry credentials (a new token, a revealed value) are never
+stored. Stored answers are encrypted with the data key.
 """
 
 from __future__ import annotations
@@ -39,6 +41,8 @@ _KEY = re.compile(r"^[A-Za-z0-9_\-:.]{8,64}$")
 # Answers holding credentials or revealed personal data: never kept for replay.
 _NEVER_STORED = re.compile(r"^/api/(?:session/refresh|account/password|accounts/\d+/reveal|reviews/\d+)(?:/|$)")
 
+# Written without a session, answered with nothing secret: keyed per path (see the docstring).
+_ANONYMOUS = re.compile(r"^/api/(?:reviews|registration)/?$")
 # Refusals that changed nothing and may pass on a retry: never replayed.
 _TRANSIENT = frozenset({401, 403, 408, 409, 429})
 # The claim, in one round trip: the session's account (none: not keyed, the guard refuses it), then
@@ -49,6 +53,10 @@ if not account then return false end
 local key = 'idem:a:' .. account .. ':' .. ARGV[1]
 if redis.call('set', key, ARGV[2], 'NX', 'EX', ARGV[3]) then return {key, ''} end
 return {key, redis.call('get', key) or ''}
+"""
+_CLAIM_ANONYMOUS = """
+if redis.call('set', KEYS[1], ARGV[1], 'NX', 'EX', ARGV[2]) then return {KEYS[1], ''} end
+return {KEYS[1], redis.call('get', KEYS[1]) or ''}
 """
 
 KEY_INVALID = "请求标识格式不正确"
@@ -70,13 +78,19 @@ async def before(request: Request) -> HTTPResponse | None:
     if key is None or request.method not in WRITE_METHODS:  # most requests: nothing to hash
         return None
     token = sessions.bearer_token(request.headers.get("authorization", ""))
-    if not token or _NEVER_STORED.match(request.path):
+    anonymous = not token and _ANONYMOUS.match(request.path)
+    if not (token or anonymous) or _NEVER_STORED.match(request.path):
         return None
     if not _KEY.match(key):
         return ok(AppError("idempotency_key_invalid", KEY_INVALID).body(), status=400)
-    fingerprint = _fingerprint(request)
+    fingerprint = _fingerprint(request)  # a streamed upload's body is not read yet: method and path
     pending = json.dumps({"state": "pending", "fp": fingerprint})
-    claim = await runtime.get().redis.eval(_CLAIM, 1, sessions.key_of_token(token), key, pending, PENDING_TTL_SECONDS)
+    redis = runtime.get().redis
+    if anonymous:
+        path_key = hashlib.sha256(f"{request.path.rstrip('/')}\n{key}".encode()).hexdigest()
+        claim = await redis.eval(_CLAIM_ANONYMOUS, 1, f"idem:p:{path_key}", pending, PENDING_TTL_SECONDS)
+    else:
+        claim = await redis.eval(_CLAIM, 1, sessions.key_of_token(token), key, pending, PENDING_TTL_SECONDS)
     if not claim:
         return None  # no live session: the guard answers
     redis_key, raw = claim
