@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from backend.accounts.models import Account, RealnameLevel
+from backend.core import runtime
 from backend.core.audit import AuditEntry
 from tests.factories import PASSWORD, captcha, login, login_response, make_account, make_tree
 
@@ -140,6 +141,36 @@ async def test_bound_phone_changes_after_password_and_a_code_to_the_new_phone(cl
     )
     assert reused.status_code == 410
     assert await AuditEntry.filter(action="profile.phone_change", outcome="success").exists()
+
+
+async def test_a_phone_change_racing_another_accounts_phone_login_keeps_the_change_without_phone_login(
+    client, monkeypatch
+):
+    """Another account switched phone login on for the new phone between the check and the write:
+    the unique index answered 500, and the spent code and ticket were lost with the change."""
+    from backend.accounts import people
+
+    tree = await make_tree()
+    await make_account("mover", tree.own, phone=OLD_PHONE)
+    other = await make_account("other", tree.own, phone=NEW_PHONE)
+    await Account.filter(id=other.id).update(login_phone_index=None)
+    headers = await login(client, "mover")
+    started = await _phone_change(client, headers)
+    checked = people.phone_login_free
+
+    async def taken_just_after_the_check(phone, **kwargs):
+        free = await checked(phone, **kwargs)
+        await Account.filter(id=other.id).update(login_phone_index=runtime.get().vault.index("phone", phone))
+        return free
+
+    monkeypatch.setattr(people, "phone_login_free", taken_just_after_the_check)
+    confirmed = await client.post(
+        "/api/profile/phone/confirm",
+        headers=headers,
+        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
+    )
+    assert confirmed.status_code == 200, confirmed.text
+    assert confirmed.json()["phone"] == "135****2222" and confirmed.json()["phone_login"] is False
 
 
 async def test_phone_change_refuses_a_wrong_password_and_the_same_phone(client):

@@ -14,6 +14,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts import messages as msg
+from backend.accounts import people
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import get_account, is_locked, visible_memberships
 from backend.cards import actions as cards
@@ -112,7 +113,7 @@ async def create_account(
     if await Account.filter(username_key=username.lower()).exists():
         raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN})
     phone_index = rt.vault.index("phone", phone)
-    phone_login_free = not await Account.filter(login_phone_index=phone_index).exists()
+    phone_login_free = await people.phone_login_free(phone)
     password = generate_temporary_password()
     password_hash = await rt.hasher.hash(password)
     now = rt.clock.now()
@@ -149,14 +150,7 @@ async def create_account(
         return account
 
     try:
-        try:
-            account = await insert(phone_index if phone_login_free else None)
-        except IntegrityError:
-            if not phone_login_free or await Account.filter(username_key=username.lower()).exists():
-                raise
-            # A parallel request turned phone login on for another account with this phone: one
-            # phone, one such account, so this one is made without it (as if it had come second).
-            account = await insert(None)
+        account = await people.with_phone_login(insert, phone_index if phone_login_free else None)
     except IntegrityError as exc:  # a parallel request took the name between the check and the insert
         raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN}) from exc
     return account

@@ -8,7 +8,11 @@ no other account has it. The caller runs these inside its own transaction and se
 from __future__ import annotations
 
 import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.cards.models import CardBinding
@@ -19,6 +23,7 @@ from backend.units.models import Unit
 from backend.wechat.models import WechatIdentity
 
 USERNAME_DIGITS = 8
+T = TypeVar("T")
 
 
 async def find_by_phone(phone: str) -> Account | None:
@@ -36,6 +41,20 @@ async def phone_login_free(phone: str, *, except_account_id: int | None = None) 
     if except_account_id is not None:
         query = query.exclude(id=except_account_id)
     return not await query.exists()
+
+
+async def with_phone_login(write: Callable[[str | None], Awaitable[T]], index: str | None) -> T:
+    """Run ``write`` (its own transaction) with ``index`` as the login phone, the caller having found
+    it free (:func:`phone_login_free`); when a parallel request switched it on for another account
+    meanwhile (the unique index refuses the write), again without: one phone, one such account."""
+    if index is None:
+        return await write(None)
+    try:
+        return await write(index)
+    except IntegrityError:
+        if not await Account.filter(login_phone_index=index).exists():
+            raise  # another unique value (a user name): the caller's to explain
+        return await write(None)
 
 
 async def unit_admin_account(unit: Unit) -> Account | None:

@@ -6,6 +6,7 @@ import re
 from datetime import datetime
 from typing import Any
 
+from backend.accounts import people
 from backend.accounts.models import LONG_TERM, Account, IdType, RealnameLevel
 from backend.accounts.queries import account_scope
 from backend.cards import actions as cards
@@ -189,22 +190,21 @@ async def phone_change_confirm(account: Account, *, ticket: str, code: str, orig
     vault = runtime.get().vault
     new_index = vault.index("phone", new_phone)
     old_phone = phone_of(account)
-    login_index = None
-    if (
-        account.login_phone_index is not None
-        and not await Account.filter(login_phone_index=new_index).exclude(id=account.id).exists()
-    ):
-        login_index = new_index
-    async with db.atomic():
-        await Account.filter(id=account.id).update(
-            phone_enc=vault.encrypt("account.phone", new_phone),
-            phone_index=new_index,
-            login_phone_index=login_index,
-            updated_at=runtime.get().clock.now(),
-        )
-        if old_phone:
-            await sms.queue(
-                old_phone, "phone_changed", {"username": account.username, "phone": identifiers.mask_phone(new_phone)}
+    keeps_login = account.login_phone_index is not None
+    free = keeps_login and await people.phone_login_free(new_phone, except_account_id=account.id)
+
+    async def write(login_index: str | None) -> None:
+        async with db.atomic():
+            await Account.filter(id=account.id).update(
+                phone_enc=vault.encrypt("account.phone", new_phone),
+                phone_index=new_index,
+                login_phone_index=login_index,
+                updated_at=runtime.get().clock.now(),
             )
-        await _record("profile.phone_change", account, origin, detail={"phone_login": int(login_index is not None)})
+            if old_phone:
+                masked = identifiers.mask_phone(new_phone)
+                await sms.queue(old_phone, "phone_changed", {"username": account.username, "phone": masked})
+            await _record("profile.phone_change", account, origin, detail={"phone_login": int(login_index is not None)})
+
+    await people.with_phone_login(write, new_index if free else None)
     return await Account.get(id=account.id)
