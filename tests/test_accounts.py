@@ -306,6 +306,25 @@ async def test_an_admin_grants_no_finance_access_beyond_its_own(client):
     )
 
 
+async def test_an_admin_cannot_move_the_phone_of_an_account_that_sees_more_money_than_it(client):
+    """Changing the bound phone to one's own, then a password reset, logged an admin with no finance
+    access in as an account with all of it (the reset's SMS goes to the bound phone)."""
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")  # finance: none
+    accountant = await make_account("accountant", tree.child)
+    await Membership.filter(account_id=accountant.id).update(finance_access=FinanceAccess.ALL)
+    headers = await login(client, "town_admin")
+    moved = await client.patch(f"/api/accounts/{accountant.id}", headers=headers, json={"phone": "13912340002"})
+    assert moved.status_code == 403 and moved.json()["error"]["code"] == "finance_too_high", moved.text
+    assert runtime.get().vault.decrypt("account.phone", (await Account.get(id=accountant.id)).phone_enc) != (
+        "13912340002"
+    )
+    renamed = await client.patch(f"/api/accounts/{accountant.id}", headers=headers, json={"name": "王会计"})
+    assert renamed.status_code == 200, renamed.text
+    reset = await client.post(f"/api/accounts/{accountant.id}/reset-password", headers=headers)
+    assert reset.status_code in (200, 202, 204), reset.text  # the temporary password goes to its own phone
+
+
 async def test_two_identical_membership_adds_at_once_give_one_row_and_no_server_error(client):
     tree = await make_tree()
     await make_account("town_admin", tree.own, role="admin")

@@ -4,6 +4,7 @@ USERNAME_TAKEN = "该用户名已被使用（注销的用户名也不会再分�
 PHONE_LOGIN_TAKEN = "该手机号已用于另一个账号的手机号登录"
 ROLE_TOO_HIGH = "不能授予高于自己权限的角色"
 FINANCE_TOO_HIGH = "不能授予超出自己范围的财务查看权限"
+PHONE_OF_HIGHER_FINANCE = "该账号的财务查看权限超出您的范围，不能修改它绑定的手机号；请联系有相应权限的上级管理员"
 CANNOT_MANAGE = "您不能管理这个账号"
 NOT_SELF = "不能对自己的账号进行此操作，请使用个人设置"
 ALREADY_DEACTIVATED = "该账号已注销"
