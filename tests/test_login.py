@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from backend.accounts.models import Account
+from backend.core import runtime
 from backend.core.audit import AuditEntry
 from tests.factories import PASSWORD, captcha, login_response, make_account, make_tree, phone_for
 
@@ -165,3 +168,48 @@ async def test_captcha_requests_are_capped_per_address(client, clock):
     assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.8"})).status_code == 200
     clock.advance(60)
     assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": "10.7.7.7"})).status_code == 200
+
+
+async def test_a_right_password_checked_while_the_account_got_locked_is_refused(client, monkeypatch):
+    """Five wrong guesses lock the account while a sixth (the right one) is being checked: the
+    sixth must not get in on what it read before the lock."""
+    tree = await make_tree()
+    account = await make_account("raced", tree.own)
+    hasher = runtime.get().hasher
+    original = hasher.verify
+    checking = asyncio.Event()
+
+    async def verify(password: str, encoded: str | None) -> bool:
+        result = await original(password, encoded)
+        if password == PASSWORD:  # the right guess finishes only after the wrong ones locked the account
+            checking.set()
+            for _ in range(500):
+                if (await Account.get(id=account.id)).locked_until is not None:
+                    break
+                await asyncio.sleep(0.01)
+        return result
+
+    monkeypatch.setattr(hasher, "verify", verify)
+    right = asyncio.create_task(login_response(client, "raced", ip="10.6.6.1"))
+    await asyncio.wait_for(checking.wait(), 10)
+    for _ in range(5):
+        assert (await login_response(client, "raced", "Wrong#pass1", ip="10.6.6.2")).status_code == 401
+    response = await right
+    assert response.status_code == 401 and response.json()["error"]["code"] == "login_failed"
+
+
+async def test_captcha_typed_with_a_chinese_input_method_full_width_or_lower_case_is_accepted(client):
+    """A Chinese input method in full-width mode types "ＡＢ３Ｄ" for "AB3D"."""
+    tree = await make_tree()
+    await make_account("typist", tree.own)
+    for typed in (lambda a: "".join(chr(ord(c) + 0xFEE0) for c in a), lambda a: f" {a.lower()} "):
+        captcha_id, answer = await captcha(client)
+        body = {"login": "typist", "password": PASSWORD, "captcha_id": captcha_id, "captcha_answer": typed(answer)}
+        assert (await client.post("/api/auth/login", json=body)).status_code == 200
+
+
+async def test_spaces_around_a_pasted_user_name_or_phone_do_not_fail_the_login(client):
+    tree = await make_tree()
+    await make_account("pasted", tree.own, phone=phone_for(9003))
+    assert (await login_response(client, " pasted ")).status_code == 200
+    assert (await login_response(client, f"{phone_for(9003)}\n")).status_code == 200

@@ -7,8 +7,11 @@ import threading
 import pytest
 
 from backend.core import passwords, runtime
+from backend.core.audit import AuditEntry
 from backend.core.passwords import generate_temporary_password, policy_problems
 from tests.factories import PASSWORD, login, make_account, make_tree
+
+NEW = "Qingshan#River7"
 
 
 @pytest.mark.parametrize(
@@ -107,3 +110,49 @@ async def test_must_change_session_can_do_nothing_but_change_the_password(client
     )
     fresh = {"Authorization": f"Bearer {changed.json()['token']}"}
     assert (await client.get("/api/units/", headers=fresh)).status_code == 200
+
+
+async def test_guessing_the_old_password_is_capped_per_account(client, clock):
+    """A stolen session must not try old passwords without end to take the account over."""
+    tree = await make_tree()
+    await make_account("guessed", tree.own)
+    headers = await login(client, "guessed")
+    for n in range(5):
+        wrong = await client.post(
+            "/api/account/password", headers=headers, json={"old_password": f"Guess#{n}x", "new_password": NEW}
+        )
+        assert wrong.json()["error"]["code"] == "old_password_wrong"
+    capped = await client.post(
+        "/api/account/password", headers=headers, json={"old_password": PASSWORD, "new_password": NEW}
+    )
+    assert capped.status_code == 429
+    clock.advance(15 * 60)
+    assert (
+        await client.post(
+            "/api/account/password", headers=headers, json={"old_password": PASSWORD, "new_password": NEW}
+        )
+    ).status_code == 200
+
+
+async def test_new_passwords_refused_by_the_policy_do_not_use_up_the_tries(client):
+    tree = await make_tree()
+    await make_account("picky", tree.own)
+    headers = await login(client, "picky")
+    for weak in ("password1", "12345678", "abcdefgh", "Picky#2026x", "short", "aaaaaaaaaa"):
+        refused = await client.post(
+            "/api/account/password", headers=headers, json={"old_password": PASSWORD, "new_password": weak}
+        )
+        assert refused.status_code == 422, weak
+    done = await client.post(
+        "/api/account/password", headers=headers, json={"old_password": PASSWORD, "new_password": NEW}
+    )
+    assert done.status_code == 200
+
+
+async def test_a_wrong_old_password_is_audited(client):
+    tree = await make_tree()
+    account = await make_account("watched", tree.own)
+    headers = await login(client, "watched")
+    await client.post("/api/account/password", headers=headers, json={"old_password": "Nope#1234", "new_password": NEW})
+    entry = await AuditEntry.get(action="auth.change_password", actor_account_id=account.id)
+    assert entry.outcome == "failure"

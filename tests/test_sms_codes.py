@@ -168,3 +168,16 @@ async def test_parallel_consumers_of_one_ticket_only_one_wins():
     token = await tickets.issue("reset", {"account_id": 1}, ttl_seconds=60)
     results = await asyncio.gather(*[tickets.consume(token, "reset") for _ in range(6)], return_exceptions=True)
     assert sum(not isinstance(r, Exception) for r in results) == 1
+
+
+async def test_the_daily_cap_counts_a_day_of_beijing_time(clock):
+    """Ten codes from 07:00 Beijing time (23:00 UTC): none more at 09:00 the same day, when the UTC
+    date has turned; the next ones after midnight in Beijing."""
+    clock.advance(15 * 3600)  # the clock starts at 16:00 in Beijing; now 07:00 the next day
+    for n in range(10):
+        await _send(ip=f"10.3.2.{n}")
+        clock.advance(61)
+    clock.advance(2 * 3600)
+    assert await _error_code(_send(ip="10.3.3.1")) == "sms_daily_limit"
+    clock.advance(15 * 3600)  # past 00:00 in Beijing
+    await _send(ip="10.3.3.2")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from tortoise.expressions import F
 
 from backend.accounts.models import Account, Membership
+from backend.accounts.queries import ROOT_SCOPE, memberships_scope
 from backend.auth import messages as msg
 from backend.chat.context import move_conversations
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, throttle
@@ -17,7 +18,9 @@ from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorize
 from backend.core.passwords import policy_problems
 from backend.wechat.models import WechatIdentity
 
-ROOT_SCOPE = "/"
+# Tries of one's own password from a live session (a password change, a phone change), per account.
+REAUTH_LIMIT = 5
+REAUTH_WINDOW_SECONDS = 15 * 60
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,15 @@ class LoginResult:
     memberships: list[Membership]
 
 
+async def count_password_try(account_id: int) -> None:
+    """Count a try of the account's own password from its session: a stolen session may guess it
+    (to take the account over) only REAUTH_LIMIT times per REAUTH_WINDOW_SECONDS."""
+    if not await throttle.hit("reauth", str(account_id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS):
+        raise TooManyRequests()
+
+
 async def _find_account(login: str) -> Account | None:
+    login = login.strip()  # pasted with a space or a line break: neither is ever part of a name or phone
     if identifiers.valid_phone(login):
         return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", login))
     return await Account.get_or_none(username_key=login.lower())
@@ -36,10 +47,6 @@ async def _find_account(login: str) -> Account | None:
 
 async def _memberships(account_id: int) -> list[Membership]:
     return await Membership.filter(account_id=account_id).select_related("unit").order_by("id")
-
-
-def _scope(memberships: list[Membership]) -> str:
-    return min((m.unit.path for m in memberships), key=len) if memberships else ROOT_SCOPE
 
 
 async def login(
@@ -68,6 +75,9 @@ async def login(
     started = rt.clock.timestamp()  # before the password is read: a revocation after it voids this session
     account = await _find_account(login)
     password_ok = await rt.hasher.verify(password, account.password_hash if account else None)
+    # Read again: a lock set by other guesses while this one was checked holds (for an unknown name
+    # too, so that both take the same steps).
+    account = await Account.get_or_none(id=account.id if account else 0)
     now = rt.clock.now()
     if (
         account is None
@@ -106,7 +116,7 @@ async def start_session(
             "auth.login",
             origin=origin,
             account_id=account.id,
-            scope_path=_scope(memberships),
+            scope_path=memberships_scope(memberships),
             target_type="account",
             target_id=account.id,
             detail=None if method == "password" else {"method": method},
@@ -130,7 +140,7 @@ async def _record_failure(account: Account | None, origin: Origin) -> None:
         scope = ROOT_SCOPE
         detail: dict[str, str | int] = {"reason": "unknown_login"}
         if account is not None:
-            scope = _scope(await _memberships(account.id))
+            scope = memberships_scope(await _memberships(account.id))
             if account.locked_until is not None and account.locked_until > now:
                 detail = {"reason": "locked"}
             elif not account.is_active:
@@ -184,19 +194,34 @@ async def change_password(
     Every WeChat identity bound to the account is released too, except the one the caller's session
     was started from: someone who knew the old password may have bound theirs, and a change made for
     that reason must lock them out (the owner's own phone, if it is not the caller, binds again with
-    one password entry)."""
+    one password entry).
+
+    The new password is checked first; then a try of the old one is counted: a stolen session gets
+    five per quarter hour (the same counter as the password re-entry of backend.profile)."""
     rt = runtime.get()
-    if not await rt.hasher.verify(old_password, account.password_hash):
-        raise AppError("old_password_wrong", msg.OLD_PASSWORD_WRONG, fields={"old_password": msg.OLD_PASSWORD_WRONG})
     if old_password == new_password:
         raise ValidationFailed({"new_password": msg.SAME_PASSWORD}, msg.SAME_PASSWORD)
     phone = rt.vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else ""
     problems = policy_problems(new_password, username=account.username, phone=phone)
-    if problems:
+    if problems:  # before the old password is tried: a new one refused uses up none of the tries
         raise ValidationFailed({"new_password": "；".join(problems)}, problems[0])
+    await count_password_try(account.id)
+    memberships = await _memberships(account.id)
+    if not await rt.hasher.verify(old_password, account.password_hash):
+        async with db.atomic():
+            await audit.record(
+                "auth.change_password",
+                origin=origin,
+                outcome="failure",
+                account_id=account.id,
+                scope_path=memberships_scope(memberships),
+                target_type="account",
+                target_id=account.id,
+                detail={"reason": "old_password"},
+            )
+        raise AppError("old_password_wrong", msg.OLD_PASSWORD_WRONG, fields={"old_password": msg.OLD_PASSWORD_WRONG})
     password_hash = await rt.hasher.hash(new_password)
     now = rt.clock.now()
-    memberships = await _memberships(account.id)
     async with db.atomic():
         await Account.filter(id=account.id).update(
             password_hash=password_hash,
@@ -213,7 +238,7 @@ async def change_password(
             "auth.change_password",
             origin=origin,
             account_id=account.id,
-            scope_path=_scope(memberships),
+            scope_path=memberships_scope(memberships),
             target_type="account",
             target_id=account.id,
             detail={"wechat_released": wechat_released} if wechat_released else None,

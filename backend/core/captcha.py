@@ -7,6 +7,7 @@ import base64
 import io
 import json
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 
@@ -83,7 +84,7 @@ async def check(captcha_id: str, answer: str) -> bool:
     record = json.loads(raw)
     if rt.clock.timestamp() > record["expires_at"]:
         return False
-    typed = answer.strip().upper()
+    typed = unicodedata.normalize("NFKC", answer).strip().upper()  # full-width "ＡＢ３Ｄ" of Chinese input methods
     return typed.isascii() and secrets.compare_digest(record["answer"], typed)  # (it refuses other text)
 
 

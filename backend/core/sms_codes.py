@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from backend.core import captcha, db, messages, runtime, sms, throttle
 from backend.core.actor import Origin
+from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError, TooManyRequests
 
 CODE_TTL_SECONDS = 5 * 60
@@ -26,6 +27,7 @@ RESEND_AFTER_SECONDS = 60
 DAILY_LIMIT_PER_PHONE = 10
 MAX_WRONG_TRIES = 5
 IP_LIMIT_PER_HOUR = 30
+_CHINA_OFFSET = CHINA_TIME.utcoffset(None).total_seconds()
 
 PURPOSES = frozenset(
     {
@@ -122,7 +124,7 @@ async def send_code(
     if not captcha_id or not captcha_answer or not await captcha.check(captcha_id, captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
     now = rt.clock.timestamp()
-    day = int(now // 86400)
+    day = int((now + _CHINA_OFFSET) // 86400)  # "today" as the user means it: the date in Beijing
     phone_key = _phone_key(phone)
     status, wait = await rt.redis.eval(
         _GATE,

@@ -9,15 +9,14 @@ from typing import Any
 from backend.accounts import people
 from backend.accounts.models import LONG_TERM, Account, IdType, RealnameLevel
 from backend.accounts.queries import account_scope
+from backend.auth import actions as auth_actions
 from backend.cards import actions as cards
-from backend.core import audit, db, identifiers, names, runtime, sms, sms_codes, throttle, tickets
+from backend.core import audit, db, identifiers, names, runtime, sms, sms_codes, tickets
 from backend.core.actor import Origin
-from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
+from backend.core.errors import AppError, Conflict, ValidationFailed
 from backend.profile import messages as msg
 
 PHONE_CHANGE_TTL_SECONDS = 10 * 60
-REAUTH_LIMIT = 5
-REAUTH_WINDOW_SECONDS = 15 * 60
 _OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
 _EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[A-Za-z]{2,}")  # no control characters
 
@@ -163,8 +162,7 @@ async def phone_change_start(
 ) -> tuple[str, sms_codes.SendResult]:
     """Re-enter the password, then a code goes to the new phone; returns a ticket for the confirm step."""
     rt = runtime.get()
-    if not await throttle.hit("reauth", str(account.id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS):
-        raise TooManyRequests()
+    await auth_actions.count_password_try(account.id)
     if not await rt.hasher.verify(password, account.password_hash):
         async with db.atomic():
             await _record("profile.phone_change", account, origin, outcome="failure", detail={"reason": "password"})
