@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from backend.accounts import messages as msg
 from backend.accounts import people
 from backend.accounts.models import Account, Membership, RealnameLevel
-from backend.accounts.queries import get_account, is_locked, visible_memberships
+from backend.accounts.queries import get_account, is_locked, memberships_scope, visible_memberships
 from backend.cards import actions as cards
 from backend.cards.models import CardBinding
 from backend.core import audit, db, runtime, sessions, sms
@@ -76,16 +76,11 @@ async def _audit_account(
     await audit.record(
         action,
         actor=actor,
-        scope_path=_scope_of(memberships),
+        scope_path=memberships_scope(memberships),
         target_type="account",
         target_id=account_id,
         detail=detail,
     )
-
-
-def _scope_of(memberships: list[Membership]) -> str:
-    """The audit scope of an account: the deepest common unit of its memberships (first one here)."""
-    return min((m.unit.path for m in memberships), key=len)
 
 
 async def _end_all(account_id: int) -> None:

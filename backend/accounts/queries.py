@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -16,12 +17,21 @@ from backend.core.errors import NotFound
 from backend.core.scope import path_prefix
 from backend.units.queries import get_unit
 
+ROOT_SCOPE = "/"  # the audit scope of entries about no account (an unknown name) or one without units
 
-async def account_scope(account_id: int) -> str:
-    """The widest unit path among the account's memberships ("/" when it has none): where its
-    audit entries belong."""
+
+def memberships_scope(memberships: Iterable[Membership]) -> str:
+    """Where an account's audit entries belong: the widest unit path among its memberships (units
+    selected), ROOT_SCOPE when it has none."""
+    return min((m.unit.path for m in memberships), key=len, default=ROOT_SCOPE)
+
+
+async def account_scope(account_id: int | None) -> str:
+    """:func:`memberships_scope` of an account read by id (ROOT_SCOPE for none)."""
+    if account_id is None:
+        return ROOT_SCOPE
     paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
-    return min(paths, key=len) if paths else "/"
+    return min(paths, key=len, default=ROOT_SCOPE)
 
 
 def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from backend.accounts import people
 from backend.accounts.models import Account, Membership
+from backend.accounts.queries import account_scope
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, ValidationFailed
@@ -23,7 +24,6 @@ from backend.wechat.models import WechatIdentity
 STEP_TTL_SECONDS = 10 * 60
 RESET_TTL_SECONDS = 15 * 60
 MAX_IDENTITY_MISMATCHES = 3
-ROOT_SCOPE = "/"
 
 
 @dataclass(frozen=True)
@@ -55,13 +55,6 @@ def _phone_of(account: Account) -> str | None:
     return runtime.get().vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else None
 
 
-async def _scope_of(account_id: int | None) -> str:
-    if account_id is None:
-        return ROOT_SCOPE
-    paths = await Membership.filter(account_id=account_id).values_list("unit__path", flat=True)
-    return min(paths, key=len) if paths else ROOT_SCOPE
-
-
 async def _audit(
     action: str,
     *,
@@ -77,7 +70,7 @@ async def _audit(
             origin=origin,
             outcome=outcome,
             account_id=account_id,
-            scope_path=scope_path or await _scope_of(account_id),
+            scope_path=scope_path or await account_scope(account_id),
             target_type="account" if account_id else None,
             target_id=account_id,
             detail=detail,
@@ -180,7 +173,7 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
     rt = runtime.get()
     password_hash = await rt.hasher.hash(new_password)
     now = rt.clock.now()
-    scope = await _scope_of(account.id)
+    scope = await account_scope(account.id)
     async with db.atomic():
         await Account.filter(id=account.id).update(
             password_hash=password_hash,

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from backend.accounts import people
 from backend.accounts.actions import may_assign
 from backend.accounts.models import Account, Membership
+from backend.accounts.queries import ROOT_SCOPE
 from backend.core import audit, captcha, db, messages, runtime, sessions, sms, throttle
 from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
@@ -31,7 +32,6 @@ from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, f
 from backend.reviews.schemas import ReviewSubmission
 from backend.wechat.models import WechatIdentity
 
-ROOT_SCOPE = "/"
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
 

@@ -61,7 +61,7 @@ async def _record(
             action,
             origin=origin,
             account_id=account_id,
-            scope_path=await account_scope(account_id) if account_id else auth_actions.ROOT_SCOPE,
+            scope_path=await account_scope(account_id),
             target_type="account" if account_id else None,
             target_id=account_id,
             outcome=outcome,
