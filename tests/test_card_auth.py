@@ -30,6 +30,7 @@ from card_service import protocol
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
 from tests.card_helpers import (
     SigningDevice,
+    SoftwareCard,
     card_step,
     enrolled_device,
     issue_card,
@@ -81,6 +82,14 @@ def identity(unit: Unit, *, kind: str = "operator", card: str = "88000001", hold
         unit_credit_code=unit.credit_code or "",
         kind=kind,  # type: ignore[arg-type]
     )
+
+
+async def _clerk_and_card(card_authority: CardAuthority) -> tuple[SigningDevice, SoftwareCard]:
+    """A co-op clerk ``clerk1`` with the card that names it, and a PC of the township."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await card_holder_account("clerk1", coop)
+    return await enrolled_device(tree.own), issue_card(card_authority, identity(coop))
 
 
 async def card_login(client: httpx.AsyncClient, device: SigningDevice, card) -> tuple[httpx.Response, str, str]:
@@ -242,11 +251,7 @@ async def test_a_nonce_expires_after_five_minutes(
 async def test_a_login_signature_offered_for_a_binding_is_refused(
     client: httpx.AsyncClient, card_authority: CardAuthority
 ) -> None:
-    tree = await make_tree()
-    coop = await coop_with_code(tree.child)
-    await card_holder_account("clerk1", coop)
-    device = await enrolled_device(tree.own)
-    card = issue_card(card_authority, identity(coop))
+    device, card = await _clerk_and_card(card_authority)
     pairing = await start_pairing(client, device, "bind")
     await scan_and_confirm(client, pairing, await login(client, "clerk1"))
     path = f"/api/pairings/{pairing['pairing_id']}"
@@ -336,11 +341,7 @@ async def test_realname_by_card_raises_the_level_to_high(
 async def test_a_new_name_unbinds_the_card_and_voids_the_realname_level(
     client: httpx.AsyncClient, card_authority: CardAuthority
 ) -> None:
-    tree = await make_tree()
-    coop = await coop_with_code(tree.child)
-    await card_holder_account("clerk1", coop)
-    device = await enrolled_device(tree.own)
-    card = issue_card(card_authority, identity(coop))
+    device, card = await _clerk_and_card(card_authority)
     headers = await login(client, "clerk1")
     for action in ("bind", "realname"):
         pairing = await start_pairing(client, device, action)
@@ -544,11 +545,7 @@ async def test_a_card_login_gives_one_session_for_as_long_as_the_pairing_is_kept
 async def test_a_binding_cancelled_on_the_phone_while_the_card_is_checked_binds_nothing(
     client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tree = await make_tree()
-    coop = await coop_with_code(tree.child)
-    await card_holder_account("clerk1", coop)
-    device = await enrolled_device(tree.own)
-    card = issue_card(card_authority, identity(coop))
+    device, card = await _clerk_and_card(card_authority)
     bind_card = cards.bind_card
     working, cancelled_meanwhile = asyncio.Event(), asyncio.Event()
 
@@ -575,11 +572,7 @@ async def test_a_binding_cancelled_on_the_phone_while_the_card_is_checked_binds_
 async def test_a_binding_whose_save_fails_after_it_was_marked_done_ends_failed_not_done(
     client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    tree = await make_tree()
-    coop = await coop_with_code(tree.child)
-    await card_holder_account("clerk1", coop)
-    device = await enrolled_device(tree.own)
-    card = issue_card(card_authority, identity(coop))
+    device, card = await _clerk_and_card(card_authority)
     transition = pairing_store.transition
 
     async def commit_fails_after_done(pairing_id, **kwargs):
