@@ -221,7 +221,7 @@ class BackendClient:
     def deliver_card(self, pairing_id: str, submission: CardSubmission) -> PairingState:
         """Submit the card's signature and return the final pairing state, never repeating a completed action.
 
-        After a network error the state is read: a final state means an earlier attempt did reach
+        After a network error or a 5xx answer the state is read: a final state means an earlier attempt did reach
         the server, so nothing is sent again; a pairing still ``confirmed`` gets the same
         submission again. Its nonce is single use, so should the earlier attempt be in flight after
         all, the server refuses the second (``card_nonce_invalid``) and the outcome is read from
@@ -231,8 +231,11 @@ class BackendClient:
         for attempt in range(self.retries + 1):
             try:
                 answer = self.submit_card(pairing_id, submission)
-            except NetworkError:
-                if attempt == self.retries:
+            except BackendError as error:
+                if resent and error.code == "card_nonce_invalid":
+                    return self._settled(pairing_id, self.events(pairing_id, since=0, wait=0))
+                # no answer, or a 5xx (a gateway's 502 / 504 among them): the server may have acted
+                if not (isinstance(error, NetworkError) or error.status >= 500) or attempt == self.retries:
                     raise
                 self._sleep(self._delay(attempt))
                 state = self.events(pairing_id, since=0, wait=0)
@@ -240,10 +243,6 @@ class BackendClient:
                     return self._settled(pairing_id, state)
                 resent = True
                 continue
-            except BackendError as error:
-                if resent and error.code == "card_nonce_invalid":
-                    return self._settled(pairing_id, self.events(pairing_id, since=0, wait=0))
-                raise
             if "state" in answer and "pairing_id" in answer:
                 return self._settled(pairing_id, PairingState.from_json(answer))
             return self._settled(pairing_id, self.events(pairing_id, since=0, wait=0))

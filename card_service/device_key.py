@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -62,29 +63,66 @@ class DeviceKey:
         }
 
 
+class DeviceKeyError(Exception):
+    """The key file cannot be read or written (corrupt, not a key, no access); ``path`` names it."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+
+
 def key_path(home: Path) -> Path:
     return home / KEY_FILE
 
 
 def load_or_create(home: Path) -> tuple[DeviceKey, bool]:
-    """The device key kept in ``home`` (folder 0700, file 0600); makes one on first start. Returns (key, created)."""
-    home.mkdir(parents=True, exist_ok=True, mode=0o700)
-    home.chmod(0o700)
+    """The device key kept in ``home`` (folder 0700, file 0600); makes one on first start. Returns (key, created).
+
+    ``DeviceKeyError`` when the file is there but unusable: it is left as it is (a restored backup
+    keeps the enrolment), never silently replaced by a new key.
+    """
     path = key_path(home)
-    if path.exists():
+    try:
+        home.mkdir(parents=True, exist_ok=True, mode=0o700)
+        home.chmod(0o700)
+        if path.exists():
+            return _load(path), False
+        return _create(path)
+    except OSError as error:
+        raise DeviceKeyError(path, error.strerror or type(error).__name__) from None
+
+
+def _load(path: Path) -> DeviceKey:
+    try:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} does not hold an Ed25519 key")
-        if path.stat().st_mode & 0o077:
-            path.chmod(0o600)
-        return DeviceKey(key), False
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise DeviceKeyError(path, "not a readable private key") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise DeviceKeyError(path, "not an Ed25519 key")
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    return DeviceKey(key)
+
+
+def _create(path: Path) -> tuple[DeviceKey, bool]:
+    """A new key, written whole to a private temporary file and then linked into place.
+
+    The link is atomic and never replaces a file: a crash leaves no half key, and of two services
+    started at once the second reads the first one's key.
+    """
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    # O_EXCL: two services started at once cannot both write; the file is 0600 from its first byte.
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # 0600 from its first byte
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return load_or_create(home)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return _load(path), False
+    finally:
+        temporary.unlink(missing_ok=True)
     return DeviceKey(key), True

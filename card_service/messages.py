@@ -14,6 +14,11 @@ ENROL_KEY_CREATED = "已为本机生成设备密钥。"
 ENROLLED = "本机已登记：{name}（{unit}）"
 REVOKED_TITLE = "本机已被停用"
 REVOKED_HINT = "管理员已停用本机，请联系管理员重新登记。"
+KEY_UNUSABLE_TITLE = "本机设备密钥无法使用"
+KEY_UNUSABLE = (
+    "无法读取或保存本机的设备密钥文件：{path}。"
+    "请从备份恢复该文件后重新启动；如无备份，请删除该文件后重新启动，并请管理员重新登记本机。"
+)
 
 # Readers and cards
 NO_READER = "未检测到读卡器，请连接读卡器。"
@@ -25,6 +30,7 @@ CARD_UNREADABLE = "无法读取这张IC卡的证书。"
 SERVICE_LOST = "智能卡服务（PC/SC）已停止，正在等待恢复…"
 CARD_REMOVED_DURING_ACTION = "IC卡已拔出，操作已取消。请重新插入IC卡后再试。"
 INSERT_CARD_FIRST = "请先插入IC卡。"
+CARD_CHANGED = "读卡器中的IC卡已更换，操作已取消，未使用这张卡。请插入原来的IC卡后重新办理。"
 
 # Actions
 ACTION_LABELS = {"login": "卡登录", "bind": "绑定IC卡", "realname": "实名认证"}

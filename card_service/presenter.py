@@ -38,15 +38,18 @@ from card_service.card import (
     CardEvent,
     CardInserted,
     CardRemoved,
+    CardRemovedError,
     InvalidPinError,
+    NoCardError,
     PinBlockedError,
     PinFormatError,
     ReaderAdded,
     ReaderRemoved,
+    ReaderUnavailableError,
     ServiceLost,
     ServiceRestored,
 )
-from card_service.device_key import DeviceKey, load_or_create
+from card_service.device_key import DeviceKey, DeviceKeyError, load_or_create
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +95,7 @@ def thread_runner(task: Task) -> None:
 
 class Screen(StrEnum):
     STARTING = "starting"
+    KEY_ERROR = "key_error"
     ENROLLING = "enrolling"
     REVOKED = "revoked"
     IDLE = "idle"
@@ -162,6 +166,10 @@ class ChallengeMismatch(Exception):
     """The server asked the card to sign a context that is not the one on screen."""
 
 
+class CardChanged(Exception):
+    """The card in the reader is not the one the PIN was typed for (it was swapped meanwhile)."""
+
+
 class Presenter:
     def __init__(
         self,
@@ -196,6 +204,7 @@ class Presenter:
         self._checking = False
         # readers and the card
         self._readers: list[str] = []
+        self._readers_with_card: set[str] = set()
         self._reader: str | None = None
         self._card_present = False
         self._holder: CardHolder | None = None
@@ -216,7 +225,13 @@ class Presenter:
 
     def start(self) -> None:
         """Load the device key (making one on first start) and ask the backend who this device is."""
-        self.key, created = load_or_create(self._home)
+        try:
+            self.key, created = load_or_create(self._home)
+        except DeviceKeyError as error:
+            log.error("the device key cannot be used: %s", error)
+            self._screen = Screen.KEY_ERROR
+            self._status = messages.KEY_UNUSABLE.format(path=error.path)
+            return
         if created:
             log.info("device key created, device id %s", self.key.device_id)
         self.api = self._api_factory(self.key)
@@ -275,10 +290,10 @@ class Presenter:
         self._screen = Screen.SIGNING
         self._status = messages.SIGNING
         self._pin_error = None
-        op, pairing, reader = self._op, self._pairing.state, self._reader
+        op, pairing, reader, holder = self._op, self._pairing.state, self._reader, self._holder
         self._spawn(
             op,
-            lambda: self._sign_and_submit(pairing, reader, pin),
+            lambda: self._sign_and_submit(pairing, reader, holder, pin),
             self._signed,
             self._signing_failed,
         )
@@ -414,6 +429,7 @@ class Presenter:
         if isinstance(event, ServiceLost):
             self._service_lost = True
             self._readers = []
+            self._readers_with_card.clear()
             self._lose_reader()
             return
         if isinstance(event, ServiceRestored):
@@ -429,20 +445,28 @@ class Presenter:
         if isinstance(event, ReaderRemoved):
             if reader in self._readers:
                 self._readers.remove(reader)
+            self._readers_with_card.discard(reader)
             if reader == self._reader:
                 self._lose_reader()
-                self._reader = next((r for r in self._readers if self._wanted(r)), None)
+                wanted = [r for r in self._readers if self._wanted(r)]  # one that holds a card first
+                chosen = next((r for r in wanted if r in self._readers_with_card), None) or next(iter(wanted), None)
+                self._reader = chosen
+                if chosen is not None and chosen in self._readers_with_card:
+                    self._card_inserted(chosen)
             return
         if isinstance(event, CardInserted):
             if reader not in self._readers:
                 self._readers.append(reader)
+            self._readers_with_card.add(reader)
             if self._reader is None or (not self._card_present and self._wanted(reader)):
                 self._reader = reader
             if reader == self._reader:
                 self._card_inserted(reader)
             return
-        if isinstance(event, CardRemoved) and reader == self._reader:
-            self._lose_reader()
+        if isinstance(event, CardRemoved):
+            self._readers_with_card.discard(reader)
+            if reader == self._reader:
+                self._lose_reader()
 
     def _wanted(self, reader: str) -> bool:
         return self._preferred_reader is None or self._preferred_reader.lower() in reader.lower()
@@ -482,15 +506,19 @@ class Presenter:
         self._spawn(self._op, read, done, failed, any_op=True)
 
     def _lose_reader(self) -> None:
-        """The card (or its reader, or PC/SC) went away: any action under way ends."""
+        """The card (or its reader, or PC/SC) went away: an action waiting for the card ends.
+
+        One being signed is left to its task: a card pulled mid-I/O fails it, and a card pulled
+        once it has signed does not undo what the server then does with the signature.
+        """
         self._card_present = False
         self._holder = None
         self._card_generation += 1
-        if self._screen in (Screen.PAIRING, Screen.PIN, Screen.SIGNING):
+        if self._service_lost:
+            self._reader = None
+        if self._screen in (Screen.PAIRING, Screen.PIN):
             self._to_idle()
             self._notice = messages.CARD_REMOVED_DURING_ACTION
-        elif self._service_lost:
-            self._reader = None
 
     # Pairing
 
@@ -506,8 +534,8 @@ class Presenter:
         self._spawn(self._op, lambda: api.create_pairing(action), self._pairing_made, self._failed)
 
     def _refresh_pairing(self) -> None:
-        self._status = messages.PAIRING_REFRESHING
         self._start_pairing()
+        self._status = messages.PAIRING_REFRESHING
 
     def _pairing_made(self, state: PairingState) -> None:
         self._pairing = _Pairing(
@@ -568,13 +596,15 @@ class Presenter:
 
     # Signing (the task runs on a worker thread)
 
-    def _sign_and_submit(self, pairing: PairingState, reader: str, pin: str) -> PairingState:
+    def _sign_and_submit(self, pairing: PairingState, reader: str, holder: CardHolder | None, pin: str) -> PairingState:
         assert self.api is not None and self.key is not None
         challenge = self.api.challenge(pairing.pairing_id)
         digest = hashlib.sha256(self._checked_context(challenge, pairing)).digest()
         with self._open_card(reader) as piv:
             piv.select()
             certificate = piv.read_certificate(challenge.slot)
+            if holder is not None and card_holder(certificate) != holder:
+                raise CardChanged()  # before VERIFY: no PIN try of another card is spent
             piv.verify_pin(pin)
             signature = piv.sign(challenge.slot, digest)
         self._post(self._submitting)
@@ -617,6 +647,12 @@ class Presenter:
             return
         if isinstance(error, ChallengeMismatch):
             self._finish(False, messages.CHALLENGE_MISMATCH)
+            return
+        if isinstance(error, CardChanged):
+            self._finish(False, messages.CARD_CHANGED)
+            return
+        if isinstance(error, CardRemovedError | NoCardError | ReaderUnavailableError):
+            self._finish(False, messages.CARD_REMOVED_DURING_ACTION)
             return
         if isinstance(error, CardError):
             self._finish(False, messages.CARD_ERROR)
@@ -677,6 +713,8 @@ class Presenter:
             return messages.ENROLLED.format(name=self._device.name, unit=self._device.unit_name)
         if self._screen is Screen.REVOKED:
             return messages.REVOKED_TITLE
+        if self._screen is Screen.KEY_ERROR:
+            return messages.KEY_UNUSABLE_TITLE
         if self._enrolment or self._screen is Screen.ENROLLING:
             return messages.ENROL_TITLE
         return ""

@@ -170,6 +170,8 @@ class Window:
         self._show(self.pin_row, view.pin_visible)
         if view.pin_visible and not was_visible:
             self.pin_entry.focus_set()
+        if not view.pin_visible:
+            self.pin_entry.delete(0, "end")  # a PIN typed but not sent does not wait for the next person
         self._text(self.pin_error, view.pin_error)
         self._show(self.actions_row, bool(view.actions))
         for button in view.actions:

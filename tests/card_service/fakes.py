@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 import itertools
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -279,10 +279,13 @@ def make_rig(
         holder["api"] = api
         return api
 
+    def open_card(reader: str) -> AbstractContextManager[FakeCard]:
+        return rig.card.open(reader)  # whichever card is in the reader now (a test may swap it)
+
     presenter = Presenter(
         home=home,
         api_factory=api_factory,
-        open_card=card.open,
+        open_card=open_card,
         clock=clock,
         runner=runner,
         hostname="office-pc",

@@ -162,6 +162,23 @@ def test_a_resent_submission_refused_for_its_used_nonce_reads_the_outcome(key: D
     assert len(posts) == 2
 
 
+def test_a_gateway_timeout_on_a_completed_submission_reads_the_outcome(key: DeviceKey) -> None:
+    # a proxy or gateway (502 / 504) answers in the backend's place: the action may well have been
+    # done, so the outcome is read, not reported as a failure (and nothing is sent twice)
+    posts: list[bytes] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request.content)
+            return httpx.Response(504, text="<html>Gateway Time-out</html>")
+        return httpx.Response(200, json=_state("done", 5, result={"message": "登录成功"}))
+
+    with _client(key, handler) as client:
+        state = client.deliver_card("p1", SUBMISSION)
+    assert (state.state, (state.result or {}).get("message")) == ("done", "登录成功")
+    assert len(posts) == 1
+
+
 def test_a_refused_submission_is_an_error(key: DeviceKey) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(400, json={"error": {"code": "card_untrusted", "message": "IC卡不是受信任的机构签发的"}})

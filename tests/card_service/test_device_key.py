@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import io
+import os
 import stat
 from pathlib import Path
 
@@ -12,7 +15,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from card_service import config
-from card_service.device_key import KEY_FILE, load_or_create
+from card_service.device_key import KEY_FILE, DeviceKeyError, load_or_create
 
 
 def _unb64url(text: str) -> bytes:
@@ -72,3 +75,39 @@ def test_default_home() -> None:
     assert config.default_home({}) == Path.home() / ".config" / "cunwu-card-service"
     parsed = config.parse_args(["--backend", "http://h:1/", "--proxy", "http://p:3128", "--home", "/tmp/cs"])
     assert (parsed.backend, parsed.proxy, parsed.home) == ("http://h:1", "http://p:3128", Path("/tmp/cs"))
+
+
+def test_a_key_write_that_fails_leaves_no_half_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # the disk fills up (or the PC loses power) while the new key is written: the next start
+    # must make a key, not find a truncated file it can never read
+    real_fdopen = os.fdopen
+
+    class FullDisk(io.RawIOBase):
+        def __init__(self, fd: int) -> None:
+            self.inner = real_fdopen(fd, "wb")
+
+        def write(self, data: object) -> int:
+            self.inner.write(b"-----BEGIN PRIV")
+            self.inner.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def close(self) -> None:
+            self.inner.close()
+            super().close()
+
+    monkeypatch.setattr(os, "fdopen", lambda fd, *args, **kwargs: FullDisk(fd))
+    with pytest.raises(DeviceKeyError):
+        load_or_create(tmp_path)
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    key, created = load_or_create(tmp_path)
+    assert created
+    assert load_or_create(tmp_path)[0].public_raw == key.public_raw
+
+
+def test_an_unreadable_key_file_is_a_device_key_error(tmp_path: Path) -> None:
+    (tmp_path / KEY_FILE).write_bytes(b"")
+    with pytest.raises(DeviceKeyError) as caught:
+        load_or_create(tmp_path)
+    assert caught.value.path == tmp_path / KEY_FILE
+    assert (tmp_path / KEY_FILE).read_bytes() == b""  # kept for whoever restores it

@@ -18,14 +18,25 @@ from card_service.card import (
     CardError,
     CardInserted,
     CardRemoved,
+    CardRemovedError,
     ReaderAdded,
     ReaderRemoved,
     ServiceLost,
     ServiceRestored,
 )
-from card_service.presenter import Screen
+from card_service.device_key import DeviceKey
+from card_service.fakes.card_ca import CardIdentity
+from card_service.presenter import Presenter, Screen
 
-from .fakes import ATR, READER, Rig, make_rig
+from .fakes import ATR, HOLDER, READER, FakeApi, FakeCard, Rig, make_rig
+
+OTHER_HOLDER = CardIdentity(
+    card_number="310000000456",
+    holder_name="张桂芬",
+    id_number="110105195003070022",
+    unit_name=HOLDER.unit_name,
+    unit_credit_code=HOLDER.unit_credit_code,
+)
 
 
 def _insert(rig: Rig, reader: str = READER) -> None:
@@ -179,6 +190,21 @@ def test_the_preferred_reader_is_chosen(tmp_path: Path) -> None:
     rig.presenter.on_card_event(ReaderAdded("ACS ACR39U 01 00"))
     rig.settle()
     assert "ACS ACR39U" in rig.presenter.view().reader_line
+
+
+def test_unplugging_the_reader_in_use_moves_to_another_reader_with_its_card(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    other_reader = "ACS ACR39U 01 00"
+    _insert(rig)
+    _insert(rig, other_reader)  # a second reader with a card in it too
+    assert READER in rig.presenter.view().reader_line
+    rig.presenter.on_card_event(CardRemoved(READER))
+    rig.presenter.on_card_event(ReaderRemoved(READER))
+    rig.settle()
+    view = rig.presenter.view()
+    assert view.reader_line == f"读卡器：{other_reader}，已插入IC卡。"
+    assert view.card_line == "持卡人：李建国　卡号：310000000123"
+    assert all(b.enabled for b in view.actions)
 
 
 def test_an_action_needs_a_card(tmp_path: Path) -> None:
@@ -422,11 +448,91 @@ def test_pulling_the_card_mid_action_goes_back_to_idle(tmp_path: Path) -> None:
     assert rig.presenter.view().status == messages.CHOOSE_ACTION
 
 
-def test_pulling_the_card_while_signing_drops_the_late_answer(tmp_path: Path) -> None:
+def test_a_card_pulled_after_it_signed_shows_what_the_server_did(tmp_path: Path) -> None:
+    # the card has signed and the submission is on its way when the card comes out: the server
+    # performs the action, so the PC must not say it was cancelled
     rig = make_rig(tmp_path)
     _to_pin(rig)
     rig.presenter.submit_pin("123456")
     rig.presenter.on_card_event(CardRemoved(READER))
     rig.settle()
-    assert rig.presenter.view().screen is Screen.IDLE
-    assert rig.presenter.view().status == messages.CARD_REMOVED_DURING_ACTION
+    assert len(rig.api.submissions) == 1
+    view = rig.presenter.view()
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, "已登录", True)
+    assert view.card_line == ""
+
+
+def test_a_card_pulled_while_it_signs_ends_with_a_card_removed_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make_rig(tmp_path)
+    _to_pin(rig)
+
+    def pulled(slot: str, digest: bytes) -> bytes:
+        raise CardRemovedError("the card in reader was removed")
+
+    monkeypatch.setattr(rig.card, "sign", pulled)
+    rig.presenter.submit_pin("123456")
+    rig.presenter.on_card_event(CardRemoved(READER))
+    rig.settle()
+    view = rig.presenter.view()
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_REMOVED_DURING_ACTION, False)
+    assert not rig.api.submissions
+
+
+def test_a_card_swapped_before_signing_gets_no_pin_try_and_no_signature(tmp_path: Path) -> None:
+    # the PIN was typed for the card on screen; another card put in before the signing task
+    # reaches the reader must not spend one of its PIN tries nor sign
+    rig = make_rig(tmp_path)
+    _to_pin(rig)
+    other = FakeCard(rig.card.authority, identity=OTHER_HOLDER, pin="654321")
+    rig.presenter.submit_pin("123456")
+    rig.presenter.on_card_event(CardRemoved(READER))
+    rig.card = other
+    rig.presenter.on_card_event(CardInserted(READER, ATR))
+    rig.settle()
+    assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
+    assert not rig.api.submissions
+    view = rig.presenter.view()
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_CHANGED, False)
+
+
+def test_pcsc_lost_during_an_action_forgets_its_reader(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    _pairing(rig)
+    rig.presenter.on_card_event(ServiceLost())
+    rig.presenter.on_card_event(ServiceRestored())  # back, but the reader was unplugged meanwhile
+    rig.settle()
+    view = rig.presenter.view()
+    assert view.reader_line == messages.NO_READER
+    assert not any(b.enabled for b in view.actions)
+
+
+def test_an_expired_qr_says_it_is_being_refreshed(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    _pairing(rig)
+    rig.clock.advance(121)
+    rig.presenter.tick()
+    view = rig.presenter.view()
+    assert (view.qr_text, view.countdown, view.status) == (None, None, messages.PAIRING_REFRESHING)
+    rig.settle()
+    assert rig.presenter.view().status == messages.PAIRING_SCAN
+
+
+def test_a_corrupt_device_key_is_explained_and_kept(tmp_path: Path) -> None:
+    # a key file cut short (or damaged) must not crash the program with a traceback at every start,
+    # nor be replaced silently: a new key is a new device that an admin would have to enrol again
+    (tmp_path / "device-key.pem").write_bytes(b"-----BEGIN PRIVATE KEY-----\nMC4CAQAw\n")
+    rig = make_rig(tmp_path / "unused")
+
+    def api_factory(key: DeviceKey) -> FakeApi:
+        raise AssertionError("no backend client without a key")
+
+    presenter = Presenter(home=tmp_path, api_factory=api_factory, open_card=rig.card.open, runner=rig.runner)
+    presenter.start()
+    presenter.tick()
+    view = presenter.view()
+    assert view.screen is Screen.KEY_ERROR
+    assert view.status == messages.KEY_UNUSABLE.format(path=tmp_path / "device-key.pem")
+    assert not view.actions and not rig.runner.tasks
+    assert (tmp_path / "device-key.pem").read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----\nMC4CAQAw")

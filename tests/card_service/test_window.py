@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageGrab
 
 from card_service.api import Person
-from card_service.card import CardInserted, ReaderAdded
+from card_service.card import CardInserted, CardRemoved, ReaderAdded
 from card_service.window import Window
 
 from .fakes import ATR, READER, make_rig
@@ -124,3 +124,42 @@ def test_window_through_a_card_login(xdisplay: str, tmp_path: Path) -> None:
         Path(keep).mkdir(parents=True, exist_ok=True)
         for name in ("idle", "pairing", "pin", "result"):
             shutil.copy(tmp_path / f"{name}.png", Path(keep) / f"{name}.png")
+
+
+def test_a_pin_typed_but_not_sent_is_cleared_when_the_pin_screen_goes(xdisplay: str, tmp_path: Path) -> None:
+    # a PIN typed and then abandoned (card pulled, cancelled) must not wait in the hidden field
+    # for the next person, who would send it with one press of Enter
+    rig = make_rig(tmp_path / "home")
+    root = tk.Tk(screenName=xdisplay)
+    try:
+        window = Window(root, rig.presenter, poll_ms=50)
+
+        def step() -> None:
+            rig.settle()
+            window.refresh()
+            root.update()
+
+        def to_pin(pairing_id: str) -> None:
+            window.action_buttons["login"].invoke()
+            step()
+            rig.api.push(pairing_id, "confirmed", confirmed_by=Person("王秀英", "wangxy"))
+            step()
+            assert window.pin_row.winfo_ismapped()
+
+        rig.presenter.on_card_event(ReaderAdded(READER))
+        rig.presenter.on_card_event(CardInserted(READER, ATR))
+        step()
+        to_pin("p1")
+        window.pin_entry.insert(0, "123456")
+        window.cancel_button.invoke()
+        step()
+        assert not window.pin_row.winfo_ismapped()
+        assert window.pin_entry.get() == ""
+
+        to_pin("p2")
+        window.pin_entry.insert(0, "123456")
+        rig.presenter.on_card_event(CardRemoved(READER))
+        step()
+        assert window.pin_entry.get() == ""
+    finally:
+        root.destroy()
