@@ -13,7 +13,10 @@ ENROL_WAITING = "等待管理员确认…"
 ENROL_KEY_CREATED = "已为本机生成设备密钥。"
 ENROLLED = "本机已登记：{name}（{unit}）"
 REVOKED_TITLE = "本机已被停用"
-REVOKED_HINT = "管理员已停用本机，请联系管理员重新登记。"
+# A revoked key stays revoked (it may have been copied): enrolling again takes a new key.
+REVOKED_HINT = (
+    "管理员已停用本机。如需重新启用：关闭本程序，删除设备密钥文件 {path}，再启动本程序，请管理员扫码重新登记。"
+)
 KEY_UNUSABLE_TITLE = "本机设备密钥无法使用"
 KEY_UNUSABLE = (
     "无法读取或保存本机的设备密钥文件：{path}。"

@@ -49,7 +49,7 @@ from card_service.card import (
     ServiceLost,
     ServiceRestored,
 )
-from card_service.device_key import DeviceKey, DeviceKeyError, load_or_create
+from card_service.device_key import DeviceKey, DeviceKeyError, key_path, load_or_create
 
 log = logging.getLogger(__name__)
 
@@ -421,7 +421,7 @@ class Presenter:
         self._op += 1
         self._pairing = None
         self._screen = Screen.REVOKED
-        self._status = messages.REVOKED_HINT
+        self._status = messages.REVOKED_HINT.format(path=key_path(self._home))
 
     # Readers and cards
 

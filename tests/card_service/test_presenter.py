@@ -110,7 +110,7 @@ def test_a_revoked_device_says_so(tmp_path: Path) -> None:
     rig.tick(3)
     view = rig.presenter.view()
     assert view.screen is Screen.REVOKED
-    assert view.status == messages.REVOKED_HINT
+    assert view.status == messages.REVOKED_HINT.format(path=tmp_path / "device-key.pem")
     assert not view.actions
 
 
