@@ -219,11 +219,10 @@ def naive_sql(unit_id: int, path: str, postgres: bool) -> list[tuple[str, list[A
 
 
 def dialect(sql: str, postgres: bool) -> str:
-    """``?`` placeholders to asyncpg's ``$1, $2, ...`` (as backend.core.db does)."""
-    if not postgres:
-        return sql
-    parts = sql.split("?")
-    return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
+    """``?`` placeholders as the database wants them (backend.core.db's numbering for asyncpg)."""
+    from backend.core.db import numbered
+
+    return numbered(sql) if postgres else sql
 
 
 @dataclass

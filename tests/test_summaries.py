@@ -432,7 +432,7 @@ async def test_a_check_alone_reports_no_drift_for_a_card_written_while_it_reads(
             try:
                 async with connection.transaction():
                     for sql, params in statements:
-                        await connection.execute(db._numbered(sql), *params)
+                        await connection.execute(db.numbered(sql), *params)
             finally:
                 await connection.close()
         else:

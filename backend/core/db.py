@@ -118,11 +118,11 @@ async def ping() -> None:
 
 def _dialect_sql(client: BaseDBAsyncClient, sql: str) -> str:
     """Queries are written with ``?`` placeholders; asyncpg wants ``$1, $2, ...``."""
-    return _numbered(sql) if client.capabilities.dialect == "postgres" else sql
+    return numbered(sql) if client.capabilities.dialect == "postgres" else sql
 
 
 @lru_cache(maxsize=1024)
-def _numbered(sql: str) -> str:
+def numbered(sql: str) -> str:
     """``?`` -> ``$1, $2, ...``, once per statement text (the same few statements run all day)."""
     parts = sql.split("?")
     return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
