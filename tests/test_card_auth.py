@@ -122,6 +122,26 @@ async def test_card_login_end_to_end_gives_the_phone_a_session(
     assert again.status_code == 410  # one session per pairing
 
 
+async def test_a_claim_before_the_card_logins_account_is_in_waits_and_a_deactivated_one_says_so(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """The "done" state is published just before the commit: a claim in between read no account (500), and a
+    deactivated account was answered as an expired QR code."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    done, pairing_id, phone_key = await card_login(client, device, issue_card(card_authority, identity(coop)))
+    account_id = done.json()["result"]["account"]["id"]
+    claim = f"/api/pairings/{pairing_id}/claim"
+    await pairing_store.transition(pairing_id, allowed=("done",), changes={"result_account_id": account_id + 1000})
+    early = await client.post(claim, json={"phone_key": phone_key})
+    assert early.status_code == 409 and early.json()["error"]["code"] == "pairing_not_done", early.text
+    await pairing_store.transition(pairing_id, allowed=("done",), changes={"result_account_id": account_id})
+    await Account.filter(id=account_id).update(is_active=False)
+    inactive = await client.post(claim, json={"phone_key": phone_key})
+    assert inactive.status_code == 403 and inactive.json()["error"]["code"] == "card_account_inactive", inactive.text
+
+
 async def test_a_card_created_account_logs_in_by_password_only_after_activation(
     client: httpx.AsyncClient, card_authority: CardAuthority
 ) -> None:

@@ -345,10 +345,14 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
     redis = runtime.get().redis
     # The mark outlives the pairing (kept CONFIRM_WINDOW_SECONDS + KEEP_AFTER_EXPIRY_SECONDS from the scan).
     kept = CONFIRM_WINDOW_SECONDS + store.KEEP_AFTER_EXPIRY_SECONDS
-    if not await redis.set(f"pairing-claimed:{pairing_id}", "1", nx=True, ex=kept):
+    mark = f"pairing-claimed:{pairing_id}"
+    if not await redis.set(mark, "1", nx=True, ex=kept):
         raise _gone()
     started = runtime.get().clock.timestamp()  # before the account is read (auth_actions.start_session)
-    account = await Account.get(id=record["result_account_id"])
+    account = await Account.get_or_none(id=record["result_account_id"])
+    if account is None:  # done is published just before the commit: not in yet (or it failed)
+        await redis.delete(mark)  # the phone may claim again
+        raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     if not account.is_active:
-        raise _gone()
+        raise Forbidden("card_account_inactive", card_msg.ACCOUNT_INACTIVE)
     return await auth_actions.start_session(account, origin=origin, started_at=started, method="card")
