@@ -26,7 +26,8 @@ function fromResponse(res, idempotencyKey) {
   const status = res.statusCode;
   const body = res.data && typeof res.data === 'object' ? res.data : null;
   const error = body && body.error && typeof body.error === 'object' ? body.error : null;
-  const retryable = RETRYABLE_STATUS.indexOf(status) >= 0;
+  // 409 request_in_progress: the same write is still running; a resend gets its answer
+  const retryable = RETRYABLE_STATUS.indexOf(status) >= 0 || (!!error && error.code === 'request_in_progress');
   if (error && typeof error.message === 'string') {
     return new ApiError({
       status,

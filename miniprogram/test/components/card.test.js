@@ -77,6 +77,38 @@ describe('pairing confirmation', () => {
     expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
   });
 
+  test('card login: a claim refused as not done (the server could not keep the result) shows the pairing as it now is', async () => {
+    const { page, events, polls } = openPair({
+      'POST /api/pairings/p-1/claim': () => ({ status: 409, body: { error: { code: 'pairing_not_done', message: '卡认证尚未完成', fields: {} } } }),
+    });
+    await settle(10);
+    events.push(pairing({ state: 'done', version: 4, result: { message: '卡登录成功' } }));
+    await settle(20);
+    const error = { code: 'pairing_failed', message: '服务器未能保存结果，请在电脑上刷新二维码后重试' };
+    events.push(pairing({ state: 'failed', version: 5, error }));
+    await settle(20);
+    expect(polls().map((c) => c.query.get('wait')).pop()).toBe('0'); // read at once, not a long-poll
+    expect(page.instance.data.view).toBe('failed');
+    expect(text(page.querySelector('.state-failed'))).toContain('服务器未能保存结果');
+    expect(navigations()).toEqual([]);
+  });
+
+  test('card login: a claim lost on the network is sent again; a claim answered 410 is not', async () => {
+    let claims = 0;
+    const { page, events, calls } = openPair({
+      'POST /api/pairings/p-1/claim': () => (++claims === 1 ? { status: 503, body: '' } : Object.assign({ token: 'card-tok' }, SESSION)),
+    });
+    await settle(10);
+    events.push(pairing({ state: 'done', version: 4, result: { message: '卡登录成功' } }));
+    await settle(20);
+    await new Promise((r) => setTimeout(r, 1100));
+    await settle(20);
+    expect(calls.filter((c) => c.key === 'POST /api/pairings/p-1/claim')).toHaveLength(2);
+    expect(global.wx.getStorageSync('cwt:session').token).toBe('card-tok');
+    expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
+    expect(page.instance.data.view).toBe('claiming');
+  });
+
   test('card login of an account with several units goes on to the unit choice', async () => {
     const two = [UNIT, Object.assign({}, UNIT, { id: 8, unit_id: 9, unit_name: '王家湾村' })];
     const { events } = openPair({

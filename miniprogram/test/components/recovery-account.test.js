@@ -228,3 +228,48 @@ test('"解除微信绑定" on an account with no WeChat bound shows the server\'
   await settle(10);
   expect(page.querySelector('#t-toast').instance.data.message).toBe('您的账号尚未绑定微信');
 });
+
+test('manual review: a resend after a timeout or 409 request_in_progress keeps the key, the bytes and the captcha', async () => {
+  const answers = [
+    { status: 408, body: { error: { code: 'request_timeout', message: '网络较慢，请求超时，请重试', fields: {} } } },
+    { status: 409, body: { error: { code: 'request_in_progress', message: '同一操作正在处理中，请稍候', fields: {} } } },
+    { status: 202, body: { message: '申请已提交。' } },
+  ];
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '第一行\n第二行' });
+  typeCaptcha(page, 'ab12');
+  for (let i = 0; i < 3; i += 1) {
+    tapButton(page.querySelector('.submit'));
+    await settle(10);
+  }
+  const sent = calls.filter((c) => c.key === 'POST /api/reviews');
+  expect(sent).toHaveLength(3);
+  expect(new Set(sent.map((c) => c.header['Idempotency-Key'])).size).toBe(1);
+  expect(new Set(sent.map((c) => Buffer.from(c.data).toString('base64'))).size).toBe(1);
+  expect(calls.filter((c) => c.key === 'GET /api/auth/captcha')).toHaveLength(1); // not refreshed: not spent
+  expect(Buffer.from(sent[0].data).toString('utf8')).toContain('name="statement"\r\n\r\n第一行\n第二行\r\n');
+  expect(text(page)).toContain('申请已提交。');
+});
+
+test('manual review: pasted control characters go as spaces (line breaks of the statement stay), as the server takes them', async () => {
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => ({ status: 202, body: { message: '申请已提交。' } }) });
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ name: '王\t五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号\t换了\r\n身份证\u2028也没登记\r\n' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  const body = Buffer.from(calls.find((c) => c.key === 'POST /api/reviews').data).toString('utf8');
+  expect(body).toContain('name="name"\r\n\r\n王 五\r\n');
+  expect(body).toContain('name="statement"\r\n\r\n手机号 换了\n身份证 也没登记\r\n');
+});

@@ -314,6 +314,34 @@ describe('idempotent writes against the real server', () => {
     expect(reused).toMatchObject({ status: 422, code: 'idempotency_key_reused' });
   });
 
+  test('a manual review resent with its key and bytes is answered once (not refused for its spent captcha); its statement may hold line breaks', async () => {
+    const app = freshApp();
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cwt-img-'));
+    const image = path.join(dir, 'id.png');
+    fs.writeFileSync(
+      image,
+      Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64')
+    );
+    const captcha = await solvedCaptcha(app.s);
+    const form = {
+      kind: 'username',
+      name: FORGETFUL.name,
+      id_number: FORGETFUL.idNumber,
+      phone: '13600000008',
+      statement: '手机号已停用\n身份证在手边',
+      captcha_id: captcha.captchaId,
+      captcha_answer: captcha.captchaAnswer,
+    };
+    const files = [{ path: image, size: fs.statSync(image).size }];
+    const first = await app.recovery().reviews.submit(form, files, 'it-review-0001');
+    const again = await app.recovery().reviews.submit(form, files, 'it-review-0001');
+    expect(again).toEqual(first);
+    expect(first.message).toBeTruthy();
+    const sent = app.wx.sent.filter((r) => r.url.endsWith('/api/reviews'));
+    expect(sent.map((r) => r.header['Idempotency-Key'])).toEqual(['it-review-0001', 'it-review-0001']);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   test('writes without a session are not keyed by the server: a resend of a recovery step meets the used captcha, no second SMS', async () => {
     const app = freshApp();
     const captcha = await solvedCaptcha(app.s);

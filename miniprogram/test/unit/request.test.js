@@ -137,6 +137,17 @@ test('the server error shape becomes an ApiError with code, Chinese message and 
   expect(error.fields).toEqual({ captcha_answer: '图形验证码不正确' });
 });
 
+test('409 request_in_progress may pass later (resend with the key); other 409s are final', async () => {
+  const { wx, client } = setup();
+  const conflict = (code) => ({ statusCode: 409, data: { error: { code, message: '配对状态已变化', fields: {} } } });
+  wx.respond(() => conflict('request_in_progress'));
+  const running = await client.post('/api/reviews', {}, { auth: false, idempotencyKey: 'k-running-1' }).catch((e) => e);
+  expect(running).toMatchObject({ status: 409, code: 'request_in_progress', retryable: true, idempotencyKey: 'k-running-1' });
+  wx.respond(() => conflict('pairing_state'));
+  const moved = await client.post('/api/pairings/p/confirm', {}).catch((e) => e);
+  expect(moved).toMatchObject({ status: 409, code: 'pairing_state', retryable: false });
+});
+
 test('204 answers null; a non-JSON 200 is a bad answer', async () => {
   const { wx, client } = setup();
   wx.respond(() => ({ statusCode: 204, data: '' }));

@@ -91,13 +91,27 @@ Page({
     this.setData({ view: error.status === 410 ? 'expired' : 'error', message: error.message, busy: false });
   },
 
-  async claim() {
+  async claim(tries) {
+    const { pairing } = cardServices();
     try {
-      const next = await cardServices().pairing.claim(this.pairingId, this.phoneKey);
+      const next = await pairing.claim(this.pairingId, this.phoneKey);
       toast(this, texts.PAIR_LOGGED_IN, 'success');
       goNext(next);
     } catch (error) {
-      if (!this.gone) this.setData({ view: 'failed', message: error.message });
+      if (this.gone) return;
+      const n = tries || 0;
+      if (error.retryable && n < 2) {
+        // lost on the way: again (a claim the server did take answers 410: single use)
+        setTimeout(() => this.gone || this.claim(n + 1), 1000 * (n + 1));
+        return;
+      }
+      let shown = { view: 'failed', message: error.message };
+      if (error.code === 'pairing_not_done') {
+        // done, then failed (the server could not keep the result): the pairing as it is now
+        const now = await pairing.events(this.pairingId, this.phoneKey, 0, 0).then(pairingView, () => null);
+        if (now && now.view !== 'done') shown = now;
+      }
+      if (!this.gone) this.setData(shown);
     }
   },
 

@@ -16,6 +16,10 @@ const KINDS = [
   { value: 'unit', label: '找回单位账号' },
 ];
 
+// Pasted control characters as spaces: the server refuses them (the statement keeps its line breaks).
+const oneLine = (text) => text.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, ' ').trim();
+const lines = (text) => text.replace(/\r\n?/g, '\n').replace(/[\x00-\x09\x0b-\x1f\x7f\u2028\u2029]/g, ' ').trim();
+
 function sizeText(bytes) {
   return bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
@@ -104,12 +108,12 @@ Page({
     const d = this.data;
     const form = {
       kind: d.kind,
-      name: d.name.trim(),
+      name: oneLine(d.name),
       id_number: d.idNumber.toUpperCase(),
       phone: d.phone,
-      username: d.kind === 'password' ? d.username.trim() : '',
+      username: d.kind === 'password' ? oneLine(d.username) : '',
       credit_code: d.kind === 'unit' ? d.creditCode.trim().toUpperCase() : '',
-      statement: d.statement.trim(),
+      statement: lines(d.statement),
       captcha_id: this.captcha.captchaId,
       captcha_answer: this.captcha.answer,
     };
