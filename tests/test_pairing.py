@@ -159,3 +159,17 @@ async def test_a_challenge_needs_the_phones_confirmation(client: httpx.AsyncClie
     pairing = await start_pairing(client, device, "login")
     early = await device.request(client, "POST", f"/api/pairings/{pairing['pairing_id']}/challenge")
     assert (early.status_code, early.json()["error"]["code"]) == (409, "pairing_not_confirmed")
+
+
+async def test_a_login_qr_scanned_by_a_phone_whose_old_session_expired_still_pairs(client: httpx.AsyncClient) -> None:
+    """The phone sends the token it has kept; an expired one answered 401 and sent the cadre to the
+    password login, although a card login needs no session. Binding still needs a live one."""
+    tree = await make_tree()
+    device = await enrolled_device(tree.child)
+    stale = {"Authorization": "Bearer an-expired-token-the-phone-still-keeps"}
+    login_pairing = await start_pairing(client, device, "login")
+    scanned = await client.post("/api/pairings/scan", json={"token": qr_token(login_pairing)}, headers=stale)
+    assert scanned.status_code == 200 and scanned.json()["state"] == "scanned", scanned.text
+    bind_pairing = await start_pairing(client, device, "bind")
+    refused = await client.post("/api/pairings/scan", json={"token": qr_token(bind_pairing)}, headers=stale)
+    assert refused.status_code == 401

@@ -11,7 +11,7 @@ from sanic_ext.extensions.openapi import openapi
 from backend.auth.guard import origin_of, session_actor
 from backend.auth.routes import session_out
 from backend.core.actor import Actor
-from backend.core.errors import ValidationFailed
+from backend.core.errors import Unauthorized, ValidationFailed
 from backend.core.http import ok
 from backend.core.validation import body, query
 from backend.devices.models import Device
@@ -76,10 +76,15 @@ async def submit_card(request: Request, device: Device, pairing_id: str, data: C
 
 
 async def _optional_actor(request: Request) -> Actor | None:
-    """The phone's actor when it sends a session (it must then pass the guard's checks), else None."""
+    """The phone's actor when it sends a live session (it must then pass the guard's other checks),
+    else None: a phone may keep a token that has expired, which must not stop a card login (the
+    actions that need a session refuse None)."""
     if not request.headers.get("authorization"):
         return None
-    return await session_actor(request)
+    try:
+        return await session_actor(request)
+    except Unauthorized:
+        return None
 
 
 @bp.post("/scan")
