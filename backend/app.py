@@ -22,6 +22,9 @@ from backend.core.validation import MAX_ID
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+# Every answer: never kept by a browser, a web view or a proxy (most carry personal data, the rest
+# are live state: a captcha, a session), and read only as the type it declares.
+SECURITY_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 def _path_id(value: str) -> int:
@@ -30,6 +33,12 @@ def _path_id(value: str) -> int:
     if not 1 <= number <= MAX_ID:
         raise ValueError(value)
     return number
+
+
+async def security_headers(request: Request, response: HTTPResponse) -> None:
+    """Response middleware: :data:`SECURITY_HEADERS`, where the route set none of its own."""
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
 
 
 def _is_outage(exc: BaseException) -> bool:
@@ -45,6 +54,11 @@ def _is_outage(exc: BaseException) -> bool:
 _CONNECTION_ERROR_NAMES = frozenset(
     {"ConnectionDoesNotExistError", "CannotConnectNowError", "InterfaceError", "TooManyConnectionsError"}
 )
+
+
+def _body_unfinished(request: Request) -> bool:
+    """Whether the request's body is still on its way (Sanic's HTTP/1 stream has bytes left to read)."""
+    return bool(getattr(getattr(request, "stream", None), "request_body", None))
 
 
 def _error(code: str, message: str, status: int) -> HTTPResponse:
@@ -72,6 +86,9 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
         return _error("bad_request", messages.MALFORMED_JSON, 400)
     if isinstance(exc, SanicException) and exc.status_code < 500:
         return _error("bad_request", messages.BAD_REQUEST, exc.status_code)
+    if isinstance(exc, SanicException) and exc.status_code == 503 and _body_unfinished(request):
+        # Sanic reads a body under its response timeout: this one arrived too slowly, like the above
+        return _error("request_timeout", messages.REQUEST_TIMEOUT, 408)
     if isinstance(exc, SanicException) and exc.status_code == 503:  # a response timeout: not a bug here
         log.warning("%s on %s %s", exc, request.method, request.path)
         return ok(ServiceUnavailable().body(), status=503)
@@ -144,6 +161,7 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     # compression runs (tests/test_idempotency.py pins this order).
     app.on_response(idempotency.after, priority=0)
     app.on_response(compression.compress, priority=10)
+    app.on_response(security_headers, priority=5)
 
     if manage_services:
 

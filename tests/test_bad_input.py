@@ -17,7 +17,7 @@ from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from backend.core.sms import SmsMessage
 from backend.units.models import Unit, UnitType
-from tests.factories import PASSWORD, Tree, login, make_account, make_tree, make_unit
+from tests.factories import PASSWORD, Tree, captcha, login, make_account, make_tree, make_unit
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 VALID_ID_NUMBER = "11010519491231002X"
@@ -680,3 +680,136 @@ async def test_sanic_s_own_timeouts_answer_in_chinese_with_their_own_codes() -> 
     assert slow_request.status == 408 and json.loads(slow_request.body)["error"]["code"] == "request_timeout"
     slow_answer = await handle_error(FakeRequest(), ServiceUnavailable("Response Timeout"))  # type: ignore[arg-type]
     assert slow_answer.status == 503 and json.loads(slow_answer.body)["error"]["code"] == "service_unavailable"
+
+
+async def test_a_body_that_arrives_too_slowly_answers_request_timeout_not_service_unavailable(server: str) -> None:
+    """A chat message or a review's images trickling in on a weak signal past the timeout answered
+    503 "服务暂时不可用" (Sanic reads the body under its response timeout), as if the server were down."""
+    import asyncio
+
+    from sanic import Sanic
+
+    app = Sanic.get_app("cunwu_test")
+    saved = app.config.RESPONSE_TIMEOUT
+    app.config.RESPONSE_TIMEOUT = 0.5  # read by each new connection
+    host, port = server.removeprefix("http://").split(":")
+    try:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        request = b"POST /api/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        writer.write(request + b'{"te')  # and the rest never comes
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), timeout=10)
+        length = int(re.search(rb"content-length: *([0-9]+)", head, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+        body = await asyncio.wait_for(reader.readexactly(length), timeout=10)
+        writer.close()
+    finally:
+        app.config.RESPONSE_TIMEOUT = saved
+    assert head.split()[1] == b"408", head + body
+    assert json.loads(body)["error"]["code"] == "request_timeout"
+
+
+# --- headers a client controls --------------------------------------------------------------------
+
+GARBAGE_FORWARDED_FOR: dict[str, bytes] = {
+    "over-long": b"x" * 300,
+    "not an address": b"not-an-address",
+    "undecodable bytes": b"\xff\xfe\xfd",
+    "long last hop": b"203.0.113.9, " + b"y" * 100,
+    "scoped ipv6": b"fe80::1%" + b"z" * 80,
+}
+
+
+@pytest.mark.parametrize("forwarded", GARBAGE_FORWARDED_FOR.values(), ids=list(GARBAGE_FORWARDED_FOR))
+async def test_a_forwarded_for_that_is_no_address_neither_fails_nor_is_recorded(
+    client: httpx.AsyncClient, env: Env, forwarded: bytes
+) -> None:
+    """X-Forwarded-For of undecodable bytes answered 500 on every throttled endpoint (Redis refused
+    the key), one over 64 characters 500 on every audited change (the audit's ip column)."""
+    assert (await client.get("/api/auth/captcha", headers={"X-Forwarded-For": forwarded})).status_code == 200
+    body = {"parent_id": env.tree.own.id, "name": "新建村", "type": "village"}
+    created = await client.post("/api/units/", json=body, headers={**env.headers, "X-Forwarded-For": forwarded})
+    assert created.status_code == 201, created.text
+    entry = await AuditEntry.get(action="unit.create")
+    assert entry.ip == "127.0.0.1"  # the peer's own address stands in for what is no address
+
+
+async def test_a_user_agent_with_undecodable_bytes_does_not_break_login(client: httpx.AsyncClient, env: Env) -> None:
+    """A User-Agent of non-UTF-8 bytes answered 500 on login (the session's record in Redis)."""
+    captcha_id, answer = await captcha(client, "10.0.0.2")
+    response = await client.post(
+        "/api/auth/login",
+        json={"login": "town_admin", "password": PASSWORD, "captcha_id": captcha_id, "captcha_answer": answer},
+        headers={"X-Forwarded-For": "10.0.0.2", "User-Agent": b"Mozilla\xff\xfe/5.0\x01 " + b"a" * 500},
+    )
+    assert response.status_code == 200, response.text
+    listed = await client.get("/api/sessions", headers={"Authorization": f"Bearer {response.json()['token']}"})
+    agents = [item["user_agent"] for item in listed.json() if item["current"]]
+    assert len(agents) == 1 and agents[0].startswith("Mozilla/5.0 aaa") and len(agents[0]) == 200
+
+
+async def test_every_answer_forbids_caching_and_content_sniffing(client: httpx.AsyncClient, env: Env) -> None:
+    """Answers carried personal data (a profile, a revealed phone, the account list) with no
+    Cache-Control: a browser, the mini-program's web view or a proxy was free to keep them."""
+    clerk = f"/api/accounts/{env.clerk.id}"
+    keyed = {**env.headers, "Idempotency-Key": "key-headers-0001"}
+    unit = {"parent_id": env.tree.own.id, "name": "新建村", "type": "village"}
+    answers = [
+        await client.get("/api/session", headers=env.headers),
+        await client.get("/api/profile", headers=env.headers),
+        await client.get("/api/accounts/", headers={**env.headers, "Accept-Encoding": "gzip"}),
+        await client.get(clerk, headers=env.headers),
+        await client.post(f"{clerk}/reveal", json={"field": "phone"}, headers=env.headers),
+        await client.post(f"{clerk}/unlock", headers=env.headers),  # 204
+        await client.post("/api/units/", json=unit, headers=keyed),
+        await client.post("/api/units/", json=unit, headers=keyed),  # the stored answer, replayed
+        await client.get("/api/accounts/999999", headers=env.headers),  # an error
+        await client.get("/api/nowhere"),  # no route
+        await client.get("/api/auth/captcha"),
+        await client.get("/healthz"),
+    ]
+    assert answers[7].headers.get("Idempotent-Replayed") == "true"
+    for answer in answers:
+        assert answer.headers.get("Cache-Control") == "no-store", (answer.request.url, answer.headers)
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", (answer.request.url, answer.headers)
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"name": "王家湾" * 2000}, "action.params"),  # 6,000 characters: 0.4 s of lookup, 300,000 took 11 s
+        ({"name": "王家湾村", "extra": ["长" * 201]}, "action.params"),
+        ({f"p{i}": i for i in range(21)}, "action.params"),
+    ],
+    ids=["long name", "long text inside a list", "too many parameters"],
+)
+async def test_a_tapped_action_s_parameters_are_bounded_like_typed_text(
+    client: httpx.AsyncClient, env: Env, params: dict[str, Any], field: str
+) -> None:
+    """A button's parameters had no length limit while typed text has 200 characters: one request
+    with a 300,000-character unit name held the server's only event loop for 11 seconds."""
+    response = await client.post(
+        "/api/chat/", json={"action": {"intent": "coop.card", "params": params}}, headers=env.headers
+    )
+    assert_error(response, 422, "invalid_input", {field})
+    longest = {"name": "王" * 200}
+    accepted = await client.post(
+        "/api/chat/", json={"action": {"intent": "coop.card", "params": longest}}, headers=env.headers
+    )
+    assert accepted.status_code == 200, accepted.text
+
+
+async def test_a_per_address_throttle_counts_an_ipv6_client_by_its_64_bit_prefix(client: httpx.AsyncClient) -> None:
+    """Every IPv6 subscriber (a phone on a mobile network, a home line) holds a whole /64: taking a
+    new address for each request walked past every per-address throttle."""
+    search = {"q": "白沙"}
+    for host in range(1, 31):
+        forwarded = {"X-Forwarded-For": f"2001:db8:1:2::{host:x}"}
+        assert (await client.get("/api/registration/superiors", params=search, headers=forwarded)).status_code == 200
+    same_prefix = await client.get(
+        "/api/registration/superiors", params=search, headers={"X-Forwarded-For": "2001:db8:1:2:ffff:1:2:3"}
+    )
+    assert_error(same_prefix, 429, "too_many_requests", set())
+    other_prefix = {"X-Forwarded-For": "2001:db8:1:3::1"}
+    assert (await client.get("/api/registration/superiors", params=search, headers=other_prefix)).status_code == 200
+    mapped = {"X-Forwarded-For": "::ffff:203.0.113.7"}  # an IPv4 client seen through IPv6: its own address
+    assert (await client.get("/api/registration/superiors", params=search, headers=mapped)).status_code == 200

@@ -17,6 +17,7 @@ from backend.core import db, messages, sessions
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
 from backend.core.errors import Forbidden, Unauthorized
+from backend.core.http import client_ip, user_agent
 from backend.core.roles import FinanceAccess, Role, allows
 
 Handler = Callable[..., Awaitable[Any]]
@@ -35,7 +36,7 @@ def origin_of(request: Request) -> Origin:
     """Where the request comes from (worked out once per request: the guard and the route ask)."""
     origin: Origin | None = getattr(request.ctx, "origin", None)
     if origin is None:
-        origin = Origin(ip=request.remote_addr or request.ip or None, user_agent=request.headers.get("user-agent"))
+        origin = Origin(ip=client_ip(request), user_agent=user_agent(request))
         request.ctx.origin = origin
     return origin
 

@@ -16,6 +16,12 @@ from backend.core.validation import Body
 
 # Control characters but the whitespace of pasted text (tab, line feed, carriage return).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_TEXT = 200  # characters of a typed message
+# A tapped button's parameters are the server's own (ids, a name, a cursor), but a client may send
+# any: each text in them is held to a typed message's length (a 300,000-character unit name kept the
+# lookup busy for 11 seconds), and a button carries a handful of them.
+MAX_PARAM_TEXT = MAX_TEXT
+MAX_PARAMS = 20
 
 
 class Action(BaseModel):
@@ -136,10 +142,15 @@ class ChatReply(BaseModel):
 def _no_control_chars(value: Any) -> Any:
     """Refuse control characters in every text of a turn (keys and values of the parameters too):
     no one types them, and PostgreSQL cannot even hold a NUL in a query parameter. Line breaks and
-    tabs of pasted text are fine; the parser folds them into spaces."""
+    tabs of pasted text are fine; the parser folds them into spaces. No text is longer than
+    :data:`MAX_PARAM_TEXT`."""
     if isinstance(value, str):
         if _CONTROL.search(value):
             raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
+        if len(value) > MAX_PARAM_TEXT:
+            raise PydanticCustomError(
+                "string_too_long", messages.FIELD_TOO_LONG.format(limit=MAX_PARAM_TEXT), {"max_length": MAX_PARAM_TEXT}
+            )
     elif isinstance(value, dict):
         for key, item in value.items():
             _no_control_chars(key)
@@ -152,11 +163,13 @@ def _no_control_chars(value: Any) -> Any:
 
 class ActionIn(Body):
     intent: str = Field(min_length=1, max_length=64)
-    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars)] = Field(default_factory=dict)
+    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars)] = Field(
+        default_factory=dict, max_length=MAX_PARAMS
+    )
 
 
 class ChatRequest(Body):
-    text: Annotated[str | None, AfterValidator(_no_control_chars)] = Field(None, min_length=1, max_length=200)
+    text: Annotated[str | None, AfterValidator(_no_control_chars)] = Field(None, min_length=1, max_length=MAX_TEXT)
     action: ActionIn | None = None
 
     @model_validator(mode="after")

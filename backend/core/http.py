@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from functools import partial
 from typing import Any
 
 from pydantic import BaseModel
-from sanic import HTTPResponse
+from sanic import HTTPResponse, Request
 from sanic.response import json as json_response
 
 # Chinese text stays as UTF-8 (about a third of the size of \\u escapes): small responses for weak signals.
@@ -27,3 +28,37 @@ def ok(
 
 def no_content() -> HTTPResponse:
     return HTTPResponse(status=204)
+
+
+MAX_USER_AGENT = 200  # characters of a User-Agent kept (the session list shows it; a longer one is cut)
+
+
+def _is_address(value: str) -> bool:
+    """An IPv4 or IPv6 address (Sanic brackets a forwarded IPv6), without a zone: at most 47 characters."""
+    try:
+        address = ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return False
+    return not getattr(address, "scope_id", None)
+
+
+def client_ip(request: Request) -> str | None:
+    """The client's address: the one the trusted proxies forwarded (``PROXIES_COUNT``), else the
+    peer's. A forwarded value that is no address (a forged header's text, over-long, undecodable
+    bytes) is not used: Redis refused it as a throttle key and the audit's 64-character column
+    refused it, and each made-up value would be a throttle bucket of its own."""
+    for candidate in (request.remote_addr, request.ip):
+        if candidate and _is_address(candidate):
+            return candidate
+    return None
+
+
+def user_agent(request: Request) -> str | None:
+    """The User-Agent header, printable characters only (undecodable bytes arrive as surrogates
+    that Redis cannot store), cut to :data:`MAX_USER_AGENT`."""
+    value = request.headers.get("user-agent")
+    if value is None:
+        return None
+    if not value.isprintable():
+        value = "".join(char for char in value if char.isprintable())
+    return value[:MAX_USER_AGENT]

@@ -2,14 +2,36 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from backend.core import runtime
+
+# One IPv6 subscriber (a phone on a mobile network, a home line) is given a whole /64 and may use any
+# address in it: a per-address throttle counts the prefix, or a new address per request escapes it.
+IPV6_PREFIX_BITS = 64
+
+
+def _counted_as(subject: str) -> str:
+    """An IPv6 address counts as its /64 (an IPv4 address seen through IPv6 as itself); any other
+    subject (an IPv4 address, a phone, an account) as it is."""
+    if ":" not in subject:
+        return subject
+    try:
+        address = ipaddress.ip_address(subject.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        return subject
+    if not isinstance(address, ipaddress.IPv6Address):
+        return subject
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.IPv6Network((address, IPV6_PREFIX_BITS), strict=False))
 
 
 async def hit(name: str, subject: str, *, limit: int, window_seconds: int) -> bool:
     """Count one attempt; False when ``subject`` has used up ``limit`` attempts in this window."""
     rt = runtime.get()
     bucket = int(rt.clock.timestamp() // window_seconds)
-    key = f"throttle:{name}:{subject}:{bucket}"
+    key = f"throttle:{name}:{_counted_as(subject)}:{bucket}"
     async with rt.redis.pipeline(transaction=True) as pipe:
         pipe.incr(key)
         pipe.expire(key, window_seconds + 5)
