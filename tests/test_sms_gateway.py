@@ -235,6 +235,17 @@ def test_control_and_inbox_over_http(gateway):
     assert "135790" in page and "短信收件箱" in page
 
 
+def test_a_mistyped_phone_filter_shows_no_messages_rather_than_everyones(gateway):
+    """/inbox?phone=1370000222 (a digit short) listed every phone's codes and temporary passwords."""
+    base = f"http://{gateway.endpoint}"
+    headers, body = _sdk_signed(gateway, _send_params("78"))
+    httpx.post(f"{base}/", headers=headers, content=body)
+    assert len(httpx.get(f"{base}/inbox").json()["messages"]) == 1
+    for typo in (PHONE[:-1], PHONE + "0", "abc"):
+        assert httpx.get(f"{base}/inbox", params={"phone": typo}).json()["messages"] == []
+        assert "135790" not in httpx.get(f"{base}/", params={"phone": typo}).text
+
+
 def test_every_template_has_its_parameter_order_and_renders_the_same_at_the_gateway():
     for key, text in TEMPLATES.items():
         assert PARAMS[key] == placeholders(text) and PARAMS[key]

@@ -207,6 +207,8 @@ class FakeSmsGateway:
     def inbox(self, phone: str | None = None, limit: int = INBOX_LIMIT) -> list[dict[str, Any]]:
         """What was delivered (to one phone, if given), newest first."""
         wanted = _e164(phone) if phone else None
+        if phone and wanted is None:  # a mistyped filter matches nobody, not everybody
+            return []
         with self._lock:
             rows = [d for d in self._state.delivered if wanted is None or d.phone == wanted]
         return [
