@@ -131,7 +131,7 @@ async def test_the_card_and_the_labels_of_the_others_are_read_together(client, m
     assert len(sent) == 2
 
 
-@pytest.mark.parametrize("text", ["王家湾", "wangjiawan", "王家弯"])
+@pytest.mark.parametrize("text", ["王家湾", "wangjiawan", "王家弯", "王家弯村", "wangjiawancun"])
 async def test_the_village_is_meant_before_the_coops_named_after_it(client, text):
     tree = await make_tree()
     await make_unit("王家湾村茶叶专业合作社", UnitType.COOP, tree.child)

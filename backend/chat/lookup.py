@@ -232,8 +232,10 @@ def is_whole(query: Query, row: Entry, kind: Kind) -> bool:
         place = next((w for w in _PLACE_WORDS if name.endswith(w) and len(name) > len(w)), "")
     if name[: len(name) - len(place)] == query.text:
         return True
+    if row.pinyin == query.pinyin:  # the whole name as it sounds (王家弯村 for 王家湾村; initials: above)
+        return True
     if not place:
-        return row.pinyin == query.pinyin  # (initials: above)
+        return False
     # The row's own keys (a polyphone's other reading has its own row), less the place word's.
     place_pinyin, place_initials = pinyin_keys(place)
     return row.pinyin == query.pinyin + place_pinyin or (
