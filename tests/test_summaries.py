@@ -42,6 +42,14 @@ def rows_by_name(table: dict) -> dict[str, list[str]]:
     return {row[0]: row for row in table["rows"]}
 
 
+async def test_the_summary_of_a_coop_itself_is_titled_by_its_name_alone(client):
+    """白沙镇供销社合作社汇总: a co-op's own summary said 合作社 twice over."""
+    w = await make_world()
+    headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
+    reply = await chat(client, headers, intent="summary", params={"unit_id": w.town_coop.id})
+    assert blocks(reply, "card")[0]["title"] == f"{w.town_coop.name}汇总"
+
+
 async def test_summary_of_the_own_unit_answers_a_card_a_breakdown_table_and_a_bar_chart(client):
     w = await make_world()
     headers = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
@@ -119,12 +127,13 @@ async def test_a_summary_forgives_a_name_as_the_lookup_does(client):
     """Part of a name, pinyin and a typo find the unit as "查" does; unsure, it offers buttons."""
     w = await make_world()
     headers = await login_at(client, "county_viewer", w.county)
-    for text in ("汇总 王家湾", "汇总 wangjiawan", "汇总 wangjiawancun", "汇总 wjwc", "王家湾汇总"):
+    same = ("汇总 王家湾", "汇总 wangjiawan", "汇总 wangjiawancun", "汇总 wjwc", "王家湾汇总", "汇总 王家弯村")
+    for text in same:  # the last: the whole name as it sounds
         reply = await chat(client, headers, text)
         assert blocks(reply, "card")[0]["title"] == "王家湾村合作社汇总", text
-    typo = await chat(client, headers, "汇总 王家弯村")
+    typo = await chat(client, headers, "汇总 王家滩村")  # sounds different: unsure
     [choice] = [a for a in blocks(typo, "card")[0]["actions"] if a["params"]["unit_id"] == w.village.id]
-    assert choice["intent"] == "summary" and "王家弯村" in blocks(typo, "card")[0]["subtitle"]
+    assert choice["intent"] == "summary" and "王家滩村" in blocks(typo, "card")[0]["subtitle"]
     listed = await chat(client, headers, "王家湾的标杆社")
     assert blocks(listed, "table"), listed  # a region filter forgives the same way
     nothing = await chat(client, headers, "汇总 呼伦贝尔")

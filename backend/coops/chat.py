@@ -42,7 +42,7 @@ from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
 from backend.core.errors import AppError
-from backend.units.models import Unit
+from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
 PERMISSION = "coops.view"
@@ -213,7 +213,7 @@ async def summary(turn: Turn) -> ChatReply:
             context=target.name,
         )
     card = CardBlock(
-        title=msg.SUMMARY_TITLE.format(unit=target.name),
+        title=(msg.COOP_SUMMARY_TITLE if target.type == UnitType.COOP else msg.SUMMARY_TITLE).format(unit=target.name),
         subtitle=msg.SUMMARY_SUBTITLE,
         fields=_figure_fields(own),
         actions=[

@@ -72,6 +72,7 @@ MAP_EMPTY = "{region}还没有填写坐标的合作社。"
 
 # Summaries (W4)
 SUMMARY_TITLE = "{unit}合作社汇总"
+COOP_SUMMARY_TITLE = "{unit}汇总"  # a co-op's own: its name says it is one
 SUMMARY_SUBTITLE = "金额单位：万元"
 SUMMARY_BREAKDOWN = "按下级单位"
 SUMMARY_COLUMNS = ["单位", "合作社", "村级社", "标杆社", "社员", "资产（万元）"]
