@@ -82,6 +82,8 @@ async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
         ("帮我查一下wangjiawan", parser.LOOKUP_NAME, {"name": "wangjiawan"}),
         ("帮助", "chat.help", {}),
         ("Help", "chat.help", {}),
+        ("你好！", "chat.help", {}),
+        ("您好", "chat.help", {}),
         ("？", "chat.help", {}),
         ("更多~", parser.MORE, {}),
         ("下一页 。", parser.MORE, {}),
