@@ -448,11 +448,10 @@ class Presenter:
             self._readers_with_card.discard(reader)
             if reader == self._reader:
                 self._lose_reader()
-                wanted = [r for r in self._readers if self._wanted(r)]  # one that holds a card first
-                chosen = next((r for r in wanted if r in self._readers_with_card), None) or next(iter(wanted), None)
-                self._reader = chosen
-                if chosen is not None and chosen in self._readers_with_card:
-                    self._card_inserted(chosen)
+                wanted = [r for r in self._readers if self._wanted(r)]
+                self._reader = self._reader_with_card() or next(iter(wanted), None)
+                if self._reader in self._readers_with_card:
+                    self._card_inserted(self._reader)
             return
         if isinstance(event, CardInserted):
             if reader not in self._readers:
@@ -467,6 +466,13 @@ class Presenter:
             self._readers_with_card.discard(reader)
             if reader == self._reader:
                 self._lose_reader()
+                other = self._reader_with_card()  # another (wanted) reader's card is not ignored
+                if other is not None:
+                    self._reader = other
+                    self._card_inserted(other)
+
+    def _reader_with_card(self) -> str | None:
+        return next((r for r in self._readers if self._wanted(r) and r in self._readers_with_card), None)
 
     def _wanted(self, reader: str) -> bool:
         return self._preferred_reader is None or self._preferred_reader.lower() in reader.lower()

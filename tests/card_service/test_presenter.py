@@ -207,6 +207,19 @@ def test_unplugging_the_reader_in_use_moves_to_another_reader_with_its_card(tmp_
     assert all(b.enabled for b in view.actions)
 
 
+def test_a_card_pulled_from_the_reader_in_use_moves_to_another_reader_with_its_card(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path)
+    other_reader = "ACS ACR39U 01 00"
+    _insert(rig)
+    _insert(rig, other_reader)  # a second reader with a card in it too
+    rig.presenter.on_card_event(CardRemoved(READER))  # the first reader stays plugged in, empty
+    rig.settle()
+    view = rig.presenter.view()
+    assert view.reader_line == f"读卡器：{other_reader}，已插入IC卡。"
+    assert view.card_line == "持卡人：李建国　卡号：310000000123"
+    assert all(b.enabled for b in view.actions)
+
+
 def test_an_action_needs_a_card(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     rig.presenter.choose_action("login")
