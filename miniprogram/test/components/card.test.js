@@ -93,6 +93,28 @@ describe('pairing confirmation', () => {
     expect(navigations()).toEqual([]);
   });
 
+  test('card login: a claim answered pairing_not_done while the pairing is still done (its account not committed yet) is sent again', async () => {
+    let claims = 0;
+    const { page, calls, events } = openPair({
+      'POST /api/pairings/p-1/claim': () =>
+        ++claims === 1
+          ? { status: 409, body: { error: { code: 'pairing_not_done', message: '卡认证尚未完成', fields: {} } } }
+          : Object.assign({ token: 'card-tok' }, SESSION),
+    });
+    await settle(10);
+    const done = pairing({ state: 'done', version: 4, result: { message: '卡登录成功' } });
+    events.push(done);
+    await settle(20);
+    events.push(done); // read once: still done (the commit comes a moment later)
+    await settle(20);
+    await new Promise((r) => setTimeout(r, 1100));
+    await settle(20);
+    expect(calls.filter((c) => c.key === 'POST /api/pairings/p-1/claim')).toHaveLength(2);
+    expect(global.wx.getStorageSync('cwt:session').token).toBe('card-tok');
+    expect(navigations()).toEqual(['reLaunch /pages/chat/index']);
+    expect(page.instance.data.view).toBe('claiming');
+  });
+
   test('card login: a claim lost on the network is sent again; a claim answered 410 is not', async () => {
     let claims = 0;
     const { page, events, calls } = openPair({

@@ -273,3 +273,29 @@ test('manual review: pasted control characters go as spaces (line breaks of the 
   expect(body).toContain('name="name"\r\n\r\n王 五\r\n');
   expect(body).toContain('name="statement"\r\n\r\n手机号 换了\n身份证 也没登记\r\n');
 });
+
+test('manual review: a form changed to another kind after a lost answer is a new submission (a new key), not a replay of the first', async () => {
+  const answers = [
+    { status: 408, body: { error: { code: 'request_timeout', message: '网络较慢，请求超时，请重试', fields: {} } } },
+    { status: 202, body: { message: '申请已提交。' } },
+  ];
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'password' });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ username: 'wangwu', name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '忘了' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  // the server's fingerprint of a streamed upload is its method and path: the same key replays the first answer
+  page.querySelectorAll('.mode')[1].dispatchEvent('tap'); // 找回用户名 instead
+  await settle();
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  const sent = calls.filter((c) => c.key === 'POST /api/reviews');
+  expect(sent).toHaveLength(2);
+  expect(sent[1].header['Idempotency-Key']).not.toBe(sent[0].header['Idempotency-Key']);
+});

@@ -107,8 +107,14 @@ Page({
       }
       let shown = { view: 'failed', message: error.message };
       if (error.code === 'pairing_not_done') {
-        // done, then failed (the server could not keep the result): the pairing as it is now
+        // done, then failed (the server could not keep the result): the pairing as it is now;
+        // still done: its account is being committed (the server freed the claim), claim again
         const now = await pairing.events(this.pairingId, this.phoneKey, 0, 0).then(pairingView, () => null);
+        if (this.gone) return;
+        if (now && now.view === 'done' && n < 2) {
+          setTimeout(() => this.gone || this.claim(n + 1), 1000 * (n + 1));
+          return;
+        }
         if (now && now.view !== 'done') shown = now;
       }
       if (!this.gone) this.setData(shown);

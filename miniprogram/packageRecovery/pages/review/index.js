@@ -48,7 +48,9 @@ Page({
   },
 
   onKind(e) {
-    this.setData({ kind: e.currentTarget.dataset.kind, errors: {} });
+    const kind = e.currentTarget.dataset.kind;
+    if (kind !== this.data.kind) this.key = null; // another kind is another submission (the server replays by key alone)
+    this.setData({ kind, errors: {} });
   },
 
   onField(e) {
