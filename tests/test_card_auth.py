@@ -610,3 +610,71 @@ async def test_a_binding_whose_save_fails_after_it_was_marked_done_ends_failed_n
     events = (await device.request(client, "GET", f"{path}/events")).json()
     assert answer.status_code == 503 and not await CardBinding.exists()
     assert events["state"] == "failed" and events["error"]["code"] == "pairing_failed", events
+
+
+async def test_a_card_answer_whose_pc_hung_up_meanwhile_may_be_sent_again(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PC's connection dropped (or the response timed out) while the server worked on the card:
+    Sanic cancels the handler, and the "being worked on" mark stayed, so every new card answer of
+    the still confirmed pairing was refused (409 pairing_state) until it expired."""
+    device, card = await _clerk_and_card(card_authority)
+    bind_card = cards.bind_card
+    working, hung_up = asyncio.Event(), asyncio.Event()
+
+    async def slow_first_bind(*args, **kwargs):
+        if not hung_up.is_set():
+            working.set()
+            await asyncio.Event().wait()  # the first answer never finishes: its PC hangs up
+        return await bind_card(*args, **kwargs)
+
+    monkeypatch.setattr(cards, "bind_card", slow_first_bind)
+    pairing = await start_pairing(client, device, "bind")
+    await scan_and_confirm(client, pairing, await login(client, "clerk1"))
+    path = f"/api/pairings/{pairing['pairing_id']}"
+    challenge = (await device.request(client, "POST", f"{path}/challenge")).json()
+    submitted = asyncio.create_task(device.request(client, "POST", f"{path}/card", card.answer(challenge)))
+    await asyncio.wait_for(working.wait(), 10)
+    hung_up.set()
+    submitted.cancel()  # the connection closes: the server cancels the handler
+    with contextlib.suppress(asyncio.CancelledError):
+        await submitted
+    for _ in range(100):  # until the server has seen the connection go
+        if (await device.request(client, "GET", f"{path}/events")).json()["state"] == "confirmed":
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)
+    again = await card_step(client, device, pairing["pairing_id"], card)
+    assert again.status_code == 200, again.text
+    assert await CardBinding.exists()
+
+
+async def test_a_claim_whose_session_could_not_be_started_may_be_retried(
+    client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is marked taken before the session starts: a server error in between (the
+    mini-program retries it) left the mark, and the retry was answered "QR code expired"."""
+    from backend.auth import actions as auth_actions
+
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    done, pairing_id, phone_key = await card_login(client, device, issue_card(card_authority, identity(coop)))
+    assert done.status_code == 200, done.text
+    start_session = auth_actions.start_session
+    calls = 0
+
+    async def fails_once(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise ConnectionResetError("Redis went away before the session was kept")
+        return await start_session(*args, **kwargs)
+
+    monkeypatch.setattr(auth_actions, "start_session", fails_once)
+    claim = f"/api/pairings/{pairing_id}/claim"
+    failed = await client.post(claim, json={"phone_key": phone_key})
+    assert failed.status_code == 503, failed.text
+    retried = await client.post(claim, json={"phone_key": phone_key})
+    assert retried.status_code == 200, retried.text
+    assert (await client.post(claim, json={"phone_key": phone_key})).status_code == 410  # still once

@@ -221,7 +221,7 @@ async def submit_card(
         await store.transition(pairing_id, allowed=("confirmed",), changes={"state": "failed", "error": error})
         await _record_refusal(record, exc.code, origin=origin)
         raise
-    except Exception:
+    except BaseException:  # a server error, or the handler cancelled (the PC hung up, a response timeout)
         if marking:  # possibly marked done, then the commit failed: nothing was kept, the pairing failed
             error = {"code": "pairing_failed", "message": msg.NOT_SAVED}
             await store.transition(pairing_id, allowed=("done",), changes={"state": "failed", "error": error})
@@ -355,4 +355,8 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
         raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     if not account.is_active:
         raise Forbidden("card_account_inactive", card_msg.ACCOUNT_INACTIVE)
-    return await auth_actions.start_session(account, origin=origin, started_at=started, method="card")
+    try:
+        return await auth_actions.start_session(account, origin=origin, started_at=started, method="card")
+    except BaseException:  # no session was handed out: the phone may claim again
+        await redis.delete(mark)
+        raise
