@@ -388,3 +388,17 @@ async def test_removing_a_unit_the_account_is_not_in_says_so_not_that_the_accoun
     answer = await client.delete(f"/api/accounts/{target.id}/memberships/{tree.own.id}", headers=admin)
     assert answer.status_code == 404 and answer.json()["error"]["code"] == "not_found"
     assert answer.json()["error"]["message"] == "该账号不在这个单位中"  # the admin does manage this account
+
+
+async def test_an_edit_that_sends_the_unchanged_phone_of_a_higher_finance_account_is_not_refused(client):
+    """A form that sends every field back (the phone as it was) moves no phone: refusing it as a
+    phone change stopped an admin from correcting the name of an account that sees more money."""
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")  # finance: none
+    accountant = await make_account("accountant", tree.child, phone="13912340003", finance=FinanceAccess.ALL)
+    headers = await login(client, "town_admin")
+    edited = await client.patch(
+        f"/api/accounts/{accountant.id}", headers=headers, json={"name": "王会计", "phone": "13912340003"}
+    )
+    assert edited.status_code == 200, edited.text
+    assert (await Account.get(id=accountant.id)).name == "王会计"

@@ -159,11 +159,12 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     if not changes:
         return account
     await cards.require_card_peer(actor, account.id)
-    if "phone" in changes and not all(may_grant_finance(actor, m.unit.id, m.finance_access) for m in memberships):
+    rt = runtime.get()
+    moves_phone = "phone" in changes and rt.vault.index("phone", changes["phone"]) != account.phone_index
+    if moves_phone and not all(may_grant_finance(actor, m.unit.id, m.finance_access) for m in memberships):
         # The bound phone receives the password resets: moving it would hand the account, and
         # finance access the actor could not grant, to whoever holds the new phone.
         raise Forbidden("finance_too_high", msg.PHONE_OF_HIGHER_FINANCE)
-    rt = runtime.get()
     old_name = account.name
     update_fields = ["updated_at"]
     if "name" in changes:
