@@ -142,7 +142,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
     async with db.atomic():
         # Card logins into one unit take turns: each reads the bindings and admins the one before
         # it wrote (two at once made the card's account twice, or two admins).
-        await Unit.filter(id=unit.id).select_for_update().first()
+        await Unit.filter(id=unit.id).select_for_update(no_key=True).first()
         binding = await CardBinding.get_or_none(issuer=holder.issuer, card_number=holder.card_number)
         if binding is not None:
             account = await Account.get(id=binding.account_id)

@@ -104,7 +104,7 @@ async def _locked_in_scope(actor: Actor, unit_id: int) -> Unit:
     """The unit's row locked and read again inside the transaction: a move committed since the
     first read has rewritten its path (and may have taken it out of the actor's scope). Holding it
     makes a move of the subtree wait, or this wait for the move (see :func:`move_unit`)."""
-    unit = await Unit.filter(id=unit_id).select_for_update().first()
+    unit = await Unit.filter(id=unit_id).select_for_update(no_key=True).first()
     if unit is None or not actor.covers(unit.path):
         raise NotFound()
     return unit
@@ -184,8 +184,9 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
         depth_delta = new_parent.depth + 1 - unit.depth
         # Lock the subtree first (top down, as a parallel move of a unit inside it locks): a unit
         # being created below it holds its parent (create_unit) and this waits for it, so that the
-        # UPDATE below, a later statement, also sees and moves the new unit.
-        await Unit.filter(path_prefix("path", old_path)).order_by("path").select_for_update().only("id")
+        # UPDATE below, a later statement, also sees and moves the new unit. NO KEY: rows that only
+        # refer to these units (memberships, cards, devices) are not held up.
+        await Unit.filter(path_prefix("path", old_path)).order_by("path").select_for_update(no_key=True).only("id")
         await db.execute(
             "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
             [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
