@@ -160,7 +160,8 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
         return account
     await cards.require_card_peer(actor, account.id)
     rt = runtime.get()
-    moves_phone = "phone" in changes and rt.vault.index("phone", changes["phone"]) != account.phone_index
+    new_phone_index = rt.vault.index("phone", changes["phone"]) if "phone" in changes else None
+    moves_phone = new_phone_index is not None and new_phone_index != account.phone_index
     if moves_phone and not all(may_grant_finance(actor, m.unit.id, m.finance_access) for m in memberships):
         # The bound phone receives the password resets: moving it would hand the account, and
         # finance access the actor could not grant, to whoever holds the new phone.
@@ -172,13 +173,11 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
         update_fields.append("name")
     if "phone" in changes:
         account.phone_enc = rt.vault.encrypt("account.phone", changes["phone"])
-        account.phone_index = rt.vault.index("phone", changes["phone"])
+        account.phone_index = new_phone_index
         update_fields += ["phone_enc", "phone_index"]
         if account.login_phone_index is not None:
-            if await Account.filter(login_phone_index=account.phone_index).exclude(id=account.id).exists():
-                account.login_phone_index = None
-            else:
-                account.login_phone_index = account.phone_index
+            free = await people.phone_login_free(changes["phone"], except_account_id=account.id)
+            account.login_phone_index = account.phone_index if free else None
             update_fields.append("login_phone_index")
     identity_changed = False
     if "name" in changes and changes["name"] != old_name:
