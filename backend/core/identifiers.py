@@ -38,7 +38,7 @@ def id_number_shaped(value: str) -> bool:
 def valid_id_number(value: str) -> bool:
     """An 18-character resident ID number (GB 11643) with a correct check character."""
     value = value.upper()
-    return id_number_shaped(value) and id_number_check_char(value[:17]) == value[17]
+    return bool(_ID_NUMBER.fullmatch(value)) and id_number_check_char(value[:17]) == value[17]
 
 
 def valid_region_code(value: str) -> bool:
