@@ -137,3 +137,18 @@ async def bind_card(account_id: int, card_number: str, kind: str = "operator") -
         account_id=account_id, issuer="i", card_number=card_number, kind=kind,
         holder_id_index="x", certificate_sha256="x", bound_at=runtime.get().clock.now(),
     )  # fmt: skip
+
+
+def phone_login_taken_after_the_check(monkeypatch, other_id: int) -> None:
+    """Make account ``other_id`` switch phone login on for the checked phone right after
+    people.phone_login_free looked: the race a parallel request can win."""
+    from backend.accounts import people
+
+    checked = people.phone_login_free
+
+    async def taken_just_after_the_check(phone: str, **kwargs: object) -> bool:
+        free = await checked(phone, **kwargs)
+        await Account.filter(id=other_id).update(login_phone_index=runtime.get().vault.index("phone", phone))
+        return free
+
+    monkeypatch.setattr(people, "phone_login_free", taken_just_after_the_check)

@@ -11,7 +11,16 @@ from backend.core.audit import AuditEntry
 from backend.core.roles import FinanceAccess
 from backend.core.sms import SmsMessage
 from backend.wechat.models import WechatIdentity
-from tests.factories import PASSWORD, bind_wechat, captcha, login, login_response, make_account, make_tree
+from tests.factories import (
+    PASSWORD,
+    bind_wechat,
+    captcha,
+    login,
+    login_response,
+    make_account,
+    make_tree,
+    phone_login_taken_after_the_check,
+)
 
 NEW_PHONE = "13912340001"
 ID_NUMBER = "11010519491231002X"
@@ -402,3 +411,22 @@ async def test_an_edit_that_sends_the_unchanged_phone_of_a_higher_finance_accoun
     )
     assert edited.status_code == 200, edited.text
     assert (await Account.get(id=accountant.id)).name == "王会计"
+
+
+async def test_an_admin_phone_edit_racing_another_accounts_phone_login_keeps_the_edit_without_phone_login(
+    client, monkeypatch
+):
+    """Another account switched phone login on for the new phone between the check and the write:
+    the unique index answered 500 and the edit was lost (creation and the profile already fell back)."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    member = await make_account("member", tree.child, phone="13912340004")
+    other = await make_account("other", tree.child, phone=NEW_PHONE)
+    await Account.filter(id=other.id).update(login_phone_index=None)
+    phone_login_taken_after_the_check(monkeypatch, other.id)
+    edited = await client.patch(f"/api/accounts/{member.id}", headers=admin, json={"name": "改名", "phone": NEW_PHONE})
+    assert edited.status_code == 200, edited.text
+    saved = await Account.get(id=member.id)
+    assert saved.name == "改名" and saved.login_phone_index is None
+    assert runtime.get().vault.decrypt("account.phone", saved.phone_enc) == NEW_PHONE
+    assert await AuditEntry.filter(action="account.update", target_id=str(member.id)).count() == 1

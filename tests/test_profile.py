@@ -5,9 +5,16 @@ from __future__ import annotations
 import re
 
 from backend.accounts.models import Account, RealnameLevel
-from backend.core import runtime
 from backend.core.audit import AuditEntry
-from tests.factories import PASSWORD, captcha, login, login_response, make_account, make_tree
+from tests.factories import (
+    PASSWORD,
+    captcha,
+    login,
+    login_response,
+    make_account,
+    make_tree,
+    phone_login_taken_after_the_check,
+)
 
 OLD_PHONE = "13500001111"
 NEW_PHONE = "13500002222"
@@ -148,22 +155,13 @@ async def test_a_phone_change_racing_another_accounts_phone_login_keeps_the_chan
 ):
     """Another account switched phone login on for the new phone between the check and the write:
     the unique index answered 500, and the spent code and ticket were lost with the change."""
-    from backend.accounts import people
-
     tree = await make_tree()
     await make_account("mover", tree.own, phone=OLD_PHONE)
     other = await make_account("other", tree.own, phone=NEW_PHONE)
     await Account.filter(id=other.id).update(login_phone_index=None)
     headers = await login(client, "mover")
     started = await _phone_change(client, headers)
-    checked = people.phone_login_free
-
-    async def taken_just_after_the_check(phone, **kwargs):
-        free = await checked(phone, **kwargs)
-        await Account.filter(id=other.id).update(login_phone_index=runtime.get().vault.index("phone", phone))
-        return free
-
-    monkeypatch.setattr(people, "phone_login_free", taken_just_after_the_check)
+    phone_login_taken_after_the_check(monkeypatch, other.id)
     confirmed = await client.post(
         "/api/profile/phone/confirm",
         headers=headers,

@@ -175,10 +175,12 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
         account.phone_enc = rt.vault.encrypt("account.phone", changes["phone"])
         account.phone_index = new_phone_index
         update_fields += ["phone_enc", "phone_index"]
-        if account.login_phone_index is not None:
-            free = await people.phone_login_free(changes["phone"], except_account_id=account.id)
-            account.login_phone_index = account.phone_index if free else None
-            update_fields.append("login_phone_index")
+    moves_login = "phone" in changes and account.login_phone_index is not None
+    login_index = None
+    if moves_login:
+        free = await people.phone_login_free(changes["phone"], except_account_id=account.id)
+        login_index = new_phone_index if free else None
+        update_fields.append("login_phone_index")
     identity_changed = False
     if "name" in changes and changes["name"] != old_name:
         identity_changed = True
@@ -193,15 +195,22 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
         account.realname_level = RealnameLevel.NONE
         update_fields.append("realname_level")
     account.updated_at = rt.clock.now()
-    async with db.atomic():
-        await account.save(update_fields=update_fields)
-        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
-        detail = {
-            "fields": sorted(changes),
-            "realname_voided": int(identity_changed),
-            "card_unbound": int(card_unbound),
-        }
-        await _audit_account("account.update", actor, account.id, memberships, detail=detail)
+
+    async def write(login: str | None) -> None:
+        if moves_login:
+            account.login_phone_index = login
+        async with db.atomic():
+            await account.save(update_fields=update_fields)
+            card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
+            detail = {
+                "fields": sorted(changes),
+                "realname_voided": int(identity_changed),
+                "card_unbound": int(card_unbound),
+            }
+            await _audit_account("account.update", actor, account.id, memberships, detail=detail)
+
+    # A parallel phone login switched on for the new phone meanwhile: the edit lands without it.
+    await people.with_phone_login(write, login_index)
     return account
 
 
