@@ -240,6 +240,26 @@ async def test_members_button_on_a_unit_card(client):
     assert notice(none) == "空村还没有人员。"
 
 
+async def test_members_are_asked_for_in_the_ways_cadres_ask(client):
+    """ "谁在这个单位", "王家湾村有几个人", "哪些人在王家湾村": each was answered "没有找到"."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    await say(client, headers, "查 王家湾")
+    for text in (
+        "谁在这个单位",
+        "这个村有几个人",
+        "王家湾村有多少人",
+        "哪些人在王家湾村",
+        "都有谁在王家湾",
+        "王家湾村的人",
+        "查一下王家湾村有几个人？",
+    ):
+        tables = blocks(await say(client, headers, text), "table")
+        assert tables and tables[0]["rows"] == [["王建国", "wjg01", "录入员", "正常"]], text
+    assert blocks(await say(client, headers, "本单位有几个人"), "table")[0]["title"] == "白沙镇的人员"
+
+
 async def test_a_viewer_finds_no_people_and_no_member_lists(client):
     tree = await make_tree()
     wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)

@@ -53,7 +53,8 @@ _INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _MEMBERS_PATTERNS = (
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
-    ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人)$",
+    ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
+    ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
