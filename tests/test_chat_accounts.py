@@ -240,6 +240,23 @@ async def test_members_button_on_a_unit_card(client):
     assert notice(none) == "空村还没有人员。"
 
 
+async def test_a_colleague_is_found_by_user_name_in_scope(client):
+    """A user name read off a form ("demo_village_clerk") was answered "没有找到": only names were
+    looked up. Outside the scope, and for a viewer, it finds nothing, as before."""
+    tree = await make_tree()
+    await person("hou_gm", "侯国梅", tree.child)
+    headers = await admin_of(client, tree)
+    for text in ("hou_gm", "查 HOU_GM", "hou_gm的账号锁了吗"):
+        assert card(await say(client, headers, text))["title"] == "侯国梅", text
+    await person("far_away", "远方", tree.sibling)
+    nobody = json.dumps(await say(client, headers, "no_such_name"), ensure_ascii=False)
+    assert json.dumps(await say(client, headers, "far_away"), ensure_ascii=False) == nobody.replace(
+        "no_such_name", "far_away"
+    )
+    viewer = await admin_of(client, tree, Role.VIEWER)
+    assert "侯国梅" not in json.dumps(await say(client, viewer, "hou_gm"), ensure_ascii=False)
+
+
 async def test_members_are_asked_for_in_the_ways_cadres_ask(client):
     """ "谁在这个单位", "王家湾村有几个人", "哪些人在王家湾村": each was answered "没有找到"."""
     tree = await make_tree()

@@ -207,6 +207,21 @@ async def person_reply(turn: Turn, account_id: int, *, lead: NoticeBlock | None 
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
 
 
+async def _by_username(actor: Actor, name: str) -> int | None:
+    """The account whose user name ``name`` is, when it is in the actor's scope: a colleague is
+    often known by the user name on a form rather than by name (tried when no name matches)."""
+    if not identifiers.valid_username(name):
+        return None
+    account_id = await Account.filter(username_key=name.lower()).first().values_list("id", flat=True)
+    if account_id is None:
+        return None
+    try:
+        await _person(actor, int(account_id))
+    except NotFound:
+        return None
+    return int(account_id)
+
+
 def _person_not_found() -> ChatReply:
     return not_found_reply(msg.CHAT_PERSON_NOT_FOUND)
 
@@ -219,6 +234,9 @@ async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
     name = str(turn.params.get("name") or "").strip()
     found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
     if not found.matches:
+        by_username = await _by_username(turn.actor, name)
+        if by_username is not None:
+            return by_username
         return not_found_reply(msg.CHAT_PERSON_NOT_FOUND, found.near)
     chosen = lookup.single(found)
     if chosen is not None:
@@ -247,6 +265,9 @@ async def lookup_name(turn: Turn) -> ChatReply:
         if offset:  # the names changed since the last page
             notice = NoticeBlock(level="info", text=lmsg.NO_MORE_MATCHES.format(name=name))
             return ChatReply(blocks=[notice], suggestions=default_suggestions())
+        by_username = await _by_username(actor, name) if people else None
+        if by_username is not None:
+            return await person_reply(turn, by_username)
         return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
     chosen = lookup.single(found) if not offset else None
     if chosen is None:
