@@ -193,6 +193,30 @@ async def test_account_status_shows_locked_after_five_failures_and_unlock_works(
     assert (await login_response(client, "wjg01")).status_code == 200
 
 
+async def test_the_locked_accounts_of_the_scope_or_a_unit_are_listed_with_their_cards(client):
+    """"哪些账号被锁了" was taken for a person named 哪些 ("没有找到这个人")."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    await person("calm01", "李平安", tree.child)
+    await person("town01", "赵镇", tree.own)
+    await person("far01", "远方", tree.sibling)
+    headers = await admin_of(client, tree)
+    assert notice(await say(client, headers, "哪些账号被锁了")) == "白沙镇范围内没有被锁定的账号。"
+    for username in ("wjg01", "town01", "far01"):
+        for _ in range(5):
+            assert (await login_response(client, username, "Wrong#pass1")).status_code == 401
+    table = blocks(await say(client, headers, "哪些账号被锁了"), "table")[0]
+    assert table["title"] == "白沙镇范围内被锁定的账号" and table["total"] == 2
+    assert sorted(row[0] for row in table["rows"]) == ["王建国", "赵镇"]
+    assert all(row[3].startswith("已锁定") for row in table["rows"])
+    village = blocks(await say(client, headers, "王家湾村被锁的账号"), "table")[0]
+    assert [row[:3] for row in village["rows"]] == [["王建国", "wjg01", "王家湾村"]]
+    opened = await tap(client, headers, village["row_actions"][0])
+    assert "解锁" in [a["label"] for a in card(opened)["actions"]]
+    sibling = await tap(client, headers, {"intent": "accounts.locked", "params": {"unit_id": tree.sibling.id}})
+    assert "远方" not in json.dumps(sibling, ensure_ascii=False) and blocks(sibling, "notice")
+
+
 async def test_a_name_that_ends_in_lock_is_a_name_not_a_question(client):
     tree = await make_tree()
     await person("wjs01", "王金锁", tree.child)

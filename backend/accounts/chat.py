@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
 
 from backend.accounts import actions
 from backend.accounts import messages as msg
-from backend.accounts.models import Account
-from backend.accounts.queries import Lockable, get_account, is_locked, list_accounts
+from backend.accounts.models import Account, Membership
+from backend.accounts.queries import AccountPage, Lockable, get_account, is_locked, list_accounts
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
@@ -45,6 +46,7 @@ from backend.units.chat import (
     unit_reply,
     unit_suggestions,
 )
+from backend.units.queries import get_unit
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
@@ -62,6 +64,12 @@ _STATUS_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
+)
+# Which accounts are locked, in the scope or in a unit of it ("哪些账号被锁了", "王家湾村被锁的账号").
+_LOCKED_LIST_PATTERNS = (
+    ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}被?锁(?:定|住)?了?(?:吗)?$",
+    ASK + rf"(?P<name>.{{0,20}}?)的?(?:被锁|锁定|被锁定|锁住)的?(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
+    ASK + rf"(?P<name>.{{0,20}}?)的?{_ACCOUNT}被锁(?:定|住)?的人$",
 )
 _RESET_PATTERNS = (
     ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
@@ -348,25 +356,58 @@ async def unit_members(turn: Turn) -> ChatReply:
     if not page.items and cursor is None:
         notice = NoticeBlock(level="info", text=msg.CHAT_NO_MEMBERS.format(name=unit.name))
         return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    title = msg.CHAT_MEMBERS_TITLE.format(name=unit.name)
+    table = _people_table(
+        title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", {"unit_id": unit.id}, page, lambda m: ROLE_LABELS[Role(m.role)]
+    )
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+def _people_table(
+    title: str,
+    columns: tuple[str, ...],
+    intent_name: str,
+    params: dict[str, Any],
+    page: AccountPage,
+    third: Callable[[Membership], str],
+) -> TableBlock:
+    """A page of memberships as a table: name, user name, ``third`` (role or unit), status; each row
+    opens the person's card, "更多" the next page of ``intent_name``."""
     now = runtime.get().clock.now()
     more = None
     if page.next_cursor is not None:
-        params = {"unit_id": unit.id, "cursor": page.next_cursor}
-        more = Action(label=msg.CHAT_BUTTON_MORE, intent="unit.members", params=params)
-    rows = [
-        [m.account.name, m.account.username, ROLE_LABELS[Role(m.role)], status_text(m.account, now)] for m in page.items
-    ]
-    table = TableBlock(
-        title=msg.CHAT_MEMBERS_TITLE.format(name=unit.name),
-        columns=list(msg.CHAT_MEMBERS_COLUMNS),
-        rows=rows,
+        more = Action(label=msg.CHAT_BUTTON_MORE, intent=intent_name, params={**params, "cursor": page.next_cursor})
+    return TableBlock(
+        title=title,
+        columns=list(columns),
+        rows=[[m.account.name, m.account.username, third(m), status_text(m.account, now)] for m in page.items],
         row_actions=[
             Action(label=m.account.name, intent="account.card", params={"account_id": m.account.id}) for m in page.items
         ],
         total=page.total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+@intent("accounts.locked", patterns=_LOCKED_LIST_PATTERNS, permission="accounts.view", priority=24, pageable=True)
+async def locked_accounts(turn: Turn) -> ChatReply:
+    """Accounts locked by wrong passwords in the scope (or a unit of it), a page at a time, each
+    with its card (and there the unlock button)."""
+    named = turn.params.get("name") or turn.params.get("unit_id") is not None
+    # Named: that unit and below ("这个村" is the last unit shown); else the whole scope.
+    unit = await resolve_unit(turn, "accounts.locked") if named else await get_unit(turn.actor, turn.actor.unit_id)
+    if isinstance(unit, ChatReply):
+        return unit
+    cursor = int_param(turn.params, "cursor")
+    page = await list_accounts(turn.actor, within=unit.path, status="locked", cursor=cursor, limit=PAGE_SIZE)
+    params: dict[str, Any] = {"unit_id": unit.id}
+    await turn.context.remember_page("accounts.locked", params, page.next_cursor)
+    if not page.items and cursor is None:
+        notice = NoticeBlock(level="info", text=msg.CHAT_NONE_LOCKED.format(name=unit.name))
+        return ChatReply(blocks=[notice], suggestions=default_suggestions())
+    title = msg.CHAT_LOCKED_TITLE.format(name=unit.name)
+    table = _people_table(title, msg.CHAT_LOCKED_COLUMNS, "accounts.locked", params, page, lambda m: m.unit.name)
+    return ChatReply(blocks=[table], suggestions=default_suggestions())
 
 
 async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:

@@ -70,6 +70,7 @@ async def list_accounts(
     actor: Actor,
     *,
     unit_id: int | None = None,
+    within: str | None = None,
     search: str | None = None,
     status: str | None = None,
     cursor: int | None = None,
@@ -80,6 +81,8 @@ async def list_accounts(
     if unit_id is not None:
         await get_unit(actor, unit_id)  # a unit outside the scope does not exist
         query = query.filter(unit_id=unit_id)
+    if within is not None:  # a unit path of the scope: that unit and every unit below it
+        query = query.filter(path_prefix("unit__path", within))
     if search:
         if identifiers.valid_phone(search):
             query = query.filter(account__phone_index=runtime.get().vault.index("phone", search))

@@ -1,4 +1,4 @@
-"""Intents of the chat itself: help."""
+"""Intents of the chat itself: help, and an answer to thanks."""
 
 from __future__ import annotations
 
@@ -15,3 +15,15 @@ from backend.chat.service import suggestions
 )
 async def chat_help(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.HELP)], suggestions=suggestions())
+
+
+# "谢谢" or "好的" after an answer ends a question; looked up as a name it found the nearest person.
+@intent(
+    "chat.thanks",
+    patterns=(
+        r"(?i)^(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|收到|知道了|明白了|ok|okay|thanks|thank you)$",
+    ),
+    priority=10,
+)
+async def chat_thanks(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[TextBlock(text=msg.THANKS)], suggestions=suggestions())
