@@ -7,8 +7,11 @@ import json
 import logging
 import os
 import re
+import socket
 import sys
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +19,7 @@ import httpx
 import pytest
 
 from backend.accounts.models import Account, Membership
+from backend.auth import actions as auth_actions
 from backend.core import runtime
 from backend.core.actor import Origin
 from backend.core.audit import AuditEntry
@@ -26,7 +30,7 @@ from backend.wechat import actions
 from backend.wechat.client import WechatClient, WechatError, override
 from backend.wechat.models import WechatIdentity
 from tests.conftest import free_port
-from tests.factories import PASSWORD, captcha, make_account, make_tree
+from tests.factories import PASSWORD, captcha, login, make_account, make_tree
 
 DEV = WechatSettings()
 APPID, SECRET = DEV.appid, DEV.secret
@@ -599,3 +603,99 @@ async def test_parallel_binds_of_one_account_leave_one_identity(client, fake, we
     assert {r.code for r in refused} == {"wechat_account_bound"} and {r.status for r in refused} == {409}
     assert await WechatIdentity.filter(account_id=account.id).count() == 1
     assert await AuditEntry.filter(action="wechat.bind", outcome="failure").count() == 3  # each refusal
+
+
+class _SilentServer:
+    """Accepts connections and never answers: WeChat hanging (an outage), until :meth:`close`."""
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0), backlog=128)
+        self.port = self.listener.getsockname()[1]
+        self.held: list[socket.socket] = []
+        self.arrived = threading.Semaphore(0)
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            self.arrived.release()
+
+    def close(self) -> None:
+        for conn in self.held:
+            conn.close()
+        self.listener.close()
+
+
+async def test_a_hanging_wechat_does_not_hold_up_the_captcha_of_the_password_login(client):
+    """WeChat hangs and cadres keep tapping; the answer says to use the password login, whose
+    captcha (drawn in a thread) must not wait behind the WeChat calls."""
+    silent = _SilentServer()
+    hung = WechatClient(replace(DEV, api_base=f"http://127.0.0.1:{silent.port}/", timeout_seconds=30.0))
+    calls = [asyncio.ensure_future(hung.code2session(f"code{n}")) for n in range(ThreadPoolExecutor()._max_workers)]
+    waiter = ThreadPoolExecutor(max_workers=1)
+    try:
+        loop = asyncio.get_running_loop()
+        for _ in calls:  # every call is under way at WeChat (or as many as the client runs at once)
+            if not await loop.run_in_executor(waiter, silent.arrived.acquire, True, 1.0):
+                break
+        answer = await asyncio.wait_for(client.get("/api/auth/captcha"), timeout=5)
+        assert answer.status_code == 200
+    finally:
+        silent.close()
+        results = await asyncio.gather(*calls, return_exceptions=True)
+        waiter.shutdown()
+    assert {r.code for r in results} == {"wechat_unavailable"}
+
+
+async def test_a_password_reset_while_the_old_password_is_checked_leaves_no_wechat_bound(
+    client, fake, wechat, clock, monkeypatch
+):
+    """The reset releases every WeChat bound with the old password, and one being bound with it at
+    that very moment too: otherwise whoever knew the old password keeps the one-tap login."""
+    tree = await make_tree()
+    await make_account("resetter", tree.own, role="admin")
+    victim = await make_account("victim", tree.child, role="clerk")
+    admin = await login(client, "resetter")
+    ticket = await bind_ticket(client, fake, "intruder")
+    hasher = runtime.get().hasher
+    verify = hasher.verify
+
+    async def reset_meanwhile(password: str, encoded: str | None) -> bool:
+        checked = await verify(password, encoded)
+        monkeypatch.setattr(hasher, "verify", verify)
+        clock.advance(1)
+        reset = await client.post(f"/api/accounts/{victim.id}/reset-password", headers=admin)
+        assert reset.status_code == 204, reset.text
+        return checked
+
+    monkeypatch.setattr(hasher, "verify", reset_meanwhile)
+    intruder = await password_login(client, "victim", ticket)
+    assert intruder.status_code == 401 and intruder.json()["error"]["code"] == "login_failed"
+    assert not await WechatIdentity.filter(account_id=victim.id).exists()
+    assert (await wx_login(client, fake, "intruder")).json()["status"] == "bind_required"
+
+
+async def test_a_one_tap_login_under_way_while_the_pc_unbinds_gets_no_lasting_session(
+    client, fake, wechat, monkeypatch
+):
+    """The lost phone taps at the moment its owner unbinds it from the PC: it must not stay in."""
+    tree = await make_tree()
+    await make_account("owner", tree.own)
+    await password_login(client, "owner", await bind_ticket(client, fake, "lost"))
+    pc = await password_login(client, "owner", None)
+    start_session = auth_actions.start_session
+
+    async def unbind_meanwhile(*args, **kwargs):
+        monkeypatch.setattr(auth_actions, "start_session", start_session)
+        assert (await client.delete("/api/wechat/binding", headers=bearer(pc))).status_code == 204
+        return await start_session(*args, **kwargs)
+
+    monkeypatch.setattr(auth_actions, "start_session", unbind_meanwhile)
+    tapped = await wx_login(client, fake, "lost")
+    assert tapped.status_code == 200 and tapped.json()["status"] == "bind_required", tapped.text
+    assert (await client.get("/api/session", headers=bearer(pc))).status_code == 200

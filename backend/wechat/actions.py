@@ -39,6 +39,10 @@ PHONE_IP_WINDOW_SECONDS = 10 * 60
 NOT_SUBSCRIBED = 43101
 
 
+class _CredentialsChanged(Exception):
+    """The account's sessions were revoked (or it was deactivated) after its login was checked."""
+
+
 @dataclass(frozen=True)
 class WechatLoginOutcome:
     """Either a session (the identity is bound) or a bind ticket (it is not)."""
@@ -95,7 +99,10 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
         session = await auth_actions.start_session(
             identity.account, origin=origin, started_at=started, method="wechat", wechat_identity_id=identity.id
         )
-        return WechatLoginOutcome(session=session)
+        if await WechatIdentity.filter(id=identity.id).exists():
+            return WechatLoginOutcome(session=session)
+        # Unbound while the session started: unbind() ended the others, and would miss this one.
+        await sessions.end(identity.account.id, session.session.key_hash)
     ticket = await tickets.issue(
         BIND_TICKET,
         {"appid": wechat.appid, "openid": who.openid, "unionid": who.unionid},
@@ -119,15 +126,41 @@ async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitabl
     tried) and return the step that binds once the login has succeeded (it gives the identity's id:
     the session is started from that WeChat)."""
     await _ticket_data(ticket)
+    checked_at = runtime.get().clock.timestamp()  # before the login reads the account and its password
 
     async def bind_after_login(account: Account) -> int:
-        return (await bind(account, ticket=ticket, origin=origin)).id
+        return (await bind(account, ticket=ticket, origin=origin, checked_at=checked_at)).id
 
     return bind_after_login
 
 
-async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdentity:
-    """Bind the WeChat identity of ``ticket`` to ``account``; the ticket is used up only on success."""
+async def _unchanged_since(account_id: int, checked_at: float | None) -> bool:
+    """Is the account still active, its sessions not revoked since ``checked_at`` (a password reset or
+    change, a hand-over, a deactivation)? Locks its row: each of those updates it before it
+    releases the account's WeChat, so it either comes first and is seen here, or waits for this
+    binding and releases it too."""
+    row = await Account.filter(id=account_id).select_for_update(no_key=True).first()
+    if row is None or not row.is_active:
+        return False
+    revoked = row.sessions_revoked_at
+    return checked_at is None or revoked is None or revoked.timestamp() <= checked_at
+
+
+async def bind(
+    account: Account,
+    *,
+    ticket: str,
+    origin: Origin,
+    checked_at: float | None = None,
+    refusal: str = auth_msg.LOGIN_FAILED,
+) -> WechatIdentity:
+    """Bind the WeChat identity of ``ticket`` to ``account``; the ticket is used up only on success.
+
+    ``checked_at``: a time before the login read the credentials it checked; a password reset (or
+    anything else that ends the account's sessions) after it refuses the binding, as it voids the
+    login's session (``login_failed`` with ``refusal``): whoever knew the old password must not keep
+    a WeChat bound.
+    """
     data = await _ticket_data(ticket)
     appid, openid = data["appid"], data["openid"]
     own = await WechatIdentity.get_or_none(account_id=account.id, appid=appid)
@@ -148,6 +181,8 @@ async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdenti
         detail["replaced_inactive_account"] = holder.account.id
     try:
         async with db.atomic():
+            if not await _unchanged_since(account.id, checked_at):
+                raise _CredentialsChanged
             if holder is not None:
                 await WechatIdentity.filter(id=holder.id).delete()
             identity = await WechatIdentity.create(
@@ -166,6 +201,9 @@ async def bind(account: Account, *, ticket: str, origin: Origin) -> WechatIdenti
                 target_id=account.id,
                 detail=detail,
             )
+    except _CredentialsChanged:
+        await _record("wechat.bind", account.id, origin, outcome="failure", detail={"reason": "credentials_changed"})
+        raise Unauthorized("login_failed", refusal) from None
     except IntegrityError:  # a parallel bind of this account or this identity won
         account_bound = await WechatIdentity.filter(account_id=account.id, appid=appid).exists()
         reason = "account_bound" if account_bound else "wechat_bound"
@@ -242,7 +280,7 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
         raise
     if account is None or not account.is_active:  # only if the account changed since the code went out
         raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
-    identity = await bind(account, ticket=bind_ticket, origin=origin)
+    identity = await bind(account, ticket=bind_ticket, origin=origin, checked_at=started, refusal=msg.SMS_LOGIN_FAILED)
     return await auth_actions.start_session(
         account, origin=origin, started_at=started, method="sms", wechat_identity_id=identity.id
     )

@@ -1,7 +1,9 @@
 """The WeChat API client: wechatpy's ``WeChatClient`` / ``WeChatWxa`` with our base URL, run in threads.
 
-- wechatpy is synchronous (requests): every call runs in a thread (``asyncio.to_thread``), and each
-  thread has its own wechatpy client, so no HTTP session is shared between threads.
+- wechatpy is synchronous (requests): every call runs in a thread of the client's own pool (not the
+  loop's default executor: a hanging WeChat must not hold up the captcha drawings or anything else
+  run in threads there), and each thread has its own wechatpy client, so no HTTP session is shared
+  between threads.
 - Only the base URL differs between WeChat and the local fake (:mod:`backend.fakes.wechat_api`).
 - The access token lives in Redis, shared by every instance (``wechat:access-token:<appid>``). A
   missing one is fetched by whoever holds ``wechat:access-token-lock:<appid>`` (SET NX with a
@@ -23,6 +25,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 EARLY_REFRESH_SECONDS = 300  # replace a token five minutes before WeChat ends it
 TOKEN_POLL_SECONDS = 0.05
+THREADS = 16  # WeChat calls under way at once per process; more wait for a thread
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, token expired
 # Refusals of our own app credentials or set-up: invalid appid, invalid secret, caller IP not on
 # the whitelist, appid / secret missing, bad grant type, API not authorised for this app.
@@ -169,6 +173,7 @@ class WechatClient:
         self.settings = settings
         self.appid = settings.appid
         self._local = threading.local()
+        self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="wechat")
 
     # --- calls ---------------------------------------------------------------------------------
 
@@ -282,7 +287,7 @@ class WechatClient:
                 raise _Refused(None, "not_json")
             return result
 
-        return await asyncio.to_thread(run)
+        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
 
     def _sync_client(self) -> _SyncClient:
         client = getattr(self._local, "client", None)
