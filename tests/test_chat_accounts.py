@@ -194,7 +194,7 @@ async def test_account_status_shows_locked_after_five_failures_and_unlock_works(
 
 
 async def test_the_locked_accounts_of_the_scope_or_a_unit_are_listed_with_their_cards(client):
-    """"哪些账号被锁了" was taken for a person named 哪些 ("没有找到这个人")."""
+    """ "哪些账号被锁了" was taken for a person named 哪些 ("没有找到这个人")."""
     tree = await make_tree()
     await person("wjg01", "王建国", tree.child)
     await person("calm01", "李平安", tree.child)
