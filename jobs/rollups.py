@@ -13,7 +13,7 @@ from backend.coops import rollups
 
 log = logging.getLogger(__name__)
 
-CHECK_HOUR, CHECK_MINUTE = 3, 17  # nightly, when nobody is entering cards
+CHECK_HOUR, CHECK_MINUTE = 3, 17  # nightly in China time (jobs.worker), when nobody is entering cards
 CHECK_TIMEOUT_SECONDS = 30 * 60
 
 

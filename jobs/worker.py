@@ -17,6 +17,7 @@ from arq.cron import CronJob
 from arq.worker import Worker
 
 from backend.core import db, runtime, sms_delivery
+from backend.core.clock import CHINA_TIME
 from backend.core.config import Settings
 from backend.core.redis import connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
@@ -100,6 +101,7 @@ def build(
         ctx={"embedded": embedded},
         max_jobs=20,
         keep_result=0,  # also for jobs arq fails itself (expired, out of tries): the sweep may queue again
+        timezone=CHINA_TIME,  # cron hours (the nightly check) are China's, whatever the server's zone
         **options,
     )
 
@@ -144,4 +146,5 @@ class WorkerSettings:
     on_shutdown = shutdown
     ctx: dict[str, Any] = {"embedded": False}  # noqa: RUF012 (read by arq, never changed)
     keep_result = 0  # as in build()
+    timezone = CHINA_TIME  # as in build()
     redis_settings = RedisSettings.from_dsn(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")

@@ -117,6 +117,8 @@ async def test_viewers_read_cards_but_only_clerks_and_admins_write_them(client):
         ({"latitude": 25.0}, "longitude"),
         ({"longitude": 102.0}, "latitude"),
         ({"latitude": 95, "longitude": 102}, "latitude"),
+        ({"latitude": 0, "longitude": 0}, "latitude"),  # a pin off the coast of Africa
+        ({"latitude": 25.04, "longitude": 12.71}, "longitude"),  # 102.71 with a digit lost
         ({"contact_phone": "12345"}, "contact_phone"),
         ({"founded_year": 2090}, "founded_year"),
         ({"founded_year": 2020, "report_year": 2019}, "founded_year"),
@@ -527,3 +529,46 @@ async def test_a_card_write_judges_the_unit_it_locked_not_an_earlier_read(monkey
         await actions.update_card(clerk, w.town_coop.id, {"assets": 1})
     assert refused.value.code == "finance_required"
     assert (await CoopCard.get(unit_id=w.town_coop.id)).assets_fen == fen_from_wan(Decimal(500))
+
+
+async def test_the_card_of_a_unit_that_is_not_a_coop_says_it_is_not_one(client):
+    """ "白沙镇的信息卡" answered "该合作社还没有建立信息卡", as if 白沙镇 were a co-op without its card."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    response = await client.get(f"/api/coops/{w.village.id}", headers=headers)
+    assert response.status_code == 404 and "王家湾村" in response.json()["error"]["message"]
+    assert "不是合作社" in response.json()["error"]["message"]
+    notice = blocks(await chat(client, headers, "白沙镇的信息卡"), "notice")[0]
+    assert "白沙镇" in notice["text"] and "不是合作社" in notice["text"]
+    no_card = blocks(await chat(client, headers, "李家坪综合社的信息卡"), "notice")[0]
+    assert no_card["text"] == "该合作社还没有建立信息卡"
+
+
+@pytest.mark.parametrize("text", ["信息卡", "查看信息卡"])
+async def test_a_coops_own_account_asking_for_the_info_card_gets_its_own(client, text):
+    w = await make_world()
+    headers = await login_at(client, "tea_itself", w.tea, Role.VIEWER, FinanceAccess.ALL)
+    card = blocks(await chat(client, headers, text), "card")[0]
+    assert card["title"] == "王家湾村茶叶专业合作社" and fields(card)["资产总额"] == "123.46 万元"
+
+
+async def test_averages_and_shares_round_halves_up_as_a_cadre_does_by_hand(client):
+    """160.25 showed as 160.2 (a float rounded half to even); 1 of 16 as 6.2%."""
+    from backend.coops.chat import _share
+
+    w = await make_world()
+    await coop_card(w.bare, members=161)  # 300 + 120 + 60 + 161 = 641 members in 4 co-ops
+    headers = await login_at(client, "town_viewer", w.town)
+    stats = (await client.get("/api/coops/stats", headers=headers)).json()
+    assert stats["totals"]["members"] == 641 and stats["avg_members"] == 160.3
+    assert fields(blocks(await chat(client, headers, "统计"), "card")[0])["平均社员数"] == "160.3"
+    assert _share(1, 16) == "1 个（占 6.3%）" and _share(2, 3) == "2 个（占 66.7%）" and _share(0, 0) == "0 个（占 0%）"
+
+
+async def test_a_coops_own_statistics_and_map_are_not_titled_twice_co_op(client):
+    w = await make_world()
+    headers = await login_at(client, "tea_itself", w.tea, Role.VIEWER, FinanceAccess.ALL)
+    assert blocks(await chat(client, headers, "统计"), "card")[0]["title"] == "王家湾村茶叶专业合作社统计指标"
+    assert blocks(await chat(client, headers, "地图"), "map")[0]["title"] == "王家湾村茶叶专业合作社分布"
+    town = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, town, "统计"), "card")[0]["title"] == "白沙镇合作社统计指标"

@@ -8,7 +8,9 @@ import os
 import random
 import subprocess
 import sys
+import time
 from collections import Counter
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -79,6 +81,46 @@ async def test_summary_of_a_named_unit_in_scope(client, text):
     reply = await chat(client, headers, text)
     assert fields(blocks(reply, "card")[0])["合作社"] == "2 个" and reply["context"] == "王家湾村"
     assert set(rows_by_name(blocks(reply, "table")[0])) == {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("王家湾村合作社汇总", "王家湾村合作社汇总"),
+        ("王家湾村的合作社汇总", "王家湾村合作社汇总"),
+        ("汇总 王家湾村合作社", "王家湾村合作社汇总"),
+        ("本镇合作社汇总", "白沙镇合作社汇总"),
+        ("合作社汇总", "白沙镇合作社汇总"),
+        ("王家湾村信息卡汇总", "王家湾村合作社汇总"),
+    ],
+)
+async def test_a_summary_asked_as_the_units_co_op_summary_answers_that_unit(client, text, title):
+    """The summary's own title, "王家湾村合作社汇总", typed back answered a picker of co-ops, and
+    "本镇合作社汇总" that no unit was named "本镇合作社" (统计 and 地图 took the word already)."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert [b["title"] for b in blocks(reply, "card")] == [title], reply
+
+
+@pytest.mark.parametrize("text", ["全镇汇总", "全镇合作社汇总", "汇总 全镇"])
+async def test_the_whole_own_unit_is_the_own_units_summary(client, text):
+    """ "全镇汇总" is how a cadre asks for the whole of the own township; it answered that no unit
+    was named "全镇"."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert [b["title"] for b in blocks(await chat(client, headers, text), "card")] == ["白沙镇合作社汇总"]
+
+
+async def test_a_co_op_whose_full_name_ends_in_co_op_keeps_its_own_summary(client):
+    w = await make_world()
+    named = await make_unit("王家湾村合作社", UnitType.COOP, w.village)  # the village's own co-op
+    await coop_card(named, members=7)
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, "王家湾村合作社汇总"), "card")[0]["title"] == "王家湾村合作社汇总"
+    assert fields(blocks(await chat(client, headers, "王家湾村合作社汇总"), "card")[0])["合作社"] == "1 个"
+    tea = blocks(await chat(client, headers, "王家湾村茶叶专业合作社汇总"), "card")[0]
+    assert tea["title"] == "王家湾村茶叶专业合作社汇总" and fields(tea)["合作社"] == "1 个"
 
 
 async def test_this_village_means_the_last_unit_shown(client):
@@ -296,6 +338,15 @@ async def test_a_long_breakdown_is_cut_and_says_so(client, monkeypatch):
     assert (await client.get("/api/coops/summary", headers=headers)).json()["more_children"] is True
 
 
+async def test_a_cut_breakdown_does_not_claim_its_rows_are_all(client, monkeypatch):
+    """Cut at MAX_CHILDREN, the table said "共 1 条" (its total) above a notice that there are more."""
+    w = await make_world()
+    monkeypatch.setattr(queries, "MAX_CHILDREN", 1)
+    headers = await login_at(client, "town_viewer", w.town)
+    table = blocks(await chat(client, headers, "汇总"), "table")[0]
+    assert len(table["rows"]) == 1 and table.get("total") is None
+
+
 async def test_moving_a_unit_carries_its_rollup_to_the_new_ancestors(client):
     w = await make_world()
     admin = await login_at(client, "county_admin", w.county, Role.ADMIN, FinanceAccess.ALL)
@@ -479,6 +530,25 @@ def test_the_check_runs_nightly_in_the_worker():
     assert "coop_rollups_check" in {f.name for f in FUNCTIONS}
     job = next(c for c in cron_jobs() if c.name == "cron:coop_rollups_check")
     assert job.hour == {3} and job.minute == {17}
+
+
+def test_the_nightly_check_runs_at_night_in_china_on_a_server_keeping_utc(monkeypatch, settings):
+    """arq reads cron hours in the system time zone: on a server kept in UTC (containers are) the
+    03:17 check, which holds card writers back on PostgreSQL, ran at 11:17 in China."""
+    from backend.core.clock import CHINA_TIME
+    from jobs.worker import WorkerSettings, build
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    try:
+        worker = build(settings, embedded=True, burst=True)
+        job = next(c for c in worker.cron_jobs if c.name == "cron:coop_rollups_check")
+        job.calculate_next(datetime.now(tz=worker.timezone))
+        assert (job.next_run.astimezone(CHINA_TIME).hour, job.next_run.minute) == (3, 17)
+        assert WorkerSettings.timezone == worker.timezone
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 def test_the_command_line_rebuilds_the_rollups(tmp_path: Path):

@@ -35,6 +35,11 @@ PLAIN_FIELDS = (
     "in_poverty_county",
 )
 CARD_FIELDS = (*PLAIN_FIELDS, *MONEY_FIELDS, "contact_phone")
+# Mainland China and its islands, generously: a pin outside is a typing slip (0, 0, a lost digit).
+CHINA_BOUNDS = {
+    "latitude": (3.0, 54.0, msg.LATITUDE_OUTSIDE_CHINA),
+    "longitude": (73.0, 136.0, msg.LONGITUDE_OUTSIDE_CHINA),
+}
 
 
 def _require_write(actor: Actor) -> None:
@@ -84,6 +89,10 @@ def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
         elif name == "business_scope":
             columns[name] = value or ""
         elif name in PLAIN_FIELDS:
+            if name in CHINA_BOUNDS and value is not None:
+                low, high, outside = CHINA_BOUNDS[name]
+                if not low <= value <= high:
+                    errors[name] = outside
             columns[name] = value
     if errors:
         raise ValidationFailed(errors)

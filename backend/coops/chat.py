@@ -14,6 +14,7 @@ Money follows the finance rule of backend.coops.finance (the serializers apply i
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any, Literal
 
 from backend.chat import lookup
@@ -41,7 +42,7 @@ from backend.coops.queries import Kind, UnitRef
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
-from backend.core.errors import AppError
+from backend.core.errors import AppError, NotFound
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -176,6 +177,23 @@ def _figure_fields(f: FiguresOut) -> list[KeyValue]:
     ]
 
 
+# "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
+# what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
+_SUMMARY_WORDS = ("合作社", "信息卡")
+
+
+async def _without_summary_word(turn: Turn) -> Turn:
+    """The turn with "合作社" / "信息卡" taken off the end of the named unit, unless a unit in scope
+    is named exactly so (a co-op's own name often ends in 合作社); nothing left: the own unit."""
+    if turn.params.get("unit_id") is not None:
+        return turn
+    name = _name_param(turn, "name")
+    word = next((w for w in _SUMMARY_WORDS if name.endswith(w)), None)
+    if word is None or await queries.units_named(turn.actor, name):
+        return turn
+    return replace(turn, params={**turn.params, "name": name.removesuffix(word).removesuffix("的")})
+
+
 @intent(
     "summary",
     patterns=(
@@ -191,6 +209,7 @@ async def summary(turn: Turn) -> ChatReply:
     When the turn names the unit by id (its own, a button's), the roll-up reads go out with the
     unit's read instead of after it; they are used only once the unit is found in scope.
     """
+    turn = await _without_summary_word(turn)
     known = _known_unit_id(turn, key="unit_id", name_key="name")
     reads = queries.SummaryReads(known) if known else None
     target: Unit | ChatReply | None = None
@@ -237,7 +256,7 @@ async def summary(turn: Turn) -> ChatReply:
                     else Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": child.unit.id})
                     for child in children
                 ],
-                total=len(children),
+                total=None if result.more_children else len(children),  # cut: how many in all is unknown
             )
         )
         top = children[:CHART_BARS]
@@ -300,7 +319,12 @@ def _card_fields(card: CardOut) -> list[KeyValue]:
 
 @intent(
     "coop.card",
-    patterns=(ASK + r"(?P<name>.+?)\s*的?\s*信息卡$", ASK + r"信息卡\s+(?P<name>.+)$"),
+    # No name ("信息卡", or the button label "查看信息卡" typed): the own unit's, as for a co-op's account.
+    patterns=(
+        ASK + r"(?:查看)?信息卡$",
+        ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
+        ASK + r"信息卡\s+(?P<name>.+)$",
+    ),
     permission=PERMISSION,
 )
 async def coop_card(turn: Turn) -> ChatReply:
@@ -308,7 +332,21 @@ async def coop_card(turn: Turn) -> ChatReply:
     target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card")
     if isinstance(target, ChatReply):
         return target
-    card = card_out(await queries.get_card(turn.actor, target.id))
+    try:
+        view = await queries.get_card(turn.actor, target.id)
+    except NotFound:
+        if target.type == UnitType.COOP:
+            raise
+        # "白沙镇的信息卡": not a co-op; its co-ops are probably what is meant
+        await turn.context.remember_unit(target.id, target.name)
+        label = msg.SEE_ITS_COOPS.format(name=target.name)
+        its_coops = Action(label=label, intent="coop.list", params={"region_id": target.id})
+        return ChatReply(
+            blocks=[NoticeBlock(level="warning", text=msg.NOT_A_COOP_CARD.format(name=target.name))],
+            suggestions=[Suggestion(label=label, action=its_coops), *_suggestions()],
+            context=target.name,
+        )
+    card = card_out(view)
     await turn.context.remember_unit(card.unit_id, card.name)
     block = CardBlock(
         title=card.name,
@@ -397,8 +435,11 @@ async def all_coops(turn: Turn) -> ChatReply:
 
 
 def _share(count: int, total: int) -> str:
-    share = f"{count / total:.1%}" if total else "0%"
-    return msg.STATS_SHARE.format(count=count, share=share)
+    """``count`` of ``total`` as a percentage with one decimal, halves up (四舍五入, in integers)."""
+    if not total:
+        return msg.STATS_SHARE.format(count=count, share="0%")
+    tenths = (2000 * count + total) // (2 * total)
+    return msg.STATS_SHARE.format(count=count, share=f"{tenths // 10}.{tenths % 10}%")
 
 
 @intent(
@@ -434,14 +475,15 @@ async def stats(turn: Turn) -> ChatReply:
         KeyValue(label=msg.LABEL_PROFIT, value=_money(t.profit)),
         KeyValue(label=msg.STATS_AVG_PROFIT, value=_money(out.avg_profit)),
     ]
+    title = (msg.COOP_STATS_TITLE if target.type == UnitType.COOP else msg.STATS_TITLE).format(region=target.name)
     card = CardBlock(
-        title=msg.STATS_TITLE.format(region=target.name),
+        title=title,
         subtitle=msg.SUMMARY_SUBTITLE,
         fields=fields,
         actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": target.id})],
     )
     chart = ChartBlock(
-        title=msg.STATS_TITLE.format(region=target.name),
+        title=title,
         kind="bar",
         labels=[msg.FLAG_VILLAGE_LEVEL, msg.FLAG_BENCHMARK, msg.FLAG_POVERTY_COUNTY],
         series=[Series(name=msg.SERIES_COOPS, values=[t.village_level, t.benchmark, t.poverty_county])],
@@ -481,7 +523,8 @@ async def coop_map(turn: Turn) -> ChatReply:
         )
         for view in result.pins
     ]
-    blocks: list[Any] = [MapBlock(title=msg.MAP_TITLE.format(region=target.name), pins=pins)]
+    title = (msg.COOP_MAP_TITLE if target.type == UnitType.COOP else msg.MAP_TITLE).format(region=target.name)
+    blocks: list[Any] = [MapBlock(title=title, pins=pins)]
     if result.capped:
         blocks.append(NoticeBlock(level="info", text=msg.MAP_CAPPED.format(total=result.total, shown=len(pins))))
     return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)

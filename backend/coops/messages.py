@@ -8,8 +8,12 @@ MONEY_UNIT = "万元"
 NOT_A_COOP = "只有合作社类型的单位才能建立信息卡"
 CARD_EXISTS = "该合作社已经有信息卡，请直接修改"
 NO_CARD = "该合作社还没有建立信息卡"
+NOT_A_COOP_CARD = "“{name}”不是合作社，没有信息卡"
+SEE_ITS_COOPS = "{name}的合作社"
 MONEY_TOO_PRECISE = "金额以万元为单位，最多精确到分（小数点后 6 位）"
 COORDINATES_IN_PAIRS = "经度和纬度要么都填，要么都不填"
+LATITUDE_OUTSIDE_CHINA = "纬度不在我国范围内（北纬 3 至 54 度），请检查是否填错"
+LONGITUDE_OUTSIDE_CHINA = "经度不在我国范围内（东经 73 至 136 度），请检查是否填错"
 YEAR_IN_FUTURE = "年份不能晚于今年"
 FOUNDED_AFTER_REPORT = "成立年份不能晚于数据所属年份"
 AMBIGUOUS_REGION = "有多个同名单位，请改用单位编号指定"
@@ -56,6 +60,7 @@ NO_MORE = "没有更多了。"
 
 # Statistics
 STATS_TITLE = "{region}合作社统计指标"
+COOP_STATS_TITLE = "{region}统计指标"  # a co-op's own: its name says it is one
 STATS_COOPS = "合作社总数"
 STATS_SHARE = "{count} 个（占 {share}）"
 STATS_AVG_MEMBERS = "平均社员数"
@@ -67,6 +72,7 @@ STATS_TOTAL = "合计"
 
 # Map
 MAP_TITLE = "{region}合作社分布"
+COOP_MAP_TITLE = "{region}分布"
 MAP_CAPPED = "有坐标的合作社共 {total} 个，地图上只标出前 {shown} 个；请缩小区域查看。"
 MAP_EMPTY = "{region}还没有填写坐标的合作社。"
 

@@ -29,7 +29,7 @@ from backend.core.names import pinyin_keys
 from backend.core.roles import FinanceAccess
 from backend.core.scope import path_prefix
 from backend.core.tasks import finish_unused
-from backend.units.models import Unit
+from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit, units_where
 
 Kind = Literal["village_level", "benchmark", "poverty_county"]
@@ -97,7 +97,8 @@ async def get_card(actor: Actor, unit_id: int) -> CardView:
     unit = await get_unit(actor, unit_id)
     card = await CoopCard.get_or_none(unit_id=unit.id)
     if card is None:
-        raise NotFound(msg.NO_CARD)
+        # a unit in scope: naming it tells nothing new
+        raise NotFound(msg.NO_CARD if unit.type == UnitType.COOP else msg.NOT_A_COOP_CARD.format(name=unit.name))
     card.unit = unit
     return (await _views(actor, [card]))[0]
 

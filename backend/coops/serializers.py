@@ -96,6 +96,14 @@ def summary_out(summary: Summary) -> SummaryOut:
     )
 
 
+def _per_coop_tenths(total: int, count: int) -> float:
+    """``total / count`` (never negative) to one decimal, halves up as by hand: round() on the
+    float rounded 160.25 to 160.2 (half to even) and 0.15 to 0.1 (0.15 is stored as 0.1499...)."""
+    if not count:
+        return 0.0
+    return ((20 * total + count) // (2 * count)) / 10
+
+
 def stats_out(figures: Figures) -> StatsOut:
     t, visible = figures.totals, figures.money_visible
     n = t["coops"]
@@ -106,8 +114,8 @@ def stats_out(figures: Figures) -> StatsOut:
     return StatsOut(
         money_unit=msg.MONEY_UNIT,
         totals=figures_out(figures),
-        avg_members=round(t["members"] / n, 1) if n else 0.0,
-        avg_staff=round(t["staff"] / n, 1) if n else 0.0,
+        avg_members=_per_coop_tenths(t["members"], n),
+        avg_staff=_per_coop_tenths(t["staff"], n),
         avg_assets=per_coop("assets_fen"),
         avg_revenue=per_coop("revenue_fen"),
         avg_profit=per_coop("profit_fen"),
