@@ -112,6 +112,28 @@ async def test_the_whole_own_unit_is_the_own_units_summary(client, text):
     assert [b["title"] for b in blocks(await chat(client, headers, text), "card")] == ["白沙镇合作社汇总"]
 
 
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("王家湾村有几个合作社", "王家湾村合作社汇总"),
+        ("王家湾有多少合作社", "王家湾村合作社汇总"),
+        ("王家湾村一共有多少个合作社？", "王家湾村合作社汇总"),
+        ("有几个合作社", "白沙镇合作社汇总"),
+        ("本镇有多少个社", "白沙镇合作社汇总"),
+        ("王家湾村的资产", "王家湾村合作社汇总"),
+        ("王家湾村营业收入是多少", "王家湾村合作社汇总"),
+        ("本镇的社员数", "白沙镇合作社汇总"),
+        ("查一下王家湾村的利润", "王家湾村合作社汇总"),
+    ],
+)
+async def test_a_question_about_how_many_co_ops_or_a_total_answers_the_summary(client, text, title):
+    """ "王家湾有几个合作社" and "王家湾村的资产" were answered "没有找到": the summary holds both."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert [b["title"] for b in blocks(reply, "card")] == [title], reply
+
+
 async def test_a_co_op_whose_full_name_ends_in_co_op_keeps_its_own_summary(client):
     w = await make_world()
     named = await make_unit("王家湾村合作社", UnitType.COOP, w.village)  # the village's own co-op

@@ -55,6 +55,7 @@ MAX_LIKE = 8  # buttons offered for a name that matches no unit exactly
 MAX_NEAR = 3  # quick replies offered for a name that matches nothing
 # "汇总一下", "汇总情况 青山县": words after 汇总 that ask for it, not name a unit (a whole word only).
 _SUMMARY_FILLER = r"(?:(?:一下|情况|数据|表)(?=\s|$))?"
+_SUMMARY_FIGURES = r"(?:资产总额|总资产|资产|营业收入|收入|利润|社员数|社员人数|社员|从业人员|注册资本)"
 
 
 def _int_param(value: Any) -> int:
@@ -199,6 +200,9 @@ async def _without_summary_word(turn: Turn) -> Turn:
     patterns=(
         ASK + r"(?:信息卡)?汇总" + _SUMMARY_FILLER + r"(?:\s*(?P<name>.+))?$",
         ASK + r"(?P<name>.+?)\s*的?\s*汇总" + _SUMMARY_FILLER + r"$",
+        # "王家湾有几个合作社", "王家湾村的资产", "本镇营业收入是多少": what the summary card holds
+        ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)个?(?:合作社|社)$",
+        ASK + rf"(?P<name>.+?)\s*的?\s*{_SUMMARY_FIGURES}(?:总额|合计|一共|是多少|有多少|多少)?$",
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
