@@ -68,6 +68,21 @@ async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
 
 
 @pytest.mark.parametrize(
+    ("name", "rest", "period"),
+    [
+        ("2025年王家湾村", "王家湾村", "2025年"),
+        ("王家湾村 2025 年度", "王家湾村", "2025年度"),
+        ("去年的", "", "去年"),
+        ("王家湾村", "王家湾村", None),
+        ("530120011001", "530120011001", None),  # a region code holding 2001 is no year
+        ("幸福小区B2栋", "幸福小区B2栋", None),
+    ],
+)
+def test_a_time_named_in_a_question_is_split_from_the_name(name: str, rest: str, period: str | None):
+    assert parser.split_period(name) == (rest, period)
+
+
+@pytest.mark.parametrize(
     ("text", "intent", "params"),
     [
         ("更多", parser.MORE, {}),

@@ -134,6 +134,27 @@ async def test_a_question_about_how_many_co_ops_or_a_total_answers_the_summary(c
     assert [b["title"] for b in blocks(reply, "card")] == [title], reply
 
 
+@pytest.mark.parametrize(
+    ("text", "title", "period"),
+    [
+        ("2025年汇总", "白沙镇合作社汇总", "2025年"),
+        ("去年的汇总", "白沙镇合作社汇总", "去年"),
+        ("汇总 王家湾村 2025", "王家湾村合作社汇总", "2025"),
+        ("今年王家湾村的资产", "王家湾村合作社汇总", "今年"),
+        ("王家湾村3月份的汇总", "王家湾村合作社汇总", "3月份"),
+        ("2024年度统计", "白沙镇合作社统计指标", "2024年度"),
+    ],
+)
+async def test_a_summary_asked_for_a_year_says_figures_are_not_kept_by_year(client, text, title, period):
+    """ "2025年汇总" answered that no unit was named "2025年": the roll-ups hold the cards as they
+    are, so the answer is the summary with a word that it is not by year."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert [b["title"] for b in blocks(reply, "card")] == [title], reply
+    assert f"“{period}”" in blocks(reply, "notice")[0]["text"]
+
+
 async def test_a_co_op_whose_full_name_ends_in_co_op_keeps_its_own_summary(client):
     w = await make_world()
     named = await make_unit("王家湾村合作社", UnitType.COOP, w.village)  # the village's own co-op

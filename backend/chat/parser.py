@@ -45,6 +45,12 @@ _EDGE_PUNCTUATION = " 。？！?!.,，~…、；;"
 _REGION_CODE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _CREDIT_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Z])")
 MAX_NAME_LENGTH = 30
+# A time named in a question ("2025年", "去年", "3月份"): intents whose figures are not kept by
+# period take it out of the name and say so (split_period).
+_PERIOD = re.compile(
+    r"(?<![0-9])(?:19|20)[0-9]{2}\s*(?:年度|年)?(?![0-9])|今年|去年|前年|本年度|本年|上半年|下半年"
+    r"|(?:本|上|这个|上个)月|(?<![0-9])[0-9]{1,2}\s*月份?"
+)
 
 
 @dataclass(frozen=True)
@@ -95,3 +101,12 @@ def parse(text: str) -> Parsed:
     if name and len(name) <= MAX_NAME_LENGTH:
         return Parsed(LOOKUP_NAME, {"name": name})
     return Parsed(UNKNOWN, {"text": clean[:MAX_NAME_LENGTH]})
+
+
+def split_period(name: str) -> tuple[str, str | None]:
+    """``name`` without the time it names, and that time ("2025年王家湾村" -> "王家湾村", "2025年")."""
+    found = _PERIOD.search(name)
+    if found is None:
+        return name, None
+    rest = (name[: found.start()] + name[found.end() :]).strip(" 的")
+    return rest, found.group().replace(" ", "")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from backend.chat import lookup
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK
+from backend.chat.parser import ASK, split_period
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -208,6 +208,28 @@ async def _without_summary_word(turn: Turn) -> Turn:
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
 )
 async def summary(turn: Turn) -> ChatReply:
+    turn, period = _without_period(turn, "name")
+    return _say_period(period, await _summary(turn))
+
+
+def _without_period(turn: Turn, name_key: str) -> tuple[Turn, str | None]:
+    """The turn with a time taken out of the unit's name ("2025年汇总", "去年王家湾村的资产"), and that
+    time: the roll-ups hold the cards as they are now, not by year."""
+    name, period = split_period(str(turn.params.get(name_key) or ""))
+    if period is None:
+        return turn, None
+    return replace(turn, params={**turn.params, name_key: name}), period
+
+
+def _say_period(period: str | None, reply: ChatReply) -> ChatReply:
+    """``reply`` led by a notice that figures are not kept by ``period`` (when the text named one)."""
+    if period is None:
+        return reply
+    notice = NoticeBlock(level="info", text=msg.PERIOD_NOT_KEPT.format(period=period))
+    return reply.model_copy(update={"blocks": [notice, *reply.blocks]})
+
+
+async def _summary(turn: Turn) -> ChatReply:
     """汇总: counts and totals of a unit's subtree with the breakdown by child unit, from roll-ups only.
 
     When the turn names the unit by id (its own, a button's), the roll-up reads go out with the
@@ -455,6 +477,11 @@ def _share(count: int, total: int) -> str:
     permission=PERMISSION,
 )
 async def stats(turn: Turn) -> ChatReply:
+    turn, period = _without_period(turn, "region")
+    return _say_period(period, await _stats(turn))
+
+
+async def _stats(turn: Turn) -> ChatReply:
     """统计指标: counts by kind with their shares, totals and averages per co-op (one roll-up row)."""
     target = await _target(turn, key="region_id", name_key="region", intent_name="coop.stats")
     if isinstance(target, ChatReply):
