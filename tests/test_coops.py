@@ -572,3 +572,12 @@ async def test_a_coops_own_statistics_and_map_are_not_titled_twice_co_op(client)
     assert blocks(await chat(client, headers, "地图"), "map")[0]["title"] == "王家湾村茶叶专业合作社分布"
     town = await login_at(client, "town_viewer", w.town)
     assert blocks(await chat(client, town, "统计"), "card")[0]["title"] == "白沙镇合作社统计指标"
+
+
+async def test_asking_for_a_co_ops_contact_or_address_answers_its_card(client):
+    """ "王家湾村茶叶专业合作社的联系电话" was looked up as a name and answered "没有找到"."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    for text in (f"{w.tea.name}的联系电话", f"{w.tea.name}联系人是谁", f"查一下{w.tea.name}的地址"):
+        reply = await chat(client, headers, text)
+        assert [b["subtitle"] for b in blocks(reply, "card")] == ["信息卡"], (text, reply)

@@ -349,6 +349,9 @@ def _card_fields(card: CardOut) -> list[KeyValue]:
     patterns=(
         ASK + r"(?:查看)?信息卡$",
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
+        # what only the card tells: "王家湾村综合服务社的联系电话"
+        ASK
+        + r"(?P<name>.+?)\s*的?\s*(?:联系电话|联系人|联系方式|详细地址|地址|经营范围|负责人)(?:是什么|是谁|是多少)?$",
         ASK + r"信息卡\s+(?P<name>.+)$",
     ),
     permission=PERMISSION,
