@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 import httpx
@@ -467,3 +468,106 @@ async def test_after_a_mistyped_id_number_the_same_code_still_resets(client):
     assert (
         await client.post("/api/recovery/password/verify", json={**body, "id_number": ID_NUMBER})
     ).status_code == 200
+
+
+async def _reset_ticket(client, username: str, phone: str = PHONE) -> str:
+    flow = await _password_ticket(client, username)
+    body = {"ticket": flow["start"]["ticket"], "code": await _code(client, phone), "id_number": ID_NUMBER}
+    verified = await client.post("/api/recovery/password/verify", json=body)
+    assert verified.status_code == 200, verified.text
+    return verified.json()["reset_ticket"]
+
+
+async def _change_bound_phone(account: Account, phone: str) -> None:
+    vault = runtime.get().vault
+    index = vault.index("phone", phone)
+    await Account.filter(id=account.id).update(
+        phone_enc=vault.encrypt("account.phone", phone), phone_index=index, login_phone_index=index
+    )
+
+
+async def test_a_user_name_typed_with_spaces_around_it_still_reaches_the_bound_phone(client):
+    """Copied from the user name lookup with a trailing space, it got a stand-in phone and no code."""
+    tree = await make_tree()
+    await _with_identity("spaced", tree.own)
+    flow = await _password_ticket(client, " spaced ")
+    assert flow["start"]["phone"] == "136****2222"
+    assert await _sms_count(PHONE) == 1
+
+
+async def test_a_code_from_the_old_phone_does_not_verify_once_the_bound_phone_changed(client):
+    """A lost phone: its owner binds a new one; whoever holds the old one (and the ID card lost with
+    it) must not reset the password with a code sent there before the change."""
+    tree = await make_tree()
+    account = await _with_identity("lost_phone", tree.own)
+    flow = await _password_ticket(client, "lost_phone")
+    code = await _code(client, PHONE)
+    await _change_bound_phone(account, "13600009999")
+    body = {"ticket": flow["start"]["ticket"], "code": code, "id_number": ID_NUMBER}
+    refused = await client.post("/api/recovery/password/verify", json=body)
+    assert refused.status_code == 410 and refused.json()["error"]["code"] == "ticket_invalid"
+    assert await AuditEntry.filter(action="recovery.password_verify", outcome="failure").exists()
+
+
+async def test_a_reset_ticket_is_void_once_the_bound_phone_changed(client):
+    tree = await make_tree()
+    account = await _with_identity("lost_later", tree.own)
+    reset_ticket = await _reset_ticket(client, "lost_later")
+    await _change_bound_phone(account, "13600009999")
+    reset = {"reset_ticket": reset_ticket, "new_password": NEW_PASSWORD}
+    assert (await client.post("/api/recovery/password/reset", json=reset)).status_code == 410
+    assert (await Account.get(id=account.id)).password_hash == account.password_hash
+
+
+async def test_the_new_password_cannot_be_the_forgotten_one(client):
+    """Whoever knew the old password (the reason for a reset, often) would otherwise stay in."""
+    tree = await make_tree()
+    await _with_identity("same_again", tree.own)
+    reset_ticket = await _reset_ticket(client, "same_again")
+    same = await client.post(
+        "/api/recovery/password/reset", json={"reset_ticket": reset_ticket, "new_password": PASSWORD}
+    )
+    assert same.status_code == 422 and same.json()["error"]["fields"]["new_password"] == "新密码不能与原密码相同"
+    fresh = {"reset_ticket": reset_ticket, "new_password": NEW_PASSWORD}
+    assert (await client.post("/api/recovery/password/reset", json=fresh)).status_code == 204
+
+
+def _id_numbers(count: int) -> list[str]:
+    """Valid ID numbers of one birth date and place, none of them ID_NUMBER: what a guesser tries."""
+    firsts = [f"11010519800101{serial:03d}" for serial in range(100, 100 + count)]
+    return [first + identifiers.id_number_check_char(first) for first in firsts]
+
+
+async def _identity_guesses() -> int:
+    return await AuditEntry.filter(action="recovery.password_verify", outcome="failure").count()
+
+
+async def test_id_numbers_guessed_in_parallel_with_one_code_are_compared_three_times_at_most(client):
+    """Sent together, every guess passed the code check before any counted against the code or the
+    ticket: a stolen phone alone tried as many ID numbers as it sent requests."""
+    tree = await make_tree()
+    await _with_identity("parallel", tree.own)
+    flow = await _password_ticket(client, "parallel")
+    code = await _code(client, PHONE)
+    bodies = [{"ticket": flow["start"]["ticket"], "code": code, "id_number": guess} for guess in _id_numbers(8)]
+    answers = await asyncio.gather(*(client.post("/api/recovery/password/verify", json=b) for b in bodies))
+    assert all(a.status_code != 200 for a in answers)
+    assert await _identity_guesses() <= 3
+
+
+async def test_one_code_shared_by_many_tickets_compares_five_id_numbers_at_most(client):
+    tree = await make_tree()
+    await _with_identity("many_tickets", tree.own)
+    flow = await _password_ticket(client, "many_tickets")
+    code = await _code(client, PHONE)
+    tickets = [flow["start"]["ticket"]]
+    for _ in range(3):  # more tickets for the same user name need a captcha each, but no new code
+        start = await client.post(
+            "/api/recovery/password/start", json={"username": "many_tickets", **await _captcha(client)}
+        )
+        tickets.append(start.json()["ticket"])
+    guesses = iter(_id_numbers(8))
+    bodies = [{"ticket": t, "code": code, "id_number": next(guesses)} for t in tickets for _ in range(2)]
+    answers = await asyncio.gather(*(client.post("/api/recovery/password/verify", json=b) for b in bodies))
+    assert all(a.status_code != 200 for a in answers)
+    assert await _identity_guesses() <= 5

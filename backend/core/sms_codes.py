@@ -59,7 +59,9 @@ redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
 return {1, 0}
 """
 
-# KEYS: code key. ARGV: now, candidate hash, max tries. 1 ok, 0 wrong, -1 none/expired, -2 void now.
+# KEYS: code key. ARGV: now, candidate hash, max tries, keep. 1 ok, 0 wrong, -1 none/expired, -2 void now.
+# A right code kept (``keep``) takes one of the tries there and then: what its step checks next (an ID
+# number) may be wrong, and requests sent together must not all pass before any of them counts.
 _CHECK = """
 local stored = redis.call('HMGET', KEYS[1], 'hash', 'expires_at', 'tries')
 if not stored[1] then return -1 end
@@ -68,7 +70,14 @@ if tonumber(ARGV[1]) > tonumber(stored[2]) then
   return -1
 end
 if stored[1] == ARGV[2] then
-  if ARGV[4] ~= '1' then redis.call('DEL', KEYS[1]) end
+  if ARGV[4] ~= '1' then
+    redis.call('DEL', KEYS[1])
+    return 1
+  end
+  if redis.call('HINCRBY', KEYS[1], 'tries', 1) > tonumber(ARGV[3]) then
+    redis.call('DEL', KEYS[1])
+    return -2
+  end
   return 1
 end
 local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
@@ -158,7 +167,8 @@ async def send_code(
 
 async def check_code(phone: str, purpose: str, code: str, *, keep: bool = False) -> None:
     """Accept the code once; a wrong one counts a try (five void it); raises with a Chinese message.
-    ``keep``: the code is right but stays usable (a step that checks more first, then uses it)."""
+    ``keep``: the code is right but stays usable (a step that checks more first, then uses it with a
+    second call); this check takes one of its tries, whether or not what the step checks next holds."""
     rt = runtime.get()
     candidate = _code_hash(purpose, phone, code.strip())
     result = int(
@@ -177,10 +187,3 @@ async def check_code(phone: str, purpose: str, code: str, *, keep: bool = False)
     if result == 0:
         raise AppError("sms_code_wrong", CODE_WRONG, fields={"code": CODE_WRONG})
     raise AppError("sms_code_void", CODE_VOID, fields={"code": CODE_VOID})
-
-
-async def spend_try(phone: str, purpose: str) -> None:
-    """Count one wrong try against the phone's code (what else its step checked was wrong)."""
-    rt = runtime.get()
-    key, now = _code_key(purpose, phone), repr(rt.clock.timestamp())
-    await rt.redis.eval(_CHECK, 1, key, now, "-", MAX_WRONG_TRIES, "0")  # "-" is never a code's hash

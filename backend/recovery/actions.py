@@ -14,6 +14,7 @@ from backend.accounts.models import Account, Membership
 from backend.accounts.queries import account_scope
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Origin
+from backend.core.crypto import sha256_hex
 from backend.core.errors import AppError, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.core.roles import Role
@@ -87,12 +88,13 @@ def _mask_name(name: str) -> str:
 async def password_start(username: str, *, captcha_id: str, captcha_answer: str) -> Step:
     """User name + captcha: the masked bound phone and a ticket for the code step."""
     await _require_captcha(captcha_id, captcha_answer)
+    username = username.strip()  # pasted with a space or a line break, as login forgives (never part of a name)
     account = await Account.get_or_none(username_key=username.lower(), is_active=True)
     phone = _phone_of(account) if account else None
     shown = phone or stand_in_phone(f"user:{username.lower()}")
     ticket = await tickets.issue(
         "recovery.password",
-        {"account_id": account.id if account and phone else None, "phone": shown, "misses": 0},
+        {"account_id": account.id if account and phone else None, "phone": shown},
         ttl_seconds=STEP_TTL_SECONDS,
     )
     return Step(ticket=ticket, phone=identifiers.mask_phone(shown))
@@ -117,12 +119,25 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
     The code first: until the phone is proven every answer is the code's, the same for an unknown
     user name, an account without an ID number on file and a wrong ID number (which would otherwise
     tell ID numbers apart without a single SMS, the owner never warned). The code stays usable for a
-    mistyped ID number, but each wrong one counts as a wrong try of the code (five void it) and
-    against the ticket (three use it up); the code is used up once everything holds.
+    mistyped ID number, but each ID number checked takes a try of the code (five void it) and one of
+    the ticket's (three use it up), both before the check, so that requests sent together cannot
+    compare more; the code is used up once everything holds.
     """
     data = await tickets.peek(ticket, "recovery.password")
-    await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)
+    await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)  # takes one of its tries
+    await _take_identity_try(ticket)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
+    if account is not None and _phone_of(account) != data["phone"]:
+        # The bound phone changed since the code was sent (a lost phone replaced): the old one proves nothing.
+        await tickets.consume(ticket, "recovery.password")
+        await _audit(
+            "recovery.password_verify",
+            account_id=account.id,
+            origin=origin,
+            outcome="failure",
+            detail={"reason": "phone_changed"},
+        )
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
     if account is not None and account.id_number_index is None:
         await _audit(
             "recovery.password_verify",
@@ -140,22 +155,46 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
             outcome="failure",
             detail={"reason": "identity_mismatch"},
         )
-        await sms_codes.spend_try(data["phone"], "password_reset")
-        await _count_mismatch(ticket, data)
+        await _count_mismatch(ticket)
         raise AppError("identity_mismatch", msg.IDENTITY_MISMATCH, fields={"id_number": msg.IDENTITY_MISMATCH})
     await sms_codes.check_code(data["phone"], "password_reset", code)  # used up now (of two at once, one wins)
     await tickets.consume(ticket, "recovery.password")
     await _audit("recovery.password_verify", account_id=account.id, origin=origin)
-    return await tickets.issue("recovery.password_reset", {"account_id": account.id}, ttl_seconds=RESET_TTL_SECONDS)
+    phone_index = runtime.get().vault.index("phone", data["phone"])
+    return await tickets.issue(
+        "recovery.password_reset", {"account_id": account.id, "phone_index": phone_index}, ttl_seconds=RESET_TTL_SECONDS
+    )
 
 
-async def _count_mismatch(ticket: str, data: dict[str, Any]) -> None:
-    """A wrong ID number counts against the ticket; a few of them use it up (no endless guessing)."""
-    misses = data.get("misses", 0) + 1
-    if misses >= MAX_IDENTITY_MISMATCHES:
+def _identity_tries_key(ticket: str) -> str:
+    return f"recovery-id-tries:{sha256_hex(ticket)}"
+
+
+async def _take_identity_try(ticket: str) -> None:
+    """Count an ID number check against the ticket before it is made (atomically: requests sent
+    together cannot all pass first); past the limit the ticket is used up."""
+    redis = runtime.get().redis
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(_identity_tries_key(ticket))
+        pipe.expire(_identity_tries_key(ticket), STEP_TTL_SECONDS + 30)
+        tries, _ = await pipe.execute()
+    if int(tries) > MAX_IDENTITY_MISMATCHES:
+        await _use_up(ticket)
+
+
+async def _count_mismatch(ticket: str) -> None:
+    """A wrong ID number (its try taken already): the last one allowed uses the ticket up."""
+    tries = int(await runtime.get().redis.get(_identity_tries_key(ticket)) or 0)
+    if tries >= MAX_IDENTITY_MISMATCHES:
+        await _use_up(ticket)
+
+
+async def _use_up(ticket: str) -> None:
+    try:
         await tickets.consume(ticket, "recovery.password")
-        raise AppError("ticket_invalid", msg.TOO_MANY_MISMATCHES, status=410)
-    await tickets.update(ticket, "recovery.password", {**data, "misses": misses})
+    except AppError:
+        pass  # a parallel request used it up first
+    raise AppError("ticket_invalid", msg.TOO_MANY_MISMATCHES, status=410)
 
 
 async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin) -> None:
@@ -163,14 +202,18 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
     have been bound by whoever knew the old password); a notice goes to the bound phone."""
     data = await tickets.peek(reset_ticket, "recovery.password_reset")
     account = await Account.get_or_none(id=data["account_id"], is_active=True)
-    if account is None:  # deactivated since the code was checked
+    # Deactivated, or its bound phone changed (a lost phone replaced), since the code was checked.
+    if account is None or account.phone_index != data.get("phone_index"):
         raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
     phone = _phone_of(account) or ""
     problems = policy_problems(new_password, username=account.username, phone=phone)
     if problems:
         raise ValidationFailed({"new_password": "；".join(problems)}, problems[0])
-    await tickets.consume(reset_ticket, "recovery.password_reset")
     rt = runtime.get()
+    if await rt.hasher.verify(new_password, account.password_hash):
+        # Whoever knew the old password (often the reason for the reset) would stay in.
+        raise ValidationFailed({"new_password": msg.SAME_PASSWORD}, msg.SAME_PASSWORD)
+    await tickets.consume(reset_ticket, "recovery.password_reset")
     password_hash = await rt.hasher.hash(new_password)
     now = rt.clock.now()
     scope = await account_scope(account.id)
