@@ -430,3 +430,16 @@ async def test_an_admin_phone_edit_racing_another_accounts_phone_login_keeps_the
     assert saved.name == "改名" and saved.login_phone_index is None
     assert runtime.get().vault.decrypt("account.phone", saved.phone_enc) == NEW_PHONE
     assert await AuditEntry.filter(action="account.update", target_id=str(member.id)).count() == 1
+
+
+async def test_a_reset_password_of_a_card_made_account_ends_its_awaiting_activation(client):
+    """A card login made the account (no password, awaiting activation); after an admin's reset it
+    logged in with the temporary password while its profile still asked to set a first password."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    target = await make_account("card_made", tree.child, role="clerk", phone=NEW_PHONE)
+    await Account.filter(id=target.id).update(password_hash=None, needs_activation=True)
+    assert (await client.post(f"/api/accounts/{target.id}/reset-password", headers=admin)).status_code == 204
+    session = await login_response(client, "card_made", await _sms_password(client, NEW_PHONE))
+    assert session.status_code == 200, session.text
+    assert (await Account.get(id=target.id)).needs_activation is False

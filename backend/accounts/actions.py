@@ -296,6 +296,7 @@ async def reset_password(actor: Actor, account_id: int) -> None:
     async with db.atomic():
         await Account.filter(id=account.id).update(
             password_hash=password_hash,
+            needs_activation=False,  # a card-made account has its password now
             must_change_password=True,
             failed_logins=0,
             locked_until=None,

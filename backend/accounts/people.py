@@ -166,6 +166,7 @@ async def hand_over(
         id_number_index=vault.index("id_number", id_number) if id_number else None,
         realname_level=RealnameLevel.NONE,
         password_hash=password.hashed,
+        needs_activation=False,  # a card-made account has its password now
         must_change_password=True,
         needs_sms_check=False,
         failed_logins=0,

@@ -220,6 +220,7 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
     async with db.atomic():
         await Account.filter(id=account.id).update(
             password_hash=password_hash,
+            needs_activation=False,  # a card-made account has its password now
             must_change_password=False,
             needs_sms_check=False,  # the code just proved the bound phone (P4's first-login check)
             failed_logins=0,

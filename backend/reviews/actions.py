@@ -217,6 +217,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
             else:
                 await Account.filter(id=account.id).update(
                     password_hash=password.hashed,
+                    needs_activation=False,  # a card-made account has its password now
                     must_change_password=True,
                     failed_logins=0,
                     locked_until=None,
