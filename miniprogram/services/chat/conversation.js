@@ -34,8 +34,9 @@ function actionKey(act) {
   return `${act.intent}|${JSON.stringify(act.params || {})}`;
 }
 
-/** A 4xx the server will answer the same way however often it is resent. */
+/** A 4xx the server will answer the same way however often it is resent (request_done: done, answer lost). */
 function refusal(error) {
+  if (error.code === 'request_done') return true;
   return error.status >= 400 && error.status < 500 && !error.retryable && RESENDABLE_4XX.indexOf(error.status) < 0;
 }
 
@@ -181,7 +182,7 @@ function createConversation(deps) {
       update(userId, { status: refused ? 'refused' : 'failed', error: reason || '' });
       if (refused && user.form) reopenForm(user.form, userId, error);
       changed(owner);
-      if (refused && deps.onRefused) deps.onRefused(find(userId));
+      if (refused && error.code !== 'request_done' && deps.onRefused) deps.onRefused(find(userId));
       return null;
     }
   }
@@ -233,22 +234,29 @@ function createConversation(deps) {
     messages: () => messages,
     /** This conversation's claim on its account's history (for the draft): see utils/history. */
     writer: () => (claimed ? claimed.token : undefined),
-    /** Nothing is sent for an empty or over-long text (the page says why: textProblem). */
+    /** Nothing is sent for an empty or over-long text (the page says why: textProblem), nor one still sending (a double tap). */
     sendText(text) {
       const clean = cleanText(text);
       if (!clean || textProblem(clean)) return Promise.resolve(null);
+      if (messages.some((m) => m.status === 'sending' && m.request && m.request.text === clean)) return Promise.resolve(null);
       return add({ text: clean }, clean);
     },
     /**
-     * An action identical to one still sending is ignored (it would go out with another key).
+     * An action identical to one still sending is ignored (it would go out with another key); one
+     * whose last send failed is resent with its key (the server may have done it), moved to the end.
      * form: { messageId, key, values } when a form block sends it (see formSent).
      */
     sendAction(act, label, form) {
       if (form && markSent(form.messageId, form.key, form.values)) changed();
       const request = { action: { intent: act.intent, params: act.params || {} } };
       const key = actionKey(request.action);
-      const sending = (m) => m.status === 'sending' && m.request && m.request.action;
-      if (messages.some((m) => sending(m) && actionKey(m.request.action) === key)) return Promise.resolve(null);
+      const same = messages.filter((m) => m.role === 'user' && m.request && m.request.action && actionKey(m.request.action) === key);
+      if (same.some((m) => m.status === 'sending')) return Promise.resolve(null);
+      const last = same[same.length - 1];
+      if (!form && last && last.status === 'failed') {
+        messages = messages.filter((m) => m !== last).concat(Object.assign({}, last, { time: now() }));
+        return deliver(last.id);
+      }
       const source = form && find(form.messageId) ? { answerId: form.messageId, blockKey: form.key } : undefined;
       return add(request, label || act.label || act.intent, source);
     },

@@ -236,3 +236,11 @@ test('card: buttons are keyed uniquely, also several with the same intent (wx:ke
   expect(new Set(keys).size).toBe(3);
   expect(comp.querySelectorAll('.card-action').map((b) => text(b.querySelector('.t-button')))).toEqual(['王家湾村', '李家坪村', '张家岭村']);
 });
+
+test('map: with no pins, no map of the open sea at 0°, 0° but a line saying there is nothing to place', async () => {
+  const { comp } = render([{ type: 'map', title: '合作社分布', pins: [] }]);
+  await settle();
+  const map = comp.querySelector('.block-map');
+  expect(map.dom.querySelector('wx-map')).toBeFalsy();
+  expect(text(map)).toBe('合作社分布没有可在地图上标出的位置');
+});

@@ -568,3 +568,20 @@ test('storage full: the message just typed is kept after a restart (another acco
   await settle(10);
   expect(messages(again)).toEqual([expect.objectContaining({ status: 'failed', content: [{ type: 'text', data: '王家湾村有哪些合作社' }] })]);
 });
+
+test('a quick reply tapped twice while its answer is on the way is asked once', async () => {
+  signIn();
+  const pending = [];
+  const { page, chats } = open({ 'POST /api/chat': () => new Promise((r) => pending.push(r)) });
+  await settle();
+  chips(page)[0].dispatchEvent('tap');
+  chips(page)[0].dispatchEvent('tap');
+  await settle(10);
+  expect(chats()).toHaveLength(1);
+  expect(messages(page).filter((m) => m.role === 'user')).toHaveLength(1);
+  pending.forEach((release) => release(reply('共 3 个村')));
+  await settle(10);
+  chips(page)[0].dispatchEvent('tap'); // answered: it may be asked again
+  await settle(10);
+  expect(chats()).toHaveLength(2);
+});

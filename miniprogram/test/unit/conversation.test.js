@@ -307,3 +307,41 @@ test('a conversation replaced by a newer one (a relaunch) cannot save its late a
   const kept = fresh.deps.history.load('6');
   expect(kept.map((m) => m.text || m.blocks[0].text)).toEqual(['帮助', '王家湾', '王家湾村']);
 });
+
+test('an action whose send failed, tapped again, goes out with its first key (the server does it once), as the newest message', async () => {
+  const lost = Object.assign(new Error('网络超时，请稍后重试'), { code: 'timeout', retryable: true });
+  const chatApi = { send: jest.fn().mockRejectedValueOnce(lost).mockResolvedValue(answer('已重置')) };
+  const { conversation, tick } = setup(chatApi);
+  const reset = { intent: 'account.reset_password', params: { account_id: 9 }, label: '重置密码', confirm: '确定重置？' };
+  await conversation.sendAction(reset);
+  await conversation.sendText('帮助');
+  tick(5000);
+  await conversation.sendAction(reset); // the button tapped again instead of "点击重发"
+  expect(chatApi.send).toHaveBeenCalledTimes(3);
+  expect(chatApi.send.mock.calls[2][1]).toBe(chatApi.send.mock.calls[0][1]);
+  const users = conversation.messages().filter((m) => m.role === 'user');
+  expect(users.map((m) => [m.text, m.status])).toEqual([
+    ['帮助', 'sent'],
+    ['重置密码', 'sent'],
+  ]);
+  expect(conversation.messages().slice(-2).map((m) => m.text || m.blocks[0].text)).toEqual(['重置密码', '已重置']);
+});
+
+test('a write the server did whose answer was lost (409 request_done) is not offered for resending, nor handed back to the input', async () => {
+  const done = Object.assign(new Error('该操作已经完成，但结果没能返回；请刷新查看，不要重复提交'), {
+    status: 409,
+    code: 'request_done',
+    retryable: false,
+    fields: {},
+  });
+  const chatApi = { send: jest.fn().mockRejectedValue(done) };
+  const { conversation, deps } = setup(chatApi);
+  const handed = [];
+  deps.onRefused = (m) => handed.push(m.request.text);
+  await conversation.sendText('解锁 张三');
+  const [user] = conversation.messages();
+  expect(view(conversation.messages(), 0, true)[0].statusText).toBe('该操作已经完成，但结果没能返回；请刷新查看，不要重复提交');
+  expect(await conversation.retry(user.id)).toBeNull();
+  expect(chatApi.send).toHaveBeenCalledTimes(1);
+  expect(handed).toEqual([]);
+});
