@@ -209,12 +209,28 @@ async def test_money_is_written_only_by_a_clerk_who_may_see_it_on_that_card(clie
 
 async def test_delete_removes_the_card_and_its_figures_from_every_rollup(client):
     w = await make_world()
-    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)
     assert (await client.delete(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 204
     assert (await client.delete(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 404
     assert (await client.get(f"/api/coops/{w.tea.id}", headers=clerk)).status_code == 404
     assert await stored_rollups() == await expected_rollups()
     assert await AuditEntry.filter(action="coop.card.delete", target_id=str(w.tea.id)).exists()
+
+
+async def test_a_card_with_money_is_deleted_only_by_someone_who_may_see_the_money(client):
+    """A clerk without finance access may not write a card's money, but could delete the card and
+    with it every figure (a new card then holds none they could set)."""
+    w = await make_world()
+    before = await stored_rollups()
+    none = await login_at(client, "town_clerk", w.town, Role.CLERK)
+    refused = await client.delete(f"/api/coops/{w.tea.id}", headers=none)
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "finance_required"
+    assert "财务权限" in refused.json()["error"]["message"]
+    assert await CoopCard.filter(unit_id=w.tea.id).exists() and await stored_rollups() == before
+    assert not await AuditEntry.filter(action="coop.card.delete").exists()
+    plain = await client.post("/api/coops/", headers=none, json={"unit_id": w.bare.id, "members": 3})
+    assert plain.status_code == 201, plain.text
+    assert (await client.delete(f"/api/coops/{w.bare.id}", headers=none)).status_code == 204  # no money on it
 
 
 async def test_a_coop_unit_with_a_card_cannot_be_deleted_but_one_without_can(client):

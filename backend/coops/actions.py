@@ -181,6 +181,10 @@ async def delete_card(actor: Actor, unit_id: int) -> None:
         card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
         if card is None:
             raise NotFound(msg.NO_CARD)
+        money = (card.registered_capital_fen, card.assets_fen, card.revenue_fen, card.profit_fen)
+        if any(money) and not card_visible(actor, unit, await load_ancestors([unit])):
+            # Deleting wipes figures they may not write (and a new card would let them set none).
+            raise AppError("finance_required", msg.DELETE_NEEDS_FINANCE, status=403)
         await card.delete()
         await rollups.card_changed(unit.path, rollups.contribution(card), rollups.ZERO)
         await audit.record(

@@ -20,6 +20,7 @@ FOUNDED_AFTER_REPORT = "成立年份不能晚于数据所属年份"
 AMBIGUOUS_REGION = "有多个同名单位，请改用单位编号指定"
 REGION_NAME_OR_ID = "区域只能用编号或名称中的一种指定"
 MONEY_NEEDS_FINANCE = "您没有这个合作社的财务权限，不能填写或修改金额"
+DELETE_NEEDS_FINANCE = "这张信息卡填有金额，您没有这个合作社的财务权限，不能删除"
 
 # Labels of the card
 CARD_TITLE = "信息卡"
