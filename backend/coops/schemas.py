@@ -13,7 +13,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field
 
 from backend.coops.queries import Kind
-from backend.core.validation import Body, Id, PageQuery, Phone, Query, text
+from backend.core.validation import Body, ContactPhone, Id, PageQuery, Query, text
 
 MAX_WAN = Decimal(100_000_000)  # 1万亿元: more than any grassroots co-op, far below the BigInt limit
 Money = Annotated[Decimal, Field(ge=0, le=MAX_WAN)]
@@ -36,7 +36,7 @@ class CardCreate(Body):
     profit: SignedMoney = Decimal(0)
     business_scope: text(500) | None = None
     contact_name: text(50) | None = None
-    contact_phone: Phone | None = None
+    contact_phone: ContactPhone | None = None
     address: text(200) | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None
@@ -58,7 +58,7 @@ class CardUpdate(Body):
     profit: SignedMoney = None
     business_scope: text(500) | None = None
     contact_name: text(50) | None = None
-    contact_phone: Phone | None = None
+    contact_phone: ContactPhone | None = None
     address: text(200) | None = None
     latitude: Latitude | None = None
     longitude: Longitude | None = None

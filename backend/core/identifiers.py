@@ -5,10 +5,20 @@ from __future__ import annotations
 import re
 
 CUSTOM_ERROR_KINDS = frozenset(
-    {"bad_phone", "bad_id_number", "bad_region_code", "bad_credit_code", "bad_org_code", "bad_username"}
+    {
+        "bad_phone",
+        "bad_contact_phone",
+        "bad_id_number",
+        "bad_region_code",
+        "bad_credit_code",
+        "bad_org_code",
+        "bad_username",
+    }
 )
 
 _PHONE = re.compile(r"1[3-9][0-9]{9}")
+# A fixed line: area code (0 and 2-3 digits), a dash or not, 7-8 digits, an extension after a dash.
+_LANDLINE = re.compile(r"0[1-9][0-9]{1,2}-?[1-9][0-9]{6,7}(?:-[0-9]{1,6})?")
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]")
 _REGION_CODE = re.compile(r"[0-9]{12}")
 _USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,32}")
@@ -24,6 +34,11 @@ _ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 def valid_phone(value: str) -> bool:
     return bool(_PHONE.fullmatch(value))
+
+
+def valid_contact_phone(value: str) -> bool:
+    """A mobile, or a fixed line with its area code (an office's: 0871-65123456)."""
+    return valid_phone(value) or bool(_LANDLINE.fullmatch(value))
 
 
 def id_number_check_char(first17: str) -> str:
@@ -77,6 +92,9 @@ def valid_credit_code(value: str) -> bool:
 
 
 def mask_phone(value: str) -> str:
+    if value.startswith("0") and "-" in value:  # a fixed line keeps its area code: 0871-****3456
+        area, _, rest = value.partition("-")
+        return f"{area}-****{rest.partition('-')[0][-4:]}"
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "****"
 
 

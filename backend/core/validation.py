@@ -86,6 +86,11 @@ def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[
 Phone = Annotated[
     str, Field(max_length=11), AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE))
 ]
+ContactPhone = Annotated[  # an office's line too (identifiers.valid_contact_phone)
+    str,
+    Field(max_length=20),
+    AfterValidator(_check("bad_contact_phone", identifiers.valid_contact_phone, messages.FIELD_BAD_CONTACT_PHONE)),
+]
 IdNumber = Annotated[
     str,
     Field(max_length=18),
