@@ -699,3 +699,12 @@ async def test_a_one_tap_login_under_way_while_the_pc_unbinds_gets_no_lasting_se
     tapped = await wx_login(client, fake, "lost")
     assert tapped.status_code == 200 and tapped.json()["status"] == "bind_required", tapped.text
     assert (await client.get("/api/session", headers=bearer(pc))).status_code == 200
+
+
+@pytest.mark.parametrize("errcode", [40243, 89503])
+async def test_a_frozen_secret_or_an_ip_awaiting_confirmation_is_our_misconfiguration(client, fake, wechat, errcode):
+    """WeChat froze the AppSecret (40243) or waits for the administrator to confirm the server's IP
+    (89503): the operator must act, so it is reported as set-up, not as an outage to wait out."""
+    fake.inject(TOKEN_PATH, errcode)
+    phone = await client.post("/api/wechat/phone", json={"code": fake.phone_code("13800001234")["code"]})
+    assert phone.status_code == 503 and phone.json()["error"]["code"] == "wechat_misconfigured"

@@ -46,8 +46,9 @@ TOKEN_POLL_SECONDS = 0.05
 THREADS = 16  # WeChat calls under way at once per process; more wait for a thread
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, token expired
 # Refusals of our own app credentials or set-up: invalid appid, invalid secret, caller IP not on
-# the whitelist, appid / secret missing, bad grant type, API not authorised for this app.
-CONFIG_ERRORS = frozenset({40013, 40125, 40164, 41002, 41004, 40002, 48001, 61024})
+# the whitelist, appid / secret missing, bad grant type, API not authorised for this app, AppSecret
+# frozen (40243), and the calling IP awaiting the administrator's confirmation (89501-89507).
+CONFIG_ERRORS = frozenset({40013, 40125, 40164, 41002, 41004, 40002, 48001, 61024, 40243, 89501, 89503, 89506, 89507})
 # Answers of subscribeMessage.send about this message or user, not about WeChat being up.
 SUBSCRIBE_ERRORS = {
     40003: "wechat_openid_invalid",
@@ -119,7 +120,10 @@ def _error(api: str, errcode: int | None) -> WechatError:
         return make("wechat_user_blocked", msg.USER_BLOCKED, 403)
     if errcode in CONFIG_ERRORS or (api == "token" and errcode == 40001):  # 40001 from getAccessToken: wrong secret
         log.error(
-            "WeChat refused our app credentials on %s (errcode %s): check WECHAT_APPID, WECHAT_SECRET", api, errcode
+            "WeChat refused our app credentials on %s (errcode %s): check WECHAT_APPID, WECHAT_SECRET and the"
+            " server's IP in the mini-program's admin console (whitelist, confirmation)",
+            api,
+            errcode,
         )
         return make("wechat_misconfigured", msg.MISCONFIGURED, 503)
     if errcode is not None and errcode in SUBSCRIBE_ERRORS and api == "subscribe":
