@@ -426,6 +426,70 @@ async def test_a_bad_field_is_named_in_chinese_and_changes_nothing(
     assert await snapshot() == before
 
 
+# Characters no one types into a name, which the control-character rule missed: C1 controls (U+0085
+# is a line break, U+009B the 8-bit form of ESC [), direction overrides and isolates (U+202E shows
+# "\u202e村湾家王" as 王家湾村), and text with nothing visible in it (a name that shows as empty).
+UNSEEN_TEXT = {
+    "next line": "王家\x85湾",
+    "8-bit escape": "王家\x9b31m湾",
+    "direction override": "\u202e村湾家王",
+    "direction isolate": "王家\u2066湾\u2069",
+    "zero-width space only": "\u200b\u200b",
+    "byte order mark only": "\ufeff",
+}
+
+
+@pytest.mark.parametrize("value", UNSEEN_TEXT.values(), ids=list(UNSEEN_TEXT))
+@pytest.mark.parametrize(
+    ("endpoint", "field"), [("create unit", "name"), ("update unit", "unit_code"), ("create account", "name")]
+)
+async def test_text_with_c1_controls_direction_overrides_or_nothing_visible_is_refused(
+    client: httpx.AsyncClient, env: Env, endpoint: str, field: str, value: str
+) -> None:
+    spec = BODY_ENDPOINTS[endpoint]
+    body = {**_fill(spec.valid, env.ids()), field: value}
+    before = await snapshot()
+    assert_error(await send(client, env, spec, encode(body)), 422, "invalid_input", {field})
+    assert await snapshot() == before
+
+
+async def test_a_statement_over_several_lines_with_a_direction_override_is_refused() -> None:
+    """Text written over several lines keeps its line breaks, not the characters that reorder it."""
+    from pydantic import BaseModel, ValidationError
+
+    from backend.core.validation import text
+
+    class Form(BaseModel):
+        statement: text(500, lines=True)
+
+    assert Form(statement="第一行\n第二行").statement == "第一行\n第二行"
+    for value in ("第一行\x85第二行", "第一行\n\u202e行二第", "\u200b\n\u200b"):
+        with pytest.raises(ValidationError):
+            Form(statement=value)
+
+
+async def test_a_person_s_name_of_fifty_long_syllables_is_accepted_not_a_server_error(
+    client: httpx.AsyncClient, env: Env
+) -> None:
+    """50 characters is the limit of a person's name, but 庄 reads "zhuang": fifty of them gave 300
+    letters of pinyin for the account's 200-letter pinyin column, and creating, renaming (by an
+    admin or oneself) and adding an agent with that name answered 500."""
+    name = "庄" * 50
+    renamed = await client.patch(f"/api/accounts/{env.clerk.id}", json={"name": name}, headers=env.headers)
+    assert renamed.status_code == 200 and renamed.json()["name"] == name, renamed.text
+    own = await client.patch("/api/profile", json={"name": name}, headers=env.headers)
+    assert own.status_code == 200, own.text
+    account = {"username": "long_name", "name": name, "phone": "13900000077", "role": "clerk"}
+    created = await client.post("/api/accounts/", json={**account, "unit_id": env.tree.child.id}, headers=env.headers)
+    assert created.status_code == 201, created.text
+    agent = await client.post(
+        f"/api/units/{env.tree.child.id}/agents", json={"phone": "13900000078", "name": name}, headers=env.headers
+    )
+    assert agent.status_code == 201, agent.text
+    stored = await Account.get(id=env.clerk.id)
+    assert stored.name == name and stored.name_pinyin == ("zhuang" * 50)[:200]
+
+
 # --- query strings --------------------------------------------------------------------------------
 
 QUERY_CASES: list[tuple[str, str, str]] = [
@@ -462,6 +526,24 @@ async def test_a_bad_query_parameter_is_named_in_chinese(
     response = await client.get(f"{path}?{query}", headers=env.headers)
     assert_error(response, 422, "invalid_input", {field})
     assert await snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/accounts/", "unit_id={child}&unit_id={own}", "unit_id"),
+        ("/api/units/", "limit=1&limit=500", "limit"),
+        ("/api/audit/", "action=unit.create&action=auth.login", "action"),
+    ],
+)
+async def test_a_query_parameter_given_twice_is_refused_by_name(
+    client: httpx.AsyncClient, env: Env, path: str, query: str, field: str
+) -> None:
+    """?unit_id=5&unit_id=7 listed unit 5 alone, silently: the second value was dropped, where a JSON
+    field given twice is refused."""
+    response = await client.get(f"{path}?{query.format(**env.ids())}", headers=env.headers)
+    error = assert_error(response, 422, "invalid_input", {field})
+    assert error["fields"][field] == "同一项填写了不止一次"
 
 
 HUGE_ID_REQUESTS = [

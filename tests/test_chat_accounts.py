@@ -28,7 +28,7 @@ PHONE_UNKNOWN = "13912340009"
 async def person(username: str, name: str, unit, role: Role = Role.CLERK, **kwargs) -> Account:
     """An account with a real Chinese name (its pinyin keys kept in step, as the actions do)."""
     account = await make_account(username, unit, role=role, **kwargs)
-    await Account.filter(id=account.id).update(**names.columns(name))
+    await Account.filter(id=account.id).update(**names.columns(name, Account))
     return await Account.get(id=account.id)
 
 
@@ -320,7 +320,7 @@ async def test_no_buttons_for_oneself_or_a_peer(client):
     tree = await make_tree()
     await person("peer", "同级管理员", tree.own, role=Role.ADMIN)
     await make_account("town_admin", tree.own, role=Role.ADMIN)
-    await Account.filter(username="town_admin").update(**names.columns("本人"))
+    await Account.filter(username="town_admin").update(**names.columns("本人", Account))
     headers = await login(client, "town_admin")
     for name in ("同级管理员", "本人"):
         shown = card(await say(client, headers, name))

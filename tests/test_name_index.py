@@ -258,7 +258,7 @@ async def test_the_usual_reading_of_a_polyphone_finds_the_name_in_every_strategy
     for name in ("长岭村", "朝阳村", "长坪村"):
         await make_unit(name, UnitType.VILLAGE, tree.own)
     zeng = await make_account("zjg", tree.child)
-    await Account.filter(id=zeng.id).update(**names_columns("曾建国"))
+    await Account.filter(id=zeng.id).update(**names_columns("曾建国", Account))
     actor = actor_at(tree.own)
     for text, name in (("changling", "长岭村"), ("clc", "长岭村"), ("chaoyang", "朝阳村"), ("changping", "长坪村")):
         found = await lookup.find(actor, text)
@@ -480,8 +480,8 @@ async def test_a_lookup_inside_a_rolled_back_transaction_does_not_make_the_index
     await name_index.current()
     with pytest.raises(RuntimeError):
         async with db.atomic():
-            await Unit.filter(id=tree.child.id).update(**names_columns("临时村"))
+            await Unit.filter(id=tree.child.id).update(**names_columns("临时村", Unit))
             await name_index.current()
             raise RuntimeError("rolled back")
-    await Unit.filter(id=tree.child.id).update(**names_columns("李家坪村"))
+    await Unit.filter(id=tree.child.id).update(**names_columns("李家坪村", Unit))
     assert await names(tree.own, "李家坪", people=False) == ["李家坪村"]

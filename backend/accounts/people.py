@@ -158,7 +158,7 @@ async def hand_over(
     now = rt.clock.now()
     phone_index = vault.index("phone", phone)
     await Account.filter(id=account.id).update(
-        **names.columns(name),
+        **names.columns(name, Account),
         phone_enc=vault.encrypt("account.phone", phone),
         phone_index=phone_index,
         login_phone_index=phone_index if await phone_login_free(phone, except_account_id=account.id) else None,

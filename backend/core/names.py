@@ -93,11 +93,19 @@ def match_key(name: str) -> str:
     return unicodedata.normalize("NFKC", name).lower()
 
 
+def _limits(model: type) -> tuple[int, int]:
+    """The lengths of the model's pinyin columns: an account's are shorter than a unit's (fifty
+    characters of a name read "zhuang" are 300 letters of pinyin)."""
+    fields = model._meta.fields_map  # type: ignore[attr-defined]
+    return fields["name_pinyin"].max_length, fields["name_initials"].max_length
+
+
 def fill(obj: object) -> None:
     """Set ``name_pinyin`` and ``name_initials`` of a Unit or Account from its ``name``."""
     whole, initials = pinyin_keys(obj.name)  # type: ignore[attr-defined]
-    obj.name_pinyin = whole[:400]  # type: ignore[attr-defined]
-    obj.name_initials = initials[:100]  # type: ignore[attr-defined]
+    pinyin_max, initials_max = _limits(type(obj))
+    obj.name_pinyin = whole[:pinyin_max]  # type: ignore[attr-defined]
+    obj.name_initials = initials[:initials_max]  # type: ignore[attr-defined]
 
 
 class PinyinNamed:
@@ -113,7 +121,9 @@ class PinyinNamed:
         await super().save(*args, update_fields=update_fields, **kwargs)  # type: ignore[misc]
 
 
-def columns(name: str) -> dict[str, str]:
-    """``name`` with its pinyin columns, for ``.update(**columns(name))``."""
+def columns(name: str, model: type) -> dict[str, str]:
+    """``name`` with its pinyin columns, for ``model.filter(...).update(**columns(name, model))``
+    (cut to the model's columns)."""
     whole, initials = pinyin_keys(name)
-    return {"name": name, "name_pinyin": whole[:400], "name_initials": initials[:100]}
+    pinyin_max, initials_max = _limits(model)
+    return {"name": name, "name_pinyin": whole[:pinyin_max], "name_initials": initials[:initials_max]}

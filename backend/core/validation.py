@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Annotated, Any, TypeVar
@@ -21,9 +22,12 @@ from backend.core import identifiers, messages
 from backend.core.errors import AppError, ValidationFailed
 
 # One-line text: no control characters at all, line breaks and tabs included; text written over
-# several lines (a text area) keeps its line breaks, as "\n".
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f\u2028\u2029]")
+# several lines (a text area) keeps its line breaks, as "\n". C1 controls count (U+0085 is a line
+# break, U+009B the 8-bit ESC [), and so do the direction embeddings, overrides and isolates, which
+# make a name show as another ("\u202e村湾家王" reads 王家湾村).
+_UNTYPED = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x00-\x1f{_UNTYPED}]")
+_CONTROL_BUT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f{_UNTYPED}]")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; anything larger cannot exist
 
 M = TypeVar("M", bound=BaseModel)
@@ -54,8 +58,8 @@ class PageQuery(Query):
 def _cleaned(value: str, control: re.Pattern[str]) -> str:
     if control.search(value):
         raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
-    if not value.strip():
-        raise PydanticCustomError("blank", messages.FIELD_BLANK)
+    if not value.strip() or all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
+        raise PydanticCustomError("blank", messages.FIELD_BLANK)  # nothing visible: zero-width characters
     return value.strip()
 
 
@@ -190,6 +194,10 @@ def parse_body(request: Request, model: type[M]) -> M:
 
 
 def parse_query(request: Request, model: type[M]) -> M:
+    """A parameter given twice (?unit_id=5&unit_id=7) is refused, as a JSON field given twice is."""
+    repeated = {key: messages.DUPLICATE_FIELD for key, items in request.args.items() if len(items) > 1}
+    if repeated:
+        raise ValidationFailed(repeated)
     values = {key: request.args.get(key) for key in request.args}
     try:
         return model.model_validate(values)

@@ -117,7 +117,7 @@ async def update_profile(account: Account, changes: dict[str, Any], *, origin: O
     updates: dict[str, Any] = {}
     identity_changed = False
     if "name" in changes and changes["name"] != account.name:
-        updates.update(names.columns(changes["name"]))
+        updates.update(names.columns(changes["name"], Account))
         identity_changed = True
     if "id_type" in changes and changes["id_type"] != account.id_type:
         updates["id_type"] = changes["id_type"]
