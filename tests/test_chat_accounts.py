@@ -8,6 +8,7 @@ import json
 import re
 
 import httpx
+import pytest
 
 from backend.accounts.models import Account, Membership
 from backend.core import identifiers, names, runtime
@@ -353,3 +354,44 @@ async def test_every_domain_takes_the_same_asking_words_before_a_question(client
     for text in ("搜索王建国的账号锁了吗", "请查王建国的账号状态", "麻烦看一下王建国的账号状态"):
         assert notice(await say(client, headers, text)) == "王建国的账号没有锁定。", text
     assert card(await say(client, headers, "帮我查王建国"))["title"] == "王建国"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "侯国梅的联系方式",
+        "侯国梅的联系电话",
+        "侯国梅的电话",
+        "侯国梅手机号是多少",
+        "侯国梅是谁",
+        "侯国梅在哪个单位",
+        "侯国梅是哪个村的",
+        "侯国梅的账号",
+    ],
+)
+async def test_a_question_about_a_person_answers_the_persons_card(client, text):
+    """ "侯国梅的联系方式" answered that no unit was named 侯国梅; "侯国梅是谁" that nothing was found."""
+    tree = await make_tree()
+    await person("hgm01", "侯国梅", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    reply = await say(client, headers, text)
+    assert card(reply)["title"] == "侯国梅", reply
+    assert fields(card(reply))["手机"] == "139****0001"
+
+
+async def test_a_persons_contact_is_never_given_outside_the_scope_or_to_a_viewer(client):
+    tree = await make_tree()
+    await person("hgm01", "侯国梅", tree.sibling, phone=PHONE_OUTSIDE)
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    for text in ("侯国梅的联系方式", "侯国梅是谁"):
+        assert "侯国梅" not in json.dumps(blocks(await say(client, headers, text), "card"), ensure_ascii=False)
+    viewer = await admin_of(client, tree, Role.VIEWER)
+    assert "0001" not in json.dumps(await say(client, viewer, "王建国的联系方式"), ensure_ascii=False)
+
+
+async def test_asking_where_a_unit_belongs_answers_its_card_not_a_missing_person(client):
+    tree = await make_tree()
+    headers = await admin_of(client, tree)
+    assert card(await say(client, headers, "王家湾村是哪个镇的"))["title"] == "王家湾村"
+    assert card(await say(client, headers, "白沙镇的账号"))["title"] == "白沙镇"

@@ -117,6 +117,12 @@ def test_a_time_named_in_a_question_is_split_from_the_name(name: str, rest: str,
         ("110105 19491231 002X", parser.LOOKUP_ID_NUMBER, {"id_number": "11010519491231002X"}),
         ("1101 0519 4912 3100 21", parser.LOOKUP_ID_NUMBER, {"id_number": "110105194912310021"}),
         ("617487619712693284", parser.LOOKUP_CREDIT_CODE, {"credit_code": "617487619712693284"}),  # both shapes
+        ("查家村汇总", "summary", {"name": "查家村"}),  # 查 begins names: it asks only before a keyword
+        ("查汇总", "summary", {}),
+        ("看地图", "coop.map", {}),
+        ("查村级社", "coop.village_level", {}),
+        ("查下级单位", "unit.children", {}),
+        ("查统计", "coop.stats", {}),
     ],
 )
 def test_parser_recognises_identifiers_paging_and_names(text: str, intent: str, params: dict):
@@ -125,3 +131,34 @@ def test_parser_recognises_identifiers_paging_and_names(text: str, intent: str, 
     intents.load()
     parsed = parser.parse(text)
     assert (parsed.intent, parsed.params) == (intent, params)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "再来10条",
+        "再来十条",
+        "再来一页",
+        "再来 20 条。",
+        "还有吗",
+        "还有呢？",
+        "翻页",
+        "下一批",
+        "后面的",
+        "后面还有吗",
+    ],
+)
+def test_the_ways_cadres_ask_for_the_next_page_continue_the_table(text: str):
+    """ "再来10条", "还有吗", "翻页" were looked up as names and answered "没有找到"."""
+    from backend.chat import intents
+
+    intents.load()
+    assert parser.parse(text) == parser.Parsed(parser.MORE)
+
+
+@pytest.mark.parametrize("text", ["再来村", "后面村", "翻页岭"])
+def test_a_name_that_begins_with_a_paging_word_is_still_a_name(text: str):
+    from backend.chat import intents
+
+    intents.load()
+    assert parser.parse(text) == parser.Parsed(parser.LOOKUP_NAME, {"name": text})

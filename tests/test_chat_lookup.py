@@ -244,6 +244,31 @@ async def test_children_page_with_more_and_next_page_through_the_context(client)
     assert (await say(client, headers, "下一页"))["blocks"][0]["type"] == "notice"
 
 
+async def test_asking_for_more_as_cadres_do_pages_the_children(client):
+    """ "再来10条" and "还有吗" were looked up as names and answered "没有找到"."""
+    tree = await make_tree()
+    for n in range(11):
+        await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own)
+    headers = await town_admin(client, tree)
+    assert len(blocks(await say(client, headers, "查下级单位"), "table")[0]["rows"]) == 10
+    assert len(blocks(await say(client, headers, "再来10条"), "table")[0]["rows"]) == 2
+    assert notice(await say(client, headers, "还有吗？")) == "没有更多了。"
+
+
+async def test_a_unit_asked_for_with_a_bare_check_word_before_its_name_is_that_unit(client):
+    """ "查白沙镇的下级单位" looked for a unit named "查白沙镇" and asked which was meant."""
+    tree = await make_tree()
+    await make_unit("查家村", UnitType.VILLAGE, tree.own)  # 查 begins this name: it stays itself
+    headers = await town_admin(client, tree)
+    for text, name in (
+        ("查王家湾村的下级单位", "王家湾村"),
+        ("查家村的下级单位", "查家村"),
+        ("看王家湾的人员", "王家湾村"),
+    ):
+        reply = await say(client, headers, text)
+        assert notice(reply) in (f"{name}没有下级单位。", f"{name}还没有人员。"), (text, reply)
+
+
 async def test_this_village_means_the_unit_last_shown(client):
     tree = await make_tree()
     await make_unit("一组", UnitType.WORK_TEAM, tree.child)

@@ -368,6 +368,20 @@ async def test_the_card_in_chat_masks_money_and_phone_and_remembers_the_coop(cli
         ("村级社 王家湾村", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
         ("合作社列表", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
         ("王家湾村的合作社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        # as cadres type them: "有哪些" before or after, "有几个", "名单", no "的", bare 查
+        ("村级社有哪些", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("有哪些村级社？", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("标杆社有哪些", {"王家湾村茶叶专业合作社", "白沙镇供销社"}),
+        ("白沙镇的村级社有哪些", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("王家湾村有几个村级社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("本镇有哪些标杆社", {"王家湾村茶叶专业合作社", "白沙镇供销社"}),
+        ("查村级社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("本镇所有合作社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+        ("白沙镇有哪些合作社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+        ("合作社有哪些", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+        ("白沙镇合作社名单", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社", "白沙镇供销社"}),
+        ("王家湾村的合作社有哪些", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
+        ("王家湾村下面有哪些合作社", {"王家湾村茶叶专业合作社", "王家湾村果蔬合作社"}),
     ],
 )
 async def test_list_intents_answer_tables_of_the_scope(client, text, expected):
@@ -612,3 +626,58 @@ async def test_asking_for_a_co_ops_contact_or_address_answers_its_card(client):
     for text in (f"{w.tea.name}的联系电话", f"{w.tea.name}联系人是谁", f"查一下{w.tea.name}的地址"):
         reply = await chat(client, headers, text)
         assert [b["subtitle"] for b in blocks(reply, "card")] == ["信息卡"], (text, reply)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "茶叶专业合作社的电话",
+        "茶叶专业合作社电话多少",
+        "茶叶专业合作社的地址在哪里",
+        "茶叶专业合作社的联系人电话",
+        "茶叶专业合作社的手机号",
+    ],
+)
+async def test_a_co_ops_phone_or_where_it_is_asked_plainly_answers_its_card(client, text):
+    """ "...合作社的电话", "...地址在哪里" were looked up as whole names and answered "没有找到"."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(w.tea.name, "信息卡")], reply
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("王家湾村的统计数据", "王家湾村合作社统计指标"),
+        ("统计一下", "白沙镇合作社统计指标"),
+        ("统计数据", "白沙镇合作社统计指标"),
+        ("查统计", "白沙镇合作社统计指标"),
+        ("本镇统计情况", "白沙镇合作社统计指标"),
+    ],
+)
+async def test_statistics_asked_as_cadres_ask_answer_the_statistics(client, text, title):
+    """ "统计一下" answered that no unit was named "一下"; "王家湾村的统计数据" was a name lookup."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert [b["title"] for b in blocks(await chat(client, headers, text), "card")] == [title]
+
+
+async def test_a_co_op_whose_name_holds_a_question_word_is_still_looked_up_by_name(client):
+    """Guard of the wider phrasings: 有 (有机, 富有) in a co-op's name does not make it a question."""
+    w = await make_world()
+    rich = await make_unit("富有合作社", UnitType.COOP, w.town)
+    organic = await make_unit("王家湾村有机茶合作社", UnitType.COOP, w.village)
+    await coop_card(organic, members=7)
+    headers = await login_at(client, "town_viewer", w.town)
+    for text, name in (
+        ("富有合作社", rich.name),
+        ("王家湾村有机茶合作社", organic.name),
+        ("查有机茶合作社", organic.name),
+    ):
+        reply = await chat(client, headers, text)
+        assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(name, "合作社")], (text, reply)
+    reply = await chat(client, headers, "有机茶合作社的电话")
+    assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(organic.name, "信息卡")], reply
+    reply = await chat(client, headers, "王家湾村有机茶合作社有多少社员")
+    assert [b["title"] for b in blocks(reply, "card")] == [f"{organic.name}汇总"], reply

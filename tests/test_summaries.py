@@ -124,6 +124,15 @@ async def test_the_whole_own_unit_is_the_own_units_summary(client, text):
         ("王家湾村营业收入是多少", "王家湾村合作社汇总"),
         ("本镇的社员数", "白沙镇合作社汇总"),
         ("查一下王家湾村的利润", "王家湾村合作社汇总"),
+        ("咱镇有多少家合作社", "白沙镇合作社汇总"),
+        ("白沙镇合作社有多少个", "白沙镇合作社汇总"),
+        ("王家湾村的合作社一共有几个？", "王家湾村合作社汇总"),
+        ("王家湾村有多少社员", "王家湾村合作社汇总"),
+        ("王家湾村社员总数", "王家湾村合作社汇总"),
+        ("本镇一共有多少社员。", "白沙镇合作社汇总"),
+        ("白沙镇供销社有多少社员", "白沙镇供销社汇总"),
+        ("查汇总", "白沙镇合作社汇总"),
+        ("看汇总", "白沙镇合作社汇总"),
     ],
 )
 async def test_a_question_about_how_many_co_ops_or_a_total_answers_the_summary(client, text, title):
@@ -153,6 +162,24 @@ async def test_a_summary_asked_for_a_year_says_figures_are_not_kept_by_year(clie
     reply = await chat(client, headers, text)
     assert [b["title"] for b in blocks(reply, "card")] == [title], reply
     assert f"“{period}”" in blocks(reply, "notice")[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("查白沙镇汇总", "白沙镇合作社汇总"),
+        ("看王家湾村的汇总", "王家湾村合作社汇总"),
+        ("查家村汇总", "查家村合作社汇总"),
+    ],
+)
+async def test_a_bare_check_word_before_a_named_unit_is_no_part_of_its_name(client, text, title):
+    """ "查白沙镇汇总" asked which unit was meant, offering only 白沙镇; 查家村 stays itself."""
+    w = await make_world()
+    zha = await make_unit("查家村", UnitType.VILLAGE, w.town)
+    await coop_card(await make_unit("查家村合作社", UnitType.COOP, zha), members=1)
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert [b["title"] for b in blocks(reply, "card")] == [title], reply
 
 
 async def test_a_co_op_whose_full_name_ends_in_co_op_keeps_its_own_summary(client):
@@ -388,6 +415,20 @@ async def test_a_cut_breakdown_does_not_claim_its_rows_are_all(client, monkeypat
     headers = await login_at(client, "town_viewer", w.town)
     table = blocks(await chat(client, headers, "汇总"), "table")[0]
     assert len(table["rows"]) == 1 and table.get("total") is None
+
+
+async def test_a_chart_of_only_the_first_children_says_so_in_its_title(client, monkeypatch):
+    """The chart showed the first 15 child units under the title "各下级单位合作社数", as if it were all."""
+    from backend.coops import chat as coops_chat
+
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, "汇总"), "chart")[0]["title"] == "各下级单位合作社数"
+    monkeypatch.setattr(coops_chat, "CHART_BARS", 1)
+    reply = await chat(client, headers, "汇总")
+    chart = blocks(reply, "chart")[0]
+    assert chart["labels"] == ["王家湾村"] and len(blocks(reply, "table")[0]["rows"]) == 2
+    assert chart["title"] == "合作社最多的 1 个下级单位"
 
 
 async def test_moving_a_unit_carries_its_rollup_to_the_new_ancestors(client):

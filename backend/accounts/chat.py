@@ -28,7 +28,7 @@ from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK
+from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
@@ -54,9 +54,19 @@ MAX_LOOKUP_OFFSET = 100  # "更多" pages a name lookup's buttons this far; past
 _INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed index of a lookup
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _MEMBERS_PATTERNS = (
+    ASK_WORD + r"(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",  # "查人员": 查 is no name
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
     ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
+)
+# Who a person is or where they work: "侯国梅是谁", "侯国梅在哪个单位", "侯国梅是哪个村的", "侯国梅的账号".
+# Tried after the co-op card's questions (priority): "...的联系人是谁" asks about a co-op. A contact
+# question ("侯国梅的电话") is the co-op card's, which answers a person's card for a person's name.
+_PERSON_PATTERNS = (
+    ASK + r"(?P<name>.{1,20}?)(?:是谁|是哪位)$",
+    ASK + r"(?P<name>.{1,20}?)(?:在|是)(?:哪个|什么)(?:单位|村|镇|乡|乡镇|街道|社区|部门)的?(?:工作|上班)?$",
+    ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
+    ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
@@ -295,8 +305,34 @@ async def lookup_name(turn: Turn) -> ChatReply:
     return reply.model_copy(update={"suggestions": also + reply.suggestions})
 
 
-@intent("account.card", permission="accounts.view")
+async def person_named(turn: Turn, name: str) -> ChatReply | None:
+    """The card of the person in scope that ``name`` names (buttons for several), for a question that
+    names a unit or a person ("侯国梅的联系方式"); None when the actor may not see people or no one
+    matches better than a near spelling."""
+    if not may_see_people(turn.actor):
+        return None
+    found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
+    if not found.matches or found.matches[0].rank == lookup.Rank.FUZZY:
+        return None
+    chosen = lookup.single(found)
+    if chosen is not None:
+        return await person_reply(turn, chosen.id)
+    title = msg.CHAT_CHOOSE_PERSON.format(count=len(found.matches), name=name)
+    return await choices_reply(turn.actor, title, found.matches, more=found.more)
+
+
+# After the co-op card's patterns (priority 100, and "account.card" sorts before "coop.card").
+@intent("account.card", patterns=_PERSON_PATTERNS, permission="accounts.view", priority=101)
 async def account_card(turn: Turn) -> ChatReply:
+    if turn.text is not None and turn.params.get("account_id") is None:
+        # Typed ("侯国梅是谁"): the person; no one so named ("王家湾村是哪个镇的"): the name lookup,
+        # whose unit card says where the unit belongs.
+        name = str(turn.params.get("name") or "").strip()
+        return await person_named(turn, name) or await lookup_name(turn)
+    return await _person_card(turn)
+
+
+async def _person_card(turn: Turn) -> ChatReply:
     target = await resolve_person(turn, "account.card")
     return target if isinstance(target, ChatReply) else await person_reply(turn, target)
 
@@ -324,7 +360,7 @@ async def account_reset_password(turn: Turn) -> ChatReply:
     """The button: a new temporary password by SMS (backend.accounts.actions.reset_password)."""
     account_id = int_param(turn.params, "account_id")
     if account_id is None:  # typed: show whom it would be, with the button
-        return await account_card(turn)
+        return await _person_card(turn)
     await actions.reset_password(turn.actor, account_id)
     account = await get_account(turn.actor, account_id)
     text = msg.CHAT_RESET_DONE.format(name=account.name, phone=masked_phone(account) or "")
@@ -336,7 +372,7 @@ async def account_unlock(turn: Turn) -> ChatReply:
     """The button: clear the lock (backend.accounts.actions.unlock_account)."""
     account_id = int_param(turn.params, "account_id")
     if account_id is None:
-        return await account_card(turn)
+        return await _person_card(turn)
     await actions.unlock_account(turn.actor, account_id)
     account = await get_account(turn.actor, account_id)
     lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))

@@ -1,7 +1,7 @@
 """Deterministic parsing of what a cadre types: no model, no guessing games.
 
 1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
-2. Paging words ("更多", "下一页") continue the last table.
+2. Paging words ("更多", "下一页", "还有吗", "再来10条") continue the last table.
 3. Identifiers recognised anywhere in the text: an 18-character resident ID number (with a wrong
    check character too: the lookup says so), an 11-digit mobile number (also with +86, or grouped "138 0013 8000" /
    "138-0013-8000"), a 12-digit region code, an 18-character unified social credit code.
@@ -27,13 +27,20 @@ LOOKUP_REGION_CODE = "lookup.region_code"
 LOOKUP_CREDIT_CODE = "lookup.credit_code"
 UNKNOWN = "chat.unknown"
 
-_MORE_WORDS = {"更多", "下一页", "下页", "继续", "再来", "more", "next"}
+# The next page, as cadres ask for it: "更多", "还有吗", "翻页", "再来10条" (a page is a page, whatever
+# the number); a word that goes on ("再来村", "后面村") is a name.
+_MORE = re.compile(
+    r"(?i)^(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有|后面的?|后面呢|后面还有吗"
+    r"|(?:再来|再看|再给我?)\s*(?:[0-9]{1,3}|[一二两三四五六七八九十]{1,3})?\s*(?:条|个|页|行|些|批)?)$"
+)
 _POLITE = r"(?:请|帮我|帮忙|麻烦)"
 _ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下)"
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
 # every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
 # names (查家村).
 ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]\s*|[查看找搜]\s+)?"
+# Before a keyword that cannot begin a name ("查汇总", "看地图", "查村级社"): 查 or 看 alone asks too.
+ASK_WORD = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}?[查看找搜]\s*)?"
 # Before a bare name all of it goes: what is left is looked up, and the lookup forgives.
 _PREFIX = re.compile(rf"^{_POLITE}?(?:{_ASKING}|搜|查|找)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -86,7 +93,7 @@ def _identifier(clean: str) -> Parsed | None:
 
 def parse(text: str) -> Parsed:
     clean = normalise(text)
-    if clean.lower() in _MORE_WORDS:
+    if _MORE.match(clean):
         return Parsed(MORE)
     # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
     # side ("2024-05-01 13800138000") are not read as one.
@@ -101,6 +108,15 @@ def parse(text: str) -> Parsed:
     if name and len(name) <= MAX_NAME_LENGTH:
         return Parsed(LOOKUP_NAME, {"name": name})
     return Parsed(UNKNOWN, {"text": clean[:MAX_NAME_LENGTH]})
+
+
+def without_asking(name: str) -> str | None:
+    """``name`` without the 查 / 看 / 找 / 搜 it begins with ("查白沙镇" -> "白沙镇"): ASK leaves
+    such a word in a name (it begins names too: 查家村), so a name that matched nothing as typed is
+    tried without it. None: it begins with no such word."""
+    if len(name) < 2 or name[0] not in "查看找搜":
+        return None
+    return name[1:].strip() or None
 
 
 def split_period(name: str) -> tuple[str, str | None]:

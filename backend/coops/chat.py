@@ -14,12 +14,14 @@ Money follows the finance rule of backend.coops.finance (the serializers apply i
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any, Literal
 
+from backend.accounts.chat import person_named
 from backend.chat import lookup
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, split_period
+from backend.chat.parser import ASK, ASK_WORD, split_period, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -104,10 +106,18 @@ def _known_unit_id(turn: Turn, *, key: str, name_key: str) -> int | None:
     return turn.actor.unit_id if not name or means_own(name) else None
 
 
-async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> Unit | ChatReply:
+async def _target(
+    turn: Turn,
+    *,
+    key: str,
+    name_key: str,
+    intent_name: str,
+    instead: Callable[[Turn, str], Awaitable[ChatReply | None]] | None = None,
+) -> Unit | ChatReply:
     """The unit a turn is about: an id from a button, "这里" (the last unit shown), "本乡" or nothing
     (the actor's own unit), or a name in scope: exact (several: buttons to choose), else as the
-    chat's lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons)."""
+    chat's lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons).
+    ``instead``: asked for its answer when the name matches no unit better than a near spelling."""
     known = _known_unit_id(turn, key=key, name_key=name_key)
     if known is not None:
         return await get_unit(turn.actor, known)
@@ -128,8 +138,14 @@ async def _target(turn: Turn, *, key: str, name_key: str, intent_name: str) -> U
         return await _pick(turn.actor, subtitle, [lookup.unit_match(u) for u in found], intent_name, key)
     like = await lookup.find(turn.actor, name, units=True, limit=MAX_LIKE)
     sure = lookup.single(like)
+    if sure is None and (bare := without_asking(name)):  # "查白沙镇汇总": 查 asked
+        sure = lookup.single(await lookup.find(turn.actor, bare, units=True, limit=MAX_LIKE))
     if sure is not None:
         return await get_unit(turn.actor, sure.id)
+    if instead is not None and not (like.matches and like.matches[0].rank < lookup.Rank.FUZZY):
+        answer = await instead(turn, name)
+        if answer is not None:
+            return answer
     if like.matches:
         return await _pick(turn.actor, msg.PICK_LIKE.format(name=name), like.matches, intent_name, key)
     not_found = _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
@@ -198,11 +214,15 @@ async def _without_summary_word(turn: Turn) -> Turn:
 @intent(
     "summary",
     patterns=(
-        ASK + r"(?:信息卡)?汇总" + _SUMMARY_FILLER + r"(?:\s*(?P<name>.+))?$",
+        ASK_WORD + r"(?:信息卡)?汇总" + _SUMMARY_FILLER + r"(?:\s*(?P<name>.+))?$",
         ASK + r"(?P<name>.+?)\s*的?\s*汇总" + _SUMMARY_FILLER + r"$",
-        # "王家湾有几个合作社", "王家湾村的资产", "本镇营业收入是多少": what the summary card holds
-        ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)个?(?:合作社|社)$",
-        ASK + rf"(?P<name>.+?)\s*的?\s*{_SUMMARY_FIGURES}(?:总额|合计|一共|是多少|有多少|多少)?$",
+        # "王家湾有几个合作社", "咱镇有多少家合作社", "白沙镇合作社有多少个", "王家湾村的资产",
+        # "本镇营业收入是多少", "王家湾村有多少社员": what the summary card holds
+        ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
+        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?$",
+        ASK
+        + r"(?P<name>.+?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
+        + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计|一共|是多少|有多少|多少)?$",
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
@@ -288,7 +308,10 @@ async def _summary(turn: Turn) -> ChatReply:
         top = children[:CHART_BARS]
         blocks.append(
             ChartBlock(
-                title=msg.SUMMARY_CHART,
+                # children come most co-ops first: a cut chart says which it shows
+                title=msg.SUMMARY_CHART
+                if len(children) <= CHART_BARS
+                else msg.SUMMARY_CHART_TOP.format(count=len(top)),
                 kind="bar",
                 labels=[child.unit.name for child in top],
                 series=[
@@ -343,22 +366,28 @@ def _card_fields(card: CardOut) -> list[KeyValue]:
     ]
 
 
+_CONTACT_WORDS = (
+    r"(?:联系电话|联系人电话|联系人手机|联系人|联系方式|电话号码|电话|手机号码|手机号|手机"
+    r"|详细地址|地址|经营范围|负责人)"
+)
+
+
 @intent(
     "coop.card",
     # No name ("信息卡", or the button label "查看信息卡" typed): the own unit's, as for a co-op's account.
     patterns=(
-        ASK + r"(?:查看)?信息卡$",
+        ASK_WORD + r"(?:查看)?信息卡$",
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
-        # what only the card tells: "王家湾村综合服务社的联系电话"
-        ASK
-        + r"(?P<name>.+?)\s*的?\s*(?:联系电话|联系人|联系方式|详细地址|地址|经营范围|负责人)(?:是什么|是谁|是多少)?$",
-        ASK + r"信息卡\s+(?P<name>.+)$",
+        # what only the card tells: "王家湾村综合服务社的联系电话", "...的电话", "...地址在哪里"; asked
+        # of a person ("侯国梅的联系方式"), the person's card answers (person_named)
+        ASK + r"(?P<name>.+?)\s*的?\s*" + _CONTACT_WORDS + r"(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
+        ASK_WORD + r"信息卡\s+(?P<name>.+)$",
     ),
     permission=PERMISSION,
 )
 async def coop_card(turn: Turn) -> ChatReply:
     """一社一卡: the info card of one co-op in scope."""
-    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card")
+    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card", instead=person_named)
     if isinstance(target, ChatReply):
         return target
     try:
@@ -416,10 +445,18 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
     return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
 
 
+# Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
+_WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?)"
+_LIST_TAIL = rf"(?:查询|列表|名单|{_WHICH})?"
+
+
 def _list_patterns(words: str) -> tuple[str, ...]:
-    """ "<words>", "<words> 青山县", "青山县<words>", "青山县的<words>" (with 查询 / 列表 after)."""
-    tail = r"(?:查询|列表)?"
-    return (ASK + rf"(?:{words}){tail}(?:\s*(?P<region>.+))?$", ASK + rf"(?P<region>.+?)\s*的?\s*(?:{words}){tail}$")
+    """ "<words>", "<words> 青山县", "青山县<words>", "青山县的<words>" (with 查询 / 列表 / 有哪些
+    after, 有哪些 / 有几个 before)."""
+    return (
+        ASK_WORD + rf"(?:{_WHICH}|哪些)?(?:{words}){_LIST_TAIL}(?:\s*(?P<region>.+))?$",
+        ASK + rf"(?P<region>.+?)\s*(?:的|(?:下面|下边|里)?{_WHICH})?\s*(?:{words}){_LIST_TAIL}$",
+    )
 
 
 @intent("coop.village_level", patterns=_list_patterns("村级社|村级合作社"), permission=PERMISSION, pageable=True)
@@ -447,10 +484,15 @@ async def poverty_county(turn: Turn) -> ChatReply:
 
 @intent(
     "coop.list",
-    # Only these exact words: a co-op's own name often ends in 合作社 and belongs to name lookups.
+    # Only with words that ask for a list: a co-op's own name often ends in 合作社 and belongs to
+    # name lookups ("王家湾村合作社" is a name; "王家湾村的合作社", "王家湾村有哪些合作社" a list).
     patterns=(
-        ASK + r"(?:合作社列表|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",
-        ASK + r"(?P<region>.+?)\s*的\s*(?:所有|全部)?合作社$",  # "的" required: names end in 合作社 too
+        ASK_WORD
+        + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH})|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",
+        ASK
+        + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
+        + rf"(?:列表|名单|{_WHICH})?$",
+        ASK + rf"(?P<region>.+?)\s*合作社(?:列表|名单|{_WHICH})$",
     ),
     permission=PERMISSION,
     pageable=True,
@@ -474,8 +516,8 @@ def _share(count: int, total: int) -> str:
 @intent(
     "coop.stats",
     patterns=(
-        ASK + r"(?:统计指标|统计)(?:\s*(?P<region>.+))?$",
-        ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)$",
+        ASK_WORD + r"(?:统计指标|统计)(?:一下|数据|情况)?(?:\s*(?P<region>.+))?$",
+        ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)(?:一下|数据|情况)?$",
     ),
     permission=PERMISSION,
 )
@@ -529,7 +571,7 @@ async def _stats(turn: Turn) -> ChatReply:
 @intent(
     "coop.map",
     patterns=(
-        ASK + r"(?:合作社)?地图(?:查询)?(?:\s*(?P<region>.+))?$",
+        ASK_WORD + r"(?:合作社)?地图(?:查询)?(?:\s*(?P<region>.+))?$",
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?地图(?:查询)?$",
     ),
     permission=PERMISSION,

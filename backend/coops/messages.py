@@ -85,6 +85,7 @@ SUMMARY_SUBTITLE = "金额单位：万元"
 SUMMARY_BREAKDOWN = "按下级单位"
 SUMMARY_COLUMNS = ["单位", "合作社", "村级社", "标杆社", "社员", "资产（万元）"]
 SUMMARY_CHART = "各下级单位合作社数"
+SUMMARY_CHART_TOP = "合作社最多的 {count} 个下级单位"
 SUMMARY_EMPTY = "{unit}暂无合作社信息卡。"
 SUMMARY_NO_CHILDREN = "下级单位都还没有合作社信息卡。"
 SUMMARY_MORE_CHILDREN = "只列出合作社最多的 {shown} 个下级单位。"

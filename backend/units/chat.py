@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK
+from backend.chat.parser import ASK, ASK_WORD, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -42,9 +42,10 @@ from backend.units.queries import get_unit, in_scope, list_units
 PAGE_SIZE = 10
 MAX_CHOICES = 10
 _CHILDREN_PATTERNS = (
+    ASK_WORD + r"(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",  # "查下级单位": 查 is no name
     ASK + r"(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
     ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
-    ASK + r"(?:下级单位|下属单位|下辖单位)\s+(?P<name>.{1,20})$",  # "下级单位 王家湾", as "汇总 青山县"
+    ASK_WORD + r"(?:下级单位|下属单位|下辖单位)\s+(?P<name>.{1,20})$",  # "下级单位 王家湾", as "汇总 青山县"
 )
 
 
@@ -201,9 +202,11 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
                 pass
         return await get_unit(actor, actor.unit_id)
     found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
-    if not found.matches:
-        return not_found_reply(msg.CHAT_UNIT_NOT_FOUND.format(name=name), found.near)
     chosen = lookup.single(found)
+    if chosen is None and (bare := without_asking(name)):  # "查王家湾村的人员": 查 asked
+        chosen = lookup.single(await lookup.find(actor, bare, units=True, people=False, limit=MAX_CHOICES))
+    if not found.matches and chosen is None:
+        return not_found_reply(msg.CHAT_UNIT_NOT_FOUND.format(name=name), found.near)
     if chosen is not None:
         return await get_unit(actor, chosen.id)
     choices = [
