@@ -311,3 +311,33 @@ async def test_an_admin_without_a_card_cannot_unbind_an_agent_holding_one(client
     assert late.status_code == 403 and late.json()["error"]["code"] == "card_holder_protected"
     assert await Membership.filter(account_id=agent.id, unit_id=tree.child.id).exists()
     assert not await AuditEntry.filter(action="agent.unbind").exists()
+
+
+async def test_a_confirmation_ticket_lost_to_a_redis_restart_asks_to_start_again_and_unbinds_nothing(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    agent = await make_account("village_clerk", tree.child, Role.CLERK)
+    ticket = (await _unbind(client, admin, tree.child.id, agent.id)).json()["ticket"]
+    await runtime.get().redis.flushdb()  # the session went with it: a new login, the confirmation sent again
+    assert (await _confirm(client, admin, tree.child.id, agent.id, ticket)).status_code == 401
+    admin = await login(client, "town_admin")
+    lost = await _confirm(client, admin, tree.child.id, agent.id, ticket)
+    assert lost.status_code == 410 and lost.json()["error"]["message"] == "操作已过期或无效，请从头开始"
+    assert await Membership.filter(account_id=agent.id, unit_id=tree.child.id).exists()
+    again = (await _unbind(client, admin, tree.child.id, agent.id)).json()["ticket"]
+    assert (await _confirm(client, admin, tree.child.id, agent.id, again)).status_code == 204
+
+
+async def test_an_agent_added_before_a_redis_restart_is_not_added_twice_by_a_resend(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    body = {"phone": AGENT_PHONE, "name": "李四", "role": "clerk"}
+    key = {"Idempotency-Key": "agent-add-resend-1"}
+    first = await client.post(f"/api/units/{tree.child.id}/agents", headers={**admin, **key}, json=body)
+    assert first.status_code == 201, first.text
+    await runtime.get().redis.flushdb()  # the stored answer and the session are gone
+    admin = await login(client, "town_admin")
+    resent = await client.post(f"/api/units/{tree.child.id}/agents", headers={**admin, **key}, json=body)
+    assert resent.status_code == 409 and resent.json()["error"]["code"] == "agent_exists"
+    assert await Account.filter(phone_index=runtime.get().vault.index("phone", AGENT_PHONE)).count() == 1
+    assert len(await _inbox(client, AGENT_PHONE)) == 1  # one temporary password, not two

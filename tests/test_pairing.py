@@ -8,7 +8,7 @@ import httpx
 
 from backend.core.clock import FrozenClock
 from backend.core.roles import Role
-from tests.card_helpers import enrolled_device, qr_token, scan_and_confirm, start_pairing
+from tests.card_helpers import card_step, enrolled_device, qr_token, scan_and_confirm, start_pairing
 from tests.factories import login, make_account, make_tree
 
 
@@ -173,3 +173,33 @@ async def test_a_login_qr_scanned_by_a_phone_whose_old_session_expired_still_pai
     bind_pairing = await start_pairing(client, device, "bind")
     refused = await client.post("/api/pairings/scan", json={"token": qr_token(bind_pairing)}, headers=stale)
     assert refused.status_code == 401
+
+
+async def test_a_pairing_half_done_when_redis_restarts_asks_both_sides_to_start_again_and_performs_nothing(
+    client: httpx.AsyncClient, card_authority
+) -> None:
+    from backend.cards.models import CardBinding
+    from backend.core import runtime
+    from tests.test_card_auth import _clerk_and_card
+
+    device, card = await _clerk_and_card(card_authority)
+    pairing = await start_pairing(client, device, "login")
+    pairing_id = pairing["pairing_id"]
+    phone_key = await scan_and_confirm(client, pairing)
+    challenge = await device.request(client, "POST", f"/api/pairings/{pairing_id}/challenge")
+    assert challenge.status_code == 200, challenge.text
+    await runtime.get().redis.flushdb()
+    answered = await device.request(client, "POST", f"/api/pairings/{pairing_id}/card", card.answer(challenge.json()))
+    followed = await client.get(
+        f"/api/pairings/{pairing_id}/phone-events?since=3", headers={"X-Pairing-Key": phone_key}
+    )
+    for response in (answered, followed):
+        assert response.status_code == 410, response.text
+        assert response.json()["error"]["code"] == "pairing_invalid"
+        assert "刷新二维码" in response.json()["error"]["message"]
+    assert not await CardBinding.exists()
+    again = await start_pairing(client, device, "login")  # the PC refreshes its QR: a new pairing works
+    await scan_and_confirm(client, again)
+    done = await card_step(client, device, again["pairing_id"], card)
+    assert done.status_code == 200, done.text
+    assert await CardBinding.exists()  # what the lost pairing did not do

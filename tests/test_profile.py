@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from backend.accounts.models import Account, RealnameLevel
+from backend.core import runtime
 from backend.core.audit import AuditEntry
 from tests.factories import (
     PASSWORD,
@@ -212,3 +213,19 @@ async def test_control_characters_in_the_email_are_refused_and_change_nothing(cl
         refused = await client.patch("/api/profile", headers=headers, json={"email": email})
         assert refused.status_code == 422 and "email" in refused.json()["error"]["fields"], email
     assert (await Account.get(id=account.id)).email is None
+
+
+async def test_a_phone_change_ticket_lost_to_a_redis_restart_asks_to_start_again_and_changes_nothing(client):
+    tree = await make_tree()
+    account = await make_account("restarted", tree.own, phone=OLD_PHONE)
+    headers = await login(client, "restarted")
+    started = await _phone_change(client, headers)
+    code = await _code(client, NEW_PHONE)
+    await runtime.get().redis.flushdb()  # the session went with it: a new login, the code sent again
+    headers = await login(client, "restarted")
+    lost = await client.post(
+        "/api/profile/phone/confirm", headers=headers, json={"ticket": started.json()["ticket"], "code": code}
+    )
+    assert lost.status_code == 410, lost.text
+    assert lost.json()["error"] == {"code": "ticket_invalid", "message": "操作已过期或无效，请从头开始", "fields": {}}
+    assert (await Account.get(id=account.id)).phone_index == account.phone_index

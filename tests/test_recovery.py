@@ -571,3 +571,114 @@ async def test_one_code_shared_by_many_tickets_compares_five_id_numbers_at_most(
     answers = await asyncio.gather(*(client.post("/api/recovery/password/verify", json=b) for b in bodies))
     assert all(a.status_code != 200 for a in answers)
     assert await _identity_guesses() <= 5
+
+
+async def test_a_unit_recovery_code_that_did_not_arrive_is_sent_again_with_the_ticket_of_the_first_send(client, clock):
+    """The code button sends again with the ticket the first send answered (the page keeps no other):
+    it said 410 "从头开始", and the page had no way back to the first step."""
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await make_account("village_boss", tree.child, role="admin", phone="13600005555")
+    new_phone = "13600006666"
+    identity = {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}
+    first = await _unit_recovery(client, identity, new_phone)
+    assert first.status_code == 200, first.text
+    clock.advance(61)  # the code button waits for resend_after
+    again = await client.post(
+        "/api/recovery/unit/send-code",
+        json={
+            "ticket": first.json()["ticket"],
+            "new_agent_name": "新经办",
+            "new_agent_phone": new_phone,
+            **identity,
+            **await _captcha(client),
+        },
+    )
+    assert again.status_code == 200, again.text
+    assert await _sms_count(new_phone) == 2
+    reused = await client.post("/api/recovery/unit/verify", json={"ticket": first.json()["ticket"], "code": "000000"})
+    assert reused.status_code == 410  # the first send's ticket is used up by the second
+    done = await client.post(
+        "/api/recovery/unit/verify", json={"ticket": again.json()["ticket"], "code": await _code(client, new_phone)}
+    )
+    assert done.status_code == 200 and done.json()["username"] == "village_boss"
+
+
+async def test_a_unit_recovery_resend_with_a_wrong_identity_still_sends_nothing(client, clock):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    identity = {"identity": "legal_rep", "name": "王法人", "id_number": ID_NUMBER}
+    first = await _unit_recovery(client, identity, "13600008888")
+    clock.advance(61)
+    again = await client.post(
+        "/api/recovery/unit/send-code",
+        json={
+            "ticket": first.json()["ticket"],
+            "new_agent_name": "新经办",
+            "new_agent_phone": "13600008888",
+            **identity,
+            **await _captcha(client),
+        },
+    )
+    assert again.status_code == 200 and set(again.json()) == set(first.json())
+    assert await _sms_count("13600008888") == 0
+
+
+async def _lost_ticket_answers(client, path: str, body: dict) -> None:
+    await runtime.get().redis.flushdb()
+    response = await client.post(path, json=body)
+    assert response.status_code == 410, response.text
+    assert response.json()["error"] == {
+        "code": "ticket_invalid",
+        "message": "操作已过期或无效，请从头开始",
+        "fields": {},
+    }
+
+
+async def test_every_password_step_whose_ticket_a_redis_restart_lost_asks_to_start_again(client):
+    tree = await make_tree()
+    account = await _with_identity("restarted", tree.own)
+    start = await client.post("/api/recovery/password/start", json={"username": "restarted", **await _captcha(client)})
+    await _lost_ticket_answers(
+        client, "/api/recovery/password/send-code", {"ticket": start.json()["ticket"], **await _captcha(client)}
+    )
+    flow = await _password_ticket(client, "restarted")
+    verify = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER}
+    await _lost_ticket_answers(client, "/api/recovery/password/verify", verify)
+    flow = await _password_ticket(client, "restarted")
+    verify = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER}
+    reset_ticket = (await client.post("/api/recovery/password/verify", json=verify)).json()["reset_ticket"]
+    await _lost_ticket_answers(
+        client, "/api/recovery/password/reset", {"reset_ticket": reset_ticket, "new_password": NEW_PASSWORD}
+    )
+    assert (await Account.get(id=account.id)).password_hash == account.password_hash
+
+
+async def test_user_name_and_unit_steps_whose_ticket_a_redis_restart_lost_ask_to_start_again(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await _with_identity("by_phone", tree.child)
+    sent = await client.post(
+        "/api/recovery/username/by-phone/send-code", json={"phone": PHONE, **await _captcha(client)}
+    )
+    code = await _code(client, PHONE)
+    await _lost_ticket_answers(
+        client, "/api/recovery/username/by-phone/verify", {"ticket": sent.json()["ticket"], "code": code}
+    )
+    started = await client.post("/api/recovery/unit/start", json={"credit_code": CREDIT_CODE, **await _captcha(client)})
+    identify = {
+        "ticket": started.json()["ticket"],
+        "identity": "legal_rep",
+        "name": "王法人",
+        "id_number": OTHER_ID,
+        "new_agent_name": "新经办",
+        "new_agent_phone": "13600006666",
+        **await _captcha(client),
+    }
+    await _lost_ticket_answers(client, "/api/recovery/unit/send-code", identify)
+    sent = await _unit_recovery(
+        client, {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}, "13600006666"
+    )
+    code = await _code(client, "13600006666")
+    await _lost_ticket_answers(client, "/api/recovery/unit/verify", {"ticket": sent.json()["ticket"], "code": code})
+    assert not await AuditEntry.filter(action="recovery.unit_account").exists()

@@ -458,3 +458,41 @@ async def test_failed_approvals_roll_back_whole(client):
     assert await Unit.all().count() == units and not await Account.filter(username_key="chaye1").exists()
     assert not await AuditEntry.filter(action__in=["unit.create", "registration.approve"]).exists()
     assert (await UnitRegistration.get(id=registration.id)).status == RegistrationStatus.PENDING
+
+
+# A Redis restart (tickets, codes and throttles are in Redis; submissions in the database) ----------
+
+
+async def test_a_ticket_lost_to_a_redis_restart_asks_to_start_again_and_stores_nothing(client):
+    tree = await make_tree()
+    ticket = await send_code(client)
+    code = await sms_code(client)
+    await runtime.get().redis.flushdb()
+    lost = await client.post("/api/registration", json=payload(ticket, code, tree.own.id))
+    assert lost.status_code == 410 and error(lost) == {
+        "code": "ticket_invalid",
+        "message": "操作已过期或无效，请从头开始",
+        "fields": {},
+    }
+    assert not await UnitRegistration.exists()
+    again = await client.post(
+        "/api/registration", json=payload(await send_code(client), await sms_code(client), tree.own.id)
+    )
+    assert again.status_code == 201, again.text
+
+
+async def test_a_registration_submitted_before_a_redis_restart_stays_and_a_resend_is_not_a_second_one(client):
+    tree = await make_tree()
+    body = payload(await send_code(client), await sms_code(client), tree.own.id)
+    key = {"Idempotency-Key": "registration-resend-1"}
+    first = await client.post("/api/registration", json=body, headers=key)
+    assert first.status_code == 201, first.text
+    await runtime.get().redis.flushdb()  # the stored answer and the ticket are gone; the answer never arrived
+    resent = await client.post("/api/registration", json=body, headers=key)
+    assert resent.status_code == 410 and error(resent)["code"] == "ticket_invalid"
+    started_again = await client.post(
+        "/api/registration", json=payload(await send_code(client), await sms_code(client), tree.own.id)
+    )
+    assert started_again.status_code == 409 and error(started_again)["code"] == "duplicate_credit_code"
+    assert "等待审核" in error(started_again)["message"]
+    assert await UnitRegistration.filter(status=RegistrationStatus.PENDING).count() == 1

@@ -544,3 +544,18 @@ async def test_a_statement_written_over_several_lines_is_accepted_and_kept(clien
     assert (await only_review()).statement == "原手机号已停用。\n身份证照片见附件，\n请审核。"
     other_control = await submit(client, statement="说明\x07", ip="10.9.0.2")
     assert other_control.status_code == 422 and "statement" in other_control.json()["error"]["fields"]
+
+
+async def test_a_review_resent_after_a_redis_restart_lost_its_answer_is_not_stored_twice(client, env):
+    """The answer was lost and the restart took the stored replay and the captcha: the page asks for a new
+    captcha and sends the same form again. It made a second pending request (two approvals, two passwords)."""
+    first = await submit(client)
+    assert first.status_code == 202, first.text
+    await runtime.get().redis.flushdb()
+    resent = await submit(client)
+    assert resent.status_code == 202 and resent.json() == first.json()
+    review = await only_review()  # exactly one
+    assert stored_files() == sorted(i["name"] for i in review.images)  # the resend's images are not kept
+    changed = await submit(client, statement="补充：户口本也一并上传")
+    assert changed.status_code == 202  # another statement is another request
+    assert await ReviewRequest.filter(status="pending").count() == 2

@@ -353,9 +353,12 @@ async def unit_identify(
     captcha_answer: str,
     origin: Origin,
 ) -> Step:
-    """The legal representative or an agent of the unit proves who they are; a code goes to the new agent."""
-    data = await tickets.peek(ticket, "recovery.unit")
-    unit = await Unit.get_or_none(id=data["unit_id"]) if data["unit_id"] else None
+    """The legal representative or an agent of the unit proves who they are; a code goes to the new agent.
+
+    ``ticket`` is the first step's, or for a resend (the code did not arrive, a field was corrected) the
+    one the previous send answered: the code button of the page holds no other."""
+    unit_id, purpose = await _identify_ticket(ticket)
+    unit = await Unit.get_or_none(id=unit_id) if unit_id else None
     id_index = runtime.get().vault.index("id_number", id_number)
     matched = False
     if unit is not None and identity == "legal_rep":
@@ -383,11 +386,12 @@ async def unit_identify(
             detail={"identity": identity, "unit_id": unit.id},
             scope_path=unit.path,
         )
-    await tickets.consume(ticket, "recovery.unit")
+    await tickets.consume(ticket, purpose)
     next_ticket = await tickets.issue(
         "recovery.unit_code",
         {
             "unit_id": unit.id if unit and matched else None,
+            "credit_unit_id": unit.id if unit else None,  # the unit the credit code named (for a resend)
             "phone": new_agent_phone,
             "name": new_agent_name,
             "identity": identity,
@@ -395,6 +399,14 @@ async def unit_identify(
         ttl_seconds=STEP_TTL_SECONDS,
     )
     return Step(ticket=next_ticket, phone=identifiers.mask_phone(new_agent_phone), sent=sent)
+
+
+async def _identify_ticket(ticket: str) -> tuple[int | None, str]:
+    """The unit the credit code named and the purpose of ``ticket``: the first step's, or a previous send's."""
+    try:
+        return (await tickets.peek(ticket, "recovery.unit"))["unit_id"], "recovery.unit"
+    except AppError:
+        return (await tickets.peek(ticket, "recovery.unit_code")).get("credit_unit_id"), "recovery.unit_code"
 
 
 async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooMany
 from backend.core.roles import Role, allows
 from backend.reviews import messages as msg
 from backend.reviews import storage
-from backend.reviews.images import check_images
+from backend.reviews.images import CheckedImage, check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
@@ -68,8 +68,10 @@ async def submit_review(form: ReviewSubmission, image_blobs: list[bytes], *, ori
                 detail={"kind": kind.value, "reason": "unknown_target"},
             )
         return
-    stored = await storage.save(images)
     vault = runtime.get().vault
+    if await _resent(kind, target.unit.id, target.account.id if target.account else None, form, images):
+        return  # the same answer: it is waiting for the admins already
+    stored = await storage.save(images)
     try:
         async with db.atomic():
             review = await ReviewRequest.create(
@@ -96,6 +98,27 @@ async def submit_review(form: ReviewSubmission, image_blobs: list[bytes], *, ori
     except BaseException:
         await storage.remove([entry["name"] for entry in stored])
         raise
+
+
+async def _resent(
+    kind: ReviewKind, unit_id: int, account_id: int | None, form: ReviewSubmission, images: list[CheckedImage]
+) -> bool:
+    """Is this form a pending request sent again (its answer lost, then the stored replay and the
+    captcha with a Redis restart: the page asks for a new captcha and sends the same form)? Same
+    requester, statement and image sizes; anything changed makes a new request."""
+    vault = runtime.get().vault
+    pending = ReviewRequest.filter(
+        status=ReviewStatus.PENDING,
+        kind=kind,
+        unit_id=unit_id,
+        account_id=account_id,
+        name=form.name,
+        id_number_index=vault.index("id_number", form.id_number),
+        phone_index=vault.index("phone", form.phone),
+        statement=form.statement,
+    )
+    sizes = [len(image.data) for image in images]
+    return any([entry["size"] for entry in row.images] == sizes for row in await pending)
 
 
 def requester_phone(review: ReviewRequest) -> str:

@@ -299,3 +299,30 @@ test('manual review: a form changed to another kind after a lost answer is a new
   expect(sent).toHaveLength(2);
   expect(sent[1].header['Idempotency-Key']).not.toBe(sent[0].header['Idempotency-Key']);
 });
+
+test('unit recovery: a ticket the server lost (410 ticket_invalid) goes back to the first step, the form kept', async () => {
+  const calls = install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/recovery/unit/start': () => ({ ticket: 't1' }),
+    'POST /api/recovery/unit/send-code': () => ({
+      status: 410,
+      body: { error: { code: 'ticket_invalid', message: '操作已过期或无效，请从头开始', fields: {} } },
+    }),
+  });
+  const page = mount('packageRecovery/pages/unit/index');
+  await settle();
+  page.setData({ creditCode: '91350100M000100Y43' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(page.instance.data.step).toBe('identify');
+  const form = { name: '王法人', idNumber: '110105198001010016', newAgentName: '新经办', newAgentPhone: '13600006666' };
+  page.setData(form);
+  tapButton(page.querySelector('#codeButton').querySelector('.btn'));
+  await settle(10);
+  expect(page.instance.data).toMatchObject({ step: 'start', creditCode: '91350100M000100Y43', ...form });
+  expect(text(page)).toContain('操作已过期或无效，请从头开始');
+  tapButton(page.querySelector('.submit')); // the first step again: a fresh ticket, then the same fields
+  await settle(10);
+  expect(page.instance.data).toMatchObject({ step: 'identify', ...form });
+  expect(calls.filter((c) => c.key === 'POST /api/recovery/unit/start')).toHaveLength(2);
+});

@@ -39,7 +39,13 @@ Page({
   },
 
   fail(error) {
-    this.setData({ busy: false, errors: error.fields || {} });
+    const patch = { busy: false, errors: error.fields || {} };
+    if (error.code === 'ticket_invalid') {
+      // expired or lost on the server: the first step again, everything typed stays in the form
+      patch.step = 'start';
+      this.ticket = '';
+    }
+    this.setData(patch);
     toast(this, error.message, 'error');
     const captcha = this.selectComponent('#captcha');
     if (captcha) captcha.refresh();
