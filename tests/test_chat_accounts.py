@@ -395,3 +395,26 @@ async def test_asking_where_a_unit_belongs_answers_its_card_not_a_missing_person
     headers = await admin_of(client, tree)
     assert card(await say(client, headers, "王家湾村是哪个镇的"))["title"] == "王家湾村"
     assert card(await say(client, headers, "白沙镇的账号"))["title"] == "白沙镇"
+
+
+async def test_an_id_number_or_phone_lookup_writes_nothing_to_the_conversation(client, monkeypatch):
+    """A lookup by number is one of the benchmarked turns: it reads its answer and writes no context
+    (a follow-up names no number), while a person found by name records its question."""
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await with_id_number(wang, ID_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    redis = runtime.get().redis
+    written: list[str] = []
+    original = redis.eval
+
+    def counting(*args, **kwargs):
+        written.append("eval")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(redis, "eval", counting)
+    for text in (ID_IN_SCOPE, PHONE_IN_SCOPE):
+        assert card(await say(client, headers, text))["title"] == "王建国"
+    assert written == []
+    assert card(await say(client, headers, "王建国"))["title"] == "王建国"
+    assert written == ["eval"]

@@ -162,3 +162,28 @@ def test_a_name_that_begins_with_a_paging_word_is_still_a_name(text: str):
 
     intents.load()
     assert parser.parse(text) == parser.Parsed(parser.LOOKUP_NAME, {"name": text})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "params"),
+    [
+        ("李家坪村呢", parser.FOLLOW_UP, {"name": "李家坪村"}),
+        ("那李家坪村的呢？", parser.FOLLOW_UP, {"name": "那李家坪村"}),
+        ("汇总呢", parser.FOLLOW_UP, {"name": "汇总"}),
+        ("还有呢", parser.MORE, {}),
+        ("李呢村", parser.LOOKUP_NAME, {"name": "李呢村"}),  # 呢 inside a name: a name
+        ("各村", parser.LOOKUP_NAME, {"name": "各村"}),
+        ("罗各村汇总", "summary", {"name": "罗各村"}),  # 各 inside a name: the name whole
+        ("各村汇总", "summary", {}),
+        ("白沙镇各村情况", "summary", {"name": "白沙镇"}),
+        ("王家村", parser.LOOKUP_NAME, {"name": "王家村"}),
+        ("白沙镇的村", "unit.children", {"name": "白沙镇"}),
+        ("530101001001汇总", "summary", {"name": "530101001001"}),
+        ("530101001001 王家湾汇总", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
+    ],
+)
+def test_follow_ups_each_unit_s_figures_and_codes_with_a_question_are_told_from_names(text, intent, params):
+    from backend.chat import intents
+
+    intents.load()
+    assert parser.parse(text) == parser.Parsed(intent, params)

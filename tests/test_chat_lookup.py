@@ -440,3 +440,47 @@ async def test_more_pages_a_long_list_of_names_found(client):
     labels = [a["label"] for page in pages for a in card(page)["actions"]]
     assert len(labels) == len(set(labels)) == 23 and all(label.startswith("新村") for label in labels)
     assert notice(await say(client, headers, "更多")) == "没有更多了。"
+
+
+async def _coops_tree() -> tuple[Tree, Actor]:
+    tree = await make_tree()
+    await make_unit("王家湾村茶叶专业合作社", UnitType.COOP, tree.child)
+    await make_unit("王家湾村果蔬合作社", UnitType.COOP, tree.child)
+    await make_unit("茶园村叶子烟专业合作社", UnitType.COOP, tree.own)  # 茶...叶...社 with more gaps
+    await make_unit("刘家岭村茶叶合作社", UnitType.COOP, tree.sibling)  # outside the town
+    return tree, actor_at(tree.own)
+
+
+@pytest.mark.parametrize("text", ["茶叶合作社", "茶叶社", "茶叶专业社", "果蔬社"])
+async def test_an_abbreviated_co_op_name_finds_the_co_op_in_scope(strategy, text):
+    """ "茶叶合作社" found nothing: the village before it and 专业 between were left out."""
+    _, actor = await _coops_tree()
+    found = await lookup.find(actor, text)
+    assert found.matches, found
+    names = [m.name for m in found.matches]
+    assert names[0] in ("王家湾村茶叶专业合作社", "王家湾村果蔬合作社") and "刘家岭村茶叶合作社" not in names
+    assert {m.rank for m in found.matches} == {lookup.Rank.ABBREVIATION}
+
+
+async def test_fewer_gaps_rank_an_abbreviation_first(strategy):
+    _, actor = await _coops_tree()
+    found = await lookup.find(actor, "茶叶社")
+    assert [m.name for m in found.matches] == ["王家湾村茶叶专业合作社", "茶园村叶子烟专业合作社"]
+
+
+async def test_an_abbreviation_is_asked_only_when_nothing_else_matched(strategy):
+    tree, actor = await _coops_tree()
+    await make_unit("茶叶社区", UnitType.OTHER, tree.own)
+    found = await lookup.find(actor, "茶叶社")
+    assert [(m.name, m.rank) for m in found.matches] == [("茶叶社区", lookup.Rank.PREFIX)]
+    assert not (await lookup.find(actor, "茶社")).matches  # two characters: too short to guess from
+    assert not (await lookup.find(actor, "社叶茶")).matches  # the characters in another order
+
+
+async def test_an_abbreviated_co_op_name_typed_offers_the_co_op(client):
+    tree = await make_tree()
+    await make_unit("王家湾村茶叶专业合作社", UnitType.COOP, tree.child)
+    headers = await town_admin(client, tree)
+    reply = await say(client, headers, "茶叶合作社")
+    assert [a["label"] for a in card(reply)["actions"]] == ["王家湾村茶叶专业合作社（王家湾村）"]
+    assert "您要找的是不是" in card(reply)["title"]

@@ -35,7 +35,7 @@ from tests.coops_helpers import (
     make_world,
     stored_rollups,
 )
-from tests.factories import make_unit
+from tests.factories import make_account, make_unit
 
 NO = "无权限"
 
@@ -689,3 +689,180 @@ async def test_more_namesakes_than_buttons_says_so(client):
     card = blocks(await chat(client, headers, "王家湾村的标杆社"), "card")[0]
     assert len(card["actions"]) == 10 and "超过 10 个" in card["subtitle"]
     assert {a["intent"] for a in card["actions"]} == {"coop.benchmark"}
+
+
+def first_title(reply: dict) -> str | None:
+    """The title of the answer's first card, table or map."""
+    titled = [b for b in reply["blocks"] if b["type"] in ("card", "table", "map")]
+    return titled[0]["title"] if titled else None
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "title"),
+    [
+        ("汇总", "王家湾村呢", "王家湾村合作社汇总"),
+        ("汇总", "那王家湾村呢", "王家湾村合作社汇总"),
+        ("汇总", "王家湾村的呢？", "王家湾村合作社汇总"),
+        ("统计", "王家湾村呢", "王家湾村合作社统计指标"),
+        ("地图", "那王家湾村的呢", "王家湾村合作社分布"),
+        ("村级社", "王家湾村呢", "王家湾村的村级社"),
+        ("合作社列表", "王家湾村呢", "王家湾村的合作社"),
+        ("下级单位", "王家湾村呢", "王家湾村的下级单位"),
+        ("白沙镇的人员", "王家湾村呢", "王家湾村的人员"),
+        ("王家湾村茶叶专业合作社的信息卡", "王家湾村果蔬合作社呢", "王家湾村果蔬合作社"),
+        ("王家湾村", "汇总呢", "王家湾村合作社汇总"),
+        ("王家湾村", "统计呢", "王家湾村合作社统计指标"),
+        ("王家湾村", "白沙镇呢", "白沙镇"),  # after a unit card: that unit's card
+    ],
+)
+async def test_a_follow_up_asks_the_last_question_again_about_another_unit(client, first, then, title):
+    """ "李家坪村呢" after a summary was looked up as a name ("李家坪村呢") and found nothing."""
+    w = await make_world()
+    headers = await login_at(client, "town_admin", w.town, Role.ADMIN, FinanceAccess.ALL)
+    await make_account("village_clerk", w.village, Role.CLERK)  # 王家湾村 has people to list
+    await chat(client, headers, first)
+    reply = await chat(client, headers, then)
+    assert first_title(reply) == title, reply
+
+
+async def test_a_follow_up_after_a_follow_up_keeps_asking_the_same_question(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, "统计")
+    assert first_title(await chat(client, headers, "王家湾村呢")) == "王家湾村合作社统计指标"
+    assert first_title(await chat(client, headers, "白沙镇供销社呢")) == "白沙镇供销社统计指标"
+    assert first_title(await chat(client, headers, "汇总呢")) == "白沙镇供销社汇总"
+
+
+async def test_a_follow_up_without_a_question_before_it_looks_the_name_up(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert first_title(await chat(client, headers, "王家湾村呢")) == "王家湾村"
+    assert first_title(await chat(client, headers, "汇总呢")) == "王家湾村合作社汇总"  # the unit just shown
+
+
+async def test_a_follow_up_with_nothing_shown_yet_asks_about_the_own_unit(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert first_title(await chat(client, headers, "汇总呢")) == "白沙镇合作社汇总"
+
+
+async def test_a_follow_up_naming_a_person_after_a_summary_finds_the_person(client):
+    w = await make_world()
+    headers = await login_at(client, "town_admin", w.town, Role.ADMIN)
+    await make_account("wjg", w.village, Role.CLERK)
+    await chat(client, headers, "汇总")
+    assert first_title(await chat(client, headers, "测试wjg呢")) == "测试wjg"
+
+
+async def test_a_follow_up_after_a_person_card_asks_about_the_other_person(client):
+    """After a person card the question was about a person, not the summary asked before it."""
+    w = await make_world()
+    headers = await login_at(client, "town_admin", w.town, Role.ADMIN)
+    await make_account("wjg", w.village, Role.CLERK)
+    await chat(client, headers, "汇总")
+    assert first_title(await chat(client, headers, "测试wjg")) == "测试wjg"
+    assert first_title(await chat(client, headers, "王家湾村呢")) == "王家湾村"
+
+
+@pytest.mark.parametrize("text", ["还有呢", "后面呢"])
+async def test_asking_what_else_still_pages_the_table(client, text):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, "下级单位")
+    assert blocks(await chat(client, headers, text), "notice")  # nothing more: a page, not a name
+
+
+@pytest.mark.parametrize(
+    ("at", "text", "title"),
+    [
+        ("town", "各村汇总", "白沙镇合作社汇总"),
+        ("town", "各村情况", "白沙镇合作社汇总"),
+        ("town", "各村的情况", "白沙镇合作社汇总"),
+        ("town", "本镇各村汇总", "白沙镇合作社汇总"),
+        ("county", "各乡镇汇总", "青山县合作社汇总"),
+        ("county", "青山县各乡镇汇总", "青山县合作社汇总"),
+        ("county", "白沙镇的各村情况", "白沙镇合作社汇总"),
+        ("county", "白沙镇各村汇总", "白沙镇合作社汇总"),
+    ],
+)
+async def test_each_village_s_figures_are_the_summary_of_the_unit_above_them(client, at, text, title):
+    """ "各村汇总" answered that no unit was named "各村"; "各村情况" was looked up as a name."""
+    w = await make_world()
+    headers = await login_at(client, "viewer", getattr(w, at))
+    reply = await chat(client, headers, text)
+    assert first_title(reply) == title, reply
+
+
+async def test_each_village_s_summary_is_of_the_own_unit_even_after_another_unit_was_shown(client):
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    await chat(client, headers, "白沙镇")
+    assert first_title(await chat(client, headers, "这个镇各村汇总")) == "白沙镇合作社汇总"
+    assert first_title(await chat(client, headers, "各乡镇汇总")) == "青山县合作社汇总"
+
+
+async def test_a_village_whose_name_holds_each_is_still_that_village(client):
+    w = await make_world()
+    await make_unit("罗各村", UnitType.VILLAGE, w.town)
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, "罗各村汇总"), "notice")[0]["text"] == "罗各村暂无合作社信息卡。"
+
+
+@pytest.mark.parametrize("text", ["白沙镇的村", "白沙镇的村有哪些", "白沙镇的村都有哪些", "本镇的村"])
+async def test_a_township_s_villages_are_its_children(client, text):
+    w = await make_world()
+    headers = await login_at(client, "viewer", w.town if text.startswith("本镇") else w.county)
+    reply = await chat(client, headers, text)
+    assert first_title(reply) == "白沙镇的下级单位", reply
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        ("530101001001汇总", "王家湾村合作社汇总"),
+        ("汇总 530101001001", "王家湾村合作社汇总"),
+        ("530101001001的汇总", "王家湾村合作社汇总"),
+        ("530101001001的统计", "王家湾村合作社统计指标"),
+        ("统计 530101001001", "王家湾村合作社统计指标"),
+        ("530101001001地图", "王家湾村合作社分布"),
+        ("530101001001的下级单位", "王家湾村的下级单位"),
+        ("530101001001", "王家湾村"),  # the code alone: the unit's card, as before
+        ("查530101001001", "王家湾村"),
+    ],
+)
+async def test_a_region_code_with_a_summary_word_answers_that_for_the_unit_so_coded(client, text, title):
+    """ "530101001001汇总" showed the unit's card: the code was recognised before the question."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, text)
+    assert first_title(reply) == title, reply
+
+
+async def test_a_region_code_outside_the_scope_with_a_summary_word_is_not_found(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, "530101002001汇总")  # 刘家岭村, in the sibling township
+    assert first_title(reply) is None and "刘家岭" not in str(reply)
+    assert blocks(reply, "notice")
+
+
+async def test_a_follow_up_reads_the_conversation_once_and_writes_it_once(client, monkeypatch):
+    from backend.core import runtime
+
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, "王家湾村")
+    redis = runtime.get().redis
+    sent: list[str] = []
+    for command in ("hmget", "hget", "eval"):
+        original = getattr(redis, command)
+
+        def counting(*args, _original=original, _command=command, **kwargs):
+            sent.append(_command)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(redis, command, counting)
+    reply = await chat(client, headers, "汇总呢")
+    assert first_title(reply) == "王家湾村合作社汇总"
+    assert sent.count("hmget") + sent.count("hget") == 1 and sent.count("eval") == 1, sent

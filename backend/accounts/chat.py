@@ -217,9 +217,15 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
     return CardBlock(title=person.name, subtitle=person.username, fields=fields, actions=buttons)
 
 
-async def person_reply(turn: Turn, account_id: int, *, lead: NoticeBlock | None = None) -> ChatReply:
-    """The person card of an account in scope (outside it: the not-found notice of the service)."""
+async def person_reply(
+    turn: Turn, account_id: int, *, lead: NoticeBlock | None = None, remember: bool = True
+) -> ChatReply:
+    """The person card of an account in scope (outside it: the not-found notice of the service).
+    ``remember``: record the question, so that "李建华呢" asks it about another person; an ID number
+    or phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number)."""
     person, visible, held = await _person(turn.actor, account_id)
+    if remember:
+        await turn.context.remember_question()
     blocks: list[Any] = [lead] if lead else []
     blocks.append(person_card(turn.actor, person, visible, held))
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
@@ -291,7 +297,7 @@ async def lookup_name(turn: Turn) -> ChatReply:
     if chosen is None:
         following = offset + len(found.matches) if found.more and offset + MAX_CHOICES <= MAX_LOOKUP_OFFSET else None
         await turn.context.remember_page("lookup.name", {"name": name}, following)
-        near = found.matches[0].rank == lookup.Rank.FUZZY
+        near = found.matches[0].rank >= lookup.Rank.FUZZY
         title = (lmsg.CHOOSE_NEAR if near else lmsg.CHOOSE).format(count=len(found.matches), name=name)
         first = offset + 1 if following is not None else None
         return await choices_reply(actor, title, found.matches, more=found.more, first=first)
@@ -312,7 +318,7 @@ async def person_named(turn: Turn, name: str) -> ChatReply | None:
     if not may_see_people(turn.actor):
         return None
     found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
-    if not found.matches or found.matches[0].rank == lookup.Rank.FUZZY:
+    if not found.matches or found.matches[0].rank >= lookup.Rank.FUZZY:
         return None
     chosen = lookup.single(found)
     if chosen is not None:
@@ -322,7 +328,14 @@ async def person_named(turn: Turn, name: str) -> ChatReply | None:
 
 
 # After the co-op card's patterns (priority 100, and "account.card" sorts before "coop.card").
-@intent("account.card", patterns=_PERSON_PATTERNS, permission="accounts.view", priority=101)
+@intent(
+    "account.card",
+    patterns=_PERSON_PATTERNS,
+    permission="accounts.view",
+    priority=101,
+    subject="name",
+    subject_people=True,
+)
 async def account_card(turn: Turn) -> ChatReply:
     if turn.text is not None and turn.params.get("account_id") is None:
         # Typed ("侯国梅是谁"): the person; no one so named ("王家湾村是哪个镇的"): the name lookup,
@@ -337,7 +350,14 @@ async def _person_card(turn: Turn) -> ChatReply:
     return target if isinstance(target, ChatReply) else await person_reply(turn, target)
 
 
-@intent("account.status", patterns=_STATUS_PATTERNS, permission="accounts.view", priority=25)
+@intent(
+    "account.status",
+    patterns=_STATUS_PATTERNS,
+    permission="accounts.view",
+    priority=25,
+    subject="name",
+    subject_people=True,
+)
 async def account_status(turn: Turn) -> ChatReply:
     """Is this account locked (or deactivated)? The answer, then the card with what can be done."""
     target = await resolve_person(turn, "account.status")
@@ -379,7 +399,9 @@ async def account_unlock(turn: Turn) -> ChatReply:
     return await person_reply(turn, account_id, lead=lead)
 
 
-@intent("unit.members", patterns=_MEMBERS_PATTERNS, permission="accounts.view", priority=40, pageable=True)
+@intent(
+    "unit.members", patterns=_MEMBERS_PATTERNS, permission="accounts.view", priority=40, pageable=True, subject="name"
+)
 async def unit_members(turn: Turn) -> ChatReply:
     """Who holds a role in a unit of the scope, a page at a time ("更多" continues)."""
     unit = await resolve_unit(turn, "unit.members")
@@ -425,7 +447,14 @@ def _people_table(
     )
 
 
-@intent("accounts.locked", patterns=_LOCKED_LIST_PATTERNS, permission="accounts.view", priority=24, pageable=True)
+@intent(
+    "accounts.locked",
+    patterns=_LOCKED_LIST_PATTERNS,
+    permission="accounts.view",
+    priority=24,
+    pageable=True,
+    subject="name",
+)
 async def locked_accounts(turn: Turn) -> ChatReply:
     """Accounts locked by wrong passwords in the scope (or a unit of it), a page at a time, each
     with its card (and there the unlock button)."""
@@ -463,7 +492,7 @@ async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
     if not people:  # outside the scope answers exactly like nobody at all
         return _person_not_found()
     if len(people) == 1:
-        return await person_reply(turn, next(iter(people)))
+        return await person_reply(turn, next(iter(people)), remember=False)
     matches = list(people.values())[:MAX_CHOICES]
     title = msg.CHAT_CHOOSE_BY_NUMBER.format(count=len(matches))
     return await choices_reply(turn.actor, title, matches, more=len(people) > MAX_CHOICES)

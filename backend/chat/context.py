@@ -3,7 +3,9 @@
 A conversation is one session in one of its units: choosing another unit starts another, so "这个村"
 never means a unit shown under the other scope, and going back resumes the first.
 
-"更多" / "下一页" continue the last table; "这个村的汇总" refers to the last unit shown.
+"更多" / "下一页" continue the last table; "这个村的汇总" refers to the last unit shown; "李家坪村呢"
+asks the question of the last answer (the intent that remembered its unit, table or person: "asked")
+again about another unit (backend.chat.follow_up).
 
 A turn's writes are kept in memory (its own reads see them) and start on their way to Redis at
 once, in the background, while the turn goes on with its reads and its reply; the writes of one
@@ -64,13 +66,21 @@ class ChatContext:
         self._sending: asyncio.Task[None] | None = None  # the newest write; it waits for those before it
         self._queued = False  # that write has not taken its fields yet: new ones go with it
         self._held = held
+        self._asked: str | None = None  # the intent of this turn: what its answer is remembered as
+        self._stored: dict[str, str | None] | None = None  # what one read found in Redis
 
     @classmethod
     def of(cls, actor: Actor, *, held: bool = False) -> ChatContext:
         """The context of the actor's conversation: its session, in the unit it chose."""
         return cls(_conversation(actor.session_id, actor.membership_id), held=held)
 
+    def asking(self, intent: str) -> None:
+        """This turn answers ``intent``: what it remembers is remembered as that question's answer."""
+        self._asked = intent
+
     def _remember(self, fields: dict[str, str]) -> None:
+        if self._asked is not None:
+            fields = {**fields, "asked": self._asked}
         self._pending.update(fields)
         self._unsent.update(fields)
         self._start()
@@ -97,13 +107,27 @@ class ChatContext:
     async def remember_unit(self, unit_id: int, name: str) -> None:
         self._remember({"unit_id": str(unit_id), "unit_name": name})
 
+    async def remember_question(self) -> None:
+        """This turn's answer is about no unit (a person's card): a follow-up asks this question."""
+        self._remember({})
+
     async def last_unit(self) -> tuple[int, str] | None:
         if "unit_id" in self._pending:
             return int(self._pending["unit_id"]), self._pending["unit_name"]
-        stored = await runtime.get().redis.hmget(self._key, ["unit_id", "unit_name"])
-        if not stored[0]:
+        if self._stored is not None:
+            unit_id, name = self._stored["unit_id"], self._stored["unit_name"]
+        else:
+            unit_id, name = await runtime.get().redis.hmget(self._key, ["unit_id", "unit_name"])
+        if not unit_id:
             return None
-        return int(stored[0]), stored[1] or ""
+        return int(unit_id), name or ""
+
+    async def last_question(self) -> tuple[str | None, tuple[int, str] | None]:
+        """The intent the last answer was remembered as, and the last unit shown (one read; the
+        turn's own :meth:`last_unit` then reads nothing more)."""
+        fields = ["asked", "unit_id", "unit_name"]
+        self._stored = dict(zip(fields, await runtime.get().redis.hmget(self._key, fields), strict=True))
+        return self._stored["asked"], await self.last_unit()
 
     async def remember_page(self, intent: str, params: dict[str, Any], next_cursor: Any) -> None:
         """The table just shown and where its next page starts (None: there is no next page)."""

@@ -12,7 +12,12 @@ page of better-than-fuzzy matches, the weak ones for typos (the name without its
 the first syllable, the initials of typed characters) and the :data:`NEIGHBOURS` nearest pinyin
 keys on either side (typos after the first letters).
 
-Rank: exact > prefix > contains > pinyin > fuzzy; within a rank the name the query covers but for
+Only when none of that found anything, a last stage takes a unit's name abbreviated as cadres say
+it ("茶叶社", "茶叶合作社" for 王家湾村茶叶专业合作社): at least :data:`ABBREVIATED_MIN` characters
+typed, all found in the name in order (one regular expression over the scope's names, in C), fewer
+left-out stretches first (:func:`gaps`).
+
+Rank: exact > prefix > contains > pinyin > fuzzy > abbreviation; within a rank the name the query covers but for
 its place word first (王家湾 -> 王家湾村 before 王家湾村茶叶专业合作社), then higher units, then
 by name. Near names (suggestions) are scored only when nothing matched.
 """
@@ -40,6 +45,8 @@ CANDIDATES = 200  # a scope this small is taken whole; in a larger one, at most 
 NEIGHBOURS = 40  # nearest pinyin keys on each side of the query's, for typos
 FUZZY_MIN = 82.0  # similarity (0-100) that counts as a match (kongjiawan vs wangjiawan: 80)
 NEAR_MIN = 60.0  # similarity worth offering as a suggestion when nothing matches
+ABBREVIATED_MIN = 3  # characters typed before an abbreviation is guessed at
+ABBREVIATED_CANDIDATES = 500  # names an abbreviation stage takes from a scope (a scan's cap)
 _SPACES = re.compile(r"\s+")
 _LATIN = re.compile(r"[a-z0-9]+")
 # Place words a name may be said without (longest first).
@@ -71,6 +78,7 @@ class Rank(IntEnum):
     CONTAINS = 2
     PINYIN = 3
     FUZZY = 4
+    ABBREVIATION = 5  # the query's characters in order, words left out (茶叶社: 王家湾村茶叶专业合作社)
 
 
 class Match(NamedTuple):  # a tuple: a province's lookup ranks a hundred or more of them
@@ -78,14 +86,14 @@ class Match(NamedTuple):  # a tuple: a province's lookup ranks a hundred or more
     id: int  # unit id, or account id for a person
     name: str
     rank: Rank
-    score: float  # similarity, 100 for anything better than fuzzy
+    score: float  # similarity, 100 for anything better than fuzzy; an abbreviation's: 100 less its gaps
     depth: int  # the unit's depth; a person's: its highest unit in scope
     within: int | None  # the unit's parent, or the person's (highest) unit in scope
     unit_type: str | None = None  # units only
     whole: bool = False  # the query is the whole name but for a place word: 王家湾 for 王家湾村
 
     def key(self) -> tuple[Any, ...]:
-        fuzzy = -self.score if self.rank == Rank.FUZZY else 0
+        fuzzy = -self.score if self.rank >= Rank.FUZZY else 0
         return (self.rank, not self.whole, fuzzy, self.depth, self.name, self.kind, self.id)
 
 
@@ -270,6 +278,47 @@ def _rank(query: Query, kind: Kind, rows: Iterable[Entry]) -> tuple[list[Match],
     return matches, misses
 
 
+def gaps(text: str, name: str) -> int:
+    """The fewest stretches of ``name`` left out between the characters of ``text`` taken in order
+    (茶叶社 in 王家湾村茶叶专业合作社: 1, 专业合作); what comes before the first and after the last
+    is not counted. ``text`` must be in ``name`` in order (:func:`_abbreviation`)."""
+    best: dict[int, int] = {}  # where the last character so far was taken -> fewest gaps until then
+    for i, char in enumerate(text):
+        taken: dict[int, int] = {}
+        at = name.find(char)
+        while at >= 0:
+            if i == 0:
+                taken[at] = 0
+            else:
+                before = [g if p == at - 1 else g + 1 for p, g in best.items() if p < at]
+                if before:
+                    taken[at] = min(before)
+            at = name.find(char, at + 1)
+        best = taken
+    return min(best.values())
+
+
+def _abbreviation(text: str) -> re.Pattern[str]:
+    """Each character of ``text`` in order within one name: the stretch between two takes neither
+    the separator nor the next character (possessive: the first place each can be taken decides, so
+    a name that does not match fails at once, without backtracking)."""
+    chars = [re.escape(c) for c in text]
+    parts = [chars[0]] + [f"[^{name_index.SEP}{c}]*+{c}" for c in chars[1:]]
+    return re.compile("".join(parts))
+
+
+def _abbreviated(index: NameIndex, actor: Actor, query: Query) -> list[Match]:
+    """Units in scope whose name holds the query's characters in order (asked when nothing else matched)."""
+    names = index.of(Source.UNIT)
+    pattern = _abbreviation(query.text)
+    path = actor.unit_path
+    if names.size(path) <= CANDIDATES:
+        rows = [e for e in names.whole(path) if pattern.search(e.key)]
+    else:
+        rows = names.searching(path, Column.KEY, pattern, ABBREVIATED_CANDIDATES)
+    return [_match(Kind.UNIT, row, Rank.ABBREVIATION, 100.0 - gaps(query.text, row.key)) for row in rows]
+
+
 def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     """Rows close enough to offer as suggestions (asked only when nothing matched)."""
     scores = similarities(query, rows, at_least=NEAR_MIN)
@@ -297,6 +346,8 @@ async def find(
             found, missed = _rank(query, kind, _candidates(index, kind, actor, query, stage))
             matches += found
             misses.append((kind, missed))
+    if not matches and units and not query.latin and len(query.text) >= ABBREVIATED_MIN:
+        matches = _abbreviated(index, actor, query)  # the last stage: nothing else matched
     matches = sorted(_best_of_each(matches), key=Match.key)
     if matches:
         return Found(matches=matches[offset : offset + limit], near=[], more=len(matches) > offset + limit)
@@ -316,7 +367,7 @@ def _best_of_each(matches: Iterable[Match]) -> list[Match]:
 
 def single(found: Found) -> Match | None:
     """The one match to show at once: alone in the best rank (or its only whole name), not a guess."""
-    if not found.matches or found.matches[0].rank == Rank.FUZZY:
+    if not found.matches or found.matches[0].rank >= Rank.FUZZY:  # a guess, not a match
         return None
     best = [m for m in found.matches if m.rank == found.matches[0].rank]
     if len(best) == 1:

@@ -1,7 +1,8 @@
 """Deterministic parsing of what a cadre types: no model, no guessing games.
 
 1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
-2. Paging words ("更多", "下一页", "还有吗", "再来10条") continue the last table.
+2. Paging words ("更多", "下一页", "还有吗", "再来10条") continue the last table; a text that ends
+   in 呢 ("李家坪村呢", "汇总呢") follows up the last question (backend.chat.follow_up).
 3. Identifiers recognised anywhere in the text: an 18-character resident ID number (with a wrong
    check character too: the lookup says so), an 11-digit mobile number (also with +86, or grouped "138 0013 8000" /
    "138-0013-8000"), a 12-digit region code, an 18-character unified social credit code.
@@ -20,6 +21,7 @@ from backend.chat import registry
 from backend.core import identifiers
 
 MORE = "chat.more"
+FOLLOW_UP = "chat.follow_up"
 LOOKUP_NAME = "lookup.name"
 LOOKUP_ID_NUMBER = "lookup.id_number"
 LOOKUP_PHONE = "lookup.phone"
@@ -33,6 +35,9 @@ _MORE = re.compile(
     r"(?i)^(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有|后面的?|后面呢|后面还有吗"
     r"|(?:再来|再看|再给我?)\s*(?:[0-9]{1,3}|[一二两三四五六七八九十]{1,3})?\s*(?:条|个|页|行|些|批)?)$"
 )
+# "李家坪村呢", "那李家坪村呢", "李家坪村的呢", "汇总呢": the last question again, about another unit
+# (backend.chat.follow_up). Only 呢 at the very end: a name holding it elsewhere (李呢村) is a name.
+_FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
 _POLITE = r"(?:请|帮我|帮忙|麻烦)"
 _ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下)"
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
@@ -91,19 +96,41 @@ def _identifier(clean: str) -> Parsed | None:
     return None
 
 
-def parse(text: str) -> Parsed:
-    clean = normalise(text)
-    if _MORE.match(clean):
-        return Parsed(MORE)
-    # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
-    # side ("2024-05-01 13800138000") are not read as one.
-    compact = _DIGIT_GAP.sub("", clean)
-    if found := _identifier(clean) or (_identifier(compact) if compact != clean else None):
-        return found
+def _asked(clean: str) -> Parsed | None:
+    """The intent whose pattern the text matches first (in priority order), with its parameters."""
     for spec in registry.by_priority():
         for pattern in spec.patterns:
             if found := pattern.search(clean):
                 return Parsed(spec.name, {k: v for k, v in found.groupdict().items() if v})
+    return None
+
+
+def _about_code(clean: str, code: str) -> Parsed | None:
+    """A question whose unit is named by its region code ("530101001001汇总", "统计 530101001001"):
+    that question, its name parameter the code itself. None: the text is no such question (the code
+    alone, "查530101001001"), and the code's unit card answers."""
+    asked = _asked(clean)
+    if asked is None or asked.intent == LOOKUP_NAME:
+        return None
+    names = [str(v) for v in asked.params.values()]
+    return asked if [n.replace(" ", "").removesuffix("的") for n in names] == [code] else None
+
+
+def parse(text: str) -> Parsed:
+    clean = normalise(text)
+    if _MORE.match(clean):
+        return Parsed(MORE)
+    if (follow := _FOLLOW_UP.match(clean)) and follow.group("name") not in ("那", "那么"):
+        return Parsed(FOLLOW_UP, {"name": follow.group("name")})
+    # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
+    # side ("2024-05-01 13800138000") are not read as one.
+    compact = _DIGIT_GAP.sub("", clean)
+    if found := _identifier(clean) or (_identifier(compact) if compact != clean else None):
+        if found.intent == LOOKUP_REGION_CODE:
+            return _about_code(clean, found.params["region_code"]) or found
+        return found
+    if asked := _asked(clean):
+        return asked
     name = _PREFIX.sub("", clean).strip()
     if name and len(name) <= MAX_NAME_LENGTH:
         return Parsed(LOOKUP_NAME, {"name": name})

@@ -38,6 +38,10 @@ class IntentSpec:
     priority: int = 100
     pageable: bool = False  # answers a table that "更多" can continue (takes a ``cursor`` param)
     writes: bool = False  # may change data: never started before the session is checked again
+    # The parameter that names what the question is about, by name: a unit, or a person when
+    # ``subject_people``. A follow-up ("李家坪村呢") asks the same question about another (chat.follow_up).
+    subject: str | None = None
+    subject_people: bool = False
 
 
 _INTENTS: dict[str, IntentSpec] = {}
@@ -51,17 +55,22 @@ def intent(
     priority: int = 100,
     pageable: bool = False,
     writes: bool = False,
+    subject: str | None = None,
+    subject_people: bool = False,
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as intent ``name``; a permission from backend.core.roles gates it.
 
     ``writes``: the handler calls an action that changes data (backend.chat.service.handle_ahead
-    runs it only once the session is checked; a write it missed is refused there all the same)."""
+    runs it only once the session is checked; a write it missed is refused there all the same).
+    ``subject``: the parameter that names the unit (a person: ``subject_people``) it is asked about."""
 
     def register(handler: Handler) -> Handler:
         if name in _INTENTS and _INTENTS[name].handler is not handler:
             raise ValueError(f"intent {name} registered twice")
         compiled = tuple(re.compile(p) for p in patterns)
-        _INTENTS[name] = IntentSpec(name, handler, permission, compiled, priority, pageable, writes)
+        _INTENTS[name] = IntentSpec(
+            name, handler, permission, compiled, priority, pageable, writes, subject, subject_people
+        )
         return handler
 
     return register

@@ -11,8 +11,8 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
+from backend.chat import follow_up, name_index, parser, registry
 from backend.chat import messages as msg
-from backend.chat import name_index, parser, registry
 from backend.chat.context import ChatContext
 from backend.chat.protocol import ChatReply, NoticeBlock, Suggestion, TextBlock
 from backend.core import db
@@ -44,6 +44,8 @@ def _intent_of(text: str | None, action: dict[str, Any] | None) -> tuple[str, di
 
 
 async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str, Any], text: str | None) -> ChatReply:
+    if name == parser.FOLLOW_UP:
+        name, params = await follow_up.resolve(actor, context, str(params.get("name") or ""))
     if name == parser.MORE:
         following = await context.next_page()
         if following is None:
@@ -54,6 +56,7 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
         return ChatReply(blocks=[NoticeBlock(level="warning", text=msg.NOT_ALLOWED)], suggestions=suggestions())
+    context.asking(name)
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
     try:
         return await spec.handler(turn)

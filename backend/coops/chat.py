@@ -2,7 +2,8 @@
 
 - ``summary``: 汇总 of a unit from the roll-ups: the actor's own unit ("汇总", "本乡汇总"), a named
   unit in scope ("汇总 青山县", "青山县汇总"), or the last unit shown ("这个村的汇总", "这里的汇总");
-  buttons elsewhere send ``{"intent": "summary", "params": {"unit_id": id}}``.
+  buttons elsewhere send ``{"intent": "summary", "params": {"unit_id": id}}``; "各村汇总" is the summary
+  (its breakdown is by child). A unit may be named by its region code ("530101001001汇总").
 - ``coop.card``: one co-op's info card (``unit_id``, or "王家湾村茶叶合作社的信息卡").
 - ``coop.list`` / ``coop.village_level`` / ``coop.benchmark`` / ``coop.poverty_county``: the lists,
   in a region ("村级社", "青山县的标杆社", "贫困县基层社 白沙镇"), paged by "更多".
@@ -45,6 +46,8 @@ from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
+from backend.units import messages as units_msg
+from backend.units.chat import region_code_named, units_coded
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -127,7 +130,8 @@ async def _target(
         if last is None:
             return _notice(msg.NO_LAST_UNIT)
         return await get_unit(turn.actor, last[0])
-    found = await queries.units_named(turn.actor, name)
+    code = region_code_named(name)  # "530101001001汇总": the unit so coded
+    found = await (units_coded(turn.actor, code) if code else queries.units_named(turn.actor, name))
     if len(found) == 1:
         return found[0]
     if found:
@@ -136,6 +140,8 @@ async def _target(
             found = found[: queries.MAX_NAME_MATCHES]
             subtitle = msg.PICK_MANY.format(count=len(found), name=name)
         return await _pick(turn.actor, subtitle, [lookup.unit_match(u) for u in found], intent_name, key)
+    if code:
+        return _notice(units_msg.CHAT_CODE_NOT_FOUND, "warning")
     like = await lookup.find(turn.actor, name, units=True, limit=MAX_LIKE)
     sure = lookup.single(like)
     if sure is None and (bare := without_asking(name)):  # "查白沙镇汇总": 查 asked
@@ -211,9 +217,21 @@ async def _without_summary_word(turn: Turn) -> Turn:
     return replace(turn, params={**turn.params, "name": name.removesuffix(word).removesuffix("的")})
 
 
+# "各村汇总", "各乡镇情况": the figures of each unit below, which is the summary's breakdown by child.
+# Without a unit named it is the actor's own unit's, as for "汇总": "各村" says how the answer is
+# broken down, not which unit it is about, and a unit shown earlier is named when meant ("这个镇各村
+# 汇总", "白沙镇的各村情况"). A name before 各 must end in a place word, so that a village whose name
+# holds 各 (罗各村) is still named whole.
+_EACH = (
+    ASK + r"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿))?)\s*的?\s*各\s*"
+    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|单位|下级单位)\s*的?\s*(?:合作社)?(?:汇总|情况|数据|统计)$"
+)
+
+
 @intent(
     "summary",
     patterns=(
+        _EACH,
         ASK_WORD + r"(?:信息卡)?汇总" + _SUMMARY_FILLER + r"(?:\s*(?P<name>.+))?$",
         ASK + r"(?P<name>.+?)\s*的?\s*汇总" + _SUMMARY_FILLER + r"$",
         # "王家湾有几个合作社", "咱镇有多少家合作社", "白沙镇合作社有多少个", "王家湾村的资产",
@@ -226,6 +244,7 @@ async def _without_summary_word(turn: Turn) -> Turn:
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
+    subject="name",
 )
 async def summary(turn: Turn) -> ChatReply:
     turn, period = _without_period(turn, "name")
@@ -384,6 +403,7 @@ _CONTACT_WORDS = (
         ASK_WORD + r"信息卡\s+(?P<name>.+)$",
     ),
     permission=PERMISSION,
+    subject="name",
 )
 async def coop_card(turn: Turn) -> ChatReply:
     """一社一卡: the info card of one co-op in scope."""
@@ -459,13 +479,25 @@ def _list_patterns(words: str) -> tuple[str, ...]:
     )
 
 
-@intent("coop.village_level", patterns=_list_patterns("村级社|村级合作社"), permission=PERMISSION, pageable=True)
+@intent(
+    "coop.village_level",
+    patterns=_list_patterns("村级社|村级合作社"),
+    permission=PERMISSION,
+    pageable=True,
+    subject="region",
+)
 async def village_level(turn: Turn) -> ChatReply:
     """村级社查询."""
     return await _list(turn, "coop.village_level", "village_level")
 
 
-@intent("coop.benchmark", patterns=_list_patterns("标杆社|标杆合作社"), permission=PERMISSION, pageable=True)
+@intent(
+    "coop.benchmark",
+    patterns=_list_patterns("标杆社|标杆合作社"),
+    permission=PERMISSION,
+    pageable=True,
+    subject="region",
+)
 async def benchmark(turn: Turn) -> ChatReply:
     """标杆社查询."""
     return await _list(turn, "coop.benchmark", "benchmark")
@@ -476,6 +508,7 @@ async def benchmark(turn: Turn) -> ChatReply:
     patterns=_list_patterns("贫困县基层社|贫困县合作社"),
     permission=PERMISSION,
     pageable=True,
+    subject="region",
 )
 async def poverty_county(turn: Turn) -> ChatReply:
     """贫困县基层社查询."""
@@ -496,6 +529,7 @@ async def poverty_county(turn: Turn) -> ChatReply:
     ),
     permission=PERMISSION,
     pageable=True,
+    subject="region",
 )
 async def all_coops(turn: Turn) -> ChatReply:
     """Every co-op with a card in a region."""
@@ -520,6 +554,7 @@ def _share(count: int, total: int) -> str:
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)(?:一下|数据|情况)?$",
     ),
     permission=PERMISSION,
+    subject="region",
 )
 async def stats(turn: Turn) -> ChatReply:
     turn, period = _without_period(turn, "region")
@@ -575,6 +610,7 @@ async def _stats(turn: Turn) -> ChatReply:
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?地图(?:查询)?$",
     ),
     permission=PERMISSION,
+    subject="region",
 )
 async def coop_map(turn: Turn) -> ChatReply:
     """地图查询: pins of the co-ops with coordinates in a region (at most 200, and it says so)."""

@@ -2,8 +2,9 @@
 
 ``unit.card`` (one unit), ``unit.children`` (its children, paged), ``lookup.region_code`` and
 ``lookup.credit_code`` (units in scope by code). Which unit a phrase means (:func:`resolve_unit`):
-a button's ``unit_id``, else a name in the text, "这个村" (the unit last shown in this
-conversation), "本单位" (the actor's own), else the last unit shown, else the actor's own unit.
+a button's ``unit_id``, else a name (or a region code: "530101001001的下级单位") in the text,
+"这个村" (the unit last shown in this conversation), "本单位" (the actor's own), else the last unit
+shown, else the actor's own unit.
 Everything goes through the actor's scope: a unit outside it answers like a missing one.
 
 ``lookup.name`` (units and people by name) lives in backend/accounts/chat.py, which knows both.
@@ -46,6 +47,8 @@ _CHILDREN_PATTERNS = (
     ASK + r"(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
     ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
     ASK_WORD + r"(?:下级单位|下属单位|下辖单位)\s+(?P<name>.{1,20})$",  # "下级单位 王家湾", as "汇总 青山县"
+    # "白沙镇的村", "本镇的村有哪些": 的 before the level word, so that a name ending in 村 stays a name
+    ASK + r"(?P<name>.{1,20}?)的(?:行政村|村庄|村|乡镇|镇|乡|社区)(?:有哪些|都有哪些|有什么|列表|名单)?$",
 )
 
 
@@ -184,6 +187,18 @@ def not_found_reply(text: str, near: list[lookup.Match] | None = None) -> ChatRe
     return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=chips + default_suggestions())
 
 
+async def units_coded(actor: Actor, code: str) -> list[Unit]:
+    """Units in scope with this region code, higher units first: at most MAX_CHOICES + 1 (more
+    than MAX_CHOICES: there are more)."""
+    return await in_scope(actor).filter(region_code=code).order_by("depth", "id").limit(MAX_CHOICES + 1)
+
+
+def region_code_named(name: str) -> str | None:
+    """The region code a question names its unit by ("530101001001的下级单位"), else None."""
+    code = name.replace(" ", "")
+    return code if identifiers.valid_region_code(code) else None
+
+
 async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     """The unit a turn is about (see the module docstring), or the reply that asks or says why not."""
     actor = turn.actor
@@ -201,7 +216,16 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
             except NotFound:  # moved out of scope or deleted since it was shown
                 pass
         return await get_unit(actor, actor.unit_id)
-    found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
+    if code := region_code_named(name):
+        coded = await units_coded(actor, code)
+        if not coded:
+            return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
+        if len(coded) == 1:
+            return coded[0]
+        found = lookup.Found([lookup.unit_match(u) for u in coded[:MAX_CHOICES]], [], len(coded) > MAX_CHOICES)
+        name = code
+    else:
+        found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
     chosen = lookup.single(found)
     if chosen is None and (bare := without_asking(name)):  # "查王家湾村的人员": 查 asked
         chosen = lookup.single(await lookup.find(actor, bare, units=True, people=False, limit=MAX_CHOICES))
@@ -226,7 +250,9 @@ async def unit_card_intent(turn: Turn) -> ChatReply:
     return unit if isinstance(unit, ChatReply) else await unit_reply(turn, unit.id)
 
 
-@intent("unit.children", patterns=_CHILDREN_PATTERNS, permission="units.view", priority=40, pageable=True)
+@intent(
+    "unit.children", patterns=_CHILDREN_PATTERNS, permission="units.view", priority=40, pageable=True, subject="name"
+)
 async def unit_children(turn: Turn) -> ChatReply:
     """The children of a unit in scope, a page at a time ("更多" continues)."""
     unit = await resolve_unit(turn, "unit.children")
@@ -262,7 +288,10 @@ async def _units_by(turn: Turn, field: str, value: str) -> ChatReply:
     (also for a value that is no such code: a button's parameters can be edited)."""
     if not _CODE_CHECKS[field](value):
         return not_found_reply(msg.CHAT_CODE_NOT_FOUND)
-    units = await in_scope(turn.actor).filter(**{field: value}).order_by("depth", "id").limit(MAX_CHOICES + 1)
+    if field == "region_code":
+        units = await units_coded(turn.actor, value)
+    else:
+        units = await in_scope(turn.actor).filter(**{field: value}).order_by("depth", "id").limit(MAX_CHOICES + 1)
     if not units:
         # A mistyped ID number can be a valid credit code (about 1 in 300): say both.
         mistyped_id = field == "credit_code" and identifiers.id_number_shaped(value)
