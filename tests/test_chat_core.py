@@ -95,6 +95,8 @@ def test_a_time_named_in_a_question_is_split_from_the_name(name: str, rest: str,
         ("91350100M000100Y43", parser.LOOKUP_CREDIT_CODE, {"credit_code": "91350100M000100Y43"}),
         ("查 王家湾", parser.LOOKUP_NAME, {"name": "王家湾"}),
         ("帮我查一下wangjiawan", parser.LOOKUP_NAME, {"name": "wangjiawan"}),
+        ("查 王家\u200b湾", parser.LOOKUP_NAME, {"name": "王家湾"}),  # invisible characters go
+        ("\u202e王家湾\u202c\x85", parser.LOOKUP_NAME, {"name": "王家湾"}),
         ("帮助", "chat.help", {}),
         ("Help", "chat.help", {}),
         ("你好！", "chat.help", {}),

@@ -71,9 +71,14 @@ class Parsed:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+# Characters with no glyph: controls, zero-width and direction marks (pasted from another app, or
+# typed to make one name show as another): they go, so "王家\u200b湾" is 王家湾 and nothing is echoed.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII
-    spaced = re.sub(r"\s+", " ", folded)
+    spaced = re.sub(r"\s+", " ", _INVISIBLE.sub("", folded))
     # Text that is only punctuation says nothing, except a question mark: that asks for help.
     return spaced.strip(_EDGE_PUNCTUATION) or ("?" if "?" in spaced else "")
 
