@@ -22,12 +22,15 @@ Component({
     },
     start(seconds) {
       clearInterval(this.timer);
-      this.setData({ sending: false, left: Math.max(0, Math.round(seconds || 60)) });
-      this.timer = setInterval(() => {
-        const left = this.data.left - 1;
-        this.setData({ left: Math.max(0, left) });
-        if (left <= 0) clearInterval(this.timer);
-      }, 1000);
+      // from the clock, not by counting ticks: WeChat pauses timers while the app is in the background
+      const end = Date.now() + Math.max(0, Math.round(seconds || 60)) * 1000;
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((end - Date.now()) / 1000));
+        this.setData({ sending: false, left });
+        if (!left) clearInterval(this.timer);
+      };
+      tick();
+      this.timer = setInterval(tick, 1000);
     },
     stop() {
       this.setData({ sending: false });

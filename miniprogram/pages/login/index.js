@@ -154,6 +154,7 @@ Page({
       );
       button.start(out.resend_after);
       toast(this, `验证码已发送至 ${out.phone || this.data.phone}`);
+      this.refreshCaptcha(); // spent by the send
     } catch (error) {
       button.stop();
       if (error.status === 404) error.message = msg.NOT_YET;

@@ -62,7 +62,11 @@ function createAuth(client, session) {
       client.post(endpoints.firstLoginSendCode, { captcha_id: captchaId, captcha_answer: captchaAnswer }),
 
     async firstLoginVerify(code) {
-      await client.post(endpoints.firstLoginVerify, { code: String(code).trim() });
+      try {
+        await client.post(endpoints.firstLoginVerify, { code: String(code).trim() });
+      } catch (e) {
+        if (e.code !== 'sms_check_not_needed') throw e; // done already: its answer was lost
+      }
       return afterStep({ sms_check_required: false });
     },
 

@@ -244,3 +244,21 @@ test('map: with no pins, no map of the open sea at 0°, 0° but a line saying th
   expect(map.dom.querySelector('wx-map')).toBeFalsy();
   expect(text(map)).toBe('合作社分布没有可在地图上标出的位置');
 });
+
+test('code button: the countdown follows the clock, so it is right after the app was in the background (timers paused)', async () => {
+  const button = mount('components/code-button/index');
+  jest.useFakeTimers({ now: 1700000000000 });
+  try {
+    button.instance.start(60);
+    jest.setSystemTime(1700000000000 + 50000); // 50 s reading the SMS elsewhere: no tick ran
+    jest.advanceTimersByTime(1000); // back: the next tick
+    expect(button.instance.data.left).toBe(9);
+    jest.setSystemTime(1700000000000 + 120000);
+    jest.advanceTimersByTime(1000);
+    expect(button.instance.data.left).toBe(0);
+    expect(jest.getTimerCount()).toBe(0);
+  } finally {
+    jest.useRealTimers();
+  }
+  button.detach();
+});

@@ -348,3 +348,38 @@ test.each([
   ['cwt:history:6', 'cwt:draft:6', 'cwt:cache:chat:6:6:汇总'].forEach((key) => expect(global.wx.getStorageSync(key)).toBe(''));
   expect(navigations().pop()).toBe('reLaunch /pages/login/index');
 });
+
+test('the SMS login: a code sent spends the captcha, so a new one is shown for the resend', async () => {
+  let captchas = 0;
+  const calls = install({
+    'GET /api/auth/captcha': () => Object.assign({}, CAPTCHA, { captcha_id: `cap-${(captchas += 1)}` }),
+    'POST /api/wechat/login': () => BIND,
+    'POST /api/wechat/sms-login/send-code': () => ({ phone: '139****0001', resend_after: 60, expires_in: 300 }),
+  });
+  global.wx.login = (o) => o.success({ code: 'code-1' });
+  const page = mount('pages/login/index');
+  await settle();
+  page.querySelector('.mode-sms').dispatchEvent('tap');
+  await settle(10);
+  page.setData({ phone: '13900000001' });
+  page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'ab12' });
+  tapButton(page.querySelector('#codeButton').querySelector('.btn'));
+  await settle(10);
+  expect(calls.find((c) => c.key === 'POST /api/wechat/sms-login/send-code').data).toMatchObject({ captcha_id: 'cap-2', captcha_answer: 'ab12' });
+  expect(page.querySelector('#captcha').instance.data).toMatchObject({ captchaId: 'cap-3', answer: '' });
+});
+
+test('first-login SMS check: a check the server already took (its answer lost) goes on to the next screen, not stuck on 409 sms_check_not_needed', async () => {
+  signIn({ sms_check_required: true, must_change_password: true });
+  install({
+    'GET /api/auth/captcha': () => CAPTCHA,
+    'POST /api/session/first-login/verify': () => ({ status: 409, body: { error: { code: 'sms_check_not_needed', message: '无需进行首次登录短信验证', fields: {} } } }),
+    'GET /api/session': () => Object.assign({}, SESSION, { must_change_password: true }),
+  });
+  const page = mount('pages/login/sms-check');
+  await settle();
+  page.setData({ code: '123456' });
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(navigations()).toEqual(['reLaunch /pages/login/password']);
+});

@@ -326,3 +326,85 @@ test('unit recovery: a ticket the server lost (410 ticket_invalid) goes back to 
   expect(page.instance.data).toMatchObject({ step: 'identify', ...form });
   expect(calls.filter((c) => c.key === 'POST /api/recovery/unit/start')).toHaveLength(2);
 });
+
+test('profile: what the user typed while the fresh profile was on its way stays (the cached one was shown first)', async () => {
+  signIn();
+  const cached = { username: 'demo_town_admin', name: '贾红', id_type: 'resident_id', id_number: '5301**********0006', email: 'old@example.cn' };
+  global.wx.setStorageSync('cwt:cache:profile:6:6', { value: cached, time: Date.now() - 3600000 });
+  global.wx.setStorageSync('cwt:cache-index', ['profile:6:6']);
+  let release;
+  install({ 'GET /api/profile': () => new Promise((r) => (release = r)) });
+  const page = mount('packageAccount/pages/profile/index');
+  await settle();
+  expect(page.instance.data.name).toBe('贾红');
+  const type = (field, value) => page.instance.onField({ currentTarget: { dataset: { field } }, detail: { value } });
+  type('name', '贾红梅');
+  type('idNumber', '11010519491231002X');
+  release(Object.assign({}, cached, { email: 'new@example.cn' }));
+  await settle(10);
+  expect(page.instance.data).toMatchObject({ name: '贾红梅', idNumber: '11010519491231002X', email: 'new@example.cn', offlineText: '' });
+});
+
+test('manual review: 409 request_done (sent before, its answer lost) shows the request as submitted, not the form to send it again', async () => {
+  const answers = [
+    { status: 504, body: { error: { code: 'timeout', message: '服务器繁忙，请稍后重试', fields: {} } } },
+    { status: 409, body: { error: { code: 'request_done', message: '该操作已经完成，但结果没能返回；请刷新查看，不要重复提交', fields: {} } } },
+  ];
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(page.instance.data.done).toBe(false);
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  const sent = calls.filter((c) => c.key === 'POST /api/reviews');
+  expect(new Set(sent.map((c) => c.header['Idempotency-Key'])).size).toBe(1);
+  expect(page.instance.data.done).toBe(true);
+  expect(page.querySelector('.submit')).toBeFalsy();
+});
+
+test('own sessions: "结束" on a session that has ended meanwhile (404) drops it from the list', async () => {
+  signIn();
+  const now = Date.now() / 1000;
+  let list = [
+    { id: 'aaa', current: true, ip: '10.0.0.1', user_agent: 'Mozilla/5.0 (iPhone) MicroMessenger/8.0 miniProgram', started_at: now, last_seen: now },
+    { id: 'bbb', current: false, ip: '10.0.0.2', user_agent: 'Mozilla/5.0 (Windows NT 10.0)', started_at: now, last_seen: now },
+  ];
+  install({
+    'GET /api/sessions': () => list,
+    'DELETE /api/sessions/bbb': () => ({ status: 404, body: { error: { code: 'not_found', message: '没有找到这个登录会话', fields: {} } } }),
+  });
+  const page = mount('packageAccount/pages/sessions/index');
+  await settle(10);
+  list = list.slice(0, 1); // it expired, or was ended from another device
+  tapButton(page.querySelector('.end'));
+  await settle();
+  page.querySelector('#t-dialog').instance._onConfirm();
+  await settle(10);
+  expect(page.querySelector('#t-toast').instance.data.message).toBe('没有找到这个登录会话');
+  expect(page.instance.data.sessions.map((s) => s.id)).toEqual(['aaa']);
+});
+
+test('manual review: a picture that cannot be read (removed by WeChat, not JPG/PNG) is named under the pictures; nothing was sent, so the captcha typed stays', async () => {
+  const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => ({ status: 202, body: { message: '申请已提交。' } }) });
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => new Uint8Array([1, 2, 3, 4]).buffer });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.heic', size: 10 }] });
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了' });
+  typeCaptcha(page, 'ab12');
+  tapButton(page.querySelector('.submit'));
+  await settle(10);
+  expect(calls.filter((c) => c.key === 'POST /api/reviews')).toHaveLength(0);
+  expect(page.instance.data.errors).toEqual({ images: '只能上传 JPG 或 PNG 图片' });
+  expect(page.querySelector('#captcha').instance.data).toMatchObject({ captchaId: 'cap-1', answer: 'ab12' });
+  expect(calls.filter((c) => c.key === 'GET /api/auth/captcha')).toHaveLength(1);
+});

@@ -28,30 +28,36 @@ Page({
   },
 
   onLoad() {
+    this.edited = {};
     if (!guard(SCREENS.chat)) return;
     accountServices()
       .profile.load((shown) => this.show(shown.value, shown.offline ? offlineLabel(shown.time) : ''))
       .catch((error) => toast(this, error.message));
   },
 
+  /** The profile into the form; a field the user has changed keeps what they typed (a fresh
+   * profile may come after the cached one, while they type). */
   show(profile, offlineText) {
     const index = Math.max(0, ID_TYPES.findIndex((t) => t.value === profile.id_type));
-    this.setData({
-      profile,
+    const values = {
       name: profile.name || '',
       email: profile.email || '',
       validUntil: profile.id_valid_until || '',
       idNumber: '',
       idTypeIndex: index,
-      offlineText: offlineText || '',
-    });
+    };
+    Object.keys(this.edited).forEach((field) => delete values[field]);
+    this.setData(Object.assign(values, { profile, offlineText: offlineText || '' }));
   },
 
   onField(e) {
-    this.setData({ [e.currentTarget.dataset.field]: (e.detail && e.detail.value) || '', errors: {} });
+    const field = e.currentTarget.dataset.field;
+    this.edited[field] = true;
+    this.setData({ [field]: (e.detail && e.detail.value) || '', errors: {} });
   },
 
   onIdType(e) {
+    this.edited.idTypeIndex = true;
     this.setData({ idTypeIndex: Number(e.detail.value) });
   },
 
@@ -77,6 +83,7 @@ Page({
     this.setData({ busy: true });
     try {
       const profile = await accountServices().profile.update(changes);
+      this.edited = {}; // saved: the form shows the server's profile
       this.show(profile, '');
       this.setData({ busy: false });
       toast(this, '已保存', 'success');

@@ -51,6 +51,7 @@ Page({
       this.load();
     } catch (error) {
       toast(this, error.message, 'error');
+      if (error.status === 404) this.load(); // ended meanwhile (expired, or from another device)
     }
   },
 });

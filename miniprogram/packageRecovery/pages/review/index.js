@@ -16,6 +16,9 @@ const KINDS = [
   { value: 'unit', label: '找回单位账号' },
 ];
 
+// The server's answer to a submission (backend/reviews/messages.py), for one whose answer was lost.
+const SUBMITTED = '申请已提交。上级单位管理员审核后，结果会以短信发送到您填写的手机号。';
+
 // Pasted control characters as spaces: the server refuses them (the statement keeps its line breaks).
 const oneLine = (text) => text.replace(/[\x00-\x1f\x7f\u2028\u2029]/g, ' ').trim();
 const lines = (text) => text.replace(/\r\n?/g, '\n').replace(/[\x00-\x09\x0b-\x1f\x7f\u2028\u2029]/g, ' ').trim();
@@ -125,6 +128,17 @@ Page({
       const out = await recoveryServices().reviews.submit(form, d.images, this.key);
       this.setData({ busy: false, done: true, message: out.message });
     } catch (error) {
+      if (error.code === 'request_done') {
+        // a resend of a submission the server took (its answer was lost): it is one review already
+        this.setData({ busy: false, done: true, message: SUBMITTED });
+        return;
+      }
+      if (!error.code) {
+        // a picture read on the phone failed (utils/images): nothing was sent, the captcha is unspent
+        this.setData({ busy: false, errors: { images: error.message } });
+        toast(this, error.message, 'error');
+        return;
+      }
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
       if (!error.retryable) {
