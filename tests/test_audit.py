@@ -12,6 +12,7 @@ from backend.accounts.models import Account
 from backend.core import audit, db
 from backend.core.audit import AuditEntry
 from backend.core.config import Settings
+from backend.core.roles import Role
 from tests.factories import login, login_response, make_account, make_tree
 
 
@@ -99,3 +100,45 @@ async def test_audit_query_shows_only_entries_within_scope(client):
     listed = (await client.get("/api/audit/", headers=town)).json()["items"]
     visible = {a.username for a in await Account.filter(id__in=[e["actor_account_id"] for e in listed])}
     assert visible == {"town_admin", "villager"}
+
+
+async def test_entries_recorded_at_once_outside_a_transaction_still_form_one_chain():
+    await asyncio.gather(*[audit.record("auth.login", scope_path="/1/", outcome="failure") for _ in range(5)])
+    entries = await AuditEntry.all().order_by("id")
+    assert len({e.prev_hash for e in entries}) == 5
+    assert (await audit.verify_chain()).ok
+
+
+async def test_the_root_sysadmin_sees_failed_logins_under_unknown_names_and_no_one_else_does(client):
+    tree = await make_tree()
+    await make_account("sysadmin", tree.parent, role=Role.SYSADMIN)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    assert (await login_response(client, "no_such_user", "Wrong#pass1")).status_code == 401
+    params = {"action": "auth.login", "outcome": "failure"}
+    sysadmin = (await client.get("/api/audit/", params=params, headers=await login(client, "sysadmin"))).json()
+    assert [e["detail"] for e in sysadmin["items"]] == [{"reason": "unknown_login"}]
+    town = (await client.get("/api/audit/", params=params, headers=await login(client, "town_admin"))).json()
+    assert town["items"] == []
+
+
+async def _audit_plan(**filters: object) -> str:
+    """SQLite's plan for the audit page query of a county admin with ``filters``."""
+    from backend.audit.queries import entries_query
+    from backend.core.actor import Actor, Origin
+    from backend.core.roles import FinanceAccess
+
+    county = (await make_tree()).parent
+    actor = Actor(1, "x", "s", 1, county.id, county.path, county.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
+    sql = entries_query(actor, **filters).order_by("-id").limit(51).sql(params_inline=True)
+    rows = await db.db().execute_query_dict(f"EXPLAIN QUERY PLAN {sql}")
+    return "\n".join(row["detail"] for row in rows)
+
+
+async def test_the_audit_query_by_account_reads_the_account_indexes_not_the_whole_scope():
+    plan = await _audit_plan(account_id=7)
+    assert "idx_audit_actor_account" in plan and "idx_audit_target" in plan, plan
+
+
+async def test_the_audit_query_by_action_or_outcome_walks_that_index_newest_first():
+    assert "idx_audit_action" in await _audit_plan(action="account.phone")
+    assert "idx_audit_outcome" in await _audit_plan(outcome="failure")

@@ -233,3 +233,29 @@ async def test_a_unit_created_while_its_parent_moves_takes_the_parents_new_path(
     assert response.json()["path"] == created.path
     entry = await AuditEntry.get(action="unit.create")
     assert entry.scope_path == created.path
+
+
+async def test_a_region_code_that_would_leave_a_lower_units_code_outside_it_is_refused(client):
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    refused = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"region_code": "530101003000"})
+    assert refused.status_code == 422 and "region_code" in refused.json()["error"]["fields"]
+    assert (await Unit.get(id=tree.own.id)).region_code == "530101001000"
+    # the way to recode a whole township: clear its code, recode the villages, then set the new code
+    assert (await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"region_code": None})).is_success
+    village = await client.patch(f"/api/units/{tree.child.id}", headers=admin, json={"region_code": "530101003001"})
+    assert village.status_code == 200
+    town = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"region_code": "530101003000"})
+    assert town.status_code == 200, town.text
+
+
+async def test_deleting_a_coop_that_has_an_info_card_says_what_still_holds_it(client):
+    from tests.coops_helpers import coop_card
+
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    coop = await make_unit("茶叶合作社", UnitType.COOP, tree.own)
+    await coop_card(coop)
+    refused = await client.delete(f"/api/units/{coop.id}", headers=admin)
+    assert refused.status_code == 409 and "信息卡" in refused.json()["error"]["message"]
+    assert await Unit.filter(id=coop.id).exists()

@@ -17,7 +17,7 @@ from typing import Any
 from tortoise import fields
 from tortoise.models import Model
 
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.actor import Actor, Origin
 
 GENESIS = "0" * 64
@@ -94,6 +94,19 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEntry:
     """Append one entry; call inside the transaction of the change it records."""
+    if not db.inside_atomic():  # the head's lock holds only within a transaction: else the chain forks
+        async with db.atomic():
+            return await record(
+                action,
+                scope_path=scope_path,
+                actor=actor,
+                origin=origin,
+                outcome=outcome,
+                target_type=target_type,
+                target_id=target_id,
+                account_id=account_id,
+                detail=detail,
+            )
     origin = origin or (actor.origin if actor else None)
     at = runtime.get().clock.now()
     values: dict[str, Any] = {

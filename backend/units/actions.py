@@ -43,6 +43,17 @@ def _check_region_code(parent: Unit | None, region_code: str | None) -> None:
         raise ValidationFailed({"region_code": msg.REGION_CODE_OUTSIDE_PARENT})
 
 
+async def _check_lower_regions(unit: Unit) -> None:
+    """The unit's (new) region code and type must still hold the codes of the units below it: a
+    typo in a township's code would otherwise leave every village's code outside its parent."""
+    if unit.region_code is None or unit.type not in REGION_TYPES:
+        return
+    prefix = unit.region_code[: REGION_DIGITS[UnitType(unit.type)]]
+    below = Unit.filter(path_prefix("path", unit.path), region_code__isnull=False).exclude(id=unit.id)
+    if await below.exclude(region_code__startswith=prefix).exists():
+        raise ValidationFailed({"region_code": msg.REGION_CODE_EXCLUDES_LOWER})
+
+
 async def _check_unique(unit_id: int | None, unit_code: str | None, credit_code: str | None) -> None:
     fields: dict[str, str] = {}
     if unit_code and await Unit.filter(unit_code=unit_code).exclude(id=unit_id or 0).exists():
@@ -122,6 +133,8 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
     await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
     for name, value in changes.items():
         setattr(unit, name, value)
+    if "region_code" in changes or "type" in changes:
+        await _check_lower_regions(unit)
     unit.updated_at = runtime.get().clock.now()
     try:
         async with db.atomic():
@@ -223,5 +236,5 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 detail={"name": unit.name},
             )
             await unit.delete()
-    except IntegrityError as exc:  # still referenced (a review, a registration): nothing was deleted
-        raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY) from exc
+    except IntegrityError as exc:  # still referenced (a card, a device, a review, a registration): nothing was deleted
+        raise Conflict("unit_not_empty", msg.UNIT_STILL_REFERENCED) from exc

@@ -1,12 +1,16 @@
 """Chinese texts of the unit domain."""
 
 UNIT_NOT_EMPTY = "该单位下还有下级单位或账号，不能删除"
+UNIT_STILL_REFERENCED = "该单位还有信息卡、设备、注册申请或审核等关联记录，不能删除"
 COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
 MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之下"
 ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
 DUPLICATE_UNIT_CODE = "单位代码已被其他单位使用"
 DUPLICATE_CREDIT_CODE = "统一社会信用代码已被其他单位使用"
 REGION_CODE_OUTSIDE_PARENT = "区划代码与上级单位的区划代码不一致"
+REGION_CODE_EXCLUDES_LOWER = (
+    "有下级单位的区划代码不在这个区划之内；如需整体调整，请先清空本单位的区划代码，改好下级单位后再填写"
+)
 PARENT_REQUIRED = "请选择上级单位"
 SAME_PARENT = "单位已在该上级单位之下"
 
