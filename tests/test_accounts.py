@@ -443,3 +443,26 @@ async def test_a_reset_password_of_a_card_made_account_ends_its_awaiting_activat
     session = await login_response(client, "card_made", await _sms_password(client, NEW_PHONE))
     assert session.status_code == 200, session.text
     assert (await Account.get(id=target.id)).needs_activation is False
+
+
+async def test_the_locked_and_deactivated_filters_find_those_accounts_by_index_not_by_joining_the_whole_scope(caplog):
+    import logging
+
+    from backend.accounts.queries import list_accounts
+    from backend.core import db
+    from backend.core.actor import Actor, Origin
+    from backend.core.roles import Role
+
+    if db.db().capabilities.dialect == "postgres":  # its planner takes a tiny test table whole
+        rows = await db.db().execute_query_dict("SELECT indexname FROM pg_indexes WHERE tablename = 'account'")
+        assert {"idx_account_locked_until", "idx_account_is_active"} <= {row["indexname"] for row in rows}
+        return
+    county = (await make_tree()).parent
+    actor = Actor(1, "x", "s", 1, county.id, county.path, county.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
+    for status in ("locked", "deactivated"):
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
+            await list_accounts(actor, status=status)
+        query, values = next(r.args for r in caplog.records if r.args and "COUNT(" in str(r.args[0]))
+        plan = await db.db().execute_query_dict(f"EXPLAIN QUERY PLAN {query}", values)
+        assert plan[0]["detail"].startswith("SEARCH membership__account USING"), (status, plan)
