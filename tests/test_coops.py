@@ -106,12 +106,12 @@ async def test_viewers_read_cards_but_only_clerks_and_admins_write_them(client):
 
 
 async def test_a_co_op_office_line_with_its_area_code_is_a_contact_phone(client):
-    """Co-op offices give fixed lines (0871-65123456): only an 11-digit mobile was taken."""
+    """Co-op offices give fixed lines (0871-65150432): only an 11-digit mobile was taken."""
     w = await make_world()
     clerk = await login_at(client, "town_clerk", w.town, Role.CLERK, FinanceAccess.ALL)
     for line, shown in (
-        ("0871-65123456", "0871-****3456"),
-        ("087165123456", "087****3456"),
+        ("0871-65150432", "0871-****0432"),
+        ("087165150432", "087****0432"),
         ("010-1234567-801", "010-****4567"),
     ):
         response = await client.patch(f"/api/coops/{w.tea.id}", headers=clerk, json={"contact_phone": line})
@@ -134,7 +134,7 @@ async def test_a_co_op_office_line_with_its_area_code_is_a_contact_phone(client)
         ({"latitude": 0, "longitude": 0}, "latitude"),  # a pin off the coast of Africa
         ({"latitude": 25.04, "longitude": 12.71}, "longitude"),  # 102.71 with a digit lost
         ({"contact_phone": "12345"}, "contact_phone"),
-        ({"contact_phone": "871-65123456"}, "contact_phone"),  # a fixed line without its leading 0
+        ({"contact_phone": "871-65150432"}, "contact_phone"),  # a fixed line without its leading 0
         ({"founded_year": 2090}, "founded_year"),
         ({"founded_year": 2020, "report_year": 2019}, "founded_year"),
         ({"contact_name": " \n"}, "contact_name"),

@@ -37,7 +37,7 @@ def valid_phone(value: str) -> bool:
 
 
 def valid_contact_phone(value: str) -> bool:
-    """A mobile, or a fixed line with its area code (an office's: 0871-65123456)."""
+    """A mobile, or a fixed line with its area code (an office's: 0871-65150432)."""
     return valid_phone(value) or bool(_LANDLINE.fullmatch(value))
 
 
@@ -92,7 +92,7 @@ def valid_credit_code(value: str) -> bool:
 
 
 def mask_phone(value: str) -> str:
-    if value.startswith("0") and "-" in value:  # a fixed line keeps its area code: 0871-****3456
+    if value.startswith("0") and "-" in value:  # a fixed line keeps its area code: 0871-****0432
         area, _, rest = value.partition("-")
         return f"{area}-****{rest.partition('-')[0][-4:]}"
     return f"{value[:3]}****{value[-4:]}" if len(value) >= 7 else "****"
