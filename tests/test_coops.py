@@ -583,8 +583,11 @@ async def test_the_card_of_a_unit_that_is_not_a_coop_says_it_is_not_one(client):
     response = await client.get(f"/api/coops/{w.village.id}", headers=headers)
     assert response.status_code == 404 and "王家湾村" in response.json()["error"]["message"]
     assert "不是合作社" in response.json()["error"]["message"]
-    notice = blocks(await chat(client, headers, "白沙镇的信息卡"), "notice")[0]
+    reply = await chat(client, headers, "白沙镇的信息卡")
+    notice = blocks(reply, "notice")[0]
     assert "白沙镇" in notice["text"] and "不是合作社" in notice["text"]
+    offered = reply["suggestions"][0]["action"]  # its co-ops are probably what was meant
+    assert offered == {**offered, "intent": "coop.list", "params": {"region_id": w.town.id}}
     no_card = blocks(await chat(client, headers, "李家坪综合社的信息卡"), "notice")[0]
     assert no_card["text"] == "该合作社还没有建立信息卡"
 
@@ -623,7 +626,8 @@ async def test_asking_for_a_co_ops_contact_or_address_answers_its_card(client):
     """ "王家湾村茶叶专业合作社的联系电话" was looked up as a name and answered "没有找到"."""
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)
-    for text in (f"{w.tea.name}的联系电话", f"{w.tea.name}联系人是谁", f"查一下{w.tea.name}的地址"):
+    name = w.tea.name
+    for text in (f"{name}的联系电话", f"{name}联系人是谁", f"查一下{name}的地址", f"{name}的经营范围"):
         reply = await chat(client, headers, text)
         assert [b["subtitle"] for b in blocks(reply, "card")] == ["信息卡"], (text, reply)
 

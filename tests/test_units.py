@@ -249,6 +249,18 @@ async def test_a_region_code_that_would_leave_a_lower_units_code_outside_it_is_r
     assert town.status_code == 200, town.text
 
 
+async def test_a_type_change_that_would_leave_a_lower_units_code_outside_it_is_refused(client):
+    """A township retyped as a village keeps all twelve digits of its code: its villages fall outside."""
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    refused = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"type": "village"})
+    assert refused.status_code == 422 and "region_code" in refused.json()["error"]["fields"]
+    assert (await Unit.get(id=tree.own.id)).type == UnitType.TOWNSHIP
+    # a wider region keeps them inside: a county's six digits still hold 530101001001
+    widened = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"type": "county"})
+    assert widened.status_code == 200, widened.text
+
+
 async def test_deleting_a_coop_that_has_an_info_card_says_what_still_holds_it(client):
     from tests.coops_helpers import coop_card
 
