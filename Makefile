@@ -15,7 +15,7 @@ export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 endif
 
-.PHONY: install run test test-pg lint bench clean
+.PHONY: install run test test-pg lint bench bench-chat bench-rest clean
 
 $(STAMP): pyproject.toml constraints.txt
 	scripts/pcsc.sh packages  # pyscard builds against libpcsclite-dev (as root: installs what is missing)
@@ -84,6 +84,8 @@ bench: install
 	$(BIN)/python bench/login_and_scope.py
 bench-chat: install
 	$(BIN)/python bench/chat.py
+bench-rest: install
+	$(BIN)/python bench/rest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -629,8 +629,10 @@ class RawClient:
         self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._slots = asyncio.Semaphore(connections)
 
-    def request(self, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
-        lines = [f"POST {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip"]
+    def request(
+        self, path: str, body: bytes = b"", headers: dict[str, str] | None = None, method: str = "POST"
+    ) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self.host}:{self.port}", "Accept-Encoding: gzip"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}", "", ""]
         return "\r\n".join(lines).encode() + body

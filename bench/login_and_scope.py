@@ -318,8 +318,8 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(env: dict[str, str], var_dir: Path) -> Iterator[Server]:
-    """Start ``python -m backend serve`` on a free port; always stop it on the way out."""
+def running_server(env: dict[str, str], var_dir: Path, log_name: str = "bench-server.log") -> Iterator[Server]:
+    """Start ``python -m backend serve`` on a free port (its log ``<var dir>/<log_name>``); always stop it."""
     port = free_port()
     server_env_vars = dict(
         env,
@@ -327,7 +327,7 @@ def running_server(env: dict[str, str], var_dir: Path) -> Iterator[Server]:
         LOGIN_IP_LIMIT="1000000",
         CAPTCHA_IP_LIMIT="1000000",
     )
-    log_path = var_dir / "bench-server.log"
+    log_path = var_dir / log_name
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [PYTHON, "-m", "backend", "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -445,24 +445,15 @@ async def test_a_reset_password_of_a_card_made_account_ends_its_awaiting_activat
     assert (await Account.get(id=target.id)).needs_activation is False
 
 
-async def test_the_locked_and_deactivated_filters_find_those_accounts_by_index_not_by_joining_the_whole_scope(caplog):
-    import logging
-
-    from backend.accounts.queries import list_accounts
+async def test_the_status_filter_indexes_are_where_each_planner_uses_them_well():
+    """Migration 0010: locked_until on both databases; is_active on PostgreSQL only (SQLite, without
+    statistics, took it for a selective index and walked every active account of a county's list)."""
     from backend.core import db
-    from backend.core.actor import Actor, Origin
-    from backend.core.roles import Role
 
-    if db.db().capabilities.dialect == "postgres":  # its planner takes a tiny test table whole
-        rows = await db.db().execute_query_dict("SELECT indexname FROM pg_indexes WHERE tablename = 'account'")
-        assert {"idx_account_locked_until", "idx_account_is_active"} <= {row["indexname"] for row in rows}
-        return
-    county = (await make_tree()).parent
-    actor = Actor(1, "x", "s", 1, county.id, county.path, county.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
-    for status in ("locked", "deactivated"):
-        caplog.clear()
-        with caplog.at_level(logging.DEBUG, logger="tortoise.db_client"):
-            await list_accounts(actor, status=status)
-        query, values = next(r.args for r in caplog.records if r.args and "COUNT(" in str(r.args[0]))
-        plan = await db.db().execute_query_dict(f"EXPLAIN QUERY PLAN {query}", values)
-        assert plan[0]["detail"].startswith("SEARCH membership__account USING"), (status, plan)
+    if db.db().capabilities.dialect == "postgres":
+        sql = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'account'"
+    else:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'account'"
+    names = {row["name"] for row in await db.db().execute_query_dict(sql)}
+    assert "idx_account_locked_until" in names
+    assert ("idx_account_is_active" in names) == (db.db().capabilities.dialect == "postgres")
