@@ -45,18 +45,15 @@ from login_and_scope import (
     analyze_pg,
     backend_name,
     demo_password,
-    ensure_pg_database,
-    ensure_seeded,
     free_port,
     load_average,
     make_client,
     percentile,
     run_workers,
-    server_env,
     session_token,
+    set_up,
     stop_server,
     wait_healthy,
-    wipe_sqlite,
 )
 
 # Targets of the issue (milliseconds, bytes on the wire, ratio to the bare floor).
@@ -1163,19 +1160,9 @@ def main(argv: list[str] | None = None) -> int:
                 "open_rounds": args.open_rounds or plan.open_rounds,
             }
         )
-    var_dir = args.var_dir.resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    env = server_env(var_dir, args.postgres)
-    os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})  # for the in-process imports
-    sys.path.insert(0, str(PROJECT_ROOT))
     kind = "smoke" if args.smoke else "quick" if args.quick else "full"
-    print(f"bench chat: {backend_name(args.postgres)}, var dir {var_dir}, {kind} run")
-    print(f"            {os.cpu_count()} CPUs, load average {load_average()}, plan {asdict(plan)}")
-    if args.postgres:
-        asyncio.run(ensure_pg_database(drop_first=args.reseed))
-    elif args.reseed:
-        wipe_sqlite(var_dir)
-    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres, "small" if args.smoke else "large")
+    scale = "small" if args.smoke else "large"
+    var_dir, env, data, seed_seconds = set_up("bench chat", args, kind, asdict(plan), scale)
     if args.postgres:
         print(f"ANALYZE took {asyncio.run(analyze_pg()):.1f} s")
     prepared = asyncio.run(prepare(env, args.postgres, smoke=args.smoke))

@@ -244,6 +244,28 @@ def ensure_seeded(
     return data, None
 
 
+def set_up(
+    label: str, args: argparse.Namespace, kind: str, plan: dict[str, Any], scale: str = "large"
+) -> tuple[Path, dict[str, str], dict[str, Any], float | None]:
+    """What every bench does first: the var dir and the server's environment (also this process's,
+    for the in-process imports), a header line, then the database wiped on ``--reseed`` and the
+    ``scale`` seeded or reused. Returns the var dir, the environment, the demo accounts data and the
+    seeding time (None when reused)."""
+    var_dir = args.var_dir.resolve()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = server_env(var_dir, args.postgres)
+    os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})
+    sys.path.insert(0, str(PROJECT_ROOT))
+    print(f"{label}: {backend_name(args.postgres)}, var dir {var_dir}, {kind} run")
+    print(f"{' ' * len(label)}  {os.cpu_count()} CPUs, load average {load_average()}, plan {plan}")
+    if args.postgres:
+        asyncio.run(ensure_pg_database(drop_first=args.reseed))
+    elif args.reseed:
+        wipe_sqlite(var_dir)
+    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres, scale)
+    return var_dir, env, data, seed_seconds
+
+
 def demo_password(data: dict[str, Any], username: str) -> str:
     """The password of one named demo account from demo-accounts.json."""
     for item in data["demo_accounts"]:
@@ -619,18 +641,7 @@ def main(argv: list[str] | None = None) -> int:
     """Seed (or reuse), measure, print, and optionally write JSON."""
     args = parse_args(argv)
     plan = QUICK if args.quick else FULL
-    var_dir = args.var_dir.resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    env = server_env(var_dir, args.postgres)
-    os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})  # for the in-process imports
-    sys.path.insert(0, str(PROJECT_ROOT))
-    print(f"bench: {backend_name(args.postgres)}, var dir {var_dir}, {'quick' if args.quick else 'full'} run")
-    print(f"       {os.cpu_count()} CPUs, load average {load_average()}, plan {asdict(plan)}")
-    if args.postgres:
-        asyncio.run(ensure_pg_database(drop_first=args.reseed))
-    elif args.reseed:
-        wipe_sqlite(var_dir)
-    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres)
+    var_dir, env, data, seed_seconds = set_up("bench", args, "quick" if args.quick else "full", asdict(plan))
     if args.postgres:
         print(f"ANALYZE took {asyncio.run(analyze_pg()):.1f} s")
     verify = measure_verify(plan.verify_runs)

@@ -38,15 +38,12 @@ from login_and_scope import (
     analyze_pg,
     backend_name,
     demo_password,
-    ensure_pg_database,
-    ensure_seeded,
     load_average,
     make_client,
     running_server,
-    server_env,
     session_token,
+    set_up,
     wait_healthy,
-    wipe_sqlite,
 )
 
 SYNTHETIC_HASH = "bench-synthetic"  # prev_hash and hash of the synthetic audit entries (not a chain)
@@ -314,19 +311,8 @@ def main(argv: list[str] | None = None) -> int:
         plan = replace(plan, requests=args.requests)
     if args.audit_entries is not None:
         plan = replace(plan, audit_entries=args.audit_entries)
-    var_dir = args.var_dir.resolve()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    env = server_env(var_dir, args.postgres)
-    os.environ.update({k: env[k] for k in ("APP_ENV", "VAR_DIR")})  # for the in-process imports
-    sys.path.insert(0, str(PROJECT_ROOT))
     kind = "smoke" if args.smoke else "quick" if args.quick else "full"
-    print(f"bench rest: {backend_name(args.postgres)}, var dir {var_dir}, {kind} run")
-    print(f"            {os.cpu_count()} CPUs, load average {load_average()}, plan {asdict(plan)}")
-    if args.postgres:
-        asyncio.run(ensure_pg_database(drop_first=args.reseed))
-    elif args.reseed:
-        wipe_sqlite(var_dir)
-    data, seed_seconds = ensure_seeded(var_dir, env, args.postgres, plan.scale)
+    var_dir, env, data, seed_seconds = set_up("bench rest", args, kind, asdict(plan), plan.scale)
     audit = asyncio.run(fill_audit(env, plan.audit_entries))
     if args.postgres:
         print(f"ANALYZE took {asyncio.run(analyze_pg()):.1f} s")

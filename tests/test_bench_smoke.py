@@ -22,10 +22,11 @@ def _bench(name: str) -> ModuleType:
         sys.path.remove(str(ROOT / "bench"))
 
 
-def test_chat_bench_runs_every_case_end_to_end_on_the_small_seed(tmp_path: Path) -> None:
+def _smoke(bench: str, tmp_path: Path) -> dict[str, Any]:
+    """Run ``bench/<bench>.py --smoke`` in its own process; its JSON report once it exited 0."""
     report_file = tmp_path / "report.json"
     done = subprocess.run(
-        [sys.executable, "bench/chat.py", "--smoke", "--var-dir", str(tmp_path), "--json", str(report_file)],
+        [sys.executable, f"bench/{bench}.py", "--smoke", "--var-dir", str(tmp_path), "--json", str(report_file)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -33,7 +34,11 @@ def test_chat_bench_runs_every_case_end_to_end_on_the_small_seed(tmp_path: Path)
         check=False,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    report = json.loads(report_file.read_text())
+    return json.loads(report_file.read_text())
+
+
+def test_chat_bench_runs_every_case_end_to_end_on_the_small_seed(tmp_path: Path) -> None:
+    report = _smoke("chat", tmp_path)
     firsts = {key: turn["first"] for key, turn in report["turns"].items()}
     for actor in ("county", "province"):
         assert firsts[f"{actor}-name"] == firsts[f"{actor}-pinyin"] == "王家湾村"
@@ -65,17 +70,7 @@ def test_chat_bench_failures_name_every_phase_with_a_failed_or_missing_answer() 
 
 
 def test_rest_bench_answers_every_endpoint_of_both_admins_on_the_small_seed(tmp_path: Path) -> None:
-    report_file = tmp_path / "report.json"
-    done = subprocess.run(
-        [sys.executable, "bench/rest.py", "--smoke", "--var-dir", str(tmp_path), "--json", str(report_file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    report = json.loads(report_file.read_text())
+    report = _smoke("rest", tmp_path)
     figures = report["figures"]
     assert len(figures) == 2 * 36
     assert {key.split(" ")[0] for key in figures} == {"county", "province"}
