@@ -23,7 +23,14 @@ from typing import Any, NamedTuple, Protocol
 from backend.accounts import actions
 from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership
-from backend.accounts.queries import AccountPage, Lockable, get_account, is_locked, list_accounts
+from backend.accounts.queries import (
+    AccountPage,
+    Lockable,
+    get_account,
+    is_locked,
+    list_accounts,
+    memberships_in_scope,
+)
 from backend.accounts.serializers import masked_phone
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
@@ -236,14 +243,10 @@ async def _by_username(actor: Actor, name: str) -> int | None:
     often known by the user name on a form rather than by name (tried when no name matches)."""
     if not identifiers.valid_username(name):
         return None
-    account_id = await Account.filter(username_key=name.lower()).first().values_list("id", flat=True)
-    if account_id is None:
-        return None
-    try:
-        await _person(actor, int(account_id))
-    except NotFound:
-        return None
-    return int(account_id)
+    # One read finds the name and checks the scope (the card then reads the person once)
+    in_scope = memberships_in_scope(actor).filter(account__username_key=name.lower())
+    account_id = await in_scope.first().values_list("account_id", flat=True)
+    return None if account_id is None else int(account_id)
 
 
 def _person_not_found() -> ChatReply:
