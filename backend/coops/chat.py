@@ -40,7 +40,7 @@ from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, intent
 from backend.coops import messages as msg
 from backend.coops import queries
-from backend.coops.finance import shown
+from backend.coops.finance import divide_halves_up, shown
 from backend.coops.queries import Kind, UnitRef
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
@@ -543,7 +543,7 @@ def _share(count: int, total: int) -> str:
     """``count`` of ``total`` as a percentage with one decimal, halves up (四舍五入, in integers)."""
     if not total:
         return msg.STATS_SHARE.format(count=count, share="0%")
-    tenths = (2000 * count + total) // (2 * total)
+    tenths = divide_halves_up(1000 * count, total)
     return msg.STATS_SHARE.format(count=count, share=f"{tenths // 10}.{tenths % 10}%")
 
 

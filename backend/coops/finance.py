@@ -71,14 +71,19 @@ def shown(fen: int, visible: bool) -> str:
     return wan(fen) if visible else msg.NO_FINANCE
 
 
+def divide_halves_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` (denominator > 0) to a whole number, halves away from zero (四舍五入),
+    in integers: a float's round() rounds halves to even and 0.15 is stored as 0.1499..."""
+    whole = (2 * abs(numerator) + denominator) // (2 * denominator)
+    return -whole if numerator < 0 else whole
+
+
 def average_fen(total: int, count: int) -> int:
     """``total / count`` fen, rounded once, halves away from zero, to the 0.01 万元 :func:`wan`
     shows (rounding to whole fen first and then to 0.01 万元 could round a half twice)."""
     if not count:
         return 0
-    step = count * _FEN_PER_HUNDREDTH
-    hundredths = (2 * abs(total) + step) // (2 * step)
-    return (-1 if total < 0 else 1) * hundredths * _FEN_PER_HUNDREDTH
+    return divide_halves_up(total, count * _FEN_PER_HUNDREDTH) * _FEN_PER_HUNDREDTH
 
 
 def path_ids(path: str) -> list[int]:

@@ -7,7 +7,7 @@ finance rule and the masks are applied in exactly one place.
 from __future__ import annotations
 
 from backend.coops import messages as msg
-from backend.coops.finance import average_fen, shown
+from backend.coops.finance import average_fen, divide_halves_up, shown
 from backend.coops.models import CoopCard
 from backend.coops.queries import CardView, Figures, MapResult, Summary
 from backend.coops.schemas import CardOut, CardRow, FiguresOut, MapOut, PinOut, StatsOut, SummaryOut
@@ -97,11 +97,8 @@ def summary_out(summary: Summary) -> SummaryOut:
 
 
 def _per_coop_tenths(total: int, count: int) -> float:
-    """``total / count`` (never negative) to one decimal, halves up as by hand: round() on the
-    float rounded 160.25 to 160.2 (half to even) and 0.15 to 0.1 (0.15 is stored as 0.1499...)."""
-    if not count:
-        return 0.0
-    return ((20 * total + count) // (2 * count)) / 10
+    """``total / count`` to one decimal, halves up as by hand (round() made 160.25 160.2)."""
+    return divide_halves_up(10 * total, count) / 10 if count else 0.0
 
 
 def stats_out(figures: Figures) -> StatsOut:
