@@ -33,13 +33,18 @@ def no_content() -> HTTPResponse:
 MAX_USER_AGENT = 200  # characters of a User-Agent kept (the session list shows it; a longer one is cut)
 
 
-def _is_address(value: str) -> bool:
-    """An IPv4 or IPv6 address (Sanic brackets a forwarded IPv6), without a zone: at most 47 characters."""
+def ip_address_of(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """``value`` as an IPv4 or IPv6 address (Sanic brackets a forwarded IPv6); None: it is none."""
     try:
-        address = ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
+        return ipaddress.ip_address(value.removeprefix("[").removesuffix("]"))
     except ValueError:
-        return False
-    return not getattr(address, "scope_id", None)
+        return None
+
+
+def _is_address(value: str) -> bool:
+    """An IPv4 or IPv6 address without a zone: at most 47 characters."""
+    address = ip_address_of(value)
+    return address is not None and not getattr(address, "scope_id", None)
 
 
 def client_ip(request: Request) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from backend.core import runtime
+from backend.core.http import ip_address_of
 
 # One IPv6 subscriber (a phone on a mobile network, a home line) is given a whole /64 and may use any
 # address in it: a per-address throttle counts the prefix, or a new address per request escapes it.
@@ -16,10 +17,7 @@ def _counted_as(subject: str) -> str:
     subject (an IPv4 address, a phone, an account) as it is."""
     if ":" not in subject:
         return subject
-    try:
-        address = ipaddress.ip_address(subject.removeprefix("[").removesuffix("]"))
-    except ValueError:
-        return subject
+    address = ip_address_of(subject)
     if not isinstance(address, ipaddress.IPv6Address):
         return subject
     if address.ipv4_mapped is not None:
