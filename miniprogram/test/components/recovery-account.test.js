@@ -6,6 +6,13 @@ const { signIn, SESSION } = require('../support/fixtures');
 const tapButton = (node) => node.querySelector('.t-button').dispatchEvent('tap');
 const typeCaptcha = (page, value) => page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value });
 
+/** The picture picker gives one small PNG (the same bytes each read). */
+function pickOnePicture() {
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
+  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
+  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+}
+
 test('forgot password: user name -> code and ID number -> new password -> done', async () => {
   const calls = install({
     'GET /api/auth/captcha': () => CAPTCHA,
@@ -236,9 +243,7 @@ test('manual review: a resend after a timeout or 409 request_in_progress keeps t
     { status: 202, body: { message: '申请已提交。' } },
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
-  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
-  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
-  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  pickOnePicture();
   const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
   await settle();
   page.querySelector('.thumb-add').dispatchEvent('tap');
@@ -259,9 +264,7 @@ test('manual review: a resend after a timeout or 409 request_in_progress keeps t
 
 test('manual review: pasted control characters go as spaces (line breaks of the statement stay), as the server takes them', async () => {
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => ({ status: 202, body: { message: '申请已提交。' } }) });
-  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
-  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
-  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  pickOnePicture();
   const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
   await settle();
   page.querySelector('.thumb-add').dispatchEvent('tap');
@@ -280,9 +283,7 @@ test('manual review: a form changed to another kind after a lost answer is a new
     { status: 202, body: { message: '申请已提交。' } },
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
-  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
-  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
-  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  pickOnePicture();
   const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'password' });
   await settle();
   page.querySelector('.thumb-add').dispatchEvent('tap');
@@ -351,9 +352,7 @@ test('manual review: 409 request_done (sent before, its answer lost) shows the r
     { status: 409, body: { error: { code: 'request_done', message: '该操作已经完成，但结果没能返回；请刷新查看，不要重复提交', fields: {} } } },
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
-  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 7, 7]).buffer;
-  global.wx.getFileSystemManager = () => ({ readFileSync: () => png });
-  global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
+  pickOnePicture();
   const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
   await settle();
   page.querySelector('.thumb-add').dispatchEvent('tap');
