@@ -83,6 +83,19 @@ def test_a_time_named_in_a_question_is_split_from_the_name(name: str, rest: str,
 
 
 @pytest.mark.parametrize(
+    ("text", "number"),
+    [("7", 7), ("两", 2), ("十", 10), ("十二", 12), ("二十", 20), ("九十九", 99), ("一百零五", 105), ("三百", 300)],
+)
+def test_page_numbers_are_read_in_digits_or_chinese(text: str, number: int):
+    assert parser.chinese_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["五五", "十十", "百", "一零", "百十", "二十百", "x"])
+def test_what_is_no_chinese_number_is_none(text: str):
+    assert parser.chinese_number(text) is None
+
+
+@pytest.mark.parametrize(
     ("text", "intent", "params"),
     [
         ("更多", parser.MORE, {}),
@@ -111,6 +124,15 @@ def test_a_time_named_in_a_question_is_split_from_the_name(name: str, rest: str,
         ("王建国的账号锁了吗", "account.status", {"name": "王建国"}),
         ("更多~", parser.MORE, {}),
         ("下一页 。", parser.MORE, {}),
+        ("上一页", parser.PREVIOUS_PAGE, {}),
+        ("往前翻", parser.PREVIOUS_PAGE, {}),
+        ("第二页", parser.PAGE, {"number": 2}),
+        ("翻到第 12 页", parser.PAGE, {"number": 12}),
+        ("第一百零五页", parser.PAGE, {"number": 105}),
+        ("首页", parser.PAGE, {"number": 1}),
+        ("第0页", parser.PAGE, {"number": 0}),
+        ("第五五页", parser.LOOKUP_NAME, {"name": "第五五页"}),  # no number: a name
+        ("第三页村", parser.LOOKUP_NAME, {"name": "第三页村"}),
         ("。。。", parser.UNKNOWN, {"text": ""}),
         ("138 1234 5678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),
         ("138-1234-5678", parser.LOOKUP_PHONE, {"phone": "13812345678"}),

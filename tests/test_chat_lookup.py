@@ -244,6 +244,73 @@ async def test_children_page_with_more_and_next_page_through_the_context(client)
     assert (await say(client, headers, "下一页"))["blocks"][0]["type"] == "notice"
 
 
+async def _town_with_villages(client, count: int) -> tuple[dict[str, str], list[Unit]]:
+    """A town admin's headers, its town holding ``count`` more villages (王家湾村 first)."""
+    tree = await make_tree()
+    units = [await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own) for n in range(count)]
+    return await town_admin(client, tree), units
+
+
+async def test_back_to_a_page_seen_before_by_previous_page_or_its_number(client):
+    """ "上一页" and "第二页" were looked up as names ("没有找到")."""
+    headers, _ = await _town_with_villages(client, 25)
+
+    async def rows(text: str) -> list[list[str]]:
+        return blocks(await say(client, headers, text), "table")[0]["rows"]
+
+    first, second, third = await rows("下级单位"), await rows("更多"), await rows("更多")
+    assert len({row[0] for row in first + second + third}) == len(first + second + third) == 26  # with 王家湾村
+    assert await rows("上一页") == second
+    assert await rows("第一页") == first
+    assert notice(await say(client, headers, "上一页")) == "这已经是第一页了。"
+    assert await rows("第3页") == third  # pages seen stay known after going back
+    assert await rows("第 2 页") == second
+    assert await rows("更多") == third
+    assert notice(await say(client, headers, "第四页")) == "这个列表一共只有 3 页。"
+    assert notice(await say(client, headers, "第0页")) == "页码从 1 开始，比如“第1页”。"
+
+
+async def test_a_page_not_reached_yet_is_only_the_next_one(client):
+    headers, _ = await _town_with_villages(client, 35)
+    first = blocks(await say(client, headers, "下级单位"), "table")[0]
+    assert "第 3 页" in notice(await say(client, headers, "第3页"))  # not seen: "更多" page by page
+    second = blocks(await say(client, headers, "第二页"), "table")[0]  # the next page: shown
+    assert (
+        second["rows"] != first["rows"]
+        and second["rows"] == blocks(await tap(client, headers, first["more"]), "table")[0]["rows"]
+    )
+
+
+async def test_paging_back_with_no_table_says_so(client):
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    assert "没有可以翻页的列表" in notice(await say(client, headers, "上一页"))
+    assert "没有可以翻页的列表" in notice(await say(client, headers, "第2页"))
+
+
+async def test_the_table_s_button_counts_as_the_next_page(client):
+    headers, _ = await _town_with_villages(client, 25)
+    first = blocks(await say(client, headers, "下级单位"), "table")[0]
+    second = blocks(await tap(client, headers, first["more"]), "table")[0]
+    assert blocks(await say(client, headers, "上一页"), "table")[0]["rows"] == first["rows"]
+    third = blocks(await tap(client, headers, second["more"]), "table")[0]  # an older page's button
+    assert blocks(await say(client, headers, "上一页"), "table")[0]["rows"] == second["rows"]
+    assert blocks(await say(client, headers, "第3页"), "table")[0]["rows"] == third["rows"]
+
+
+async def test_a_table_whose_rows_changed_forgets_the_pages_beyond(client):
+    """Back on page 1 after one of its units was deleted: page 2 no longer starts where it did (it
+    would have shown a unit of the new page 1 again)."""
+    headers, units = await _town_with_villages(client, 25)
+    await say(client, headers, "下级单位")
+    await say(client, headers, "更多")
+    await units[0].delete()
+    first = blocks(await say(client, headers, "第1页"), "table")[0]
+    second = blocks(await say(client, headers, "第2页"), "table")[0]
+    assert not {row[0] for row in first["rows"]} & {row[0] for row in second["rows"]}
+    assert second["rows"] == blocks(await tap(client, headers, first["more"]), "table")[0]["rows"]
+
+
 async def test_asking_for_more_as_cadres_do_pages_the_children(client):
     """ "再来10条" and "还有吗" were looked up as names and answered "没有找到"."""
     tree = await make_tree()

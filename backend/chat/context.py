@@ -3,7 +3,8 @@
 A conversation is one session in one of its units: choosing another unit starts another, so "这个村"
 never means a unit shown under the other scope, and going back resumes the first.
 
-"更多" / "下一页" continue the last table; "这个村的汇总" refers to the last unit shown; "李家坪村呢"
+"更多" / "下一页" continue the last table, "上一页" and "第3页" go back to a page of it seen before (the
+record of the table keeps where each page seen started); "这个村的汇总" refers to the last unit shown; "李家坪村呢"
 asks the question of the last answer (the intent that remembered its unit, table or person: "asked")
 again about another unit (backend.chat.follow_up).
 
@@ -19,8 +20,10 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from backend.chat.params import whole_number
 from backend.core import runtime
 from backend.core.actor import Actor
 
@@ -32,6 +35,45 @@ _MOVE = (
     "local moved = 0 for i = 1, #KEYS, 2 do if redis.call('exists', KEYS[i]) == 1 then "
     "redis.call('rename', KEYS[i], KEYS[i + 1]) moved = moved + 1 end end return moved"
 )
+
+
+@dataclass(frozen=True)
+class Table:
+    """The last table a conversation showed: its intent and parameters, where its next page starts
+    (``cursor``; None: the page shown is its last), where each page seen so far starts (``starts``,
+    the first page's None) with the number of the one shown, and where the page after the furthest
+    seen starts (``after``). ``starts`` None: the page shown was reached by an older table's button,
+    and the pages before it are not known."""
+
+    intent: str
+    params: dict[str, Any]
+    cursor: Any
+    starts: list[Any] | None = None
+    shown: int | None = None
+    after: Any = None
+
+    def page(self, start: Any) -> dict[str, Any]:
+        """The parameters of the page that starts at ``start``."""
+        return {**self.params, "cursor": start} if start is not None else dict(self.params)
+
+    def showing(self, intent: str, params: dict[str, Any], start: Any, next_cursor: Any) -> Table:
+        """The table after a turn showed the page of ``intent`` that starts at ``start``."""
+        same = self.intent == intent and self.params == params and self.starts is not None and self.shown
+        starts = list(self.starts or []) if same else [None]
+        if start in starts:
+            shown = starts.index(start) + 1
+        elif same and self.after is not None and start == self.after:
+            starts.append(start)  # the next page after the furthest seen
+            shown = len(starts)
+        else:  # reached by an older button: its pages before are not known
+            return Table(intent, params, next_cursor, None, None, next_cursor)
+        after = self.after if same else next_cursor
+        if shown == len(starts) or starts[shown] != next_cursor:  # the furthest page, or the table changed
+            starts, after = starts[:shown], next_cursor
+        return Table(intent, params, next_cursor, starts, shown, after)
+
+
+_NO_TABLE = Table("", {}, None)
 
 
 def _conversation(session_id: str, membership_id: int | None) -> str:
@@ -68,6 +110,8 @@ class ChatContext:
         self._held = held
         self._asked: str | None = None  # the intent of this turn: what its answer is remembered as
         self._stored: dict[str, str | None] | None = None  # what one read found in Redis
+        self._start: Any = None  # where the page this turn shows starts (its ``cursor``; None: the first)
+        self._table: Table | None = None  # the table's record as this turn read it (None: not read)
 
     @classmethod
     def of(cls, actor: Actor, *, held: bool = False) -> ChatContext:
@@ -83,9 +127,9 @@ class ChatContext:
             fields = {**fields, "asked": self._asked}
         self._pending.update(fields)
         self._unsent.update(fields)
-        self._start()
+        self._send_unsent()
 
-    def _start(self) -> None:
+    def _send_unsent(self) -> None:
         if not self._queued and not self._held and self._unsent:
             self._queued = True
             self._sending = asyncio.ensure_future(self._send(self._sending))
@@ -93,7 +137,7 @@ class ChatContext:
     def release(self) -> None:
         """Let the writes of a held context go (what it remembered so far at once, the rest as it comes)."""
         self._held = False
-        self._start()
+        self._send_unsent()
 
     async def _send(self, previous: asyncio.Task[None] | None) -> None:
         if previous is not None:
@@ -129,20 +173,46 @@ class ChatContext:
         self._stored = dict(zip(fields, await runtime.get().redis.hmget(self._key, fields), strict=True))
         return self._stored["asked"], await self.last_unit()
 
-    async def remember_page(self, intent: str, params: dict[str, Any], next_cursor: Any) -> None:
-        """The table just shown and where its next page starts (None: there is no next page)."""
-        page = {"intent": intent, "params": params, "cursor": next_cursor}
-        self._remember({"page": json.dumps(page, ensure_ascii=False)})
+    def showing_page(self, cursor: Any) -> None:
+        """The page this turn shows starts at ``cursor`` (its parameter; None: the first page)."""
+        self._start = whole_number(cursor) if cursor is not None else None  # as the handlers read it
 
-    async def next_page(self) -> tuple[str, dict[str, Any]] | None:
-        """The intent and parameters of the next page of the last table, if there is one."""
+    async def remember_page(self, intent: str, params: dict[str, Any], next_cursor: Any) -> None:
+        """The table just shown and where its next page starts (None: there is no next page). Where
+        each page seen so far started is kept with it, for "上一页" and "第3页": a page after the first
+        reads the table's record (only such a turn: a first page, the usual turn, reads nothing)."""
+        table = self._table
+        if table is None and self._start is not None:
+            table = await self.table()
+        now = (table or _NO_TABLE).showing(intent, params, self._start, next_cursor)
+        record = {
+            "intent": now.intent,
+            "params": now.params,
+            "cursor": now.cursor,
+            "starts": now.starts,
+            "shown": now.shown,
+            "after": now.after,
+        }
+        self._remember({"page": json.dumps(record, ensure_ascii=False)})
+
+    async def table(self) -> Table | None:
+        """The last table shown, if any (read once a turn)."""
         raw = self._pending.get("page") or await runtime.get().redis.hget(self._key, "page")
         if not raw:
             return None
         page = json.loads(raw)
-        if page["cursor"] is None:
+        starts = page.get("starts")
+        shown = page.get("shown")
+        after = page.get("after", page["cursor"])
+        self._table = Table(page["intent"], page["params"], page["cursor"], starts, shown, after)
+        return self._table
+
+    async def next_page(self) -> tuple[str, dict[str, Any]] | None:
+        """The intent and parameters of the next page of the last table, if there is one."""
+        table = await self.table()
+        if table is None or table.cursor is None:
             return None
-        return page["intent"], {**page["params"], "cursor": page["cursor"]}
+        return table.intent, table.page(table.cursor)
 
     async def save(self) -> None:
         """Wait until everything this turn remembered is in Redis (a failed write raises here); a

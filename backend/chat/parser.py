@@ -21,6 +21,8 @@ from backend.chat import registry
 from backend.core import identifiers
 
 MORE = "chat.more"
+PREVIOUS_PAGE = "chat.previous_page"
+PAGE = "chat.page"
 FOLLOW_UP = "chat.follow_up"
 LOOKUP_NAME = "lookup.name"
 LOOKUP_ID_NUMBER = "lookup.id_number"
@@ -35,6 +37,38 @@ _MORE = re.compile(
     r"(?i)^(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有|后面的?|后面呢|后面还有吗"
     r"|(?:再来|再看|再给我?)\s*(?:[0-9]{1,3}|[一二两三四五六七八九十]{1,3})?\s*(?:条|个|页|行|些|批)?)$"
 )
+# Back to a page seen before: "上一页", "往前翻"; "第3页", "翻到第二页", "首页" (its ``number``).
+_PREVIOUS = re.compile(r"^(?:返回|回到|退回)?(?:上一页|上页|前一页|前页|上一批|往前翻|向前翻|前面的?|前面呢)$")
+_PAGE = re.compile(
+    r"^(?:翻到|跳到|回到|返回|到|看|查看|给我看)?\s*(?:第\s*(?P<number>[0-9]{1,6}|[一二两三四五六七八九十百零]{1,5})\s*页"
+    r"|(?P<first>首页|最前面|开头))$"
+)
+_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def chinese_number(text: str) -> int | None:
+    """A whole number written in digits, or in Chinese up to 999 ("3", "十二", "二十", "一百零五", "零");
+    None for anything else."""
+    if text.isascii() and text.isdigit():
+        return int(text)
+    if text == "零":
+        return 0
+    total, digit, last_place = 0, None, 1000
+    for char in text:
+        if char in _DIGITS or char == "零":
+            if digit is not None:
+                return None
+            digit = _DIGITS.get(char)
+        elif char in "十百":
+            place = 10 if char == "十" else 100
+            if place >= last_place or (digit is None and place == 100):
+                return None
+            total, digit, last_place = total + (1 if digit is None else digit) * place, None, place
+        else:
+            return None
+    return total + (digit or 0) if total or digit else None
+
+
 # "李家坪村呢", "那李家坪村呢", "李家坪村的呢", "汇总呢": the last question again, about another unit
 # (backend.chat.follow_up). Only 呢 at the very end: a name holding it elsewhere (李呢村) is a name.
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
@@ -125,6 +159,12 @@ def parse(text: str) -> Parsed:
     clean = normalise(text)
     if _MORE.match(clean):
         return Parsed(MORE)
+    if _PREVIOUS.match(clean):
+        return Parsed(PREVIOUS_PAGE)
+    if (page := _PAGE.match(clean)) and (
+        (number := 1 if page.group("first") else chinese_number(page.group("number"))) is not None
+    ):
+        return Parsed(PAGE, {"number": number})
     if (follow := _FOLLOW_UP.match(clean)) and follow.group("name") not in ("那", "那么"):
         return Parsed(FOLLOW_UP, {"name": follow.group("name")})
     # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by

@@ -14,6 +14,7 @@ from typing import Any
 from backend.chat import follow_up, name_index, parser, registry
 from backend.chat import messages as msg
 from backend.chat.context import ChatContext
+from backend.chat.params import whole_number
 from backend.chat.protocol import ChatReply, NoticeBlock, Suggestion, TextBlock
 from backend.core import db
 from backend.core.actor import Actor
@@ -43,20 +44,51 @@ def _intent_of(text: str | None, action: dict[str, Any] | None) -> tuple[str, di
     return parsed.intent, parsed.params
 
 
+async def _paged(context: ChatContext, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
+    """The intent and parameters of the page of the last table asked for ("更多", "上一页", "第3页"),
+    or why there is none (a notice's text)."""
+    table = await context.table()
+    if table is None:
+        return msg.NO_MORE if name == parser.MORE else msg.NO_TABLE
+    if table.starts is None or table.shown is None:  # reached by an older button: only forward
+        if name == parser.MORE:
+            return msg.NO_MORE if table.cursor is None else (table.intent, table.page(table.cursor))
+        return msg.EARLIER_PAGES_ABOVE if name == parser.PREVIOUS_PAGE else msg.PAGES_NOT_KNOWN
+    starts, shown = table.starts, table.shown
+    if name == parser.MORE:
+        wanted = shown + 1
+    elif name == parser.PREVIOUS_PAGE:
+        if shown == 1:
+            return msg.FIRST_PAGE_ALREADY
+        wanted = shown - 1
+    else:
+        wanted = whole_number(params.get("number")) or 0  # typed, or a button's (a client may change it)
+        if wanted < 1:
+            return msg.NO_PAGE_ZERO
+    if wanted <= len(starts):
+        return table.intent, table.page(starts[wanted - 1])
+    if table.after is None:  # the furthest page seen is the table's last
+        return msg.NO_MORE if name == parser.MORE else msg.ONLY_PAGES.format(pages=len(starts))
+    if wanted == len(starts) + 1:
+        return table.intent, table.page(table.after)
+    return msg.PAGE_BY_MORE.format(wanted=wanted)
+
+
 async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str, Any], text: str | None) -> ChatReply:
     if name == parser.FOLLOW_UP:
         name, params = await follow_up.resolve(actor, context, str(params.get("name") or ""))
-    if name == parser.MORE:
-        following = await context.next_page()
-        if following is None:
-            return ChatReply(blocks=[NoticeBlock(level="info", text=msg.NO_MORE)], suggestions=suggestions())
-        name, params = following
+    if name in (parser.MORE, parser.PREVIOUS_PAGE, parser.PAGE):
+        paged = await _paged(context, name, params)
+        if isinstance(paged, str):
+            return ChatReply(blocks=[NoticeBlock(level="info", text=paged)], suggestions=suggestions())
+        name, params = paged
     spec = registry.get(name)
     if spec is None:
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
         return ChatReply(blocks=[NoticeBlock(level="warning", text=msg.NOT_ALLOWED)], suggestions=suggestions())
     context.asking(name)
+    context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
     try:
         return await spec.handler(turn)
