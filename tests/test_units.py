@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
 
 import ciso8601
+import pytest
+from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import data
 
+from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
+from backend.core.errors import Conflict, ValidationFailed
 from backend.core.roles import FinanceAccess, Role
 from backend.units import actions as unit_actions
+from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 from tests.factories import login, make_account, make_tree, make_unit
@@ -190,7 +198,8 @@ async def test_a_units_times_read_back_equal_to_what_was_written_through_the_c_d
     assert read.created_at == written and read.created_at.utcoffset() == dt.timedelta(0)
 
 
-async def test_a_code_taken_while_an_edit_is_checked_answers_409_not_500(client, monkeypatch):
+@pytest.mark.parametrize("how", ["create", "edit"])
+async def test_a_code_taken_while_it_is_checked_answers_409_not_500(client, monkeypatch, how):
     tree = await make_tree()
     await make_account("town_admin", tree.own, role="admin")
     headers = await login(client, "town_admin")
@@ -204,25 +213,44 @@ async def test_a_code_taken_while_an_edit_is_checked_answers_409_not_500(client,
             await check(*args)
 
     monkeypatch.setattr(unit_actions, "_check_unique", passes_first)
-    other = await make_unit("新村", UnitType.VILLAGE, tree.own)
-    response = await client.patch(f"/api/units/{other.id}", headers=headers, json={"unit_code": "DUP1"})
+    if how == "create":
+        new = {"parent_id": tree.own.id, "name": "新村", "type": "village", "unit_code": "DUP1"}
+        response = await client.post("/api/units/", headers=headers, json=new)
+    else:
+        other = await make_unit("新村", UnitType.VILLAGE, tree.own)
+        response = await client.patch(f"/api/units/{other.id}", headers=headers, json={"unit_code": "DUP1"})
     assert response.status_code == 409 and response.json()["error"]["code"] == "duplicate_code"
+    assert response.json()["error"]["fields"] == {"unit_code": msg.DUPLICATE_UNIT_CODE}
+    assert await Unit.filter(unit_code="DUP1").values_list("id", flat=True) == [tree.child.id]
 
 
 def _actor_of(unit: Unit, account_id: int = 1) -> Actor:
     return Actor(account_id, "x", "s", 1, unit.id, unit.path, unit.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
 
 
+def _commits_just_before_the_next_transaction(monkeypatch, other: Callable[[], Awaitable[object]]) -> None:
+    """Run ``other`` (another admin's change) to its commit just as the next transaction opens: after
+    the first reads of the action under test, before its write (the window two requests can share)."""
+    atomic = db.atomic
+    pending = [other]
+
+    @asynccontextmanager
+    async def other_commits_first() -> AsyncIterator[BaseDBAsyncClient]:
+        if pending:
+            await pending.pop()()
+        async with atomic() as connection:
+            yield connection
+
+    monkeypatch.setattr(db, "atomic", other_commits_first)
+
+
 async def test_a_unit_created_while_its_parent_moves_takes_the_parents_new_path(client, monkeypatch):
     tree = await make_tree()
     admin = await _county_admin(client, tree)
-    check = unit_actions._check_unique
-
-    async def parent_moves_meanwhile(*args):  # another admin moves the parent just after this check
-        await check(*args)
-        await unit_actions.move_unit(_actor_of(tree.parent), tree.child.id, new_parent_id=tree.sibling.id)
-
-    monkeypatch.setattr(unit_actions, "_check_unique", parent_moves_meanwhile)
+    county = _actor_of(tree.parent)
+    _commits_just_before_the_next_transaction(  # another admin moves the parent meanwhile
+        monkeypatch, lambda: unit_actions.move_unit(county, tree.child.id, new_parent_id=tree.sibling.id)
+    )
     response = await client.post(
         "/api/units/", headers=admin, json={"parent_id": tree.child.id, "name": "一组", "type": "work_team"}
     )
@@ -271,3 +299,71 @@ async def test_deleting_a_coop_that_has_an_info_card_says_what_still_holds_it(cl
     refused = await client.delete(f"/api/units/{coop.id}", headers=admin)
     assert refused.status_code == 409 and "信息卡" in refused.json()["error"]["message"]
     assert await Unit.filter(id=coop.id).exists()
+
+
+RECODED = "530101006000"  # the sibling township's new code (it was 530101002000)
+
+
+@pytest.mark.parametrize("how", ["create", "edit"])
+async def test_a_code_checked_against_a_parent_recoded_meanwhile_is_refused(monkeypatch, how):
+    tree = await make_tree()
+    county = _actor_of(tree.parent)
+    village = await make_unit("新村", UnitType.VILLAGE, tree.sibling)
+    _commits_just_before_the_next_transaction(
+        monkeypatch, lambda: unit_actions.update_unit(county, tree.sibling.id, {"region_code": RECODED})
+    )
+    with pytest.raises(ValidationFailed) as refused:
+        if how == "create":
+            await unit_actions.create_unit(
+                county, parent_id=tree.sibling.id, name="后来村", unit_type=UnitType.VILLAGE, region_code="530101002002"
+            )
+        else:
+            await unit_actions.update_unit(county, village.id, {"region_code": "530101002001"})
+    assert refused.value.fields == {"region_code": msg.REGION_CODE_OUTSIDE_PARENT}
+    assert (await Unit.get(id=tree.sibling.id)).region_code == RECODED
+    assert not await Unit.filter(parent_id=tree.sibling.id, region_code__isnull=False).exists()
+
+
+@pytest.mark.parametrize("how", ["create", "edit"])
+async def test_a_recode_is_refused_when_a_code_below_was_set_meanwhile(monkeypatch, how):
+    tree = await make_tree()
+    county = _actor_of(tree.parent)
+    village = await make_unit("新村", UnitType.VILLAGE, tree.sibling)
+    if how == "create":
+        below = partial(
+            unit_actions.create_unit,
+            county,
+            parent_id=tree.sibling.id,
+            name="后来村",
+            unit_type=UnitType.VILLAGE,
+            region_code="530101002002",
+        )
+    else:
+        below = partial(unit_actions.update_unit, county, village.id, {"region_code": "530101002001"})
+    _commits_just_before_the_next_transaction(monkeypatch, below)
+    with pytest.raises(ValidationFailed) as refused:
+        await unit_actions.update_unit(county, tree.sibling.id, {"region_code": RECODED})
+    assert refused.value.fields == {"region_code": msg.REGION_CODE_EXCLUDES_LOWER}
+    assert (await Unit.get(id=tree.sibling.id)).region_code == "530101002000"
+    assert await Unit.filter(parent_id=tree.sibling.id, region_code__startswith="530101002").exists()
+
+
+@pytest.mark.parametrize("how", ["create", "edit"])
+@pytest.mark.parametrize(("field", "code"), [("unit_code", "DUP1"), ("credit_code", CREDIT_CODE)])
+async def test_a_code_another_unit_took_meanwhile_is_a_409_naming_the_field(monkeypatch, how, field, code):
+    tree = await make_tree()
+    county = _actor_of(tree.parent)
+    _commits_just_before_the_next_transaction(
+        monkeypatch, lambda: unit_actions.update_unit(county, tree.child.id, {field: code})
+    )
+    with pytest.raises(Conflict) as refused:
+        if how == "create":
+            await unit_actions.create_unit(
+                county, parent_id=tree.own.id, name="后来村", unit_type=UnitType.VILLAGE, **{field: code}
+            )
+        else:
+            await unit_actions.update_unit(county, tree.sibling.id, {field: code})
+    said = {"unit_code": msg.DUPLICATE_UNIT_CODE, "credit_code": msg.DUPLICATE_CREDIT_CODE}[field]
+    assert refused.value.code == "duplicate_code" and refused.value.fields == {field: said}
+    assert refused.value.message == said
+    assert await Unit.filter(**{field: code}).values_list("id", flat=True) == [tree.child.id]

@@ -45,11 +45,17 @@ def _check_region_code(parent: Unit | None, region_code: str | None) -> None:
 
 async def _check_lower_regions(unit: Unit) -> None:
     """The unit's (new) region code and type must still hold the codes of the units below it: a
-    typo in a township's code would otherwise leave every village's code outside its parent."""
+    typo in a township's code would otherwise leave every village's code outside its parent.
+
+    Inside the transaction, with the unit's row held: its subtree is locked first (top down, as a
+    move locks it), so that a code being set below it (an edit holds that unit, a creation holds the
+    parent) and this recoding wait for each other, and whichever comes second sees the other."""
     if unit.region_code is None or unit.type not in REGION_TYPES:
         return
     prefix = unit.region_code[: REGION_DIGITS[UnitType(unit.type)]]
-    below = Unit.filter(path_prefix("path", unit.path), region_code__isnull=False).exclude(id=unit.id)
+    subtree = Unit.filter(path_prefix("path", unit.path))
+    await subtree.order_by("path").select_for_update(no_key=True).only("id")
+    below = subtree.filter(region_code__isnull=False).exclude(id=unit.id)
     if await below.exclude(region_code__startswith=prefix).exists():
         raise ValidationFailed({"region_code": msg.REGION_CODE_EXCLUDES_LOWER})
 
@@ -74,15 +80,15 @@ async def create_unit(
     unit_code: str | None = None,
     credit_code: str | None = None,
 ) -> Unit:
-    """Create a unit below one in the actor's scope (its own unit included)."""
+    """Create a unit below one in the actor's scope (its own unit included). The codes are checked
+    against the parent as it is under its lock: a recoding of the parent waits, or was committed."""
     _require_manage(actor)
-    parent = await get_unit(actor, parent_id)
-    _check_region_code(parent, region_code)
-    await _check_unique(None, unit_code, credit_code)
     now = runtime.get().clock.now()
     try:
         async with db.atomic():
-            parent = await _locked_in_scope(actor, parent.id)
+            parent = await _locked_in_scope(actor, parent_id)
+            _check_region_code(parent, region_code)
+            await _check_unique(None, unit_code, credit_code)
             unit = await Unit.create(
                 parent_id=parent.id,
                 name=name,
@@ -112,9 +118,10 @@ async def create_unit(
 
 
 async def _locked_in_scope(actor: Actor, unit_id: int) -> Unit:
-    """The unit's row locked and read again inside the transaction: a move committed since the
-    first read has rewritten its path (and may have taken it out of the actor's scope). Holding it
-    makes a move of the subtree wait, or this wait for the move (see :func:`move_unit`)."""
+    """The unit's row locked and read inside the transaction: a move committed since any earlier
+    read has rewritten its path (and may have taken it out of the actor's scope). Holding it makes a
+    move of the subtree wait, or this wait for the move (see :func:`move_unit`), and likewise a
+    change of its region code (see :func:`_check_lower_regions`)."""
     unit = await Unit.filter(id=unit_id).select_for_update(no_key=True).first()
     if unit is None or not actor.covers(unit.path):
         raise NotFound()
@@ -122,24 +129,29 @@ async def _locked_in_scope(actor: Actor, unit_id: int) -> Unit:
 
 
 async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Unit:
-    """Edit a unit strictly below the actor's own; ``changes`` holds only the fields to set."""
+    """Edit a unit strictly below the actor's own; ``changes`` holds only the fields to set.
+
+    Every check reads under the unit's lock, in the transaction that writes: the parent's code
+    cannot change meanwhile (a recoding of the parent locks its subtree, this unit included)."""
     _require_manage(actor)
-    unit = await get_unit_below(actor, unit_id)
     if not changes:
-        return unit
-    parent = await Unit.get_or_none(id=unit.parent_id) if unit.parent_id else None
-    if "region_code" in changes:
-        _check_region_code(parent, changes["region_code"])
-    await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
-    for name, value in changes.items():
-        setattr(unit, name, value)
-    if "region_code" in changes or "type" in changes:
-        await _check_lower_regions(unit)
-    unit.updated_at = runtime.get().clock.now()
+        return await get_unit_below(actor, unit_id)
+    now = runtime.get().clock.now()
     try:
         async with db.atomic():
+            unit = await _locked_in_scope(actor, unit_id)
+            if unit.id == actor.unit_id:
+                raise NotFound()
+            if "region_code" in changes and unit.parent_id is not None:
+                _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
+            await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+            for name, value in changes.items():
+                setattr(unit, name, value)
+            if "region_code" in changes or "type" in changes:
+                await _check_lower_regions(unit)
             if "type" in changes and changes["type"] != UnitType.COOP:
                 await _refuse_if_coop_card(unit.id)
+            unit.updated_at = now
             await unit.save(update_fields=[*changes.keys(), "updated_at"])
             await audit.record(
                 "unit.update",
@@ -157,11 +169,11 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
 
 async def _refuse_if_coop_card(unit_id: int) -> None:
     """A co-op with an info card keeps its type: its card would stay counted in every summary above
-    it and could no longer be edited or deleted (D1, W4). Holds the unit's row, so that a card being
-    written at the same time waits and then finds the new type."""
+    it and could no longer be edited or deleted (D1, W4). The caller holds the unit's row, so that a
+    card being written at the same time (backend.coops.actions locks it too) waits and then finds
+    the new type."""
     from backend.coops.models import CoopCard
 
-    await Unit.filter(id=unit_id).select_for_update().first()
     if await CoopCard.exists(unit_id=unit_id):
         raise Conflict("coop_has_card", msg.COOP_TYPE_HAS_CARD, {"type": msg.COOP_TYPE_HAS_CARD})
 
