@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import itertools
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
@@ -152,3 +156,21 @@ def phone_login_taken_after_the_check(monkeypatch, other_id: int) -> None:
         return free
 
     monkeypatch.setattr(people, "phone_login_free", taken_just_after_the_check)
+
+
+def once_both_arrived(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    """``call``, made to wait until a second request has also reached it (two requests past every
+    check made before it at once), or a second when the second request cannot get there."""
+    arrived = asyncio.Event()
+    count = 0
+
+    async def held(*args: Any, **kwargs: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count == 2:
+            arrived.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(arrived.wait(), timeout=1)
+        return await call(*args, **kwargs)
+
+    return held

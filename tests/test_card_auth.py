@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
@@ -37,7 +36,7 @@ from tests.card_helpers import (
     scan_and_confirm,
     start_pairing,
 )
-from tests.factories import PASSWORD, bind_card, login, login_response, make_account, make_tree
+from tests.factories import PASSWORD, bind_card, login, login_response, make_account, make_tree, once_both_arrived
 
 
 def credit_code(n: int) -> str:
@@ -434,24 +433,6 @@ async def test_a_card_cannot_be_bound_to_an_account_deactivated_after_it_scanned
     assert (await Account.get(id=clerk.id)).realname_level == RealnameLevel.NONE
 
 
-def _once_both_arrived(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
-    """``call``, made to wait until a second request has also reached it (two requests past their
-    checks at once), or a second when the second request cannot get there."""
-    arrived = asyncio.Event()
-    count = 0
-
-    async def held(*args: Any, **kwargs: Any) -> Any:
-        nonlocal count
-        count += 1
-        if count == 2:
-            arrived.set()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(arrived.wait(), timeout=1)
-        return await call(*args, **kwargs)
-
-    return held
-
-
 async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
     client: httpx.AsyncClient, card_authority: CardAuthority, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -461,7 +442,7 @@ async def test_a_pairing_performs_its_action_once_with_two_challenges_in_flight(
     first = issue_card(card_authority, identity(coop, card="66000001", holder="李四", n=1))
     second = issue_card(card_authority, identity(coop, card="66000002", holder="王五", n=2))
     # The second answer is refused before it gets there (the fix): then the first waits a second.
-    monkeypatch.setattr(cards, "login_by_card", _once_both_arrived(cards.login_by_card))
+    monkeypatch.setattr(cards, "login_by_card", once_both_arrived(cards.login_by_card))
     pairing = await start_pairing(client, device, "login")
     await scan_and_confirm(client, pairing)
     path = f"/api/pairings/{pairing['pairing_id']}"
@@ -485,7 +466,7 @@ async def test_one_card_logging_in_at_two_pcs_at_once_makes_one_account_and_two_
     devices = [await enrolled_device(tree.own, name=f"电脑{i}") for i in range(2)]
     card = issue_card(card_authority, identity(coop, kind="legal_rep", card="88005678"))
     # The second login waits for the first to commit (the fix): then the first waits a second.
-    monkeypatch.setattr(cards, "_unit_admins", _once_both_arrived(cards._unit_admins))
+    monkeypatch.setattr(cards, "_unit_admins", once_both_arrived(cards._unit_admins))
     pairings = [await start_pairing(client, device, "login") for device in devices]
     for pairing in pairings:
         await scan_and_confirm(client, pairing)

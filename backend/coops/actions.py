@@ -4,6 +4,7 @@ roll-ups of all its ancestors and the audit entry. Nothing else writes cards or 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +14,11 @@ from backend.coops import messages as msg
 from backend.coops import rollups
 from backend.coops.finance import card_visible, fen_from_wan, load_ancestors
 from backend.coops.models import CoopCard
+from backend.coops.serializers import card_etag
 from backend.core import audit, db, runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.etags import IfMatch
 from backend.core.roles import allows
 from backend.units.models import Unit, UnitType
 
@@ -70,6 +73,13 @@ async def _lock_unit(actor: Actor, unit_id: int, *, coop: bool = True) -> Unit:
     if coop and unit.type != UnitType.COOP:
         raise ValidationFailed({"unit_id": msg.NOT_A_COOP}, msg.NOT_A_COOP)
     return unit
+
+
+def _require_unchanged(card: CoopCard, if_match: IfMatch | None) -> None:
+    """The client's ``If-Match`` (None: the write is unconditional) against the card as locked: a
+    check before the lock would let two writers holding the same tag both pass."""
+    if if_match is not None and not if_match.matches(card_etag(card)):
+        raise AppError("card_changed", msg.CARD_CHANGED, status=412)
 
 
 def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
@@ -142,8 +152,11 @@ async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> 
     return card
 
 
-async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> CoopCard:
-    """Change the fields sent (only those) of the card of a co-op in scope."""
+async def update_card(
+    actor: Actor, unit_id: int, changes: dict[str, Any], *, if_match: IfMatch | None = None
+) -> CoopCard:
+    """Change the fields sent (only those) of the card of a co-op in scope; with ``if_match``, only
+    if the card is still the version the client read (else 412 ``card_changed``)."""
     _require_write(actor)
     columns = _to_columns(changes)
     async with db.atomic():
@@ -152,13 +165,16 @@ async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Co
         card = await CoopCard.select_for_update().get_or_none(unit_id=unit_id)
         if card is None:
             raise NotFound(msg.NO_CARD)
+        _require_unchanged(card, if_match)
         if not columns:
             return card
         before = rollups.contribution(card)
         for name, value in columns.items():
             setattr(card, name, value)
         _check_card(card)
-        card.updated_at = runtime.get().clock.now()
+        # Past the version replaced even if the clock is not (stepped back, or frozen in tests): the
+        # card's ETag is made from it, so every write must move it.
+        card.updated_at = max(runtime.get().clock.now(), card.updated_at + timedelta(microseconds=1))
         await card.save(update_fields=[*columns, "updated_at"])
         await rollups.card_changed(unit.path, before, rollups.contribution(card))
         await audit.record(
@@ -172,9 +188,10 @@ async def update_card(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Co
     return card
 
 
-async def delete_card(actor: Actor, unit_id: int) -> None:
+async def delete_card(actor: Actor, unit_id: int, *, if_match: IfMatch | None = None) -> None:
     """Delete the card of a co-op in scope (the unit stays); its figures leave every roll-up. (Whatever
-    the unit's type: a card must always be removable.)"""
+    the unit's type: a card must always be removable.) With ``if_match``, only if the card is still
+    the version the client read (else 412 ``card_changed``)."""
     _require_write(actor)
     async with db.atomic():
         unit = await _lock_unit(actor, unit_id, coop=False)
@@ -185,6 +202,7 @@ async def delete_card(actor: Actor, unit_id: int) -> None:
         if any(money) and not card_visible(actor, unit, await load_ancestors([unit])):
             # Deleting wipes figures they may not write (and a new card would let them set none).
             raise AppError("finance_required", msg.DELETE_NEEDS_FINANCE, status=403)
+        _require_unchanged(card, if_match)
         await card.delete()
         await rollups.card_changed(unit.path, rollups.contribution(card), rollups.ZERO)
         await audit.record(

@@ -21,6 +21,10 @@ AMBIGUOUS_REGION = "有多个同名单位，请改用单位编号指定"
 REGION_NAME_OR_ID = "区域只能用编号或名称中的一种指定"
 MONEY_NEEDS_FINANCE = "您没有这个合作社的财务权限，不能填写或修改金额"
 DELETE_NEEDS_FINANCE = "这张信息卡填有金额，您没有这个合作社的财务权限，不能删除"
+# Optimistic concurrency (If-Match): the card changed since the client read it, or the header is bad
+CARD_CHANGED = "这张信息卡在您打开之后已被其他人修改，本次操作没有执行。请重新打开信息卡，核对最新内容后再操作。"
+IF_MATCH_INVALID = "请求头 If-Match 格式不正确，请原样带上读取信息卡时得到的 ETag"
+IF_MATCH_WEAK = "请求头 If-Match 不能使用弱校验值（以 W/ 开头），请原样带上读取信息卡时得到的 ETag"
 
 # Labels of the card
 CARD_TITLE = "信息卡"

@@ -1,15 +1,20 @@
 """Co-op info cards (D1): the cards, their queries, statistics and map, and summaries (W4).
 
 Thin: parse, call a query or an action, serialise. Cards are addressed by their co-op unit's id.
+
+A card's answer carries its ``ETag``; PATCH and DELETE sent with ``If-Match`` change the card only if
+it is still that version (else 412 ``card_changed``); without ``If-Match`` they are unconditional.
 """
 
 from __future__ import annotations
 
-from sanic import Blueprint, Request
+from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext.extensions.openapi import openapi
 
 from backend.auth.guard import authenticated
 from backend.coops import actions, queries
+from backend.coops import messages as msg
+from backend.coops.queries import CardView
 from backend.coops.schemas import (
     CardCreate,
     CardListQuery,
@@ -23,12 +28,29 @@ from backend.coops.schemas import (
     SummaryOut,
     SummaryQuery,
 )
-from backend.coops.serializers import card_out, card_row, map_out, stats_out, summary_out
+from backend.coops.serializers import card_etag, card_out, card_row, map_out, stats_out, summary_out
+from backend.core import etags
 from backend.core.actor import Actor
+from backend.core.errors import AppError
 from backend.core.http import no_content, ok
 from backend.core.validation import body, query
 
 bp = Blueprint("coops", url_prefix="/api/coops")
+
+IF_MATCH_DOC = "The card's ETag as read: the write happens only if nobody changed the card since (else 412)."
+
+
+def _card_answer(view: CardView, status: int = 200) -> HTTPResponse:
+    response = ok(card_out(view), status=status)
+    response.headers["ETag"] = card_etag(view.card)
+    return response
+
+
+def _if_match(request: Request) -> etags.IfMatch | None:
+    try:
+        return etags.if_match(request)
+    except etags.MalformedIfMatch as exc:
+        raise AppError("if_match_invalid", msg.IF_MATCH_WEAK if exc.weak else msg.IF_MATCH_INVALID) from exc
 
 
 @bp.get("/")
@@ -49,7 +71,7 @@ async def list_cards(request: Request, actor: Actor, params: CardListQuery):
 async def create_card(request: Request, actor: Actor, data: CardCreate):
     fields = data.model_dump(exclude={"unit_id"}, exclude_unset=True)
     await actions.create_card(actor, unit_id=data.unit_id, fields=fields)
-    return ok(card_out(await queries.get_card(actor, data.unit_id)), status=201)
+    return _card_answer(await queries.get_card(actor, data.unit_id), status=201)
 
 
 @bp.get("/stats")
@@ -87,21 +109,26 @@ async def summary(request: Request, actor: Actor, params: SummaryQuery):
 @openapi.response(200, {"application/json": CardOut})
 @authenticated("coops.view")
 async def get_card(request: Request, actor: Actor, unit_id: int):
-    return ok(card_out(await queries.get_card(actor, unit_id)))
+    """The card, with its version as ``ETag`` (send it back as ``If-Match`` when changing it)."""
+    return _card_answer(await queries.get_card(actor, unit_id))
 
 
 @bp.patch("/<unit_id:id>")
 @openapi.response(200, {"application/json": CardOut})
+@openapi.parameter("If-Match", str, "header", description=IF_MATCH_DOC)
 @authenticated("coops.write")
 @body(CardUpdate)
 async def update_card(request: Request, actor: Actor, unit_id: int, data: CardUpdate):
-    await actions.update_card(actor, unit_id, data.model_dump(exclude_unset=True))
-    return ok(card_out(await queries.get_card(actor, unit_id)))
+    """Change the fields sent; the answer carries the card's new ``ETag``."""
+    changes = data.model_dump(exclude_unset=True)
+    await actions.update_card(actor, unit_id, changes, if_match=_if_match(request))
+    return _card_answer(await queries.get_card(actor, unit_id))
 
 
 @bp.delete("/<unit_id:id>")
+@openapi.parameter("If-Match", str, "header", description=IF_MATCH_DOC)
 @authenticated("coops.write")
 async def delete_card(request: Request, actor: Actor, unit_id: int):
     """Delete the card (the co-op unit stays)."""
-    await actions.delete_card(actor, unit_id)
+    await actions.delete_card(actor, unit_id, if_match=_if_match(request))
     return no_content()

@@ -6,12 +6,14 @@ finance rule and the masks are applied in exactly one place.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from backend.coops import messages as msg
 from backend.coops.finance import average_fen, divide_halves_up, shown
 from backend.coops.models import CoopCard
 from backend.coops.queries import CardView, Figures, MapResult, Summary
 from backend.coops.schemas import CardOut, CardRow, FiguresOut, MapOut, PinOut, StatsOut, SummaryOut
-from backend.core import identifiers, runtime
+from backend.core import etags, identifiers, runtime
 from backend.units.models import Unit
 
 
@@ -19,6 +21,20 @@ def masked_contact_phone(card: CoopCard) -> str | None:
     if not card.contact_phone_enc:
         return None
     return identifiers.mask_phone(runtime.get().vault.decrypt("coop.contact_phone", card.contact_phone_enc))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def card_etag(card: CoopCard) -> str:
+    """The card's ETag, a strong validator of its version: the row's id and its ``updated_at`` in
+    whole microseconds (both databases keep them). Every write of a card sets ``updated_at``, and
+    moves it past the version it replaces even when the clock has not (backend.coops.actions), so
+    each version has its own tag; a card deleted and created again is another row.
+
+    It versions the card as stored, not one actor's view of it (money masked or not, the unit's
+    name): the same tag for both views is right for ``If-Match``, and no answer is ever 304."""
+    return etags.strong_etag("coop_card", card.id, (card.updated_at - _EPOCH) // timedelta(microseconds=1))
 
 
 def card_out(view: CardView) -> CardOut:
