@@ -1,4 +1,4 @@
-"""Settings of the card service: backend address, proxy, config folder, preferred reader."""
+"""Settings of the card service: backend address, proxy, config folder, the reader to use."""
 
 from __future__ import annotations
 
@@ -35,10 +35,14 @@ def parse_args(argv: Sequence[str] | None = None, environ: Mapping[str, str] | N
     parser.add_argument("--backend", default=DEFAULT_BACKEND, help="backend base URL")
     parser.add_argument("--proxy", default=None, help="HTTP(S) proxy URL (HTTP(S)_PROXY is honoured as well)")
     parser.add_argument("--home", default=None, help=f"config folder (default ${HOME_ENV} or ~/.config/...)")
-    parser.add_argument("--reader", default=None, help="use this reader (by name, or a part of it)")
+    parser.add_argument("--reader", default=None, help="use only this reader (its name, or a part of it)")
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     args = parser.parse_args(argv)
     home = Path(args.home).expanduser() if args.home else default_home(environ)
     return Config(
-        backend=args.backend.rstrip("/"), home=home, proxy=args.proxy, reader=args.reader, timeout=args.timeout
+        backend=args.backend.rstrip("/"),
+        home=home,
+        proxy=args.proxy,
+        reader=(args.reader or "").strip() or None,
+        timeout=args.timeout,
     )

@@ -25,6 +25,8 @@ KEY_UNUSABLE = (
 
 # Readers and cards
 NO_READER = "未检测到读卡器，请连接读卡器。"
+READER_NAMED_MISSING = "未检测到指定的读卡器“{name}”，请连接该读卡器。"
+READER_NAMED_MISSING_OTHERS = "未检测到指定的读卡器“{name}”，请连接该读卡器。已连接的读卡器（{readers}）不会使用。"
 READER_NO_CARD = "读卡器：{reader}，请插入IC卡。"
 READER_WITH_CARD = "读卡器：{reader}，已插入IC卡。"
 CARD_READING = "正在读取IC卡…"

@@ -138,8 +138,11 @@ class ViewModel:
 
 @dataclass(frozen=True)
 class CardHolder:
+    """Whose card is in the reader (shown), and which card exactly (its certificate's SHA-256)."""
+
     name: str
     card_number: str
+    certificate_sha256: bytes
 
 
 def card_holder(certificate: x509.Certificate) -> CardHolder:
@@ -149,7 +152,11 @@ def card_holder(certificate: x509.Certificate) -> CardHolder:
         values = certificate.subject.get_attributes_for_oid(oid)
         return str(values[0].value) if values else ""
 
-    return CardHolder(name=first(NameOID.COMMON_NAME), card_number=first(NameOID.SERIAL_NUMBER))
+    return CardHolder(
+        name=first(NameOID.COMMON_NAME),
+        card_number=first(NameOID.SERIAL_NUMBER),
+        certificate_sha256=hashlib.sha256(certificate.public_bytes(Encoding.DER)).digest(),
+    )
 
 
 @dataclass(frozen=True)
@@ -211,6 +218,7 @@ class Presenter:
         self._card_unreadable = False
         self._card_generation = 0
         self._service_lost = False
+        self._reader_logged: tuple[str | None, tuple[str, ...]] | None = None
         self._notice: str | None = None
         # the action under way; _op changes whenever it is abandoned, so late answers are dropped
         self._op = 0
@@ -235,6 +243,8 @@ class Presenter:
         if created:
             log.info("device key created, device id %s", self.key.device_id)
         self.api = self._api_factory(self.key)
+        if self._preferred_reader is not None:
+            log.info("waiting for reader %r (--reader); no other reader is used", self._preferred_reader)
         self._check_self()
 
     def tick(self) -> None:
@@ -426,8 +436,19 @@ class Presenter:
     # Readers and cards
 
     def _apply_card_event(self, event: CardEvent) -> None:
+        self._follow_card_event(event)
+        self._log_reader_choice()
+
+    def _follow_card_event(self, event: CardEvent) -> None:
+        """Keep track of the readers and of the one in use.
+
+        With ``--reader``, only a reader whose name holds that text is used: when it is missing no
+        other reader takes its place, whatever card it holds. Without it, the first reader is used,
+        or one given a card while the reader in use has none.
+        """
         if isinstance(event, ServiceLost):
             self._service_lost = True
+            self._reader_logged = None  # say again which reader is used once PC/SC is back
             self._readers = []
             self._readers_with_card.clear()
             self._lose_reader()
@@ -457,7 +478,7 @@ class Presenter:
             if reader not in self._readers:
                 self._readers.append(reader)
             self._readers_with_card.add(reader)
-            if self._reader is None or (not self._card_present and self._wanted(reader)):
+            if self._wanted(reader) and (self._reader is None or not self._card_present):
                 self._reader = reader
             if reader == self._reader:
                 self._card_inserted(reader)
@@ -476,6 +497,22 @@ class Presenter:
 
     def _wanted(self, reader: str) -> bool:
         return self._preferred_reader is None or self._preferred_reader.lower() in reader.lower()
+
+    def _log_reader_choice(self) -> None:
+        """Say in the log which reader is used, or that the named one is missing, when that changes."""
+        choice = (self._reader, tuple(self._readers))
+        if self._service_lost or choice == self._reader_logged:
+            return
+        self._reader_logged = choice
+        connected = ", ".join(repr(r) for r in self._readers)
+        if self._reader is not None:
+            log.info("using reader %r (readers connected: %s)", self._reader, connected)
+        elif self._preferred_reader is None:
+            log.info("no reader connected")
+        elif connected:
+            log.warning("reader %r (--reader) is not connected; not using %s", self._preferred_reader, connected)
+        else:
+            log.warning("reader %r (--reader) is not connected; no reader is", self._preferred_reader)
 
     def _card_inserted(self, reader: str) -> None:
         self._card_present = True
@@ -610,7 +647,7 @@ class Presenter:
             piv.select()
             certificate = piv.read_certificate(challenge.slot)
             if holder is not None and card_holder(certificate) != holder:
-                raise CardChanged()  # before VERIFY: no PIN try of another card is spent
+                raise CardChanged()  # another card (even of the same holder): no PIN try of it is spent
             piv.verify_pin(pin)
             signature = piv.sign(challenge.slot, digest)
         self._post(self._submitting)
@@ -729,7 +766,12 @@ class Presenter:
         if self._service_lost:
             return messages.SERVICE_LOST
         if self._reader is None:
-            return messages.NO_READER
+            if self._preferred_reader is None:
+                return messages.NO_READER
+            if not self._readers:
+                return messages.READER_NAMED_MISSING.format(name=self._preferred_reader)
+            others = "、".join(self._readers)
+            return messages.READER_NAMED_MISSING_OTHERS.format(name=self._preferred_reader, readers=others)
         template = messages.READER_WITH_CARD if self._card_present else messages.READER_NO_CARD
         return template.format(reader=self._reader)
 

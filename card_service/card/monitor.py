@@ -9,7 +9,10 @@ is back, ``ServiceRestored`` is followed by ``ReaderAdded`` / ``CardInserted`` f
 Events, in the monitor's thread (the callback must be quick and must not raise):
 
 - ``ReaderAdded(reader)``, ``ReaderRemoved(reader)`` (after ``CardRemoved`` if it held a card);
-- ``CardInserted(reader, atr)``, ``CardRemoved(reader)``;
+- ``CardInserted(reader, atr)``, ``CardRemoved(reader)``; a card pulled and put in again between two
+  waits (the same card or another, whatever its ATR) is told by the reader's event counter (the high
+  16 bits of ``dwEventState``) and reported as ``CardRemoved`` then ``CardInserted``, so what was read
+  from or verified on the first card is never taken for the second;
 - ``ServiceLost()`` (every reader and card is gone with it), ``ServiceRestored()``.
 """
 
@@ -226,10 +229,20 @@ class CardMonitor:
                 continue
             if reader not in self._states:
                 continue
+            swapped = _event_count(state) != _event_count(self._states[reader])
             self._states[reader] = state
             present = bool(event_state & scard.SCARD_STATE_PRESENT) and not event_state & scard.SCARD_STATE_MUTE
+            if present and reader in self._present and swapped:
+                # pulled and put in again (maybe another card, maybe one with the same ATR) between two waits
+                log.info("the card in %r was replaced", reader)
+                self._card_gone(reader)
             if present and reader not in self._present:
                 self._present.add(reader)
                 self._emit(CardInserted(reader, bytes(atr)))
             elif not present:
                 self._card_gone(reader)
+
+
+def _event_count(state: int) -> int:
+    """The reader's event counter: PC/SC adds one for every card inserted or removed (high 16 bits)."""
+    return (state >> 16) & 0xFFFF

@@ -77,6 +77,12 @@ def test_default_home() -> None:
     assert (parsed.backend, parsed.proxy, parsed.home) == ("http://h:1", "http://p:3128", Path("/tmp/cs"))
 
 
+@pytest.mark.parametrize(("given", "reader"), [(["--reader", "ACS"], "ACS"), (["--reader", " "], None), ([], None)])
+def test_an_empty_reader_name_names_no_reader(given: list[str], reader: str | None) -> None:
+    """ "--reader ''" matched every reader and the window said none named "" was connected."""
+    assert config.parse_args(given).reader == reader
+
+
 def test_a_key_write_that_fails_leaves_no_half_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # the disk fills up (or the PC loses power) while the new key is written: the next start
     # must make a key, not find a truncated file it can never read

@@ -192,6 +192,63 @@ def test_the_preferred_reader_is_chosen(tmp_path: Path) -> None:
     assert "ACS ACR39U" in rig.presenter.view().reader_line
 
 
+def test_a_named_reader_that_is_missing_is_said_and_no_other_reader_is_used(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=presenter_module.__name__)
+    rig = make_rig(tmp_path, preferred_reader="ACS")
+    assert rig.presenter.view().reader_line == messages.READER_NAMED_MISSING.format(name="ACS")
+
+    _insert(rig)  # a card in another reader is not used in its place
+    view = rig.presenter.view()
+    assert view.reader_line == messages.READER_NAMED_MISSING_OTHERS.format(name="ACS", readers=READER)
+    assert view.card_line == ""
+    assert not any(b.enabled for b in view.actions)
+    assert rig.card.pins_seen == 0 and not rig.runner.tasks
+    rig.presenter.choose_action("login")
+    rig.settle()
+    assert rig.presenter.view().screen is Screen.IDLE and not rig.api.pairings
+    assert f"reader 'ACS' (--reader) is not connected; not using {READER!r}" in caplog.text
+
+    named = "ACS ACR39U 00 00"
+    _insert(rig, named)
+    view = rig.presenter.view()
+    assert view.reader_line == f"读卡器：{named}，已插入IC卡。"
+    assert view.card_line == "持卡人：李建国　卡号：310000000123"
+    assert f"using reader {named!r}" in caplog.text
+
+
+def test_the_named_reader_unplugged_is_said_and_not_replaced(tmp_path: Path) -> None:
+    rig = make_rig(tmp_path, preferred_reader="ACS")
+    named = "ACS ACR39U 00 00"
+    _insert(rig)
+    _insert(rig, named)
+    rig.presenter.on_card_event(CardRemoved(named))
+    rig.presenter.on_card_event(ReaderRemoved(named))
+    rig.settle()
+    view = rig.presenter.view()
+    assert view.reader_line == messages.READER_NAMED_MISSING_OTHERS.format(name="ACS", readers=READER)
+    assert not any(b.enabled for b in view.actions)
+
+
+def test_with_several_readers_and_none_named_the_one_given_a_card_is_used_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger=presenter_module.__name__)
+    rig = make_rig(tmp_path)
+    other_reader = "ACS ACR39U 01 00"
+    rig.presenter.on_card_event(ReaderAdded(READER))
+    rig.presenter.on_card_event(ReaderAdded(other_reader))
+    rig.settle()
+    assert rig.presenter.view().reader_line == f"读卡器：{READER}，请插入IC卡。"
+    rig.presenter.on_card_event(CardInserted(other_reader, ATR))
+    rig.settle()
+    view = rig.presenter.view()
+    assert view.reader_line == f"读卡器：{other_reader}，已插入IC卡。"
+    assert all(b.enabled for b in view.actions)
+    assert f"using reader {other_reader!r} (readers connected: {READER!r}, {other_reader!r})" in caplog.text
+
+
 def test_unplugging_the_reader_in_use_moves_to_another_reader_with_its_card(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
     other_reader = "ACS ACR39U 01 00"
@@ -503,6 +560,21 @@ def test_a_card_swapped_before_signing_gets_no_pin_try_and_no_signature(tmp_path
     rig.presenter.on_card_event(CardRemoved(READER))
     rig.card = other
     rig.presenter.on_card_event(CardInserted(READER, ATR))
+    rig.settle()
+    assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
+    assert not rig.api.submissions
+    view = rig.presenter.view()
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_CHANGED, False)
+
+
+def test_another_card_of_the_same_holder_swapped_unnoticed_gets_no_pin_try_and_no_signature(tmp_path: Path) -> None:
+    # a second card of the same person (an old one, a replacement) put in without the monitor
+    # telling: the PIN was typed for the card whose certificate was read, not for this one
+    rig = make_rig(tmp_path)
+    _to_pin(rig)
+    other = FakeCard(rig.card.authority, identity=HOLDER, pin="654321")
+    rig.card = other
+    rig.presenter.submit_pin("123456")
     rig.settle()
     assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
     assert not rig.api.submissions
