@@ -682,3 +682,122 @@ async def test_user_name_and_unit_steps_whose_ticket_a_redis_restart_lost_ask_to
     code = await _code(client, "13600006666")
     await _lost_ticket_answers(client, "/api/recovery/unit/verify", {"ticket": sent.json()["ticket"], "code": code})
     assert not await AuditEntry.filter(action="recovery.unit_account").exists()
+
+
+# R4: the per-unit limit on identity checks -----------------------------------------------------
+
+RIGHT = {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}
+WRONG = {"identity": "legal_rep", "name": "王法人", "id_number": ID_NUMBER}
+OTHER_CREDIT_CODE = "91350100M000200365"
+
+
+async def _identify(client, identity: dict, n: int, credit_code: str = CREDIT_CODE) -> httpx.Response:
+    """One identity check from its own address and its own new agent's phone (``n`` tells them apart)."""
+    started = await client.post("/api/recovery/unit/start", json={"credit_code": credit_code, **await _captcha(client)})
+    assert started.status_code == 200, started.text
+    body = {"ticket": started.json()["ticket"], "new_agent_name": "新经办", "new_agent_phone": f"1370000{n:04d}"}
+    return await client.post(
+        "/api/recovery/unit/send-code",
+        json={**body, **identity, **await _captcha(client)},
+        headers={"X-Forwarded-For": f"10.1.{n // 250}.{n % 250 + 1}"},
+    )
+
+
+def _refused(response: httpx.Response) -> bool:
+    return response.status_code == 429 and response.json()["error"]["code"] == "unit_recovery_limit"
+
+
+async def test_a_units_identity_checks_are_limited_across_addresses_and_phones(client):
+    """Only addresses and phones were limited: a prober changing both compared a unit's legal
+    representative's identity without bound."""
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await make_account("village_boss", tree.child, role="admin", phone="13600005555")
+    agent_guess = {"identity": "agent", "name": "某经办", "id_number": ID_NUMBER}
+    for n, identity in enumerate((WRONG, agent_guess, WRONG, WRONG)):
+        assert (await _identify(client, identity, n)).status_code == 200
+    assert (await _identify(client, RIGHT, 4)).status_code == 200  # others' failures do not block it
+    assert await _sms_count("13700000004") == 1
+    refused = await _identify(client, RIGHT, 5)
+    assert _refused(refused), refused.text
+    assert refused.json()["error"]["message"] == "该单位今天的身份核验次数已达上限，请明天再试，或申请人工审核"
+    assert await _sms_count("13700000005") == 0  # the right identity was not compared
+    entry = await AuditEntry.filter(action="recovery.unit_identify").order_by("-id").first()
+    assert entry.outcome == "failure" and entry.detail["reason"] == "too_many_tries"
+
+
+async def test_a_right_identity_after_the_units_limit_is_refused_until_the_next_day(client, clock):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await make_account("village_boss", tree.child, role="admin", phone="13600005555")
+    for n in range(5):
+        await _identify(client, WRONG, n)
+    clock.advance(8 * 3600 - 1)  # 23:59:59 in Beijing (the clock starts at 16:00 there)
+    assert _refused(await _identify(client, RIGHT, 5))
+    clock.advance(1)  # the next day
+    sent = await _identify(client, RIGHT, 6)
+    assert sent.status_code == 200, sent.text
+    done = await client.post(
+        "/api/recovery/unit/verify", json={"ticket": sent.json()["ticket"], "code": await _code(client, "13700000006")}
+    )
+    assert done.status_code == 200 and done.json()["username"] == "village_boss"
+
+
+async def test_the_answer_at_the_units_limit_is_the_same_whether_the_last_guess_was_right(client):
+    """Were only mismatches counted, a try refused or not after the last one allowed would tell a
+    prober (who need not read the new agent's phone) whether that guess was right."""
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    answers = []
+    for last_guess in (WRONG, RIGHT):
+        await runtime.get().redis.flushdb()
+        for n in range(4):
+            await _identify(client, WRONG, n)
+        last = await _identify(client, last_guess, 4)
+        after = [await _identify(client, guess, n) for n, guess in ((5, WRONG), (6, RIGHT))]
+        answers.append((last.status_code, sorted(last.json()), [(a.status_code, a.json()) for a in after]))
+    assert answers[0] == answers[1]
+    assert answers[0][2][0] == answers[0][2][1] and answers[0][2][0][0] == 429
+
+
+async def test_other_units_and_unknown_credit_codes_keep_their_own_limits(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    await Unit.filter(id=tree.own.id).update(
+        credit_code=OTHER_CREDIT_CODE,
+        legal_rep_name="李法人",
+        legal_rep_id_index=runtime.get().vault.index("id_number", ID_NUMBER),
+    )
+    for n in range(5):
+        await _identify(client, WRONG, n)
+    assert _refused(await _identify(client, RIGHT, 5))
+    other = await _identify(
+        client, {"identity": "legal_rep", "name": "李法人", "id_number": ID_NUMBER}, 6, OTHER_CREDIT_CODE
+    )
+    assert other.status_code == 200 and await _sms_count("13700000006") == 1
+    # A credit code no unit has answers as a unit does, its refusal included.
+    unknown = [await _identify(client, WRONG, 10 + n, "91110000MA00000077") for n in range(6)]
+    assert [a.status_code for a in unknown] == [200] * 5 + [429] and _refused(unknown[-1])
+
+
+async def test_tries_the_captcha_refuses_do_not_count_toward_the_units_limit(client):
+    """Nothing is answered to a wrong captcha: counted, one solved captcha would lock a unit out."""
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    started = await client.post("/api/recovery/unit/start", json={"credit_code": CREDIT_CODE, **await _captcha(client)})
+    body = {"ticket": started.json()["ticket"], "new_agent_name": "新经办", "new_agent_phone": "13700009999", **WRONG}
+    for _ in range(6):
+        bad = await client.post(
+            "/api/recovery/unit/send-code", json={**body, "captcha_id": "x", "captcha_answer": "ABCD"}
+        )
+        assert bad.json()["error"]["code"] == "captcha_invalid"
+    assert [(await _identify(client, WRONG, n)).status_code for n in range(6)] == [200] * 5 + [429]
+
+
+async def test_identity_checks_sent_together_compare_no_more_than_the_units_limit(client):
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    answers = await asyncio.gather(*(_identify(client, RIGHT, n) for n in range(10)))
+    assert sum(a.status_code == 200 for a in answers) == 5
+    assert sum(_refused(a) for a in answers) == 5
+    assert await SmsMessage.all().count() == 5

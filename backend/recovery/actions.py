@@ -15,7 +15,7 @@ from backend.accounts.queries import account_scope
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Origin
 from backend.core.crypto import sha256_hex
-from backend.core.errors import AppError, ValidationFailed
+from backend.core.errors import AppError, TooManyRequests, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.core.roles import Role
 from backend.recovery import messages as msg
@@ -25,6 +25,8 @@ from backend.wechat.models import WechatIdentity
 STEP_TTL_SECONDS = 10 * 60
 RESET_TTL_SECONDS = 15 * 60
 MAX_IDENTITY_MISMATCHES = 3
+# R4: identity checks per unit per day (Beijing date), whatever the address and phones they come from.
+UNIT_IDENTITY_TRIES_PER_DAY = 5
 
 
 @dataclass(frozen=True)
@@ -336,8 +338,13 @@ async def _unit_by_code(credit_code: str | None, org_code: str | None) -> Unit |
 
 async def unit_start(credit_code: str, *, captcha_id: str, captcha_answer: str) -> Step:
     await _require_captcha(captcha_id, captcha_answer)
-    unit = await Unit.get_or_none(credit_code=credit_code.upper())
-    ticket = await tickets.issue("recovery.unit", {"unit_id": unit.id if unit else None}, ttl_seconds=STEP_TTL_SECONDS)
+    credit_code = credit_code.upper()
+    unit = await Unit.get_or_none(credit_code=credit_code)
+    ticket = await tickets.issue(
+        "recovery.unit",
+        {"unit_id": unit.id if unit else None, "credit_code": credit_code},
+        ttl_seconds=STEP_TTL_SECONDS,
+    )
     return Step(ticket=ticket)
 
 
@@ -356,27 +363,39 @@ async def unit_identify(
     """The legal representative or an agent of the unit proves who they are; a code goes to the new agent.
 
     ``ticket`` is the first step's, or for a resend (the code did not arrive, a field was corrected) the
-    one the previous send answered: the code button of the page holds no other."""
-    unit_id, purpose = await _identify_ticket(ticket)
+    one the previous send answered: the code button of the page holds no other.
+
+    Each unit has UNIT_IDENTITY_TRIES_PER_DAY checks a day, taken before the comparison (requests sent
+    together cannot compare more) and given back only when no answer went out (a wrong captcha, an SMS
+    limit). A matching identity takes one too: were only mismatches counted, whether the next try is
+    refused would tell a prober that their last guess was right, which only the code may tell."""
+    unit_id, credit_code, purpose = await _identify_ticket(ticket)
     unit = await Unit.get_or_none(id=unit_id) if unit_id else None
-    id_index = runtime.get().vault.index("id_number", id_number)
-    matched = False
-    if unit is not None and identity == "legal_rep":
-        matched = unit.legal_rep_name == name and unit.legal_rep_id_index == id_index
-    elif unit is not None:
-        # An agent: a member of the unit; only an admin of it when the unit has one (a viewer would
-        # otherwise take the admin account over), any member when it has none (one is created).
-        agents = Account.filter(memberships__unit_id=unit.id, is_active=True, name=name, id_number_index=id_index)
-        has_admin = await Membership.filter(unit_id=unit.id, role=Role.ADMIN, account__is_active=True).exists()
-        matched = await (agents.filter(memberships__role=Role.ADMIN) if has_admin else agents).exists()
-    sent = await sms_codes.send_code(
-        new_agent_phone,
-        "unit_recovery",
-        origin=origin,
-        captcha_id=captcha_id,
-        captcha_answer=captcha_answer,
-        deliver=matched,
-    )
+    tries_key = _unit_tries_key(unit, credit_code)
+    if not await _take_unit_try(tries_key):
+        if unit is not None:
+            await _audit(
+                "recovery.unit_identify",
+                account_id=None,
+                origin=origin,
+                outcome="failure",
+                detail={"identity": identity, "unit_id": unit.id, "reason": "too_many_tries"},
+                scope_path=unit.path,
+            )
+        raise TooManyRequests("unit_recovery_limit", msg.UNIT_TRIES_USED_UP)
+    try:
+        matched = await _identity_matches(unit, identity, name=name, id_number=id_number)
+        sent = await sms_codes.send_code(
+            new_agent_phone,
+            "unit_recovery",
+            origin=origin,
+            captcha_id=captcha_id,
+            captcha_answer=captcha_answer,
+            deliver=matched,
+        )
+    except Exception:
+        await runtime.get().redis.decr(tries_key)  # refused before any code went out: nothing was answered
+        raise
     if unit is not None:
         await _audit(
             "recovery.unit_identify",
@@ -392,6 +411,7 @@ async def unit_identify(
         {
             "unit_id": unit.id if unit and matched else None,
             "credit_unit_id": unit.id if unit else None,  # the unit the credit code named (for a resend)
+            "credit_code": credit_code,
             "phone": new_agent_phone,
             "name": new_agent_name,
             "identity": identity,
@@ -401,12 +421,49 @@ async def unit_identify(
     return Step(ticket=next_ticket, phone=identifiers.mask_phone(new_agent_phone), sent=sent)
 
 
-async def _identify_ticket(ticket: str) -> tuple[int | None, str]:
-    """The unit the credit code named and the purpose of ``ticket``: the first step's, or a previous send's."""
+async def _identify_ticket(ticket: str) -> tuple[int | None, str, str]:
+    """The unit the credit code named, the credit code and the purpose of ``ticket``: the first step's,
+    or a previous send's."""
     try:
-        return (await tickets.peek(ticket, "recovery.unit"))["unit_id"], "recovery.unit"
+        data = await tickets.peek(ticket, "recovery.unit")
+        unit_id, purpose = data["unit_id"], "recovery.unit"
     except AppError:
-        return (await tickets.peek(ticket, "recovery.unit_code")).get("credit_unit_id"), "recovery.unit_code"
+        data = await tickets.peek(ticket, "recovery.unit_code")
+        unit_id, purpose = data.get("credit_unit_id"), "recovery.unit_code"
+    return unit_id, data.get("credit_code", ""), purpose
+
+
+async def _identity_matches(unit: Unit | None, identity: str, *, name: str, id_number: str) -> bool:
+    if unit is None:
+        return False
+    id_index = runtime.get().vault.index("id_number", id_number)
+    if identity == "legal_rep":
+        return unit.legal_rep_name == name and unit.legal_rep_id_index == id_index
+    # An agent: a member of the unit; only an admin of it when the unit has one (a viewer would
+    # otherwise take the admin account over), any member when it has none (one is created).
+    agents = Account.filter(memberships__unit_id=unit.id, is_active=True, name=name, id_number_index=id_index)
+    has_admin = await Membership.filter(unit_id=unit.id, role=Role.ADMIN, account__is_active=True).exists()
+    return await (agents.filter(memberships__role=Role.ADMIN) if has_admin else agents).exists()
+
+
+def _unit_tries_key(unit: Unit | None, credit_code: str) -> str:
+    """Today's identity checks of the unit (the Beijing date, the day its refusal speaks of); a credit
+    code no unit has counts under its own name, so that its answers stay those of a unit."""
+    subject = f"unit:{unit.id}" if unit is not None else f"code:{credit_code}"
+    return f"recovery-unit-tries:{subject}:{runtime.get().clock.china_now().date().isoformat()}"
+
+
+async def _take_unit_try(key: str) -> bool:
+    """Count one identity check of the unit (atomically); False, and not counted, past the day's limit."""
+    redis = runtime.get().redis
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, 2 * 86400)
+        tries, _ = await pipe.execute()
+    if int(tries) <= UNIT_IDENTITY_TRIES_PER_DAY:
+        return True
+    await redis.decr(key)
+    return False
 
 
 async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, str]:

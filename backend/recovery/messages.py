@@ -3,5 +3,6 @@
 IDENTITY_MISMATCH = "身份信息与登记的不一致；如确认无误，可申请人工审核"
 NO_IDENTITY_ON_FILE = "该账号没有登记身份证件，无法自动核验，请申请人工审核"
 TOO_MANY_MISMATCHES = "身份核验失败次数过多，请重新开始或申请人工审核"
+UNIT_TRIES_USED_UP = "该单位今天的身份核验次数已达上限，请明天再试，或申请人工审核"
 UNIT_CODE_REQUIRED = "请填写统一社会信用代码或组织机构代码（二选一）"
 SAME_PASSWORD = "新密码不能与原密码相同"
