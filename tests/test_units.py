@@ -15,7 +15,7 @@ from tortoise.fields import data
 from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
-from backend.core.errors import Conflict, ValidationFailed
+from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.roles import FinanceAccess, Role
 from backend.units import actions as unit_actions
 from backend.units import messages as msg
@@ -130,9 +130,10 @@ async def test_delete_only_when_the_unit_has_no_children_and_no_accounts(client)
     admin = await _county_admin(client, tree)
     with_child = await client.delete(f"/api/units/{tree.own.id}", headers=admin)
     assert with_child.status_code == 409 and with_child.json()["error"]["code"] == "unit_not_empty"
+    assert with_child.json()["error"]["message"] == msg.UNIT_HAS_CHILDREN
     await make_account("villager", tree.child)
     with_account = await client.delete(f"/api/units/{tree.child.id}", headers=admin)
-    assert with_account.status_code == 409
+    assert with_account.status_code == 409 and with_account.json()["error"]["message"] == msg.UNIT_HAS_ACCOUNTS
     assert (await client.delete(f"/api/units/{tree.sibling.id}", headers=admin)).status_code == 204
     assert not await Unit.filter(id=tree.sibling.id).exists()
     assert await AuditEntry.filter(action="unit.delete", target_id=str(tree.sibling.id)).exists()
@@ -367,3 +368,54 @@ async def test_a_code_another_unit_took_meanwhile_is_a_409_naming_the_field(monk
     assert refused.value.code == "duplicate_code" and refused.value.fields == {field: said}
     assert refused.value.message == said
     assert await Unit.filter(**{field: code}).values_list("id", flat=True) == [tree.child.id]
+
+
+@pytest.mark.parametrize("holder", ["lower unit", "account", "card"])
+async def test_a_delete_refused_by_what_came_to_hold_the_unit_meanwhile_names_it(monkeypatch, holder):
+    """Another admin adds a unit below, an account or the co-op's info card just as the delete opens
+    its transaction: the delete sees it and says which (not a foreign-key 409 naming other things)."""
+    from tests.coops_helpers import coop_card
+
+    tree = await make_tree()
+    county = _actor_of(tree.parent)
+    coop = await make_unit("茶叶合作社", UnitType.COOP, tree.own)
+    holders = {
+        "lower unit": (
+            lambda: unit_actions.create_unit(county, parent_id=coop.id, name="一组", unit_type=UnitType.OTHER),
+            msg.UNIT_HAS_CHILDREN,
+        ),
+        "account": (lambda: make_account("coop_clerk", coop), msg.UNIT_HAS_ACCOUNTS),
+        "card": (lambda: coop_card(coop), msg.UNIT_HAS_COOP_CARD),
+    }
+    add, said = holders[holder]
+    _commits_just_before_the_next_transaction(monkeypatch, add)
+    with pytest.raises(Conflict) as refused:
+        await unit_actions.delete_unit(county, coop.id)
+    assert refused.value.code == "unit_not_empty" and refused.value.message == said
+    assert await Unit.exists(id=coop.id)
+    assert not await AuditEntry.filter(action="unit.delete").exists()
+
+
+async def test_a_unit_moved_meanwhile_is_deleted_with_its_new_path_in_the_audit_entry(monkeypatch):
+    tree = await make_tree()
+    county = _actor_of(tree.parent)
+    _commits_just_before_the_next_transaction(
+        monkeypatch, lambda: unit_actions.move_unit(county, tree.child.id, new_parent_id=tree.sibling.id)
+    )
+    await unit_actions.delete_unit(county, tree.child.id)
+    assert not await Unit.exists(id=tree.child.id)
+    entry = await AuditEntry.get(action="unit.delete")
+    assert entry.scope_path == f"{tree.sibling.path}{tree.child.id}/"
+
+
+async def test_a_unit_moved_out_of_the_admins_scope_meanwhile_is_not_deleted(monkeypatch):
+    tree = await make_tree()
+    town = _actor_of(tree.own)
+    _commits_just_before_the_next_transaction(
+        monkeypatch,
+        lambda: unit_actions.move_unit(_actor_of(tree.parent), tree.child.id, new_parent_id=tree.sibling.id),
+    )
+    with pytest.raises(NotFound):
+        await unit_actions.delete_unit(town, tree.child.id)
+    assert await Unit.exists(id=tree.child.id)
+    assert not await AuditEntry.filter(action="unit.delete").exists()

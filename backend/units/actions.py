@@ -117,12 +117,13 @@ async def create_unit(
     return unit
 
 
-async def _locked_in_scope(actor: Actor, unit_id: int) -> Unit:
+async def _locked_in_scope(actor: Actor, unit_id: int, *, no_key: bool = True) -> Unit:
     """The unit's row locked and read inside the transaction: a move committed since any earlier
     read has rewritten its path (and may have taken it out of the actor's scope). Holding it makes a
     move of the subtree wait, or this wait for the move (see :func:`move_unit`), and likewise a
-    change of its region code (see :func:`_check_lower_regions`)."""
-    unit = await Unit.filter(id=unit_id).select_for_update(no_key=True).first()
+    change of its region code (see :func:`_check_lower_regions`). ``no_key=False`` (a delete) also
+    holds off the rows being written that refer to the unit, whose key check takes a share lock."""
+    unit = await Unit.filter(id=unit_id).select_for_update(no_key=no_key).first()
     if unit is None or not actor.covers(unit.path):
         raise NotFound()
     return unit
@@ -230,15 +231,28 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
 
 
 async def delete_unit(actor: Actor, unit_id: int) -> None:
-    """Delete a unit below the actor's own, only when it has no child units and no accounts."""
+    """Delete a unit below the actor's own, only when nothing holds it; a refusal names what does.
+
+    Every check reads in the transaction, under the unit's row lock (FOR UPDATE, as the delete takes
+    it): a unit being created below it holds it too (create_unit), so does a co-op card being written
+    (backend.coops.actions), and a membership or any other row referring to it checks its key against
+    that lock. Each waits for the delete and then finds the unit gone, or the delete waits for it and
+    then sees it. The audit entry takes the path as locked: a move may have been committed meanwhile."""
     from backend.accounts.models import Membership  # accounts hang off units, not the reverse
+    from backend.coops.models import CoopCard
 
     _require_manage(actor)
-    unit = await get_unit_below(actor, unit_id)
     try:
         async with db.atomic():
-            if await Unit.filter(parent_id=unit.id).exists() or await Membership.filter(unit_id=unit.id).exists():
-                raise Conflict("unit_not_empty", msg.UNIT_NOT_EMPTY)
+            unit = await _locked_in_scope(actor, unit_id, no_key=False)
+            if unit.id == actor.unit_id:
+                raise NotFound()
+            if await Unit.exists(parent_id=unit.id):
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_CHILDREN)
+            if await Membership.exists(unit_id=unit.id):
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_ACCOUNTS)
+            if await CoopCard.exists(unit_id=unit.id):
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_COOP_CARD)
             await audit.record(
                 "unit.delete",
                 actor=actor,
@@ -248,5 +262,5 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 detail={"name": unit.name},
             )
             await unit.delete()
-    except IntegrityError as exc:  # still referenced (a card, a device, a review, a registration): nothing was deleted
+    except IntegrityError as exc:  # still referenced (a device, a review, a registration): nothing was deleted
         raise Conflict("unit_not_empty", msg.UNIT_STILL_REFERENCED) from exc

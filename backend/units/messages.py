@@ -1,7 +1,9 @@
 """Chinese texts of the unit domain."""
 
-UNIT_NOT_EMPTY = "该单位下还有下级单位或账号，不能删除"
-UNIT_STILL_REFERENCED = "该单位还有信息卡、设备、注册申请或审核等关联记录，不能删除"
+UNIT_HAS_CHILDREN = "该单位下还有下级单位，不能删除；请先删除或移走下级单位。"
+UNIT_HAS_ACCOUNTS = "该单位还有账号，不能删除；请先把账号移出本单位。"
+UNIT_HAS_COOP_CARD = "该合作社有信息卡，不能删除；请先删除信息卡。"
+UNIT_STILL_REFERENCED = "该单位还有设备、注册申请或审核等关联记录，不能删除"
 COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
 MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之下"
 ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
