@@ -1,9 +1,10 @@
 """Idempotent writes: a retried POST/PUT/PATCH/DELETE with the same ``Idempotency-Key`` happens once.
 
 The first request with a key claims it in Redis (SET NX); its answer is stored for 24 hours and
-replayed to any retry with the same key, method, path and body (header ``Idempotent-Replayed``).
-A retry while the first is still running gets 409 ``request_in_progress``; the same key with a
-different body gets 422 ``idempotency_key_reused``.
+replayed to any retry with the same key, method, path, body and ``If-Match`` (header
+``Idempotent-Replayed``), with the headers of the first answer a client acts on (``ETag``,
+``Location``). A retry while the first is still running gets 409 ``request_in_progress``; the same
+key with a different body or precondition gets 422 ``idempotency_key_reused``.
 
 A failed request that changed nothing (no transaction committed: backend.core.db.watch_commits) is
 not stored, so the client's retry really runs again: server errors, and refusals that may pass
@@ -45,6 +46,13 @@ _NEVER_STORED = re.compile(r"^/api/(?:session/refresh|account/password|accounts/
 _ANONYMOUS = re.compile(r"^/api/(?:reviews|registration)/?$")
 # Refusals that changed nothing and may pass on a retry: never replayed.
 _TRANSIENT = frozenset({401, 403, 408, 409, 429})
+# Headers of an answer that a client acts on, replayed with it: the version to send back as
+# If-Match, where a created thing lives. Not the ones the response middleware sets on the replay
+# itself (security headers, compression), nothing per request (a cookie, a request id, the date);
+# Retry-After comes only with refusals that are never stored (429, 503).
+_REPLAYED_HEADERS = ("ETag", "Location")
+# Preconditions of a write: the same body with another one is another request (it may be refused).
+_PRECONDITIONS = ("if-match",)
 # The claim, in one round trip: the session's account (none: not keyed, the guard refuses it), then
 # SET NX of the account's key; the key and, when it was taken already, what it holds.
 _CLAIM = """
@@ -69,7 +77,14 @@ def _fingerprint(request: Request) -> str:
     digest.update(request.method.encode())
     digest.update(request.path.encode())
     digest.update(request.body or b"")
-    return digest.hexdigest()
+    fingerprint = digest.hexdigest()
+    # Mixed in only when sent: a request without one keeps the fingerprint it had before (keys
+    # claimed by the previous release still match their retries).
+    conditions = [f"{name}: {value}" for name in _PRECONDITIONS for value in request.headers.getall(name, [])]
+    if conditions:
+        text = "\n".join([fingerprint, *conditions])
+        fingerprint = hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()
+    return fingerprint
 
 
 async def before(request: Request) -> HTTPResponse | None:
@@ -102,8 +117,10 @@ async def before(request: Request) -> HTTPResponse | None:
         return ok(AppError("idempotency_key_reused", KEY_REUSED, status=422).body(), status=422)
     if stored["state"] == "pending":
         return ok(AppError("request_in_progress", IN_PROGRESS, status=409).body(), status=409)
-    body = base64.b64decode(runtime.get().vault.decrypt("idempotency.body", stored["body"]))
-    response = HTTPResponse(body=body, status=stored["status"], content_type=stored["content_type"])
+    vault = runtime.get().vault
+    body = base64.b64decode(vault.decrypt("idempotency.body", stored["body"]))
+    headers = json.loads(vault.decrypt("idempotency.headers", stored["headers"])) if "headers" in stored else {}
+    response = HTTPResponse(body=body, status=stored["status"], headers=headers, content_type=stored["content_type"])
     response.headers["Idempotent-Replayed"] = "true"
     await compression.compress(request, response)  # a response from request middleware skips the others
     return response
@@ -118,18 +135,22 @@ async def after(request: Request, response: HTTPResponse) -> None:
     redis_key, fingerprint, commits = claim
     redis = runtime.get().redis
     status, body, content_type = response.status, response.body or b"", response.content_type
+    headers = {name: response.headers[name] for name in _REPLAYED_HEADERS if name in response.headers}
     failed = status >= 500 or status in _TRANSIENT or len(body) > MAX_STORED_BODY
     if failed and not commits:
         await redis.delete(redis_key)
         return
     if failed:  # it did change something: never run it again
         status, body = 409, ok(AppError("request_done", messages.REQUEST_DONE, status=409).body()).body
-        content_type = "application/json"
+        content_type, headers = "application/json", {}
+    vault = runtime.get().vault
     record = {
         "state": "done",
         "fp": fingerprint,
         "status": status,
         "content_type": content_type or "application/json",
-        "body": runtime.get().vault.encrypt("idempotency.body", base64.b64encode(body).decode()),
+        "body": vault.encrypt("idempotency.body", base64.b64encode(body).decode()),
     }
+    if headers:  # an answer stored without (most, and those of the previous release) replays none
+        record["headers"] = vault.encrypt("idempotency.headers", json.dumps(headers))
     await redis.set(redis_key, json.dumps(record), ex=TTL_SECONDS)
