@@ -5,15 +5,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from tortoise.backends.base.client import BaseDBAsyncClient
 
 from backend.accounts.models import Account, Membership
 from backend.cards.models import CardBinding
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.passwords import hash_password_sync
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
@@ -174,3 +176,20 @@ def once_both_arrived(call: Callable[..., Awaitable[Any]]) -> Callable[..., Awai
         return await call(*args, **kwargs)
 
     return held
+
+
+def commits_just_before_the_next_transaction(monkeypatch, other: Callable[[], Awaitable[object]]) -> None:
+    """Run ``other`` (another admin's change) to its commit just as the next transaction opens: after
+    the first reads or checks of the action under test, before its write (the window two requests
+    can share)."""
+    atomic = db.atomic
+    pending = [other]
+
+    @asynccontextmanager
+    async def other_commits_first() -> AsyncIterator[BaseDBAsyncClient]:
+        if pending:
+            await pending.pop()()
+        async with atomic() as connection:
+            yield connection
+
+    monkeypatch.setattr(db, "atomic", other_commits_first)

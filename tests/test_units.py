@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
 from functools import partial
 
 import ciso8601
 import pytest
-from tortoise.backends.base.client import BaseDBAsyncClient
 from tortoise.fields import data
 
-from backend.core import db
 from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
 from backend.core.errors import Conflict, NotFound, ValidationFailed
@@ -21,7 +17,7 @@ from backend.units import actions as unit_actions
 from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
-from tests.factories import login, make_account, make_tree, make_unit
+from tests.factories import commits_just_before_the_next_transaction, login, make_account, make_tree, make_unit
 
 CREDIT_CODE = "91350100M000100Y43"
 
@@ -229,27 +225,11 @@ def _actor_of(unit: Unit, account_id: int = 1) -> Actor:
     return Actor(account_id, "x", "s", 1, unit.id, unit.path, unit.depth, Role.ADMIN, FinanceAccess.NONE, Origin())
 
 
-def _commits_just_before_the_next_transaction(monkeypatch, other: Callable[[], Awaitable[object]]) -> None:
-    """Run ``other`` (another admin's change) to its commit just as the next transaction opens: after
-    the first reads of the action under test, before its write (the window two requests can share)."""
-    atomic = db.atomic
-    pending = [other]
-
-    @asynccontextmanager
-    async def other_commits_first() -> AsyncIterator[BaseDBAsyncClient]:
-        if pending:
-            await pending.pop()()
-        async with atomic() as connection:
-            yield connection
-
-    monkeypatch.setattr(db, "atomic", other_commits_first)
-
-
 async def test_a_unit_created_while_its_parent_moves_takes_the_parents_new_path(client, monkeypatch):
     tree = await make_tree()
     admin = await _county_admin(client, tree)
     county = _actor_of(tree.parent)
-    _commits_just_before_the_next_transaction(  # another admin moves the parent meanwhile
+    commits_just_before_the_next_transaction(  # another admin moves the parent meanwhile
         monkeypatch, lambda: unit_actions.move_unit(county, tree.child.id, new_parent_id=tree.sibling.id)
     )
     response = await client.post(
@@ -310,7 +290,7 @@ async def test_a_code_checked_against_a_parent_recoded_meanwhile_is_refused(monk
     tree = await make_tree()
     county = _actor_of(tree.parent)
     village = await make_unit("新村", UnitType.VILLAGE, tree.sibling)
-    _commits_just_before_the_next_transaction(
+    commits_just_before_the_next_transaction(
         monkeypatch, lambda: unit_actions.update_unit(county, tree.sibling.id, {"region_code": RECODED})
     )
     with pytest.raises(ValidationFailed) as refused:
@@ -341,7 +321,7 @@ async def test_a_recode_is_refused_when_a_code_below_was_set_meanwhile(monkeypat
         )
     else:
         below = partial(unit_actions.update_unit, county, village.id, {"region_code": "530101002001"})
-    _commits_just_before_the_next_transaction(monkeypatch, below)
+    commits_just_before_the_next_transaction(monkeypatch, below)
     with pytest.raises(ValidationFailed) as refused:
         await unit_actions.update_unit(county, tree.sibling.id, {"region_code": RECODED})
     assert refused.value.fields == {"region_code": msg.REGION_CODE_EXCLUDES_LOWER}
@@ -354,7 +334,7 @@ async def test_a_recode_is_refused_when_a_code_below_was_set_meanwhile(monkeypat
 async def test_a_code_another_unit_took_meanwhile_is_a_409_naming_the_field(monkeypatch, how, field, code):
     tree = await make_tree()
     county = _actor_of(tree.parent)
-    _commits_just_before_the_next_transaction(
+    commits_just_before_the_next_transaction(
         monkeypatch, lambda: unit_actions.update_unit(county, tree.child.id, {field: code})
     )
     with pytest.raises(Conflict) as refused:
@@ -388,7 +368,7 @@ async def test_a_delete_refused_by_what_came_to_hold_the_unit_meanwhile_names_it
         "card": (lambda: coop_card(coop), msg.UNIT_HAS_COOP_CARD),
     }
     add, said = holders[holder]
-    _commits_just_before_the_next_transaction(monkeypatch, add)
+    commits_just_before_the_next_transaction(monkeypatch, add)
     with pytest.raises(Conflict) as refused:
         await unit_actions.delete_unit(county, coop.id)
     assert refused.value.code == "unit_not_empty" and refused.value.message == said
@@ -399,7 +379,7 @@ async def test_a_delete_refused_by_what_came_to_hold_the_unit_meanwhile_names_it
 async def test_a_unit_moved_meanwhile_is_deleted_with_its_new_path_in_the_audit_entry(monkeypatch):
     tree = await make_tree()
     county = _actor_of(tree.parent)
-    _commits_just_before_the_next_transaction(
+    commits_just_before_the_next_transaction(
         monkeypatch, lambda: unit_actions.move_unit(county, tree.child.id, new_parent_id=tree.sibling.id)
     )
     await unit_actions.delete_unit(county, tree.child.id)
@@ -411,7 +391,7 @@ async def test_a_unit_moved_meanwhile_is_deleted_with_its_new_path_in_the_audit_
 async def test_a_unit_moved_out_of_the_admins_scope_meanwhile_is_not_deleted(monkeypatch):
     tree = await make_tree()
     town = _actor_of(tree.own)
-    _commits_just_before_the_next_transaction(
+    commits_just_before_the_next_transaction(
         monkeypatch,
         lambda: unit_actions.move_unit(_actor_of(tree.parent), tree.child.id, new_parent_id=tree.sibling.id),
     )

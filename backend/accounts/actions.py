@@ -146,8 +146,12 @@ async def create_account(
 
     try:
         account = await people.with_phone_login(insert, phone_index if phone_login_free else None)
-    except IntegrityError as exc:  # a parallel request took the name between the check and the insert
-        raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN}) from exc
+    except IntegrityError as exc:  # asked after the rollback: a failed PostgreSQL transaction reads nothing
+        if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the membership
+            raise NotFound() from exc
+        if await Account.exists(username_key=username.lower()):  # a parallel request took the name
+            raise Conflict("username_taken", msg.USERNAME_TAKEN, {"username": msg.USERNAME_TAKEN}) from exc
+        raise
     return account
 
 
@@ -228,27 +232,31 @@ async def set_membership(
     _require_finance_grant(actor, unit.id, finance_access)
     now = runtime.get().clock.now()
     existing = next((m for m in memberships if m.unit.id == unit.id), None)
-    async with db.atomic():
-        if existing is None:
-            try:
+    try:
+        async with db.atomic():
+            if existing is None:
                 membership = await Membership.create(
                     account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
                 )
-            except IntegrityError:  # a parallel add of the same unit won: this one changes nothing
-                raise Conflict("membership_exists", msg.MEMBERSHIP_EXISTS) from None
-        else:
-            existing.role = role
-            existing.finance_access = finance_access
-            await existing.save(update_fields=["role", "finance_access"])
-            membership = existing
-        await audit.record(
-            "membership.set",
-            actor=actor,
-            scope_path=unit.path,
-            target_type="account",
-            target_id=account.id,
-            detail={"unit_id": unit.id, "role": role.value, "finance_access": finance_access.value},
-        )
+            else:
+                existing.role = role
+                existing.finance_access = finance_access
+                await existing.save(update_fields=["role", "finance_access"])
+                membership = existing
+            await audit.record(
+                "membership.set",
+                actor=actor,
+                scope_path=unit.path,
+                target_type="account",
+                target_id=account.id,
+                detail={"unit_id": unit.id, "role": role.value, "finance_access": finance_access.value},
+            )
+    except IntegrityError as exc:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
+        if not await Unit.exists(id=unit.id) or not await Account.exists(id=account.id):
+            raise NotFound() from exc  # deleted since it was read (a unit delete): the key refused the row
+        if await Membership.exists(account_id=account.id, unit_id=unit.id):  # a parallel add of this unit won
+            raise Conflict("membership_exists", msg.MEMBERSHIP_EXISTS) from exc
+        raise
     return membership
 
 
