@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
 
-from backend.core import audit, db, runtime
+from backend.core import audit, db, log_privacy, runtime
 from backend.core.config import ConfigError, Settings
 from backend.core.redis import connect
 
@@ -191,7 +190,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.configure()  # masks phones and ID numbers in every line and traceback
     args = parser().parse_args(argv)
     try:
         settings = Settings.from_env()

@@ -12,7 +12,7 @@ from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DBConnectionError, OperationalError
 
-from backend.core import audit, compression, db, heap, idempotency, messages, runtime, sms
+from backend.core import audit, compression, db, heap, idempotency, log_privacy, messages, runtime, sms
 from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable
 from backend.core.http import dumps, ok
@@ -100,6 +100,7 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
 def create_app(settings: Settings, *, manage_services: bool = True, name: str = "cunwu") -> Sanic:
     """Build the app. With ``manage_services`` it connects the database and Redis itself at start."""
     app = Sanic(name, dumps=dumps)
+    log_privacy.install()  # on Sanic's handlers (made just now) and the process's own
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.config.PROXIES_COUNT = settings.proxies_count
     app.config.FALLBACK_ERROR_FORMAT = "json"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 
+from backend.core import log_privacy
 from backend.core.config import ConfigError, Settings
 
 
@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     worker = sub.add_parser("worker", help="run the worker")
     worker.add_argument("--burst", action="store_true", help="stop once the queue is empty")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.configure()  # masks phones and ID numbers in every line and traceback
     try:
         settings = Settings.from_env()
     except ConfigError as exc:

@@ -16,7 +16,7 @@ from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.worker import Worker
 
-from backend.core import db, runtime, sms_delivery
+from backend.core import db, log_privacy, runtime, sms_delivery
 from backend.core.clock import CHINA_TIME
 from backend.core.config import Settings
 from backend.core.redis import connect
@@ -66,6 +66,7 @@ def cron_jobs() -> list[CronJob]:
 
 async def startup(ctx: dict[str, Any]) -> None:
     """Own process: connect the database and Redis. Inside the API they are already there."""
+    log_privacy.install()  # also on arq's own handler when started as `arq jobs.worker.WorkerSettings`
     if ctx.get("embedded"):
         return
     settings = Settings.from_env()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from sanic import Sanic
 from tortoise import Tortoise
 
 from backend.app import create_app
@@ -82,21 +84,29 @@ async def settings(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Se
     await db.close_db()
 
 
-@pytest.fixture(scope="session")
-async def server(settings: Settings) -> AsyncIterator[str]:
-    """The real application on a real socket, served from the test event loop."""
-    app = create_app(settings, manage_services=False, name="cunwu_test")
+@asynccontextmanager
+async def serving(app: Sanic) -> AsyncIterator[str]:
+    """``app`` on a real socket, served from the test event loop: its base URL."""
     port = free_port()
     srv = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
     assert srv is not None
     await srv.startup()
     await srv.before_start()
     await srv.after_start()
-    yield f"http://127.0.0.1:{port}"
-    await srv.before_stop()
-    srv.close()
-    await srv.wait_closed()
-    await srv.after_stop()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await srv.before_stop()
+        srv.close()
+        await srv.wait_closed()
+        await srv.after_stop()
+
+
+@pytest.fixture(scope="session")
+async def server(settings: Settings) -> AsyncIterator[str]:
+    """The real application on a real socket, served from the test event loop."""
+    async with serving(create_app(settings, manage_services=False, name="cunwu_test")) as base_url:
+        yield base_url
 
 
 @pytest.fixture(autouse=True)
