@@ -92,6 +92,9 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, SanicException) and exc.status_code == 503:  # a response timeout: not a bug here
         log.warning("%s on %s %s", exc, request.method, request.path)
         return ok(ServiceUnavailable().body(), status=503)
+    if db.is_write_conflict(exc):  # aborted by the database for colliding with another write
+        log.warning("write conflict on %s %s: %s", request.method, request.path, type(exc).__name__)
+        return _error("write_conflict", messages.WRITE_CONFLICT, 409)
     # Log the type and where, never the request body (it may hold personal data).
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _error("internal_error", messages.INTERNAL_ERROR, 500)

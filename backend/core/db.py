@@ -128,6 +128,25 @@ def numbered(sql: str) -> str:
     return "".join(part + (f"${i}" if i < len(parts) else "") for i, part in enumerate(parts, start=1))
 
 
+# PostgreSQL aborts one of two transactions that wait for each other's locks (deadlock_detected),
+# or one whose snapshot a concurrent write invalidated (serialization_failure): nothing it did
+# stays, and the same request sent again may well pass.
+_CONFLICT_STATES = frozenset({"40P01", "40001"})
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Was ``exc`` (or what caused it: tortoise wraps some of asyncpg's errors) the database aborting
+    a transaction that collided with another one?"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if getattr(current, "sqlstate", None) in _CONFLICT_STATES:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 class WriteRefused(RuntimeError):
     """A write was started where only reads may run (see :func:`reads_only`)."""
 
