@@ -80,8 +80,10 @@ async def add_agent(
                 target_id=person.account.id,
                 detail={"unit_id": unit.id, "role": role.value, "new_account": True},
             )
-    except IntegrityError as exc:  # a parallel request registered the same phone or user name
-        raise Conflict("agent_busy", msg.BUSY) from exc
+    except IntegrityError as exc:  # asked after the rollback: a failed PostgreSQL transaction reads nothing
+        if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the membership
+            raise NotFound() from exc
+        raise Conflict("agent_busy", msg.BUSY) from exc  # a parallel request registered the same phone or name
     person.membership.account = person.account
     person.membership.unit = unit
     return AddedAgent(membership=person.membership, new_account=True)
@@ -109,8 +111,10 @@ async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: s
                 target_id=account.id,
                 detail={"unit_id": unit.id, "role": role.value, "new_account": False, "phone_login_on": switch_login},
             )
-    except IntegrityError as exc:  # the same person added twice at once
-        raise Conflict("agent_exists", msg.AGENT_EXISTS) from exc
+    except IntegrityError as exc:  # asked after the rollback, as above
+        if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the membership
+            raise NotFound() from exc
+        raise Conflict("agent_exists", msg.AGENT_EXISTS) from exc  # the same person added twice at once
     membership.account = account
     membership.unit = unit
     return membership

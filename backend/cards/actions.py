@@ -142,7 +142,8 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
     async with db.atomic():
         # Card logins into one unit take turns: each reads the bindings and admins the one before
         # it wrote (two at once made the card's account twice, or two admins).
-        await Unit.filter(id=unit.id).select_for_update(no_key=True).first()
+        if await Unit.filter(id=unit.id).select_for_update(no_key=True).first() is None:
+            raise CardRefused("card_unit_unknown", msg.UNIT_UNKNOWN)  # deleted since it was looked up
         binding = await CardBinding.get_or_none(issuer=holder.issuer, card_number=holder.card_number)
         if binding is not None:
             account = await Account.get(id=binding.account_id)

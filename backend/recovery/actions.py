@@ -9,6 +9,8 @@ import hmac
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import account_scope
@@ -479,31 +481,38 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
     password = await people.temporary_password()
     admin = await people.unit_admin_account(unit)
     released: dict[str, int] = {}
-    async with db.atomic():
-        if admin is None:
-            person = await people.create_person(
-                username=f"{unit.credit_code}_ADMIN",
-                password=password,
-                name=data["name"],
-                phone=phone,
-                id_number=None,
-                unit_id=unit.id,
-                role=Role.ADMIN,
+    try:
+        async with db.atomic():
+            if admin is None:
+                person = await people.create_person(
+                    username=f"{unit.credit_code}_ADMIN",
+                    password=password,
+                    name=data["name"],
+                    phone=phone,
+                    id_number=None,
+                    unit_id=unit.id,
+                    role=Role.ADMIN,
+                )
+                admin = person.account
+            else:
+                released = await people.hand_over(
+                    admin, name=data["name"], phone=phone, id_number=None, password=password
+                )
+            await sms.queue(
+                phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password.plain}
             )
-            admin = person.account
-        else:
-            released = await people.hand_over(admin, name=data["name"], phone=phone, id_number=None, password=password)
-        await sms.queue(
-            phone, "unit_recovered", {"unit": unit.name, "username": admin.username, "password": password.plain}
-        )
-        await audit.record(
-            "recovery.unit_account",
-            origin=origin,
-            account_id=admin.id,
-            scope_path=unit.path,
-            target_type="account",
-            target_id=admin.id,
-            detail={"unit_id": unit.id, "identity": data["identity"], **released},
-        )
+            await audit.record(
+                "recovery.unit_account",
+                origin=origin,
+                account_id=admin.id,
+                scope_path=unit.path,
+                target_type="account",
+                target_id=admin.id,
+                detail={"unit_id": unit.id, "identity": data["identity"], **released},
+            )
+    except IntegrityError as exc:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
+        if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the admin's membership
+            raise AppError("unit_gone", msg.UNIT_GONE, status=410) from exc
+        raise
     await sessions.end_all(admin.id)
     return admin.username, unit.name

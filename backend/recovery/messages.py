@@ -6,3 +6,4 @@ TOO_MANY_MISMATCHES = "身份核验失败次数过多，请重新开始或申请
 UNIT_TRIES_USED_UP = "该单位今天的身份核验次数已达上限，请明天再试，或申请人工审核"
 UNIT_CODE_REQUIRED = "请填写统一社会信用代码或组织机构代码（二选一）"
 SAME_PASSWORD = "新密码不能与原密码相同"
+UNIT_GONE = "该单位已从系统中删除，无法再找回它的账号；如需继续使用，请重新办理单位登记"
