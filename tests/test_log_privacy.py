@@ -67,6 +67,7 @@ def output() -> Iterator[io.StringIO]:
 async def serving(app: Sanic) -> AsyncIterator[httpx.AsyncClient]:
     """A second app on its own socket, like the session's server, and a client of it."""
     app.config.TOUCHUP = False  # Sanic rewrites its class's methods once per process, for the first app
+    app.config.OAS = False  # sanic-ext's API document is one per process: the session server's stays
     async with conftest.serving(app) as base_url, httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         yield http
 
