@@ -19,7 +19,7 @@ from arq.worker import Worker
 from backend.core import db, log_privacy, runtime, sms_delivery
 from backend.core.clock import CHINA_TIME
 from backend.core.config import Settings
-from backend.core.redis import connect
+from backend.core.redis import REDIS_ERRORS, connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
 from jobs.sms import (
@@ -64,6 +64,42 @@ def cron_jobs() -> list[CronJob]:
     ]
 
 
+class JobWorker(Worker):
+    """arq's worker, kept polling while Redis is away (a restart, a failover, a cut connection).
+
+    arq lets a Redis error in its poll loop end the worker: the standalone process exited and the
+    embedded one's task ended unnoticed, so nothing was delivered until someone restarted it. Here
+    the poll is tried again until Redis answers; the SMS sweep then queues again what a restarted
+    Redis lost, and a cron run missed meanwhile is queued once, late.
+    """
+
+    redis_down = False
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except REDIS_ERRORS as exc:
+            if not self.redis_down:
+                log.error("job worker: Redis unreachable (%r); trying again every poll", exc)
+            self.redis_down = True
+            return
+        if self.redis_down:
+            log.warning("job worker: Redis reachable again")
+            self.redis_down = False
+
+    async def start_jobs(self, job_ids: list[bytes]) -> None:
+        for job_id in job_ids:
+            running = self.tasks.get(job_id.decode())
+            try:
+                await super().start_jobs([job_id])
+            except REDIS_ERRORS:
+                # arq takes a slot before asking Redis whether the job is free and gives it back only on
+                # its own answers: after a few cut connections no slot would be left to run a job.
+                if self.tasks.get(job_id.decode()) is running:
+                    self._release_sem_dec_counter_on_complete()
+                raise
+
+
 async def startup(ctx: dict[str, Any]) -> None:
     """Own process: connect the database and Redis. Inside the API they are already there."""
     log_privacy.install()  # also on arq's own handler when started as `arq jobs.worker.WorkerSettings`
@@ -91,7 +127,7 @@ def build(
     ``embedded``: it runs inside a process that already has its services (the API, tests);
     ``schedule=False``: no periodic sweep (tests that run one burst of queued jobs).
     """
-    return Worker(
+    return JobWorker(
         functions=FUNCTIONS,
         cron_jobs=cron_jobs() if schedule else None,
         redis_pool=sms_delivery.arq_redis(settings),
@@ -139,7 +175,8 @@ def start_embedded(settings: Settings) -> EmbeddedWorker:
 
 
 class WorkerSettings:
-    """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``)."""
+    """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``); arq's command builds its own
+    worker class, which ends when Redis goes away (:class:`JobWorker` keeps polling)."""
 
     functions = FUNCTIONS
     cron_jobs = cron_jobs()

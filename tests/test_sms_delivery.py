@@ -10,23 +10,25 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from arq.connections import ArqRedis
 from arq.constants import default_queue_name, job_key_prefix
 
 from backend.core import db, runtime, sms, sms_delivery, sms_provider
 from backend.core.config import MAX_SMS_TIMEOUT_SECONDS, ConfigError, Settings, TencentSmsSettings
-from backend.core.redis import embedded_socket
+from backend.core.redis import REDIS_ERRORS, embedded_socket
 from backend.core.sms import SmsMessage, SmsStatus
 from backend.core.sms_delivery import MAX_ATTEMPTS, Outcome, deliver
 from backend.core.sms_tencent import TencentSmsChannel
 from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
 from jobs import sms as jobs_sms
 from jobs import worker as jobs_worker
+from tests.test_health_and_config import RedisProcess
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -421,3 +423,119 @@ def test_a_gateway_timeout_that_could_outlive_the_lease_is_refused(tmp_path: Pat
         Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": timeout})
     assert Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": "14"}).tencent_sms.timeout_seconds == 14
     assert jobs_sms.DELIVER_TIMEOUT_SECONDS + 2 * MAX_SMS_TIMEOUT_SECONDS < sms_delivery.LEASE_SECONDS
+
+
+@pytest.fixture
+def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
+    process = RedisProcess(tmp_path)
+    process.start()
+    yield process
+    process.stop()
+
+
+async def _until(condition: Callable[[], Awaitable[bool]], seconds: float = 15) -> bool:
+    """Poll ``condition`` (a real worker in this event loop is doing the work) for at most ``seconds``."""
+    for _ in range(int(seconds / 0.05)):
+        if await condition():
+            return True
+        await asyncio.sleep(0.05)
+    return await condition()
+
+
+async def _sent(message_id: int) -> bool:
+    return (await row(message_id)).status == SmsStatus.SENT
+
+
+async def _answers(pool: ArqRedis) -> bool:
+    try:
+        return bool(await pool.ping())
+    except REDIS_ERRORS:
+        return False
+
+
+async def _noticed(embedded: jobs_worker.EmbeddedWorker) -> bool:
+    """The worker found Redis gone (or ended on it)."""
+    assert embedded.task is not None
+    return embedded.task.done() or getattr(embedded.worker, "redis_down", False)
+
+
+async def test_the_worker_goes_on_delivering_after_its_redis_restarts(tencent, gateway, settings, redis_process):
+    """The first poll that found Redis gone raised out of arq's loop: the embedded worker's task
+    ended unnoticed (the standalone one exited), and no SMS went out until the API was restarted."""
+    private = replace(settings, redis_url=f"redis://127.0.0.1:{redis_process.port}/0")
+    pool = sms_delivery.arq_redis(private)
+    assert await _until(lambda: _answers(pool))
+    embedded = jobs_worker.EmbeddedWorker(
+        jobs_worker.build(private, embedded=True, schedule=False, poll_delay=0.05)
+    ).start()
+    try:
+        first = await queue_one()
+        assert await sms_delivery.sweep(pool=pool) == 1
+        assert await _until(lambda: _sent(first))
+        redis_process.stop()  # a restart loses the queue (no persistence here)
+        assert await _until(lambda: _noticed(embedded))  # it polled the dead Redis
+        redis_process.start()
+        second = await queue_one()
+        assert await _until(lambda: _answers(pool))
+        assert await sms_delivery.sweep(pool=pool) == 1  # what the sweep does every 10 s
+        assert await _until(lambda: _sent(second)), f"the worker stopped when Redis went away: {embedded.task}"
+        assert embedded.task is not None and not embedded.task.done()
+    finally:
+        await embedded.stop()
+        await pool.aclose()
+    assert len(gateway.inbox(PHONE)) == 2
+
+
+async def test_the_sweep_finds_what_is_due_without_reading_the_whole_outbox(monkeypatch, settings):
+    """Every 10 s the sweep scanned the whole outbox, which keeps every message ever sent."""
+    client = SmsMessage._meta.db
+    sent: list[tuple[str, list]] = []
+    execute_query = client.execute_query
+
+    async def recording(sql: str, values: list | None = None):
+        sent.append((sql, list(values or [])))
+        return await execute_query(sql, values)
+
+    monkeypatch.setattr(client, "execute_query", recording)
+    await sms_delivery.due()
+    monkeypatch.undo()
+    [(sql, values)] = sent
+    if settings.dialect == "postgres":
+        async with db.atomic() as connection:
+            await connection.execute_script("SET LOCAL enable_seqscan = off")  # an empty table would be scanned
+            _, plan = await connection.execute_query(f"EXPLAIN {sql}", values)
+        lines = [line["QUERY PLAN"] for line in plan]
+    else:
+        _, plan = await client.execute_query(f"EXPLAIN QUERY PLAN {sql}", values)
+        lines = [line["detail"] for line in plan]
+    assert any("idx_sms_due" in line for line in lines), lines  # migration 0011
+    assert not any("Seq Scan on sms_message" in line or line.startswith("SCAN sms_message") for line in lines), lines
+
+
+async def test_a_send_cut_off_mid_request_is_checked_two_minutes_after_it_went_out(tencent, gateway, clock):
+    """The row of a worker killed (or its job cut off) while the request was out came due when the
+    90 s lease ran out: the gateway was asked before the 2 minutes its send record may need, found
+    nothing and the message went out twice."""
+    message_id = await queue_one()
+    gateway.inject("hang", deliver=True, seconds=10)
+    attempt = asyncio.create_task(deliver(message_id))
+    try:
+        assert await _until(lambda: _held_by_gateway(gateway), 5)
+    finally:
+        attempt.cancel()  # the worker dies with the request out
+        gateway.release()
+    with pytest.raises(asyncio.CancelledError):
+        await attempt
+    stored = await row(message_id)
+    assert stored.status == SmsStatus.SENDING and stored.needs_status_check
+    clock.advance(sms_delivery.LEASE_SECONDS + 1)
+    assert await deliver(message_id) == Outcome.SKIPPED
+    assert gateway.requests("PullSmsSendStatusByPhoneNumber") == 0
+    clock.advance(sms_delivery.UNCERTAIN_DELAY_SECONDS - sms_delivery.LEASE_SECONDS - 1)
+    assert await deliver(message_id) == Outcome.SENT  # found by the status check, not sent again
+    assert gateway.requests("PullSmsSendStatusByPhoneNumber") == 1 and gateway.requests("SendSms") == 1
+    assert len(gateway.inbox(PHONE)) == 1
+
+
+async def _held_by_gateway(gateway: FakeSmsGateway) -> bool:
+    return gateway.held == 1

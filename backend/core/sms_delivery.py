@@ -11,7 +11,8 @@ worker that died mid-delivery.
 2. If the previous attempt may have reached the gateway (``needs_status_check``: a timeout, an
    unreadable answer, a crash), ask the gateway whether it sent a message with our session
    context (the message id) before sending again.
-3. Mark ``needs_status_check`` *before* the request goes out, then send. No database
+3. Mark ``needs_status_check`` *before* the request goes out, and hold the row for as long as the
+   gateway may take to record a send (``UNCERTAIN_DELAY_SECONDS``), then send. No database
    transaction is open while the gateway is asked.
 4. Sent: keep the serial number. Refused for sure: retry with exponential backoff (rate limits
    wait longer), or give up at once if retrying cannot help. Unknown: retry later, checking first.
@@ -127,7 +128,10 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
             return await _mark_sent(message, attempt, serial, phone, provider)
     if attempt > MAX_ATTEMPTS:
         return await _fail(message, attempt, message.last_error or "attempts_exhausted")
-    if not await _held(message, attempt).update(needs_status_check=True):
+    # Should this worker die with the request out, the row comes due again only once the gateway
+    # has had the time to record the send, so that the status check can find it.
+    hold = runtime.get().clock.now() + timedelta(seconds=max(LEASE_SECONDS, UNCERTAIN_DELAY_SECONDS))
+    if not await _held(message, attempt).update(needs_status_check=True, lease_until=hold, next_attempt_at=hold):
         return Outcome.SKIPPED
     try:
         serial = await provider.send(OutgoingSms(phone, message.template, params, context))
