@@ -17,7 +17,7 @@ from backend.accounts.models import Account, Membership
 from backend.agents import messages as msg
 from backend.agents.queries import get_agent
 from backend.cards import actions as cards
-from backend.core import audit, db, runtime, sessions, sms, tickets
+from backend.core import audit, db, messages, runtime, sessions, sms, tickets
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import Role, allows
@@ -56,10 +56,11 @@ async def add_agent(
     if name is None:
         raise ValidationFailed({"name": msg.NAME_REQUIRED_FOR_NEW}, msg.NAME_REQUIRED_FOR_NEW)
     password = await people.temporary_password()
+    username = await people.generate_username(USERNAME_PREFIX)  # drawn here: a failed insert asks for it
     try:
         async with db.atomic():
             person = await people.create_person(
-                prefix=USERNAME_PREFIX,
+                username=username,
                 password=password,
                 name=name,
                 phone=phone,
@@ -83,7 +84,11 @@ async def add_agent(
     except IntegrityError as exc:  # asked after the rollback: a failed PostgreSQL transaction reads nothing
         if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the membership
             raise NotFound() from exc
-        raise Conflict("agent_busy", msg.BUSY) from exc  # a parallel request registered the same phone or name
+        if not await people.phone_login_free(phone):  # a parallel request registered the phone: it binds now
+            raise Conflict("agent_busy", msg.BUSY) from exc
+        if await Account.exists(username_key=username.lower()):  # a parallel request took the drawn name
+            raise Conflict("write_conflict", messages.WRITE_CONFLICT) from exc
+        raise
     person.membership.account = person.account
     person.membership.unit = unit
     return AddedAgent(membership=person.membership, new_account=True)
@@ -97,11 +102,12 @@ async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: s
     # The notice tells the person to log in by phone: switch it on if no other account has it.
     switch_login = account.login_phone_index is None and await people.phone_login_free(phone)
     now = runtime.get().clock.now()
-    try:
+
+    async def bind(login_phone_index: str | None) -> Membership:
         async with db.atomic():
             membership = await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
-            if switch_login:
-                await Account.filter(id=account.id).update(login_phone_index=account.phone_index, updated_at=now)
+            if login_phone_index is not None:
+                await Account.filter(id=account.id).update(login_phone_index=login_phone_index, updated_at=now)
             await sms.queue(phone, "agent_unit_added", {"unit": unit.name})
             await audit.record(
                 "agent.add",
@@ -109,12 +115,24 @@ async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: s
                 scope_path=unit.path,
                 target_type="account",
                 target_id=account.id,
-                detail={"unit_id": unit.id, "role": role.value, "new_account": False, "phone_login_on": switch_login},
+                detail={
+                    "unit_id": unit.id,
+                    "role": role.value,
+                    "new_account": False,
+                    "phone_login_on": login_phone_index is not None,
+                },
             )
+        return membership
+
+    try:
+        # Another account switched phone login on for the phone meanwhile: the person is added without it.
+        membership = await people.with_phone_login(bind, account.phone_index if switch_login else None)
     except IntegrityError as exc:  # asked after the rollback, as above
         if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the membership
             raise NotFound() from exc
-        raise Conflict("agent_exists", msg.AGENT_EXISTS) from exc  # the same person added twice at once
+        if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():  # added twice at once
+            raise Conflict("agent_exists", msg.AGENT_EXISTS) from exc
+        raise
     membership.account = account
     membership.unit = unit
     return membership

@@ -17,7 +17,7 @@ from backend.accounts.queries import account_scope
 from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Origin
 from backend.core.crypto import sha256_hex
-from backend.core.errors import AppError, TooManyRequests, ValidationFailed
+from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.core.roles import Role
 from backend.recovery import messages as msg
@@ -479,13 +479,22 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
         raise AppError("sms_code_wrong", sms_codes.CODE_WRONG, fields={"code": sms_codes.CODE_WRONG})
     phone = data["phone"]
     password = await people.temporary_password()
-    admin = await people.unit_admin_account(unit)
-    released: dict[str, int] = {}
-    try:
+    found = await people.unit_admin_account(unit)
+    found_id = found.id if found else None
+    username = f"{unit.credit_code}_ADMIN"
+
+    async def hand_to_new_agent() -> Account:
         async with db.atomic():
+            # Verifies of one unit take turns (as card logins do): each sees the admin the one before made.
+            if await Unit.filter(id=unit.id).select_for_update(no_key=True).first() is None:
+                raise AppError("unit_gone", msg.UNIT_GONE, status=410)  # deleted since it was read
+            admin = await people.unit_admin_account(unit)
+            if (admin.id if admin else None) != found_id:  # made or changed by a request that ran meanwhile
+                raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
+            released: dict[str, int] = {}
             if admin is None:
                 person = await people.create_person(
-                    username=f"{unit.credit_code}_ADMIN",
+                    username=username,
                     password=password,
                     name=data["name"],
                     phone=phone,
@@ -510,9 +519,18 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
                 target_id=admin.id,
                 detail={"unit_id": unit.id, "identity": data["identity"], **released},
             )
-    except IntegrityError as exc:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
-        if not await Unit.exists(id=unit.id):  # deleted since it was read: the key refused the admin's membership
-            raise AppError("unit_gone", msg.UNIT_GONE, status=410) from exc
-        raise
+        return admin
+
+    try:
+        admin = await hand_to_new_agent()
+    except IntegrityError:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
+        holders = Account.filter(login_phone_index=runtime.get().vault.index("phone", phone))
+        login_taken = await (holders.exclude(id=found_id) if found_id else holders).exists()
+        name_taken = found is None and await Account.exists(username_key=username.lower())
+        if not (login_taken or name_taken):
+            raise
+        # Another request took the phone's login or the user name between their check and the write:
+        # once more, now seeing them taken (the account without phone login, the name with a suffix).
+        admin = await hand_to_new_agent()
     await sessions.end_all(admin.id)
     return admin.username, unit.name
