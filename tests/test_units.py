@@ -9,6 +9,7 @@ import ciso8601
 import pytest
 from tortoise.fields import data
 
+from backend.accounts.models import Account
 from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
 from backend.core.errors import Conflict, NotFound, ValidationFailed
@@ -133,6 +134,17 @@ async def test_delete_only_when_the_unit_has_no_children_and_no_accounts(client)
     assert (await client.delete(f"/api/units/{tree.sibling.id}", headers=admin)).status_code == 204
     assert not await Unit.filter(id=tree.sibling.id).exists()
     assert await AuditEntry.filter(action="unit.delete", target_id=str(tree.sibling.id)).exists()
+
+
+async def test_a_unit_whose_accounts_are_all_deactivated_says_why_it_stays(client):
+    """ "请先把账号移出本单位" could not be done: a deactivated account keeps its last unit."""
+    tree = await make_tree()
+    admin = await _county_admin(client, tree)
+    gone = await make_account("villager", tree.child)
+    await Account.filter(id=gone.id).update(is_active=False)
+    refused = await client.delete(f"/api/units/{tree.child.id}", headers=admin)
+    assert refused.status_code == 409 and refused.json()["error"]["message"] == msg.UNIT_HAS_DEACTIVATED_ACCOUNTS
+    assert await Unit.exists(id=tree.child.id)
 
 
 async def test_units_list_pages_by_cursor_and_filters_by_name_and_type(client):

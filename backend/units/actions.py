@@ -249,8 +249,10 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 raise NotFound()
             if await Unit.exists(parent_id=unit.id):
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_CHILDREN)
-            if await Membership.exists(unit_id=unit.id):
+            if await Membership.exists(unit_id=unit.id, account__is_active=True):
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_ACCOUNTS)
+            if await Membership.exists(unit_id=unit.id):  # a deactivated account keeps its unit (the audit's)
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_DEACTIVATED_ACCOUNTS)
             if await CoopCard.exists(unit_id=unit.id):
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_COOP_CARD)
             await audit.record(

@@ -2,6 +2,7 @@
 
 UNIT_HAS_CHILDREN = "该单位下还有下级单位，不能删除；请先删除或移走下级单位。"
 UNIT_HAS_ACCOUNTS = "该单位还有账号，不能删除；请先把账号移出本单位。"
+UNIT_HAS_DEACTIVATED_ACCOUNTS = "该单位还留有已注销账号的记录，不能删除：注销的账号要保留所属单位，以备查询和审计。"
 UNIT_HAS_COOP_CARD = "该合作社有信息卡，不能删除；请先删除信息卡。"
 UNIT_STILL_REFERENCED = "该单位还有设备、注册申请或审核等关联记录，不能删除"
 COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
