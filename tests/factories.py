@@ -13,9 +13,11 @@ from typing import Any
 import httpx
 from tortoise.backends.base.client import BaseDBAsyncClient
 
+from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.cards.models import CardBinding
 from backend.core import db, runtime
+from backend.core.actor import Actor, Origin
 from backend.core.passwords import hash_password_sync
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit, UnitType
@@ -193,3 +195,46 @@ def commits_just_before_the_next_transaction(monkeypatch, other: Callable[[], Aw
             yield connection
 
     monkeypatch.setattr(db, "atomic", other_commits_first)
+
+
+def admin_actor(account: Account, membership: Membership, unit: Unit) -> Actor:
+    """The actor of an admin account in ``unit``, for calling actions directly."""
+    return Actor(
+        account.id,
+        account.username,
+        "s",
+        membership.id,
+        unit.id,
+        unit.path,
+        unit.depth,
+        Role.ADMIN,
+        FinanceAccess.NONE,
+        Origin(),
+    )
+
+
+def first_look_made_before_the_commit(monkeypatch, look: str, answer: Callable[..., Any]) -> None:
+    """The first call of ``people.<look>`` answers ``answer(...)``: what it found just before the
+    other request committed (the commit lands between the look and the write)."""
+    real = getattr(people, look)
+    calls = 0
+
+    async def looked_before(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        return answer(*args, **kwargs) if calls == 1 else await real(*args, **kwargs)
+
+    monkeypatch.setattr(people, look, looked_before)
+
+
+def phone_login_taken_meanwhile(monkeypatch, holder: Account, phone: str) -> str:
+    """``holder`` switches phone login on for ``phone`` between the action's look (it found the phone
+    free) and its write; answers the phone's index."""
+    first_look_made_before_the_commit(monkeypatch, "phone_login_free", lambda phone, **kwargs: True)
+    index = runtime.get().vault.index("phone", phone)
+
+    async def holder_switches_it_on() -> None:
+        await Account.filter(id=holder.id).update(login_phone_index=index)
+
+    commits_just_before_the_next_transaction(monkeypatch, holder_switches_it_on)
+    return index

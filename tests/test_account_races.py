@@ -15,37 +15,27 @@ import pytest
 from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership
 from backend.core import messages, runtime
-from backend.core.actor import Actor, Origin
 from backend.core.audit import AuditEntry
-from backend.core.roles import FinanceAccess, Role
+from backend.core.roles import Role
 from backend.core.sms import SmsMessage
 from backend.units import actions as unit_actions
 from backend.units.models import Unit
-from tests.factories import commits_just_before_the_next_transaction, login, make_account, make_tree
+from tests.factories import (
+    admin_actor,
+    commits_just_before_the_next_transaction,
+    login,
+    make_account,
+    make_tree,
+)
 
 NEW_PHONE = "13912340001"
-
-
-def _admin_actor(account: Account, membership: Membership, unit: Unit) -> Actor:
-    return Actor(
-        account.id,
-        account.username,
-        "s",
-        membership.id,
-        unit.id,
-        unit.path,
-        unit.depth,
-        Role.ADMIN,
-        FinanceAccess.NONE,
-        Origin(),
-    )
 
 
 async def _county_deleter(tree) -> Callable[[], Awaitable[None]]:
     """The county's admin deleting the village ``tree.child`` (empty when the action under test checked)."""
     county = await make_account("county_admin", tree.parent, role="admin")
     membership = await Membership.get(account_id=county.id)
-    actor = _admin_actor(county, membership, tree.parent)
+    actor = admin_actor(county, membership, tree.parent)
     return lambda: unit_actions.delete_unit(actor, tree.child.id)
 
 

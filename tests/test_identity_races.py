@@ -8,13 +8,11 @@ as the action's transaction opens, and the look inside it answers as it would ha
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from tortoise.exceptions import IntegrityError
 
-from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.agents import actions as agent_actions
 from backend.agents import messages as agent_msg
@@ -26,33 +24,21 @@ from backend.core.sms import SmsMessage
 from backend.recovery import actions as recovery
 from backend.recovery import messages as recovery_msg
 from tests.factories import (
+    admin_actor,
     commits_just_before_the_next_transaction,
+    first_look_made_before_the_commit,
     login,
     make_account,
     make_tree,
     phone_login_taken_after_the_check,
+    phone_login_taken_meanwhile,
 )
-from tests.test_account_races import _admin_actor
 from tests.test_recovery import CREDIT_CODE, OTHER_ID, _code, _unit_recovery, _unit_with_legal_rep
 
 AGENT_PHONE = "13912345678"
 DRAWN_NAME = "jb12345678"
 ADMIN_NAME = f"{CREDIT_CODE}_ADMIN"
 LEGAL_REP = {"identity": "legal_rep", "name": "王法人", "id_number": OTHER_ID}
-
-
-def first_look_made_before_the_commit(monkeypatch, look: str, answer: Callable[..., Any]) -> None:
-    """The first call of ``people.<look>`` answers ``answer(...)``: what it found just before the
-    other request committed (the commit lands between the look and the write)."""
-    real = getattr(people, look)
-    calls = 0
-
-    async def looked_before(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        return answer(*args, **kwargs) if calls == 1 else await real(*args, **kwargs)
-
-    monkeypatch.setattr(people, look, looked_before)
 
 
 def _error(answer) -> tuple[int, str, str]:
@@ -126,7 +112,7 @@ async def test_a_new_agent_whose_phone_a_parallel_request_registered_meanwhile_i
 async def test_an_integrity_error_of_no_known_cause_adding_an_agent_is_raised_not_called_busy(monkeypatch):
     tree = await make_tree()
     admin = await make_account("town_admin", tree.own, role=Role.ADMIN)
-    actor = _admin_actor(admin, await Membership.get(account_id=admin.id), tree.own)
+    actor = admin_actor(admin, await Membership.get(account_id=admin.id), tree.own)
 
     async def refused(*args: Any, **kwargs: Any) -> None:
         raise IntegrityError("some other constraint")
@@ -210,13 +196,7 @@ async def test_a_unit_recovery_whose_phone_login_another_account_took_meanwhile_
     new_phone = "13600006666"
     other = await make_account("other", tree.own, phone=new_phone, phone_login=False)
     ticket, code = await _recovery_to_verify(client, tree, new_phone)
-    first_look_made_before_the_commit(monkeypatch, "phone_login_free", lambda phone, **kwargs: True)
-    index = runtime.get().vault.index("phone", new_phone)
-
-    async def other_switches_it_on() -> None:
-        await Account.filter(id=other.id).update(login_phone_index=index)
-
-    commits_just_before_the_next_transaction(monkeypatch, other_switches_it_on)
+    index = phone_login_taken_meanwhile(monkeypatch, other, new_phone)
     answer = await _verify(client, ticket, code)
     assert answer.status_code == 200, answer.text
     assert answer.json()["username"] == ("village_boss" if admin == "existing" else ADMIN_NAME)

@@ -22,8 +22,14 @@ from backend.core.sms import SmsMessage
 from backend.recovery import messages as recovery_msg
 from backend.units import actions as unit_actions
 from backend.units.models import Unit
-from tests.factories import Tree, commits_just_before_the_next_transaction, login, make_account, make_tree
-from tests.test_account_races import _admin_actor
+from tests.factories import (
+    Tree,
+    admin_actor,
+    commits_just_before_the_next_transaction,
+    login,
+    make_account,
+    make_tree,
+)
 from tests.test_card_auth import coop_with_code, id_number
 from tests.test_recovery import CREDIT_CODE, OTHER_ID, _code, _unit_recovery, _unit_with_legal_rep
 
@@ -33,7 +39,7 @@ AGENT_PHONE = "13912345678"
 async def _county_deletes(tree: Tree, unit: Unit) -> Callable[[], Awaitable[None]]:
     """The county's admin deleting ``unit`` (empty when the action under test checked)."""
     county = await make_account("county_admin", tree.parent, role=Role.ADMIN)
-    actor = _admin_actor(county, await Membership.get(account_id=county.id), tree.parent)
+    actor = admin_actor(county, await Membership.get(account_id=county.id), tree.parent)
     return lambda: unit_actions.delete_unit(actor, unit.id)
 
 

@@ -299,19 +299,9 @@ async def reset_password(actor: Actor, account_id: int) -> None:
     rt = runtime.get()
     password = generate_temporary_password()
     password_hash = await rt.hasher.hash(password)
-    now = rt.clock.now()
     phone = rt.vault.decrypt("account.phone", account.phone_enc)
     async with db.atomic():
-        await Account.filter(id=account.id).update(
-            password_hash=password_hash,
-            needs_activation=False,  # a card-made account has its password now
-            must_change_password=True,
-            failed_logins=0,
-            locked_until=None,
-            sessions_revoked_at=now,
-            updated_at=now,
-        )
-        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+        wechat_released = await people.set_temporary_password(account.id, password_hash)
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
         await _audit_account(
             "account.reset_password", actor, account.id, memberships, detail={"wechat_released": wechat_released}

@@ -146,6 +146,23 @@ async def create_person(
     return NewPerson(account=account, membership=membership)
 
 
+async def set_temporary_password(account_id: int, password_hash: str) -> int:
+    """Give the account a temporary password (to change at the next login), unlock it, end its
+    sessions and release its WeChat: whoever knew the old password may have bound theirs. Inside the
+    caller's transaction; answers how many WeChat identities were released, for the audit entry."""
+    now = runtime.get().clock.now()
+    await Account.filter(id=account_id).update(
+        password_hash=password_hash,
+        needs_activation=False,  # a card-made account has its password now
+        must_change_password=True,
+        failed_logins=0,
+        locked_until=None,
+        sessions_revoked_at=now,
+        updated_at=now,
+    )
+    return await WechatIdentity.filter(account_id=account_id).delete()
+
+
 async def hand_over(
     account: Account, *, name: str, phone: str, id_number: str | None, password: TemporaryPassword
 ) -> dict[str, int]:

@@ -4,6 +4,8 @@ Submission answers the same whether or not the account or unit exists; for an un
 is stored that could reach an admin (only an audit entry at the root scope, which no unit's admin
 sees). Decisions are single: the status moves from pending in one conditional update inside the
 decision's transaction, so a second decision (even a parallel one) finds nothing to move: 409.
+Inside that transaction an approval also checks that what the approver was shown still holds (the
+unit's admin account, the account still active) and refuses otherwise, the request left pending.
 
 Approval gives the account a new random temporary password, sent by SMS to the phone in the request
 (not the one on file, which the requester may have lost). For a unit request, the unit's own admin
@@ -15,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+
+from tortoise.exceptions import IntegrityError
 
 from backend.accounts import people
 from backend.accounts.actions import may_assign
@@ -30,7 +34,7 @@ from backend.reviews.images import CheckedImage, check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
-from backend.wechat.models import WechatIdentity
+from backend.units.models import Unit
 
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
@@ -206,64 +210,96 @@ async def _check_may_decide(actor: Actor, review: ReviewRequest, plan: ApprovalP
         raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
 
 
+async def _locked_target(review: ReviewRequest, plan: ApprovalPlan) -> Account | None:
+    """Inside the decision's transaction: the account of the plan the approver saw, locked, or a 409
+    when the plan no longer holds. Approvals and recoveries of one unit take turns on the unit's lock
+    (as unit recovery does), and a deactivation on the account's: each sees what the one before did."""
+    planned_id = plan.account.id if plan.account else None
+    if review.kind == ReviewKind.UNIT:
+        # Found: the request's key keeps its unit from being deleted.
+        await Unit.filter(id=review.unit.id).select_for_update(no_key=True).first()
+        admin = await people.unit_admin_account(review.unit)
+        if (admin.id if admin else None) != planned_id:  # made, handed on or deactivated meanwhile
+            raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
+    if planned_id is None:
+        return None
+    account = await Account.filter(id=planned_id, is_active=True).select_for_update(no_key=True).first()
+    if account is None:  # deactivated meanwhile
+        if plan.mode == ApprovalMode.HAND_OVER:
+            raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
+        raise Conflict("review_target_gone", msg.TARGET_GONE)
+    return account
+
+
 async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     """Approve: a new temporary password by SMS to the requester's phone (see the module notes)."""
     review = await _pending(actor, review_id)
     plan = await approval_plan(review)
     await _check_may_decide(actor, review, plan)
-    rt = runtime.get()
     phone = requester_phone(review)
     password = await people.temporary_password()
-    now = rt.clock.now()
-    released: dict[str, int] = {}  # the WeChat (and on a hand-over the card) released
-    async with db.atomic():
-        await _claim(review, actor, ReviewStatus.APPROVED)
-        if plan.mode == ApprovalMode.NEW_ADMIN:
-            person = await people.create_person(
-                prefix=ADMIN_USERNAME_PREFIX,
-                username=f"{review.unit.credit_code}_ADMIN" if review.unit.credit_code else None,
-                password=password,
-                name=review.name,
-                phone=phone,
-                id_number=requester_id_number(review),
-                unit_id=review.unit.id,
-                role=Role.ADMIN,
-            )
-            account = person.account
-        else:
-            assert plan.account is not None
-            account = plan.account
-            if plan.mode == ApprovalMode.HAND_OVER:
-                released = await people.hand_over(
-                    account, name=review.name, phone=phone, id_number=requester_id_number(review), password=password
+    admin_name = f"{review.unit.credit_code}_ADMIN" if review.unit.credit_code else None
+
+    async def approve() -> None:
+        released: dict[str, int] = {}  # the WeChat (and on a hand-over the card) released
+        async with db.atomic():
+            await _claim(review, actor, ReviewStatus.APPROVED)
+            account = await _locked_target(review, plan)
+            if plan.mode == ApprovalMode.NEW_ADMIN:
+                person = await people.create_person(
+                    prefix=ADMIN_USERNAME_PREFIX,
+                    username=admin_name,
+                    password=password,
+                    name=review.name,
+                    phone=phone,
+                    id_number=requester_id_number(review),
+                    unit_id=review.unit.id,
+                    role=Role.ADMIN,
                 )
+                account = person.account
             else:
-                await Account.filter(id=account.id).update(
-                    password_hash=password.hashed,
-                    needs_activation=False,  # a card-made account has its password now
-                    must_change_password=True,
-                    failed_logins=0,
-                    locked_until=None,
-                    sessions_revoked_at=now,
-                    updated_at=now,
-                )
-                # as every reset: a WeChat bound by whoever knew the old password logs in no more
-                released = {"wechat_released": await WechatIdentity.filter(account_id=account.id).delete()}
-            db.after_commit(lambda: _end_sessions(account.id))
-        await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})
-        await audit.record(
-            "review.approve",
-            actor=actor,
-            scope_path=review.unit.path,
-            target_type="review",
-            target_id=review.id,
-            detail={
-                "kind": ReviewKind(review.kind).value,
-                "mode": plan.mode.value,
-                "account_id": account.id,
-                **released,
-            },
+                assert account is not None
+                if plan.mode == ApprovalMode.HAND_OVER:
+                    released = await people.hand_over(
+                        account, name=review.name, phone=phone, id_number=requester_id_number(review), password=password
+                    )
+                else:
+                    # as every reset: a WeChat bound by whoever knew the old password logs in no more
+                    released = {"wechat_released": await people.set_temporary_password(account.id, password.hashed)}
+                ended = account.id
+                db.after_commit(lambda: _end_sessions(ended))
+            await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})
+            await audit.record(
+                "review.approve",
+                actor=actor,
+                scope_path=review.unit.path,
+                target_type="review",
+                target_id=review.id,
+                detail={
+                    "kind": ReviewKind(review.kind).value,
+                    "mode": plan.mode.value,
+                    "account_id": account.id,
+                    **released,
+                },
+            )
+
+    try:
+        await approve()
+    except IntegrityError:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
+        login_taken = False
+        if plan.mode in (ApprovalMode.HAND_OVER, ApprovalMode.NEW_ADMIN):  # the ones giving the phone's login
+            holders = Account.filter(login_phone_index=runtime.get().vault.index("phone", phone))
+            login_taken = await (holders.exclude(id=plan.account.id) if plan.account else holders).exists()
+        name_taken = (
+            plan.mode == ApprovalMode.NEW_ADMIN
+            and admin_name is not None
+            and await Account.exists(username_key=admin_name.lower())
         )
+        if not (login_taken or name_taken):
+            raise
+        # Another request took the phone's login or the user name between their look and the write:
+        # once more, now seeing them taken (the account without phone login, the name with a suffix).
+        await approve()
     return await ReviewRequest.get(id=review.id)
 
 
