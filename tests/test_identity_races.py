@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from tortoise.exceptions import IntegrityError
 
+from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.agents import actions as agent_actions
 from backend.agents import messages as agent_msg
@@ -23,6 +24,7 @@ from backend.core.roles import Role
 from backend.core.sms import SmsMessage
 from backend.recovery import actions as recovery
 from backend.recovery import messages as recovery_msg
+from backend.units.models import Unit
 from tests.factories import (
     admin_actor,
     commits_just_before_the_next_transaction,
@@ -159,6 +161,31 @@ async def test_two_verifies_of_a_unit_without_an_admin_at_once_make_one_admin_an
     # Spent, as by the function's other refusals: the recovery starts again.
     again = await _verify(client, ticket, code)
     assert again.status_code == 410 and again.json()["error"]["code"] == "ticket_invalid", again.text
+
+
+async def test_a_unit_recovery_whose_admin_was_deactivated_meanwhile_hands_nothing_over(client, monkeypatch):
+    """The admin read inside the transaction before a deactivation committed (PostgreSQL: read, the
+    deactivation commits, the hand-over writes) was handed over, deactivated, to the new agent."""
+    tree = await make_tree()
+    await _unit_with_legal_rep(tree)
+    boss = await make_account("village_boss", tree.child, role=Role.ADMIN, phone="13600005555")
+    ticket, code = await _recovery_to_verify(client, tree, "13600006666")
+    as_found = await Account.get(id=boss.id)
+
+    async def found_before_the_deactivation(unit: Unit) -> Account:
+        return as_found  # what each read found before the deactivation committed
+
+    monkeypatch.setattr(people, "unit_admin_account", found_before_the_deactivation)
+
+    async def deactivated() -> None:
+        await Account.filter(id=boss.id).update(is_active=False)
+
+    commits_just_before_the_next_transaction(monkeypatch, deactivated)
+    answer = await _verify(client, ticket, code)
+    assert _error(answer) == (409, "unit_admin_changed", recovery_msg.UNIT_ADMIN_CHANGED), answer.text
+    kept = await Account.get(id=boss.id)
+    assert not kept.is_active and kept.phone_index == as_found.phone_index
+    assert not await SmsMessage.filter(template="unit_recovered").exists()
 
 
 async def test_a_unit_recovery_whose_admin_user_name_was_taken_meanwhile_makes_the_admin_under_the_next_free_name(

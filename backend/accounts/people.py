@@ -68,6 +68,22 @@ async def unit_admin_account(unit: Unit) -> Account | None:
     return None
 
 
+class UnitGone(LookupError):
+    """The unit was deleted since it was read."""
+
+
+async def locked_unit_admin(unit: Unit) -> Account | None:
+    """Inside a transaction: the unit's own admin account as it is now, the unit and the account
+    locked. Handing a unit's admin account over (recovery, review) takes turns on the unit's lock, and
+    a deactivation on the account's: each sees what the one before did. Raises :class:`UnitGone`."""
+    if await Unit.filter(id=unit.id).select_for_update(no_key=True).first() is None:
+        raise UnitGone(unit.id)
+    admin = await unit_admin_account(unit)
+    if admin is None:
+        return None
+    return await Account.filter(id=admin.id, is_active=True).select_for_update(no_key=True).first()
+
+
 async def free_username(wanted: str) -> str:
     """``wanted`` if nobody ever had it, else ``wanted_2``, ``wanted_3`` ... (names are never reused)."""
     candidate = wanted[:32]

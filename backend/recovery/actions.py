@@ -486,10 +486,11 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, s
     async def hand_to_new_agent() -> Account:
         async with db.atomic():
             # Verifies of one unit take turns (as card logins do): each sees the admin the one before made.
-            if await Unit.filter(id=unit.id).select_for_update(no_key=True).first() is None:
-                raise AppError("unit_gone", msg.UNIT_GONE, status=410)  # deleted since it was read
-            admin = await people.unit_admin_account(unit)
-            if (admin.id if admin else None) != found_id:  # made or changed by a request that ran meanwhile
+            try:
+                admin = await people.locked_unit_admin(unit)
+            except people.UnitGone:  # deleted since it was read
+                raise AppError("unit_gone", msg.UNIT_GONE, status=410) from None
+            if (admin.id if admin else None) != found_id:  # made, changed or deactivated meanwhile
                 raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
             released: dict[str, int] = {}
             if admin is None:

@@ -34,7 +34,6 @@ from backend.reviews.images import CheckedImage, check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
-from backend.units.models import Unit
 
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
@@ -216,9 +215,7 @@ async def _locked_target(review: ReviewRequest, plan: ApprovalPlan) -> Account |
     (as unit recovery does), and a deactivation on the account's: each sees what the one before did."""
     planned_id = plan.account.id if plan.account else None
     if review.kind == ReviewKind.UNIT:
-        # Found: the request's key keeps its unit from being deleted.
-        await Unit.filter(id=review.unit.id).select_for_update(no_key=True).first()
-        admin = await people.unit_admin_account(review.unit)
+        admin = await people.locked_unit_admin(review.unit)  # never gone: the request's key keeps it
         if (admin.id if admin else None) != planned_id:  # made, handed on or deactivated meanwhile
             raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
     if planned_id is None:
