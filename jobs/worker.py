@@ -14,6 +14,7 @@ from typing import Any
 from arq import cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
+from arq.utils import poll
 from arq.worker import Worker
 
 from backend.core import db, log_privacy, runtime, sms_delivery
@@ -64,40 +65,91 @@ def cron_jobs() -> list[CronJob]:
     ]
 
 
+# arq's margin over a job's timeout, for how long a started job's id stays taken (its in-progress key).
+SMS_JOB_HOLD_SECONDS = DELIVER_TIMEOUT_SECONDS + 10
+
+
 class JobWorker(Worker):
     """arq's worker, kept polling while Redis is away (a restart, a failover, a cut connection).
 
     arq lets a Redis error in its poll loop end the worker: the standalone process exited and the
     embedded one's task ended unnoticed, so nothing was delivered until someone restarted it. Here
-    the poll is tried again until Redis answers; the SMS sweep then queues again what a restarted
-    Redis lost, and a cron run missed meanwhile is queued once, late.
+    the poll is tried again until Redis answers, and a worker started while Redis is down waits for
+    it; the SMS sweep then queues again what a restarted Redis lost, and a cron run missed meanwhile
+    is queued once, late. Closing it while Redis is away logs and goes on.
     """
 
     redis_down = False
+
+    async def main(self) -> None:
+        # arq asks Redis about itself before its first poll: a Redis down at start-up ended the worker there.
+        async for _ in poll(self.poll_delay_s):  # the pace of arq's own poll loop
+            if await self._redis_answers():
+                break
+        await super().main()
+
+    async def _redis_answers(self) -> bool:
+        try:
+            await self.pool.ping()
+        except REDIS_ERRORS as exc:
+            self._redis_failed(exc)
+            return False
+        self._redis_answered()
+        return True
+
+    def _redis_failed(self, exc: BaseException) -> None:
+        if not self.redis_down:
+            log.error("job worker: Redis unreachable (%r); trying again every poll", exc)
+        self.redis_down = True
+
+    def _redis_answered(self) -> None:
+        if self.redis_down:
+            log.warning("job worker: Redis reachable again")
+            self.redis_down = False
 
     async def _poll_iteration(self) -> None:
         try:
             await super()._poll_iteration()
         except REDIS_ERRORS as exc:
-            if not self.redis_down:
-                log.error("job worker: Redis unreachable (%r); trying again every poll", exc)
-            self.redis_down = True
+            self._redis_failed(exc)
             return
-        if self.redis_down:
-            log.warning("job worker: Redis reachable again")
-            self.redis_down = False
+        self._redis_answered()
 
     async def start_jobs(self, job_ids: list[bytes]) -> None:
-        for job_id in job_ids:
-            running = self.tasks.get(job_id.decode())
-            try:
-                await super().start_jobs([job_id])
-            except REDIS_ERRORS:
-                # arq takes a slot before asking Redis whether the job is free and gives it back only on
-                # its own answers: after a few cut connections no slot would be left to run a job.
-                if self.tasks.get(job_id.decode()) is running:
-                    self._release_sem_dec_counter_on_complete()
-                raise
+        # arq takes a started job's id for the longest function's timeout (+10 s), the nightly check's
+        # half hour, and never renews it: an SMS job abandoned before its claim (a worker killed, a cut
+        # connection) kept its message from being delivered that long. Its id is taken for its own
+        # timeout instead; a second start after that is harmless (the database claim is the lock).
+        longest = self.in_progress_timeout_s
+        try:
+            for job_id in job_ids:
+                sms_job = job_id.startswith(sms_delivery.JOB_ID_PREFIX.encode())
+                self.in_progress_timeout_s = SMS_JOB_HOLD_SECONDS if sms_job else longest
+                running = self.tasks.get(job_id.decode())
+                try:
+                    await super().start_jobs([job_id])
+                except REDIS_ERRORS:
+                    # arq takes a slot before asking Redis whether the job is free and gives it back only on
+                    # its own answers: after a few cut connections no slot would be left to run a job.
+                    if self.tasks.get(job_id.decode()) is running:
+                        self._release_sem_dec_counter_on_complete()
+                    raise
+        finally:
+            self.in_progress_timeout_s = longest
+
+    async def close(self) -> None:
+        try:
+            await super().close()
+        except REDIS_ERRORS as exc:
+            # arq deletes its health key before it runs on_shutdown and closes its connections: a
+            # Redis error there skipped both and reached the caller (the API's shutdown).
+            log.warning("job worker: Redis unreachable at shutdown (%r); stopping without it", exc)
+            if self._pool is not None:
+                await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+                if self.on_shutdown:
+                    await self.on_shutdown(self.ctx)
+                await self._pool.aclose()
+                self._pool = None
 
 
 async def startup(ctx: dict[str, Any]) -> None:
@@ -176,7 +228,8 @@ def start_embedded(settings: Settings) -> EmbeddedWorker:
 
 class WorkerSettings:
     """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``); arq's command builds its own
-    worker class, which ends when Redis goes away (:class:`JobWorker` keeps polling)."""
+    worker class, which ends when Redis goes away and holds an abandoned SMS job's id for half an
+    hour (:class:`JobWorker` does neither)."""
 
     functions = FUNCTIONS
     cron_jobs = cron_jobs()

@@ -234,9 +234,12 @@ def arq_redis(settings: Settings) -> ArqRedis:
     return ArqRedis(unix_socket_path=embedded_socket(settings.var_dir), **options)
 
 
+JOB_ID_PREFIX = "sms:"  # the worker takes a started delivery job's id only for the job's own timeout
+
+
 def job_id(message_id: int, attempts: int) -> str:
     """One job per message and attempt: the after-commit job and the sweep never queue it twice."""
-    return f"sms:{message_id}:{attempts}"
+    return f"{JOB_ID_PREFIX}{message_id}:{attempts}"
 
 
 async def enqueue(message_id: int, attempts: int = 0, pool: ArqRedis | None = None) -> bool:
