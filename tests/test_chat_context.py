@@ -4,6 +4,7 @@ are all in by the time the turn ends (ChatContext.save)."""
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 import pytest
@@ -37,7 +38,11 @@ async def test_the_write_leaves_before_the_turn_ends_with_the_fields_of_its_step
     assert len(writes) == 1 and set(writes[0]) == {"unit_id", "unit_name", "page"}
     await context.save()
     assert await ChatContext("s1").last_unit() == (5, "王家湾村")
-    assert await ChatContext("s1").next_page() == ("unit.children", {"unit_id": 5, "cursor": 20})
+    table = await ChatContext("s1").table()
+    assert table is not None and (table.intent, table.page(table.cursor)) == (
+        "unit.children",
+        {"unit_id": 5, "cursor": 20},
+    )
 
 
 async def test_a_later_step_lands_after_an_earlier_one(writes):
@@ -48,7 +53,11 @@ async def test_a_later_step_lands_after_an_earlier_one(writes):
     await context.remember_unit(5, "王家湾村")
     await context.save()
     assert len(writes) == 2
-    assert await ChatContext("s1").next_page() == ("unit.children", {"unit_id": 5, "cursor": 40})
+    table = await ChatContext("s1").table()
+    assert table is not None and (table.intent, table.page(table.cursor)) == (
+        "unit.children",
+        {"unit_id": 5, "cursor": 40},
+    )
     assert await runtime.get().redis.ttl("chat:s1") == runtime.get().settings.session_idle_seconds
 
 
@@ -94,3 +103,14 @@ async def test_moving_conversations_takes_each_unit_s_along_with_its_expiry_and_
     assert await redis.ttl("chat:new:2") == 100
     assert await redis.exists("chat:old:1", "chat:old:2", "chat:new:3") == 0
     assert await move_conversations("old", "new", []) == 0
+
+
+async def test_a_table_remembered_before_page_numbers_still_pages_forward():
+    """A conversation's record written by the release before "上一页" (no starts): "更多" goes on from
+    its cursor, and the pages before are not claimed to be known."""
+    legacy = {"intent": "unit.children", "params": {"unit_id": 5}, "cursor": 20}
+    await runtime.get().redis.hset("chat:s1", "page", json.dumps(legacy))
+    table = await ChatContext("s1").table()
+    assert table is not None and (table.starts, table.shown, table.after) == (None, None, 20)
+    after = table.showing("unit.children", {"unit_id": 5}, 20, 40)
+    assert (after.cursor, after.starts, after.shown) == (40, None, None)

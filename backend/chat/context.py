@@ -207,13 +207,6 @@ class ChatContext:
         self._table = Table(page["intent"], page["params"], page["cursor"], starts, shown, after)
         return self._table
 
-    async def next_page(self) -> tuple[str, dict[str, Any]] | None:
-        """The intent and parameters of the next page of the last table, if there is one."""
-        table = await self.table()
-        if table is None or table.cursor is None:
-            return None
-        return table.intent, table.page(table.cursor)
-
     async def save(self) -> None:
         """Wait until everything this turn remembered is in Redis (a failed write raises here); a
         context still held sends nothing."""
