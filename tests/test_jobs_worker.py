@@ -22,8 +22,7 @@ from backend.core.redis import REDIS_ERRORS
 from jobs import worker as jobs_worker
 from jobs.rollups import CHECK_TIMEOUT_SECONDS
 from jobs.sms import DELIVER_TIMEOUT_SECONDS
-from tests.conftest import free_port
-from tests.test_health_and_config import RedisProcess
+from tests.conftest import RedisProcess, free_port
 from tests.test_sms_delivery import _answers, _until
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.

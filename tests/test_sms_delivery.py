@@ -28,7 +28,6 @@ from backend.core.sms_tencent import TencentSmsChannel
 from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
 from jobs import sms as jobs_sms
 from jobs import worker as jobs_worker
-from tests.test_health_and_config import RedisProcess
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -423,14 +422,6 @@ def test_a_gateway_timeout_that_could_outlive_the_lease_is_refused(tmp_path: Pat
         Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": timeout})
     assert Settings.from_env({**env, "TENCENT_SMS_TIMEOUT_SECONDS": "14"}).tencent_sms.timeout_seconds == 14
     assert jobs_sms.DELIVER_TIMEOUT_SECONDS + 2 * MAX_SMS_TIMEOUT_SECONDS < sms_delivery.LEASE_SECONDS
-
-
-@pytest.fixture
-def redis_process(tmp_path: Path) -> Iterator[RedisProcess]:
-    process = RedisProcess(tmp_path)
-    process.start()
-    yield process
-    process.stop()
 
 
 async def _until(condition: Callable[[], Awaitable[bool]], seconds: float = 15) -> bool:
