@@ -25,13 +25,17 @@ def _counted_as(subject: str) -> str:
     return str(ipaddress.IPv6Network((address, IPV6_PREFIX_BITS), strict=False))
 
 
+async def count(key: str, *, ttl_seconds: int) -> int:
+    """Add one to the counter ``key`` and (re)set its expiry, atomically; the count with this one."""
+    async with runtime.get().redis.pipeline(transaction=True) as pipe:
+        pipe.incr(key)
+        pipe.expire(key, ttl_seconds)
+        counted, _ = await pipe.execute()
+    return int(counted)
+
+
 async def hit(name: str, subject: str, *, limit: int, window_seconds: int) -> bool:
     """Count one attempt; False when ``subject`` has used up ``limit`` attempts in this window."""
-    rt = runtime.get()
-    bucket = int(rt.clock.timestamp() // window_seconds)
+    bucket = int(runtime.get().clock.timestamp() // window_seconds)
     key = f"throttle:{name}:{_counted_as(subject)}:{bucket}"
-    async with rt.redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, window_seconds + 5)
-        count, _ = await pipe.execute()
-    return int(count) <= limit
+    return await count(key, ttl_seconds=window_seconds + 5) <= limit

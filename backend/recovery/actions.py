@@ -14,7 +14,19 @@ from tortoise.exceptions import IntegrityError
 from backend.accounts import people
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import account_scope
-from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, sms, sms_codes, tickets
+from backend.core import (
+    audit,
+    captcha,
+    db,
+    identifiers,
+    messages,
+    runtime,
+    sessions,
+    sms,
+    sms_codes,
+    throttle,
+    tickets,
+)
 from backend.core.actor import Origin
 from backend.core.crypto import sha256_hex
 from backend.core.errors import AppError, Conflict, TooManyRequests, ValidationFailed
@@ -177,12 +189,7 @@ def _identity_tries_key(ticket: str) -> str:
 async def _take_identity_try(ticket: str) -> None:
     """Count an ID number check against the ticket before it is made (atomically: requests sent
     together cannot all pass first); past the limit the ticket is used up."""
-    redis = runtime.get().redis
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(_identity_tries_key(ticket))
-        pipe.expire(_identity_tries_key(ticket), STEP_TTL_SECONDS + 30)
-        tries, _ = await pipe.execute()
-    if int(tries) > MAX_IDENTITY_MISMATCHES:
+    if await throttle.count(_identity_tries_key(ticket), ttl_seconds=STEP_TTL_SECONDS + 30) > MAX_IDENTITY_MISMATCHES:
         await _use_up(ticket)
 
 
@@ -457,14 +464,9 @@ def _unit_tries_key(unit: Unit | None, credit_code: str) -> str:
 
 async def _take_unit_try(key: str) -> bool:
     """Count one identity check of the unit (atomically); False, and not counted, past the day's limit."""
-    redis = runtime.get().redis
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, 2 * 86400)
-        tries, _ = await pipe.execute()
-    if int(tries) <= UNIT_IDENTITY_TRIES_PER_DAY:
+    if await throttle.count(key, ttl_seconds=2 * 86400) <= UNIT_IDENTITY_TRIES_PER_DAY:
         return True
-    await redis.decr(key)
+    await runtime.get().redis.decr(key)
     return False
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import Account, Membership
-from backend.core import audit, db, identifiers, runtime, sms, sms_codes, tickets
+from backend.core import audit, db, identifiers, runtime, sms, sms_codes, throttle, tickets
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
 from backend.core.errors import Conflict, Forbidden, TooManyRequests, ValidationFailed
@@ -78,13 +78,7 @@ async def send_code(phone: str, *, captcha_id: str, captcha_answer: str, origin:
 
 
 async def _count_submission(ticket: str) -> None:
-    redis = runtime.get().redis
-    key = _ticket_key("tries", ticket)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.incr(key)
-        pipe.expire(key, TICKET_TTL_SECONDS + 30)
-        count, _ = await pipe.execute()
-    if int(count) > MAX_SUBMITS_PER_TICKET:
+    if await throttle.count(_ticket_key("tries", ticket), ttl_seconds=TICKET_TTL_SECONDS + 30) > MAX_SUBMITS_PER_TICKET:
         raise TooManyRequests("registration_too_many_tries", msg.TOO_MANY_TRIES)
 
 
