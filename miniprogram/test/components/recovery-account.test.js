@@ -13,6 +13,18 @@ function pickOnePicture() {
   global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.png', size: 10 }] });
 }
 
+const REVIEW_FIELDS = { name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了' };
+
+/** The review page of ``kind`` with a picture picked (by the picker installed), its fields and the captcha typed. */
+async function filledReview(kind, fields = {}) {
+  const page = mount('packageRecovery/pages/review/index', undefined, { kind });
+  await settle();
+  page.querySelector('.thumb-add').dispatchEvent('tap');
+  page.setData({ ...REVIEW_FIELDS, ...fields });
+  typeCaptcha(page, 'ab12');
+  return page;
+}
+
 test('forgot password: user name -> code and ID number -> new password -> done', async () => {
   const calls = install({
     'GET /api/auth/captcha': () => CAPTCHA,
@@ -244,11 +256,7 @@ test('manual review: a resend after a timeout or 409 request_in_progress keeps t
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
   pickOnePicture();
-  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
-  await settle();
-  page.querySelector('.thumb-add').dispatchEvent('tap');
-  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '第一行\n第二行' });
-  typeCaptcha(page, 'ab12');
+  const page = await filledReview('username', { statement: '第一行\n第二行' });
   for (let i = 0; i < 3; i += 1) {
     tapButton(page.querySelector('.submit'));
     await settle(10);
@@ -265,11 +273,7 @@ test('manual review: a resend after a timeout or 409 request_in_progress keeps t
 test('manual review: pasted control characters go as spaces (line breaks of the statement stay), as the server takes them', async () => {
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => ({ status: 202, body: { message: '申请已提交。' } }) });
   pickOnePicture();
-  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
-  await settle();
-  page.querySelector('.thumb-add').dispatchEvent('tap');
-  page.setData({ name: '王\t五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号\t换了\r\n身份证\u2028也没登记\r\n' });
-  typeCaptcha(page, 'ab12');
+  const page = await filledReview('username', { name: '王\t五', statement: '手机号\t换了\r\n身份证\u2028也没登记\r\n' });
   tapButton(page.querySelector('.submit'));
   await settle(10);
   const body = Buffer.from(calls.find((c) => c.key === 'POST /api/reviews').data).toString('utf8');
@@ -284,11 +288,7 @@ test('manual review: a form changed to another kind after a lost answer is a new
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
   pickOnePicture();
-  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'password' });
-  await settle();
-  page.querySelector('.thumb-add').dispatchEvent('tap');
-  page.setData({ username: 'wangwu', name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '忘了' });
-  typeCaptcha(page, 'ab12');
+  const page = await filledReview('password', { username: 'wangwu', statement: '忘了' });
   tapButton(page.querySelector('.submit'));
   await settle(10);
   // the server's fingerprint of a streamed upload is its method and path: the same key replays the first answer
@@ -353,11 +353,7 @@ test('manual review: 409 request_done (sent before, its answer lost) shows the r
   ];
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => answers.shift() });
   pickOnePicture();
-  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
-  await settle();
-  page.querySelector('.thumb-add').dispatchEvent('tap');
-  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了' });
-  typeCaptcha(page, 'ab12');
+  const page = await filledReview('username');
   tapButton(page.querySelector('.submit'));
   await settle(10);
   expect(page.instance.data.done).toBe(false);
@@ -395,11 +391,7 @@ test('manual review: a picture that cannot be read (removed by WeChat, not JPG/P
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/reviews': () => ({ status: 202, body: { message: '申请已提交。' } }) });
   global.wx.getFileSystemManager = () => ({ readFileSync: () => new Uint8Array([1, 2, 3, 4]).buffer });
   global.wx.chooseMedia = (o) => o.success({ tempFiles: [{ tempFilePath: 'wxfile://a.heic', size: 10 }] });
-  const page = mount('packageRecovery/pages/review/index', undefined, { kind: 'username' });
-  await settle();
-  page.querySelector('.thumb-add').dispatchEvent('tap');
-  page.setData({ name: '王五', idNumber: '11010519491231002X', phone: '13900000014', statement: '手机号换了' });
-  typeCaptcha(page, 'ab12');
+  const page = await filledReview('username');
   tapButton(page.querySelector('.submit'));
   await settle(10);
   expect(calls.filter((c) => c.key === 'POST /api/reviews')).toHaveLength(0);
