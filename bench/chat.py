@@ -42,6 +42,7 @@ from login_and_scope import (
     Latencies,
     Server,
     _ms,
+    add_setup_arguments,
     analyze_pg,
     backend_name,
     demo_password,
@@ -1136,10 +1137,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="proves the script runs: the small seed, a few requests a phase, exit 1 on any failed request",
     )
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL database 'bench' and Redis db 14")
-    parser.add_argument("--var-dir", type=Path, default=PROJECT_ROOT / "var" / "bench", help="default: var/bench")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
-    parser.add_argument("--reseed", action="store_true", help="wipe this backend's bench database and seed again")
+    add_setup_arguments(parser)
     parser.add_argument("--rate", type=float, help="open-loop requests per second (default 100)")
     parser.add_argument(
         "--open-seconds", type=float, help="open-loop seconds of each side, all rounds (default 20, quick 5)"

@@ -626,14 +626,19 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    """Command line options."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run (still the large seed)")
+def add_setup_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every bench on this seed takes: the database, the var dir, JSON out, reseeding."""
     parser.add_argument("--postgres", action="store_true", help=f"use {PG_BENCH_URL} and {REDIS_BENCH_URL}")
     parser.add_argument("--var-dir", type=Path, default=PROJECT_ROOT / "var" / "bench", help="default: var/bench")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
     parser.add_argument("--reseed", action="store_true", help="wipe this backend's bench database and seed again")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command line options."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small counts for a smoke run (still the large seed)")
+    add_setup_arguments(parser)
     return parser.parse_args(argv)
 
 

@@ -25,16 +25,15 @@ import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from chat import RawClient, Send, _timed
 from login_and_scope import (
-    PROJECT_ROOT,
     SCOPES,
     Latencies,
     Server,
+    add_setup_arguments,
     analyze_pg,
     backend_name,
     demo_password,
@@ -292,10 +291,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--smoke", action="store_true", help="proves the script runs: the small seed, 3 requests, exit 1 on a failure"
     )
-    parser.add_argument("--postgres", action="store_true", help="PostgreSQL database 'bench' and Redis db 14")
-    parser.add_argument("--var-dir", type=Path, default=PROJECT_ROOT / "var" / "bench", help="default: var/bench")
-    parser.add_argument("--json", type=Path, help="also write the figures as JSON to this file")
-    parser.add_argument("--reseed", action="store_true", help="wipe this backend's bench database and seed again")
+    add_setup_arguments(parser)
     parser.add_argument("--requests", type=int, help="counted requests per endpoint (default 50, quick 10, smoke 3)")
     parser.add_argument(
         "--audit-entries", type=int, help="synthetic audit entries to hold (default 1,000,000; smoke 300)"
