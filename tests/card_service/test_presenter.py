@@ -550,6 +550,14 @@ def test_a_card_pulled_while_it_signs_ends_with_a_card_removed_result(
     assert not rig.api.submissions
 
 
+def _refused_as_another_card(rig: Rig, other: FakeCard) -> None:
+    """The card now in the reader spent no PIN try and signed nothing; the action ends as "card changed"."""
+    assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
+    assert not rig.api.submissions
+    view = rig.presenter.view()
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_CHANGED, False)
+
+
 def test_a_card_swapped_before_signing_gets_no_pin_try_and_no_signature(tmp_path: Path) -> None:
     # the PIN was typed for the card on screen; another card put in before the signing task
     # reaches the reader must not spend one of its PIN tries nor sign
@@ -561,10 +569,7 @@ def test_a_card_swapped_before_signing_gets_no_pin_try_and_no_signature(tmp_path
     rig.card = other
     rig.presenter.on_card_event(CardInserted(READER, ATR))
     rig.settle()
-    assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
-    assert not rig.api.submissions
-    view = rig.presenter.view()
-    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_CHANGED, False)
+    _refused_as_another_card(rig, other)
 
 
 def test_another_card_of_the_same_holder_swapped_unnoticed_gets_no_pin_try_and_no_signature(tmp_path: Path) -> None:
@@ -576,10 +581,7 @@ def test_another_card_of_the_same_holder_swapped_unnoticed_gets_no_pin_try_and_n
     rig.card = other
     rig.presenter.submit_pin("123456")
     rig.settle()
-    assert (other.pins_seen, other.retries, other.signed) == (0, 3, [])
-    assert not rig.api.submissions
-    view = rig.presenter.view()
-    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CARD_CHANGED, False)
+    _refused_as_another_card(rig, other)
 
 
 def test_pcsc_lost_during_an_action_forgets_its_reader(tmp_path: Path) -> None:
