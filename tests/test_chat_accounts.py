@@ -218,6 +218,50 @@ async def test_the_locked_accounts_of_the_scope_or_a_unit_are_listed_with_their_
     assert "远方" not in json.dumps(sibling, ensure_ascii=False) and blocks(sibling, "notice")
 
 
+async def test_the_deactivated_accounts_of_the_scope_or_a_unit_are_listed(client):
+    """ "停用的账号" was looked up as a name ("没有找到“停用”"): only locked accounts had a list."""
+    tree = await make_tree()
+    gone = await person("gone01", "王建国", tree.child)
+    await person("calm01", "李平安", tree.child)
+    far = await person("far01", "远方", tree.sibling)
+    headers = await admin_of(client, tree)
+    assert notice(await say(client, headers, "停用的账号")) == "白沙镇范围内没有已注销的账号。"
+    await Account.filter(id__in=[gone.id, far.id]).update(is_active=False)
+    for text in ("停用的账号", "哪些账号被停用了", "已注销的账号有哪些", "查一下王家湾村停用的账号"):
+        table = blocks(await say(client, headers, text), "table")[0]
+        assert [row[:2] + row[3:] for row in table["rows"]] == [["王建国", "gone01", "已注销"]], text
+    assert blocks(await say(client, headers, "停用的账号"), "table")[0]["title"] == "白沙镇范围内已注销的账号"
+    sibling = await tap(client, headers, {"intent": "accounts.deactivated", "params": {"unit_id": tree.sibling.id}})
+    assert "远方" not in json.dumps(sibling, ensure_ascii=False) and blocks(sibling, "notice")
+    viewer = await admin_of(client, tree, Role.VIEWER)
+    assert notice(await say(client, viewer, "停用的账号")) == "您的角色不能进行这项操作。"
+
+
+async def test_who_holds_a_role_in_a_unit_is_asked_for_by_the_role(client):
+    """ "王家湾村的管理员是谁" was looked up as a person named 王家湾村的管理员 ("没有找到")."""
+    tree = await make_tree()
+    for n in range(12):
+        await person(f"admin{n:02d}", f"管理{n:02d}", tree.child, role=Role.ADMIN)
+    await person("clerk01", "录入甲", tree.child)
+    await person("far01", "远方", tree.sibling, role=Role.ADMIN)
+    headers = await admin_of(client, tree)
+    for text in ("王家湾村的管理员是谁", "谁是王家湾村的管理员", "王家湾村有哪些管理员", "查王家湾村的管理员"):
+        table = blocks(await say(client, headers, text), "table")[0]
+        assert table["title"] == "王家湾村的管理员" and table["total"] == 12, text
+        assert {row[2] for row in table["rows"]} == {"管理员"}, text
+    rest = blocks(await say(client, headers, "更多"), "table")[0]
+    assert [row[0] for row in rest["rows"]] == ["管理10", "管理11"]
+    clerks = blocks(await say(client, headers, "这个村的录入员"), "table")[0]
+    assert clerks["rows"] == [["录入甲", "clerk01", "录入员", "正常"]]
+    assert notice(await say(client, headers, "王家湾村的查看员有哪些")) == "王家湾村没有查看员。"
+    outside = await tap(
+        client, headers, {"intent": "unit.members", "params": {"unit_id": tree.sibling.id, "role": "admin"}}
+    )
+    assert "远方" not in json.dumps(outside, ensure_ascii=False) and blocks(outside, "notice")
+    bad = await tap(client, headers, {"intent": "unit.members", "params": {"unit_id": tree.child.id, "role": "boss"}})
+    assert blocks(bad, "notice") and not blocks(bad, "table")
+
+
 async def test_a_name_that_ends_in_lock_is_a_name_not_a_question(client):
     tree = await make_tree()
     await person("wjs01", "王金锁", tree.child)

@@ -403,6 +403,17 @@ async def test_poverty_county_list_in_a_county_and_rest_kinds(client):
     assert (await client.get("/api/coops/", headers=headers, params={"kind": "other"})).status_code == 422
 
 
+@pytest.mark.parametrize(
+    "text", ["贫困县的合作社", "贫困县里的合作社", "贫困县的基层社", "贫困县基层合作社", "有哪些贫困县的合作社"]
+)
+async def test_poverty_county_coops_are_asked_for_with_the_words_cadres_use(client, text):
+    """ "贫困县的合作社" was read as the co-ops of a unit named 贫困县 ("没有找到名为“贫困县”的单位")."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    table = blocks(await chat(client, headers, text), "table")[0]
+    assert [row[0] for row in table["rows"]] == ["刘家岭村茶叶合作社"], text
+
+
 async def test_paging_through_more_in_chat_and_by_cursor_in_rest(client):
     w = await make_world()
     for n in range(23):

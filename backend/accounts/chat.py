@@ -60,11 +60,17 @@ MAX_CHOICES = 10
 MAX_LOOKUP_OFFSET = 100  # "更多" pages a name lookup's buttons this far; past it, a fuller name helps
 _INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed index of a lookup
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
+_ROLE = "(?P<role>" + "|".join(sorted(ROLE_LABELS.values(), key=len, reverse=True)) + ")"
+_ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
 _MEMBERS_PATTERNS = (
     ASK_WORD + r"(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",  # "查人员": 查 is no name
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
     ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
+    # Who holds one role: "王家湾村的管理员是谁", "谁是王家湾村的管理员", "这个村有哪些录入员".
+    ASK + rf"(?:谁是|哪些人是|哪位是)(?P<name>.{{0,20}}?)的?{_ROLE}$",
+    ASK + rf"(?P<name>.{{0,20}}?)(?:有哪些|有几个|有多少个?){_ROLE}$",
+    ASK + rf"(?P<name>.{{0,20}}?)的?{_ROLE}(?:是谁|是哪位|有哪些|有谁|都有谁|都是谁|有几个|列表|名单)?$",
 )
 # Who a person is or where they work: "侯国梅是谁", "侯国梅在哪个单位", "侯国梅是哪个村的", "侯国梅的账号".
 # Tried after the co-op card's questions (priority): "...的联系人是谁" asks about a co-op. A contact
@@ -87,6 +93,12 @@ _LOCKED_LIST_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}被?锁(?:定|住)?了?(?:吗)?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?(?:被锁|锁定|被锁定|锁住)的?(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?{_ACCOUNT}被锁(?:定|住)?的人$",
+)
+# Which accounts are deactivated ("停用的账号", "哪些账号被停用了", "王家湾村已注销的账号").
+_DEACTIVATED = r"(?:停用|注销|禁用)"
+_DEACTIVATED_LIST_PATTERNS = (
+    ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}(?:被|已|已经)?{_DEACTIVATED}了?吗?$",
+    ASK + rf"(?P<name>.{{0,20}}?)的?(?:被|已|已经)?{_DEACTIVATED}了?的(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
 )
 _RESET_PATTERNS = (
     ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
@@ -406,22 +418,59 @@ async def account_unlock(turn: Turn) -> ChatReply:
     "unit.members", patterns=_MEMBERS_PATTERNS, permission="accounts.view", priority=40, pageable=True, subject="name"
 )
 async def unit_members(turn: Turn) -> ChatReply:
-    """Who holds a role in a unit of the scope, a page at a time ("更多" continues)."""
+    """Who holds a role in a unit of the scope (or one role: "王家湾村的管理员是谁"), a page at a
+    time ("更多" continues)."""
+    role = _role_param(turn.params)
+    if role is not None and turn.params["role"] == ROLE_LABELS[role]:  # typed, not a button's
+        named = f"{turn.params.get('name') or ''}{turn.params['role']}"
+        if await _names_exactly(turn.actor, named):  # an account named "...管理员" is a name
+            return await lookup_name(Turn(turn.actor, {"name": named}, turn.context, turn.text))
     unit = await resolve_unit(turn, "unit.members")
     if isinstance(unit, ChatReply):
         return unit
     cursor = int_param(turn.params, "cursor")
-    page = await list_accounts(turn.actor, unit_id=unit.id, cursor=cursor, limit=PAGE_SIZE)
+    page = await list_accounts(turn.actor, unit_id=unit.id, role=role, cursor=cursor, limit=PAGE_SIZE)
+    params: dict[str, Any] = {"unit_id": unit.id} if role is None else {"unit_id": unit.id, "role": role.value}
     await turn.context.remember_unit(unit.id, unit.name)
-    await turn.context.remember_page("unit.members", {"unit_id": unit.id}, page.next_cursor)
+    await turn.context.remember_page("unit.members", params, page.next_cursor)
     if not page.items and cursor is None:
-        notice = NoticeBlock(level="info", text=msg.CHAT_NO_MEMBERS.format(name=unit.name))
-        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
-    title = msg.CHAT_MEMBERS_TITLE.format(name=unit.name)
+        text = (
+            msg.CHAT_NO_MEMBERS.format(name=unit.name)
+            if role is None
+            else msg.CHAT_NO_ROLE_HOLDERS.format(name=unit.name, role=ROLE_LABELS[role])
+        )
+        return ChatReply(
+            blocks=[NoticeBlock(level="info", text=text)], suggestions=unit_suggestions(turn.actor), context=unit.name
+        )
+    title = (
+        msg.CHAT_MEMBERS_TITLE.format(name=unit.name)
+        if role is None
+        else msg.CHAT_ROLE_HOLDERS_TITLE.format(name=unit.name, role=ROLE_LABELS[role])
+    )
     table = _people_table(
-        title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", {"unit_id": unit.id}, page, lambda m: ROLE_LABELS[Role(m.role)]
+        title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", params, page, lambda m: ROLE_LABELS[Role(m.role)]
     )
     return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+async def _names_exactly(actor: Actor, name: str) -> bool:
+    """Is ``name`` exactly the name of a unit, or of a person the actor may see, in scope?"""
+    found = await lookup.find(actor, name, units=True, people=may_see_people(actor), limit=1)
+    return bool(found.matches) and found.matches[0].rank == lookup.Rank.EXACT
+
+
+def _role_param(params: dict[str, Any]) -> Role | None:
+    """The role a member list is narrowed to: its label as typed ("管理员") or its value from a
+    button ("admin"); anything else is treated as a missing row, like a bad id."""
+    value = params.get("role")
+    if value is None:
+        return None
+    if isinstance(value, str) and value in _ROLE_BY_LABEL:
+        return _ROLE_BY_LABEL[value]
+    try:
+        return Role(value)
+    except ValueError:
+        raise NotFound() from None
 
 
 def _people_table(
@@ -461,20 +510,44 @@ def _people_table(
 async def locked_accounts(turn: Turn) -> ChatReply:
     """Accounts locked by wrong passwords in the scope (or a unit of it), a page at a time, each
     with its card (and there the unlock button)."""
+    return await _accounts_in_status(turn, "accounts.locked", "locked", msg.CHAT_LOCKED_TITLE, msg.CHAT_NONE_LOCKED)
+
+
+@intent(
+    "accounts.deactivated",
+    patterns=_DEACTIVATED_LIST_PATTERNS,
+    permission="accounts.view",
+    priority=24,
+    pageable=True,
+    subject="name",
+)
+async def deactivated_accounts(turn: Turn) -> ChatReply:
+    """Deactivated accounts in the scope (or a unit of it), a page at a time, each with its card."""
+    return await _accounts_in_status(
+        turn,
+        "accounts.deactivated",
+        "deactivated",
+        msg.CHAT_DEACTIVATED_TITLE,
+        msg.CHAT_NONE_DEACTIVATED,
+    )
+
+
+async def _accounts_in_status(turn: Turn, intent_name: str, status: str, title: str, none: str) -> ChatReply:
+    """The accounts of one ``status`` (list_accounts) in the scope, or in the unit named and below."""
     named = turn.params.get("name") or turn.params.get("unit_id") is not None
     # Named: that unit and below ("这个村" is the last unit shown); else the whole scope.
-    unit = await resolve_unit(turn, "accounts.locked") if named else await get_unit(turn.actor, turn.actor.unit_id)
+    unit = await resolve_unit(turn, intent_name) if named else await get_unit(turn.actor, turn.actor.unit_id)
     if isinstance(unit, ChatReply):
         return unit
     cursor = int_param(turn.params, "cursor")
-    page = await list_accounts(turn.actor, within=unit.path, status="locked", cursor=cursor, limit=PAGE_SIZE)
+    page = await list_accounts(turn.actor, within=unit.path, status=status, cursor=cursor, limit=PAGE_SIZE)
     params: dict[str, Any] = {"unit_id": unit.id}
-    await turn.context.remember_page("accounts.locked", params, page.next_cursor)
+    await turn.context.remember_page(intent_name, params, page.next_cursor)
     if not page.items and cursor is None:
-        notice = NoticeBlock(level="info", text=msg.CHAT_NONE_LOCKED.format(name=unit.name))
+        notice = NoticeBlock(level="info", text=none.format(name=unit.name))
         return ChatReply(blocks=[notice], suggestions=default_suggestions())
-    title = msg.CHAT_LOCKED_TITLE.format(name=unit.name)
-    table = _people_table(title, msg.CHAT_LOCKED_COLUMNS, "accounts.locked", params, page, lambda m: m.unit.name)
+    columns = msg.CHAT_STATUS_LIST_COLUMNS
+    table = _people_table(title.format(name=unit.name), columns, intent_name, params, page, lambda m: m.unit.name)
     return ChatReply(blocks=[table], suggestions=default_suggestions())
 
 

@@ -14,6 +14,7 @@ from backend.accounts.models import Account, Membership
 from backend.core import identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.roles import Role
 from backend.core.scope import path_prefix
 from backend.units.queries import get_unit
 
@@ -73,6 +74,7 @@ async def list_accounts(
     within: str | None = None,
     search: str | None = None,
     status: str | None = None,
+    role: Role | None = None,
     cursor: int | None = None,
     limit: int = 50,
 ) -> AccountPage:
@@ -88,6 +90,8 @@ async def list_accounts(
             query = query.filter(account__phone_index=runtime.get().vault.index("phone", search))
         else:
             query = query.filter(Q(account__username_key__contains=search.lower()) | Q(account__name__contains=search))
+    if role is not None:
+        query = query.filter(role=role.value)
     now = runtime.get().clock.now()
     if status == "deactivated":
         query = query.filter(account__is_active=False)

@@ -505,8 +505,10 @@ async def benchmark(turn: Turn) -> ChatReply:
 
 @intent(
     "coop.poverty_county",
-    patterns=_list_patterns("贫困县基层社|贫困县合作社"),
+    # "贫困县的合作社" is this list, not the co-ops of a unit named 贫困县 (coop.list, tried after).
+    patterns=_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社)"),
     permission=PERMISSION,
+    priority=90,
     pageable=True,
     subject="region",
 )
