@@ -122,6 +122,13 @@ def test_what_is_no_chinese_number_is_none(text: str):
         ("哪些账号被锁了", "accounts.locked", {}),
         ("王家湾村被锁的账号", "accounts.locked", {"name": "王家湾村"}),
         ("王建国的账号锁了吗", "account.status", {"name": "王建国"}),
+        ("停用的账号", "accounts.deactivated", {}),
+        ("王家湾村的管理员是谁", "unit.members", {"name": "王家湾村", "role": "管理员"}),
+        ("修改密码", "chat.own_account", {}),
+        ("我要改密码", "chat.own_account", {}),
+        ("退出登录", "chat.own_account", {}),
+        ("我是谁？", "chat.own_account", {}),
+        ("重置王建国的密码", "account.reset_password", {"name": "王建国"}),
         ("更多~", parser.MORE, {}),
         ("下一页 。", parser.MORE, {}),
         ("上一页", parser.PREVIOUS_PAGE, {}),
@@ -211,3 +218,14 @@ def test_follow_ups_each_unit_s_figures_and_codes_with_a_question_are_told_from_
 
     intents.load()
     assert parser.parse(text) == parser.Parsed(intent, params)
+
+
+@pytest.mark.parametrize(
+    "text", ["修改密码", "怎么改密码", "退出", "退出登录", "我的账号", "我是谁", "换手机号", "解绑微信"]
+)
+async def test_questions_about_ones_own_account_point_to_the_mine_page(client, text):
+    """ "修改密码", "退出登录", "我是谁" were looked up as names ("没有找到“修改密码”"): the chat does
+    not change one's own account, the "我的" page does, and the answer says where it is."""
+    headers = await _headers(client)
+    reply = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()
+    assert reply["blocks"][0]["type"] == "text" and "“我的”" in reply["blocks"][0]["text"], text

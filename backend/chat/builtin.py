@@ -27,3 +27,25 @@ async def chat_help(turn: Turn) -> ChatReply:
 )
 async def chat_thanks(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.THANKS)], suggestions=suggestions())
+
+
+# One's own account is the "我的" page's, not the chat's: "修改密码" was looked up as a name. Only the
+# whole text (someone else's: "重置王建国的密码", backend.accounts.chat).
+_OWN = r"(?:我的|自己的|本人)?"
+_WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可以|帮我)?"
+
+
+@intent(
+    "chat.own_account",
+    patterns=(
+        rf"^{_WANT}(?:修改|更改|改|更换|换|设置|重置|重设|找回){_OWN}(?:登录)?密码(?:呢|吗)?\??$",
+        rf"^{_WANT}(?:忘记|忘了){_OWN}密码了?\??$",
+        rf"^{_WANT}(?:退出|退出登录|登出|注销登录|切换账号|换个账号)\??$",
+        rf"^{_WANT}(?:修改|更改|更换|换|换绑|绑定){_OWN}(?:手机|手机号|手机号码|电话|电话号码)\??$",
+        rf"^{_WANT}(?:绑定|解绑|解除绑定){_OWN}微信\??$",
+        r"^(?:我是谁|我的(?:账号|账户|帐号|信息|资料|个人信息)|个人信息|个人资料|登录设备|我的登录设备)\??$",
+    ),
+    priority=10,
+)
+async def own_account(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[TextBlock(text=msg.OWN_ACCOUNT)], suggestions=suggestions())
