@@ -15,7 +15,8 @@ from backend.core.audit import AuditEntry
 from backend.core.clock import FrozenClock
 from backend.core.etags import MalformedIfMatch, parse_if_match
 from backend.core.roles import FinanceAccess, Role
-from tests.coops_helpers import World, login_at, make_world, stored_rollups
+from backend.units import actions as unit_actions
+from tests.coops_helpers import World, actor_at, login_at, make_world, stored_rollups
 from tests.factories import once_both_arrived
 
 
@@ -158,3 +159,75 @@ def test_a_weak_if_match_is_told_apart_from_garbage():
     with pytest.raises(MalformedIfMatch) as garbage:
         parse_if_match("a")
     assert weak.value.weak and not garbage.value.weak
+
+
+# One card, several representations: each its own strong tag, any of them good for If-Match -------
+
+
+async def read_card(client: httpx.AsyncClient, headers: dict[str, str], unit_id: int) -> httpx.Response:
+    response = await client.get(f"/api/coops/{unit_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response
+
+
+async def test_a_card_shown_with_money_and_with_money_masked_carries_two_tags_and_each_reader_writes_with_its_own(
+    client,
+):
+    w = await make_world()
+    sees = await clerk_of(client, w, "finance_clerk")
+    masked = await login_at(client, "entry_clerk", w.town, Role.CLERK, FinanceAccess.NONE)
+    shown, hidden = await read_card(client, sees, w.tea.id), await read_card(client, masked, w.tea.id)
+    assert shown.json()["assets"] == "123.46" and hidden.json()["assets"] == "无权限"
+    assert shown.headers["etag"] != hidden.headers["etag"]  # two representations, two strong tags
+    assert not shown.headers["etag"].startswith("W/") and not hidden.headers["etag"].startswith("W/")
+
+    written = await client.patch(
+        f"/api/coops/{w.tea.id}", headers={**masked, "If-Match": hidden.headers["etag"]}, json={"staff": 9}
+    )
+    assert written.status_code == 200, written.text
+    assert written.json()["assets"] == "无权限"
+    assert written.headers["etag"] == (await read_card(client, masked, w.tea.id)).headers["etag"]
+    stale = await client.patch(
+        f"/api/coops/{w.tea.id}", headers={**sees, "If-Match": shown.headers["etag"]}, json={"staff": 10}
+    )
+    assert stale.status_code == 412 and stale.json()["error"]["code"] == "card_changed"
+    assert (await CoopCard.get(unit_id=w.tea.id)).staff == 9
+    current = {**sees, "If-Match": (await read_card(client, sees, w.tea.id)).headers["etag"]}
+    again = await client.patch(f"/api/coops/{w.tea.id}", headers=current, json={"staff": 10})
+    assert again.status_code == 200 and again.json()["assets"] == "123.46"
+
+
+async def test_a_gzipped_and_a_plain_answer_of_one_card_carry_two_tags_and_either_passes_if_match(client):
+    w = await make_world()
+    clerk = await clerk_of(client, w)
+    gzipped = await client.get(f"/api/coops/{w.tea.id}", headers={**clerk, "Accept-Encoding": "gzip"})
+    plain = await client.get(f"/api/coops/{w.tea.id}", headers={**clerk, "Accept-Encoding": "identity"})
+    assert gzipped.headers.get("content-encoding") == "gzip" and "content-encoding" not in plain.headers
+    assert gzipped.json() == plain.json()
+    assert gzipped.headers["etag"] != plain.headers["etag"]  # two encodings, two strong tags (RFC 9110 §8.8.3.3)
+    assert not gzipped.headers["etag"].startswith("W/")
+
+    first = await client.patch(
+        f"/api/coops/{w.tea.id}", headers={**clerk, "If-Match": gzipped.headers["etag"]}, json={"staff": 9}
+    )
+    assert first.status_code == 200, first.text
+    stale = await client.patch(
+        f"/api/coops/{w.tea.id}", headers={**clerk, "If-Match": plain.headers["etag"]}, json={"staff": 10}
+    )
+    assert stale.status_code == 412  # the plain tag named the version the gzipped one did: gone now
+    again = await client.get(f"/api/coops/{w.tea.id}", headers={**clerk, "Accept-Encoding": "identity"})
+    second = await client.patch(
+        f"/api/coops/{w.tea.id}", headers={**clerk, "If-Match": again.headers["etag"]}, json={"staff": 10}
+    )
+    assert second.status_code == 200 and second.json()["staff"] == 10
+
+
+async def test_a_renamed_co_op_is_answered_with_a_new_tag_and_the_card_it_did_not_change_stays_writable(client):
+    w = await make_world()
+    clerk = await clerk_of(client, w)
+    before = (await read_card(client, clerk, w.tea.id)).headers["etag"]
+    await unit_actions.update_unit(actor_at(w.county), w.tea.id, {"name": "王家湾村茶叶合作社"})
+    renamed = await read_card(client, clerk, w.tea.id)
+    assert renamed.json()["name"] == "王家湾村茶叶合作社" and renamed.headers["etag"] != before
+    kept = await client.patch(f"/api/coops/{w.tea.id}", headers={**clerk, "If-Match": before}, json={"staff": 9})
+    assert kept.status_code == 200, kept.text  # the card itself is still the version read: nothing is lost

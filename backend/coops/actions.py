@@ -14,7 +14,7 @@ from backend.coops import messages as msg
 from backend.coops import rollups
 from backend.coops.finance import card_visible, fen_from_wan, load_ancestors
 from backend.coops.models import CoopCard
-from backend.coops.serializers import card_etag
+from backend.coops.serializers import card_version
 from backend.core import audit, db, runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
@@ -78,7 +78,7 @@ async def _lock_unit(actor: Actor, unit_id: int, *, coop: bool = True) -> Unit:
 def _require_unchanged(card: CoopCard, if_match: IfMatch | None) -> None:
     """The client's ``If-Match`` (None: the write is unconditional) against the card as locked: a
     check before the lock would let two writers holding the same tag both pass."""
-    if if_match is not None and not if_match.matches(card_etag(card)):
+    if if_match is not None and not if_match.matches(card_version(card)):
         raise AppError("card_changed", msg.CARD_CHANGED, status=412)
 
 
@@ -173,7 +173,7 @@ async def update_card(
             setattr(card, name, value)
         _check_card(card)
         # Past the version replaced even if the clock is not (stepped back, or frozen in tests): the
-        # card's ETag is made from it, so every write must move it.
+        # card's version (its ETag's) is made from it, so every write must move it.
         card.updated_at = max(runtime.get().clock.now(), card.updated_at + timedelta(microseconds=1))
         await card.save(update_fields=[*columns, "updated_at"])
         await rollups.card_changed(unit.path, before, rollups.contribution(card))

@@ -2,8 +2,9 @@
 
 Thin: parse, call a query or an action, serialise. Cards are addressed by their co-op unit's id.
 
-A card's answer carries its ``ETag``; PATCH and DELETE sent with ``If-Match`` change the card only if
-it is still that version (else 412 ``card_changed``); without ``If-Match`` they are unconditional.
+A card's answer carries its ``ETag`` (of that answer: a reader who sees money masked gets another tag
+than one who sees it); PATCH and DELETE sent with ``If-Match`` change the card only if it is still the
+version the tag names (else 412 ``card_changed``); without ``If-Match`` they are unconditional.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ IF_MATCH_DOC = "The card's ETag as read: the write happens only if nobody change
 
 def _card_answer(view: CardView, status: int = 200) -> HTTPResponse:
     response = ok(card_out(view), status=status)
-    response.headers["ETag"] = card_etag(view.card)
+    response.headers["ETag"] = card_etag(view.card, response.body)
     return response
 
 

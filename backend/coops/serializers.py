@@ -26,15 +26,19 @@ def masked_contact_phone(card: CoopCard) -> str | None:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def card_etag(card: CoopCard) -> str:
-    """The card's ETag, a strong validator of its version: the row's id and its ``updated_at`` in
-    whole microseconds (both databases keep them). Every write of a card sets ``updated_at``, and
-    moves it past the version it replaces even when the clock has not (backend.coops.actions), so
-    each version has its own tag; a card deleted and created again is another row.
-
-    It versions the card as stored, not one actor's view of it (money masked or not, the unit's
-    name): the same tag for both views is right for ``If-Match``, and no answer is ever 304."""
+def card_version(card: CoopCard) -> str:
+    """The version of the card as stored, a strong tag: the row's id and its ``updated_at`` in whole
+    microseconds (both databases keep them). Every write of a card sets ``updated_at``, and moves it
+    past the version it replaces even when the clock has not (backend.coops.actions), so each version
+    has its own; a card deleted and created again is another row. ``If-Match`` is checked against it."""
     return etags.strong_etag("coop_card", card.id, (card.updated_at - _EPOCH) // timedelta(microseconds=1))
+
+
+def card_etag(card: CoopCard, body: bytes) -> str:
+    """The ETag of one answer of the card (``body``, as sent before any compression): its version and
+    the representation, which differs by reader (money shown or "无权限") and with the unit's name or
+    region. Every tag of the current version passes ``If-Match`` (backend.core.etags)."""
+    return etags.representation_tag(card_version(card), body)
 
 
 def card_out(view: CardView) -> CardOut:

@@ -6,6 +6,8 @@ import zlib
 
 from sanic import HTTPResponse, Request
 
+from backend.core import etags
+
 MIN_BYTES = 512
 LEVEL = 6
 _TYPES = ("application/json", "text/")
@@ -47,7 +49,8 @@ def accepts_gzip(header: str) -> bool:
 
 
 async def compress(request: Request, response: HTTPResponse) -> None:
-    """Response middleware: gzip the body when the client accepts it and it is big enough."""
+    """Response middleware: gzip the body when the client accepts it and it is big enough. A strong
+    ``ETag`` gets a suffix: the gzipped answer is another representation (backend.core.etags)."""
     body = response.body
     if (
         not body
@@ -61,3 +64,5 @@ async def compress(request: Request, response: HTTPResponse) -> None:
     response.headers["content-encoding"] = "gzip"
     response.headers["vary"] = "Accept-Encoding"
     response.headers["content-length"] = str(len(response.body))
+    if "etag" in response.headers:
+        response.headers["etag"] = etags.gzip_tag(response.headers["etag"])
