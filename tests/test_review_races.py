@@ -21,7 +21,7 @@ from backend.core import runtime, sms
 from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.errors import Conflict
-from backend.core.roles import Role
+from backend.core.roles import FinanceAccess, Role
 from backend.core.sms import SmsMessage
 from backend.reviews import actions as review_actions
 from backend.reviews import messages as review_msg
@@ -264,3 +264,85 @@ async def test_an_integrity_error_of_no_known_cause_approving_is_raised_and_the_
     assert (await ReviewRequest.get(id=review.id)).status == "pending"
     assert not await Account.exists(username_key=ADMIN_NAME.lower())
     assert not await AuditEntry.exists(action="review.approve")
+
+
+# The decider's own rights, or the account's roles, changed meanwhile ---------------------------
+
+
+async def _decide(client: httpx.AsyncClient, review: ReviewRequest, headers: dict[str, str], decision: str):
+    if decision == "approve":
+        return await _approve(client, review, headers)
+    return await client.post(f"/api/reviews/{review.id}/reject", headers=headers, json={"reason": "资料不全"})
+
+
+async def _nothing_decided(review: ReviewRequest, target: Account) -> None:
+    assert (await ReviewRequest.get(id=review.id)).status == "pending"
+    assert not await SmsMessage.exists(template__in=["review_approved", "review_rejected"])
+    assert not await AuditEntry.exists(action__in=["review.approve", "review.reject"])
+    assert await runtime.get().hasher.verify(PASSWORD, (await Account.get(id=target.id)).password_hash)
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+@pytest.mark.parametrize("change", ["demoted", "membership_removed", "deactivated"])
+async def test_a_decision_by_an_admin_whose_rights_were_taken_meanwhile_is_refused_and_the_request_stays_pending(
+    client, monkeypatch, change, decision
+):
+    tree = await make_tree()
+    target = await make_account("forgetful", tree.child, Role.CLERK)
+    review = await _review(client)
+    county = await _county(tree)
+    town_admin = await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")  # the session's unit: 白沙镇, as admin
+    await Membership.create(
+        account_id=town_admin.id, unit_id=tree.sibling.id, role=Role.VIEWER, created_at=runtime.get().clock.now()
+    )
+    takes: dict[str, Callable[[], Awaitable[Any]]] = {
+        "demoted": lambda: account_actions.set_membership(
+            county, town_admin.id, unit_id=tree.own.id, role=Role.CLERK, finance_access=FinanceAccess.NONE
+        ),
+        "membership_removed": lambda: account_actions.remove_membership(county, town_admin.id, unit_id=tree.own.id),
+        "deactivated": lambda: account_actions.deactivate_account(county, town_admin.id),
+    }
+    commits_just_before_the_next_transaction(monkeypatch, takes[change])
+    answer = await _decide(client, review, headers, decision)
+    assert _error(answer) == (403, "approver_changed", review_msg.APPROVER_CHANGED), answer.text
+    await _nothing_decided(review, target)
+
+
+async def test_approving_a_request_whose_account_was_given_a_role_the_approver_cannot_manage_meanwhile_is_refused(
+    client, monkeypatch
+):
+    tree = await make_tree()
+    target = await make_account("forgetful", tree.child, Role.CLERK)
+    review = await _review(client)
+    county = await _county(tree)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+
+    async def county_makes_it_an_admin_of_the_town() -> None:  # the town admin's peer now
+        await account_actions.set_membership(
+            county, target.id, unit_id=tree.own.id, role=Role.ADMIN, finance_access=FinanceAccess.NONE
+        )
+
+    commits_just_before_the_next_transaction(monkeypatch, county_makes_it_an_admin_of_the_town)
+    answer = await _approve(client, review, headers)
+    assert _error(answer) == (403, "cannot_manage", review_msg.CANNOT_MANAGE), answer.text
+    await _nothing_decided(review, target)
+
+
+async def test_an_admin_whose_unit_was_moved_meanwhile_still_decides_for_the_units_that_moved_with_it(
+    client, monkeypatch
+):
+    """The re-check reads the approver's unit and the request's afresh, both moved: no false refusal."""
+    tree = await make_tree()
+    target = await make_account("forgetful", tree.child, Role.CLERK)
+    review = await _review(client)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+    county = await _county(tree)
+    commits_just_before_the_next_transaction(
+        monkeypatch, lambda: unit_actions.move_unit(county, tree.own.id, new_parent_id=tree.sibling.id)
+    )
+    answer = await _approve(client, review, headers)
+    assert answer.status_code == 200 and answer.json()["status"] == "approved", answer.text
+    assert not await runtime.get().hasher.verify(PASSWORD, (await Account.get(id=target.id)).password_hash)

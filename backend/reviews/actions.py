@@ -4,8 +4,12 @@ Submission answers the same whether or not the account or unit exists; for an un
 is stored that could reach an admin (only an audit entry at the root scope, which no unit's admin
 sees). Decisions are single: the status moves from pending in one conditional update inside the
 decision's transaction, so a second decision (even a parallel one) finds nothing to move: 409.
-Inside that transaction an approval also checks that what the approver was shown still holds (the
-unit's admin account, the account still active) and refuses otherwise, the request left pending.
+Inside that transaction a decision also checks again, under locks, that the decider may still
+decide (account active, the session's membership still there, an admin's role, the request's unit
+below it: otherwise 403 ``approver_changed``) and an approval that what the approver was shown still
+holds (the unit's admin account, the account still active and manageable by the approver), refusing
+otherwise, the request left pending. A deactivation, a role change or the removal of a membership
+that commits first is seen; one that comes later waits for the decision's commit.
 
 Approval gives the account a new random temporary password, sent by SMS to the phone in the request
 (not the one on file, which the requester may have lost). For a unit request, the unit's own admin
@@ -16,7 +20,7 @@ unit recovery (R4) does; a unit without one gets a new admin account for the req
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tortoise.exceptions import IntegrityError
 
@@ -27,13 +31,14 @@ from backend.accounts.queries import ROOT_SCOPE
 from backend.core import audit, captcha, db, messages, runtime, sessions, sms, throttle
 from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, TooManyRequests
-from backend.core.roles import Role, allows
+from backend.core.roles import FinanceAccess, Role, allows
 from backend.reviews import messages as msg
 from backend.reviews import storage
 from backend.reviews.images import CheckedImage, check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
+from backend.units.models import Unit
 
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
@@ -194,19 +199,52 @@ async def _pending(actor: Actor, review_id: int) -> ReviewRequest:
     return review
 
 
-async def _check_may_decide(actor: Actor, review: ReviewRequest, plan: ApprovalPlan) -> None:
+async def _check_may_decide(actor: Actor, unit: Unit, plan: ApprovalPlan, *, locked: bool = False) -> None:
+    """May the actor approve by ``plan`` a request about ``unit``? ``locked``: inside the decision's
+    transaction, the account's memberships are locked (a role change or removal waits for it)."""
     if plan.mode == ApprovalMode.UNAVAILABLE:
         raise Conflict("review_target_gone", msg.TARGET_GONE)
     if plan.mode == ApprovalMode.NEW_ADMIN:
-        if not may_assign(actor, review.unit, Role.ADMIN):
+        if not may_assign(actor, unit, Role.ADMIN):
             raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
         return
     assert plan.account is not None
     if plan.account.id == actor.account_id:
         raise Forbidden("not_self", msg.NOT_SELF)
-    memberships = await Membership.filter(account_id=plan.account.id).select_related("unit")
-    if not memberships or not all(may_assign(actor, m.unit, m.role) for m in memberships):
+    query = Membership.filter(account_id=plan.account.id)
+    # The units read apart: FOR UPDATE on a join would lock them too (a unit move locks them top down).
+    memberships = await (query.select_for_update(no_key=True) if locked else query)
+    units = {u.id: u for u in await Unit.filter(id__in={m.unit_id for m in memberships})}
+    if not memberships or not all(may_assign(actor, units[m.unit_id], m.role) for m in memberships):
         raise Forbidden("cannot_manage", msg.CANNOT_MANAGE)
+
+
+async def _decider_now(actor: Actor, review: ReviewRequest) -> tuple[Actor, Unit]:
+    """Inside the decision's transaction, first: the decider as they are now, their account and the
+    membership their session chose locked, so a deactivation, a role change or the membership's
+    removal that commits first is seen, and a later one waits for this decision; and the request's
+    unit as it is now (a move rewrites both paths). 403 ``approver_changed`` when they may no longer
+    decide it: account deactivated, membership gone, no longer an admin, the unit not below theirs."""
+    account = await Account.filter(id=actor.account_id, is_active=True).select_for_update(no_key=True).first()
+    membership = (
+        await Membership.filter(id=actor.membership_id, account_id=actor.account_id)
+        .select_for_update(no_key=True)
+        .first()
+    )
+    if account is None or membership is None:
+        raise Forbidden("approver_changed", msg.APPROVER_CHANGED)
+    units = {u.id: u for u in await Unit.filter(id__in={membership.unit_id, review.unit.id})}
+    own, unit = units[membership.unit_id], units[review.unit.id]  # neither deletable: rows refer to them
+    decider = replace(
+        actor,
+        role=Role(membership.role),
+        finance_access=FinanceAccess(membership.finance_access),
+        unit_path=own.path,
+        unit_depth=own.depth,
+    )
+    if not allows(decider.role, "accounts.manage") or not decider.covers(unit.path) or unit.id == decider.unit_id:
+        raise Forbidden("approver_changed", msg.APPROVER_CHANGED)
+    return decider, unit
 
 
 async def _locked_target(review: ReviewRequest, plan: ApprovalPlan) -> Account | None:
@@ -232,7 +270,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     """Approve: a new temporary password by SMS to the requester's phone (see the module notes)."""
     review = await _pending(actor, review_id)
     plan = await approval_plan(review)
-    await _check_may_decide(actor, review, plan)
+    await _check_may_decide(actor, review.unit, plan)
     phone = requester_phone(review)
     password = await people.temporary_password()
     admin_name = f"{review.unit.credit_code}_ADMIN" if review.unit.credit_code else None
@@ -240,8 +278,10 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
     async def approve() -> None:
         released: dict[str, int] = {}  # the WeChat (and on a hand-over the card) released
         async with db.atomic():
+            approver, unit = await _decider_now(actor, review)
             await _claim(review, actor, ReviewStatus.APPROVED)
             account = await _locked_target(review, plan)
+            await _check_may_decide(approver, unit, plan, locked=True)  # the account's roles as they are now
             if plan.mode == ApprovalMode.NEW_ADMIN:
                 person = await people.create_person(
                     prefix=ADMIN_USERNAME_PREFIX,
@@ -308,6 +348,7 @@ async def reject_review(actor: Actor, review_id: int, *, reason: str) -> ReviewR
     """Reject with a reason; the reason goes to the requester's phone by SMS."""
     review = await _pending(actor, review_id)
     async with db.atomic():
+        await _decider_now(actor, review)
         await _claim(review, actor, ReviewStatus.REJECTED, reason)
         await sms.queue(requester_phone(review), "review_rejected", {"reason": reason})
         await audit.record(
