@@ -23,6 +23,7 @@ from backend.core.config import Settings
 from backend.core.redis import REDIS_ERRORS, connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
+from jobs.sessions import FORGET_MINUTE, ended_sessions_prune
 from jobs.sms import (
     CLEAR_MINUTE,
     DELIVER_TIMEOUT_SECONDS,
@@ -72,6 +73,7 @@ SMS_JOB_HOLD_SECONDS = DELIVER_TIMEOUT_SECONDS + 10
 class JobWorker(Worker):
     """arq's worker, kept polling while Redis is away (a restart, a failover, a cut connection).
 
+        cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
     arq lets a Redis error in its poll loop end the worker: the standalone process exited and the
     embedded one's task ended unnoticed, so nothing was delivered until someone restarted it. Here
     the poll is tried again until Redis answers, and a worker started while Redis is down waits for

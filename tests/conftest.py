@@ -43,6 +43,7 @@ TABLES = (
     "audit_entry",
     "audit_head",
     "sms_message",
+    "ended_session",
     "name_change",  # last: the deletes above fire its triggers
 )
 

@@ -184,7 +184,7 @@ async def test_touching_a_session_that_just_ended_leaves_nothing_behind(client, 
 
     async def read_then_logout(key: str) -> Any:
         found = await read(key)
-        await sessions.end(account.id, sha256_hex(token))  # a logout lands between the read and the touch
+        await sessions.drop(account.id, sha256_hex(token))  # a logout lands between the read and the touch
         return found
 
     monkeypatch.setattr(redis, "hgetall", read_then_logout)

@@ -255,9 +255,10 @@ async def change_password(
 
 async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
     """Swap the session token for a new one (same account and unit, the same conversations in chat);
-    the old token stops working. The old one ends first: of two refreshes of one token only one
-    gets a new session, and one ended meanwhile (logout, an admin) is not refreshed."""
-    if not await sessions.end(record.account_id, record.key_hash):
+    the old token stops working, for good (its end is recorded: backend.core.sessions.end). The old
+    one ends first: of two refreshes of one token only one gets a new session, and one ended
+    meanwhile (logout, an admin) is not refreshed."""
+    if not await sessions.end(record):
         raise Unauthorized("session_invalid", messages.SESSION_EXPIRED)
     token, fresh = await sessions.create(
         record.account_id,

@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 from sanic import Request
 from sanic_ext.extensions.openapi import openapi
+from tortoise.expressions import Subquery
 
 from backend.accounts.models import Account, Membership
 from backend.core import db, messages, sessions
@@ -74,7 +75,9 @@ def _revoked(record: sessions.SessionRecord, revoked_at: datetime | None) -> boo
 
 
 async def _end(record: sessions.SessionRecord) -> NoReturn:
-    await sessions.end(record.account_id, record.key_hash)
+    """Refuse a session void for a reason that is durable already (its account's state, its recorded
+    end): Redis drops it, nothing more is recorded."""
+    await sessions.drop(record.account_id, record.key_hash)
     raise Unauthorized("session_invalid", messages.SESSION_EXPIRED)
 
 
@@ -91,8 +94,15 @@ def _first_login_done(account: Account | dict[str, Any], *, allow_sms_check: boo
 
 
 async def _caller(request: Request, record: sessions.SessionRecord) -> Caller:
-    account = await Account.get_or_none(id=record.account_id)
-    if account is None or not account.is_active or _revoked(record, account.sessions_revoked_at):
+    # The account, and whether the session's end is recorded (annotated as "ended"), in one statement.
+    ended = Subquery(sessions.EndedSession.filter(key_hash=record.key_hash).values("key_hash"))
+    account = await Account.filter(id=record.account_id).annotate(ended=ended).first()
+    if (
+        account is None
+        or not account.is_active
+        or _revoked(record, account.sessions_revoked_at)
+        or account.ended is not None  # type: ignore[attr-defined]
+    ):
         await _end(record)
     return Caller(session=record, account=account, origin=origin_of(request))
 
@@ -126,17 +136,24 @@ async def resolve_actor(caller: Caller) -> Actor:
 # What the guard needs of a session's membership, its unit and its account: one statement, written
 # here rather than built by the ORM (building it cost six times what running it did on SQLite). It
 # also reads the name change log's version (Actor.names_version): a lookup then sends nothing to
-# learn that its name index is current.
+# learn that its name index is current; and whether the session's end is recorded (a Redis restored
+# from a snapshot taken before a logout brought it back: backend.core.sessions.EndedSession). Its
+# parameters: the session's key hash, the membership id, the account id (:func:`_actor_args`).
 _ACTOR_SQL = (
     "SELECT m.id AS id, m.role AS role, m.finance_access AS finance_access, m.unit_id AS unit_id, "
     "u.path AS unit_path, u.depth AS unit_depth, a.username AS username, a.is_active AS is_active, "
     "a.sessions_revoked_at AS revoked_at, a.needs_sms_check AS needs_sms_check, "
     "a.must_change_password AS must_change_password, "
-    "(SELECT version FROM name_index_state WHERE id = 1) AS names_version "
+    "(SELECT version FROM name_index_state WHERE id = 1) AS names_version, "
+    "EXISTS (SELECT 1 FROM ended_session WHERE key_hash = ?) AS ended "
     "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
     "WHERE m.id = ? AND m.account_id = ?"
 )
 _REVOKED_AT = Account._meta.fields_map["sessions_revoked_at"]  # its conversion from the driver's value
+
+
+def _actor_args(key_hash: str, membership_id: int, account_id: int) -> list[Any]:
+    return [key_hash, membership_id, account_id]
 
 
 async def _actor(
@@ -156,13 +173,13 @@ async def _actor(
     if rows is None:
         rows = []
         if record.membership_id is not None:
-            rows = await db.fetch(_ACTOR_SQL, [record.membership_id, record.account_id])
+            rows = await db.fetch(_ACTOR_SQL, _actor_args(record.key_hash, record.membership_id, record.account_id))
     if not rows:
         caller = await _caller(request, record)
         _first_login_done(caller.account, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
         return await resolve_actor(caller)
     row = rows[0]
-    if not row["is_active"] or _revoked(record, _REVOKED_AT.to_python_value(row["revoked_at"])):
+    if not row["is_active"] or _revoked(record, _REVOKED_AT.to_python_value(row["revoked_at"])) or row["ended"]:
         await _end(record)
     _first_login_done(row, allow_sms_check=allow_sms_check, allow_must_change=allow_must_change)
     return Actor(
@@ -217,7 +234,7 @@ async def _request_actor(request: Request, *, allow_sms_check: bool, allow_must_
             record = await _session(request)
             rows = None
         else:
-            sql_args = [hint.membership_id, hint.account_id]
+            sql_args = _actor_args(hint_key, hint.membership_id, hint.account_id)
             found, rows = await _both(sessions.load(token, key_hash=hint_key), db.fetch(_ACTOR_SQL, sql_args))
             record = _live(request, found)
             if (record.account_id, record.membership_id) != (hint.account_id, hint.membership_id):

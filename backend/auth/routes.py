@@ -83,7 +83,8 @@ async def login(request: Request, data: LoginRequest):
 @bp.post("/auth/logout")
 @authenticated(unit=False, allow_must_change=True, allow_sms_check=True)
 async def logout(request: Request, caller: Caller):
-    await sessions.end(caller.account.id, caller.session.key_hash)
+    """End this session, for good (recorded before Redis drops it: backend.core.sessions.end)."""
+    await sessions.end(caller.session)
     return no_content()
 
 

@@ -24,6 +24,7 @@ MODEL_MODULES = [
     "backend.units.models",
     "backend.accounts.models",
     "backend.core.audit",
+    "backend.core.sessions",
     "backend.core.sms",
     "backend.reviews.models",
     "backend.registration.models",

@@ -4,13 +4,24 @@ The client holds an opaque random token; Redis holds only its SHA-256 (``sess:<h
 account, the chosen membership and the times. Expiry (idle and absolute) is decided with the
 injected clock; Redis TTLs only clean up. ``acct-sess:<account id>`` lists an account's sessions
 so that all of them can be ended at once. The public id of a session is a prefix of its hash.
+
+Ending every session of an account is durable through the account row (``sessions_revoked_at``).
+Ending one (logout, one ended from the list, the old token of a refresh, those of a unit taken away
+or of a WeChat unbound) is recorded in the database too (:class:`EndedSession`) before Redis drops
+it: a Redis restarted from a snapshot taken before the end brings the session back, and the guard
+(backend.auth.guard) refuses it by that record. A record is kept until the session's absolute end
+(and a minute; jobs.sessions deletes it then), after which the clock refuses the session anyway.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from tortoise import fields
+from tortoise.models import Model
 
 from backend.core import runtime
 from backend.core.actor import Origin
@@ -24,6 +35,18 @@ _CLEANUP_MARGIN = 60
 _SET_IF_LIVE = (
     "if redis.call('exists', KEYS[1]) == 1 then return redis.call('hset', KEYS[1], unpack(ARGV)) end return -1"
 )
+
+
+class EndedSession(Model):
+    """A session ended on its own, by the hash of its token, until it would have expired anyway."""
+
+    key_hash = fields.CharField(max_length=64, primary_key=True)
+    account_id = fields.IntField()
+    ended_at = fields.DatetimeField()
+    forget_after = fields.DatetimeField(db_index=True)  # the session's absolute end (and a minute)
+
+    class Meta:
+        table = "ended_session"
 
 
 @dataclass(frozen=True)
@@ -138,7 +161,7 @@ async def load(token: str, *, key_hash: str | None = None) -> SessionRecord | No
         return None
     now = rt.clock.timestamp()
     if _expired(record, now):
-        await end(record.account_id, key_hash)
+        await drop(record.account_id, key_hash)
         return None
     if now - record.last_seen >= TOUCH_EVERY_SECONDS:
         await rt.redis.eval(_SET_IF_LIVE, 1, _key(key_hash), "last_seen", repr(now))
@@ -157,9 +180,9 @@ async def update(record: SessionRecord, **changes: int | bool | None) -> None:
 
 
 async def list_for(account_id: int, *, revoked_before: float | None = None) -> list[SessionRecord]:
-    """The account's live sessions, newest first; expired ones, and those started before
-    ``revoked_before`` (the account's sessions_revoked_at: Redis may have failed to drop them), are
-    ended on the way."""
+    """The account's live sessions, newest first; expired ones, those started before
+    ``revoked_before`` (the account's sessions_revoked_at: Redis may have failed to drop them) and
+    those whose end is recorded (Redis restored from before it) are dropped on the way."""
     rt = runtime.get()
     hashes = sorted(await rt.redis.smembers(_account_key(account_id)))
     if not hashes:
@@ -168,12 +191,18 @@ async def list_for(account_id: int, *, revoked_before: float | None = None) -> l
         for key_hash in hashes:
             pipe.hgetall(_key(key_hash))
         rows = await pipe.execute()
+    ended = set(await EndedSession.filter(key_hash__in=hashes).values_list("key_hash", flat=True))
     now = rt.clock.timestamp()
     live: list[SessionRecord] = []
     stale: list[str] = []
     for key_hash, raw in zip(hashes, rows, strict=True):
         record = _decode(key_hash, raw)
-        if record is None or _expired(record, now) or (revoked_before and record.created_at < revoked_before):
+        if (
+            record is None
+            or key_hash in ended
+            or _expired(record, now)
+            or (revoked_before and record.created_at < revoked_before)
+        ):
             stale.append(key_hash)
         else:
             live.append(record)
@@ -183,8 +212,34 @@ async def list_for(account_id: int, *, revoked_before: float | None = None) -> l
     return sorted(live, key=lambda r: r.created_at, reverse=True)
 
 
-async def end(account_id: int, key_hash: str) -> bool:
-    """End one session; False when it had ended already (of two refreshes of one token, one wins)."""
+async def _record_ended(records: Iterable[SessionRecord]) -> None:
+    """Record the end of these sessions in the database, before Redis drops them: if this fails, the
+    caller fails with them still live, rather than report an end that a Redis restore would undo."""
+    rt = runtime.get()
+    now = rt.clock.now()
+    lifetime = rt.settings.session_absolute_seconds + _CLEANUP_MARGIN  # a margin for other processes' clocks
+    rows = [
+        EndedSession(
+            key_hash=record.key_hash,
+            account_id=record.account_id,
+            ended_at=now,
+            forget_after=datetime.fromtimestamp(record.created_at + lifetime, tz=UTC),
+        )
+        for record in records
+    ]
+    if rows:
+        await EndedSession.bulk_create(rows, ignore_conflicts=True)  # ended twice (two refreshes): once
+
+
+async def forget_ended() -> int:
+    """Delete the records of ended sessions past their absolute end (jobs.sessions); how many."""
+    return await EndedSession.filter(forget_after__lt=runtime.get().clock.now()).delete()
+
+
+async def drop(account_id: int, key_hash: str) -> bool:
+    """Remove one session from Redis only, for a session void for a reason that is durable already
+    (expired by the clock, started before its account's revocation, its end recorded); False when
+    it was gone already."""
     rt = runtime.get()
     async with rt.redis.pipeline(transaction=True) as pipe:
         pipe.delete(_key(key_hash))
@@ -193,27 +248,34 @@ async def end(account_id: int, key_hash: str) -> bool:
     return bool(deleted)
 
 
+async def end(record: SessionRecord) -> bool:
+    """End one session for good: recorded in the database, then dropped from Redis; False when Redis
+    had dropped it already (of two refreshes of one token, one wins)."""
+    await _record_ended([record])
+    return await drop(record.account_id, record.key_hash)
+
+
 async def end_by_public_id(account_id: int, public_id: str, *, revoked_before: float | None = None) -> bool:
     for record in await list_for(account_id, revoked_before=revoked_before):
         if record.public_id == public_id:
-            await end(account_id, record.key_hash)
+            await end(record)
             return True
     return False
 
 
 async def end_matching(account_id: int, matches: Callable[[SessionRecord], bool]) -> int:
     """End the account's live sessions that ``matches`` picks (those of a unit taken away, those a
-    WeChat identity started); returns how many ended."""
-    ended = 0
-    for record in await list_for(account_id):
-        if matches(record):
-            await end(account_id, record.key_hash)
-            ended += 1
-    return ended
+    WeChat identity started), for good as :func:`end` does; returns how many ended."""
+    picked = [record for record in await list_for(account_id) if matches(record)]
+    await _record_ended(picked)
+    for record in picked:
+        await drop(account_id, record.key_hash)
+    return len(picked)
 
 
 async def end_all(account_id: int, *, keep: str | None = None) -> int:
-    """End every session of an account (except ``keep``, a key hash); returns how many ended."""
+    """End every session of an account (except ``keep``, a key hash) in Redis; returns how many
+    ended. Durable only where the caller has set the account's ``sessions_revoked_at`` first."""
     rt = runtime.get()
     hashes = [h for h in await rt.redis.smembers(_account_key(account_id)) if h != keep]
     if not hashes:

@@ -102,7 +102,7 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
         if await WechatIdentity.filter(id=identity.id).exists():
             return WechatLoginOutcome(session=session)
         # Unbound while the session started: unbind() ended the others, and would miss this one.
-        await sessions.end(identity.account.id, session.session.key_hash)
+        await sessions.end(session.session)
     ticket = await tickets.issue(
         BIND_TICKET,
         {"appid": wechat.appid, "openid": who.openid, "unionid": who.unionid},
