@@ -208,7 +208,7 @@ def test_a_name_that_begins_with_a_paging_word_is_still_a_name(text: str):
         ("各村汇总", "summary", {}),
         ("白沙镇各村情况", "summary", {"name": "白沙镇"}),
         ("王家村", parser.LOOKUP_NAME, {"name": "王家村"}),
-        ("白沙镇的村", "unit.children", {"name": "白沙镇"}),
+        ("白沙镇的村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
         ("530101001001汇总", "summary", {"name": "530101001001"}),
         ("530101001001 王家湾汇总", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
     ],

@@ -63,6 +63,11 @@ async def town_admin(client: httpx.AsyncClient, tree: Tree, role: Role = Role.AD
     return await login(client, f"town_{role.value}")
 
 
+async def county_admin(client: httpx.AsyncClient, tree: Tree) -> dict[str, str]:
+    await make_account("county_admin", tree.parent, role=Role.ADMIN)
+    return await login(client, "county_admin")
+
+
 def actor_at(unit: Unit, role: Role = Role.ADMIN) -> Actor:
     return Actor(1, "x", "s", 1, unit.id, unit.path, unit.depth, role, FinanceAccess.NONE, Origin())
 
@@ -178,8 +183,7 @@ async def test_counts_on_a_card_never_include_a_sibling(client):
     await make_unit("李家坪村", UnitType.VILLAGE, tree.sibling)
     await make_account("sibling_clerk", tree.sibling, role=Role.CLERK)
     await make_account("village_clerk", tree.child, role=Role.CLERK)
-    await make_account("county_admin", tree.parent, role=Role.ADMIN)
-    headers = await login(client, "county_admin")
+    headers = await county_admin(client, tree)
     county = card(await say(client, headers, "青山县"))
     assert fields(county)["下级单位"] == "2 个" and fields(county)["本单位人员"] == "1 人"
     headers = await town_admin(client, tree)
@@ -242,6 +246,51 @@ async def test_children_page_with_more_and_next_page_through_the_context(client)
     again = blocks(await tap(client, headers, first["more"]), "table")[0]
     assert again["rows"] == second["rows"]
     assert (await say(client, headers, "下一页"))["blocks"][0]["type"] == "notice"
+
+
+async def test_the_villages_or_townships_of_a_unit_are_those_of_that_level_at_any_depth(client):
+    """ "青山县有几个村" listed the county's townships (its children), and "白沙镇有哪些村" the town's
+    co-op among its villages: the level asked for was read as "children"."""
+    tree = await make_tree()
+    await make_unit("李家坪村", UnitType.VILLAGE, tree.own)
+    await make_unit("白沙镇供销合作社", UnitType.COOP, tree.own)
+    await make_unit("桃源村", UnitType.VILLAGE, tree.sibling)
+    headers = await county_admin(client, tree)
+    for text in ("青山县有几个村", "青山县有哪些村", "青山县一共有多少个村", "青山县的村"):
+        table = blocks(await say(client, headers, text), "table")[0]
+        assert table["title"] == "青山县的村" and table["total"] == 3, text
+        assert table["columns"] == ["名称", "所属", "区划代码"]
+        assert sorted(row[:2] for row in table["rows"]) == [
+            ["李家坪村", "白沙镇"],
+            ["桃源村", "桃源乡"],
+            ["王家湾村", "白沙镇"],
+        ], text
+    town = blocks(await say(client, headers, "白沙镇有哪些村"), "table")[0]
+    assert sorted(row[0] for row in town["rows"]) == ["李家坪村", "王家湾村"]
+    townships = blocks(await say(client, headers, "青山县有几个乡镇"), "table")[0]
+    assert townships["title"] == "青山县的乡镇" and sorted(r[0] for r in townships["rows"]) == ["桃源乡", "白沙镇"]
+    assert notice(await say(client, headers, "王家湾村有几个村")) == "王家湾村下面没有村。"
+    town_headers = await town_admin(client, tree)
+    outside = await tap(
+        client, town_headers, {"intent": "unit.of_level", "params": {"unit_id": tree.parent.id, "level": "village"}}
+    )
+    assert "桃源村" not in json.dumps(outside, ensure_ascii=False) and blocks(outside, "notice")
+    bad = await tap(
+        client, town_headers, {"intent": "unit.of_level", "params": {"unit_id": tree.own.id, "level": "coop"}}
+    )
+    assert blocks(bad, "notice") and not blocks(bad, "table")
+
+
+async def test_the_villages_of_a_large_unit_page_with_more(client):
+    tree = await make_tree()
+    for n in range(11):
+        await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own)
+    headers = await county_admin(client, tree)
+    first = blocks(await say(client, headers, "青山县有哪些村"), "table")[0]
+    assert first["total"] == 12 and len(first["rows"]) == 10 and first["more"]["intent"] == "unit.of_level"
+    second = blocks(await say(client, headers, "更多"), "table")[0]
+    assert len(second["rows"]) == 2 and {r[0] for r in first["rows"]}.isdisjoint(r[0] for r in second["rows"])
+    assert blocks(await tap(client, headers, first["more"]), "table")[0]["rows"] == second["rows"]
 
 
 async def _town_with_villages(client, count: int) -> tuple[dict[str, str], list[Unit]]:

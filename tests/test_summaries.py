@@ -810,11 +810,11 @@ async def test_a_village_whose_name_holds_each_is_still_that_village(client):
 
 
 @pytest.mark.parametrize("text", ["白沙镇的村", "白沙镇的村有哪些", "白沙镇的村都有哪些", "本镇的村"])
-async def test_a_township_s_villages_are_its_children(client, text):
+async def test_a_township_s_villages_are_listed_not_summed(client, text):
     w = await make_world()
     headers = await login_at(client, "viewer", w.town if text.startswith("本镇") else w.county)
     reply = await chat(client, headers, text)
-    assert first_title(reply) == "白沙镇的下级单位", reply
+    assert first_title(reply) == "白沙镇的村", reply
 
 
 @pytest.mark.parametrize(

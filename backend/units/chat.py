@@ -12,6 +12,7 @@ Everything goes through the actor's scope: a unit outside it answers like a miss
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from backend.chat import lookup
@@ -45,10 +46,17 @@ MAX_CHOICES = 10
 _CHILDREN_PATTERNS = (
     ASK_WORD + r"(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",  # "查下级单位": 查 is no name
     ASK + r"(?P<name>.{0,20}?)的?(?:下级单位|下级|下属单位|下辖单位)(?:有哪些|有什么|列表)?$",
-    ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:村|乡镇|镇|乡|单位|下级)$",
+    ASK + r"(?P<name>.{0,20}?)(?:下面|下边|底下|下辖)?(?:有|都有)(?:哪些|什么|几个)(?:单位|下级)$",
     ASK_WORD + r"(?:下级单位|下属单位|下辖单位)\s+(?P<name>.{1,20})$",  # "下级单位 王家湾", as "汇总 青山县"
-    # "白沙镇的村", "本镇的村有哪些": 的 before the level word, so that a name ending in 村 stays a name
-    ASK + r"(?P<name>.{1,20}?)的(?:行政村|村庄|村|乡镇|镇|乡|社区)(?:有哪些|都有哪些|有什么|列表|名单)?$",
+)
+# A level of the region tree at any depth: "青山县有几个村", "这个乡有哪些村", "白沙镇的村" (的 before
+# the level word, so that a name ending in 村 stays a name).
+_VILLAGE_WORDS = r"行政村|村庄|村|社区"
+_LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|乡镇|镇|乡|街道)"
+_HOW_MANY = r"(?:有|都有|共有|一共有|总共有)(?:哪些|什么|几个|多少个?)"
+_LEVEL_PATTERNS = (
+    ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{_LEVEL}$",
+    ASK + rf"(?P<name>.{{1,20}}?)的{_LEVEL}(?:有哪些|都有哪些|有什么|有几个|有多少个?|列表|名单)?$",
 )
 
 
@@ -273,6 +281,53 @@ async def unit_children(turn: Turn) -> ChatReply:
         title=msg.CHAT_CHILDREN_TITLE.format(name=unit.name),
         columns=list(msg.CHAT_CHILDREN_COLUMNS),
         rows=[[u.name, type_label(u.type), u.region_code or ""] for u in page.items],
+        row_actions=[unit_action(u.id, u.name) for u in page.items],
+        total=page.total,
+        more=more,
+    )
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+def _level_param(params: dict[str, Any]) -> UnitType:
+    """The level asked for: a word as typed ("村", "镇") or a button's value ("village"); anything
+    else is treated as a missing row, like a bad id."""
+    value = str(params.get("level") or "")
+    if value in msg.LEVEL_LABELS:
+        return UnitType(value)
+    if re.fullmatch(_VILLAGE_WORDS, value):
+        return UnitType.VILLAGE
+    if value in ("乡镇", "镇", "乡", "街道"):
+        return UnitType.TOWNSHIP
+    raise NotFound()
+
+
+@intent("unit.of_level", patterns=_LEVEL_PATTERNS, permission="units.view", priority=40, pageable=True, subject="name")
+async def units_of_level(turn: Turn) -> ChatReply:
+    """The villages (or townships) at any depth below a unit in scope, a page at a time: "青山县有
+    几个村" counts the county's villages, not its townships."""
+    level = _level_param(turn.params)
+    unit = await resolve_unit(turn, "unit.of_level")
+    if isinstance(unit, ChatReply):
+        return unit
+    cursor = int_param(turn.params, "cursor")
+    page = await list_units(turn.actor, below=unit, unit_type=level, cursor=cursor, limit=PAGE_SIZE)
+    params = {"unit_id": unit.id, "level": level.value}
+    label = msg.LEVEL_LABELS[level.value]
+    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_page("unit.of_level", params, page.next_cursor)
+    if not page.items and cursor is None:
+        notice = NoticeBlock(level="info", text=msg.CHAT_NO_LEVEL.format(name=unit.name, level=label))
+        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    parents = dict(
+        await Unit.filter(id__in={u.parent_id for u in page.items}).values_list("id", "name")  # type: ignore[attr-defined]
+    )
+    more = None
+    if page.next_cursor is not None:
+        more = Action(label=msg.CHAT_BUTTON_MORE, intent="unit.of_level", params={**params, "cursor": page.next_cursor})
+    table = TableBlock(
+        title=msg.CHAT_LEVEL_TITLE.format(name=unit.name, level=label),
+        columns=list(msg.CHAT_LEVEL_COLUMNS),
+        rows=[[u.name, parents.get(u.parent_id, ""), u.region_code or ""] for u in page.items],  # type: ignore[attr-defined]
         row_actions=[unit_action(u.id, u.name) for u in page.items],
         total=page.total,
         more=more,

@@ -54,16 +54,20 @@ async def list_units(
     actor: Actor,
     *,
     parent_id: int | None = None,
+    below: Unit | None = None,
     name_contains: str | None = None,
     unit_type: UnitType | None = None,
     cursor: int | None = None,
     limit: int = 50,
 ) -> UnitPage:
-    """Children of ``parent_id`` (which must be in scope), or the whole scope, paged by id."""
+    """Children of ``parent_id`` (which must be in scope), the units at any depth ``below`` a unit
+    of the scope, or the whole scope, paged by id."""
     query = in_scope(actor)
     if parent_id is not None:
         await get_unit(actor, parent_id)
         query = query.filter(parent_id=parent_id)
+    if below is not None:
+        query = query.filter(path_prefix("path", below.path), depth__gt=below.depth)
     if name_contains:
         query = query.filter(name__contains=name_contains)
     if unit_type is not None:
