@@ -441,6 +441,20 @@ async def test_asking_where_a_unit_belongs_answers_its_card_not_a_missing_person
     assert card(await say(client, headers, "白沙镇的账号"))["title"] == "白沙镇"
 
 
+async def test_a_viewer_asking_where_a_unit_is_gets_its_card_and_about_a_person_only_not_found(client):
+    """A viewer may look units up, but "王家湾村是哪个镇的" was refused ("您的角色不能进行这项操作"):
+    the question's intent was the person card's, which only admins may open."""
+    tree = await make_tree()
+    await person("hou_gm", "侯国梅", tree.child)
+    viewer = await admin_of(client, tree, Role.VIEWER)
+    for text in ("王家湾村是哪个镇的", "王家湾村在哪", "王家湾村在哪里", "王家湾村的账号"):
+        assert card(await say(client, viewer, text))["title"] == "王家湾村", text
+    nobody = await say(client, viewer, "侯国梅是谁")
+    assert "侯国梅" not in json.dumps(blocks(nobody, "card"), ensure_ascii=False) and "没有找到" in notice(nobody)
+    admin = await admin_of(client, tree)
+    assert card(await say(client, admin, "侯国梅在哪"))["title"] == "侯国梅"
+
+
 async def test_an_id_number_or_phone_lookup_writes_nothing_to_the_conversation(client, monkeypatch):
     """A lookup by number is one of the benchmarked turns: it reads its answer and writes no context
     (a follow-up names no number), while a person found by name records its question."""

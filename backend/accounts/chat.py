@@ -39,6 +39,7 @@ from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
+from backend.chat.service import not_allowed_reply
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
@@ -79,6 +80,7 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)(?:是谁|是哪位)$",
     ASK + r"(?P<name>.{1,20}?)(?:在|是)(?:哪个|什么)(?:单位|村|镇|乡|乡镇|街道|社区|部门)的?(?:工作|上班)?$",
     ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
+    ASK + r"(?P<name>.{1,20}?)(?:在哪里|在哪儿|在哪|在什么地方)$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
@@ -342,21 +344,25 @@ async def person_named(turn: Turn, name: str) -> ChatReply | None:
     return await choices_reply(turn.actor, title, found.matches, more=found.more)
 
 
-# After the co-op card's patterns (priority 100, and "account.card" sorts before "coop.card").
+# After the co-op card's patterns (priority 100, and "account.card" sorts before "coop.card"). Typed,
+# the question may be about a unit ("王家湾村是哪个镇的"), which every role may look up: the person's
+# card itself needs accounts.view.
 @intent(
     "account.card",
     patterns=_PERSON_PATTERNS,
-    permission="accounts.view",
+    permission="units.view",
     priority=101,
     subject="name",
     subject_people=True,
 )
 async def account_card(turn: Turn) -> ChatReply:
     if turn.text is not None and turn.params.get("account_id") is None:
-        # Typed ("侯国梅是谁"): the person; no one so named ("王家湾村是哪个镇的"): the name lookup,
-        # whose unit card says where the unit belongs.
+        # Typed ("侯国梅是谁"): the person (for who may see people); no one so named ("王家湾村是哪个
+        # 镇的"): the name lookup, whose unit card says where the unit belongs.
         name = str(turn.params.get("name") or "").strip()
         return await person_named(turn, name) or await lookup_name(turn)
+    if not may_see_people(turn.actor):
+        return not_allowed_reply()
     return await _person_card(turn)
 
 

@@ -33,6 +33,11 @@ def suggestions() -> list[Suggestion]:
     return list(DEFAULT_SUGGESTIONS)
 
 
+def not_allowed_reply() -> ChatReply:
+    """The answer to a question the actor's role may not ask."""
+    return ChatReply(blocks=[NoticeBlock(level="warning", text=msg.NOT_ALLOWED)], suggestions=suggestions())
+
+
 def unknown_reply(text: str | None = None) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.UNKNOWN)], suggestions=suggestions())
 
@@ -86,7 +91,7 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
     if spec is None:
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
-        return ChatReply(blocks=[NoticeBlock(level="warning", text=msg.NOT_ALLOWED)], suggestions=suggestions())
+        return not_allowed_reply()
     context.asking(name)
     context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
