@@ -638,7 +638,14 @@ async def test_asking_for_a_co_ops_contact_or_address_answers_its_card(client):
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)
     name = w.tea.name
-    for text in (f"{name}的联系电话", f"{name}联系人是谁", f"查一下{name}的地址", f"{name}的经营范围"):
+    for text in (
+        f"{name}的联系电话",
+        f"{name}联系人是谁",
+        f"查一下{name}的地址",
+        f"{name}的经营范围",
+        f"谁是{name}的负责人",  # was a picker: "没有单位正好叫“谁是...”"
+        f"{name}在哪",  # was a picker of near names
+    ):
         reply = await chat(client, headers, text)
         assert [b["subtitle"] for b in blocks(reply, "card")] == ["信息卡"], (text, reply)
 

@@ -80,7 +80,6 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)(?:是谁|是哪位)$",
     ASK + r"(?P<name>.{1,20}?)(?:在|是)(?:哪个|什么)(?:单位|村|镇|乡|乡镇|街道|社区|部门)的?(?:工作|上班)?$",
     ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
-    ASK + r"(?P<name>.{1,20}?)(?:在哪里|在哪儿|在哪|在什么地方)$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.

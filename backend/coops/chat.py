@@ -47,7 +47,7 @@ from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
 from backend.units import messages as units_msg
-from backend.units.chat import region_code_named, units_coded
+from backend.units.chat import region_code_named, unit_reply, units_coded
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -399,8 +399,11 @@ _CONTACT_WORDS = (
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
         # what only the card tells: "王家湾村综合服务社的联系电话", "...的电话", "...地址在哪里"; asked
         # of a person ("侯国梅的联系方式"), the person's card answers (person_named)
+        ASK + r"(?:谁是|哪位是)(?P<name>.+?)\s*的?\s*(?:联系人|负责人)$",
         ASK + r"(?P<name>.+?)\s*的?\s*" + _CONTACT_WORDS + r"(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
         ASK_WORD + r"信息卡\s+(?P<name>.+)$",
+        # "...在哪": a co-op's card holds its address; another unit's card says where it belongs
+        ASK + r"(?P<name>.+?)(?P<where>在哪里|在哪儿|在哪|在什么地方)$",
     ),
     permission=PERMISSION,
     subject="name",
@@ -415,6 +418,8 @@ async def coop_card(turn: Turn) -> ChatReply:
     except NotFound:
         if target.type == UnitType.COOP:
             raise
+        if turn.params.get("where"):
+            return await unit_reply(turn, target.id)
         # "白沙镇的信息卡": not a co-op; its co-ops are probably what is meant
         await turn.context.remember_unit(target.id, target.name)
         label = msg.SEE_ITS_COOPS.format(name=target.name)
