@@ -7,6 +7,7 @@ import sys
 import tkinter as tk
 from collections.abc import Sequence
 
+from backend.core import log_privacy  # the filter and the masks only: nothing of the server
 from card_service import messages
 from card_service.api import BackendClient
 from card_service.card import CardMonitor, open_piv
@@ -26,7 +27,7 @@ def build(config: Config) -> Presenter:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_privacy.configure()  # masks phones and ID numbers in every line (a card certificate's error too)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per long-poll
     config = parse_args(argv)
     presenter = build(config)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import io
 import logging
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,12 +22,16 @@ from tortoise.exceptions import IntegrityError
 
 from backend.__main__ import main as backend_main
 from backend.app import create_app
-from backend.core import log_privacy, sms_delivery
+from backend.core import identifiers, log_privacy, sms_delivery
 from backend.core.config import Settings
 from backend.units.models import Unit
+from card_service import __main__ as card_service_main
+from card_service.card import CardInserted, ReaderAdded
+from card_service.presenter import Presenter
 from jobs import worker as jobs_worker
 from jobs.__main__ import main as jobs_main
 from tests import conftest
+from tests.card_service.fakes import ATR, READER, make_rig
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -35,6 +41,7 @@ MASKED_PHONE = "138****5678"
 ID_NUMBER = "11010519491231002X"
 MASKED_ID_NUMBER = "1101**********002X"
 PINYIN = "zhangsanfeng"
+ROOT = Path(__file__).resolve().parents[1]
 
 log = logging.getLogger("tests.log_privacy")
 
@@ -216,9 +223,136 @@ def test_a_postgresql_duplicate_key_logs_no_value(output: io.StringIO):
         ("serial 2433:3138123456781", None),  # 13 digits, a phone's digits inside
         ("trace 1381234567890123456", None),  # 19 digits
         ("region 530102001001, at 1718000000, ms 1718000000123", None),
-        (f"86{PHONE} and 0086{PHONE}", f"86{MASKED_PHONE} and 0086{PHONE}"),  # E.164 without the +; 0086 is 15 digits
+        # E.164 without the +; after another country's 00 prefix the run is 15 digits, not a phone
+        (f"86{PHONE} and 0044{PHONE}", f"86{MASKED_PHONE} and 0044{PHONE}"),
         ("fixed line 0871-65150432", None),
     ],
 )
 def test_only_numbers_standing_alone_are_masked(line: str, masked: str | None):
     assert log_privacy.mask(line) == (masked or line)
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("手机 138 1234 5678。", "手机 138****5678。"),
+        ("phone=138-1234-5678&x=1", "phone=138****5678&x=1"),
+        ("to +86 138 1234 5678", "to +86 138****5678"),
+        ("to +86-138-1234-5678", "to +86-138****5678"),
+        ("to 0086 138 1234 5678, 0086-13812345678", "to 0086 138****5678, 0086-138****5678"),
+        ("to +8613812345678 or 8613812345678", "to +86138****5678 or 86138****5678"),
+        ("to 008613812345678", "to 0086138****5678"),
+        # the same numbers escaped or encoded right after a character: still standing alone
+        ("phone=%2B8613812345678", "phone=%2B86138****5678"),
+        ("q=%E6%89%8B%E6%9C%BA13812345678", "q=%E6%89%8B%E6%9C%BA138****5678"),
+        ("'备注\\n13812345678'", "'备注\\n138****5678'"),
+        (
+            '{"text": "\\u624b\\u673a13812345678, \\u572813812345678"}',
+            '{"text": "\\u624b\\u673a138****5678, \\u5728138****5678"}',
+        ),
+        ("b'\\xe6\\x9c\\xba13812345678'", "b'\\xe6\\x9c\\xba138****5678'"),
+    ],
+)
+def test_mobile_numbers_written_with_spaces_dashes_or_a_country_code_are_masked(line: str, masked: str):
+    assert log_privacy.mask(line) == masked
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("身份证110105491231002。", "身份证1101*******1002。"),
+        ("id=110105491231002, holder 110105195003070022", "id=1101*******1002, holder 1101**********0022"),
+        ("ids [530102800229001]", "ids [5301*******9001]"),
+    ],
+)
+def test_first_generation_15_digit_id_numbers_are_masked(line: str, masked: str):
+    assert log_privacy.mask(line) == masked
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "915301021000000328",  # a company's code, digits only
+        "91530102100000358X",
+        "935301021000000247",  # a farmers' co-op's
+        "93530102100000163x",  # written in lower case
+        "545301011000000084",  # a villagers' committee's
+    ],
+)
+def test_unified_social_credit_codes_of_digits_are_not_taken_for_id_numbers(code: str):
+    assert identifiers.valid_credit_code(code) and not identifiers.valid_id_number(code)
+    line = f"unit 42 (credit code {code}) created"
+    assert log_privacy.mask(line) == line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "2024-05-01 13:45:12,345 INFO sanic.access: 127.0.0.1:53122 GET /api/units 200 1834",
+        "at 1718000000.123456, ms 1718000000123, us 1718000000123456, ns 1718000000123456789",
+        "took 0.138 s (13812 ms), 150 rows, 1024 bytes, attempt 3 of 5, next try in 1380 s",
+        "region 130102001001 and 530102001001, units 13, 1381, 13812",
+        "order 100000000000000 (15 digits, no birth date), trace 1381234567890123456",
+        "listening on [::1]:13812 and 127.0.0.1:8000, redis 127.0.0.1:16379/0",
+        "sms 7 sent, serial 2645:1381234567812345678901234567, fingerprint 1381-2345-6781-ABCD",
+    ],
+)
+def test_timestamps_counts_codes_ids_and_ports_are_left_as_they_are(line: str):
+    assert log_privacy.mask(line) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "masked"),
+    [
+        ("TEL13812345678", "TEL138****5678"),
+        ("phone13812345678x", "phone138****5678x"),
+        ("request 8d3e-13812345678f", "request 8d3e-138****5678f"),
+    ],
+)
+def test_a_number_glued_to_a_letter_is_masked_too(line: str, masked: str):
+    """Privacy first: a phone glued to a letter ("TEL13812345678") is a phone; that a hex hash or
+    a UUID holding such a run is masked too only makes that one log line less exact."""
+    assert log_privacy.mask(line) == masked
+
+
+def test_the_card_service_logs_a_certificate_read_error_masked(
+    output: io.StringIO, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+):
+    """``python -m card_service`` puts the same filter on its log: an error reading a card's
+    certificate (whose subject holds the holder's ID number) is written masked."""
+    rig = make_rig(tmp_path)
+
+    def unreadable(slot: str) -> None:
+        raise ValueError(f"bad subject attribute UID={ID_NUMBER}")
+
+    monkeypatch.setattr(rig.card, "read_certificate", unreadable)
+
+    def window(presenter: Presenter) -> None:  # the Tk window's loop: a card goes in, the read fails
+        presenter.on_card_event(ReaderAdded(READER))
+        presenter.on_card_event(CardInserted(READER, ATR))
+        rig.settle()
+
+    class NoMonitor:
+        def __init__(self, callback: object) -> None:
+            pass
+
+        def start(self) -> None:
+            pass
+
+        def stop(self) -> None:
+            pass
+
+    monkeypatch.setattr(card_service_main, "build", lambda config: rig.presenter)
+    monkeypatch.setattr(card_service_main, "CardMonitor", NoMonitor)
+    monkeypatch.setattr(card_service_main, "run", window)
+    assert card_service_main.main(["--home", str(tmp_path)]) == 0
+    text = output.getvalue()
+    assert f"could not read the card certificate: ValueError: bad subject attribute UID={MASKED_ID_NUMBER}" in text
+    assert ID_NUMBER not in text
+
+
+def test_the_card_service_takes_only_the_log_filter_from_the_backend():
+    """The desktop program imports the backend's filter, and with it nothing of the server."""
+    code = "import sys, card_service.__main__; print(*sorted(m for m in sys.modules if m.startswith('backend')))"
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert run.stdout.split() == ["backend", "backend.core", "backend.core.identifiers", "backend.core.log_privacy"]

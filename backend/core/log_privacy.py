@@ -1,22 +1,29 @@
-"""Keep personal data out of log output: one filter on every handler the backend and the worker use.
+"""Keep personal data out of log output: one filter on every handler of the backend, the worker and
+the card service.
 
 Code logs masked values already (``mask_phone``); this is the net under the lines it does not write
 itself: an unexpected exception's message and traceback, a library's error. The filter masks, in the
 formatted message and in the exception and stack text:
 
-- mobile numbers (11 digits from ``13``-``19``, also after ``+86`` or ``86``) as the product masks them:
-  ``138****5678``;
-- resident ID numbers (17 digits, then a digit or X, check character right or not): ``1101**********002X``;
+- mobile numbers (11 digits from ``13``-``19``, also written ``138 1234 5678`` or ``138-1234-5678``, also
+  right after ``+86``, ``86`` or ``0086``) as the product masks them: ``138****5678``;
+- resident ID numbers: 18 characters (17 digits, then a digit or X in either case, check character
+  right or not) as ``1101**********002X``, and the first generation's 15 digits (with a birth date's
+  month and day in digits 9-12) as ``1101*******1002``. An 18-digit unified social credit code (its
+  check characters right, an ID number's wrong) is a unit's, not a person's: it stays;
 - the values the database layer quotes in its errors (tortoise's field validators, PostgreSQL's
   ``DETAIL`` lines and input errors): a name's pinyin in a too-long column, a duplicate key's value.
 
 A number is masked only when it stands alone: digits inside a longer run (a 20-digit order number, a
-serial) are left as they are. Names in free text cannot be recognised; code must not log them.
+serial) are left as they are, while a Latin letter beside it does not hide it (a hex hash holding
+such a run is masked too: privacy first); right after an escape (``\\n``, ``\\u673a``, ``\\xba``) or
+a URL's ``%BA`` it stands alone. Names in free text cannot be recognised; code must not log them.
 
 :func:`install` puts the filter on every handler attached at that moment; the start-up of each
-process calls it once its logging is configured (``python -m backend`` and ``python -m jobs`` after
-``basicConfig``, :func:`backend.app.create_app` after Sanic configured its loggers, the worker's
-start-up after arq's).
+process calls it once its logging is configured (``python -m backend``, ``python -m jobs`` and
+``python -m card_service`` after ``basicConfig``, :func:`backend.app.create_app` after Sanic configured
+its loggers, the worker's start-up after arq's). The card service imports this module on its own, so
+it stays on the standard library and :mod:`backend.core.identifiers`.
 """
 
 from __future__ import annotations
@@ -24,12 +31,20 @@ from __future__ import annotations
 import logging
 import re
 
-from backend.core.identifiers import mask_id_number, mask_phone
+from backend.core.identifiers import mask_id_number, mask_phone, valid_credit_code, valid_id_number
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-# A phone or an ID number standing alone: no digit right before or after it.
-_NUMBER = re.compile(r"(?<![0-9])(?:(?P<cc>\+?86)?(?P<phone>1[3-9][0-9]{9})|(?P<id>[0-9]{17}[0-9Xx]))(?![0-9])")
+# A phone or an ID number standing alone: no digit right before or after it, except the last digit
+# of an escape or a URL's percent-encoding before it (what stays text there). A Latin letter does not
+# hide a number ("TEL13812345678"): a hex hash holding such a run is masked too, the lesser harm. The
+# look-ahead first makes every other character fail on one test: the filter runs on every line.
+_NUMBER = re.compile(
+    r"(?=[+0-9])(?:(?<![0-9])|(?<=\\[nrt])|(?<=\\u[0-9A-Fa-f]{4})|(?<=\\x[0-9A-Fa-f]{2})|(?<=%[0-9A-Fa-f]{2}))"
+    r"(?:(?P<cc>(?:\+|00)?86)?(?P<phone>1[3-9][0-9](?P<sep>[ -]?)[0-9]{4}(?P=sep)[0-9]{4})"
+    r"|(?P<id>[0-9]{17}[0-9Xx]|[1-9][0-9]{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])[0-9]{3}))"
+    r"(?![0-9])"
+)
 # Database-layer messages that quote a value: (what stays, the value, what stays).
 _QUOTED_VALUES = (
     # tortoise's validators: "name_pinyin: Length of 'zhangsan...' 401 > 400", "Value '...' does not match regex"
@@ -46,9 +61,14 @@ _QUOTED_VALUES = (
 
 
 def _mask_number(match: re.Match[str]) -> str:
-    if match["phone"]:
-        return (match["cc"] or "") + mask_phone(match["phone"])
-    return mask_id_number(match["id"])
+    if phone := match["phone"]:
+        if sep := match["sep"]:
+            phone = phone.replace(sep, "")
+        return (match["cc"] or "") + mask_phone(phone)
+    number = match["id"]
+    if len(number) == 18 and valid_credit_code(number) and not valid_id_number(number):
+        return number
+    return mask_id_number(number)
 
 
 def mask(text: str) -> str:
