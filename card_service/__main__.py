@@ -28,6 +28,7 @@ def build(config: Config) -> Presenter:
 
 def main(argv: Sequence[str] | None = None) -> int:
     log_privacy.configure()  # masks phones and ID numbers in every line (a card certificate's error too)
+    log_privacy.log_uncaught()  # a task thread's uncaught error too
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per long-poll
     config = parse_args(argv)
     presenter = build(config)

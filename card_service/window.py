@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import logging
 import tkinter as tk
 from collections.abc import Callable
 from tkinter import font as tkfont
+from types import TracebackType
 
 from card_service import messages
 from card_service.presenter import ACTIONS, Presenter, ViewModel
 from card_service.qr import qr_png
+
+log = logging.getLogger(__name__)
 
 # Fonts that carry Chinese glyphs, best first (Debian: fonts-wqy-microhei, fonts-noto-cjk; Windows: YaHei).
 CJK_FAMILIES = ("Microsoft YaHei", "WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "PingFang SC")
@@ -210,9 +214,15 @@ class Window:
             widget.grid_remove()
 
 
+def log_callback_error(exc_type: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
+    """Tk's report of an error in a callback, through logging (masked) instead of a print to stderr."""
+    log.error("error in a window callback", exc_info=(exc_type, value, tb))
+
+
 def run(presenter: Presenter) -> None:
     """Open the window and run Tk's loop until it is closed."""
     root = tk.Tk()
+    root.report_callback_exception = log_callback_error  # type: ignore[method-assign]
     window = Window(root, presenter)
     window.start()
     try:

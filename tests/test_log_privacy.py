@@ -356,3 +356,30 @@ def test_the_card_service_takes_only_the_log_filter_from_the_backend():
     code = "import sys, card_service.__main__; print(*sorted(m for m in sys.modules if m.startswith('backend')))"
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert run.stdout.split() == ["backend", "backend.core", "backend.core.identifiers", "backend.core.log_privacy"]
+
+
+def test_an_uncaught_error_in_a_card_service_thread_or_tk_callback_is_logged_masked(
+    output: io.StringIO, monkeypatch: pytest.MonkeyPatch
+):
+    """Python prints an uncaught thread error, and Tk a callback's, straight to stderr, past the
+    filter: the card service routes both through logging."""
+    import threading
+
+    from card_service.window import log_callback_error
+
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    log_privacy.install()
+    log_privacy.log_uncaught()
+
+    def fails() -> None:
+        raise ValueError(f"card of {ID_NUMBER} unreadable")
+
+    worker = threading.Thread(target=fails)
+    worker.start()
+    worker.join()
+    try:
+        fails()
+    except ValueError as error:
+        log_callback_error(type(error), error, error.__traceback__)
+    text = output.getvalue()
+    assert ID_NUMBER not in text and text.count(identifiers.mask_id_number(ID_NUMBER)) >= 2, text

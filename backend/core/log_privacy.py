@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 
 from backend.core.identifiers import mask_id_number, mask_phone, valid_credit_code, valid_id_number
 
@@ -120,6 +121,20 @@ def install() -> None:
     for handler in handlers:
         if not any(isinstance(f, PersonalDataFilter) for f in handler.filters):
             handler.addFilter(_FILTER)
+
+
+def _log_thread_error(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit or args.exc_value is None:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    exc_info = (args.exc_type, args.exc_value, args.exc_traceback)
+    logging.getLogger("threading").error("uncaught error in thread %s", name, exc_info=exc_info)
+
+
+def log_uncaught() -> None:
+    """Send an uncaught error of a thread through logging (masked) instead of Python's own print to
+    stderr, which no filter sees: for a program whose work runs on threads (the card service)."""
+    threading.excepthook = _log_thread_error
 
 
 def configure(level: int = logging.INFO) -> None:
