@@ -703,3 +703,49 @@ async def test_a_co_op_whose_name_holds_a_question_word_is_still_looked_up_by_na
     assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(organic.name, "信息卡")], reply
     reply = await chat(client, headers, "王家湾村有机茶合作社有多少社员")
     assert [b["title"] for b in blocks(reply, "card")] == [f"{organic.name}汇总"], reply
+
+
+async def test_the_co_ops_with_the_most_members_or_staff_are_ranked_in_the_scope(client):
+    """ "社员最多的合作社" was read as the co-ops of a unit named 社员最多 ("没有找到")."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    for text in (
+        "社员最多的合作社",
+        "哪个合作社社员最多",
+        "合作社按社员排名",
+        "白沙镇社员最多的合作社是哪个",
+        "最大的合作社",
+    ):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "白沙镇社员最多的合作社" and table["columns"] == ["名称", "所属区域", "社员数"], text
+        assert [row[0] for row in table["rows"]] == ["白沙镇供销社", "王家湾村茶叶专业合作社", "王家湾村果蔬合作社"]
+        assert [row[2] for row in table["rows"]] == ["300", "120", "60"]
+        assert all(a["intent"] == "coop.card" for a in table["row_actions"])
+    village = blocks(await chat(client, headers, "王家湾村哪个合作社从业人员最多"), "table")[0]
+    assert [(row[0], row[2]) for row in village["rows"]] == [
+        ("王家湾村茶叶专业合作社", "8"),
+        ("王家湾村果蔬合作社", "3"),
+    ]
+
+
+@pytest.mark.parametrize("finance", [FinanceAccess.NONE, FinanceAccess.OWN_REGION])
+async def test_a_ranking_by_money_needs_finance_access_to_every_card(client, finance):
+    """An order by assets tells something of every masked card: only `all` may ask for it."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town, finance=finance)
+    reply = await chat(client, headers, "资产最多的合作社")
+    assert not blocks(reply, "table") and "金额" in blocks(reply, "notice")[0]["text"]
+    tapped = await chat(client, headers, intent="coop.top", params={"field": "assets", "region_id": w.town.id})
+    assert not blocks(tapped, "table")
+
+
+async def test_the_co_ops_are_ranked_by_money_for_who_sees_all_of_it(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town, finance=FinanceAccess.ALL)
+    assets = blocks(await chat(client, headers, "资产最多的合作社"), "table")[0]
+    assert assets["columns"][2] == "资产总额（万元）"
+    assert [row[2] for row in assets["rows"]] == ["500.00", "123.46", "20.00"]
+    profit = blocks(await chat(client, headers, "合作社利润排名"), "table")[0]
+    assert [row[0] for row in profit["rows"]] == ["白沙镇供销社", "王家湾村果蔬合作社", "王家湾村茶叶专业合作社"]
+    bad = await chat(client, headers, intent="coop.top", params={"field": "boss", "region_id": w.town.id})
+    assert not blocks(bad, "table") and blocks(bad, "notice")

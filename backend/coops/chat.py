@@ -46,6 +46,7 @@ from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
+from backend.core.roles import FinanceAccess
 from backend.units import messages as units_msg
 from backend.units.chat import region_code_named, unit_reply, units_coded
 from backend.units.models import Unit, UnitType
@@ -520,6 +521,91 @@ async def benchmark(turn: Turn) -> ChatReply:
 async def poverty_county(turn: Turn) -> ChatReply:
     """贫困县基层社查询."""
     return await _list(turn, "coop.poverty_county", "poverty_county")
+
+
+# ---- rankings ----------------------------------------------------------------------------------
+
+# The words for what a ranking is by: "社员最多的合作社", "合作社按利润排名", "哪个合作社资产最多".
+_RANK_WORDS = {
+    "社员": "members",
+    "社员数": "members",
+    "成员": "members",
+    "人数": "members",
+    "从业人员": "staff",
+    "员工": "staff",
+    "职工": "staff",
+    "资产": "assets",
+    "总资产": "assets",
+    "资产总额": "assets",
+    "营业收入": "revenue",
+    "营收": "revenue",
+    "收入": "revenue",
+    "利润": "profit",
+    "盈利": "profit",
+    "注册资本": "registered_capital",
+}
+_RANK_FIELD = "(?P<field>" + "|".join(sorted(_RANK_WORDS, key=len, reverse=True)) + ")"
+_MOST = r"(?:最多|最高|最大)"
+_RANK_REGION = r"(?:(?P<region>.+?)\s*的?)??"
+TOP = 10
+
+
+def _rank_field(params: dict[str, Any]) -> str:
+    """What a ranking is by: a word as typed or a button's value (none: members, "最大的合作社");
+    anything else is a bad parameter."""
+    value = str(params.get("field") or "members")
+    field = _RANK_WORDS.get(value, value)
+    if field not in queries.RANK_FIELDS:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return field
+
+
+@intent(
+    "coop.top",
+    patterns=(
+        ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_MOST}的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_MOST}$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
+        # "最大的合作社": by members, which every role may see (the title says so)
+        ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+    ),
+    permission=PERMISSION,
+    priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
+    subject="region",
+)
+async def top_coops(turn: Turn) -> ChatReply:
+    """The co-ops of a region with the most members, staff, assets...; money only for who sees all of
+    it (the order of masked cards would tell something of each)."""
+    field = _rank_field(turn.params)
+    if field in queries.MONEY_RANKS and turn.actor.finance_access != FinanceAccess.ALL:
+        return _notice(msg.RANK_MONEY_NOT_ALLOWED, "warning")
+    target = await _target(turn, key="region_id", name_key="region", intent_name="coop.top")
+    if isinstance(target, ChatReply):
+        return target
+    await turn.context.remember_unit(target.id, target.name)
+    views, more = await queries.top_cards(turn.actor, target, field, limit=TOP)
+    if not views:
+        return _notice(msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
+    money = field in queries.MONEY_RANKS
+    column = queries.RANK_FIELDS[field]
+    rows = [
+        [
+            view.unit.name,
+            view.region.name if view.region else msg.EMPTY,
+            shown(getattr(view.card, column), view.money_visible) if money else str(getattr(view.card, column)),
+        ]
+        for view in views
+    ]
+    table = TableBlock(
+        title=msg.RANK_TITLES[field].format(region=target.name),
+        columns=[*msg.LIST_COLUMNS[:2], msg.RANK_COLUMNS[field]],
+        rows=rows,
+        row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
+    )
+    blocks: list[Any] = [table]
+    if more:
+        blocks.append(NoticeBlock(level="info", text=msg.RANK_FIRST.format(count=TOP)))
+    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
 
 
 @intent(

@@ -64,6 +64,26 @@ LIST_COLUMNS = ["名称", "所属区域", "联系人", "联系电话"]
 LIST_EMPTY = "{region}暂无{kind}。"
 NO_MORE = "没有更多了。"
 
+# Rankings: the figure a ranking is by, as a column and in its title
+RANK_COLUMNS = {
+    "members": "社员数",
+    "staff": "从业人员",
+    "assets": "资产总额（万元）",
+    "revenue": "营业收入（万元）",
+    "profit": "利润（万元）",
+    "registered_capital": "注册资本（万元）",
+}
+RANK_TITLES = {
+    "members": "{region}社员最多的合作社",
+    "staff": "{region}从业人员最多的合作社",
+    "assets": "{region}资产最多的合作社",
+    "revenue": "{region}营业收入最高的合作社",
+    "profit": "{region}利润最高的合作社",
+    "registered_capital": "{region}注册资本最多的合作社",
+}
+RANK_FIRST = "共有超过 {count} 个合作社，这里列出前 {count} 个。"
+RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要“全部”金额权限；可以按社员数或从业人员排名。"
+
 # Statistics
 STATS_TITLE = "{region}合作社统计指标"
 COOP_STATS_TITLE = "{region}统计指标"  # a co-op's own: its name says it is one

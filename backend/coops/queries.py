@@ -130,6 +130,27 @@ async def list_cards(
     return CardPage(items=await _views(actor, cards[:limit]), total=total, next_cursor=next_cursor)
 
 
+# What a ranking may be by (backend.coops.chat), and the column it orders.
+RANK_FIELDS = {
+    "members": "members",
+    "staff": "staff",
+    "assets": "assets_fen",
+    "revenue": "revenue_fen",
+    "profit": "profit_fen",
+    "registered_capital": "registered_capital_fen",
+}
+MONEY_RANKS = frozenset({"assets", "revenue", "profit", "registered_capital"})
+
+
+async def top_cards(actor: Actor, region: Unit, field: str, *, limit: int) -> tuple[list[CardView], bool]:
+    """The ``limit`` cards in ``region``'s subtree with the highest ``field`` (RANK_FIELDS; ties by
+    card id), and whether there are more cards. Money figures: the caller checks the actor may see
+    every card's (an order tells something of each)."""
+    column = RANK_FIELDS[field]
+    cards = await _cards_in(region, None).order_by(f"-{column}", "id").limit(limit + 1).select_related("unit")
+    return await _views(actor, cards[:limit]), len(cards) > limit
+
+
 @dataclass(frozen=True)
 class MapResult:
     pins: list[CardView]
