@@ -63,6 +63,7 @@ def cron_jobs() -> list[CronJob]:
         ),
         cron(name_changes_prune, name="cron:name_changes_prune", minute={PRUNE_MINUTE}, second={0}, timeout=300),
         cron(sms_params_clear, name="cron:sms_params_clear", minute={CLEAR_MINUTE}, second={0}, timeout=300),
+        cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
     ]
 
 
@@ -73,7 +74,6 @@ SMS_JOB_HOLD_SECONDS = DELIVER_TIMEOUT_SECONDS + 10
 class JobWorker(Worker):
     """arq's worker, kept polling while Redis is away (a restart, a failover, a cut connection).
 
-        cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
     arq lets a Redis error in its poll loop end the worker: the standalone process exited and the
     embedded one's task ended unnoticed, so nothing was delivered until someone restarted it. Here
     the poll is tried again until Redis answers, and a worker started while Redis is down waits for
