@@ -476,3 +476,19 @@ async def test_an_id_number_or_phone_lookup_writes_nothing_to_the_conversation(c
     assert written == []
     assert card(await say(client, headers, "王建国"))["title"] == "王建国"
     assert written == ["eval"]
+
+
+async def test_a_follow_up_asks_the_same_narrowed_question_about_another_unit(client):
+    """ "王家湾村的管理员是谁" then "李家坪村呢" listed everyone of 李家坪村: the role was forgotten."""
+    tree = await make_tree()
+    other = await make_unit("李家坪村", UnitType.VILLAGE, tree.own)
+    await person("wadm01", "王管理", tree.child, role=Role.ADMIN)
+    await person("ladm01", "李管理", other, role=Role.ADMIN)
+    await person("lclk01", "李录入", other)
+    headers = await admin_of(client, tree)
+    await say(client, headers, "王家湾村的管理员是谁")
+    table = blocks(await say(client, headers, "李家坪村呢"), "table")[0]
+    assert table["title"] == "李家坪村的管理员" and [row[0] for row in table["rows"]] == ["李管理"]
+    await say(client, headers, "王家湾村的人员")
+    everyone = blocks(await say(client, headers, "李家坪村呢"), "table")[0]
+    assert everyone["title"] == "李家坪村的人员" and len(everyone["rows"]) == 2

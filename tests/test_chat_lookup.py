@@ -281,6 +281,16 @@ async def test_the_villages_or_townships_of_a_unit_are_those_of_that_level_at_an
     assert blocks(bad, "notice") and not blocks(bad, "table")
 
 
+async def test_a_follow_up_after_a_level_question_asks_for_the_same_level(client):
+    tree = await make_tree()
+    await make_unit("白沙镇供销合作社", UnitType.COOP, tree.own)
+    await make_unit("桃源村", UnitType.VILLAGE, tree.sibling)
+    headers = await county_admin(client, tree)
+    await say(client, headers, "白沙镇有哪些村")
+    table = blocks(await say(client, headers, "桃源乡呢"), "table")[0]
+    assert table["title"] == "桃源乡的村" and [row[0] for row in table["rows"]] == ["桃源村"]
+
+
 async def test_the_villages_of_a_large_unit_page_with_more(client):
     tree = await make_tree()
     for n in range(11):

@@ -749,3 +749,11 @@ async def test_the_co_ops_are_ranked_by_money_for_who_sees_all_of_it(client):
     assert [row[0] for row in profit["rows"]] == ["白沙镇供销社", "王家湾村果蔬合作社", "王家湾村茶叶专业合作社"]
     bad = await chat(client, headers, intent="coop.top", params={"field": "boss", "region_id": w.town.id})
     assert not blocks(bad, "table") and blocks(bad, "notice")
+
+
+async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figure(client):
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    await chat(client, headers, "从业人员最多的合作社")
+    table = blocks(await chat(client, headers, "桃源乡呢"), "table")[0]
+    assert table["title"] == "桃源乡从业人员最多的合作社" and table["rows"][0][2] == "99"

@@ -420,7 +420,13 @@ async def account_unlock(turn: Turn) -> ChatReply:
 
 
 @intent(
-    "unit.members", patterns=_MEMBERS_PATTERNS, permission="accounts.view", priority=40, pageable=True, subject="name"
+    "unit.members",
+    patterns=_MEMBERS_PATTERNS,
+    permission="accounts.view",
+    priority=40,
+    pageable=True,
+    subject="name",
+    kept=("role",),
 )
 async def unit_members(turn: Turn) -> ChatReply:
     """Who holds a role in a unit of the scope (or one role: "王家湾村的管理员是谁"), a page at a

@@ -37,6 +37,9 @@ _MOVE = (
 )
 
 
+_KEPT = "|"  # between an asked intent and the parameters a follow-up keeps (intent names hold none)
+
+
 @dataclass(frozen=True)
 class Table:
     """The last table a conversation showed: its intent and parameters, where its next page starts
@@ -118,9 +121,10 @@ class ChatContext:
         """The context of the actor's conversation: its session, in the unit it chose."""
         return cls(_conversation(actor.session_id, actor.membership_id), held=held)
 
-    def asking(self, intent: str) -> None:
-        """This turn answers ``intent``: what it remembers is remembered as that question's answer."""
-        self._asked = intent
+    def asking(self, intent: str, kept: dict[str, Any] | None = None) -> None:
+        """This turn answers ``intent`` (narrowed by ``kept``, the parameters a follow-up keeps):
+        what it remembers is remembered as that question's answer."""
+        self._asked = f"{intent}{_KEPT}{json.dumps(kept, ensure_ascii=False)}" if kept else intent
 
     def _remember(self, fields: dict[str, str]) -> None:
         if self._asked is not None:
@@ -166,12 +170,14 @@ class ChatContext:
             return None
         return int(unit_id), name or ""
 
-    async def last_question(self) -> tuple[str | None, tuple[int, str] | None]:
-        """The intent the last answer was remembered as, and the last unit shown (one read; the
-        turn's own :meth:`last_unit` then reads nothing more)."""
+    async def last_question(self) -> tuple[str | None, dict[str, Any], tuple[int, str] | None]:
+        """The intent the last answer was remembered as with the parameters that narrowed it, and
+        the last unit shown (one read; the turn's own :meth:`last_unit` then reads nothing more)."""
         fields = ["asked", "unit_id", "unit_name"]
         self._stored = dict(zip(fields, await runtime.get().redis.hmget(self._key, fields), strict=True))
-        return self._stored["asked"], await self.last_unit()
+        asked, _, kept = (self._stored["asked"] or "").partition(_KEPT)
+        params = json.loads(kept) if kept else {}
+        return asked or None, params if isinstance(params, dict) else {}, await self.last_unit()
 
     def showing_page(self, cursor: Any) -> None:
         """The page this turn shows starts at ``cursor`` (its parameter; None: the first page)."""

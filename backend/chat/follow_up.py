@@ -49,7 +49,7 @@ async def _subject(actor: Actor, name: str) -> tuple[str, lookup.Kind | None]:
 async def resolve(actor: Actor, context: ChatContext, text: str) -> tuple[str, dict[str, Any]]:
     """The intent and parameters a follow-up ``text`` (what came before 呢) asks."""
     parsed = parser.parse(text)
-    asked, last = await context.last_question()
+    asked, kept, last = await context.last_question()
     if parsed.intent not in (parser.LOOKUP_NAME, parser.LOOKUP_REGION_CODE, parser.UNKNOWN, parser.FOLLOW_UP):
         spec = registry.get(parsed.intent)
         params = dict(parsed.params)
@@ -63,7 +63,7 @@ async def resolve(actor: Actor, context: ChatContext, text: str) -> tuple[str, d
     spec = registry.get(asked) if asked else None
     if spec is not None and spec.subject and not spec.writes and kind is not None:
         if kind == (lookup.Kind.PERSON if spec.subject_people else lookup.Kind.UNIT):
-            return spec.name, {spec.subject: name}
+            return spec.name, {**{k: v for k, v in kept.items() if k in spec.kept}, spec.subject: name}
     if parsed.intent == parser.LOOKUP_REGION_CODE:
         return parsed.intent, dict(parsed.params)
     return parser.LOOKUP_NAME, {"name": name}

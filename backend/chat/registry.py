@@ -42,6 +42,9 @@ class IntentSpec:
     # ``subject_people``. A follow-up ("李家坪村呢") asks the same question about another (chat.follow_up).
     subject: str | None = None
     subject_people: bool = False
+    # Parameters that narrow the question ("管理员" of "王家湾村的管理员是谁"): a follow-up about
+    # another unit keeps them.
+    kept: tuple[str, ...] = ()
 
 
 _INTENTS: dict[str, IntentSpec] = {}
@@ -57,19 +60,21 @@ def intent(
     writes: bool = False,
     subject: str | None = None,
     subject_people: bool = False,
+    kept: tuple[str, ...] = (),
 ) -> Callable[[Handler], Handler]:
     """Register ``handler`` as intent ``name``; a permission from backend.core.roles gates it.
 
     ``writes``: the handler calls an action that changes data (backend.chat.service.handle_ahead
     runs it only once the session is checked; a write it missed is refused there all the same).
-    ``subject``: the parameter that names the unit (a person: ``subject_people``) it is asked about."""
+    ``subject``: the parameter that names the unit (a person: ``subject_people``) it is asked about;
+    ``kept``: the parameters a follow-up about another subject asks again."""
 
     def register(handler: Handler) -> Handler:
         if name in _INTENTS and _INTENTS[name].handler is not handler:
             raise ValueError(f"intent {name} registered twice")
         compiled = tuple(re.compile(p) for p in patterns)
         _INTENTS[name] = IntentSpec(
-            name, handler, permission, compiled, priority, pageable, writes, subject, subject_people
+            name, handler, permission, compiled, priority, pageable, writes, subject, subject_people, kept
         )
         return handler
 

@@ -92,7 +92,7 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
         return not_allowed_reply()
-    context.asking(name)
+    context.asking(name, {key: params[key] for key in spec.kept if params.get(key) is not None})
     context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
     try:

@@ -572,6 +572,7 @@ def _rank_field(params: dict[str, Any]) -> str:
     permission=PERMISSION,
     priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
     subject="region",
+    kept=("field",),
 )
 async def top_coops(turn: Turn) -> ChatReply:
     """The co-ops of a region with the most members, staff, assets...; money only for who sees all of

@@ -301,7 +301,15 @@ def _level_param(params: dict[str, Any]) -> UnitType:
     raise NotFound()
 
 
-@intent("unit.of_level", patterns=_LEVEL_PATTERNS, permission="units.view", priority=40, pageable=True, subject="name")
+@intent(
+    "unit.of_level",
+    patterns=_LEVEL_PATTERNS,
+    permission="units.view",
+    priority=40,
+    pageable=True,
+    subject="name",
+    kept=("level",),
+)
 async def units_of_level(turn: Turn) -> ChatReply:
     """The villages (or townships) at any depth below a unit in scope, a page at a time: "青山县有
     几个村" counts the county's villages, not its townships."""
