@@ -129,6 +129,7 @@ async def fill_audit(env: dict[str, str], target: int) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         if inserted:
             print(f", {inserted:,} inserted in {seconds:.1f} s")
+            await db.analyze()  # SQLite: statistics of the log as it now is (PostgreSQL: analyze_pg, below)
         total = (await db.fetch("SELECT COUNT(*) AS n FROM audit_entry", []))[0]["n"]
     finally:
         await db.close_db()

@@ -32,6 +32,7 @@ from jobs.sms import (
     sms_params_clear,
     sms_sweep,
 )
+from jobs.statistics import OPTIMIZE_HOUR, OPTIMIZE_MINUTE, OPTIMIZE_TIMEOUT_SECONDS, planner_statistics
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,15 @@ def cron_jobs() -> list[CronJob]:
             max_tries=1,
         ),
         cron(name_changes_prune, name="cron:name_changes_prune", minute={PRUNE_MINUTE}, second={0}, timeout=300),
+        cron(
+            planner_statistics,
+            name="cron:planner_statistics",
+            hour={OPTIMIZE_HOUR},
+            minute={OPTIMIZE_MINUTE},
+            second={0},
+            timeout=OPTIMIZE_TIMEOUT_SECONDS,
+            max_tries=1,
+        ),
         cron(sms_params_clear, name="cron:sms_params_clear", minute={CLEAR_MINUTE}, second={0}, timeout=300),
         cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
     ]

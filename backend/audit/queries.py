@@ -6,17 +6,32 @@ from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from backend.accounts.queries import ROOT_SCOPE
+from backend.core import db
 from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from backend.core.scope import path_prefix
+
+# A province (depth 0) or a city (1): scopes wide enough that the log, or an action's or an outcome's
+# entries, walked newest first, hold a page of theirs after a short walk (see entries_query).
+WIDE_SCOPE_DEPTH = 1
 
 
 def entries_query(
     actor: Actor, *, action: str | None = None, account_id: int | None = None, outcome: str | None = None
 ) -> QuerySet[AuditEntry]:
     """Entries in scope with the filters; each filter has an ``(column, id)`` index (migration 0010)."""
-    scope = path_prefix("scope_path", actor.unit_path)
+    if actor.unit_depth <= WIDE_SCOPE_DEPTH and db.db().capabilities.dialect == "sqlite":
+        # SQLite, once analysed, knows a filter's rows per value (outcome: half the log) but not how
+        # much of the log a path range holds: it took a province's range for the smaller set and
+        # sorted it all by id (a province's failures: 2 ms -> 2 s at 1M entries; a city's: 15 ->
+        # 300 ms; a province's first page: 94 ms). A province's or a city's scope holds a large
+        # share of the log: walked newest first (through the filter's index, or the table), a page
+        # comes after a short walk, so the scope is a LIKE that no index serves. Narrower scopes
+        # keep the range, which holds a few of their entries.
+        scope = Q(scope_path__startswith=actor.unit_path)
+    else:
+        scope = path_prefix("scope_path", actor.unit_path)
     if actor.role == Role.SYSADMIN and actor.unit_depth == 0:
         # entries of no unit (a failed login under an unknown name): a root unit's sysadmin sees them
         scope |= Q(scope_path=ROOT_SCOPE)

@@ -352,10 +352,13 @@ async def seed(scale: str, var_dir: Path, *, rng_seed: int = 20261122) -> dict[s
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))", []
                 )
         await rollups.rebuild()  # the summaries' roll-ups, from the cards just written, with them
-    if rt.settings.dialect == "postgres":  # bulk inserts leave the planner without statistics
+    # bulk inserts leave the planner without statistics (SQLite keeps none until analysed)
+    if rt.settings.dialect == "postgres":
         await db.db().execute_script(
             "ANALYZE unit; ANALYZE account; ANALYZE membership; ANALYZE coop_card; ANALYZE coop_rollup;"
         )
+    else:
+        await db.analyze()
     result = {
         "scale": scale,
         "demo_accounts": demo,
