@@ -610,3 +610,32 @@ async def test_an_abbreviated_co_op_name_typed_offers_the_co_op(client):
     reply = await say(client, headers, "茶叶合作社")
     assert [a["label"] for a in card(reply)["actions"]] == ["王家湾村茶叶专业合作社（王家湾村）"]
     assert "您要找的是不是" in card(reply)["title"]
+
+
+async def test_a_unit_card_walks_up_its_ancestors_by_key_once_the_planner_has_statistics(settings):
+    """With SQLite's statistics (ANALYZE, since migrate and the seed run it) the card's walk up the
+    tree put a Bloom filter on the unit table: a scan of every unit per card (5 ms at 51,635 units
+    instead of 0.03). The walk's step has no condition of its own now; the scope filters the rows."""
+    from backend.units.chat import unit_card
+
+    tree = await make_tree()
+    for n in range(30):
+        await make_unit(f"新村{n:02d}组", UnitType.VILLAGE, tree.own)
+    actor = actor_at(tree.own)
+    sql, values = _card_statement(actor, tree.child.id)
+    if settings.dialect == "sqlite":
+        await db.db().execute_script("ANALYZE")
+        try:
+            plan = " ".join(row["detail"] for row in await db.fetch(f"EXPLAIN QUERY PLAN {sql}", values))
+        finally:
+            await db.db().execute_script("DELETE FROM sqlite_stat1; ANALYZE sqlite_schema;")
+        assert "BLOOM" not in plan and "SCAN p" not in plan, plan
+    unit, card_block = await unit_card(actor, tree.child.id)
+    assert unit.name == "王家湾村"
+    assert {f.label: f.value for f in card_block.fields}["所属"] == "白沙镇"  # the chain stops at the scope
+
+
+def _card_statement(actor: Actor, unit_id: int) -> tuple[str, list[Any]]:
+    from backend.units import chat as units_chat
+
+    return units_chat.card_statement(actor, unit_id)

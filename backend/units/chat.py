@@ -89,22 +89,41 @@ class CardUnit(NamedTuple):
     credit_code: str | None
 
 
-# The unit and its ancestors within scope, by parent_id from the unit up (primary-key probes, the
-# walk stops at the first ancestor outside the scope); the counts only on the unit's own row, both
-# through the scope: children in scope, and memberships of the unit (in scope with it) when the
-# actor may see people.
-_CARD_SQL = """WITH RECURSIVE chain(id, name, type, region_code, credit_code, parent_id, depth) AS (
-    SELECT u.id, u.name, u.type, u.region_code, u.credit_code, u.parent_id, u.depth
+# The unit and its ancestors within scope, by parent_id from the unit up (primary-key probes); the
+# counts only on the unit's own row, both through the scope: children in scope, and memberships of
+# the unit (in scope with it) when the actor may see people. The walk's step has no condition of its
+# own: with one (the scope, as it had), SQLite with statistics (sqlite_stat1) put a Bloom filter on
+# the unit table, built by scanning every unit on each card (5 ms at 51,635 units instead of 0.03).
+# It walks to the root (a handful of probes) and the scope picks the rows, the same ones: the
+# ancestors outside the scope are the top of the chain.
+_CARD_SQL = """WITH RECURSIVE chain(id, name, type, region_code, credit_code, parent_id, depth, path) AS (
+    SELECT u.id, u.name, u.type, u.region_code, u.credit_code, u.parent_id, u.depth, u.path
     FROM unit u WHERE u.id = ? AND {unit_scope}
   UNION ALL
-    SELECT p.id, p.name, p.type, p.region_code, p.credit_code, p.parent_id, p.depth
-    FROM unit p JOIN chain c ON p.id = c.parent_id WHERE {parent_scope}
+    SELECT p.id, p.name, p.type, p.region_code, p.credit_code, p.parent_id, p.depth, p.path
+    FROM unit p JOIN chain c ON p.id = c.parent_id
 )
 SELECT c.id, c.name, c.type, c.region_code, c.credit_code,
   CASE WHEN c.id = ? THEN (SELECT COUNT(*) FROM unit k WHERE k.parent_id = c.id AND {child_scope}) END,
   {members}
-FROM chain c ORDER BY c.depth"""
+FROM chain c WHERE {chain_scope} ORDER BY c.depth"""
 _MEMBERS_SQL = "CASE WHEN c.id = ? THEN (SELECT COUNT(*) FROM membership m WHERE m.unit_id = c.id) END"
+
+
+def card_statement(actor: Actor, unit_id: int) -> tuple[str, list[Any]]:
+    """The card's one statement for ``unit_id`` and its values."""
+    people = allows(actor.role, "accounts.view")  # who holds a role here is account information: admins only
+    unit_scope, prefix = scope_like("u.path", actor)
+    child_scope, _ = scope_like("k.path", actor)
+    chain_scope, _ = scope_like("c.path", actor)
+    sql = _CARD_SQL.format(
+        unit_scope=unit_scope,
+        child_scope=child_scope,
+        chain_scope=chain_scope,
+        members=_MEMBERS_SQL if people else "NULL",
+    )
+    values: list[Any] = [unit_id, prefix, unit_id, prefix] + ([unit_id] if people else []) + [prefix]
+    return sql, values
 
 
 async def unit_card(actor: Actor, unit_id: int) -> tuple[CardUnit, CardBlock]:
@@ -112,17 +131,8 @@ async def unit_card(actor: Actor, unit_id: int) -> tuple[CardUnit, CardBlock]:
 
     A unit outside the actor's scope raises NotFound, like :func:`backend.units.queries.get_unit`.
     """
-    people = allows(actor.role, "accounts.view")  # who holds a role here is account information: admins only
-    unit_scope, prefix = scope_like("u.path", actor)
-    parent_scope, _ = scope_like("p.path", actor)
-    child_scope, _ = scope_like("k.path", actor)
-    sql = _CARD_SQL.format(
-        unit_scope=unit_scope,
-        parent_scope=parent_scope,
-        child_scope=child_scope,
-        members=_MEMBERS_SQL if people else "NULL",
-    )
-    values: list[Any] = [unit_id, prefix, prefix, unit_id, prefix] + ([unit_id] if people else [])
+    people = allows(actor.role, "accounts.view")
+    sql, values = card_statement(actor, unit_id)
     rows = await db.fetch_rows(sql, values)
     if not rows or rows[-1][0] != unit_id:
         raise NotFound()
