@@ -52,7 +52,8 @@ _CHILDREN_PATTERNS = (
 # A level of the region tree at any depth: "青山县有几个村", "这个乡有哪些村", "白沙镇的村" (的 before
 # the level word, so that a name ending in 村 stays a name).
 _VILLAGE_WORDS = r"行政村|村庄|村|社区"
-_LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|乡镇|镇|乡|街道)"
+_TOWNSHIP_WORDS = r"乡镇|镇|乡|街道"
+_LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|{_TOWNSHIP_WORDS})"
 _HOW_MANY = r"(?:有|都有|共有|一共有|总共有)(?:哪些|什么|几个|多少个?)"
 _LEVEL_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{_LEVEL}$",
@@ -306,7 +307,7 @@ def _level_param(params: dict[str, Any]) -> UnitType:
         return UnitType(value)
     if re.fullmatch(_VILLAGE_WORDS, value):
         return UnitType.VILLAGE
-    if value in ("乡镇", "镇", "乡", "街道"):
+    if re.fullmatch(_TOWNSHIP_WORDS, value):
         return UnitType.TOWNSHIP
     raise NotFound()
 
