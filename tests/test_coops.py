@@ -757,3 +757,23 @@ async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figu
     await chat(client, headers, "从业人员最多的合作社")
     table = blocks(await chat(client, headers, "桃源乡呢"), "table")[0]
     assert table["title"] == "桃源乡从业人员最多的合作社" and table["rows"][0][2] == "99"
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "title"),
+    [
+        ("合作社分布", "map", "白沙镇合作社分布"),
+        ("王家湾村合作社分布", "map", "王家湾村合作社分布"),
+        ("王家湾村的合作社分布图", "map", "王家湾村合作社分布"),
+        ("村级社占比", "card", "白沙镇合作社统计指标"),
+        ("王家湾村标杆社比例", "card", "王家湾村合作社统计指标"),
+        ("合作社总数", "card", "白沙镇合作社汇总"),
+        ("王家湾村合作社数量", "card", "王家湾村合作社汇总"),
+    ],
+)
+async def test_the_map_statistics_and_summary_are_asked_for_by_the_words_their_answers_use(client, text, kind, title):
+    """ "青山县合作社分布" (the map's own title), "村级社占比" and "合作社总数" were looked up as names."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    found = blocks(await chat(client, headers, text), kind)
+    assert found and found[0]["title"] == title, text

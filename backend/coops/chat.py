@@ -7,7 +7,9 @@
 - ``coop.card``: one co-op's info card (``unit_id``, or "王家湾村茶叶合作社的信息卡").
 - ``coop.list`` / ``coop.village_level`` / ``coop.benchmark`` / ``coop.poverty_county``: the lists,
   in a region ("村级社", "青山县的标杆社", "贫困县基层社 白沙镇"), paged by "更多".
-- ``coop.stats`` ("统计", "青山县统计指标") and ``coop.map`` ("地图", "地图 白沙镇").
+- ``coop.stats`` ("统计", "青山县统计指标", "村级社占比") and ``coop.map`` ("地图", "地图 白沙镇",
+  "合作社分布").
+- ``coop.top``: the co-ops of a region with the most members, staff or money ("社员最多的合作社").
 
 Money follows the finance rule of backend.coops.finance (the serializers apply it).
 """
@@ -239,6 +241,7 @@ _EACH = (
         # "本镇营业收入是多少", "王家湾村有多少社员": what the summary card holds
         ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?$",
+        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
         ASK
         + r"(?P<name>.+?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
         + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计|一共|是多少|有多少|多少)?$",
@@ -646,6 +649,10 @@ def _share(count: int, total: int) -> str:
     patterns=(
         ASK_WORD + r"(?:统计指标|统计)(?:一下|数据|情况)?(?:\s*(?P<region>.+))?$",
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)(?:一下|数据|情况)?$",
+        # "村级社占比", "王家湾村标杆社比例": the shares the statistics card shows
+        ASK
+        + r"(?:(?P<region>.+?)\s*的?)??\s*(?:村级社|标杆社|贫困县基层社)(?:的)?"
+        + r"(?:占比|比例|比重|所占比例)(?:是多少|多少)?$",
     ),
     permission=PERMISSION,
     subject="region",
@@ -702,6 +709,8 @@ async def _stats(turn: Turn) -> ChatReply:
     patterns=(
         ASK_WORD + r"(?:合作社)?地图(?:查询)?(?:\s*(?P<region>.+))?$",
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?地图(?:查询)?$",
+        # "合作社分布", "王家湾村的合作社分布图": the map's own title
+        ASK + r"(?:(?P<region>.+?)\s*的?)??\s*合作社(?:的)?分布(?:图|情况)?$",
     ),
     permission=PERMISSION,
     subject="region",
