@@ -492,3 +492,22 @@ async def test_a_follow_up_asks_the_same_narrowed_question_about_another_unit(cl
     await say(client, headers, "王家湾村的人员")
     everyone = blocks(await say(client, headers, "李家坪村呢"), "table")[0]
     assert everyone["title"] == "李家坪村的人员" and len(everyone["rows"]) == 2
+
+
+async def test_counting_words_and_a_persons_id_question_are_understood(client):
+    """ "白沙镇一共多少人" offered a unit named "白沙镇一共"; "王建国的身份证" found nobody."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    for text in ("白沙镇一共多少人", "王家湾村总共有几个人"):
+        assert blocks(await say(client, headers, text), "table"), text
+    for text in ("王建国的身份证", "王建国的身份证号码"):
+        assert card(await say(client, headers, text))["title"] == "王建国", text
+
+
+@pytest.mark.parametrize("text", ["139****0001", "查 1101**********002X", "1101********002x"])
+async def test_a_masked_number_copied_from_a_card_is_said_to_be_masked(client, text):
+    """A number copied from a card ("139****0001") was looked up as a name ("没有找到")."""
+    tree = await make_tree()
+    headers = await admin_of(client, tree)
+    assert "完整" in notice(await say(client, headers, text)), text

@@ -66,7 +66,7 @@ _ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
 _MEMBERS_PATTERNS = (
     ASK_WORD + r"(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",  # "查人员": 查 is no name
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
-    ASK + r"(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
+    ASK + r"(?P<name>.{0,20}?)(?:一共|总共|共)?(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
     # Who holds one role: "王家湾村的管理员是谁", "谁是王家湾村的管理员", "这个村有哪些录入员".
     ASK + rf"(?:谁是|哪些人是|哪位是)(?P<name>.{{0,20}}?)的?{_ROLE}$",
@@ -81,6 +81,8 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)(?:在|是)(?:哪个|什么)(?:单位|村|镇|乡|乡镇|街道|社区|部门)的?(?:工作|上班)?$",
     ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
+    # the card shows what of it may be shown (masked; a reveal is the API's, audited)
+    ASK + r"(?P<name>.{1,20}?)的?(?:身份证号码|身份证号|身份证)(?:是多少|多少)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (

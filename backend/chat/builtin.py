@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from backend.chat import messages as msg
-from backend.chat.protocol import ChatReply, TextBlock
+from backend.chat.parser import ASK
+from backend.chat.protocol import ChatReply, NoticeBlock, TextBlock
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
 
@@ -49,3 +50,14 @@ _WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可�
 )
 async def own_account(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.OWN_ACCOUNT)], suggestions=suggestions())
+
+
+# A number copied from a card, masked as shown ("139****0001", "1101**********002X"): it finds no one,
+# and looked up as a name it was "没有找到", which did not say why.
+@intent(
+    "chat.masked_number",
+    patterns=(ASK + r"(?:1[3-9][0-9]\*{4}[0-9]{4}|[0-9]{4}\*{7,11}[0-9]{3}[0-9Xx])$",),
+    priority=10,
+)
+async def masked_number(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[NoticeBlock(level="info", text=msg.MASKED_NUMBER)], suggestions=suggestions())
