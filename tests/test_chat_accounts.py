@@ -511,3 +511,14 @@ async def test_a_masked_number_copied_from_a_card_is_said_to_be_masked(client, t
     tree = await make_tree()
     headers = await admin_of(client, tree)
     assert "完整" in notice(await say(client, headers, text)), text
+
+
+async def test_asking_about_a_unit_or_person_in_a_sentence_answers_its_card(client):
+    """ "王家湾村的基本情况", "介绍一下王家湾村", "王建国的情况" were looked up whole ("没有找到")."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child)
+    headers = await admin_of(client, tree)
+    for text in ("王家湾村的基本情况", "王家湾村的情况", "王家湾村概况", "介绍一下王家湾村", "王家湾村怎么样"):
+        assert card(await say(client, headers, text))["title"] == "王家湾村", text
+    assert card(await say(client, headers, "王建国的情况"))["title"] == "王建国"
+    assert card(await say(client, headers, "王建国的账号情况"))["title"] == "王建国"

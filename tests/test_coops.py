@@ -777,3 +777,10 @@ async def test_the_map_statistics_and_summary_are_asked_for_by_the_words_their_a
     headers = await login_at(client, "town_viewer", w.town)
     found = blocks(await chat(client, headers, text), kind)
     assert found and found[0]["title"] == title, text
+
+
+@pytest.mark.parametrize("text", ["王家湾村的合作社情况", "王家湾村合作社怎么样", "帮我看看王家湾村的合作社情况"])
+async def test_how_a_units_co_ops_are_doing_is_its_summary(client, text):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, text), "card")[0]["title"] == "王家湾村合作社汇总", text

@@ -292,7 +292,15 @@ async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
     return ChatReply(blocks=[CardBlock(title=title, actions=choices)], suggestions=default_suggestions())
 
 
-@intent("lookup.name")
+# A name asked about in a sentence ("王家湾村的基本情况", "介绍一下王家湾村"): the name's card. Tried
+# after the questions that end the same way ("王建国的账号情况": account.card, priority 101).
+_ABOUT_PATTERNS = (
+    ASK + r"(?P<name>.{1,20}?)的?(?:基本情况|情况|概况|简介|怎么样)$",
+    ASK + r"(?:介绍一下|介绍)(?P<name>.{1,20})$",
+)
+
+
+@intent("lookup.name", patterns=_ABOUT_PATTERNS, priority=102)
 async def lookup_name(turn: Turn) -> ChatReply:
     """A unit or person by name: one card, buttons for several (paged by "更多"), suggestions for none."""
     actor = turn.actor
