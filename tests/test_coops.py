@@ -784,3 +784,30 @@ async def test_how_a_units_co_ops_are_doing_is_its_summary(client, text):
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)
     assert blocks(await chat(client, headers, text), "card")[0]["title"] == "王家湾村合作社汇总", text
+
+
+async def test_the_villages_with_the_most_co_ops_and_those_with_none_are_listed(client):
+    """ "哪个村合作社最多" and "哪些村没有合作社" were looked up as names ("没有找到")."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    for text in ("哪个村合作社最多", "合作社最多的村", "各村合作社数量"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "青山县合作社最多的村", text
+        assert [row[:1] + row[2:] for row in table["rows"]] == [["王家湾村", "2"], ["刘家岭村", "1"]], text
+    towns = blocks(await chat(client, headers, "哪个乡镇合作社最多"), "table")[0]
+    assert [row[0] for row in towns["rows"]] == ["白沙镇", "桃源乡"]
+    for text in ("哪些村没有合作社", "没有合作社的村", "白沙镇没有合作社的村有哪些"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert [row[:2] for row in table["rows"]] == [["李家坪村", "白沙镇"]], text
+    town = await login_at(client, "town_viewer", w.town)
+    mine = blocks(await chat(client, town, "哪个村合作社最多"), "table")[0]
+    assert [row[0] for row in mine["rows"]] == ["王家湾村"]  # a sibling's village never appears
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"), [("王家湾村有没有合作社", "card"), ("有没有标杆社", "table"), ("白沙镇有没有村级社", "table")]
+)
+async def test_asking_whether_there_are_co_ops_answers_them(client, text, kind):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, text), kind), text

@@ -9,7 +9,9 @@
   in a region ("村级社", "青山县的标杆社", "贫困县基层社 白沙镇"), paged by "更多".
 - ``coop.stats`` ("统计", "青山县统计指标", "村级社占比") and ``coop.map`` ("地图", "地图 白沙镇",
   "合作社分布").
-- ``coop.top``: the co-ops of a region with the most members, staff or money ("社员最多的合作社").
+- ``coop.top``: the co-ops of a region with the most members, staff or money ("社员最多的合作社");
+  ``coop.units_most`` / ``coop.units_without``: its villages (or townships) with the most co-ops, or
+  with none ("哪个村合作社最多", "哪些村没有合作社").
 
 Money follows the finance rule of backend.coops.finance (the serializers apply it).
 """
@@ -50,7 +52,7 @@ from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
 from backend.core.roles import FinanceAccess
 from backend.units import messages as units_msg
-from backend.units.chat import region_code_named, unit_reply, units_coded
+from backend.units.chat import LEVEL, level_param, region_code_named, unit_action, unit_reply, units_coded
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -242,6 +244,7 @@ _EACH = (
         ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
+        ASK + r"(?P<name>.*?)\s*(?:有没有|有无)(?:合作社|社)$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:的)?(?:基本情况|发展情况|情况|概况|怎么样)$",
         ASK
         + r"(?P<name>.+?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
@@ -476,7 +479,7 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
 
 
 # Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
-_WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?)"
+_WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?|有没有)"
 _LIST_TAIL = rf"(?:查询|列表|名单|{_WHICH})?"
 
 
@@ -611,6 +614,92 @@ async def top_coops(turn: Turn) -> ChatReply:
     if more:
         blocks.append(NoticeBlock(level="info", text=msg.RANK_FIRST.format(count=TOP)))
     return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+
+
+# ---- villages (or townships) by their co-ops ---------------------------------------------------
+
+
+async def _level_in_region(turn: Turn, intent_name: str) -> tuple[UnitType, Unit, str] | ChatReply:
+    """The level asked for (villages or townships), the region (remembered as the last unit shown)
+    and the level's word; or the reply that asks which region or says why not."""
+    level = level_param(turn.params)
+    target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
+    if isinstance(target, ChatReply):
+        return target
+    await turn.context.remember_unit(target.id, target.name)
+    return level, target, units_msg.LEVEL_LABELS[level.value]
+
+
+@intent(
+    "coop.units_most",
+    patterns=(
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?合作社最多$",
+        ASK + rf"{_RANK_REGION}合作社最多的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?合作社(?:数量|个数|数|排名|排行)$",
+    ),
+    permission=PERMISSION,
+    priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
+    subject="region",
+    kept=("level",),
+)
+async def units_most(turn: Turn) -> ChatReply:
+    """The villages (or townships) of a region with the most co-ops, by their roll-ups (counts only)."""
+    asked = await _level_in_region(turn, "coop.units_most")
+    if isinstance(asked, ChatReply):
+        return asked
+    level, target, label = asked
+    units, more = await queries.units_with_most_coops(target, level, limit=TOP)
+    if not units:
+        return _notice(msg.MOST_COOPS_NONE.format(region=target.name, level=label))
+    table = TableBlock(
+        title=msg.MOST_COOPS_TITLE.format(region=target.name, level=label),
+        columns=msg.MOST_COOPS_COLUMNS,
+        rows=[[u.name, u.parent_name, str(u.coops)] for u in units],
+        row_actions=[unit_action(u.id, u.name) for u in units],
+    )
+    blocks: list[Any] = [table]
+    if more:
+        blocks.append(NoticeBlock(level="info", text=msg.MOST_COOPS_FIRST.format(level=label, count=TOP)))
+    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+
+
+@intent(
+    "coop.units_without",
+    patterns=(
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:还)?没有合作社$",
+        ASK + rf"{_RANK_REGION}(?:还)?(?:没有|无)合作社的{LEVEL}(?:有哪些|是哪些|有几个|名单)?$",
+    ),
+    permission=PERMISSION,
+    priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
+    pageable=True,
+    subject="region",
+    kept=("level",),
+)
+async def units_without(turn: Turn) -> ChatReply:
+    """The villages (or townships) of a region with no co-op card under them, a page at a time."""
+    asked = await _level_in_region(turn, "coop.units_without")
+    if isinstance(asked, ChatReply):
+        return asked
+    level, target, label = asked
+    cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
+    units, total, next_cursor = await queries.units_without_coops(target, level, cursor=cursor, limit=PAGE_SIZE)
+    params = {"region_id": target.id, "level": level.value}
+    await turn.context.remember_page("coop.units_without", params, next_cursor)
+    if not units:
+        text = msg.NO_COOPS_NONE.format(region=target.name, level=label) if cursor is None else msg.NO_MORE
+        return _notice(text)
+    more = None
+    if next_cursor is not None:
+        more = Action(label=msg.BUTTON_MORE, intent="coop.units_without", params={**params, "cursor": next_cursor})
+    table = TableBlock(
+        title=msg.NO_COOPS_TITLE.format(region=target.name, level=label),
+        columns=msg.NO_COOPS_COLUMNS,
+        rows=[[u.name, u.parent_name] for u in units],
+        row_actions=[unit_action(u.id, u.name) for u in units],
+        total=total,
+        more=more,
+    )
+    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
 
 
 @intent(

@@ -7,6 +7,7 @@ given by id or by its exact name. Statistics and summaries read only roll-up row
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -27,7 +28,7 @@ from backend.core.actor import Actor
 from backend.core.errors import Conflict, NotFound, ValidationFailed
 from backend.core.names import pinyin_keys
 from backend.core.roles import FinanceAccess
-from backend.core.scope import path_prefix
+from backend.core.scope import path_prefix, path_prefix_sql
 from backend.core.tasks import finish_unused
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit, units_where
@@ -149,6 +150,57 @@ async def top_cards(actor: Actor, region: Unit, field: str, *, limit: int) -> tu
     column = RANK_FIELDS[field]
     cards = await _cards_in(region, None).order_by(f"-{column}", "id").limit(limit + 1).select_related("unit")
     return await _views(actor, cards[:limit]), len(cards) > limit
+
+
+@dataclass(frozen=True)
+class LevelUnit:
+    """A village (or township) below a region, with its co-ops (roll-up) and the unit it belongs to."""
+
+    id: int
+    name: str
+    parent_name: str
+    coops: int
+
+
+_MOST_COOPS_SQL = (
+    "SELECT u.id, u.name, u.parent_id, r.coops FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.coops DESC, u.id LIMIT ?"
+)
+_NO_COOPS_WHERE = (
+    "FROM unit u LEFT JOIN coop_rollup r ON r.unit_id = u.id "
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND COALESCE(r.coops, 0) = 0"
+)
+
+
+async def _with_parents(rows: Sequence[Sequence[Any]]) -> list[LevelUnit]:
+    parents = dict(await Unit.filter(id__in={row[2] for row in rows}).values_list("id", "name"))
+    return [LevelUnit(int(r[0]), r[1], parents.get(r[2], ""), int(r[3]) if len(r) > 3 else 0) for r in rows]
+
+
+async def units_with_most_coops(region: Unit, level: UnitType, *, limit: int) -> tuple[list[LevelUnit], bool]:
+    """The units of ``level`` below ``region`` (in scope) with the most co-ops, by their roll-ups
+    (counts, no money), and whether more have co-ops."""
+    below, values = path_prefix_sql("u.path", region.path)
+    rows = await db.fetch_rows(_MOST_COOPS_SQL.format(below=below), [*values, region.depth, level.value, limit + 1])
+    return await _with_parents(rows[:limit]), len(rows) > limit
+
+
+async def units_without_coops(
+    region: Unit, level: UnitType, *, cursor: int | None, limit: int
+) -> tuple[list[LevelUnit], int | None, int | None]:
+    """The units of ``level`` below ``region`` (in scope) with no co-op card under them, paged by id:
+    the page, the total (first page only) and the next cursor."""
+    below, values = path_prefix_sql("u.path", region.path)
+    where = _NO_COOPS_WHERE.format(below=below)
+    args: list[Any] = [*values, region.depth, level.value]
+    total = None
+    if cursor is None:
+        total = int((await db.fetch_rows(f"SELECT COUNT(*) {where}", args))[0][0])
+    after = " AND u.id > ?" if cursor is not None else ""
+    page_args = [*args, *([cursor] if cursor is not None else []), limit + 1]
+    rows = await db.fetch_rows(f"SELECT u.id, u.name, u.parent_id {where}{after} ORDER BY u.id LIMIT ?", page_args)
+    next_cursor = int(rows[limit - 1][0]) if len(rows) > limit else None
+    return await _with_parents(rows[:limit]), total, next_cursor
 
 
 @dataclass(frozen=True)

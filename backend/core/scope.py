@@ -29,5 +29,16 @@ def scope_like(column: str, actor: Actor) -> tuple[str, str]:
     The same set as :func:`backend.core.scope.path_prefix`; written as a LIKE on both databases
     since the rows come by primary key, not by a walk of the path index.
     """
-    escaped = actor.unit_path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"{column} LIKE ? ESCAPE '\\'", escaped + "%"
+    return f"{column} LIKE ? ESCAPE '\\'", _like_pattern(actor.unit_path)
+
+
+def _like_pattern(prefix: str) -> str:
+    """A LIKE pattern (ESCAPE '\\') for the values that start with ``prefix``."""
+    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def path_prefix_sql(column: str, prefix: str) -> tuple[str, list[str]]:
+    """:func:`path_prefix` for written SQL: the condition on ``column`` and its values."""
+    if db.db().capabilities.dialect == "postgres":
+        return f"{column} LIKE ? ESCAPE '\\'", [_like_pattern(prefix)]
+    return f"{column} >= ? AND {column} < ?", [prefix, prefix[:-1] + _NEXT_AFTER_SLASH]

@@ -53,11 +53,11 @@ _CHILDREN_PATTERNS = (
 # the level word, so that a name ending in 村 stays a name).
 _VILLAGE_WORDS = r"行政村|村庄|村|社区"
 _TOWNSHIP_WORDS = r"乡镇|镇|乡|街道"
-_LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|{_TOWNSHIP_WORDS})"
+LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|{_TOWNSHIP_WORDS})"
 _HOW_MANY = r"(?:有|都有|共有|一共有|总共有)(?:哪些|什么|几个|多少个?)"
 _LEVEL_PATTERNS = (
-    ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{_LEVEL}$",
-    ASK + rf"(?P<name>.{{1,20}}?)的{_LEVEL}(?:有哪些|都有哪些|有什么|有几个|有多少个?|列表|名单)?$",
+    ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{LEVEL}$",
+    ASK + rf"(?P<name>.{{1,20}}?)的{LEVEL}(?:有哪些|都有哪些|有什么|有几个|有多少个?|列表|名单)?$",
 )
 
 
@@ -299,7 +299,7 @@ async def unit_children(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
-def _level_param(params: dict[str, Any]) -> UnitType:
+def level_param(params: dict[str, Any]) -> UnitType:
     """The level asked for: a word as typed ("村", "镇") or a button's value ("village"); anything
     else is treated as a missing row, like a bad id."""
     value = str(params.get("level") or "")
@@ -324,7 +324,7 @@ def _level_param(params: dict[str, Any]) -> UnitType:
 async def units_of_level(turn: Turn) -> ChatReply:
     """The villages (or townships) at any depth below a unit in scope, a page at a time: "青山县有
     几个村" counts the county's villages, not its townships."""
-    level = _level_param(turn.params)
+    level = level_param(turn.params)
     unit = await resolve_unit(turn, "unit.of_level")
     if isinstance(unit, ChatReply):
         return unit
