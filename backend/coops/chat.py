@@ -480,7 +480,7 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
 
 # Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
 _WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?|有没有)"
-_LIST_TAIL = rf"(?:查询|列表|名单|{_WHICH})?"
+_LIST_TAIL = rf"(?:查询|列表|名单|是哪个|是哪些|是哪家|{_WHICH})?"
 
 
 def _list_patterns(words: str) -> tuple[str, ...]:
