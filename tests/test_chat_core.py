@@ -124,6 +124,8 @@ def test_what_is_no_chinese_number_is_none(text: str):
         ("王建国的账号锁了吗", "account.status", {"name": "王建国"}),
         ("停用的账号", "accounts.deactivated", {}),
         ("王家湾村的管理员是谁", "unit.members", {"name": "王家湾村", "role": "管理员"}),
+        ("李管理员", parser.LOOKUP_NAME, {"name": "李管理员"}),  # a surname, not a unit's admins
+        ("资产规模最大的合作社", "coop.top", {"field": "资产规模"}),
         ("修改密码", "chat.own_account", {}),
         ("我要改密码", "chat.own_account", {}),
         ("退出登录", "chat.own_account", {}),

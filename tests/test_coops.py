@@ -812,3 +812,24 @@ async def test_asking_whether_there_are_co_ops_answers_them(client, text, kind):
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)
     assert blocks(await chat(client, headers, text), kind), text
+
+
+async def test_asking_where_a_co_op_without_a_card_is_answers_its_unit_card(client):
+    """ "李家坪综合社在哪" answered "该合作社还没有建立信息卡", which does not say where it is."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, f"{w.bare.name}在哪")
+    cards = blocks(reply, "card")
+    assert [c["title"] for c in cards] == [w.bare.name], reply
+    assert {f["label"]: f["value"] for f in cards[0]["fields"]}["所属"] == "白沙镇 / 李家坪村"
+
+
+async def test_a_follow_up_after_asking_where_a_unit_is_asks_where_the_other_is(client):
+    """ "王家湾村在哪" then "李家坪村呢" answered "“李家坪村”不是合作社，没有信息卡": the follow-up
+    dropped what the question asked (where), leaving a request for an info card."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert [c["title"] for c in blocks(await chat(client, headers, "王家湾村在哪"), "card")] == ["王家湾村"]
+    reply = await chat(client, headers, "李家坪村呢")
+    assert not blocks(reply, "notice"), reply
+    assert [c["title"] for c in blocks(reply, "card")] == ["李家坪村"], reply

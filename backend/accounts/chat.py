@@ -71,7 +71,8 @@ _MEMBERS_PATTERNS = (
     # Who holds one role: "王家湾村的管理员是谁", "谁是王家湾村的管理员", "这个村有哪些录入员".
     ASK + rf"(?:谁是|哪些人是|哪位是)(?P<name>.{{0,20}}?)的?{_ROLE}$",
     ASK + rf"(?P<name>.{{0,20}}?)(?:有哪些|有几个|有多少个?){_ROLE}$",
-    ASK + rf"(?P<name>.{{0,20}}?)的?{_ROLE}(?:是谁|是哪位|有哪些|有谁|都有谁|都是谁|有几个|列表|名单)?$",
+    # a name of one character is a surname ("李管理员" is someone), not a unit
+    ASK + rf"(?P<name>(?:.{{2,20}}?)?)的?{_ROLE}(?:是谁|是哪位|有哪些|有谁|都有谁|都是谁|有几个|列表|名单)?$",
 )
 # Who a person is or where they work: "侯国梅是谁", "侯国梅在哪个单位", "侯国梅是哪个村的", "侯国梅的账号".
 # Tried after the co-op card's questions (priority): "...的联系人是谁" asks about a co-op. A contact
@@ -82,7 +83,7 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
     # the card shows what of it may be shown (masked; a reveal is the API's, audited)
-    ASK + r"(?P<name>.{1,20}?)的?(?:身份证号码|身份证号|身份证)(?:是多少|多少)?$",
+    ASK + r"(?P<name>.{2,20}?)的?(?:身份证号码|身份证号|身份证)(?:是多少|多少)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (

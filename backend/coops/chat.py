@@ -415,6 +415,7 @@ _CONTACT_WORDS = (
     ),
     permission=PERMISSION,
     subject="name",
+    kept=("where",),  # "王家湾村在哪" then "李家坪村呢": where that one is
 )
 async def coop_card(turn: Turn) -> ChatReply:
     """一社一卡: the info card of one co-op in scope."""
@@ -424,10 +425,10 @@ async def coop_card(turn: Turn) -> ChatReply:
     try:
         view = await queries.get_card(turn.actor, target.id)
     except NotFound:
+        if turn.params.get("where"):  # no card (a co-op without one too): the unit's says where it is
+            return await unit_reply(turn, target.id)
         if target.type == UnitType.COOP:
             raise
-        if turn.params.get("where"):
-            return await unit_reply(turn, target.id)
         # "白沙镇的信息卡": not a co-op; its co-ops are probably what is meant
         await turn.context.remember_unit(target.id, target.name)
         label = msg.SEE_ITS_COOPS.format(name=target.name)
@@ -544,6 +545,7 @@ _RANK_WORDS = {
     "资产": "assets",
     "总资产": "assets",
     "资产总额": "assets",
+    "资产规模": "assets",
     "营业收入": "revenue",
     "营收": "revenue",
     "收入": "revenue",
