@@ -639,3 +639,13 @@ def _card_statement(actor: Actor, unit_id: int) -> tuple[str, list[Any]]:
     from backend.units import chat as units_chat
 
     return units_chat.card_statement(actor, unit_id)
+
+
+async def test_a_units_code_and_how_many_units_are_below_it_are_asked_in_the_ways_cadres_ask(client):
+    """ "王家湾村的区划代码" and "白沙镇的下级单位有几个" were looked up whole as names."""
+    tree = await make_tree()
+    headers = await town_admin(client, tree)
+    for text in ("王家湾村的区划代码", "王家湾村的区划代码是多少", "王家湾村的代码"):
+        assert card(await say(client, headers, text))["title"] == "王家湾村", text
+    for text in ("白沙镇的下级单位有几个", "白沙镇下级单位有多少个"):
+        assert blocks(await say(client, headers, text), "table")[0]["title"] == "白沙镇的下级单位", text

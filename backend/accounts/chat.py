@@ -298,6 +298,8 @@ async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
 _ABOUT_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)的?(?:基本情况|情况|概况|简介|怎么样)$",
     ASK + r"(?:介绍一下|介绍)(?P<name>.{1,20})$",
+    # the codes a unit's card shows
+    ASK + r"(?P<name>.{1,20}?)的?(?:区划代码|统一社会信用代码|信用代码|代码)(?:是多少|是什么|多少)?$",
 )
 
 
