@@ -833,3 +833,14 @@ async def test_a_follow_up_after_asking_where_a_unit_is_asks_where_the_other_is(
     reply = await chat(client, headers, "李家坪村呢")
     assert not blocks(reply, "notice"), reply
     assert [c["title"] for c in blocks(reply, "card")] == ["李家坪村"], reply
+
+
+async def test_village_talk_names_the_own_unit_and_a_level_that_is_not_below_says_so(client):
+    """ "村里的合作社" asked for a unit named 村里; a village's "哪个村合作社最多" said its villages had
+    no co-ops, when it has no villages at all."""
+    w = await make_world()
+    headers = await login_at(client, "village_viewer", w.village)
+    table = blocks(await chat(client, headers, "村里的合作社"), "table")[0]
+    assert table["title"] == "王家湾村的合作社"
+    for text in ("哪个村合作社最多", "哪些村没有合作社"):
+        assert blocks(await chat(client, headers, text), "notice")[0]["text"] == "王家湾村下面没有村。", text

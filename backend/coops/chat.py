@@ -632,6 +632,13 @@ async def _level_in_region(turn: Turn, intent_name: str) -> tuple[UnitType, Unit
     return level, target, units_msg.LEVEL_LABELS[level.value]
 
 
+async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -> ChatReply:
+    """An empty answer about a level: ``text`` if the region has units of it, else that it has none."""
+    if not await queries.has_units_below(region, level):
+        return _notice(units_msg.CHAT_NO_LEVEL.format(name=region.name, level=label))
+    return _notice(text.format(region=region.name, level=label))
+
+
 @intent(
     "coop.units_most",
     patterns=(
@@ -652,7 +659,7 @@ async def units_most(turn: Turn) -> ChatReply:
     level, target, label = asked
     units, more = await queries.units_with_most_coops(target, level, limit=TOP)
     if not units:
-        return _notice(msg.MOST_COOPS_NONE.format(region=target.name, level=label))
+        return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE)
     table = TableBlock(
         title=msg.MOST_COOPS_TITLE.format(region=target.name, level=label),
         columns=msg.MOST_COOPS_COLUMNS,
@@ -688,8 +695,7 @@ async def units_without(turn: Turn) -> ChatReply:
     params = {"region_id": target.id, "level": level.value}
     await turn.context.remember_page("coop.units_without", params, next_cursor)
     if not units:
-        text = msg.NO_COOPS_NONE.format(region=target.name, level=label) if cursor is None else msg.NO_MORE
-        return _notice(text)
+        return await _none_of_level(target, level, label, msg.NO_COOPS_NONE) if cursor is None else _notice(msg.NO_MORE)
     more = None
     if next_cursor is not None:
         more = Action(label=msg.BUTTON_MORE, intent="coop.units_without", params={**params, "cursor": next_cursor})

@@ -177,6 +177,11 @@ async def _with_parents(rows: Sequence[Sequence[Any]]) -> list[LevelUnit]:
     return [LevelUnit(int(r[0]), r[1], parents.get(r[2], ""), int(r[3]) if len(r) > 3 else 0) for r in rows]
 
 
+async def has_units_below(region: Unit, level: UnitType) -> bool:
+    """Are there units of ``level`` below ``region`` at all (a village has no villages)?"""
+    return await Unit.filter(path_prefix("path", region.path), depth__gt=region.depth, type=level).exists()
+
+
 async def units_with_most_coops(region: Unit, level: UnitType, *, limit: int) -> tuple[list[LevelUnit], bool]:
     """The units of ``level`` below ``region`` (in scope) with the most co-ops, by their roll-ups
     (counts, no money), and whether more have co-ops."""
