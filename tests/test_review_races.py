@@ -9,6 +9,7 @@ approval's transaction opens, and a look inside it answers as it would have a mo
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -56,6 +57,28 @@ async def _review(client: httpx.AsyncClient, ip: str = "10.9.0.1", **fields: str
     answer = await submit(client, ip=ip, **fields)
     assert answer.status_code == 202, answer.text
     return await ReviewRequest.all().order_by("-id").first()
+
+
+@dataclass(frozen=True)
+class ClerkRequest:
+    """A clerk of 王家湾村 asked for a new password; the town's admin (logged in) and the county's
+    admin (an actor) may decide it."""
+
+    tree: Tree
+    target: Account
+    review: ReviewRequest
+    county: Actor
+    town_admin: Account
+    headers: dict[str, str]
+
+
+async def _clerk_request(client: httpx.AsyncClient) -> ClerkRequest:
+    tree = await make_tree()
+    target = await make_account("forgetful", tree.child, Role.CLERK)
+    review = await _review(client)
+    county = await _county(tree)
+    town_admin = await make_account("town_admin", tree.own, role=Role.ADMIN)
+    return ClerkRequest(tree, target, review, county, town_admin, await login(client, "town_admin"))
 
 
 async def _county(tree: Tree) -> Actor:
@@ -164,17 +187,14 @@ async def test_two_unit_requests_approved_at_once_make_one_admin_and_leave_the_o
 async def test_approving_a_request_whose_account_was_deactivated_meanwhile_is_refused_and_stays_pending(
     client, monkeypatch
 ):
-    tree = await make_tree()
-    target = await make_account("forgetful", tree.child, Role.CLERK)
-    review = await _review(client)
-    county = await _county(tree)
-    await make_account("town_admin", tree.own, role=Role.ADMIN)
-    headers = await login(client, "town_admin")
-    commits_just_before_the_next_transaction(monkeypatch, lambda: account_actions.deactivate_account(county, target.id))
-    answer = await _approve(client, review, headers)
+    request = await _clerk_request(client)
+    commits_just_before_the_next_transaction(
+        monkeypatch, lambda: account_actions.deactivate_account(request.county, request.target.id)
+    )
+    answer = await _approve(client, request.review, request.headers)
     assert _error(answer) == (409, "review_target_gone", review_msg.TARGET_GONE), answer.text
-    await _nothing_approved(review)
-    kept = await Account.get(id=target.id)
+    await _nothing_approved(request.review)
+    kept = await Account.get(id=request.target.id)
     assert not kept.is_active and await runtime.get().hasher.verify(PASSWORD, kept.password_hash)
 
 
@@ -287,62 +307,61 @@ async def _nothing_decided(review: ReviewRequest, target: Account) -> None:
 async def test_a_decision_by_an_admin_whose_rights_were_taken_meanwhile_is_refused_and_the_request_stays_pending(
     client, monkeypatch, change, decision
 ):
-    tree = await make_tree()
-    target = await make_account("forgetful", tree.child, Role.CLERK)
-    review = await _review(client)
-    county = await _county(tree)
-    town_admin = await make_account("town_admin", tree.own, role=Role.ADMIN)
-    headers = await login(client, "town_admin")  # the session's unit: 白沙镇, as admin
+    request = await _clerk_request(client)  # the session's unit: 白沙镇, as admin
     await Membership.create(
-        account_id=town_admin.id, unit_id=tree.sibling.id, role=Role.VIEWER, created_at=runtime.get().clock.now()
+        account_id=request.town_admin.id,
+        unit_id=request.tree.sibling.id,
+        role=Role.VIEWER,
+        created_at=runtime.get().clock.now(),
     )
     takes: dict[str, Callable[[], Awaitable[Any]]] = {
         "demoted": lambda: account_actions.set_membership(
-            county, town_admin.id, unit_id=tree.own.id, role=Role.CLERK, finance_access=FinanceAccess.NONE
+            request.county,
+            request.town_admin.id,
+            unit_id=request.tree.own.id,
+            role=Role.CLERK,
+            finance_access=FinanceAccess.NONE,
         ),
-        "membership_removed": lambda: account_actions.remove_membership(county, town_admin.id, unit_id=tree.own.id),
-        "deactivated": lambda: account_actions.deactivate_account(county, town_admin.id),
+        "membership_removed": lambda: account_actions.remove_membership(
+            request.county, request.town_admin.id, unit_id=request.tree.own.id
+        ),
+        "deactivated": lambda: account_actions.deactivate_account(request.county, request.town_admin.id),
     }
     commits_just_before_the_next_transaction(monkeypatch, takes[change])
-    answer = await _decide(client, review, headers, decision)
+    answer = await _decide(client, request.review, request.headers, decision)
     assert _error(answer) == (403, "approver_changed", review_msg.APPROVER_CHANGED), answer.text
-    await _nothing_decided(review, target)
+    await _nothing_decided(request.review, request.target)
 
 
 async def test_approving_a_request_whose_account_was_given_a_role_the_approver_cannot_manage_meanwhile_is_refused(
     client, monkeypatch
 ):
-    tree = await make_tree()
-    target = await make_account("forgetful", tree.child, Role.CLERK)
-    review = await _review(client)
-    county = await _county(tree)
-    await make_account("town_admin", tree.own, role=Role.ADMIN)
-    headers = await login(client, "town_admin")
+    request = await _clerk_request(client)
 
     async def county_makes_it_an_admin_of_the_town() -> None:  # the town admin's peer now
         await account_actions.set_membership(
-            county, target.id, unit_id=tree.own.id, role=Role.ADMIN, finance_access=FinanceAccess.NONE
+            request.county,
+            request.target.id,
+            unit_id=request.tree.own.id,
+            role=Role.ADMIN,
+            finance_access=FinanceAccess.NONE,
         )
 
     commits_just_before_the_next_transaction(monkeypatch, county_makes_it_an_admin_of_the_town)
-    answer = await _approve(client, review, headers)
+    answer = await _approve(client, request.review, request.headers)
     assert _error(answer) == (403, "cannot_manage", review_msg.CANNOT_MANAGE), answer.text
-    await _nothing_decided(review, target)
+    await _nothing_decided(request.review, request.target)
 
 
 async def test_an_admin_whose_unit_was_moved_meanwhile_still_decides_for_the_units_that_moved_with_it(
     client, monkeypatch
 ):
     """The re-check reads the approver's unit and the request's afresh, both moved: no false refusal."""
-    tree = await make_tree()
-    target = await make_account("forgetful", tree.child, Role.CLERK)
-    review = await _review(client)
-    await make_account("town_admin", tree.own, role=Role.ADMIN)
-    headers = await login(client, "town_admin")
-    county = await _county(tree)
+    request = await _clerk_request(client)
     commits_just_before_the_next_transaction(
-        monkeypatch, lambda: unit_actions.move_unit(county, tree.own.id, new_parent_id=tree.sibling.id)
+        monkeypatch,
+        lambda: unit_actions.move_unit(request.county, request.tree.own.id, new_parent_id=request.tree.sibling.id),
     )
-    answer = await _approve(client, review, headers)
+    answer = await _approve(client, request.review, request.headers)
     assert answer.status_code == 200 and answer.json()["status"] == "approved", answer.text
-    assert not await runtime.get().hasher.verify(PASSWORD, (await Account.get(id=target.id)).password_hash)
+    assert not await runtime.get().hasher.verify(PASSWORD, (await Account.get(id=request.target.id)).password_hash)
