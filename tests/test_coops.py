@@ -752,6 +752,45 @@ async def test_the_co_ops_are_ranked_by_money_for_who_sees_all_of_it(client):
     assert not blocks(bad, "table") and blocks(bad, "notice")
 
 
+async def test_a_ranking_goes_on_past_its_first_ten_with_more_and_back_with_previous_page(client):
+    """ "社员最多的合作社" said "这里列出前 10 个" and "更多" then answered "没有更多了"."""
+    w = await make_world()
+    for members in range(11, 20):
+        await coop_card(await make_unit(f"李家坪村第{members}合作社", UnitType.COOP, w.village2), members=members)
+    headers = await login_at(client, "town_viewer", w.town)
+    first = blocks(await chat(client, headers, "社员最多的合作社"), "table")[0]
+    assert [row[2] for row in first["rows"]] == ["300", "120", "60", *map(str, range(19, 12, -1))]
+    assert first["more"]["intent"] == "coop.top" and first["more"]["params"]["field"] == "members"
+    second = blocks(await chat(client, headers, "更多"), "table")[0]
+    assert second["title"] == first["title"] and [row[2] for row in second["rows"]] == ["12", "11"]
+    assert second.get("more") is None
+    assert blocks(await chat(client, headers, "更多"), "notice")[0]["text"] == "没有更多了。"
+    again = blocks(await chat(client, headers, "上一页"), "table")[0]
+    assert again["rows"] == first["rows"]
+    tapped = blocks(await chat(client, headers, intent="coop.top", params=first["more"]["params"]), "table")[0]
+    assert tapped["rows"] == second["rows"]
+    past = await chat(client, headers, intent="coop.top", params={**first["more"]["params"], "cursor": 500})
+    assert not blocks(past, "table") and blocks(past, "notice")[0]["text"] == "没有更多了。"
+    for cursor in (-10, "abc", 1.5):
+        bad = await chat(client, headers, intent="coop.top", params={**first["more"]["params"], "cursor": cursor})
+        assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning", cursor
+
+
+async def test_the_villages_with_the_most_co_ops_go_on_past_the_first_ten_with_more(client):
+    w = await make_world()
+    for number in range(10):
+        village = await make_unit(f"新{number}村", UnitType.VILLAGE, w.town)
+        await coop_card(await make_unit(f"新{number}村合作社", UnitType.COOP, village), members=1)
+    headers = await login_at(client, "town_viewer", w.town)
+    first = blocks(await chat(client, headers, "哪个村合作社最多"), "table")[0]
+    assert first["rows"][0][:1] + first["rows"][0][2:] == ["王家湾村", "2"] and len(first["rows"]) == 10
+    assert first["more"]["intent"] == "coop.units_most"
+    second = blocks(await chat(client, headers, "更多"), "table")[0]
+    named = [row[0] for row in first["rows"] + second["rows"]]
+    assert sorted(named) == sorted(["王家湾村", *(f"新{n}村" for n in range(10))])  # 李家坪村's co-op has no card
+    assert second.get("more") is None
+
+
 async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figure(client):
     w = await make_world()
     headers = await login_at(client, "county_viewer", w.county)

@@ -569,6 +569,21 @@ def _rank_field(params: dict[str, Any]) -> str:
     return field
 
 
+def _place(params: dict[str, Any]) -> int:
+    """Where a ranking's page starts: its ``cursor``, how many places come before it (0: the top)."""
+    return _int_param(params["cursor"]) if params.get("cursor") is not None else 0
+
+
+async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], more_after: int | None) -> Action | None:
+    """Remember the ranking's page shown (``more_after``: where it started, when more follow) and
+    give the button to the next TOP places."""
+    next_place = more_after + TOP if more_after is not None else None
+    await turn.context.remember_page(intent_name, params, next_place)
+    if next_place is None:
+        return None
+    return Action(label=msg.BUTTON_MORE, intent=intent_name, params={**params, "cursor": next_place})
+
+
 @intent(
     "coop.top",
     patterns=(
@@ -580,6 +595,7 @@ def _rank_field(params: dict[str, Any]) -> str:
     ),
     permission=PERMISSION,
     priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
+    pageable=True,
     subject="region",
     kept=("field",),
 )
@@ -593,9 +609,12 @@ async def top_coops(turn: Turn) -> ChatReply:
     if isinstance(target, ChatReply):
         return target
     await turn.context.remember_unit(target.id, target.name)
-    views, more = await queries.top_cards(turn.actor, target, field, limit=TOP)
+    offset = _place(turn.params)
+    views, more = await queries.top_cards(turn.actor, target, field, offset=offset, limit=TOP)
+    params = {"region_id": target.id, "field": field}
+    more_action = await _ranking_more(turn, "coop.top", params, offset if more else None)
     if not views:
-        return _notice(msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
+        return _notice(msg.NO_MORE if offset else msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
     money = field in queries.MONEY_RANKS
     column = queries.RANK_FIELDS[field]
     rows = [
@@ -611,11 +630,9 @@ async def top_coops(turn: Turn) -> ChatReply:
         columns=[*msg.LIST_COLUMNS[:2], msg.RANK_COLUMNS[field]],
         rows=rows,
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
+        more=more_action,
     )
-    blocks: list[Any] = [table]
-    if more:
-        blocks.append(NoticeBlock(level="info", text=msg.RANK_FIRST.format(count=TOP)))
-    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
 
 
 # ---- villages (or townships) by their co-ops ---------------------------------------------------
@@ -648,6 +665,7 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
+    pageable=True,
     subject="region",
     kept=("level",),
 )
@@ -657,19 +675,20 @@ async def units_most(turn: Turn) -> ChatReply:
     if isinstance(asked, ChatReply):
         return asked
     level, target, label = asked
-    units, more = await queries.units_with_most_coops(target, level, limit=TOP)
+    offset = _place(turn.params)
+    units, more = await queries.units_with_most_coops(target, level, offset=offset, limit=TOP)
+    params = {"region_id": target.id, "level": level.value}
+    more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None)
     if not units:
-        return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE)
+        return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE) if not offset else _notice(msg.NO_MORE)
     table = TableBlock(
         title=msg.MOST_COOPS_TITLE.format(region=target.name, level=label),
         columns=msg.MOST_COOPS_COLUMNS,
         rows=[[u.name, u.parent_name, str(u.coops)] for u in units],
         row_actions=[unit_action(u.id, u.name) for u in units],
+        more=more_action,
     )
-    blocks: list[Any] = [table]
-    if more:
-        blocks.append(NoticeBlock(level="info", text=msg.MOST_COOPS_FIRST.format(level=label, count=TOP)))
-    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
 
 
 @intent(

@@ -83,12 +83,10 @@ RANK_TITLES = {
 }
 MOST_COOPS_TITLE = "{region}合作社最多的{level}"
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
-MOST_COOPS_FIRST = "有合作社的{level}超过 {count} 个，这里列出前 {count} 个。"
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"
 NO_COOPS_TITLE = "{region}还没有合作社的{level}"
 NO_COOPS_COLUMNS = ["名称", "所属"]
 NO_COOPS_NONE = "{region}下面的{level}都有合作社信息卡。"
-RANK_FIRST = "共有超过 {count} 个合作社，这里列出前 {count} 个。"
 RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要“全部”金额权限；可以按社员数或从业人员排名。"
 
 # Statistics

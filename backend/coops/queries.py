@@ -143,12 +143,16 @@ RANK_FIELDS = {
 MONEY_RANKS = frozenset({"assets", "revenue", "profit", "registered_capital"})
 
 
-async def top_cards(actor: Actor, region: Unit, field: str, *, limit: int) -> tuple[list[CardView], bool]:
+async def top_cards(
+    actor: Actor, region: Unit, field: str, *, offset: int = 0, limit: int
+) -> tuple[list[CardView], bool]:
     """The ``limit`` cards in ``region``'s subtree with the highest ``field`` (RANK_FIELDS; ties by
-    card id), and whether there are more cards. Money figures: the caller checks the actor may see
-    every card's (an order tells something of each)."""
+    card id) after the first ``offset`` of them, and whether more follow. A ranking's order moves
+    with its figures, so its pages go by place, not by a key. Money figures: the caller checks the
+    actor may see every card's (an order tells something of each)."""
     column = RANK_FIELDS[field]
-    cards = await _cards_in(region, None).order_by(f"-{column}", "id").limit(limit + 1).select_related("unit")
+    query = _cards_in(region, None).order_by(f"-{column}", "id").offset(offset).limit(limit + 1)
+    cards = await query.select_related("unit")
     return await _views(actor, cards[:limit]), len(cards) > limit
 
 
@@ -164,7 +168,7 @@ class LevelUnit:
 
 _MOST_COOPS_SQL = (
     "SELECT u.id, u.name, u.parent_id, r.coops FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
-    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.coops DESC, u.id LIMIT ?"
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.coops DESC, u.id LIMIT ? OFFSET ?"
 )
 _NO_COOPS_WHERE = (
     "FROM unit u LEFT JOIN coop_rollup r ON r.unit_id = u.id "
@@ -182,11 +186,15 @@ async def has_units_below(region: Unit, level: UnitType) -> bool:
     return await Unit.filter(path_prefix("path", region.path), depth__gt=region.depth, type=level).exists()
 
 
-async def units_with_most_coops(region: Unit, level: UnitType, *, limit: int) -> tuple[list[LevelUnit], bool]:
+async def units_with_most_coops(
+    region: Unit, level: UnitType, *, offset: int = 0, limit: int
+) -> tuple[list[LevelUnit], bool]:
     """The units of ``level`` below ``region`` (in scope) with the most co-ops, by their roll-ups
-    (counts, no money), and whether more have co-ops."""
+    (counts, no money), after the first ``offset`` of them (pages by place, as a ranking's), and
+    whether more have co-ops."""
     below, values = path_prefix_sql("u.path", region.path)
-    rows = await db.fetch_rows(_MOST_COOPS_SQL.format(below=below), [*values, region.depth, level.value, limit + 1])
+    args = [*values, region.depth, level.value, limit + 1, offset]
+    rows = await db.fetch_rows(_MOST_COOPS_SQL.format(below=below), args)
     return await _with_parents(rows[:limit]), len(rows) > limit
 
 
