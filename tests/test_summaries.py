@@ -283,6 +283,55 @@ async def test_summaries_never_reach_or_count_a_sibling(client):
     assert whole["unit"]["coops"] == 4 and {c["name"] for c in whole["children"]} == {"白沙镇", "桃源乡"}
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "白沙镇和桃源乡的汇总",
+        "汇总 白沙镇、桃源乡",
+        "对比白沙镇和桃源乡",
+        "比较一下白沙镇与桃源乡的汇总",
+        "白沙镇跟桃源乡比一比",
+    ],
+)
+async def test_several_units_named_are_compared_side_by_side(client, text):
+    """ "白沙镇和李家镇的汇总" looked for one unit named so ("没有找到")."""
+    w = await make_world()
+    headers = await login_at(client, "county_all", w.county, Role.VIEWER, FinanceAccess.ALL)
+    reply = await chat(client, headers, text)
+    table = blocks(reply, "table")[0]
+    assert table["title"] == "合作社汇总对比" and table["columns"][0] == "单位", text
+    assert [row[:2] for row in table["rows"]] == [["白沙镇", "3"], ["桃源乡", "1"]], text
+    assert [row[4] for row in table["rows"]] == ["480", "999"]
+    assert [a["params"]["unit_id"] for a in table["row_actions"]] == [w.town.id, w.sibling.id]
+    assert blocks(reply, "chart")[0]["labels"] == ["白沙镇", "桃源乡"]
+    follow = await chat(client, headers, "王家湾村呢")  # the question asked again of one unit
+    assert blocks(follow, "card")[0]["title"] == "王家湾村合作社汇总"
+
+
+async def test_a_comparison_keeps_to_scope_and_masks_money_as_a_summary_does(client):
+    w = await make_world()
+    town = await login_at(client, "town_none", w.town, Role.VIEWER, FinanceAccess.NONE)
+    reply = await chat(client, town, "白沙镇和桃源乡的汇总")
+    assert not blocks(reply, "table") and "桃源乡" in blocks(reply, "notice")[0]["text"]
+    assert "999" not in str(reply)
+    villages = blocks(await chat(client, town, "王家湾村和李家坪村的汇总"), "table")[0]
+    assert [(row[0], row[5]) for row in villages["rows"]] == [("王家湾村", NO), ("李家坪村", NO)]
+    missing = await chat(client, town, "王家湾村和李家镇的汇总")
+    assert "“李家镇”" in blocks(missing, "notice")[0]["text"] and not blocks(missing, "table")
+
+
+async def test_a_unit_whose_name_holds_and_is_summed_alone(client):
+    w = await make_world()
+    peace = await make_unit("和平村", UnitType.VILLAGE, w.town)
+    await coop_card(await make_unit("和平村综合社", UnitType.COOP, peace), members=5)
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, "和平村汇总"), "card")[0]["title"] == "和平村合作社汇总"
+    offered = blocks(await chat(client, headers, "白沙镇和平村的汇总"), "card")[0]  # not 白沙镇 and 平村
+    assert offered["title"] == "请选择单位" and "和平村（白沙镇）" in [a["label"] for a in offered["actions"]]
+    same = await chat(client, headers, "王家湾村和wangjiawancun的汇总")  # one unit named twice
+    assert blocks(same, "card")[0]["title"] == "王家湾村合作社汇总"
+
+
 async def test_finance_in_summaries_none_all_and_own_region(client):
     w = await make_world()
 

@@ -190,6 +190,19 @@ def _breakdown_row(child: queries.Figures) -> list[str]:
     return [child.unit.name, *map(str, counts), shown(t["assets_fen"], child.money_visible)]
 
 
+def _counts_chart(title: str, rows: list[queries.Figures]) -> ChartBlock:
+    """A bar chart of the co-op counts (_CHART_SERIES) of ``rows``' units."""
+    return ChartBlock(
+        title=title,
+        kind="bar",
+        labels=[row.unit.name for row in rows],
+        series=[
+            Series(name=label, values=[float(row.totals[counter]) for row in rows]) for label, counter in _CHART_SERIES
+        ],
+        unit=msg.COUNT_UNIT,
+    )
+
+
 def _figure_fields(f: FiguresOut) -> list[KeyValue]:
     return [
         KeyValue(label="合作社", value=f"{f.coops} 个"),
@@ -204,6 +217,14 @@ def _figure_fields(f: FiguresOut) -> list[KeyValue]:
         KeyValue(label=msg.LABEL_PROFIT, value=_money(f.profit)),
     ]
 
+
+# Between the units of "白沙镇和桃源乡的汇总", "白沙镇、桃源乡汇总", "对比白沙镇与桃源乡". A name may
+# hold one of these words (和平村, 太和镇): the whole name is tried first, and every part must be a
+# name of two characters or more.
+_BETWEEN = r"(?:以及|和|与|跟|及|、|，|,)"
+_BETWEEN_UNITS = re.compile(rf"\s*{_BETWEEN}\s*")
+_COMPARE = r"(?:对比一下|比较一下|比一比|比一下|对比|比较)"
+_COMPARE_FIRST = re.compile(rf"^{_COMPARE}\s*")
 
 # "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
 # what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
@@ -249,6 +270,9 @@ _EACH = (
         ASK
         + r"(?P<name>.+?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
         + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计|一共|是多少|有多少|多少)?$",
+        # "对比白沙镇和桃源乡", "白沙镇和桃源乡比较一下": units side by side (_compared)
+        ASK + rf"{_COMPARE}\s*(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总|情况)?$",
+        ASK + rf"(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总)?{_COMPARE}$",
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
@@ -281,6 +305,7 @@ async def _summary(turn: Turn) -> ChatReply:
 
     When the turn names the unit by id (its own, a button's), the roll-up reads go out with the
     unit's read instead of after it; they are used only once the unit is found in scope.
+    Several units named ("白沙镇和桃源乡的汇总") are compared side by side (:func:`_compared`).
     """
     turn = await _without_summary_word(turn)
     known = _known_unit_id(turn, key="unit_id", name_key="name")
@@ -291,6 +316,8 @@ async def _summary(turn: Turn) -> ChatReply:
     finally:
         if reads is not None and not isinstance(target, Unit):  # refused, or no such unit in scope
             await reads.drop()
+    if isinstance(target, ChatReply) and known is None:
+        target = await _compared(turn, target)
     if isinstance(target, ChatReply):
         return target
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
@@ -333,24 +360,61 @@ async def _summary(turn: Turn) -> ChatReply:
             )
         )
         top = children[:CHART_BARS]
-        blocks.append(
-            ChartBlock(
-                # children come most co-ops first: a cut chart says which it shows
-                title=msg.SUMMARY_CHART
-                if len(children) <= CHART_BARS
-                else msg.SUMMARY_CHART_TOP.format(count=len(top)),
-                kind="bar",
-                labels=[child.unit.name for child in top],
-                series=[
-                    Series(name=label, values=[float(child.totals[counter]) for child in top])
-                    for label, counter in _CHART_SERIES
-                ],
-                unit=msg.COUNT_UNIT,
-            )
-        )
+        # children come most co-ops first: a cut chart says which it shows
+        title = msg.SUMMARY_CHART if len(children) <= CHART_BARS else msg.SUMMARY_CHART_TOP.format(count=len(top))
+        blocks.append(_counts_chart(title, top))
         if result.more_children:
             blocks.append(NoticeBlock(text=msg.SUMMARY_MORE_CHILDREN.format(shown=len(children))))
     return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+
+
+# ---- several units side by side ----------------------------------------------------------------
+
+MAX_COMPARED = 10
+
+
+def _compared_names(name: str) -> list[str]:
+    """The names of the units ``name`` lists, in order without repeats ([]: it lists no units)."""
+    names = _COMPARE_FIRST.sub("", name)  # "比较一下白沙镇与桃源乡的汇总"
+    parts = list(dict.fromkeys(part.strip() for part in _BETWEEN_UNITS.split(names)))
+    if len(parts) < 2 or any(len(part) < 2 for part in parts):
+        return []
+    return parts
+
+
+async def _compared(turn: Turn, whole: ChatReply) -> Unit | ChatReply:
+    """The units a summary's name lists, each found as one unit is, compared by their roll-ups; or
+    ``whole`` (the answer to the name taken whole) when it lists none of them. A part that is not
+    one unit in scope answers for itself (not found, or the namesakes to choose from) unless the
+    whole name offered units to choose from; names that all find one unit ("白沙镇和baishazhen") are
+    that unit's summary."""
+    names = _compared_names(_name_param(turn, "name"))
+    if not names:
+        return whole
+    if len(names) > MAX_COMPARED:
+        return _notice(msg.COMPARE_TOO_MANY.format(count=MAX_COMPARED), "warning")
+    found = [
+        await _target(replace(turn, params={"name": name}), key="unit_id", name_key="name", intent_name="summary")
+        for name in names
+    ]
+    units = list({unit.id: unit for unit in found if isinstance(unit, Unit)}.values())
+    if not units:
+        return whole
+    missing = next((reply for reply in found if isinstance(reply, ChatReply)), None)
+    if missing is not None:  # "白沙镇和平村": units like the whole name come first
+        return whole if any(isinstance(block, CardBlock) for block in whole.blocks) else missing
+    if len(units) == 1:
+        return units[0]
+    rows = [await queries.figures(turn.actor, unit) for unit in units]
+    await turn.context.remember_question()  # "李家坪村呢": that one's summary
+    table = TableBlock(
+        title=msg.COMPARE_TITLE,
+        columns=msg.SUMMARY_COLUMNS,
+        rows=[_breakdown_row(row) for row in rows],
+        row_actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": u.id}) for u in units],
+        total=len(rows),
+    )
+    return ChatReply(blocks=[table, _counts_chart(msg.COMPARE_CHART, rows)], suggestions=_suggestions())
 
 
 # ---- one card ----------------------------------------------------------------------------------

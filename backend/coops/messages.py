@@ -88,6 +88,9 @@ NO_COOPS_TITLE = "{region}还没有合作社的{level}"
 NO_COOPS_COLUMNS = ["名称", "所属"]
 NO_COOPS_NONE = "{region}下面的{level}都有合作社信息卡。"
 RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要“全部”金额权限；可以按社员数或从业人员排名。"
+COMPARE_TITLE = "合作社汇总对比"
+COMPARE_CHART = "各单位合作社数"
+COMPARE_TOO_MANY = "一次最多对比 {count} 个单位，请少列几个。"
 
 # Statistics
 STATS_TITLE = "{region}合作社统计指标"
