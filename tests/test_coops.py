@@ -791,6 +791,75 @@ async def test_the_villages_with_the_most_co_ops_go_on_past_the_first_ten_with_m
     assert second.get("more") is None
 
 
+async def _founded_in(w, **years: int) -> None:
+    for name, year in years.items():
+        await CoopCard.filter(unit_id=getattr(w, name).id).update(founded_year=year)
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "rows"),
+    [
+        (
+            "2020年以后成立的合作社",
+            "白沙镇2020年及以后成立的合作社",
+            [("王家湾村茶叶专业合作社", "2020"), ("王家湾村果蔬合作社", "2024")],
+        ),
+        ("2020年以前成立的合作社", "白沙镇2019年及以前成立的合作社", [("白沙镇供销社", "2010")]),
+        ("王家湾村2020年成立的合作社有哪些", "王家湾村2020年成立的合作社", [("王家湾村茶叶专业合作社", "2020")]),
+        ("近三年新成立的合作社", "白沙镇2024年及以后成立的合作社", [("王家湾村果蔬合作社", "2024")]),
+        ("前年注册的合作社", "白沙镇2024年成立的合作社", [("王家湾村果蔬合作社", "2024")]),
+    ],
+)
+async def test_the_co_ops_founded_in_after_or_before_a_year_are_listed(client, text, title, rows):
+    """ "2020年以后成立的合作社" was looked up as a unit named 2020年以后成立 (the clock says 2026)."""
+    w = await make_world()
+    await _founded_in(w, town_coop=2010, tea=2020, veg=2024, sibling_coop=2021)
+    headers = await login_at(client, "town_viewer", w.town)
+    table = blocks(await chat(client, headers, text), "table")[0]
+    assert table["title"] == title and table["columns"] == ["名称", "所属区域", "成立年份"], text
+    assert [(row[0], row[2]) for row in table["rows"]] == rows, text
+
+
+async def test_a_founding_year_list_keeps_its_years_for_a_follow_up_and_refuses_a_bad_button(client):
+    w = await make_world()
+    await _founded_in(w, tea=2020, sibling_coop=2021)
+    headers = await login_at(client, "county_viewer", w.county)
+    assert (
+        blocks(await chat(client, headers, "今年成立的合作社"), "notice")[0]["text"] == "青山县暂无2026年成立的合作社。"
+    )
+    await chat(client, headers, "2021年成立的合作社")
+    other = blocks(await chat(client, headers, "桃源乡呢"), "table")[0]
+    assert other["title"] == "桃源乡2021年成立的合作社" and [r[0] for r in other["rows"]] == ["刘家岭村茶叶合作社"]
+    for params in ({"from_year": "abc"}, {"from_year": -1}, {}, {"recent": "五百"}):
+        bad = await chat(client, headers, intent="coop.founded", params={"region_id": w.county.id, **params})
+        assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning", params
+
+
+@pytest.mark.parametrize("finance", [FinanceAccess.NONE, FinanceAccess.OWN_REGION])
+async def test_the_co_ops_at_a_loss_need_finance_access_to_every_card(client, finance):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town, finance=finance)
+    for reply in (
+        await chat(client, headers, "亏损的合作社"),
+        await chat(client, headers, intent="coop.loss", params={"region_id": w.town.id}),
+    ):
+        assert not blocks(reply, "table") and "利润" in blocks(reply, "notice")[0]["text"]
+
+
+async def test_the_co_ops_at_a_loss_are_listed_in_scope_for_who_sees_all_money(client):
+    """ "亏损的合作社" was looked up as a unit named 亏损."""
+    w = await make_world()
+    await CoopCard.filter(unit_id=w.sibling_coop.id).update(profit_fen=-5_000_000)
+    headers = await login_at(client, "town_viewer", w.town, finance=FinanceAccess.ALL)
+    for text in ("亏损的合作社", "哪些合作社亏损了", "白沙镇利润为负的合作社"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "白沙镇亏损的合作社" and table["columns"][2] == "利润（万元）", text
+        assert [(row[0], row[2]) for row in table["rows"]] == [("王家湾村茶叶专业合作社", "-1.50")], text
+    assert (
+        blocks(await chat(client, headers, "李家坪村亏损的合作社"), "notice")[0]["text"] == "李家坪村暂无亏损的合作社。"
+    )
+
+
 async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figure(client):
     w = await make_world()
     headers = await login_at(client, "county_viewer", w.county)

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from backend.accounts.chat import person_named
 from backend.chat import lookup
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, ASK_WORD, split_period, without_asking
+from backend.chat.parser import ASK, ASK_WORD, chinese_number, split_period, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -45,9 +45,10 @@ from backend.chat.registry import Turn, intent
 from backend.coops import messages as msg
 from backend.coops import queries
 from backend.coops.finance import divide_halves_up, shown
-from backend.coops.queries import Kind, UnitRef
+from backend.coops.queries import CardView, Kind, UnitRef
 from backend.coops.schemas import CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, figures_out, stats_out
+from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
 from backend.core.roles import FinanceAccess
@@ -516,24 +517,44 @@ async def coop_card(turn: Turn) -> ChatReply:
 # ---- lists ----------------------------------------------------------------------------------------
 
 
-async def _list(turn: Turn, intent_name: str, kind: Kind | None) -> ChatReply:
+@dataclass(frozen=True)
+class Filter:
+    """A list narrowed by the cards' own fields: its conditions (queries.list_cards' ``where``), the
+    parameters that say so again (a button's, the next page's), the words of its title ("2020年以后
+    成立的") and the column that shows why each card is in it."""
+
+    where: dict[str, Any]
+    params: dict[str, Any]
+    words: str
+    column: str
+    value: Callable[[CardView], str]
+
+
+async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filter | None = None) -> ChatReply:
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
         return target
     await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
     cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
-    page = await queries.list_cards(turn.actor, target, kind=kind, cursor=cursor, limit=PAGE_SIZE)
-    params = {"region_id": target.id}
+    where = narrowed.where if narrowed else None
+    page = await queries.list_cards(turn.actor, target, kind=kind, where=where, cursor=cursor, limit=PAGE_SIZE)
+    params = {"region_id": target.id, **(narrowed.params if narrowed else {})}
     await turn.context.remember_page(intent_name, params, page.next_cursor)
-    kind_title = msg.KIND_TITLES[kind]
+    kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
     if not page.items:
         text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
         return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=_suggestions(), context=target.name)
     rows = [card_row(view) for view in page.items]
+    if narrowed is None:
+        columns = msg.LIST_COLUMNS
+        cells = [[r.name, *(v or msg.EMPTY for v in (r.region_name, r.contact_name, r.contact_phone))] for r in rows]
+    else:
+        columns = [*msg.LIST_COLUMNS[:2], narrowed.column]
+        cells = [[r.name, r.region_name or msg.EMPTY, narrowed.value(v)] for r, v in zip(rows, page.items, strict=True)]
     table = TableBlock(
-        title=msg.LIST_TITLE.format(region=target.name, kind=kind_title),
-        columns=msg.LIST_COLUMNS,
-        rows=[[r.name, *(v or msg.EMPTY for v in (r.region_name, r.contact_name, r.contact_phone))] for r in rows],
+        title=(msg.NARROWED_TITLE if narrowed else msg.LIST_TITLE).format(region=target.name, kind=kind_title),
+        columns=columns,
+        rows=cells,
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": r.unit_id}) for r in rows],
         total=page.total,
         more=Action(label=msg.BUTTON_MORE, intent=intent_name, params={**params, "cursor": page.next_cursor})
@@ -697,6 +718,106 @@ async def top_coops(turn: Turn) -> ChatReply:
         more=more_action,
     )
     return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+
+
+# ---- lists narrowed by a card's own fields ------------------------------------------------------
+
+_FOUNDED = rf"(?:新)?(?:成立|注册|组建)的(?:合作社|社){_LIST_TAIL}$"
+_AFTER = ("以后", "以来", "之后", "后")  # the year named is in: "2020年以后成立的" counts 2020's
+_YEARS_AGO = {"今年": 0, "去年": 1, "前年": 2}
+
+
+def _year_param(params: dict[str, Any], key: str) -> int | None:
+    if params.get(key) is None:
+        return None
+    year = whole_number(params[key])
+    if year is None or not 1 <= year <= 9999:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return year
+
+
+def _founded_years(params: dict[str, Any], this_year: int) -> tuple[int | None, int | None]:
+    """The first and last founding year asked for (either None: open), as typed ("2020年以后",
+    "去年", "近三年") or as a button's ``from_year`` / ``to_year``."""
+    if params.get("recent") is not None:
+        count = chinese_number(str(params["recent"])) or 0
+        if not 1 <= count <= 100:
+            raise AppError("bad_param", msg.BAD_PARAM)
+        return this_year - count + 1, None
+    typed = params.get("year")
+    if typed is None:
+        first, last = _year_param(params, "from_year"), _year_param(params, "to_year")
+        if first is None and last is None:
+            raise AppError("bad_param", msg.BAD_PARAM)
+        return first, last
+    year = this_year - _YEARS_AGO[typed] if typed in _YEARS_AGO else _year_param(params, "year")
+    assert year is not None
+    side = params.get("side")
+    if side in _AFTER:
+        return year, None
+    if side:
+        return None, year - 1
+    return year, year
+
+
+def _years_words(first: int | None, last: int | None) -> str:
+    if first is not None and last is not None:
+        return (
+            msg.FOUNDED_IN.format(year=first) if first == last else msg.FOUNDED_BETWEEN.format(first=first, last=last)
+        )
+    return msg.FOUNDED_FROM.format(year=first) if first is not None else msg.FOUNDED_UNTIL.format(year=last)
+
+
+@intent(
+    "coop.founded",
+    patterns=(
+        ASK + rf"{_RANK_REGION}(?P<year>今年|去年|前年|\d{{4}})年?(?P<side>以后|以来|之后|后|以前|之前|前)?{_FOUNDED}",
+        ASK + rf"{_RANK_REGION}(?:近|最近)(?P<recent>[一二两三四五六七八九十]+|\d{{1,3}})年(?:来|内|以来)?{_FOUNDED}",
+    ),
+    permission=PERMISSION,
+    priority=45,  # before the summary ("...的合作社有几个") and coop.list: it names no unit 2020年以后成立
+    pageable=True,
+    subject="region",
+    kept=("year", "side", "recent", "from_year", "to_year"),
+)
+async def founded(turn: Turn) -> ChatReply:
+    """The co-ops of a region founded in, after or before a year (the card's founding year)."""
+    first, last = _founded_years(turn.params, runtime.get().clock.china_now().year)
+    where = {key: year for key, year in (("founded_year__gte", first), ("founded_year__lte", last)) if year is not None}
+    narrowed = Filter(
+        where=where,
+        params={"from_year": first, "to_year": last},
+        words=_years_words(first, last),
+        column=msg.LABEL_FOUNDED,
+        value=lambda view: str(view.card.founded_year),
+    )
+    return await _list(turn, "coop.founded", None, narrowed)
+
+
+@intent(
+    "coop.loss",
+    patterns=(
+        ASK + rf"{_RANK_REGION}(?:亏损|利润为负|利润是负的|负利润|利润为负数)的(?:合作社|社){_LIST_TAIL}$",
+        ASK + rf"{_RANK_REGION}哪(?:些|个|家)(?:合作社|社)(?:在)?亏损(?:了)?$",
+    ),
+    permission=PERMISSION,
+    priority=45,  # before the summary ("...的合作社有几个") and coop.list: it names no unit 亏损
+    pageable=True,
+    subject="region",
+)
+async def loss(turn: Turn) -> ChatReply:
+    """The co-ops of a region whose profit is below zero: only for who sees all money (which cards
+    are listed tells something of each)."""
+    if turn.actor.finance_access != FinanceAccess.ALL:
+        return _notice(msg.LOSS_NOT_ALLOWED, "warning")
+    narrowed = Filter(
+        where={"profit_fen__lt": 0},
+        params={},
+        words=msg.LOSS_WORDS,
+        column=msg.RANK_COLUMNS["profit"],
+        value=lambda view: shown(view.card.profit_fen, view.money_visible),
+    )
+    return await _list(turn, "coop.loss", None, narrowed)
 
 
 # ---- villages (or townships) by their co-ops ---------------------------------------------------

@@ -60,6 +60,7 @@ KIND_TITLES = {
     "poverty_county": "贫困县基层社",
 }
 LIST_TITLE = "{region}的{kind}"
+NARROWED_TITLE = "{region}{kind}"  # "青山县亏损的合作社", "白沙镇2020年成立的合作社"
 LIST_COLUMNS = ["名称", "所属区域", "联系人", "联系电话"]
 LIST_EMPTY = "{region}暂无{kind}。"
 NO_MORE = "没有更多了。"
@@ -91,6 +92,12 @@ RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要
 COMPARE_TITLE = "合作社汇总对比"
 COMPARE_CHART = "各单位合作社数"
 COMPARE_TOO_MANY = "一次最多对比 {count} 个单位，请少列几个。"
+FOUNDED_IN = "{year}年成立的"
+FOUNDED_FROM = "{year}年及以后成立的"
+FOUNDED_UNTIL = "{year}年及以前成立的"
+FOUNDED_BETWEEN = "{first}—{last}年成立的"
+LOSS_WORDS = "亏损的"
+LOSS_NOT_ALLOWED = "哪些合作社亏损会透露您看不到的利润，需要“全部”金额权限。"
 
 # Statistics
 STATS_TITLE = "{region}合作社统计指标"

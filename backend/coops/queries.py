@@ -119,10 +119,20 @@ class CardPage:
 
 
 async def list_cards(
-    actor: Actor, region: Unit, *, kind: Kind | None = None, cursor: int | None = None, limit: int = 20
+    actor: Actor,
+    region: Unit,
+    *,
+    kind: Kind | None = None,
+    where: dict[str, Any] | None = None,
+    cursor: int | None = None,
+    limit: int = 20,
 ) -> CardPage:
-    """Cards of the co-ops in ``region``'s subtree (a unit already resolved in scope), paged by card id."""
+    """Cards of the co-ops in ``region``'s subtree (a unit already resolved in scope), paged by card
+    id; ``where``: conditions on the card's own fields (``founded_year__gte``, ``profit_fen__lt``).
+    A condition on money is the caller's to allow (which cards match tells something of each)."""
     query = _cards_in(region, kind)
+    if where:
+        query = query.filter(**where)
     total = await query.count() if cursor is None else None
     if cursor is not None:
         query = query.filter(id__gt=cursor)
