@@ -20,8 +20,25 @@ function idempotencyKey(random) {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** A screen's write key: the same request resent after a retryable failure keeps it (the server answers once). */
+function resendKey(random) {
+  let last = {};
+  return {
+    /** request: what the write sends (and where). */
+    key(request) {
+      const text = JSON.stringify(request);
+      if (!last.open || last.text !== text) last = { text, key: idempotencyKey(random) };
+      return last.key;
+    },
+    /** After the answer: its error, or none. */
+    settle(error) {
+      last.open = !!(error && error.retryable);
+    },
+  };
+}
+
 function localId(now, random) {
   return `m${(now || Date.now()).toString(36)}${randomHex(6, random)}`;
 }
 
-module.exports = { idempotencyKey, localId, randomHex };
+module.exports = { idempotencyKey, resendKey, localId, randomHex };

@@ -22,9 +22,4 @@ function confirm(page, content, title) {
   );
 }
 
-/** The server's per-field messages merged over the client's own. */
-function fieldErrors(error) {
-  return (error && error.fields) || {};
-}
-
-module.exports = { toast, confirm, fieldErrors };
+module.exports = { toast, confirm };

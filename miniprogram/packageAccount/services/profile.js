@@ -1,4 +1,7 @@
-/** Own profile (P11), the bound phone change, the bound IC card and activation after a card login (C5, C6). */
+/**
+ * Own profile (P11), the bound phone change, the bound IC card and activation after a card login
+ * (C5, C6). `key`: the Idempotency-Key of a resend (utils/ids resendKey).
+ */
 const endpoints = require('../../services/endpoints');
 const { cacheKeys } = require('../../utils/cache');
 
@@ -18,11 +21,11 @@ function createProfile(client, cache, session) {
         captcha_id: captchaId,
         captcha_answer: captchaAnswer,
       }),
-    phoneConfirm: (ticket, code) => client.post(endpoints.phoneConfirm, { ticket, code }),
+    phoneConfirm: (ticket, code, key) => client.post(endpoints.phoneConfirm, { ticket, code }, { idempotencyKey: key }),
     /** Unbind one's own card (binding happens at an office PC, by pairing). */
-    unbindCard: () => client.del(endpoints.profileCard),
+    unbindCard: (key) => client.del(endpoints.profileCard, { idempotencyKey: key }),
     /** An account a card login created has no password until this sets one. */
-    activate: (newPassword) => client.post(endpoints.profileActivate, { new_password: newPassword }),
+    activate: (newPassword, key) => client.post(endpoints.profileActivate, { new_password: newPassword }, { idempotencyKey: key }),
   };
 }
 

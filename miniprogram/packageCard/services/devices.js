@@ -18,9 +18,9 @@ function createDevices(client) {
   return {
     /** What the QR stands for: { hostname, fingerprint, expires_at }. */
     enrolment: (token) => client.get(endpoints.devices.enrolment(token)),
-    /** -> the enrolled device. */
-    approve: (token, { name, unitId }) =>
-      client.post(endpoints.devices.approve(token), { name: String(name).trim(), unit_id: Number(unitId) }),
+    /** -> the enrolled device. key: the Idempotency-Key of a resend (utils/ids resendKey). */
+    approve: (token, { name, unitId }, key) =>
+      client.post(endpoints.devices.approve(token), { name: String(name).trim(), unit_id: Number(unitId) }, { idempotencyKey: key }),
     /** One page of devices in scope: { items, total, next_cursor }. */
     list: ({ cursor, unitId, limit } = {}) =>
       client.get(endpoints.devices.list, { query: { cursor, unit_id: unitId, limit: limit || 20 } }),

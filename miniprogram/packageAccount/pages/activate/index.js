@@ -7,6 +7,7 @@ const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
 const { toast } = require('../../../utils/ui');
 const { passwordProblem } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const { texts } = require('../../services/card');
 const msg = require('../../../utils/messages');
 
@@ -22,6 +23,7 @@ Page({
   },
 
   onLoad() {
+    this.resend = resendKey(); // a resend after a lost answer is answered once, not "账号已激活"
     if (!guard(SCREENS.chat)) return;
     this.setData({ username: (services().session.info() || {}).username || '' });
   },
@@ -38,12 +40,14 @@ Page({
     }
     this.setData({ busy: true });
     try {
-      const out = await accountServices().profile.activate(this.data.newPassword);
+      const out = await accountServices().profile.activate(this.data.newPassword, this.resend.key(this.data.newPassword));
+      this.resend.settle();
       if (out && out.token) services().session.setToken(out.token);
       this.setData({ busy: false, newPassword: '', confirm: '', done: true });
       toast(this, texts.ACTIVATE_DONE, 'success');
       setTimeout(() => wx.navigateBack(), 1200);
     } catch (error) {
+      this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
     }

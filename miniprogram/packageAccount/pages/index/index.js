@@ -8,6 +8,7 @@ const { accountServices } = require('../../services/index');
 const { guard, goNext, SCREENS } = require('../../../utils/router');
 const { toast, confirm } = require('../../../utils/ui');
 const { offlineLabel } = require('../../../utils/format');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 const { cardSection, texts: cardTexts } = require('../../services/card');
 
@@ -26,6 +27,7 @@ Page({
   },
 
   onLoad() {
+    this.unbindKey = resendKey(); // an unbind resent after a lost answer is answered once
     if (!guard(SCREENS.chat)) return;
     this.setData({ info: services().session.info() || {} });
   },
@@ -52,10 +54,12 @@ Page({
   async onUnbindCard() {
     if (!(await confirm(this, cardTexts.UNBIND_CONFIRM, cardTexts.UNBIND_TITLE))) return;
     try {
-      await accountServices().profile.unbindCard();
+      await accountServices().profile.unbindCard(this.unbindKey.key('unbind'));
+      this.unbindKey.settle();
       toast(this, cardTexts.UNBOUND, 'success');
       await this.loadProfile();
     } catch (error) {
+      this.unbindKey.settle(error);
       toast(this, error.message, 'error');
     }
   },

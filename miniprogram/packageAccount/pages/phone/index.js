@@ -4,6 +4,7 @@ const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
 const { toast } = require('../../../utils/ui');
 const { isPhone, isCode } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 
 Page({
@@ -13,6 +14,7 @@ Page({
     guard(SCREENS.chat);
     this.captcha = { captchaId: '', answer: '' };
     this.ticket = '';
+    this.resend = resendKey(); // a confirm resent after a lost answer is answered once
   },
 
   onField(e) {
@@ -61,11 +63,13 @@ Page({
     }
     this.setData({ busy: true });
     try {
-      const profile = await accountServices().profile.phoneConfirm(this.ticket, this.data.code);
+      const profile = await accountServices().profile.phoneConfirm(this.ticket, this.data.code, this.resend.key([this.ticket, this.data.code]));
+      this.resend.settle();
       this.setData({ busy: false, password: '' });
       toast(this, `已更换为 ${profile.phone}`, 'success');
       setTimeout(() => wx.navigateBack(), 1200);
     } catch (error) {
+      this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
     }

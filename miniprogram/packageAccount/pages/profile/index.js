@@ -1,4 +1,8 @@
-/** Own profile (P11): name, ID type, number and validity, e-mail; only what changed is sent. */
+/**
+ * Own profile (P11): name, ID type, number and validity, e-mail; only what changed is sent. What
+ * the user changed and has not saved is kept per account with the cached answers, so a session
+ * that ends mid-edit (a 401 on "保存") finds it again after the new login; "退出登录" clears it.
+ */
 const { services } = require('../../../services/index');
 const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
@@ -13,6 +17,8 @@ const ID_TYPES = [
   { value: 'foreign_permanent', label: '外国人永久居留身份证' },
 ];
 
+const EDITABLE = ['name', 'idNumber', 'validUntil', 'email']; // and idTypeIndex
+
 Page({
   data: {
     profile: {},
@@ -25,11 +31,21 @@ Page({
     errors: {},
     busy: false,
     offlineText: '',
+    restored: false,
   },
 
   onLoad() {
     this.edited = {};
     if (!guard(SCREENS.chat)) return;
+    const kept = (services().cache.get(this.draftKey()) || {}).value || {};
+    const restored = {};
+    Object.keys(kept)
+      .filter((f) => (f === 'idTypeIndex' ? !!ID_TYPES[kept[f]] : EDITABLE.indexOf(f) >= 0 && typeof kept[f] === 'string'))
+      .forEach((f) => {
+        this.edited[f] = true;
+        restored[f] = kept[f];
+      });
+    if (Object.keys(restored).length) this.setData(Object.assign({ restored: true }, restored));
     accountServices()
       .profile.load((shown) => this.show(shown.value, shown.offline ? offlineLabel(shown.time) : ''))
       .catch((error) => toast(this, error.message));
@@ -54,11 +70,25 @@ Page({
     const field = e.currentTarget.dataset.field;
     this.edited[field] = true;
     this.setData({ [field]: (e.detail && e.detail.value) || '', errors: {} });
+    this.keepDraft();
   },
 
   onIdType(e) {
     this.edited.idTypeIndex = true;
     this.setData({ idTypeIndex: Number(e.detail.value) });
+    this.keepDraft();
+  },
+
+  draftKey() {
+    return `profile-draft:${(services().session.info() || {}).account_id}`;
+  },
+
+  /** The fields the user changed, as typed (none: nothing kept). */
+  keepDraft() {
+    const fields = Object.keys(this.edited);
+    const cache = services().cache;
+    if (!fields.length) cache.remove(this.draftKey());
+    else cache.set(this.draftKey(), fields.reduce((kept, f) => Object.assign(kept, { [f]: this.data[f] }), {}));
   },
 
   changes() {
@@ -84,8 +114,9 @@ Page({
     try {
       const profile = await accountServices().profile.update(changes);
       this.edited = {}; // saved: the form shows the server's profile
+      this.keepDraft();
       this.show(profile, '');
-      this.setData({ busy: false });
+      this.setData({ busy: false, restored: false });
       toast(this, '已保存', 'success');
     } catch (error) {
       this.setData({ busy: false, errors: error.fields || {} });

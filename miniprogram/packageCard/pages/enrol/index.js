@@ -9,6 +9,7 @@ const { enrolProblems, NAME_MAX } = require('../../services/devices');
 const { guard, SCREENS } = require('../../../utils/router');
 const { toast } = require('../../../utils/ui');
 const { formatTime } = require('../../../utils/format');
+const { resendKey } = require('../../../utils/ids');
 const texts = require('../../services/texts');
 
 const ADMIN_ROLES = ['admin', 'sysadmin'];
@@ -39,6 +40,7 @@ Page({
   },
 
   onLoad(query) {
+    this.resend = resendKey(); // an approval resent after a lost answer is answered once
     if (!guard(SCREENS.chat)) return;
     const unit = (services().session.info() || {}).unit || {};
     if (ADMIN_ROLES.indexOf(unit.role) < 0) {
@@ -105,7 +107,9 @@ Page({
     }
     this.setData({ busy: true, errors: {} });
     try {
-      const device = await cardServices().devices.approve(this.token, { name: this.data.name, unitId: this.data.unitId });
+      const form = { name: this.data.name, unitId: this.data.unitId };
+      const device = await cardServices().devices.approve(this.token, form, this.resend.key(form));
+      this.resend.settle();
       this.setData({
         busy: false,
         view: 'done',
@@ -113,6 +117,7 @@ Page({
         message: texts.ENROL_DONE,
       });
     } catch (error) {
+      this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
     }
