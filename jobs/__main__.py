@@ -35,11 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration error: {exc}", file=sys.stderr)
         return 2
     if settings.redis_url is None:
-        print(
-            "the embedded Redis lives in the API process: run `python -m backend serve --worker`, "
-            "or set REDIS_URL to run the worker on its own",
-            file=sys.stderr,
-        )
+        from jobs.worker import NEEDS_REDIS_URL
+
+        print(NEEDS_REDIS_URL, file=sys.stderr)
         return 2
     asyncio.run(_run(settings, args.burst))
     return 0

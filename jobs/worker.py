@@ -1,7 +1,8 @@
 """The arq worker: its functions, its schedule, and how it starts (own process or inside the API).
 
-``arq jobs.worker.WorkerSettings`` works too (it reads ``REDIS_URL``); ``python -m jobs worker``
-is the documented way.
+``python -m jobs worker`` is the documented way; ``arq jobs.worker.WorkerSettings`` runs the same
+functions, schedule, limits, start-up and shutdown (it reads ``REDIS_URL``), but on arq's own worker
+class: see :class:`WorkerSettings` for what that one lacks.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from dataclasses import replace
 from typing import Any
 
 from arq import cron, func
@@ -19,7 +21,7 @@ from arq.worker import Worker
 
 from backend.core import db, log_privacy, runtime, sms_delivery
 from backend.core.clock import CHINA_TIME
-from backend.core.config import Settings
+from backend.core.config import ConfigError, Settings
 from backend.core.redis import REDIS_ERRORS, connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
@@ -76,6 +78,13 @@ def cron_jobs() -> list[CronJob]:
         cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
     ]
 
+
+MAX_JOBS = 20
+# Where a worker of its own finds the queue: the embedded Redis is only reachable inside the API process.
+NEEDS_REDIS_URL = (
+    "the embedded Redis lives in the API process: run `python -m backend serve --worker`, "
+    "or set REDIS_URL to run the worker on its own"
+)
 
 # arq's margin over a job's timeout, for how long a started job's id stays taken (its in-progress key).
 SMS_JOB_HOLD_SECONDS = DELIVER_TIMEOUT_SECONDS + 10
@@ -169,7 +178,12 @@ async def startup(ctx: dict[str, Any]) -> None:
     log_privacy.install()  # also on arq's own handler when started as `arq jobs.worker.WorkerSettings`
     if ctx.get("embedded"):
         return
+    if not logging.getLogger().handlers:  # arq's command configured its own logger only: ours were lost
+        logging.getLogger("arq").propagate = False  # it has its handler; not each line twice
+        log_privacy.configure()
     settings = Settings.from_env()
+    if settings.redis_url is None:  # as `python -m jobs worker`: this Redis is not the API's
+        raise ConfigError(NEEDS_REDIS_URL)
     await db.init_db(settings)
     runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
     log.info("worker started: SMS channel %s", settings.sms_channel)
@@ -191,16 +205,16 @@ def build(
     ``embedded``: it runs inside a process that already has its services (the API, tests);
     ``schedule=False``: no periodic sweep (tests that run one burst of queued jobs).
     """
+    options.setdefault("handle_signals", not embedded)
     return JobWorker(
         functions=FUNCTIONS,
         cron_jobs=cron_jobs() if schedule else None,
         redis_pool=sms_delivery.arq_redis(settings),
         on_startup=startup,
         on_shutdown=shutdown,
-        handle_signals=not embedded,
         burst=burst,
         ctx={"embedded": embedded},
-        max_jobs=20,
+        max_jobs=MAX_JOBS,
         keep_result=0,  # also for jobs arq fails itself (expired, out of tries): the sweep may queue again
         timezone=CHINA_TIME,  # cron hours (the nightly check) are China's, whatever the server's zone
         **options,
@@ -238,16 +252,33 @@ def start_embedded(settings: Settings) -> EmbeddedWorker:
     return EmbeddedWorker(build(settings, embedded=True)).start()
 
 
+# arq's command connects before the start-up hook runs: it tries this often, a second apart, so that
+# a worker started before Redis waits for it as :class:`JobWorker` does (arq gives up after five).
+REDIS_CONNECT_TRIES = 1_000_000
+
+
+def arq_redis_settings(url: str | None) -> RedisSettings:
+    """Where ``arq jobs.worker.WorkerSettings`` finds the queue: ``REDIS_URL``, waited for. Without
+    it, one try at arq's default address: :func:`startup` refuses to go on if anything answers there."""
+    if not url:
+        return RedisSettings(conn_retries=0)
+    return replace(RedisSettings.from_dsn(url), conn_retries=REDIS_CONNECT_TRIES, conn_retry_delay=1)
+
+
 class WorkerSettings:
-    """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``); arq's command builds its own
-    worker class, which ends when Redis goes away and holds an abandoned SMS job's id for half an
-    hour (:class:`JobWorker` does neither)."""
+    """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``): the options of :func:`build`.
+
+    arq's command builds its own worker class, not :class:`JobWorker`: it waits for Redis at start
+    (:func:`arq_redis_settings`), but ends when Redis goes away later (a supervisor must restart it)
+    and holds an abandoned SMS job's id for half an hour. ``python -m jobs worker`` does neither.
+    """
 
     functions = FUNCTIONS
     cron_jobs = cron_jobs()
     on_startup = startup
     on_shutdown = shutdown
     ctx: dict[str, Any] = {"embedded": False}  # noqa: RUF012 (read by arq, never changed)
+    max_jobs = MAX_JOBS  # as in build()
     keep_result = 0  # as in build()
     timezone = CHINA_TIME  # as in build()
-    redis_settings = RedisSettings.from_dsn(os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0")
+    redis_settings = arq_redis_settings(os.environ.get("REDIS_URL"))

@@ -115,6 +115,18 @@ def _code_key(purpose: str, phone: str) -> str:
     return f"smscode:{purpose}:{_phone_key(phone)}"
 
 
+async def still_current(phone: str, code: str) -> bool:
+    """Is ``code`` the stored code of ``phone`` for some purpose (a newer request has not replaced
+    it)? SMS delivery asks before it sends a code: a replaced one would only count as a wrong try.
+    Raises Redis's errors (the caller decides what not knowing means)."""
+    purposes = sorted(PURPOSES)
+    async with runtime.get().redis.pipeline(transaction=False) as pipe:
+        for purpose in purposes:
+            pipe.hget(_code_key(purpose, phone), "hash")
+        stored = await pipe.execute()
+    return any(value == _code_hash(purpose, phone, code) for purpose, value in zip(purposes, stored, strict=True))
+
+
 async def send_code(
     phone: str,
     purpose: str,

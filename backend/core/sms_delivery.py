@@ -17,6 +17,12 @@ worker that died mid-delivery.
 4. Sent: keep the serial number. Refused for sure: retry with exponential backoff (rate limits
    wait longer), or give up at once if retrying cannot help. Unknown: retry later, checking first.
 
+Tencent's SendSms has no idempotency key, and its status pull lists a message only once the
+operator's receipt is back (seconds, or hours for a phone that is off): a check that finds nothing
+does not prove nothing went out. So a verification code is sent at most once: not found, it is
+given up (the user asks for a new one a minute on); nor is a code sent once a newer request for the
+phone has replaced it. Other messages (a temporary password must arrive) are sent again.
+
 Times come from the injected clock; the task queue (arq) only says *when to look*, the database
 says *what to do*, so a lost or doubled job changes nothing.
 """
@@ -34,7 +40,7 @@ from tortoise.queryset import QuerySet
 from backend.core import runtime, sms_provider
 from backend.core.config import Settings
 from backend.core.identifiers import mask_phone
-from backend.core.redis import embedded_socket
+from backend.core.redis import REDIS_ERRORS, embedded_socket
 from backend.core.sms import SmsMessage, SmsStatus, decode_params
 from backend.core.sms_provider import OutgoingSms, SmsProvider, SmsSendError
 
@@ -66,6 +72,28 @@ def max_age_seconds(template: str) -> int | None:
     from backend.core.sms_codes import CODE_TTL_SECONDS  # it imports the SMS queue, which imports us
 
     return CODE_TTL_SECONDS if template == "verification_code" else None
+
+
+def resend_when_unsure(template: str) -> bool:
+    """May a message of ``template`` go out again when the gateway may have sent it already? Not a
+    verification code: the user would get it twice, and can ask for a new one after a minute."""
+    return template != "verification_code"
+
+
+async def _code_replaced(message: SmsMessage, phone: str, params: dict[str, str]) -> bool:
+    """Has a newer request replaced this verification code (for the same purpose, so it no longer
+    works)? Sending it then only misleads: typed in, it counts as a wrong try."""
+    from backend.core import sms_codes  # it imports the SMS queue, which imports us
+
+    newer = SmsMessage.filter(phone_index=message.phone_index, template=message.template, id__gt=message.id)
+    if not params.get("code") or not await newer.exists():
+        return False
+    # The message does not say its purpose: the code works if it is the stored one of any purpose.
+    try:
+        return not await sms_codes.still_current(phone, params["code"])
+    except REDIS_ERRORS as exc:  # cannot tell: send it, as before the newer request
+        log.warning("sms %s: cannot check whether the code was replaced (%r)", message.id, exc)
+        return False
 
 
 def backoff_seconds(attempt: int) -> int:
@@ -126,8 +154,12 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
         if serial is not None:
             log.info("sms %s: the gateway had already sent it (found by status check)", message.id)
             return await _mark_sent(message, attempt, serial, phone, provider)
+        if not resend_when_unsure(message.template):
+            return await _fail(message, attempt, "unconfirmed_not_resent")
     if attempt > MAX_ATTEMPTS:
         return await _fail(message, attempt, message.last_error or "attempts_exhausted")
+    if message.template == "verification_code" and await _code_replaced(message, phone, params):
+        return await _fail(message, attempt, "replaced")
     # Should this worker die with the request out, the row comes due again only once the gateway
     # has had the time to record the send, so that the status check can find it.
     hold = runtime.get().clock.now() + timedelta(seconds=max(LEASE_SECONDS, UNCERTAIN_DELAY_SECONDS))

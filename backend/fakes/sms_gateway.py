@@ -14,6 +14,9 @@
   (after recording the message if ``deliver``) so the client times out, or get an HTTP 502.
   ``POST /_control/release`` ends every hold, ``POST /_control/reset`` forgets everything,
   ``GET /_control`` tells what it holds and how many requests of each action it answered.
+- ``--receipt-delay S``: a message shows in ``PullSmsSendStatusByPhoneNumber`` only S seconds after it
+  went out, as with the real API, which lists a message once the operator's receipt is back (seconds
+  for a phone that is on, hours or never for one that is off).
 
 Its accounts (SecretId/SecretKey, SdkAppId, sign, template ids) are the backend's ``TENCENT_SMS_*``
 settings with their development defaults; the template texts are those of
@@ -69,9 +72,12 @@ class GatewayConfig:
     sign_name: str
     templates: dict[str, tuple[str, int]]  # template id -> (console text with {1}..., parameter count)
     daily_limit_per_phone: int = 100
+    receipt_delay_seconds: float = 0.0  # how long after a send its status record can be pulled
 
     @classmethod
-    def from_settings(cls, sms: TencentSmsSettings, *, daily_limit_per_phone: int = 100) -> GatewayConfig:
+    def from_settings(
+        cls, sms: TencentSmsSettings, *, daily_limit_per_phone: int = 100, receipt_delay_seconds: float = 0.0
+    ) -> GatewayConfig:
         templates = {tid: (console_text(key), len(PARAMS[key])) for key, tid in sms.template_ids.items()}
         return cls(
             secrets={sms.secret_id: sms.secret_key},
@@ -79,6 +85,7 @@ class GatewayConfig:
             sign_name=sms.sign_name,
             templates=templates,
             daily_limit_per_phone=daily_limit_per_phone,
+            receipt_delay_seconds=receipt_delay_seconds,
         )
 
 
@@ -365,11 +372,15 @@ class FakeSmsGateway:
             raise ApiError("InvalidParameterValue.IncorrectPhoneNumber", "The phone number is not valid.")
         end = params.get("EndTime") if isinstance(params.get("EndTime"), int) else None
         offset = params.get("Offset") if isinstance(params.get("Offset"), int) else 0
+        reported_before = self.now() - self.config.receipt_delay_seconds  # receipts still on their way: not listed
         with self._lock:
             rows = [
                 d
                 for d in self._state.delivered
-                if d.phone == phone and d.received_at >= begin and (end is None or d.received_at <= end)
+                if d.phone == phone
+                and d.received_at >= begin
+                and (end is None or d.received_at <= end)
+                and d.received_at <= reported_before
             ]
         statuses = [
             {
@@ -514,10 +525,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8010)
     parser.add_argument("--state-file", type=Path, help="keep what was delivered here (JSON) across restarts")
     parser.add_argument("--daily-limit", type=int, default=100, help="messages per phone per day")
+    parser.add_argument(
+        "--receipt-delay", type=float, default=0.0, help="seconds before a sent message shows in a status pull"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     sms = TencentSmsSettings.from_env(os.environ, production=False, required=False)
-    config = GatewayConfig.from_settings(sms, daily_limit_per_phone=args.daily_limit)
+    config = GatewayConfig.from_settings(
+        sms, daily_limit_per_phone=args.daily_limit, receipt_delay_seconds=args.receipt_delay
+    )
     gateway = FakeSmsGateway(config, state_file=args.state_file, host=args.host, port=args.port)
     print(f"fake Tencent SMS gateway on http://{gateway.endpoint}  (inbox: http://{gateway.endpoint}/)", flush=True)
     try:
