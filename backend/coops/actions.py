@@ -43,6 +43,9 @@ CHINA_BOUNDS = {
     "latitude": (3.0, 54.0, msg.LATITUDE_OUTSIDE_CHINA),
     "longitude": (73.0, 136.0, msg.LONGITUDE_OUTSIDE_CHINA),
 }
+# The first year a card's year may name; one before is a typing slip. A co-op may be older than the
+# People's Republic (base-area co-ops), the figures of a report are not.
+FIRST_YEARS = {"founded_year": 1900, "report_year": 1949}
 
 
 def _require_write(actor: Actor) -> None:
@@ -103,10 +106,27 @@ def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
                 low, high, outside = CHINA_BOUNDS[name]
                 if not low <= value <= high:
                     errors[name] = outside
+            if name in FIRST_YEARS and value is not None and value < FIRST_YEARS[name]:
+                errors[name] = msg.YEAR_TOO_EARLY.format(year=FIRST_YEARS[name])
             columns[name] = value
+    if _swapped(changes.get("latitude"), changes.get("longitude")):
+        errors.update(latitude=msg.COORDINATES_SWAPPED, longitude=msg.COORDINATES_SWAPPED)
     if errors:
         raise ValidationFailed(errors)
     return columns
+
+
+def _inside(name: str, value: float) -> bool:
+    low, high, _ = CHINA_BOUNDS[name]
+    return low <= value <= high
+
+
+def _swapped(latitude: float | None, longitude: float | None) -> bool:
+    """A pin outside China that would be inside with the two numbers exchanged (many map tools show
+    the longitude first)."""
+    if latitude is None or longitude is None or (_inside("latitude", latitude) and _inside("longitude", longitude)):
+        return False
+    return _inside("latitude", longitude) and _inside("longitude", latitude)
 
 
 def _check_card(card: CoopCard) -> None:

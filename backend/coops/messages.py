@@ -150,3 +150,7 @@ BAD_PARAM = "参数不正确，请重新选择。"
 # Rollup check (job and command line)
 ROLLUPS_OK = "汇总数据与信息卡一致（检查了 {checked} 个单位）"
 ROLLUPS_REPAIRED = "发现 {drifted} 个单位的汇总数据与信息卡不一致，已修复"
+
+# review: co-op card writes
+YEAR_TOO_EARLY = "年份不能早于 {year} 年，请检查是否填错"
+COORDINATES_SWAPPED = "纬度和经度好像填反了：纬度在北纬 3 至 54 度之间，经度在东经 73 至 136 度之间"

@@ -19,9 +19,12 @@ MAX_WAN = Decimal(100_000_000)  # 1万亿元: more than any grassroots co-op, fa
 Money = Annotated[Decimal, Field(ge=0, le=MAX_WAN)]
 SignedMoney = Annotated[Decimal, Field(ge=-MAX_WAN, le=MAX_WAN)]
 Count = Annotated[int, Field(ge=0, le=10_000_000)]
-Year = Annotated[int, Field(ge=1900, le=2100)]
-Latitude = Annotated[float, Field(ge=-90, le=90)]
-Longitude = Annotated[float, Field(ge=-180, le=180)]
+# Wide on purpose: a year too early or after this one, a pin outside China and a latitude swapped
+# with its longitude are refused by the card action (backend.coops.actions), each with a message
+# saying so (here they got only "数值超出范围"); the year's bounds keep the column's type (SMALLINT).
+Year = Annotated[int, Field(ge=1, le=9999)]
+Latitude = Annotated[float, Field(allow_inf_nan=False)]
+Longitude = Annotated[float, Field(allow_inf_nan=False)]
 
 
 class CardCreate(Body):
