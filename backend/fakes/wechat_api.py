@@ -27,7 +27,9 @@ Control (what the WeChat app on a phone does, plus test hooks):
   messages of a template (wx.requestSubscribeMessage).
 - ``GET /_control/messages[?openid=]``: subscribe messages sent, newest first.
 - ``POST /_control/fault`` ``{"path": "/sns/jscode2session", "errcode": -1, "count": 1}``: the next
-  ``count`` requests of that path answer that error.
+  ``count`` requests of that path answer that error; with ``"body"`` (and optional ``"status"``,
+  ``"content_type"``) instead of ``"errcode"`` they answer that body as it is (a proxy's HTML error
+  page, a cut or malformed JSON), as a WeChat in trouble may.
 - ``POST /_control/advance`` ``{"seconds": 301}``: move the fake's clock (codes and tokens expire).
 - ``POST /_control/revoke-tokens``: every token issued so far answers 40001 from now on.
 - ``POST /_control/reset``; ``GET /_control``: requests answered per path, faults held.
@@ -96,6 +98,15 @@ class ApiError(Exception):
         self.errmsg = detail or ERRMSG.get(errcode, "error")
 
 
+@dataclass(frozen=True)
+class RawAnswer:
+    """An answer that is not one of WeChat's JSON objects: a proxy's HTML page, a cut or malformed body."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+
+
 @dataclass
 class _Code:
     appid: str
@@ -119,7 +130,7 @@ class _State:
     openids: set[tuple[str, str]] = field(default_factory=set)
     subscriptions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     messages: list[dict[str, Any]] = field(default_factory=list)
-    faults: list[tuple[str, int]] = field(default_factory=list)
+    faults: list[tuple[str, int | RawAnswer]] = field(default_factory=list)
     requests: Counter[str] = field(default_factory=Counter)
     session_keys: list[str] = field(default_factory=list)  # handed out, so tests can look for leaks
 
@@ -231,6 +242,22 @@ class FakeWechatApi:
         with self._lock:
             self._state.faults.extend((path, errcode) for _ in range(count))
 
+    def inject_answer(
+        self,
+        path: str,
+        body: bytes | str,
+        *,
+        status: int = 200,
+        content_type: str = "text/html; charset=utf-8",
+        count: int = 1,
+    ) -> None:
+        """The next ``count`` requests of ``path`` answer ``body`` as it is, with ``status``."""
+        if path not in API_PATHS or count < 0 or not 100 <= status <= 599:
+            raise ValueError(f"bad fault: HTTP {status} x{count} on {path}")
+        answer = RawAnswer(body.encode() if isinstance(body, str) else body, status, content_type)
+        with self._lock:
+            self._state.faults.extend((path, answer) for _ in range(count))
+
     def advance(self, seconds: float) -> None:
         with self._lock:
             self._offset += seconds
@@ -257,18 +284,23 @@ class FakeWechatApi:
         with self._lock:
             return {
                 "requests": dict(self._state.requests),
-                "faults": [{"path": p, "errcode": e} for p, e in self._state.faults],
+                "faults": [
+                    {"path": p, "errcode": e} if isinstance(e, int) else {"path": p, "status": e.status}
+                    for p, e in self._state.faults
+                ],
                 "clock_offset": self._offset,
             }
 
     # --- the API ---------------------------------------------------------------------------
 
-    def handle_api(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any]:
-        """One API request; the JSON answer (WeChat answers errors with HTTP 200 too)."""
+    def handle_api(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict[str, Any] | RawAnswer:
+        """One API request; the JSON answer (WeChat answers errors with HTTP 200 too), or an injected raw one."""
         try:
             with self._lock:
                 self._state.requests[path] += 1
                 fault = self._take_fault(path)
+            if isinstance(fault, RawAnswer):
+                return fault
             if fault is not None:
                 raise ApiError(fault)
             if path == "/cgi-bin/token" and method == "GET":
@@ -283,7 +315,7 @@ class FakeWechatApi:
         except ApiError as exc:
             return {"errcode": exc.errcode, "errmsg": f"{exc.errmsg} rid: {secrets.token_hex(6)}"}
 
-    def _take_fault(self, path: str) -> int | None:
+    def _take_fault(self, path: str) -> int | RawAnswer | None:
         for n, (fault_path, errcode) in enumerate(self._state.faults):
             if fault_path == path:
                 self._state.faults.pop(n)
@@ -435,7 +467,11 @@ class _Handler(BaseHTTPRequestHandler):
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         body = self._body() if method == "POST" else b""
         if url.path in API_PATHS:
-            self._reply(200, self.fake.handle_api(method, url.path, query, body))
+            answer = self.fake.handle_api(method, url.path, query, body)
+            if isinstance(answer, RawAnswer):
+                self._reply(answer.status, answer.body, answer.content_type)
+            else:
+                self._reply(200, answer)
         elif url.path.startswith("/_control"):
             try:
                 spec = json.loads(body or b"{}") if method == "POST" else {}
@@ -464,6 +500,14 @@ class _Handler(BaseHTTPRequestHandler):
             return fake.phone_code(str(spec["phone"]), appid=appid)
         if path == "/_control/subscribe":
             fake.subscribe(str(spec["openid"]), str(spec["template_id"]), int(spec.get("count", 1)), appid=appid)
+        elif path == "/_control/fault" and "body" in spec:
+            fake.inject_answer(
+                str(spec["path"]),
+                str(spec["body"]),
+                status=int(spec.get("status", 200)),
+                content_type=str(spec.get("content_type") or "text/html; charset=utf-8"),
+                count=int(spec.get("count", 1)),
+            )
         elif path == "/_control/fault":
             fake.inject(str(spec["path"]), int(spec["errcode"]), int(spec.get("count", 1)))
         elif path == "/_control/advance":

@@ -229,7 +229,8 @@ async def unbind(account: Account, *, origin: Origin, caller_session: str) -> No
     if identity is None:
         raise NotFound(msg.NOT_BOUND)
     async with db.atomic():
-        await WechatIdentity.filter(id=identity.id).delete()
+        if not await WechatIdentity.filter(id=identity.id).delete():  # a parallel unbind (a double tap) won
+            raise NotFound(msg.NOT_BOUND)
         await audit.record(
             "wechat.unbind",
             origin=origin,

@@ -3,7 +3,7 @@
 - wechatpy is synchronous (requests): every call runs in a thread of the client's own pool (not the
   loop's default executor: a hanging WeChat must not hold up the captcha drawings or anything else
   run in threads there), and each thread has its own wechatpy client, so no HTTP session is shared
-  between threads.
+  between threads. A call, its wait for a thread included, is given up after twice the timeout.
 - Only the base URL differs between WeChat and the local fake (:mod:`backend.fakes.wechat_api`).
 - The access token lives in Redis, shared by every instance (``wechat:access-token:<appid>``). A
   missing one is fetched by whoever holds ``wechat:access-token-lock:<appid>`` (SET NX with a
@@ -44,6 +44,10 @@ log = logging.getLogger(__name__)
 EARLY_REFRESH_SECONDS = 300  # replace a token five minutes before WeChat ends it
 TOKEN_POLL_SECONDS = 0.05
 THREADS = 16  # WeChat calls under way at once per process; more wait for a thread
+OPENID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # what an openid or a unionid looks like (and fits its column)
+# Failures of a call that got no usable answer: network, timeout, HTTP error, HTML, cut or absurd
+# JSON (wechatpy's int() of an errcode of null or 1e999, a nesting deeper than the parser's stack).
+UNUSABLE = (requests.RequestException, ValueError, TypeError, ArithmeticError, RecursionError)
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, token expired
 # Refusals of our own app credentials or set-up: invalid appid, invalid secret, caller IP not on
 # the whitelist, appid / secret missing, bad grant type, API not authorised for this app, AppSecret
@@ -184,11 +188,12 @@ class WechatClient:
     async def code2session(self, js_code: str) -> WechatLogin:
         """The user behind a wx.login code; the code is used up whatever the answer."""
         result = await self._checked("jscode2session", lambda c: c.code_to_session(js_code))
-        openid = result.get("openid")
-        if not isinstance(openid, str) or not openid:
+        openid, unionid = result.get("openid"), result.get("unionid")
+        if not isinstance(openid, str) or not OPENID.fullmatch(openid):
             raise _error("jscode2session", None)
-        unionid = result.get("unionid")
-        return WechatLogin(openid=openid, unionid=unionid if isinstance(unionid, str) and unionid else None)
+        return WechatLogin(
+            openid=openid, unionid=unionid if isinstance(unionid, str) and OPENID.fullmatch(unionid) else None
+        )
 
     async def phone_number(self, code: str) -> WechatPhone:
         """The phone number behind a code of the phone-number button (single use, 5 minutes)."""
@@ -283,7 +288,8 @@ class WechatClient:
                 result = call(client)
             except WeChatClientException as exc:
                 raise _Refused(exc.errcode, "refused") from None
-            except (requests.RequestException, ValueError) as exc:
+            except UNUSABLE as exc:
+                log.warning("WeChat gave no usable answer (%s)", type(exc).__name__)
                 raise _Refused(None, type(exc).__name__) from None
             finally:
                 client.shared_token = None
@@ -291,7 +297,14 @@ class WechatClient:
                 raise _Refused(None, "not_json")
             return result
 
-        return await asyncio.get_running_loop().run_in_executor(self._pool, run)
+        # requests' timeout bounds each connect and each read, not the call: a WeChat trickling its
+        # answer, or a queue for the threads in an outage, would hold the user far longer.
+        future = asyncio.get_running_loop().run_in_executor(self._pool, run)
+        try:
+            return await asyncio.wait_for(future, timeout=2 * self.settings.timeout_seconds)
+        except TimeoutError:  # the thread ends on its own (a call not started yet does not start)
+            log.warning("WeChat gave no answer within %s s", 2 * self.settings.timeout_seconds)
+            raise _Refused(None, "deadline") from None
 
     def _sync_client(self) -> _SyncClient:
         client = getattr(self._local, "client", None)
