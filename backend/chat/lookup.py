@@ -34,7 +34,7 @@ from rapidfuzz import fuzz, process
 
 from backend.chat import name_index
 from backend.chat.name_index import Column, Condition, Entry, Mode, NameIndex, Source
-from backend.chat.protocol import Action
+from backend.chat.protocol import MAX_TEXT, Action
 from backend.core import db
 from backend.core.actor import Actor
 from backend.core.names import match_key, pinyin_keys
@@ -331,7 +331,7 @@ async def find(
     """Units and (if asked) people in the actor's scope whose name matches ``text``, best first;
     ``offset``: how many of them an earlier page showed."""
     query = Query.of(text)
-    if not query.text:
+    if not query.text or len(query.text) > MAX_TEXT:  # longer than a typed message: no name (a button's)
         return Found(matches=[], near=[], more=False)
     index = await name_index.current(actor.names_version)
     kinds = [kind for wanted, kind in ((units, Kind.UNIT), (people, Kind.PERSON)) if wanted]

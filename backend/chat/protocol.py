@@ -17,10 +17,11 @@ from backend.core.validation import Body
 # Control characters but the whitespace of pasted text (tab, line feed, carriage return).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_TEXT = 200  # characters of a typed message
-# A tapped button's parameters are the server's own (ids, a name, a cursor), but a client may send
-# any: each text in them is held to a typed message's length (a 300,000-character unit name kept the
-# lookup busy for 11 seconds), and a button carries a handful of them.
-MAX_PARAM_TEXT = MAX_TEXT
+# A tapped button's parameters are the server's own (ids, a name, a cursor) or a form's fields, but a
+# client may send any: each text in them is held to the longest a form field takes (a co-op's
+# business scope; a 300,000-character unit name kept the lookup busy for 11 seconds, and the lookup
+# takes no name longer than a typed message: backend.chat.lookup), and a button carries a handful.
+MAX_PARAM_TEXT = 500
 MAX_PARAMS = 20
 
 

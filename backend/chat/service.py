@@ -98,6 +98,8 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
     try:
         return await spec.handler(turn)
     except AppError as exc:  # a refusal or bad parameter from an action: say it, in the conversation
+        if spec.writes and exc.fields:  # a sent form's: answered as an error naming its fields, so the
+            raise  # form opens again with each message under its field and what was filled in
         level = "warning" if exc.status < 500 else "error"
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
 

@@ -116,6 +116,20 @@ def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
     return columns
 
 
+def _column_of(name: str) -> str:
+    return f"{name}_fen" if name in MONEY_FIELDS else "contact_phone_index" if name == "contact_phone" else name
+
+
+def changed_fields(card: CoopCard, changes: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``changes`` (checked field values, as :func:`update_card` takes them) that would
+    change ``card``: a form sends every field back, and one saved with nothing altered writes
+    nothing. Bad values raise as they would in the write."""
+    columns = _to_columns(changes)
+    return {
+        name: value for name, value in changes.items() if columns[_column_of(name)] != getattr(card, _column_of(name))
+    }
+
+
 def _inside(name: str, value: float) -> bool:
     low, high, _ = CHINA_BOUNDS[name]
     return low <= value <= high

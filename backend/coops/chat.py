@@ -32,6 +32,7 @@ from backend.chat.protocol import (
     CardBlock,
     ChartBlock,
     ChatReply,
+    FormBlock,
     KeyValue,
     MapBlock,
     NoticeBlock,
@@ -42,22 +43,24 @@ from backend.chat.protocol import (
 )
 from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, intent
+from backend.coops import actions, card_form, queries
 from backend.coops import messages as msg
-from backend.coops import queries
-from backend.coops.finance import divide_halves_up, shown
+from backend.coops.finance import card_visible, divide_halves_up, load_ancestors, shown
 from backend.coops.queries import CardView, Kind, UnitRef
 from backend.coops.schemas import CardOut, FiguresOut
-from backend.coops.serializers import card_out, card_row, figures_out, stats_out
+from backend.coops.serializers import card_out, card_row, card_version, figures_out, stats_out
 from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
-from backend.core.roles import FinanceAccess
+from backend.core.etags import IfMatch
+from backend.core.roles import FinanceAccess, allows
 from backend.units import messages as units_msg
 from backend.units.chat import LEVEL, level_param, region_code_named, unit_action, unit_reply, units_coded
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
 PERMISSION = "coops.view"
+WRITE = "coops.write"
 PAGE_SIZE = 10
 CHART_BARS = 15
 
@@ -493,7 +496,14 @@ async def coop_card(turn: Turn) -> ChatReply:
         if turn.params.get("where"):  # no card (a co-op without one too): the unit's says where it is
             return await unit_reply(turn, target.id)
         if target.type == UnitType.COOP:
-            raise
+            if not allows(turn.actor.role, WRITE):
+                raise
+            create = Action(label=msg.BUTTON_CREATE, intent="coop.edit", params={"unit_id": target.id})
+            return ChatReply(
+                blocks=[NoticeBlock(text=msg.NO_CARD_YET.format(name=target.name))],
+                suggestions=[Suggestion(label=msg.BUTTON_CREATE, action=create), *_suggestions()],
+                context=target.name,
+            )
         # "白沙镇的信息卡": not a co-op; its co-ops are probably what is meant
         await turn.context.remember_unit(target.id, target.name)
         label = msg.SEE_ITS_COOPS.format(name=target.name)
@@ -503,15 +513,124 @@ async def coop_card(turn: Turn) -> ChatReply:
             suggestions=[Suggestion(label=label, action=its_coops), *_suggestions()],
             context=target.name,
         )
+    return await _card_reply(turn, view)
+
+
+async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = None) -> ChatReply:
+    """One co-op's card (led by ``lead``), with the button to edit it for whoever may write it."""
     card = card_out(view)
     await turn.context.remember_unit(card.unit_id, card.name)
-    block = CardBlock(
-        title=card.name,
-        subtitle=msg.CARD_TITLE,
-        fields=_card_fields(card),
-        actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": card.unit_id})],
+    buttons = [Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": card.unit_id})]
+    if allows(turn.actor.role, WRITE):
+        buttons.append(Action(label=msg.BUTTON_EDIT, intent="coop.edit", params={"unit_id": card.unit_id}))
+    block = CardBlock(title=card.name, subtitle=msg.CARD_TITLE, fields=_card_fields(card), actions=buttons)
+    return ChatReply(blocks=[*([lead] if lead else []), block], suggestions=_suggestions(), context=card.name)
+
+
+# ---- editing a card ----------------------------------------------------------------------------
+
+_EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护)(?:一下)?"
+
+
+@intent(
+    "coop.edit",
+    patterns=(
+        ASK_WORD + rf"{_EDIT}\s*(?:本社的?|我们社的?|合作社)?信息卡$",
+        ASK + rf"{_EDIT}\s*(?P<name>.+?)\s*的?\s*(?:信息卡|信息|资料|{_CONTACT_WORDS}|社员数|从业人员|成立年份)$",
+        ASK + r"(?P<name>.+?)\s*的?\s*信息卡\s*(?:要)?(?:修改|编辑|更新)(?:一下)?$",
+    ),
+    permission=WRITE,
+    priority=40,  # before coop.card: "修改王家湾村综合服务社的电话" names no co-op 修改王家湾村综合服务社
+    subject="name",
+)
+async def edit_card(turn: Turn) -> ChatReply:
+    """The card of a co-op in scope as a form to edit (or to fill in, for a co-op with none yet);
+    "保存" sends it to ``coop.save``. No name: the own unit's, if it is a co-op."""
+    named = turn.params.get("unit_id") is not None or bool(_name_param(turn, "name"))
+    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.edit")
+    if isinstance(target, ChatReply):
+        return target
+    if target.type != UnitType.COOP:  # no name: the own unit, which is no co-op
+        return _notice(msg.NOT_A_COOP_CARD.format(name=target.name), "warning") if named else _notice(msg.EDIT_WHICH)
+    await turn.context.remember_unit(target.id, target.name)
+    try:
+        view: CardView | None = await queries.get_card(turn.actor, target.id)
+    except NotFound:
+        view = None
+    return _card_form(target, view, await _money_writable(turn.actor, target, view))
+
+
+async def _money_writable(actor: Actor, unit: Unit, view: CardView | None) -> bool:
+    """May the actor write this card's money (see and write go together: backend.coops.actions)?"""
+    return view.money_visible if view is not None else card_visible(actor, unit, await load_ancestors([unit]))
+
+
+def _card_form(unit: Unit, view: CardView | None, money: bool) -> ChatReply:
+    """The form of ``unit``'s card (``view`` None: none yet), its fields holding the card's values."""
+    fields = card_form.form_fields(view.card if view else None, money=money)
+    params: dict[str, Any] = {"unit_id": unit.id}
+    if view is not None:
+        params["version"] = card_version(view.card)
+    form = FormBlock(
+        title=(msg.FORM_EDIT_TITLE if view else msg.FORM_CREATE_TITLE).format(name=unit.name),
+        fields=fields,
+        submit=Action(label=msg.BUTTON_SAVE, intent="coop.save", params=params, style="primary"),
     )
-    return ChatReply(blocks=[block], suggestions=_suggestions(), context=card.name)
+    return ChatReply(blocks=[form], suggestions=_suggestions(), context=unit.name)
+
+
+@intent("coop.save", permission=WRITE, writes=True)
+async def save_card(turn: Turn) -> ChatReply:
+    """A card form sent back: the card written by the same actions as the API's (backend.coops.actions),
+    only if it is still the version the form showed; a refused field answers 422 naming it (the
+    form opens again with the message under it), a card changed meanwhile the form again, with the
+    newest card and what was filled in."""
+    unit_id = _int_param(turn.params.get("unit_id"))
+    version = turn.params.get("version")
+    if version is not None and not isinstance(version, str):
+        raise AppError("bad_param", msg.BAD_PARAM)
+    unit = await get_unit(turn.actor, unit_id)
+    try:
+        view: CardView | None = await queries.get_card(turn.actor, unit_id)
+    except NotFound:
+        if unit.type != UnitType.COOP:
+            raise
+        view = None
+    money = await _money_writable(turn.actor, unit, view) or any(turn.params.get(n) for n in actions.MONEY_FIELDS)
+    if view is None:
+        fields = card_form.read_form(turn.params, money=money, new_card_of=unit.id)
+        await actions.create_card(turn.actor, unit_id=unit.id, fields=fields)
+        done = msg.CARD_CREATED
+    else:
+        if version is None:  # a form for a new card, sent after someone else wrote one
+            return _changed_while_editing(unit, view, money, turn.params)
+        changes = actions.changed_fields(view.card, card_form.read_form(turn.params, money=money))
+        if not changes:
+            return await _card_reply(turn, view, NoticeBlock(text=msg.NOTHING_CHANGED))
+        try:
+            await actions.update_card(turn.actor, unit.id, changes, if_match=IfMatch(frozenset({version})))
+        except AppError as exc:
+            if exc.code != "card_changed":
+                raise
+            return _changed_while_editing(unit, await queries.get_card(turn.actor, unit.id), money, turn.params)
+        done = msg.CARD_SAVED
+    saved = await queries.get_card(turn.actor, unit.id)
+    return await _card_reply(turn, saved, NoticeBlock(level="success", text=done.format(name=unit.name)))
+
+
+def _changed_while_editing(unit: Unit, view: CardView, money: bool, typed: dict[str, Any]) -> ChatReply:
+    """The form again, holding the newest card (what someone else wrote is not overwritten unseen),
+    led by what the sender filled in that differs from it (nothing typed is lost)."""
+    reply = _card_form(unit, view, money)
+    [form] = reply.blocks
+    assert isinstance(form, FormBlock)
+    differing = [
+        msg.TYPED_VALUE.format(label=f.label, value=typed[f.name])
+        for f in form.fields
+        if typed.get(f.name) not in (None, "") and str(typed[f.name]) != (f.value or "")
+    ]
+    text = msg.CHANGED_WHILE_EDITING + (msg.TYPED_DIFFERS.format(values="；".join(differing)) if differing else "")
+    return reply.model_copy(update={"blocks": [NoticeBlock(level="warning", text=text), form]})
 
 
 # ---- lists ----------------------------------------------------------------------------------------

@@ -154,3 +154,40 @@ ROLLUPS_REPAIRED = "发现 {drifted} 个单位的汇总数据与信息卡不一�
 # review: co-op card writes
 YEAR_TOO_EARLY = "年份不能早于 {year} 年，请检查是否填错"
 COORDINATES_SWAPPED = "纬度和经度好像填反了：纬度在北纬 3 至 54 度之间，经度在东经 73 至 136 度之间"
+
+# The card as a chat form (backend.coops.card_form)
+FORM_LABELS = {
+    "contact_name": "联系人",
+    "contact_phone": "联系电话",
+    "address": "详细地址",
+    "members": "社员数",
+    "staff": "从业人员",
+    "registered_capital": "注册资本（万元）",
+    "assets": "资产总额（万元）",
+    "revenue": "营业收入（万元）",
+    "profit": "利润（万元，亏损填负数）",
+    "founded_year": "成立年份",
+    "report_year": "数据年份",
+    "is_village_level": "村级社",
+    "is_benchmark": "标杆社",
+    "in_poverty_county": "贫困县基层社",
+    "business_scope": "经营范围",
+    "latitude": "纬度",
+    "longitude": "经度",
+}
+FORM_PHONE_KEPT = "联系电话（不改请留空）"
+YES = "是"
+NO = "否"
+FORM_EDIT_TITLE = "编辑信息卡：{name}"
+FORM_CREATE_TITLE = "录入信息卡：{name}"
+BUTTON_SAVE = "保存"
+BUTTON_EDIT = "编辑信息卡"
+BUTTON_CREATE = "录入信息卡"
+CARD_SAVED = "{name}的信息卡已保存。"
+CARD_CREATED = "{name}的信息卡已录入。"
+NOTHING_CHANGED = "没有改动，信息卡保持原样。"
+CHANGED_WHILE_EDITING = "您编辑期间这张信息卡已被其他人修改，本次没有保存。下面的表单已换成最新内容，请核对后再保存。"
+TYPED_DIFFERS = "您填写的与最新内容不同的有：{values}。"
+TYPED_VALUE = "{label} {value}"
+EDIT_WHICH = "请说明要编辑哪个合作社的信息卡，如“编辑王家湾村综合服务社的信息卡”。"
+NO_CARD_YET = "{name}还没有信息卡。"

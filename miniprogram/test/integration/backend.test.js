@@ -6,7 +6,8 @@
  * password change (demo_newcomer), an admin-created operator's first login (SMS check, then the
  * change), chat through the conversation module (a lookup, a summary, the children of a unit,
  * paging with "更多"), forgot password and forgot user name with the development SMS inbox, a
- * manual review with an image, and idempotent writes (a resend is answered once).
+ * manual review with an image, idempotent writes (a resend is answered once), and a co-op card
+ * edited through a chat form block (a refused field reopens the form with the server's message).
  *
  * Assertions marked INTENT depend on chat intents of issue 4 (lookup.name, summary,
  * unit.children, coop.village_level for paging) and on the small demo seed's data; everything
@@ -210,6 +211,32 @@ describe('paging with "更多"', () => {
     await login(app.s, 'demo_village_viewer', server.password('demo_village_viewer'));
     const answer = await app.conversation().sendText('更多');
     expect(answer.blocks).toEqual([expect.objectContaining({ type: 'notice', level: 'info', text: '没有更多了。' })]);
+  });
+});
+
+describe('editing a co-op card through a form block', () => {
+  test('INTENT coop.edit: a refused field comes back under it with what was typed; the corrected form saves', async () => {
+    const chatBlocks = require('../../services/chat/blocks');
+    const app = freshApp();
+    await login(app.s, 'demo_village_clerk', server.password('demo_village_clerk'));
+    const conversation = app.conversation();
+    const answer = await conversation.sendText('编辑王家湾村综合服务社的信息卡');
+    const form = answer.blocks.find((b) => b.type === 'form');
+    expect(form.submit).toMatchObject({ intent: 'coop.save' });
+    expect(form.fields.map((f) => f.name)).not.toContain('assets'); // this clerk may not see money
+    const send = (values) =>
+      conversation.sendAction(chatBlocks.formAction(form, values), form.submit.label, { messageId: answer.id, key: form.key, values });
+    const wrong = Object.assign({}, form.values, { report_year: '1900' });
+    expect(chatBlocks.formErrors(form, wrong)).toEqual({}); // the client's own checks pass it
+    expect(await send(wrong)).toBeNull();
+    const kept = conversation.messages().find((m) => m.id === answer.id).forms[form.key];
+    expect(kept).toMatchObject({ sent: false, values: { report_year: '1900' } });
+    expect(kept.errors.report_year).toMatch(/1949/);
+    const members = String(Number(form.values.members) + 1);
+    const saved = await send(Object.assign({}, form.values, { members }));
+    expect(saved.blocks[0]).toMatchObject({ type: 'notice', level: 'success' });
+    const card = saved.blocks.find((b) => b.type === 'card');
+    expect(card.fields.find((f) => f.label === '社员数').value).toBe(members);
   });
 });
 

@@ -1,0 +1,106 @@
+"""The info card as a chat form (D1 on the phone): its fields filled with the card's values, and a
+sent form read back into the fields the card actions take (backend.coops.actions).
+
+A form sends only the fields that hold a value (the mini-program leaves empty ones out), so an
+optional field missing from a sent form was emptied and is cleared, except the contact phone: the
+card shows it masked, so the form never holds it and an empty one keeps it. Money fields are in
+the form only for whoever may see the card's money (the actions refuse them from anyone else), and
+money is filled in exactly (whole fen, in 万元), so saving a form changes nothing it did not show.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from backend.chat.protocol import FormField, KeyValue
+from backend.coops import messages as msg
+from backend.coops.actions import MONEY_FIELDS
+from backend.coops.models import CoopCard
+from backend.coops.schemas import CardCreate, CardUpdate
+from backend.core.validation import to_failure
+
+_YES, _NO = "true", "false"
+_YES_NO = [KeyValue(label=msg.YES, value=_YES), KeyValue(label=msg.NO, value=_NO)]
+FLAG_FIELDS = ("is_village_level", "is_benchmark", "in_poverty_county")
+# The fields that may be emptied (cleared when a sent form leaves them out).
+_OPTIONAL = ("contact_name", "address", "business_scope", "founded_year", "report_year", "latitude", "longitude")
+
+
+def field_names(*, money: bool) -> tuple[str, ...]:
+    """The fields of the form, in the order shown."""
+    return (
+        "contact_name",
+        "contact_phone",
+        "address",
+        "members",
+        "staff",
+        *(MONEY_FIELDS if money else ()),
+        "founded_year",
+        "report_year",
+        *FLAG_FIELDS,
+        "business_scope",
+        "latitude",
+        "longitude",
+    )
+
+
+def _exact_wan(fen: int) -> str:
+    """Whole fen as 万元 with every digit it has ("123.456789", "20", "-1.5"): no rounding."""
+    return format(Decimal(fen).scaleb(-6).normalize(), "f")
+
+
+def _value(card: CoopCard | None, name: str) -> str | None:
+    if card is None:  # a new card: counts and money start at zero, flags at no
+        return "0" if name in ("members", "staff", *MONEY_FIELDS) else _NO if name in FLAG_FIELDS else None
+    if name in MONEY_FIELDS:
+        return _exact_wan(getattr(card, f"{name}_fen"))
+    if name in FLAG_FIELDS:
+        return _YES if getattr(card, name) else _NO
+    if name == "contact_phone":
+        return None  # shown masked on the card; left empty, it stays as it is
+    value = getattr(card, name)
+    return None if value is None or value == "" else str(value)
+
+
+def _field(card: CoopCard | None, name: str) -> FormField:
+    label = msg.FORM_LABELS[name]
+    if name == "contact_phone" and card is not None and card.contact_phone_enc:
+        label = msg.FORM_PHONE_KEPT
+    if name in FLAG_FIELDS:
+        return FormField(name=name, label=label, kind="select", options=_YES_NO, value=_value(card, name))
+    if name in ("members", "staff", *MONEY_FIELDS, "founded_year", "report_year", "latitude", "longitude"):
+        kind = "number"
+    else:
+        kind = {"contact_phone": "phone", "business_scope": "textarea"}.get(name, "text")
+    required = name not in (*_OPTIONAL, "contact_phone")
+    return FormField(name=name, label=label, kind=kind, required=required, value=_value(card, name))
+
+
+def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:
+    """The form's fields with the card's values (``card`` None: a card not yet written)."""
+    return [_field(card, name) for name in field_names(money=money)]
+
+
+def read_form(params: dict[str, Any], *, money: bool, new_card_of: int | None = None) -> dict[str, Any]:
+    """The fields a sent form sets, checked as the API checks them (422 ``invalid_input`` naming
+    each field that is wrong); ``new_card_of``: the unit whose card the form creates. Money fields
+    are read only when ``money`` (a form that had them, or a sender who put them in)."""
+    sent: dict[str, Any] = {}
+    for name in field_names(money=money):
+        value = params.get(name)
+        if value is None or value == "":
+            if name in _OPTIONAL and new_card_of is None:
+                sent[name] = None  # emptied in the form
+            continue
+        sent[name] = value
+    try:  # the form's values arrive as text: converted, as a query string's are
+        if new_card_of is None:
+            checked: CardCreate | CardUpdate = CardUpdate.model_validate(sent, strict=False)
+        else:
+            checked = CardCreate.model_validate({**sent, "unit_id": new_card_of}, strict=False)
+    except ValidationError as exc:
+        raise to_failure(exc) from None
+    return checked.model_dump(exclude={"unit_id"}, exclude_unset=True)
