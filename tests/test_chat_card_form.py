@@ -42,6 +42,8 @@ async def test_a_clerk_edits_a_card_from_its_button_and_the_card_answers_with_th
     assert shown["assets"] == "123.456789" and shown["profit"] == "-1.5" and shown["members"] == "120"
     assert shown["contact_name"] == "王建国" and shown["contact_phone"] is None
     assert shown["is_benchmark"] == "true" and shown["latitude"] == "25.04"
+    kinds = {f["name"]: f["kind"] for f in form["fields"]}
+    assert kinds["members"] == "number" and kinds["profit"] == "text"  # a digit keyboard has no minus sign
     response = await _save(client, clerk, form, members="150", contact_name=None)  # the name emptied
     assert response.status_code == 200, response.text
     reply = response.json()

@@ -71,8 +71,10 @@ def _field(card: CoopCard | None, name: str) -> FormField:
         label = msg.FORM_PHONE_KEPT
     if name in FLAG_FIELDS:
         return FormField(name=name, label=label, kind="select", options=_YES_NO, value=_value(card, name))
+    # A number field brings up the phone's digit keyboard, which has no minus sign: a loss is typed
+    # as text (the server reads it as a number all the same).
     if name in ("members", "staff", *MONEY_FIELDS, "founded_year", "report_year", "latitude", "longitude"):
-        kind = "number"
+        kind = "text" if name == "profit" else "number"
     else:
         kind = {"contact_phone": "phone", "business_scope": "textarea"}.get(name, "text")
     required = name not in (*_OPTIONAL, "contact_phone")
