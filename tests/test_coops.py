@@ -791,6 +791,32 @@ async def test_the_villages_with_the_most_co_ops_go_on_past_the_first_ten_with_m
     assert second.get("more") is None
 
 
+async def test_a_co_ops_contact_person_named_finds_its_card(client):
+    """ "范雪丽的电话" (a co-op's contact, no account) answered "没有找到名为“范雪丽”的单位"."""
+    w = await make_world()
+    await CoopCard.filter(unit_id=w.veg.id).update(contact_name="赵小红")
+    await CoopCard.filter(unit_id=w.sibling_coop.id).update(contact_name="钱七")
+    headers = await login_at(client, "town_viewer", w.town)
+    for text in ("赵小红的电话", "赵小红的联系方式"):
+        card = blocks(await chat(client, headers, text), "card")[0]
+        assert (card["title"], card["subtitle"]) == ("王家湾村果蔬合作社", "信息卡"), text
+    await CoopCard.filter(unit_id=w.town_coop.id).update(contact_name="赵小红")
+    choose = blocks(await chat(client, headers, "赵小红的电话"), "card")[0]
+    assert sorted(a["label"] for a in choose["actions"]) == ["王家湾村果蔬合作社", "白沙镇供销社"]
+    assert all(a["intent"] == "coop.card" for a in choose["actions"])
+    outside = await chat(client, headers, "钱七的电话")  # the contact of a co-op outside the scope
+    assert not blocks(outside, "card") and "刘家岭" not in str(outside)
+
+
+@pytest.mark.parametrize("text", ["王家湾村的负责人", "谁是王家湾村的负责人", "王家湾村的电话"])
+async def test_who_runs_a_unit_that_is_no_co_op_answers_its_unit_card(client, text):
+    """ "王家湾村的负责人" answered "“王家湾村”不是合作社，没有信息卡"."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    card = blocks(await chat(client, headers, text), "card")[0]
+    assert card["title"] == "王家湾村" and card["subtitle"] == "村", text
+
+
 async def _founded_in(w, **years: int) -> None:
     for name, year in years.items():
         await CoopCard.filter(unit_id=getattr(w, name).id).update(founded_year=year)

@@ -475,25 +475,27 @@ _CONTACT_WORDS = (
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
         # what only the card tells: "王家湾村综合服务社的联系电话", "...的电话", "...地址在哪里"; asked
         # of a person ("侯国梅的联系方式"), the person's card answers (person_named)
-        ASK + r"(?:谁是|哪位是)(?P<name>.+?)\s*的?\s*(?:联系人|负责人)$",
-        ASK + r"(?P<name>.+?)\s*的?\s*" + _CONTACT_WORDS + r"(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
+        ASK + r"(?:谁是|哪位是)(?P<name>.+?)\s*的?\s*(?P<contact>联系人|负责人)$",
+        ASK + rf"(?P<name>.+?)\s*的?\s*(?P<contact>{_CONTACT_WORDS})(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
         ASK_WORD + r"信息卡\s+(?P<name>.+)$",
         # "...在哪": a co-op's card holds its address; another unit's card says where it belongs
         ASK + r"(?P<name>.+?)(?P<where>在哪里|在哪儿|在哪|在什么地方)$",
     ),
     permission=PERMISSION,
     subject="name",
-    kept=("where",),  # "王家湾村在哪" then "李家坪村呢": where that one is
+    kept=("where", "contact"),  # "王家湾村在哪" then "李家坪村呢": where that one is
 )
 async def coop_card(turn: Turn) -> ChatReply:
     """一社一卡: the info card of one co-op in scope."""
-    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card", instead=person_named)
+    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card", instead=_person_or_contact)
     if isinstance(target, ChatReply):
         return target
     try:
         view = await queries.get_card(turn.actor, target.id)
     except NotFound:
-        if turn.params.get("where"):  # no card (a co-op without one too): the unit's says where it is
+        # no card (a co-op without one too): the unit's says where it is; asked who runs a unit that
+        # is no co-op ("王家湾村的负责人", "白沙镇的电话"), its card is what there is to say
+        if turn.params.get("where") or (turn.params.get("contact") and target.type != UnitType.COOP):
             return await unit_reply(turn, target.id)
         if target.type == UnitType.COOP:
             if not allows(turn.actor.role, WRITE):
@@ -514,6 +516,22 @@ async def coop_card(turn: Turn) -> ChatReply:
             context=target.name,
         )
     return await _card_reply(turn, view)
+
+
+async def _person_or_contact(turn: Turn, name: str) -> ChatReply | None:
+    """For a name that is no unit's: the person's card (backend.accounts.chat.person_named), else the
+    card of the co-op whose contact is so named ("范雪丽的电话"), or buttons for several."""
+    answer = await person_named(turn, name)
+    if answer is not None:
+        return answer
+    views = await queries.cards_with_contact(turn.actor, name, limit=MAX_LIKE)
+    if len(views) == 1:
+        return await _card_reply(turn, views[0])
+    if not views:
+        return None
+    buttons = [Action(label=v.unit.name, intent="coop.card", params={"unit_id": v.unit.id}) for v in views]
+    card = CardBlock(title=msg.PICK_CONTACT.format(name=name), subtitle="", fields=[], actions=buttons)
+    return ChatReply(blocks=[card], suggestions=_suggestions())
 
 
 async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = None) -> ChatReply:

@@ -141,6 +141,12 @@ async def list_cards(
     return CardPage(items=await _views(actor, cards[:limit]), total=total, next_cursor=next_cursor)
 
 
+async def cards_with_contact(actor: Actor, name: str, *, limit: int) -> list[CardView]:
+    """The cards in scope whose contact person is ``name`` (exactly), at most ``limit``."""
+    query = CoopCard.filter(path_prefix("unit__path", actor.unit_path), contact_name=name)
+    return await _views(actor, await query.order_by("id").limit(limit).select_related("unit"))
+
+
 # What a ranking may be by (backend.coops.chat), and the column it orders.
 RANK_FIELDS = {
     "members": "members",
