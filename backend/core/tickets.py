@@ -4,19 +4,28 @@ A ticket names its purpose and whatever the next step needs (an account id, a ph
 only the SHA-256 of the token. A step that may fail and be retried (a mistyped code) reads the
 ticket with :func:`peek` and takes it with :func:`consume` only once it succeeds; ``consume`` is
 atomic, so two parallel requests cannot both use one ticket.
+
+A last step that did its work under :func:`remembered` leaves a record of it: the client whose
+answer was lost (a weak network) resends with the same ``Idempotency-Key`` and :func:`done` gives it
+the same answer; a resend without the key learns that the step was done, not that its ticket is
+invalid. (backend.core.idempotency keys no anonymous recovery step.)
 """
 
 from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from backend.core import runtime
+from backend.core import idempotency, runtime
 from backend.core.crypto import sha256_hex
 from backend.core.errors import AppError
 
 TICKET_INVALID = "操作已过期或无效，请从头开始"
+DONE_TTL_SECONDS = idempotency.TTL_SECONDS  # as long as a keyed request's retry is answered
 
 
 def _key(token: str) -> str:
@@ -63,3 +72,59 @@ async def update(token: str, purpose: str, data: dict[str, Any]) -> None:
     assert record is not None
     record["data"] = data
     await rt.redis.set(_key(token), json.dumps(record), xx=True, keepttl=True)
+
+
+@dataclass(frozen=True)
+class Done:
+    """A step done with a ticket: whether a retry is the same request (its Idempotency-Key) and what
+    the step answered."""
+
+    same_request: bool
+    answer: dict[str, Any]
+
+
+def _done_key(token: str, purpose: str) -> str:
+    return f"ticket-done:{purpose}:{sha256_hex(token)}"
+
+
+def _request_key(idempotency_key: str | None) -> str | None:
+    return sha256_hex(idempotency_key) if idempotency_key else None
+
+
+@asynccontextmanager
+async def remembered(token: str, purpose: str, idempotency_key: str | None) -> AsyncIterator[dict[str, Any]]:
+    """Around the work of a step whose ticket was just consumed: the caller fills the yielded dict
+    with its answer, kept (encrypted) for :func:`done`; a retry meanwhile is told to wait, and a step
+    that raised leaves nothing (its retry is told to start again)."""
+    rt = runtime.get()
+    key = _done_key(token, purpose)
+    await rt.redis.set(key, json.dumps({"state": "pending"}), ex=DONE_TTL_SECONDS)
+    answer: dict[str, Any] = {}
+    try:
+        yield answer
+    except BaseException:
+        await rt.redis.delete(key)
+        raise
+    record = {
+        "state": "done",
+        "request": _request_key(idempotency_key),
+        "answer": rt.vault.encrypt("ticket.done", json.dumps(answer)),
+    }
+    await rt.redis.set(key, json.dumps(record), ex=DONE_TTL_SECONDS)
+
+
+async def done(token: str, purpose: str, idempotency_key: str | None) -> Done | None:
+    """The step ``token`` did under :func:`remembered` (None: it did not); raises
+    ``request_in_progress`` while that step still runs."""
+    if not token or len(token) > 100:
+        return None
+    rt = runtime.get()
+    raw = await rt.redis.get(_done_key(token, purpose))
+    if raw is None:
+        return None
+    record = json.loads(raw)
+    if record["state"] == "pending":
+        raise AppError("request_in_progress", idempotency.IN_PROGRESS, status=409)
+    request = _request_key(idempotency_key)
+    answer = json.loads(rt.vault.decrypt("ticket.done", record["answer"]))
+    return Done(same_request=request is not None and request == record["request"], answer=answer)

@@ -39,6 +39,8 @@ from backend.wechat.models import WechatIdentity
 STEP_TTL_SECONDS = 10 * 60
 RESET_TTL_SECONDS = 15 * 60
 MAX_IDENTITY_MISMATCHES = 3
+# A reset sent again after a lost answer: how many times its password is compared with the one it set.
+RESET_RETRY_CHECKS = 5
 # R4: identity checks per unit per day (Beijing date), whatever the address and phones they come from.
 UNIT_IDENTITY_TRIES_PER_DAY = 5
 
@@ -102,12 +104,21 @@ def _mask_name(name: str) -> str:
 
 
 async def password_start(username: str, *, captcha_id: str, captcha_answer: str) -> Step:
-    """User name + captcha: the masked bound phone and a ticket for the code step."""
+    """User name (or the phone it logs in with) + captcha: the masked bound phone and a ticket for
+    the code step."""
     await _require_captcha(captcha_id, captcha_answer)
     username = username.strip()  # pasted with a space or a line break, as login forgives (never part of a name)
-    account = await Account.get_or_none(username_key=username.lower(), is_active=True)
+    if identifiers.valid_phone(username):
+        # The phone its owner logs in with (P16), as login takes it; no user name is a phone. Unknown,
+        # the typed phone is the answer (a stand-in would show another one), and no code reaches it.
+        index = runtime.get().vault.index("phone", username)
+        account = await Account.get_or_none(login_phone_index=index, is_active=True)
+        typed: str | None = username
+    else:
+        account = await Account.get_or_none(username_key=username.lower(), is_active=True)
+        typed = None
     phone = _phone_of(account) if account else None
-    shown = phone or stand_in_phone(f"user:{username.lower()}")
+    shown = phone or typed or stand_in_phone(f"user:{username.lower()}")
     ticket = await tickets.issue(
         "recovery.password",
         {"account_id": account.id if account and phone else None, "phone": shown},
@@ -117,14 +128,18 @@ async def password_start(username: str, *, captcha_id: str, captcha_answer: str)
 
 
 async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+    """A code to the phone the first step showed, delivered only while it is still the bound phone of
+    the active account (a lost phone replaced, a deactivation meanwhile: its code could only fail);
+    the answer is the same either way."""
     data = await tickets.peek(ticket, "recovery.password")
+    account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
     sent = await sms_codes.send_code(
         data["phone"],
         "password_reset",
         origin=origin,
         captcha_id=captcha_id,
         captcha_answer=captcha_answer,
-        deliver=data["account_id"] is not None,
+        deliver=account is not None and _phone_of(account) == data["phone"],
     )
     return Step(ticket=ticket, phone=identifiers.mask_phone(data["phone"]), sent=sent)
 
@@ -208,10 +223,20 @@ async def _use_up(ticket: str) -> None:
     raise AppError("ticket_invalid", msg.TOO_MANY_MISMATCHES, status=410)
 
 
-async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin) -> None:
+async def password_reset(
+    reset_ticket: str, *, new_password: str, origin: Origin, idempotency_key: str | None = None
+) -> None:
     """New password (P5 policy); every session of the account ends and its WeChat is released (it may
-    have been bound by whoever knew the old password); a notice goes to the bound phone."""
-    data = await tickets.peek(reset_ticket, "recovery.password_reset")
+    have been bound by whoever knew the old password); a notice goes to the bound phone.
+
+    Sent again after its answer was lost, with the same ``idempotency_key`` and password: done
+    already, nothing more happens; without them, ``password_already_reset``."""
+    try:
+        data = await tickets.peek(reset_ticket, "recovery.password_reset")
+    except AppError:
+        if await _reset_already(reset_ticket, new_password=new_password, idempotency_key=idempotency_key):
+            return
+        raise
     account = await Account.get_or_none(id=data["account_id"], is_active=True)
     # Deactivated, or its bound phone changed (a lost phone replaced), since the code was checked.
     if account is None or account.phone_index != data.get("phone_index"):
@@ -225,34 +250,57 @@ async def password_reset(reset_ticket: str, *, new_password: str, origin: Origin
         # Whoever knew the old password (often the reason for the reset) would stay in.
         raise ValidationFailed({"new_password": msg.SAME_PASSWORD}, msg.SAME_PASSWORD)
     await tickets.consume(reset_ticket, "recovery.password_reset")
-    password_hash = await rt.hasher.hash(new_password)
-    now = rt.clock.now()
-    scope = await account_scope(account.id)
-    async with db.atomic():
-        await Account.filter(id=account.id).update(
-            password_hash=password_hash,
-            needs_activation=False,  # a card-made account has its password now
-            must_change_password=False,
-            needs_sms_check=False,  # the code just proved the bound phone (P4's first-login check)
-            failed_logins=0,
-            locked_until=None,
-            password_changed_at=now,
-            sessions_revoked_at=now,
-            updated_at=now,
-        )
-        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
-        if phone:
-            await sms.queue(phone, "password_reset_done", {"username": account.username})
-        await audit.record(
-            "recovery.password_reset",
-            origin=origin,
-            account_id=account.id,
-            scope_path=scope,
-            target_type="account",
-            target_id=account.id,
-            detail={"wechat_released": wechat_released},
-        )
+    async with tickets.remembered(reset_ticket, "recovery.password_reset", idempotency_key) as answer:
+        password_hash = await rt.hasher.hash(new_password)
+        now = rt.clock.now()
+        scope = await account_scope(account.id)
+        async with db.atomic():
+            await Account.filter(id=account.id).update(
+                password_hash=password_hash,
+                needs_activation=False,  # a card-made account has its password now
+                must_change_password=False,
+                needs_sms_check=False,  # the code just proved the bound phone (P4's first-login check)
+                failed_logins=0,
+                locked_until=None,
+                password_changed_at=now,
+                sessions_revoked_at=now,
+                updated_at=now,
+            )
+            wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+            if phone:
+                await sms.queue(phone, "password_reset_done", {"username": account.username})
+            await audit.record(
+                "recovery.password_reset",
+                origin=origin,
+                account_id=account.id,
+                scope_path=scope,
+                target_type="account",
+                target_id=account.id,
+                detail={"wechat_released": wechat_released},
+            )
+        answer["account_id"] = account.id
     await sessions.end_all(account.id)
+
+
+async def _reset_already(reset_ticket: str, *, new_password: str, idempotency_key: str | None) -> bool:
+    """True for a reset sent again after its answer was lost: the ticket set the password sent again,
+    and the same key came with it; ``password_already_reset`` for the same password without that key.
+    False (the ticket is invalid) when the ticket never reset a password, or set another one."""
+    done = await tickets.done(reset_ticket, "recovery.password_reset", idempotency_key)
+    if done is None:
+        return False
+    # The password is compared a few times only: a leaked used ticket is no oracle of the new password.
+    checks = await throttle.count(
+        f"recovery-reset-retries:{sha256_hex(reset_ticket)}", ttl_seconds=tickets.DONE_TTL_SECONDS
+    )
+    account = await Account.get_or_none(id=done.answer["account_id"])
+    if checks > RESET_RETRY_CHECKS or account is None:
+        return False
+    if not await runtime.get().hasher.verify(new_password, account.password_hash):
+        return False  # another password (or changed since): the used ticket changes nothing more
+    if done.same_request:
+        return True
+    raise AppError("password_already_reset", msg.PASSWORD_ALREADY_RESET, status=409)
 
 
 # R3: forgotten user name ------------------------------------------------------------------------
@@ -470,12 +518,30 @@ async def _take_unit_try(key: str) -> bool:
     return False
 
 
-async def unit_verify(ticket: str, *, code: str, origin: Origin) -> tuple[str, str]:
+async def unit_verify(ticket: str, *, code: str, origin: Origin, idempotency_key: str | None = None) -> tuple[str, str]:
     """The code from the new agent's phone: the unit's admin account is handed to the new agent, with a
-    random temporary password by SMS to that phone. Returns (user name, unit name)."""
-    data = await tickets.peek(ticket, "recovery.unit_code")
+    random temporary password by SMS to that phone. Returns (user name, unit name).
+
+    Sent again after its answer was lost: the same answer with the same ``idempotency_key`` (no
+    second hand-over, no second password), ``unit_already_recovered`` without it."""
+    try:
+        data = await tickets.peek(ticket, "recovery.unit_code")
+    except AppError:
+        done = await tickets.done(ticket, "recovery.unit_code", idempotency_key)
+        if done is None:
+            raise
+        if not done.same_request:
+            raise AppError("unit_already_recovered", msg.UNIT_ALREADY_RECOVERED, status=409) from None
+        return done.answer["username"], done.answer["unit_name"]
     await sms_codes.check_code(data["phone"], "unit_recovery", code)
     await tickets.consume(ticket, "recovery.unit_code")
+    async with tickets.remembered(ticket, "recovery.unit_code", idempotency_key) as answer:
+        answer["username"], answer["unit_name"] = await _hand_unit_over(data, origin=origin)
+    return answer["username"], answer["unit_name"]
+
+
+async def _hand_unit_over(data: dict[str, Any], *, origin: Origin) -> tuple[str, str]:
+    """The unit's admin account (made if it has none) to the new agent the verified ticket names."""
     unit = await Unit.get_or_none(id=data["unit_id"]) if data["unit_id"] else None
     if unit is None:  # no code was ever sent for an unmatched identity: answer like a wrong code
         raise AppError("sms_code_wrong", sms_codes.CODE_WRONG, fields={"code": sms_codes.CODE_WRONG})

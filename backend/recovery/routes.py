@@ -6,6 +6,7 @@ from sanic import Blueprint, Request
 from sanic_ext.extensions.openapi import openapi
 
 from backend.auth.guard import origin_of
+from backend.core import idempotency
 from backend.core.http import no_content, ok
 from backend.core.validation import body
 from backend.recovery import actions
@@ -26,6 +27,12 @@ from backend.recovery.schemas import (
 )
 
 bp = Blueprint("recovery", url_prefix="/api/recovery")
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """The client's key of a last step, resent unchanged after a lost answer (these anonymous steps
+    are not keyed by backend.core.idempotency: the action answers the retry)."""
+    return request.headers.get(idempotency.HEADER) or None
 
 
 def _step(step: actions.Step) -> StepOut:
@@ -74,8 +81,14 @@ async def password_verify(request: Request, data: PasswordVerify):
 @bp.post("/password/reset")
 @body(PasswordReset)
 async def password_reset(request: Request, data: PasswordReset):
-    """Step 4: the new password; every session of the account ends."""
-    await actions.password_reset(data.reset_ticket, new_password=data.new_password, origin=origin_of(request))
+    """Step 4: the new password; every session of the account ends. Resent after a lost answer with
+    the same Idempotency-Key: the same answer; without it, 409 ``password_already_reset``."""
+    await actions.password_reset(
+        data.reset_ticket,
+        new_password=data.new_password,
+        origin=origin_of(request),
+        idempotency_key=_idempotency_key(request),
+    )
     return no_content()
 
 
@@ -159,6 +172,10 @@ async def unit_identify(request: Request, data: UnitIdentify):
 @openapi.response(200, {"application/json": UnitRecovered})
 @body(TicketWithCode)
 async def unit_verify(request: Request, data: TicketWithCode):
-    """Step 3: the code; the unit's admin account passes to the new agent (password by SMS)."""
-    username, unit_name = await actions.unit_verify(data.ticket, code=data.code, origin=origin_of(request))
+    """Step 3: the code; the unit's admin account passes to the new agent (password by SMS). Resent
+    after a lost answer with the same Idempotency-Key: the same answer; without it, 409
+    ``unit_already_recovered``."""
+    username, unit_name = await actions.unit_verify(
+        data.ticket, code=data.code, origin=origin_of(request), idempotency_key=_idempotency_key(request)
+    )
     return ok(UnitRecovered(username=username, unit_name=unit_name))

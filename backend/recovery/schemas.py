@@ -13,7 +13,7 @@ Code = Field(pattern=r"^[0-9]{6}$")
 
 
 class PasswordStart(Body):
-    username: str = Field(min_length=1, max_length=32)
+    username: text(32)  # or the phone it logs in with; trimmed, no control characters (PostgreSQL refuses NUL)
     captcha_id: str = Captcha
     captcha_answer: str = CaptchaAnswer
 
