@@ -3,6 +3,8 @@ from __future__ import annotations
 from tortoise import fields
 from tortoise.models import Model
 
+CONTACT_NAME_LENGTH = 50
+
 
 class CoopCard(Model):
     # The info card (一社一卡) of one grassroots co-op unit. Money figures are whole fen (0.01 yuan),
@@ -18,7 +20,7 @@ class CoopCard(Model):
     revenue_fen = fields.BigIntField(default=0)
     profit_fen = fields.BigIntField(default=0)  # may be negative
     business_scope = fields.CharField(max_length=500, default="")
-    contact_name = fields.CharField(max_length=50, null=True)
+    contact_name = fields.CharField(max_length=CONTACT_NAME_LENGTH, null=True)
     contact_phone_enc = fields.TextField(null=True)
     contact_phone_index = fields.CharField(max_length=64, null=True)
     address = fields.CharField(max_length=200, null=True)

@@ -21,7 +21,7 @@ from backend.coops.finance import (
     nearest_region,
     summary_visible,
 )
-from backend.coops.models import CoopCard, CoopRollup
+from backend.coops.models import CONTACT_NAME_LENGTH, CoopCard, CoopRollup
 from backend.coops.rollups import COUNTERS, ZERO, Totals
 from backend.core import db
 from backend.core.actor import Actor
@@ -143,6 +143,8 @@ async def list_cards(
 
 async def cards_with_contact(actor: Actor, name: str, *, limit: int) -> list[CardView]:
     """The cards in scope whose contact person is ``name`` (exactly), at most ``limit``."""
+    if len(name) > CONTACT_NAME_LENGTH:
+        return []  # no contact is named so (and the ORM refuses the value)
     query = CoopCard.filter(path_prefix("unit__path", actor.unit_path), contact_name=name)
     return await _views(actor, await query.order_by("id").limit(limit).select_related("unit"))
 

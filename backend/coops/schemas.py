@@ -12,6 +12,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from backend.coops.models import CONTACT_NAME_LENGTH
 from backend.coops.queries import Kind
 from backend.core.validation import Body, ContactPhone, Id, PageQuery, Query, text
 
@@ -38,7 +39,7 @@ class CardCreate(Body):
     revenue: Money = Decimal(0)
     profit: SignedMoney = Decimal(0)
     business_scope: text(500) | None = None
-    contact_name: text(50) | None = None
+    contact_name: text(CONTACT_NAME_LENGTH) | None = None
     contact_phone: ContactPhone | None = None
     address: text(200) | None = None
     latitude: Latitude | None = None
@@ -60,7 +61,7 @@ class CardUpdate(Body):
     revenue: Money = None
     profit: SignedMoney = None
     business_scope: text(500) | None = None
-    contact_name: text(50) | None = None
+    contact_name: text(CONTACT_NAME_LENGTH) | None = None
     contact_phone: ContactPhone | None = None
     address: text(200) | None = None
     latitude: Latitude | None = None
