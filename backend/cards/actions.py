@@ -237,7 +237,8 @@ async def unbind_own(account: Account, *, origin: Origin) -> None:
     if binding is None:
         raise Conflict("card_not_bound", msg.NOT_BOUND)
     async with db.atomic():
-        await CardBinding.filter(id=binding.id).delete()
+        if not await CardBinding.filter(id=binding.id).delete():  # a parallel unbind won
+            raise Conflict("card_not_bound", msg.NOT_BOUND)
         await _audit("card.unbind", account.id, origin)
 
 

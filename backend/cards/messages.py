@@ -2,6 +2,7 @@
 
 UNTRUSTED = "这张卡的证书不是受信任的发卡机构签发的"
 NO_ISSUER_CONFIGURED = "服务器尚未配置发卡机构证书，暂不能使用卡登录，请联系系统管理员"
+ISSUER_UNREADABLE = "服务器的发卡机构证书文件无法读取，暂不能使用IC卡，请联系系统管理员"
 EXPIRED = "这张卡的证书不在有效期内，请到发卡机构更新"
 KEY_USAGE = "这张卡的证书不能用于身份认证"
 SIGNATURE_INVALID = "卡的签名校验失败，请重新插卡后再试"

@@ -8,6 +8,7 @@ checks pass; the holder and unit are read from the certificate only afterwards.
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -21,6 +22,8 @@ from cryptography.x509.oid import ExtensionOID, NameOID
 from backend.cards import messages as msg
 from backend.core import identifiers
 from backend.core.errors import AppError
+
+log = logging.getLogger(__name__)
 
 MAX_CHAIN = 3
 _trusted_cache: dict[Path, tuple[bytes, list[x509.Certificate]]] = {}
@@ -54,7 +57,11 @@ def trusted_issuers(path: Path | None) -> list[x509.Certificate]:
     pem = path.read_bytes()  # a few KB; parsed once per content
     cached = _trusted_cache.get(path)
     if cached is None or cached[0] != pem:
-        cached = (pem, x509.load_pem_x509_certificates(pem))
+        try:
+            cached = (pem, x509.load_pem_x509_certificates(pem))
+        except ValueError:  # not PEM (DER, a key), no certificate in it, or cut short while replaced
+            log.error("card issuer CA file %s holds no readable PEM certificate; card steps are refused", path)
+            raise CardRefused("card_untrusted", msg.ISSUER_UNREADABLE) from None
         _trusted_cache[path] = cached
     return cached[1]
 

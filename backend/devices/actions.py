@@ -16,7 +16,7 @@ from backend.core.roles import allows
 from backend.core.scope import path_prefix
 from backend.devices import messages as msg
 from backend.devices.models import Device, DeviceStatus
-from backend.devices.signing import verify_request
+from backend.devices.signing import usable_public_key, verify_request
 from backend.units.models import Unit
 from backend.units.queries import get_unit
 from card_service import protocol
@@ -46,7 +46,7 @@ def _public_key_bytes(text: str) -> bytes:
         raw = protocol.b64url_decode(text)
     except ValueError:
         raw = b""
-    if len(raw) != 32:
+    if not usable_public_key(raw):
         raise AppError("invalid_input", msg.BAD_PUBLIC_KEY, status=422, fields={"public_key": msg.BAD_PUBLIC_KEY})
     return raw
 
@@ -133,7 +133,9 @@ async def _enrol(pending: EnrolmentRequest, *, unit: Unit, name: str, actor: Act
                 target_id=device.id,
                 detail={"unit_id": unit.id, "fingerprint": pending.fingerprint},
             )
-    except IntegrityError as exc:
+    except IntegrityError as exc:  # nothing was written; asked after the rollback
+        if not await Unit.exists(id=unit.id):
+            raise NotFound() from exc  # the unit was deleted since it was chosen
         raise Conflict("device_already_enrolled", msg.ALREADY_ENROLLED) from exc
     return await Device.get(id=device.id).select_related("unit", "enrolled_by")
 
@@ -157,7 +159,11 @@ async def revoke(actor: Actor, device_pk: int) -> Device:
         raise Conflict("device_revoked", msg.ALREADY_REVOKED)
     now = runtime.get().clock.now()
     async with db.atomic():
-        await Device.filter(id=device.id).update(status=DeviceStatus.REVOKED, revoked_at=now)
+        revoked = await Device.filter(id=device.id, status=DeviceStatus.ACTIVE).update(
+            status=DeviceStatus.REVOKED, revoked_at=now
+        )
+        if not revoked:  # a parallel revocation won
+            raise Conflict("device_revoked", msg.ALREADY_REVOKED)
         await audit.record(
             "device.revoke", actor=actor, scope_path=device.unit.path, target_type="device", target_id=device.id
         )

@@ -30,6 +30,46 @@ NONCE_TTL_SECONDS = 2 * MAX_SKEW_SECONDS
 _NONCE = re.compile(r"[A-Za-z0-9_-]{22,64}")
 _DEVICE_ID = re.compile(r"[A-Za-z0-9_-]{32}")
 
+# Ed25519 (RFC 8032): the field prime, the curve constant d and a square root of -1.
+_P = 2**255 - 19
+_D = -121665 * pow(121666, -1, _P) % _P
+_SQRT_M1 = pow(2, (_P - 1) // 4, _P)
+
+
+def _point(raw: bytes) -> tuple[int, int] | None:
+    """The curve point a 32-byte key encodes (RFC 8032 5.1.3), or None when it encodes none canonically."""
+    y = int.from_bytes(raw, "little") & ((1 << 255) - 1)
+    if y >= _P:
+        return None
+    x2 = (y * y - 1) * pow(_D * y * y + 1, -1, _P) % _P
+    x = pow(x2, (_P + 3) // 8, _P)
+    if (x * x - x2) % _P:
+        x = x * _SQRT_M1 % _P
+    if (x * x - x2) % _P:
+        return None
+    sign = raw[31] >> 7
+    if x == 0 and sign:
+        return None
+    return (_P - x if x & 1 != sign else x), y
+
+
+def _double(point: tuple[int, int]) -> tuple[int, int]:
+    """2P on the twisted Edwards curve -x^2 + y^2 = 1 + d x^2 y^2 (complete: no special cases)."""
+    x, y = point
+    t = _D * x * x * y * y % _P
+    return 2 * x * y * pow(1 + t, -1, _P) % _P, (y * y + x * x) * pow(1 - t, -1, _P) % _P
+
+
+def usable_public_key(raw: bytes) -> bool:
+    """A canonical Ed25519 key of large order: for the few small-order points a signature made
+    without any private key verifies, so such a "key" proves nothing."""
+    point = _point(raw) if len(raw) == 32 else None
+    if point is None:
+        return False
+    for _ in range(3):  # times 8, the cofactor: a small-order point becomes the identity (0, 1)
+        point = _double(point)
+    return point != (0, 1)
+
 
 def _signed_path(request: Request) -> str:
     return f"{request.path}?{request.query_string}" if request.query_string else request.path

@@ -128,8 +128,7 @@ async def events_for_device(device: Device, pairing_id: str, *, since: int, wait
 async def challenge(device: Device, pairing_id: str) -> dict[str, Any]:
     """A fresh nonce for the card, bound to this device, pairing and action; and what to sign."""
     record = await _for_device(device, pairing_id)
-    if record["state"] != "confirmed":
-        raise AppError("pairing_not_confirmed", msg.NOT_CONFIRMED, status=409)
+    _require_confirmed(record)
     rt = runtime.get()
     nonce = protocol.b64url(secrets.token_bytes(32))
     expires_at = rt.clock.timestamp() + NONCE_TTL_SECONDS
@@ -142,6 +141,15 @@ async def challenge(device: Device, pairing_id: str) -> dict[str, Any]:
     await rt.redis.set(_nonce_key(nonce), json.dumps(binding), ex=NONCE_TTL_SECONDS + 30)
     context = protocol.card_context(action=record["action"], device=device.device_id, pairing=pairing_id, nonce=nonce)
     return {"nonce": nonce, "to_sign": protocol.b64url(context), "slot": "9a", "expires_at": _iso(expires_at)}
+
+
+def _require_confirmed(record: dict[str, Any]) -> None:
+    """The card step needs a confirmed pairing; one that has ended (cancelled, expired, done, failed)
+    is over for the PC, which starts a new one."""
+    if record["state"] in store.FINAL_STATES:
+        raise _gone()
+    if record["state"] != "confirmed":
+        raise AppError("pairing_not_confirmed", msg.NOT_CONFIRMED, status=409)
 
 
 def _nonce_key(nonce: str) -> str:
@@ -180,8 +188,7 @@ async def submit_card(
     """Verify the card's answer and perform the pairing's action; the pairing ends done or failed."""
     record = await _for_device(device, pairing_id)
     await _take_nonce(nonce, device=device, record=record)
-    if record["state"] != "confirmed":
-        raise AppError("pairing_not_confirmed", msg.NOT_CONFIRMED, status=409)
+    _require_confirmed(record)
     rt = runtime.get()
     # One card answer per pairing is worked on: with two challenges out, a second answer arriving
     # before the first has finished must not perform the action again.
@@ -286,8 +293,8 @@ async def scan(token: str, *, actor: Actor | None) -> tuple[dict[str, Any], str]
         raise Unauthorized("login_required", msg.LOGIN_REQUIRED)
     if actor is not None and not same_branch(actor, record["unit_path"]):
         raise Forbidden("pairing_outside_scope", msg.OUTSIDE_SCOPE)
-    if not await Device.filter(device_id=record["device_id"], status=DeviceStatus.ACTIVE).exists():
-        raise _gone()
+    if not await _device_active(record):
+        raise _device_revoked()
     phone_key = secrets.token_urlsafe(24)
     now = runtime.get().clock.timestamp()
     moved, record = await store.transition(
@@ -307,8 +314,21 @@ async def scan(token: str, *, actor: Actor | None) -> tuple[dict[str, Any], str]
     return record, phone_key
 
 
+async def _device_active(record: dict[str, Any]) -> bool:
+    return await Device.filter(device_id=record["device_id"], status=DeviceStatus.ACTIVE).exists()
+
+
+def _device_revoked() -> AppError:
+    return Forbidden("device_revoked", msg.DEVICE_REVOKED)
+
+
 async def confirm(pairing_id: str, phone_key: str) -> dict[str, Any]:
     record = await _for_phone(pairing_id, phone_key)
+    if record["state"] == "scanned" and not await _device_active(record):
+        # revoked since the scan: the card can never be read there; both sides see the pairing end
+        error = {"code": "device_revoked", "message": msg.DEVICE_REVOKED}
+        await store.transition(pairing_id, allowed=("scanned",), changes={"state": "failed", "error": error})
+        raise _device_revoked()
     confirmed_by = None
     if record["account_id"] is not None:
         account = await Account.get(id=record["account_id"])
