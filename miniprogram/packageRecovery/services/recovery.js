@@ -1,13 +1,15 @@
 /**
  * Public recovery flows (R2-R4): no login. Every step answers a ticket for the next one; the
- * screens show the server's Chinese messages as they come.
+ * screens show the server's Chinese messages as they come. The last step of a flow (a password
+ * reset, a unit recovery) takes the screen's Idempotency-Key: resent with it after a lost answer,
+ * the server answers it as done instead of refusing it.
  */
 const endpoints = require('../../services/endpoints');
 
 const r = endpoints.recovery;
 
 function createRecovery(client) {
-  const post = (path, body) => client.post(path, body, { auth: false });
+  const post = (path, body, key) => client.post(path, body, { auth: false, idempotencyKey: key });
   return {
     password: {
       start: (username, captchaId, captchaAnswer) =>
@@ -16,7 +18,7 @@ function createRecovery(client) {
         post(r.passwordSendCode, { ticket, captcha_id: captchaId, captcha_answer: captchaAnswer }),
       verify: (ticket, code, idNumber) =>
         post(r.passwordVerify, { ticket, code, id_number: String(idNumber || '').toUpperCase() }),
-      reset: (resetTicket, newPassword) => post(r.passwordReset, { reset_ticket: resetTicket, new_password: newPassword }),
+      reset: (resetTicket, newPassword, key) => post(r.passwordReset, { reset_ticket: resetTicket, new_password: newPassword }, key),
     },
     username: {
       byPhoneSendCode: (phone, captchaId, captchaAnswer) =>
@@ -52,7 +54,7 @@ function createRecovery(client) {
           captcha_id: captchaId,
           captcha_answer: captchaAnswer,
         }),
-      verify: (ticket, code) => post(r.unitVerify, { ticket, code }),
+      verify: (ticket, code, key) => post(r.unitVerify, { ticket, code }, key),
     },
   };
 }

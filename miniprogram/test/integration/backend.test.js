@@ -381,3 +381,32 @@ describe('idempotent writes against the real server', () => {
     expect((await server.sms('13900000011')).filter((m) => m.template === 'verification_code')).toHaveLength(1);
   });
 });
+
+describe('the last recovery step resent after a lost answer', () => {
+  const RESETTER = { username: 'op_zhao', phone: '13700000003', idNumber: '110105198506150030', name: '赵小四' };
+
+  beforeAll(async () => {
+    const admin = freshApp();
+    await login(admin.s, 'demo_village_admin', server.password('demo_village_admin'));
+    await createOperator(admin.s, RESETTER);
+  });
+
+  test('a password reset resent with its key is answered as done; with another key, 409 password_already_reset', async () => {
+    const app = freshApp();
+    const flow = app.recovery().recovery.password;
+    let captcha = await solvedCaptcha(app.s);
+    const started = await flow.start(RESETTER.username, captcha.captchaId, captcha.captchaAnswer);
+    captcha = await solvedCaptcha(app.s);
+    const sent = await flow.sendCode(started.ticket, captcha.captchaId, captcha.captchaAnswer);
+    const verified = await flow.verify(sent.ticket, await server.latestCode(RESETTER.phone), RESETTER.idNumber);
+    await expect(flow.reset(verified.reset_ticket, 'Zhao#Xiaosi2026', 'it-reset-0001')).resolves.toBeNull();
+    await expect(flow.reset(verified.reset_ticket, 'Zhao#Xiaosi2026', 'it-reset-0001')).resolves.toBeNull();
+    const other = await flow.reset(verified.reset_ticket, 'Zhao#Xiaosi2026', 'it-reset-0002').catch((e) => e);
+    expect(other).toMatchObject({ status: 409, code: 'password_already_reset', retryable: false });
+    expect(other.message).toMatch(/密码已经重置成功/);
+    const sentKeys = app.wx.sent.filter((r) => r.url.endsWith('/api/recovery/password/reset')).map((r) => r.header['Idempotency-Key']);
+    expect(sentKeys).toEqual(['it-reset-0001', 'it-reset-0001', 'it-reset-0002']);
+    expect((await server.sms(RESETTER.phone)).filter((m) => m.template === 'password_reset_done')).toHaveLength(1);
+    await login(freshApp().s, RESETTER.username, 'Zhao#Xiaosi2026');
+  });
+});

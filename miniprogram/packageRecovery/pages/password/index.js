@@ -1,15 +1,19 @@
 /**
- * Forgot password (R2): user name + captcha -> a code to the bound phone (captcha again) ->
- * the code + the ID number on file -> a new password. When the server says only a manual review
- * can help, the page offers it.
+ * Forgot password (R2): user name (or the phone the account logs in with) + captcha -> a code to
+ * the bound phone (captcha again) -> the code + the ID number on file -> a new password. When the
+ * server says only a manual review can help, the page offers it. The new password sent again after
+ * a lost answer goes with its first Idempotency-Key (the server answers it as done); told it was
+ * reset already (another key), the page shows it done.
  */
 const { recoveryServices } = require('../../services/index');
 const { toast } = require('../../../utils/ui');
 const { isCode, isIdNumber, passwordProblem } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 
 const STEP_NO = { start: 1, verify: 2, reset: 3, done: 3 };
 const REVIEW_CODES = ['manual_review_needed', 'identity_mismatch'];
+const CAPTCHA_STEPS = ['start', 'verify'];
 
 Page({
   data: {
@@ -24,12 +28,14 @@ Page({
     errors: {},
     busy: false,
     reviewHint: '',
+    doneHint: '',
   },
 
   onLoad() {
     this.captcha = { captchaId: '', answer: '' };
     this.ticket = '';
     this.resetTicket = '';
+    this.resend = resendKey(); // a reset resent after a lost answer is answered as done, not refused
   },
 
   go(step, extra) {
@@ -54,13 +60,14 @@ Page({
     }
     this.setData(patch);
     toast(this, error.message, 'error');
+    if (CAPTCHA_STEPS.indexOf(this.data.step) < 0) return; // the new password's step has none
     const captcha = this.selectComponent('#captcha');
     if (captcha) captcha.refresh();
   },
 
   async onStart() {
     if (!this.data.username.trim()) {
-      this.setData({ errors: { username: msg.REQUIRED + '用户名' } });
+      this.setData({ errors: { username: msg.REQUIRED + '用户名或登录手机号' } });
       return;
     }
     this.setData({ busy: true });
@@ -112,10 +119,18 @@ Page({
       return;
     }
     this.setData({ busy: true });
+    const { newPassword } = this.data;
     try {
-      await recoveryServices().recovery.password.reset(this.resetTicket, this.data.newPassword);
-      this.go('done', { newPassword: '', confirm: '' });
+      await recoveryServices().recovery.password.reset(this.resetTicket, newPassword, this.resend.key([this.resetTicket, newPassword]));
+      this.resend.settle();
+      this.go('done', { newPassword: '', confirm: '', doneHint: '' });
     } catch (error) {
+      this.resend.settle(error);
+      if (error.code === 'password_already_reset') {
+        // sent before with another key and done then (its answer lost): the server's message says so
+        this.go('done', { newPassword: '', confirm: '', doneHint: error.message });
+        return;
+      }
       this.fail(error);
     }
   },

@@ -1,7 +1,13 @@
-/** Unit account recovery (R4): credit code -> legal representative's or agent's identity + new agent -> code. */
+/**
+ * Unit account recovery (R4): credit code -> legal representative's or agent's identity + new agent
+ * -> code. The code sent again after a lost answer goes with its first Idempotency-Key (the server
+ * answers the hand-over it did); told the unit was recovered already (another key), the page shows
+ * it done with the server's message.
+ */
 const { recoveryServices } = require('../../services/index');
 const { toast } = require('../../../utils/ui');
 const { isPhone, isCode, isIdNumber } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 
 Page({
@@ -18,11 +24,13 @@ Page({
     busy: false,
     username: '',
     unitName: '',
+    doneMessage: '',
   },
 
   onLoad() {
     this.captcha = { captchaId: '', answer: '' };
     this.ticket = '';
+    this.resend = resendKey(); // a recovery resent after a lost answer is answered once, not refused
   },
 
   onField(e) {
@@ -101,10 +109,18 @@ Page({
       return;
     }
     this.setData({ busy: true });
+    const { code } = this.data;
     try {
-      const out = await recoveryServices().recovery.unit.verify(this.ticket, this.data.code);
-      this.setData({ step: 'done', busy: false, username: out.username, unitName: out.unit_name });
+      const out = await recoveryServices().recovery.unit.verify(this.ticket, code, this.resend.key([this.ticket, code]));
+      this.resend.settle();
+      this.setData({ step: 'done', busy: false, errors: {}, username: out.username, unitName: out.unit_name, doneMessage: '' });
     } catch (error) {
+      this.resend.settle(error);
+      if (error.code === 'unit_already_recovered') {
+        // sent before with another key and done then (its answer lost): the server's message says what follows
+        this.setData({ step: 'done', busy: false, errors: {}, doneMessage: error.message });
+        return;
+      }
       this.fail(error);
     }
   },
