@@ -4,7 +4,9 @@ audit entry inside it, and effects (SMS delivery, ending sessions) after commit.
 Who may manage whom: an admin manages an account only when every membership of that account is in
 the admin's scope, and each of them is either in a unit strictly below the admin's own with a role
 no higher than the admin's, or in the admin's own unit with a lower role. So nobody manages a peer,
-a superior, or a person who also works somewhere the admin does not oversee.
+a superior, or a person who also works somewhere the admin does not oversee. Each change to an
+existing account checks this again first in its transaction, the account's row locked
+(:func:`_manageable_now`), so two admins changing one account at once take turns.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from backend.cards import actions as cards
 from backend.cards.models import CardBinding
 from backend.core import audit, db, runtime, sessions, sms
 from backend.core.actor import Actor
-from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role, allows, rank
 from backend.units.models import Unit
@@ -69,6 +71,44 @@ async def _require_manageable(actor: Actor, account: Account) -> list[Membership
     return memberships
 
 
+async def _manageable_now(actor: Actor, account_id: int, *, active: bool = False) -> tuple[Account, list[Membership]]:
+    """First in the change's transaction: the account as it is now, its row locked, checked again. A
+    change another admin committed since the first checks (a role or unit the actor does not oversee,
+    a removed unit, a deactivation, a new phone) is seen, and one that comes later waits for this one
+    (every change here takes this lock). ``active``: a deactivated account answers 409."""
+    account = await Account.filter(id=account_id).select_for_update(no_key=True).first()
+    if account is None:
+        raise NotFound()
+    memberships = await _require_manageable(actor, account)
+    if active:
+        _require_active(account)
+    return account, memberships
+
+
+def _require_active(account: Account) -> None:
+    if not account.is_active:
+        raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
+
+
+def _require_phone_move(actor: Actor, memberships: list[Membership]) -> None:
+    """The bound phone receives the password resets: moving it would hand the account, and finance
+    access the actor could not grant, to whoever holds the new phone."""
+    if not all(may_grant_finance(actor, m.unit.id, m.finance_access) for m in memberships):
+        raise Forbidden("finance_too_high", msg.PHONE_OF_HIGHER_FINANCE)
+
+
+def _require_phone(account: Account) -> None:
+    """A temporary password goes by SMS: an account without a bound phone (made by a card login)
+    cannot get one."""
+    if not account.phone_enc:
+        raise Conflict("no_phone", msg.NO_PHONE_FOR_RESET)
+
+
+def _require_locked(account: Account) -> None:
+    if not is_locked(account, runtime.get().clock.now()) and account.failed_logins == 0:
+        raise Conflict("not_locked", msg.NOT_LOCKED)
+
+
 async def _audit_account(
     action: str, actor: Actor, account_id: int, memberships: list[Membership], detail: dict[str, Any] | None = None
 ) -> None:
@@ -85,6 +125,11 @@ async def _audit_account(
 
 async def _end_all(account_id: int) -> None:
     await sessions.end_all(account_id)
+
+
+async def _end_unit_sessions(account_id: int, membership_id: int) -> None:
+    """End, for good, the sessions working for a unit taken away; those of its other units go on."""
+    await sessions.end_matching(account_id, lambda record: record.membership_id == membership_id)
 
 
 async def create_account(
@@ -162,14 +207,13 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     memberships = await _require_manageable(actor, account)
     if not changes:
         return account
+    _require_active(account)
     await cards.require_card_peer(actor, account.id)
     rt = runtime.get()
     new_phone_index = rt.vault.index("phone", changes["phone"]) if "phone" in changes else None
     moves_phone = new_phone_index is not None and new_phone_index != account.phone_index
-    if moves_phone and not all(may_grant_finance(actor, m.unit.id, m.finance_access) for m in memberships):
-        # The bound phone receives the password resets: moving it would hand the account, and
-        # finance access the actor could not grant, to whoever holds the new phone.
-        raise Forbidden("finance_too_high", msg.PHONE_OF_HIGHER_FINANCE)
+    if moves_phone:
+        _require_phone_move(actor, memberships)
     old_name = account.name
     update_fields = ["updated_at"]
     if "name" in changes:
@@ -201,9 +245,12 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     account.updated_at = rt.clock.now()
 
     async def write(login: str | None) -> None:
-        if moves_login:
-            account.login_phone_index = login
         async with db.atomic():
+            current, memberships_now = await _manageable_now(actor, account.id, active=True)
+            if moves_phone:
+                _require_phone_move(actor, memberships_now)  # finance granted meanwhile counts too
+            if moves_login:  # unless the owner switched phone login off meanwhile
+                account.login_phone_index = login if current.login_phone_index is not None else None
             await account.save(update_fields=update_fields)
             card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
             detail = {
@@ -211,7 +258,7 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
                 "realname_voided": int(identity_changed),
                 "card_unbound": int(card_unbound),
             }
-            await _audit_account("account.update", actor, account.id, memberships, detail=detail)
+            await _audit_account("account.update", actor, account.id, memberships_now, detail=detail)
 
     # A parallel phone login switched on for the new phone meanwhile: the edit lands without it.
     await people.with_phone_login(write, login_index)
@@ -224,16 +271,20 @@ async def set_membership(
     """Give a manageable account a role in a unit of the actor's scope (add, or change the role)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    seen = await _require_manageable(actor, account)
+    _require_active(account)
     await cards.require_card_peer(actor, account.id)
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
     _require_finance_grant(actor, unit.id, finance_access)
     now = runtime.get().clock.now()
-    existing = next((m for m in memberships if m.unit.id == unit.id), None)
     try:
         async with db.atomic():
+            _, memberships = await _manageable_now(actor, account.id, active=True)
+            existing = next((m for m in memberships if m.unit.id == unit.id), None)
+            if existing is not None and not any(m.unit.id == unit.id for m in seen):
+                raise Conflict("membership_exists", msg.MEMBERSHIP_EXISTS)  # another admin added it meanwhile
             if existing is None:
                 membership = await Membership.create(
                     account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
@@ -264,14 +315,15 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
     """Take a manageable account out of one unit; its last unit cannot be removed (deactivate instead)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    await _require_manageable(actor, account)
     await cards.require_card_peer(actor, account.id)
-    target = next((m for m in memberships if m.unit.id == unit_id), None)
-    if target is None:
-        raise NotFound(msg.NOT_A_MEMBER)  # every unit of a manageable account is in scope: this says nothing more
-    if len(memberships) == 1:
-        raise Conflict("last_membership", msg.LAST_MEMBERSHIP)
     async with db.atomic():
+        _, memberships = await _manageable_now(actor, account.id)
+        target = next((m for m in memberships if m.unit.id == unit_id), None)
+        if target is None:
+            raise NotFound(msg.NOT_A_MEMBER)  # every unit of a manageable account is in scope: this says nothing more
+        if len(memberships) == 1:
+            raise Conflict("last_membership", msg.LAST_MEMBERSHIP)
         await target.delete()
         await audit.record(
             "membership.remove",
@@ -281,7 +333,7 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
             target_id=account.id,
             detail={"unit_id": unit_id},
         )
-        db.after_commit(lambda: _end_all(account.id))
+        db.after_commit(lambda: _end_unit_sessions(account.id, target.id))
 
 
 async def reset_password(actor: Actor, account_id: int) -> None:
@@ -290,17 +342,17 @@ async def reset_password(actor: Actor, account_id: int) -> None:
     WeChat login binds again with the new password)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    await _require_manageable(actor, account)
     await cards.require_card_peer(actor, account.id)
-    if not account.is_active:
-        raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
-    if not account.phone_enc:
-        raise ValidationFailed({"phone": msg.NO_SUCH_FIELD_VALUE})
+    _require_active(account)
+    _require_phone(account)
     rt = runtime.get()
     password = generate_temporary_password()
     password_hash = await rt.hasher.hash(password)
-    phone = rt.vault.decrypt("account.phone", account.phone_enc)
     async with db.atomic():
+        account, memberships = await _manageable_now(actor, account.id, active=True)
+        _require_phone(account)  # the phone as it is now: another admin may have just replaced a lost one
+        phone = rt.vault.decrypt("account.phone", account.phone_enc)
         wechat_released = await people.set_temporary_password(account.id, password_hash)
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
         await _audit_account(
@@ -310,12 +362,15 @@ async def reset_password(actor: Actor, account_id: int) -> None:
 
 
 async def unlock_account(actor: Actor, account_id: int) -> None:
+    """Clear a lock (or the count of wrong passwords towards one) of a manageable live account."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
-    if not is_locked(account, runtime.get().clock.now()) and account.failed_logins == 0:
-        raise Conflict("not_locked", msg.NOT_LOCKED)
+    await _require_manageable(actor, account)
+    _require_active(account)
+    _require_locked(account)
     async with db.atomic():
+        account, memberships = await _manageable_now(actor, account.id, active=True)
+        _require_locked(account)  # not unlocked by another admin meanwhile
         await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
         await _audit_account("account.unlock", actor, account.id, memberships)
 
@@ -325,12 +380,12 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
     and the card it had are released (so the same person can bind them to a new account)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    await _require_manageable(actor, account)
     await cards.require_card_peer(actor, account.id)
-    if not account.is_active:
-        raise Conflict("account_deactivated", msg.ALREADY_DEACTIVATED)
+    _require_active(account)
     now = runtime.get().clock.now()
     async with db.atomic():
+        _, memberships = await _manageable_now(actor, account.id, active=True)
         await Account.filter(id=account.id).update(
             is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
         )
@@ -346,9 +401,10 @@ async def unbind_wechat(actor: Actor, account_id: int) -> None:
     every session of the account ends too, or the phone would stay logged in until it idled out."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    await _require_manageable(actor, account)
     now = runtime.get().clock.now()
     async with db.atomic():
+        _, memberships = await _manageable_now(actor, account.id)
         removed = await WechatIdentity.filter(account_id=account.id).delete()
         if not removed:
             raise NotFound(msg.WECHAT_NOT_BOUND)
@@ -374,9 +430,10 @@ async def end_sessions(actor: Actor, account_id: int) -> int:
     """An admin ends every session of a manageable account."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
-    memberships = await _require_manageable(actor, account)
+    await _require_manageable(actor, account)
     now = runtime.get().clock.now()
     async with db.atomic():
+        _, memberships = await _manageable_now(actor, account.id)
         # Also in the database: a refresh or a login already past its checks cannot outlive this.
         await Account.filter(id=account.id).update(sessions_revoked_at=now, updated_at=now)
         await _audit_account("account.end_sessions", actor, account.id, memberships)
