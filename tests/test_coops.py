@@ -817,6 +817,26 @@ async def test_who_runs_a_unit_that_is_no_co_op_answers_its_unit_card(client, te
     assert card["title"] == "王家湾村" and card["subtitle"] == "村", text
 
 
+async def test_villages_or_townships_are_ranked_by_a_figure_of_their_co_ops(client):
+    """ "哪个乡镇社员最多" was looked up as a name; only co-op counts could rank villages."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    for text in ("哪个乡镇社员最多", "社员最多的乡镇", "各乡镇社员排名"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "青山县社员最多的乡镇" and table["columns"][2] == "社员数", text
+        assert [(row[0], row[2]) for row in table["rows"]] == [("桃源乡", "999"), ("白沙镇", "480")], text
+    staff = blocks(await chat(client, headers, "哪个村从业人员最多"), "table")[0]
+    assert [(row[0], row[2]) for row in staff["rows"]] == [("刘家岭村", "99"), ("王家湾村", "11")]
+    money = await chat(client, headers, "资产最多的村")  # a viewer without finance access `all`
+    assert not blocks(money, "table") and "金额" in blocks(money, "notice")[0]["text"]
+    rich = await login_at(client, "county_all", w.county, finance=FinanceAccess.ALL)
+    assets = blocks(await chat(client, rich, "资产最多的村"), "table")[0]
+    assert [(row[0], row[2]) for row in assets["rows"]] == [("刘家岭村", "7777.00"), ("王家湾村", "143.46")]
+    await chat(client, headers, "哪个村社员最多")
+    again = blocks(await chat(client, headers, "白沙镇呢"), "table")[0]  # the figure is kept
+    assert again["title"] == "白沙镇社员最多的村"
+
+
 async def _founded_in(w, **years: int) -> None:
     for name, year in years.items():
         await CoopCard.filter(unit_id=getattr(w, name).id).update(founded_year=year)
@@ -901,6 +921,7 @@ async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figu
         ("王家湾村合作社分布", "map", "王家湾村合作社分布"),
         ("王家湾村的合作社分布图", "map", "王家湾村合作社分布"),
         ("村级社占比", "card", "白沙镇合作社统计指标"),
+        ("村级社占多少", "card", "白沙镇合作社统计指标"),
         ("王家湾村标杆社比例", "card", "王家湾村合作社统计指标"),
         ("合作社总数", "card", "白沙镇合作社汇总"),
         ("王家湾村合作社数量", "card", "王家湾村合作社汇总"),

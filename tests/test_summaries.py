@@ -291,6 +291,7 @@ async def test_summaries_never_reach_or_count_a_sibling(client):
         "对比白沙镇和桃源乡",
         "比较一下白沙镇与桃源乡的汇总",
         "白沙镇跟桃源乡比一比",
+        "白沙镇比桃源乡多几个合作社",
     ],
 )
 async def test_several_units_named_are_compared_side_by_side(client, text):
@@ -833,6 +834,8 @@ async def test_asking_what_else_still_pages_the_table(client, text):
         ("county", "青山县各乡镇汇总", "青山县合作社汇总"),
         ("county", "白沙镇的各村情况", "白沙镇合作社汇总"),
         ("county", "白沙镇各村汇总", "白沙镇合作社汇总"),
+        ("county", "各乡镇社员数", "青山县合作社汇总"),  # its breakdown holds each one's members
+        ("town", "各村资产总额", "白沙镇合作社汇总"),
     ],
 )
 async def test_each_village_s_figures_are_the_summary_of_the_unit_above_them(client, at, text, title):

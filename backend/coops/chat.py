@@ -225,10 +225,11 @@ def _figure_fields(f: FiguresOut) -> list[KeyValue]:
 # Between the units of "白沙镇和桃源乡的汇总", "白沙镇、桃源乡汇总", "对比白沙镇与桃源乡". A name may
 # hold one of these words (和平村, 太和镇): the whole name is tried first, and every part must be a
 # name of two characters or more.
-_BETWEEN = r"(?:以及|和|与|跟|及|、|，|,)"
+_BETWEEN = r"(?:以及|和|与|跟|及|比|、|，|,)"
 _BETWEEN_UNITS = re.compile(rf"\s*{_BETWEEN}\s*")
 _COMPARE = r"(?:对比一下|比较一下|比一比|比一下|对比|比较)"
 _COMPARE_FIRST = re.compile(rf"^{_COMPARE}\s*")
+_MORE_OR_LESS = re.compile(r"(?:多|少)了?$")
 
 # "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
 # what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
@@ -254,7 +255,8 @@ async def _without_summary_word(turn: Turn) -> Turn:
 # holds 各 (罗各村) is still named whole.
 _EACH = (
     ASK + r"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿))?)\s*的?\s*各\s*"
-    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|单位|下级单位)\s*的?\s*(?:合作社)?(?:汇总|情况|数据|统计)$"
+    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|单位|下级单位)\s*的?\s*(?:合作社)?"
+    rf"(?:汇总|情况|数据|统计|{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?)$"
 )
 
 
@@ -277,6 +279,8 @@ _EACH = (
         # "对比白沙镇和桃源乡", "白沙镇和桃源乡比较一下": units side by side (_compared)
         ASK + rf"{_COMPARE}\s*(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总|情况)?$",
         ASK + rf"(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总)?{_COMPARE}$",
+        # "白沙镇比桃源乡多几个合作社": the two side by side say how many more
+        ASK + r"(?P<name>.+?比.+?)(?:多|少)(?:了)?(?:几个|几家|多少个?|多少)?(?:合作社|社员|人|社)?$",
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
@@ -380,6 +384,8 @@ MAX_COMPARED = 10
 def _compared_names(name: str) -> list[str]:
     """The names of the units ``name`` lists, in order without repeats ([]: it lists no units)."""
     names = _COMPARE_FIRST.sub("", name)  # "比较一下白沙镇与桃源乡的汇总"
+    if "比" in names:  # "白沙镇比桃源乡多(几个合作社)": the summary's pattern leaves 多 on the name
+        names = _MORE_OR_LESS.sub("", names)
     parts = list(dict.fromkeys(part.strip() for part in _BETWEEN_UNITS.split(names)))
     if len(parts) < 2 or any(len(part) < 2 for part in parts):
         return []
@@ -984,29 +990,41 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?合作社最多$",
         ASK + rf"{_RANK_REGION}合作社最多的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?合作社(?:数量|个数|数|排名|排行)$",
+        # by a figure of their co-ops: "哪个乡镇社员最多", "资产最多的村", "各村社员排名"
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}{_MOST}$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_MOST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}(?:排名|排行)$",
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
     pageable=True,
     subject="region",
-    kept=("level",),
+    kept=("level", "field"),
 )
 async def units_most(turn: Turn) -> ChatReply:
-    """The villages (or townships) of a region with the most co-ops, by their roll-ups (counts only)."""
+    """The villages (or townships) of a region with the most co-ops, or members, staff, money (for
+    who sees all money) of their co-ops, by their roll-ups."""
+    field = _rank_field(turn.params) if turn.params.get("field") not in (None, "coops") else "coops"
+    if field in queries.MONEY_RANKS and turn.actor.finance_access != FinanceAccess.ALL:
+        return _notice(msg.RANK_MONEY_NOT_ALLOWED, "warning")
     asked = await _level_in_region(turn, "coop.units_most")
     if isinstance(asked, ChatReply):
         return asked
     level, target, label = asked
     offset = _place(turn.params)
-    units, more = await queries.units_with_most_coops(target, level, offset=offset, limit=TOP)
-    params = {"region_id": target.id, "level": level.value}
+    units, more = await queries.units_ranked(target, level, field, offset=offset, limit=TOP)
+    params = {"region_id": target.id, "level": level.value, "field": field}
     more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None)
     if not units:
         return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE) if not offset else _notice(msg.NO_MORE)
+    money = field in queries.MONEY_RANKS
     table = TableBlock(
-        title=msg.MOST_COOPS_TITLE.format(region=target.name, level=label),
-        columns=msg.MOST_COOPS_COLUMNS,
-        rows=[[u.name, u.parent_name, str(u.coops)] for u in units],
+        title=msg.UNITS_RANK_TITLE.format(region=target.name, what=msg.UNITS_RANK_WORDS[field], level=label),
+        columns=[
+            *msg.MOST_COOPS_COLUMNS[:2],
+            msg.RANK_COLUMNS.get(field, msg.MOST_COOPS_COLUMNS[2]),
+        ],
+        rows=[[u.name, u.parent_name, shown(u.figure, True) if money else str(u.figure)] for u in units],
         row_actions=[unit_action(u.id, u.name) for u in units],
         more=more_action,
     )
@@ -1091,7 +1109,7 @@ def _share(count: int, total: int) -> str:
         # "村级社占比", "王家湾村标杆社比例": the shares the statistics card shows
         ASK
         + r"(?:(?P<region>.+?)\s*的?)??\s*(?:村级社|标杆社|贫困县基层社)(?:的)?"
-        + r"(?:占比|比例|比重|所占比例)(?:是多少|多少)?$",
+        + r"(?:占比|比例|比重|所占比例|占多少|占多大比例|占几成)(?:是多少|多少)?$",
     ),
     permission=PERMISSION,
     subject="region",

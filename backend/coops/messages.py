@@ -82,7 +82,16 @@ RANK_TITLES = {
     "profit": "{region}利润最高的合作社",
     "registered_capital": "{region}注册资本最多的合作社",
 }
-MOST_COOPS_TITLE = "{region}合作社最多的{level}"
+UNITS_RANK_TITLE = "{region}{what}最多的{level}"
+UNITS_RANK_WORDS = {
+    "coops": "合作社",
+    "members": "社员",
+    "staff": "从业人员",
+    "assets": "资产",
+    "revenue": "营业收入",
+    "profit": "利润",
+    "registered_capital": "注册资本",
+}
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"
 NO_COOPS_TITLE = "{region}还没有合作社的{level}"

@@ -176,17 +176,20 @@ async def top_cards(
 
 @dataclass(frozen=True)
 class LevelUnit:
-    """A village (or township) below a region, with its co-ops (roll-up) and the unit it belongs to."""
+    """A village (or township) below a region, with the roll-up figure it was ranked by (its co-ops,
+    members...; 0 in a list of those without co-ops) and the unit it belongs to."""
 
     id: int
     name: str
     parent_name: str
-    coops: int
+    figure: int
 
 
-_MOST_COOPS_SQL = (
-    "SELECT u.id, u.name, u.parent_id, r.coops FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
-    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.coops DESC, u.id LIMIT ? OFFSET ?"
+# What units may be ranked by (their roll-up columns): their co-ops, or what a co-op is ranked by.
+UNIT_RANK_FIELDS = {"coops": "coops", **RANK_FIELDS}
+_MOST_SQL = (
+    "SELECT u.id, u.name, u.parent_id, r.{column} FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.{column} DESC, u.id LIMIT ? OFFSET ?"
 )
 _NO_COOPS_WHERE = (
     "FROM unit u LEFT JOIN coop_rollup r ON r.unit_id = u.id "
@@ -204,15 +207,15 @@ async def has_units_below(region: Unit, level: UnitType) -> bool:
     return await Unit.filter(path_prefix("path", region.path), depth__gt=region.depth, type=level).exists()
 
 
-async def units_with_most_coops(
-    region: Unit, level: UnitType, *, offset: int = 0, limit: int
+async def units_ranked(
+    region: Unit, level: UnitType, field: str = "coops", *, offset: int = 0, limit: int
 ) -> tuple[list[LevelUnit], bool]:
-    """The units of ``level`` below ``region`` (in scope) with the most co-ops, by their roll-ups
-    (counts, no money), after the first ``offset`` of them (pages by place, as a ranking's), and
-    whether more have co-ops."""
+    """The units of ``level`` below ``region`` (in scope) with co-ops, the highest ``field``
+    (UNIT_RANK_FIELDS) of their roll-ups first, after the first ``offset`` of them (pages by place,
+    as a ranking's), and whether more follow. Money: the caller checks the actor may see all of it."""
     below, values = path_prefix_sql("u.path", region.path)
     args = [*values, region.depth, level.value, limit + 1, offset]
-    rows = await db.fetch_rows(_MOST_COOPS_SQL.format(below=below), args)
+    rows = await db.fetch_rows(_MOST_SQL.format(below=below, column=UNIT_RANK_FIELDS[field]), args)
     return await _with_parents(rows[:limit]), len(rows) > limit
 
 
