@@ -340,10 +340,15 @@ async def test_members_are_asked_for_in_the_ways_cadres_ask(client):
         "都有谁在王家湾",
         "王家湾村的人",
         "查一下王家湾村有几个人？",
+        "王家湾村的账号有几个",  # asked as accounts: they were looked up as a person named so
+        "王家湾村有哪些账号",
+        "王家湾村的用户有哪些",
     ):
         tables = blocks(await say(client, headers, text), "table")
         assert tables and tables[0]["rows"] == [["王建国", "wjg01", "录入员", "正常"]], text
     assert blocks(await say(client, headers, "本单位有几个人"), "table")[0]["title"] == "白沙镇的人员"
+    card = blocks(await say(client, headers, "王建国的账号"), "card")[0]  # one person's account stays theirs
+    assert card["title"] == "王建国"
 
 
 async def test_a_viewer_finds_no_people_and_no_member_lists(client):

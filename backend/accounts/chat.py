@@ -65,6 +65,10 @@ _ROLE = "(?P<role>" + "|".join(sorted(ROLE_LABELS.values(), key=len, reverse=Tru
 _ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
 _MEMBERS_PATTERNS = (
     ASK_WORD + r"(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",  # "查人员": 查 is no name
+    # a unit's accounts, asked as a list or a count ("王家湾村有哪些账号", "王家湾村的账号有几个");
+    # "侯国梅的账号" alone is that person's (account.card)
+    ASK + rf"(?P<name>.{{0,20}}?)(?:有哪些|有几个|有多少个?)(?:用户|{_ACCOUNT})$",
+    ASK + rf"(?P<name>.{{0,20}}?)的?(?:用户|{_ACCOUNT})(?:有哪些|有几个|有多少个?|列表|名单|都有谁)$",
     ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
     ASK + r"(?P<name>.{0,20}?)(?:一共|总共|共)?(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
