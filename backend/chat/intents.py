@@ -9,6 +9,7 @@ INTENT_MODULES = (
     "backend.units.chat",
     "backend.accounts.chat",
     "backend.coops.chat",
+    "backend.audit.chat",
 )
 
 

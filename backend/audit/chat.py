@@ -1,0 +1,103 @@
+"""Chat intent over the audit log, for admins (``audit.view``): "操作记录", "登录失败记录",
+"最近有人登录失败吗", "王建国的操作记录"; the newest entries in scope first, "更多" for older ones.
+
+The same entries as ``GET /api/audit`` (backend.audit.queries), shown in words: when (China time),
+what, who, and whether it worked. Whoever acted is named only when the reader may see that account
+(one of its units is in scope); someone from above is "上级单位人员".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from backend.accounts.chat import resolve_person
+from backend.accounts.models import Account
+from backend.accounts.queries import memberships_in_scope
+from backend.audit import messages as msg
+from backend.audit.queries import list_entries
+from backend.chat.parser import ASK, ASK_WORD
+from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
+from backend.chat.registry import Turn, intent
+from backend.chat.service import suggestions
+from backend.core.actor import Actor
+from backend.core.audit import AuditEntry
+from backend.core.clock import CHINA_TIME
+from backend.units.chat import int_param
+
+PAGE_SIZE = 10
+LOGIN = "auth.login"
+FAILURE = "failure"
+_RECORDS = r"(?:操作记录|操作日志|审计记录|审计日志|日志|记录)"
+_WHEN = r"(?:最近的?|今天的?|近期的?)?"
+
+
+@intent(
+    "audit.recent",
+    patterns=(
+        ASK_WORD + rf"{_WHEN}(?:操作记录|操作日志|审计记录|审计日志)$",
+        ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)?的?{_RECORDS}$",
+        ASK_WORD + rf"{_WHEN}(?:有(?:人|谁)|谁)(?P<login>登录)(?P<failed>失败)?(?:了|过)?(?:吗)?$",
+        ASK + rf"(?P<name>.{{1,20}}?)的(?:操作记录|操作日志|(?P<login>登录)(?P<failed>失败)?{_RECORDS})$",
+    ),
+    permission="audit.view",
+    priority=30,  # before the person's card ("王建国的...") and the lookup
+    pageable=True,
+    subject="name",
+)
+async def recent(turn: Turn) -> ChatReply:
+    """The newest entries in scope, of logins (failed ones) or of one person if asked."""
+    params: dict[str, Any] = {}
+    name = ""
+    if turn.params.get("account_id") is not None or turn.params.get("name"):
+        person = await resolve_person(turn, "audit.recent")
+        if isinstance(person, ChatReply):
+            return person
+        params["account_id"] = person
+        name = (await Account.get(id=person)).name
+    if turn.params.get("login") or turn.params.get("action") == LOGIN:
+        params["action"] = LOGIN
+    if turn.params.get("failed") or turn.params.get("outcome") == FAILURE:
+        params["outcome"] = FAILURE
+    cursor = int_param(turn.params, "cursor")
+    entries, next_cursor = await list_entries(turn.actor, cursor=cursor, limit=PAGE_SIZE, **params)
+    await turn.context.remember_page("audit.recent", params, next_cursor)
+    if not entries:
+        text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE
+        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=suggestions())
+    names = await _names(turn.actor, entries)
+    table = TableBlock(
+        title=_title(params, name),
+        columns=msg.CHAT_COLUMNS,
+        rows=[_row(entry, names) for entry in entries],
+        more=Action(label=msg.BUTTON_MORE, intent="audit.recent", params={**params, "cursor": next_cursor})
+        if next_cursor is not None
+        else None,
+    )
+    return ChatReply(blocks=[table], suggestions=suggestions())
+
+
+def _title(params: dict[str, Any], name: str) -> str:
+    if name:
+        return msg.CHAT_TITLE_OF.format(name=name)
+    if params.get("action") == LOGIN:
+        return msg.CHAT_TITLE_FAILED_LOGINS if params.get("outcome") == FAILURE else msg.CHAT_TITLE_LOGINS
+    return msg.CHAT_TITLE
+
+
+async def _names(actor: Actor, entries: list[AuditEntry]) -> dict[int, str]:
+    """The names of the accounts that acted, for those the reader may see (one unit in scope)."""
+    ids = {e.actor_account_id for e in entries if e.actor_account_id is not None}
+    if not ids:
+        return {}
+    visible = set(await memberships_in_scope(actor).filter(account_id__in=ids).values_list("account_id", flat=True))
+    return dict(await Account.filter(id__in=visible).values_list("id", "name")) if visible else {}
+
+
+def _row(entry: AuditEntry, names: dict[int, str]) -> list[str]:
+    who = msg.CHAT_SOMEONE if entry.actor_account_id is None else names.get(entry.actor_account_id, msg.CHAT_ABOVE)
+    return [
+        entry.at.astimezone(CHINA_TIME).strftime("%m-%d %H:%M"),
+        msg.ACTION_LABELS.get(entry.action, entry.action),
+        who,
+        msg.OUTCOMES.get(entry.outcome, entry.outcome),
+    ]

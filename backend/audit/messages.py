@@ -1,0 +1,61 @@
+"""What the audit log's readers see, in Chinese (the chat's answers about it)."""
+
+from __future__ import annotations
+
+# What each recorded action is called; an action not named here shows its code.
+ACTION_LABELS = {
+    "auth.login": "登录",
+    "auth.change_password": "修改密码",
+    "auth.choose_unit": "选择单位",
+    "auth.first_login_sms": "首次登录短信验证",
+    "account.create": "新建账号",
+    "account.update": "修改账号",
+    "account.reset_password": "重置密码",
+    "account.unlock": "解除锁定",
+    "account.deactivate": "停用账号",
+    "account.activate": "激活账号",
+    "account.reveal": "查看完整号码",
+    "account.end_sessions": "结束登录设备",
+    "membership.set": "设置单位角色",
+    "membership.remove": "移出单位",
+    "profile.update": "修改个人信息",
+    "profile.phone_change": "换绑手机",
+    "profile.realname": "实名认证",
+    "wechat.bind": "绑定微信",
+    "wechat.unbind": "解绑微信",
+    "card.bind": "绑定IC卡",
+    "card.unbind": "解绑IC卡",
+    "coop.card.create": "录入信息卡",
+    "coop.card.update": "修改信息卡",
+    "coop.card.delete": "删除信息卡",
+    "device.enrol": "登记电脑",
+    "device.revoke": "停用电脑",
+    "unit.create": "新建单位",
+    "unit.update": "修改单位",
+    "unit.delete": "删除单位",
+    "unit.move": "调整隶属",
+    "agent.add": "添加经办人",
+    "agent.unbind": "解绑经办人",
+    "recovery.password_reset": "找回密码",
+    "recovery.unit_account": "找回单位账号",
+    "registration.submit": "提交注册",
+    "registration.approve": "通过注册",
+    "registration.reject": "驳回注册",
+    "review.submit": "提交人工审核",
+    "review.view": "查看审核申请",
+    "review.image": "查看审核图片",
+    "review.approve": "通过审核",
+    "review.reject": "驳回审核",
+}
+OUTCOMES = {"success": "成功", "failure": "失败"}
+
+CHAT_TITLE = "操作记录"
+CHAT_TITLE_LOGINS = "登录记录"
+CHAT_TITLE_FAILED_LOGINS = "登录失败记录"
+CHAT_TITLE_OF = "{name}的操作记录"
+CHAT_COLUMNS = ["时间", "操作", "操作人", "结果"]
+CHAT_NONE = "没有找到这样的记录。"
+CHAT_NO_MORE = "没有更多记录了。"
+CHAT_SOMEONE = "—"  # no account (a failed login under an unknown name)
+CHAT_ABOVE = "上级单位人员"  # an account outside the reader's scope is not named
+BUTTON_MORE = "更多"
