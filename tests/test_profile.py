@@ -229,3 +229,43 @@ async def test_a_phone_change_ticket_lost_to_a_redis_restart_asks_to_start_again
     assert lost.status_code == 410, lost.text
     assert lost.json()["error"] == {"code": "ticket_invalid", "message": "操作已过期或无效，请从头开始", "fields": {}}
     assert (await Account.get(id=account.id)).phone_index == account.phone_index
+
+
+async def test_logging_in_by_phone_is_switched_off_and_on_by_the_account_itself(client):
+    """P16's switch had no endpoint: an account's phone login could be neither turned off nor on."""
+    tree = await make_tree()
+    account = await make_account("wang", tree.own, role="clerk", phone=OLD_PHONE)
+    headers = await login(client, "wang")
+    off = await client.put("/api/profile/phone-login", headers=headers, json={"enabled": False})
+    assert off.status_code == 200 and off.json()["phone_login"] is False
+    assert (await login_response(client, OLD_PHONE)).status_code == 401  # as a wrong password answers
+    entries = await AuditEntry.filter(action="profile.phone_login", target_id=str(account.id))
+    assert [e.detail for e in entries] == [{"enabled": 0}]
+    again = await client.put("/api/profile/phone-login", headers=headers, json={"enabled": False})
+    assert again.status_code == 200 and await AuditEntry.filter(action="profile.phone_login").count() == 1
+    on = await client.put("/api/profile/phone-login", headers=headers, json={"enabled": True})
+    assert on.status_code == 200 and on.json()["phone_login"] is True
+    assert (await login_response(client, OLD_PHONE)).status_code == 200
+
+
+async def test_one_phone_logs_in_to_one_account_only_and_an_account_needs_a_phone(client):
+    tree = await make_tree()
+    await make_account("first", tree.own, role="clerk", phone=OLD_PHONE)
+    await make_account("second", tree.own, role="clerk", phone=OLD_PHONE, phone_login=False)
+    nophone = await make_account("nophone", tree.own, role="clerk", phone_login=False)
+    await Account.filter(id=nophone.id).update(phone_enc=None, phone_index=None)  # a card login made it
+    second = await login(client, "second")
+    taken = await client.put("/api/profile/phone-login", headers=second, json={"enabled": True})
+    assert taken.status_code == 409 and taken.json()["error"]["code"] == "phone_login_taken"
+    assert "一个手机号只能登录一个账号" in taken.json()["error"]["message"]
+    first = await login(client, "first")
+    assert (await client.put("/api/profile/phone-login", headers=first, json={"enabled": False})).status_code == 200
+    moved = await client.put("/api/profile/phone-login", headers=second, json={"enabled": True})
+    assert moved.status_code == 200 and moved.json()["phone_login"] is True
+    reached = await login_response(client, OLD_PHONE)
+    assert reached.status_code == 200 and reached.json()["username"] == "second"
+    none = await client.put("/api/profile/phone-login", headers=await login(client, "nophone"), json={"enabled": True})
+    assert none.status_code == 409 and none.json()["error"]["code"] == "no_phone"
+    for body in ({"enabled": "yes"}, {}, {"enabled": True, "extra": 1}):
+        bad = await client.put("/api/profile/phone-login", headers=second, json=body)
+        assert bad.status_code == 422, body

@@ -6,6 +6,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from tortoise.exceptions import IntegrityError
+
 from backend.accounts import people
 from backend.accounts.models import LONG_TERM, Account, IdType, RealnameLevel
 from backend.accounts.queries import account_scope
@@ -205,4 +207,31 @@ async def phone_change_confirm(account: Account, *, ticket: str, code: str, orig
             await _record("profile.phone_change", account, origin, detail={"phone_login": int(login_index is not None)})
 
     await people.with_phone_login(write, new_index if free else None)
+    return await Account.get(id=account.id)
+
+
+# P16: logging in by phone, switched per account ----------------------------------------------------
+
+
+async def set_phone_login(account: Account, *, enabled: bool, origin: Origin) -> Account:
+    """Log in by the bound phone (with the password), or no longer. One phone logs in to one account
+    only: switched on while another account logs in by it, 409 ``phone_login_taken`` (that account
+    switches it off first, or its admin changes its phone). Already so: nothing changes."""
+    if (account.login_phone_index is not None) == enabled:
+        return account
+    if enabled and account.phone_index is None:
+        raise Conflict("no_phone", msg.NO_PHONE_FOR_LOGIN)
+    index = account.phone_index if enabled else None
+    if index is not None and await Account.filter(login_phone_index=index).exclude(id=account.id).exists():
+        raise Conflict("phone_login_taken", msg.PHONE_LOGIN_TAKEN)
+    try:
+        async with db.atomic():
+            # only while the bound phone is still the one read (a phone change meanwhile moves it)
+            changed = await Account.filter(id=account.id, phone_index=account.phone_index).update(
+                login_phone_index=index, updated_at=runtime.get().clock.now()
+            )
+            if changed:
+                await _record("profile.phone_login", account, origin, detail={"enabled": int(enabled)})
+    except IntegrityError as exc:  # another account switched it on meanwhile (the unique index)
+        raise Conflict("phone_login_taken", msg.PHONE_LOGIN_TAKEN) from exc
     return await Account.get(id=account.id)

@@ -18,6 +18,7 @@ from backend.profile.schemas import (
     CodeBody,
     PhoneChangeConfirm,
     PhoneChangeStart,
+    PhoneLoginSwitch,
     ProfileOut,
     ProfileUpdate,
     SentOut,
@@ -81,6 +82,16 @@ async def get_profile(request: Request, caller: Caller):
 async def update_profile(request: Request, caller: Caller, data: ProfileUpdate):
     """Name, ID type, number and validity (00000000 = long-term), e-mail."""
     account = await actions.update_profile(caller.account, data.model_dump(exclude_unset=True), origin=caller.origin)
+    return ok(await profile_out(account))
+
+
+@bp.put("/profile/phone-login")
+@openapi.response(200, {"application/json": ProfileOut})
+@authenticated(unit=False)
+@body(PhoneLoginSwitch)
+async def set_phone_login(request: Request, caller: Caller, data: PhoneLoginSwitch):
+    """P16: log in by the bound phone (with the password) or not; one phone logs in to one account."""
+    account = await actions.set_phone_login(caller.account, enabled=data.enabled, origin=caller.origin)
     return ok(await profile_out(account))
 
 

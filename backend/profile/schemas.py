@@ -31,6 +31,10 @@ class ProfileUpdate(Body):
     email: str | None = Field(None, max_length=100)
 
 
+class PhoneLoginSwitch(Body):
+    enabled: bool
+
+
 class CaptchaBody(Body):
     captcha_id: str = Field(min_length=1, max_length=64)
     captcha_answer: str = Field(min_length=1, max_length=8)

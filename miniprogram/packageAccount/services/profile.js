@@ -24,6 +24,8 @@ function createProfile(client, cache, session) {
     phoneConfirm: (ticket, code, key) => client.post(endpoints.phoneConfirm, { ticket, code }, { idempotencyKey: key }),
     /** Unbind one's own card (binding happens at an office PC, by pairing). */
     unbindCard: (key) => client.del(endpoints.profileCard, { idempotencyKey: key }),
+    /** P16: log in by the bound phone (with the password) or not; one phone logs in to one account. */
+    setPhoneLogin: (enabled) => client.request({ method: 'PUT', path: `${endpoints.profile}/phone-login`, data: { enabled } }),
     /** An account a card login created has no password until this sets one. */
     activate: (newPassword, key) => client.post(endpoints.profileActivate, { new_password: newPassword }, { idempotencyKey: key }),
   };

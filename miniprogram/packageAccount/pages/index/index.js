@@ -13,6 +13,14 @@ const msg = require('../../../utils/messages');
 const { cardSection, texts: cardTexts } = require('../../services/card');
 
 const ADMIN_ROLES = ['admin', 'sysadmin'];
+const PHONE_LOGIN = {
+  HINT: '开启后可用绑定的手机号加密码登录；一个手机号只能登录一个账号',
+  TITLE: '手机号登录',
+  ON: '开启后，可以用绑定的手机号代替用户名登录（仍需密码）。',
+  OFF: '关闭后，只能用用户名登录。',
+  DONE_ON: '已开启手机号登录',
+  DONE_OFF: '已关闭手机号登录',
+};
 
 Page({
   data: {
@@ -24,6 +32,7 @@ Page({
     bindHow: cardTexts.BIND_HOW,
     activatePrompt: cardTexts.ACTIVATE_PROMPT,
     realnameHint: cardTexts.REALNAME_HINT,
+    phoneLoginHint: PHONE_LOGIN.HINT,
   },
 
   onLoad() {
@@ -60,6 +69,19 @@ Page({
       await this.loadProfile();
     } catch (error) {
       this.unbindKey.settle(error);
+      toast(this, error.message, 'error');
+    }
+  },
+
+  /** P16: switch logging in by the bound phone on or off (the server keeps one phone to one account). */
+  async onPhoneLogin() {
+    const enable = !this.data.profile.phone_login;
+    if (!(await confirm(this, enable ? PHONE_LOGIN.ON : PHONE_LOGIN.OFF, PHONE_LOGIN.TITLE))) return;
+    try {
+      const profile = await accountServices().profile.setPhoneLogin(enable);
+      this.setData({ profile, section: cardSection(profile) });
+      toast(this, enable ? PHONE_LOGIN.DONE_ON : PHONE_LOGIN.DONE_OFF, 'success');
+    } catch (error) {
       toast(this, error.message, 'error');
     }
   },
