@@ -270,6 +270,19 @@ async def test_the_villages_or_townships_of_a_unit_are_those_of_that_level_at_an
     townships = blocks(await say(client, headers, "青山县有几个乡镇"), "table")[0]
     assert townships["title"] == "青山县的乡镇" and sorted(r[0] for r in townships["rows"]) == ["桃源乡", "白沙镇"]
     assert notice(await say(client, headers, "王家湾村有几个村")) == "王家湾村下面没有村。"
+    province = await make_unit("云岭省", UnitType.PROVINCE)  # "有几个县" was looked up as a name
+    city = await make_unit("青州市", UnitType.CITY, province)
+    await make_unit("石门县", UnitType.COUNTY, city)
+    await make_unit("龙泉县", UnitType.COUNTY, city)
+    await make_account("province_admin", province, role=Role.ADMIN)
+    province_headers = await login(client, "province_admin")
+    counties = blocks(await say(client, province_headers, "云岭省有几个县"), "table")[0]
+    assert counties["title"] == "云岭省的县" and sorted(r[:2] for r in counties["rows"]) == [
+        ["石门县", "青州市"],
+        ["龙泉县", "青州市"],
+    ]
+    cities = blocks(await say(client, province_headers, "云岭省有哪些市"), "table")[0]
+    assert [r[0] for r in cities["rows"]] == ["青州市"]
     town_headers = await town_admin(client, tree)
     outside = await tap(
         client, town_headers, {"intent": "unit.of_level", "params": {"unit_id": tree.parent.id, "level": "village"}}

@@ -837,6 +837,20 @@ async def test_villages_or_townships_are_ranked_by_a_figure_of_their_co_ops(clie
     assert again["title"] == "白沙镇社员最多的村"
 
 
+async def test_a_provinces_counties_are_ranked_by_their_co_ops(client):
+    """ "哪个县合作社最多" was looked up as a name: only villages and townships were levels."""
+    province = await make_unit("云岭省", UnitType.PROVINCE)
+    city = await make_unit("青州市", UnitType.CITY, province)
+    for county_name, count in (("石门县", 1), ("龙泉县", 2)):
+        county = await make_unit(county_name, UnitType.COUNTY, city)
+        for n in range(count):
+            await coop_card(await make_unit(f"{county_name}第{n}社", UnitType.COOP, county), members=1)
+    headers = await login_at(client, "province_viewer", province)
+    table = blocks(await chat(client, headers, "哪个县合作社最多"), "table")[0]
+    assert table["title"] == "云岭省合作社最多的县"
+    assert [(row[0], row[1], row[2]) for row in table["rows"]] == [("龙泉县", "青州市", "2"), ("石门县", "青州市", "1")]
+
+
 async def _founded_in(w, **years: int) -> None:
     for name, year in years.items():
         await CoopCard.filter(unit_id=getattr(w, name).id).update(founded_year=year)

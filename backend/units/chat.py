@@ -53,7 +53,15 @@ _CHILDREN_PATTERNS = (
 # the level word, so that a name ending in 村 stays a name).
 _VILLAGE_WORDS = r"行政村|村庄|村|社区"
 _TOWNSHIP_WORDS = r"乡镇|镇|乡|街道"
-LEVEL = rf"(?P<level>{_VILLAGE_WORDS}|{_TOWNSHIP_WORDS})"
+_COUNTY_WORDS = r"县区|县|区"  # after the villages' 社区
+_CITY_WORDS = r"地级市|市|州"
+_LEVEL_WORDS = (
+    (UnitType.VILLAGE, _VILLAGE_WORDS),
+    (UnitType.TOWNSHIP, _TOWNSHIP_WORDS),
+    (UnitType.COUNTY, _COUNTY_WORDS),
+    (UnitType.CITY, _CITY_WORDS),
+)
+LEVEL = "(?P<level>" + "|".join(words for _, words in _LEVEL_WORDS) + ")"
 _HOW_MANY = r"(?:有|都有|共有|一共有|总共有)(?:哪些|什么|几个|多少个?)"
 _LEVEL_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{LEVEL}$",
@@ -305,10 +313,9 @@ def level_param(params: dict[str, Any]) -> UnitType:
     value = str(params.get("level") or "")
     if value in msg.LEVEL_LABELS:
         return UnitType(value)
-    if re.fullmatch(_VILLAGE_WORDS, value):
-        return UnitType.VILLAGE
-    if re.fullmatch(_TOWNSHIP_WORDS, value):
-        return UnitType.TOWNSHIP
+    for level, words in _LEVEL_WORDS:
+        if re.fullmatch(words, value):
+            return level
     raise NotFound()
 
 

@@ -50,7 +50,7 @@ CHAT_LEVEL_TITLE = "{name}的{level}"
 CHAT_LEVEL_COLUMNS = ("名称", "所属", "区划代码")
 CHAT_NO_LEVEL = "{name}下面没有{level}。"
 # What "有几个村" / "有哪些乡镇" ask for: a level of the region tree, by the word for it.
-LEVEL_LABELS = {"village": "村", "township": "乡镇"}
+LEVEL_LABELS = {"village": "村", "township": "乡镇", "county": "县", "city": "市"}
 CHAT_CODE_NOT_FOUND = "没有找到这个代码对应的单位。"
 CHAT_CODE_NOT_FOUND_OR_ID = "没有找到这个代码对应的单位。如果输入的是身份证号码，它的最后一位（校验位）对不上，请核对。"
 CHAT_CHOOSE_UNIT = "有 {count} 个单位符合“{name}”，请选择："
