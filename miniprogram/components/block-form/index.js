@@ -1,14 +1,12 @@
 /**
- * A form block (multi-step input): collects its fields, checks them by kind on the phone, and
- * emits "action" with the submit action whose params carry the values, and form: { key, values }
- * (the page keeps them on the message). Sent once; a new form comes with the next answer if the
- * server wants more. A send the server refuses opens the form again (block.sent false) with what
- * was typed, the server's messages under the fields (block.errors) or on the form (block.refusal).
+ * A form block: checks its fields by kind and emits "action" once, with the submit action (the
+ * values in its params) and form: { key, values } (kept on the message). A refused send opens it
+ * again (block.sent false) with what was typed and the server's messages, once per refusal
+ * (block.refused), under the fields (block.errors) or on the form (block.refusal).
  *
- * The chat passes its messages again on every change, which sets `block` again: what was typed
- * is reset only for another block (message id and block key); "sent" follows block.sent (kept
- * by the conversation, so a sent form stays sent, after a restart too), and the server's messages
- * are shown once per refused send (block.refused). Standalone, a submitted form stays sent.
+ * `block` is set again on every change of the chat: what was typed is reset only for another
+ * block (message id, key, submit: a cached answer's form replaced by a fresh one of a changed
+ * card). "sent" follows block.sent (kept by the conversation, after a restart too).
  */
 const blocks = require('../../services/chat/blocks');
 
@@ -20,7 +18,7 @@ Component({
   data: { values: {}, labels: {}, errors: {}, refusal: '', sent: false },
   observers: {
     'block, messageId'(block, messageId) {
-      const key = `${messageId}:${block.key}`;
+      const key = `${messageId}:${block.key}:${JSON.stringify(block.submit)}`;
       if (key === this.formKey) {
         const patch = {};
         if (!!block.sent !== this.data.sent) patch.sent = !!block.sent; // a cancelled confirm or a refusal reopens it

@@ -13,6 +13,7 @@ const MAX_ROWS = 100;
 const MAX_PINS = 200;
 const STYLES = ['primary', 'default', 'danger'];
 const LEVELS = ['info', 'success', 'warning', 'error'];
+const LANDLINE = /^0[1-9]\d{1,2}-?[1-9]\d{6,7}(-\d{1,6})?$/; // a contact phone can be (identifiers.py)
 const FIELD_KINDS = ['text', 'number', 'phone', 'id_number', 'date', 'select', 'textarea'];
 
 function str(value) {
@@ -246,7 +247,7 @@ function formErrors(formBlock, values) {
       if (f.required) errors[f.name] = `${msg.REQUIRED}${f.label}`;
       return;
     }
-    if (f.kind === 'phone' && !isPhone(value)) errors[f.name] = msg.BAD_PHONE;
+    if (f.kind === 'phone' && !isPhone(value) && !LANDLINE.test(value)) errors[f.name] = msg.BAD_PHONE;
     if (f.kind === 'id_number' && !isIdNumber(value)) errors[f.name] = msg.BAD_ID_NUMBER;
     if (f.kind === 'number' && !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) errors[f.name] = msg.BAD_NUMBER;
     if (f.kind === 'date' && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) errors[f.name] = msg.BAD_DATE;

@@ -178,11 +178,12 @@ function createConversation(deps) {
       return find(answerId);
     } catch (error) {
       const refused = refusal(error);
+      const back = refused && error.code !== 'request_done'; // done, its answer lost: not handed back
       const reason = refused ? (error.fields && error.fields.text) || error.message : error.message;
       update(userId, { status: refused ? 'refused' : 'failed', error: reason || '' });
-      if (refused && user.form) reopenForm(user.form, userId, error);
+      if (back && user.form) reopenForm(user.form, userId, error);
       changed(owner);
-      if (refused && error.code !== 'request_done' && deps.onRefused) deps.onRefused(find(userId));
+      if (back && deps.onRefused) deps.onRefused(find(userId));
       return null;
     }
   }
