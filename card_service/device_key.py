@@ -5,12 +5,16 @@ The byte-exact definitions (device id, fingerprint, the signed string) are in ``
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import secrets
+import stat
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
@@ -18,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from card_service import protocol
 from card_service.protocol import b64url
+
+log = logging.getLogger(__name__)
 
 KEY_FILE = "device-key.pem"
 
@@ -64,11 +70,19 @@ class DeviceKey:
 
 
 class DeviceKeyError(Exception):
-    """The key file cannot be read or written (corrupt, not a key, no access); ``path`` names it."""
+    """The key cannot be used; ``path`` names its file, ``kind`` says why.
 
-    def __init__(self, path: Path, reason: str) -> None:
+    ``corrupt``: the file is not a usable key; ``unreadable``: it is there but this user may not
+    read it (or others may, and that cannot be changed); ``unwritable``: there is none yet and the
+    folder takes no new file.
+    """
+
+    def __init__(
+        self, path: Path, reason: str, *, kind: Literal["corrupt", "unreadable", "unwritable"] = "corrupt"
+    ) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
+        self.kind = kind
 
 
 def key_path(home: Path) -> Path:
@@ -79,17 +93,46 @@ def load_or_create(home: Path) -> tuple[DeviceKey, bool]:
     """The device key kept in ``home`` (folder 0700, file 0600); makes one on first start. Returns (key, created).
 
     ``DeviceKeyError`` when the file is there but unusable: it is left as it is (a restored backup
-    keeps the enrolment), never silently replaced by a new key.
+    keeps the enrolment), never silently replaced by a new key. A folder that cannot be made
+    private (a read-only mount) still lends its key, unless others could write to it.
     """
     path = key_path(home)
     try:
         home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        home.chmod(0o700)
-        if path.exists():
+        _make_private(home, 0o700, tolerate_readers=True)
+    except OSError as error:
+        raise DeviceKeyError(path, _reason(error), kind="unwritable") from None
+    try:
+        exists = path.exists()
+        if exists:
             return _load(path), False
+    except OSError as error:
+        raise DeviceKeyError(path, _reason(error), kind="unreadable") from None
+    try:
         return _create(path)
     except OSError as error:
-        raise DeviceKeyError(path, error.strerror or type(error).__name__) from None
+        raise DeviceKeyError(path, _reason(error), kind="unwritable") from None
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _make_private(target: Path, mode: int, *, tolerate_readers: bool = False) -> None:
+    """Take the group's and others' permissions off ``target``.
+
+    With ``tolerate_readers`` a failure is only logged when nobody else can write there (or the
+    file system is read-only): others may list the folder, but the key file itself is 0600.
+    """
+    current = stat.S_IMODE(target.stat().st_mode)
+    if not current & 0o077:
+        return
+    try:
+        target.chmod(mode)
+    except OSError as error:
+        if not tolerate_readers or (current & 0o022 and error.errno != errno.EROFS):
+            raise
+        log.warning("%s stays readable by other users: %s", target, _reason(error))
 
 
 def _load(path: Path) -> DeviceKey:
@@ -99,8 +142,7 @@ def _load(path: Path) -> DeviceKey:
         raise DeviceKeyError(path, "not a readable private key") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise DeviceKeyError(path, "not an Ed25519 key")
-    if path.stat().st_mode & 0o077:
-        path.chmod(0o600)
+    _make_private(path, 0o600)
     return DeviceKey(key)
 
 

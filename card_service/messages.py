@@ -6,6 +6,7 @@ WINDOW_TITLE = "村务通 IC卡服务"
 
 # Start and enrolment
 STARTING = "正在启动…"
+ENROL_REFRESHING = "登记二维码已过期，正在刷新…"
 ENROL_TITLE = "本机尚未登记"
 ENROL_HINT = "请管理员用村务通小程序扫描二维码，登记本机并选择所属单位。"
 ENROL_FINGERPRINT = "本机指纹：{fingerprint}（请核对手机上显示的指纹）"
@@ -22,6 +23,14 @@ KEY_UNUSABLE = (
     "无法读取或保存本机的设备密钥文件：{path}。"
     "请从备份恢复该文件后重新启动；如无备份，请删除该文件后重新启动，并请管理员重新登记本机。"
 )
+KEY_UNREADABLE = (
+    "没有权限读取本机的设备密钥文件：{path}。"
+    "请检查该文件的权限（须由运行本程序的用户读取，其他用户不能读取）后重新启动；请勿删除该文件，否则需要重新登记本机。"
+)
+KEY_FOLDER_UNWRITABLE = (
+    "无法在文件夹 {folder} 中保存本机的设备密钥。"
+    "请确认该文件夹可以写入，或用 --home 指定另一个文件夹，然后重新启动本程序。"
+)
 
 # Readers and cards
 NO_READER = "未检测到读卡器，请连接读卡器。"
@@ -32,6 +41,9 @@ READER_WITH_CARD = "读卡器：{reader}，已插入IC卡。"
 CARD_READING = "正在读取IC卡…"
 CARD_HOLDER = "持卡人：{name}　卡号：{card_number}"
 CARD_UNREADABLE = "无法读取这张IC卡的证书。"
+CARD_UNREADABLE_HINT = "请拔出IC卡后重新插入；如仍无法读取，请关闭其他正在使用这张卡的程序，或换一台读卡器。"
+CARD_NOT_USABLE = "这张IC卡中没有村务通可用的证书。"
+CARD_NOT_USABLE_HINT = "请插入发卡机构发放的单位IC卡（法人卡或经办人卡）。"
 SERVICE_LOST = "智能卡服务（PC/SC）已停止，正在等待恢复…"
 CARD_REMOVED_DURING_ACTION = "IC卡已拔出，操作已取消。请重新插入IC卡后再试。"
 INSERT_CARD_FIRST = "请先插入IC卡。"
@@ -55,6 +67,8 @@ PAIRING_CONFIRMED_BY = "{name}（{username}）已在手机上确认"
 PAIRING_CONFIRMED_ANONYMOUS = "手机已确认"
 PAIRING_EXPIRED = "二维码已过期，请重新办理。"
 PAIRING_CANCELLED = "手机上已取消。"
+PAIRING_ENDED = "本次业务已结束（二维码已过期或手机上已取消），请返回后重新办理。"
+OUTCOME_UNKNOWN = "网络中断，无法确认办理结果。IC卡签名已发出，请在手机上查看是否已办理，未办理时再重新办理。"
 
 # PIN and signing
 PIN_PROMPT = "请输入IC卡PIN码："

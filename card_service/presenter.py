@@ -32,8 +32,18 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.x509.oid import NameOID
 
 from card_service import messages, protocol
-from card_service.api import BackendError, CardSubmission, Challenge, DeviceInfo, Enrolment, PairingState
+from card_service.api import (
+    BackendError,
+    CardSubmission,
+    Challenge,
+    DeviceInfo,
+    Enrolment,
+    NetworkError,
+    PairingState,
+)
 from card_service.card import (
+    ApduError,
+    BadResponseError,
     CardError,
     CardEvent,
     CardInserted,
@@ -177,6 +187,10 @@ class CardChanged(Exception):
     """The card in the reader is not the one the PIN was typed for (it was swapped meanwhile)."""
 
 
+class OutcomeUnknown(Exception):
+    """The card's answer was sent but no word of what the server did with it came back."""
+
+
 class Presenter:
     def __init__(
         self,
@@ -215,7 +229,7 @@ class Presenter:
         self._reader: str | None = None
         self._card_present = False
         self._holder: CardHolder | None = None
-        self._card_unreadable = False
+        self._card_problem: tuple[str, str] | None = None  # (card line, what to do) of a card that cannot be used
         self._card_generation = 0
         self._service_lost = False
         self._reader_logged: tuple[str | None, tuple[str, ...]] | None = None
@@ -238,7 +252,7 @@ class Presenter:
         except DeviceKeyError as error:
             log.error("the device key cannot be used: %s", error)
             self._screen = Screen.KEY_ERROR
-            self._status = messages.KEY_UNUSABLE.format(path=error.path)
+            self._status = _key_error_text(error)
             return
         if created:
             log.info("device key created, device id %s", self.key.device_id)
@@ -250,8 +264,11 @@ class Presenter:
     def tick(self) -> None:
         """Time-driven steps: enrolment polling, retries after network errors, QR countdown and refresh."""
         now = self._clock()
+        if self._screen is Screen.ENROLLING and self._enrolment and now >= self._enrolment_expires:
+            self._enrolment = None  # its QR no longer works: taken down until a new one is made
+            self._status = messages.ENROL_REFRESHING
         if self._screen in (Screen.STARTING, Screen.ENROLLING) and not self._checking and now >= self._next_check:
-            if self._screen is Screen.ENROLLING and self._enrolment and now >= self._enrolment_expires:
+            if self._screen is Screen.ENROLLING and self._enrolment is None:
                 self._begin_enrolment()
             else:
                 self._check_self()
@@ -280,8 +297,8 @@ class Presenter:
     def choose_action(self, action: str) -> None:
         if action not in ACTIONS or self._screen is not Screen.IDLE:
             return
-        if not (self._reader and self._card_present):
-            self._notice = messages.INSERT_CARD_FIRST
+        if not self._card_usable():
+            self._notice = None if self._card_present else messages.INSERT_CARD_FIRST
             return
         self._action = action
         self._notice = None
@@ -341,10 +358,13 @@ class Presenter:
                 fingerprint=messages.ENROL_FINGERPRINT.format(fingerprint=self._enrolment.fingerprint),
             )
         if self._screen is Screen.IDLE:
-            ready = bool(self._reader and self._card_present)
+            ready = self._card_usable()
+            hint = messages.CHOOSE_ACTION if ready else messages.INSERT_CARD_FIRST
+            if self._card_present and self._card_problem:
+                hint = self._card_problem[1]
             return replace(
                 common,
-                status=self._notice or (messages.CHOOSE_ACTION if ready else messages.INSERT_CARD_FIRST),
+                status=self._notice or hint,
                 actions=tuple(ActionButton(a, messages.ACTION_LABELS[a], ready) for a in ACTIONS),
             )
         if self._screen is Screen.PAIRING:
@@ -408,12 +428,19 @@ class Presenter:
         assert self.api is not None
         api, hostname = self.api, self._hostname
         self._checking = True
-        self._spawn(self._op, lambda: api.enrol(hostname), self._enrolment_made, self._enrol_failed, any_op=True)
+        asked_at = self._clock()  # the server's time runs from when it made the token, not from its answer
+        self._spawn(
+            self._op,
+            lambda: api.enrol(hostname),
+            lambda enrolment: self._enrolment_made(enrolment, asked_at),
+            self._enrol_failed,
+            any_op=True,
+        )
 
-    def _enrolment_made(self, enrolment: Enrolment) -> None:
+    def _enrolment_made(self, enrolment: Enrolment, asked_at: float) -> None:
         self._checking = False
         self._enrolment = enrolment
-        self._enrolment_expires = self._clock() + enrolment.expires_in
+        self._enrolment_expires = asked_at + enrolment.expires_in
         self._next_check = self._clock() + ENROL_POLL_SECONDS
         self._screen = Screen.ENROLLING
         self._status = messages.ENROL_HINT
@@ -423,13 +450,13 @@ class Presenter:
     def _enrol_failed(self, error: Exception) -> None:
         self._checking = False
         if isinstance(error, BackendError) and error.code == "device_already_enrolled":
-            self._next_check = self._clock()
+            self._check_self()  # approved meanwhile: ask who this device is now
             return
         self._self_failed(error)
 
     def _revoked(self) -> None:
-        self._op += 1
-        self._pairing = None
+        self._to_idle()
+        self._device = None  # no longer "enrolled" on screen
         self._screen = Screen.REVOKED
         self._status = messages.REVOKED_HINT.format(path=key_path(self._home))
 
@@ -517,7 +544,7 @@ class Presenter:
     def _card_inserted(self, reader: str) -> None:
         self._card_present = True
         self._holder = None
-        self._card_unreadable = False
+        self._card_problem = None
         self._card_generation += 1
         generation = self._card_generation
         if self._notice == messages.INSERT_CARD_FIRST or self._notice == messages.CARD_REMOVED_DURING_ACTION:
@@ -544,7 +571,7 @@ class Presenter:
         def failed(error: Exception) -> None:
             if generation == self._card_generation:
                 log.warning("could not read the card certificate: %s: %s", type(error).__name__, error)
-                self._card_unreadable = True
+                self._card_problem = _card_problem(error)
 
         self._spawn(self._op, read, done, failed, any_op=True)
 
@@ -562,28 +589,37 @@ class Presenter:
         if self._screen in (Screen.PAIRING, Screen.PIN):
             self._to_idle()
             self._notice = messages.CARD_REMOVED_DURING_ACTION
+        elif self._screen is Screen.RESULT:
+            self._to_idle()  # its owner has gone: who it was does not wait for the next person
 
     # Pairing
 
     def _start_pairing(self) -> None:
         assert self.api is not None and self._action is not None
         self._op += 1
+        self._poll_again_at = None  # a retry of the previous pairing's long-poll would poll this one twice
         self._screen = Screen.PAIRING
         self._status = messages.PAIRING_CREATING
         self._pairing = None
         self._confirmed_by = None
         self._result = None
         api, action = self.api, self._action
-        self._spawn(self._op, lambda: api.create_pairing(action), self._pairing_made, self._failed)
+        asked_at = self._clock()  # the token's time runs from when the server made it, not from its answer
+        self._spawn(
+            self._op,
+            lambda: api.create_pairing(action),
+            lambda state: self._pairing_made(state, asked_at),
+            self._failed,
+        )
 
     def _refresh_pairing(self) -> None:
         self._start_pairing()
         self._status = messages.PAIRING_REFRESHING
 
-    def _pairing_made(self, state: PairingState) -> None:
+    def _pairing_made(self, state: PairingState, asked_at: float) -> None:
         self._pairing = _Pairing(
             state=state,
-            expires_at=self._clock() + (state.expires_in or 120),
+            expires_at=asked_at + (state.expires_in or 120),
             qr=state.qr or "",
             user_code=state.user_code,
         )
@@ -600,6 +636,9 @@ class Presenter:
     def _poll_failed(self, error: Exception) -> None:
         if isinstance(error, BackendError) and error.code == "device_revoked":
             self._revoked()
+            return
+        if isinstance(error, BackendError) and error.code == "pairing_invalid":
+            self._finish(False, messages.PAIRING_ENDED)
             return
         if isinstance(error, BackendError) and error.status and error.status < 500:
             self._finish(False, error.message)
@@ -656,7 +695,12 @@ class Presenter:
             certificate=base64.b64encode(certificate.public_bytes(Encoding.DER)).decode(),
             signature=base64.b64encode(signature).decode(),
         )
-        return self.api.deliver_card(pairing.pairing_id, submission)
+        try:
+            return self.api.deliver_card(pairing.pairing_id, submission)
+        except BackendError as error:
+            if isinstance(error, NetworkError) or error.status >= 500:  # it may have been done all the same
+                raise OutcomeUnknown() from None
+            raise
 
     def _checked_context(self, challenge: Challenge, pairing: PairingState) -> bytes:
         """The bytes to sign, after checking they name this action, device, pairing and nonce."""
@@ -694,6 +738,9 @@ class Presenter:
         if isinstance(error, CardChanged):
             self._finish(False, messages.CARD_CHANGED)
             return
+        if isinstance(error, OutcomeUnknown):
+            self._finish(False, messages.OUTCOME_UNKNOWN)
+            return
         if isinstance(error, CardRemovedError | NoCardError | ReaderUnavailableError):
             self._finish(False, messages.CARD_REMOVED_DURING_ACTION)
             return
@@ -722,12 +769,17 @@ class Presenter:
             self._finish(False, messages.PAIRING_EXPIRED)
         elif state.state == "cancelled":
             self._finish(False, messages.PAIRING_CANCELLED)
+        elif state.error_code == "device_revoked":  # revoked while its QR was up
+            self._revoked()
         else:
             self._finish(False, messages.FAILED.format(message=state.error_message or messages.SERVER_ERROR))
 
     def _failed(self, error: Exception) -> None:
         if isinstance(error, BackendError) and error.code == "device_revoked":
             self._revoked()
+            return
+        if isinstance(error, BackendError) and error.code == "pairing_invalid":  # its text is for the phone
+            self._finish(False, messages.PAIRING_ENDED)
             return
         self._finish(False, messages.FAILED.format(message=_error_text(error)))
 
@@ -780,7 +832,11 @@ class Presenter:
             return ""
         if self._holder:
             return messages.CARD_HOLDER.format(name=self._holder.name, card_number=self._holder.card_number)
-        return messages.CARD_UNREADABLE if self._card_unreadable else messages.CARD_READING
+        return self._card_problem[0] if self._card_problem else messages.CARD_READING
+
+    def _card_usable(self) -> bool:
+        """A card in the reader in use, not known to be unusable (one still being read is offered)."""
+        return bool(self._reader and self._card_present and self._card_problem is None)
 
     def _countdown(self) -> str | None:
         if self._pairing is None:
@@ -821,6 +877,28 @@ class Presenter:
             self._post(lambda: done(value) if current() else None)
 
         self._runner(task)
+
+
+def _card_problem(error: Exception) -> tuple[str, str]:
+    """The card line and the hint for a card whose certificate could not be read.
+
+    The card's own refusal (no PIV application, no certificate in slot 9A, not a certificate) will
+    not change by trying again; anything else (another program holding the card, a bad contact) may.
+    """
+    if isinstance(error, ApduError | BadResponseError):
+        return messages.CARD_NOT_USABLE, messages.CARD_NOT_USABLE_HINT
+    return messages.CARD_UNREADABLE, messages.CARD_UNREADABLE_HINT
+
+
+def _key_error_text(error: DeviceKeyError) -> str:
+    """What to do about a device key that cannot be used: a corrupt file is restored or replaced, a
+    file that may not be read gets its permissions fixed (deleting it would lose the enrolment), a
+    folder that takes no new key is made writable or another one given."""
+    if error.kind == "unreadable":
+        return messages.KEY_UNREADABLE.format(path=error.path)
+    if error.kind == "unwritable":
+        return messages.KEY_FOLDER_UNWRITABLE.format(folder=error.path.parent)
+    return messages.KEY_UNUSABLE.format(path=error.path)
 
 
 def _error_text(error: Exception) -> str:
