@@ -1,12 +1,9 @@
 /**
- * A form block: checks its fields by kind and emits "action" once, with the submit action (the
- * values in its params) and form: { key, values } (kept on the message). A refused send opens it
- * again (block.sent false) with what was typed and the server's messages, once per refusal
- * (block.refused), under the fields (block.errors) or on the form (block.refusal).
- *
- * `block` is set again on every change of the chat: what was typed is reset only for another
- * block (message id, key, submit: a cached answer's form replaced by a fresh one of a changed
- * card). "sent" follows block.sent (kept by the conversation, after a restart too).
+ * A form block: checks fields by kind, emits "action" once with the submit action (values in its
+ * params) and form: { key, values }. A refused send reopens it (block.sent false) with what was
+ * typed and the server's messages (block.errors, block.refusal), once per block.refused. `block`
+ * comes again on every chat change: typing resets only for another block (message id, key,
+ * submit: a cached form replaced by a changed card's). A select's picker opens on its value.
  */
 const blocks = require('../../services/chat/blocks');
 
@@ -15,7 +12,7 @@ Component({
     block: { type: Object, value: { fields: [], values: {}, submit: {} } },
     messageId: { type: String, value: '' },
   },
-  data: { values: {}, labels: {}, errors: {}, refusal: '', sent: false },
+  data: { values: {}, labels: {}, picks: {}, errors: {}, refusal: '', sent: false },
   observers: {
     'block, messageId'(block, messageId) {
       const key = `${messageId}:${block.key}:${JSON.stringify(block.submit)}`;
@@ -33,14 +30,16 @@ Component({
       this.refused = block.refused;
       const values = Object.assign({}, block.values || {});
       const labels = {};
+      const picks = {};
       (block.fields || []).forEach((f) => {
-        const chosen = (f.options || []).find((o) => o.value === values[f.name]);
-        if (chosen) labels[f.name] = chosen.label;
+        const at = (f.options || []).findIndex((o) => o.value === values[f.name]);
+        if (at >= 0) [labels[f.name], picks[f.name]] = [f.options[at].label, at];
       });
       const refused = !!block.refused && !block.sent; // after a restart too
       this.setData({
         values,
         labels,
+        picks,
         errors: (refused && block.errors) || {},
         refusal: (refused && block.refusal) || '',
         sent: !!block.sent,
@@ -48,9 +47,9 @@ Component({
     },
   },
   methods: {
-    set(name, value, label) {
+    set(name, value, label, pick) {
       const patch = { [`values.${name}`]: value, [`errors.${name}`]: '' };
-      if (label !== undefined) patch[`labels.${name}`] = label;
+      if (label !== undefined) Object.assign(patch, { [`labels.${name}`]: label, [`picks.${name}`]: pick });
       this.setData(patch);
     },
     onInput(e) {
@@ -63,7 +62,7 @@ Component({
       const name = e.currentTarget.dataset.name;
       const field = this.data.block.fields.find((f) => f.name === name);
       const option = field && field.options[Number(e.detail.value)];
-      if (option) this.set(name, option.value, option.label);
+      if (option) this.set(name, option.value, option.label, Number(e.detail.value));
     },
     onSubmit() {
       if (this.data.sent) return;

@@ -471,3 +471,14 @@ test('what is typed in a saved answer\'s form while the fresh answer is on its w
   await settle(10);
   expect(server.saves.map((s) => [s.params.version, s.params.members])).toEqual([['"v1"', '150']]);
 });
+
+test('a select\'s picker opens on its value: 确定 without scrolling keeps 否 (it turned a flag to 是)', async () => {
+  const { form } = renderAlone();
+  await settle();
+  // the picker's value (where it opens) is bound to picks; the simulator keeps no native property to read
+  const opensAt = () => SELECTS.map((name) => form().instance.data.picks[name]);
+  expect(opensAt()).toEqual([0, 0, 1]); // 是, 是, 否
+  parts(form()).pick('is_benchmark', 1);
+  await settle();
+  expect(opensAt()).toEqual([0, 1, 1]);
+});
