@@ -8,11 +8,12 @@ what, who, and whether it worked. Whoever acted is named only when the reader ma
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from backend.accounts.chat import resolve_person
 from backend.accounts.models import Account
-from backend.accounts.queries import memberships_in_scope
+from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import list_entries
 from backend.chat.parser import ASK, ASK_WORD
@@ -29,6 +30,8 @@ LOGIN = "auth.login"
 FAILURE = "failure"
 _RECORDS = r"(?:操作记录|操作日志|审计记录|审计日志|日志|记录)"
 _WHEN = r"(?:最近的?|今天的?|近期的?)?"
+_SINCE = r"(?:最近|今天|近期)?"  # after a name: "王建国最近的操作记录"
+_ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the reader's own
 
 
 @intent(
@@ -37,7 +40,7 @@ _WHEN = r"(?:最近的?|今天的?|近期的?)?"
         ASK_WORD + rf"{_WHEN}(?:操作记录|操作日志|审计记录|审计日志)$",
         ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)?的?{_RECORDS}$",
         ASK_WORD + rf"{_WHEN}(?:有(?:人|谁)|谁)(?P<login>登录)(?P<failed>失败)?(?:了|过)?(?:吗)?$",
-        ASK + rf"(?P<name>.{{1,20}}?)的(?:操作记录|操作日志|(?P<login>登录)(?P<failed>失败)?{_RECORDS})$",
+        ASK + rf"(?P<name>.{{1,20}}?){_SINCE}的(?:操作记录|操作日志|(?P<login>登录)(?P<failed>失败)?{_RECORDS})$",
     ),
     permission="audit.view",
     priority=30,  # before the person's card ("王建国的...") and the lookup
@@ -48,12 +51,15 @@ async def recent(turn: Turn) -> ChatReply:
     """The newest entries in scope, of logins (failed ones) or of one person if asked."""
     params: dict[str, Any] = {}
     name = ""
+    if turn.params.get("account_id") is None and turn.params.get("name") in _ME:
+        turn = replace(turn, params={**turn.params, "account_id": turn.actor.account_id, "name": None})
     if turn.params.get("account_id") is not None or turn.params.get("name"):
         person = await resolve_person(turn, "audit.recent")
         if isinstance(person, ChatReply):
             return person
-        params["account_id"] = person
-        name = (await Account.get(id=person)).name
+        account = await get_account(turn.actor, person)  # a button's id may name anyone: in scope only
+        params["account_id"] = account.id
+        name = account.name
     if turn.params.get("login") or turn.params.get("action") == LOGIN:
         params["action"] = LOGIN
     if turn.params.get("failed") or turn.params.get("outcome") == FAILURE:

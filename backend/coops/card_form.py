@@ -65,6 +65,16 @@ def _value(card: CoopCard | None, name: str) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
+def _unchanged(card: CoopCard, name: str, value: Any) -> bool:
+    """Is ``value`` (as sent) the field as the form showed it for ``card``? A number may arrive as one."""
+    shown = _value(card, name)
+    if value is None or value == "":
+        return shown is None
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    return str(value) == shown
+
+
 def _field(card: CoopCard | None, name: str) -> FormField:
     label = msg.FORM_LABELS[name]
     if name == "contact_phone" and card is not None and card.contact_phone_enc:
@@ -86,13 +96,20 @@ def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:
     return [_field(card, name) for name in field_names(money=money)]
 
 
-def read_form(params: dict[str, Any], *, money: bool, new_card_of: int | None = None) -> dict[str, Any]:
+def read_form(
+    params: dict[str, Any], *, money: bool, new_card_of: int | None = None, card: CoopCard | None = None
+) -> dict[str, Any]:
     """The fields a sent form sets, checked as the API checks them (422 ``invalid_input`` naming
     each field that is wrong); ``new_card_of``: the unit whose card the form creates. Money fields
-    are read only when ``money`` (a form that had them, or a sender who put them in)."""
+    are read only when ``money`` (a form that had them). With ``card``, a field sent back as the
+    form showed it is left out, so only what was changed is checked (a card written before a
+    check was added, with a pin at 0, 0, is still saved when its members change), as the API's
+    update checks only the fields sent."""
     sent: dict[str, Any] = {}
     for name in field_names(money=money):
         value = params.get(name)
+        if card is not None and _unchanged(card, name, value):
+            continue  # as the form showed it
         if value is None or value == "":
             if name in _OPTIONAL and new_card_of is None:
                 sent[name] = None  # emptied in the form

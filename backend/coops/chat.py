@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any, Literal
 
 from backend.accounts.chat import person_named
@@ -230,6 +231,8 @@ _BETWEEN_UNITS = re.compile(rf"\s*{_BETWEEN}\s*")
 _COMPARE = r"(?:对比一下|比较一下|比一比|比一下|对比|比较)"
 _COMPARE_FIRST = re.compile(rf"^{_COMPARE}\s*")
 _MORE_OR_LESS = re.compile(r"(?:多|少)了?$")
+# What stands against a unit in "社员比去年多了多少" and is none: a figure (the time goes with the period).
+_NO_UNIT = re.compile(rf"(?:合作社|社|{_SUMMARY_FIGURES})(?:数|数量|总数|总额)?")
 
 # "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
 # what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
@@ -280,7 +283,9 @@ _EACH = (
         ASK + rf"{_COMPARE}\s*(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总|情况)?$",
         ASK + rf"(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总)?{_COMPARE}$",
         # "白沙镇比桃源乡多几个合作社": the two side by side say how many more
-        ASK + r"(?P<name>.+?比.+?)(?:多|少)(?:了)?(?:几个|几家|多少个?|多少)?(?:合作社|社员|人|社)?$",
+        # (not 占比 / 比例 / 比重 / 比率: "村级社占比是多少" is the statistics)
+        ASK
+        + r"(?P<name>.+?(?<!占)比(?![例重率]).+?)(?:多|少)(?:了)?(?:几个|几家|多少个?|多少)?(?:合作社|社员|人|社)?$",
     ),
     permission=PERMISSION,
     priority=50,  # before broader patterns of other domains: anything ending in 汇总 is a summary
@@ -382,11 +387,20 @@ MAX_COMPARED = 10
 
 
 def _compared_names(name: str) -> list[str]:
-    """The names of the units ``name`` lists, in order without repeats ([]: it lists no units)."""
+    """The names of the units ``name`` lists, in order without repeats ([]: it lists no units; [""]:
+    the own unit, compared with a time)."""
     names = _COMPARE_FIRST.sub("", name)  # "比较一下白沙镇与桃源乡的汇总"
-    if "比" in names:  # "白沙镇比桃源乡多(几个合作社)": the summary's pattern leaves 多 on the name
+    versus = "比" in names
+    if versus:  # "白沙镇比桃源乡多(几个合作社)": the summary's pattern leaves 多 on the name
         names = _MORE_OR_LESS.sub("", names)
     parts = list(dict.fromkeys(part.strip() for part in _BETWEEN_UNITS.split(names)))
+    if versus:  # "王家湾村比去年多了几个合作社", "社员比去年多了多少": a time or a figure is no unit (the
+        # summary took the first time out and says figures are not kept by year): the one unit named
+        units = [part for part in parts if part and split_period(part)[0] and not _NO_UNIT.fullmatch(part)]
+        if len(units) < len(parts):
+            if len(units) <= 1:
+                return units or [""]  # "": the own unit
+            parts = units  # "白沙镇和桃源乡比去年多": those two
     if len(parts) < 2 or any(len(part) < 2 for part in parts):
         return []
     return parts
@@ -524,18 +538,23 @@ async def coop_card(turn: Turn) -> ChatReply:
     return await _card_reply(turn, view)
 
 
-async def _person_or_contact(turn: Turn, name: str) -> ChatReply | None:
+async def _person_or_contact(turn: Turn, name: str, *, edit: bool = False) -> ChatReply | None:
     """For a name that is no unit's: the person's card (backend.accounts.chat.person_named), else the
-    card of the co-op whose contact is so named ("范雪丽的电话"), or buttons for several."""
+    card of the co-op whose contact is so named ("范雪丽的电话"; its form when editing: "修改范雪丽的
+    电话"), or buttons for several."""
     answer = await person_named(turn, name)
     if answer is not None:
         return answer
     views = await queries.cards_with_contact(turn.actor, name, limit=MAX_LIKE)
     if len(views) == 1:
+        if edit:
+            await turn.context.remember_unit(views[0].unit.id, views[0].unit.name)
+            return _card_form(views[0].unit, views[0], views[0].money_visible)
         return await _card_reply(turn, views[0])
     if not views:
         return None
-    buttons = [Action(label=v.unit.name, intent="coop.card", params={"unit_id": v.unit.id}) for v in views]
+    intent_name = "coop.edit" if edit else "coop.card"
+    buttons = [Action(label=v.unit.name, intent=intent_name, params={"unit_id": v.unit.id}) for v in views]
     card = CardBlock(title=msg.PICK_CONTACT.format(name=name), subtitle="", fields=[], actions=buttons)
     return ChatReply(blocks=[card], suggestions=_suggestions())
 
@@ -554,13 +573,17 @@ async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = Non
 # ---- editing a card ----------------------------------------------------------------------------
 
 _EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护)(?:一下)?"
+_CARD_WORDS = rf"(?:{_CONTACT_WORDS}|社员数|从业人员|成立年份)"
+# One's own information ("修改我的信息", "完善个人资料") is the "我的" page's, not a co-op's card.
+_SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信息|资料|{_CARD_WORDS})$)"
 
 
 @intent(
     "coop.edit",
     patterns=(
-        ASK_WORD + rf"{_EDIT}\s*(?:本社的?|我们社的?|合作社)?信息卡$",
-        ASK + rf"{_EDIT}\s*(?P<name>.+?)\s*的?\s*(?:信息卡|信息|资料|{_CONTACT_WORDS}|社员数|从业人员|成立年份)$",
+        # no name ("修改联系电话"): the own co-op's card, or which co-op is asked
+        ASK_WORD + rf"{_EDIT}\s*(?:本社的?|我们社的?|合作社的?)?(?:信息卡|{_CARD_WORDS})$",
+        ASK + rf"{_EDIT}\s*{_SELF}(?P<name>.+?)\s*的?\s*(?:信息卡|信息|资料|{_CARD_WORDS})$",
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡\s*(?:要)?(?:修改|编辑|更新)(?:一下)?$",
     ),
     permission=WRITE,
@@ -571,7 +594,9 @@ async def edit_card(turn: Turn) -> ChatReply:
     """The card of a co-op in scope as a form to edit (or to fill in, for a co-op with none yet);
     "保存" sends it to ``coop.save``. No name: the own unit's, if it is a co-op."""
     named = turn.params.get("unit_id") is not None or bool(_name_param(turn, "name"))
-    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.edit")
+    target = await _target(
+        turn, key="unit_id", name_key="name", intent_name="coop.edit", instead=partial(_person_or_contact, edit=True)
+    )
     if isinstance(target, ChatReply):
         return target
     if target.type != UnitType.COOP:  # no name: the own unit, which is no co-op
@@ -620,7 +645,15 @@ async def save_card(turn: Turn) -> ChatReply:
         if unit.type != UnitType.COOP:
             raise
         view = None
-    money = await _money_writable(turn.actor, unit, view) or any(turn.params.get(n) for n in actions.MONEY_FIELDS)
+    money = await _money_writable(turn.actor, unit, view)
+    put_in = [name for name in actions.MONEY_FIELDS if turn.params.get(name) not in (None, "")]
+    if put_in and not money:  # refused first, as the actions do: no form (nor "no change") tells the figures
+        raise AppError(
+            "finance_required",
+            msg.MONEY_NEEDS_FINANCE,
+            status=403,
+            fields=dict.fromkeys(put_in, msg.MONEY_NEEDS_FINANCE),
+        )
     if view is None:
         fields = card_form.read_form(turn.params, money=money, new_card_of=unit.id)
         await actions.create_card(turn.actor, unit_id=unit.id, fields=fields)
@@ -628,7 +661,7 @@ async def save_card(turn: Turn) -> ChatReply:
     else:
         if version is None:  # a form for a new card, sent after someone else wrote one
             return _changed_while_editing(unit, view, money, turn.params)
-        changes = actions.changed_fields(view.card, card_form.read_form(turn.params, money=money))
+        changes = actions.changed_fields(view.card, card_form.read_form(turn.params, money=money, card=view.card))
         if not changes:
             return await _card_reply(turn, view, NoticeBlock(text=msg.NOTHING_CHANGED))
         try:
@@ -712,11 +745,15 @@ _WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?|有没有
 _LIST_TAIL = rf"(?:查询|列表|名单|是哪个|是哪些|是哪家|{_WHICH})?"
 
 
+# After a list's word, what asks for the statistics' share ("标杆社占比", "标杆社比例是多少"), not a region.
+_NOT_A_REGION = r"(?!的?(?:占比|比例|比重|所占|占多|占几))"
+
+
 def _list_patterns(words: str) -> tuple[str, ...]:
     """ "<words>", "<words> 青山县", "青山县<words>", "青山县的<words>" (with 查询 / 列表 / 有哪些
     after, 有哪些 / 有几个 before)."""
     return (
-        ASK_WORD + rf"(?:{_WHICH}|哪些)?(?:{words}){_LIST_TAIL}(?:\s*(?P<region>.+))?$",
+        ASK_WORD + rf"(?:{_WHICH}|哪些)?(?:{words}){_LIST_TAIL}(?:\s*{_NOT_A_REGION}(?P<region>.+))?$",
         ASK + rf"(?P<region>.+?)\s*(?:的|(?:下面|下边|里)?{_WHICH})?\s*(?:{words}){_LIST_TAIL}$",
     )
 
@@ -890,10 +927,13 @@ def _founded_years(params: dict[str, Any], this_year: int) -> tuple[int | None, 
     typed = params.get("year")
     if typed is None:
         first, last = _year_param(params, "from_year"), _year_param(params, "to_year")
-        if first is None and last is None:
+        if (first is None and last is None) or (first is not None and last is not None and first > last):
             raise AppError("bad_param", msg.BAD_PARAM)
         return first, last
-    year = this_year - _YEARS_AGO[typed] if typed in _YEARS_AGO else _year_param(params, "year")
+    if isinstance(typed, str) and typed in _YEARS_AGO:  # a button's may be anything: a list is no key
+        year: int | None = this_year - _YEARS_AGO[typed]
+    else:
+        year = _year_param(params, "year")
     assert year is not None
     side = params.get("side")
     if side in _AFTER:
