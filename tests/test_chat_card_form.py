@@ -173,3 +173,13 @@ async def test_editing_without_a_name_asks_which_co_op_and_a_unit_that_is_none_s
     assert "不是合作社" in blocks(await chat(client, clerk, "编辑王家湾村的信息卡"), "notice")[0]["text"]
     own = await login_at(client, "coop_clerk", w.tea, Role.CLERK)  # a co-op's own account
     assert _form(await chat(client, own, "录入信息卡"))["title"] == "编辑信息卡：王家湾村茶叶专业合作社"
+
+
+async def test_a_business_scope_of_several_lines_is_kept_as_typed(client):
+    """The form's business scope is a text area, but a line break was refused as a control character."""
+    w = await make_world()
+    clerk = await login_at(client, "clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    form = _form(await chat(client, clerk, "编辑王家湾村茶叶专业合作社的信息卡"))
+    response = await _save(client, clerk, form, business_scope="茶叶种植\n茶叶加工与销售")
+    assert response.status_code == 200, response.text
+    assert (await CoopCard.get(unit_id=w.tea.id)).business_scope == "茶叶种植\n茶叶加工与销售"

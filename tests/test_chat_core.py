@@ -130,6 +130,10 @@ def test_what_is_no_chinese_number_is_none(text: str):
         ("我要改密码", "chat.own_account", {}),
         ("退出登录", "chat.own_account", {}),
         ("我是谁？", "chat.own_account", {}),
+        ("修改我的信息", "chat.own_account", {}),  # one's own details, not a co-op's card
+        ("完善个人资料", "chat.own_account", {}),
+        ("各市汇总", "summary", {}),  # 市 was no level of "各…"
+        ("贫困县", "coop.poverty_county", {}),  # the list the word stands for here
         ("重置王建国的密码", "account.reset_password", {"name": "王建国"}),
         ("更多~", parser.MORE, {}),
         ("下一页 。", parser.MORE, {}),

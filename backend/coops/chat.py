@@ -258,7 +258,7 @@ async def _without_summary_word(turn: Turn) -> Turn:
 # holds 各 (罗各村) is still named whole.
 _EACH = (
     ASK + r"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿))?)\s*的?\s*各\s*"
-    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|单位|下级单位)\s*的?\s*(?:合作社)?"
+    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|市|州|单位|下级单位)\s*的?\s*(?:合作社)?"
     rf"(?:汇总|情况|数据|统计|{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?)$"
 )
 
@@ -785,7 +785,10 @@ async def benchmark(turn: Turn) -> ChatReply:
 @intent(
     "coop.poverty_county",
     # "贫困县的合作社" is this list, not the co-ops of a unit named 贫困县 (coop.list, tried after).
-    patterns=_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社)"),
+    patterns=(
+        *_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社)"),
+        ASK_WORD + r"贫困县$",  # the list this word stands for here (no unit is named so)
+    ),
     permission=PERMISSION,
     priority=90,
     pageable=True,

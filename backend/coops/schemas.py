@@ -38,7 +38,7 @@ class CardCreate(Body):
     assets: Money = Decimal(0)
     revenue: Money = Decimal(0)
     profit: SignedMoney = Decimal(0)
-    business_scope: text(500) | None = None
+    business_scope: text(500, lines=True) | None = None
     contact_name: text(CONTACT_NAME_LENGTH) | None = None
     contact_phone: ContactPhone | None = None
     address: text(200) | None = None
@@ -60,7 +60,7 @@ class CardUpdate(Body):
     assets: Money = None
     revenue: Money = None
     profit: SignedMoney = None
-    business_scope: text(500) | None = None
+    business_scope: text(500, lines=True) | None = None
     contact_name: text(CONTACT_NAME_LENGTH) | None = None
     contact_phone: ContactPhone | None = None
     address: text(200) | None = None
