@@ -6,7 +6,7 @@ the admin's scope, and each of them is either in a unit strictly below the admin
 no higher than the admin's, or in the admin's own unit with a lower role. So nobody manages a peer,
 a superior, or a person who also works somewhere the admin does not oversee. Each change to an
 existing account checks this again first in its transaction, the account's row locked
-(:func:`_manageable_now`), so two admins changing one account at once take turns.
+(:func:`_manageable_now`, by :func:`lock_account`), so two admins changing one account at once take turns.
 """
 
 from __future__ import annotations
@@ -71,12 +71,19 @@ async def _require_manageable(actor: Actor, account: Account) -> list[Membership
     return memberships
 
 
+async def lock_account(account_id: int) -> Account | None:
+    """First in a change's transaction: the account as it is now (None: gone), its row locked until
+    the commit. Every change to an account or its memberships takes it (here and in backend.agents),
+    so two of them take turns and the later one sees what the earlier did."""
+    return await Account.filter(id=account_id).select_for_update(no_key=True).first()
+
+
 async def _manageable_now(actor: Actor, account_id: int, *, active: bool = False) -> tuple[Account, list[Membership]]:
     """First in the change's transaction: the account as it is now, its row locked, checked again. A
     change another admin committed since the first checks (a role or unit the actor does not oversee,
     a removed unit, a deactivation, a new phone) is seen, and one that comes later waits for this one
     (every change here takes this lock). ``active``: a deactivated account answers 409."""
-    account = await Account.filter(id=account_id).select_for_update(no_key=True).first()
+    account = await lock_account(account_id)
     if account is None:
         raise NotFound()
     memberships = await _require_manageable(actor, account)

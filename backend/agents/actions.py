@@ -3,6 +3,10 @@
 The rights are those of account management (``may_assign``): an admin adds or unbinds agents in its
 own unit (roles below its own) and in the units below it (roles up to its own). Unbinding removes
 the membership only, never the account; the agent's sessions working for that unit end.
+
+A write to an existing account locks its row first in its transaction, as every account action does
+(:func:`backend.accounts.actions.lock_account`), and checks again under the lock: a deactivation,
+a new phone, a role or a unit another admin changed meanwhile is seen, and a later change waits.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from backend.accounts import actions as account_actions
 from backend.accounts import people
 from backend.accounts.actions import may_assign
 from backend.accounts.models import Account, Membership
@@ -68,6 +73,11 @@ async def add_agent(
                 unit_id=unit.id,
                 role=role,
             )
+            found = await people.find_by_phone(phone)
+            if found is None or found.id != person.account.id:
+                # A parallel request registered the phone since it was looked up (its account has the
+                # phone's login, or is older): one person, one account. It binds on a retry.
+                raise Conflict("agent_busy", msg.BUSY)
             await sms.queue(
                 phone,
                 "agent_added",
@@ -101,10 +111,20 @@ async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: s
         raise Conflict("agent_exists", msg.AGENT_EXISTS)
     # The notice tells the person to log in by phone: switch it on if no other account has it.
     switch_login = account.login_phone_index is None and await people.phone_login_free(phone)
-    now = runtime.get().clock.now()
+    rt = runtime.get()
+    phone_index = rt.vault.index("phone", phone)
+    now = rt.clock.now()
 
     async def bind(login_phone_index: str | None) -> Membership:
         async with db.atomic():
+            current = await account_actions.lock_account(account.id)
+            if current is None or not current.is_active or current.phone_index != phone_index:
+                # Deactivated, or given another phone, since it was found: the phone reaches someone else now.
+                raise Conflict("write_conflict", messages.WRITE_CONFLICT)
+            if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
+                raise Conflict("agent_exists", msg.AGENT_EXISTS)  # added by another admin meanwhile
+            if current.login_phone_index is not None:  # the owner switched it on meanwhile
+                login_phone_index = None
             membership = await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
             if login_phone_index is not None:
                 await Account.filter(id=account.id).update(login_phone_index=login_phone_index, updated_at=now)
@@ -163,7 +183,13 @@ async def request_unbind(actor: Actor, unit_id: int, account_id: int) -> UnbindP
     others = await Membership.filter(account_id=account_id).exclude(id=membership.id).count()
     ticket = await tickets.issue(
         UNBIND_PURPOSE,
-        {"membership_id": membership.id, "unit_id": unit_id, "account_id": account_id, "session": actor.session_id},
+        {
+            "membership_id": membership.id,
+            "unit_id": unit_id,
+            "account_id": account_id,
+            "session": actor.session_id,
+            "last_unit": others == 0,  # what the admin was told: the confirmation holds to it
+        },
         ttl_seconds=UNBIND_TTL_SECONDS,
     )
     return UnbindPlan(ticket=ticket, expires_in=UNBIND_TTL_SECONDS, membership=membership, last_unit=others == 0)
@@ -175,13 +201,17 @@ async def confirm_unbind(actor: Actor, unit_id: int, account_id: int, *, ticket:
     data = await tickets.consume(ticket, UNBIND_PURPOSE)
     if (data["unit_id"], data["account_id"], data["session"]) != (unit_id, account_id, actor.session_id):
         raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
-    membership = await _unbindable(actor, unit_id, account_id)
-    if membership.id != data["membership_id"]:  # removed and added again since step one
-        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
     async with db.atomic():
+        await account_actions.lock_account(account_id)  # first, as every account action: they take turns
+        membership = await _unbindable(actor, unit_id, account_id)  # as it is now, under the lock
+        if membership.id != data["membership_id"]:  # removed and added again since step one
+            raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+        remaining = await Membership.filter(account_id=account_id).exclude(id=membership.id).count()
+        if remaining == 0 and not data.get("last_unit", False):
+            # Step one said the person keeps another unit; it was taken away since: ask again, with the warning.
+            raise Conflict("agent_changed", msg.AGENT_CHANGED)
         if not await Membership.filter(id=membership.id).delete():
             raise NotFound(msg.NOT_AN_AGENT)
-        remaining = await Membership.filter(account_id=account_id).count()
         await audit.record(
             "agent.unbind",
             actor=actor,

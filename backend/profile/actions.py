@@ -9,6 +9,7 @@ from typing import Any
 from tortoise.exceptions import IntegrityError
 
 from backend.accounts import people
+from backend.accounts.actions import lock_account
 from backend.accounts.models import LONG_TERM, Account, IdType, RealnameLevel
 from backend.accounts.queries import account_scope
 from backend.auth import actions as auth_actions
@@ -226,8 +227,10 @@ async def set_phone_login(account: Account, *, enabled: bool, origin: Origin) ->
         raise Conflict("phone_login_taken", msg.PHONE_LOGIN_TAKEN)
     try:
         async with db.atomic():
-            # only while the bound phone is still the one read (a phone change meanwhile moves it)
-            changed = await Account.filter(id=account.id, phone_index=account.phone_index).update(
+            now = await lock_account(account.id)  # takes turns with an admin's change of the account
+            if now is None or now.phone_index != account.phone_index or not now.is_active:
+                return now or account  # changed meanwhile: nothing to switch as asked
+            changed = await Account.filter(id=account.id).update(
                 login_phone_index=index, updated_at=runtime.get().clock.now()
             )
             if changed:
