@@ -12,3 +12,25 @@ UNBIND_SUMMARY = (
 )
 UNBIND_LAST_UNIT = "这是此人所属的最后一个单位：解绑后账号仍在，但登录后没有可选择的单位。"
 AGENT_CHANGED = "在您确认前，此人在其他单位的绑定已被解除，解绑后将没有任何单位。请重新发起解绑，看过提示后再确认"
+
+# Chat (backend.agents.chat)
+CHAT_TITLE = "{unit}的经办人"
+CHAT_COLUMNS = ["姓名", "用户名", "手机", "角色"]
+CHAT_NONE = "{unit}还没有经办人。"
+CHAT_NO_MORE = "没有更多了。"
+CHAT_NO_PHONE = "—"
+CHAT_BUTTON_ADD = "添加经办人"
+CHAT_BUTTON_UNBIND = "解除绑定"
+CHAT_BUTTON_CONFIRM = "确认解除"
+CHAT_BUTTON_MORE = "更多"
+CHAT_CONFIRM_TITLE = "解除经办人绑定"
+CHAT_FORM_TITLE = "添加经办人：{unit}"
+CHAT_FORM_HINT = "已注册的手机号直接加入本单位；新手机号需填写姓名，系统会开通账号并把临时密码发到这个手机。"
+CHAT_FIELD_PHONE = "手机号"
+CHAT_FIELD_NAME = "姓名（新手机号必填）"
+CHAT_FIELD_ID_NUMBER = "身份证号（可不填）"
+CHAT_FIELD_ROLE = "角色"
+CHAT_ADDED_NEW = "已为 {name} 开通账号 {username} 并加入“{unit}”，临时密码已通过短信发送。"
+CHAT_ADDED_EXISTING = "{name}（账号 {username}）已加入“{unit}”，已短信通知。"
+CHAT_UNBOUND = "已解除绑定。"
+CHAT_BAD_PARAM = "参数不正确，请重新选择。"

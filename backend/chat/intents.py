@@ -10,6 +10,7 @@ INTENT_MODULES = (
     "backend.accounts.chat",
     "backend.coops.chat",
     "backend.audit.chat",
+    "backend.agents.chat",
 )
 
 
