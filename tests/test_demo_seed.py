@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from importlib import import_module
 
 import pytest
 
 from backend.accounts.models import Account, Membership
+from backend.core import db
 from backend.demo import seed
 from backend.units.models import Unit, UnitType
-from tests.factories import login
+from tests.factories import login, make_unit
 
 
 async def _assert_consistent_tree() -> list[Unit]:
@@ -42,6 +44,23 @@ async def test_small_seed_builds_the_named_tree_and_demo_accounts_log_in(client,
     agent = await Account.get(username_key="demo_agent")
     assert await Membership.filter(account_id=agent.id).count() == 2
     assert "DEMO ONLY" in seed.describe(settings.var_dir)
+    coded = await Unit.filter(credit_code__isnull=False)
+    # recovery by unit (R3) finds a unit by its organisation code too: every credit code holds one
+    assert coded and all(u.org_code == u.credit_code[8:17] for u in coded)
+
+
+async def test_the_migration_fills_the_organisation_codes_units_were_written_without(client):
+    migration = import_module("backend.migrations.0013_org_codes")
+    coop = await make_unit("王家湾村综合服务社", UnitType.COOP)
+    await Unit.filter(id=coop.id).update(credit_code="93530101MA0000269F", org_code=None)
+    bare = await make_unit("王家湾村", UnitType.VILLAGE)
+
+    class Editor:  # what the migration runner hands over: the connection
+        client = db.db()
+
+    await migration.fill_org_codes(None, Editor())
+    assert (await Unit.get(id=coop.id)).org_code == "MA0000269"
+    assert (await Unit.get(id=bare.id)).org_code is None
 
 
 async def test_seed_refuses_a_database_that_already_has_units(settings):

@@ -83,12 +83,17 @@ def valid_org_code(value: str) -> bool:
     return org_code_check_char(value[:8]) == value[8]
 
 
+def org_code_of(credit_code: str | None) -> str | None:
+    """The organisation code a unified social credit code holds (its characters 9-17)."""
+    return credit_code[8:17] if credit_code else None
+
+
 def valid_credit_code(value: str) -> bool:
     """An 18-character unified social credit code whose check character and embedded org code hold."""
     value = value.upper()
     if len(value) != 18 or any(c not in _CREDIT_ALPHABET for c in value):
         return False
-    return credit_code_check_char(value[:17]) == value[17] and valid_org_code(value[8:17])
+    return credit_code_check_char(value[:17]) == value[17] and valid_org_code(org_code_of(value) or "")
 
 
 def mask_phone(value: str) -> str:

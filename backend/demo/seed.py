@@ -409,7 +409,8 @@ def _plan_coops(plan: _Plan, rng: random.Random, scale: str) -> tuple[list[Unit]
             parent_id=parent.id,
             name=name,
             type=UnitType.COOP,
-            credit_code=_coop_credit_code(parent.region_code or PROVINCE_CODE.ljust(12, "0"), unit_id),
+            credit_code=(credit := _coop_credit_code(parent.region_code or PROVINCE_CODE.ljust(12, "0"), unit_id)),
+            org_code=identifiers.org_code_of(credit),  # recovery by unit (R3) finds a unit by either
             path=f"{parent.path}{unit_id}/",
             depth=parent.depth + 1,
             created_at=plan.now,

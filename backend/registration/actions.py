@@ -158,7 +158,7 @@ async def submit(data: RegistrationSubmit, *, origin: Origin) -> Submitted:
         problems["admin.phone"] = msg.PHONE_NOT_VERIFIED
     if not identifiers.valid_org_code(unit.org_code):
         problems["unit.org_code"] = msg.BAD_ORG_CODE
-    elif unit.org_code != unit.credit_code[8:17]:
+    elif unit.org_code != identifiers.org_code_of(unit.credit_code):
         problems["unit.org_code"] = msg.ORG_CODE_MISMATCH
     if identifiers.valid_phone(admin.username):
         problems["admin.username"] = msg.USERNAME_LOOKS_LIKE_PHONE

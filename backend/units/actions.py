@@ -6,7 +6,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
-from backend.core import audit, db, runtime
+from backend.core import audit, db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
@@ -38,9 +38,25 @@ def region_within(parent: Unit, region_code: str) -> bool:
     return digits is None or region_code.startswith(parent.region_code[:digits])
 
 
-def _check_region_code(parent: Unit | None, region_code: str | None) -> None:
-    if parent is not None and region_code is not None and not region_within(parent, region_code):
+async def _check_region_code(parent: Unit, region_code: str | None) -> None:
+    """``region_code`` must lie in the nearest region at or above ``parent`` that has a code: below a
+    co-op, or a township whose code is not filled in yet, that is the village or county above it.
+
+    The caller holds ``parent`` (or the unit below it): a recoding above locks its whole subtree."""
+    if region_code is None:
+        return
+    region: Unit | None = parent
+    if parent.type not in REGION_TYPES or parent.region_code is None:
+        above = [int(part) for part in parent.path.strip("/").split("/")[:-1]]
+        coded = Unit.filter(id__in=above, type__in=list(REGION_TYPES), region_code__isnull=False)
+        region = await coded.order_by("-depth").first() if above else None
+    if region is not None and not region_within(region, region_code):
         raise ValidationFailed({"region_code": msg.REGION_CODE_OUTSIDE_PARENT})
+
+
+def _fits(path_length: int) -> bool:
+    """Does a path this long fit the path column (a tree deeper than it holds is refused)?"""
+    return path_length <= Unit._meta.fields_map["path"].max_length
 
 
 async def _check_lower_regions(unit: Unit) -> None:
@@ -87,7 +103,7 @@ async def create_unit(
     try:
         async with db.atomic():
             parent = await _locked_in_scope(actor, parent_id)
-            _check_region_code(parent, region_code)
+            await _check_region_code(parent, region_code)
             await _check_unique(None, unit_code, credit_code)
             unit = await Unit.create(
                 parent_id=parent.id,
@@ -96,12 +112,15 @@ async def create_unit(
                 region_code=region_code,
                 unit_code=unit_code,
                 credit_code=credit_code,
+                org_code=identifiers.org_code_of(credit_code),
                 path="",
                 depth=parent.depth + 1,
                 created_at=now,
                 updated_at=now,
             )
             unit.path = f"{parent.path}{unit.id}/"
+            if not _fits(len(unit.path)):  # the row goes with the transaction
+                raise ValidationFailed({"parent_id": msg.TREE_TOO_DEEP}, msg.TREE_TOO_DEEP)
             await unit.save(update_fields=["path"])
             await audit.record(
                 "unit.create",
@@ -144,8 +163,10 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
             if unit.id == actor.unit_id:
                 raise NotFound()
             if "region_code" in changes and unit.parent_id is not None:
-                _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
+                await _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
             await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+            if "credit_code" in changes:
+                changes = {**changes, "org_code": identifiers.org_code_of(changes["credit_code"])}
             for name, value in changes.items():
                 setattr(unit, name, value)
             if "region_code" in changes or "type" in changes:
@@ -212,7 +233,14 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
         # being created below it holds its parent (create_unit) and this waits for it, so that the
         # UPDATE below, a later statement, also sees and moves the new unit. NO KEY: rows that only
         # refer to these units (memberships, cards, devices) are not held up.
-        await Unit.filter(path_prefix("path", old_path)).order_by("path").select_for_update(no_key=True).only("id")
+        subtree = (
+            await Unit.filter(path_prefix("path", old_path))
+            .order_by("path")
+            .select_for_update(no_key=True)
+            .only("id", "path")
+        )
+        if not _fits(max(len(u.path) for u in subtree) - len(old_path) + len(new_path)):
+            raise ValidationFailed({"new_parent_id": msg.TREE_TOO_DEEP}, msg.TREE_TOO_DEEP)
         await db.execute(
             "UPDATE unit SET path = ? || substr(path, ?), depth = depth + ? WHERE path LIKE ?",
             [new_path, len(old_path) + 1, depth_delta, old_path + "%"],
@@ -240,6 +268,9 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
     then sees it. The audit entry takes the path as locked: a move may have been committed meanwhile."""
     from backend.accounts.models import Membership  # accounts hang off units, not the reverse
     from backend.coops.models import CoopCard
+    from backend.devices.models import Device
+    from backend.registration.models import UnitRegistration
+    from backend.reviews.models import ReviewRequest
 
     _require_manage(actor)
     try:
@@ -255,6 +286,12 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_DEACTIVATED_ACCOUNTS)
             if await CoopCard.exists(unit_id=unit.id):
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_COOP_CARD)
+            if await Device.exists(unit_id=unit.id):  # kept, revoked too: devices are never deleted
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_DEVICE)
+            if await UnitRegistration.exists(parent_id=unit.id):
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_REGISTRATION)
+            if await ReviewRequest.exists(unit_id=unit.id):
+                raise Conflict("unit_not_empty", msg.UNIT_HAS_REVIEW)
             await audit.record(
                 "unit.delete",
                 actor=actor,
@@ -264,5 +301,5 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 detail={"name": unit.name},
             )
             await unit.delete()
-    except IntegrityError as exc:  # still referenced (a device, a review, a registration): nothing was deleted
+    except IntegrityError as exc:  # still referenced by a row the checks above do not know: nothing was deleted
         raise Conflict("unit_not_empty", msg.UNIT_STILL_REFERENCED) from exc

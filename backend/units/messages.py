@@ -58,3 +58,8 @@ CHAT_UNIT_NOT_FOUND = "没有找到单位“{name}”。可以输入名称的一
 CHAT_SUGGEST_CHILDREN = "下级单位"
 CHAT_SUGGEST_MEMBERS = "这个单位的人员"
 CHAT_SUGGEST_SUMMARY = "汇总"
+# The path column holds the ids of every unit above: a tree deeper than it holds is refused.
+TREE_TOO_DEEP = "单位层级太多，不能再放到这个上级单位之下"
+UNIT_HAS_DEVICE = "该单位登记过卡服务电脑（设备），不能删除：设备记录要保留所属单位，以备查询和审计。"
+UNIT_HAS_REGISTRATION = "有单位申请注册到该单位之下（注册申请记录），不能删除：注册申请要保留所属单位，以备查询和审计。"
+UNIT_HAS_REVIEW = "该单位有人工审核申请记录，不能删除：审核记录要保留所属单位，以备查询和审计。"
