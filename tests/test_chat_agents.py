@@ -3,26 +3,14 @@ form, and unbound with a confirmation, by the API's own actions."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 
 from backend.accounts.models import Account, Membership
 from backend.core.roles import Role
+from tests.coops_helpers import blocks, chat
 from tests.factories import login, make_account, make_tree
 
 NEW_PHONE = "13912345678"
-
-
-async def _say(client: httpx.AsyncClient, headers: dict[str, str], text: str | None = None, **action: Any) -> dict:
-    payload: dict[str, Any] = {"text": text} if text is not None else {"action": action}
-    response = await client.post("/api/chat", json=payload, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _blocks(reply: dict, kind: str) -> list[dict]:
-    return [b for b in reply["blocks"] if b["type"] == kind]
 
 
 async def _send_form(client: httpx.AsyncClient, headers: dict[str, str], form: dict, **values: str) -> httpx.Response:
@@ -37,8 +25,8 @@ async def test_an_admin_adds_an_agent_through_the_form_and_sees_the_list(client)
     tree = await make_tree()
     await make_account("town_admin", tree.own, role=Role.ADMIN)
     headers = await login(client, "town_admin")
-    reply = await _say(client, headers, "添加经办人")
-    [form] = _blocks(reply, "form")
+    reply = await chat(client, headers, "添加经办人")
+    [form] = blocks(reply, "form")
     assert form["title"] == "添加经办人：白沙镇" and form["submit"]["intent"] == "agent.add"
     assert [f["name"] for f in form["fields"]] == ["phone", "name", "id_number", "role"]
     refused = await _send_form(client, headers, form, phone="12345", role="clerk")
@@ -48,12 +36,12 @@ async def test_an_admin_adds_an_agent_through_the_form_and_sees_the_list(client)
     added = await _send_form(client, headers, form, phone=NEW_PHONE, name="赵小红", role="viewer")
     assert added.status_code == 200, added.text
     answer = added.json()
-    assert _blocks(answer, "notice")[0]["level"] == "success" and "赵小红" in _blocks(answer, "notice")[0]["text"]
-    rows = _blocks(answer, "table")[0]["rows"]
+    assert blocks(answer, "notice")[0]["level"] == "success" and "赵小红" in blocks(answer, "notice")[0]["text"]
+    rows = blocks(answer, "table")[0]["rows"]
     assert ["赵小红", "查看员"] in [[row[0], row[3]] for row in rows]
     sms = (await client.get("/api/dev/sms", params={"phone": NEW_PHONE})).json()["messages"]
     assert len(sms) == 1 and "临时密码" in sms[0]["text"]
-    listed = _blocks(await _say(client, headers, "经办人"), "table")[0]
+    listed = blocks(await chat(client, headers, "经办人"), "table")[0]
     assert listed["title"] == "白沙镇的经办人" and listed["rows"] == rows
 
 
@@ -62,19 +50,19 @@ async def test_an_agent_is_unbound_after_the_confirmation_the_first_step_shows(c
     await make_account("town_admin", tree.own, role=Role.ADMIN)
     clerk = await make_account("wjg01", tree.own, role=Role.CLERK)
     headers = await login(client, "town_admin")
-    table = _blocks(await _say(client, headers, "经办人"), "table")[0]
+    table = blocks(await chat(client, headers, "经办人"), "table")[0]
     [row_action] = [a for row, a in zip(table["rows"], table["row_actions"], strict=True) if row[1] == "wjg01"]
-    preview = await _say(client, headers, intent=row_action["intent"], params=row_action["params"])
-    [card] = _blocks(preview, "card")
+    preview = await chat(client, headers, intent=row_action["intent"], params=row_action["params"])
+    [card] = blocks(preview, "card")
     assert "测试wjg01" in card["subtitle"] and card["actions"][0]["style"] == "danger"
     assert await Membership.exists(account_id=clerk.id, unit_id=tree.own.id)  # the first step changes nothing
     confirm = card["actions"][0]
-    done = await _say(client, headers, intent=confirm["intent"], params=confirm["params"])
-    assert _blocks(done, "notice")[0]["text"] == "已解除绑定。"
+    done = await chat(client, headers, intent=confirm["intent"], params=confirm["params"])
+    assert blocks(done, "notice")[0]["text"] == "已解除绑定。"
     assert not await Membership.exists(account_id=clerk.id, unit_id=tree.own.id)
     assert await Account.exists(id=clerk.id)  # the account stays
-    again = await _say(client, headers, intent=confirm["intent"], params=confirm["params"])  # the ticket is spent
-    assert _blocks(again, "notice")[0]["level"] == "warning"
+    again = await chat(client, headers, intent=confirm["intent"], params=confirm["params"])  # the ticket is spent
+    assert blocks(again, "notice")[0]["level"] == "warning"
 
 
 async def test_other_roles_may_not_and_nobody_reaches_outside_scope(client):
@@ -84,12 +72,12 @@ async def test_other_roles_may_not_and_nobody_reaches_outside_scope(client):
         await make_account(f"town_{role.value}", tree.own, role=role)
         headers = await login(client, f"town_{role.value}")
         for text in ("经办人", "添加经办人"):
-            assert _blocks(await _say(client, headers, text), "notice")[0]["text"] == "您的角色不能进行这项操作。"
+            assert blocks(await chat(client, headers, text), "notice")[0]["text"] == "您的角色不能进行这项操作。"
     await make_account("town_admin", tree.own, role=Role.ADMIN)
     admin = await login(client, "town_admin")
-    outside = await _say(
+    outside = await chat(
         client, admin, intent="agent.unbind", params={"unit_id": tree.sibling.id, "account_id": other.id}
     )
-    assert not _blocks(outside, "card") and await Membership.exists(account_id=other.id, unit_id=tree.sibling.id)
-    listed = await _say(client, admin, intent="agent.list", params={"unit_id": tree.sibling.id})
-    assert not _blocks(listed, "table") and "taoyuan" not in str(listed)
+    assert not blocks(outside, "card") and await Membership.exists(account_id=other.id, unit_id=tree.sibling.id)
+    listed = await chat(client, admin, intent="agent.list", params={"unit_id": tree.sibling.id})
+    assert not blocks(listed, "table") and "taoyuan" not in str(listed)

@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import httpx
-
 from backend.core.roles import Role
+from tests.coops_helpers import blocks, chat
 from tests.factories import login, login_response, make_account, make_tree
 
 
-async def _say(client: httpx.AsyncClient, headers: dict[str, str], text: str | None = None, **action: Any) -> dict:
-    payload: dict[str, Any] = {"text": text} if text is not None else {"action": action}
-    response = await client.post("/api/chat", json=payload, headers=headers)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def _table(reply: dict) -> dict:
-    [table] = [b for b in reply["blocks"] if b["type"] == "table"]
+    [table] = blocks(reply, "table")
     return table
 
 
@@ -32,7 +22,7 @@ async def test_an_admin_reads_the_log_of_the_scope_newest_first_in_words(client)
     await login_response(client, "wjg01", "Wrong#pass1")
     await login_response(client, "taoyuan", "Wrong#pass1")  # another township's: never shown
     headers = await login(client, "town_admin")
-    table = _table(await _say(client, headers, "操作记录"))
+    table = _table(await chat(client, headers, "操作记录"))
     assert table["title"] == "操作记录" and table["columns"] == ["时间", "操作", "操作人", "结果"]
     assert [row[1:] for row in table["rows"]] == [
         ["登录", "测试town_admin", "成功"],
@@ -41,7 +31,7 @@ async def test_an_admin_reads_the_log_of_the_scope_newest_first_in_words(client)
     ]
     assert all(len(row[0]) == len("01-05 16:00") for row in table["rows"])  # China time, month-day hour:minute
     for text in ("登录失败记录", "最近有人登录失败吗"):
-        failed = _table(await _say(client, headers, text))
+        failed = _table(await chat(client, headers, text))
         assert failed["title"] == "登录失败记录" and [row[1:] for row in failed["rows"]] == [
             ["登录", "测试wjg01", "失败"]
         ]
@@ -54,13 +44,13 @@ async def test_one_persons_entries_and_paging_with_more(client):
     for _ in range(11):
         await login(client, "wjg01")
     headers = await login(client, "town_admin")
-    first = _table(await _say(client, headers, "wjg01的操作记录"))
+    first = _table(await chat(client, headers, "wjg01的操作记录"))
     assert first["title"] == "测试wjg01的操作记录" and len(first["rows"]) == 10
     assert {row[2] for row in first["rows"]} == {"测试wjg01"} and first["more"]["intent"] == "audit.recent"
-    second = _table(await _say(client, headers, "更多"))
+    second = _table(await chat(client, headers, "更多"))
     assert len(second["rows"]) == 1
     more = first["more"]
-    tapped = _table(await _say(client, headers, intent=more["intent"], params=more["params"]))
+    tapped = _table(await chat(client, headers, intent=more["intent"], params=more["params"]))
     assert tapped["rows"] == second["rows"]
 
 
@@ -73,12 +63,12 @@ async def test_who_acted_from_above_is_not_named_and_other_roles_may_not_read_th
     reset = await client.post(f"/api/accounts/{clerk.id}/reset-password", headers=county)
     assert reset.status_code in (200, 204), reset.text
     headers = await login(client, "town_admin")
-    rows = _table(await _say(client, headers, "操作记录"))["rows"]
+    rows = _table(await chat(client, headers, "操作记录"))["rows"]
     assert ["重置密码", "上级单位人员", "成功"] in [row[1:] for row in rows]
     assert "测试county_admin" not in str(rows)
     for role in (Role.CLERK, Role.VIEWER):
         await make_account(f"town_{role.value}", tree.own, role=role)
         other = await login(client, f"town_{role.value}")
-        reply = await _say(client, other, "操作记录")
+        reply = await chat(client, other, "操作记录")
         assert not [b for b in reply["blocks"] if b["type"] == "table"]
         assert reply["blocks"][0]["text"] == "您的角色不能进行这项操作。"
