@@ -72,3 +72,27 @@ async def test_who_acted_from_above_is_not_named_and_other_roles_may_not_read_th
         reply = await chat(client, other, "操作记录")
         assert not [b for b in reply["blocks"] if b["type"] == "table"]
         assert reply["blocks"][0]["text"] == "您的角色不能进行这项操作。"
+
+
+async def test_a_units_entries_and_todays_are_asked_by_name_and_by_day(client):
+    """ "王家湾村的操作记录" looked for a person named so, "今天的操作记录" showed every day's."""
+    from backend.core import runtime
+
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    await make_account("wjg01", tree.child, role=Role.CLERK)
+    await login(client, "wjg01")  # an entry of the village
+    headers = await login(client, "town_admin")  # one of the township itself
+    village = _table(await chat(client, headers, "王家湾村的操作记录"))
+    assert village["title"] == "王家湾村的操作记录"
+    assert [row[1:] for row in village["rows"]] == [["登录", "测试wjg01", "成功"]]
+    runtime.get().clock.advance(24 * 3600)  # the next day in China
+    await login(client, "wjg01")
+    headers = await login(client, "town_admin")
+    today = _table(await chat(client, headers, "今天的操作记录"))
+    assert today["title"] == "今天的操作记录" and len(today["rows"]) == 2
+    assert len(_table(await chat(client, headers, "操作记录"))["rows"]) == 4
+    logins = _table(await chat(client, headers, "王家湾村今天的登录记录"))
+    assert logins["title"] == "王家湾村今天的登录记录" and len(logins["rows"]) == 1
+    bad = await chat(client, headers, intent="audit.recent", params={"day": "yesterday"})
+    assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning"

@@ -9,6 +9,7 @@ what, who, and whether it worked. Whoever acted is named only when the reader ma
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import date, datetime, time
 from typing import Any
 
 from backend.accounts.chat import resolve_person
@@ -16,21 +17,26 @@ from backend.accounts.models import Account
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import list_entries
+from backend.chat import lookup
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
+from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.clock import CHINA_TIME
+from backend.core.errors import AppError
 from backend.units.chat import int_param
+from backend.units.models import Unit
+from backend.units.queries import get_unit, units_named
 
 PAGE_SIZE = 10
 LOGIN = "auth.login"
 FAILURE = "failure"
 _RECORDS = r"(?:操作记录|操作日志|审计记录|审计日志|日志|记录)"
-_WHEN = r"(?:最近的?|今天的?|近期的?)?"
-_SINCE = r"(?:最近|今天|近期)?"  # after a name: "王建国最近的操作记录"
+_WHEN = r"(?:最近的?|(?P<today>今天|今日)的?|近期的?)?"
+_SINCE = r"(?:最近|(?P<today>今天|今日)|近期)?"  # after a name: "王建国最近的操作记录"
 _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the reader's own
 
 
@@ -48,12 +54,17 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
     subject="name",
 )
 async def recent(turn: Turn) -> ChatReply:
-    """The newest entries in scope, of logins (failed ones) or of one person if asked."""
+    """The newest entries in scope, of logins (failed ones), of one person or of one unit (and what
+    is below it) if asked, today's if asked."""
     params: dict[str, Any] = {}
     name = ""
     if turn.params.get("account_id") is None and turn.params.get("name") in _ME:
         turn = replace(turn, params={**turn.params, "account_id": turn.actor.account_id, "name": None})
-    if turn.params.get("account_id") is not None or turn.params.get("name"):
+    unit = await _unit_asked(turn)
+    if unit is not None:
+        params["unit_id"] = unit.id
+        name = unit.name
+    elif turn.params.get("account_id") is not None or turn.params.get("name"):
         person = await resolve_person(turn, "audit.recent")
         if isinstance(person, ChatReply):
             return person
@@ -64,8 +75,19 @@ async def recent(turn: Turn) -> ChatReply:
         params["action"] = LOGIN
     if turn.params.get("failed") or turn.params.get("outcome") == FAILURE:
         params["outcome"] = FAILURE
+    day = _day(turn)
+    if day is not None:
+        params["day"] = day.isoformat()
     cursor = int_param(turn.params, "cursor")
-    entries, next_cursor = await list_entries(turn.actor, cursor=cursor, limit=PAGE_SIZE, **params)
+    filters = {key: params[key] for key in ("action", "outcome", "account_id") if key in params}
+    entries, next_cursor = await list_entries(
+        turn.actor,
+        cursor=cursor,
+        limit=PAGE_SIZE,
+        within=unit.path if unit is not None else None,
+        since=datetime.combine(day, time(), CHINA_TIME) if day is not None else None,
+        **filters,
+    )
     await turn.context.remember_page("audit.recent", params, next_cursor)
     if not entries:
         text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE
@@ -82,12 +104,48 @@ async def recent(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[table], suggestions=suggestions())
 
 
+async def _unit_asked(turn: Turn) -> Unit | None:
+    """The unit whose entries are asked for: a button's ``unit_id``, or a name that is exactly one
+    unit's in scope and no one's ("王家湾村的操作记录"; a person of that name comes first)."""
+    if turn.params.get("unit_id") is not None:
+        unit_id = int_param(turn.params, "unit_id")
+        return await get_unit(turn.actor, unit_id) if unit_id is not None else None
+    name = str(turn.params.get("name") or "").strip()
+    if not name or turn.params.get("account_id") is not None:
+        return None
+    units = await units_named(turn.actor, name, limit=2)
+    if len(units) != 1:
+        return None
+    people = await lookup.find(turn.actor, name, units=False, people=True, limit=1)
+    return None if people.matches and people.matches[0].rank < lookup.Rank.FUZZY else units[0]
+
+
+def _day(turn: Turn) -> date | None:
+    """Today in China (asked as 今天), or a button's ``day``; anything else is a bad parameter."""
+    if turn.params.get("today"):
+        return runtime.get().clock.china_now().date()
+    value = turn.params.get("day")
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) else _bad()
+    except ValueError:
+        return _bad()
+
+
+def _bad() -> date:
+    raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+
+
 def _title(params: dict[str, Any], name: str) -> str:
-    if name:
-        return msg.CHAT_TITLE_OF.format(name=name)
     if params.get("action") == LOGIN:
-        return msg.CHAT_TITLE_FAILED_LOGINS if params.get("outcome") == FAILURE else msg.CHAT_TITLE_LOGINS
-    return msg.CHAT_TITLE
+        what = msg.CHAT_TITLE_FAILED_LOGINS if params.get("outcome") == FAILURE else msg.CHAT_TITLE_LOGINS
+    else:
+        what = msg.CHAT_TITLE
+    today = bool(params.get("day"))
+    if name:
+        return msg.CHAT_OF.format(name=name, when=msg.CHAT_TODAY_WORD if today else "", what=what)
+    return msg.CHAT_TODAY.format(what=what) if today else what
 
 
 async def _names(actor: Actor, entries: list[AuditEntry]) -> dict[int, str]:

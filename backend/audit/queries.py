@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
@@ -18,9 +20,16 @@ WIDE_SCOPE_DEPTH = 1
 
 
 def entries_query(
-    actor: Actor, *, action: str | None = None, account_id: int | None = None, outcome: str | None = None
+    actor: Actor,
+    *,
+    action: str | None = None,
+    account_id: int | None = None,
+    outcome: str | None = None,
+    within: str | None = None,
+    since: datetime | None = None,
 ) -> QuerySet[AuditEntry]:
-    """Entries in scope with the filters; each filter has an ``(column, id)`` index (migration 0010)."""
+    """Entries in scope with the filters; each filter has an ``(column, id)`` index (migration 0010).
+    ``within``: the path of a unit in scope, whose entries only; ``since``: entries at or after."""
     if actor.unit_depth <= WIDE_SCOPE_DEPTH and db.db().capabilities.dialect == "sqlite":
         # SQLite, once analysed, knows a filter's rows per value (outcome: half the log) but not how
         # much of the log a path range holds: it took a province's range for the smaller set and
@@ -42,6 +51,10 @@ def entries_query(
         query = query.filter(Q(actor_account_id=account_id) | Q(target_type="account", target_id=str(account_id)))
     if outcome:
         query = query.filter(outcome=outcome)
+    if within is not None:
+        query = query.filter(path_prefix("scope_path", within))
+    if since is not None:
+        query = query.filter(at__gte=since)
     return query
 
 
@@ -51,11 +64,13 @@ async def list_entries(
     action: str | None = None,
     account_id: int | None = None,
     outcome: str | None = None,
+    within: str | None = None,
+    since: datetime | None = None,
     cursor: int | None = None,
     limit: int = 50,
 ) -> tuple[list[AuditEntry], int | None]:
     """Entries whose scope is the actor's unit or below; ``cursor`` is the last id seen (older come next)."""
-    query = entries_query(actor, action=action, account_id=account_id, outcome=outcome)
+    query = entries_query(actor, action=action, account_id=account_id, outcome=outcome, within=within, since=since)
     if cursor is not None:
         query = query.filter(id__lt=cursor)
     rows = await query.order_by("-id").limit(limit + 1)

@@ -26,12 +26,12 @@ from backend.coops.rollups import COUNTERS, ZERO, Totals
 from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import Conflict, NotFound, ValidationFailed
-from backend.core.names import pinyin_keys
 from backend.core.roles import FinanceAccess
 from backend.core.scope import path_prefix, path_prefix_sql
 from backend.core.tasks import finish_unused
 from backend.units.models import Unit, UnitType
-from backend.units.queries import get_unit, units_where
+from backend.units.queries import get_unit
+from backend.units.queries import units_named as units_in_scope_named
 
 Kind = Literal["village_level", "benchmark", "poverty_county"]
 KIND_FLAGS: dict[str, str] = {
@@ -45,11 +45,8 @@ MAX_NAME_MATCHES = 10
 
 
 async def units_named(actor: Actor, name: str) -> list[Unit]:
-    """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column), at
-    most MAX_NAME_MATCHES + 1 (more than MAX_NAME_MATCHES: there are more)."""
-    whole, _ = pinyin_keys(name)
-    tail = f"ORDER BY depth, id LIMIT {MAX_NAME_MATCHES + 1}"  # one more: "there are more" can be said
-    return await units_where(actor, "name_pinyin = ? AND name = ?", [whole[:400], name], tail)
+    """Units in scope named exactly ``name``, at most MAX_NAME_MATCHES + 1 (more: there are more)."""
+    return await units_in_scope_named(actor, name, limit=MAX_NAME_MATCHES + 1)
 
 
 async def resolve_region(

@@ -9,6 +9,7 @@ from tortoise.queryset import QuerySet
 from backend.core import db
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.names import pinyin_keys
 from backend.core.scope import path_prefix, scope_like
 from backend.core.validation import MAX_ID
 from backend.units.models import Unit, UnitType
@@ -26,6 +27,15 @@ async def units_where(actor: Actor, condition: str, values: list[object], tail: 
     in_scope_sql, prefix = scope_like("path", actor)
     rows = await db.fetch(f"SELECT * FROM unit WHERE {condition} AND {in_scope_sql} {tail}", [*values, prefix])
     return [Unit._init_from_db(**row) for row in rows]  # the ORM's own conversion of rows it read
+
+
+async def units_named(actor: Actor, name: str, *, limit: int) -> list[Unit]:
+    """Units in scope whose name is exactly ``name`` (found through the indexed pinyin column), the
+    highest first, at most ``limit``."""
+    whole, _ = pinyin_keys(name)
+    return await units_where(
+        actor, "name_pinyin = ? AND name = ?", [whole[:400], name], f"ORDER BY depth, id LIMIT {int(limit)}"
+    )
 
 
 async def get_unit(actor: Actor, unit_id: int) -> Unit:
