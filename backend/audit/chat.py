@@ -16,7 +16,7 @@ from backend.accounts.chat import resolve_person
 from backend.accounts.models import Account
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
-from backend.audit.queries import list_entries
+from backend.audit.queries import entries_query, list_entries
 from backend.chat import lookup
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
@@ -79,15 +79,15 @@ async def recent(turn: Turn) -> ChatReply:
     if day is not None:
         params["day"] = day.isoformat()
     cursor = int_param(turn.params, "cursor")
-    filters = {key: params[key] for key in ("action", "outcome", "account_id") if key in params}
-    entries, next_cursor = await list_entries(
+    query = entries_query(
         turn.actor,
-        cursor=cursor,
-        limit=PAGE_SIZE,
+        action=params.get("action"),
+        account_id=params.get("account_id"),
+        outcome=params.get("outcome"),
         within=unit.path if unit is not None else None,
         since=datetime.combine(day, time(), CHINA_TIME) if day is not None else None,
-        **filters,
     )
+    entries, next_cursor = await list_entries(query, cursor=cursor, limit=PAGE_SIZE)
     await turn.context.remember_page("audit.recent", params, next_cursor)
     if not entries:
         text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE

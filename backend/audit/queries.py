@@ -59,18 +59,10 @@ def entries_query(
 
 
 async def list_entries(
-    actor: Actor,
-    *,
-    action: str | None = None,
-    account_id: int | None = None,
-    outcome: str | None = None,
-    within: str | None = None,
-    since: datetime | None = None,
-    cursor: int | None = None,
-    limit: int = 50,
+    query: QuerySet[AuditEntry], *, cursor: int | None = None, limit: int = 50
 ) -> tuple[list[AuditEntry], int | None]:
-    """Entries whose scope is the actor's unit or below; ``cursor`` is the last id seen (older come next)."""
-    query = entries_query(actor, action=action, account_id=account_id, outcome=outcome, within=within, since=since)
+    """A page of ``query`` (:func:`entries_query`), newest first; ``cursor`` is the last id seen
+    (older come next)."""
     if cursor is not None:
         query = query.filter(id__lt=cursor)
     rows = await query.order_by("-id").limit(limit + 1)

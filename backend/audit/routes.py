@@ -20,14 +20,8 @@ bp = Blueprint("audit", url_prefix="/api/audit")
 @authenticated("audit.view")
 @query(AuditQuery)
 async def list_entries(request: Request, actor: Actor, params: AuditQuery):
-    rows, next_cursor = await queries.list_entries(
-        actor,
-        action=params.action,
-        account_id=params.account_id,
-        outcome=params.outcome,
-        cursor=params.cursor,
-        limit=params.limit,
-    )
+    query = queries.entries_query(actor, action=params.action, account_id=params.account_id, outcome=params.outcome)
+    rows, next_cursor = await queries.list_entries(query, cursor=params.cursor, limit=params.limit)
     items = [
         AuditOut(
             id=r.id,
