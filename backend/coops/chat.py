@@ -10,8 +10,8 @@
 - ``coop.stats`` ("统计", "青山县统计指标", "村级社占比") and ``coop.map`` ("地图", "地图 白沙镇",
   "合作社分布").
 - ``coop.top``: the co-ops of a region with the most members, staff or money ("社员最多的合作社");
-  ``coop.units_most`` / ``coop.units_without``: its villages (or townships) with the most co-ops, or
-  with none ("哪个村合作社最多", "哪些村没有合作社").
+  ``coop.units_most`` / ``coop.units_without``: its villages, townships, counties or cities with the
+  most co-ops (or members, staff...), or with none ("哪个村合作社最多", "哪些村没有合作社").
 
 Money follows the finance rule of backend.coops.finance (the serializers apply it).
 """
@@ -79,6 +79,11 @@ def _int_param(value: Any) -> int:
     if number is None:
         raise AppError("bad_param", msg.BAD_PARAM)
     return number
+
+
+def _cursor(params: dict[str, Any]) -> int | None:
+    """Where a page starts: a button's or the paging context's ``cursor`` (None: the first page)."""
+    return _int_param(params["cursor"]) if params.get("cursor") is not None else None
 
 
 def _notice(text: str, level: Literal["info", "warning"] = "info") -> ChatReply:
@@ -711,7 +716,7 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filte
     if isinstance(target, ChatReply):
         return target
     await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
-    cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
+    cursor = _cursor(turn.params)
     where = narrowed.where if narrowed else None
     page = await queries.list_cards(turn.actor, target, kind=kind, where=where, cursor=cursor, limit=PAGE_SIZE)
     params = {"region_id": target.id, **(narrowed.params if narrowed else {})}
@@ -839,7 +844,15 @@ def _rank_field(params: dict[str, Any]) -> str:
 
 def _place(params: dict[str, Any]) -> int:
     """Where a ranking's page starts: its ``cursor``, how many places come before it (0: the top)."""
-    return _int_param(params["cursor"]) if params.get("cursor") is not None else 0
+    return _cursor(params) or 0
+
+
+def _money_order_refused(turn: Turn, field: str) -> ChatReply | None:
+    """The refusal of a ranking by money for whoever does not see all of it (the order of masked
+    figures would tell something of each); None when it may be ranked."""
+    if field in queries.MONEY_RANKS and turn.actor.finance_access != FinanceAccess.ALL:
+        return _notice(msg.RANK_MONEY_NOT_ALLOWED, "warning")
+    return None
 
 
 async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], more_after: int | None) -> Action | None:
@@ -871,8 +884,8 @@ async def top_coops(turn: Turn) -> ChatReply:
     """The co-ops of a region with the most members, staff, assets...; money only for who sees all of
     it (the order of masked cards would tell something of each)."""
     field = _rank_field(turn.params)
-    if field in queries.MONEY_RANKS and turn.actor.finance_access != FinanceAccess.ALL:
-        return _notice(msg.RANK_MONEY_NOT_ALLOWED, "warning")
+    if refused := _money_order_refused(turn, field):
+        return refused
     target = await _target(turn, key="region_id", name_key="region", intent_name="coop.top")
     if isinstance(target, ChatReply):
         return target
@@ -1006,12 +1019,12 @@ async def loss(turn: Turn) -> ChatReply:
     return await _list(turn, "coop.loss", None, narrowed)
 
 
-# ---- villages (or townships) by their co-ops ---------------------------------------------------
+# ---- villages, townships, counties or cities by their co-ops ------------------------------------
 
 
 async def _level_in_region(turn: Turn, intent_name: str) -> tuple[UnitType, Unit, str] | ChatReply:
-    """The level asked for (villages or townships), the region (remembered as the last unit shown)
-    and the level's word; or the reply that asks which region or says why not."""
+    """The level asked for (villages, townships, counties or cities), the region (remembered as the
+    last unit shown) and the level's word; or the reply that asks which region or says why not."""
     level = level_param(turn.params)
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
@@ -1045,11 +1058,11 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
     kept=("level", "field"),
 )
 async def units_most(turn: Turn) -> ChatReply:
-    """The villages (or townships) of a region with the most co-ops, or members, staff, money (for
-    who sees all money) of their co-ops, by their roll-ups."""
+    """The units of a level (villages, townships...) of a region with the most co-ops, or members,
+    staff, money (for who sees all money) of their co-ops, by their roll-ups."""
     field = _rank_field(turn.params) if turn.params.get("field") not in (None, "coops") else "coops"
-    if field in queries.MONEY_RANKS and turn.actor.finance_access != FinanceAccess.ALL:
-        return _notice(msg.RANK_MONEY_NOT_ALLOWED, "warning")
+    if refused := _money_order_refused(turn, field):
+        return refused
     asked = await _level_in_region(turn, "coop.units_most")
     if isinstance(asked, ChatReply):
         return asked
@@ -1087,12 +1100,13 @@ async def units_most(turn: Turn) -> ChatReply:
     kept=("level",),
 )
 async def units_without(turn: Turn) -> ChatReply:
-    """The villages (or townships) of a region with no co-op card under them, a page at a time."""
+    """The units of a level (villages, townships...) of a region with no co-op card under them, a page
+    at a time."""
     asked = await _level_in_region(turn, "coop.units_without")
     if isinstance(asked, ChatReply):
         return asked
     level, target, label = asked
-    cursor = _int_param(turn.params["cursor"]) if turn.params.get("cursor") is not None else None
+    cursor = _cursor(turn.params)
     units, total, next_cursor = await queries.units_without_coops(target, level, cursor=cursor, limit=PAGE_SIZE)
     params = {"region_id": target.id, "level": level.value}
     await turn.context.remember_page("coop.units_without", params, next_cursor)

@@ -173,8 +173,8 @@ async def top_cards(
 
 @dataclass(frozen=True)
 class LevelUnit:
-    """A village (or township) below a region, with the roll-up figure it was ranked by (its co-ops,
-    members...; 0 in a list of those without co-ops) and the unit it belongs to."""
+    """A unit of a level (village, township...) below a region, with the roll-up figure it was
+    ranked by (its co-ops, members...; 0 in a list of those without co-ops) and the unit it belongs to."""
 
     id: int
     name: str

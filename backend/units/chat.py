@@ -329,8 +329,8 @@ def level_param(params: dict[str, Any]) -> UnitType:
     kept=("level",),
 )
 async def units_of_level(turn: Turn) -> ChatReply:
-    """The villages (or townships) at any depth below a unit in scope, a page at a time: "青山县有
-    几个村" counts the county's villages, not its townships."""
+    """The villages (or townships, counties, cities) at any depth below a unit in scope, a page at a
+    time: "青山县有几个村" counts the county's villages, not its townships."""
     level = level_param(turn.params)
     unit = await resolve_unit(turn, "unit.of_level")
     if isinstance(unit, ChatReply):
