@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
 from backend.agents import actions
 from backend.agents import messages as msg
 from backend.agents.queries import list_agents
@@ -31,7 +29,7 @@ from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
 from backend.core.errors import AppError
 from backend.core.roles import ROLE_LABELS, Role, allows
-from backend.core.validation import to_failure
+from backend.core.validation import text_values
 from backend.units.chat import int_param, resolve_unit
 from backend.units.models import Unit
 
@@ -153,10 +151,7 @@ async def agent_add(turn: Turn) -> ChatReply:
 def _form(params: dict[str, Any]) -> AgentAdd:
     """The form's fields checked as the API checks its body (422 naming each one that is wrong)."""
     sent = {name: params[name] for name in ("phone", "name", "id_number", "role") if params.get(name) not in (None, "")}
-    try:
-        return AgentAdd.model_validate(sent, strict=False)
-    except ValidationError as exc:
-        raise to_failure(exc) from None
+    return text_values(AgentAdd, sent)
 
 
 @intent("agent.unbind", permission="accounts.manage", writes=True)

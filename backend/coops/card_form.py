@@ -13,14 +13,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from pydantic import ValidationError
-
 from backend.chat.protocol import FormField, KeyValue
 from backend.coops import messages as msg
 from backend.coops.actions import MONEY_FIELDS
 from backend.coops.models import CoopCard
 from backend.coops.schemas import CardCreate, CardUpdate
-from backend.core.validation import to_failure
+from backend.core.validation import text_values
 
 _YES, _NO = "true", "false"
 _YES_NO = [KeyValue(label=msg.YES, value=_YES), KeyValue(label=msg.NO, value=_NO)]
@@ -115,11 +113,8 @@ def read_form(
                 sent[name] = None  # emptied in the form
             continue
         sent[name] = value
-    try:  # the form's values arrive as text: converted, as a query string's are
-        if new_card_of is None:
-            checked: CardCreate | CardUpdate = CardUpdate.model_validate(sent, strict=False)
-        else:
-            checked = CardCreate.model_validate({**sent, "unit_id": new_card_of}, strict=False)
-    except ValidationError as exc:
-        raise to_failure(exc) from None
+    if new_card_of is None:
+        checked: CardCreate | CardUpdate = text_values(CardUpdate, sent)
+    else:
+        checked = text_values(CardCreate, {**sent, "unit_id": new_card_of})
     return checked.model_dump(exclude={"unit_id"}, exclude_unset=True)

@@ -193,16 +193,21 @@ def parse_body(request: Request, model: type[M]) -> M:
     return parsed
 
 
+def text_values(model: type[M], values: dict[str, Any]) -> M:
+    """Values that arrive as text (a query string, a chat form's fields) checked by ``model`` with
+    numbers and booleans converted from their text; 422 naming each field that is wrong."""
+    try:
+        return model.model_validate(values, strict=False)
+    except ValidationError as exc:
+        raise to_failure(exc) from None
+
+
 def parse_query(request: Request, model: type[M]) -> M:
     """A parameter given twice (?unit_id=5&unit_id=7) is refused, as a JSON field given twice is."""
     repeated = {key: messages.DUPLICATE_FIELD for key, items in request.args.items() if len(items) > 1}
     if repeated:
         raise ValidationFailed(repeated)
-    values = {key: request.args.get(key) for key in request.args}
-    try:
-        return model.model_validate(values)
-    except ValidationError as exc:
-        raise to_failure(exc) from None
+    return text_values(model, {key: request.args.get(key) for key in request.args})
 
 
 Handler = Callable[..., Awaitable[Any]]
