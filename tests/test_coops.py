@@ -920,6 +920,62 @@ async def test_the_co_ops_at_a_loss_are_listed_in_scope_for_who_sees_all_money(c
     )
 
 
+async def test_the_co_ops_with_the_biggest_loss_are_ranked_for_who_sees_all_money(client):
+    """ "哪个合作社亏损最多" was looked up as a unit named 亏损最多; profit ranked only highest first."""
+    w = await make_world()
+    await coop_card(w.bare, members=5, profit=-3)
+    headers = await login_at(client, "town_viewer", w.town, finance=FinanceAccess.ALL)
+    for text in ("哪个合作社亏损最多", "亏损最多的合作社", "亏损最严重的合作社", "合作社按亏损排名"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "白沙镇亏损最多的合作社" and table["columns"][2] == "利润（万元）", text
+        assert [(row[0], row[2]) for row in table["rows"]] == [
+            ("李家坪综合社", "-3.00"),
+            ("王家湾村茶叶专业合作社", "-1.50"),
+        ]
+    for finance in (FinanceAccess.NONE, FinanceAccess.OWN_REGION):
+        masked = await login_at(client, f"town_{finance.value}", w.town, finance=finance)
+        refused = await chat(client, masked, "哪个合作社亏损最多")
+        assert not blocks(refused, "table") and "金额" in blocks(refused, "notice")[0]["text"], finance
+
+
+async def test_the_villages_whose_co_ops_lose_most_are_ranked_by_their_roll_ups(client):
+    w = await make_world()
+    await coop_card(w.bare, members=5, profit=-3)
+    await coop_card(await make_unit("刘家岭村养殖合作社", UnitType.COOP, w.sibling_village), members=5, profit=-20)
+    headers = await login_at(client, "county_all", w.county, finance=FinanceAccess.ALL)
+    table = blocks(await chat(client, headers, "哪个村亏损最多"), "table")[0]
+    assert table["title"] == "青山县合作社亏损最多的村" and table["columns"][2] == "利润（万元）"
+    # 王家湾村's co-ops make 0.50 in all: a village whose co-ops gain is no loss
+    assert [(row[0], row[2]) for row in table["rows"]] == [("刘家岭村", "-20.00"), ("李家坪村", "-3.00")]
+    # a founding year does not add up: no village is ranked by it
+    params = {"region_id": w.county.id, "level": "village", "field": "newest"}
+    tapped = await chat(client, headers, intent="coop.units_most", params=params)
+    assert not blocks(tapped, "table") and blocks(tapped, "notice")[0]["level"] == "warning"
+
+
+_NEWEST = [("王家湾村果蔬合作社", "2024"), ("王家湾村茶叶专业合作社", "2020")]
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "rows"),
+    [
+        ("新成立的合作社", "白沙镇最新成立的合作社", _NEWEST),
+        ("最近新成立的合作社有哪些", "白沙镇最新成立的合作社", _NEWEST),
+        ("王家湾村最新成立的合作社", "王家湾村最新成立的合作社", _NEWEST),
+        ("成立最早的合作社", "白沙镇成立最早的合作社", _NEWEST[::-1]),
+        ("最老的合作社", "白沙镇成立最早的合作社", _NEWEST[::-1]),
+    ],
+)
+async def test_the_newest_or_oldest_co_ops_are_ranked_by_founding_year(client, text, title, rows):
+    """ "新成立的合作社" was looked up as a unit named 新成立; a card without a founding year is left out."""
+    w = await make_world()
+    await _founded_in(w, tea=2020, veg=2024, sibling_coop=2025)
+    headers = await login_at(client, "town_viewer", w.town)
+    table = blocks(await chat(client, headers, text), "table")[0]
+    assert table["title"] == title and table["columns"][2] == "成立年份", text
+    assert [(row[0], row[2]) for row in table["rows"]] == rows, text
+
+
 async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figure(client):
     w = await make_world()
     headers = await login_at(client, "county_viewer", w.county)

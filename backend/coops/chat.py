@@ -19,7 +19,7 @@ Money follows the finance rule of backend.coops.finance (the serializers apply i
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
@@ -825,19 +825,39 @@ _RANK_WORDS = {
     "利润": "profit",
     "盈利": "profit",
     "注册资本": "registered_capital",
+    "亏损": "loss",
+    "亏损额": "loss",
+    "亏得": "loss",
 }
+# Rankings by age: "新成立的合作社", "成立最早的合作社", "最老的合作社".
+_AGE_WORDS = {
+    "最新": "newest",
+    "最近": "newest",
+    "最近新": "newest",
+    "新近": "newest",
+    "新": "newest",
+    "最晚": "newest",
+    "最早": "oldest",
+    "最先": "oldest",
+    "最老": "oldest",
+    "历史最久": "oldest",
+    "历史最长": "oldest",
+}
+_AGE_FIRST = "(?P<field>" + "|".join(w for w in sorted(_AGE_WORDS, key=len, reverse=True) if w != "最晚") + ")"
+_AGE_AFTER = "(?P<field>最早|最晚)"
+_AGE_ALONE = "(?P<field>最新|最老|历史最久|历史最长)"  # not "最近的合作社": that may mean the nearest
 _RANK_FIELD = "(?P<field>" + "|".join(sorted(_RANK_WORDS, key=len, reverse=True)) + ")"
-_MOST = r"(?:最多|最高|最大)"
+_MOST = r"(?:最多|最高|最大|最严重)"
 _RANK_REGION = r"(?:(?P<region>.+?)\s*的?)??"
 TOP = 10
 
 
-def _rank_field(params: dict[str, Any]) -> str:
+def _rank_field(params: dict[str, Any], ranks: Mapping[str, queries.Rank] = queries.RANKS) -> str:
     """What a ranking is by: a word as typed or a button's value (none: members, "最大的合作社");
-    anything else is a bad parameter."""
+    anything not in ``ranks`` is a bad parameter."""
     value = str(params.get("field") or "members")
-    field = _RANK_WORDS.get(value, value)
-    if field not in queries.RANK_FIELDS:
+    field = _RANK_WORDS.get(value) or _AGE_WORDS.get(value, value)
+    if field not in ranks:
         raise AppError("bad_param", msg.BAD_PARAM)
     return field
 
@@ -873,6 +893,10 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+        # by the founding year: "新成立的合作社", "成立最早的合作社", "最老的社"
+        ASK + rf"{_RANK_REGION}{_AGE_FIRST}(?:成立|注册|组建)的(?:合作社|社){_LIST_TAIL}$",
+        ASK + rf"{_RANK_REGION}(?:成立|注册|组建)(?:得|的)?{_AGE_AFTER}的(?:合作社|社){_LIST_TAIL}$",
+        ASK + rf"{_RANK_REGION}{_AGE_ALONE}的(?:合作社|社){_LIST_TAIL}$",
     ),
     permission=PERMISSION,
     priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
@@ -897,7 +921,7 @@ async def top_coops(turn: Turn) -> ChatReply:
     if not views:
         return _notice(msg.NO_MORE if offset else msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
     money = field in queries.MONEY_RANKS
-    column = queries.RANK_FIELDS[field]
+    column = queries.RANKS[field].column
     rows = [
         [
             view.unit.name,
@@ -1060,7 +1084,7 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
 async def units_most(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with the most co-ops, or members,
     staff, money (for who sees all money) of their co-ops, by their roll-ups."""
-    field = _rank_field(turn.params) if turn.params.get("field") not in (None, "coops") else "coops"
+    field = _rank_field(turn.params, queries.UNIT_RANKS) if turn.params.get("field") is not None else "coops"
     if refused := _money_order_refused(turn, field):
         return refused
     asked = await _level_in_region(turn, "coop.units_most")

@@ -73,6 +73,9 @@ RANK_COLUMNS = {
     "revenue": "营业收入（万元）",
     "profit": "利润（万元）",
     "registered_capital": "注册资本（万元）",
+    "loss": "利润（万元）",
+    "newest": "成立年份",
+    "oldest": "成立年份",
 }
 RANK_TITLES = {
     "members": "{region}社员最多的合作社",
@@ -81,6 +84,9 @@ RANK_TITLES = {
     "revenue": "{region}营业收入最高的合作社",
     "profit": "{region}利润最高的合作社",
     "registered_capital": "{region}注册资本最多的合作社",
+    "loss": "{region}亏损最多的合作社",
+    "newest": "{region}最新成立的合作社",
+    "oldest": "{region}成立最早的合作社",
 }
 UNITS_RANK_TITLE = "{region}{what}最多的{level}"
 UNITS_RANK_WORDS = {
@@ -91,6 +97,7 @@ UNITS_RANK_WORDS = {
     "revenue": "营业收入",
     "profit": "利润",
     "registered_capital": "注册资本",
+    "loss": "合作社亏损",
 }
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"

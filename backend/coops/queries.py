@@ -146,28 +146,45 @@ async def cards_with_contact(actor: Actor, name: str, *, limit: int) -> list[Car
     return await _views(actor, await query.order_by("id").limit(limit).select_related("unit"))
 
 
-# What a ranking may be by (backend.coops.chat), and the column it orders.
-RANK_FIELDS = {
-    "members": "members",
-    "staff": "staff",
-    "assets": "assets_fen",
-    "revenue": "revenue_fen",
-    "profit": "profit_fen",
-    "registered_capital": "registered_capital_fen",
+@dataclass(frozen=True)
+class Rank:
+    """How a ranking orders: by ``column``, highest first unless ``lowest_first``; ``below_zero``
+    ranks only what is under zero (the biggest loss is the lowest profit of those below zero).
+    What gives no value for the column is left out (a card without a founding year)."""
+
+    column: str
+    lowest_first: bool = False
+    below_zero: bool = False
+
+
+# What a ranking of co-ops may be by (backend.coops.chat).
+RANKS = {
+    "members": Rank("members"),
+    "staff": Rank("staff"),
+    "assets": Rank("assets_fen"),
+    "revenue": Rank("revenue_fen"),
+    "profit": Rank("profit_fen"),
+    "registered_capital": Rank("registered_capital_fen"),
+    "loss": Rank("profit_fen", lowest_first=True, below_zero=True),
+    "newest": Rank("founded_year"),
+    "oldest": Rank("founded_year", lowest_first=True),
 }
-MONEY_RANKS = frozenset({"assets", "revenue", "profit", "registered_capital"})
+MONEY_RANKS = frozenset({"assets", "revenue", "profit", "registered_capital", "loss"})
 
 
 async def top_cards(
     actor: Actor, region: Unit, field: str, *, offset: int = 0, limit: int
 ) -> tuple[list[CardView], bool]:
-    """The ``limit`` cards in ``region``'s subtree with the highest ``field`` (RANK_FIELDS; ties by
-    card id) after the first ``offset`` of them, and whether more follow. A ranking's order moves
-    with its figures, so its pages go by place, not by a key. Money figures: the caller checks the
-    actor may see every card's (an order tells something of each)."""
-    column = RANK_FIELDS[field]
-    query = _cards_in(region, None).order_by(f"-{column}", "id").offset(offset).limit(limit + 1)
-    cards = await query.select_related("unit")
+    """The ``limit`` cards in ``region``'s subtree first by ``field`` (RANKS; ties by card id) after
+    the first ``offset`` of them, and whether more follow. A ranking's order moves with its figures,
+    so its pages go by place, not by a key. Money figures: the caller checks the actor may see every
+    card's (an order tells something of each)."""
+    rank = RANKS[field]
+    query = _cards_in(region, None).filter(**{f"{rank.column}__isnull": False})
+    if rank.below_zero:
+        query = query.filter(**{f"{rank.column}__lt": 0})
+    order = rank.column if rank.lowest_first else f"-{rank.column}"
+    cards = await query.order_by(order, "id").offset(offset).limit(limit + 1).select_related("unit")
     return await _views(actor, cards[:limit]), len(cards) > limit
 
 
@@ -182,11 +199,13 @@ class LevelUnit:
     figure: int
 
 
-# What units may be ranked by (their roll-up columns): their co-ops, or what a co-op is ranked by.
-UNIT_RANK_FIELDS = {"coops": "coops", **RANK_FIELDS}
+# What units may be ranked by (their roll-up columns): their co-ops, or the sum of what a co-op is
+# ranked by (a founding year does not add up).
+UNIT_RANKS = {"coops": Rank("coops"), **{f: r for f, r in RANKS.items() if f not in ("newest", "oldest")}}
 _MOST_SQL = (
     "SELECT u.id, u.name, u.parent_id, r.{column} FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
-    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0 ORDER BY r.{column} DESC, u.id LIMIT ? OFFSET ?"
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0{only} ORDER BY r.{column}{direction}, u.id "
+    "LIMIT ? OFFSET ?"
 )
 _NO_COOPS_WHERE = (
     "FROM unit u LEFT JOIN coop_rollup r ON r.unit_id = u.id "
@@ -207,12 +226,19 @@ async def has_units_below(region: Unit, level: UnitType) -> bool:
 async def units_ranked(
     region: Unit, level: UnitType, field: str = "coops", *, offset: int = 0, limit: int
 ) -> tuple[list[LevelUnit], bool]:
-    """The units of ``level`` below ``region`` (in scope) with co-ops, the highest ``field``
-    (UNIT_RANK_FIELDS) of their roll-ups first, after the first ``offset`` of them (pages by place,
-    as a ranking's), and whether more follow. Money: the caller checks the actor may see all of it."""
+    """The units of ``level`` below ``region`` (in scope) with co-ops, first by ``field``
+    (UNIT_RANKS) of their roll-ups first, after the first ``offset`` of them (pages by place, as a
+    ranking's), and whether more follow. Money: the caller checks the actor may see all of it."""
     below, values = path_prefix_sql("u.path", region.path)
     args = [*values, region.depth, level.value, limit + 1, offset]
-    rows = await db.fetch_rows(_MOST_SQL.format(below=below, column=UNIT_RANK_FIELDS[field]), args)
+    rank = UNIT_RANKS[field]
+    sql = _MOST_SQL.format(
+        below=below,
+        column=rank.column,
+        only=f" AND r.{rank.column} < 0" if rank.below_zero else "",
+        direction="" if rank.lowest_first else " DESC",
+    )
+    rows = await db.fetch_rows(sql, args)
     return await _with_parents(rows[:limit]), len(rows) > limit
 
 
