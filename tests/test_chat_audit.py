@@ -96,3 +96,45 @@ async def test_a_units_entries_and_todays_are_asked_by_name_and_by_day(client):
     assert logins["title"] == "王家湾村今天的登录记录" and len(logins["rows"]) == 1
     bad = await chat(client, headers, intent="audit.recent", params={"day": "yesterday"})
     assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning"
+
+
+async def test_entries_of_a_past_day_a_week_or_a_range_of_dates_are_asked_in_words(client):
+    """Only "今天" was a day the audit question took: "昨天的操作记录" was looked up as a person."""
+    from backend.core import runtime
+
+    clock = runtime.get().clock
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    await make_account("wjg01", tree.child, role=Role.CLERK)
+    first_day = clock.china_now().date()
+    await login(client, "wjg01")  # day 1: one entry of the village
+    clock.advance(24 * 3600)
+    await login(client, "wjg01")  # day 2: two of the village
+    await login(client, "wjg01")
+    clock.advance(24 * 3600)
+    headers = await login(client, "town_admin")  # day 3: one of the township
+    day1 = f"{first_day.month}月{first_day.day}日"
+
+    def rows(reply: dict) -> list[list[str]]:
+        return [row[1:] for row in _table(reply)["rows"]]
+
+    yesterday = _table(await chat(client, headers, "昨天的操作记录"))
+    assert yesterday["title"] == "昨天的操作记录"
+    assert [row[1:] for row in yesterday["rows"]] == [["登录", "测试wjg01", "成功"]] * 2
+    assert len(rows(await chat(client, headers, "前天的登录记录"))) == 1
+    named = _table(await chat(client, headers, f"{day1}的操作记录"))
+    assert named["title"] == f"{day1}的操作记录" and len(named["rows"]) == 1
+    assert len(rows(await chat(client, headers, first_day.isoformat() + "的操作记录"))) == 1
+    assert len(rows(await chat(client, headers, "最近两天的操作记录"))) == 3
+    assert len(rows(await chat(client, headers, "近3天的操作记录"))) == 4
+    ranged = _table(await chat(client, headers, f"{day1}到昨天的操作记录"))
+    assert ranged["title"].startswith(f"{day1}至") and len(ranged["rows"]) == 3
+    person = _table(await chat(client, headers, "测试wjg01昨天的操作记录"))
+    assert person["title"] == "测试wjg01昨天的操作记录" and len(person["rows"]) == 2
+    assert len(rows(await chat(client, headers, "昨天测试wjg01的操作记录"))) == 2
+    for text in ("2月30日的操作记录", "最近0天的操作记录", "昨天到前天的操作记录"):
+        bad = await chat(client, headers, text)
+        assert not blocks(bad, "table") and "日期" in blocks(bad, "notice")[0]["text"], text
+    for params in ({"from_day": "2026-12-05", "to_day": "2026-12-01"}, {"from_day": "昨天", "to_day": "x"}):
+        bad = await chat(client, headers, intent="audit.recent", params=params)
+        assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning", params

@@ -9,7 +9,7 @@ what, who, and whether it worked. Whoever acted is named only when the reader ma
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from backend.accounts.chat import resolve_person
@@ -18,6 +18,7 @@ from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import entries_query, list_entries
 from backend.chat import lookup
+from backend.chat.days import DAYS, days_named, say_days
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
 from backend.chat.registry import Turn, intent
@@ -35,8 +36,9 @@ PAGE_SIZE = 10
 LOGIN = "auth.login"
 FAILURE = "failure"
 _RECORDS = r"(?:操作记录|操作日志|审计记录|审计日志|日志|记录)"
-_WHEN = r"(?:最近的?|(?P<today>今天|今日)的?|近期的?)?"
-_SINCE = r"(?:最近|(?P<today>今天|今日)|近期)?"  # after a name: "王建国最近的操作记录"
+_WHEN = rf"(?:最近的?|(?P<when>{DAYS})的?|近期的?)?"
+_SINCE = rf"(?:最近|(?P<when>{DAYS})|近期)?"  # after a name: "王建国最近的操作记录", "王建国昨天的..."
+_WHAT = rf"(?:操作记录|操作日志|(?P<login>登录)(?P<failed>失败)?{_RECORDS})"  # after "王建国的"
 _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the reader's own
 
 
@@ -46,7 +48,8 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
         ASK_WORD + rf"{_WHEN}(?:操作记录|操作日志|审计记录|审计日志)$",
         ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)?的?{_RECORDS}$",
         ASK_WORD + rf"{_WHEN}(?:有(?:人|谁)|谁)(?P<login>登录)(?P<failed>失败)?(?:了|过)?(?:吗)?$",
-        ASK + rf"(?P<name>.{{1,20}}?){_SINCE}的(?:操作记录|操作日志|(?P<login>登录)(?P<failed>失败)?{_RECORDS})$",
+        # the days may come first: "昨天王建国的操作记录"
+        ASK + rf"(?:(?P<when_first>{DAYS})的?)?(?P<name>.{{1,20}}?){_SINCE}的{_WHAT}$",
     ),
     permission="audit.view",
     priority=30,  # before the person's card ("王建国的...") and the lookup
@@ -55,7 +58,7 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
 )
 async def recent(turn: Turn) -> ChatReply:
     """The newest entries in scope, of logins (failed ones), of one person or of one unit (and what
-    is below it) if asked, today's if asked."""
+    is below it) if asked, of the days asked for ("昨天", "上周", "12月1日")."""
     params: dict[str, Any] = {}
     name = ""
     if turn.params.get("account_id") is None and turn.params.get("name") in _ME:
@@ -75,9 +78,9 @@ async def recent(turn: Turn) -> ChatReply:
         params["action"] = LOGIN
     if turn.params.get("failed") or turn.params.get("outcome") == FAILURE:
         params["outcome"] = FAILURE
-    day = _day(turn)
-    if day is not None:
-        params["day"] = day.isoformat()
+    days = _days(turn)
+    if days is not None:
+        params["from_day"], params["to_day"] = (day.isoformat() for day in days)
     cursor = int_param(turn.params, "cursor")
     query = entries_query(
         turn.actor,
@@ -85,7 +88,8 @@ async def recent(turn: Turn) -> ChatReply:
         account_id=params.get("account_id"),
         outcome=params.get("outcome"),
         within=unit.path if unit is not None else None,
-        since=datetime.combine(day, time(), CHINA_TIME) if day is not None else None,
+        since=datetime.combine(days[0], time(), CHINA_TIME) if days is not None else None,
+        before=datetime.combine(days[1] + timedelta(days=1), time(), CHINA_TIME) if days is not None else None,
     )
     entries, next_cursor = await list_entries(query, cursor=cursor, limit=PAGE_SIZE)
     await turn.context.remember_page("audit.recent", params, next_cursor)
@@ -120,13 +124,27 @@ async def _unit_asked(turn: Turn) -> Unit | None:
     return None if people.matches and people.matches[0].rank < lookup.Rank.FUZZY else units[0]
 
 
-def _day(turn: Turn) -> date | None:
-    """Today in China (asked as 今天), or a button's ``day``; anything else is a bad parameter."""
-    if turn.params.get("today"):
-        return runtime.get().clock.china_now().date()
-    value = turn.params.get("day")
-    if value is None:
+def _days(turn: Turn) -> tuple[date, date] | None:
+    """The first and last day asked for, as typed (China's today from the clock) or a button's
+    ``from_day`` / ``to_day`` (``day``: one day, from earlier answers); None: not asked."""
+    typed = turn.params.get("when") or turn.params.get("when_first")
+    if typed:
+        days = days_named(str(typed), runtime.get().clock.china_now().date())
+        if days is None:
+            raise AppError("bad_day", msg.CHAT_BAD_DAY)
+        return days
+    first, last = (turn.params.get(key) for key in ("from_day", "to_day"))
+    if first is None and last is None:
+        first = last = turn.params.get("day")
+    if first is None or last is None:
         return None
+    days = (_iso_day(first), _iso_day(last))
+    if days[0] > days[1]:
+        _bad()
+    return days
+
+
+def _iso_day(value: Any) -> date:
     try:
         return date.fromisoformat(value) if isinstance(value, str) else _bad()
     except ValueError:
@@ -142,10 +160,13 @@ def _title(params: dict[str, Any], name: str) -> str:
         what = msg.CHAT_TITLE_FAILED_LOGINS if params.get("outcome") == FAILURE else msg.CHAT_TITLE_LOGINS
     else:
         what = msg.CHAT_TITLE
-    today = bool(params.get("day"))
+    when = ""
+    if params.get("from_day"):
+        today = runtime.get().clock.china_now().date()
+        when = say_days(date.fromisoformat(params["from_day"]), date.fromisoformat(params["to_day"]), today)
     if name:
-        return msg.CHAT_OF.format(name=name, when=msg.CHAT_TODAY_WORD if today else "", what=what)
-    return msg.CHAT_TODAY.format(what=what) if today else what
+        return msg.CHAT_OF.format(name=name, when=when, what=what)
+    return msg.CHAT_WHEN.format(when=when, what=what) if when else what
 
 
 async def _names(actor: Actor, entries: list[AuditEntry]) -> dict[int, str]:

@@ -27,9 +27,11 @@ def entries_query(
     outcome: str | None = None,
     within: str | None = None,
     since: datetime | None = None,
+    before: datetime | None = None,
 ) -> QuerySet[AuditEntry]:
     """Entries in scope with the filters; each filter has an ``(column, id)`` index (migration 0010).
-    ``within``: the path of a unit in scope, whose entries only; ``since``: entries at or after."""
+    ``within``: the path of a unit in scope, whose entries only; ``since``: entries at or after;
+    ``before``: entries before."""
     if actor.unit_depth <= WIDE_SCOPE_DEPTH and db.db().capabilities.dialect == "sqlite":
         # SQLite, once analysed, knows a filter's rows per value (outcome: half the log) but not how
         # much of the log a path range holds: it took a province's range for the smaller set and
@@ -55,6 +57,8 @@ def entries_query(
         query = query.filter(path_prefix("scope_path", within))
     if since is not None:
         query = query.filter(at__gte=since)
+    if before is not None:
+        query = query.filter(at__lt=before)
     return query
 
 

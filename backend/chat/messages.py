@@ -27,3 +27,10 @@ HELP = (
     "· 管理员问“操作记录”“登录失败记录”“王建国的操作记录”，说“经办人”“添加经办人”管理经办人\n"
     "· “更多”看下一页，“上一页”“第2页”回到看过的页"
 )
+# Days in a title (backend.chat.days.say_days).
+DAY_TODAY = "今天"
+DAY_YESTERDAY = "昨天"
+DAY_THIS_YEAR = "{month}月{day}日"
+DAY_OTHER_YEAR = "{year}年{month}月{day}日"
+DAYS_SINCE = "{first}以来"
+DAYS_BETWEEN = "{first}至{last}"
