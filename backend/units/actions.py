@@ -201,7 +201,9 @@ async def _refuse_if_coop_card(unit_id: int) -> None:
 
 
 async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
-    """Move a subtree under another parent in scope; every path below is rewritten in one statement."""
+    """Move a subtree under another parent in scope; every path below is rewritten in one statement.
+    The audit entry is filed where the unit arrived and, unless that is still below its old parent,
+    where it left (P10: the old place's admins see that it went)."""
     from backend.coops.rollups import move_subtree  # the co-op roll-ups follow the subtree (W4)
 
     _require_manage(actor)
@@ -247,14 +249,20 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
         )
         await move_subtree(unit.id, old_path, new_path)
         await Unit.filter(id=unit.id).update(parent_id=new_parent.id, updated_at=now)
-        await audit.record(
-            "unit.move",
-            actor=actor,
-            scope_path=new_path,
-            target_type="unit",
-            target_id=unit.id,
-            detail={"from_parent_id": unit.parent_id, "to_parent_id": new_parent.id},
-        )
+        # An entry is seen below its path only: the units above the old place that are not above the
+        # new one (the township a village left) get an entry of their own, filed where it was.
+        moved = {"from_parent_id": unit.parent_id, "to_parent_id": new_parent.id}
+        old_parent_path = old_path[: old_path.rstrip("/").rfind("/") + 1]
+        places = [(old_path, "from")] if not new_path.startswith(old_parent_path) else []
+        for scope_path, side in [*places, (new_path, "to")]:
+            await audit.record(
+                "unit.move",
+                actor=actor,
+                scope_path=scope_path,
+                target_type="unit",
+                target_id=unit.id,
+                detail={**moved, "side": side},
+            )
     return await Unit.get(id=unit.id)
 
 
