@@ -14,6 +14,7 @@ invalid. (backend.core.idempotency keys no anonymous recovery step.)
 from __future__ import annotations
 
 import json
+import math
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +27,16 @@ from backend.core.errors import AppError
 
 TICKET_INVALID = "操作已过期或无效，请从头开始"
 DONE_TTL_SECONDS = idempotency.TTL_SECONDS  # as long as a keyed request's retry is answered
+
+# KEYS: ticket key. ARGV: purpose. The record, deleted only when it is of that purpose (in one step:
+# of two parallel takers one gets it); a ticket shown to another step stays usable for its own.
+_TAKE = """
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local ok, record = pcall(cjson.decode, raw)
+if ok and type(record) == 'table' and record['purpose'] == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return raw
+"""
 
 
 def _key(token: str) -> str:
@@ -57,10 +68,11 @@ async def peek(token: str, purpose: str) -> dict[str, Any]:
 
 
 async def consume(token: str, purpose: str) -> dict[str, Any]:
-    """Take the ticket: it cannot be used again, whether or not the caller then succeeds."""
+    """Take the ticket: it cannot be used again, whether or not the caller then succeeds. A ticket of
+    another purpose is refused and left in place."""
     if not token or len(token) > 100:
         raise AppError("ticket_invalid", TICKET_INVALID, status=410)
-    return _check(await runtime.get().redis.getdel(_key(token)), purpose)
+    return _check(await runtime.get().redis.eval(_TAKE, 1, _key(token), purpose), purpose)
 
 
 async def update(token: str, purpose: str, data: dict[str, Any]) -> None:
@@ -72,6 +84,20 @@ async def update(token: str, purpose: str, data: dict[str, Any]) -> None:
     assert record is not None
     record["data"] = data
     await rt.redis.set(_key(token), json.dumps(record), xx=True, keepttl=True)
+
+
+async def extend(token: str, purpose: str, *, ttl_seconds: int) -> None:
+    """Keep the ticket valid ``ttl_seconds`` from now at least (never shorter); raises
+    ``ticket_invalid`` when it is gone, expired or foreign. A ticket taken meanwhile stays taken."""
+    rt = runtime.get()
+    raw = await rt.redis.get(_key(token))
+    _check(raw, purpose)
+    assert raw is not None
+    record = json.loads(raw)
+    now = rt.clock.timestamp()
+    record["expires_at"] = max(record["expires_at"], now + ttl_seconds)
+    ex = math.ceil(record["expires_at"] - now) + 30
+    await rt.redis.set(_key(token), json.dumps(record), xx=True, ex=ex)
 
 
 @dataclass(frozen=True)
@@ -92,13 +118,15 @@ def _request_key(idempotency_key: str | None) -> str | None:
 
 
 @asynccontextmanager
-async def remembered(token: str, purpose: str, idempotency_key: str | None) -> AsyncIterator[dict[str, Any]]:
+async def remembered(
+    token: str, purpose: str, idempotency_key: str | None, *, ttl_seconds: int = DONE_TTL_SECONDS
+) -> AsyncIterator[dict[str, Any]]:
     """Around the work of a step whose ticket was just consumed: the caller fills the yielded dict
-    with its answer, kept (encrypted) for :func:`done`; a retry meanwhile is told to wait, and a step
-    that raised leaves nothing (its retry is told to start again)."""
+    with its answer, kept (encrypted) for :func:`done` ``ttl_seconds`` long; a retry meanwhile is told
+    to wait, and a step that raised leaves nothing (its retry is told to start again)."""
     rt = runtime.get()
     key = _done_key(token, purpose)
-    await rt.redis.set(key, json.dumps({"state": "pending"}), ex=DONE_TTL_SECONDS)
+    await rt.redis.set(key, json.dumps({"state": "pending"}), ex=ttl_seconds)
     answer: dict[str, Any] = {}
     try:
         yield answer
@@ -110,7 +138,7 @@ async def remembered(token: str, purpose: str, idempotency_key: str | None) -> A
         "request": _request_key(idempotency_key),
         "answer": rt.vault.encrypt("ticket.done", json.dumps(answer)),
     }
-    await rt.redis.set(key, json.dumps(record), ex=DONE_TTL_SECONDS)
+    await rt.redis.set(key, json.dumps(record), ex=ttl_seconds)
 
 
 async def done(token: str, purpose: str, idempotency_key: str | None) -> Done | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +44,8 @@ MAX_IDENTITY_MISMATCHES = 3
 RESET_RETRY_CHECKS = 5
 # R4: identity checks per unit per day (Beijing date), whatever the address and phones they come from.
 UNIT_IDENTITY_TRIES_PER_DAY = 5
+# A code step sent again after a lost answer: how many times its code (and ID number) are compared.
+VERIFY_RETRY_CHECKS = 5
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,12 @@ class Step:
     ticket: str
     phone: str | None = None  # masked
     sent: sms_codes.SendResult | None = None
+
+
+@dataclass(frozen=True)
+class ResetTicket:
+    ticket: str
+    expires_in: int
 
 
 _MOBILE_PREFIXES = tuple(f"1{second}{third}" for second in "3456789" for third in "0123456789")
@@ -130,7 +139,8 @@ async def password_start(username: str, *, captcha_id: str, captcha_answer: str)
 async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
     """A code to the phone the first step showed, delivered only while it is still the bound phone of
     the active account (a lost phone replaced, a deactivation meanwhile: its code could only fail);
-    the answer is the same either way."""
+    the answer is the same either way. The ticket then lives a step's time from this send, so the
+    code can be used as long as the answer says (its ID number checks, counted per ticket, with it)."""
     data = await tickets.peek(ticket, "recovery.password")
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
     sent = await sms_codes.send_code(
@@ -141,11 +151,14 @@ async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: st
         captcha_answer=captcha_answer,
         deliver=account is not None and _phone_of(account) == data["phone"],
     )
+    await tickets.extend(ticket, "recovery.password", ttl_seconds=STEP_TTL_SECONDS)
+    await runtime.get().redis.expire(_identity_tries_key(ticket), STEP_TTL_SECONDS + 30)
     return Step(ticket=ticket, phone=identifiers.mask_phone(data["phone"]), sent=sent)
 
 
-async def password_verify(ticket: str, *, code: str, id_number: str, origin: Origin) -> str:
-    """SMS code + ID number: a reset ticket valid 15 minutes.
+async def password_verify(ticket: str, *, code: str, id_number: str, origin: Origin) -> ResetTicket:
+    """SMS code + ID number: a reset ticket valid 15 minutes. Sent again after its answer was lost
+    (the same ticket, code and ID number), the same reset ticket while it is unused and valid.
 
     The code first: until the phone is proven every answer is the code's, the same for an unknown
     user name, an account without an ID number on file and a wrong ID number (which would otherwise
@@ -154,7 +167,13 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
     the ticket's (three use it up), both before the check, so that requests sent together cannot
     compare more; the code is used up once everything holds.
     """
-    data = await tickets.peek(ticket, "recovery.password")
+    try:
+        data = await tickets.peek(ticket, "recovery.password")
+    except AppError:
+        again = await _verified_already(ticket, code=code, id_number=id_number)
+        if again is None:
+            raise
+        return again
     await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)  # takes one of its tries
     await _take_identity_try(ticket)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
@@ -190,11 +209,53 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
         raise AppError("identity_mismatch", msg.IDENTITY_MISMATCH, fields={"id_number": msg.IDENTITY_MISMATCH})
     await sms_codes.check_code(data["phone"], "password_reset", code)  # used up now (of two at once, one wins)
     await tickets.consume(ticket, "recovery.password")
-    await _audit("recovery.password_verify", account_id=account.id, origin=origin)
-    phone_index = runtime.get().vault.index("phone", data["phone"])
-    return await tickets.issue(
-        "recovery.password_reset", {"account_id": account.id, "phone_index": phone_index}, ttl_seconds=RESET_TTL_SECONDS
+    request = _code_request(code, id_number)
+    # Kept as long as the reset ticket lives (it is a credential): for a resend after a lost answer.
+    async with tickets.remembered(ticket, "recovery.password", request, ttl_seconds=RESET_TTL_SECONDS) as answer:
+        await _audit("recovery.password_verify", account_id=account.id, origin=origin)
+        phone_index = runtime.get().vault.index("phone", data["phone"])
+        expires_at = runtime.get().clock.timestamp() + RESET_TTL_SECONDS
+        answer["reset_ticket"] = await tickets.issue(
+            "recovery.password_reset",
+            {"account_id": account.id, "phone_index": phone_index},
+            ttl_seconds=RESET_TTL_SECONDS,
+        )
+        answer["expires_at"] = expires_at
+    return ResetTicket(answer["reset_ticket"], RESET_TTL_SECONDS)
+
+
+def _code_request(code: str, id_number: str = "") -> str:
+    """What makes a code step the same request again: its code (and ID number), keyed, so that the
+    record of a done step tells neither (the mini-program sends these steps no Idempotency-Key)."""
+    key = runtime.get().settings.index_key
+    return hmac.new(key, f"recovery-code:{code}:{id_number.upper()}".encode(), hashlib.sha256).hexdigest()
+
+
+async def _answered_already(ticket: str, purpose: str, request: str) -> dict[str, Any] | None:
+    """The answer of the code step done with ``ticket``, to the same ``request`` sent again after that
+    answer was lost; None otherwise (the ticket is invalid). Compared a few times only: a leaked used
+    ticket is no way to guess the code and ID number it was verified with."""
+    done = await tickets.done(ticket, purpose, request)
+    if done is None:
+        return None
+    checks = await throttle.count(
+        f"recovery-code-retries:{purpose}:{sha256_hex(ticket)}", ttl_seconds=tickets.DONE_TTL_SECONDS
     )
+    return done.answer if checks <= VERIFY_RETRY_CHECKS and done.same_request else None
+
+
+async def _verified_already(ticket: str, *, code: str, id_number: str) -> ResetTicket | None:
+    """The reset ticket a verify with ``ticket`` answered, for the same code and ID number sent again
+    while that reset ticket is unused and valid."""
+    answer = await _answered_already(ticket, "recovery.password", _code_request(code, id_number))
+    if answer is None:
+        return None
+    try:
+        await tickets.peek(answer["reset_ticket"], "recovery.password_reset")
+    except AppError:
+        return None  # the password was reset with it already, or it expired
+    left = math.ceil(answer["expires_at"] - runtime.get().clock.timestamp())
+    return ResetTicket(answer["reset_ticket"], left)
 
 
 def _identity_tries_key(ticket: str) -> str:
@@ -317,12 +378,29 @@ async def username_by_phone_start(phone: str, *, captcha_id: str, captcha_answer
 
 
 async def username_by_phone_verify(ticket: str, *, code: str, origin: Origin) -> list[dict[str, Any]]:
-    data = await tickets.peek(ticket, "recovery.username_phone")
+    """The accounts bound to the phone; the same list again for the same code sent again after the
+    answer was lost (for the time the step ticket had)."""
+    purpose = "recovery.username_phone"
+    try:
+        data = await tickets.peek(ticket, purpose)
+    except AppError:
+        return await _found_already(ticket, purpose, code)
     await sms_codes.check_code(data["phone"], "username_lookup", code)
-    await tickets.consume(ticket, "recovery.username_phone")
+    await tickets.consume(ticket, purpose)
     index = runtime.get().vault.index("phone", data["phone"])
     accounts = await Account.filter(phone_index=index, is_active=True).order_by("id")
-    return await _found(accounts, origin)
+    async with tickets.remembered(ticket, purpose, _code_request(code), ttl_seconds=STEP_TTL_SECONDS) as answer:
+        answer["accounts"] = await _found(accounts, origin)
+    return answer["accounts"]
+
+
+async def _found_already(ticket: str, purpose: str, code: str) -> list[dict[str, Any]]:
+    """The accounts a look-up with the used ``ticket`` listed, for the same code sent again after
+    that answer was lost; raises ``ticket_invalid`` otherwise."""
+    answer = await _answered_already(ticket, purpose, _code_request(code))
+    if answer is None:
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    return answer["accounts"]
 
 
 async def username_by_unit_start(
@@ -366,11 +444,17 @@ async def username_by_unit_start(
 
 
 async def username_by_unit_verify(ticket: str, *, code: str, origin: Origin) -> list[dict[str, Any]]:
-    data = await tickets.peek(ticket, "recovery.username_unit")
+    purpose = "recovery.username_unit"
+    try:
+        data = await tickets.peek(ticket, purpose)
+    except AppError:
+        return await _found_already(ticket, purpose, code)
     await sms_codes.check_code(data["phone"], "username_lookup", code)
-    await tickets.consume(ticket, "recovery.username_unit")
+    await tickets.consume(ticket, purpose)
     accounts = await Account.filter(id__in=data["account_ids"], is_active=True).order_by("id")
-    return await _found(accounts, origin)
+    async with tickets.remembered(ticket, purpose, _code_request(code), ttl_seconds=STEP_TTL_SECONDS) as answer:
+        answer["accounts"] = await _found(accounts, origin)
+    return answer["accounts"]
 
 
 async def _found(accounts: list[Account], origin: Origin) -> list[dict[str, Any]]:

@@ -71,11 +71,12 @@ async def password_send_code(request: Request, data: TicketWithCaptcha):
 @openapi.response(200, {"application/json": ResetTicketOut})
 @body(PasswordVerify)
 async def password_verify(request: Request, data: PasswordVerify):
-    """Step 3: the code + the ID number on file: a reset ticket valid 15 minutes."""
-    reset_ticket = await actions.password_verify(
+    """Step 3: the code + the ID number on file: a reset ticket valid 15 minutes. Sent again after a
+    lost answer (the same ticket, code and ID number): the same reset ticket, with the time it has left."""
+    reset = await actions.password_verify(
         data.ticket, code=data.code, id_number=data.id_number, origin=origin_of(request)
     )
-    return ok(ResetTicketOut(reset_ticket=reset_ticket, expires_in=actions.RESET_TTL_SECONDS))
+    return ok(ResetTicketOut(reset_ticket=reset.ticket, expires_in=reset.expires_in))
 
 
 @bp.post("/password/reset")
