@@ -131,6 +131,23 @@ async def test_per_address_cap_across_phones(clock):
     await _send(phone="13799990000", ip="10.4.4.4")
 
 
+async def test_wrong_captchas_do_not_use_up_the_addresss_codes():
+    """The address's cap was counted before the captcha: 30 junk captchas from one carrier address
+    (a whole village behind it) left no code for anyone there for an hour."""
+    for _ in range(sms_codes.IP_LIMIT_PER_HOUR + 5):
+        wrong = sms_codes.send_code(
+            PHONE,
+            "password_reset",
+            origin=Origin(ip="10.4.5.6"),
+            captcha_id="nope",
+            captcha_answer="ABCD",
+            deliver=True,
+        )
+        assert await _error_code(wrong) == "captcha_invalid"
+    await _send(ip="10.4.5.6")
+    assert len(await inbox(PHONE)) == 1
+
+
 async def test_no_code_without_a_valid_captcha():
     for captcha_id, answer in [(None, None), ("nope", "ABCD")]:
         code = await _error_code(

@@ -140,10 +140,12 @@ async def send_code(
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     rt = runtime.get()
-    if not await throttle.hit("smscode-ip", origin.ip or "-", limit=IP_LIMIT_PER_HOUR, window_seconds=3600):
-        raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
+    # The captcha first: a wrong one sends nothing, so it must not count against the address's cap
+    # (junk from one address would leave everyone behind it without codes).
     if not captcha_id or not captcha_answer or not await captcha.check(captcha_id, captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+    if not await throttle.hit("smscode-ip", origin.ip or "-", limit=IP_LIMIT_PER_HOUR, window_seconds=3600):
+        raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
     now = rt.clock.timestamp()
     day = int((now + _CHINA_OFFSET) // 86400)  # "today" as the user means it: the date in Beijing
     phone_key = _phone_key(phone)
