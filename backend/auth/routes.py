@@ -63,7 +63,8 @@ async def get_captcha(request: Request):
 async def login(request: Request, data: LoginRequest):
     """Log in by user name (or phone, where phone login is on) + password + captcha.
 
-    With ``wechat_bind_ticket`` (from ``POST /api/wechat/login``) the WeChat identity is bound too.
+    With ``wechat_bind_ticket`` (from ``POST /api/wechat/login``) the WeChat identity is bound too
+    (``wechat_bound``); once WeChat login is switched off, the ticket is ignored.
     """
     origin = origin_of(request)
     ticket = data.wechat_bind_ticket

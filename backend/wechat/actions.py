@@ -3,12 +3,13 @@
 - ``login``: the wx.login code goes to jscode2session on the server. A WeChat identity bound to an
   active account gets a session exactly like a password login (must-change, the SMS check and the
   unit choice come with the account); any other gets a bind ticket (10 minutes, single use) that
-  keeps the openid on the server.
+  keeps the openid on the server, and one still bound to a deactivated account is told so too.
 - Binding: the password login (``POST /api/auth/login``) or the SMS login here, carrying the bind
   ticket. One identity per account and per app, one account per identity: anything else is 409.
   An identity still bound to a deactivated account passes to the account that proves itself now.
 - The SMS login exists only for binding (it needs a bind ticket) and only for accounts with phone
-  login on (one phone, one account); an unknown phone gets the same answers and no message.
+  login on (one phone, one account); an unknown phone gets the same answers and no message. Its
+  code went to the account's bound phone, so it also passes the first-login SMS check (P4).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class WechatLoginOutcome:
     session: auth_actions.LoginResult | None = None
     bind_ticket: str | None = None
     bind_expires_in: int = BIND_TTL_SECONDS
+    message: str = msg.BIND_REQUIRED  # what the mini-program shows with the bind ticket
 
 
 async def _record(
@@ -103,12 +105,17 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
             return WechatLoginOutcome(session=session)
         # Unbound while the session started: unbind() ended the others, and would miss this one.
         await sessions.end(session.session)
+    message = msg.BIND_REQUIRED
+    if identity is not None and not identity.account.is_active:  # its owner is told, not asked to "bind first"
+        detail = {"method": "wechat", "reason": "deactivated"}
+        await _record("auth.login", identity.account.id, origin, outcome="failure", detail=detail)
+        message = msg.ACCOUNT_DEACTIVATED
     ticket = await tickets.issue(
         BIND_TICKET,
         {"appid": wechat.appid, "openid": who.openid, "unionid": who.unionid},
         ttl_seconds=BIND_TTL_SECONDS,
     )
-    return WechatLoginOutcome(bind_ticket=ticket)
+    return WechatLoginOutcome(bind_ticket=ticket, message=message)
 
 
 # --- binding ------------------------------------------------------------------------------------
@@ -121,10 +128,15 @@ async def _ticket_data(ticket: str) -> dict[str, Any]:
     return data
 
 
-async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitable[int]]:
+async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitable[int]] | None:
     """For a login that carries a bind ticket: check the ticket now (410 before any password is
     tried) and return the step that binds once the login has succeeded (it gives the identity's id:
-    the session is started from that WeChat)."""
+    the session is started from that WeChat). None when WeChat login was switched off since the
+    ticket was given: the login goes on as a plain password login and binds nothing."""
+    try:
+        client.current()
+    except WechatError:  # wechat_disabled: the cadre is on the password login already
+        return None
     await _ticket_data(ticket)
     checked_at = runtime.get().clock.timestamp()  # before the login reads the account and its password
 
@@ -282,6 +294,20 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
     if account is None or not account.is_active:  # only if the account changed since the code went out
         raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
     identity = await bind(account, ticket=bind_ticket, origin=origin, checked_at=started, refusal=msg.SMS_LOGIN_FAILED)
+    if account.needs_sms_check and account.phone_index == runtime.get().vault.index("phone", phone):
+        # The code went to the bound phone: it is the first-login SMS check (P4) too, as a recovery code is.
+        async with db.atomic():
+            await Account.filter(id=account.id).update(needs_sms_check=False)
+            await audit.record(
+                "auth.first_login_sms",
+                origin=origin,
+                account_id=account.id,
+                scope_path=await account_scope(account.id),
+                target_type="account",
+                target_id=account.id,
+                detail={"method": "wechat_sms"},
+            )
+        account.needs_sms_check = False
     return await auth_actions.start_session(
         account, origin=origin, started_at=started, method="sms", wechat_identity_id=identity.id
     )
@@ -307,12 +333,12 @@ async def send_subscribe_message(
 ) -> bool:
     """A subscribe message to the WeChat bound to ``account_id`` (``data``: keyword -> value).
 
-    False when the account has no WeChat identity or its user has not accepted a message of this
+    False when the account has no WeChat identity (or is deactivated) or its user has not accepted a message of this
     template (43101); other failures raise :class:`~backend.wechat.client.WechatError`.
     """
     wechat = client.current()
-    identity = await WechatIdentity.get_or_none(account_id=account_id, appid=wechat.appid)
-    if identity is None:
+    identity = await WechatIdentity.get_or_none(account_id=account_id, appid=wechat.appid, account__is_active=True)
+    if identity is None:  # none, or one left on a deactivated account
         return False
     try:
         await wechat.send_subscribe_message(identity.openid, template_id, data, page=page)

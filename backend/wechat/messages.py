@@ -2,6 +2,10 @@
 
 # What the mini-program shows when wx.login found no bound account.
 BIND_REQUIRED = "首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信"
+# ... when the WeChat is still bound to an account that was deactivated since.
+ACCOUNT_DEACTIVATED = (
+    "这个微信绑定的账号已停用，不能再登录。如您有新的账号，请用它的账号密码或手机验证码登录一次，以绑定这个微信"
+)
 
 # Binding and unbinding
 ACCOUNT_HAS_OTHER_WECHAT = "该账号已绑定其他微信，请先用账号密码登录并在“我的”中解除绑定"

@@ -12,7 +12,6 @@ from backend.core import identifiers
 from backend.core.http import no_content, ok
 from backend.core.validation import body
 from backend.wechat import actions
-from backend.wechat import messages as msg
 from backend.wechat.schemas import (
     BindingOut,
     BindRequiredOut,
@@ -45,7 +44,7 @@ async def login(request: Request, data: WechatLoginRequest):
         return ok(_logged_in(outcome.session, bound_now=False))
     assert outcome.bind_ticket is not None
     return ok(
-        BindRequiredOut(bind_ticket=outcome.bind_ticket, expires_in=outcome.bind_expires_in, message=msg.BIND_REQUIRED)
+        BindRequiredOut(bind_ticket=outcome.bind_ticket, expires_in=outcome.bind_expires_in, message=outcome.message)
     )
 
 
