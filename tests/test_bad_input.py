@@ -395,6 +395,7 @@ FIELD_CASES: list[tuple[str, str, Any]] = [
     ("set membership", "role", "root"),
     ("set membership", "role", None),
     ("set membership", "finance_access", "everything"),
+    ("set membership", "finance_access", None),  # not sent keeps it; null is no value
     ("set membership", "finance_access", 0),
     # reveal
     ("reveal", "field", "password_hash"),

@@ -18,7 +18,7 @@ from tortoise.exceptions import IntegrityError
 from backend.accounts import messages as msg
 from backend.accounts import people
 from backend.accounts.models import Account, Membership, RealnameLevel
-from backend.accounts.queries import get_account, is_locked, memberships_scope, visible_memberships
+from backend.accounts.queries import get_account, is_locked, memberships_scope
 from backend.cards import actions as cards
 from backend.cards.models import CardBinding
 from backend.core import audit, db, runtime, sessions, sms
@@ -60,6 +60,19 @@ def may_grant_finance(actor: Actor, unit_id: int, wanted: FinanceAccess) -> bool
 def _require_finance_grant(actor: Actor, unit_id: int, wanted: FinanceAccess) -> None:
     if not may_grant_finance(actor, unit_id, wanted):
         raise Forbidden("finance_too_high", msg.FINANCE_TOO_HIGH)
+
+
+def _finance_after(
+    actor: Actor, unit_id: int, current: Membership | None, wanted: FinanceAccess | None
+) -> FinanceAccess:
+    """The finance access a membership set leaves in unit ``unit_id``: ``wanted``, or when it was not
+    sent the one the membership has (none in a unit added). Only a change is a grant: an access the
+    membership already has stays, whoever changes its role."""
+    if wanted is None:
+        return FinanceAccess(current.finance_access) if current is not None else FinanceAccess.NONE
+    if current is None or wanted != current.finance_access:
+        _require_finance_grant(actor, unit_id, wanted)
+    return wanted
 
 
 async def _require_manageable(actor: Actor, account: Account) -> list[Membership]:
@@ -254,8 +267,10 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
     async def write(login: str | None) -> None:
         async with db.atomic():
             current, memberships_now = await _manageable_now(actor, account.id, active=True)
-            if moves_phone:
-                _require_phone_move(actor, memberships_now)  # finance granted meanwhile counts too
+            # Against the phone as it is now (another admin may have replaced it meanwhile: resending the
+            # old one moves it back), and the finance access granted meanwhile counts too.
+            if new_phone_index is not None and new_phone_index != current.phone_index:
+                _require_phone_move(actor, memberships_now)
             if moves_login:  # unless the owner switched phone login off meanwhile
                 account.login_phone_index = login if current.login_phone_index is not None else None
             await account.save(update_fields=update_fields)
@@ -273,9 +288,10 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
 
 
 async def set_membership(
-    actor: Actor, account_id: int, *, unit_id: int, role: Role, finance_access: FinanceAccess
+    actor: Actor, account_id: int, *, unit_id: int, role: Role, finance_access: FinanceAccess | None = None
 ) -> Membership:
-    """Give a manageable account a role in a unit of the actor's scope (add, or change the role)."""
+    """Give a manageable account a role in a unit of the actor's scope (add, or change the role).
+    ``finance_access`` None: the one it has there (none in a unit added), see :func:`_finance_after`."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     seen = await _require_manageable(actor, account)
@@ -284,21 +300,31 @@ async def set_membership(
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
-    _require_finance_grant(actor, unit.id, finance_access)
+    _finance_after(actor, unit.id, next((m for m in seen if m.unit.id == unit.id), None), finance_access)
     now = runtime.get().clock.now()
     try:
         async with db.atomic():
             _, memberships = await _manageable_now(actor, account.id, active=True)
             existing = next((m for m in memberships if m.unit.id == unit.id), None)
-            if existing is not None and not any(m.unit.id == unit.id for m in seen):
+            had = any(m.unit.id == unit.id for m in seen)
+            if existing is not None and not had:
                 raise Conflict("membership_exists", msg.MEMBERSHIP_EXISTS)  # another admin added it meanwhile
+            if existing is None and had:  # another admin took it away meanwhile: a role change adds nothing back
+                raise Conflict("membership_removed", msg.MEMBERSHIP_REMOVED)
+            # As it is now: an access another admin took away meanwhile would be granted again.
+            finance = _finance_after(actor, unit.id, existing, finance_access)
+            before: dict[str, str | None] = {"from_role": None, "from_finance_access": None}
             if existing is None:
                 membership = await Membership.create(
-                    account_id=account.id, unit_id=unit.id, role=role, finance_access=finance_access, created_at=now
+                    account_id=account.id, unit_id=unit.id, role=role, finance_access=finance, created_at=now
                 )
             else:
+                before = {
+                    "from_role": Role(existing.role).value,
+                    "from_finance_access": FinanceAccess(existing.finance_access).value,
+                }
                 existing.role = role
-                existing.finance_access = finance_access
+                existing.finance_access = finance
                 await existing.save(update_fields=["role", "finance_access"])
                 membership = existing
             await audit.record(
@@ -307,7 +333,7 @@ async def set_membership(
                 scope_path=unit.path,
                 target_type="account",
                 target_id=account.id,
-                detail={"unit_id": unit.id, "role": role.value, "finance_access": finance_access.value},
+                detail={"unit_id": unit.id, "role": role.value, "finance_access": finance.value, **before},
             )
     except IntegrityError as exc:  # nothing changed; asked after the rollback (PostgreSQL reads nothing more in it)
         if not await Unit.exists(id=unit.id) or not await Account.exists(id=account.id):
@@ -319,13 +345,15 @@ async def set_membership(
 
 
 async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> None:
-    """Take a manageable account out of one unit; its last unit cannot be removed (deactivate instead)."""
+    """Take a manageable live account out of one unit; its last unit cannot be removed (deactivate
+    instead), and a deactivated account keeps its units (for the record, as backend.units keeps them)."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     await _require_manageable(actor, account)
+    _require_active(account)
     await cards.require_card_peer(actor, account.id)
     async with db.atomic():
-        _, memberships = await _manageable_now(actor, account.id)
+        _, memberships = await _manageable_now(actor, account.id, active=True)
         target = next((m for m in memberships if m.unit.id == unit_id), None)
         if target is None:
             raise NotFound(msg.NOT_A_MEMBER)  # every unit of a manageable account is in scope: this says nothing more
@@ -338,7 +366,11 @@ async def remove_membership(actor: Actor, account_id: int, *, unit_id: int) -> N
             scope_path=target.unit.path,
             target_type="account",
             target_id=account.id,
-            detail={"unit_id": unit_id},
+            detail={
+                "unit_id": unit_id,
+                "role": Role(target.role).value,
+                "finance_access": FinanceAccess(target.finance_access).value,
+            },
         )
         db.after_commit(lambda: _end_unit_sessions(account.id, target.id))
 
@@ -421,10 +453,14 @@ async def unbind_wechat(actor: Actor, account_id: int) -> None:
 
 
 async def reveal(actor: Actor, account_id: int, *, field: str) -> str:
-    """The unmasked phone or ID number of an account in scope, for roles allowed to see it; audited."""
+    """The unmasked phone or ID number of an account in scope, for roles allowed to see it; audited.
+    Not of one that also works in a unit outside the scope (above the actor, or beside it): its row
+    in scope shows, its personal data does not."""
     _require(actor, "accounts.reveal")
     account = await get_account(actor, account_id)
-    memberships = await visible_memberships(actor, account.id)
+    memberships = await Membership.filter(account_id=account.id).select_related("unit")
+    if not all(actor.covers(m.unit.path) for m in memberships):
+        raise Forbidden("beyond_scope", msg.REVEAL_BEYOND_SCOPE)
     sealed = account.phone_enc if field == "phone" else account.id_number_enc
     if not sealed:
         raise AppError("no_value", msg.NO_SUCH_FIELD_VALUE, status=404)

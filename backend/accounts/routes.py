@@ -84,8 +84,9 @@ async def update_account(request: Request, actor: Actor, account_id: int, data: 
 @authenticated("accounts.manage")
 @body(MembershipSet)
 async def set_membership(request: Request, actor: Actor, account_id: int, data: MembershipSet):
-    """Give the account a role in a unit (adds the unit, or changes the role there)."""
-    membership = await actions.set_membership(actor, account_id, **data.model_dump())
+    """Give the account a role in a unit (adds the unit, or changes the role there); finance access
+    not sent stays as it is (none in a unit added)."""
+    membership = await actions.set_membership(actor, account_id, **data.model_dump(exclude_unset=True))
     await membership.fetch_related("unit")
     return ok(membership_out(membership))
 

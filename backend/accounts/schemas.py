@@ -28,9 +28,11 @@ class AccountUpdate(Body):
 
 
 class MembershipSet(Body):
+    """Not sending ``finance_access`` keeps the one the account has in the unit (none in a unit added)."""
+
     unit_id: Id
     role: Role
-    finance_access: FinanceAccess = FinanceAccess.NONE
+    finance_access: FinanceAccess = None
 
 
 class RevealRequest(Body):
