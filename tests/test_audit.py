@@ -102,6 +102,41 @@ async def test_audit_query_shows_only_entries_within_scope(client):
     assert visible == {"town_admin", "villager"}
 
 
+async def test_the_audit_query_narrows_to_a_unit_and_to_days_in_china(client):
+    """The REST log could not be asked for a unit's entries or a day's, which the chat answers."""
+    from backend.core import runtime
+
+    clock = runtime.get().clock
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role="admin")
+    await make_account("villager", tree.child, role="clerk")
+    first_day = clock.china_now().date()
+    await login(client, "villager")
+    clock.advance(24 * 3600)
+    await login(client, "villager")
+    town = await login(client, "town_admin")
+
+    async def listed(**params: object) -> list[str]:
+        answer = await client.get("/api/audit/", headers=town, params=params)
+        assert answer.status_code == 200, answer.text
+        return [item["action"] for item in answer.json()["items"]]
+
+    assert len(await listed()) == 3
+    assert len(await listed(unit_id=tree.child.id)) == 2  # the village's: the township admin's own is not
+    assert len(await listed(from_day=first_day.isoformat(), to_day=first_day.isoformat())) == 1
+    assert len(await listed(from_day=clock.china_now().date().isoformat())) == 2
+    assert len(await listed(to_day=first_day.isoformat(), unit_id=tree.child.id)) == 1
+    reversed_days = await client.get(
+        "/api/audit/", headers=town, params={"from_day": clock.china_now().date().isoformat(), "to_day": first_day}
+    )
+    assert reversed_days.status_code == 422 and "to_day" in reversed_days.json()["error"]["fields"]
+    for bad in ({"from_day": "2026-13-01"}, {"to_day": "yesterday"}, {"unit_id": "x"}):
+        answer = await client.get("/api/audit/", headers=town, params=bad)
+        assert answer.status_code == 422, bad
+    outside = await client.get("/api/audit/", headers=town, params={"unit_id": tree.sibling.id})
+    assert outside.status_code == 404
+
+
 async def test_entries_recorded_at_once_outside_a_transaction_still_form_one_chain():
     await asyncio.gather(*[audit.record("auth.login", scope_path="/1/", outcome="failure") for _ in range(5)])
     entries = await AuditEntry.all().order_by("id")

@@ -9,14 +9,14 @@ what, who, and whether it worked. Whoever acted is named only when the reader ma
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from typing import Any
 
 from backend.accounts.chat import resolve_person
 from backend.accounts.models import Account
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
-from backend.audit.queries import entries_query, list_entries
+from backend.audit.queries import china_days, entries_query, list_entries
 from backend.chat import lookup
 from backend.chat.days import DAYS, days_named, say_days
 from backend.chat.parser import ASK, ASK_WORD
@@ -82,14 +82,15 @@ async def recent(turn: Turn) -> ChatReply:
     if days is not None:
         params["from_day"], params["to_day"] = (day.isoformat() for day in days)
     cursor = int_param(turn.params, "cursor")
+    since, before = china_days(*days) if days is not None else (None, None)
     query = entries_query(
         turn.actor,
         action=params.get("action"),
         account_id=params.get("account_id"),
         outcome=params.get("outcome"),
         within=unit.path if unit is not None else None,
-        since=datetime.combine(days[0], time(), CHINA_TIME) if days is not None else None,
-        before=datetime.combine(days[1] + timedelta(days=1), time(), CHINA_TIME) if days is not None else None,
+        since=since,
+        before=before,
     )
     entries, next_cursor = await list_entries(query, cursor=cursor, limit=PAGE_SIZE)
     await turn.context.remember_page("audit.recent", params, next_cursor)

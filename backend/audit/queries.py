@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -11,6 +11,7 @@ from backend.accounts.queries import ROOT_SCOPE
 from backend.core import db
 from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
+from backend.core.clock import CHINA_TIME
 from backend.core.roles import Role
 from backend.core.scope import path_prefix
 
@@ -60,6 +61,14 @@ def entries_query(
     if before is not None:
         query = query.filter(at__lt=before)
     return query
+
+
+def china_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``before`` for :func:`entries_query` of the days from ``first`` to ``last``
+    (both included, dates in China; either None: open)."""
+    since = datetime.combine(first, time(), CHINA_TIME) if first is not None else None
+    before = datetime.combine(last + timedelta(days=1), time(), CHINA_TIME) if last is not None else None
+    return since, before
 
 
 async def list_entries(

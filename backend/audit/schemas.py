@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -13,6 +13,9 @@ class AuditQuery(PageQuery):
     action: text(48) | None = None
     account_id: Id | None = None
     outcome: text(16) | None = None
+    unit_id: Id | None = None  # that unit's entries and those below it
+    from_day: date | None = None  # days in China, both included
+    to_day: date | None = None
 
 
 class AuditOut(BaseModel):
