@@ -208,6 +208,8 @@ async def test_the_locked_accounts_of_the_scope_or_a_unit_are_listed_with_their_
             assert (await login_response(client, username, "Wrong#pass1")).status_code == 401
     table = blocks(await say(client, headers, "哪些账号被锁了"), "table")[0]
     assert table["title"] == "白沙镇范围内被锁定的账号" and table["total"] == 2
+    for text in ("谁被锁定了", "有人被锁了吗", "白沙镇有谁被锁了"):  # were lookups of a person named 谁
+        assert blocks(await say(client, headers, text), "table")[0]["rows"] == table["rows"], text
     assert sorted(row[0] for row in table["rows"]) == ["王建国", "赵镇"]
     assert all(row[3].startswith("已锁定") for row in table["rows"])
     village = blocks(await say(client, headers, "王家湾村被锁的账号"), "table")[0]

@@ -659,6 +659,11 @@ async def test_asking_for_a_co_ops_contact_or_address_answers_its_card(client):
         "茶叶专业合作社的地址在哪里",
         "茶叶专业合作社的联系人电话",
         "茶叶专业合作社的手机号",
+        "茶叶专业合作社的位置",
+        "茶叶专业合作社成立于哪年",
+        "茶叶专业合作社是哪年成立的",
+        "茶叶专业合作社什么时候成立的",
+        "茶叶专业合作社的成立时间",
     ],
 )
 async def test_a_co_ops_phone_or_where_it_is_asked_plainly_answers_its_card(client, text):
@@ -995,6 +1000,12 @@ async def test_a_follow_up_after_a_ranking_ranks_another_region_by_the_same_figu
         ("王家湾村标杆社比例", "card", "王家湾村合作社统计指标"),
         ("合作社总数", "card", "白沙镇合作社汇总"),
         ("王家湾村合作社数量", "card", "王家湾村合作社汇总"),
+        ("社员总数", "card", "白沙镇合作社汇总"),
+        ("资产总额是多少", "card", "白沙镇合作社汇总"),
+        ("平均每个合作社多少社员", "card", "白沙镇合作社统计指标"),
+        ("王家湾村平均每个社有多少社员", "card", "王家湾村合作社统计指标"),
+        ("合作社平均资产", "card", "白沙镇合作社统计指标"),
+        ("平均社员数", "card", "白沙镇合作社统计指标"),
     ],
 )
 async def test_the_map_statistics_and_summary_are_asked_for_by_the_words_their_answers_use(client, text, kind, title):
@@ -1031,12 +1042,30 @@ async def test_the_villages_with_the_most_co_ops_and_those_with_none_are_listed(
 
 
 @pytest.mark.parametrize(
-    ("text", "kind"), [("王家湾村有没有合作社", "card"), ("有没有标杆社", "table"), ("白沙镇有没有村级社", "table")]
+    ("text", "kind"),
+    [
+        ("王家湾村有没有合作社", "card"),
+        ("王家湾村有合作社吗", "card"),
+        ("有没有标杆社", "table"),
+        ("白沙镇有没有村级社", "table"),
+    ],
 )
 async def test_asking_whether_there_are_co_ops_answers_them(client, text, kind):
     w = await make_world()
     headers = await login_at(client, "town_viewer", w.town)
     assert blocks(await chat(client, headers, text), kind), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["白沙镇和桃源乡哪个合作社多", "白沙镇与桃源乡谁的社员多", "白沙镇和桃源乡哪个资产更多"],
+)
+async def test_which_of_two_units_has_more_answers_them_side_by_side(client, text):
+    """ "张家冲村和陈家寨村哪个合作社多" was looked up as one name ("没有找到")."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    table = blocks(await chat(client, headers, text), "table")[0]
+    assert table["title"] == "合作社汇总对比" and [row[0] for row in table["rows"]] == ["白沙镇", "桃源乡"], text
 
 
 async def test_asking_where_a_co_op_without_a_card_is_answers_its_unit_card(client):

@@ -101,6 +101,8 @@ _LOCKED_LIST_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}被?锁(?:定|住)?了?(?:吗)?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?(?:被锁|锁定|被锁定|锁住)的?(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?{_ACCOUNT}被锁(?:定|住)?的人$",
+    # "谁被锁定了", "有人被锁了吗", "白沙镇有谁被锁了" (tried before a person's lock: no one is named 谁)
+    ASK + r"(?P<name>.{0,20}?)(?:有)?(?:谁|人|哪些人|哪个人)(?:的账号)?被锁(?:定|住)?了?(?:吗|没有)?$",
 )
 # Which accounts are deactivated ("停用的账号", "哪些账号被停用了", "王家湾村已注销的账号").
 _DEACTIVATED = r"(?:停用|注销|禁用)"

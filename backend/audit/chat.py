@@ -47,6 +47,7 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
     patterns=(
         ASK_WORD + rf"{_WHEN}(?:操作记录|操作日志|审计记录|审计日志)$",
         ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)?的?{_RECORDS}$",
+        ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)的?(?:账号|人|有哪些|有谁|情况)?$",  # "最近登录失败的"
         ASK_WORD + rf"{_WHEN}(?:有(?:人|谁)|谁)(?P<login>登录)(?P<failed>失败)?(?:了|过)?(?:吗)?$",
         # the days may come first: "昨天王建国的操作记录"
         ASK + rf"(?:(?P<when_first>{DAYS})的?)?(?P<name>.{{1,20}}?){_SINCE}的{_WHAT}$",

@@ -280,13 +280,19 @@ _EACH = (
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
         ASK + r"(?P<name>.*?)\s*(?:有没有|有无)(?:合作社|社)$",
+        ASK + r"(?P<name>.*?)\s*(?:还)?有(?:合作社|社)(?:吗|么|没有|没)$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:的)?(?:基本情况|发展情况|情况|概况|怎么样)$",
+        # no name: the own unit's ("社员总数", "资产总额是多少"); an average is the statistics'
         ASK
-        + r"(?P<name>.+?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
+        + r"(?!.*平均)(?P<name>.*?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
         + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计|一共|是多少|有多少|多少)?$",
         # "对比白沙镇和桃源乡", "白沙镇和桃源乡比较一下": units side by side (_compared)
         ASK + rf"{_COMPARE}\s*(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总|情况)?$",
         ASK + rf"(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总)?{_COMPARE}$",
+        # "张家冲村和陈家寨村哪个合作社多", "白沙镇与桃源乡谁的社员多": side by side
+        ASK
+        + rf"(?P<name>.+?{_BETWEEN}.+?)\s*(?:哪个|哪家|哪一个|谁)(?:的)?"
+        + rf"(?:合作社|社|{_SUMMARY_FIGURES})?(?:更)?(?:多|少|大|高)$",
         # "白沙镇比桃源乡多几个合作社": the two side by side say how many more
         # (not 占比 / 比例 / 比重 / 比率: "村级社占比是多少" is the statistics)
         ASK
@@ -486,9 +492,11 @@ def _card_fields(card: CardOut) -> list[KeyValue]:
     ]
 
 
-_CONTACT_WORDS = (
+# What only a co-op's card tells, asked after its name: "...的电话", "...的位置", "...哪年成立的".
+_CARD_ASKED = (
     r"(?:联系电话|联系人电话|联系人手机|联系人|联系方式|电话号码|电话|手机号码|手机号|手机"
-    r"|详细地址|地址|经营范围|负责人)"
+    r"|详细地址|地址|所在位置|位置|坐标|经纬度|经营范围|负责人"
+    r"|成立时间|成立年份|成立日期|成立于哪一?年|哪一?年成立的?|什么时候成立的?|成立(?:多久|几年)了?)"
 )
 
 
@@ -501,7 +509,9 @@ _CONTACT_WORDS = (
         # what only the card tells: "王家湾村综合服务社的联系电话", "...的电话", "...地址在哪里"; asked
         # of a person ("侯国梅的联系方式"), the person's card answers (person_named)
         ASK + r"(?:谁是|哪位是)(?P<name>.+?)\s*的?\s*(?P<contact>联系人|负责人)$",
-        ASK + rf"(?P<name>.+?)\s*的?\s*(?P<contact>{_CONTACT_WORDS})(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
+        ASK
+        + rf"(?P<name>.+?)\s*的?\s*(?:是)?(?P<contact>{_CARD_ASKED})"
+        + r"(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
         ASK_WORD + r"信息卡\s+(?P<name>.+)$",
         # "...在哪": a co-op's card holds its address; another unit's card says where it belongs
         ASK + r"(?P<name>.+?)(?P<where>在哪里|在哪儿|在哪|在什么地方)$",
@@ -578,7 +588,7 @@ async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = Non
 # ---- editing a card ----------------------------------------------------------------------------
 
 _EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护)(?:一下)?"
-_CARD_WORDS = rf"(?:{_CONTACT_WORDS}|社员数|从业人员|成立年份)"
+_CARD_WORDS = rf"(?:{_CARD_ASKED}|社员数|从业人员|成立年份)"
 # One's own information ("修改我的信息", "完善个人资料") is the "我的" page's, not a co-op's card.
 _SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信息|资料|{_CARD_WORDS})$)"
 
@@ -1187,6 +1197,10 @@ def _share(count: int, total: int) -> str:
     patterns=(
         ASK_WORD + r"(?:统计指标|统计)(?:一下|数据|情况)?(?:\s*(?P<region>.+))?$",
         ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:统计指标|统计)(?:一下|数据|情况)?$",
+        # "平均每个合作社多少社员", "合作社平均资产": the averages the statistics card shows
+        ASK
+        + r"(?:(?P<region>.+?)\s*的?)??\s*(?:合作社)?平均(?:每个|每家|每)?(?:合作社|社)?(?:有)?(?:多少|几)?(?:个|名)?"
+        + rf"{_SUMMARY_FIGURES}(?:数)?(?:是多少|有多少|多少)?$",
         # "村级社占比", "王家湾村标杆社比例": the shares the statistics card shows
         ASK
         + r"(?:(?P<region>.+?)\s*的?)??\s*(?:村级社|标杆社|贫困县基层社)(?:的)?"
