@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from backend.accounts.models import Account
-from backend.core.names import pinyin_keys
+from backend.core.names import alternate_keys, match_key, pinyin_keys
 from backend.units.models import Unit
 from tests.factories import login, make_account, make_tree
 
@@ -11,6 +11,15 @@ from tests.factories import login, make_account, make_tree
 def test_pinyin_keys_are_whole_and_initials_without_tones():
     assert pinyin_keys("王家湾村") == ("wangjiawancun", "wjwc")
     assert pinyin_keys("王家弯") == ("wangjiawan", "wjw")  # a homophone typo keys the same
+
+
+def test_lookup_keys_ignore_characters_that_show_as_nothing():
+    """A name stored before such characters were dropped (or typed with one) keys as the name seen:
+    "王家\\u200b湾村" had "\\u200b" in its pinyin and in its match key, and matched no lookup."""
+    for pasted in ("王家\u200b湾村", "\ufeff王家湾\u2060村\u200d", "王\u00ad家湾村\u3164"):
+        assert match_key(pasted) == match_key("王家湾村") == "王家湾村"
+        assert pinyin_keys(pasted) == ("wangjiawancun", "wjwc")
+    assert alternate_keys("长\u200b岭村") == alternate_keys("长岭村") == (("changlingcun", "clc"),)
 
 
 async def test_units_get_their_keys_on_create_and_on_rename(client):

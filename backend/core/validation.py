@@ -10,15 +10,16 @@ import json
 import re
 import unicodedata
 from collections.abc import Awaitable, Callable
-from functools import wraps
-from typing import Annotated, Any, TypeVar
+from decimal import Decimal
+from functools import cache, wraps
+from typing import Annotated, Any, TypeVar, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from sanic import Request
 from sanic_ext.extensions.openapi import openapi
 
-from backend.core import identifiers, messages
+from backend.core import identifiers, messages, names
 from backend.core.errors import AppError, ValidationFailed
 
 # One-line text: no control characters at all, line breaks and tabs included; text written over
@@ -29,6 +30,7 @@ _UNTYPED = r"\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _CONTROL = re.compile(rf"[\x00-\x1f{_UNTYPED}]")
 _CONTROL_BUT_NEWLINE = re.compile(rf"[\x00-\x09\x0b-\x1f{_UNTYPED}]")
 MAX_ID = 2**31 - 1  # ids are 32-bit integer columns; anything larger cannot exist
+MAX_NAMED = 50  # fields named in one failure at most: no form has more
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,27 +57,31 @@ class PageQuery(Query):
     limit: int = Field(50, ge=1, le=200)
 
 
-def _cleaned(value: str, control: re.Pattern[str]) -> str:
+def _cleaned(value: str, control: re.Pattern[str], *, drop_invisible: bool) -> str:
     if control.search(value):
         raise PydanticCustomError("control_chars", messages.FIELD_CONTROL_CHARS)
-    if not value.strip() or all(char.isspace() or unicodedata.category(char) == "Cf" for char in value):
+    shown = names.visible(value)
+    if not shown.strip() or all(char.isspace() or unicodedata.category(char) == "Cf" for char in shown):
         raise PydanticCustomError("blank", messages.FIELD_BLANK)  # nothing visible: zero-width characters
-    return value.strip()
+    return (shown if drop_invisible else value).strip()
 
 
 def _clean_text(value: str) -> str:
-    return _cleaned(value, _CONTROL)
+    return _cleaned(value, _CONTROL, drop_invisible=True)
 
 
 def _clean_lines(value: str) -> str:
-    return _cleaned(value.replace("\r\n", "\n").replace("\r", "\n"), _CONTROL_BUT_NEWLINE)
+    return _cleaned(value.replace("\r\n", "\n").replace("\r", "\n"), _CONTROL_BUT_NEWLINE, drop_invisible=False)
 
 
 def text(max_length: int, min_length: int = 1, *, lines: bool = False) -> Any:
-    """A trimmed text field with length limits and no control characters; ``lines``: written in a
-    text area, its line breaks are kept (CR LF and CR as LF)."""
+    """A trimmed text field with length limits and no control characters. One line (a name, a code,
+    what is looked up): the characters that show as nothing go (backend.core.names.visible), as a
+    name pasted from WeChat brings them, and the name stored is the one seen, found by it.
+    ``lines``: written in a text area, its line breaks are kept (CR LF and CR as LF), and so are the
+    joiners of its emoji. The limits count what is kept."""
     clean = _clean_lines if lines else _clean_text
-    return Annotated[str, Field(min_length=min_length, max_length=max_length), AfterValidator(clean)]
+    return Annotated[str, AfterValidator(clean), Field(min_length=min_length, max_length=max_length)]
 
 
 def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[[str], str]:
@@ -87,27 +93,37 @@ def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[
     return validate
 
 
+# Codes and numbers pasted with characters that show as nothing are read without them (as text is).
+_SHOWN = AfterValidator(names.visible)
+
 Phone = Annotated[
-    str, Field(max_length=11), AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE))
+    str,
+    _SHOWN,
+    Field(max_length=11),
+    AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE)),
 ]
 ContactPhone = Annotated[  # an office's line too (identifiers.valid_contact_phone)
     str,
+    _SHOWN,
     Field(max_length=20),
     AfterValidator(_check("bad_contact_phone", identifiers.valid_contact_phone, messages.FIELD_BAD_CONTACT_PHONE)),
 ]
 IdNumber = Annotated[
     str,
+    _SHOWN,
     Field(max_length=18),
     AfterValidator(str.upper),
     AfterValidator(_check("bad_id_number", identifiers.valid_id_number, messages.FIELD_BAD_ID_NUMBER)),
 ]
 RegionCode = Annotated[
     str,
+    _SHOWN,
     Field(max_length=12),
     AfterValidator(_check("bad_region_code", identifiers.valid_region_code, messages.FIELD_BAD_REGION_CODE)),
 ]
 CreditCode = Annotated[
     str,
+    _SHOWN,
     Field(max_length=18),
     AfterValidator(str.upper),
     AfterValidator(_check("bad_credit_code", identifiers.valid_credit_code, messages.FIELD_BAD_CREDIT_CODE)),
@@ -121,12 +137,14 @@ def _plain_org_code(value: str) -> str:
 
 OrgCode = Annotated[
     str,
+    _SHOWN,
     Field(max_length=10),
     AfterValidator(_plain_org_code),
     AfterValidator(_check("bad_org_code", identifiers.valid_org_code, messages.FIELD_BAD_ORG_CODE)),
 ]
 Username = Annotated[
     str,
+    _SHOWN,
     Field(max_length=32),
     AfterValidator(_check("bad_username", identifiers.valid_username, messages.FIELD_BAD_USERNAME)),
 ]
@@ -153,10 +171,14 @@ def _field_message(error: dict[str, Any]) -> str:
 
 
 def to_failure(exc: ValidationError) -> ValidationFailed:
+    """The failure naming each bad field, the first :data:`MAX_NAMED` of them: a body of a megabyte of
+    unknown keys was answered naming every one (2.4 MB, a second of the server's time)."""
     fields: dict[str, str] = {}
-    for error in exc.errors():
+    for error in exc.errors(include_url=False, include_input=False):
         loc = ".".join(str(part) for part in error["loc"]) or "_"
         fields.setdefault(loc, _field_message(error))
+        if len(fields) == MAX_NAMED:
+            break
     return ValidationFailed(fields)
 
 
@@ -172,9 +194,50 @@ def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return found
 
 
+def _holds_decimal(annotation: Any) -> bool:
+    return annotation is Decimal or any(_holds_decimal(arg) for arg in get_args(annotation))
+
+
+@cache
+def _decimal_fields(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(field, JSON key) of each field of ``model`` that holds a Decimal (``Money | None`` too)."""
+    return tuple(
+        (name, info.alias or name) for name, info in model.model_fields.items() if _holds_decimal(info.annotation)
+    )
+
+
+def _read_exactly(model: type[M], parsed: M, sent: dict[str, Any]) -> None:
+    """Each Decimal field sent as a JSON number with a fraction or an exponent, read again from its
+    digits: pydantic reads one through a float (12.3400000000000000001 arrived as 12.34, 1e-400 as 0,
+    a bound's 100.00000000000000001 as 100). Its checks run on the exact figure."""
+    wrong: dict[str, str] = {}
+    for name, key in _decimal_fields(model):
+        if isinstance(sent.get(key), Decimal):
+            try:
+                model.__pydantic_validator__.validate_assignment(parsed, name, sent[key])
+            except ValidationError as exc:
+                wrong.update(to_failure(exc).fields)
+    if wrong:
+        raise ValidationFailed(wrong)
+
+
+def _with_nul(value: Any, at: str = "") -> list[str]:
+    """Where the parsed JSON ``value`` holds a NUL (U+0000), in a text or a key: no one types it and
+    PostgreSQL cannot hold it, even as a query parameter (a login with one answered 500)."""
+    if isinstance(value, str):
+        return [at or "_"] if "\x00" in value else []
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    found: list[str] = []
+    for key, item in items:
+        where = f"{at}.{key}" if at else str(key)
+        found += [where] if isinstance(key, str) and "\x00" in key else _with_nul(item, where)
+    return found
+
+
 def parse_body(request: Request, model: type[M]) -> M:
     """Parse and validate in one pass; a body that is not JSON, or not an object, has its own error,
-    and so has one sent as another content type (415) or naming a field twice (422)."""
+    and so has one sent as another content type (415), naming a field twice or holding a NUL (422).
+    Decimal fields read the numbers as written (:func:`_read_exactly`)."""
     body = request.body
     if body and (request.headers.get("content-type") or "").partition(";")[0].strip().lower() != "application/json":
         raise AppError("unsupported_media_type", messages.JSON_REQUIRED, status=415)
@@ -182,14 +245,23 @@ def parse_body(request: Request, model: type[M]) -> M:
         # JSON-mode validation: strict about types, yet enum values arrive as their strings.
         parsed = model.model_validate_json(body or b"{}")
     except ValidationError as exc:
-        whole = [error["type"] for error in exc.errors() if not error["loc"]]
+        # A body that is no JSON, or no object, is one error of the whole (listing thousands costs).
+        whole = [error["type"] for error in exc.errors() if not error["loc"]] if exc.error_count() == 1 else []
         if "json_invalid" in whole:
             raise AppError("malformed_json", messages.MALFORMED_JSON) from None
         if "model_type" in whole:
             raise ValidationFailed({"_": messages.BODY_NOT_OBJECT}, messages.BODY_NOT_OBJECT) from None
         raise to_failure(exc) from None
-    if body and body.count(b":") > 1:  # two keys need two colons: a one-field body cannot repeat one
-        json.loads(body, object_pairs_hook=_no_repeats)  # valid JSON by now: this read only looks for that
+    decimals = _decimal_fields(model)
+    # Read again only when it may tell more: two keys need two colons (a one-field body cannot repeat
+    # one), a NUL is written \u0000, a float of a Decimal field has digits pydantic did not keep.
+    if body and (decimals or body.count(b":") > 1 or b"\\u0000" in body):
+        sent = json.loads(body, object_pairs_hook=_no_repeats, parse_float=Decimal)  # valid JSON by now
+        nul = _with_nul(sent) if b"\\u0000" in body else []
+        if nul:
+            raise ValidationFailed(dict.fromkeys(nul, messages.FIELD_CONTROL_CHARS))
+        if decimals:
+            _read_exactly(model, parsed, sent)
     return parsed
 
 
