@@ -213,3 +213,5 @@ async def test_spaces_around_a_pasted_user_name_or_phone_do_not_fail_the_login(c
     await make_account("pasted", tree.own, phone=phone_for(9003))
     assert (await login_response(client, " pasted ")).status_code == 200
     assert (await login_response(client, f"{phone_for(9003)}\n")).status_code == 200
+    # a zero-width space or a byte order mark pasted from a WeChat message along with the name
+    assert (await login_response(client, "\ufeffpast\u200bed")).status_code == 200

@@ -12,7 +12,7 @@ from backend.accounts.models import Account, Membership
 from backend.accounts.queries import ROOT_SCOPE, memberships_scope
 from backend.auth import messages as msg
 from backend.chat.context import move_conversations
-from backend.core import audit, captcha, db, identifiers, messages, runtime, sessions, throttle
+from backend.core import audit, captcha, db, identifiers, messages, names, runtime, sessions, throttle
 from backend.core.actor import Origin
 from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
@@ -39,7 +39,9 @@ async def count_password_try(account_id: int) -> None:
 
 
 async def _find_account(login: str) -> Account | None:
-    login = login.strip()  # pasted with a space or a line break: neither is ever part of a name or phone
+    # Pasted with a space, a line break or a character that shows as nothing: none is ever part of a
+    # name or a phone (user names are stored without them: backend.core.validation.Username).
+    login = names.visible(login).strip()
     if identifiers.valid_phone(login):
         return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", login))
     return await Account.get_or_none(username_key=login.lower())

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from backend.chat import registry
-from backend.core import identifiers
+from backend.core import identifiers, names
 
 MORE = "chat.more"
 PREVIOUS_PAGE = "chat.previous_page"
@@ -105,14 +105,15 @@ class Parsed:
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# Characters with no glyph: controls, zero-width and direction marks (pasted from another app, or
-# typed to make one name show as another): they go, so "王家\u200b湾" is 王家湾 and nothing is echoed.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+# Characters with no glyph: controls and direction embeddings, overrides and isolates (which text
+# fields refuse), and what shows as nothing (names.visible, as text fields drop it): typed to make one
+# name show as another or pasted from another app, they go, so "王家\u200b湾" is 王家湾.
+_UNSEEN_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII
-    spaced = re.sub(r"\s+", " ", _INVISIBLE.sub("", folded))
+    spaced = re.sub(r"\s+", " ", names.visible(_UNSEEN_CONTROLS.sub("", folded)))
     # Text that is only punctuation says nothing, except a question mark: that asks for help.
     return spaced.strip(_EDGE_PUNCTUATION) or ("?" if "?" in spaced else "")
 
