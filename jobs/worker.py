@@ -10,14 +10,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from arq import cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.utils import poll
 from arq.worker import Worker
+from redis.asyncio.retry import Retry
+from redis.backoff import ConstantBackoff
 
 from backend.core import db, log_privacy, runtime, sms_delivery
 from backend.core.clock import CHINA_TIME
@@ -178,6 +181,9 @@ async def startup(ctx: dict[str, Any]) -> None:
     log_privacy.install()  # also on arq's own handler when started as `arq jobs.worker.WorkerSettings`
     if ctx.get("embedded"):
         return
+    retry = ctx["redis"].get_retry() if "redis" in ctx else None
+    if isinstance(retry, WaitForRedis):  # arq's command: its queue connections wait for Redis from now on
+        retry.wait_while(asyncio.current_task())
     if not logging.getLogger().handlers:  # arq's command configured its own logger only: ours were lost
         logging.getLogger("arq").propagate = False  # it has its handler; not each line twice
         log_privacy.configure()
@@ -252,6 +258,55 @@ def start_embedded(settings: Settings) -> EmbeddedWorker:
     return EmbeddedWorker(build(settings, embedded=True)).start()
 
 
+REDIS_WAIT_SECONDS = 1
+_T = TypeVar("_T")
+
+
+class WaitForRedis(Retry):
+    """redis-py's retry policy on the queue connections of ``arq jobs.worker.WorkerSettings``.
+
+    arq's own worker class lets a Redis error in its poll loop end the worker (a restart, a
+    failover, a cut connection), and with it the delivery of every SMS until someone restarted it.
+    Once the worker has started (:func:`startup`), a command that finds Redis away is tried again
+    every second until Redis answers, with one log line when it goes and one when it is back, as
+    :class:`JobWorker` does. Before that (arq's own connect loop, ``arq --check``) and once the
+    worker's main task has ended (its shutdown) a failure is raised at once, as without it.
+    """
+
+    __slots__ = ("_down", "_main")
+
+    def __init__(self) -> None:
+        # OSError too: a refused connect reaches the policy as one (redis-py wraps it only afterwards).
+        super().__init__(ConstantBackoff(REDIS_WAIT_SECONDS), 0, supported_errors=REDIS_ERRORS)
+        self._main: asyncio.Task[Any] | None = None
+        self._down = False
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> WaitForRedis:
+        return self  # redis-py copies it into every connection: one policy, one "Redis is away" state
+
+    def wait_while(self, task: asyncio.Task[Any] | None) -> None:
+        """Wait for Redis as long as ``task`` (the worker's main loop) runs."""
+        self._main = task
+
+    async def call_with_retry(self, do: Callable[[], Awaitable[_T]], fail: Callable[[Any], Awaitable[Any]]) -> _T:
+        while True:
+            try:
+                result = await do()
+            except self._supported_errors as exc:
+                await fail(exc)  # drops the connection (a WATCH in progress raises WatchError here)
+                if self._main is None or self._main.done():
+                    raise
+                if not self._down:
+                    log.error("job worker: Redis unreachable (%r); trying again every second", exc)
+                    self._down = True
+                await asyncio.sleep(REDIS_WAIT_SECONDS)
+                continue
+            if self._down:
+                log.warning("job worker: Redis reachable again")
+                self._down = False
+            return result
+
+
 # arq's command connects before the start-up hook runs: it tries this often, a second apart, so that
 # a worker started before Redis waits for it as :class:`JobWorker` does (arq gives up after five).
 REDIS_CONNECT_TRIES = 1_000_000
@@ -262,15 +317,22 @@ def arq_redis_settings(url: str | None) -> RedisSettings:
     it, one try at arq's default address: :func:`startup` refuses to go on if anything answers there."""
     if not url:
         return RedisSettings(conn_retries=0)
-    return replace(RedisSettings.from_dsn(url), conn_retries=REDIS_CONNECT_TRIES, conn_retry_delay=1)
+    return replace(
+        RedisSettings.from_dsn(url),
+        conn_retries=REDIS_CONNECT_TRIES,
+        conn_retry_delay=1,
+        retry=WaitForRedis(),
+        retry_on_error=list(REDIS_ERRORS),
+    )
 
 
 class WorkerSettings:
     """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``): the options of :func:`build`.
 
     arq's command builds its own worker class, not :class:`JobWorker`: it waits for Redis at start
-    (:func:`arq_redis_settings`), but ends when Redis goes away later (a supervisor must restart it)
-    and holds an abandoned SMS job's id for half an hour. ``python -m jobs worker`` does neither.
+    (:func:`arq_redis_settings`) and, once started, whenever Redis goes away (:class:`WaitForRedis`),
+    but holds an abandoned SMS job's id for half an hour, and stopped while Redis is away it ends
+    with arq's traceback (exit status 1). ``python -m jobs worker`` does neither.
     """
 
     functions = FUNCTIONS

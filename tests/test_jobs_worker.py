@@ -11,9 +11,10 @@ import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
+from arq.connections import ArqRedis
 from arq.constants import in_progress_key_prefix
 
 from backend.core import sms_delivery
@@ -158,3 +159,81 @@ async def test_an_sms_job_abandoned_before_its_claim_holds_its_id_for_its_own_ti
 
 async def _true(value: bool) -> bool:
     return value
+
+
+async def _start_arq(settings: Settings, redis_url: str, log_file: IO[str]) -> asyncio.subprocess.Process:
+    """``arq jobs.worker.WorkerSettings``, as an operator starts it, logging into ``log_file``."""
+    arq = Path(sys.executable).with_name("arq")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENT_SMS_", "SMS_"))}
+    env.update(
+        {
+            "APP_ENV": "test",
+            "VAR_DIR": str(settings.var_dir),
+            "DATABASE_URL": settings.database_url,
+            "REDIS_URL": redis_url,
+            "HASH_WORKERS": "1",
+        }
+    )
+    return await asyncio.create_subprocess_exec(
+        str(arq), "jobs.worker.WorkerSettings", env=env, stdout=log_file, stderr=subprocess.STDOUT
+    )
+
+
+async def test_arqs_own_command_survives_a_redis_restart_and_runs_jobs_again(
+    settings: Settings, redis_process: RedisProcess, tmp_path: Path
+):
+    """``arq jobs.worker.WorkerSettings`` runs arq's own worker class, whose poll loop lets a Redis
+    error through: a Redis restart ended the process, and no SMS went out until someone restarted it
+    (``python -m jobs worker`` waits for Redis and carries on)."""
+    redis_process.start()
+    url = f"redis://127.0.0.1:{redis_process.port}/0"
+    log_path = tmp_path / "arq-worker.log"
+
+    def log_text() -> str:
+        return log_path.read_text()
+
+    with log_path.open("w") as log_file:
+        proc = await _start_arq(settings, url, log_file)
+        pool = ArqRedis.from_url(url)
+        try:
+            assert await _until(lambda: _true("worker started: SMS channel" in log_text()), seconds=30), log_text()
+            redis_process.stop()
+            assert await _until(lambda: _true(proc.returncode is not None or "Redis unreachable" in log_text()))
+            assert proc.returncode is None, log_text()
+            redis_process.start()
+            assert await _until(lambda: _true("Redis reachable again" in log_text())), log_text()
+            assert await _until(lambda: _answers(pool))
+            # It takes jobs again: the hourly name-log trim, queued by hand, runs.
+            assert await pool.enqueue_job("cron:name_changes_prune", _job_id="after-restart")
+            assert await _until(lambda: _true("name change log:" in log_text())), log_text()
+            assert log_text().count("Redis unreachable (") == 1, log_text()  # not one per try
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 20) == 0, log_text()
+        finally:
+            await pool.aclose()
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    assert "Traceback" not in log_text()
+
+
+async def test_arqs_own_command_stopped_while_redis_is_away_still_stops(
+    settings: Settings, redis_process: RedisProcess, tmp_path: Path
+):
+    """Waiting for Redis must not keep arq's command from stopping: its shutdown asks Redis first,
+    and a wait there would hold the process until the supervisor killed it."""
+    redis_process.start()
+    url = f"redis://127.0.0.1:{redis_process.port}/0"
+    log_path = tmp_path / "arq-worker.log"
+    with log_path.open("w") as log_file:
+        proc = await _start_arq(settings, url, log_file)
+        try:
+            assert await _until(lambda: _true("worker started: SMS channel" in log_path.read_text()), seconds=30)
+            redis_process.stop()
+            assert await _until(lambda: _true("Redis unreachable" in log_path.read_text())), log_path.read_text()
+            proc.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(proc.wait(), 20)  # it ends (arq's close() raises without Redis: status 1)
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
