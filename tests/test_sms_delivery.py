@@ -24,6 +24,7 @@ from backend.core.config import MAX_SMS_TIMEOUT_SECONDS, ConfigError, Settings, 
 from backend.core.redis import REDIS_ERRORS, embedded_socket
 from backend.core.sms import SmsMessage, SmsStatus
 from backend.core.sms_delivery import MAX_ATTEMPTS, Outcome, deliver
+from backend.core.sms_provider import OutgoingSms
 from backend.core.sms_tencent import TencentSmsChannel
 from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
 from jobs import sms as jobs_sms
@@ -72,7 +73,7 @@ async def row(message_id: int) -> SmsMessage:
 async def test_development_channel_still_delivers_at_once(capsys):
     message_id = await queue_one()
     stored = await row(message_id)
-    assert stored.status == SmsStatus.SENT and stored.provider_serial == f"dev-{message_id}"
+    assert stored.status == SmsStatus.SENT and stored.provider_serial == f"dev-{sms_delivery.session_context(stored)}"
     assert stored.next_attempt_at is None and not stored.needs_status_check
     assert "Tmp#Pass7788" in (await sms.inbox(PHONE))[0]["text"]
     assert "138****4444" in capsys.readouterr().out
@@ -99,7 +100,8 @@ async def test_tencent_delivery_keeps_the_serial_and_sends_our_id_as_session_con
     assert await deliver(message_id) == Outcome.SENT
     [delivered] = gateway.inbox(PHONE)
     stored = await row(message_id)
-    assert delivered["session_context"] == str(message_id) and "Tmp#Pass7788" in delivered["text"]
+    assert delivered["session_context"] == sms_delivery.session_context(stored) and "Tmp#Pass7788" in delivered["text"]
+    assert delivered["session_context"].startswith(f"{message_id}-")
     assert stored.status == SmsStatus.SENT and stored.provider_serial == delivered["serial_no"]
     assert stored.attempts == 1 and stored.lease_until is None and not stored.needs_status_check
     assert await deliver(message_id) == Outcome.SKIPPED
@@ -181,6 +183,23 @@ async def test_attempts_are_bounded_then_the_message_is_failed(tencent, gateway,
     assert gateway.requests("SendSms") == MAX_ATTEMPTS and gateway.inbox() == []
     assert stored.next_attempt_at is None and stored.last_error == "InternalError"
     assert await sms_delivery.due() == []
+
+
+async def test_a_status_check_does_not_take_another_environments_message_of_the_same_id_for_ours(
+    tencent, gateway, clock
+):
+    """Staging and production on one SMS account number their messages alike: a status check found
+    the other environment's message N to the same phone (a tester's), marked ours sent, and the
+    temporary password never went out."""
+    message_id = await queue_one()
+    elsewhere = OutgoingSms(PHONE, "account_created", PARAMS, str(message_id))  # as the id alone was sent
+    await tencent.send(replace(elsewhere, session_context=f"{message_id}-{int(clock.timestamp()) - 3600}"))
+    await tencent.send(elsewhere)
+    await SmsMessage.filter(id=message_id).update(needs_status_check=True)  # a send whose fate is unknown
+    assert await deliver(message_id) == Outcome.SENT
+    assert gateway.requests("SendSms") == 3  # ours went out after the check found none of its own
+    stored = await row(message_id)
+    assert sms_delivery.session_context(stored) in {m["session_context"] for m in gateway.inbox(PHONE)}
 
 
 async def test_claims_cut_off_one_after_another_end_in_failure_not_retries_forever(tencent, gateway, clock):

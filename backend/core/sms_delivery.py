@@ -10,7 +10,7 @@ worker that died mid-delivery.
    later write: a worker whose lease was taken over changes nothing.
 2. If the previous attempt may have reached the gateway (``needs_status_check``: a timeout, an
    unreadable answer, a crash), ask the gateway whether it sent a message with our session
-   context (the message id) before sending again.
+   context (the message id and when it was queued: :func:`session_context`) before sending again.
 3. Mark ``needs_status_check`` *before* the request goes out, and hold the row for as long as the
    gateway may take to record a send (``UNCERTAIN_DELAY_SECONDS``), then send. No database
    transaction is open while the gateway is asked.
@@ -123,6 +123,15 @@ def _held(message: SmsMessage, attempt: int) -> QuerySet[SmsMessage]:
     return SmsMessage.filter(id=message.id, status=SmsStatus.SENDING, attempts=attempt)
 
 
+def session_context(message: SmsMessage) -> str:
+    """What the gateway's send records carry to tell this message: its id and the second it was
+    queued. The id alone is not enough: two environments on one SMS account (staging beside
+    production), or a database restored from a dump, number their messages alike, and a status check
+    would take another's message to the same phone for this one (a temporary password marked sent,
+    never delivered)."""
+    return f"{message.id}-{int(message.created_at.timestamp())}"
+
+
 async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outcome:
     """One delivery attempt for one message (safe to call from anywhere, any number of times)."""
     provider = provider or sms_provider.current()
@@ -140,7 +149,7 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
     except Exception as exc:  # a changed key or a damaged row: no attempt can ever read it
         log.error("sms %s: cannot decrypt the message (%s)", message.id, type(exc).__name__)
         return await _fail(message, attempt, "undecryptable")
-    context = str(message.id)
+    context = session_context(message)
     if message.needs_status_check:
         age = (runtime.get().clock.now() - message.created_at).total_seconds()
         try:

@@ -28,7 +28,7 @@ class OutgoingSms:
     phone: str
     template: str
     params: dict[str, str]
-    session_context: str  # our message id: the gateway echoes it in its send records
+    session_context: str  # our message's (sms_delivery.session_context): the gateway echoes it in its send records
 
     def __repr__(self) -> str:  # never show the phone or the parameters
         return f"OutgoingSms(template={self.template!r}, session_context={self.session_context!r})"
