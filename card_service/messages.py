@@ -44,9 +44,14 @@ CARD_UNREADABLE = "无法读取这张IC卡的证书。"
 CARD_UNREADABLE_HINT = "请拔出IC卡后重新插入；如仍无法读取，请关闭其他正在使用这张卡的程序，或换一台读卡器。"
 CARD_NOT_USABLE = "这张IC卡中没有村务通可用的证书。"
 CARD_NOT_USABLE_HINT = "请插入发卡机构发放的单位IC卡（法人卡或经办人卡）。"
+CARD_MUTE = "IC卡没有应答，无法读取。"
+CARD_MUTE_HINT = (
+    "请拔出IC卡，确认插卡方向正确（芯片一端先插入读卡器）后重新插入；如仍无法读取，请擦拭芯片后再试，或换一台读卡器。"
+)
 SERVICE_LOST = "智能卡服务（PC/SC）已停止，正在等待恢复…"
 CARD_REMOVED_DURING_ACTION = "IC卡已拔出，操作已取消。请重新插入IC卡后再试。"
 INSERT_CARD_FIRST = "请先插入IC卡。"
+CARD_MUTE_DURING_ACTION = "IC卡没有应答，操作已取消。请拔出IC卡，确认插卡方向正确后重新插入，再重新办理。"
 CARD_CHANGED = "读卡器中的IC卡已更换，操作已取消，未使用这张卡。请插入原来的IC卡后重新办理。"
 
 # Actions
@@ -68,6 +73,7 @@ PAIRING_CONFIRMED_ANONYMOUS = "手机已确认"
 PAIRING_EXPIRED = "二维码已过期，请重新办理。"
 PAIRING_CANCELLED = "手机上已取消。"
 PAIRING_ENDED = "本次业务已结束（二维码已过期或手机上已取消），请返回后重新办理。"
+PAIRING_UNATTENDED = "二维码多次过期未被扫描，已停止办理。需要时请重新选择业务。"
 OUTCOME_UNKNOWN = "网络中断，无法确认办理结果。IC卡签名已发出，请在手机上查看是否已办理，未办理时再重新办理。"
 
 # PIN and signing
@@ -85,6 +91,7 @@ CHALLENGE_MISMATCH = "服务器要求签名的内容与当前业务不符，已�
 DONE = "办理成功。"
 DONE_WITH_ACCOUNT = "办理成功：{name}（{username}）"
 FAILED = "办理失败：{message}"
+RESULT_COUNTDOWN = "{seconds}秒后自动返回"
 
 # Network and server errors
 NETWORK_ERROR = "无法连接服务器，请检查网络后再试。"

@@ -47,6 +47,7 @@ from card_service.card import (
     CardError,
     CardEvent,
     CardInserted,
+    CardMuteError,
     CardRemoved,
     CardRemovedError,
     InvalidPinError,
@@ -73,6 +74,8 @@ ENROL_POLL_SECONDS = 3.0
 RETRY_SECONDS = 5.0
 CARD_READ_ATTEMPTS = 3
 CARD_READ_PAUSE = 0.3
+RESULT_SECONDS = 60.0  # a shared PC: a result (a name, an account) does not wait for the next person
+PAIRING_QRS = 3  # an unscanned QR is renewed twice (six minutes in all), then taken down
 
 
 class Api(Protocol):
@@ -226,6 +229,7 @@ class Presenter:
         # readers and the card
         self._readers: list[str] = []
         self._readers_with_card: set[str] = set()
+        self._mute_readers: set[str] = set()  # of those, the ones whose card does not answer
         self._reader: str | None = None
         self._card_present = False
         self._holder: CardHolder | None = None
@@ -238,10 +242,12 @@ class Presenter:
         self._op = 0
         self._action: str | None = None
         self._pairing: _Pairing | None = None
+        self._qrs_shown = 0
         self._poll_again_at: float | None = None
         self._confirmed_by: str | None = None
         self._pin_error: str | None = None
         self._result: tuple[bool, str] | None = None
+        self._result_until = 0.0
 
     # Called by the window (UI thread)
 
@@ -278,6 +284,8 @@ class Presenter:
         if self._poll_again_at is not None and now >= self._poll_again_at:
             self._poll_again_at = None
             self._poll(self._op)
+        if self._screen is Screen.RESULT and now >= self._result_until:
+            self._to_idle()
 
     def pump(self) -> bool:
         """Apply the results the tasks handed back; True when anything was applied."""
@@ -302,6 +310,7 @@ class Presenter:
             return
         self._action = action
         self._notice = None
+        self._qrs_shown = 0
         self._start_pairing()
 
     def submit_pin(self, pin: str) -> None:
@@ -388,8 +397,15 @@ class Presenter:
             )
         if self._screen is Screen.RESULT and self._result:
             ok, text = self._result
+            left = max(0, int(self._result_until - self._clock() + 0.999))
             return replace(
-                common, confirmed_by=self._confirmed_by, result=text, result_ok=ok, status=text, can_go_back=True
+                common,
+                confirmed_by=self._confirmed_by,
+                result=text,
+                result_ok=ok,
+                status=text,
+                countdown=messages.RESULT_COUNTDOWN.format(seconds=left),
+                can_go_back=True,
             )
         return common
 
@@ -478,6 +494,7 @@ class Presenter:
             self._reader_logged = None  # say again which reader is used once PC/SC is back
             self._readers = []
             self._readers_with_card.clear()
+            self._mute_readers.clear()
             self._lose_reader()
             return
         if isinstance(event, ServiceRestored):
@@ -494,6 +511,7 @@ class Presenter:
             if reader in self._readers:
                 self._readers.remove(reader)
             self._readers_with_card.discard(reader)
+            self._mute_readers.discard(reader)
             if reader == self._reader:
                 self._lose_reader()
                 wanted = [r for r in self._readers if self._wanted(r)]
@@ -505,6 +523,10 @@ class Presenter:
             if reader not in self._readers:
                 self._readers.append(reader)
             self._readers_with_card.add(reader)
+            if event.mute:
+                self._mute_readers.add(reader)
+            else:
+                self._mute_readers.discard(reader)
             if self._wanted(reader) and (self._reader is None or not self._card_present):
                 self._reader = reader
             if reader == self._reader:
@@ -512,6 +534,7 @@ class Presenter:
             return
         if isinstance(event, CardRemoved):
             self._readers_with_card.discard(reader)
+            self._mute_readers.discard(reader)
             if reader == self._reader:
                 self._lose_reader()
                 other = self._reader_with_card()  # another (wanted) reader's card is not ignored
@@ -549,6 +572,9 @@ class Presenter:
         generation = self._card_generation
         if self._notice == messages.INSERT_CARD_FIRST or self._notice == messages.CARD_REMOVED_DURING_ACTION:
             self._notice = None
+        if reader in self._mute_readers:  # nothing to read: it answered not even the power-up
+            self._card_problem = (messages.CARD_MUTE, messages.CARD_MUTE_HINT)
+            return
 
         def read() -> CardHolder:
             # a card that has just gone in can refuse the first connection (PC/SC "protocol
@@ -601,6 +627,7 @@ class Presenter:
         self._screen = Screen.PAIRING
         self._status = messages.PAIRING_CREATING
         self._pairing = None
+        self._qrs_shown += 1
         self._confirmed_by = None
         self._result = None
         api, action = self.api, self._action
@@ -613,6 +640,10 @@ class Presenter:
         )
 
     def _refresh_pairing(self) -> None:
+        if self._qrs_shown >= PAIRING_QRS:  # nobody is scanning: no QR is left up for whoever walks by
+            self._to_idle()
+            self._notice = messages.PAIRING_UNATTENDED
+            return
         self._start_pairing()
         self._status = messages.PAIRING_REFRESHING
 
@@ -741,6 +772,9 @@ class Presenter:
         if isinstance(error, OutcomeUnknown):
             self._finish(False, messages.OUTCOME_UNKNOWN)
             return
+        if isinstance(error, CardMuteError):  # still in the reader, but no longer answering
+            self._finish(False, messages.CARD_MUTE_DURING_ACTION)
+            return
         if isinstance(error, CardRemovedError | NoCardError | ReaderUnavailableError):
             self._finish(False, messages.CARD_REMOVED_DURING_ACTION)
             return
@@ -788,6 +822,7 @@ class Presenter:
         self._poll_again_at = None
         self._screen = Screen.RESULT
         self._result = (ok, text)
+        self._result_until = self._clock() + RESULT_SECONDS
         self._status = text
 
     def _to_idle(self) -> None:
@@ -887,6 +922,8 @@ def _card_problem(error: Exception) -> tuple[str, str]:
     """
     if isinstance(error, ApduError | BadResponseError):
         return messages.CARD_NOT_USABLE, messages.CARD_NOT_USABLE_HINT
+    if isinstance(error, CardMuteError):
+        return messages.CARD_MUTE, messages.CARD_MUTE_HINT
     return messages.CARD_UNREADABLE, messages.CARD_UNREADABLE_HINT
 
 

@@ -56,6 +56,10 @@ class NoCardError(CardError):
     """The reader has no card in it."""
 
 
+class CardMuteError(CardError):
+    """A card is in the reader but does not answer: put in the wrong way round, dirty contacts, no chip."""
+
+
 class ReaderUnavailableError(CardError):
     """The reader is unknown or went away."""
 

@@ -9,7 +9,9 @@ is back, ``ServiceRestored`` is followed by ``ReaderAdded`` / ``CardInserted`` f
 Events, in the monitor's thread (the callback must be quick and must not raise):
 
 - ``ReaderAdded(reader)``, ``ReaderRemoved(reader)`` (after ``CardRemoved`` if it held a card);
-- ``CardInserted(reader, atr)``, ``CardRemoved(reader)``; a card pulled and put in again between two
+- ``CardInserted(reader, atr, mute)``, ``CardRemoved(reader)``; a card that does not answer (put in
+  the wrong way round, dirty contacts: PC/SC's ``SCARD_STATE_MUTE``) comes with ``mute=True``, so the
+  person is told to turn it round, not to put a card in; a card pulled and put in again between two
   waits (the same card or another, whatever its ATR) is told by the reader's event counter (the high
   16 bits of ``dwEventState``) and reported as ``CardRemoved`` then ``CardInserted``, so what was read
   from or verified on the first card is never taken for the second;
@@ -45,8 +47,12 @@ class ReaderRemoved:
 
 @dataclass(frozen=True)
 class CardInserted:
+    """A card went in. ``mute``: it did not answer the power-up (no ATR), as a card put in the wrong
+    way round or with dirty contacts does; it is in the reader all the same."""
+
     reader: str
     atr: bytes
+    mute: bool = False
 
 
 @dataclass(frozen=True)
@@ -92,6 +98,7 @@ class CardMonitor:
         # what has been reported: reader -> PC/SC event state (as given back to the next wait)
         self._states: dict[str, int] = {}
         self._present: set[str] = set()
+        self._mute: set[str] = set()  # of those, the readers whose card does not answer
         self._pnp_state = scard.SCARD_STATE_UNAWARE
         self._service_up: bool | None = None  # None until the first attempt
 
@@ -180,6 +187,7 @@ class CardMonitor:
         self._release_context()
         self._states.clear()
         self._present.clear()
+        self._mute.clear()
         self._service_up = False
         self._emit(ServiceLost())
 
@@ -208,6 +216,7 @@ class CardMonitor:
     def _card_gone(self, reader: str) -> None:
         if reader in self._present:
             self._present.discard(reader)
+            self._mute.discard(reader)
             self._emit(CardRemoved(reader))
 
     def _wait_for_change(self) -> None:
@@ -231,14 +240,19 @@ class CardMonitor:
                 continue
             swapped = _event_count(state) != _event_count(self._states[reader])
             self._states[reader] = state
-            present = bool(event_state & scard.SCARD_STATE_PRESENT) and not event_state & scard.SCARD_STATE_MUTE
-            if present and reader in self._present and swapped:
-                # pulled and put in again (maybe another card, maybe one with the same ATR) between two waits
+            present = bool(event_state & scard.SCARD_STATE_PRESENT)
+            mute = bool(event_state & scard.SCARD_STATE_MUTE)  # in the reader, but its power-up failed
+            if present and reader in self._present and (swapped or mute != (reader in self._mute)):
+                # pulled and put in again (maybe another card, maybe one with the same ATR) between two
+                # waits, or the card stopped (or started) answering: what was read from it is stale
                 log.info("the card in %r was replaced", reader)
                 self._card_gone(reader)
             if present and reader not in self._present:
                 self._present.add(reader)
-                self._emit(CardInserted(reader, bytes(atr)))
+                if mute:
+                    log.warning("the card in %r does not answer (put in the wrong way round?)", reader)
+                    self._mute.add(reader)
+                self._emit(CardInserted(reader, bytes(atr), mute=mute))
             elif not present:
                 self._card_gone(reader)
 

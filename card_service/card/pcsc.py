@@ -19,6 +19,7 @@ from card_service.card.errors import (
     BadResponseError,
     CardBusyError,
     CardError,
+    CardMuteError,
     CardRemovedError,
     NoCardError,
     ReaderUnavailableError,
@@ -39,7 +40,6 @@ CARD_GONE = frozenset(
         scard.SCARD_W_REMOVED_CARD,
         scard.SCARD_W_RESET_CARD,
         scard.SCARD_W_UNPOWERED_CARD,
-        scard.SCARD_W_UNRESPONSIVE_CARD,
     }
 )
 
@@ -55,6 +55,8 @@ def pcsc_error(hresult: int, reader: str | None = None, *, connecting: bool = Fa
         return ServiceUnavailableError(f"the PC/SC service is not available: {text}")
     if hresult in READER_GONE:
         return ReaderUnavailableError(reader or "", f"reader {reader!r} is not available: {text}")
+    if hresult == scard.SCARD_W_UNRESPONSIVE_CARD:  # in the reader, but its power-up got no ATR
+        return CardMuteError(f"the card in reader {reader!r} does not answer: {text}")
     if hresult == scard.SCARD_E_NO_SMARTCARD or (connecting and hresult in CARD_GONE):
         return NoCardError(f"no card in reader {reader!r}: {text}")
     if hresult in CARD_GONE:
