@@ -14,7 +14,7 @@ from tortoise.exceptions import DBConnectionError, OperationalError
 
 from backend.core import audit, compression, db, heap, idempotency, log_privacy, messages, runtime, sms
 from backend.core.config import Settings
-from backend.core.errors import AppError, ServiceUnavailable
+from backend.core.errors import AppError, ServiceUnavailable, TooManyRequests
 from backend.core.http import dumps, ok
 from backend.core.redis import connect
 from backend.core.validation import MAX_ID
@@ -66,6 +66,10 @@ def _error(code: str, message: str, status: int) -> HTTPResponse:
 
 
 async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
+    if isinstance(exc, TooManyRequests) and exc.retry_after is not None:
+        refused = ok(exc.body(), status=exc.status)
+        refused.headers["Retry-After"] = str(exc.retry_after)
+        return refused
     if isinstance(exc, AppError):
         return ok(exc.body(), status=exc.status)
     if isinstance(exc, RouteNotFound):

@@ -292,6 +292,7 @@ async def test_forgot_user_name_by_unit_needs_the_matching_identity(client):
         json={**body, "phone": PHONE, "org_code": CREDIT_CODE[8:17], **await _captcha(client)},
     )
     assert by_org.json()["error"]["code"] == "sms_cooldown"  # same phone within 60 s, known or not
+    assert by_org.headers["retry-after"] == "60"  # a client counts down from it (no clock moved yet)
     runtime.get().clock.advance(60)
     by_org = await client.post(
         "/api/recovery/username/by-unit/send-code",

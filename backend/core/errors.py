@@ -63,8 +63,18 @@ class Conflict(AppError):
 
 
 class TooManyRequests(AppError):
-    def __init__(self, code: str = "too_many_requests", message: str = messages.TOO_MANY_REQUESTS) -> None:
+    """429; ``retry_after``: the seconds until a retry can pass, when known (sent as Retry-After, so a
+    client can count down instead of reading them out of the message)."""
+
+    def __init__(
+        self,
+        code: str = "too_many_requests",
+        message: str = messages.TOO_MANY_REQUESTS,
+        *,
+        retry_after: int | None = None,
+    ) -> None:
         super().__init__(code, message, status=429)
+        self.retry_after = retry_after
 
 
 class ServiceUnavailable(AppError):

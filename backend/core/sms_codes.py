@@ -160,7 +160,7 @@ async def send_code(
         2 * 86400,
     )
     if int(status) == -1:
-        raise TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=int(wait)))
+        raise TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=int(wait)), retry_after=int(wait))
     if int(status) == -2:
         raise TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
     code = f"{secrets.randbelow(10**6):06d}"
