@@ -157,8 +157,9 @@ async def test_typing_reset_only_shows_the_button(client):
     tree = await make_tree()
     await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
     headers = await admin_of(client, tree)
-    shown = card(await say(client, headers, "重置王建国的密码"))
-    assert button(shown, "重置密码")["intent"] == "account.reset_password"
+    for text in ("重置王建国的密码", "把王建国的密码重置一下", "帮王建国重置一下密码"):
+        shown = card(await say(client, headers, text))
+        assert button(shown, "重置密码")["intent"] == "account.reset_password", text
     assert await sms_password(client, PHONE_IN_SCOPE) is None
 
 
@@ -418,6 +419,9 @@ async def test_every_domain_takes_the_same_asking_words_before_a_question(client
         "侯国梅在哪个单位",
         "侯国梅是哪个村的",
         "侯国梅的账号",
+        "侯国梅是什么角色",
+        "侯国梅的角色",
+        "侯国梅是录入员吗",
     ],
 )
 async def test_a_question_about_a_person_answers_the_persons_card(client, text):

@@ -130,7 +130,12 @@ async def test_entries_of_a_past_day_a_week_or_a_range_of_dates_are_asked_in_wor
     ranged = _table(await chat(client, headers, f"{day1}到昨天的操作记录"))
     assert ranged["title"].startswith(f"{day1}至") and len(ranged["rows"]) == 3
     failed = await chat(client, headers, "最近登录失败的")  # was looked up as a name
-    assert blocks(failed, "notice")[0]["text"] == "没有找到这样的记录。"
+    assert blocks(failed, "notice")[0]["text"] == "没有登录失败记录。"
+    for text in ("测试wjg01最近登录过吗", "测试wjg01上次登录是什么时候"):
+        logins = _table(await chat(client, headers, text))
+        assert logins["title"] == "测试wjg01的登录记录" and len(logins["rows"]) == 3, text
+    nobody = await chat(client, headers, "测试town_admin昨天登录过吗")
+    assert blocks(nobody, "notice")[0]["text"] == "没有测试town_admin昨天的登录记录。"
     person = _table(await chat(client, headers, "测试wjg01昨天的操作记录"))
     assert person["title"] == "测试wjg01昨天的操作记录" and len(person["rows"]) == 2
     assert len(rows(await chat(client, headers, "昨天测试wjg01的操作记录"))) == 2

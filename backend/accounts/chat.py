@@ -38,7 +38,7 @@ from backend.chat.params import whole_number
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
-from backend.chat.registry import Turn, intent
+from backend.chat.registry import Turn, answer_other_name, intent
 from backend.chat.service import not_allowed_reply
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
@@ -88,6 +88,10 @@ _PERSON_PATTERNS = (
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
     # the card shows what of it may be shown (masked; a reveal is the API's, audited)
     ASK + r"(?P<name>.{2,20}?)的?(?:身份证号码|身份证号|身份证)(?:是多少|多少)?$",
+    # the card shows the units and roles: "侯国梅是什么角色", "侯国梅的角色", "侯国梅是管理员吗"
+    ASK + r"(?P<name>.{1,20}?)(?:是什么|是啥|是哪个|是哪种)(?:角色|职务|岗位|权限)$",
+    ASK + r"(?P<name>.{1,20}?)的(?:角色|职务|岗位|权限)(?:是什么|是啥)?$",
+    ASK + rf"(?P<name>.{{1,20}}?)是(?:不是)?{_ROLE}(?:吗|么)?$",
 )
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
@@ -112,7 +116,8 @@ _DEACTIVATED_LIST_PATTERNS = (
 )
 _RESET_PATTERNS = (
     ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
-    ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)密码$",
+    ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)(?:一下)?密码$",
+    ASK + r"(?:把|将)?(?P<name>.{1,20}?)的密码(?:重置|重设)(?:一下)?$",
 )
 _UNLOCK_PATTERNS = (
     ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
@@ -327,6 +332,8 @@ async def lookup_name(turn: Turn) -> ChatReply:
         by_username = await _by_username(actor, name) if people else None
         if by_username is not None:
             return await person_reply(turn, by_username)
+        if (other := await answer_other_name(turn, name)) is not None:
+            return other  # exactly a co-op contact's name, say (before the names spelt near it)
         return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
     chosen = lookup.single(found) if not offset else None
     if chosen is None:

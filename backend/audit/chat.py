@@ -49,6 +49,10 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
         ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)?的?{_RECORDS}$",
         ASK_WORD + rf"{_WHEN}(?P<login>登录)(?P<failed>失败)的?(?:账号|人|有哪些|有谁|情况)?$",  # "最近登录失败的"
         ASK_WORD + rf"{_WHEN}(?:有(?:人|谁)|谁)(?P<login>登录)(?P<failed>失败)?(?:了|过)?(?:吗)?$",
+        # "侯国梅最近登录过吗", "侯国梅上次登录是什么时候": the person's logins, newest first
+        ASK + rf"(?P<name>.{{1,20}}?){_SINCE}(?:有没有)?(?P<login>登录)过?(?:吗|没有|没)$",
+        ASK
+        + r"(?P<name>.{1,20}?)(?:上次|上一次|最后一次|最近一次)(?P<login>登录)(?:是)?(?:什么时候|哪天|几点|的时间)$",
         # the days may come first: "昨天王建国的操作记录"
         ASK + rf"(?:(?P<when_first>{DAYS})的?)?(?P<name>.{{1,20}}?){_SINCE}的{_WHAT}$",
     ),
@@ -96,7 +100,7 @@ async def recent(turn: Turn) -> ChatReply:
     entries, next_cursor = await list_entries(query, cursor=cursor, limit=PAGE_SIZE)
     await turn.context.remember_page("audit.recent", params, next_cursor)
     if not entries:
-        text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE
+        text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE.format(title=_title(params, name))
         return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=suggestions())
     names = await _names(turn.actor, entries)
     table = TableBlock(

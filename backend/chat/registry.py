@@ -87,3 +87,22 @@ def get(name: str) -> IntentSpec | None:
 
 def by_priority() -> list[IntentSpec]:
     return sorted((s for s in _INTENTS.values() if s.patterns), key=lambda s: (s.priority, s.name))
+
+
+# Answers to a bare name that is no unit's and no person's in scope, tried in order by the name
+# lookup before it says "not found": a domain registers its own (backend.coops.chat: the contact
+# person of a co-op's card, "范雪丽"). Each checks what the actor may see and answers None otherwise.
+NameAnswer = Callable[[Turn, str], Awaitable[ChatReply | None]]
+_OTHER_NAMES: list[NameAnswer] = []
+
+
+def answers_names(answer: NameAnswer) -> NameAnswer:
+    _OTHER_NAMES.append(answer)
+    return answer
+
+
+async def answer_other_name(turn: Turn, name: str) -> ChatReply | None:
+    for answer in _OTHER_NAMES:
+        if (reply := await answer(turn, name)) is not None:
+            return reply
+    return None

@@ -43,7 +43,7 @@ from backend.chat.protocol import (
     TableBlock,
 )
 from backend.chat.references import means_last_shown, means_own
-from backend.chat.registry import Turn, intent
+from backend.chat.registry import Turn, answers_names, intent
 from backend.coops import actions, card_form, queries
 from backend.coops import messages as msg
 from backend.coops.finance import card_visible, divide_halves_up, load_ancestors, shown
@@ -560,6 +560,18 @@ async def _person_or_contact(turn: Turn, name: str, *, edit: bool = False) -> Ch
     answer = await person_named(turn, name)
     if answer is not None:
         return answer
+    return await _contact_cards(turn, name, edit=edit)
+
+
+@answers_names
+async def _contact_named(turn: Turn, name: str) -> ChatReply | None:
+    """A bare name that is no unit's or person's: the card of the co-op whose contact it is."""
+    return await _contact_cards(turn, name) if allows(turn.actor.role, PERMISSION) else None
+
+
+async def _contact_cards(turn: Turn, name: str, *, edit: bool = False) -> ChatReply | None:
+    """The card (form, when editing) of the co-op in scope whose contact ``name`` is, buttons for
+    several, None for none."""
     views = await queries.cards_with_contact(turn.actor, name, limit=MAX_LIKE)
     if len(views) == 1:
         if edit:
