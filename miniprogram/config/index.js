@@ -56,7 +56,4 @@ module.exports = {
   // cache (counted in entries, not bytes), the session and the drafts.
   HISTORY_TOTAL_CHARS: 1200000,
   CACHE_LIMIT: 60, // last answers kept, least recently used dropped
-  // Reviews (R5): what the server accepts
-  REVIEW_MAX_IMAGES: 3,
-  REVIEW_MAX_IMAGE_BYTES: 4 * 1024 * 1024,
 };

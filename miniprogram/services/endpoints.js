@@ -1,5 +1,8 @@
 /**
- * Every API path the mini-program calls, in one place (the backend routes: routes.py of each package).
+ * The API paths of the main package and those more than one package calls (the backend routes:
+ * routes.py of each package). A path only one subpackage calls is in that subpackage's services,
+ * off the main package: packageRecovery/services (recovery, reviews), packageAccount/services/profile
+ * (bound phone, card, activation), packageCard/services (devices, units, pairings).
  * A server without WeChat login configured answers its paths with an error; the screens then fall
  * back to user name + password.
  */
@@ -15,41 +18,8 @@ module.exports = {
   changePassword: '/api/account/password',
   firstLoginSendCode: '/api/session/first-login/send-code',
   firstLoginVerify: '/api/session/first-login/verify',
-  profile: '/api/profile',
-  phoneSendCode: '/api/profile/phone/send-code',
-  phoneConfirm: '/api/profile/phone/confirm',
+  profile: '/api/profile', // "我的" and the pairing's refresh after a card binding
   chat: '/api/chat',
-  recovery: {
-    passwordStart: '/api/recovery/password/start',
-    passwordSendCode: '/api/recovery/password/send-code',
-    passwordVerify: '/api/recovery/password/verify',
-    passwordReset: '/api/recovery/password/reset',
-    usernameByPhoneSendCode: '/api/recovery/username/by-phone/send-code',
-    usernameByPhoneVerify: '/api/recovery/username/by-phone/verify',
-    usernameByUnitSendCode: '/api/recovery/username/by-unit/send-code',
-    usernameByUnitVerify: '/api/recovery/username/by-unit/verify',
-    unitStart: '/api/recovery/unit/start',
-    unitSendCode: '/api/recovery/unit/send-code',
-    unitVerify: '/api/recovery/unit/verify',
-  },
-  reviews: '/api/reviews',
-  units: '/api/units',
-  // Office PCs with the card service, pairing and cards (docs/card-protocol.md).
-  profileCard: '/api/profile/card',
-  profileActivate: '/api/profile/activate',
-  devices: {
-    list: '/api/devices',
-    revoke: (id) => `/api/devices/${encodeURIComponent(id)}/revoke`,
-    enrolment: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}`,
-    approve: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}/approve`,
-  },
-  pairings: {
-    scan: '/api/pairings/scan',
-    confirm: (id) => `/api/pairings/${encodeURIComponent(id)}/confirm`,
-    cancel: (id) => `/api/pairings/${encodeURIComponent(id)}/cancel`,
-    phoneEvents: (id) => `/api/pairings/${encodeURIComponent(id)}/phone-events`,
-    claim: (id) => `/api/pairings/${encodeURIComponent(id)}/claim`,
-  },
   wechatLogin: '/api/wechat/login',
   wechatBinding: '/api/wechat/binding',
   wechatPhone: '/api/wechat/phone',

@@ -1,14 +1,14 @@
-/** Chinese texts of the client itself (the server's messages are shown as they come). */
+/**
+ * Chinese texts of the client itself (the server's messages are shown as they come). Texts that only
+ * a subpackage shows live there (its services or page), off the main package.
+ */
 module.exports = {
   NETWORK: '网络不给力，请检查网络后重试',
   TIMEOUT: '网络超时，请稍后重试',
-  OFFLINE: '当前没有网络，恢复后会自动继续',
   OFFLINE_GAVE_UP: '长时间没有网络，请恢复网络后重试',
   SERVER: '服务器繁忙，请稍后重试',
   BAD_ANSWER: '服务器的答复无法识别，请稍后重试',
   SESSION_EXPIRED: '登录已过期，请重新登录',
-  OFFLINE_TAG: '离线',
-  CACHED_AT: '上次结果',
   UNSUPPORTED_BLOCK: '这条消息需要新版小程序才能显示',
   SEND_FAILED: '发送失败，点击重发',
   SENDING: '发送中…',
@@ -16,16 +16,13 @@ module.exports = {
   WAITING_NETWORK: '等待网络…',
   REQUIRED: '请填写',
   BAD_PHONE: '请输入正确的 11 位手机号',
+  BAD_CONTACT_PHONE: '请输入 11 位手机号码，或带区号的固定电话（如 0871-65150432）', // a form's phone field
   BAD_ID_NUMBER: '身份证号格式不正确',
   BAD_NUMBER: '请输入数字',
   BAD_DATE: '日期格式应为 YYYY-MM-DD',
   BAD_CODE: '请输入 6 位验证码',
   PASSWORD_MISMATCH: '两次输入的密码不一致',
   PASSWORD_RULE: '密码为 8-32 位，包含大写字母、小写字母、数字、符号中的至少三种',
-  IMAGE_TOO_BIG: '图片不能超过 4 MB，请重新选择',
-  IMAGE_COUNT: '请上传 1 到 3 张图片',
-  IMAGE_TYPE: '只能上传 JPG 或 PNG 图片',
-  IMAGE_READ_FAILED: '图片读取失败，请重新选择',
   NOT_YET: '该功能暂未开放',
   WECHAT_LOGIN_FAILED: '微信登录失败，请稍后重试',
   WECHAT_BIND_HINT: '首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信',
@@ -33,16 +30,8 @@ module.exports = {
   SCAN_TOO_LONG: '二维码内容过长，无法查询',
   SCAN_INVALID: '二维码无法识别或已损坏，请在电脑上刷新后重新扫描',
   SCAN_NOT_PAIRING: '这不是村务通读卡程序的二维码',
-  SCAN_NOT_ENROL: '这不是办公电脑的登记二维码',
   SCAN_ENROL_LOGIN_FIRST: '登记办公电脑需要管理员账号，请先登录再扫码',
   LABELLED: (label, text) => (label ? `${label}：${text}` : text), // "信息卡：王家湾村茶叶合作社"
   ROW_DETAIL: '详细内容',
   GOT_IT: '知道了',
-  // the devices of "登录设备", recognised from their user agent
-  DEVICE_MINIPROGRAM: '微信小程序',
-  DEVICE_WECHAT: '微信',
-  DEVICE_IOS: '苹果手机 / 平板',
-  DEVICE_ANDROID: '安卓手机',
-  DEVICE_COMPUTER: '电脑',
-  DEVICE_UNKNOWN: '未知设备',
 };

@@ -1,6 +1,13 @@
 /** Office PCs with the card service (C2): enrolment by scanning, the list in scope, revocation. */
-const endpoints = require('../../services/endpoints');
 const texts = require('./texts');
+
+const paths = {
+  list: '/api/devices',
+  revoke: (id) => `/api/devices/${encodeURIComponent(id)}/revoke`,
+  enrolment: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}`,
+  approve: (token) => `/api/devices/enrolments/${encodeURIComponent(token)}/approve`,
+  units: '/api/units',
+};
 
 const NAME_MAX = 50;
 
@@ -17,16 +24,16 @@ function enrolProblems({ name, unitId }) {
 function createDevices(client) {
   return {
     /** What the QR stands for: { hostname, fingerprint, expires_at }. */
-    enrolment: (token) => client.get(endpoints.devices.enrolment(token)),
+    enrolment: (token) => client.get(paths.enrolment(token)),
     /** -> the enrolled device. key: the Idempotency-Key of a resend (utils/ids resendKey). */
     approve: (token, { name, unitId }, key) =>
-      client.post(endpoints.devices.approve(token), { name: String(name).trim(), unit_id: Number(unitId) }, { idempotencyKey: key }),
+      client.post(paths.approve(token), { name: String(name).trim(), unit_id: Number(unitId) }, { idempotencyKey: key }),
     /** One page of devices in scope: { items, total, next_cursor }. */
     list: ({ cursor, unitId, limit } = {}) =>
-      client.get(endpoints.devices.list, { query: { cursor, unit_id: unitId, limit: limit || 20 } }),
-    revoke: (id) => client.post(endpoints.devices.revoke(id)),
+      client.get(paths.list, { query: { cursor, unit_id: unitId, limit: limit || 20 } }),
+    revoke: (id, key) => client.post(paths.revoke(id), undefined, { idempotencyKey: key }),
     /** Units in the admin's scope for the picker, by name: { items, total, next_cursor }. */
-    units: (q) => client.get(endpoints.units, { query: { q: String(q || '').trim(), limit: 20 } }),
+    units: (q) => client.get(paths.units, { query: { q: String(q || '').trim(), limit: 20 } }),
   };
 }
 

@@ -7,6 +7,14 @@ const { cacheKeys } = require('../../utils/cache');
 const { WAIT_SECONDS } = require('./follower');
 const texts = require('./texts');
 
+const paths = {
+  scan: '/api/pairings/scan',
+  confirm: (id) => `/api/pairings/${encodeURIComponent(id)}/confirm`,
+  cancel: (id) => `/api/pairings/${encodeURIComponent(id)}/cancel`,
+  phoneEvents: (id) => `/api/pairings/${encodeURIComponent(id)}/phone-events`,
+  claim: (id) => `/api/pairings/${encodeURIComponent(id)}/claim`,
+};
+
 const PAIRING_KEY_HEADER = 'X-Pairing-Key';
 const POLL_MARGIN_MS = 10000; // the long-poll's own wait plus this is its request timeout
 
@@ -47,14 +55,14 @@ function createPairing(client, session, cache) {
   const key = (phoneKey) => ({ [PAIRING_KEY_HEADER]: phoneKey });
   return {
     /** With the session when there is one (bind and real-name need it; login does not). */
-    scan: (token) => client.post(endpoints.pairings.scan, { token }),
-    confirm: (id, phoneKey) => client.post(endpoints.pairings.confirm(id), { phone_key: phoneKey }),
-    cancel: (id, phoneKey) => client.post(endpoints.pairings.cancel(id), { phone_key: phoneKey }),
+    scan: (token) => client.post(paths.scan, { token }),
+    confirm: (id, phoneKey) => client.post(paths.confirm(id), { phone_key: phoneKey }),
+    cancel: (id, phoneKey) => client.post(paths.cancel(id), { phone_key: phoneKey }),
 
     /** One long-poll; the follower polls again itself, so the helper does not retry it. */
     events: (id, phoneKey, since, wait) => {
       const seconds = wait === undefined ? WAIT_SECONDS : wait;
-      return client.get(endpoints.pairings.phoneEvents(id), {
+      return client.get(paths.phoneEvents(id), {
         query: { since, wait: seconds },
         header: key(phoneKey),
         auth: false,
@@ -65,7 +73,7 @@ function createPairing(client, session, cache) {
 
     /** After a card login is done: the session, then the screen a login goes to next. */
     async claim(id, phoneKey) {
-      const out = await client.post(endpoints.pairings.claim(id), { phone_key: phoneKey }, { auth: false });
+      const out = await client.post(paths.claim(id), { phone_key: phoneKey }, { auth: false });
       session.saveLogin(out);
       return session.next();
     },

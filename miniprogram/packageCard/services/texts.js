@@ -9,6 +9,7 @@ module.exports = {
   ENROL_NO_TOKEN: '缺少登记二维码，请重新扫码',
   ADMIN_ONLY: '只有管理员可以登记或撤销办公电脑',
   // device list
+  SCAN_NOT_ENROL: '这不是办公电脑的登记二维码',
   DEVICES_EMPTY: '本单位还没有登记办公电脑',
   REVOKE_TITLE: '撤销登记',
   REVOKE_CONFIRM: (name) => `撤销后，“${name}”上的读卡程序将不能再用于卡登录、绑卡和实名认证，需重新登记才能使用。`,

@@ -4,9 +4,19 @@
  * reset, a unit recovery) takes the screen's Idempotency-Key: resent with it after a lost answer,
  * the server answers it as done instead of refusing it.
  */
-const endpoints = require('../../services/endpoints');
-
-const r = endpoints.recovery;
+const r = {
+  passwordStart: '/api/recovery/password/start',
+  passwordSendCode: '/api/recovery/password/send-code',
+  passwordVerify: '/api/recovery/password/verify',
+  passwordReset: '/api/recovery/password/reset',
+  usernameByPhoneSendCode: '/api/recovery/username/by-phone/send-code',
+  usernameByPhoneVerify: '/api/recovery/username/by-phone/verify',
+  usernameByUnitSendCode: '/api/recovery/username/by-unit/send-code',
+  usernameByUnitVerify: '/api/recovery/username/by-unit/verify',
+  unitStart: '/api/recovery/unit/start',
+  unitSendCode: '/api/recovery/unit/send-code',
+  unitVerify: '/api/recovery/unit/verify',
+};
 
 function createRecovery(client) {
   const post = (path, body, key) => client.post(path, body, { auth: false, idempotencyKey: key });

@@ -2,11 +2,11 @@
  * Manual review (R5): identity details, a statement, 1-3 images and a captcha, in one multipart
  * request through the same request helper (timeout, queue, idempotency key).
  */
-const endpoints = require('../../services/endpoints');
 const multipart = require('../utils/multipart');
 const images = require('../utils/images');
 const { idempotencyKey: newKey } = require('../../utils/ids');
 
+const REVIEWS = '/api/reviews';
 const UPLOAD_TIMEOUT_MS = 60000; // up to 12 MB on a weak signal
 
 function createReviews(client, fs) {
@@ -24,7 +24,7 @@ function createReviews(client, fs) {
       const key = idempotencyKey || newKey();
       // the boundary follows the key, so a resend carries the same bytes (the server compares them)
       const built = multipart.build(fields, parts, `----cwt${key.replace(/[^A-Za-z0-9]/g, '')}`);
-      return client.post(endpoints.reviews, built.body, {
+      return client.post(REVIEWS, built.body, {
         header: { 'Content-Type': built.contentType },
         auth: false,
         timeout: UPLOAD_TIMEOUT_MS,

@@ -3,8 +3,17 @@
  * before anything is uploaded (size from wx.chooseMedia, type from the file's first bytes, as the
  * server does).
  */
-const msg = require('../../utils/messages');
-const config = require('../../config/index');
+
+// What the server accepts (R5)
+const MAX_IMAGES = 3;
+const MAX_IMAGE_BYTES = 4 * 1024 * 1024;
+
+const texts = {
+  TOO_BIG: '图片不能超过 4 MB，请重新选择',
+  COUNT: '请上传 1 到 3 张图片',
+  TYPE: '只能上传 JPG 或 PNG 图片',
+  READ_FAILED: '图片读取失败，请重新选择',
+};
 
 function kindOf(bytes) {
   const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
@@ -16,8 +25,8 @@ function kindOf(bytes) {
 /** Problems with a list of chosen files [{ path, size }] before reading them: '' when fine. */
 function checkChosen(files) {
   const list = files || [];
-  if (list.length < 1 || list.length > config.REVIEW_MAX_IMAGES) return msg.IMAGE_COUNT;
-  if (list.some((f) => !(f.size > 0) || f.size > config.REVIEW_MAX_IMAGE_BYTES)) return msg.IMAGE_TOO_BIG;
+  if (list.length < 1 || list.length > MAX_IMAGES) return texts.COUNT;
+  if (list.some((f) => !(f.size > 0) || f.size > MAX_IMAGE_BYTES)) return texts.TOO_BIG;
   return '';
 }
 
@@ -31,12 +40,12 @@ function readForUpload(files, fs) {
     try {
       data = fsm.readFileSync(file.path);
     } catch (e) {
-      throw new Error(msg.IMAGE_READ_FAILED); // e.g. a temporary file WeChat removed
+      throw new Error(texts.READ_FAILED); // e.g. a temporary file WeChat removed
     }
     const bytes = new Uint8Array(data);
-    if (bytes.length > config.REVIEW_MAX_IMAGE_BYTES) throw new Error(msg.IMAGE_TOO_BIG);
+    if (bytes.length > MAX_IMAGE_BYTES) throw new Error(texts.TOO_BIG);
     const kind = kindOf(bytes);
-    if (!kind) throw new Error(msg.IMAGE_TYPE);
+    if (!kind) throw new Error(texts.TYPE);
     return {
       field: 'images',
       filename: `image${index + 1}.${kind === 'jpeg' ? 'jpg' : 'png'}`,
@@ -46,4 +55,4 @@ function readForUpload(files, fs) {
   });
 }
 
-module.exports = { kindOf, checkChosen, readForUpload };
+module.exports = { kindOf, checkChosen, readForUpload, MAX_IMAGES, MAX_IMAGE_BYTES, texts };

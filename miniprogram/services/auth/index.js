@@ -77,7 +77,6 @@ function createAuth(client, session) {
     },
 
     sessions: () => client.get(endpoints.sessions),
-    endSession: (id) => client.del(endpoints.session_(id)),
 
     /** Ends the session on the server if it can; the phone forgets it either way. */
     async logout() {

@@ -247,7 +247,7 @@ function formErrors(formBlock, values) {
       if (f.required) errors[f.name] = `${msg.REQUIRED}${f.label}`;
       return;
     }
-    if (f.kind === 'phone' && !isPhone(value) && !LANDLINE.test(value)) errors[f.name] = msg.BAD_PHONE;
+    if (f.kind === 'phone' && !isPhone(value) && !LANDLINE.test(value)) errors[f.name] = msg.BAD_CONTACT_PHONE;
     if (f.kind === 'id_number' && !isIdNumber(value)) errors[f.name] = msg.BAD_ID_NUMBER;
     if (f.kind === 'number' && !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) errors[f.name] = msg.BAD_NUMBER;
     if (f.kind === 'date' && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) errors[f.name] = msg.BAD_DATE;

@@ -52,8 +52,6 @@ function createWechat(client, session, api) {
       }
     },
 
-    unbind: () => client.del(endpoints.wechatBinding),
-
     /** The phone-number button: its code for the bound phone (prefills SMS forms). */
     phoneNumber: (code) => client.post(endpoints.wechatPhone, { code }),
 

@@ -233,10 +233,11 @@ test('the account pages need a complete session', async () => {
   expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/password' });
 });
 
-test('"解除微信绑定" on an account with no WeChat bound shows the server\'s message', async () => {
+test('"解除微信绑定" on an account whose WeChat was unbound meanwhile (elsewhere) shows the server\'s message, and it unbound', async () => {
   signIn();
   install({
     'GET /api/profile': () => ({ name: '贾红' }),
+    'GET /api/wechat/binding': () => ({ bound: true, bound_at: '2026-11-20T08:30:00+08:00' }),
     'DELETE /api/wechat/binding': () => ({ status: 404, body: { error: { code: 'not_found', message: '您的账号尚未绑定微信', fields: {} } } }),
   });
   const page = mount('packageAccount/pages/index/index');
@@ -246,6 +247,7 @@ test('"解除微信绑定" on an account with no WeChat bound shows the server\'
   page.querySelector('#t-dialog').instance._onConfirm();
   await settle(10);
   expect(page.querySelector('#t-toast').instance.data.message).toBe('您的账号尚未绑定微信');
+  expect(page.querySelector('.wechat-unbind')).toBeFalsy();
 });
 
 test('manual review: a resend after a timeout or 409 request_in_progress keeps the key, the bytes and the captcha', async () => {

@@ -220,7 +220,7 @@ test('the card form: a phone that is neither a mobile nor an office line is stil
   p.submit();
   await settle();
   expect(actions).toEqual([]);
-  expect(p.errors()).toEqual([['contact_phone', '请输入正确的 11 位手机号']]);
+  expect(p.errors()).toEqual([['contact_phone', '请输入 11 位手机号码，或带区号的固定电话（如 0871-65150432）']]);
 });
 
 // --- On the chat page, against a small card server shaped like backend/coops/chat.py ---

@@ -331,6 +331,22 @@ describe('idempotent writes against the real server', () => {
     expect(confirmed.phone).toBe('136****0007');
   });
 
+  test('"我的": another session ended twice with one key is answered once ("已结束", not 404); the WeChat binding is read', async () => {
+    const phone = freshApp();
+    await login(phone.s, 'demo_town_clerk', server.password('demo_town_clerk'));
+    const other = freshApp();
+    await login(other.s, 'demo_town_clerk', server.password('demo_town_clerk'));
+    const profile = phone.account().profile;
+    const target = (await phone.s.auth.sessions()).find((x) => !x.current);
+    await profile.endSession(target.id, 'it-end-00001');
+    await expect(profile.endSession(target.id, 'it-end-00001')).resolves.toBeFalsy(); // the stored 204 replayed
+    await expect(profile.endSession(target.id, 'it-end-00002')).rejects.toMatchObject({ status: 404 }); // another request
+    const binding = await profile.wechatBinding().catch((e) => e);
+    // the development server has WeChat login off (the page hides the entry), or answers the state
+    if (binding instanceof Error) expect(binding.code).toMatch(/^wechat_(disabled|misconfigured)$/);
+    else expect(binding).toMatchObject({ bound: false });
+  });
+
   test('a chat resend with the key of the first send is answered once, with the same reply', async () => {
     const app = freshApp();
     await login(app.s, 'demo_town_admin', server.password('demo_town_admin'));

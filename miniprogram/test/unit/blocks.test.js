@@ -1,5 +1,6 @@
 /** Block normalisation for every block type of backend/chat/protocol.py. */
 const blocks = require('../../services/chat/blocks');
+const msg = require('../../utils/messages');
 
 test('text keeps its text and becomes t-chat-content content', () => {
   expect(blocks.block({ type: 'text', text: '你好' }, 0)).toEqual({
@@ -231,4 +232,17 @@ test('a row action with a generic label ("信息卡") is sent with the row named
   );
   expect(table.rows.map((r) => r.action.label)).toEqual(['信息卡：王家湾村茶叶合作社', '李家坪村', '汇总']);
   expect(table.rows[0].action).toMatchObject({ intent: 'coop.card', params: { unit_id: 21 } });
+});
+
+test('a form phone field, which takes a landline too, says so when refused; the mobile-only checks say mobile', () => {
+  const form = blocks.block(
+    { type: 'form', title: 'f', fields: [{ name: 'phone', label: '联系电话', kind: 'phone' }], submit: { intent: 'x.add' } },
+    0
+  );
+  expect(blocks.formErrors(form, { phone: '0871-65150432' })).toEqual({});
+  expect(blocks.formErrors(form, { phone: '087165150432' })).toEqual({});
+  const refused = blocks.formErrors(form, { phone: '1390000' }).phone;
+  expect(refused).toContain('固定电话');
+  expect(refused).not.toBe(msg.BAD_PHONE);
+  expect(msg.BAD_PHONE).not.toContain('固定电话'); // login, bound phone, recovery: a mobile only
 });

@@ -154,3 +154,30 @@ test('an IC card unbind resent after a lost answer goes with its first key and s
   expect(toastText(page)).toBe('已解除IC卡绑定');
   expect(page.querySelector('.card-bound')).toBeFalsy();
 });
+
+test('"解除IC卡绑定" tapped again while the first is on its way sends nothing more (no "未绑定IC卡" after it)', async () => {
+  signIn();
+  let card = { card_number: '9153****0001', kind: 'legal_rep', bound_at: '2026-11-20T08:30:00+08:00' };
+  let release;
+  const calls = install({
+    'GET /api/profile': () => ({ name: '贾红', realname_level: card ? 'high' : 'medium', needs_activation: false, card }),
+    'DELETE /api/profile/card': () => {
+      if (!card) return { status: 409, body: { error: { code: 'card_not_bound', message: '您的账号没有绑定IC卡', fields: {} } } };
+      card = null;
+      return new Promise((resolve) => (release = () => resolve({ status: 204 })));
+    },
+  });
+  const page = mount('packageAccount/pages/index/index');
+  await settle(10);
+  for (let i = 0; i < 2; i += 1) {
+    page.querySelector('.card-unbind').instance.triggerEvent('click');
+    await settle();
+    const dialog = page.querySelector('#t-dialog').instance;
+    if (dialog.data.visible) dialog._onConfirm();
+    await settle(10);
+  }
+  release();
+  await settle(10);
+  expect(calls.filter((c) => c.key === 'DELETE /api/profile/card')).toHaveLength(1);
+  expect(toastText(page)).toBe('已解除IC卡绑定');
+});

@@ -38,7 +38,6 @@ test('auth: first-login SMS check, unit choice, sessions, and a logout the serve
     'GET /api/session': () => sessionOut({ must_change_password: true }),
     'POST /api/session/unit': () => sessionOut(),
     'GET /api/sessions': () => [{ id: 's1', current: true }],
-    'DELETE /api/sessions/s%201': () => ({ statusCode: 204, data: '' }),
   });
   session.saveLogin(Object.assign({ token: 't' }, sessionOut({ sms_check_required: true })));
   const auth = createAuth(client, session);
@@ -47,7 +46,6 @@ test('auth: first-login SMS check, unit choice, sessions, and a logout the serve
   expect(wx.requests[1].data).toEqual({ code: '123456' });
   expect(await auth.chooseUnit(6)).toBe(SCREENS.chat);
   expect(await auth.sessions()).toEqual([{ id: 's1', current: true }]);
-  await auth.endSession('s 1');
   await auth.logout(); // no logout route here (404): the phone forgets the session anyway
   expect(wx.requests[wx.requests.length - 1].url).toBe('http://api.test/api/auth/logout');
   expect(session.loggedIn()).toBe(false);
@@ -166,6 +164,24 @@ test('profile: cached at once (offline) then fresh; scoped to the account', asyn
     ['贾红红', false],
   ]);
   await expect(profile.update({ email: 'a@b.cn' })).resolves.toEqual({ email: 'a@b.cn' });
+});
+
+test('profile: own sessions ended and the WeChat unbound with the screen\'s key; the binding read once', async () => {
+  const { wx, session, client, cache } = setup({
+    'DELETE /api/sessions/s%201': () => ({ statusCode: 204, data: '' }),
+    'GET /api/wechat/binding': () => ({ bound: true, bound_at: '2026-11-20T08:30:00+08:00' }),
+    'DELETE /api/wechat/binding': () => ({ statusCode: 204, data: '' }),
+  });
+  session.saveLogin(Object.assign({ token: 't' }, sessionOut()));
+  const profile = createProfile(client, cache, session);
+  await profile.endSession('s 1', 'key-end-0001');
+  await expect(profile.wechatBinding()).resolves.toMatchObject({ bound: true });
+  await profile.unbindWechat('key-wx-00001');
+  expect(wx.requests.map((r) => [r.method, r.url.replace('http://api.test', ''), r.header['Idempotency-Key']])).toEqual([
+    ['DELETE', '/api/sessions/s%201', 'key-end-0001'],
+    ['GET', '/api/wechat/binding', undefined],
+    ['DELETE', '/api/wechat/binding', 'key-wx-00001'],
+  ]);
 });
 
 test('chat api normalises the reply; the view marks offline answers and failed sends', async () => {

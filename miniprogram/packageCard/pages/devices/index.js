@@ -7,7 +7,7 @@ const { guard, SCREENS } = require('../../../utils/router');
 const { toast, confirm } = require('../../../utils/ui');
 const { parseScan, pageFor, scanCode } = require('../../../utils/scan');
 const { formatTime } = require('../../../utils/format');
-const msg = require('../../../utils/messages');
+const { resendKey } = require('../../../utils/ids');
 const texts = require('../../services/texts');
 
 function row(device) {
@@ -27,6 +27,7 @@ Page({
   data: { items: [], total: null, nextCursor: null, loading: false, loaded: false, emptyText: texts.DEVICES_EMPTY },
 
   onLoad() {
+    this.revokeKey = resendKey(); // a revocation resent after a lost answer is answered once
     if (!guard(SCREENS.chat)) return;
     this.ready = true;
   },
@@ -60,14 +61,19 @@ Page({
 
   async onRevoke(e) {
     const item = this.data.items.find((d) => d.id === Number(e.currentTarget.dataset.id));
-    if (!item || !item.active) return;
-    if (!(await confirm(this, texts.REVOKE_CONFIRM(item.name), texts.REVOKE_TITLE))) return;
+    if (!item || !item.active || this.revoking) return; // tapped again while one is on its way
+    this.revoking = true;
     try {
-      const device = await cardServices().devices.revoke(item.id);
+      if (!(await confirm(this, texts.REVOKE_CONFIRM(item.name), texts.REVOKE_TITLE))) return;
+      const device = await cardServices().devices.revoke(item.id, this.revokeKey.key(item.id));
+      this.revokeKey.settle();
       this.setData({ items: this.data.items.map((d) => (d.id === item.id ? row(device) : d)) });
       toast(this, texts.REVOKED, 'success');
     } catch (error) {
+      this.revokeKey.settle(error);
       toast(this, error.message, 'error');
+    } finally {
+      this.revoking = false;
     }
   },
 
@@ -77,6 +83,6 @@ Page({
     const scanned = parseScan(raw);
     const page = pageFor(scanned);
     if (page) wx.navigateTo({ url: page });
-    else toast(this, scanned.kind === 'text' ? msg.SCAN_NOT_ENROL : scanned.message);
+    else toast(this, scanned.kind === 'text' ? texts.SCAN_NOT_ENROL : scanned.message);
   },
 });

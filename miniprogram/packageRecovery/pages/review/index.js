@@ -5,9 +5,8 @@
 const { recoveryServices } = require('../../services/index');
 const { toast } = require('../../../utils/ui');
 const { isPhone, isIdNumber } = require('../../../utils/validate');
-const { checkChosen } = require('../../utils/images');
+const { checkChosen, MAX_IMAGES, MAX_IMAGE_BYTES, texts: imageTexts } = require('../../utils/images');
 const { idempotencyKey } = require('../../../utils/ids');
-const config = require('../../../config/index');
 const msg = require('../../../utils/messages');
 
 const KINDS = [
@@ -38,7 +37,7 @@ Page({
     phone: '',
     statement: '',
     images: [],
-    maxImages: config.REVIEW_MAX_IMAGES,
+    maxImages: MAX_IMAGES,
     errors: {},
     busy: false,
     done: false,
@@ -68,16 +67,16 @@ Page({
 
   onChoose() {
     wx.chooseMedia({
-      count: config.REVIEW_MAX_IMAGES - this.data.images.length,
+      count: MAX_IMAGES - this.data.images.length,
       mediaType: ['image'],
       sourceType: ['album', 'camera'],
       sizeType: ['compressed'],
       success: (res) => {
         const picked = (res.tempFiles || []).map((f) => ({ path: f.tempFilePath, size: f.size, sizeText: sizeText(f.size) }));
-        const tooBig = picked.filter((f) => f.size > config.REVIEW_MAX_IMAGE_BYTES);
-        if (tooBig.length) toast(this, msg.IMAGE_TOO_BIG, 'warning');
-        const images = this.data.images.concat(picked.filter((f) => f.size <= config.REVIEW_MAX_IMAGE_BYTES));
-        this.setData({ images: images.slice(0, config.REVIEW_MAX_IMAGES), 'errors.images': '' });
+        const tooBig = picked.filter((f) => f.size > MAX_IMAGE_BYTES);
+        if (tooBig.length) toast(this, imageTexts.TOO_BIG, 'warning');
+        const images = this.data.images.concat(picked.filter((f) => f.size <= MAX_IMAGE_BYTES));
+        this.setData({ images: images.slice(0, MAX_IMAGES), 'errors.images': '' });
         this.key = null;
       },
     });
