@@ -204,6 +204,10 @@ class BackendClient:
         )
         return PairingState.from_json(data)
 
+    def cancel_pairing(self, pairing_id: str) -> PairingState:
+        """The PC dropped the pairing: it ends as cancelled for the phone too; repeating it changes nothing."""
+        return PairingState.from_json(self._call("POST", f"/api/pairings/{pairing_id}/device-cancel", {}, retry=True))
+
     def challenge(self, pairing_id: str) -> Challenge:
         """A fresh nonce to sign; repeating only makes another (the unused one expires)."""
         data = self._call("POST", f"/api/pairings/{pairing_id}/challenge", {}, retry=True)

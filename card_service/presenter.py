@@ -85,6 +85,7 @@ class Api(Protocol):
     def device_self(self) -> DeviceInfo: ...
     def create_pairing(self, action: str) -> PairingState: ...
     def events(self, pairing_id: str, since: int, wait: int = ...) -> PairingState: ...
+    def cancel_pairing(self, pairing_id: str) -> PairingState: ...
     def challenge(self, pairing_id: str) -> Challenge: ...
     def deliver_card(self, pairing_id: str, submission: CardSubmission) -> PairingState: ...
 
@@ -336,6 +337,7 @@ class Presenter:
 
     def cancel(self) -> None:
         if self._screen in (Screen.PAIRING, Screen.PIN, Screen.SIGNING):
+            self._cancel_on_server()
             self._to_idle()
 
     def back(self) -> None:
@@ -613,6 +615,7 @@ class Presenter:
         if self._service_lost:
             self._reader = None
         if self._screen in (Screen.PAIRING, Screen.PIN):
+            self._cancel_on_server()
             self._to_idle()
             self._notice = messages.CARD_REMOVED_DURING_ACTION
         elif self._screen is Screen.RESULT:
@@ -641,11 +644,27 @@ class Presenter:
 
     def _refresh_pairing(self) -> None:
         if self._qrs_shown >= PAIRING_QRS:  # nobody is scanning: no QR is left up for whoever walks by
+            self._cancel_on_server()
             self._to_idle()
             self._notice = messages.PAIRING_UNATTENDED
             return
         self._start_pairing()
         self._status = messages.PAIRING_REFRESHING
+
+    def _cancel_on_server(self) -> None:
+        """The PC drops the pairing on screen: the server is told in the background, so the phone stops
+        waiting and the QR no longer scans. Nothing waits for the answer; a failure is only logged
+        (the pairing then runs out on the server by itself)."""
+        if self.api is None or self._pairing is None or self._pairing.state.final:
+            return
+        api, pairing_id = self.api, self._pairing.state.pairing_id
+
+        def failed(error: Exception) -> None:
+            log.warning(
+                "the server was not told of the cancelled pairing: %s", getattr(error, "code", type(error).__name__)
+            )
+
+        self._spawn(self._op, lambda: api.cancel_pairing(pairing_id), lambda _state: None, failed, any_op=True)
 
     def _pairing_made(self, state: PairingState, asked_at: float) -> None:
         self._pairing = _Pairing(

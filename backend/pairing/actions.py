@@ -111,6 +111,7 @@ async def create(device: Device, *, action: str) -> tuple[dict[str, Any], str]:
         "result": None,
         "error": None,
         "result_account_id": None,
+        "token_key": store.token_key(token),  # used up when the PC cancels
     }
     await store.create(record, token=token, ttl_seconds=PAIRING_TTL_SECONDS)
     await Device.filter(id=device.id).update(last_seen_at=rt.clock.now())
@@ -141,6 +142,23 @@ async def challenge(device: Device, pairing_id: str) -> dict[str, Any]:
     await rt.redis.set(_nonce_key(nonce), json.dumps(binding), ex=NONCE_TTL_SECONDS + 30)
     context = protocol.card_context(action=record["action"], device=device.device_id, pairing=pairing_id, nonce=nonce)
     return {"nonce": nonce, "to_sign": protocol.b64url(context), "slot": "9a", "expires_at": _iso(expires_at)}
+
+
+async def cancel_by_device(device: Device, pairing_id: str) -> dict[str, Any]:
+    """The PC dropped the pairing (its user cancelled, the card was pulled, the QR went unscanned):
+    it ends as cancelled with a reason the phone shows, and its QR no longer scans. One that has
+    already ended is answered as it is, unchanged (the PC may send this twice)."""
+    record = await _for_device(device, pairing_id)
+    error = {"code": "pairing_cancelled_by_device", "message": msg.CANCELLED_BY_DEVICE}
+    _, record = await store.transition(
+        pairing_id,
+        allowed=("created", "scanned", "confirmed"),
+        changes={"state": "cancelled", "error": error},
+        consume_key=record.get("token_key") or "",
+    )
+    if record is None:
+        raise _gone()
+    return record
 
 
 def _require_confirmed(record: dict[str, Any]) -> None:

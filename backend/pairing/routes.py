@@ -51,6 +51,14 @@ async def challenge(request: Request, device: Device, pairing_id: str):
     return ok(await actions.challenge(device, pairing_id))
 
 
+@bp.post("/<pairing_id:str>/device-cancel")
+@device_signed
+async def device_cancel(request: Request, device: Device, pairing_id: str):
+    """The PC dropped the pairing: it ends as cancelled for the phone too; one already ended is
+    answered unchanged."""
+    return ok(actions.view(await actions.cancel_by_device(device, pairing_id)))
+
+
 def _der(field: str, value: str) -> bytes:
     try:
         return base64.b64decode(value, validate=True)

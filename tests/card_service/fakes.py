@@ -97,6 +97,7 @@ class FakeApi:
     calls: list[str] = field(default_factory=list)
     challenge_action: str | None = None  # set to make the server ask for another action's signature
     outcome: Callable[[PairingState], PairingState] | None = None
+    cancel_error: BaseException | None = None  # set to make the PC's cancel fail
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def enrol(self, hostname: str) -> Enrolment:
@@ -143,6 +144,13 @@ class FakeApi:
         if isinstance(answer, BaseException):
             raise answer
         return answer
+
+    def cancel_pairing(self, pairing_id: str) -> PairingState:
+        self.calls.append(f"cancel:{pairing_id}")
+        if self.cancel_error is not None:
+            raise self.cancel_error
+        base = next(p for p in self.pairings if p.pairing_id == pairing_id)
+        return PairingState(pairing_id=pairing_id, state="cancelled", version=base.version + 1, action=base.action)
 
     def push(self, pairing_id: str, state: str, **extra: Any) -> None:
         """The next event of a pairing (version one past the last one scripted or created)."""

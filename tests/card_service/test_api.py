@@ -234,3 +234,19 @@ def test_the_proxy_environment_is_honoured(
     with BackendClient("http://backend.invalid", key, retries=0) as client:
         assert client.device_self().name == "经代理"
     assert seen == ["http://backend.invalid/api/devices/self"]
+
+
+def test_the_pcs_cancel_is_a_signed_post_retried_on_network_errors(key: DeviceKey) -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if len(seen) == 1:
+            raise httpx.ConnectError("refused", request=request)
+        return httpx.Response(200, json=_state("cancelled", 4))
+
+    with _client(key, handler) as client:
+        state = client.cancel_pairing("p1")
+    assert (state.state, state.version) == ("cancelled", 4)
+    assert [(r.method, r.url.raw_path) for r in seen] == [("POST", b"/cwt/api/pairings/p1/device-cancel")] * 2
+    assert "X-Device-Signature" in seen[-1].headers
