@@ -98,6 +98,7 @@ class FormField(BaseModel):
     required: bool = True
     options: list[KeyValue] | None = None  # for select: label shown, value sent
     value: str | None = None
+    landline: bool | None = None  # a phone field that takes an office line too (a mobile only without)
 
 
 class FormBlock(BaseModel):

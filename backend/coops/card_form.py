@@ -86,7 +86,8 @@ def _field(card: CoopCard | None, name: str) -> FormField:
     else:
         kind = {"contact_phone": "phone", "business_scope": "textarea"}.get(name, "text")
     required = name not in (*_OPTIONAL, "contact_phone")
-    return FormField(name=name, label=label, kind=kind, required=required, value=_value(card, name))
+    landline = True if name == "contact_phone" else None  # a co-op's office line is a contact too
+    return FormField(name=name, label=label, kind=kind, required=required, value=_value(card, name), landline=landline)
 
 
 def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:

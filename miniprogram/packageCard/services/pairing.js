@@ -45,8 +45,13 @@ function pairingView(state) {
     deviceName: device.name || '',
     unitName: unit.name || '',
     confirmedBy: who ? texts.CONFIRMED_BY(who.name || who.username) : '',
+    // a cancelled pairing says who ended it when the server tells (the PC: "电脑上已取消本次业务")
     message:
-      view === 'failed' ? error.message || texts.PAIR_FAILED : view === 'done' ? result.message || fallback.done : fallback[view] || '',
+      view === 'failed'
+        ? error.message || texts.PAIR_FAILED
+        : view === 'done'
+          ? result.message || fallback.done
+          : (view === 'cancelled' && error.message) || fallback[view] || '',
     created: Array.isArray(result.created) ? result.created.join('、') : '',
   };
 }

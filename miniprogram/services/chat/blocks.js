@@ -181,6 +181,7 @@ function formField(raw) {
     options,
     optionLabels: options.map((o) => o.label),
     value: raw.value === undefined || raw.value === null ? '' : str(raw.value),
+    landline: raw.landline === true,
     inputType: kind === 'number' ? 'digit' : kind === 'phone' ? 'number' : kind === 'id_number' ? 'idcard' : 'text',
   };
 }
@@ -247,7 +248,9 @@ function formErrors(formBlock, values) {
       if (f.required) errors[f.name] = `${msg.REQUIRED}${f.label}`;
       return;
     }
-    if (f.kind === 'phone' && !isPhone(value) && !LANDLINE.test(value)) errors[f.name] = msg.BAD_CONTACT_PHONE;
+    if (f.kind === 'phone' && !isPhone(value) && !(f.landline && LANDLINE.test(value))) {
+      errors[f.name] = f.landline ? msg.BAD_CONTACT_PHONE : msg.BAD_PHONE;
+    }
     if (f.kind === 'id_number' && !isIdNumber(value)) errors[f.name] = msg.BAD_ID_NUMBER;
     if (f.kind === 'number' && !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) errors[f.name] = msg.BAD_NUMBER;
     if (f.kind === 'date' && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) errors[f.name] = msg.BAD_DATE;

@@ -107,7 +107,7 @@ test('form: inputs per field, checks before sending, submit sends its action wit
   inputs[1].instance.triggerEvent('change', { value: '1390000' });
   submit.dispatchEvent('tap');
   await settle();
-  expect(form.querySelectorAll('.field-error').map((e) => text(e))).toEqual(['请输入 11 位手机号码，或带区号的固定电话（如 0871-65150432）']);
+  expect(form.querySelectorAll('.field-error').map((e) => text(e))).toEqual(['请输入正确的 11 位手机号']); // an agent's phone: a mobile
   inputs[1].instance.triggerEvent('change', { value: '13900000020' });
   submit.dispatchEvent('tap');
   submit.dispatchEvent('tap');

@@ -40,7 +40,7 @@ function cardForm(values, version) {
     title: '编辑信息卡：王家湾村茶叶专业合作社',
     fields: [
       field('contact_name', '联系人', 'text', false),
-      field('contact_phone', '联系电话（不改请留空）', 'phone', false),
+      field('contact_phone', '联系电话（不改请留空）', 'phone', false, { landline: true }), // as the server marks it
       field('address', '详细地址', 'text', false),
       field('members', '社员数', 'number', true),
       field('staff', '从业人员', 'number', true),

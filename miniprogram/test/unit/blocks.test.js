@@ -234,15 +234,20 @@ test('a row action with a generic label ("信息卡") is sent with the row named
   expect(table.rows[0].action).toMatchObject({ intent: 'coop.card', params: { unit_id: 21 } });
 });
 
-test('a form phone field, which takes a landline too, says so when refused; the mobile-only checks say mobile', () => {
-  const form = blocks.block(
-    { type: 'form', title: 'f', fields: [{ name: 'phone', label: '联系电话', kind: 'phone' }], submit: { intent: 'x.add' } },
-    0
-  );
-  expect(blocks.formErrors(form, { phone: '0871-65150432' })).toEqual({});
-  expect(blocks.formErrors(form, { phone: '087165150432' })).toEqual({});
-  const refused = blocks.formErrors(form, { phone: '1390000' }).phone;
+test('a form phone field marked landline (a co-op contact) takes an office line and says so; an unmarked one (an agent) a mobile only', () => {
+  const form = (landline) =>
+    blocks.block(
+      { type: 'form', title: 'f', fields: [{ name: 'phone', label: '联系电话', kind: 'phone', landline }], submit: { intent: 'x.add' } },
+      0
+    );
+  const contact = form(true);
+  expect(blocks.formErrors(contact, { phone: '0871-65150432' })).toEqual({});
+  expect(blocks.formErrors(contact, { phone: '087165150432' })).toEqual({});
+  const refused = blocks.formErrors(contact, { phone: '1390000' }).phone;
   expect(refused).toContain('固定电话');
   expect(refused).not.toBe(msg.BAD_PHONE);
-  expect(msg.BAD_PHONE).not.toContain('固定电话'); // login, bound phone, recovery: a mobile only
+  expect(msg.BAD_PHONE).not.toContain('固定电话'); // login, bound phone, recovery, agents: a mobile only
+  const agent = form(undefined);
+  expect(blocks.formErrors(agent, { phone: '0871-65150432' })).toEqual({ phone: msg.BAD_PHONE });
+  expect(blocks.formErrors(agent, { phone: '13900001111' })).toEqual({});
 });

@@ -93,6 +93,9 @@ test('pairingView: each state in words, the server\'s texts first', () => {
   expect(pairingView(Object.assign({}, PAIRING, { state: 'failed' })).message).toBe('操作未完成');
   expect(pairingView(Object.assign({}, PAIRING, { state: 'expired' })).message).toMatch(/过期/);
   expect(pairingView(Object.assign({}, PAIRING, { state: 'cancelled' })).message).toMatch(/已取消/);
+  // cancelled on the PC: the server's reason, not the words for the phone's own cancel
+  const byPc = { state: 'cancelled', error: { code: 'pairing_cancelled_by_device', message: '电脑上已取消本次业务' } };
+  expect(pairingView(Object.assign({}, PAIRING, byPc))).toMatchObject({ view: 'cancelled', message: '电脑上已取消本次业务' });
   expect(pairingView({ state: 'strange', version: 9 })).toMatchObject({ view: 'failed', deviceName: '', unitName: '' });
 });
 
