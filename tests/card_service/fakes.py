@@ -22,10 +22,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, utils
 
 from card_service import protocol
 from card_service.api import BackendError, CardSubmission, Challenge, DeviceInfo, Enrolment, PairingState, Person
-from card_service.card import InvalidPinError, PinBlockedError
+from card_service.card import CardInserted, InvalidPinError, PinBlockedError, ReaderAdded
 from card_service.device_key import DeviceKey
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
-from card_service.presenter import Presenter, Task
+from card_service.presenter import Presenter, Screen, Task
 
 HOLDER = CardIdentity(
     card_number="310000000123",
@@ -259,6 +259,28 @@ class Rig:
         self.clock.advance(seconds)
         self.presenter.tick()
         self.settle()
+
+    def insert(self, reader: str = READER, *, mute: bool = False) -> None:
+        """A reader and a card in it (``mute``: one that answers nothing, pcsc-lite gives no ATR)."""
+        self.presenter.on_card_event(ReaderAdded(reader))
+        self.presenter.on_card_event(CardInserted(reader, b"" if mute else ATR, mute=mute))
+        self.settle()
+
+    def start_pairing(self, action: str = "login") -> str:
+        """A card in, ``action`` chosen: the QR's pairing id."""
+        self.insert()
+        self.presenter.choose_action(action)
+        self.settle()
+        return self.api.pairings[-1].pairing_id
+
+    def to_pin(self) -> str:
+        """A pairing scanned and confirmed on the phone: the PIN screen's pairing id."""
+        pairing_id = self.start_pairing()
+        self.api.push(pairing_id, "scanned")
+        self.api.push(pairing_id, "confirmed")
+        self.settle()
+        assert self.presenter.view().screen is Screen.PIN
+        return pairing_id
 
 
 def make_rig(

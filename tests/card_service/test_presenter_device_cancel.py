@@ -14,7 +14,6 @@ from card_service.card import CardRemoved
 from card_service.presenter import Screen
 
 from .fakes import READER, make_rig
-from .test_review_presenter import _pairing, _to_pin
 
 
 def _cancels(calls: list[str]) -> list[str]:
@@ -24,7 +23,7 @@ def _cancels(calls: list[str]) -> list[str]:
 @pytest.mark.parametrize("stage", ["qr", "pin"])
 def test_cancelling_tells_the_server_once_in_the_background(tmp_path: Path, stage: str) -> None:
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig) if stage == "qr" else _to_pin(rig)
+    pairing_id = rig.start_pairing() if stage == "qr" else rig.to_pin()
     rig.presenter.cancel()
     view = rig.presenter.view()  # back to the actions at once, before the server has answered
     assert (view.screen, view.status) == (Screen.IDLE, messages.CHOOSE_ACTION)
@@ -37,7 +36,7 @@ def test_cancelling_tells_the_server_once_in_the_background(tmp_path: Path, stag
 @pytest.mark.parametrize("stage", ["qr", "pin"])
 def test_a_card_pulled_on_the_qr_or_pin_screen_cancels_the_pairing_on_the_server(tmp_path: Path, stage: str) -> None:
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig) if stage == "qr" else _to_pin(rig)
+    pairing_id = rig.start_pairing() if stage == "qr" else rig.to_pin()
     rig.presenter.on_card_event(CardRemoved(READER))
     rig.settle()
     assert _cancels(rig.api.calls) == [f"cancel:{pairing_id}"]
@@ -47,7 +46,7 @@ def test_a_card_pulled_on_the_qr_or_pin_screen_cancels_the_pairing_on_the_server
 
 def test_the_last_unscanned_qr_taken_down_is_cancelled_on_the_server(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.tick(121)
     rig.tick(121)
     assert not _cancels(rig.api.calls)  # a renewed QR runs out on the server by itself
@@ -58,7 +57,7 @@ def test_the_last_unscanned_qr_taken_down_is_cancelled_on_the_server(tmp_path: P
 
 def test_a_pairing_the_server_already_ended_is_not_cancelled(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig)
+    pairing_id = rig.start_pairing()
     for _ in range(3):
         rig.api.push(pairing_id, "expired")
         rig.settle()
@@ -69,7 +68,7 @@ def test_a_pairing_the_server_already_ended_is_not_cancelled(tmp_path: Path) -> 
 
 def test_a_pairing_not_yet_made_has_nothing_to_cancel(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.presenter.cancel()
     rig.presenter.choose_action("bind")
     rig.presenter.cancel()  # its QR was never shown
@@ -79,7 +78,7 @@ def test_a_pairing_not_yet_made_has_nothing_to_cancel(tmp_path: Path) -> None:
 
 def test_a_cancel_answered_after_the_next_action_started_changes_nothing_on_screen(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.presenter.cancel()
     rig.presenter.choose_action("bind")
     rig.settle()
@@ -90,7 +89,7 @@ def test_a_cancel_answered_after_the_next_action_started_changes_nothing_on_scre
 
 def test_a_cancel_the_server_did_not_get_is_only_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.api.cancel_error = NetworkError("ConnectError")
     rig.presenter.on_card_event(CardRemoved(READER))
     with caplog.at_level(logging.WARNING, logger="card_service.presenter"):

@@ -11,7 +11,7 @@ import pytest
 
 from card_service import messages
 from card_service.api import BackendError, DeviceInfo, Enrolment, NetworkError, PairingState
-from card_service.card import ApduError, CardBusyError, CardInserted, CardRemoved, ReaderAdded
+from card_service.card import ApduError, CardBusyError, CardInserted, CardRemoved
 from card_service.device_key import KEY_FILE, DeviceKey, load_or_create
 from card_service.presenter import Presenter, Screen
 
@@ -19,28 +19,6 @@ from .fakes import ATR, READER, FakeApi, Rig, make_rig
 
 REVOKED = BackendError("device_revoked", "这台电脑的登记已被管理员撤销，请联系管理员重新登记", status=403)
 PAIRING_GONE = BackendError("pairing_invalid", "二维码已过期或已被使用，请在电脑上刷新二维码后重新扫码", status=410)
-
-
-def _insert(rig: Rig, reader: str = READER) -> None:
-    rig.presenter.on_card_event(ReaderAdded(reader))
-    rig.presenter.on_card_event(CardInserted(reader, ATR))
-    rig.settle()
-
-
-def _pairing(rig: Rig, action: str = "login") -> str:
-    _insert(rig)
-    rig.presenter.choose_action(action)
-    rig.settle()
-    return rig.api.pairings[-1].pairing_id
-
-
-def _to_pin(rig: Rig) -> str:
-    pairing_id = _pairing(rig)
-    rig.api.push(pairing_id, "scanned")
-    rig.api.push(pairing_id, "confirmed")
-    rig.settle()
-    assert rig.presenter.view().screen is Screen.PIN
-    return pairing_id
 
 
 # Revocation
@@ -56,7 +34,7 @@ def test_a_pc_revoked_after_its_enrolment_no_longer_says_it_is_enrolled(
         raise REVOKED
 
     monkeypatch.setattr(rig.api, "create_pairing", refused)
-    _insert(rig)
+    rig.insert()
     rig.presenter.choose_action("login")
     rig.settle()
     view = rig.presenter.view()
@@ -69,7 +47,7 @@ def test_a_pairing_that_failed_because_the_pc_was_revoked_shows_the_revoked_scre
     # the admin revoked the PC while its QR was up; the phone's confirm moved the pairing to
     # `failed` with `device_revoked`: the PC must not offer its actions again
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig)
+    pairing_id = rig.start_pairing()
     rig.api.push(pairing_id, "scanned")
     rig.api.push(pairing_id, "failed", error_code="device_revoked", error_message="这台电脑的登记已被管理员撤销")
     rig.settle()
@@ -134,7 +112,7 @@ def test_the_qr_countdown_counts_from_when_the_pairing_was_asked_for(tmp_path: P
         return make_pairing(action)
 
     rig.api.create_pairing = slow  # type: ignore[method-assign]
-    _pairing(rig)
+    rig.start_pairing()
     assert rig.presenter.view().countdown == "二维码剩余 1:52"
     rig.tick(112)
     view = rig.presenter.view()
@@ -175,7 +153,7 @@ def test_a_refreshed_qr_is_followed_by_one_long_poll(tmp_path: Path) -> None:
     # a long-poll lost shortly before the QR ran out left its retry armed: the new pairing
     # got a second long-poll chain that lasted as long as it did
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.clock.advance(118)
     rig.api.events_script["p1"].append(NetworkError())
     rig.settle()  # the retry is due at 123
@@ -192,7 +170,7 @@ def test_an_ended_pairing_tells_the_pc_user_to_start_again(tmp_path: Path, monke
     # 410 pairing_invalid carries the phone's text ("refresh the QR on the PC and scan again"):
     # the PC has no QR to refresh, its user goes back and chooses the action again
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
 
     def gone(pairing_id: str) -> object:
         raise PAIRING_GONE
@@ -207,7 +185,7 @@ def test_an_ended_pairing_tells_the_pc_user_to_start_again(tmp_path: Path, monke
 
 def test_a_long_poll_answered_410_tells_the_pc_user_to_start_again(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig)
+    pairing_id = rig.start_pairing()
     rig.api.events_script[pairing_id].append(PAIRING_GONE)
     rig.settle()
     assert rig.presenter.view().result == messages.PAIRING_ENDED
@@ -225,7 +203,7 @@ def test_a_card_without_the_piv_application_offers_no_action(tmp_path: Path, mon
         raise ApduError(0x6A82)
 
     monkeypatch.setattr(rig.card, "select", no_piv)
-    _insert(rig)
+    rig.insert()
     view = rig.presenter.view()
     assert view.card_line == messages.CARD_NOT_USABLE
     assert view.status == messages.CARD_NOT_USABLE_HINT
@@ -245,7 +223,7 @@ def test_a_card_that_could_not_be_read_asks_to_insert_it_again(tmp_path: Path, m
         raise CardBusyError("another program holds the card")
 
     monkeypatch.setattr(rig.card, "select", busy)
-    _insert(rig)
+    rig.insert()
     view = rig.presenter.view()
     assert view.card_line == messages.CARD_UNREADABLE
     assert view.status == messages.CARD_UNREADABLE_HINT
@@ -265,7 +243,7 @@ def test_a_card_that_could_not_be_read_asks_to_insert_it_again(tmp_path: Path, m
 
 def test_pulling_the_card_on_the_result_screen_clears_who_it_was(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
     rig.presenter.submit_pin("123456")
     rig.settle()
     assert rig.presenter.view().result == "已登录"
@@ -352,7 +330,7 @@ def test_a_submission_whose_reply_was_lost_is_not_called_a_failure(tmp_path: Pat
         raise NetworkError("ReadError")
 
     rig.api.outcome = lost
-    _to_pin(rig)
+    rig.to_pin()
     rig.presenter.submit_pin("123456")
     rig.settle()
     view = rig.presenter.view()
@@ -362,7 +340,7 @@ def test_a_submission_whose_reply_was_lost_is_not_called_a_failure(tmp_path: Pat
 
 def test_a_challenge_that_never_arrived_is_a_failure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
 
     def unreachable(pairing_id: str) -> object:
         raise NetworkError("ConnectError")

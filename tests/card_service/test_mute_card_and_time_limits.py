@@ -17,32 +17,11 @@ from card_service.card import CardInserted, CardMuteError, CardRemoved, NoCardEr
 from card_service.card.monitor import CardEvent
 from card_service.card.pcsc import pcsc_error
 from card_service.presenter import Screen
-from tests.card_service.fakes import ATR, READER, Rig, make_rig
-from tests.card_service.test_monitor import FakePcsc, FakeReader, pcsc, watch  # noqa: F401
+
+from .fakes import ATR, READER, make_rig
+from .test_monitor import FakePcsc, FakeReader, pcsc, watch  # noqa: F401
 
 MUTE_ATR = b""  # pcsc-lite gives no ATR for a card whose power-up failed
-
-
-def _insert(rig: Rig, *, mute: bool = False) -> None:
-    rig.presenter.on_card_event(ReaderAdded(READER))
-    rig.presenter.on_card_event(CardInserted(READER, MUTE_ATR if mute else ATR, mute=mute))
-    rig.settle()
-
-
-def _pairing(rig: Rig, action: str = "login") -> str:
-    _insert(rig)
-    rig.presenter.choose_action(action)
-    rig.settle()
-    return rig.api.pairings[-1].pairing_id
-
-
-def _to_pin(rig: Rig) -> str:
-    pairing_id = _pairing(rig)
-    rig.api.push(pairing_id, "scanned")
-    rig.api.push(pairing_id, "confirmed")
-    rig.settle()
-    assert rig.presenter.view().screen is Screen.PIN
-    return pairing_id
 
 
 # A card that does not answer (upside down, dirty contacts) is a card, not "no card"
@@ -101,7 +80,7 @@ def test_connecting_to_a_card_that_does_not_answer_is_a_mute_card_error() -> Non
 
 def test_a_mute_card_asks_to_insert_it_again_the_right_way_round(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _insert(rig, mute=True)
+    rig.insert(mute=True)
     view = rig.presenter.view()
     assert view.reader_line == messages.READER_WITH_CARD.format(reader=READER)
     assert view.card_line == messages.CARD_MUTE
@@ -129,7 +108,7 @@ def test_a_card_that_stops_answering_when_read_asks_to_insert_it_again_the_right
         raise CardMuteError("the card does not answer")
 
     monkeypatch.setattr(rig.card, "select", mute)
-    _insert(rig)
+    rig.insert()
     view = rig.presenter.view()
     assert (view.card_line, view.status) == (messages.CARD_MUTE, messages.CARD_MUTE_HINT)
 
@@ -138,7 +117,7 @@ def test_a_card_that_stops_answering_while_it_signs_is_not_called_pulled_out(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
 
     def mute(pin: str) -> None:
         raise CardMuteError("the card does not answer")
@@ -156,7 +135,7 @@ def test_a_card_that_stops_answering_while_it_signs_is_not_called_pulled_out(
 
 def test_the_result_screen_goes_back_by_itself_after_a_minute(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
     rig.presenter.submit_pin("123456")
     rig.settle()
     view = rig.presenter.view()
@@ -175,7 +154,7 @@ def test_the_result_screen_goes_back_by_itself_after_a_minute(tmp_path: Path) ->
 def test_a_result_shown_after_the_card_was_pulled_also_goes_back_by_itself(tmp_path: Path) -> None:
     # the card came out while it signed: no card event is left to clear the result that follows
     rig = make_rig(tmp_path)
-    _to_pin(rig)
+    rig.to_pin()
     rig.presenter.submit_pin("123456")
     rig.presenter.on_card_event(CardRemoved(READER))
     rig.settle()
@@ -188,7 +167,7 @@ def test_a_result_shown_after_the_card_was_pulled_also_goes_back_by_itself(tmp_p
 
 def test_an_unattended_qr_is_renewed_twice_then_taken_down(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    _pairing(rig)
+    rig.start_pairing()
     rig.tick(121)
     rig.tick(121)
     view = rig.presenter.view()
@@ -212,7 +191,7 @@ def test_an_unattended_qr_is_renewed_twice_then_taken_down(tmp_path: Path) -> No
 
 def test_a_qr_the_server_says_expired_counts_towards_the_renewals(tmp_path: Path) -> None:
     rig = make_rig(tmp_path)
-    pairing_id = _pairing(rig)
+    pairing_id = rig.start_pairing()
     for _ in range(2):
         rig.api.push(pairing_id, "expired")
         rig.settle()
