@@ -21,7 +21,12 @@ from backend.profile import messages as msg
 
 PHONE_CHANGE_TTL_SECONDS = 10 * 60
 _OTHER_ID = re.compile(r"[A-Z0-9]{5,20}")
-_EMAIL = re.compile(r"[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f]+\.[A-Za-z]{2,}")  # no control characters
+MAX_ID_VALIDITY_YEARS = 20  # the longest an ID runs (a resident ID issued at 26 to 45); longer: long-term
+# Labels of any script (例子.中国 too) between ASCII dots; no full-width dot, which an input method
+# types for "." and no mail server reads as one; the top label letters or punycode (xn--fiqs8s).
+_EMAIL = re.compile(
+    r"[^@\s\x00-\x1f\x7f]+@(?:[^@\s\x00-\x1f\x7f.\u3002\uff0e\uff61]+\.)+(?:[^\W\d_]{2,}|xn--[A-Za-z0-9-]{2,})"
+)
 
 
 def phone_of(account: Account) -> str | None:
@@ -80,14 +85,21 @@ async def first_login_verify(account: Account, *, code: str, origin: Origin) -> 
 # P11: profile ----------------------------------------------------------------------------------
 
 
-def _valid_until(value: str) -> bool:
+def _valid_until_problem(value: str) -> str | None:
+    """What is wrong with an ID's last valid day (None: nothing): a real date, today or later (an
+    expired ID names nobody), and at most 20 years ahead (further is long-term, written 00000000)."""
     if value == LONG_TERM:
-        return True
+        return None
     try:
-        datetime.strptime(value, "%Y%m%d")
+        day = datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
-        return False
-    return True
+        return msg.BAD_VALID_UNTIL
+    today = runtime.get().clock.china_now().date()
+    if day < today:
+        return msg.ID_EXPIRED
+    if (day.year, day.month, day.day) > (today.year + MAX_ID_VALIDITY_YEARS, today.month, today.day):
+        return msg.VALID_UNTIL_TOO_LATE
+    return None
 
 
 def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
@@ -99,8 +111,8 @@ def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
         ok = identifiers.valid_id_number(number) if id_type == IdType.RESIDENT_ID else bool(_OTHER_ID.fullmatch(number))
         if not ok:
             problems["id_number"] = msg.BAD_ID_FOR_TYPE
-    if changes.get("id_valid_until") is not None and not _valid_until(changes["id_valid_until"]):
-        problems["id_valid_until"] = msg.BAD_VALID_UNTIL
+    if changes.get("id_valid_until") is not None and (problem := _valid_until_problem(changes["id_valid_until"])):
+        problems["id_valid_until"] = problem
     if changes.get("email") is not None and not _EMAIL.fullmatch(changes["email"]):
         problems["email"] = msg.BAD_EMAIL
     return problems
@@ -190,12 +202,17 @@ async def phone_change_confirm(account: Account, *, ticket: str, code: str, orig
     await tickets.consume(ticket, "profile.phone_change")
     vault = runtime.get().vault
     new_index = vault.index("phone", new_phone)
-    old_phone = phone_of(account)
     keeps_login = account.login_phone_index is not None
     free = keeps_login and await people.phone_login_free(new_phone, except_account_id=account.id)
 
     async def write(login_index: str | None) -> None:
         async with db.atomic():
+            # Takes turns with the phone-login switch (and an admin's change): phone login switched
+            # off meanwhile stays off, and the notice goes to the phone bound until now.
+            current = await lock_account(account.id) or account
+            if current.login_phone_index is None:
+                login_index = None
+            old_phone = phone_of(current)
             await Account.filter(id=account.id).update(
                 phone_enc=vault.encrypt("account.phone", new_phone),
                 phone_index=new_index,

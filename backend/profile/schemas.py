@@ -28,7 +28,7 @@ class ProfileUpdate(Body):
     id_type: IdType = None
     id_number: str | None = Field(None, min_length=5, max_length=20)
     id_valid_until: str | None = Field(None, pattern=r"^[0-9]{8}$")
-    email: str | None = Field(None, max_length=100)
+    email: text(100) | None = None  # trimmed, no control characters, none that show as nothing
 
 
 class PhoneLoginSwitch(Body):
