@@ -77,9 +77,16 @@ async def first_login_verify(account: Account, *, code: str, origin: Origin) -> 
         async with db.atomic():
             await _record("auth.first_login_sms", account, origin, outcome="failure")
         raise
+    await first_login_checked(account, origin)
+
+
+async def first_login_checked(account: Account, origin: Origin, *, method: str | None = None) -> None:
+    """The first-login SMS check is passed: by its own code, or (``method``) by another code that the
+    bound phone received (the WeChat SMS login's)."""
     async with db.atomic():
         await Account.filter(id=account.id).update(needs_sms_check=False)
-        await _record("auth.first_login_sms", account, origin)
+        await _record("auth.first_login_sms", account, origin, detail={"method": method} if method else None)
+    account.needs_sms_check = False
 
 
 # P11: profile ----------------------------------------------------------------------------------

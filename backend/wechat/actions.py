@@ -27,6 +27,7 @@ from backend.auth import messages as auth_msg
 from backend.core import audit, db, identifiers, runtime, sessions, sms_codes, throttle, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
+from backend.profile.actions import first_login_checked
 from backend.wechat import client
 from backend.wechat import messages as msg
 from backend.wechat.client import WechatError, WechatPhone
@@ -296,18 +297,7 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
     identity = await bind(account, ticket=bind_ticket, origin=origin, checked_at=started, refusal=msg.SMS_LOGIN_FAILED)
     if account.needs_sms_check and account.phone_index == runtime.get().vault.index("phone", phone):
         # The code went to the bound phone: it is the first-login SMS check (P4) too, as a recovery code is.
-        async with db.atomic():
-            await Account.filter(id=account.id).update(needs_sms_check=False)
-            await audit.record(
-                "auth.first_login_sms",
-                origin=origin,
-                account_id=account.id,
-                scope_path=await account_scope(account.id),
-                target_type="account",
-                target_id=account.id,
-                detail={"method": "wechat_sms"},
-            )
-        account.needs_sms_check = False
+        await first_login_checked(account, origin, method="wechat_sms")
     return await auth_actions.start_session(
         account, origin=origin, started_at=started, method="sms", wechat_identity_id=identity.id
     )
