@@ -149,7 +149,10 @@ class ChatContext:
         self._queued = False
         fields, self._unsent = self._unsent, {}
         rt = runtime.get()
-        args = [rt.settings.session_idle_seconds, *(item for pair in fields.items() for item in pair)]
+        # Kept as long as its session may live: the session stays alive on requests that write no
+        # context (another page, a help or an ID number turn), and an idle expiry here forgot the
+        # conversation under a table still on screen after half an hour.
+        args = [rt.settings.session_absolute_seconds, *(item for pair in fields.items() for item in pair)]
         await rt.redis.eval(_WRITE, 1, self._key, *args)
 
     async def remember_unit(self, unit_id: int, name: str) -> None:

@@ -79,7 +79,11 @@ async def _paged(context: ChatContext, name: str, params: dict[str, Any]) -> tup
     return msg.PAGE_BY_MORE.format(wanted=wanted)
 
 
-async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str, Any], text: str | None) -> ChatReply:
+async def _turn(
+    actor: Actor, context: ChatContext, name: str, params: dict[str, Any], text: str | None, *, ahead: bool = False
+) -> ChatReply:
+    """``ahead``: run before the session is checked (:func:`handle_ahead`); an intent that writes,
+    known only now (what a follow-up or "更多" asks), is not started: WriteRefused runs it checked."""
     if name == parser.FOLLOW_UP:
         name, params = await follow_up.resolve(actor, context, str(params.get("name") or ""))
     if name in (parser.MORE, parser.PREVIOUS_PAGE, parser.PAGE):
@@ -92,6 +96,8 @@ async def _turn(actor: Actor, context: ChatContext, name: str, params: dict[str,
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
         return not_allowed_reply()
+    if ahead and spec.writes:
+        raise db.WriteRefused(f"{name} waits for the session check")
     context.asking(name, {key: params[key] for key in spec.kept if params.get(key) is not None})
     context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
@@ -133,11 +139,12 @@ async def handle_ahead(
     still under way, started with ``guess``, the actor this process found for it last time
     (backend.auth.guard.last_actor): the turn's reads and the check's go out together.
 
-    Its answer is given only when the check finds the same actor, and every name index the turn
-    searched held the changes the check saw; otherwise the turn runs again with the actor found (or
-    the check's refusal is raised) and nothing the first run did is kept. It may only read: its
-    context's writes wait until it is known to count, database writes are refused
-    (db.reads_only), and intents marked ``writes`` wait for the check before they start.
+    Its answer (or its failure) is given only when the check finds the same actor, and every name
+    index the turn searched held the changes the check saw; otherwise the turn runs again with the
+    actor found (or the check's refusal is raised) and nothing the first run did is kept. It may only
+    read: its context's writes wait until it is known to count, database writes are refused
+    (db.reads_only), and intents marked ``writes`` wait for the check before they start (those a
+    follow-up asks too, known only once it is resolved: :func:`_turn`).
     """
     name, params = _intent_of(text, action)
     spec = registry.get(name)
@@ -148,7 +155,7 @@ async def handle_ahead(
     versions: list[int] = []
     with db.reads_only(), name_index.noting(versions):
         # its own copy of the parameters: a run again starts from them as parsed
-        ahead = asyncio.ensure_future(_turn(guess, context, name, dict(params), text))
+        ahead = asyncio.ensure_future(_turn(guess, context, name, dict(params), text, ahead=True))
     try:
         actor = await checking
     except BaseException:
@@ -164,6 +171,11 @@ async def handle_ahead(
         reply: ChatReply | None = await ahead
     except db.WriteRefused:  # an intent that writes without saying so: run it again, checked
         reply = None
+    except Exception:
+        if _names_current(versions, seen, guess.names_version):
+            await context.save()  # as a checked turn does: what it remembered is in before the error answers
+            raise
+        reply = None  # it failed on a name changed since the guess: no answer, it runs again
     except BaseException:
         await context.save()  # as a checked turn does: what it remembered is in before the error answers
         raise
