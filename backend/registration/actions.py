@@ -11,7 +11,9 @@ Public steps, no login:
    superior) come first; whether a credit code or user name is taken is told only once the SMS
    code has proven the phone, so the form cannot be used to probe names. A proven ticket stays
    proven for later tries, so fixing a taken user name does not need a new code; at most ten
-   submissions per ticket. A successful submission takes the ticket.
+   submissions per ticket. A successful submission takes the ticket. The same form sent again with
+   the used ticket (its answer lost, then another Idempotency-Key or a Redis restart) is answered
+   as stored while the registration waits: every detail, the password included, must match.
 
 The decision: an admin of the requested superior or above (``units.manage``, scope covering it)
 approves, placing the unit under any unit of their scope, or rejects with a reason. Approval
@@ -32,7 +34,7 @@ from backend.accounts.models import Account, Membership
 from backend.core import audit, db, identifiers, runtime, sms, sms_codes, throttle, tickets
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
-from backend.core.errors import Conflict, Forbidden, TooManyRequests, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, TooManyRequests, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.core.redis import forget
 from backend.core.roles import FinanceAccess, Role, allows
@@ -147,10 +149,46 @@ async def _reserved(credit_code: str, username: str) -> AsyncIterator[None]:
             await forget(redis, *held)
 
 
+async def _stored_already(data: RegistrationSubmit) -> Submitted | None:
+    """The pending registration this very form made (sent again with its used ticket), or None."""
+    vault = runtime.get().vault
+    unit, admin = data.unit, data.admin
+    registration = (
+        await UnitRegistration.filter(
+            status=RegistrationStatus.PENDING,
+            credit_code=unit.credit_code,
+            admin_username=admin.username,
+            admin_phone_index=vault.index("phone", admin.phone),
+            admin_id_number_index=vault.index("id_number", admin.id_number),
+            legal_rep_id_index=vault.index("id_number", unit.legal_rep_id_number),
+        )
+        .select_related("parent")
+        .first()
+    )
+    if registration is None:
+        return None
+    superior: Unit = registration.parent
+    same = (
+        (registration.unit_name, registration.unit_type.value, registration.org_code, registration.region_code)
+        == (unit.name, unit.type, unit.org_code, unit.region_code)
+        and (registration.legal_rep_name, registration.admin_name) == (unit.legal_rep_name, admin.name)
+        and (data.superior_id, data.superior_region_code) in ((superior.id, None), (None, superior.region_code or "-"))
+    )
+    if not same or not await runtime.get().hasher.verify(admin.password, registration.admin_password_hash):
+        return None
+    return Submitted(registration=registration, superior=superior)
+
+
 async def submit(data: RegistrationSubmit, *, origin: Origin) -> Submitted:
     """Step 2: check everything, prove the phone, and store a pending registration (audited)."""
     rt = runtime.get()
-    phone = (await tickets.peek(data.ticket, TICKET_PURPOSE))["phone"]
+    try:
+        phone = (await tickets.peek(data.ticket, TICKET_PURPOSE))["phone"]
+    except AppError:
+        stored = await _stored_already(data)
+        if stored is None:
+            raise
+        return stored
     await _count_submission(data.ticket)
     unit, admin = data.unit, data.admin
     problems: dict[str, str] = {}
@@ -238,7 +276,7 @@ async def approve(actor: Actor, registration_id: int, *, parent_id: int | None =
     if registration.status != RegistrationStatus.PENDING:
         raise Conflict("already_decided", msg.ALREADY_DECIDED)
     if await Account.filter(username_key=registration.admin_username.lower()).exists():
-        raise Conflict("username_taken", msg.USERNAME_TAKEN, {"admin_username": msg.USERNAME_TAKEN})
+        raise Conflict("username_taken", msg.ADMIN_USERNAME_TAKEN, {"admin_username": msg.ADMIN_USERNAME_TAKEN})
     rt = runtime.get()
     vault = rt.vault
     phone = vault.decrypt("registration.admin_phone", registration.admin_phone_enc)

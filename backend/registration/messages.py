@@ -11,6 +11,10 @@ PHONE_NOT_VERIFIED = "该手机号不是刚才接收验证码的号码，请重�
 USERNAME_LOOKS_LIKE_PHONE = "用户名不能是手机号码，请换一个"
 CREDIT_CODE_TAKEN = "该统一社会信用代码已注册过单位，或已有注册申请在等待审核"
 USERNAME_TAKEN = "该用户名已被使用或正在等待审核（注销的用户名也不会再分配），请换一个"
+ADMIN_USERNAME_TAKEN = (
+    "申请人填写的管理员用户名已被其他账号使用（注销的用户名也不会再分配），无法通过；"
+    "请驳回，并在原因中请申请人换一个用户名重新注册"
+)
 TOO_MANY_TRIES = "提交次数过多，请重新获取短信验证码后再试"
 ALREADY_DECIDED = "这份注册申请已经处理过了"
 SUBMIT_CONFLICT = "提交的信息刚刚被其他申请占用，请稍后重试"
