@@ -9,13 +9,22 @@ from backend.accounts import actions
 from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership
 from backend.core import runtime
+from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.roles import FinanceAccess, Role
-from tests.factories import admin_actor, commits_just_before_the_next_transaction, login, make_account, make_tree
+from tests.factories import Tree, admin_actor, commits_just_before_the_next_transaction, login, make_account, make_tree
 
 
 async def _finance(account_id: int, unit_id: int) -> FinanceAccess:
     return (await Membership.get(account_id=account_id, unit_id=unit_id)).finance_access
+
+
+async def _county_admin_with_finance(tree: Tree) -> Actor:
+    """The county's admin, with every finance access, as an actor for calling actions directly
+    (another admin's change landing while the one under test is under way)."""
+    county_admin = await make_account("county_admin", tree.parent, role=Role.ADMIN, finance=FinanceAccess.ALL)
+    membership = await Membership.get(account_id=county_admin.id)
+    return replace(admin_actor(county_admin, membership, tree.parent), finance_access=FinanceAccess.ALL)
 
 
 async def test_a_role_change_that_does_not_send_finance_access_keeps_the_finance_access_it_had(client):
@@ -65,11 +74,7 @@ async def test_resending_finance_access_another_admin_took_away_meanwhile_is_ref
     await make_account("town_admin", tree.own, role=Role.ADMIN)
     cashier = await make_account("cashier", tree.child, role=Role.VIEWER, finance=FinanceAccess.ALL)
     headers = await login(client, "town_admin")
-    county_admin = await make_account("county_admin", tree.parent, role=Role.ADMIN, finance=FinanceAccess.ALL)
-    county = replace(
-        admin_actor(county_admin, await Membership.get(account_id=county_admin.id), tree.parent),
-        finance_access=FinanceAccess.ALL,
-    )
+    county = await _county_admin_with_finance(tree)
     commits_just_before_the_next_transaction(
         monkeypatch,
         lambda: actions.set_membership(
@@ -206,11 +211,7 @@ async def test_resending_a_phone_another_admin_replaced_meanwhile_is_a_phone_mov
     old_phone, new_phone = "13912340005", "13912340006"
     accountant = await make_account("accountant", tree.child, finance=FinanceAccess.ALL, phone=old_phone)
     headers = await login(client, "town_admin")
-    county_admin = await make_account("county_admin", tree.parent, role=Role.ADMIN, finance=FinanceAccess.ALL)
-    county = replace(
-        admin_actor(county_admin, await Membership.get(account_id=county_admin.id), tree.parent),
-        finance_access=FinanceAccess.ALL,
-    )
+    county = await _county_admin_with_finance(tree)
     commits_just_before_the_next_transaction(
         monkeypatch, lambda: actions.update_account(county, accountant.id, {"phone": new_phone})
     )

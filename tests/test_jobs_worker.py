@@ -4,7 +4,6 @@ started job keeps its id taken."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,7 @@ from jobs import worker as jobs_worker
 from jobs.rollups import CHECK_TIMEOUT_SECONDS
 from jobs.sms import DELIVER_TIMEOUT_SECONDS
 from tests.conftest import RedisProcess, free_port
-from tests.test_sms_delivery import _answers, _until
+from tests.test_sms_delivery import _answers, _process_env, _until
 
 # arq's Worker.close() calls redis-py's deprecated close(); nothing of ours.
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated close:DeprecationWarning")
@@ -105,16 +104,7 @@ async def test_stopping_the_embedded_worker_while_redis_is_down_does_not_raise(
 
 async def test_the_standalone_worker_waits_for_redis_at_start_up_and_stops_cleanly(settings: Settings, tmp_path: Path):
     """`python -m jobs worker` exited with a traceback when Redis did not answer at start-up."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENT_SMS_", "SMS_"))}
-    env.update(
-        {
-            "APP_ENV": "test",
-            "VAR_DIR": str(settings.var_dir),
-            "DATABASE_URL": settings.database_url,
-            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",  # nothing listens there
-            "HASH_WORKERS": "1",
-        }
-    )
+    env = _process_env(settings, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
     log_path = tmp_path / "worker.log"
     with log_path.open("w") as log_file:
         proc = await asyncio.create_subprocess_exec(
@@ -164,16 +154,7 @@ async def _true(value: bool) -> bool:
 async def _start_arq(settings: Settings, redis_url: str, log_file: IO[str]) -> asyncio.subprocess.Process:
     """``arq jobs.worker.WorkerSettings``, as an operator starts it, logging into ``log_file``."""
     arq = Path(sys.executable).with_name("arq")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENT_SMS_", "SMS_"))}
-    env.update(
-        {
-            "APP_ENV": "test",
-            "VAR_DIR": str(settings.var_dir),
-            "DATABASE_URL": settings.database_url,
-            "REDIS_URL": redis_url,
-            "HASH_WORKERS": "1",
-        }
-    )
+    env = _process_env(settings, redis_url)
     return await asyncio.create_subprocess_exec(
         str(arq), "jobs.worker.WorkerSettings", env=env, stdout=log_file, stderr=subprocess.STDOUT
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import httpx
+
 from backend.accounts.models import Account, RealnameLevel
 from backend.core import runtime
 from backend.core.audit import AuditEntry
@@ -128,17 +130,22 @@ async def _phone_change(client, headers, password: str = PASSWORD, new_phone: st
     )
 
 
+async def _confirm_phone_change(client, headers, started) -> httpx.Response:
+    """The confirm step of the phone change ``started``, with the code sent to NEW_PHONE."""
+    return await client.post(
+        "/api/profile/phone/confirm",
+        headers=headers,
+        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
+    )
+
+
 async def test_bound_phone_changes_after_password_and_a_code_to_the_new_phone(client):
     tree = await make_tree()
     await make_account("mover", tree.own, phone=OLD_PHONE)
     headers = await login(client, "mover")
     started = await _phone_change(client, headers)
     assert started.status_code == 200 and started.json()["phone"] == "135****2222"
-    confirmed = await client.post(
-        "/api/profile/phone/confirm",
-        headers=headers,
-        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
-    )
+    confirmed = await _confirm_phone_change(client, headers, started)
     assert confirmed.status_code == 200 and confirmed.json()["phone"] == "135****2222"
     assert (await login_response(client, NEW_PHONE)).status_code == 200
     assert (await login_response(client, OLD_PHONE)).status_code == 401
@@ -163,11 +170,7 @@ async def test_a_phone_change_racing_another_accounts_phone_login_keeps_the_chan
     headers = await login(client, "mover")
     started = await _phone_change(client, headers)
     phone_login_taken_after_the_check(monkeypatch, other.id)
-    confirmed = await client.post(
-        "/api/profile/phone/confirm",
-        headers=headers,
-        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
-    )
+    confirmed = await _confirm_phone_change(client, headers, started)
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["phone"] == "135****2222" and confirmed.json()["phone_login"] is False
 
@@ -194,11 +197,7 @@ async def test_a_phone_change_ticket_of_another_account_is_refused(client):
     first = await login(client, "first")
     second = await login(client, "second")
     started = await _phone_change(client, first)
-    stolen = await client.post(
-        "/api/profile/phone/confirm",
-        headers=second,
-        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
-    )
+    stolen = await _confirm_phone_change(client, second, started)
     assert stolen.status_code == 410
     assert (await client.get("/api/profile", headers=second)).json()["phone"] == "135****3333"
     assert (await client.get("/api/profile", headers=first)).json()["phone"] == "135****1111"

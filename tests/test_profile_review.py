@@ -6,7 +6,7 @@ from __future__ import annotations
 from backend.accounts import people
 from backend.accounts.models import Account
 from tests.factories import login, login_response, make_account, make_tree
-from tests.test_profile import NEW_PHONE, OLD_PHONE, _code, _phone_change
+from tests.test_profile import NEW_PHONE, OLD_PHONE, _confirm_phone_change, _phone_change
 
 
 async def test_an_expired_or_impossible_id_validity_is_refused_and_changes_nothing(client):
@@ -69,11 +69,7 @@ async def test_phone_login_switched_off_during_a_phone_change_stays_off(client, 
         return free
 
     monkeypatch.setattr(people, "phone_login_free", switched_off_meanwhile)
-    confirmed = await client.post(
-        "/api/profile/phone/confirm",
-        headers=headers,
-        json={"ticket": started.json()["ticket"], "code": await _code(client, NEW_PHONE)},
-    )
+    confirmed = await _confirm_phone_change(client, headers, started)
     assert confirmed.status_code == 200, confirmed.text
     assert confirmed.json()["phone"] == "135****2222" and confirmed.json()["phone_login"] is False
     assert (await Account.get(id=account.id)).login_phone_index is None

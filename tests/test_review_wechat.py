@@ -7,7 +7,6 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from contextlib import asynccontextmanager
 from dataclasses import replace
 
@@ -18,7 +17,6 @@ from backend.core import db, runtime
 from backend.core.actor import Origin
 from backend.core.audit import AuditEntry
 from backend.core.errors import AppError
-from backend.fakes.wechat_api import FakeWechatApi, running_wechat_api
 from backend.wechat import actions
 from backend.wechat.client import WechatClient, override
 from backend.wechat.models import WechatIdentity
@@ -26,31 +24,21 @@ from tests.factories import make_account, make_tree
 from tests.test_wechat import (
     APPID,
     DEV,
-    OTHER_APPID,
-    OTHER_SECRET,
     PHONE_PATH,
     SECRET,
     TOKEN_PATH,
     bearer,
     bind_ticket,
+    fake,
     password_login,
     settings_for,
+    wechat,
 )
+
+__all__ = ["fake", "wechat"]  # the fixtures, shared with test_wechat
 
 LOGIN_PATH = "/sns/jscode2session"
 PROXY_PAGE = "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeWechatApi]:
-    with running_wechat_api({APPID: SECRET, OTHER_APPID: OTHER_SECRET}) as api:
-        yield api
-
-
-@pytest.fixture
-def wechat(fake: FakeWechatApi) -> Iterator[WechatClient]:
-    with override(WechatClient(settings_for(fake))) as client:
-        yield client
 
 
 # Answers of a WeChat (or a proxy in front of it) in trouble: none of them may answer 500.

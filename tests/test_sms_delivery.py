@@ -284,8 +284,9 @@ async def test_the_sweep_requeues_what_a_redis_restart_lost(tencent, gateway, se
     assert (await row(second)).status == SmsStatus.SENT and len(gateway.inbox(PHONE)) == 2
 
 
-def _worker_env(settings: Settings, gateway: FakeSmsGateway) -> dict[str, str]:
-    redis_url = settings.redis_url or f"unix://{embedded_socket(settings.var_dir)}"
+def _process_env(settings: Settings, redis_url: str) -> dict[str, str]:
+    """The environment of a worker process of its own on the test's database and ``redis_url``:
+    this one's, without its SMS settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TENCENT_SMS_", "SMS_"))}
     env.update(
         {
@@ -294,6 +295,16 @@ def _worker_env(settings: Settings, gateway: FakeSmsGateway) -> dict[str, str]:
             "DATABASE_URL": settings.database_url,
             "REDIS_URL": redis_url,
             "HASH_WORKERS": "1",
+        }
+    )
+    return env
+
+
+def _worker_env(settings: Settings, gateway: FakeSmsGateway) -> dict[str, str]:
+    redis_url = settings.redis_url or f"unix://{embedded_socket(settings.var_dir)}"
+    env = _process_env(settings, redis_url)
+    env.update(
+        {
             "SMS_CHANNEL": "tencent",
             "TENCENT_SMS_ENDPOINT": gateway.endpoint,
             "TENCENT_SMS_PROTOCOL": "http",

@@ -2,42 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-
-import pytest
 
 from backend.accounts.models import Account
 from backend.core import runtime
 from backend.core.audit import AuditEntry
-from backend.fakes.wechat_api import FakeWechatApi, running_wechat_api
 from backend.wechat import actions
 from backend.wechat.client import WechatClient, override
 from backend.wechat.models import WechatIdentity
 from tests.factories import captcha, make_account, make_tree
 from tests.test_wechat import (
-    APPID,
-    OTHER_APPID,
-    OTHER_SECRET,
-    SECRET,
     bearer,
     bind_ticket,
+    fake,
     password_login,
     settings_for,
     sms_code,
+    wechat,
 )
 
-
-@pytest.fixture
-def fake() -> Iterator[FakeWechatApi]:
-    with running_wechat_api({APPID: SECRET, OTHER_APPID: OTHER_SECRET}) as api:
-        yield api
-
-
-@pytest.fixture
-def wechat(fake: FakeWechatApi) -> Iterator[WechatClient]:
-    with override(WechatClient(settings_for(fake))) as client:
-        yield client
+__all__ = ["fake", "wechat"]  # the fixtures, shared with test_wechat
 
 
 async def test_a_password_login_with_a_ticket_logs_in_by_password_once_wechat_login_is_switched_off(

@@ -4,37 +4,31 @@
  * while the first is on its way sends nothing more.
  */
 require('../support/simulate-setup');
-const { mount, settle } = require('../support/simulate');
-const { install } = require('../support/fake-server');
+const { mount, settle, confirmIfAsked } = require('../support/simulate');
+const { install, writeOncePerKey } = require('../support/fake-server');
 const { signIn } = require('../support/fixtures');
 
 const tapButton = (node) => node.querySelector('.t-button').dispatchEvent('tap');
 const toastText = (page) => page.querySelector('#t-toast').instance.data.message;
-const LOST = { status: 504, body: '' }; // done on the server, the answer lost on the way back
 const GONE = { status: 404, body: { error: { code: 'not_found', message: '没有找到这个登录会话', fields: {} } } };
 
 function sessionsServer() {
   const now = Date.now() / 1000;
-  const server = { done: new Map(), lose: false, hold: false, release: null };
+  const server = { lose: false, hold: false, release: null };
   server.list = [
     { id: 'aaa', current: true, ip: '10.0.0.1', user_agent: 'MicroMessenger miniProgram', started_at: now, last_seen: now },
     { id: 'bbb', current: false, ip: '10.0.0.2', user_agent: 'Mozilla/5.0 (Windows NT 10.0)', started_at: now, last_seen: now },
   ];
   server.routes = {
     'GET /api/sessions': () => server.list,
-    'DELETE /api/sessions/bbb': (data, call) => {
-      const key = call.header['Idempotency-Key'];
-      if (server.done.has(key)) return server.done.get(key);
-      if (!server.list.some((s) => s.id === 'bbb')) return GONE;
-      server.list = server.list.filter((s) => s.id !== 'bbb');
-      server.done.set(key, { status: 204 });
-      if (server.lose) {
-        server.lose = false;
-        return LOST;
-      }
-      if (server.hold) return new Promise((resolve) => (server.release = () => resolve({ status: 204 })));
-      return { status: 204 };
-    },
+    'DELETE /api/sessions/bbb': writeOncePerKey(
+      server,
+      () => (server.list.some((s) => s.id === 'bbb') ? null : GONE),
+      () => {
+        server.list = server.list.filter((s) => s.id !== 'bbb');
+        return { status: 204 };
+      },
+    ),
   };
   return server;
 }
@@ -42,9 +36,7 @@ function sessionsServer() {
 async function endOnce(page) {
   tapButton(page.querySelector('.end'));
   await settle();
-  const dialog = page.querySelector('#t-dialog').instance;
-  if (dialog.data.visible) dialog._onConfirm();
-  await settle(10);
+  await confirmIfAsked(page);
 }
 
 test('a session ended again after a lost answer goes with its first key and shows "已结束", not "没有找到"', async () => {

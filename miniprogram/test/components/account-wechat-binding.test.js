@@ -4,36 +4,30 @@
  * tap while the first unbind is on its way, and a server without WeChat login.
  */
 require('../support/simulate-setup');
-const { mount, settle } = require('../support/simulate');
-const { install } = require('../support/fake-server');
+const { mount, settle, confirmIfAsked } = require('../support/simulate');
+const { install, writeOncePerKey } = require('../support/fake-server');
 const { signIn } = require('../support/fixtures');
 const { formatTime } = require('../../utils/format');
 
 const toastText = (page) => page.querySelector('#t-toast').instance.data.message;
 const cell = (node) => ['title', 'note', 'description'].map((k) => node.instance.data[k] || '').join(' ').trim();
-const LOST = { status: 504, body: '' }; // done on the server, the answer lost on the way back
 const NOT_BOUND = { status: 404, body: { error: { code: 'not_found', message: '您的账号尚未绑定微信', fields: {} } } };
 const PROFILE = () => ({ name: '贾红', realname_level: 'medium', needs_activation: false, card: null });
 
 /** The server's binding, unbound once by DELETE; its answer replayed for the same key (backend/core/idempotency.py). */
 function bindingServer(options) {
-  const server = { bound: true, done: new Map(), lose: !!(options && options.loseFirst), hold: null };
+  const server = { bound: true, lose: !!(options && options.loseFirst), hold: null };
   server.routes = {
     'GET /api/profile': PROFILE,
     'GET /api/wechat/binding': () => ({ bound: server.bound, bound_at: server.bound ? '2026-11-20T08:30:00+08:00' : null }),
-    'DELETE /api/wechat/binding': (data, call) => {
-      const key = call.header['Idempotency-Key'];
-      if (server.done.has(key)) return server.done.get(key);
-      if (!server.bound) return NOT_BOUND;
-      server.bound = false;
-      server.done.set(key, { status: 204 });
-      if (server.lose) {
-        server.lose = false;
-        return LOST;
-      }
-      if (server.hold) return new Promise((resolve) => (server.release = () => resolve({ status: 204 })));
-      return { status: 204 };
-    },
+    'DELETE /api/wechat/binding': writeOncePerKey(
+      server,
+      () => (server.bound ? null : NOT_BOUND),
+      () => {
+        server.bound = false;
+        return { status: 204 };
+      },
+    ),
   };
   return server;
 }
@@ -88,9 +82,7 @@ test('a second tap while the WeChat unbind is on its way sends nothing more', as
   await unbindOnce(page);
   page.querySelector('.wechat-unbind').instance.triggerEvent('click'); // no answer yet: tapped again
   await settle();
-  const dialog = page.querySelector('#t-dialog').instance;
-  if (dialog.data.visible) dialog._onConfirm();
-  await settle(10);
+  await confirmIfAsked(page);
   server.release();
   await settle(10);
   expect(calls.filter((c) => c.key === 'DELETE /api/wechat/binding')).toHaveLength(1);

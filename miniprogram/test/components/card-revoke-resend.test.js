@@ -5,43 +5,26 @@
  * nothing more.
  */
 require('../support/simulate-setup');
-const { mount, settle } = require('../support/simulate');
-const { install } = require('../support/fake-server');
-const { signIn } = require('../support/fixtures');
+const { mount, settle, confirmIfAsked } = require('../support/simulate');
+const { install, writeOncePerKey } = require('../support/fake-server');
+const { signIn, DEVICE } = require('../support/fixtures');
 
 const toastText = (page) => page.querySelector('#t-toast').instance.data.message;
-const LOST = { status: 504, body: '' };
 const ALREADY = { status: 409, body: { error: { code: 'device_revoked', message: '这台电脑已撤销登记', fields: {} } } };
-const DEVICE = {
-  id: 3,
-  device_id: 'abc',
-  name: '王家湾村委会办公室',
-  hostname: 'DESKTOP-WJW01',
-  unit: { id: 7, name: '王家湾村' },
-  status: 'active',
-  status_label: '已登记',
-  fingerprint: '3F2A-9C41-07BE-D5E8',
-  enrolled_at: '2026-11-22T20:40:00+00:00',
-};
 const REVOKED = Object.assign({}, DEVICE, { status: 'revoked', status_label: '已撤销', revoked_at: '2026-11-22T21:00:00+00:00' });
 
 function devicesServer() {
-  const server = { revoked: false, done: new Map(), lose: false, hold: false, release: null };
+  const server = { revoked: false, lose: false, hold: false, release: null };
   server.routes = {
     'GET /api/devices': () => ({ items: [server.revoked ? REVOKED : DEVICE], total: 1, next_cursor: null }),
-    'POST /api/devices/3/revoke': (data, call) => {
-      const key = call.header['Idempotency-Key'];
-      if (server.done.has(key)) return server.done.get(key);
-      if (server.revoked) return ALREADY;
-      server.revoked = true;
-      server.done.set(key, { status: 200, body: REVOKED });
-      if (server.lose) {
-        server.lose = false;
-        return LOST;
-      }
-      if (server.hold) return new Promise((resolve) => (server.release = () => resolve({ status: 200, body: REVOKED })));
-      return { status: 200, body: REVOKED };
-    },
+    'POST /api/devices/3/revoke': writeOncePerKey(
+      server,
+      () => (server.revoked ? ALREADY : null),
+      () => {
+        server.revoked = true;
+        return { status: 200, body: REVOKED };
+      },
+    ),
   };
   return server;
 }
@@ -51,9 +34,7 @@ async function revokeOnce(page) {
   if (!link) return;
   link.dispatchEvent('tap');
   await settle();
-  const dialog = page.querySelector('#t-dialog').instance;
-  if (dialog.data.visible) dialog._onConfirm();
-  await settle(10);
+  await confirmIfAsked(page);
 }
 
 test('a PC revoked again after a lost answer goes with its first key and shows it revoked, not "已撤销登记" refused', async () => {

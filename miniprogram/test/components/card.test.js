@@ -4,7 +4,7 @@
  */
 const { mount, settle, text } = require('../support/simulate');
 const { install, CAPTCHA } = require('../support/fake-server');
-const { signIn, SESSION, UNIT, PAIRING } = require('../support/fixtures');
+const { signIn, SESSION, UNIT, PAIRING, DEVICE: ENROLLED_PC } = require('../support/fixtures');
 
 const TOKEN = 'q3VdJ0bX9c_TlK2m-8wZyA';
 const tapButton = (node) => node.querySelector('.t-button').dispatchEvent('tap');
@@ -253,18 +253,7 @@ describe('pairing confirmation', () => {
 
 describe('enrolling an office PC', () => {
   const PREVIEW = { hostname: 'DESKTOP-WJW01', fingerprint: '3F2A-9C41-07BE-D5E8', expires_at: '2026-11-22T20:45:00+00:00' };
-  const DEVICE = {
-    id: 3,
-    device_id: 'abc',
-    name: '王家湾村委会办公室',
-    hostname: 'DESKTOP-WJW01',
-    unit: { id: 7, name: '王家湾村' },
-    status: 'active',
-    status_label: '已登记',
-    fingerprint: '3F2A-9C41-07BE-D5E8',
-    enrolled_at: '2026-11-22T20:40:00+00:00',
-    enrolled_by: { id: 6, name: '贾红' },
-  };
+  const DEVICE = Object.assign({}, ENROLLED_PC, { enrolled_by: { id: 6, name: '贾红' } });
 
   test('shows host name and fingerprint to compare; checks the form; unit from the admin\'s scope; approve -> the device', async () => {
     signIn();

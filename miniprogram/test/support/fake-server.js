@@ -26,10 +26,37 @@ function install(routes) {
   return calls;
 }
 
+const LOST = { status: 504, body: '' }; // done on the server, the answer lost on the way back
+
+/**
+ * A write route the server does once per Idempotency-Key, like backend/core/idempotency.py: a key
+ * seen before gets its stored answer again. A new key gets `refused()` if that answers something
+ * (the write is done already: "已撤销", "尚未绑定"), else `write()` runs and its answer is stored.
+ * The `server` object's flags shape the way back of a write: `lose` (its answer lost, LOST
+ * instead; once) and `hold` (its answer waits for `server.release()`).
+ */
+function writeOncePerKey(server, refused, write) {
+  const done = new Map();
+  return (data, call) => {
+    const key = call.header['Idempotency-Key'];
+    if (done.has(key)) return done.get(key);
+    const refusal = refused();
+    if (refusal) return refusal;
+    const answer = write();
+    done.set(key, answer);
+    if (server.lose) {
+      server.lose = false;
+      return LOST;
+    }
+    if (server.hold) return new Promise((resolve) => (server.release = () => resolve(answer)));
+    return answer;
+  };
+}
+
 const CAPTCHA = {
   captcha_id: 'cap-1',
   image: 'data:image/png;base64,iVBORw0KGgo=',
   expires_in: 120,
 };
 
-module.exports = { install, CAPTCHA };
+module.exports = { install, writeOncePerKey, CAPTCHA };

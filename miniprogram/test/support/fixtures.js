@@ -87,4 +87,17 @@ const PAIRING = {
   error: null,
 };
 
-module.exports = { UNIT, SESSION, signIn, EVERY_BLOCK, PAIRING };
+/** An enrolled office PC as the devices API answers it (backend/devices/serializers.py; enrolled_by left out). */
+const DEVICE = {
+  id: 3,
+  device_id: 'abc',
+  name: '王家湾村委会办公室',
+  hostname: 'DESKTOP-WJW01',
+  unit: { id: 7, name: '王家湾村' },
+  status: 'active',
+  status_label: '已登记',
+  fingerprint: '3F2A-9C41-07BE-D5E8',
+  enrolled_at: '2026-11-22T20:40:00+00:00',
+};
+
+module.exports = { UNIT, SESSION, signIn, EVERY_BLOCK, PAIRING, DEVICE };

@@ -56,8 +56,15 @@ async function settle(times) {
   }
 }
 
+/** Confirm the page's t-dialog if it is open (a second tap while a write is on its way may open none), then settle. */
+async function confirmIfAsked(page) {
+  const dialog = page.querySelector('#t-dialog').instance;
+  if (dialog.data.visible) dialog._onConfirm();
+  await settle(10);
+}
+
 function text(node) {
   return (node.dom ? node.dom : node).textContent.replace(/\s+/g, ' ').trim();
 }
 
-module.exports = { ROOT, allPages, allComponents, mount, settle, text, simulate };
+module.exports = { ROOT, allPages, allComponents, mount, settle, confirmIfAsked, text, simulate };
