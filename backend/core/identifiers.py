@@ -104,4 +104,11 @@ def mask_phone(value: str) -> str:
 
 
 def mask_id_number(value: str) -> str:
-    return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}" if len(value) > 8 else "****"
+    """A resident ID (18 characters, or the old 15) shows its first and last four (4305**********1234);
+    a shorter number (a passport, a Hong Kong or Macao permit: 8-11 characters) its first and last two
+    at most (E1*****78), where four and four would show all but one of them."""
+    if len(value) >= 15:
+        return f"{value[:4]}{'*' * (len(value) - 8)}{value[-4:]}"
+    if len(value) >= 7:
+        return f"{value[:2]}{'*' * (len(value) - 4)}{value[-2:]}"
+    return "****"
