@@ -843,6 +843,20 @@ async def test_villages_or_townships_are_ranked_by_a_figure_of_their_co_ops(clie
     assert again["title"] == "白沙镇社员最多的村"
 
 
+async def test_townships_or_counties_are_ranked_by_their_co_ops_of_a_kind(client):
+    """ "标杆社最多的县" and "各县标杆社数量" were looked up as names."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    for text in ("标杆社最多的乡镇", "哪个乡镇标杆社最多", "各乡镇标杆社数量"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert table["title"] == "青山县标杆社最多的乡镇" and table["columns"][2] == "标杆社", text
+        assert [(row[0], row[2]) for row in table["rows"]] == [("白沙镇", "2"), ("桃源乡", "1")], text
+    village_level = blocks(await chat(client, headers, "各乡镇村级社数量"), "table")[0]
+    assert [(row[0], row[2]) for row in village_level["rows"]] == [("白沙镇", "2"), ("桃源乡", "1")]
+    poor = blocks(await chat(client, headers, "贫困县基层社最多的乡镇"), "table")[0]
+    assert [(row[0], row[2]) for row in poor["rows"]] == [("桃源乡", "1")]  # none of that kind: no answer
+
+
 async def test_a_provinces_counties_are_ranked_by_their_co_ops(client):
     """ "哪个县合作社最多" was looked up as a name: only villages and townships were levels."""
     province = await make_unit("云岭省", UnitType.PROVINCE)
@@ -874,6 +888,12 @@ async def _founded_in(w, **years: int) -> None:
         ("王家湾村2020年成立的合作社有哪些", "王家湾村2020年成立的合作社", [("王家湾村茶叶专业合作社", "2020")]),
         ("近三年新成立的合作社", "白沙镇2024年及以后成立的合作社", [("王家湾村果蔬合作社", "2024")]),
         ("前年注册的合作社", "白沙镇2024年成立的合作社", [("王家湾村果蔬合作社", "2024")]),
+        ("前年新成立了多少合作社", "白沙镇2024年成立的合作社", [("王家湾村果蔬合作社", "2024")]),
+        (
+            "2020年以后成立了几家合作社",
+            "白沙镇2020年及以后成立的合作社",
+            [("王家湾村茶叶专业合作社", "2020"), ("王家湾村果蔬合作社", "2024")],
+        ),
     ],
 )
 async def test_the_co_ops_founded_in_after_or_before_a_year_are_listed(client, text, title, rows):

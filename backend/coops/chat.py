@@ -865,6 +865,9 @@ _AGE_WORDS = {
     "历史最久": "oldest",
     "历史最长": "oldest",
 }
+# Units ranked by their co-ops of a kind: "标杆社最多的县", "各乡镇村级社数量".
+_KIND_WORDS = {"标杆社": "benchmark", "村级社": "village_level", "贫困县基层社": "poverty_county"}
+_KIND_FIELD = "(?P<field>" + "|".join(_KIND_WORDS) + ")"
 _AGE_FIRST = "(?P<field>" + "|".join(w for w in sorted(_AGE_WORDS, key=len, reverse=True) if w != "最晚") + ")"
 _AGE_AFTER = "(?P<field>最早|最晚)"
 _AGE_ALONE = "(?P<field>最新|最老|历史最久|历史最长)"  # not "最近的合作社": that may mean the nearest
@@ -878,7 +881,7 @@ def _rank_field(params: dict[str, Any], ranks: Mapping[str, queries.Rank] = quer
     """What a ranking is by: a word as typed or a button's value (none: members, "最大的合作社");
     anything not in ``ranks`` is a bad parameter."""
     value = str(params.get("field") or "members")
-    field = _RANK_WORDS.get(value) or _AGE_WORDS.get(value, value)
+    field = _RANK_WORDS.get(value) or _AGE_WORDS.get(value) or _KIND_WORDS.get(value, value)
     if field not in ranks:
         raise AppError("bad_param", msg.BAD_PARAM)
     return field
@@ -964,7 +967,10 @@ async def top_coops(turn: Turn) -> ChatReply:
 
 # ---- lists narrowed by a card's own fields ------------------------------------------------------
 
-_FOUNDED = rf"(?:新)?(?:成立|注册|组建)的(?:合作社|社){_LIST_TAIL}$"
+# "...成立的合作社(有哪些)", "...新成立了多少(家)合作社" (the list says how many)
+_FOUNDED = (
+    rf"(?:新)?(?:成立|注册|组建)(?:的(?:合作社|社){_LIST_TAIL}|了(?:多少|几)(?:个|家)?(?:合作社|社)|了哪些(?:合作社|社))$"
+)
 _AFTER = ("以后", "以来", "之后", "后")  # the year named is in: "2020年以后成立的" counts 2020's
 _YEARS_AGO = {"今年": 0, "去年": 1, "前年": 2}
 
@@ -1096,6 +1102,10 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}{_MOST}$",
         ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_MOST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}(?:排名|排行)$",
+        # by their co-ops of a kind: "标杆社最多的县", "哪个乡镇村级社最多", "各县标杆社数量"
+        ASK + rf"{_RANK_REGION}{_KIND_FIELD}最多的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?{_KIND_FIELD}最多$",
+        ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?{_KIND_FIELD}(?:数量|个数|数|排名|排行)$",
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
@@ -1124,7 +1134,7 @@ async def units_most(turn: Turn) -> ChatReply:
         title=msg.UNITS_RANK_TITLE.format(region=target.name, what=msg.UNITS_RANK_WORDS[field], level=label),
         columns=[
             *msg.MOST_COOPS_COLUMNS[:2],
-            msg.RANK_COLUMNS.get(field, msg.MOST_COOPS_COLUMNS[2]),
+            msg.RANK_COLUMNS.get(field, msg.UNITS_RANK_WORDS[field]),
         ],
         rows=[[u.name, u.parent_name, shown(u.figure, True) if money else str(u.figure)] for u in units],
         row_actions=[unit_action(u.id, u.name) for u in units],

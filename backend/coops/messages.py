@@ -98,6 +98,9 @@ UNITS_RANK_WORDS = {
     "profit": "利润",
     "registered_capital": "注册资本",
     "loss": "合作社亏损",
+    "village_level": "村级社",
+    "benchmark": "标杆社",
+    "poverty_county": "贫困县基层社",
 }
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"

@@ -155,6 +155,7 @@ class Rank:
     column: str
     lowest_first: bool = False
     below_zero: bool = False
+    above_zero: bool = False  # units by their co-ops of a kind: those with none are no answer
 
 
 # What a ranking of co-ops may be by (backend.coops.chat).
@@ -199,9 +200,13 @@ class LevelUnit:
     figure: int
 
 
-# What units may be ranked by (their roll-up columns): their co-ops, or the sum of what a co-op is
-# ranked by (a founding year does not add up).
-UNIT_RANKS = {"coops": Rank("coops"), **{f: r for f, r in RANKS.items() if f not in ("newest", "oldest")}}
+# What units may be ranked by (their roll-up columns): their co-ops (of a kind), or the sum of what a
+# co-op is ranked by (a founding year does not add up).
+UNIT_RANKS = {
+    "coops": Rank("coops"),
+    **{kind: Rank(kind, above_zero=True) for kind in ("village_level", "benchmark", "poverty_county")},
+    **{f: r for f, r in RANKS.items() if f not in ("newest", "oldest")},
+}
 _MOST_SQL = (
     "SELECT u.id, u.name, u.parent_id, r.{column} FROM coop_rollup r JOIN unit u ON u.id = r.unit_id "
     "WHERE {below} AND u.depth > ? AND u.type = ? AND r.coops > 0{only} ORDER BY r.{column}{direction}, u.id "
@@ -235,7 +240,7 @@ async def units_ranked(
     sql = _MOST_SQL.format(
         below=below,
         column=rank.column,
-        only=f" AND r.{rank.column} < 0" if rank.below_zero else "",
+        only=f" AND r.{rank.column} < 0" if rank.below_zero else f" AND r.{rank.column} > 0" if rank.above_zero else "",
         direction="" if rank.lowest_first else " DESC",
     )
     rows = await db.fetch_rows(sql, args)
