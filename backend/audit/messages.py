@@ -8,6 +8,8 @@ ACTION_LABELS = {
     "auth.change_password": "修改密码",
     "auth.choose_unit": "选择单位",
     "auth.first_login_sms": "首次登录短信验证",
+    "auth.logout": "退出登录",
+    "auth.end_session": "结束登录设备",
     "account.create": "新建账号",
     "account.update": "修改账号",
     "account.reset_password": "重置密码",

@@ -275,7 +275,45 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
     return token, fresh
 
 
-async def end_own_session(account: Account, public_id: str) -> None:
+async def _audit_session_end(
+    action: str, account_id: int, origin: Origin, *, outcome: str = "success", detail: dict[str, str]
+) -> None:
+    """The audit entry of a session ended on request (``auth.logout``, ``auth.end_session``: one
+    ended from the list); inside a transaction."""
+    await audit.record(
+        action,
+        origin=origin,
+        outcome=outcome,
+        account_id=account_id,
+        scope_path=memberships_scope(await _memberships(account_id)),
+        target_type="account",
+        target_id=account_id,
+        detail=detail,
+    )
+
+
+async def _end_on_request(record: sessions.SessionRecord, action: str, origin: Origin) -> None:
+    """End a session for good, audited: its end recorded with the entry in one transaction, then
+    dropped from Redis (ended by expiry, a session leaves no entry)."""
+    async with db.atomic():
+        await sessions.record_end(record)
+        await _audit_session_end(action, record.account_id, origin, detail={"session": record.public_id})
+    await sessions.drop(record.account_id, record.key_hash)
+
+
+async def logout(record: sessions.SessionRecord, *, origin: Origin) -> None:
+    """End the caller's own session."""
+    await _end_on_request(record, "auth.logout", origin)
+
+
+async def end_own_session(account: Account, public_id: str, *, origin: Origin) -> None:
+    """End one of one's own sessions from the list (a lost phone). An id that names none of them
+    answers 404, audited as a failure without the id (it is whatever was sent)."""
     revoked = account.sessions_revoked_at.timestamp() if account.sessions_revoked_at else None
-    if not await sessions.end_by_public_id(account.id, public_id, revoked_before=revoked):
+    record = await sessions.find(account.id, public_id, revoked_before=revoked)
+    if record is None:
+        async with db.atomic():
+            detail = {"reason": "not_found"}
+            await _audit_session_end("auth.end_session", account.id, origin, outcome="failure", detail=detail)
         raise NotFound(msg.SESSION_NOT_FOUND)
+    await _end_on_request(record, "auth.end_session", origin)

@@ -84,8 +84,8 @@ async def login(request: Request, data: LoginRequest):
 @bp.post("/auth/logout")
 @authenticated(unit=False, allow_must_change=True, allow_sms_check=True)
 async def logout(request: Request, caller: Caller):
-    """End this session, for good (recorded before Redis drops it: backend.core.sessions.end)."""
-    await sessions.end(caller.session)
+    """End this session, for good (recorded and audited before Redis drops it: backend.auth.actions.logout)."""
+    await actions.logout(caller.session, origin=caller.origin)
     return no_content()
 
 
@@ -144,7 +144,7 @@ async def own_sessions(request: Request, caller: Caller):
 @authenticated(unit=False)
 async def end_own_session(request: Request, caller: Caller, session_id: str):
     """End one of the caller's own sessions (e.g. a lost phone)."""
-    await actions.end_own_session(caller.account, session_id)
+    await actions.end_own_session(caller.account, session_id, origin=caller.origin)
     return no_content()
 
 

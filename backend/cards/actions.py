@@ -11,6 +11,7 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 
+from backend.accounts import actions as account_actions
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import account_scope
 from backend.cards import messages as msg
@@ -40,9 +41,12 @@ def _holds(account: Account, holder: CardHolder) -> bool:
 
 async def _phone_account(account_id: int, holder: CardHolder) -> Account:
     """The account that scanned a binding or real-name pairing, still active and the card's holder
-    (it may have been deactivated while the card was in the reader)."""
-    account = await Account.get(id=account_id)
-    if not account.is_active:
+    (it may have been deactivated, or its name or ID number changed, while the card was in the
+    reader). First in the change's transaction: the row is locked (:func:`lock_account`) until the
+    commit, so a change of the account's identity takes turns with the card's and the card proves
+    the identity the account has when its binding or level is written."""
+    account = await account_actions.lock_account(account_id)
+    if account is None or not account.is_active:
         raise CardRefused("card_account_inactive", msg.OWN_ACCOUNT_INACTIVE)
     if not _holds(account, holder):
         raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
@@ -214,8 +218,8 @@ async def _create_admin_for_unit(holder: CardHolder, unit: Unit, origin: Origin)
 
 async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
     """Bind the card to the account logged in on the phone; the holder must be its owner."""
-    account = await _phone_account(account_id, holder)
     async with db.atomic():
+        account = await _phone_account(account_id, holder)
         await _bind(account, holder)
         await _audit("card.bind", account.id, origin, detail={"kind": holder.kind})
     return account
@@ -223,8 +227,8 @@ async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> A
 
 async def realname_by_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
     """Real-name level "high" (C7): the card's holder is the account's owner."""
-    account = await _phone_account(account_id, holder)
     async with db.atomic():
+        account = await _phone_account(account_id, holder)
         await Account.filter(id=account.id).update(
             realname_level=RealnameLevel.HIGH, updated_at=runtime.get().clock.now()
         )

@@ -255,12 +255,19 @@ async def end(record: SessionRecord) -> bool:
     return await drop(record.account_id, record.key_hash)
 
 
-async def end_by_public_id(account_id: int, public_id: str, *, revoked_before: float | None = None) -> bool:
+async def record_end(record: SessionRecord) -> None:
+    """The durable half of :func:`end`, for a session ended on request: call it inside the
+    transaction of the end's audit entry (both hold, or neither), then :func:`drop` it after the
+    commit (the guard refuses it by the record from the commit on)."""
+    await _record_ended([record])
+
+
+async def find(account_id: int, public_id: str, *, revoked_before: float | None = None) -> SessionRecord | None:
+    """The account's live session of this public id; None when there is none."""
     for record in await list_for(account_id, revoked_before=revoked_before):
         if record.public_id == public_id:
-            await end(record)
-            return True
-    return False
+            return record
+    return None
 
 
 async def end_matching(account_id: int, matches: Callable[[SessionRecord], bool]) -> int:
