@@ -127,7 +127,32 @@ def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
 
 async def update_profile(account: Account, changes: dict[str, Any], *, origin: Origin) -> Account:
     """Edit one's own profile. A new name, ID type or ID number voids the real-name level and
-    unbinds the card (it no longer names this person)."""
+    unbinds the card (it no longer names this person). Compared with the account as it is under
+    its lock (:func:`lock_account`): an admin's edit or a card's real-name check takes turns with it."""
+    async with db.atomic():
+        current = await lock_account(account.id) or account
+        updates, identity_changed = _profile_updates(current, changes)
+        if not updates:
+            return current
+        updates["updated_at"] = runtime.get().clock.now()
+        await Account.filter(id=account.id).update(**updates)
+        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
+        await _record(
+            "profile.update",
+            account,
+            origin,
+            detail={
+                "fields": sorted(k for k in changes),
+                "realname_voided": int(identity_changed),
+                "card_unbound": int(card_unbound),
+            },
+        )
+    return await Account.get(id=account.id)
+
+
+def _profile_updates(account: Account, changes: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The columns ``changes`` sets on ``account`` (checked first: ValidationFailed) and whether the
+    identity changed."""
     id_type = IdType(changes.get("id_type") or account.id_type)
     problems = _check_profile(changes, id_type)
     if "id_type" in changes and "id_number" not in changes and account.id_number_enc:
@@ -157,23 +182,7 @@ async def update_profile(account: Account, changes: dict[str, Any], *, origin: O
         updates["email"] = changes["email"]
     if identity_changed:
         updates["realname_level"] = RealnameLevel.NONE
-    if not updates:
-        return account
-    updates["updated_at"] = runtime.get().clock.now()
-    async with db.atomic():
-        await Account.filter(id=account.id).update(**updates)
-        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
-        await _record(
-            "profile.update",
-            account,
-            origin,
-            detail={
-                "fields": sorted(k for k in changes),
-                "realname_voided": int(identity_changed),
-                "card_unbound": int(card_unbound),
-            },
-        )
-    return await Account.get(id=account.id)
+    return updates, identity_changed
 
 
 # P11: bound phone change -----------------------------------------------------------------------
