@@ -147,7 +147,11 @@ async def _review(unit: Unit) -> None:
 
 @pytest.mark.parametrize(
     ("holder", "said"),
-    [(_device, msg.UNIT_HAS_DEVICE), (_registration, msg.UNIT_HAS_REGISTRATION), (_review, msg.UNIT_HAS_REVIEW)],
+    [
+        (_device, msg.UNIT_HAS_DEVICE),
+        (_registration, msg.UNIT_HAS_PENDING_REGISTRATIONS.format(count=1, names="合作社")),
+        (_review, msg.UNIT_HAS_PENDING_REVIEWS.format(count=1, kinds="找回单位账号 1 份")),
+    ],
 )
 async def test_a_delete_refused_for_a_pc_a_registration_or_a_review_names_which(client, holder, said):
     """It said "设备、注册申请或审核等关联记录" for each: the admin could not tell which holds the unit."""

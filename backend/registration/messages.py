@@ -18,3 +18,5 @@ ADMIN_USERNAME_TAKEN = (
 TOO_MANY_TRIES = "提交次数过多，请重新获取短信验证码后再试"
 ALREADY_DECIDED = "这份注册申请已经处理过了"
 SUBMIT_CONFLICT = "提交的信息刚刚被其他申请占用，请稍后重试"
+# In place of the superior's name once that unit is deleted (a decided registration keeps its record).
+SUPERIOR_GONE = "—"

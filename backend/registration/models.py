@@ -19,8 +19,9 @@ class UnitRegistration(Model):
     # for an admin of ``parent`` (or above) to place it in the tree and approve it.
     id = fields.IntField(primary_key=True)
     status = fields.CharEnumField(RegistrationStatus, max_length=16, default=RegistrationStatus.PENDING, db_index=True)
-    parent: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "cunwu.Unit", related_name="registrations", on_delete=fields.RESTRICT
+    # Empty once the unit is deleted: only a decided registration lets it go (backend.units.actions).
+    parent: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "cunwu.Unit", related_name="registrations", null=True, on_delete=fields.SET_NULL
     )
     unit_name = fields.CharField(max_length=100)
     unit_type = fields.CharEnumField(UnitType, max_length=16)

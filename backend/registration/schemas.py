@@ -104,7 +104,7 @@ class RegistrationRow(BaseModel):
     unit_name: str
     unit_type: UnitType
     credit_code: str
-    superior_id: int
+    superior_id: int | None  # null: that unit was deleted after the registration was decided
     superior_name: str
     admin_username: str
     admin_name: str
@@ -121,7 +121,7 @@ class RegistrationOut(BaseModel):
     region_code: str | None
     legal_rep_name: str
     legal_rep_id_number: str  # masked
-    superior_id: int
+    superior_id: int | None  # null: that unit was deleted after the registration was decided
     superior_name: str
     admin_username: str
     admin_name: str

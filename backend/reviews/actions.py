@@ -234,7 +234,9 @@ async def _decider_now(actor: Actor, review: ReviewRequest) -> tuple[Actor, Unit
     if account is None or membership is None:
         raise Forbidden("approver_changed", msg.APPROVER_CHANGED)
     units = {u.id: u for u in await Unit.filter(id__in={membership.unit_id, review.unit.id})}
-    own, unit = units[membership.unit_id], units[review.unit.id]  # neither deletable: rows refer to them
+    if review.unit.id not in units:  # a pending request holds its unit: it was decided, then the unit deleted
+        raise Conflict("review_decided", msg.ALREADY_DECIDED)
+    own, unit = units[membership.unit_id], units[review.unit.id]  # the membership holds its unit
     decider = replace(
         actor,
         role=Role(membership.role),
@@ -253,7 +255,7 @@ async def _locked_target(review: ReviewRequest, plan: ApprovalPlan) -> Account |
     (as unit recovery does), and a deactivation on the account's: each sees what the one before did."""
     planned_id = plan.account.id if plan.account else None
     if review.kind == ReviewKind.UNIT:
-        admin = await people.locked_unit_admin(review.unit)  # never gone: the request's key keeps it
+        admin = await people.locked_unit_admin(review.unit)  # never gone: a pending request holds it
         if (admin.id if admin else None) != planned_id:  # made, handed on or deactivated meanwhile
             raise Conflict("unit_admin_changed", msg.UNIT_ADMIN_CHANGED)
     if planned_id is None:

@@ -20,6 +20,8 @@ CANNOT_MANAGE = "您不能管理申请对应的账号（它还属于您管辖范
 NOT_SELF = "不能审核与自己账号有关的申请"
 APPROVER_CHANGED = "您的账号、单位或角色刚被更改，已不能审核这项申请，本次未做任何更改；如有疑问请联系上级管理员"
 IMAGE_MISSING = "图片文件已不存在"
+# In place of the unit's name once that unit is deleted (a decided request keeps its record).
+UNIT_GONE = "—"
 
 KIND_LABELS = {"password": "找回密码", "username": "找回用户名", "unit": "找回单位账号"}
 STATUS_LABELS = {"pending": "待审核", "approved": "已通过", "rejected": "已驳回"}

@@ -25,8 +25,9 @@ class ReviewRequest(Model):
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(ReviewKind, max_length=16)
     status = fields.CharEnumField(ReviewStatus, max_length=16, default=ReviewStatus.PENDING, db_index=True)
-    unit: fields.ForeignKeyRelation = fields.ForeignKeyField(
-        "cunwu.Unit", related_name="reviews", on_delete=fields.RESTRICT
+    # Empty once the unit is deleted: only a decided request lets it go (backend.units.actions).
+    unit: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
+        "cunwu.Unit", related_name="reviews", null=True, on_delete=fields.SET_NULL
     )
     account: fields.ForeignKeyNullableRelation = fields.ForeignKeyField(
         "cunwu.Account", related_name="reviews", null=True, on_delete=fields.RESTRICT

@@ -55,7 +55,7 @@ class ReviewRow(BaseModel):
     kind_label: str
     status: ReviewStatusName
     status_label: str
-    unit_id: int
+    unit_id: int | None  # null: the unit was deleted after the request was decided
     unit_name: str
     name: str
     phone: str  # masked
@@ -73,7 +73,7 @@ class ReviewPage(BaseModel):
 
 
 class ReviewUnit(BaseModel):
-    id: int
+    id: int | None  # null: the unit was deleted after the request was decided (its name a dash)
     name: str
     credit_code: str | None
 

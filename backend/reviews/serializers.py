@@ -30,13 +30,23 @@ def _labels(review: ReviewRequest) -> dict[str, str]:
     }
 
 
+def _unit(review: ReviewRequest) -> ReviewUnit:
+    """The request's unit (``.unit`` loaded): a decided request's unit may have been deleted since
+    (its link emptied), and reads as a dash."""
+    unit = review.unit
+    if unit is None:
+        return ReviewUnit(id=None, name=msg.UNIT_GONE, credit_code=None)
+    return ReviewUnit(id=unit.id, name=unit.name, credit_code=unit.credit_code)
+
+
 def review_row(review: ReviewRequest) -> ReviewRow:
     """``review`` with .unit and .account loaded."""
+    unit = _unit(review)
     return ReviewRow(
         id=review.id,
         **_labels(review),
-        unit_id=review.unit.id,
-        unit_name=review.unit.name,
+        unit_id=unit.id,
+        unit_name=unit.name,
         name=review.name,
         phone=identifiers.mask_phone(requester_phone(review)),
         id_number=identifiers.mask_id_number(requester_id_number(review)),
@@ -51,6 +61,8 @@ def _checks(review: ReviewRequest) -> IdentityChecks:
     """Compare by the keyed indexes, so nothing on file needs decrypting for it."""
     if ReviewKind(review.kind) == ReviewKind.UNIT:
         unit = review.unit
+        if unit is None:  # deleted since the decision: nothing on file to compare with
+            return IdentityChecks(name=None, phone=None, id_number=None)
         return IdentityChecks(
             name=review.name == unit.legal_rep_name if unit.legal_rep_name else None,
             phone=None,
@@ -75,7 +87,7 @@ def _on_approve(review: ReviewRequest, plan: ApprovalPlan | None) -> str | None:
         ApprovalMode.HAND_OVER: msg.ON_APPROVE_HAND_OVER,
         ApprovalMode.NEW_ADMIN: msg.ON_APPROVE_NEW_ADMIN,
         ApprovalMode.UNAVAILABLE: msg.ON_APPROVE_UNKNOWN,
-    }[plan.mode].format(username=username, unit=review.unit.name)
+    }[plan.mode].format(username=username, unit=_unit(review).name)
 
 
 def review_detail(opened: OpenedReview, image_url: str) -> ReviewDetail:
@@ -85,7 +97,7 @@ def review_detail(opened: OpenedReview, image_url: str) -> ReviewDetail:
     return ReviewDetail(
         id=review.id,
         **_labels(review),
-        unit=ReviewUnit(id=review.unit.id, name=review.unit.name, credit_code=review.unit.credit_code),
+        unit=_unit(review),
         name=review.name,
         id_number=requester_id_number(review),
         phone=requester_phone(review),

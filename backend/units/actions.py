@@ -266,6 +266,35 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
     return await Unit.get(id=unit.id)
 
 
+def listed(names: list[str], most: int = 3) -> str:
+    """The first ``most`` names for a message, "等" when there are more."""
+    return "、".join(names[:most]) + ("等" if len(names) > most else "")
+
+
+async def _refuse_if_pending_requests(unit_id: int) -> None:
+    """A registration asking to join the unit, or a manual review about it, that waits for a decision
+    holds the unit: an admin decides it first (the refusal names it). A decided one holds nothing: its
+    record stays, its link to the unit emptied by the database (``ON DELETE SET NULL``, migration 0014).
+
+    The caller holds the unit's row (FOR UPDATE): a request being filed checks its key against that
+    lock and waits, then finds the unit gone; a decision only changes the status, so whichever
+    commits first is seen (a request being decided meanwhile still counts as pending: refused)."""
+    from backend.registration.models import RegistrationStatus, UnitRegistration
+    from backend.reviews.messages import KIND_LABELS
+    from backend.reviews.models import ReviewRequest, ReviewStatus
+
+    pending = UnitRegistration.filter(parent_id=unit_id, status=RegistrationStatus.PENDING)
+    names = await pending.order_by("id").values_list("unit_name", flat=True)
+    if names:
+        said = msg.UNIT_HAS_PENDING_REGISTRATIONS.format(count=len(names), names=listed(list(names)))
+        raise Conflict("unit_not_empty", said)
+    kinds = await ReviewRequest.filter(unit_id=unit_id, status=ReviewStatus.PENDING).values_list("kind", flat=True)
+    if kinds:
+        counted = {kind: kinds.count(kind) for kind in KIND_LABELS if kind in kinds}
+        named = "、".join(f"{KIND_LABELS[kind]} {count} 份" for kind, count in counted.items())
+        raise Conflict("unit_not_empty", msg.UNIT_HAS_PENDING_REVIEWS.format(count=len(kinds), kinds=named))
+
+
 async def delete_unit(actor: Actor, unit_id: int) -> None:
     """Delete a unit below the actor's own, only when nothing holds it; a refusal names what does.
 
@@ -277,8 +306,6 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
     from backend.accounts.models import Membership  # accounts hang off units, not the reverse
     from backend.coops.models import CoopCard
     from backend.devices.models import Device
-    from backend.registration.models import UnitRegistration
-    from backend.reviews.models import ReviewRequest
 
     _require_manage(actor)
     try:
@@ -296,10 +323,7 @@ async def delete_unit(actor: Actor, unit_id: int) -> None:
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_COOP_CARD)
             if await Device.exists(unit_id=unit.id):  # kept, revoked too: devices are never deleted
                 raise Conflict("unit_not_empty", msg.UNIT_HAS_DEVICE)
-            if await UnitRegistration.exists(parent_id=unit.id):
-                raise Conflict("unit_not_empty", msg.UNIT_HAS_REGISTRATION)
-            if await ReviewRequest.exists(unit_id=unit.id):
-                raise Conflict("unit_not_empty", msg.UNIT_HAS_REVIEW)
+            await _refuse_if_pending_requests(unit.id)
             await audit.record(
                 "unit.delete",
                 actor=actor,

@@ -4,7 +4,7 @@ UNIT_HAS_CHILDREN = "该单位下还有下级单位，不能删除；请先删�
 UNIT_HAS_ACCOUNTS = "该单位还有账号，不能删除；请先把账号移出本单位。"
 UNIT_HAS_DEACTIVATED_ACCOUNTS = "该单位还留有已注销账号的记录，不能删除：注销的账号要保留所属单位，以备查询和审计。"
 UNIT_HAS_COOP_CARD = "该合作社有信息卡，不能删除；请先删除信息卡。"
-UNIT_STILL_REFERENCED = "该单位还有设备、注册申请或审核等关联记录，不能删除"
+UNIT_STILL_REFERENCED = "该单位刚被其他记录（下级单位、账号、设备或信息卡等）引用，不能删除；请刷新后查看"
 COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
 MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之下"
 ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
@@ -61,5 +61,10 @@ CHAT_SUGGEST_SUMMARY = "汇总"
 # The path column holds the ids of every unit above: a tree deeper than it holds is refused.
 TREE_TOO_DEEP = "单位层级太多，不能再放到这个上级单位之下"
 UNIT_HAS_DEVICE = "该单位登记过卡服务电脑（设备），不能删除：设备记录要保留所属单位，以备查询和审计。"
-UNIT_HAS_REGISTRATION = "有单位申请注册到该单位之下（注册申请记录），不能删除：注册申请要保留所属单位，以备查询和审计。"
-UNIT_HAS_REVIEW = "该单位有人工审核申请记录，不能删除：审核记录要保留所属单位，以备查询和审计。"
+# Only requests still waiting hold a unit; decided ones keep their record without it.
+UNIT_HAS_PENDING_REGISTRATIONS = (
+    "有 {count} 份注册申请（{names}）申请加入该单位，还在等待审核，不能删除；请先在注册审核中通过或驳回。"
+)
+UNIT_HAS_PENDING_REVIEWS = (
+    "该单位有 {count} 份人工审核申请（{kinds}）还在等待审核，不能删除；请先在人工审核中通过或驳回。"
+)
