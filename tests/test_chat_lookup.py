@@ -449,6 +449,17 @@ async def test_choosing_another_unit_starts_another_conversation_and_going_back_
     assert card(await say(client, headers, "这个村"))["title"] == "王家湾村"
 
 
+@pytest.mark.parametrize(
+    "text", ["王家湾村的上级", "王家湾村的上级单位是哪个", "王家湾村属于哪个乡镇", "王家湾村归哪个镇管"]
+)
+async def test_asking_what_a_unit_belongs_to_answers_its_card_with_where_it_sits(client, text):
+    """ "王家湾村的上级" and "王家湾村属于哪个乡镇" were looked up as whole names ("没有找到")."""
+    tree = await make_tree()
+    headers = await town_admin(client, tree, role=Role.VIEWER)
+    shown = card(await say(client, headers, text))
+    assert shown["title"] == "王家湾村" and "白沙镇" in fields(shown)["所属"], text
+
+
 async def test_a_viewer_sees_units_but_no_people(client):
     tree = await make_tree()
     await make_account("clerk_wang", tree.child, role=Role.CLERK)

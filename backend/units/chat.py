@@ -268,7 +268,14 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     return ChatReply(blocks=[CardBlock(title=title, actions=choices)], suggestions=default_suggestions())
 
 
-@intent("unit.card", permission="units.view")
+# Where a unit belongs, which its card shows: "王家湾村的上级", "王家湾村属于哪个乡镇".
+_ABOVE_PATTERNS = (
+    ASK + r"(?P<name>.{1,20}?)的?(?:上级单位|上级|所属单位|主管单位)(?:是哪个|是哪里|是什么|是谁)?$",
+    ASK + r"(?P<name>.{1,20}?)(?:属于|归|隶属于?)(?:哪个|哪|什么)(?:乡镇|镇|乡|街道|县|区|市|单位)(?:管)?的?$",
+)
+
+
+@intent("unit.card", patterns=_ABOVE_PATTERNS, permission="units.view", subject="name")
 async def unit_card_intent(turn: Turn) -> ChatReply:
     unit_id = int_param(turn.params, "unit_id")
     if unit_id is not None:  # a button: the card's one statement also keeps the scope
