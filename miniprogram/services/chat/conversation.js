@@ -88,6 +88,8 @@ function createConversation(deps) {
   const onChange = deps.onChange || (() => {});
   let messages = [];
   let claimed = null; // { owner, token } once loaded for an account
+  let line = Promise.resolve(); // the sends, one after another
+  let waiting = 0; // sends in line, the one on its way included
 
   /** The claim to save `who`'s history with: none before load (nothing checked), null: not ours. */
   function tokenFor(who) {
@@ -128,18 +130,20 @@ function createConversation(deps) {
     return '';
   }
 
-  async function deliver(userId) {
+  /**
+   * Shown as sending at once, sent once the send before it has its answer or has failed: the
+   * server answers in the context the one before left ("更多", "这个村…").
+   */
+  function deliver(userId) {
     const user = find(userId);
-    const request = user.request;
     const owner = deps.owner(); // once, before the await: the answer may be a 401 that ends the session
-    const key = cacheable(request) ? cacheKey(request) : '';
-    const askedAt = currentContext();
-    let answerId = user.answerId || null;
+    const key = cacheable(user.request) ? cacheKey(user.request) : '';
     update(userId, { status: 'sending', error: '' });
-    if (key && !answerId) {
+    if (key && !user.answerId) {
       const cached = deps.cache.get(key);
-      if (cached && fitsContext(cached.value, askedAt)) {
-        answerId = localId(now(), deps.random);
+      // behind a send on its way, where the conversation will be is not known yet
+      if (cached && fitsContext(cached.value, waiting ? null : currentContext())) {
+        const answerId = localId(now(), deps.random);
         messages.push({
           id: answerId,
           role: 'assistant',
@@ -154,8 +158,19 @@ function createConversation(deps) {
       }
     }
     changed(owner);
+    const go = () => send(userId, owner, key);
+    const turn = waiting++ ? line.then(go) : go();
+    line = turn.catch(() => null);
+    return turn;
+  }
+
+  async function send(userId, owner, key) {
+    const user = find(userId);
+    const askedAt = currentContext();
+    let answerId = user && user.answerId;
     try {
-      const reply = await deps.chatApi.send(request, user.key);
+      if (!user) return null; // cleared while in line
+      const reply = await deps.chatApi.send(user.request, user.key);
       if (key) deps.cache.set(key, Object.assign({}, reply, { askedAt }));
       const answer = {
         role: 'assistant',
@@ -185,6 +200,8 @@ function createConversation(deps) {
       changed(owner);
       if (back && deps.onRefused) deps.onRefused(find(userId));
       return null;
+    } finally {
+      waiting -= 1;
     }
   }
 

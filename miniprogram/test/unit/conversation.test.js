@@ -141,10 +141,12 @@ test('an action tapped again while the same one is still sending is not sent twi
   const first = conversation.sendAction(reset);
   expect(await conversation.sendAction(Object.assign({}, reset, { params: { account_id: 9 } }))).toBeNull();
   expect(chatApi.send).toHaveBeenCalledTimes(1);
-  await conversation.sendAction({ intent: 'account.reset_password', params: { account_id: 10 } }); // another account
-  expect(chatApi.send).toHaveBeenCalledTimes(2);
+  const other = conversation.sendAction({ intent: 'account.reset_password', params: { account_id: 10 } }); // another account
+  expect(chatApi.send).toHaveBeenCalledTimes(1); // it goes once the first is answered
   release(answer('已重置'));
   await first;
+  await other;
+  expect(chatApi.send).toHaveBeenCalledTimes(2);
   await conversation.sendAction(reset);
   expect(chatApi.send).toHaveBeenCalledTimes(3);
   expect(conversation.messages().filter((m) => m.role === 'user')).toHaveLength(3);
@@ -344,4 +346,102 @@ test('a write the server did whose answer was lost (409 request_done) is not off
   expect(await conversation.retry(user.id)).toBeNull();
   expect(chatApi.send).toHaveBeenCalledTimes(1);
   expect(handed).toEqual([]);
+});
+
+/** chatApi.send answered by hand: calls[i].resolve / .reject, in the order they went out. */
+function heldApi() {
+  const calls = [];
+  const send = jest.fn((request, key) => new Promise((resolve, reject) => calls.push({ request, key, resolve, reject })));
+  return { chatApi: { send }, calls };
+}
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+const at = (place, text) => Object.assign(answer(text), { context: place });
+
+test('messages sent quickly go out one at a time, each once the one before is answered (the server keeps the context); all show "sending" at once, answers in the order sent', async () => {
+  const { chatApi, calls } = heldApi();
+  const { conversation } = setup(chatApi);
+  const first = conversation.sendText('王家湾村');
+  const second = conversation.sendText('这个村的汇总');
+  const third = conversation.sendAction({ intent: 'unit.children', params: { unit_id: 7, cursor: 2 }, label: '更多' });
+  expect(conversation.messages().map((m) => [m.text, m.status])).toEqual([
+    ['王家湾村', 'sending'],
+    ['这个村的汇总', 'sending'],
+    ['更多', 'sending'],
+  ]);
+  await flush();
+  expect(calls.map((c) => c.request)).toEqual([{ text: '王家湾村' }]);
+  calls[0].resolve(at('王家湾村', '王家湾村的卡片'));
+  await first;
+  await flush();
+  expect(calls.map((c) => c.request)).toEqual([{ text: '王家湾村' }, { text: '这个村的汇总' }]);
+  calls[1].resolve(at('王家湾村', '王家湾村的汇总'));
+  await second;
+  await flush();
+  expect(calls).toHaveLength(3);
+  expect(calls[2].request).toEqual({ action: { intent: 'unit.children', params: { unit_id: 7, cursor: 2 } } });
+  calls[2].resolve(at('王家湾村', '第 2 页'));
+  await third;
+  expect(new Set(calls.map((c) => c.key)).size).toBe(3);
+  expect(conversation.messages().filter((m) => m.role === 'assistant').map((m) => m.blocks[0].text)).toEqual([
+    '王家湾村的卡片',
+    '王家湾村的汇总',
+    '第 2 页',
+  ]);
+});
+
+test('a send that fails does not hold the ones after it: the next goes once it has failed; its resend waits its turn and keeps its key', async () => {
+  const lost = Object.assign(new Error('网络超时，请稍后重试'), { code: 'timeout', retryable: true });
+  const { chatApi, calls } = heldApi();
+  const { conversation } = setup(chatApi);
+  const first = conversation.sendText('王家湾村');
+  const second = conversation.sendText('帮助');
+  await flush();
+  calls[0].reject(lost);
+  expect(await first).toBeNull();
+  await flush();
+  expect(calls.map((c) => c.request.text)).toEqual(['王家湾村', '帮助']);
+  const failed = conversation.messages()[0];
+  expect(failed).toMatchObject({ status: 'failed' });
+  const resent = conversation.retry(failed.id);
+  expect(conversation.messages()[0].status).toBe('sending'); // shown at once
+  await flush();
+  expect(calls).toHaveLength(2); // after "帮助" has its answer
+  calls[1].resolve(answer('帮助的答复'));
+  await second;
+  await flush();
+  expect(calls).toHaveLength(3);
+  expect(calls[2].key).toBe(calls[0].key);
+  calls[2].resolve(at('王家湾村', '王家湾村的卡片'));
+  expect((await resent).blocks[0].text).toBe('王家湾村的卡片');
+  expect(conversation.messages().map((m) => m.status || m.blocks[0].text)).toEqual(['sent', 'sent', '帮助的答复', '王家湾村的卡片']);
+});
+
+test('a question about where the conversation is, sent behind one still on its way, is not answered from the cache of the place before', async () => {
+  let place = '';
+  const chatApi = {
+    send: jest.fn(async (request) => {
+      if (request.text !== '下级单位') place = request.text;
+      return at(place, `${place}的${request.text === '下级单位' ? '下级单位' : '卡片'}`);
+    }),
+  };
+  const { conversation } = setup(chatApi);
+  await conversation.sendText('王家湾村');
+  await conversation.sendText('下级单位');
+  const going = conversation.sendText('李家坪村');
+  const children = conversation.sendText('下级单位'); // will be about 李家坪村
+  expect(conversation.messages().filter((m) => m.offline)).toHaveLength(0);
+  await going;
+  expect((await children).blocks[0].text).toBe('李家坪村的下级单位');
+});
+
+test('a message still in line when the conversation is cleared is not sent', async () => {
+  const { chatApi, calls } = heldApi();
+  const { conversation } = setup(chatApi);
+  const first = conversation.sendText('王家湾村');
+  const second = conversation.sendText('这个村的汇总');
+  conversation.clear();
+  calls[0].resolve(at('王家湾村', '王家湾村的卡片'));
+  await first;
+  expect(await second).toBeNull();
+  expect(calls).toHaveLength(1);
 });
