@@ -11,6 +11,7 @@ import pytest
 
 from backend.auth import guard
 from backend.core import runtime, sessions
+from backend.core.audit import AuditEntry
 from backend.core.clock import FrozenClock
 from backend.core.crypto import sha256_hex
 from tests.factories import login, make_account, make_tree
@@ -144,6 +145,7 @@ async def test_a_logout_whose_end_cannot_be_recorded_fails_and_the_session_stays
     assert response.status_code >= 500  # never a 204 for an end that a Redis restore could undo
     monkeypatch.undo()
     assert (await client.get("/api/session", headers=headers)).status_code == 200  # not half ended
+    assert not await AuditEntry.filter(action="auth.logout").exists()  # nor on record as ended
     assert (await client.post("/api/auth/logout", headers=headers)).status_code == 204
 
 

@@ -16,16 +16,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, utils
 
+from card_service import presenter as presenter_module
 from card_service import protocol
 from card_service.api import BackendError, CardSubmission, Challenge, DeviceInfo, Enrolment, PairingState, Person
 from card_service.card import CardInserted, InvalidPinError, PinBlockedError, ReaderAdded
 from card_service.device_key import DeviceKey
 from card_service.fakes.card_ca import CardAuthority, CardIdentity
-from card_service.presenter import Presenter, Screen, Task
+from card_service.presenter import Presenter, Screen, Task, ViewModel
 
 HOLDER = CardIdentity(
     card_number="310000000123",
@@ -265,6 +267,18 @@ class Rig:
         self.presenter.on_card_event(ReaderAdded(reader))
         self.presenter.on_card_event(CardInserted(reader, b"" if mute else ATR, mute=mute))
         self.settle()
+
+    def insert_unreadable(self, monkeypatch: pytest.MonkeyPatch, error: Exception) -> ViewModel:
+        """A card whose every read raises ``error`` put in (read without the pause between tries):
+        the window it leaves."""
+        monkeypatch.setattr(presenter_module, "CARD_READ_PAUSE", 0)
+
+        def fail() -> None:
+            raise error
+
+        monkeypatch.setattr(self.card, "select", fail)
+        self.insert()
+        return self.presenter.view()
 
     def start_pairing(self, action: str = "login") -> str:
         """A card in, ``action`` chosen: the QR's pairing id."""

@@ -12,7 +12,6 @@ import pytest
 from smartcard import scard
 
 from card_service import messages
-from card_service import presenter as presenter_module
 from card_service.card import CardInserted, CardMuteError, CardRemoved, NoCardError, ReaderAdded
 from card_service.card.monitor import CardEvent
 from card_service.card.pcsc import pcsc_error
@@ -101,15 +100,8 @@ def test_a_mute_card_asks_to_insert_it_again_the_right_way_round(tmp_path: Path)
 def test_a_card_that_stops_answering_when_read_asks_to_insert_it_again_the_right_way_round(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(presenter_module, "CARD_READ_PAUSE", 0)
     rig = make_rig(tmp_path)
-
-    def mute() -> None:
-        raise CardMuteError("the card does not answer")
-
-    monkeypatch.setattr(rig.card, "select", mute)
-    rig.insert()
-    view = rig.presenter.view()
+    view = rig.insert_unreadable(monkeypatch, CardMuteError("the card does not answer"))
     assert (view.card_line, view.status) == (messages.CARD_MUTE, messages.CARD_MUTE_HINT)
 
 

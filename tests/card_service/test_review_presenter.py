@@ -198,13 +198,7 @@ def test_a_card_without_the_piv_application_offers_no_action(tmp_path: Path, mon
     # a bank or social-security card: SELECT answers 6A82. The cadre must not be led through the
     # phone's scan and confirmation and the PIN only to be told the card failed
     rig = make_rig(tmp_path)
-
-    def no_piv() -> None:
-        raise ApduError(0x6A82)
-
-    monkeypatch.setattr(rig.card, "select", no_piv)
-    rig.insert()
-    view = rig.presenter.view()
+    view = rig.insert_unreadable(monkeypatch, ApduError(0x6A82))
     assert view.card_line == messages.CARD_NOT_USABLE
     assert view.status == messages.CARD_NOT_USABLE_HINT
     assert not any(b.enabled for b in view.actions)
@@ -214,17 +208,8 @@ def test_a_card_without_the_piv_application_offers_no_action(tmp_path: Path, mon
 
 
 def test_a_card_that_could_not_be_read_asks_to_insert_it_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from card_service import presenter as presenter_module
-
-    monkeypatch.setattr(presenter_module, "CARD_READ_PAUSE", 0)
     rig = make_rig(tmp_path)
-
-    def busy() -> None:
-        raise CardBusyError("another program holds the card")
-
-    monkeypatch.setattr(rig.card, "select", busy)
-    rig.insert()
-    view = rig.presenter.view()
+    view = rig.insert_unreadable(monkeypatch, CardBusyError("another program holds the card"))
     assert view.card_line == messages.CARD_UNREADABLE
     assert view.status == messages.CARD_UNREADABLE_HINT
     assert not any(b.enabled for b in view.actions)
