@@ -8,12 +8,12 @@ become parameters. Buttons reach it directly by name.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from backend.chat.context import ChatContext
+from backend.chat.gated import GatedPattern, gated
 from backend.chat.protocol import ChatReply
 from backend.core.actor import Actor
 
@@ -34,7 +34,7 @@ class IntentSpec:
     name: str
     handler: Handler
     permission: str | None
-    patterns: tuple[re.Pattern[str], ...] = field(default_factory=tuple)
+    patterns: tuple[GatedPattern, ...] = field(default_factory=tuple)
     priority: int = 100
     pageable: bool = False  # answers a table that "更多" can continue (takes a ``cursor`` param)
     writes: bool = False  # may change data: never started before the session is checked again
@@ -72,10 +72,11 @@ def intent(
     def register(handler: Handler) -> Handler:
         if name in _INTENTS and _INTENTS[name].handler is not handler:
             raise ValueError(f"intent {name} registered twice")
-        compiled = tuple(re.compile(p) for p in patterns)
+        compiled = tuple(gated(p) for p in patterns)
         _INTENTS[name] = IntentSpec(
             name, handler, permission, compiled, priority, pageable, writes, subject, subject_people, kept
         )
+        _ORDER.clear()
         return handler
 
     return register
@@ -85,8 +86,13 @@ def get(name: str) -> IntentSpec | None:
     return _INTENTS.get(name)
 
 
+_ORDER: list[IntentSpec] = []  # by_priority's, made again after a registration
+
+
 def by_priority() -> list[IntentSpec]:
-    return sorted((s for s in _INTENTS.values() if s.patterns), key=lambda s: (s.priority, s.name))
+    if not _ORDER:
+        _ORDER.extend(sorted((s for s in _INTENTS.values() if s.patterns), key=lambda s: (s.priority, s.name)))
+    return _ORDER
 
 
 # Answers to a bare name that is no unit's and no person's in scope, tried in order by the name
