@@ -8,6 +8,10 @@
 - ``account.reset_password`` and ``account.unlock``: buttons (with a question to confirm) that call
   the same actions as the API, so the same permission and scope checks and the same audit entry.
   Typed ("重置王建国的密码") they only show the card with the button.
+- ``account.form`` ("新建账号", "在王家湾村添加录入员") answers the form whose "新建账号" sends
+  ``account.create``: the API's create (P4: the temporary password goes by SMS, never shown).
+- ``account.deactivate`` ("停用王建国的账号"): a card that says what will happen, whose "确认停用"
+  runs the API's deactivation (P6).
 
 Personal data leaves masked, as from the API.
 """
@@ -31,21 +35,34 @@ from backend.accounts.queries import (
     list_accounts,
     memberships_in_scope,
 )
+from backend.accounts.schemas import AccountCreate
 from backend.accounts.serializers import masked_phone
+from backend.cards import messages as cards_msg
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.params import whole_number
 from backend.chat.parser import ASK, ASK_WORD
-from backend.chat.protocol import Action, CardBlock, ChatReply, KeyValue, NoticeBlock, Suggestion, TableBlock
+from backend.chat.protocol import (
+    Action,
+    CardBlock,
+    ChatReply,
+    FormBlock,
+    FormField,
+    KeyValue,
+    NoticeBlock,
+    Suggestion,
+    TableBlock,
+)
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, answer_other_name, intent
 from backend.chat.service import not_allowed_reply
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
-from backend.core.errors import NotFound
-from backend.core.roles import ROLE_LABELS, Role, allows
+from backend.core.errors import AppError, NotFound, ValidationFailed
+from backend.core.roles import FINANCE_LABELS, ROLE_LABELS, FinanceAccess, Role, allows, rank
 from backend.core.scope import scope_like
+from backend.core.validation import text_values
 from backend.units.chat import (
     choices_reply,
     int_param,
@@ -122,6 +139,22 @@ _RESET_PATTERNS = (
 _UNLOCK_PATTERNS = (
     ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
     ASK + rf"(?:给|帮|替)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁$",
+)
+# A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员") or the last shown.
+_CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设)"
+_NEW_ONE = r"(?:一个|一名|一位|个)?(?:新的?)?"
+_FORM_PATTERNS = (
+    ASK_WORD + rf"{_CREATE}{_NEW_ONE}(?:{_ACCOUNT}|用户|{_ROLE})$",
+    ASK + rf"(?:给|为|在)?(?P<name>.{{1,20}}?){_CREATE}{_NEW_ONE}(?:{_ACCOUNT}|用户|{_ROLE})$",
+)
+# Someone's account deactivated: "停用王建国的账号", "注销王建国的账号", "把王建国的账号停用". A name
+# never begins with 的 ("注销的账号" lists them, accounts.deactivated); 注销 alone also means logging
+# out, so it needs the word for account.
+_PLEASE = r"(?:请|帮我|麻烦)?"
+_DEACTIVATE_PATTERNS = (
+    ASK + rf"{_PLEASE}{_DEACTIVATED}(?P<name>[^的].{{0,19}}?)的?{_ACCOUNT}$",
+    ASK + rf"{_PLEASE}(?:停用|禁用)(?!{_ACCOUNT}$)(?P<name>[^的].{{0,19}}?)$",
+    ASK + rf"{_PLEASE}(?:把|将)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?{_DEACTIVATED}(?:掉|了)?$",
 )
 
 
@@ -443,6 +476,154 @@ async def account_unlock(turn: Turn) -> ChatReply:
     account = await get_account(turn.actor, account_id)
     lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))
     return await person_reply(turn, account_id, lead=lead)
+
+
+_ROLES_HIGH_FIRST = sorted(Role, key=rank, reverse=True)
+_CREATE_FIELDS = ("username", "name", "phone", "id_number", "role", "finance_access")
+# The refusals of create_account about one field of the form: answered as a 422 naming it, so the
+# form opens again with the message under that field (the mini-program sends a 409 again, as busy).
+_REFUSED_FIELD = {"username_taken": "username", "role_too_high": "role", "finance_too_high": "finance_access"}
+
+
+@intent(
+    "account.form",
+    patterns=_FORM_PATTERNS,
+    permission="accounts.manage",
+    priority=30,
+    subject="name",
+    kept=("role",),
+)
+async def account_form(turn: Turn) -> ChatReply:
+    """The form of a new account in a unit (named, else the last shown, else the actor's own): only
+    the roles and finance access the actor may give there are offered; "新建账号" sends ``account.create``."""
+    unit = await resolve_unit(turn, "account.form")
+    if isinstance(unit, ChatReply):
+        return unit
+    await turn.context.remember_unit(unit.id, unit.name)
+    roles = [role for role in _ROLES_HIGH_FIRST if actions.may_assign(turn.actor, unit, role)]
+    if not roles:  # an admin may always give a lower role in its scope; kept for safety
+        return ChatReply(
+            blocks=[NoticeBlock(level="warning", text=msg.ROLE_TOO_HIGH)], suggestions=default_suggestions()
+        )
+    wanted = _role_param(turn.params)  # "在王家湾村添加录入员"
+    lead = [NoticeBlock(text=msg.CHAT_FORM_HINT)]
+    if wanted is not None and wanted not in roles:
+        text = msg.CHAT_ROLE_NOT_GIVEN.format(unit=unit.name, role=ROLE_LABELS[wanted])
+        lead.insert(0, NoticeBlock(level="warning", text=text))
+    role = wanted if wanted is not None and wanted in roles else Role.CLERK if Role.CLERK in roles else roles[-1]
+    finance = [f for f in FinanceAccess if actions.may_grant_finance(turn.actor, unit.id, f)]
+    form = FormBlock(
+        title=msg.CHAT_FORM_TITLE.format(unit=unit.name),
+        fields=[
+            FormField(name="username", label=msg.CHAT_FORM_FIELD_USERNAME),
+            FormField(name="name", label=msg.CHAT_FORM_FIELD_NAME),
+            FormField(name="phone", label=msg.CHAT_FORM_FIELD_PHONE, kind="phone"),
+            FormField(name="id_number", label=msg.CHAT_FORM_FIELD_ID_NUMBER, kind="id_number", required=False),
+            FormField(
+                name="role",
+                label=msg.CHAT_FORM_FIELD_ROLE,
+                kind="select",
+                options=[KeyValue(label=ROLE_LABELS[r], value=r.value) for r in roles],
+                value=role.value,
+            ),
+            FormField(
+                name="finance_access",
+                label=msg.CHAT_FORM_FIELD_FINANCE,
+                kind="select",
+                options=[KeyValue(label=FINANCE_LABELS[f], value=f.value) for f in finance],
+                value=FinanceAccess.NONE.value,
+            ),
+        ],
+        submit=Action(
+            label=msg.CHAT_BUTTON_CREATE, intent="account.create", params={"unit_id": unit.id}, style="primary"
+        ),
+    )
+    return ChatReply(blocks=[*lead, form], suggestions=default_suggestions(), context=unit.name)
+
+
+@intent("account.create", permission="accounts.manage", writes=True)
+async def account_create(turn: Turn) -> ChatReply:
+    """The form sent back: the API's create (backend.accounts.actions.create_account, the temporary
+    password by SMS), checked as the API checks its body. A refused field answers 422 naming it, so
+    the form opens again with the message under it; the new account's card on success."""
+    unit_id = int_param(turn.params, "unit_id")
+    if unit_id is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    sent = {name: turn.params[name] for name in _CREATE_FIELDS if turn.params.get(name) not in (None, "")}
+    data = text_values(AccountCreate, {**sent, "unit_id": unit_id})
+    try:
+        account = await actions.create_account(turn.actor, **data.model_dump())
+    except AppError as exc:
+        field = _REFUSED_FIELD.get(exc.code)
+        if field is None:
+            raise
+        raise ValidationFailed({field: exc.message}, exc.message) from exc
+    text = msg.CHAT_CREATED.format(name=account.name, username=account.username, phone=masked_phone(account) or "")
+    return await person_reply(turn, account.id, lead=NoticeBlock(level="success", text=text))
+
+
+@intent(
+    "account.deactivate",
+    patterns=_DEACTIVATE_PATTERNS,
+    permission="accounts.manage",
+    priority=26,  # after the lists of deactivated and locked accounts and a person's lock
+    writes=True,
+)
+async def account_deactivate(turn: Turn) -> ChatReply:
+    """Typed, or a button without ``confirmed``: a card that says what will happen, with "确认停用"
+    where the API's deactivation would accept it (else the person's card and why not). With
+    ``confirmed``: that deactivation (backend.accounts.actions.deactivate_account), which checks all
+    again; no ticket, as the API takes none."""
+    if turn.params.get("confirmed") is not True:
+        target = await resolve_person(turn, "account.deactivate")
+        if isinstance(target, ChatReply):
+            return target
+        return await _deactivate_preview(turn, target)
+    account_id = int_param(turn.params, "account_id")
+    if account_id is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    await actions.deactivate_account(turn.actor, account_id)
+    account = await get_account(turn.actor, account_id)
+    lead = NoticeBlock(level="success", text=msg.CHAT_DEACTIVATED_DONE.format(name=account.name))
+    return await person_reply(turn, account_id, lead=lead)
+
+
+def _deactivate_refusal(actor: Actor, person: _Person, held: list[_Held]) -> str | None:
+    """Why backend.accounts.actions.deactivate_account would refuse it (None: it would not); the
+    card shows the status, so a deactivated account says so first."""
+    if person.id == actor.account_id:
+        return msg.NOT_SELF
+    if not person.is_active:
+        return msg.ALREADY_DEACTIVATED
+    if not _manageable(actor, person, held):
+        return msg.CANNOT_MANAGE
+    if person.card_protected:
+        return cards_msg.HOLDER_PROTECTED
+    return None
+
+
+async def _deactivate_preview(turn: Turn, account_id: int) -> ChatReply:
+    person, visible, held = await _person(turn.actor, account_id)  # outside the scope: not found
+    refusal = _deactivate_refusal(turn.actor, person, held)
+    if refusal is not None:
+        return await person_reply(turn, account_id, lead=NoticeBlock(level="warning", text=refusal))
+    confirm = Action(
+        label=msg.CHAT_BUTTON_DEACTIVATE,
+        intent="account.deactivate",
+        params={"account_id": person.id, "confirmed": True},
+        style="danger",
+    )
+    roles = "、".join(f"{h.unit_name}·{ROLE_LABELS[Role(h.role)]}" for h in visible)
+    card = CardBlock(
+        title=msg.CHAT_DEACTIVATE_TITLE.format(name=person.name),
+        subtitle=msg.CHAT_DEACTIVATE_WHAT.format(name=person.name, username=person.username),
+        fields=[
+            KeyValue(label=msg.CHAT_FIELD_USERNAME, value=person.username),
+            KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
+        ],
+        actions=[confirm],
+    )
+    return ChatReply(blocks=[card], suggestions=default_suggestions())
 
 
 @intent(
