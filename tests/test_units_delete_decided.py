@@ -141,7 +141,7 @@ async def test_a_pending_manual_review_holds_the_unit_and_the_refusal_names_its_
 
 
 async def test_a_refusal_names_at_most_three_pending_registrations():
-    names = unit_actions.listed(["一社", "二社", "三社", "四社"])
+    names = unit_actions._listed(["一社", "二社", "三社", "四社"])
     assert names == "一社、二社、三社等"
 
 

@@ -266,9 +266,9 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
     return await Unit.get(id=unit.id)
 
 
-def listed(names: list[str], most: int = 3) -> str:
+def _listed(names: list[str], most: int = 3) -> str:
     """The first ``most`` names for a message, "等" when there are more."""
-    return "、".join(names[:most]) + ("等" if len(names) > most else "")
+    return "、".join(names[:most]) + (msg.AND_MORE if len(names) > most else "")
 
 
 async def _refuse_if_pending_requests(unit_id: int) -> None:
@@ -286,7 +286,7 @@ async def _refuse_if_pending_requests(unit_id: int) -> None:
     pending = UnitRegistration.filter(parent_id=unit_id, status=RegistrationStatus.PENDING)
     names = await pending.order_by("id").values_list("unit_name", flat=True)
     if names:
-        said = msg.UNIT_HAS_PENDING_REGISTRATIONS.format(count=len(names), names=listed(list(names)))
+        said = msg.UNIT_HAS_PENDING_REGISTRATIONS.format(count=len(names), names=_listed(list(names)))
         raise Conflict("unit_not_empty", said)
     kinds = await ReviewRequest.filter(unit_id=unit_id, status=ReviewStatus.PENDING).values_list("kind", flat=True)
     if kinds:

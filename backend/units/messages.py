@@ -68,3 +68,4 @@ UNIT_HAS_PENDING_REGISTRATIONS = (
 UNIT_HAS_PENDING_REVIEWS = (
     "该单位有 {count} 份人工审核申请（{kinds}）还在等待审核，不能删除；请先在人工审核中通过或驳回。"
 )
+AND_MORE = "等"  # after the first names of a longer list
