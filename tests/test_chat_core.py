@@ -60,6 +60,16 @@ async def test_control_characters_in_a_turn_are_refused_by_field_before_anything
     assert response.status_code == 422 and response.json()["error"]["fields"] == {field: "不能包含控制字符"}
 
 
+@pytest.mark.parametrize("intent", ["summary", "lookup.name", "unit.card", parser.FOLLOW_UP])
+@pytest.mark.parametrize("name", [["王家湾"], {"x": "王家湾"}, 12])
+async def test_a_button_name_that_is_not_text_is_refused_by_field(client, intent, name):
+    """A forged button's list was looked up as its Python text ("['王家湾']") and echoed back."""
+    headers = await _headers(client)
+    body = {"action": {"intent": intent, "params": {"name": name}}}
+    response = await client.post("/api/chat", json=body, headers=headers)
+    assert response.status_code == 422 and response.json()["error"]["fields"] == {"action.params": "格式不正确"}
+
+
 async def test_pasted_line_breaks_and_tabs_are_only_spaces(client):
     headers = await _headers(client)
     response = await client.post("/api/chat", json={"text": "帮\n助"}, headers=headers)

@@ -163,9 +163,17 @@ def _no_control_chars(value: Any) -> Any:
     return value
 
 
+def _name_is_text(params: dict[str, Any]) -> dict[str, Any]:
+    """A button's ``name`` is what a lookup searches: text or nothing (a list was searched, and
+    echoed, as its Python text)."""
+    if not isinstance(params.get("name"), str | None):
+        raise PydanticCustomError("string_type", messages.FIELD_WRONG_TYPE)
+    return params
+
+
 class ActionIn(Body):
     intent: str = Field(min_length=1, max_length=64)
-    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars)] = Field(
+    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars), AfterValidator(_name_is_text)] = Field(
         default_factory=dict, max_length=MAX_PARAMS
     )
 
