@@ -238,3 +238,20 @@ async def test_no_confirm_button_where_the_api_would_refuse_and_a_crafted_one_ch
     assert await CardBinding.exists(account_id=holder.id)
     await bind_card(admin.id, "C0002")  # an admin holding a card may (C6)
     assert button(card(await chat(client, headers, "停用王建国的账号")), "确认停用")
+
+
+async def test_the_person_card_offers_deactivation_where_the_action_would_accept_it(client):
+    """Deactivating could only be typed ("停用王建国的账号"): the card had unlock and reset only."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    holder = await person("hgm01", "侯国梅", tree.child, phone="13912345672")
+    await bind_card(holder.id, "C0001")
+    headers = await admin_of(client, tree)
+    offered = button(card(await chat(client, headers, "王建国")), "停用账号")
+    assert offered["style"] == "danger" and "confirmed" not in offered["params"]
+    preview = await chat(client, headers, intent=offered["intent"], params=offered["params"])
+    assert button(card(preview), "确认停用") and (await Account.get(username="wjg01")).is_active
+    for shown in (await chat(client, headers, "侯国梅"), await chat(client, headers, "town_admin")):
+        assert "停用账号" not in json.dumps(shown, ensure_ascii=False)
+    viewer = await admin_of(client, tree, role=Role.VIEWER)
+    assert "停用账号" not in json.dumps(await chat(client, viewer, "王建国"), ensure_ascii=False)

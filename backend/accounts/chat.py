@@ -280,6 +280,9 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
                 confirm=confirm,
             )
             buttons.append(reset)
+        if _deactivate_refusal(actor, person, held) is None:  # its preview card asks before it is done
+            label = msg.CHAT_BUTTON_TO_DEACTIVATE
+            buttons.append(Action(label=label, intent="account.deactivate", params=params, style="danger"))
     buttons += [Action(label=h.unit_name, intent="unit.card", params={"unit_id": h.unit_id}) for h in visible[:3]]
     return CardBlock(title=person.name, subtitle=person.username, fields=fields, actions=buttons)
 

@@ -71,5 +71,6 @@ CHAT_DEACTIVATE_WHAT = (
     "绑定的微信和IC卡将解除绑定；用户名 {username} 以后也不会再分配给任何人。停用后不能恢复。"
 )
 CHAT_BUTTON_DEACTIVATE = "确认停用"
+CHAT_BUTTON_TO_DEACTIVATE = "停用账号"
 CHAT_DEACTIVATED_DONE = "{name}的账号已停用，不能再登录，微信和IC卡已解除绑定。"
 CHAT_BAD_PARAM = "参数不正确，请重新选择。"
