@@ -4,7 +4,8 @@
  * - every message is kept in storage per account (history), so it survives closing the app;
  * - a typed query whose answer was seen before shows that answer at once, marked offline with
  *   its time, and replaces it with the fresh answer when it arrives (or keeps it if none comes);
- * - a send that fails is marked failed and can be sent again with the same idempotency key;
+ * - a send that fails is marked failed (no answer came: with those in line behind it) and can be
+ *   sent again with the same idempotency key;
  *   one the server refused (a 4xx that resending cannot change) is marked refused, with its reason;
  * - an action identical to one still sending is not sent again (a double tap);
  * - what a form block was sent with stays on its message (forms), so it is not sent twice; a form
@@ -22,6 +23,7 @@ const { formRefusal } = require('./blocks');
 const MORE_WORDS = ['更多', '下一页', '下页', '继续', '再来', 'more', 'next'];
 const MAX_TEXT = 200; // characters (code points), as the server counts them
 const RESENDABLE_4XX = [401, 408, 409, 429]; // a new login, a timeout, in progress, too many: try again later
+const NO_NETWORK = ['network', 'timeout', 'offline']; // no answer came (utils/errors)
 const EDGE_PUNCTUATION = /^[ 。？！?!.,，~…、；;]+|[ 。？！?!.,，~…、；;]+$/g; // "更多~" is "更多" to the server
 
 /** Why a text cannot be sent ('' when it can): too long, counted by characters (an emoji is one). */
@@ -90,6 +92,8 @@ function createConversation(deps) {
   let claimed = null; // { owner, token } once loaded for an account
   let line = Promise.resolve(); // the sends, one after another
   let waiting = 0; // sends in line, the one on its way included
+  let cuts = 0; // sends failed for want of network: those in line behind fail with it (cut)
+  let cut = null;
 
   /** The claim to save `who`'s history with: none before load (nothing checked), null: not ours. */
   function tokenFor(who) {
@@ -158,18 +162,20 @@ function createConversation(deps) {
       }
     }
     changed(owner);
-    const go = () => send(userId, owner, key);
+    const mark = cuts;
+    const go = () => send(userId, owner, key, mark);
     const turn = waiting++ ? line.then(go) : go();
     line = turn.catch(() => null);
     return turn;
   }
 
-  async function send(userId, owner, key) {
+  async function send(userId, owner, key, mark) {
     const user = find(userId);
     const askedAt = currentContext();
     let answerId = user && user.answerId;
     try {
       if (!user) return null; // cleared while in line
+      if (mark !== cuts) throw cut; // not each waiting out its own timeout
       const reply = await deps.chatApi.send(user.request, user.key);
       if (key) deps.cache.set(key, Object.assign({}, reply, { askedAt }));
       const answer = {
@@ -192,6 +198,10 @@ function createConversation(deps) {
       changed(owner);
       return find(answerId);
     } catch (error) {
+      if (mark === cuts && NO_NETWORK.indexOf(error.code) >= 0) {
+        cuts += 1;
+        cut = error;
+      }
       const refused = refusal(error);
       const back = refused && error.code !== 'request_done'; // done, its answer lost: not handed back
       const reason = refused ? (error.fields && error.fields.text) || error.message : error.message;

@@ -589,3 +589,38 @@ test('a quick reply tapped twice while its answer is on the way is asked once', 
   await settle(10);
   expect(chats()).toHaveLength(2);
 });
+
+test('no signal: messages typed behind one that timed out fail with it at once, each with "点击重发"; resent in order, each with its key', async () => {
+  signIn();
+  const { page, chats } = open({ 'POST /api/chat': (body) => reply(`查到 ${body.text}`) });
+  await settle();
+  const answered = global.wx.request;
+  const lost = [];
+  global.wx.request = (o) => {
+    if (o.url.indexOf('/api/chat') < 0) return answered(o);
+    lost.push({ key: o.header['Idempotency-Key'], timeout: () => o.fail({ errMsg: 'request:fail timeout' }) });
+    return { abort() {} };
+  };
+  for (const t of ['王家湾村', '这个村的汇总', '帮助']) {
+    type(page, t);
+    await settle();
+    send(page);
+    await settle();
+  }
+  lost[0].timeout(); // its 10 s are over, with no signal
+  await settle(10);
+  expect(lost).toHaveLength(1); // not three timeouts one after another
+  expect(messages(page).map((m) => [m.content[0].data, m.status, m.statusText])).toEqual(
+    ['王家湾村', '这个村的汇总', '帮助'].map((t) => [t, 'failed', '网络超时，请稍后重试（点击重发）'])
+  );
+  global.wx.request = answered; // the signal is back
+  page.querySelectorAll('.msg-status').forEach((node) => node.dispatchEvent('tap'));
+  await settle(20);
+  expect(chats().map((c) => c.data.text)).toEqual(['王家湾村', '这个村的汇总', '帮助']);
+  expect(chats()[0].header['Idempotency-Key']).toBe(lost[0].key);
+  expect(messages(page).filter((m) => m.role === 'assistant').map((m) => m.blocks[0].text)).toEqual([
+    '查到 王家湾村',
+    '查到 这个村的汇总',
+    '查到 帮助',
+  ]);
+});

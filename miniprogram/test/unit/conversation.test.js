@@ -389,8 +389,8 @@ test('messages sent quickly go out one at a time, each once the one before is an
   ]);
 });
 
-test('a send that fails does not hold the ones after it: the next goes once it has failed; its resend waits its turn and keeps its key', async () => {
-  const lost = Object.assign(new Error('网络超时，请稍后重试'), { code: 'timeout', retryable: true });
+test('a send the server fails (5xx) does not hold the ones after it: the next goes once it has failed; its resend waits its turn and keeps its key', async () => {
+  const lost = Object.assign(new Error('服务器繁忙，请稍后重试'), { status: 503, code: 'server', retryable: true });
   const { chatApi, calls } = heldApi();
   const { conversation } = setup(chatApi);
   const first = conversation.sendText('王家湾村');
@@ -444,4 +444,42 @@ test('a message still in line when the conversation is cleared is not sent', asy
   await first;
   expect(await second).toBeNull();
   expect(calls).toHaveLength(1);
+});
+
+test('a send that fails on the way (no signal, timed out) fails the ones in line behind it at once, texts kept; resends go one at a time, in order', async () => {
+  const lost = Object.assign(new Error('网络超时，请稍后重试'), { code: 'timeout', retryable: true });
+  const { chatApi, calls } = heldApi();
+  const { conversation, deps } = setup(chatApi);
+  const sends = ['王家湾村', '这个村的汇总', '帮助'].map((t) => conversation.sendText(t));
+  await flush();
+  calls[0].reject(lost);
+  await sends[0];
+  await flush();
+  expect(calls).toHaveLength(1); // the two behind it do not each wait out their own timeout
+  expect(await Promise.all(sends)).toEqual([null, null, null]);
+  const failed = conversation.messages();
+  expect(failed.map((m) => [m.text, m.status, m.error])).toEqual([
+    ['王家湾村', 'failed', '网络超时，请稍后重试'],
+    ['这个村的汇总', 'failed', '网络超时，请稍后重试'],
+    ['帮助', 'failed', '网络超时，请稍后重试'],
+  ]);
+  expect(view(failed, 0, true).map((m) => m.statusText)).toEqual(Array(3).fill('网络超时，请稍后重试（点击重发）'));
+  expect(deps.history.load('6').map((m) => m.status)).toEqual(['failed', 'failed', 'failed']);
+  const resent = failed.map((m) => conversation.retry(m.id));
+  const typed = conversation.sendText('李家坪村'); // typed after the failure: goes too, after the resends
+  await flush();
+  expect(calls).toHaveLength(2);
+  calls[1].resolve(at('王家湾村', '王家湾村的卡片'));
+  await resent[0];
+  await flush();
+  expect(calls).toHaveLength(3);
+  calls[2].resolve(at('王家湾村', '王家湾村的汇总'));
+  await flush();
+  calls[3].resolve(answer('帮助的答复'));
+  await flush();
+  calls[4].resolve(at('李家坪村', '李家坪村的卡片'));
+  await Promise.all(resent.concat(typed));
+  expect(calls.map((c) => c.request.text)).toEqual(['王家湾村', '王家湾村', '这个村的汇总', '帮助', '李家坪村']);
+  expect(calls.slice(1, 4).map((c) => c.key)).toEqual(failed.map((m) => m.key));
+  expect(conversation.messages().filter((m) => m.role === 'user').map((m) => m.status)).toEqual(Array(4).fill('sent'));
 });
