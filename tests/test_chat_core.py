@@ -245,3 +245,38 @@ async def test_questions_about_ones_own_account_point_to_the_mine_page(client, t
     headers = await _headers(client)
     reply = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()
     assert reply["blocks"][0]["type"] == "text" and "“我的”" in reply["blocks"][0]["text"], text
+
+
+@pytest.mark.parametrize("text", ["忘记密码", "忘记密码怎么办", "密码忘了怎么办", "我忘了密码咋办"])
+async def test_a_forgotten_password_is_answered_with_the_way_back_not_a_lookup(client, text):
+    """ "忘记密码怎么办" was looked up as a name; "忘记密码" pointed to "我的", where changing the
+    password needs the one forgotten."""
+    headers = await _headers(client)
+    reply = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()
+    said = reply["blocks"][0]
+    assert said["type"] == "text" and "登录页" in said["text"] and "忘记密码" in said["text"], text
+
+
+@pytest.mark.parametrize("text", ["我能做什么", "你能干什么", "可以做什么", "有什么功能", "怎么使用", "使用说明"])
+async def test_asking_what_the_chat_can_do_answers_the_help(client, text):
+    """ "我能做什么" was looked up as a name ("没有找到“我能做什么”")."""
+    headers = await _headers(client)
+    reply = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()
+    assert reply["blocks"][0]["type"] == "text" and "可以这样问我" in reply["blocks"][0]["text"], text
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "params"),
+    [
+        ("给我看看本村的标杆社", "coop.benchmark", {"region": "本村"}),
+        ("给我查一下王家湾村的人员", "unit.members", {"name": "王家湾村"}),
+        ("我想看看白沙镇的汇总", "summary", {"name": "白沙镇"}),
+        ("我要查王家湾", parser.LOOKUP_NAME, {"name": "王家湾"}),
+    ],
+)
+def test_asking_for_oneself_in_words_before_the_question_is_no_part_of_a_name(text, intent, params):
+    """ "给我看看本村的标杆社" looked for a unit named "给我看看本村"."""
+    from backend.chat import intents
+
+    intents.load()
+    assert parser.parse(text) == parser.Parsed(intent, params)

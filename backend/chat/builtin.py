@@ -12,7 +12,15 @@ from backend.chat.service import suggestions
 # Matched after normalising (parser.normalise): "？" has become "?", and phones capitalise "Help".
 # A greeting gets the same answer (it was looked up as a name, and offered the nearest person's).
 @intent(
-    "chat.help", patterns=(r"(?i)^(?:帮助|help|\?|怎么用|能做什么|你能做什么|你好|您好|hello|hi|在吗)$",), priority=10
+    "chat.help",
+    patterns=(
+        r"(?i)^(?:帮助|help|\?|怎么用|能做什么|你能做什么|你好|您好|hello|hi|在吗)$",
+        # "我能做什么", "你可以干啥", "有哪些功能", "怎么使用": looked up as names
+        r"^(?:我|你|这里|这个)?(?:能|可以)(?:做|干|查)(?:什么|啥|哪些)(?:呢|啊)?\??$",
+        r"^(?:有|都有)(?:什么|哪些)功能(?:呢|啊)?\??$",
+        r"^(?:怎么|如何|怎样)使用(?:呢|啊)?\??$|^使用(?:说明|帮助|方法)$",
+    ),
+    priority=10,
 )
 async def chat_help(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.HELP)], suggestions=suggestions())
@@ -39,8 +47,7 @@ _WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可�
 @intent(
     "chat.own_account",
     patterns=(
-        rf"^{_WANT}(?:修改|更改|改|更换|换|设置|重置|重设|找回){_OWN}(?:登录)?密码(?:呢|吗)?\??$",
-        rf"^{_WANT}(?:忘记|忘了){_OWN}密码了?\??$",
+        rf"^{_WANT}(?:修改|更改|改|更换|换|设置|重置|重设){_OWN}(?:登录)?密码(?:呢|吗)?\??$",
         rf"^{_WANT}(?:退出|退出登录|登出|注销登录|切换账号|换个账号)\??$",
         rf"^{_WANT}(?:修改|更改|更换|换|换绑|绑定){_OWN}(?:手机|手机号|手机号码|电话|电话号码)\??$",
         rf"^{_WANT}(?:绑定|解绑|解除绑定){_OWN}微信\??$",
@@ -52,6 +59,24 @@ _WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可�
 )
 async def own_account(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.OWN_ACCOUNT)], suggestions=suggestions())
+
+
+# A forgotten password is not changed in "我的" (that asks for it): the way back starts at the login
+# page. "忘记密码怎么办" was looked up as a name.
+_HOW = r"(?:怎么办|咋办|怎么弄|怎么找回|怎么处理)?"
+
+
+@intent(
+    "chat.forgot_password",
+    patterns=(
+        rf"^{_WANT}我?(?:忘记|忘了){_OWN}(?:登录)?密码了?{_HOW}\??$",
+        rf"^{_WANT}找回{_OWN}(?:登录)?密码{_HOW}\??$",
+        rf"^{_OWN}(?:登录)?密码(?:忘记|忘了)了?{_HOW}\??$",
+    ),
+    priority=10,
+)
+async def forgot_password(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[TextBlock(text=msg.FORGOT_PASSWORD)], suggestions=suggestions())
 
 
 # A number copied from a card, masked as shown ("139****0001", "1101**********002X"): it finds no one,

@@ -72,7 +72,7 @@ def chinese_number(text: str) -> int | None:
 # "李家坪村呢", "那李家坪村呢", "李家坪村的呢", "汇总呢": the last question again, about another unit
 # (backend.chat.follow_up). Only 呢 at the very end: a name holding it elsewhere (李呢村) is a name.
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
-_POLITE = r"(?:请|帮我|帮忙|麻烦)"
+_POLITE = r"(?:请|帮我|帮忙|麻烦|给我|我想|我要)"
 _ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下)"
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
 # every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
