@@ -127,6 +127,12 @@ async def still_current(phone: str, code: str) -> bool:
     return any(value == _code_hash(purpose, phone, code) for purpose, value in zip(purposes, stored, strict=True))
 
 
+async def require_captcha(captcha_id: str | None, captcha_answer: str | None) -> None:
+    """The picture captcha of a code request, used up right or wrong; a wrong one raises."""
+    if not captcha_id or not captcha_answer or not await captcha.check(captcha_id, captcha_answer):
+        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+
+
 async def send_code(
     phone: str,
     purpose: str,
@@ -135,15 +141,19 @@ async def send_code(
     captcha_id: str | None,
     captcha_answer: str | None,
     deliver: bool,
+    captcha_checked: bool = False,
 ) -> SendResult:
-    """Check the limits and the captcha, make a code, and queue the SMS if ``deliver``."""
+    """Check the limits and the captcha, make a code, and queue the SMS if ``deliver``.
+
+    ``captcha_checked``: the caller passed :func:`require_captcha` already (it checks a secret, such
+    as the password, between the captcha and the code: a wrong captcha must refuse before that)."""
     if purpose not in PURPOSES:
         raise ValueError(purpose)
     rt = runtime.get()
     # The captcha first: a wrong one sends nothing, so it must not count against the address's cap
     # (junk from one address would leave everyone behind it without codes).
-    if not captcha_id or not captcha_answer or not await captcha.check(captcha_id, captcha_answer):
-        raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
+    if not captcha_checked:
+        await require_captcha(captcha_id, captcha_answer)
     if not await throttle.hit("smscode-ip", origin.ip or "-", limit=IP_LIMIT_PER_HOUR, window_seconds=3600):
         raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
     now = rt.clock.timestamp()

@@ -191,8 +191,15 @@ def _profile_updates(account: Account, changes: dict[str, Any]) -> tuple[dict[st
 async def phone_change_start(
     account: Account, *, password: str, new_phone: str, captcha_id: str, captcha_answer: str, origin: Origin
 ) -> tuple[str, sms_codes.SendResult]:
-    """Re-enter the password, then a code goes to the new phone; returns a ticket for the confirm step."""
+    """Re-enter the password, then a code goes to the new phone; returns a ticket for the confirm step.
+
+    An account without a password (made by a card login, not activated yet) has none to re-enter:
+    409 ``password_not_set``, and none of its password tries is used up. The captcha comes before the
+    password: a wrong one uses up no try (nor lets a password be tried without a captcha solved)."""
     rt = runtime.get()
+    if not account.password_hash:
+        raise Conflict("password_not_set", msg.PASSWORD_NOT_SET)
+    await sms_codes.require_captcha(captcha_id, captcha_answer)
     await auth_actions.count_password_try(account.id)
     if not await rt.hasher.verify(password, account.password_hash):
         async with db.atomic():
@@ -201,7 +208,13 @@ async def phone_change_start(
     if account.phone_index == rt.vault.index("phone", new_phone):
         raise ValidationFailed({"new_phone": msg.SAME_PHONE}, msg.SAME_PHONE)
     sent = await sms_codes.send_code(
-        new_phone, "phone_change", origin=origin, captcha_id=captcha_id, captcha_answer=captcha_answer, deliver=True
+        new_phone,
+        "phone_change",
+        origin=origin,
+        captcha_id=None,
+        captcha_answer=None,
+        deliver=True,
+        captcha_checked=True,
     )
     ticket = await tickets.issue(
         "profile.phone_change", {"account_id": account.id, "phone": new_phone}, ttl_seconds=PHONE_CHANGE_TTL_SECONDS

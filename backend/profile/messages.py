@@ -1,6 +1,7 @@
 """Chinese texts of the own profile, bound phone change and first-login check."""
 
 PASSWORD_WRONG = "登录密码不正确"
+PASSWORD_NOT_SET = "账号还没有登录密码，请先在“我的”页面点“设置密码”设置登录密码，再更换绑定手机"
 SAME_PHONE = "新手机号与当前绑定的手机号相同"
 BAD_ID_FOR_TYPE = "证件号码格式不正确"
 BAD_VALID_UNTIL = "证件有效期应为 8 位日期（如 20301231），长期有效填 00000000"
