@@ -75,6 +75,14 @@ async def consume(token: str, purpose: str) -> dict[str, Any]:
     return _check(await runtime.get().redis.eval(_TAKE, 1, _key(token), purpose), purpose)
 
 
+async def give_back(token: str, purpose: str, data: dict[str, Any], *, ttl_seconds: int) -> None:
+    """Put back a ticket just taken by a step whose work then failed (a database outage), valid
+    ``ttl_seconds`` from now, so that the step can be tried again; never over a ticket there."""
+    rt = runtime.get()
+    record = {"purpose": purpose, "expires_at": rt.clock.timestamp() + ttl_seconds, "data": data}
+    await rt.redis.set(_key(token), json.dumps(record), ex=ttl_seconds + 30, nx=True)
+
+
 async def update(token: str, purpose: str, data: dict[str, Any]) -> None:
     """Replace the ticket's data, keeping its expiry (e.g. to count failed tries on a step)."""
     rt = runtime.get()

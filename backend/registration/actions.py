@@ -11,7 +11,8 @@ Public steps, no login:
    superior) come first; whether a credit code or user name is taken is told only once the SMS
    code has proven the phone, so the form cannot be used to probe names. A proven ticket stays
    proven for later tries, so fixing a taken user name does not need a new code; at most ten
-   submissions per ticket. A successful submission takes the ticket. The same form sent again with
+   submissions per ticket. A successful submission takes the ticket; one whose write failed (a
+   database outage) gives it back, proven, for the same form sent again. The same form sent again with
    the used ticket (its answer lost, then another Idempotency-Key or a Redis restart) is answered
    as stored while the registration waits: every detail, the password included, must match.
 
@@ -217,41 +218,55 @@ async def submit(data: RegistrationSubmit, *, origin: Origin) -> Submitted:
     await _prove_phone(data.ticket, phone, data.code)
     await _check_free(unit.credit_code, admin.username)
     password_hash = await rt.hasher.hash(admin.password)
-    vault = rt.vault
     async with _reserved(unit.credit_code, admin.username):
         await _check_free(unit.credit_code, admin.username)
         await tickets.consume(data.ticket, TICKET_PURPOSE)
-        async with db.atomic():
-            registration = await UnitRegistration.create(
-                status=RegistrationStatus.PENDING,
-                parent_id=superior.id,
-                unit_name=unit.name,
-                unit_type=UnitType(unit.type),
-                credit_code=unit.credit_code,
-                org_code=unit.org_code,
-                region_code=unit.region_code,
-                legal_rep_name=unit.legal_rep_name,
-                legal_rep_id_enc=vault.encrypt("registration.legal_rep_id", unit.legal_rep_id_number),
-                legal_rep_id_index=vault.index("id_number", unit.legal_rep_id_number),
-                admin_username=admin.username,
-                admin_name=admin.name,
-                admin_phone_enc=vault.encrypt("registration.admin_phone", phone),
-                admin_phone_index=vault.index("phone", phone),
-                admin_id_number_enc=vault.encrypt("registration.admin_id_number", admin.id_number),
-                admin_id_number_index=vault.index("id_number", admin.id_number),
-                admin_password_hash=password_hash,
-                created_at=rt.clock.now(),
-            )
-            await audit.record(
-                "registration.submit",
-                origin=origin,
-                scope_path=superior.path,
-                target_type="unit_registration",
-                target_id=registration.id,
-                detail={"parent_id": superior.id, "unit_type": registration.unit_type.value},
-            )
+        try:
+            registration = await _store(data, superior, phone, password_hash, origin)
+        except Exception:
+            await tickets.give_back(data.ticket, TICKET_PURPOSE, {"phone": phone}, ttl_seconds=TICKET_TTL_SECONDS)
+            raise
     await forget(rt.redis, _ticket_key("proven", data.ticket), _ticket_key("tries", data.ticket))
     return Submitted(registration=registration, superior=superior)
+
+
+async def _store(
+    data: RegistrationSubmit, superior: Unit, phone: str, password_hash: str, origin: Origin
+) -> UnitRegistration:
+    """The pending registration and its audit entry, in one transaction."""
+    rt = runtime.get()
+    unit, admin = data.unit, data.admin
+    vault = rt.vault
+    async with db.atomic():
+        registration = await UnitRegistration.create(
+            status=RegistrationStatus.PENDING,
+            parent_id=superior.id,
+            unit_name=unit.name,
+            unit_type=UnitType(unit.type),
+            credit_code=unit.credit_code,
+            org_code=unit.org_code,
+            region_code=unit.region_code,
+            legal_rep_name=unit.legal_rep_name,
+            legal_rep_id_enc=vault.encrypt("registration.legal_rep_id", unit.legal_rep_id_number),
+            legal_rep_id_index=vault.index("id_number", unit.legal_rep_id_number),
+            admin_username=admin.username,
+            admin_name=admin.name,
+            admin_phone_enc=vault.encrypt("registration.admin_phone", phone),
+            admin_phone_index=vault.index("phone", phone),
+            admin_id_number_enc=vault.encrypt("registration.admin_id_number", admin.id_number),
+            admin_id_number_index=vault.index("id_number", admin.id_number),
+            admin_password_hash=password_hash,
+            created_at=rt.clock.now(),
+        )
+        await audit.record(
+            "registration.submit",
+            origin=origin,
+            scope_path=superior.path,
+            target_type="unit_registration",
+            target_id=registration.id,
+            detail={"parent_id": superior.id, "unit_type": registration.unit_type.value},
+        )
+    return registration
 
 
 def _require_manage(actor: Actor) -> None:
