@@ -6,6 +6,8 @@ import threading
 
 import pytest
 
+from backend.accounts.models import Account
+from backend.auth.actions import REAUTH_LIMIT
 from backend.core import passwords, runtime
 from backend.core.audit import AuditEntry
 from backend.core.passwords import generate_temporary_password, policy_problems
@@ -156,3 +158,21 @@ async def test_a_wrong_old_password_is_audited(client):
     await client.post("/api/account/password", headers=headers, json={"old_password": "Nope#1234", "new_password": NEW})
     entry = await AuditEntry.get(action="auth.change_password", actor_account_id=account.id)
     assert entry.outcome == "failure"
+
+
+async def test_changing_the_password_of_an_account_without_one_says_to_set_one_and_uses_no_try(client):
+    """A card login made the account: "修改密码" answered 「原密码不正确」 whatever was typed, and took a
+    password try each time (five barred the phone change and this page for 15 minutes)."""
+    tree = await make_tree()
+    account = await make_account("card_made", tree.own)
+    headers = await login(client, "card_made")
+    await Account.filter(id=account.id).update(password_hash=None, needs_activation=True)
+    for _ in range(REAUTH_LIMIT + 1):
+        refused = await client.post(
+            "/api/account/password", headers=headers, json={"old_password": PASSWORD, "new_password": NEW}
+        )
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "password_not_set", refused.text
+        assert "设置密码" in refused.json()["error"]["message"]
+    assert (await Account.get(id=account.id)).password_hash is None
+    activated = await client.post("/api/profile/activate", headers=headers, json={"new_password": NEW})
+    assert activated.status_code == 204, activated.text

@@ -14,7 +14,7 @@ from backend.auth import messages as msg
 from backend.chat.context import move_conversations
 from backend.core import audit, captcha, db, identifiers, messages, names, runtime, sessions, throttle
 from backend.core.actor import Origin
-from backend.core.errors import AppError, NotFound, TooManyRequests, Unauthorized, ValidationFailed
+from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.wechat.models import WechatIdentity
 
@@ -201,6 +201,8 @@ async def change_password(
     The new password is checked first; then a try of the old one is counted: a stolen session gets
     five per quarter hour (the same counter as the password re-entry of backend.profile)."""
     rt = runtime.get()
+    if not account.password_hash:  # made by a card login: no old one to try (it sets one instead)
+        raise Conflict("password_not_set", msg.PASSWORD_NOT_SET)
     if old_password == new_password:
         raise ValidationFailed({"new_password": msg.SAME_PASSWORD}, msg.SAME_PASSWORD)
     phone = rt.vault.decrypt("account.phone", account.phone_enc) if account.phone_enc else ""
