@@ -262,14 +262,14 @@ async def test_a_coop_with_a_card_keeps_its_type_but_one_without_may_change_it(c
     nor deleted (not a co-op any more) nor its unit deleted (it has a card)."""
     w = await make_world()
     admin = await login_at(client, "county_admin", w.county, Role.ADMIN)
-    refused = await client.patch(f"/api/units/{w.tea.id}", headers=admin, json={"type": "village"})
+    refused = await client.patch(f"/api/units/{w.tea.id}", headers=admin, json={"type": "school"})
     assert refused.status_code == 409 and refused.json()["error"]["code"] == "coop_has_card"
     assert "信息卡" in refused.json()["error"]["fields"]["type"]
     assert (await Unit.get(id=w.tea.id)).type == UnitType.COOP
     renamed = await client.patch(f"/api/units/{w.tea.id}", headers=admin, json={"name": "王家湾村茶叶社"})
     assert renamed.status_code == 200
-    retyped = await client.patch(f"/api/units/{w.bare.id}", headers=admin, json={"type": "village"})
-    assert retyped.status_code == 200 and (await Unit.get(id=w.bare.id)).type == UnitType.VILLAGE
+    retyped = await client.patch(f"/api/units/{w.bare.id}", headers=admin, json={"type": "school"})
+    assert retyped.status_code == 200 and (await Unit.get(id=w.bare.id)).type == UnitType.SCHOOL
     assert await stored_rollups() == await expected_rollups()
 
 

@@ -358,6 +358,9 @@ async def test_an_admin_whose_unit_was_moved_meanwhile_still_decides_for_the_uni
 ):
     """The re-check reads the approver's unit and the request's afresh, both moved: no false refusal."""
     request = await _clerk_request(client)
+    # a township moves only below a county or higher: the tree goes up a level around it
+    await Unit.filter(id=request.tree.parent.id).update(type=UnitType.CITY)
+    await Unit.filter(id=request.tree.sibling.id).update(type=UnitType.COUNTY)
     commits_just_before_the_next_transaction(
         monkeypatch,
         lambda: unit_actions.move_unit(request.county, request.tree.own.id, new_parent_id=request.tree.sibling.id),

@@ -86,6 +86,9 @@ async def test_a_region_code_below_a_unit_without_a_region_code_must_lie_in_the_
         edited = await client.patch(f"/api/units/{made.json()['id']}", headers=admin, json={"region_code": outside})
         assert edited.status_code == 422 and "region_code" in edited.json()["error"]["fields"]
         assert (await Unit.get(id=made.json()["id"])).region_code == inside
+    # a township sits only below a county or higher: the village's township and county go up a level
+    await Unit.filter(id=tree.parent.id).update(type=UnitType.CITY)
+    await Unit.filter(id=tree.own.id).update(type=UnitType.COUNTY)
     retyped = await client.patch(f"/api/units/{tree.child.id}", headers=admin, json={"type": "township"})
     assert retyped.status_code == 200, retyped.text
 
@@ -113,13 +116,14 @@ async def test_a_move_whose_paths_would_not_fit_is_refused_and_moves_nothing(cli
     """SQLite stored the over-long paths as they came (PostgreSQL: a server error)."""
     tree = await make_tree()
     admin = await _county_admin(client, tree)
-    grandchild = await make_unit("一组", UnitType.OTHER, tree.child)
+    coop = await make_unit("茶叶合作社", UnitType.COOP, tree.own)  # a village may not sit below "other" units
+    grandchild = await make_unit("一组", UnitType.OTHER, coop)
     deepest = await _deepest_below(tree.sibling)
-    response = await client.post(f"/api/units/{tree.child.id}/move", headers=admin, json={"new_parent_id": deepest.id})
+    response = await client.post(f"/api/units/{coop.id}/move", headers=admin, json={"new_parent_id": deepest.id})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["fields"] == {"new_parent_id": msg.TREE_TOO_DEEP}
-    assert (await Unit.get(id=grandchild.id)).path == f"{tree.child.path}{grandchild.id}/"
-    assert (await Unit.get(id=tree.child.id)).parent_id == tree.own.id
+    assert (await Unit.get(id=grandchild.id)).path == f"{coop.path}{grandchild.id}/"
+    assert (await Unit.get(id=coop.id)).parent_id == tree.own.id
     assert max(len(p) for p in await Unit.all().values_list("path", flat=True)) <= PATH_MAX
 
 
@@ -165,15 +169,16 @@ async def test_a_delete_refused_for_a_pc_a_registration_or_a_review_names_which(
 
 
 async def test_two_moves_that_together_would_make_a_cycle_leave_the_second_refused(monkeypatch):
-    """The township moves under the other while that one is moved into the township's own village:
+    """The township moves under a work team while that one is moved into the township's own village:
     the second reads both rows again under their locks and finds its target now below itself."""
     tree = await make_tree()
+    team = await make_unit("工作队", UnitType.WORK_TEAM, tree.parent)
     county = _actor_of(tree.parent)
     commits_just_before_the_next_transaction(
-        monkeypatch, lambda: unit_actions.move_unit(county, tree.sibling.id, new_parent_id=tree.child.id)
+        monkeypatch, lambda: unit_actions.move_unit(county, team.id, new_parent_id=tree.child.id)
     )
     with pytest.raises(ValidationFailed) as refused:
-        await unit_actions.move_unit(county, tree.own.id, new_parent_id=tree.sibling.id)
+        await unit_actions.move_unit(county, tree.own.id, new_parent_id=team.id)
     assert refused.value.fields == {"new_parent_id": msg.MOVE_INTO_OWN_SUBTREE}
-    own, sibling = await Unit.get(id=tree.own.id), await Unit.get(id=tree.sibling.id)
-    assert own.parent_id == tree.parent.id and sibling.path == f"{tree.child.path}{sibling.id}/"
+    own, moved = await Unit.get(id=tree.own.id), await Unit.get(id=team.id)
+    assert own.parent_id == tree.parent.id and moved.path == f"{tree.child.path}{team.id}/"

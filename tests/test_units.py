@@ -271,14 +271,17 @@ async def test_a_region_code_that_would_leave_a_lower_units_code_outside_it_is_r
 
 
 async def test_a_type_change_that_would_leave_a_lower_units_code_outside_it_is_refused(client):
-    """A township retyped as a village keeps all twelve digits of its code: its villages fall outside."""
+    """A township retyped as a village keeps all twelve digits of its code: the units below it fall
+    outside (a co-op here: a village would keep the levels out of order, refused first)."""
     tree = await make_tree()
     admin = await _county_admin(client, tree)
-    refused = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"type": "village"})
+    await make_unit("茶叶合作社", UnitType.COOP, tree.sibling, region_code="530101002001")
+    refused = await client.patch(f"/api/units/{tree.sibling.id}", headers=admin, json={"type": "village"})
     assert refused.status_code == 422 and "region_code" in refused.json()["error"]["fields"]
-    assert (await Unit.get(id=tree.own.id)).type == UnitType.TOWNSHIP
-    # a wider region keeps them inside: a county's six digits still hold 530101001001
-    widened = await client.patch(f"/api/units/{tree.own.id}", headers=admin, json={"type": "county"})
+    assert (await Unit.get(id=tree.sibling.id)).type == UnitType.TOWNSHIP
+    # a wider region keeps them inside: a county's six digits still hold 530101002001 (below a city)
+    await Unit.filter(id=tree.parent.id).update(type=UnitType.CITY)
+    widened = await client.patch(f"/api/units/{tree.sibling.id}", headers=admin, json={"type": "county"})
     assert widened.status_code == 200, widened.text
 
 

@@ -8,7 +8,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend.core import audit, db, identifiers, runtime
 from backend.core.actor import Actor
-from backend.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
 from backend.core.roles import allows
 from backend.core.scope import path_prefix
 from backend.units import messages as msg
@@ -23,6 +23,9 @@ REGION_DIGITS = {
     UnitType.TOWNSHIP: 9,
     UnitType.VILLAGE: 12,
 }
+
+# The rank of each region level, province first.
+REGION_LEVEL = {unit_type: level for level, unit_type in enumerate(REGION_TYPES)}
 
 
 def _require_manage(actor: Actor) -> None:
@@ -52,6 +55,43 @@ async def _check_region_code(parent: Unit, region_code: str | None) -> None:
         region = await coded.order_by("-depth").first() if above else None
     if region is not None and not region_within(region, region_code):
         raise ValidationFailed({"region_code": msg.REGION_CODE_OUTSIDE_PARENT})
+
+
+def sits_below(child: UnitType, parent: UnitType) -> bool:
+    """May a unit of type ``child`` sit directly below one of type ``parent``? A region only below a
+    region of a higher level (levels may be skipped: a village straight under a county); a co-op,
+    school, employer, work team or other unit below any unit."""
+    if child not in REGION_LEVEL:
+        return True
+    return parent in REGION_LEVEL and REGION_LEVEL[parent] < REGION_LEVEL[child]
+
+
+def _out_of_order(field: str, child: UnitType, parent: UnitType) -> AppError:
+    said = msg.LEVEL_ORDER_BELOW.format(child=msg.TYPE_LABELS[child], parent=msg.TYPE_LABELS[parent])
+    return AppError("unit_level_order", said, status=422, fields={field: said})
+
+
+async def _check_retype_in_order(unit: Unit, new_type: UnitType) -> None:
+    """Retyped as ``new_type``, the unit must still sit below its parent and above its children.
+
+    The caller holds the unit's row; its children's rows are taken here (top down, as a move or a
+    recoding takes them), so that a child being retyped at the same time (it holds its own row, then
+    reads this unit's type) either waits and then reads the new type, or is seen here as retyped."""
+    if unit.parent_id is not None:
+        parent = await Unit.get(id=unit.parent_id)
+        if not sits_below(new_type, parent.type):
+            raise _out_of_order("type", new_type, parent.type)
+    children = (
+        await Unit.filter(parent_id=unit.id)
+        .order_by("path")
+        .select_for_update(no_key=True)
+        .only("id", "name", "type", "path")
+    )
+    for child in children:
+        if not sits_below(child.type, new_type):
+            labels = {"new": msg.TYPE_LABELS[new_type], "child": msg.TYPE_LABELS[child.type]}
+            said = msg.LEVEL_ORDER_RETYPE_CHILD.format(name=child.name, **labels)
+            raise AppError("unit_level_order", said, status=422, fields={"type": said})
 
 
 def _fits(path_length: int) -> bool:
@@ -103,6 +143,8 @@ async def create_unit(
     try:
         async with db.atomic():
             parent = await _locked_in_scope(actor, parent_id)
+            if not sits_below(unit_type, parent.type):
+                raise _out_of_order("type", unit_type, parent.type)
             await _check_region_code(parent, region_code)
             await _check_unique(None, unit_code, credit_code)
             unit = await Unit.create(
@@ -162,6 +204,8 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
             unit = await _locked_in_scope(actor, unit_id)
             if unit.id == actor.unit_id:
                 raise NotFound()
+            if "type" in changes and changes["type"] != unit.type:  # an unchanged type moves nothing
+                await _check_retype_in_order(unit, changes["type"])
             if "region_code" in changes and unit.parent_id is not None:
                 await _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
             await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
@@ -228,6 +272,8 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
             raise ValidationFailed({"new_parent_id": msg.MOVE_INTO_OWN_SUBTREE}, msg.MOVE_INTO_OWN_SUBTREE)
         if unit.parent_id == new_parent.id:
             raise ValidationFailed({"new_parent_id": msg.SAME_PARENT}, msg.SAME_PARENT)
+        if not sits_below(unit.type, new_parent.type):  # the subtree keeps its order below the unit
+            raise _out_of_order("new_parent_id", unit.type, new_parent.type)
         old_path = unit.path
         new_path = f"{new_parent.path}{unit.id}/"
         depth_delta = new_parent.depth + 1 - unit.depth

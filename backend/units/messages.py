@@ -14,6 +14,12 @@ REGION_CODE_OUTSIDE_PARENT = "区划代码与上级单位的区划代码不一�
 REGION_CODE_EXCLUDES_LOWER = (
     "有下级单位的区划代码不在这个区划之内；如需整体调整，请先清空本单位的区划代码，改好下级单位后再填写"
 )
+# The region levels run province > city > county > township > village: a region sits only below a
+# region of a higher level (levels may be skipped); co-ops, schools and the like sit anywhere.
+LEVEL_ORDER_BELOW = "{child}不能设在{parent}之下：行政区划只能设在级别更高的行政区划之下（省＞市＞县＞乡镇＞村）"
+LEVEL_ORDER_RETYPE_CHILD = (
+    "不能改为{new}：下级单位“{name}”是{child}，{child}不能设在{new}之下；请先把它移到合适的上级单位之下"
+)
 PARENT_REQUIRED = "请选择上级单位"
 SAME_PARENT = "单位已在该上级单位之下"
 
