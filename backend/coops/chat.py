@@ -873,6 +873,9 @@ _AGE_AFTER = "(?P<field>最早|最晚)"
 _AGE_ALONE = "(?P<field>最新|最老|历史最久|历史最长)"  # not "最近的合作社": that may mean the nearest
 _RANK_FIELD = "(?P<field>" + "|".join(sorted(_RANK_WORDS, key=len, reverse=True)) + ")"
 _MOST = r"(?:最多|最高|最大|最严重)"
+# Or the other way round ("社员最少的合作社", "哪个乡镇合作社最少"): the ``least`` parameter.
+_EXTREME = rf"(?:{_MOST}|(?P<least>最少|最低|最小))"
+_FEWEST = r"(?:最多|(?P<least>最少))"
 _RANK_REGION = r"(?:(?P<region>.+?)\s*的?)??"
 TOP = 10
 
@@ -913,8 +916,8 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
 @intent(
     "coop.top",
     patterns=(
-        ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_MOST}的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
-        ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_MOST}$",
+        ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_EXTREME}的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_EXTREME}$",
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
@@ -927,7 +930,7 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
     priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
     pageable=True,
     subject="region",
-    kept=("field",),
+    kept=("field", "least"),
 )
 async def top_coops(turn: Turn) -> ChatReply:
     """The co-ops of a region with the most members, staff, assets...; money only for who sees all of
@@ -940,8 +943,9 @@ async def top_coops(turn: Turn) -> ChatReply:
         return target
     await turn.context.remember_unit(target.id, target.name)
     offset = _place(turn.params)
-    views, more = await queries.top_cards(turn.actor, target, field, offset=offset, limit=TOP)
-    params = {"region_id": target.id, "field": field}
+    least = bool(turn.params.get("least"))
+    views, more = await queries.top_cards(turn.actor, target, field, least=least, offset=offset, limit=TOP)
+    params = {"region_id": target.id, "field": field, **({"least": True} if least else {})}
     more_action = await _ranking_more(turn, "coop.top", params, offset if more else None)
     if not views:
         return _notice(msg.NO_MORE if offset else msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
@@ -956,7 +960,7 @@ async def top_coops(turn: Turn) -> ChatReply:
         for view in views
     ]
     table = TableBlock(
-        title=msg.RANK_TITLES[field].format(region=target.name),
+        title=(msg.RANK_TITLES_LEAST if least else msg.RANK_TITLES)[field].format(region=target.name),
         columns=[*msg.LIST_COLUMNS[:2], msg.RANK_COLUMNS[field]],
         rows=rows,
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
@@ -1096,23 +1100,23 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
 @intent(
     "coop.units_most",
     patterns=(
-        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?合作社最多$",
-        ASK + rf"{_RANK_REGION}合作社最多的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?合作社{_FEWEST}$",
+        ASK + rf"{_RANK_REGION}合作社{_FEWEST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?合作社(?:数量|个数|数|排名|排行)$",
         # by a figure of their co-ops: "哪个乡镇社员最多", "资产最多的村", "各村社员排名"
-        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}{_MOST}$",
-        ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_MOST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}{_EXTREME}$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_EXTREME}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}(?:排名|排行)$",
         # by their co-ops of a kind: "标杆社最多的县", "哪个乡镇村级社最多", "各县标杆社数量"
-        ASK + rf"{_RANK_REGION}{_KIND_FIELD}最多的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
-        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?{_KIND_FIELD}最多$",
+        ASK + rf"{_RANK_REGION}{_KIND_FIELD}{_FEWEST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?{_KIND_FIELD}{_FEWEST}$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?{_KIND_FIELD}(?:数量|个数|数|排名|排行)$",
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
     pageable=True,
     subject="region",
-    kept=("level", "field"),
+    kept=("level", "field", "least"),
 )
 async def units_most(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with the most co-ops, or members,
@@ -1125,14 +1129,17 @@ async def units_most(turn: Turn) -> ChatReply:
         return asked
     level, target, label = asked
     offset = _place(turn.params)
-    units, more = await queries.units_ranked(target, level, field, offset=offset, limit=TOP)
-    params = {"region_id": target.id, "level": level.value, "field": field}
+    least = bool(turn.params.get("least"))
+    units, more = await queries.units_ranked(target, level, field, least=least, offset=offset, limit=TOP)
+    params = {"region_id": target.id, "level": level.value, "field": field, **({"least": True} if least else {})}
     more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None)
     if not units:
         return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE) if not offset else _notice(msg.NO_MORE)
     money = field in queries.MONEY_RANKS
     table = TableBlock(
-        title=msg.UNITS_RANK_TITLE.format(region=target.name, what=msg.UNITS_RANK_WORDS[field], level=label),
+        title=(msg.UNITS_RANK_TITLE_LEAST if least else msg.UNITS_RANK_TITLE).format(
+            region=target.name, what=msg.UNITS_RANK_WORDS[field], level=label
+        ),
         columns=[
             *msg.MOST_COOPS_COLUMNS[:2],
             msg.RANK_COLUMNS.get(field, msg.UNITS_RANK_WORDS[field]),
@@ -1141,7 +1148,12 @@ async def units_most(turn: Turn) -> ChatReply:
         row_actions=[unit_action(u.id, u.name) for u in units],
         more=more_action,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+    reply: list[Any] = [table]
+    if least and field == "coops" and not offset:  # fewer than the fewest shown: those with none
+        _, without, _ = await queries.units_without_coops(target, level, cursor=None, limit=1)
+        if without:
+            reply.append(NoticeBlock(level="info", text=msg.FEWEST_ALSO_NONE.format(count=without, level=label)))
+    return ChatReply(blocks=reply, suggestions=_suggestions(), context=target.name)
 
 
 @intent(

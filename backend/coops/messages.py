@@ -77,6 +77,17 @@ RANK_COLUMNS = {
     "newest": "成立年份",
     "oldest": "成立年份",
 }
+RANK_TITLES_LEAST = {
+    "members": "{region}社员最少的合作社",
+    "staff": "{region}从业人员最少的合作社",
+    "assets": "{region}资产最少的合作社",
+    "revenue": "{region}营业收入最低的合作社",
+    "profit": "{region}利润最低的合作社",
+    "registered_capital": "{region}注册资本最少的合作社",
+    "loss": "{region}亏损最少的合作社",
+    "newest": "{region}成立最早的合作社",
+    "oldest": "{region}最新成立的合作社",
+}
 RANK_TITLES = {
     "members": "{region}社员最多的合作社",
     "staff": "{region}从业人员最多的合作社",
@@ -89,6 +100,8 @@ RANK_TITLES = {
     "oldest": "{region}成立最早的合作社",
 }
 UNITS_RANK_TITLE = "{region}{what}最多的{level}"
+UNITS_RANK_TITLE_LEAST = "{region}{what}最少的{level}"
+FEWEST_ALSO_NONE = "另有 {count} 个{level}没有合作社，问“哪些{level}没有合作社”可以看到。"
 UNITS_RANK_WORDS = {
     "coops": "合作社",
     "members": "社员",

@@ -174,17 +174,17 @@ MONEY_RANKS = frozenset({"assets", "revenue", "profit", "registered_capital", "l
 
 
 async def top_cards(
-    actor: Actor, region: Unit, field: str, *, offset: int = 0, limit: int
+    actor: Actor, region: Unit, field: str, *, least: bool = False, offset: int = 0, limit: int
 ) -> tuple[list[CardView], bool]:
-    """The ``limit`` cards in ``region``'s subtree first by ``field`` (RANKS; ties by card id) after
-    the first ``offset`` of them, and whether more follow. A ranking's order moves with its figures,
-    so its pages go by place, not by a key. Money figures: the caller checks the actor may see every
-    card's (an order tells something of each)."""
+    """The ``limit`` cards in ``region``'s subtree first by ``field`` (RANKS, the other way round if
+    ``least``; ties by card id) after the first ``offset`` of them, and whether more follow. A
+    ranking's order moves with its figures, so its pages go by place, not by a key. Money figures:
+    the caller checks the actor may see every card's (an order tells something of each)."""
     rank = RANKS[field]
     query = _cards_in(region, None).filter(**{f"{rank.column}__isnull": False})
     if rank.below_zero:
         query = query.filter(**{f"{rank.column}__lt": 0})
-    order = rank.column if rank.lowest_first else f"-{rank.column}"
+    order = rank.column if rank.lowest_first != least else f"-{rank.column}"
     cards = await query.order_by(order, "id").offset(offset).limit(limit + 1).select_related("unit")
     return await _views(actor, cards[:limit]), len(cards) > limit
 
@@ -229,11 +229,12 @@ async def has_units_below(region: Unit, level: UnitType) -> bool:
 
 
 async def units_ranked(
-    region: Unit, level: UnitType, field: str = "coops", *, offset: int = 0, limit: int
+    region: Unit, level: UnitType, field: str = "coops", *, least: bool = False, offset: int = 0, limit: int
 ) -> tuple[list[LevelUnit], bool]:
     """The units of ``level`` below ``region`` (in scope) with co-ops, first by ``field``
-    (UNIT_RANKS) of their roll-ups first, after the first ``offset`` of them (pages by place, as a
-    ranking's), and whether more follow. Money: the caller checks the actor may see all of it."""
+    (UNIT_RANKS, the other way round if ``least``) of their roll-ups, after the first ``offset`` of
+    them (pages by place, as a ranking's), and whether more follow. Money: the caller checks the
+    actor may see all of it."""
     below, values = path_prefix_sql("u.path", region.path)
     args = [*values, region.depth, level.value, limit + 1, offset]
     rank = UNIT_RANKS[field]
@@ -241,7 +242,7 @@ async def units_ranked(
         below=below,
         column=rank.column,
         only=f" AND r.{rank.column} < 0" if rank.below_zero else f" AND r.{rank.column} > 0" if rank.above_zero else "",
-        direction="" if rank.lowest_first else " DESC",
+        direction="" if rank.lowest_first != least else " DESC",
     )
     rows = await db.fetch_rows(sql, args)
     return await _with_parents(rows[:limit]), len(rows) > limit
