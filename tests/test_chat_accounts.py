@@ -533,3 +533,16 @@ async def test_asking_about_a_unit_or_person_in_a_sentence_answers_its_card(clie
         assert card(await say(client, headers, text))["title"] == "王家湾村", text
     assert card(await say(client, headers, "王建国的情况"))["title"] == "王建国"
     assert card(await say(client, headers, "王建国的账号情况"))["title"] == "王建国"
+
+
+@pytest.mark.parametrize("text", ["王家湾村的书记是谁", "王家湾村村长是谁", "谁是王家湾村的主任", "王家湾村的支书"])
+async def test_an_office_asked_of_a_unit_is_told_apart_from_roles_and_answered_with_its_people(client, text):
+    """ "白沙镇的书记是谁" was "没有找到“白沙镇的书记”": accounts hold roles, not offices."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await admin_of(client, tree)
+    reply = await say(client, headers, text)
+    lead = notice(reply)
+    assert "职务" in lead and "管理员" in lead, text
+    [table] = blocks(reply, "table")
+    assert [row[0] for row in table["rows"]] == ["王建国"], text

@@ -80,6 +80,7 @@ _INDEXED = {"id_number": "id_number_index", "phone": "phone_index"}  # the keyed
 _ACCOUNT = r"(?:账号|账户|帐号|帐户)"
 _ROLE = "(?P<role>" + "|".join(sorted(ROLE_LABELS.values(), key=len, reverse=True)) + ")"
 _ROLE_BY_LABEL = {label: role for role, label in ROLE_LABELS.items()}
+_OFFICE = r"(?P<office>党委书记|党支部书记|村支书|支书|书记|村主任|主任|村长|镇长|乡长|县长|市长)"
 _MEMBERS_PATTERNS = (
     ASK_WORD + r"(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",  # "查人员": 查 is no name
     # a unit's accounts, asked as a list or a count ("王家湾村有哪些账号", "王家湾村的账号有几个");
@@ -94,6 +95,9 @@ _MEMBERS_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:有哪些|有几个|有多少个?){_ROLE}$",
     # a name of one character is a surname ("李管理员" is someone), not a unit
     ASK + rf"(?P<name>(?:.{{2,20}}?)?)的?{_ROLE}(?:是谁|是哪位|有哪些|有谁|都有谁|都是谁|有几个|列表|名单)?$",
+    # An office, which no account holds ("王家湾村的书记是谁"): the unit's people, saying so.
+    ASK + rf"(?:谁是|哪位是)(?P<name>.{{2,20}}?)的?{_OFFICE}$",
+    ASK + rf"(?P<name>.{{2,20}}?)的?{_OFFICE}(?:是谁|是哪位|叫什么|叫什么名字)?$",
 )
 # Who a person is or where they work: "侯国梅是谁", "侯国梅在哪个单位", "侯国梅是哪个村的", "侯国梅的账号".
 # Tried after the co-op card's questions (priority): "...的联系人是谁" asks about a co-op. A contact
@@ -649,6 +653,9 @@ async def unit_members(turn: Turn) -> ChatReply:
     unit = await resolve_unit(turn, "unit.members")
     if isinstance(unit, ChatReply):
         return unit
+    lead = []
+    if office := turn.params.get("office"):
+        lead = [NoticeBlock(level="info", text=msg.CHAT_NO_OFFICES.format(office=office, name=unit.name))]
     cursor = int_param(turn.params, "cursor")
     page = await list_accounts(turn.actor, unit_id=unit.id, role=role, cursor=cursor, limit=PAGE_SIZE)
     params: dict[str, Any] = {"unit_id": unit.id} if role is None else {"unit_id": unit.id, "role": role.value}
@@ -661,7 +668,9 @@ async def unit_members(turn: Turn) -> ChatReply:
             else msg.CHAT_NO_ROLE_HOLDERS.format(name=unit.name, role=ROLE_LABELS[role])
         )
         return ChatReply(
-            blocks=[NoticeBlock(level="info", text=text)], suggestions=unit_suggestions(turn.actor), context=unit.name
+            blocks=[*lead, NoticeBlock(level="info", text=text)],
+            suggestions=unit_suggestions(turn.actor),
+            context=unit.name,
         )
     title = (
         msg.CHAT_MEMBERS_TITLE.format(name=unit.name)
@@ -671,7 +680,7 @@ async def unit_members(turn: Turn) -> ChatReply:
     table = _people_table(
         title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", params, page, lambda m: ROLE_LABELS[Role(m.role)]
     )
-    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
 async def _names_exactly(actor: Actor, name: str) -> bool:

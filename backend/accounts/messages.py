@@ -72,5 +72,6 @@ CHAT_DEACTIVATE_WHAT = (
 )
 CHAT_BUTTON_DEACTIVATE = "确认停用"
 CHAT_BUTTON_TO_DEACTIVATE = "停用账号"
+CHAT_NO_OFFICES = "村务通只记录账号的角色（管理员、录入员、查看员），不记录“{office}”这样的职务。{name}的人员如下："
 CHAT_DEACTIVATED_DONE = "{name}的账号已停用，不能再登录，微信和IC卡已解除绑定。"
 CHAT_BAD_PARAM = "参数不正确，请重新选择。"
