@@ -449,7 +449,7 @@ async def test_asking_where_a_unit_belongs_answers_its_card_not_a_missing_person
     tree = await make_tree()
     headers = await admin_of(client, tree)
     assert card(await say(client, headers, "王家湾村是哪个镇的"))["title"] == "王家湾村"
-    assert card(await say(client, headers, "白沙镇的账号"))["title"] == "白沙镇"
+    assert blocks(await say(client, headers, "白沙镇的账号"), "table")[0]["title"] == "白沙镇的人员"
 
 
 async def test_a_viewer_asking_where_a_unit_is_gets_its_card_and_about_a_person_only_not_found(client):
@@ -546,3 +546,13 @@ async def test_an_office_asked_of_a_unit_is_told_apart_from_roles_and_answered_w
     assert "职务" in lead and "管理员" in lead, text
     [table] = blocks(reply, "table")
     assert [row[0] for row in table["rows"]] == ["王建国"], text
+
+
+@pytest.mark.parametrize("text", ["王家湾村的账号", "村里的账号", "本单位的用户"])
+async def test_a_units_accounts_are_its_people_not_its_card(client, text):
+    """ "王家湾村的账号" answered the village's card (a count and a button), not who has an account."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    headers = await login(client, (await make_account("village_admin", tree.child, role=Role.ADMIN)).username)
+    [table] = blocks(await say(client, headers, text), "table")
+    assert table["title"] == "王家湾村的人员" and "王建国" in [row[0] for row in table["rows"]], text

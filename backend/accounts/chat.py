@@ -99,6 +99,11 @@ _MEMBERS_PATTERNS = (
     ASK + rf"(?:谁是|哪位是)(?P<name>.{{2,20}}?)的?{_OFFICE}$",
     ASK + rf"(?P<name>.{{2,20}}?)的?{_OFFICE}(?:是谁|是哪位|叫什么|叫什么名字)?$",
 )
+# A unit's accounts ("王家湾村的账号", "村里的账号"): its people for who may see them, else its card (a
+# person's, "侯国梅的账号", is account.card's).
+_UNIT_ACCOUNTS_PATTERNS = (
+    ASK + rf"(?P<name>.{{0,19}}(?:村|镇|乡|县|市|省|社区|街道|单位|村里|镇里|乡里))的?(?:用户|{_ACCOUNT})$",
+)
 # Who a person is or where they work: "侯国梅是谁", "侯国梅在哪个单位", "侯国梅是哪个村的", "侯国梅的账号".
 # Tried after the co-op card's questions (priority): "...的联系人是谁" asks about a co-op. A contact
 # question ("侯国梅的电话") is the co-op card's, which answers a person's card for a person's name.
@@ -681,6 +686,11 @@ async def unit_members(turn: Turn) -> ChatReply:
         title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", params, page, lambda m: ROLE_LABELS[Role(m.role)]
     )
     return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+@intent("unit.accounts", patterns=_UNIT_ACCOUNTS_PATTERNS, permission="units.view", priority=40, subject="name")
+async def unit_accounts(turn: Turn) -> ChatReply:
+    return await unit_members(turn) if may_see_people(turn.actor) else await lookup_name(turn)
 
 
 async def _names_exactly(actor: Actor, name: str) -> bool:
