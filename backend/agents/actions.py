@@ -60,6 +60,8 @@ async def add_agent(
         return AddedAgent(membership=membership, new_account=False)
     if name is None:
         raise ValidationFailed({"name": msg.NAME_REQUIRED_FOR_NEW}, msg.NAME_REQUIRED_FOR_NEW)
+    if id_number is not None:
+        await _require_not_in_unit(unit, id_number)
     password = await people.temporary_password()
     username = await people.generate_username(USERNAME_PREFIX)  # drawn here: a failed insert asks for it
     try:
@@ -102,6 +104,16 @@ async def add_agent(
     person.membership.account = person.account
     person.membership.unit = unit
     return AddedAgent(membership=person.membership, new_account=True)
+
+
+async def _require_not_in_unit(unit: Unit, id_number: str) -> None:
+    """A new phone with the ID number of someone working for the unit is that person again (another
+    phone of theirs, or a new one): a second account beside theirs is refused. Only this unit's own
+    people are asked, whom the admin sees anyway; elsewhere the ID number says nothing."""
+    index = runtime.get().vault.index("id_number", id_number)
+    same = await Account.filter(memberships__unit_id=unit.id, id_number_index=index, is_active=True).first()
+    if same is not None:
+        raise Conflict("agent_exists", msg.SAME_ID_NUMBER.format(username=same.username))
 
 
 async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: str, role: Role) -> Membership:
@@ -173,6 +185,8 @@ async def _unbindable(actor: Actor, unit_id: int, account_id: int) -> Membership
         raise Forbidden("not_self", msg.NOT_SELF)
     if not may_assign(actor, membership.unit, membership.role):
         raise Forbidden("cannot_unbind", msg.CANNOT_UNBIND)
+    if not membership.account.is_active:  # kept for the record, as backend.accounts and backend.units keep it
+        raise Conflict("account_deactivated", msg.DEACTIVATED)
     await cards.require_card_peer(actor, account_id)  # C6: a card holder is changed only by a card holder
     return membership
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from backend.accounts.actions import may_assign
 from backend.agents import actions
 from backend.agents import messages as msg
 from backend.agents.queries import list_agents
-from backend.agents.schemas import AgentAdd
+from backend.agents.schemas import AgentAdd, AgentOut
 from backend.agents.serializers import agent_out, unbind_preview
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import (
@@ -74,23 +75,28 @@ async def agent_list(turn: Turn) -> ChatReply:
     table = TableBlock(
         title=msg.CHAT_TITLE.format(unit=unit.name),
         columns=msg.CHAT_COLUMNS,
-        rows=[[a.name, a.username, a.phone or msg.CHAT_NO_PHONE, a.role_label] for a in agents],
-        row_actions=[
-            Action(
-                label=msg.CHAT_BUTTON_UNBIND,
-                intent="agent.unbind",
-                params={"unit_id": unit.id, "account_id": a.account_id},
-            )
-            for a in agents
-        ]
-        if manage
-        else None,
+        rows=[[_shown_name(a), a.username, a.phone or msg.CHAT_NO_PHONE, a.role_label] for a in agents],
+        row_actions=[_unbind_action(turn, unit, a) for a in agents] if manage else None,
         total=page.total if cursor is None else None,
         more=Action(label=msg.CHAT_BUTTON_MORE, intent="agent.list", params={**params, "cursor": page.next_cursor})
         if page.next_cursor is not None
         else None,
     )
     return ChatReply(blocks=[table], suggestions=_agents_suggestions(unit, manage=manage), context=unit.name)
+
+
+def _shown_name(agent: AgentOut) -> str:
+    return agent.name if agent.is_active else agent.name + msg.CHAT_DEACTIVATED
+
+
+def _unbind_action(turn: Turn, unit: Unit, agent: AgentOut) -> Action | None:
+    """A row's "解除绑定"; none where it is always refused: the admin's own row, a peer's or a
+    superior's (backend.accounts.actions.may_assign), a deactivated agent's."""
+    actor = turn.actor
+    if agent.account_id == actor.account_id or not agent.is_active or not may_assign(actor, unit, agent.role):
+        return None
+    params = {"unit_id": agent.unit_id, "account_id": agent.account_id}
+    return Action(label=msg.CHAT_BUTTON_UNBIND, intent="agent.unbind", params=params)
 
 
 _ROLES = [KeyValue(label=ROLE_LABELS[role], value=role.value) for role in (Role.CLERK, Role.VIEWER)]
