@@ -326,7 +326,6 @@ FIELD_CASES: list[tuple[str, str, Any]] = [
     ("create unit", "region_code", "53010100100X"),
     ("create unit", "region_code", 530101001009),
     ("create unit", "region_code", "5301010010090"),
-    ("create unit", "region_code", fullwidth("530101001009")),
     ("create unit", "region_code", "110101001009"),  # not inside the parent township's code
     ("create unit", "credit_code", VALID_CREDIT_CODE[:-1] + "4"),
     ("create unit", "credit_code", "913501"),
@@ -362,13 +361,9 @@ FIELD_CASES: list[tuple[str, str, Any]] = [
     ("create account", "phone", "12345678901"),
     ("create account", "phone", "1390000000"),
     ("create account", "phone", 13900000001),
-    ("create account", "phone", "139-0000-0001"),
-    ("create account", "phone", "+8613900000001"),
-    ("create account", "phone", "13" + fullwidth("900000001")),
     ("create account", "id_number", BAD_CHECK_ID_NUMBER),
     ("create account", "id_number", VALID_ID_NUMBER[:-1]),
     ("create account", "id_number", 110105194912310021),
-    ("create account", "id_number", fullwidth(VALID_ID_NUMBER)),
     ("create account", "unit_id", "1"),
     ("create account", "unit_id", True),
     ("create account", "unit_id", None),
@@ -573,14 +568,16 @@ async def test_ids_beyond_the_integer_columns_answer_404_or_422_not_500(
     assert await snapshot() == before
 
 
-async def test_a_region_code_of_full_width_digits_is_refused(client: httpx.AsyncClient, env: Env) -> None:
-    """Python's \\d matches "５"; a region code is twelve ASCII digits (the parent here has no code)."""
+async def test_a_region_code_of_full_width_digits_is_stored_in_ascii_digits(
+    client: httpx.AsyncClient, env: Env
+) -> None:
+    """Python's \\d matches "５": a code typed in full width (a Chinese keyboard's) is read as the
+    ASCII digits it shows, never stored as typed (the parent here has no code)."""
     coop = await make_unit("白沙镇茶叶合作社", UnitType.COOP, env.tree.own)
-    before = await snapshot()
     body = {"parent_id": coop.id, "name": "第一分社", "type": "other", "region_code": fullwidth("530101001009")}
     response = await client.post("/api/units/", json=body, headers=env.headers)
-    assert_error(response, 422, "invalid_input", {"region_code"})
-    assert await snapshot() == before
+    assert response.status_code == 201, response.text
+    assert (await Unit.get(id=response.json()["id"])).region_code == "530101001009"
 
 
 # --- injection strings are data ---------------------------------------------------------------------

@@ -212,3 +212,31 @@ async def test_a_body_of_thousands_of_unknown_fields_gets_a_short_answer(client:
     assert len(error["fields"]) == 50 and set(error["fields"]) <= set(junk)
     assert len(response.content) < 5_000
     assert await snapshot() == before
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "kept"),
+    [
+        ("phone", " 13900000001 ", "13900000001"),
+        ("phone", "139 0000 0001", "13900000001"),
+        ("phone", "139-0000-0001", "13900000001"),
+        ("phone", "+86 139 0000 0001", "13900000001"),
+        ("phone", "１３９００００００01", "13900000001"),
+        ("id_number", " " + VALID_ID_NUMBER[:6] + " " + VALID_ID_NUMBER[6:14] + " " + VALID_ID_NUMBER[14:], None),
+    ],
+)
+async def test_numbers_pasted_as_printed_are_read_without_their_spaces_and_dashes(
+    client: httpx.AsyncClient, env: Env, field: str, typed: str, kept: str | None
+) -> None:
+    """A phone pasted with a space around it was refused as "不能超过 11 个字符" (as printed, "139 0000
+    0001" or "+86 ..." the same), though it was the number typed right."""
+    from backend.core import runtime
+
+    spec = BODY_ENDPOINTS["create account"]
+    response = await send(client, env, spec, encode({**_fill(spec.valid, env.ids()), field: typed}))
+    assert response.status_code == spec.accepted[0], response.text
+    account = await Account.get(id=response.json()["id"])
+    if kept is not None:
+        assert account.phone_index == runtime.get().vault.index("phone", kept)
+    else:
+        assert account.id_number_index == runtime.get().vault.index("id_number", VALID_ID_NUMBER)

@@ -95,22 +95,46 @@ def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[
 
 # Codes and numbers pasted with characters that show as nothing are read without them (as text is).
 _SHOWN = AfterValidator(names.visible)
+# Numbers as they are printed and pasted: full-width digits, spaces and dashes between the groups
+# ("139 0000 0001", "1390-000-0001"); a mobile also with the country's code ("+86 139...").
+_GAPS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
+_COUNTRY = re.compile(r"^(?:\+86|0086|86)(?=1[0-9]{10}$)")
+
+
+def _plain_number(value: str) -> str:
+    return _GAPS.sub("", unicodedata.normalize("NFKC", value))
+
+
+def _plain_mobile(value: str) -> str:
+    return _COUNTRY.sub("", _plain_number(value))
+
+
+def _plain_contact_phone(value: str) -> str:
+    """A mobile as :func:`_plain_mobile` reads it; an office line keeps the dash after its area code."""
+    mobile = _plain_mobile(value)
+    return mobile if identifiers.valid_phone(mobile) else unicodedata.normalize("NFKC", value).strip()
+
+
+_PLAIN = AfterValidator(_plain_number)
 
 Phone = Annotated[
     str,
     _SHOWN,
+    AfterValidator(_plain_mobile),
     Field(max_length=11),
     AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE)),
 ]
 ContactPhone = Annotated[  # an office's line too (identifiers.valid_contact_phone)
     str,
     _SHOWN,
+    AfterValidator(_plain_contact_phone),
     Field(max_length=20),
     AfterValidator(_check("bad_contact_phone", identifiers.valid_contact_phone, messages.FIELD_BAD_CONTACT_PHONE)),
 ]
 IdNumber = Annotated[
     str,
     _SHOWN,
+    _PLAIN,
     Field(max_length=18),
     AfterValidator(str.upper),
     AfterValidator(_check("bad_id_number", identifiers.valid_id_number, messages.FIELD_BAD_ID_NUMBER)),
@@ -118,28 +142,26 @@ IdNumber = Annotated[
 RegionCode = Annotated[
     str,
     _SHOWN,
+    _PLAIN,
     Field(max_length=12),
     AfterValidator(_check("bad_region_code", identifiers.valid_region_code, messages.FIELD_BAD_REGION_CODE)),
 ]
 CreditCode = Annotated[
     str,
     _SHOWN,
+    _PLAIN,
     Field(max_length=18),
     AfterValidator(str.upper),
     AfterValidator(_check("bad_credit_code", identifiers.valid_credit_code, messages.FIELD_BAD_CREDIT_CODE)),
 ]
 
 
-def _plain_org_code(value: str) -> str:
-    """Printed organisation codes often read ``12345678-9``: the hyphen is not part of the code."""
-    return value.replace("-", "").upper()
-
-
 OrgCode = Annotated[
     str,
     _SHOWN,
+    _PLAIN,  # printed organisation codes often read 12345678-9: the dash is no part of the code
     Field(max_length=10),
-    AfterValidator(_plain_org_code),
+    AfterValidator(str.upper),
     AfterValidator(_check("bad_org_code", identifiers.valid_org_code, messages.FIELD_BAD_ORG_CODE)),
 ]
 Username = Annotated[
