@@ -5,13 +5,21 @@ const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g; // the server refuses
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
+/** A number as printed or pasted, as the server reads it: full-width digits, gaps and dashes, +86. */
+function plainNumber(value) {
+  return String(value || '')
+    .replace(/[\uff10-\uff19\uff38\uff58]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\s\-\u2010-\u2015\u2212]/g, '')
+    .replace(/^(\+86|0086|86)(?=1\d{10}$)/, '');
+}
+
 function isPhone(value) {
-  return /^1[3-9][0-9]{9}$/.test(String(value || ''));
+  return /^1[3-9][0-9]{9}$/.test(plainNumber(value));
 }
 
 /** 18-character resident ID number with a valid check character (GB 11643). */
 function isIdNumber(value) {
-  const text = String(value || '').toUpperCase();
+  const text = plainNumber(value).toUpperCase();
   if (!/^[0-9]{17}[0-9X]$/.test(text)) return false;
   let sum = 0;
   for (let i = 0; i < 17; i += 1) sum += Number(text[i]) * ID_WEIGHTS[i];

@@ -11,6 +11,12 @@ const { fromResponse, fromFailure } = require('../../utils/errors');
 test('validate: phones, ID numbers with check character, codes, the password policy', () => {
   expect(validate.isPhone('13900000001')).toBe(true);
   expect(validate.isPhone('12900000001')).toBe(false);
+  // as printed or pasted: the server reads these as the number they are (backend.core.validation)
+  ['139 0000 0001', ' 13900000001 ', '139-0000-0001', '+86 139 0000 0001', '１３９００００００01'].forEach((typed) =>
+    expect(validate.isPhone(typed)).toBe(true),
+  );
+  expect(validate.isIdNumber('110105 19491231 002X')).toBe(true);
+  expect(validate.isIdNumber('１１０１０５１９４９１２３１００２Ｘ')).toBe(true);
   expect(validate.isIdNumber('11010519491231002X')).toBe(true);
   expect(validate.isIdNumber('11010519491231002x')).toBe(true);
   expect(validate.isIdNumber('110105194912310021')).toBe(false);
