@@ -4,6 +4,7 @@ roll-ups of all its ancestors and the audit entry. Nothing else writes cards or 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -117,17 +118,27 @@ def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 def _column_of(name: str) -> str:
+    """The column a field is compared by (the phone by its index: its sealed text differs each time)."""
     return f"{name}_fen" if name in MONEY_FIELDS else "contact_phone_index" if name == "contact_phone" else name
+
+
+def _columns_of(name: str) -> tuple[str, ...]:
+    """Every column a field writes."""
+    return ("contact_phone_enc", "contact_phone_index") if name == "contact_phone" else (_column_of(name),)
+
+
+def _differing(card: CoopCard, changes: dict[str, Any], columns: dict[str, Any]) -> dict[str, Any]:
+    """The part of ``changes`` whose ``columns`` (:func:`_to_columns` of them) differ from ``card``."""
+    return {
+        name: value for name, value in changes.items() if columns[_column_of(name)] != getattr(card, _column_of(name))
+    }
 
 
 def changed_fields(card: CoopCard, changes: dict[str, Any]) -> dict[str, Any]:
     """The part of ``changes`` (checked field values, as :func:`update_card` takes them) that would
     change ``card``: a form sends every field back, and one saved with nothing altered writes
     nothing. Bad values raise as they would in the write."""
-    columns = _to_columns(changes)
-    return {
-        name: value for name, value in changes.items() if columns[_column_of(name)] != getattr(card, _column_of(name))
-    }
+    return _differing(card, changes, _to_columns(changes))
 
 
 def _inside(name: str, value: float) -> bool:
@@ -143,8 +154,9 @@ def _swapped(latitude: float | None, longitude: float | None) -> bool:
     return _inside("latitude", longitude) and _inside("longitude", latitude)
 
 
-def _check_card(card: CoopCard) -> None:
-    """Rules across fields, on the card as it would be after the change."""
+def _check_card(card: CoopCard, sent: Collection[str]) -> None:
+    """Rules across fields, on the card as it would be after the change; a rule broken by two fields
+    names those of them that were ``sent`` (the form shows the message where the clerk typed)."""
     errors: dict[str, str] = {}
     if (card.latitude is None) != (card.longitude is None):
         errors["latitude" if card.latitude is None else "longitude"] = msg.COORDINATES_IN_PAIRS
@@ -154,7 +166,9 @@ def _check_card(card: CoopCard) -> None:
         if year is not None and year > this_year:
             errors[name] = msg.YEAR_IN_FUTURE
     if card.founded_year and card.report_year and card.founded_year > card.report_year:
-        errors.setdefault("founded_year", msg.FOUNDED_AFTER_REPORT)
+        typed = [name for name in ("founded_year", "report_year") if name in sent] or ["founded_year"]
+        for name in typed:
+            errors.setdefault(name, msg.FOUNDED_AFTER_REPORT if name == "founded_year" else msg.REPORT_BEFORE_FOUNDED)
     if errors:
         raise ValidationFailed(errors)
 
@@ -164,7 +178,7 @@ async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> 
     _require_write(actor)
     now = runtime.get().clock.now()
     card = CoopCard(unit_id=unit_id, created_at=now, updated_at=now, **_to_columns(fields))
-    _check_card(card)
+    _check_card(card, fields)
     try:
         async with db.atomic():
             unit = await _lock_unit(actor, unit_id)
@@ -189,8 +203,9 @@ async def create_card(actor: Actor, *, unit_id: int, fields: dict[str, Any]) -> 
 async def update_card(
     actor: Actor, unit_id: int, changes: dict[str, Any], *, if_match: IfMatch | None = None
 ) -> CoopCard:
-    """Change the fields sent (only those) of the card of a co-op in scope; with ``if_match``, only
-    if the card is still the version the client read (else 412 ``card_changed``)."""
+    """Change the fields sent (only those, and only where they differ: a write that changes nothing
+    leaves the card, its version and the audit log alone) of the card of a co-op in scope; with
+    ``if_match``, only if the card is still the version the client read (else 412 ``card_changed``)."""
     _require_write(actor)
     columns = _to_columns(changes)
     async with db.atomic():
@@ -200,12 +215,16 @@ async def update_card(
         if card is None:
             raise NotFound(msg.NO_CARD)
         _require_unchanged(card, if_match)
-        if not columns:
+        # Only what differs from the card as locked: values sent as they are write nothing (no new
+        # version, which would refuse every If-Match holding the current one, and no audit entry).
+        changes = _differing(card, changes, columns)
+        if not changes:
             return card
+        columns = {column: columns[column] for name in changes for column in _columns_of(name)}
         before = rollups.contribution(card)
         for name, value in columns.items():
             setattr(card, name, value)
-        _check_card(card)
+        _check_card(card, changes)
         # Past the version replaced even if the clock is not (stepped back, or frozen in tests): the
         # card's version (its ETag's) is made from it, so every write must move it.
         card.updated_at = max(runtime.get().clock.now(), card.updated_at + timedelta(microseconds=1))

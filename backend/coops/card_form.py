@@ -25,6 +25,9 @@ _YES_NO = [KeyValue(label=msg.YES, value=_YES), KeyValue(label=msg.NO, value=_NO
 FLAG_FIELDS = ("is_village_level", "is_benchmark", "in_poverty_county")
 # The fields that may be emptied (cleared when a sent form leaves them out).
 _OPTIONAL = ("contact_name", "address", "business_scope", "founded_year", "report_year", "latitude", "longitude")
+# Full-width forms (U+FF01-U+FF5E: "１", "－", "．") as the ASCII characters they are the wide forms of.
+_HALF_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+_NUMBERS = ("members", "staff", *MONEY_FIELDS, "founded_year", "report_year", "latitude", "longitude")
 
 
 def field_names(*, money: bool) -> tuple[str, ...]:
@@ -81,13 +84,22 @@ def _field(card: CoopCard | None, name: str) -> FormField:
         return FormField(name=name, label=label, kind="select", options=_YES_NO, value=_value(card, name))
     # A number field brings up the phone's digit keyboard, which has no minus sign: a loss is typed
     # as text (the server reads it as a number all the same).
-    if name in ("members", "staff", *MONEY_FIELDS, "founded_year", "report_year", "latitude", "longitude"):
+    if name in _NUMBERS:
         kind = "text" if name == "profit" else "number"
     else:
         kind = {"contact_phone": "phone", "business_scope": "textarea"}.get(name, "text")
     required = name not in (*_OPTIONAL, "contact_phone")
     landline = True if name == "contact_phone" else None  # a co-op's office line is a contact too
     return FormField(name=name, label=label, kind=kind, required=required, value=_value(card, name), landline=landline)
+
+
+def _number(value: Any) -> Any:
+    """A number field's value as sent: typed in full width ("１５０", "－２．５", as a Chinese keyboard in
+    full-width mode types them) read as the digits it shows; a yes or no is no number (it would be
+    taken as 1 or 0), so it is passed on as text, to be refused."""
+    if isinstance(value, bool):
+        return str(value)
+    return value.translate(_HALF_WIDTH) if isinstance(value, str) else value
 
 
 def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:
@@ -113,7 +125,7 @@ def read_form(
             if name in _OPTIONAL and new_card_of is None:
                 sent[name] = None  # emptied in the form
             continue
-        sent[name] = value
+        sent[name] = _number(value) if name in _NUMBERS else value
     if new_card_of is None:
         checked: CardCreate | CardUpdate = text_values(CardUpdate, sent)
     else:

@@ -683,7 +683,12 @@ async def save_card(turn: Turn) -> ChatReply:
         )
     if view is None:
         fields = card_form.read_form(turn.params, money=money, new_card_of=unit.id)
-        await actions.create_card(turn.actor, unit_id=unit.id, fields=fields)
+        try:
+            await actions.create_card(turn.actor, unit_id=unit.id, fields=fields)
+        except AppError as exc:  # another clerk's card was written since the form was read
+            if exc.code != "card_exists":
+                raise
+            return _changed_while_editing(unit, await queries.get_card(turn.actor, unit.id), money, turn.params)
         done = msg.CARD_CREATED
     else:
         if version is None:  # a form for a new card, sent after someone else wrote one

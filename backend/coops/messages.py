@@ -17,6 +17,7 @@ LATITUDE_OUTSIDE_CHINA = "纬度不在我国范围内（北纬 3 至 54 度）�
 LONGITUDE_OUTSIDE_CHINA = "经度不在我国范围内（东经 73 至 136 度），请检查是否填错"
 YEAR_IN_FUTURE = "年份不能晚于今年"
 FOUNDED_AFTER_REPORT = "成立年份不能晚于数据所属年份"
+REPORT_BEFORE_FOUNDED = "数据所属年份不能早于成立年份"
 AMBIGUOUS_REGION = "有多个同名单位，请改用单位编号指定"
 REGION_NAME_OR_ID = "区域只能用编号或名称中的一种指定"
 MONEY_NEEDS_FINANCE = "您没有这个合作社的财务权限，不能填写或修改金额"
