@@ -204,9 +204,13 @@ class BackendClient:
         )
         return PairingState.from_json(data)
 
-    def cancel_pairing(self, pairing_id: str) -> PairingState:
-        """The PC dropped the pairing: it ends as cancelled for the phone too; repeating it changes nothing."""
-        return PairingState.from_json(self._call("POST", f"/api/pairings/{pairing_id}/device-cancel", {}, retry=True))
+    def cancel_pairing(self, pairing_id: str, *, timeout: float | None = None) -> PairingState:
+        """The PC dropped the pairing: it ends as cancelled for the phone too; repeating it changes nothing.
+
+        With ``timeout`` (the program is closing) it is tried once, each phase held to that many seconds.
+        """
+        path = f"/api/pairings/{pairing_id}/device-cancel"
+        return PairingState.from_json(self._call("POST", path, {}, retry=timeout is None, timeout=timeout))
 
     def challenge(self, pairing_id: str) -> Challenge:
         """A fresh nonce to sign; repeating only makes another (the unused one expires)."""
@@ -273,10 +277,12 @@ class BackendClient:
         *,
         retry: bool,
         read_timeout: float | None = None,
+        timeout: float | None = None,
     ) -> dict[str, Any]:
         body = b"" if payload is None else json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
         signed_path = self._prefix + path
-        timeout = httpx.Timeout(self.timeout, read=read_timeout or self.timeout)
+        limit = timeout or self.timeout
+        timeouts = httpx.Timeout(limit, read=read_timeout or limit)
         attempts = self.retries + 1 if retry else 1
         for attempt in range(attempts):
             headers = self.key.sign_request(method, signed_path, body, now=self._now)
@@ -284,7 +290,7 @@ class BackendClient:
                 headers["Content-Type"] = "application/json"
             try:
                 response = self._http.request(
-                    method, self.base_url + path, content=body, headers=headers, timeout=timeout
+                    method, self.base_url + path, content=body, headers=headers, timeout=timeouts
                 )
             except httpx.TransportError as error:
                 if attempt + 1 < attempts:

@@ -60,6 +60,7 @@ CHOOSE_ACTION = "请选择要办理的业务。"
 CANCEL = "取消"
 BACK = "返回"
 CONFIRM = "确定"
+RETRY = "重试"
 
 # Pairing
 PAIRING_CREATING = "正在生成二维码…"
@@ -96,6 +97,8 @@ RESULT_COUNTDOWN = "{seconds}秒后自动返回"
 # Network and server errors
 NETWORK_ERROR = "无法连接服务器，请检查网络后再试。"
 SERVER_ERROR = "服务器暂时不可用，请稍后再试。"
+SERVER_RECONNECTING = "与服务器的连接中断，正在重新连接…"
+SERVER_UNREACHABLE = "无法连接服务器，已停止等待。请检查网络后点击“重试”重新办理。"
 UNEXPECTED_ANSWER = "服务器的应答无法识别。"
 
 # Command line

@@ -76,6 +76,8 @@ CARD_READ_ATTEMPTS = 3
 CARD_READ_PAUSE = 0.3
 RESULT_SECONDS = 60.0  # a shared PC: a result (a name, an account) does not wait for the next person
 PAIRING_QRS = 3  # an unscanned QR is renewed twice (six minutes in all), then taken down
+SERVER_WAIT_SECONDS = 60.0  # a pairing screen waits this long for a server that does not answer, then gives up
+CLOSE_CANCEL_SECONDS = 3.0  # the cancel sent as the window closes: a dead server holds the exit no longer
 
 
 class Api(Protocol):
@@ -85,7 +87,7 @@ class Api(Protocol):
     def device_self(self) -> DeviceInfo: ...
     def create_pairing(self, action: str) -> PairingState: ...
     def events(self, pairing_id: str, since: int, wait: int = ...) -> PairingState: ...
-    def cancel_pairing(self, pairing_id: str) -> PairingState: ...
+    def cancel_pairing(self, pairing_id: str, *, timeout: float | None = ...) -> PairingState: ...
     def challenge(self, pairing_id: str) -> Challenge: ...
     def deliver_card(self, pairing_id: str, submission: CardSubmission) -> PairingState: ...
 
@@ -146,6 +148,7 @@ class ViewModel:
     actions: tuple[ActionButton, ...] = ()
     can_cancel: bool = False
     can_go_back: bool = False
+    can_retry: bool = False  # 重试: the same action again (after a server that did not answer)
     result: str | None = None
     result_ok: bool | None = None
 
@@ -217,6 +220,7 @@ class Presenter:
         self._preferred_reader = preferred_reader
         self._on_change = on_change
         self._inbox: queue.SimpleQueue[Task] = queue.SimpleQueue()
+        self._closed = False
 
         self.key: DeviceKey | None = None
         self.api: Api | None = None
@@ -249,6 +253,9 @@ class Presenter:
         self._pin_error: str | None = None
         self._result: tuple[bool, str] | None = None
         self._result_until = 0.0
+        self._retry_action: str | None = None  # the action 重试 starts again on the result screen
+        self._create_deadline: float | None = None  # when a pairing asked for and not yet made is given up
+        self._failing_since: float | None = None  # the first of the long-polls failing in a row
 
     # Called by the window (UI thread)
 
@@ -282,6 +289,8 @@ class Presenter:
         if self._pairing and self._screen is Screen.PAIRING:
             if self._pairing.state.state == "created" and now >= self._pairing.expires_at:
                 self._refresh_pairing()
+        elif self._screen is Screen.PAIRING and self._create_deadline is not None and now >= self._create_deadline:
+            self._give_up()  # the request for a QR got no answer at all
         if self._poll_again_at is not None and now >= self._poll_again_at:
             self._poll_again_at = None
             self._poll(self._op)
@@ -344,10 +353,40 @@ class Presenter:
         if self._screen is Screen.RESULT:
             self._to_idle()
 
+    def retry(self) -> None:
+        """重试 on a result that offers it: the same action again, with a new QR."""
+        if self._screen is not Screen.RESULT or self._retry_action is None:
+            return
+        action = self._retry_action
+        self._to_idle()
+        self.choose_action(action)
+
     def close(self) -> None:
-        """Drop whatever is under way (late answers are ignored) and close the backend client."""
+        """Drop whatever is under way (late answers are ignored) and close the backend client.
+
+        A pairing still open is cancelled on the server first, so the phone is told at once. The
+        program is closing, so this is not left to a task: it is sent here, once, and waited for at
+        most ``CLOSE_CANCEL_SECONDS`` (a server that does not answer, or a name that does not
+        resolve, holds the exit no longer); a failure is only logged. Closing again does nothing.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        pairing_id = self._open_pairing_id()
         self._op += 1
         self._poll_again_at = None
+        if self.api is not None and pairing_id is not None:
+            api = self.api
+
+            def send() -> None:
+                try:
+                    api.cancel_pairing(pairing_id, timeout=CLOSE_CANCEL_SECONDS)
+                except Exception as error:
+                    _log_cancel_failed(error)
+
+            sender = threading.Thread(target=send, daemon=True, name="card-service-close-cancel")
+            sender.start()
+            sender.join(CLOSE_CANCEL_SECONDS)
         close = getattr(self.api, "close", None)
         if callable(close):
             close()
@@ -408,6 +447,7 @@ class Presenter:
                 status=text,
                 countdown=messages.RESULT_COUNTDOWN.format(seconds=left),
                 can_go_back=True,
+                can_retry=self._retry_action is not None,
             )
         return common
 
@@ -600,6 +640,9 @@ class Presenter:
             if generation == self._card_generation:
                 log.warning("could not read the card certificate: %s: %s", type(error).__name__, error)
                 self._card_problem = _card_problem(error)
+                if self._screen in (Screen.PAIRING, Screen.PIN):  # chosen while it was read: nothing to sign with
+                    self._cancel_on_server()
+                    self._to_idle()
 
         self._spawn(self._op, read, done, failed, any_op=True)
 
@@ -630,17 +673,25 @@ class Presenter:
         self._screen = Screen.PAIRING
         self._status = messages.PAIRING_CREATING
         self._pairing = None
+        self._failing_since = None
         self._qrs_shown += 1
         self._confirmed_by = None
         self._result = None
         api, action = self.api, self._action
         asked_at = self._clock()  # the token's time runs from when the server made it, not from its answer
+        self._create_deadline = asked_at + SERVER_WAIT_SECONDS
         self._spawn(
             self._op,
             lambda: api.create_pairing(action),
             lambda state: self._pairing_made(state, asked_at),
-            self._failed,
+            self._create_failed,
         )
+
+    def _create_failed(self, error: Exception) -> None:
+        if _unreachable(error):
+            self._give_up()
+            return
+        self._failed(error)
 
     def _refresh_pairing(self) -> None:
         if self._qrs_shown >= PAIRING_QRS:  # nobody is scanning: no QR is left up for whoever walks by
@@ -648,25 +699,41 @@ class Presenter:
             self._to_idle()
             self._notice = messages.PAIRING_UNATTENDED
             return
+        self._cancel_on_server()  # the QR going off the screen no longer scans (a photo of it neither)
         self._start_pairing()
         self._status = messages.PAIRING_REFRESHING
+
+    def _open_pairing_id(self) -> str | None:
+        """The pairing on screen, if the server still has it open."""
+        if self._screen not in (Screen.PAIRING, Screen.PIN, Screen.SIGNING):
+            return None
+        if self._pairing is None or self._pairing.state.final:
+            return None
+        return self._pairing.state.pairing_id
 
     def _cancel_on_server(self) -> None:
         """The PC drops the pairing on screen: the server is told in the background, so the phone stops
         waiting and the QR no longer scans. Nothing waits for the answer; a failure is only logged
         (the pairing then runs out on the server by itself)."""
-        if self.api is None or self._pairing is None or self._pairing.state.final:
+        pairing_id = self._open_pairing_id()
+        if self.api is None or pairing_id is None:
             return
-        api, pairing_id = self.api, self._pairing.state.pairing_id
+        api = self.api
+        self._spawn(
+            self._op, lambda: api.cancel_pairing(pairing_id), lambda _state: None, _log_cancel_failed, any_op=True
+        )
 
-        def failed(error: Exception) -> None:
-            log.warning(
-                "the server was not told of the cancelled pairing: %s", getattr(error, "code", type(error).__name__)
-            )
-
-        self._spawn(self._op, lambda: api.cancel_pairing(pairing_id), lambda _state: None, failed, any_op=True)
+    def _give_up(self) -> None:
+        """The server has not answered for too long: stop waiting, say so and offer 重试."""
+        action = self._action
+        log.warning("no answer from the server for %.0f s: the pairing screen gives up", SERVER_WAIT_SECONDS)
+        self._cancel_on_server()  # best effort: the phone may be waiting on a server that hears it
+        self._finish(False, messages.SERVER_UNREACHABLE)
+        self._retry_action = action
 
     def _pairing_made(self, state: PairingState, asked_at: float) -> None:
+        self._create_deadline = None
+        self._failing_since = None
         self._pairing = _Pairing(
             state=state,
             expires_at=asked_at + (state.expires_in or 120),
@@ -693,13 +760,25 @@ class Presenter:
         if isinstance(error, BackendError) and error.status and error.status < 500:
             self._finish(False, error.message)
             return
-        # a network error after the client's own retries: keep the screen, try again shortly
+        # no answer after the client's own retries: keep the screen and try again shortly, until the
+        # polls have failed for too long (a card being signed is left to its task: its answer decides)
+        now = self._clock()
+        if self._failing_since is None:
+            self._failing_since = now
+        elif self._screen is not Screen.SIGNING and now - self._failing_since >= SERVER_WAIT_SECONDS:
+            self._give_up()
+            return
+        if self._screen is Screen.PAIRING:
+            self._status = messages.SERVER_RECONNECTING
         self._poll_again_at = self._clock() + RETRY_SECONDS
 
     def _pairing_changed(self, state: PairingState) -> None:
         pairing = self._pairing
         if pairing is None or state.pairing_id != pairing.state.pairing_id:
             return
+        self._failing_since = None
+        if self._status == messages.SERVER_RECONNECTING:
+            self._status = messages.PAIRING_SCAN if pairing.state.state == "created" else messages.PAIRING_SCANNED
         if state.version < pairing.state.version:
             self._poll(self._op)
             return
@@ -775,30 +854,17 @@ class Presenter:
             self._screen = Screen.PIN
             self._pin_error = messages.PIN_WRONG.format(retries=error.retries_left)
             return
-        if isinstance(error, PinBlockedError):
-            self._finish(False, messages.PIN_BLOCKED)
-            return
         if isinstance(error, PinFormatError):
             self._screen = Screen.PIN
             self._pin_error = messages.PIN_FORMAT
             return
-        if isinstance(error, ChallengeMismatch):
-            self._finish(False, messages.CHALLENGE_MISMATCH)
-            return
-        if isinstance(error, CardChanged):
-            self._finish(False, messages.CARD_CHANGED)
-            return
-        if isinstance(error, OutcomeUnknown):
+        if isinstance(error, OutcomeUnknown):  # the server may have acted: no cancel races its answer
             self._finish(False, messages.OUTCOME_UNKNOWN)
             return
-        if isinstance(error, CardMuteError):  # still in the reader, but no longer answering
-            self._finish(False, messages.CARD_MUTE_DURING_ACTION)
-            return
-        if isinstance(error, CardRemovedError | NoCardError | ReaderUnavailableError):
-            self._finish(False, messages.CARD_REMOVED_DURING_ACTION)
-            return
-        if isinstance(error, CardError):
-            self._finish(False, messages.CARD_ERROR)
+        text = _dropped_before_submission(error)
+        if text is not None:  # nothing was sent: the phone, told to wait for the card, is told it ended
+            self._cancel_on_server()
+            self._finish(False, text)
             return
         self._failed(error)
 
@@ -839,6 +905,8 @@ class Presenter:
     def _finish(self, ok: bool, text: str) -> None:
         self._op += 1
         self._poll_again_at = None
+        self._create_deadline = None
+        self._retry_action = None
         self._screen = Screen.RESULT
         self._result = (ok, text)
         self._result_until = self._clock() + RESULT_SECONDS
@@ -847,6 +915,8 @@ class Presenter:
     def _to_idle(self) -> None:
         self._op += 1
         self._poll_again_at = None
+        self._create_deadline = None
+        self._retry_action = None
         self._pairing = None
         self._action = None
         self._confirmed_by = None
@@ -944,6 +1014,33 @@ def _card_problem(error: Exception) -> tuple[str, str]:
     if isinstance(error, CardMuteError):
         return messages.CARD_MUTE, messages.CARD_MUTE_HINT
     return messages.CARD_UNREADABLE, messages.CARD_UNREADABLE_HINT
+
+
+def _dropped_before_submission(error: Exception) -> str | None:
+    """The result text of a signing task that ended before the card's answer was sent (a card
+    problem, a context the PC refused to sign); None for any other failure."""
+    if isinstance(error, PinBlockedError):
+        return messages.PIN_BLOCKED
+    if isinstance(error, ChallengeMismatch):
+        return messages.CHALLENGE_MISMATCH
+    if isinstance(error, CardChanged):
+        return messages.CARD_CHANGED
+    if isinstance(error, CardMuteError):  # still in the reader, but no longer answering
+        return messages.CARD_MUTE_DURING_ACTION
+    if isinstance(error, CardRemovedError | NoCardError | ReaderUnavailableError):
+        return messages.CARD_REMOVED_DURING_ACTION
+    if isinstance(error, CardError):
+        return messages.CARD_ERROR
+    return None
+
+
+def _unreachable(error: Exception) -> bool:
+    """No usable answer from the server: a network error (after the client's retries) or a 5xx."""
+    return isinstance(error, NetworkError) or (isinstance(error, BackendError) and error.status >= 500)
+
+
+def _log_cancel_failed(error: Exception) -> None:
+    log.warning("the server was not told of the cancelled pairing: %s", getattr(error, "code", type(error).__name__))
 
 
 def _key_error_text(error: DeviceKeyError) -> str:

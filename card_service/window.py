@@ -100,6 +100,9 @@ class Window:
         self.back_button = tk.Button(
             self.controls_row, text=messages.BACK, width=8, command=lambda: self._click(presenter.back)
         )
+        self.retry_button = tk.Button(
+            self.controls_row, text=messages.RETRY, width=8, command=lambda: self._click(presenter.retry)
+        )
 
         self._rows: list[tk.Widget] = [
             self.title,
@@ -182,7 +185,8 @@ class Window:
             self.action_buttons[button.action].configure(state="normal" if button.enabled else "disabled")
         self._show(self.cancel_button, view.can_cancel, pack=True)
         self._show(self.back_button, view.can_go_back, pack=True)
-        self._show(self.controls_row, view.can_cancel or view.can_go_back)
+        self._show(self.retry_button, view.can_retry, pack=True)
+        self._show(self.controls_row, view.can_cancel or view.can_go_back or view.can_retry)
 
     def _show_qr(self, text: str | None) -> None:
         if text != self._qr_text:

@@ -100,6 +100,7 @@ class FakeApi:
     challenge_action: str | None = None  # set to make the server ask for another action's signature
     outcome: Callable[[PairingState], PairingState] | None = None
     cancel_error: BaseException | None = None  # set to make the PC's cancel fail
+    cancel_timeouts: list[float | None] = field(default_factory=list)  # each cancel's own time limit
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def enrol(self, hostname: str) -> Enrolment:
@@ -147,12 +148,16 @@ class FakeApi:
             raise answer
         return answer
 
-    def cancel_pairing(self, pairing_id: str) -> PairingState:
+    def cancel_pairing(self, pairing_id: str, *, timeout: float | None = None) -> PairingState:
         self.calls.append(f"cancel:{pairing_id}")
+        self.cancel_timeouts.append(timeout)
         if self.cancel_error is not None:
             raise self.cancel_error
         base = next(p for p in self.pairings if p.pairing_id == pairing_id)
         return PairingState(pairing_id=pairing_id, state="cancelled", version=base.version + 1, action=base.action)
+
+    def close(self) -> None:
+        self.calls.append("close")
 
     def push(self, pairing_id: str, state: str, **extra: Any) -> None:
         """The next event of a pairing (version one past the last one scripted or created)."""

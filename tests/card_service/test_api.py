@@ -250,3 +250,19 @@ def test_the_pcs_cancel_is_a_signed_post_retried_on_network_errors(key: DeviceKe
     assert (state.state, state.version) == ("cancelled", 4)
     assert [(r.method, r.url.raw_path) for r in seen] == [("POST", b"/cwt/api/pairings/p1/device-cancel")] * 2
     assert "X-Device-Signature" in seen[-1].headers
+
+
+def test_a_cancel_with_a_time_limit_is_tried_once_within_it(key: DeviceKey) -> None:
+    # the cancel sent as the window closes: one try, each phase of it held to the given seconds
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        raise httpx.ConnectTimeout("no answer", request=request)
+
+    sleeps: list[float] = []
+    with _client(key, handler, sleeps, timeout=10.0) as client, pytest.raises(NetworkError):
+        client.cancel_pairing("p1", timeout=3.0)
+    assert len(seen) == 1 and not sleeps
+    assert seen[0].extensions["timeout"] == {"connect": 3.0, "read": 3.0, "write": 3.0, "pool": 3.0}
+    assert seen[0].url.raw_path == b"/cwt/api/pairings/p1/device-cancel"

@@ -268,3 +268,33 @@ async def test_a_lost_answer_never_repeats_the_card_login(
     assert len([a for a in logins if "login" in a]) <= 1
     claimed = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
     assert claimed.status_code == 200
+
+
+async def test_closing_the_window_tells_the_phone_at_once(
+    make_desk: Callable[..., Desk],
+    client: httpx.AsyncClient,
+    village: Unit,
+    soft_card: SoftPivCard,
+) -> None:
+    desk = make_desk()
+    await _enrol(desk, client, await Unit.get(id=village.parent_id))
+    await _insert_card(desk, soft_card)
+    desk.presenter.choose_action("login")
+    view = await desk.until(lambda v: v.screen is Screen.PAIRING and bool(v.qr_text))
+    assert view.qr_text
+    token = view.qr_text.removeprefix(protocol.PAIR_QR_PREFIX)
+    scanned = await client.post("/api/pairings/scan", json={"token": token})
+    assert scanned.status_code == 200, scanned.text
+    pairing_id, phone_key = scanned.json()["pairing_id"], scanned.json()["phone_key"]
+    await desk.until(lambda v: v.status == messages.PAIRING_SCANNED)
+
+    await asyncio.to_thread(desk.presenter.close)  # the window closes (the server answers meanwhile)
+
+    events = await client.get(
+        f"/api/pairings/{pairing_id}/phone-events?since=0&wait=0", headers={"X-Pairing-Key": phone_key}
+    )
+    assert events.status_code == 200, events.text
+    assert events.json()["state"] == "cancelled"
+    assert events.json()["error"]["code"] == "pairing_cancelled_by_device"
+    again = await client.post("/api/pairings/scan", json={"token": token})
+    assert again.status_code == 410

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageGrab
 
-from card_service.api import Person
+from card_service import messages
+from card_service.api import NetworkError, PairingState, Person
 from card_service.card import CardInserted, CardRemoved, ReaderAdded
 from card_service.window import Window
 
@@ -161,5 +162,44 @@ def test_a_pin_typed_but_not_sent_is_cleared_when_the_pin_screen_goes(xdisplay: 
         rig.presenter.on_card_event(CardRemoved(READER))
         step()
         assert window.pin_entry.get() == ""
+    finally:
+        root.destroy()
+
+
+def test_a_server_that_does_not_answer_gives_a_retry_button(
+    xdisplay: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = make_rig(tmp_path / "home")
+    make_pairing = rig.api.create_pairing
+    answers: list[BaseException | None] = [NetworkError("ConnectError"), None]
+
+    def create(action: str) -> PairingState:
+        error = answers.pop(0)
+        if error is not None:
+            raise error
+        return make_pairing(action)
+
+    monkeypatch.setattr(rig.api, "create_pairing", create)
+    root = tk.Tk(screenName=xdisplay)
+    try:
+        window = Window(root, rig.presenter, poll_ms=50)
+
+        def step() -> None:
+            rig.settle()
+            window.refresh()
+            root.update()
+
+        rig.presenter.on_card_event(ReaderAdded(READER))
+        rig.presenter.on_card_event(CardInserted(READER, ATR))
+        step()
+        window.action_buttons["bind"].invoke()
+        step()
+        assert window.status["text"] == messages.SERVER_UNREACHABLE
+        assert window.retry_button.winfo_ismapped() and window.back_button.winfo_ismapped()
+        assert window.retry_button["text"] == "重试"
+        window.retry_button.invoke()
+        step()
+        assert window.qr.winfo_ismapped() and window.user_code["text"] == "ABC1-2345"
+        assert not window.retry_button.winfo_ismapped()
     finally:
         root.destroy()
