@@ -53,3 +53,18 @@ async def test_a_truncated_jpeg_or_a_jpeg_header_before_other_content_is_refused
         assert error["code"] == "image_unreadable" and "第 1 张" in error["message"]
     assert not await ReviewRequest.exists() and stored_files() == []
     assert (await submit(client, images=[("id.jpg", jpeg(), "image/jpeg")], ip="10.9.3.9")).status_code == 202
+
+
+def test_a_bomb_is_refused_by_its_size_without_pillows_warning_in_the_log(recwarn):
+    """Pillow warned (DecompressionBombWarning, into the server's log) about an image the check
+    refuses anyway by its own, lower limit: a warning for nothing an operator could act on."""
+    from backend.core.errors import AppError
+    from backend.reviews.images import check_images
+
+    try:
+        check_images([huge_png(10_000, 9_500)])  # 95 million pixels: over Pillow's warning limit
+    except AppError as refused:
+        assert refused.code == "image_too_many_pixels"
+    else:
+        raise AssertionError("the bomb was accepted")
+    assert [w for w in recwarn if issubclass(w.category, Image.DecompressionBombWarning)] == []

@@ -27,6 +27,9 @@ MAX_PIXELS = 50_000_000  # a 48-megapixel phone photo passes
 # A progressive JPEG holds all its coefficients while decoding, even at an eighth of its size (300 MB
 # for 48 megapixels): larger ones (phones write baseline JPEG) are checked as before, not decoded.
 MAX_PROGRESSIVE_DECODED_PIXELS = 16_000_000
+# Pillow's own bomb check warns above 89 million pixels (into the server's log) and refuses above
+# 179 million; MAX_PIXELS is checked from the header before anything is decoded, far below both.
+Image.MAX_IMAGE_PIXELS = None
 
 
 @dataclass(frozen=True)
