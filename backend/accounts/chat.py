@@ -125,6 +125,10 @@ _STATUS_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
+    # as a support call begins: "侯国梅为什么登不上", "侯国梅登录不了" (one's own is the "我的" page's)
+    ASK
+    + r"(?!我|自己)(?P<name>.{1,20}?)(?:为什么|怎么|咋)?"
+    + r"(?:登不上|登不进去|登录不了|登陆不了|登录不上|进不去)了?(?:吗|呢)?$",
 )
 # Which accounts are locked, in the scope or in a unit of it ("哪些账号被锁了", "王家湾村被锁的账号").
 _LOCKED_LIST_PATTERNS = (
@@ -142,12 +146,12 @@ _DEACTIVATED_LIST_PATTERNS = (
 )
 _RESET_PATTERNS = (
     ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
-    ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)(?:一下)?密码$",
-    ASK + r"(?:把|将)?(?P<name>.{1,20}?)的密码(?:重置|重设)(?:一下)?$",
+    ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)(?:一下|下)?密码$",
+    ASK + r"(?:把|将)?(?P<name>.{1,20}?)的?密码(?:重置|重设)(?:一下|下)?$",
 )
 _UNLOCK_PATTERNS = (
     ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
-    ASK + rf"(?:给|帮|替)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁$",
+    ASK + rf"(?:给|帮|替|把|将)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁(?:一下|下)?$",
 )
 # A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员") or the last shown.
 _CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设)"

@@ -26,12 +26,14 @@ async def chat_help(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.HELP)], suggestions=suggestions())
 
 
-# "谢谢" or "好的" after an answer ends a question; looked up as a name it found the nearest person.
+_THANKS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay|thanks|thank you)"
+
+
+# "谢谢" or "好的" after an answer ends a question ("好的，谢谢" too); looked up as a name it found the
+# nearest person.
 @intent(
     "chat.thanks",
-    patterns=(
-        r"(?i)^(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|收到|知道了|明白了|ok|okay|thanks|thank you)$",
-    ),
+    patterns=(rf"(?i)^{_THANKS}(?:[,\s]*{_THANKS})*$",),
     priority=10,
 )
 async def chat_thanks(turn: Turn) -> ChatReply:

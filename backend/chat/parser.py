@@ -34,7 +34,8 @@ UNKNOWN = "chat.unknown"
 # The next page, as cadres ask for it: "更多", "还有吗", "翻页", "再来10条" (a page is a page, whatever
 # the number); a word that goes on ("再来村", "后面村") is a name.
 _MORE = re.compile(
-    r"(?i)^(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有|后面的?|后面呢|后面还有吗"
+    r"(?i)^(?:看|再看)?(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有?|后面的?|后面呢|后面还有吗"
+    r"|接着看|继续看|往后翻"
     r"|(?:再来|再看|再给我?)\s*(?:[0-9]{1,3}|[一二两三四五六七八九十]{1,3})?\s*(?:条|个|页|行|些|批)?)$"
 )
 # Back to a page seen before: "上一页", "往前翻"; "第3页", "翻到第二页", "首页" (its ``number``).
@@ -72,16 +73,17 @@ def chinese_number(text: str) -> int | None:
 # "李家坪村呢", "那李家坪村呢", "李家坪村的呢", "汇总呢": the last question again, about another unit
 # (backend.chat.follow_up). Only 呢 at the very end: a name holding it elsewhere (李呢村) is a name.
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
-_POLITE = r"(?:请|帮我|帮忙|麻烦|给我|我想|我要)"
-_ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下)"
+# One polite word or several ("麻烦帮我", "请问", "你好，帮我", "我想知道"), before the question.
+_POLITE = r"(?:(?:(?:请问|麻烦|请|帮忙|帮我|给我|我想知道|我想|我要|能不能|可不可以|能否|你好,?|您好,?)\s*)+)"
+_ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|查下|看下|找下|搜下|介绍一下|介绍下|了解一下)"
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
 # every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
 # names (查家村).
-ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]\s*|[查看找搜]\s+)?"
+ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]?\s*|[查看找搜]\s+)?"
 # Before a keyword that cannot begin a name ("查汇总", "看地图", "查村级社"): 查 or 看 alone asks too.
 ASK_WORD = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}?[查看找搜]\s*)?"
 # Before a bare name all of it goes: what is left is looked up, and the lookup forgives.
-_PREFIX = re.compile(rf"^{_POLITE}?(?:{_ASKING}|搜|查|找)\s*")
+_PREFIX = re.compile(rf"^(?:{_POLITE}(?:{_ASKING}|搜|查|找)?|{_ASKING}|搜|查|找)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<![0-9])(?:\+?86[ -]?)?(?P<phone>1[3-9][0-9]{9})(?![0-9])")
 # A space or dash between digits, as numbers are read out and printed: "138 0013 8000".
@@ -111,11 +113,16 @@ class Parsed:
 _UNSEEN_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+_PARTICLE = re.compile(r"(?<=\S)[啊吧呀嘛啦哦]+$")
+
+
 def normalise(text: str) -> str:
     folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII
     spaced = re.sub(r"\s+", " ", names.visible(_UNSEEN_CONTROLS.sub("", folded)))
     # Text that is only punctuation says nothing, except a question mark: that asks for help.
-    return spaced.strip(_EDGE_PUNCTUATION) or ("?" if "?" in spaced else "")
+    clean = spaced.strip(_EDGE_PUNCTUATION)
+    # A particle at the end asks nothing ("汇总吧", "有几个村啊"): the question is what comes before.
+    return _PARTICLE.sub("", clean).strip(_EDGE_PUNCTUATION) or clean or ("?" if "?" in spaced else "")
 
 
 def _identifier(clean: str) -> Parsed | None:

@@ -69,7 +69,7 @@ _NAME_CLEAN = re.compile(r"\s+")
 MAX_LIKE = 8  # buttons offered for a name that matches no unit exactly
 MAX_NEAR = 3  # quick replies offered for a name that matches nothing
 # "汇总一下", "汇总情况 青山县": words after 汇总 that ask for it, not name a unit (a whole word only).
-_SUMMARY_FILLER = r"(?:(?:一下|情况|数据|表)(?=\s|$))?"
+_SUMMARY_FILLER = r"(?:(?:一下|下|情况|数据|表)(?=\s|$))?"
 _SUMMARY_FIGURES = r"(?:资产总额|总资产|资产|营业收入|收入|利润|社员数|社员人数|社员|从业人员|注册资本)"
 
 
