@@ -159,6 +159,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
         admins = await _unit_admins(unit)
         if holder.kind == CardKind.LEGAL_REP:
             if not admins:
+                await _refuse_deactivated_holder(unit, holder_index)
                 account = await _create_card_account(
                     username=_card_username(holder, "_ADMIN"),
                     name=holder.holder_name,
@@ -184,6 +185,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             if unbound:
                 account = unbound[0]
             else:
+                await _refuse_deactivated_holder(unit, holder_index)
                 account = await _create_card_account(
                     username=_card_username(holder),
                     name=holder.holder_name,
@@ -198,6 +200,13 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             "card.bind", account.id, origin, scope_path=unit.path, detail={"by": "card_login", "kind": holder.kind}
         )
     return CardLogin(account=account, created=created)
+
+
+async def _refuse_deactivated_holder(unit: Unit, holder_index: str) -> None:
+    """A holder whose account in the unit was deactivated gets no new one there by card: the
+    deactivation released the card, and whether the person comes back is an admin's decision."""
+    if await Account.filter(is_active=False, memberships__unit_id=unit.id, id_number_index=holder_index).exists():
+        raise CardRefused("card_account_inactive", msg.HOLDER_DEACTIVATED)
 
 
 async def _create_admin_for_unit(holder: CardHolder, unit: Unit, origin: Origin) -> Account:

@@ -174,8 +174,9 @@ def _nonce_key(nonce: str) -> str:
     return f"card-nonce:{sha256_hex(nonce)}"
 
 
-async def _take_nonce(nonce: str, *, device: Device, record: dict[str, Any]) -> None:
-    """Single use: the nonce is gone after this, whatever the outcome."""
+async def _take_nonce(nonce: str, *, device: Device, record: dict[str, Any]) -> str:
+    """Single use: the nonce is gone after this (given back only when nothing was kept); returns
+    what was kept under it."""
     rt = runtime.get()
     raw = await rt.redis.getdel(_nonce_key(nonce)) if 0 < len(nonce) <= 64 else None
     binding = json.loads(raw) if raw else None
@@ -187,6 +188,8 @@ async def _take_nonce(nonce: str, *, device: Device, record: dict[str, Any]) -> 
         or binding["action"] != record["action"]
     ):
         raise CardRefused("card_nonce_invalid", card_msg.NONCE_INVALID)
+    assert raw is not None  # a binding was read from it
+    return raw
 
 
 class _MovedOn(Exception):
@@ -205,7 +208,7 @@ async def submit_card(
 ) -> dict[str, Any]:
     """Verify the card's answer and perform the pairing's action; the pairing ends done or failed."""
     record = await _for_device(device, pairing_id)
-    await _take_nonce(nonce, device=device, record=record)
+    taken = await _take_nonce(nonce, device=device, record=record)
     _require_confirmed(record)
     rt = runtime.get()
     # One card answer per pairing is worked on: with two challenges out, a second answer arriving
@@ -250,6 +253,8 @@ async def submit_card(
         if marking:  # possibly marked done, then the commit failed: nothing was kept, the pairing failed
             error = {"code": "pairing_failed", "message": msg.NOT_SAVED}
             await store.transition(pairing_id, allowed=("done",), changes={"state": "failed", "error": error})
+        else:  # nothing was kept: the PC resends this very answer (a 5xx is a lost answer to it)
+            await rt.redis.set(_nonce_key(nonce), taken, ex=NONCE_TTL_SECONDS + 30, nx=True)
         await rt.redis.delete(working)  # the PC may try again (if the pairing is still confirmed)
         raise
 
@@ -369,6 +374,13 @@ async def cancel(pairing_id: str, phone_key: str) -> dict[str, Any]:
 
 async def events_for_phone(pairing_id: str, phone_key: str, *, since: int, wait: float) -> dict[str, Any]:
     current = await _for_phone(pairing_id, phone_key)
+    if current["state"] not in store.FINAL_STATES and not await _device_active(current):
+        # revoked meanwhile: the PC can neither send the card nor cancel, so the phone is told here
+        error = {"code": "device_revoked", "message": msg.DEVICE_REVOKED}
+        _, failed = await store.transition(
+            pairing_id, allowed=("created", "scanned", "confirmed"), changes={"state": "failed", "error": error}
+        )
+        current = failed or current
     record = await store.wait_for_change(pairing_id, since=since, wait=wait, current=current)
     if record is None:
         raise _gone()
