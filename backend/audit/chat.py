@@ -3,7 +3,7 @@
 
 The same entries as ``GET /api/audit`` (backend.audit.queries), shown in words: when (China time),
 what, who, and whether it worked. Whoever acted is named only when the reader may see that account
-(one of its units is in scope); someone from above is "上级单位人员".
+(one of its units is in scope); someone from above is "上级单位人员", anyone else "辖区外人员".
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from backend.accounts.chat import resolve_person
-from backend.accounts.models import Account
+from backend.accounts.models import Account, Membership
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import china_days, entries_query, list_entries
@@ -176,16 +176,32 @@ def _title(params: dict[str, Any], name: str) -> str:
 
 
 async def _names(actor: Actor, entries: list[AuditEntry]) -> dict[int, str]:
-    """The names of the accounts that acted, for those the reader may see (one unit in scope)."""
+    """Who acted, in words: the name of an account the reader may see (one unit in scope), else
+    "上级单位人员" for one of a unit above the reader's, else "辖区外人员" (moved away, say)."""
     ids = {e.actor_account_id for e in entries if e.actor_account_id is not None}
     if not ids:
         return {}
     visible = set(await memberships_in_scope(actor).filter(account_id__in=ids).values_list("account_id", flat=True))
-    return dict(await Account.filter(id__in=visible).values_list("id", "name")) if visible else {}
+    names: dict[int, str] = {account_id: msg.CHAT_ELSEWHERE for account_id in ids - visible}
+    above = _paths_above(actor.unit_path)
+    if names and above:
+        from_above = Membership.filter(account_id__in=list(names), unit__path__in=above)
+        names.update(
+            (account_id, msg.CHAT_ABOVE) for account_id in await from_above.values_list("account_id", flat=True)
+        )
+    if visible:
+        names.update(await Account.filter(id__in=visible).values_list("id", "name"))
+    return names
+
+
+def _paths_above(path: str) -> list[str]:
+    """The paths of the units above the one at ``path`` ("/1/2/3/" -> "/1/", "/1/2/")."""
+    ids = path.strip("/").split("/")[:-1]
+    return ["/" + "/".join(ids[: n + 1]) + "/" for n in range(len(ids))]
 
 
 def _row(entry: AuditEntry, names: dict[int, str]) -> list[str]:
-    who = msg.CHAT_SOMEONE if entry.actor_account_id is None else names.get(entry.actor_account_id, msg.CHAT_ABOVE)
+    who = msg.CHAT_SOMEONE if entry.actor_account_id is None else names[entry.actor_account_id]
     return [
         entry.at.astimezone(CHINA_TIME).strftime("%m-%d %H:%M"),
         msg.ACTION_LABELS.get(entry.action, entry.action),

@@ -63,5 +63,6 @@ CHAT_COLUMNS = ["时间", "操作", "操作人", "结果"]
 CHAT_NONE = "没有{title}。"
 CHAT_NO_MORE = "没有更多记录了。"
 CHAT_SOMEONE = "—"  # no account (a failed login under an unknown name)
-CHAT_ABOVE = "上级单位人员"  # an account outside the reader's scope is not named
+CHAT_ABOVE = "上级单位人员"  # an account of a unit above the reader's: not named
+CHAT_ELSEWHERE = "辖区外人员"  # any other account outside the scope (moved away, say): not named
 BUTTON_MORE = "更多"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
@@ -65,10 +65,20 @@ def entries_query(
 
 def china_days(first: date | None, last: date | None) -> tuple[datetime | None, datetime | None]:
     """``since`` and ``before`` for :func:`entries_query` of the days from ``first`` to ``last``
-    (both included, dates in China; either None: open)."""
-    since = datetime.combine(first, time(), CHINA_TIME) if first is not None else None
-    before = datetime.combine(last + timedelta(days=1), time(), CHINA_TIME) if last is not None else None
+    (both included, dates in China; either None: open), in UTC as the entries' times are stored:
+    SQLite compares them as text. The first and last days there are (0001-01-01, 9999-12-31) leave
+    that end open: no time in the log lies beyond them."""
+    since = _china_midnight(first) if first is not None else None
+    before = _china_midnight(last + timedelta(days=1)) if last is not None and last < date.max else None
     return since, before
+
+
+def _china_midnight(day: date) -> datetime | None:
+    """The start of ``day`` in China, in UTC; None for a day whose start UTC cannot write (0001-01-01)."""
+    try:
+        return datetime.combine(day, time(), CHINA_TIME).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 async def list_entries(

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tortoise import fields
+from tortoise.exceptions import FieldError
 from tortoise.models import Model
 
 from backend.core import db, runtime
@@ -142,27 +143,46 @@ class VerifyReport:
 
 
 async def verify_chain(batch: int = 2000) -> VerifyReport:
-    """Walk the chain in id order and report the first entry whose link or content does not hold."""
+    """Walk the chain in id order and report the first entry whose link or content does not hold.
+
+    The rows are read as stored and each converted on its own: a value its column cannot hold (SQLite
+    keeps any text) names that entry rather than stopping the check."""
     prev = GENESIS
     last_id = 0
     checked = 0
+    columns = ", ".join(f'"{name}"' for name in ("id", "prev_hash", "hash", *_HASHED))
     while True:
-        rows = await AuditEntry.filter(id__gt=last_id).order_by("id").limit(batch)
+        sql = f'SELECT {columns} FROM "audit_entry" WHERE "id" > ? ORDER BY "id" LIMIT ?'
+        rows = await db.fetch(sql, [last_id, batch])
         if not rows:
             break
         for row in rows:
-            if row.prev_hash != prev:
-                return VerifyReport(checked, row.id, "prev_hash does not match the entry before it")
-            expected = entry_hash(prev, {name: getattr(row, name) for name in _HASHED})
-            if row.hash != expected:
-                return VerifyReport(checked, row.id, "content does not match its hash")
-            prev = row.hash
-            last_id = row.id
+            if row["prev_hash"] != prev:
+                return VerifyReport(checked, row["id"], "prev_hash does not match the entry before it")
+            expected = _stored_hash(prev, row)
+            if expected is None:
+                return VerifyReport(checked, row["id"], "a stored value cannot be read")
+            if row["hash"] != expected:
+                return VerifyReport(checked, row["id"], "content does not match its hash")
+            prev = row["hash"]
+            last_id = row["id"]
             checked += 1
     head = await AuditHead.get_or_none(id=HEAD_ID)
-    if head is not None and head.last_hash != prev:
+    if head is None:
+        if checked:  # the head went, and with it what the newest entry is compared with
+            return VerifyReport(checked, last_id, "the chain head is missing: newer entries may have been removed")
+    elif head.last_hash != prev:
         return VerifyReport(checked, head.last_id, "the newest entries were removed or replaced")
     return VerifyReport(checked, None, None)
+
+
+def _stored_hash(prev_hash: str, row: dict[str, Any]) -> str | None:
+    """The hash of a row read as stored (:func:`verify_chain`); None when a value cannot be read."""
+    fields = AuditEntry._meta.fields_map
+    try:
+        return entry_hash(prev_hash, {name: fields[name].to_python_value(row[name]) for name in _HASHED})
+    except (FieldError, ValueError, TypeError, OverflowError, AttributeError):
+        return None
 
 
 _HASHED = (
