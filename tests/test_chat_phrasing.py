@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from backend.chat import intents, parser
+from backend.core.roles import Role
 
 SAME_AS = [
     # a particle at the end
@@ -67,3 +68,67 @@ def test_names_keep_their_own_characters(name: str) -> None:
     """A particle is dropped from the end only, and 哈 (which ends names) is none."""
     intents.load()
     assert parser.parse(name) == parser.Parsed(parser.LOOKUP_NAME, {"name": name})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "params"),
+    [
+        # a co-op figure asked with 人 or in words after it: the summary, not a unit's accounts
+        ("王家湾村社员多少人", "summary", {"name": "王家湾村"}),
+        ("社员有多少人", "summary", {}),
+        ("白沙镇合作社有多少人", "summary", {"name": "白沙镇"}),
+        ("本乡社员总数是多少", "summary", {"name": "本乡"}),
+        ("利润总共多少", "summary", {}),
+        ("注册资本一共多少", "summary", {}),
+        ("本镇的从业人员有多少人", "summary", {"name": "本镇"}),
+        ("王家湾村有多少人", "unit.members", {"name": "王家湾村"}),  # people: still the accounts
+        # the units of a level, asked as counted or listed
+        ("白沙镇一共几个村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
+        ("白沙镇管几个村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
+        ("青山县乡镇列表", "unit.of_level", {"name": "青山县", "level": "乡镇"}),
+        ("白沙镇所有村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
+        # co-ops listed or ranked without a region or a figure
+        ("全部合作社列表", "coop.list", {}),
+        ("列出所有合作社", "coop.list", {}),
+        ("合作社排名", "coop.top", {}),
+        # a region code asked about is that unit, not a person
+        ("530101001001是哪个村", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
+        # an office of a unit named after the unit: the unit
+        ("白沙镇政府", parser.LOOKUP_NAME, {"name": "白沙镇"}),
+        ("白沙镇人民政府", parser.LOOKUP_NAME, {"name": "白沙镇"}),
+        ("王家湾村委会", parser.LOOKUP_NAME, {"name": "王家湾村"}),
+        ("王家湾村村委会", parser.LOOKUP_NAME, {"name": "王家湾村"}),
+    ],
+)
+def test_questions_in_other_words_find_their_intent(text: str, intent: str, params: dict) -> None:
+    intents.load()
+    assert parser.parse(text) == parser.Parsed(intent, params)
+
+
+async def test_this_village_after_a_co_op_is_the_co_ops_village(client) -> None:
+    """ "这个村的汇总" after a co-op's card answered the co-op's own figures: 村 was not heard."""
+    from backend.units.models import UnitType
+    from tests.factories import login, make_account, make_tree, make_unit
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await make_unit("王家湾村茶叶合作社", UnitType.COOP, tree.child)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+    for question in ("这个村的汇总", "这个村有哪些人"):  # through the summary's and the units' resolving
+        await say(client, headers, "王家湾村茶叶合作社")
+        said = str(await say(client, headers, question))
+        assert "王家湾村" in said and "茶叶" not in said, (question, said)
+
+
+async def test_the_own_units_log_is_asked_as_本镇(client) -> None:
+    """ "本镇的操作记录" looked for a person named 本镇 ("没有找到这个人")."""
+    from tests.factories import login, make_account, make_tree
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+    reply = await say(client, headers, "本镇的操作记录")
+    said = str(reply)
+    assert "没有找到" not in said and "白沙镇" in said, reply

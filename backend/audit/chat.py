@@ -21,6 +21,7 @@ from backend.chat import lookup
 from backend.chat.days import DAYS, days_named, say_days
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
+from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
 from backend.core import runtime
@@ -28,7 +29,7 @@ from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError
-from backend.units.chat import int_param
+from backend.units.chat import int_param, resolve_unit
 from backend.units.models import Unit
 from backend.units.queries import get_unit, units_named
 
@@ -123,6 +124,9 @@ async def _unit_asked(turn: Turn) -> Unit | None:
     name = str(turn.params.get("name") or "").strip()
     if not name or turn.params.get("account_id") is not None:
         return None
+    if is_reference(name):  # "本镇的操作记录", "这个村的登录记录"
+        unit = await resolve_unit(turn, "audit.recent")
+        return unit if isinstance(unit, Unit) else None
     units = await units_named(turn.actor, name, limit=2)
     if len(units) != 1:
         return None

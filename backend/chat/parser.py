@@ -30,6 +30,7 @@ LOOKUP_PHONE = "lookup.phone"
 LOOKUP_REGION_CODE = "lookup.region_code"
 LOOKUP_CREDIT_CODE = "lookup.credit_code"
 UNKNOWN = "chat.unknown"
+_PERSON_CARD = "account.card"  # "…是谁", "…是哪个村的" (backend.accounts.chat)
 
 # The next page, as cadres ask for it: "更多", "还有吗", "翻页", "再来10条" (a page is a page, whatever
 # the number); a word that goes on ("再来村", "后面村") is a name.
@@ -75,7 +76,10 @@ def chinese_number(text: str) -> int | None:
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
 # One polite word or several ("麻烦帮我", "请问", "你好，帮我", "我想知道"), before the question.
 _POLITE = r"(?:(?:(?:请问|麻烦|请|帮忙|帮我|给我|我想知道|我想|我要|能不能|可不可以|能否|你好,?|您好,?)\s*)+)"
-_ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|查下|看下|找下|搜下|介绍一下|介绍下|了解一下)"
+_ASKING = (
+    r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|查下|看下|找下|搜下"
+    r"|介绍一下|介绍下|了解一下|列出|列一下)"
+)
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
 # every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
 # names (查家村).
@@ -113,6 +117,10 @@ class Parsed:
 _UNSEEN_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+# A unit's office after its name is the unit: "白沙镇政府", "王家湾村委会", "王家湾村村委会".
+_OFFICE_OF_UNIT = re.compile(
+    r"(?:(?<=[镇乡县市区道])(?:人民政府|政府|党委|办事处)|(?<=村)村?(?:委会|民委员会)|(?<=社区)居委会)$"
+)
 _PARTICLE = re.compile(r"(?<=\S)[啊吧呀嘛啦哦]+$")
 
 
@@ -157,7 +165,7 @@ def _about_code(clean: str, code: str) -> Parsed | None:
     that question, its name parameter the code itself. None: the text is no such question (the code
     alone, "查530101001001"), and the code's unit card answers."""
     asked = _asked(clean)
-    if asked is None or asked.intent == LOOKUP_NAME:
+    if asked is None or asked.intent in (LOOKUP_NAME, _PERSON_CARD):  # "…是哪个村": the code's unit
         return None
     names = [str(v) for v in asked.params.values()]
     return asked if [n.replace(" ", "").removesuffix("的") for n in names] == [code] else None
@@ -185,6 +193,7 @@ def parse(text: str) -> Parsed:
     if asked := _asked(clean):
         return asked
     name = _PREFIX.sub("", clean).strip()
+    name = _OFFICE_OF_UNIT.sub("", name) or name
     if name and len(name) <= MAX_NAME_LENGTH:
         return Parsed(LOOKUP_NAME, {"name": name})
     return Parsed(UNKNOWN, {"text": clean[:MAX_NAME_LENGTH]})

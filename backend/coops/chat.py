@@ -56,7 +56,15 @@ from backend.core.errors import AppError, NotFound
 from backend.core.etags import IfMatch
 from backend.core.roles import FinanceAccess, allows
 from backend.units import messages as units_msg
-from backend.units.chat import LEVEL, level_param, region_code_named, unit_action, unit_reply, units_coded
+from backend.units.chat import (
+    LEVEL,
+    last_shown_unit,
+    level_param,
+    region_code_named,
+    unit_action,
+    unit_reply,
+    units_coded,
+)
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit
 
@@ -141,10 +149,8 @@ async def _target(
         return await get_unit(turn.actor, known)
     name = _name_param(turn, name_key)
     if means_last_shown(name):
-        last = await turn.context.last_unit()
-        if last is None:
-            return _notice(msg.NO_LAST_UNIT)
-        return await get_unit(turn.actor, last[0])
+        shown = await last_shown_unit(turn, name)
+        return shown if shown is not None else _notice(msg.NO_LAST_UNIT)
     code = region_code_named(name)  # "530101001001汇总": the unit so coded
     found = await (units_coded(turn.actor, code) if code else queries.units_named(turn.actor, name))
     if len(found) == 1:
@@ -277,7 +283,7 @@ _EACH = (
         # "王家湾有几个合作社", "咱镇有多少家合作社", "白沙镇合作社有多少个", "王家湾村的资产",
         # "本镇营业收入是多少", "王家湾村有多少社员": what the summary card holds
         ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
-        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?$",
+        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?人?$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
         ASK + r"(?P<name>.*?)\s*(?:有没有|有无)(?:合作社|社)$",
         ASK + r"(?P<name>.*?)\s*(?:还)?有(?:合作社|社)(?:吗|么|没有|没)$",
@@ -285,7 +291,7 @@ _EACH = (
         # no name: the own unit's ("社员总数", "资产总额是多少"); an average is the statistics'
         ASK
         + r"(?!.*平均)(?P<name>.*?)\s*的?\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)?(?:个|名)?"
-        + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计|一共|是多少|有多少|多少)?$",
+        + rf"{_SUMMARY_FIGURES}(?:总额|总数|合计)?(?:一共|总共)?(?:是|有|共有)?(?:多少|几)?(?:个|名)?(?:人|钱|万元?)?$",
         # "对比白沙镇和桃源乡", "白沙镇和桃源乡比较一下": units side by side (_compared)
         ASK + rf"{_COMPARE}\s*(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总|情况)?$",
         ASK + rf"(?P<name>.+?{_BETWEEN}.+?)\s*的?\s*(?:合作社)?(?:汇总)?{_COMPARE}$",
@@ -924,6 +930,7 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
         ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_EXTREME}的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_EXTREME}$",
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
+        ASK + rf"{_RANK_REGION}合作社(?:排名|排行榜|排行)$",  # by members, as "最大的合作社"
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
         # by the founding year: "新成立的合作社", "成立最早的合作社", "最老的社"
@@ -1206,7 +1213,8 @@ async def units_without(turn: Turn) -> ChatReply:
     # name lookups ("王家湾村合作社" is a name; "王家湾村的合作社", "王家湾村有哪些合作社" a list).
     patterns=(
         ASK_WORD
-        + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH})|所有合作社|全部合作社|信息卡管理)(?:\s*(?P<region>.+))?$",
+        + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH})|(?:所有|全部)合作社(?:列表|名单)?|信息卡管理)"
+        + r"(?:\s*(?P<region>.+))?$",
         ASK
         + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
         + rf"(?:列表|名单|{_WHICH})?$",

@@ -39,7 +39,7 @@ from backend.core.roles import allows
 from backend.core.scope import scope_like
 from backend.units import messages as msg
 from backend.units.models import Unit, UnitType
-from backend.units.queries import get_unit, in_scope, list_units
+from backend.units.queries import get_unit, in_scope, list_units, units_where
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
@@ -62,10 +62,13 @@ _LEVEL_WORDS = (
     (UnitType.CITY, _CITY_WORDS),
 )
 LEVEL = "(?P<level>" + "|".join(words for _, words in _LEVEL_WORDS) + ")"
-_HOW_MANY = r"(?:有|都有|共有|一共有|总共有)(?:哪些|什么|几个|多少个?)"
+_HOW_MANY = r"(?:有|都有|共有|一共有|总共有|一共|总共|共|管|管着|辖|管辖)(?:哪些|什么|几个|多少个?)"
 _LEVEL_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{LEVEL}$",
     ASK + rf"(?P<name>.{{1,20}}?)的{LEVEL}(?:有哪些|都有哪些|有什么|有几个|有多少个?|列表|名单)?$",
+    # "青山县乡镇列表", "白沙镇所有村": a list word after, or 所有 / 全部 before (a name ends in 村 too)
+    ASK + rf"(?P<name>.{{1,20}}?){LEVEL}(?:列表|名单)$",
+    ASK + rf"(?P<name>.{{1,20}}?)的?(?:所有|全部)的?{LEVEL}(?:列表|名单|有哪些)?$",
 )
 
 
@@ -226,6 +229,36 @@ def region_code_named(name: str) -> str | None:
     return code if identifiers.valid_region_code(code) else None
 
 
+# The level a reference names ("这个村"): after a co-op's card it means the co-op's village.
+_REFERENCE_LEVELS = (
+    ("乡镇", UnitType.TOWNSHIP),
+    ("村", UnitType.VILLAGE),
+    ("镇", UnitType.TOWNSHIP),
+    ("乡", UnitType.TOWNSHIP),
+    ("县", UnitType.COUNTY),
+    ("市", UnitType.CITY),
+    ("省", UnitType.PROVINCE),
+)
+
+
+async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
+    """The unit "这个村" / "这里" (``reference``) means: the one this conversation showed last (None:
+    none yet; NotFound: no longer in scope), or the nearest unit above it in scope of the level the
+    reference names when it is of another ("这个村" after a co-op's card: the co-op's village)."""
+    last = await turn.context.last_unit()
+    if last is None:
+        return None
+    actor = turn.actor
+    unit = await get_unit(actor, last[0])
+    level = next((t for word, t in _REFERENCE_LEVELS if reference.endswith(word)), None)
+    above = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
+    if level is None or unit.type == level or not above:
+        return unit
+    marks = ", ".join("?" * len(above))
+    found = await units_where(actor, f"id IN ({marks}) AND type = ?", [*above, level.value], "ORDER BY depth DESC")
+    return found[0] if found else unit
+
+
 async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     """The unit a turn is about (see the module docstring), or the reply that asks or says why not."""
     actor = turn.actor
@@ -236,13 +269,11 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     if name and means_own(name):
         return await get_unit(actor, actor.unit_id)
     if not name or means_last_shown(name):
-        last = await turn.context.last_unit()
-        if last is not None:
-            try:
-                return await get_unit(actor, last[0])
-            except NotFound:  # moved out of scope or deleted since it was shown
-                pass
-        return await get_unit(actor, actor.unit_id)
+        try:
+            shown = await last_shown_unit(turn, name)
+        except NotFound:  # moved out of scope or deleted since it was shown
+            shown = None
+        return shown or await get_unit(actor, actor.unit_id)
     if code := region_code_named(name):
         coded = await units_coded(actor, code)
         if not coded:
