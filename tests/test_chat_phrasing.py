@@ -132,3 +132,62 @@ async def test_the_own_units_log_is_asked_as_本镇(client) -> None:
     reply = await say(client, headers, "本镇的操作记录")
     said = str(reply)
     assert "没有找到" not in said and "白沙镇" in said, reply
+
+
+MORE_SAME_AS = [
+    # accounts
+    ("删除侯国梅的账号", "停用侯国梅的账号"),
+    ("把侯国梅的账号删了", "停用侯国梅的账号"),
+    ("给王家湾村加个录入员", "在王家湾村添加录入员"),
+    ("帮我开个账号", "新建账号"),
+    ("有没有被锁的账号", "哪些账号被锁了"),
+    ("被锁住的人", "哪些账号被锁了"),
+    ("侯国梅的用户名", "侯国梅是谁"),
+    ("侯国梅的信息", "侯国梅是谁"),
+    ("王家湾村的录入员有谁", "王家湾村的录入员是谁"),
+    ("王家湾村有哪些人员", "王家湾村的人员"),
+    # co-op rankings and lists
+    ("各村合作社数量排名", "各村合作社数量"),
+    ("哪个村合作社多", "哪个村合作社最多"),
+    ("哪些村还没成立合作社", "哪些村没有合作社"),
+    ("亏钱的合作社", "亏损的合作社"),
+    # a co-op's card asked in other words
+    ("王家湾村综合服务社的详细信息", "王家湾村综合服务社的信息卡"),
+    ("改下王家湾村综合服务社的联系人", "修改王家湾村综合服务社的联系人"),
+    # the log
+    ("侯国梅做了什么操作", "侯国梅的操作记录"),
+    # agents, own account, help, masked numbers
+    ("加个经办人", "添加经办人"),
+    ("我想改下密码", "修改密码"),
+    ("你都能查什么", "帮助"),
+    ("138****0001是谁", "138****0001"),
+]
+
+
+@pytest.mark.parametrize(("typed", "plain"), MORE_SAME_AS)
+def test_more_questions_typed_as_cadres_type_them_are_read_as_their_plain_form(typed: str, plain: str) -> None:
+    intents.load()
+    assert parser.parse(typed).intent != parser.LOOKUP_NAME, typed
+    assert parser.parse(typed) == parser.parse(plain), typed
+
+
+def test_who_runs_a_co_op_is_its_card() -> None:
+    intents.load()
+    asked = parser.parse("王家湾村综合服务社谁负责")
+    assert asked.intent == "coop.card" and asked.params["name"] == "王家湾村综合服务社" and asked.params["contact"]
+
+
+@pytest.mark.parametrize(
+    ("text", "word"), [("哪个合作社最赚钱", "赚钱"), ("最赚钱的合作社", "赚钱"), ("人最多的合作社", "人")]
+)
+def test_the_most_profitable_or_biggest_co_op_is_a_ranking(text: str, word: str) -> None:
+    """The handler reads the word as the figure (backend.coops.chat._RANK_WORDS: profit, members)."""
+    intents.load()
+    asked = parser.parse(text)
+    assert asked.intent == "coop.top" and asked.params.get("field") == word, text
+
+
+def test_whether_someone_logged_in_on_a_day_is_their_log_of_logins_that_day() -> None:
+    intents.load()
+    asked = parser.parse("侯国梅今天登录了吗")
+    assert asked.intent == "audit.recent" and asked.params.get("name") == "侯国梅" and asked.params.get("login")

@@ -87,10 +87,10 @@ _MEMBERS_PATTERNS = (
     # "侯国梅的账号" alone is that person's (account.card)
     ASK + rf"(?P<name>.{{0,20}}?)(?:有哪些|有几个|有多少个?)(?:用户|{_ACCOUNT})$",
     ASK + rf"(?P<name>.{{0,20}}?)的?(?:用户|{_ACCOUNT})(?:有哪些|有几个|有多少个?|列表|名单|都有谁)$",
-    ASK + r"(?P<name>.{0,20}?)的?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
+    ASK + r"(?P<name>.{0,20}?)(?:有哪些|都有哪些|的)?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
     # (not a co-op figure: "社员有多少人", "白沙镇合作社有多少人" are the summary's)
     ASK
-    + r"(?!.*(?:社员|从业人员|合作社))(?P<name>.{0,20}?)(?:一共|总共|共)?"
+    + r"(?!.*(?:社员|从业人员|合作社|管理员|录入员|查看员))(?P<name>.{0,20}?)(?:一共|总共|共)?"
     + r"(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
     # Who holds one role: "王家湾村的管理员是谁", "谁是王家湾村的管理员", "这个村有哪些录入员".
@@ -115,6 +115,7 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)(?:在|是)(?:哪个|什么)(?:单位|村|镇|乡|乡镇|街道|社区|部门)的?(?:工作|上班)?$",
     ASK + r"(?P<name>.{1,20}?)(?:是哪里的|在哪里?(?:工作|上班))$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:信息|情况)?$",
+    ASK + r"(?P<name>.{1,20}?)的(?:用户名|账号名|个人信息|信息|资料)$",
     # the card shows what of it may be shown (masked; a reveal is the API's, audited)
     ASK + r"(?P<name>.{2,20}?)的?(?:身份证号码|身份证号|身份证)(?:是多少|多少)?$",
     # the card shows the units and roles: "侯国梅是什么角色", "侯国梅的角色", "侯国梅是管理员吗"
@@ -136,7 +137,9 @@ _STATUS_PATTERNS = (
 # Which accounts are locked, in the scope or in a unit of it ("哪些账号被锁了", "王家湾村被锁的账号").
 _LOCKED_LIST_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}被?锁(?:定|住)?了?(?:吗)?$",
-    ASK + rf"(?P<name>.{{0,20}}?)的?(?:被锁|锁定|被锁定|锁住)的?(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
+    ASK
+    + rf"(?P<name>.{{0,20}}?)(?:有没有|有)?的?(?:被锁住|被锁定|被锁|锁定|锁住)的?(?:{_ACCOUNT}|人)"
+    + r"(?:有哪些|有谁|列表|名单)?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?{_ACCOUNT}被锁(?:定|住)?的人$",
     # "谁被锁定了", "有人被锁了吗", "白沙镇有谁被锁了" (tried before a person's lock: no one is named 谁)
     ASK + r"(?P<name>.{0,20}?)(?:有)?(?:谁|人|哪些人|哪个人)(?:的账号)?被锁(?:定|住)?了?(?:吗|没有)?$",
@@ -157,7 +160,7 @@ _UNLOCK_PATTERNS = (
     ASK + rf"(?:给|帮|替|把|将)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁(?:一下|下)?$",
 )
 # A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员") or the last shown.
-_CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设)"
+_CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设|加|开)"
 _NEW_ONE = r"(?:一个|一名|一位|个)?(?:新的?)?"
 _FORM_PATTERNS = (
     ASK_WORD + rf"{_CREATE}{_NEW_ONE}(?:{_ACCOUNT}|用户|{_ROLE})$",
@@ -167,10 +170,11 @@ _FORM_PATTERNS = (
 # never begins with 的 ("注销的账号" lists them, accounts.deactivated); 注销 alone also means logging
 # out, so it needs the word for account.
 _PLEASE = r"(?:请|帮我|麻烦)?"
+_REMOVE = rf"(?:{_DEACTIVATED}|删除|删掉|删)"  # an account is never deleted: 删 asks to deactivate it
 _DEACTIVATE_PATTERNS = (
-    ASK + rf"{_PLEASE}{_DEACTIVATED}(?P<name>[^的].{{0,19}}?)的?{_ACCOUNT}$",
+    ASK + rf"{_PLEASE}{_REMOVE}(?P<name>[^的].{{0,19}}?)的?{_ACCOUNT}$",
     ASK + rf"{_PLEASE}(?:停用|禁用)(?!{_ACCOUNT}$)(?P<name>[^的].{{0,19}}?)$",
-    ASK + rf"{_PLEASE}(?:把|将)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?{_DEACTIVATED}(?:掉|了)?$",
+    ASK + rf"{_PLEASE}(?:把|将)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?{_REMOVE}(?:掉|了)?$",
 )
 
 

@@ -105,7 +105,7 @@ _ROLES = [KeyValue(label=ROLE_LABELS[role], value=role.value) for role in (Role.
 @intent(
     "agent.form",
     patterns=(
-        ASK_WORD + rf"(?:添加|新增|增加|加一个|登记)(?:一个|一名|一位)?{_AGENT}$",
+        ASK_WORD + rf"(?:添加|新增|增加|加一个|加个|登记)(?:一个|一名|一位)?{_AGENT}$",
         ASK + rf"(?:给|为)?(?P<name>.{{1,20}}?)(?:添加|新增|增加)(?:一个|一名|一位)?{_AGENT}$",
     ),
     permission="accounts.manage",

@@ -85,7 +85,7 @@ _ASKING = (
 # names (查家村).
 ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]?\s*|[查看找搜]\s+)?"
 # Before a keyword that cannot begin a name ("查汇总", "看地图", "查村级社"): 查 or 看 alone asks too.
-ASK_WORD = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}?[查看找搜]\s*)?"
+ASK_WORD = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}?[查看找搜]\s*|{_POLITE})?"
 # Before a bare name all of it goes: what is left is looked up, and the lookup forgives.
 _PREFIX = re.compile(rf"^(?:{_POLITE}(?:{_ASKING}|搜|查|找)?|{_ASKING}|搜|查|找)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")

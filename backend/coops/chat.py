@@ -511,7 +511,9 @@ _CARD_ASKED = (
     # No name ("信息卡", or the button label "查看信息卡" typed): the own unit's, as for a co-op's account.
     patterns=(
         ASK_WORD + r"(?:查看)?信息卡$",
-        ASK + r"(?P<name>.+?)\s*的?\s*信息卡$",
+        ASK + r"(?P<name>.+?)\s*的?\s*(?:信息卡|详细信息|详细情况|详情)$",
+        # "…谁负责", "…由谁负责": who runs it, on its card
+        ASK + r"(?P<name>.+?)\s*(?:是)?(?:由)?谁(?P<contact>负责|管)(?:的)?$",
         # what only the card tells: "王家湾村综合服务社的联系电话", "...的电话", "...地址在哪里"; asked
         # of a person ("侯国梅的联系方式"), the person's card answers (person_named)
         ASK + r"(?:谁是|哪位是)(?P<name>.+?)\s*的?\s*(?P<contact>联系人|负责人)$",
@@ -605,7 +607,7 @@ async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = Non
 
 # ---- editing a card ----------------------------------------------------------------------------
 
-_EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护)(?:一下)?"
+_EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护|改)(?:一下|下)?"
 _CARD_WORDS = rf"(?:{_CARD_ASKED}|社员数|从业人员|成立年份)"
 # One's own information ("修改我的信息", "完善个人资料") is the "我的" page's, not a co-op's card.
 _SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信息|资料|{_CARD_WORDS})$)"
@@ -845,6 +847,8 @@ _RANK_WORDS = {
     "社员数": "members",
     "成员": "members",
     "人数": "members",
+    "人": "members",
+    "赚钱": "profit",
     "从业人员": "staff",
     "员工": "staff",
     "职工": "staff",
@@ -886,7 +890,7 @@ _RANK_FIELD = "(?P<field>" + "|".join(sorted(_RANK_WORDS, key=len, reverse=True)
 _MOST = r"(?:最多|最高|最大|最严重)"
 # Or the other way round ("社员最少的合作社", "哪个乡镇合作社最少"): the ``least`` parameter.
 _EXTREME = rf"(?:{_MOST}|(?P<least>最少|最低|最小))"
-_FEWEST = r"(?:最多|(?P<least>最少))"
+_FEWEST = r"(?:最多|多|(?P<least>最少|少))"
 _RANK_REGION = r"(?:(?P<region>.+?)\s*的?)??"
 TOP = 10
 
@@ -933,6 +937,9 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
         ASK + rf"{_RANK_REGION}合作社(?:排名|排行榜|排行)$",  # by members, as "最大的合作社"
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+        # "哪个合作社最赚钱", "最赚钱的合作社": by profit
+        ASK + rf"{_RANK_REGION}哪(?:个|家)(?:合作社|社)最(?P<field>赚钱)$",
+        ASK + rf"{_RANK_REGION}最(?P<field>赚钱)的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
         # by the founding year: "新成立的合作社", "成立最早的合作社", "最老的社"
         ASK + rf"{_RANK_REGION}{_AGE_FIRST}(?:成立|注册|组建)的(?:合作社|社){_LIST_TAIL}$",
         ASK + rf"{_RANK_REGION}(?:成立|注册|组建)(?:得|的)?{_AGE_AFTER}的(?:合作社|社){_LIST_TAIL}$",
@@ -1065,7 +1072,8 @@ async def founded(turn: Turn) -> ChatReply:
 @intent(
     "coop.loss",
     patterns=(
-        ASK + rf"{_RANK_REGION}(?:亏损|利润为负|利润是负的|负利润|利润为负数)的(?:合作社|社){_LIST_TAIL}$",
+        ASK
+        + rf"{_RANK_REGION}(?:亏损|亏钱|亏本|赔钱|利润为负|利润是负的|负利润|利润为负数)的(?:合作社|社){_LIST_TAIL}$",
         ASK + rf"{_RANK_REGION}哪(?:些|个|家)(?:合作社|社)(?:在)?亏损(?:了)?$",
     ),
     permission=PERMISSION,
@@ -1114,7 +1122,7 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
     patterns=(
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?合作社{_FEWEST}$",
         ASK + rf"{_RANK_REGION}合作社{_FEWEST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
-        ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?合作社(?:数量|个数|数|排名|排行)$",
+        ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?合作社(?:(?:数量|个数|数)(?:排名|排行)?|排名|排行)$",
         # by a figure of their co-ops: "哪个乡镇社员最多", "资产最多的村", "各村社员排名"
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?(?:合作社)?{_RANK_FIELD}{_EXTREME}$",
         ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_EXTREME}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
@@ -1171,7 +1179,7 @@ async def units_most(turn: Turn) -> ChatReply:
 @intent(
     "coop.units_without",
     patterns=(
-        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:还)?没有合作社$",
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:还)?(?:没有|没|未)(?:成立|建立|组建)?合作社$",
         ASK + rf"{_RANK_REGION}(?:还)?(?:没有|无)合作社的{LEVEL}(?:有哪些|是哪些|有几个|名单)?$",
     ),
     permission=PERMISSION,
