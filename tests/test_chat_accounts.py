@@ -556,3 +556,14 @@ async def test_a_units_accounts_are_its_people_not_its_card(client, text):
     headers = await login(client, (await make_account("village_admin", tree.child, role=Role.ADMIN)).username)
     [table] = blocks(await say(client, headers, text), "table")
     assert table["title"] == "王家湾村的人员" and "王建国" in [row[0] for row in table["rows"]], text
+
+
+async def test_a_role_that_cannot_look_people_up_is_told_so_when_a_name_finds_nothing(client):
+    """A viewer typing a colleague's name got "没有找到“王建国”", which read as missing data."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    viewer = await admin_of(client, tree, Role.VIEWER)
+    said = notice(await say(client, viewer, "王建国"))
+    assert "王建国" in said and "查人员需要管理员" in said
+    admin = await admin_of(client, tree)
+    assert "查人员" not in notice(await say(client, admin, "赵无此人"))

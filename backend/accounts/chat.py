@@ -390,7 +390,8 @@ async def lookup_name(turn: Turn) -> ChatReply:
             return await person_reply(turn, by_username)
         if (other := await answer_other_name(turn, name)) is not None:
             return other  # exactly a co-op contact's name, say (before the names spelt near it)
-        return not_found_reply(lmsg.NOT_FOUND.format(name=name), found.near)
+        text = lmsg.NOT_FOUND if people else lmsg.NOT_FOUND_UNITS_ONLY
+        return not_found_reply(text.format(name=name), found.near)
     chosen = lookup.single(found) if not offset else None
     if chosen is None:
         following = offset + len(found.matches) if found.more and offset + MAX_CHOICES <= MAX_LOOKUP_OFFSET else None
