@@ -93,6 +93,9 @@ def test_names_keep_their_own_characters(name: str) -> None:
         ("合作社排名", "coop.top", {}),
         # a region code asked about is that unit, not a person
         ("530101001001是哪个村", parser.LOOKUP_REGION_CODE, {"region_code": "530101001001"}),
+        # a range of founding years
+        ("2015年到2020年成立的合作社", "coop.founded", {"from_year": "2015", "to_year": "2020"}),
+        ("白沙镇2015-2020年成立的合作社", "coop.founded", {"region": "白沙镇", "from_year": "2015", "to_year": "2020"}),
         # an office of a unit named after the unit: the unit
         ("白沙镇政府", parser.LOOKUP_NAME, {"name": "白沙镇"}),
         ("白沙镇人民政府", parser.LOOKUP_NAME, {"name": "白沙镇"}),

@@ -1046,6 +1046,9 @@ def _years_words(first: int | None, last: int | None) -> str:
 @intent(
     "coop.founded",
     patterns=(
+        # "2015年到2020年成立的合作社", "2015-2020年成立的": both years in
+        ASK
+        + rf"{_RANK_REGION}(?P<from_year>\d{{4}})年?\s*(?:到|至|-|~)\s*(?P<to_year>\d{{4}})年?(?:之间|期间)?{_FOUNDED}",
         ASK + rf"{_RANK_REGION}(?P<year>今年|去年|前年|\d{{4}})年?(?P<side>以后|以来|之后|后|以前|之前|前)?{_FOUNDED}",
         ASK + rf"{_RANK_REGION}(?:近|最近)(?P<recent>[一二两三四五六七八九十]+|\d{{1,3}})年(?:来|内|以来)?{_FOUNDED}",
     ),
