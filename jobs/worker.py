@@ -11,14 +11,18 @@ import asyncio
 import logging
 import os
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import fields, replace
+from datetime import datetime
 from typing import Any, TypeVar
 
+import click
 from arq import cron, func
 from arq.connections import RedisSettings
 from arq.cron import CronJob
 from arq.utils import poll
 from arq.worker import Worker
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection, SSLConnection, UnixDomainSocketConnection
 from redis.asyncio.retry import Retry
 from redis.backoff import ConstantBackoff
 
@@ -48,8 +52,33 @@ FUNCTIONS = [
 ]
 
 
+class CatchUpOnce(CronJob):
+    """arq's cron job, queued once after an outage however many of its runs were missed.
+
+    arq plans each run from the previous planned one: a worker that did not poll for a while (Redis
+    away, the machine asleep) queued every missed run, one per poll, once it polled again: after a
+    night without Redis the SMS sweep ran thousands of times in a row, the hourly prunes once per
+    hour missed, the nightly check (which locks card writers out on PostgreSQL when it repairs) once
+    per night. Here the first missed run is queued (late) and the schedule goes on from now.
+    """
+
+    def calculate_next(self, prev_run: datetime) -> None:
+        super().calculate_next(prev_run)
+        now = runtime.get().clock.now().astimezone(prev_run.tzinfo)  # in the worker's zone (cron hours)
+        if self.next_run is not None and self.next_run < now:  # missed too: skip to the next one to come
+            super().calculate_next(now)
+
+
+def _catch_up_once(job: CronJob) -> CatchUpOnce:
+    return CatchUpOnce(**{f.name: getattr(job, f.name) for f in fields(job)})
+
+
 def cron_jobs() -> list[CronJob]:
     """Fresh schedule objects for each worker (arq keeps the next run time in them)."""
+    return [_catch_up_once(job) for job in _schedule()]
+
+
+def _schedule() -> list[CronJob]:
     return [
         cron(
             sms_sweep,
@@ -184,6 +213,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     retry = ctx["redis"].get_retry() if "redis" in ctx else None
     if isinstance(retry, WaitForRedis):  # arq's command: its queue connections wait for Redis from now on
         retry.wait_while(asyncio.current_task())
+    if "redis" in ctx:
+        await give_read_timeout(ctx["redis"])
     if not logging.getLogger().handlers:  # arq's command configured its own logger only: ours were lost
         logging.getLogger("arq").propagate = False  # it has its handler; not each line twice
         log_privacy.configure()
@@ -259,7 +290,69 @@ def start_embedded(settings: Settings) -> EmbeddedWorker:
 
 
 REDIS_WAIT_SECONDS = 1
+# arq's RedisSettings has no read timeout to give its connections: a Redis that stopped answering held
+# arq's command forever. Its worker's connections get this one at start-up (:func:`startup`), as
+# ``sms_delivery.arq_redis`` gives the worker of ``python -m jobs``; its health check ends by then.
+REDIS_READ_TIMEOUT_SECONDS = 5.0
+HEALTH_CHECK_NO_REDIS = "health check failed: Redis does not answer ({}); is it running, and is REDIS_URL right?"
 _T = TypeVar("_T")
+
+
+def _in_health_check() -> bool:
+    """Is this process ``arq jobs.worker.WorkerSettings --check``? (arq's command line is click's.)"""
+    context = click.get_current_context(silent=True)
+    return context is not None and context.command.name == "arq" and context.params.get("check") is True
+
+
+def _health_check_failed(reason: str) -> None:
+    # SystemExit leaves arq's connect loop (which catches Redis errors only) and the event loop: the
+    # message on stderr, exit status 1, no traceback.
+    raise SystemExit(HEALTH_CHECK_NO_REDIS.format(reason))
+
+
+class _HelloInsideConnect:
+    """A queue connection of arq's command that counts as made only once Redis has answered its hello
+    (library name, database), which redis-py sends after the connect its retry policy wraps: a Redis
+    that took the connection and answered nothing raised out of arq's poll loop, and the policy said
+    "reachable again" on every connection it took. Inside the connect, it is waited for (and said
+    so) as one that refuses connections."""
+
+    async def _connect(self) -> None:
+        await super()._connect()  # type: ignore[misc]
+        await super().on_connect()  # type: ignore[misc]
+
+    async def on_connect(self) -> None:
+        """Done by :meth:`_connect`, inside the retry policy."""
+
+
+class _TcpQueueConnection(_HelloInsideConnect, Connection):
+    pass
+
+
+class _UnixQueueConnection(_HelloInsideConnect, UnixDomainSocketConnection):
+    pass
+
+
+class _SslQueueConnection(_HelloInsideConnect, SSLConnection):
+    pass
+
+
+_QUEUE_CONNECTIONS: dict[type, type] = {
+    Connection: _TcpQueueConnection,
+    UnixDomainSocketConnection: _UnixQueueConnection,
+    SSLConnection: _SslQueueConnection,
+}
+
+
+async def give_read_timeout(pool: Redis) -> None:
+    """Give the connections arq opened without one (its own command's) the read timeout."""
+    connections = pool.connection_pool
+    if connections.connection_kwargs.get("socket_timeout") is not None:
+        return  # ours (``python -m jobs``, the API's worker): it has one
+    connections.connection_kwargs["socket_timeout"] = REDIS_READ_TIMEOUT_SECONDS
+    connections.connection_class = _QUEUE_CONNECTIONS.get(connections.connection_class, connections.connection_class)
+    await connections.disconnect()  # the one arq's start-up used: the next command opens a new one
+    connections.reset()
 
 
 class WaitForRedis(Retry):
@@ -269,17 +362,22 @@ class WaitForRedis(Retry):
     failover, a cut connection), and with it the delivery of every SMS until someone restarted it.
     Once the worker has started (:func:`startup`), a command that finds Redis away is tried again
     every second until Redis answers, with one log line when it goes and one when it is back, as
-    :class:`JobWorker` does. Before that (arq's own connect loop, ``arq --check``) and once the
-    worker's main task has ended (its shutdown) a failure is raised at once, as without it.
+    :class:`JobWorker` does. Before that (arq's own connect loop) and once the worker's main task
+    has ended (its shutdown) a failure is raised at once, as without it.
+
+    ``arq --check`` shares these settings, arq's million start-up tries included, and its
+    connection has no read timeout: it waited for Redis forever. There a failure, or no answer
+    within :data:`REDIS_READ_TIMEOUT_SECONDS`, ends it with a message and exit status 1.
     """
 
-    __slots__ = ("_down", "_main")
+    __slots__ = ("_check_deadline", "_down", "_main")
 
     def __init__(self) -> None:
         # OSError too: a refused connect reaches the policy as one (redis-py wraps it only afterwards).
         super().__init__(ConstantBackoff(REDIS_WAIT_SECONDS), 0, supported_errors=REDIS_ERRORS)
         self._main: asyncio.Task[Any] | None = None
         self._down = False
+        self._check_deadline: asyncio.TimerHandle | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> WaitForRedis:
         return self  # redis-py copies it into every connection: one policy, one "Redis is away" state
@@ -289,11 +387,19 @@ class WaitForRedis(Retry):
         self._main = task
 
     async def call_with_retry(self, do: Callable[[], Awaitable[_T]], fail: Callable[[Any], Awaitable[Any]]) -> _T:
+        checking = self._main is None and _in_health_check()
+        if checking and self._check_deadline is None:  # its first command: the whole check has this long
+            no_answer = f"no answer in {REDIS_READ_TIMEOUT_SECONDS:g} s"
+            self._check_deadline = asyncio.get_running_loop().call_later(
+                REDIS_READ_TIMEOUT_SECONDS, _health_check_failed, no_answer
+            )
         while True:
             try:
                 result = await do()
             except self._supported_errors as exc:
                 await fail(exc)  # drops the connection (a WATCH in progress raises WatchError here)
+                if checking:
+                    _health_check_failed(f"{type(exc).__name__}: {exc}")
                 if self._main is None or self._main.done():
                     raise
                 if not self._down:
