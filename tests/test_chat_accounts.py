@@ -567,3 +567,18 @@ async def test_a_role_that_cannot_look_people_up_is_told_so_when_a_name_finds_no
     assert "王建国" in said and "查人员需要管理员" in said
     admin = await admin_of(client, tree)
     assert "查人员" not in notice(await say(client, admin, "赵无此人"))
+
+
+@pytest.mark.parametrize("text", ["全镇的录入员", "全镇有几个录入员", "本镇及下级单位的录入员"])
+async def test_the_whole_areas_role_holders_are_those_of_every_unit_below(client, text):
+    """ "全县的录入员" said "青山县没有录入员" with four clerks in the villages below: only the unit's
+    own members were listed."""
+    tree = await make_tree()
+    await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)  # a clerk of the village
+    await person("lxm01", "李小明", tree.sibling, phone=PHONE_OUTSIDE)  # a clerk of another township
+    headers = await admin_of(client, tree)
+    [table] = blocks(await say(client, headers, text), "table")
+    assert [row[0] for row in table["rows"]] == ["王建国"], text
+    assert "王家湾村" in table["rows"][0][2] and "及下级单位" in table["title"], text
+    own = blocks(await say(client, headers, "白沙镇的录入员"), "notice")  # the unit itself has none
+    assert own and "没有录入员" in own[0]["text"]

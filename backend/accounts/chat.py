@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, NamedTuple, Protocol
@@ -657,7 +658,7 @@ async def _deactivate_preview(turn: Turn, account_id: int) -> ChatReply:
     priority=40,
     pageable=True,
     subject="name",
-    kept=("role",),
+    kept=("role", "whole"),
 )
 async def unit_members(turn: Turn) -> ChatReply:
     """Who holds a role in a unit of the scope (or one role: "王家湾村的管理员是谁"), a page at a
@@ -667,6 +668,7 @@ async def unit_members(turn: Turn) -> ChatReply:
         named = f"{turn.params.get('name') or ''}{turn.params['role']}"
         if await _names_exactly(turn.actor, named):  # an account named "...管理员" is a name
             return await lookup_name(Turn(turn.actor, {"name": named}, turn.context, turn.text))
+    turn, whole = _whole_area(turn)
     unit = await resolve_unit(turn, "unit.members")
     if isinstance(unit, ChatReply):
         return unit
@@ -674,15 +676,24 @@ async def unit_members(turn: Turn) -> ChatReply:
     if office := turn.params.get("office"):
         lead = [NoticeBlock(level="info", text=msg.CHAT_NO_OFFICES.format(office=office, name=unit.name))]
     cursor = int_param(turn.params, "cursor")
-    page = await list_accounts(turn.actor, unit_id=unit.id, role=role, cursor=cursor, limit=PAGE_SIZE)
+    page = await list_accounts(
+        turn.actor,
+        **({"within": unit.path} if whole else {"unit_id": unit.id}),
+        role=role,
+        cursor=cursor,
+        limit=PAGE_SIZE,
+    )
     params: dict[str, Any] = {"unit_id": unit.id} if role is None else {"unit_id": unit.id, "role": role.value}
+    if whole:
+        params["whole"] = True
     await turn.context.remember_unit(unit.id, unit.name)
     await turn.context.remember_page("unit.members", params, page.next_cursor)
+    named = msg.CHAT_WHOLE_AREA.format(name=unit.name) if whole else unit.name
     if not page.items and cursor is None:
         text = (
-            msg.CHAT_NO_MEMBERS.format(name=unit.name)
+            msg.CHAT_NO_MEMBERS.format(name=named)
             if role is None
-            else msg.CHAT_NO_ROLE_HOLDERS.format(name=unit.name, role=ROLE_LABELS[role])
+            else msg.CHAT_NO_ROLE_HOLDERS.format(name=named, role=ROLE_LABELS[role])
         )
         return ChatReply(
             blocks=[*lead, NoticeBlock(level="info", text=text)],
@@ -690,19 +701,36 @@ async def unit_members(turn: Turn) -> ChatReply:
             context=unit.name,
         )
     title = (
-        msg.CHAT_MEMBERS_TITLE.format(name=unit.name)
+        msg.CHAT_MEMBERS_TITLE.format(name=named)
         if role is None
-        else msg.CHAT_ROLE_HOLDERS_TITLE.format(name=unit.name, role=ROLE_LABELS[role])
+        else msg.CHAT_ROLE_HOLDERS_TITLE.format(name=named, role=ROLE_LABELS[role])
     )
-    table = _people_table(
-        title, msg.CHAT_MEMBERS_COLUMNS, "unit.members", params, page, lambda m: ROLE_LABELS[Role(m.role)]
-    )
+    if whole:  # whose unit each is, with the role
+        columns, third = msg.CHAT_WHOLE_MEMBERS_COLUMNS, lambda m: f"{m.unit.name}·{ROLE_LABELS[Role(m.role)]}"
+    else:
+        columns, third = msg.CHAT_MEMBERS_COLUMNS, lambda m: ROLE_LABELS[Role(m.role)]
+    table = _people_table(title, columns, "unit.members", params, page, third)
     return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor), context=unit.name)
 
 
 @intent("unit.accounts", patterns=_UNIT_ACCOUNTS_PATTERNS, permission="units.view", priority=40, subject="name")
 async def unit_accounts(turn: Turn) -> ChatReply:
     return await unit_members(turn) if may_see_people(turn.actor) else await lookup_name(turn)
+
+
+_WHOLE_AFTER = re.compile(r"(?:及|和|以及)(?:其)?(?:下级单位|下属单位|以下|下面的?单位)$")
+
+
+def _whole_area(turn: Turn) -> tuple[Turn, bool]:
+    """Is a unit's whole area asked for ("全镇的录入员", "本镇及下级单位的录入员", a button's
+    ``whole``), not its own members? The turn with the unit named plainly, and whether."""
+    if turn.params.get("whole") is True:
+        return turn, True
+    name = str(turn.params.get("name") or "").strip()
+    plain = _WHOLE_AFTER.sub("", name)
+    if plain != name or (name.startswith("全") and is_reference(name)):
+        return Turn(turn.actor, {**turn.params, "name": plain}, turn.context, turn.text), True
+    return turn, False
 
 
 async def _names_exactly(actor: Actor, name: str) -> bool:
