@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from backend.coops.models import CoopCard
 from backend.core.audit import AuditEntry
@@ -185,3 +186,23 @@ async def test_a_business_scope_of_several_lines_is_kept_as_typed(client):
     response = await _save(client, clerk, form, business_scope="茶叶种植\n茶叶加工与销售")
     assert response.status_code == 200, response.text
     assert (await CoopCard.get(unit_id=w.tea.id)).business_scope == "茶叶种植\n茶叶加工与销售"
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "value"),
+    [
+        ("把王家湾村茶叶专业合作社的电话改成13700000026", "contact_phone", "13700000026"),
+        ("王家湾村茶叶专业合作社的联系人改为李四", "contact_name", "李四"),
+        ("把王家湾村茶叶专业合作社的社员数改成150", "members", "150"),
+    ],
+)
+async def test_a_change_typed_as_a_sentence_opens_the_form_with_the_new_value_in_it(client, text, field, value):
+    """ "把…的电话改成137…" was a phone lookup ("您的角色不能进行这项操作" for a clerk): the number was
+    read before the question. Nothing is written until the clerk saves the form."""
+    w = await make_world()
+    clerk = await login_at(client, "clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    [form] = blocks(await chat(client, clerk, text), "form")
+    assert form["title"].endswith("王家湾村茶叶专业合作社")
+    assert {f["name"]: f.get("value") for f in form["fields"]}[field] == value
+    card = await CoopCard.get(unit_id=w.tea.id)
+    assert card.members == 120 and card.contact_name == "王建国"  # unchanged until saved

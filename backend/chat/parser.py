@@ -121,6 +121,7 @@ _UNSEEN_CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _OFFICE_OF_UNIT = re.compile(
     r"(?:(?<=[镇乡县市区道])(?:人民政府|政府|党委|办事处)|(?<=村)村?(?:委会|民委员会)|(?<=社区)居委会)$"
 )
+_CHANGE_TO = re.compile(r"(?:改成|改为|换成|更新为|修改为|变成|更改为)")
 _PARTICLE = re.compile(r"(?<=\S)[啊吧呀嘛啦哦]+$")
 
 
@@ -186,7 +187,9 @@ def parse(text: str) -> Parsed:
     # As typed first; then with the gaps inside grouped digits closed, so that two numbers side by
     # side ("2024-05-01 13800138000") are not read as one.
     compact = _DIGIT_GAP.sub("", clean)
-    if found := _identifier(clean) or (_identifier(compact) if compact != clean else None):
+    # "把…的电话改成137…": the number is the new value, not what is asked about
+    changing = _CHANGE_TO.search(clean)
+    if not changing and (found := _identifier(clean) or (_identifier(compact) if compact != clean else None)):
         if found.intent == LOOKUP_REGION_CODE:
             return _about_code(clean, found.params["region_code"]) or found
         return found

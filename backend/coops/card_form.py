@@ -102,6 +102,28 @@ def _number(value: Any) -> Any:
     return value.translate(_HALF_WIDTH) if isinstance(value, str) else value
 
 
+# The words for a field in a sentence ("…的电话改成…"), as backend.coops.chat's _CARD_WORDS has them.
+_FIELD_WORDS = (
+    ("联系人电话", "contact_phone"),
+    ("联系人手机", "contact_phone"),
+    ("联系电话", "contact_phone"),
+    ("电话", "contact_phone"),
+    ("手机", "contact_phone"),
+    ("联系人", "contact_name"),
+    ("地址", "address"),
+    ("位置", "address"),
+    ("经营范围", "business_scope"),
+    ("社员数", "members"),
+    ("从业人员", "staff"),
+    ("成立", "founded_year"),
+)
+
+
+def field_named(word: str) -> str | None:
+    """The form field a word names ("联系电话" -> contact_phone), None for none."""
+    return next((name for key, name in _FIELD_WORDS if key in word), None)
+
+
 def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:
     """The form's fields with the card's values (``card`` None: a card not yet written)."""
     return [_field(card, name) for name in field_names(money=money)]

@@ -620,6 +620,10 @@ _SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信�
         ASK_WORD + rf"{_EDIT}\s*(?:本社的?|我们社的?|合作社的?)?(?:信息卡|{_CARD_WORDS})$",
         ASK + rf"{_EDIT}\s*{_SELF}(?P<name>.+?)\s*的?\s*(?:信息卡|信息|资料|{_CARD_WORDS})$",
         ASK + r"(?P<name>.+?)\s*的?\s*信息卡\s*(?:要)?(?:修改|编辑|更新)(?:一下)?$",
+        # "把…的电话改成137…": the form, holding the value typed
+        ASK
+        + rf"(?:把|将)?{_SELF}(?P<name>.+?)\s*的\s*(?P<field>{_CARD_WORDS})\s*"
+        + r"(?:改成|改为|换成|更新为|修改为|变成|更改为)\s*(?P<value>.{1,100})$",
     ),
     permission=WRITE,
     priority=40,  # before coop.card: "修改王家湾村综合服务社的电话" names no co-op 修改王家湾村综合服务社
@@ -641,7 +645,13 @@ async def edit_card(turn: Turn) -> ChatReply:
         view: CardView | None = await queries.get_card(turn.actor, target.id)
     except NotFound:
         view = None
-    return _card_form(target, view, await _money_writable(turn.actor, target, view))
+    reply = _card_form(target, view, await _money_writable(turn.actor, target, view))
+    typed = card_form.field_named(str(turn.params.get("field") or ""))
+    if typed is not None and turn.params.get("value"):  # "…的电话改成…": shown in its field, saved on 保存
+        [form] = [b for b in reply.blocks if isinstance(b, FormBlock)]
+        value = str(turn.params["value"]).strip()
+        form.fields = [f.model_copy(update={"value": value}) if f.name == typed else f for f in form.fields]
+    return reply
 
 
 async def _money_writable(actor: Actor, unit: Unit, view: CardView | None) -> bool:
