@@ -89,6 +89,8 @@ def test_names_keep_their_own_characters(name: str) -> None:
         ("白沙镇所有村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
         # co-ops listed or ranked without a region or a figure
         ("全部合作社列表", "coop.list", {}),
+        ("合作社", "coop.list", {}),  # the word alone: the co-ops (a picker of names missed one)
+        ("查合作社", "coop.list", {}),
         ("列出所有合作社", "coop.list", {}),
         ("合作社排名", "coop.top", {}),
         # a region code asked about is that unit, not a person

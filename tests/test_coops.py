@@ -707,8 +707,11 @@ async def test_a_co_op_whose_name_holds_a_question_word_is_still_looked_up_by_na
         assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(name, "合作社")], (text, reply)
     reply = await chat(client, headers, "有机茶合作社的电话")
     assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(organic.name, "信息卡")], reply
+    # a figure asked of one co-op: its card, which holds it ("合作社 1 个" said nothing)
     reply = await chat(client, headers, "王家湾村有机茶合作社有多少社员")
-    assert [b["title"] for b in blocks(reply, "card")] == [f"{organic.name}汇总"], reply
+    assert [(b["title"], b["subtitle"]) for b in blocks(reply, "card")] == [(organic.name, "信息卡")], reply
+    tapped = await chat(client, headers, intent="summary", params={"unit_id": organic.id})  # its 汇总 button
+    assert [b["title"] for b in blocks(tapped, "card")] == [f"{organic.name}汇总"], tapped
 
 
 async def test_the_co_ops_with_the_most_members_or_staff_are_ranked_in_the_scope(client):

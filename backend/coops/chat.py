@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any, Literal
@@ -355,6 +356,12 @@ async def _summary(turn: Turn) -> ChatReply:
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
     result = await queries.summary(turn.actor, target, reads)
     own = figures_out(result.figures)
+    typed_figure = turn.params.get("unit_id") is None and "汇总" not in (turn.text or "")
+    if own.coops == 1 and target.type == UnitType.COOP and typed_figure:
+        # a figure typed of one co-op ("…的利润", "…有多少社员"): its card holds it ("合作社 1 个" says
+        # nothing); "…汇总" and its card's 汇总 button still show the summary
+        with suppress(NotFound):
+            return await _card_reply(turn, await queries.get_card(turn.actor, target.id))
     if own.coops == 0:
         return ChatReply(
             blocks=[NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
@@ -1234,7 +1241,7 @@ async def units_without(turn: Turn) -> ChatReply:
     # name lookups ("王家湾村合作社" is a name; "王家湾村的合作社", "王家湾村有哪些合作社" a list).
     patterns=(
         ASK_WORD
-        + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH})|(?:所有|全部)合作社(?:列表|名单)?|信息卡管理)"
+        + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH}|(?=\s|$))|(?:所有|全部)合作社(?:列表|名单)?|信息卡管理)"
         + r"(?:\s*(?P<region>.+))?$",
         ASK
         + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
