@@ -82,6 +82,8 @@ def test_names_keep_their_own_characters(name: str) -> None:
         ("注册资本一共多少", "summary", {}),
         ("本镇的从业人员有多少人", "summary", {"name": "本镇"}),
         ("王家湾村有多少人", "unit.members", {"name": "王家湾村"}),  # people: still the accounts
+        ("王家湾村的从业人员", "summary", {"name": "王家湾村"}),  # 从业人员 is a co-op figure
+        ("从业人员", "summary", {}),
         # the units of a level, asked as counted or listed
         ("白沙镇一共几个村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
         ("白沙镇管几个村", "unit.of_level", {"name": "白沙镇", "level": "村"}),
