@@ -97,11 +97,14 @@ _EDGE_PUNCTUATION = " 。？！?!.,，~…、；;"
 _REGION_CODE = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
 _CREDIT_CODE = re.compile(r"(?<![0-9A-Z])[0-9A-HJ-NPQRTUWXY]{18}(?![0-9A-Z])")
 MAX_NAME_LENGTH = 30
-# A time named in a question ("2025年", "去年", "3月份"): intents whose figures are not kept by
-# period take it out of the name and say so (split_period).
+# A time named in a question ("2025年", "二〇二五年", "25年", "去年", "3月份", "一季度", "去年底",
+# "年底", "截至目前"): intents whose figures are not kept by period take it out of the name and say
+# so (split_period). A quarter needs its 度: "四季香合作社" is a name.
 _PERIOD = re.compile(
-    r"(?<![0-9])(?:19|20)[0-9]{2}\s*(?:年度|年)?(?![0-9])|今年|去年|前年|本年度|本年|上半年|下半年"
-    r"|(?:本|上|这个|上个)月|(?<![0-9])[0-9]{1,2}\s*月份?"
+    r"(?:截至|截止)?\s*(?:(?<![0-9])(?:19|20)[0-9]{2}\s*(?:年度|年)?(?![0-9])|[〇零一二三四五六七八九]{4}\s*年度?"
+    r"|(?<![0-9])[0-9]{2}\s*年度?|今年|去年|前年|本年度|本年|上半年|下半年|(?:第?[一二三四1-4]|本|上个?|这个?)季度"
+    r"|(?:本|上|这个|上个)月|(?<![0-9])[0-9]{1,2}\s*月份?)(?:年?[底末初])?"
+    r"|(?:截至|截止|到)\s*(?:目前|现在|今天|今日|当前|今)(?:为止)?|[年月][底末初]"
 )
 
 
