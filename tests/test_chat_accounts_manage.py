@@ -157,9 +157,9 @@ async def test_creating_is_the_admins_and_only_within_the_scope(client):
     values = {"username": "zxh01", "name": "赵小红", "phone": NEW_PHONE, "role": "viewer", "finance_access": "none"}
     for role in (Role.CLERK, Role.VIEWER):
         headers = await admin_of(client, tree, role=role)
-        assert notice(await chat(client, headers, "新建账号")) == NOT_ALLOWED
+        assert notice(await chat(client, headers, "新建账号")).startswith(NOT_ALLOWED)
         sent = await chat(client, headers, intent="account.create", params={"unit_id": tree.child.id, **values})
-        assert notice(sent) == NOT_ALLOWED
+        assert notice(sent).startswith(NOT_ALLOWED)
     admin = await admin_of(client, tree)
     outside = await chat(client, admin, intent="account.create", params={"unit_id": tree.sibling.id, **values})
     missing = await chat(client, admin, intent="account.create", params={"unit_id": 999999, **values})
@@ -203,9 +203,11 @@ async def test_deactivating_is_refused_to_others_and_outside_the_scope_like_a_mi
     stranger = await person("lxm01", "李小明", tree.sibling, phone=PHONE_OUTSIDE)
     for role in (Role.CLERK, Role.VIEWER):
         headers = await admin_of(client, tree, role=role)
-        assert notice(await chat(client, headers, "停用王建国的账号")) == NOT_ALLOWED
+        assert notice(await chat(client, headers, "停用王建国的账号")).startswith(NOT_ALLOWED)
         confirmed = {"account_id": wang.id, "confirmed": True}
-        assert notice(await chat(client, headers, intent="account.deactivate", params=confirmed)) == NOT_ALLOWED
+        assert notice(await chat(client, headers, intent="account.deactivate", params=confirmed)).startswith(
+            NOT_ALLOWED
+        )
     admin = await admin_of(client, tree)
     for params in ({"account_id": stranger.id}, {"account_id": stranger.id, "confirmed": True}):
         outside = await chat(client, admin, intent="account.deactivate", params=params)

@@ -446,7 +446,7 @@ async def account_card(turn: Turn) -> ChatReply:
         name = str(turn.params.get("name") or "").strip()
         return await person_named(turn, name) or await lookup_name(turn)
     if not may_see_people(turn.actor):
-        return not_allowed_reply()
+        return not_allowed_reply("accounts.view")
     return await _person_card(turn)
 
 

@@ -11,6 +11,12 @@ PAGES_NOT_KNOWN = "这个列表请说“更多”往后翻，前面的页往上�
 PAGE_BY_MORE = "还没翻到第 {wanted} 页，请说“更多”一页一页往后看。"
 THANKS = "不客气。还要查什么，直接输入就行。"
 NOT_ALLOWED = "您的角色不能进行这项操作。"
+WHO_MAY = {  # after NOT_ALLOWED: who may, by the permission the question needs (backend.core.roles)
+    "accounts.view": "人员和账号只有管理员可以查看。",
+    "accounts.manage": "账号只有管理员可以管理。",
+    "audit.view": "操作记录只有管理员可以查看。",
+    "coops.write": "信息卡只有录入员和管理员可以填写和修改。",
+}
 MASKED_NUMBER = "这是打了星号的号码，查不到人。请输入完整的手机号或身份证号。"
 OWN_ACCOUNT = (
     "自己的账号在“我的”里管理：点输入框旁的“我的”，可以看个人信息，修改密码，换绑手机，"

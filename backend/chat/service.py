@@ -33,9 +33,10 @@ def suggestions() -> list[Suggestion]:
     return list(DEFAULT_SUGGESTIONS)
 
 
-def not_allowed_reply() -> ChatReply:
-    """The answer to a question the actor's role may not ask."""
-    return ChatReply(blocks=[NoticeBlock(level="warning", text=msg.NOT_ALLOWED)], suggestions=suggestions())
+def not_allowed_reply(permission: str | None = None) -> ChatReply:
+    """The answer to a question the actor's role may not ask, saying who may (by ``permission``)."""
+    text = msg.NOT_ALLOWED + msg.WHO_MAY.get(permission or "", "")
+    return ChatReply(blocks=[NoticeBlock(level="warning", text=text)], suggestions=suggestions())
 
 
 def unknown_reply(text: str | None = None) -> ChatReply:
@@ -95,7 +96,7 @@ async def _turn(
     if spec is None:
         return unknown_reply(text)
     if spec.permission is not None and not allows(actor.role, spec.permission):
-        return not_allowed_reply()
+        return not_allowed_reply(spec.permission)
     if ahead and spec.writes:
         raise db.WriteRefused(f"{name} waits for the session check")
     context.asking(name, {key: params[key] for key in spec.kept if params.get(key) is not None})
