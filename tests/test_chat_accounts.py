@@ -582,3 +582,12 @@ async def test_the_whole_areas_role_holders_are_those_of_every_unit_below(client
     assert "王家湾村" in table["rows"][0][2] and "及下级单位" in table["title"], text
     own = blocks(await say(client, headers, "白沙镇的录入员"), "notice")  # the unit itself has none
     assert own and "没有录入员" in own[0]["text"]
+
+
+@pytest.mark.parametrize("text", ["我是什么角色", "我的权限", "我的角色是什么", "我是谁", "我有哪些权限"])
+async def test_one_s_own_role_unit_and_finance_access_are_told(client, text):
+    """ "我的权限" and "我是什么角色" looked for a person named 我 ("没有找到“我”")."""
+    tree = await make_tree()
+    headers = await admin_of(client, tree, Role.VIEWER)
+    said = (await say(client, headers, text))["blocks"][0]["text"]
+    assert "白沙镇" in said and "查看员" in said and "财务权限" in said and "“我的”" in said, text

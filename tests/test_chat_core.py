@@ -139,7 +139,7 @@ def test_what_is_no_chinese_number_is_none(text: str):
         ("修改密码", "chat.own_account", {}),
         ("我要改密码", "chat.own_account", {}),
         ("退出登录", "chat.own_account", {}),
-        ("我是谁？", "chat.own_account", {}),
+        ("我是谁？", "account.me", {}),  # one's role and unit, and where the rest is
         ("修改我的信息", "chat.own_account", {}),  # one's own details, not a co-op's card
         ("完善个人资料", "chat.own_account", {}),
         ("各市汇总", "summary", {}),  # 市 was no level of "各…"

@@ -53,6 +53,7 @@ from backend.chat.protocol import (
     NoticeBlock,
     Suggestion,
     TableBlock,
+    TextBlock,
 )
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, answer_other_name, intent
@@ -712,6 +713,25 @@ async def unit_members(turn: Turn) -> ChatReply:
         columns, third = msg.CHAT_MEMBERS_COLUMNS, lambda m: ROLE_LABELS[Role(m.role)]
     table = _people_table(title, columns, "unit.members", params, page, third)
     return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+
+
+# One's own role, unit and finance access ("我的权限", "我是什么角色"); the rest of one's own account
+# is the "我的" page's (backend.chat.builtin).
+@intent(
+    "account.me",
+    patterns=(
+        r"^(?:我是谁|我是什么角色|我是什么身份|我的(?:角色|权限|身份)(?:是什么|是啥|有哪些)?|我有(?:哪些|什么)权限"
+        r"|我能(?:看|查)(?:什么|哪些)|我是哪个单位的|我在哪个单位)\??$",
+    ),
+    priority=9,  # before the "我的" page's answer (chat.own_account)
+)
+async def account_me(turn: Turn) -> ChatReply:
+    actor = turn.actor
+    unit = await get_unit(actor, actor.unit_id)
+    text = msg.CHAT_ME.format(
+        unit=unit.name, role=ROLE_LABELS[actor.role], finance=FINANCE_LABELS[actor.finance_access]
+    )
+    return ChatReply(blocks=[TextBlock(text=text)], suggestions=default_suggestions())
 
 
 @intent("unit.accounts", patterns=_UNIT_ACCOUNTS_PATTERNS, permission="units.view", priority=40, subject="name")

@@ -41,6 +41,9 @@ CHAT_ID_NUMBER_MISTYPED = "这个身份证号码的最后一位（校验位）�
 CHAT_CHOOSE_PERSON = "有 {count} 个人符合“{name}”，请选择："
 CHAT_MEMBERS_TITLE = "{name}的人员"
 CHAT_MEMBERS_COLUMNS = ("姓名", "用户名", "角色", "状态")
+CHAT_ME = (
+    "您当前在{unit}，角色是{role}，财务权限：{finance}；能查看{unit}及下级单位。修改密码、换绑手机等在“我的”里办理。"
+)
 CHAT_WHOLE_AREA = "{name}及下级单位"  # "全镇的录入员": every unit below too
 CHAT_WHOLE_MEMBERS_COLUMNS = ("姓名", "用户名", "单位·角色", "状态")
 CHAT_NO_MEMBERS = "{name}还没有人员。"
