@@ -918,3 +918,14 @@ async def test_a_follow_up_reads_the_conversation_once_and_writes_it_once(client
     reply = await chat(client, headers, "汇总呢")
     assert first_title(reply) == "王家湾村合作社汇总"
     assert sent.count("hmget") + sent.count("hget") == 1 and sent.count("eval") == 1, sent
+
+
+async def test_a_summary_with_every_amount_masked_names_no_unit_of_money(client):
+    """A viewer without finance access read "金额单位：万元" above a card whose amounts all said 无权限."""
+    w = await make_world()
+    none = await login_at(client, "town_none", w.town, Role.VIEWER, FinanceAccess.NONE)
+    for text in ("汇总", "统计"):
+        card = blocks(await chat(client, none, text), "card")[0]
+        assert NO in str(card["fields"]) and not card.get("subtitle"), text
+    rich = await login_at(client, "town_all", w.town, Role.VIEWER, FinanceAccess.ALL)
+    assert blocks(await chat(client, rich, "汇总"), "card")[0]["subtitle"] == "金额单位：万元"

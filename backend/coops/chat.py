@@ -220,6 +220,11 @@ def _counts_chart(title: str, rows: list[queries.Figures]) -> ChartBlock:
     )
 
 
+def _money_unit(amount: str) -> str | None:
+    """The unit of the amounts a card shows; none when they are masked (无权限)."""
+    return msg.SUMMARY_SUBTITLE if amount != msg.NO_FINANCE else None
+
+
 def _figure_fields(f: FiguresOut) -> list[KeyValue]:
     return [
         KeyValue(label="合作社", value=f"{f.coops} 个"),
@@ -370,7 +375,7 @@ async def _summary(turn: Turn) -> ChatReply:
         )
     card = CardBlock(
         title=(msg.COOP_SUMMARY_TITLE if target.type == UnitType.COOP else msg.SUMMARY_TITLE).format(unit=target.name),
-        subtitle=msg.SUMMARY_SUBTITLE,
+        subtitle=_money_unit(own.assets),
         fields=_figure_fields(own),
         actions=[
             Action(label=msg.BUTTON_STATS, intent="coop.stats", params={"region_id": target.id}),
@@ -1318,7 +1323,7 @@ async def _stats(turn: Turn) -> ChatReply:
     title = (msg.COOP_STATS_TITLE if target.type == UnitType.COOP else msg.STATS_TITLE).format(region=target.name)
     card = CardBlock(
         title=title,
-        subtitle=msg.SUMMARY_SUBTITLE,
+        subtitle=_money_unit(t.assets),
         fields=fields,
         actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": target.id})],
     )
