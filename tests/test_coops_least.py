@@ -67,3 +67,19 @@ async def test_the_units_with_the_fewest_co_ops_come_first_and_those_with_none_a
     least = {"region_id": w.town.id, "level": "village", "field": "coops", "least": True}
     tapped = await chat(client, headers, intent="coop.units_most", params=least)
     assert blocks(tapped, "table")[0]["title"] == "白沙镇合作社最少的村"
+
+
+async def test_which_one_is_answered_in_a_sentence_before_the_ranking(client):
+    """ "社员最多的合作社是哪个" got ten rows and no word of which one."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    for text, said in (
+        ("社员最多的合作社是哪个", "青山县社员最多的合作社是刘家岭村茶叶合作社（社员数 999）。"),
+        ("哪个乡镇合作社最多", "青山县合作社最多的乡镇是白沙镇（合作社 3）。"),
+        ("哪个村合作社最少", "青山县合作社最少的村是刘家岭村（合作社 1）。"),
+    ):
+        reply = await chat(client, headers, text)
+        assert reply["blocks"][0] == {"type": "text", "text": said}, text
+        assert blocks(reply, "table"), text
+    listed = await chat(client, headers, "社员最多的合作社")  # a list asked for: no sentence
+    assert reply["blocks"][0]["type"] == "text" and listed["blocks"][0]["type"] == "table"

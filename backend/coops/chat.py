@@ -42,6 +42,7 @@ from backend.chat.protocol import (
     Series,
     Suggestion,
     TableBlock,
+    TextBlock,
 )
 from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, answers_names, intent
@@ -1007,7 +1008,21 @@ async def top_coops(turn: Turn) -> ChatReply:
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
         more=more_action,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[*_first_said(turn, table, offset), table], suggestions=_suggestions(), context=target.name)
+
+
+_ASKS_WHICH = re.compile(r"哪(?:个|家|一个|一家)|是谁")
+
+
+def _first_said(turn: Turn, table: TableBlock, offset: int) -> list[TextBlock]:
+    """ "…是哪个" asks for one: the first place said in a sentence before the ranking (none on later
+    pages or for a list asked for)."""
+    if offset or not table.rows or not _ASKS_WHICH.search(turn.text or "") or "哪些" in (turn.text or ""):
+        return []
+    first, column = table.rows[0], table.columns[2]
+    label, _, unit = column.partition("（")  # "资产总额（万元）": the amount with its unit
+    value = f"{first[2]} {unit.rstrip('）')}" if unit and first[2] != msg.NO_FINANCE else first[2]
+    return [TextBlock(text=msg.RANK_FIRST.format(title=table.title, name=first[0], column=label, value=value))]
 
 
 # ---- lists narrowed by a card's own fields ------------------------------------------------------
@@ -1193,7 +1208,7 @@ async def units_most(turn: Turn) -> ChatReply:
         row_actions=[unit_action(u.id, u.name) for u in units],
         more=more_action,
     )
-    reply: list[Any] = [table]
+    reply: list[Any] = [*_first_said(turn, table, offset), table]
     if least and field == "coops" and not offset:  # fewer than the fewest shown: those with none
         _, without, _ = await queries.units_without_coops(target, level, cursor=None, limit=1)
         if without:

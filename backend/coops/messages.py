@@ -100,6 +100,7 @@ RANK_TITLES = {
     "newest": "{region}最新成立的合作社",
     "oldest": "{region}成立最早的合作社",
 }
+RANK_FIRST = "{title}是{name}（{column} {value}）。"
 UNITS_RANK_TITLE = "{region}{what}最多的{level}"
 UNITS_RANK_TITLE_LEAST = "{region}{what}最少的{level}"
 FEWEST_ALSO_NONE = "另有 {count} 个{level}没有合作社，问“哪些{level}没有合作社”可以看到。"
