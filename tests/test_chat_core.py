@@ -280,3 +280,20 @@ def test_asking_for_oneself_in_words_before_the_question_is_no_part_of_a_name(te
 
     intents.load()
     assert parser.parse(text) == parser.Parsed(intent, params)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("导出汇总表", "导出"),
+        ("把这个表下载下来", "导出"),
+        ("打印一下", "打印"),
+        ("最新通知", "通知"),
+        ("有什么公告", "通知"),
+    ],
+)
+async def test_what_the_product_does_not_do_yet_is_said_so_not_looked_up_as_a_name(client, text, word):
+    """ "导出汇总表" answered "没有找到名为“导出”的单位"."""
+    headers = await _headers(client)
+    said = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()["blocks"][0]
+    assert said["type"] == "text" and "还不能" in said["text"] and word in said["text"], text

@@ -81,6 +81,18 @@ async def forgot_password(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.FORGOT_PASSWORD)], suggestions=suggestions())
 
 
+# What the product does not do yet, asked in chat ("导出汇总表", "最新通知"): said so, not looked up
+# as a name ("没有找到名为“导出”的单位"), nor as the summary ("导出汇总表").
+@intent("chat.no_export", patterns=(r"(?i)导出|下载|打印|excel|表格文件",), priority=12)
+async def no_export(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[TextBlock(text=msg.NO_EXPORT)], suggestions=suggestions())
+
+
+@intent("chat.no_notices", patterns=(r"通知|公告",), priority=12)
+async def no_notices(turn: Turn) -> ChatReply:
+    return ChatReply(blocks=[TextBlock(text=msg.NO_NOTICES)], suggestions=suggestions())
+
+
 # A number copied from a card, masked as shown ("139****0001", "1101**********002X"): it finds no one,
 # and looked up as a name it was "没有找到", which did not say why.
 @intent(
