@@ -26,16 +26,21 @@ def _cancels(calls: list[str]) -> list[str]:
 # Closing the window
 
 
+def _open_at(rig, stage: str) -> str:
+    """A pairing open on the PC at ``stage``: its QR shown, scanned, or waiting for the PIN."""
+    if stage == "pin":
+        return rig.to_pin()
+    pairing_id = rig.start_pairing()
+    if stage == "scanned":
+        rig.api.push(pairing_id, "scanned")
+        rig.settle()
+    return pairing_id
+
+
 @pytest.mark.parametrize("stage", ["qr", "scanned", "pin"])
 def test_closing_the_window_cancels_the_open_pairing_before_the_client_closes(tmp_path: Path, stage: str) -> None:
     rig = make_rig(tmp_path)
-    if stage == "pin":
-        pairing_id = rig.to_pin()
-    else:
-        pairing_id = rig.start_pairing()
-        if stage == "scanned":
-            rig.api.push(pairing_id, "scanned")
-            rig.settle()
+    pairing_id = _open_at(rig, stage)
     rig.presenter.close()
     # sent there and then: after close() no task of the runner is waited for (the program exits)
     assert rig.api.calls[-2:] == [f"cancel:{pairing_id}", "close"]
@@ -158,13 +163,7 @@ def test_a_qr_the_server_cannot_make_offers_to_try_again(
 @pytest.mark.parametrize("stage", ["qr", "scanned", "pin"])
 def test_a_long_poll_that_keeps_failing_is_given_up_and_the_pairing_cancelled(tmp_path: Path, stage: str) -> None:
     rig = make_rig(tmp_path)
-    if stage == "pin":
-        pairing_id = rig.to_pin()
-    else:
-        pairing_id = rig.start_pairing()
-        if stage == "scanned":
-            rig.api.push(pairing_id, "scanned")
-            rig.settle()
+    pairing_id = _open_at(rig, stage)
     rig.api.events_script[pairing_id].extend(NetworkError("ConnectError") for _ in range(100))
     rig.settle()
     view = rig.presenter.view()
