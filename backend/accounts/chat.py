@@ -42,7 +42,7 @@ from backend.cards import messages as cards_msg
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, ASK_WORD
+from backend.chat.parser import ASK, ASK_WORD, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -92,9 +92,10 @@ _MEMBERS_PATTERNS = (
     ASK
     + r"(?!.*从业人员)(?P<name>.{0,20}?)(?:有哪些|都有哪些|的)?(?:人员|成员|工作人员|干部)(?:有哪些|有谁|列表|名单)?$",
     # (not a co-op figure: "社员有多少人", "白沙镇合作社有多少人" are the summary's)
+    ASK + r"(?!.*(?:管理员|录入员|查看员))(?P<name>.{0,20}?)(?:有哪些人|有谁|都有谁|有什么人|的人)$",
     ASK
     + r"(?!.*(?:社员|从业人员|合作社|管理员|录入员|查看员))(?P<name>.{0,20}?)(?:一共|总共|共)?"
-    + r"(?:有哪些人|有谁|都有谁|有什么人|有几个人|有多少人|几个人|多少人|的人)$",
+    + r"(?:有几个人|有多少人|几个人|多少人)$",
     ASK + r"(?:都有谁|有谁|谁|哪些人|什么人)在(?P<name>.{1,20}?)(?:工作|上班|里)?$",
     # Who holds one role: "王家湾村的管理员是谁", "谁是王家湾村的管理员", "这个村有哪些录入员".
     ASK + rf"(?:谁是|哪些人是|哪位是)(?P<name>.{{0,20}}?)的?{_ROLE}$",
@@ -163,7 +164,8 @@ _UNLOCK_PATTERNS = (
     ASK + rf"(?:给|帮|替|把|将)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁(?:一下|下)?$",
 )
 # A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员") or the last shown.
-_CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设|加|开)"
+# 加 / 开 alone before a measure word only: "王开账号" is 王开's account, "加个录入员" asks for one
+_CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设|(?:加|开)(?=一个|一名|一位|个))"
 _NEW_ONE = r"(?:一个|一名|一位|个)?(?:新的?)?"
 _FORM_PATTERNS = (
     ASK_WORD + rf"{_CREATE}{_NEW_ONE}(?:{_ACCOUNT}|用户|{_ROLE})$",
@@ -393,6 +395,9 @@ async def lookup_name(turn: Turn) -> ChatReply:
             return await person_reply(turn, by_username)
         if (other := await answer_other_name(turn, name)) is not None:
             return other  # exactly a co-op contact's name, say (before the names spelt near it)
+        for bare in without_asking(name):  # "查下王家湾": the name lookup was given "下王家湾"
+            if (await lookup.find(actor, bare, units=True, people=people, limit=1)).matches:
+                return await lookup_name(Turn(actor, {**turn.params, "name": bare}, turn.context, turn.text))
         text = lmsg.NOT_FOUND if people else lmsg.NOT_FOUND_UNITS_ONLY
         return not_found_reply(text.format(name=name), found.near)
     chosen = lookup.single(found) if not offset else None

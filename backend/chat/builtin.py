@@ -83,12 +83,16 @@ async def forgot_password(turn: Turn) -> ChatReply:
 
 # What the product does not do yet, asked in chat ("导出汇总表", "最新通知"): said so, not looked up
 # as a name ("没有找到名为“导出”的单位"), nor as the summary ("导出汇总表").
-@intent("chat.no_export", patterns=(r"(?i)导出|下载|打印|excel|表格文件",), priority=12)
+# Not in a change typed ("…的经营范围改成打印复印服务") nor a name ("…打印服务合作社").
+_NOT_A_CHANGE_OR_NAME = r"^(?!.*(?:改成|改为|换成|更新为|修改为|变成|更改为))(?!.*(?:合作社|社|部|店)$).*?"
+
+
+@intent("chat.no_export", patterns=(_NOT_A_CHANGE_OR_NAME + r"(?i:导出|下载|打印|excel|表格文件)",), priority=12)
 async def no_export(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.NO_EXPORT)], suggestions=suggestions())
 
 
-@intent("chat.no_notices", patterns=(r"通知|公告",), priority=12)
+@intent("chat.no_notices", patterns=(_NOT_A_CHANGE_OR_NAME + r"(?:通知|公告)",), priority=12)
 async def no_notices(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[TextBlock(text=msg.NO_NOTICES)], suggestions=suggestions())
 

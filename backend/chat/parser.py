@@ -76,16 +76,16 @@ def chinese_number(text: str) -> int | None:
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
 # One polite word or several ("麻烦帮我", "请问", "你好，帮我", "我想知道"), before the question.
 _POLITE = r"(?:(?:(?:请问|麻烦|请|帮忙|帮我|给我|我想知道|我想|我要|能不能|可不可以|能否|你好,?|您好,?)\s*)+)"
-_ASKING = (
-    r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|查下|看下|找下|搜下"
-    r"|介绍一下|介绍下|了解一下|列出|列一下)"
-)
+_ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|介绍一下|介绍下|了解一下|列出|列一下)"
+# "查下汇总": 查下 / 看下 ask too, but before a keyword only: 下 begins names (下坝村, 下庄村), and
+# "查下王家湾" is tried as "下王家湾", then without the 下 (without_asking).
+_ASKING_BEFORE_WORD = rf"(?:{_ASKING}|查下|看下|找下|搜下)"
 # The asking words every intent's patterns may start with ("帮我查 王家湾村的人员"), one definition for
 # every domain. 查, 看, 找 and 搜 alone only after a polite word or before a space: they also begin
 # names (查家村).
 ASK = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}[查看找搜]?\s*|[查看找搜]\s+)?"
 # Before a keyword that cannot begin a name ("查汇总", "看地图", "查村级社"): 查 or 看 alone asks too.
-ASK_WORD = rf"^(?:{_POLITE}?{_ASKING}\s*|{_POLITE}?[查看找搜]\s*|{_POLITE})?"
+ASK_WORD = rf"^(?:{_POLITE}?{_ASKING_BEFORE_WORD}\s*|{_POLITE}?[查看找搜]\s*|{_POLITE})?"
 # Before a bare name all of it goes: what is left is looked up, and the lookup forgives.
 _PREFIX = re.compile(rf"^(?:{_POLITE}(?:{_ASKING}|搜|查|找)?|{_ASKING}|搜|查|找)\s*")
 _ID_NUMBER = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9A-Za-z])")
@@ -104,7 +104,7 @@ _PERIOD = re.compile(
     r"(?:截至|截止)?\s*(?:(?<![0-9])(?:19|20)[0-9]{2}\s*(?:年度|年)?(?![0-9])|[〇零一二三四五六七八九]{4}\s*年度?"
     r"|(?<![0-9])[0-9]{2}\s*年度?|今年|去年|前年|本年度|本年|上半年|下半年|(?:第?[一二三四1-4]|本|上个?|这个?)季度"
     r"|(?:本|上|这个|上个)月|(?<![0-9])[0-9]{1,2}\s*月份?)(?:年?[底末初])?"
-    r"|(?:截至|截止|到)\s*(?:目前|现在|今天|今日|当前|今)(?:为止)?|[年月][底末初]"
+    r"|(?:截至|截止|到)\s*(?:目前|现在|今天|今日|当前|今)(?:为止)?|[年月][底末初](?![村社镇乡组])"
 )
 
 
@@ -133,7 +133,10 @@ def normalise(text: str) -> str:
     spaced = re.sub(r"\s+", " ", names.visible(_UNSEEN_CONTROLS.sub("", folded)))
     # Text that is only punctuation says nothing, except a question mark: that asks for help.
     clean = spaced.strip(_EDGE_PUNCTUATION)
-    # A particle at the end asks nothing ("汇总吧", "有几个村啊"): the question is what comes before.
+    # A particle at the end asks nothing ("汇总吧", "有几个村啊"): the question is what comes before
+    # (not after "改成": "…的联系人改成李啦" keeps the value typed).
+    if _CHANGE_TO.search(clean):
+        return clean or ("?" if "?" in spaced else "")
     return _PARTICLE.sub("", clean).strip(_EDGE_PUNCTUATION) or clean or ("?" if "?" in spaced else "")
 
 
@@ -191,8 +194,9 @@ def parse(text: str) -> Parsed:
     # side ("2024-05-01 13800138000") are not read as one.
     compact = _DIGIT_GAP.sub("", clean)
     # "把…的电话改成137…": the number is the new value, not what is asked about
-    changing = _CHANGE_TO.search(clean)
-    if not changing and (found := _identifier(clean) or (_identifier(compact) if compact != clean else None)):
+    if _CHANGE_TO.search(clean) and (asked := _asked(clean)) is not None:
+        return asked
+    if found := _identifier(clean) or (_identifier(compact) if compact != clean else None):
         if found.intent == LOOKUP_REGION_CODE:
             return _about_code(clean, found.params["region_code"]) or found
         return found
@@ -205,13 +209,19 @@ def parse(text: str) -> Parsed:
     return Parsed(UNKNOWN, {"text": clean[:MAX_NAME_LENGTH]})
 
 
-def without_asking(name: str) -> str | None:
-    """``name`` without the 查 / 看 / 找 / 搜 it begins with ("查白沙镇" -> "白沙镇"): ASK leaves
-    such a word in a name (it begins names too: 查家村), so a name that matched nothing as typed is
-    tried without it. None: it begins with no such word."""
-    if len(name) < 2 or name[0] not in "查看找搜":
-        return None
-    return name[1:].strip() or None
+def without_asking(name: str) -> list[str]:
+    """``name`` without the 查 / 看 / 找 / 搜 it begins with ("查白沙镇" -> "白沙镇"), then also without
+    the 下 of "查下" ("查下王家湾" -> "下王家湾", "王家湾"): ASK leaves such words in a name (they
+    begin names too: 查家村, 下坝村), so a name that matched nothing as typed is tried without them,
+    nearest first. Empty: it begins with no such word."""
+    tried: list[str] = []
+    rest = name
+    if len(rest) >= 2 and rest[0] in "查看找搜":
+        rest = rest[1:].strip()
+        tried.append(rest)
+    if (len(rest) >= 3 and rest[0] == "下") or rest.startswith("一下"):
+        tried.append(rest.removeprefix("一下").removeprefix("下").strip())
+    return [bare for bare in tried if bare]
 
 
 def split_period(name: str) -> tuple[str, str | None]:

@@ -167,8 +167,9 @@ async def _target(
         return _notice(units_msg.CHAT_CODE_NOT_FOUND, "warning")
     like = await lookup.find(turn.actor, name, units=True, limit=MAX_LIKE)
     sure = lookup.single(like)
-    if sure is None and (bare := without_asking(name)):  # "查白沙镇汇总": 查 asked
-        sure = lookup.single(await lookup.find(turn.actor, bare, units=True, limit=MAX_LIKE))
+    for bare in without_asking(name) if sure is None else ():  # "查白沙镇汇总": 查 asked
+        if sure := lookup.single(await lookup.find(turn.actor, bare, units=True, limit=MAX_LIKE)):
+            break
     if sure is not None:
         return await get_unit(turn.actor, sure.id)
     if instead is not None and not (like.matches and like.matches[0].rank < lookup.Rank.FUZZY):
@@ -620,7 +621,7 @@ async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = Non
 
 # ---- editing a card ----------------------------------------------------------------------------
 
-_EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护|改)(?:一下|下)?"
+_EDIT = r"(?:修改|编辑|更新|完善|录入|填写|填报|维护|改下|改)(?:一下)?"  # not 编辑+下: 下坝村 is a name
 _CARD_WORDS = rf"(?:{_CARD_ASKED}|社员数|从业人员|成立年份)"
 # One's own information ("修改我的信息", "完善个人资料") is the "我的" page's, not a co-op's card.
 _SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信息|资料|{_CARD_WORDS})$)"

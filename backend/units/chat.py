@@ -67,7 +67,7 @@ _LEVEL_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:下面|下边|底下|下辖|里)?{_HOW_MANY}{LEVEL}$",
     ASK + rf"(?P<name>.{{1,20}}?)的{LEVEL}(?:有哪些|都有哪些|有什么|有几个|有多少个?|列表|名单)?$",
     # "青山县乡镇列表", "白沙镇所有村": a list word after, or 所有 / 全部 before (a name ends in 村 too)
-    ASK + rf"(?P<name>.{{1,20}}?){LEVEL}(?:列表|名单)$",
+    ASK + rf"(?P<name>.{{0,19}}?[村镇乡县区市州省])的?{LEVEL}(?:列表|名单)$",  # not "王家湾村名单"
     ASK + rf"(?P<name>.{{1,20}}?)的?(?:所有|全部)的?{LEVEL}(?:列表|名单|有哪些)?$",
 )
 
@@ -285,8 +285,9 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
     else:
         found = await lookup.find(actor, name, units=True, people=False, limit=MAX_CHOICES)
     chosen = lookup.single(found)
-    if chosen is None and (bare := without_asking(name)):  # "查王家湾村的人员": 查 asked
-        chosen = lookup.single(await lookup.find(actor, bare, units=True, people=False, limit=MAX_CHOICES))
+    for bare in without_asking(name) if chosen is None else ():  # "查王家湾村的人员": 查 asked
+        if chosen := lookup.single(await lookup.find(actor, bare, units=True, people=False, limit=MAX_CHOICES)):
+            break
     if not found.matches and chosen is None:
         return not_found_reply(msg.CHAT_UNIT_NOT_FOUND.format(name=name), found.near)
     if chosen is not None:
