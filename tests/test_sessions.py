@@ -103,18 +103,18 @@ async def test_a_garbage_or_missing_token_is_unauthenticated(client):
     assert bad.status_code == 401
 
 
-def _held(monkeypatch: pytest.MonkeyPatch) -> tuple[asyncio.Event, asyncio.Event]:
-    """sessions.create waits (once) until ``gate`` is set; ``entered`` says a caller is waiting there."""
+def _held(monkeypatch: pytest.MonkeyPatch, name: str = "create") -> tuple[asyncio.Event, asyncio.Event]:
+    """sessions.<name> waits (once) until ``gate`` is set; ``entered`` says a caller is waiting there."""
     entered, gate = asyncio.Event(), asyncio.Event()
-    create = sessions.create
+    original = getattr(sessions, name)
 
     async def held(*args: Any, **kwargs: Any) -> Any:
-        monkeypatch.setattr(sessions, "create", create)
+        monkeypatch.setattr(sessions, name, original)
         entered.set()
         await gate.wait()
-        return await create(*args, **kwargs)
+        return await original(*args, **kwargs)
 
-    monkeypatch.setattr(sessions, "create", held)
+    monkeypatch.setattr(sessions, name, held)
     return entered, gate
 
 
@@ -131,6 +131,26 @@ async def test_two_refreshes_of_one_token_give_one_live_session(client):
     fresh = next(a for a in answers if a.status_code == 200)
     assert (await client.get("/api/session", headers=_bearer(fresh))).status_code == 200
     assert len(await sessions.list_for((await Account.get(username="twice")).id)) == 1
+
+
+async def test_a_request_that_sees_a_refresh_record_the_old_tokens_end_leaves_the_refresh_its_session(
+    client, monkeypatch
+):
+    """Two refreshes of one token were both refused now and then (CI): the second's session check saw
+    the first's end recorded and dropped the token from Redis itself, so the first, dropping it next,
+    took that as someone else's end. A refresh now takes the token (its drop) before recording."""
+    tree = await make_tree()
+    await make_account("twice", tree.own)
+    old = await login(client, "twice")
+    entered, gate = _held(monkeypatch, "drop")  # the refresh is about to take the old token
+    refreshing = asyncio.ensure_future(client.post("/api/session/refresh", headers=old))
+    await entered.wait()
+    await client.get("/api/session", headers=old)  # another request of the old token meanwhile
+    gate.set()
+    refreshed = await refreshing
+    assert refreshed.status_code == 200, refreshed.text
+    assert (await client.get("/api/session", headers=_bearer(refreshed))).status_code == 200
+    assert (await client.get("/api/session", headers=old)).status_code == 401
 
 
 async def test_a_refresh_under_way_does_not_outlive_an_admin_ending_the_sessions(client, clock, monkeypatch):

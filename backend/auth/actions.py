@@ -260,10 +260,13 @@ async def change_password(
 async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, sessions.SessionRecord]:
     """Swap the session token for a new one (same account and unit, the same conversations in chat);
     the old token stops working, for good (its end is recorded: backend.core.sessions.end). The old
-    one ends first: of two refreshes of one token only one gets a new session, and one ended
-    meanwhile (logout, an admin) is not refreshed."""
-    if not await sessions.end(record):
+    one ends first: of two refreshes of one token only one gets a new session (the one whose drop
+    from Redis took it), and one ended meanwhile (logout, an admin) is not refreshed. Dropped, then
+    recorded: recorded first, another request's session check could see the end and drop the token
+    itself, and both of two refreshes were refused."""
+    if not await sessions.drop(record.account_id, record.key_hash):
         raise Unauthorized("session_invalid", messages.SESSION_EXPIRED)
+    await sessions.record_end(record)  # durable: a Redis restored from before refuses it too
     token, fresh = await sessions.create(
         record.account_id,
         membership_id=record.membership_id,
