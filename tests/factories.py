@@ -213,6 +213,22 @@ def admin_actor(account: Account, membership: Membership, unit: Unit) -> Actor:
     )
 
 
+def fail_once(monkeypatch, owner: Any, name: str, exc: BaseException) -> list[int]:
+    """Make ``owner.name`` (a coroutine function) raise ``exc`` on its first call only (an outage
+    that passes); the list counts the calls."""
+    original = getattr(owner, name)
+    calls: list[int] = []
+
+    async def failing(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise exc
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, failing)
+    return calls
+
+
 def first_look_made_before_the_commit(monkeypatch, look: str, answer: Callable[..., Any]) -> None:
     """The first call of ``people.<look>`` answers ``answer(...)``: what it found just before the
     other request committed (the commit lands between the look and the write)."""

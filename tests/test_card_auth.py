@@ -7,7 +7,6 @@ import asyncio
 import base64
 import contextlib
 from datetime import timedelta
-from typing import Any
 
 import httpx
 import pytest
@@ -36,7 +35,16 @@ from tests.card_helpers import (
     scan_and_confirm,
     start_pairing,
 )
-from tests.factories import PASSWORD, bind_card, login, login_response, make_account, make_tree, once_both_arrived
+from tests.factories import (
+    PASSWORD,
+    bind_card,
+    fail_once,
+    login,
+    login_response,
+    make_account,
+    make_tree,
+    once_both_arrived,
+)
 
 
 def credit_code(n: int) -> str:
@@ -642,17 +650,9 @@ async def test_a_claim_whose_session_could_not_be_started_may_be_retried(
     device = await enrolled_device(tree.own)
     done, pairing_id, phone_key = await card_login(client, device, issue_card(card_authority, identity(coop)))
     assert done.status_code == 200, done.text
-    start_session = auth_actions.start_session
-    calls = 0
-
-    async def fails_once(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise ConnectionResetError("Redis went away before the session was kept")
-        return await start_session(*args, **kwargs)
-
-    monkeypatch.setattr(auth_actions, "start_session", fails_once)
+    fail_once(
+        monkeypatch, auth_actions, "start_session", ConnectionResetError("Redis went away before the session was kept")
+    )
     claim = f"/api/pairings/{pairing_id}/claim"
     failed = await client.post(claim, json={"phone_key": phone_key})
     assert failed.status_code == 503, failed.text

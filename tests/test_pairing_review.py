@@ -4,8 +4,6 @@ answer resent after a server error."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
@@ -18,7 +16,7 @@ from backend.devices.models import Device
 from card_service import protocol
 from card_service.fakes.card_ca import CardAuthority
 from tests.card_helpers import enrolled_device, issue_card, scan_and_confirm, start_pairing
-from tests.factories import login, make_account, make_tree
+from tests.factories import fail_once, login, make_account, make_tree
 from tests.test_card_auth import _clerk_and_card, card_holder_account, card_login, coop_with_code, identity
 
 
@@ -105,17 +103,7 @@ async def test_a_card_answer_that_failed_on_a_server_error_may_be_sent_again_as_
     stayed confirmed, so the card service resends the very same answer (docs: a 5xx is a lost
     answer), but its nonce had been used up: 403 card_nonce_invalid, after the PIN and the card."""
     device, card = await _clerk_and_card(card_authority)
-    bind_card = cards.bind_card
-    calls = 0
-
-    async def fails_once(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 1:
-            raise ConnectionResetError("the database went away")
-        return await bind_card(*args, **kwargs)
-
-    monkeypatch.setattr(cards, "bind_card", fails_once)
+    fail_once(monkeypatch, cards, "bind_card", ConnectionResetError("the database went away"))
     pairing = await start_pairing(client, device, "bind")
     await scan_and_confirm(client, pairing, await login(client, "clerk1"))
     path = f"/api/pairings/{pairing['pairing_id']}"

@@ -16,23 +16,8 @@ from tortoise.exceptions import DBConnectionError
 from backend.core import audit, db, runtime
 from backend.core.audit import AuditEntry
 from backend.registration.models import RegistrationStatus, UnitRegistration
-from tests.factories import make_account, make_tree
+from tests.factories import fail_once, make_account, make_tree
 from tests.test_registration import PHONE, error, payload, send_code, sms_code
-
-
-def fail_once(monkeypatch, owner, name: str, exc: BaseException) -> list[int]:
-    """Make ``owner.name`` raise ``exc`` on its first call only; the list counts the calls."""
-    original = getattr(owner, name)
-    calls: list[int] = []
-
-    async def failing(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 1:
-            raise exc
-        return await original(*args, **kwargs)
-
-    monkeypatch.setattr(owner, name, failing)
-    return calls
 
 
 async def sms_count(client) -> int:
