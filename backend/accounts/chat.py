@@ -53,11 +53,10 @@ from backend.chat.protocol import (
     NoticeBlock,
     Suggestion,
     TableBlock,
-    TextBlock,
 )
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, answer_other_name, intent
-from backend.chat.service import not_allowed_reply
+from backend.chat.service import not_allowed_reply, said
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
@@ -736,7 +735,7 @@ async def account_me(turn: Turn) -> ChatReply:
     text = msg.CHAT_ME.format(
         unit=unit.name, role=ROLE_LABELS[actor.role], finance=FINANCE_LABELS[actor.finance_access]
     )
-    return ChatReply(blocks=[TextBlock(text=text)], suggestions=default_suggestions())
+    return said(text)
 
 
 @intent("unit.accounts", patterns=_UNIT_ACCOUNTS_PATTERNS, permission="units.view", priority=40, subject="name")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from backend.chat import messages as msg
 from backend.chat.parser import ASK
-from backend.chat.protocol import ChatReply, NoticeBlock, TextBlock
+from backend.chat.protocol import ChatReply, NoticeBlock
 from backend.chat.registry import Turn, intent
-from backend.chat.service import suggestions
+from backend.chat.service import said, suggestions
 
 
 # Matched after normalising (parser.normalise): "？" has become "?", and phones capitalise "Help".
@@ -23,7 +23,7 @@ from backend.chat.service import suggestions
     priority=10,
 )
 async def chat_help(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.HELP)], suggestions=suggestions())
+    return said(msg.HELP)
 
 
 _THANKS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay|thanks|thank you)"
@@ -37,7 +37,7 @@ _THANKS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|
     priority=10,
 )
 async def chat_thanks(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.THANKS)], suggestions=suggestions())
+    return said(msg.THANKS)
 
 
 # One's own account is the "我的" page's, not the chat's: "修改密码" was looked up as a name. Only the
@@ -60,7 +60,7 @@ _WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可�
     priority=10,
 )
 async def own_account(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.OWN_ACCOUNT)], suggestions=suggestions())
+    return said(msg.OWN_ACCOUNT)
 
 
 # A forgotten password is not changed in "我的" (that asks for it): the way back starts at the login
@@ -78,7 +78,7 @@ _HOW = r"(?:怎么办|咋办|怎么弄|怎么找回|怎么处理)?"
     priority=10,
 )
 async def forgot_password(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.FORGOT_PASSWORD)], suggestions=suggestions())
+    return said(msg.FORGOT_PASSWORD)
 
 
 # What the product does not do yet, asked in chat ("导出汇总表", "最新通知"): said so, not looked up
@@ -89,12 +89,12 @@ _NOT_A_CHANGE_OR_NAME = r"^(?!.*(?:改成|改为|换成|更新为|修改为|变�
 
 @intent("chat.no_export", patterns=(_NOT_A_CHANGE_OR_NAME + r"(?i:导出|下载|打印|excel|表格文件)",), priority=12)
 async def no_export(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.NO_EXPORT)], suggestions=suggestions())
+    return said(msg.NO_EXPORT)
 
 
 @intent("chat.no_notices", patterns=(_NOT_A_CHANGE_OR_NAME + r"(?:通知|公告)",), priority=12)
 async def no_notices(turn: Turn) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.NO_NOTICES)], suggestions=suggestions())
+    return said(msg.NO_NOTICES)
 
 
 # A number copied from a card, masked as shown ("139****0001", "1101**********002X"): it finds no one,

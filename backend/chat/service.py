@@ -39,8 +39,13 @@ def not_allowed_reply(permission: str | None = None) -> ChatReply:
     return ChatReply(blocks=[NoticeBlock(level="warning", text=text)], suggestions=suggestions())
 
 
+def said(text: str) -> ChatReply:
+    """A short answer in words, with the usual quick replies."""
+    return ChatReply(blocks=[TextBlock(text=text)], suggestions=suggestions())
+
+
 def unknown_reply(text: str | None = None) -> ChatReply:
-    return ChatReply(blocks=[TextBlock(text=msg.UNKNOWN)], suggestions=suggestions())
+    return said(msg.UNKNOWN)
 
 
 def _intent_of(text: str | None, action: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
