@@ -204,7 +204,10 @@ async def test_arqs_own_command_treats_a_redis_that_stops_answering_as_away(
                 log_path.read_text()
             )
             # It takes jobs again: the sweep missed meanwhile runs, late, and ends.
-            assert await _until(lambda: _true("← cron:sms_sweep" in log_path.read_text().split("reachable again")[1]))
+            # (the sweep due every 10 s, then its database work: a busy CI machine took more than 15 s)
+            assert await _until(
+                lambda: _true("← cron:sms_sweep" in log_path.read_text().split("reachable again")[1]), seconds=30
+            ), log_path.read_text()
             proc.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(proc.wait(), 20) == 0, log_path.read_text()
         finally:
