@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from backend.accounts.models import Account, Membership
+from backend.core import identifiers
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from backend.core.sms import SmsMessage
@@ -22,6 +23,11 @@ from tests.factories import PASSWORD, Tree, captcha, login, make_account, make_t
 CJK = re.compile(r"[\u4e00-\u9fff]")
 VALID_ID_NUMBER = "11010519491231002X"
 BAD_CHECK_ID_NUMBER = "110105194912310021"
+# Check characters right, dates of birth impossible: 30 February, before 1900, a year to come.
+BAD_BIRTH_ID_NUMBERS = [
+    first17 + identifiers.id_number_check_char(first17)
+    for first17 in ("11010519800230002", "11010518991231002", "11010529800101002")
+]
 VALID_CREDIT_CODE = "91350100M000100Y43"
 HUGE_ID = 2**63  # beyond every integer column of SQLite and PostgreSQL
 INT4_OVERFLOW = 2**31  # beyond PostgreSQL's integer columns (the ids of unit, account, membership)
@@ -364,6 +370,7 @@ FIELD_CASES: list[tuple[str, str, Any]] = [
     ("create account", "id_number", BAD_CHECK_ID_NUMBER),
     ("create account", "id_number", VALID_ID_NUMBER[:-1]),
     ("create account", "id_number", 110105194912310021),
+    *[("create account", "id_number", number) for number in BAD_BIRTH_ID_NUMBERS],
     ("create account", "unit_id", "1"),
     ("create account", "unit_id", True),
     ("create account", "unit_id", None),
@@ -381,6 +388,7 @@ FIELD_CASES: list[tuple[str, str, Any]] = [
     ("update account", "phone", 13900000002),
     ("update account", "id_number", "123"),
     ("update account", "id_number", BAD_CHECK_ID_NUMBER),
+    ("update account", "id_number", BAD_BIRTH_ID_NUMBERS[0]),
     ("update account", "username", "renamed"),
     ("update account", "is_active", True),
     ("update account", "password_hash", "x"),

@@ -132,6 +132,11 @@ async def test_a_mistyped_id_number_is_said_to_be_mistyped_not_looked_up_as_a_na
     assert "身份证号码" in notice(await say(client, headers, "617487619712693284"))  # also a valid credit code
     edited = await tap(client, headers, {"intent": "lookup.id_number", "params": {"id_number": mistyped}})
     assert "校验位" in notice(edited)
+    # its check character right, its date of birth impossible (1949-02-30): that is what is said
+    first17 = ID_IN_SCOPE[:10] + "0230" + ID_IN_SCOPE[14:17]
+    impossible = first17 + identifiers.id_number_check_char(first17)
+    said = notice(await say(client, headers, impossible))
+    assert "出生日期" in said and "校验位" not in said, said
 
 
 async def test_reset_password_button_sends_a_temporary_password_like_the_api(client):

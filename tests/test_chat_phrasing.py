@@ -247,3 +247,20 @@ def test_a_value_typed_after_改成_keeps_its_last_character() -> None:
 @pytest.mark.parametrize("name", ["年初村", "月底村"])
 def test_a_village_named_after_a_time_of_year_is_no_period(name: str) -> None:
     assert parser.split_period(name) == (name, None)
+
+
+async def test_a_summary_of_a_level_above_the_own_unit_says_the_scope_it_answers(client) -> None:
+    """ "全县汇总" typed by a township's cadre answered the township's figures without a word that
+    the county is outside their scope; their own level and a level below say nothing extra."""
+    from tests.factories import login, make_account, make_tree
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+    for wider in ("全县汇总", "全市的汇总", "本省汇总"):
+        said = str(await say(client, headers, wider))
+        assert "查看范围是白沙镇" in said and "白沙镇" in said and "桃源乡" not in said, (wider, said)
+    for own in ("全镇汇总", "本乡汇总", "汇总", "我们村的汇总"):
+        said = str(await say(client, headers, own))
+        assert "查看范围" not in said, (own, said)

@@ -760,6 +760,26 @@ async def test_the_co_ops_are_ranked_by_money_for_who_sees_all_of_it(client):
     assert not blocks(bad, "table") and blocks(bad, "notice")
 
 
+async def test_a_ranking_shows_as_many_places_as_asked_and_goes_on_by_as_many(client):
+    """ "社员最多的前2个合作社" was "没有找到" (or ten places): 前N / N家 are read as the page's size."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    for text in ("社员最多的前2个合作社", "社员最多的两家合作社", "合作社社员排名前二", "前两名合作社"):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert [row[2] for row in table["rows"]] == ["300", "120"], text
+        assert table["more"]["params"]["count"] == 2 and table["more"]["params"]["cursor"] == 2, text
+    rest = blocks(await chat(client, headers, "更多"), "table")[0]
+    assert [row[2] for row in rest["rows"]] == ["60"] and rest.get("more") is None
+    fewest = blocks(await chat(client, headers, "社员最少的前1个合作社"), "table")[0]
+    assert [row[2] for row in fewest["rows"]] == ["60"]
+    asked_500 = {"region_id": w.town.id, "count": 500}
+    many = blocks(await chat(client, headers, intent="coop.top", params=asked_500), "table")
+    assert len(many[0]["rows"]) == 3 and many[0].get("more") is None  # capped, all three shown
+    for count in (0, "abc", -1, True):
+        bad = await chat(client, headers, intent="coop.top", params={"region_id": w.town.id, "count": count})
+        assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning", count
+
+
 async def test_a_ranking_goes_on_past_its_first_ten_with_more_and_back_with_previous_page(client):
     """ "社员最多的合作社" said "这里列出前 10 个" and "更多" then answered "没有更多了"."""
     w = await make_world()

@@ -883,9 +883,9 @@ async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
 async def lookup_id_number(turn: Turn) -> ChatReply:
     value = str(turn.params.get("id_number") or "").upper()
     if not identifiers.valid_id_number(value):  # mistyped: say so, rather than "nobody found"
-        return ChatReply(
-            blocks=[NoticeBlock(level="warning", text=msg.CHAT_ID_NUMBER_MISTYPED)], suggestions=default_suggestions()
-        )
+        birth_date_valid = identifiers.id_number_birth_date_valid(value)
+        said = msg.CHAT_ID_NUMBER_MISTYPED if birth_date_valid else msg.CHAT_ID_NUMBER_BAD_BIRTH_DATE
+        return ChatReply(blocks=[NoticeBlock(level="warning", text=said)], suggestions=default_suggestions())
     return await _people_by_index(turn, "id_number", value)
 
 

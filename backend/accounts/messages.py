@@ -38,6 +38,7 @@ CHAT_RESET_DONE = "已为{name}重置密码，临时密码已通过短信发到 
 CHAT_UNLOCK_DONE = "{name}的账号已解锁。"
 CHAT_PERSON_NOT_FOUND = "没有找到这个人，或者不在您的管辖范围内。"
 CHAT_ID_NUMBER_MISTYPED = "这个身份证号码的最后一位（校验位）对不上，可能有数字输错了，请核对后重新输入。"
+CHAT_ID_NUMBER_BAD_BIRTH_DATE = "这个身份证号码中的出生日期（第 7-14 位）不是有效日期，可能输错了，请核对后重新输入。"
 CHAT_CHOOSE_PERSON = "有 {count} 个人符合“{name}”，请选择："
 CHAT_MEMBERS_TITLE = "{name}的人员"
 CHAT_MEMBERS_COLUMNS = ("姓名", "用户名", "角色", "状态")

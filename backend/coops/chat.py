@@ -60,6 +60,7 @@ from backend.core.roles import FinanceAccess, allows
 from backend.units import messages as units_msg
 from backend.units.chat import (
     LEVEL,
+    above_own,
     last_shown_unit,
     level_param,
     region_code_named,
@@ -358,6 +359,8 @@ async def _summary(turn: Turn) -> ChatReply:
         target = await _compared(turn, target)
     if isinstance(target, ChatReply):
         return target
+    said = _name_param(turn, "name")  # "全县汇总" typed by a township's cadre: theirs, and say so
+    lead = [NoticeBlock(text=msg.OWN_SCOPE_ONLY.format(said=said, unit=target.name))] if above_own(said, target) else []
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
     await turn.context.remember_unit(target.id, target.name)
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
@@ -368,10 +371,10 @@ async def _summary(turn: Turn) -> ChatReply:
         # a figure typed of one co-op ("…的利润", "…有多少社员"): its card holds it ("合作社 1 个" says
         # nothing); "…汇总" and its card's 汇总 button still show the summary
         with suppress(NotFound):
-            return await _card_reply(turn, await queries.get_card(turn.actor, target.id))
+            return await _card_reply(turn, await queries.get_card(turn.actor, target.id), *lead)
     if own.coops == 0:
         return ChatReply(
-            blocks=[NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
+            blocks=[*lead, NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
             suggestions=_suggestions(),
             context=target.name,
         )
@@ -384,7 +387,7 @@ async def _summary(turn: Turn) -> ChatReply:
             Action(label=msg.BUTTON_MAP, intent="coop.map", params={"region_id": target.id}),
         ],
     )
-    blocks: list[Any] = [card]
+    blocks: list[Any] = [*lead, card]
     children = result.children
     if children:
         # The rows straight from the roll-up totals: a validated model per child, for the six figures
@@ -917,6 +920,11 @@ _EXTREME = rf"(?:{_MOST}|(?P<least>最少|最低|最小))"
 _FEWEST = r"(?:最多|多|(?P<least>最少|少))"
 _RANK_REGION = r"(?:(?P<region>.+?)\s*的?)??"
 TOP = 10
+MAX_TOP = 50
+# How many places were asked for: "前5个", "前三名", "排名前十的", "5家"
+_COUNT = r"(?P<count>\d{1,3}|[一二两三四五六七八九十]{1,3})"
+_FIRST_N = rf"(?:排名|排行|排)?前{_COUNT}(?:个|家|名|位)?"
+_N_OF = rf"(?:(?:排名|排行|排)?前)?{_COUNT}(?:个|家|名|位)"
 
 
 def _rank_field(params: dict[str, Any], ranks: Mapping[str, queries.Rank] = queries.RANKS) -> str:
@@ -927,6 +935,18 @@ def _rank_field(params: dict[str, Any], ranks: Mapping[str, queries.Rank] = quer
     if field not in ranks:
         raise AppError("bad_param", msg.BAD_PARAM)
     return field
+
+
+def _top_count(params: dict[str, Any]) -> int:
+    """How many places a ranking's page shows: as asked ("前5个", "三家"; up to MAX_TOP), else TOP.
+    Zero or an unreadable count is a bad parameter."""
+    value = params.get("count")
+    if value is None:
+        return TOP
+    count = chinese_number(value) if isinstance(value, str) else whole_number(value)
+    if not count:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return min(count, MAX_TOP)
 
 
 def _place(params: dict[str, Any]) -> int:
@@ -942,10 +962,12 @@ def _money_order_refused(turn: Turn, field: str) -> ChatReply | None:
     return None
 
 
-async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], more_after: int | None) -> Action | None:
+async def _ranking_more(
+    turn: Turn, intent_name: str, params: dict[str, Any], more_after: int | None, size: int = TOP
+) -> Action | None:
     """Remember the ranking's page shown (``more_after``: where it started, when more follow) and
-    give the button to the next TOP places."""
-    next_place = more_after + TOP if more_after is not None else None
+    give the button to the next ``size`` places."""
+    next_place = more_after + size if more_after is not None else None
     await turn.context.remember_page(intent_name, params, next_place)
     if next_place is None:
         return None
@@ -956,6 +978,11 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
     "coop.top",
     patterns=(
         ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_EXTREME}的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
+        # "社员最多的前5个合作社", "利润最高的三家合作社", "资产排名前十的合作社", "合作社社员排名前五"
+        ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_EXTREME}的{_N_OF}(?:合作社|社)(?:是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}{_FIRST_N}的(?:合作社|社)(?:是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行){_FIRST_N}$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?{_FIRST_N}的?(?:合作社|社)$",  # "前十名合作社": by members
         ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_EXTREME}$",
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
         ASK + rf"{_RANK_REGION}合作社(?:排名|排行榜|排行)$",  # by members, as "最大的合作社"
@@ -973,7 +1000,7 @@ async def _ranking_more(turn: Turn, intent_name: str, params: dict[str, Any], mo
     priority=90,  # before coop.list: "社员最多的合作社" names no unit 社员最多
     pageable=True,
     subject="region",
-    kept=("field", "least"),
+    kept=("field", "least", "count"),
 )
 async def top_coops(turn: Turn) -> ChatReply:
     """The co-ops of a region with the most members, staff, assets...; money only for who sees all of
@@ -987,9 +1014,15 @@ async def top_coops(turn: Turn) -> ChatReply:
     await turn.context.remember_unit(target.id, target.name)
     offset = _place(turn.params)
     least = bool(turn.params.get("least"))
-    views, more = await queries.top_cards(turn.actor, target, field, least=least, offset=offset, limit=TOP)
-    params = {"region_id": target.id, "field": field, **({"least": True} if least else {})}
-    more_action = await _ranking_more(turn, "coop.top", params, offset if more else None)
+    size = _top_count(turn.params)
+    views, more = await queries.top_cards(turn.actor, target, field, least=least, offset=offset, limit=size)
+    params = {
+        "region_id": target.id,
+        "field": field,
+        **({"least": True} if least else {}),
+        **({"count": size} if size != TOP else {}),
+    }
+    more_action = await _ranking_more(turn, "coop.top", params, offset if more else None, size)
     if not views:
         return _notice(msg.NO_MORE if offset else msg.LIST_EMPTY.format(region=target.name, kind=msg.KIND_TITLES[None]))
     money = field in queries.MONEY_RANKS

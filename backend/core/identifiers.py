@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 CUSTOM_ERROR_KINDS = frozenset(
     {
@@ -50,10 +51,23 @@ def id_number_shaped(value: str) -> bool:
     return bool(_ID_NUMBER.fullmatch(value.upper()))
 
 
+def id_number_birth_date_valid(value: str) -> bool:
+    """Are characters 7-14 of an ID number a real date of birth (a calendar date, 1900 to this year)?"""
+    try:
+        born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return False
+    return 1900 <= born.year <= date.today().year
+
+
 def valid_id_number(value: str) -> bool:
-    """An 18-character resident ID number (GB 11643) with a correct check character."""
+    """An 18-character resident ID number (GB 11643): a real date of birth and a correct check character."""
     value = value.upper()
-    return bool(_ID_NUMBER.fullmatch(value)) and id_number_check_char(value[:17]) == value[17]
+    return (
+        bool(_ID_NUMBER.fullmatch(value))
+        and id_number_check_char(value[:17]) == value[17]
+        and id_number_birth_date_valid(value)
+    )
 
 
 def valid_region_code(value: str) -> bool:

@@ -38,6 +38,7 @@ from backend.core.errors import NotFound
 from backend.core.roles import allows
 from backend.core.scope import scope_like
 from backend.units import messages as msg
+from backend.units.actions import REGION_LEVEL
 from backend.units.models import Unit, UnitType
 from backend.units.queries import get_unit, in_scope, list_units, units_where
 
@@ -233,12 +234,30 @@ def region_code_named(name: str) -> str | None:
 _REFERENCE_LEVELS = (
     ("乡镇", UnitType.TOWNSHIP),
     ("村", UnitType.VILLAGE),
+    ("社区", UnitType.VILLAGE),
     ("镇", UnitType.TOWNSHIP),
     ("乡", UnitType.TOWNSHIP),
+    ("街道", UnitType.TOWNSHIP),
     ("县", UnitType.COUNTY),
+    ("区", UnitType.COUNTY),
     ("市", UnitType.CITY),
     ("省", UnitType.PROVINCE),
 )
+
+
+def level_named(reference: str) -> UnitType | None:
+    """The region level a reference's place word names ("这个村", "全县"); None without one."""
+    return next((t for word, t in _REFERENCE_LEVELS if reference.endswith(word)), None)
+
+
+def above_own(reference: str, own: Unit) -> bool:
+    """Does an own-unit reference name a region level above the actor's own unit ("全县" typed by a
+    township's cadre)? Their scope stops at their unit: the answer is about it and should say so."""
+    level = level_named(reference)
+    if level is None or not means_own(reference):
+        return False
+    own_level = REGION_LEVEL.get(own.type)
+    return own_level is None or REGION_LEVEL[level] < own_level
 
 
 async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
@@ -250,7 +269,7 @@ async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
         return None
     actor = turn.actor
     unit = await get_unit(actor, last[0])
-    level = next((t for word, t in _REFERENCE_LEVELS if reference.endswith(word)), None)
+    level = level_named(reference)
     above = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
     if level is None or unit.type == level or not above:
         return unit
