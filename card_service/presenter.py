@@ -16,6 +16,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import queue
 import socket
 import threading
@@ -72,6 +73,7 @@ ACTIONS = ("login", "bind", "realname")
 AUTH_SLOT = "9a"
 ENROL_POLL_SECONDS = 3.0
 RETRY_SECONDS = 5.0
+START_RETRY_MAX_SECONDS = 30.0  # the start's retries grow from RETRY_SECONDS to this (a PC up before its network)
 CARD_READ_ATTEMPTS = 3
 CARD_READ_PAUSE = 0.3
 RESULT_SECONDS = 60.0  # a shared PC: a result (a name, an account) does not wait for the next person
@@ -194,6 +196,10 @@ class CardChanged(Exception):
     """The card in the reader is not the one the PIN was typed for (it was swapped meanwhile)."""
 
 
+class ChallengeUnavailable(Exception):
+    """The server gave no challenge (no answer, or a 5xx): nothing was signed, no PIN try spent."""
+
+
 class OutcomeUnknown(Exception):
     """The card's answer was sent but no word of what the server did with it came back."""
 
@@ -231,6 +237,9 @@ class Presenter:
         self._enrolment_expires = 0.0
         self._next_check = 0.0
         self._checking = False
+        self._start_failures = 0  # the start's (and enrolment's) looks at the server failing in a row
+        self._start_failing_since: float | None = None  # the first of them
+        self._start_error: str | None = None  # the server's refusal; None when it did not answer at all
         # readers and the card
         self._readers: list[str] = []
         self._readers_with_card: set[str] = set()
@@ -240,6 +249,7 @@ class Presenter:
         self._holder: CardHolder | None = None
         self._card_problem: tuple[str, str] | None = None  # (card line, what to do) of a card that cannot be used
         self._card_generation = 0
+        self._signing_card: int | None = None  # the card generation a PIN was sent to (to tell if it was pulled)
         self._service_lost = False
         self._reader_logged: tuple[str | None, tuple[str, ...]] | None = None
         self._notice: str | None = None
@@ -282,10 +292,7 @@ class Presenter:
             self._enrolment = None  # its QR no longer works: taken down until a new one is made
             self._status = messages.ENROL_REFRESHING
         if self._screen in (Screen.STARTING, Screen.ENROLLING) and not self._checking and now >= self._next_check:
-            if self._screen is Screen.ENROLLING and self._enrolment is None:
-                self._begin_enrolment()
-            else:
-                self._check_self()
+            self._look_at_server()
         if self._pairing and self._screen is Screen.PAIRING:
             if self._pairing.state.state == "created" and now >= self._pairing.expires_at:
                 self._refresh_pairing()
@@ -336,6 +343,7 @@ class Presenter:
         self._screen = Screen.SIGNING
         self._status = messages.SIGNING
         self._pin_error = None
+        self._signing_card = self._card_generation
         op, pairing, reader, holder = self._op, self._pairing.state, self._reader, self._holder
         self._spawn(
             op,
@@ -354,7 +362,11 @@ class Presenter:
             self._to_idle()
 
     def retry(self) -> None:
-        """重试 on a result that offers it: the same action again, with a new QR."""
+        """重试 on a result that offers it: the same action again, with a new QR; on the start and
+        enrolment screens, after the server could not be reached: another look at once."""
+        if self._start_retry_offered():
+            self._look_at_server()
+            return
         if self._screen is not Screen.RESULT or self._retry_action is None:
             return
         action = self._retry_action
@@ -401,6 +413,8 @@ class Presenter:
             reader_line=self._reader_line(),
             card_line=self._card_line(),
         )
+        if self._screen in (Screen.STARTING, Screen.ENROLLING) and self._start_failures:
+            common = replace(common, status=self._start_failure_text(), can_retry=self._start_retry_offered())
         if self._screen is Screen.ENROLLING and self._enrolment:
             return replace(
                 common,
@@ -453,6 +467,32 @@ class Presenter:
 
     # Enrolment
 
+    def _look_at_server(self) -> None:
+        """The start's next step: ask who this device is, or for a new enrolment QR."""
+        if self._screen is Screen.ENROLLING and self._enrolment is None:
+            self._begin_enrolment()
+        else:
+            self._check_self()
+
+    def _start_retry_offered(self) -> bool:
+        return self._screen in (Screen.STARTING, Screen.ENROLLING) and self._start_failures > 0 and not self._checking
+
+    def _start_failure_text(self) -> str:
+        """What the start or enrolment screen says while the server cannot be reached."""
+        now = self._clock()
+        since = _duration(now - (self._start_failing_since or now))
+        if self._checking:
+            return messages.START_RECONNECTING.format(since=since)
+        seconds = max(1, math.ceil(self._next_check - now))
+        if self._start_error is not None:
+            return messages.START_FAILED.format(message=self._start_error.rstrip("。"), seconds=seconds)
+        return messages.START_UNREACHABLE.format(since=since, seconds=seconds)
+
+    def _start_answered(self) -> None:
+        self._start_failures = 0
+        self._start_failing_since = None
+        self._start_error = None
+
     def _check_self(self) -> None:
         assert self.api is not None
         api = self.api
@@ -461,6 +501,7 @@ class Presenter:
 
     def _enrolled(self, device: DeviceInfo) -> None:
         self._checking = False
+        self._start_answered()
         self._device = device
         self._enrolment = None
         if self._screen in (Screen.STARTING, Screen.ENROLLING, Screen.REVOKED):
@@ -470,6 +511,7 @@ class Presenter:
         self._checking = False
         now = self._clock()
         if isinstance(error, BackendError) and error.code == "device_unknown":
+            self._start_answered()
             self._next_check = now + ENROL_POLL_SECONDS
             if self._enrolment is None:
                 self._begin_enrolment()
@@ -477,10 +519,16 @@ class Presenter:
                 self._status = messages.ENROL_HINT
             return
         if isinstance(error, BackendError) and error.code == "device_revoked":
+            self._start_answered()
             self._revoked()
             return
-        self._next_check = now + RETRY_SECONDS
-        self._status = _error_text(error)
+        # no network yet, a server restarting, a clock out of step: tried again, less and less often
+        self._start_failures += 1
+        if self._start_failing_since is None:
+            self._start_failing_since = now
+        self._start_error = None if _unreachable(error) else _error_text(error)
+        delay = RETRY_SECONDS * 2 ** min(self._start_failures - 1, 16)
+        self._next_check = now + min(delay, START_RETRY_MAX_SECONDS)
 
     def _begin_enrolment(self) -> None:
         assert self.api is not None
@@ -497,6 +545,7 @@ class Presenter:
 
     def _enrolment_made(self, enrolment: Enrolment, asked_at: float) -> None:
         self._checking = False
+        self._start_answered()
         self._enrolment = enrolment
         self._enrolment_expires = asked_at + enrolment.expires_in
         self._next_check = self._clock() + ENROL_POLL_SECONDS
@@ -755,7 +804,7 @@ class Presenter:
             self._revoked()
             return
         if isinstance(error, BackendError) and error.code == "pairing_invalid":
-            self._finish(False, messages.PAIRING_ENDED)
+            self._finish(False, self._ended_text())
             return
         if isinstance(error, BackendError) and error.status and error.status < 500:
             self._finish(False, error.message)
@@ -809,7 +858,12 @@ class Presenter:
 
     def _sign_and_submit(self, pairing: PairingState, reader: str, holder: CardHolder | None, pin: str) -> PairingState:
         assert self.api is not None and self.key is not None
-        challenge = self.api.challenge(pairing.pairing_id)
+        try:
+            challenge = self.api.challenge(pairing.pairing_id)
+        except BackendError as error:
+            if _unreachable(error):
+                raise ChallengeUnavailable() from None
+            raise
         digest = hashlib.sha256(self._checked_context(challenge, pairing)).digest()
         with self._open_card(reader) as piv:
             piv.select()
@@ -851,12 +905,13 @@ class Presenter:
 
     def _signing_failed(self, error: Exception) -> None:
         if isinstance(error, InvalidPinError):
-            self._screen = Screen.PIN
-            self._pin_error = messages.PIN_WRONG.format(retries=error.retries_left)
+            self._back_to_pin(messages.PIN_WRONG.format(retries=error.retries_left))
             return
         if isinstance(error, PinFormatError):
-            self._screen = Screen.PIN
-            self._pin_error = messages.PIN_FORMAT
+            self._back_to_pin(messages.PIN_FORMAT)
+            return
+        if isinstance(error, ChallengeUnavailable):  # the pairing still waits for the card: try again
+            self._back_to_pin(messages.PIN_NOT_SENT)
             return
         if isinstance(error, OutcomeUnknown):  # the server may have acted: no cancel races its answer
             self._finish(False, messages.OUTCOME_UNKNOWN)
@@ -867,6 +922,17 @@ class Presenter:
             self._finish(False, text)
             return
         self._failed(error)
+
+    def _back_to_pin(self, error: str) -> None:
+        """The PIN went unused: the PIN screen again, unless the card was pulled meanwhile (the
+        signing screen leaves a pulled card to its task), which ends the action as on the PIN screen."""
+        if self._card_generation != self._signing_card:
+            self._cancel_on_server()
+            self._to_idle()
+            self._notice = messages.CARD_REMOVED_DURING_ACTION
+            return
+        self._screen = Screen.PIN
+        self._pin_error = error
 
     # Outcomes
 
@@ -884,8 +950,9 @@ class Presenter:
             else:
                 text = messages.DONE
             self._finish(True, text)
-        elif state.state == "expired":
-            self._finish(False, messages.PAIRING_EXPIRED)
+        elif state.state == "expired":  # an unscanned QR that runs out is renewed instead: it was scanned
+            on_pin = self._screen in (Screen.PIN, Screen.SIGNING)
+            self._finish(False, messages.PIN_TIME_EXPIRED if on_pin else messages.CONFIRM_TIME_EXPIRED)
         elif state.state == "cancelled":
             self._finish(False, messages.PAIRING_CANCELLED)
         elif state.error_code == "device_revoked":  # revoked while its QR was up
@@ -898,9 +965,15 @@ class Presenter:
             self._revoked()
             return
         if isinstance(error, BackendError) and error.code == "pairing_invalid":  # its text is for the phone
-            self._finish(False, messages.PAIRING_ENDED)
+            self._finish(False, self._ended_text())
             return
         self._finish(False, messages.FAILED.format(message=_error_text(error)))
+
+    def _ended_text(self) -> str:
+        """The pairing is gone on the server (410): on the PIN screen no QR is in view to speak of."""
+        if self._screen in (Screen.PIN, Screen.SIGNING):
+            return messages.PIN_PAIRING_ENDED
+        return messages.PAIRING_ENDED
 
     def _finish(self, ok: bool, text: str) -> None:
         self._op += 1
@@ -1037,6 +1110,16 @@ def _dropped_before_submission(error: Exception) -> str | None:
 def _unreachable(error: Exception) -> bool:
     """No usable answer from the server: a network error (after the client's retries) or a 5xx."""
     return isinstance(error, NetworkError) or (isinstance(error, BackendError) and error.status >= 500)
+
+
+def _duration(seconds: float) -> str:
+    """How long something has lasted, in whole minutes (what a person reads at a glance)."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return messages.SINCE_MOMENT
+    if minutes < 60:
+        return messages.SINCE_MINUTES.format(minutes=minutes)
+    return messages.SINCE_HOURS.format(hours=minutes // 60, minutes=minutes % 60)
 
 
 def _log_cancel_failed(error: Exception) -> None:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import logging
+import signal
 import tkinter as tk
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from tkinter import font as tkfont
-from types import TracebackType
+from types import FrameType, TracebackType
 
 from card_service import messages
 from card_service.presenter import ACTIONS, Presenter, ViewModel
@@ -133,8 +135,10 @@ class Window:
         self._loop()
 
     def _loop(self) -> None:
-        self.refresh()
-        self.root.after(self.poll_ms, self._loop)
+        try:
+            self.refresh()
+        finally:  # a turn that fails is logged by Tk; the window goes on with the next one
+            self.root.after(self.poll_ms, self._loop)
 
     def refresh(self) -> None:
         """One turn: time-driven steps, results of the tasks, then draw what changed."""
@@ -223,13 +227,45 @@ def log_callback_error(exc_type: type[BaseException], value: BaseException, tb: 
     log.error("error in a window callback", exc_info=(exc_type, value, tb))
 
 
+# Asked to stop: SIGTERM (a logout, a shutdown, a service manager), SIGHUP (the session that
+# started it has gone, where the system has it), SIGINT (Ctrl+C in its terminal: a KeyboardInterrupt
+# landing in a Tk callback would only be logged, and the window would stay).
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name))
+
+
+class _Stopped(SystemExit):
+    """Raised by the stop signals' handler. A SystemExit, so Tk lets it out of a callback and its loop."""
+
+
+def _stop(signum: int, _frame: FrameType | None) -> None:
+    log.info("%s received: closing", signal.Signals(signum).name)
+    raise _Stopped(0)
+
+
+@contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """A stop signal ends the program the way closing the window does (the open pairing cancelled),
+    instead of killing it on the spot; the previous handlers are put back after. A signal the program
+    was started ignoring (``nohup``, ``&`` in a script) stays ignored."""
+    ignored = {number for number in STOP_SIGNALS if signal.getsignal(number) is signal.SIG_IGN}
+    previous = {number: signal.signal(number, _stop) for number in STOP_SIGNALS if number not in ignored}
+    try:
+        yield
+    except _Stopped:
+        pass
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
 def run(presenter: Presenter) -> None:
-    """Open the window and run Tk's loop until it is closed."""
+    """Open the window and run Tk's loop until it is closed or the program is asked to stop."""
     root = tk.Tk()
     root.report_callback_exception = log_callback_error  # type: ignore[method-assign]
     window = Window(root, presenter)
-    window.start()
-    try:
-        root.mainloop()
-    finally:
-        presenter.close()
+    with _stopped_by_signals():
+        try:
+            window.start()
+            root.mainloop()
+        finally:
+            presenter.close()

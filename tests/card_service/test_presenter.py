@@ -118,7 +118,7 @@ def test_no_backend_at_start_is_retried(tmp_path: Path) -> None:
     rig = make_rig(tmp_path, enrolled=False)
     rig.api.self_answers[:] = [NetworkError(), DeviceInfo("d", "一号机", "白沙镇", "active", "")]
     rig.tick(3)
-    assert rig.presenter.view().status == messages.NETWORK_ERROR
+    assert rig.presenter.view().status == messages.START_UNREACHABLE.format(since=messages.SINCE_MOMENT, seconds=5)
     rig.tick(5)
     assert rig.presenter.view().screen is Screen.IDLE
 
@@ -340,7 +340,7 @@ def test_scanned_then_expired_ends_the_action(tmp_path: Path) -> None:
     rig.api.push("p1", "expired")
     rig.settle()
     view = rig.presenter.view()
-    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.PAIRING_EXPIRED, False)
+    assert (view.screen, view.result, view.result_ok) == (Screen.RESULT, messages.CONFIRM_TIME_EXPIRED, False)
     assert len(rig.api.pairings) == 1
 
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import time
 import tkinter as tk
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,28 +17,6 @@ from card_service.card import CardInserted, CardRemoved, ReaderAdded
 from card_service.window import Window
 
 from .fakes import ATR, READER, make_rig
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def xdisplay() -> Iterator[str]:
-    """An Xvfb display; scripts/xvfb.sh installs Xvfb and a CJK font where they are missing."""
-    subprocess.run(["bash", str(ROOT / "scripts" / "xvfb.sh")], check=True)
-    read_fd, write_fd = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1024x900x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as pipe:
-        number = pipe.readline().strip()
-    assert number, "Xvfb did not start"
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
 
 
 def _screenshot(root: tk.Tk, display: str, path: Path) -> Image.Image:
