@@ -560,3 +560,13 @@ async def test_a_send_cut_off_mid_request_is_checked_two_minutes_after_it_went_o
 
 async def _held_by_gateway(gateway: FakeSmsGateway) -> bool:
     return gateway.held == 1
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "31"])
+def test_a_wechat_timeout_that_fails_every_call_or_holds_a_login_is_refused_at_start(tmp_path: Path, timeout: str):
+    """0, a negative number, nan and inf were accepted: the server started and every WeChat call
+    failed ("暂时无法连接微信服务"), or a login could wait without end."""
+    env = {"APP_ENV": "test", "VAR_DIR": str(tmp_path)}
+    with pytest.raises(ConfigError, match="WECHAT_TIMEOUT_SECONDS"):
+        Settings.from_env({**env, "WECHAT_TIMEOUT_SECONDS": timeout})
+    assert Settings.from_env({**env, "WECHAT_TIMEOUT_SECONDS": "8"}).wechat.timeout_seconds == 8

@@ -47,6 +47,7 @@ def development_template_ids() -> dict[str, str]:
 # for up to a connect and a read timeout more; all of it must end inside the 90 s lease
 # (backend.core.sms_delivery.LEASE_SECONDS) or a second worker may send the same message again.
 MAX_SMS_TIMEOUT_SECONDS = 14.0
+MAX_WECHAT_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,11 @@ class WechatSettings:
             timeout_seconds = float(timeout)
         except ValueError as exc:
             raise ConfigError(f"WECHAT_TIMEOUT_SECONDS must be a number, got {timeout!r}") from exc
+        if not 0 < timeout_seconds <= MAX_WECHAT_TIMEOUT_SECONDS:  # 0 or less: every call failed at once
+            raise ConfigError(
+                f"WECHAT_TIMEOUT_SECONDS must be above 0 and at most {MAX_WECHAT_TIMEOUT_SECONDS:g} "
+                f"(a login waits on it), got {timeout!r}"
+            )
         return cls(
             appid=appid,
             secret=secret,

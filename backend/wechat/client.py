@@ -116,9 +116,14 @@ def _error(api: str, errcode: int | None) -> WechatError:
         return make("wechat_code_invalid", msg.PHONE_CODE_INVALID if api == "phone" else msg.CODE_INVALID, 400)
     if errcode == 40163:
         return make("wechat_code_used", msg.CODE_USED, 400)
-    if errcode in (45009, 45011):
+    if errcode == 45009:  # the app's daily quota of this API: nothing passes before midnight
+        log.error("WeChat %s refused: the daily quota is used up (errcode %s)", api, errcode)
+        return make("wechat_quota_exhausted", msg.QUOTA_EXHAUSTED, 429)
+    if errcode == 45011:
+        log.warning("WeChat %s refused: called too often (errcode %s)", api, errcode)
         return make("wechat_rate_limited", msg.RATE_LIMITED, 429)
     if errcode == -1:
+        log.warning("WeChat %s answered system busy (errcode %s)", api, errcode)
         return make("wechat_busy", msg.BUSY, 503)
     if errcode == 40226:
         return make("wechat_user_blocked", msg.USER_BLOCKED, 403)
@@ -241,7 +246,7 @@ class WechatClient:
                     await redis.eval(_RELEASE, 1, lock_key, owner)
             if loop.time() >= deadline:
                 log.warning("WeChat access token: gave up waiting for another instance to fetch it")
-                raise _error("token", -1)
+                raise WechatError("wechat_busy", msg.BUSY, status=503, errcode=None, api="token")
             await asyncio.sleep(TOKEN_POLL_SECONDS)
 
     async def _refresh(self, stale: str | None) -> str:
@@ -343,7 +348,7 @@ def override(client: WechatClient) -> Iterator[WechatClient]:
         _override = previous
 
 
-# --- keep secrets out of urllib3's debug lines (they print request URLs with their query) ----------
+# --- keep secrets out of urllib3's log lines (they print request URLs with their query) ------------
 
 _SECRET_QUERY = re.compile(r"((?:secret|js_code|access_token)=)[^&\s\"]*")
 
@@ -357,4 +362,8 @@ class _RedactQuery(logging.Filter):
         return True
 
 
-logging.getLogger("urllib3.connectionpool").addFilter(_RedactQuery())
+# Every urllib3 logger that names a request's URL: the pool's request lines and retries (debug), and
+# the connection's warning about a garbled header block (a proxy in front of WeChat), at WARNING.
+_URL_LOGGERS = ("urllib3.connectionpool", "urllib3.connection", "urllib3.util.retry", "urllib3.poolmanager")
+for _name in _URL_LOGGERS:
+    logging.getLogger(_name).addFilter(_RedactQuery())
