@@ -13,6 +13,7 @@ import os
 from collections.abc import Awaitable, Callable
 from dataclasses import fields, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import click
@@ -212,7 +213,7 @@ async def startup(ctx: dict[str, Any]) -> None:
         return
     retry = ctx["redis"].get_retry() if "redis" in ctx else None
     if isinstance(retry, WaitForRedis):  # arq's command: its queue connections wait for Redis from now on
-        retry.wait_while(asyncio.current_task())
+        retry.wait_while(asyncio.current_task(), stop_without_redis=partial(shutdown, ctx))
     if "redis" in ctx:
         await give_read_timeout(ctx["redis"])
     if not logging.getLogger().handlers:  # arq's command configured its own logger only: ours were lost
@@ -222,6 +223,11 @@ async def startup(ctx: dict[str, Any]) -> None:
     if settings.redis_url is None:  # as `python -m jobs worker`: this Redis is not the API's
         raise ConfigError(NEEDS_REDIS_URL)
     await db.init_db(settings)
+    if settings.dialect == "sqlite":
+        # tortoise opens SQLite's one connection at the first query, under the connection's lock, and
+        # a cancel there (the worker stopped) kept the lock for good: the shutdown's last query then
+        # waited for it forever. Opened here, outside that lock, a stop meanwhile leaves nothing held.
+        await db.db().create_connection(with_db=True)
     runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
     log.info("worker started: SMS channel %s", settings.sms_channel)
 
@@ -362,29 +368,40 @@ class WaitForRedis(Retry):
     failover, a cut connection), and with it the delivery of every SMS until someone restarted it.
     Once the worker has started (:func:`startup`), a command that finds Redis away is tried again
     every second until Redis answers, with one log line when it goes and one when it is back, as
-    :class:`JobWorker` does. Before that (arq's own connect loop) and once the worker's main task
-    has ended (its shutdown) a failure is raised at once, as without it.
+    :class:`JobWorker` does. Before that (arq's own connect loop) a failure is raised at once, as
+    without it.
+
+    Once the worker's main task has ended (its shutdown) nothing is waited for either. arq's close()
+    asks Redis before it runs the shutdown hook, and a failure there skipped the hook: the database
+    stayed open, and on SQLite its connection's thread kept the process from ever exiting. The first
+    failure then runs the hook; stopped (SIGTERM, SIGINT) the worker exits (status 0, as
+    ``python -m jobs worker``), otherwise the error ends it.
 
     ``arq --check`` shares these settings, arq's million start-up tries included, and its
     connection has no read timeout: it waited for Redis forever. There a failure, or no answer
     within :data:`REDIS_READ_TIMEOUT_SECONDS`, ends it with a message and exit status 1.
     """
 
-    __slots__ = ("_check_deadline", "_down", "_main")
+    __slots__ = ("_check_deadline", "_down", "_main", "_stop")
 
     def __init__(self) -> None:
         # OSError too: a refused connect reaches the policy as one (redis-py wraps it only afterwards).
         super().__init__(ConstantBackoff(REDIS_WAIT_SECONDS), 0, supported_errors=REDIS_ERRORS)
         self._main: asyncio.Task[Any] | None = None
+        self._stop: Callable[[], Awaitable[None]] | None = None
         self._down = False
         self._check_deadline: asyncio.TimerHandle | None = None
 
     def __deepcopy__(self, memo: dict[int, Any]) -> WaitForRedis:
         return self  # redis-py copies it into every connection: one policy, one "Redis is away" state
 
-    def wait_while(self, task: asyncio.Task[Any] | None) -> None:
-        """Wait for Redis as long as ``task`` (the worker's main loop) runs."""
+    def wait_while(
+        self, task: asyncio.Task[Any] | None, *, stop_without_redis: Callable[[], Awaitable[None]] | None = None
+    ) -> None:
+        """Wait for Redis as long as ``task`` (the worker's main loop) runs; once it was stopped, a
+        command that finds Redis away runs ``stop_without_redis`` (the shutdown hook) and exits."""
         self._main = task
+        self._stop = stop_without_redis
 
     async def call_with_retry(self, do: Callable[[], Awaitable[_T]], fail: Callable[[Any], Awaitable[Any]]) -> _T:
         checking = self._main is None and _in_health_check()
@@ -400,7 +417,10 @@ class WaitForRedis(Retry):
                 await fail(exc)  # drops the connection (a WATCH in progress raises WatchError here)
                 if checking:
                     _health_check_failed(f"{type(exc).__name__}: {exc}")
-                if self._main is None or self._main.done():
+                if self._main is None:
+                    raise
+                if self._main.done():
+                    await self._stopped_without_redis(exc)
                     raise
                 if not self._down:
                     log.error("job worker: Redis unreachable (%r); trying again every second", exc)
@@ -411,6 +431,17 @@ class WaitForRedis(Retry):
                 log.warning("job worker: Redis reachable again")
                 self._down = False
             return result
+
+    async def _stopped_without_redis(self, exc: BaseException) -> None:
+        """The worker's main task has ended and Redis is away: run the shutdown hook arq's close() will
+        skip; stopped (not failed: the error then ends the command), exit."""
+        stop, self._stop = self._stop, None
+        if stop is None or self._main is None:
+            return
+        log.warning("job worker: Redis unreachable at shutdown (%r); stopping without it", exc)
+        await stop()
+        if self._main.cancelled():  # a stop (SIGTERM, SIGINT)
+            raise SystemExit(0)  # out of arq's close() and its command: nothing more to do without Redis
 
 
 # arq's command connects before the start-up hook runs: it tries this often, a second apart, so that
@@ -436,9 +467,9 @@ class WorkerSettings:
     """For ``arq jobs.worker.WorkerSettings`` (needs ``REDIS_URL``): the options of :func:`build`.
 
     arq's command builds its own worker class, not :class:`JobWorker`: it waits for Redis at start
-    (:func:`arq_redis_settings`) and, once started, whenever Redis goes away (:class:`WaitForRedis`),
-    but holds an abandoned SMS job's id for half an hour, and stopped while Redis is away it ends
-    with arq's traceback (exit status 1). ``python -m jobs worker`` does neither.
+    (:func:`arq_redis_settings`), once started whenever Redis goes away, and stopped meanwhile it
+    exits without it (:class:`WaitForRedis`), but holds an abandoned SMS job's id for half an hour
+    (``python -m jobs worker`` does not).
     """
 
     functions = FUNCTIONS

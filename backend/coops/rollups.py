@@ -167,18 +167,53 @@ async def recompute() -> dict[int, Totals]:
     return {unit_id: tuple(sums) for unit_id, sums in expected.items()}
 
 
-async def check(*, repair: bool, sample_size: int = 20) -> CheckReport:
+class RepairLockBusy(RuntimeError):
+    """The repair did not get its lock within its ``lock_timeout_ms``: card writers held the tables."""
+
+
+_LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's lock_timeout (and NOWAIT) error
+
+
+def _lock_not_available(exc: BaseException) -> bool:
+    """Was ``exc`` (or what caused it: tortoise wraps asyncpg's errors) a lock wait cut off?"""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if getattr(current, "sqlstate", None) == _LOCK_NOT_AVAILABLE:
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
+async def check(*, repair: bool, sample_size: int = 20, lock_timeout_ms: int | None = None) -> CheckReport:
     """Compare every roll-up row with a recomputation from the cards; with ``repair``, fix the drift.
 
     On PostgreSQL the card and roll-up tables are locked against writers (not readers) for the
     duration of a repair, so no card change slips between the recomputation and the repair; a check
     alone reads one snapshot instead (REPEATABLE READ) and holds no writer back, and a card written
     between its two reads is not reported as drift. (SQLite: a transaction reads one snapshot.)
+
+    ``lock_timeout_ms`` (PostgreSQL): how long the repair waits for a lock before it gives up with
+    :class:`RepairLockBusy`, nothing changed. A lock request waiting behind an open card write holds
+    every later card write back, so the nightly job waits briefly; without it (the command line, the
+    demo seed) the repair waits as long as it takes.
     """
+    try:
+        return await _check(repair=repair, sample_size=sample_size, lock_timeout_ms=lock_timeout_ms)
+    except Exception as exc:
+        if lock_timeout_ms is not None and _lock_not_available(exc):
+            raise RepairLockBusy(f"roll-up tables busy for {lock_timeout_ms} ms") from exc
+        raise
+
+
+async def _check(*, repair: bool, sample_size: int, lock_timeout_ms: int | None) -> CheckReport:
     report = CheckReport()
     async with db.atomic():
         if db.db().capabilities.dialect == "postgres":
             if repair:
+                if lock_timeout_ms is not None:  # for every lock of this transaction: the rows' too
+                    await db.execute(f"SET LOCAL lock_timeout = {int(lock_timeout_ms)}", [])
                 await db.execute("LOCK TABLE coop_card, coop_rollup IN SHARE ROW EXCLUSIVE MODE", [])
             else:
                 await db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", [])
