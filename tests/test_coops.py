@@ -1142,3 +1142,44 @@ async def test_village_talk_names_the_own_unit_and_a_level_that_is_not_below_say
     assert table["title"] == "王家湾村的合作社"
     for text in ("哪个村合作社最多", "哪些村没有合作社"):
         assert blocks(await chat(client, headers, text), "notice")[0]["text"] == "王家湾村下面没有村。", text
+
+
+async def test_a_figure_asked_with_no_unit_is_about_the_unit_shown_last(client):
+    """ "社员多少" under a co-op's card answered the township's summary: a figure typed with no unit
+    asks about the unit just shown; "汇总" typed alone stays the own unit's (a standing question)."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    assert blocks(await chat(client, headers, "社员多少"), "card")[0]["title"] == "白沙镇合作社汇总"  # none shown
+    await chat(client, headers, "王家湾村茶叶专业合作社")
+    figure = blocks(await chat(client, headers, "社员多少"), "card")[0]
+    assert (figure["title"], figure["subtitle"]) == ("王家湾村茶叶专业合作社", "信息卡"), figure
+    await chat(client, headers, "王家湾村")
+    assert blocks(await chat(client, headers, "资产有多少"), "card")[0]["title"] == "王家湾村合作社汇总"
+    assert blocks(await chat(client, headers, "汇总"), "card")[0]["title"] == "白沙镇合作社汇总"
+
+
+async def test_quick_replies_under_another_units_answer_ask_about_that_unit(client):
+    """The quick replies 汇总 / 村级社 / 地图 under 王家湾村's card or summary were typed words, which
+    alone mean the own unit: a cadre tapping 汇总 under a village read the township's figures."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    card = await chat(client, headers, "王家湾村")
+    [summary_chip] = [s for s in card["suggestions"] if s["label"] == "汇总"]
+    tapped = await chat(
+        client, headers, intent=summary_chip["action"]["intent"], params=summary_chip["action"]["params"]
+    )
+    assert blocks(tapped, "card")[0]["title"] == "王家湾村合作社汇总"
+    chips = {s["label"]: s.get("action") for s in tapped["suggestions"]}
+    for label in ("汇总", "村级社", "标杆社", "统计指标", "地图"):
+        reply = await chat(client, headers, intent=chips[label]["intent"], params=chips[label]["params"])
+        assert reply["context"] == "王家湾村", (label, reply)
+    own = await chat(client, headers, "汇总")  # under the own unit's answers they stay words
+    assert all(s.get("text") for s in own["suggestions"])
+
+
+async def test_a_question_naming_no_unit_after_the_unit_shown_left_the_scope_is_about_the_own_unit(client):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    await chat(client, headers, "李家坪村")
+    await Unit.filter(id=w.village2.id).update(parent_id=w.sibling.id, path=f"{w.sibling.path}{w.village2.id}/")
+    assert blocks(await chat(client, headers, "汇总"), "card")[0]["title"] == "白沙镇合作社汇总"

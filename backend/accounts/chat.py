@@ -41,6 +41,8 @@ from backend.accounts.serializers import masked_phone
 from backend.cards import messages as cards_msg
 from backend.chat import lookup
 from backend.chat import lookup_messages as lmsg
+from backend.chat import messages as chat_msg
+from backend.chat.choices import means_last_person
 from backend.chat.params import whole_number
 from backend.chat.parser import ASK, ASK_WORD, without_asking
 from backend.chat.protocol import (
@@ -315,11 +317,12 @@ async def person_reply(
     turn: Turn, account_id: int, *, lead: NoticeBlock | None = None, remember: bool = True
 ) -> ChatReply:
     """The person card of an account in scope (outside it: the not-found notice of the service).
-    ``remember``: record the question, so that "李建华呢" asks it about another person; an ID number
-    or phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number)."""
+    ``remember``: record the question, so that "李建华呢" asks it about another person, and the
+    person, so that "她", "这个人" mean them (backend.chat.choices.means_last_person); an ID number or
+    phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number)."""
     person, visible, held = await _person(turn.actor, account_id)
-    if remember:
-        await turn.context.remember_question()
+    if remember:  # "她", "这个人" mean this person from now on
+        await turn.context.remember_person(person.id, person.name)
     blocks: list[Any] = [lead] if lead else []
     blocks.append(person_card(turn.actor, person, visible, held))
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
@@ -340,12 +343,24 @@ def _person_not_found() -> ChatReply:
     return not_found_reply(msg.CHAT_PERSON_NOT_FOUND)
 
 
+async def _last_person(turn: Turn) -> int | ChatReply:
+    """The person "她" / "这个人" means: the one whose card this conversation showed last, or the
+    notice that none was (checked against the scope by whoever reads the account, as a button's id)."""
+    last = await turn.context.last_person()
+    if last is None:
+        return ChatReply(blocks=[NoticeBlock(text=chat_msg.NO_LAST_PERSON)], suggestions=default_suggestions())
+    return last[0]
+
+
 async def resolve_person(turn: Turn, intent_name: str) -> int | ChatReply:
-    """The account a turn is about: a button's ``account_id``, or a name that picks one (or asks)."""
+    """The account a turn is about: a button's ``account_id``, "她" / "这个人" (the person last shown),
+    or a name that picks one (or asks)."""
     account_id = int_param(turn.params, "account_id")
     if account_id is not None:
         return account_id
     name = str(turn.params.get("name") or "").strip()
+    if means_last_person(name):
+        return await _last_person(turn)
     found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
     if not found.matches:
         by_username = await _by_username(turn.actor, name)
@@ -423,6 +438,9 @@ async def person_named(turn: Turn, name: str) -> ChatReply | None:
     matches better than a near spelling."""
     if not may_see_people(turn.actor):
         return None
+    if means_last_person(name):  # "她是谁", "这个人的电话": the person last shown
+        last = await _last_person(turn)
+        return last if isinstance(last, ChatReply) else await person_reply(turn, last)
     found = await lookup.find(turn.actor, name, units=False, people=True, limit=MAX_CHOICES)
     if not found.matches or found.matches[0].rank >= lookup.Rank.FUZZY:
         return None
@@ -638,6 +656,7 @@ async def _deactivate_preview(turn: Turn, account_id: int) -> ChatReply:
     refusal = _deactivate_refusal(turn.actor, person, held)
     if refusal is not None:
         return await person_reply(turn, account_id, lead=NoticeBlock(level="warning", text=refusal))
+    await turn.context.remember_person(person.id, person.name)  # "她被锁了吗" next: this person
     confirm = Action(
         label=msg.CHAT_BUTTON_DEACTIVATE,
         intent="account.deactivate",
@@ -703,7 +722,7 @@ async def unit_members(turn: Turn) -> ChatReply:
         )
         return ChatReply(
             blocks=[*lead, NoticeBlock(level="info", text=text)],
-            suggestions=unit_suggestions(turn.actor),
+            suggestions=unit_suggestions(turn.actor, unit),
             context=unit.name,
         )
     title = (
@@ -716,7 +735,7 @@ async def unit_members(turn: Turn) -> ChatReply:
     else:
         columns, third = msg.CHAT_MEMBERS_COLUMNS, lambda m: ROLE_LABELS[Role(m.role)]
     table = _people_table(title, columns, "unit.members", params, page, third)
-    return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
 
 # One's own role, unit and finance access ("我的权限", "我是什么角色"); the rest of one's own account

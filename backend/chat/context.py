@@ -1,4 +1,5 @@
-"""What the conversation is about, in Redis: the last unit shown and the last table.
+"""What the conversation is about, in Redis: the last unit shown, the last table, the last person
+shown and the choices of the last answer (backend.chat.choices).
 
 A conversation is one session in one of its units: choosing another unit starts another, so "这个村"
 never means a unit shown under the other scope, and going back resumes the first.
@@ -54,6 +55,7 @@ class Table:
     starts: list[Any] | None = None
     shown: int | None = None
     after: Any = None
+    start: Any = None  # where the page on screen starts (its cursor; None: the first page)
 
     def page(self, start: Any) -> dict[str, Any]:
         """The parameters of the page that starts at ``start``."""
@@ -77,6 +79,8 @@ class Table:
 
 
 _NO_TABLE = Table("", {}, None)
+# The choices of the last answer are the rows of its table page (the ``page`` record), not a list.
+CHOICES_ON_PAGE = "page"
 
 
 def _conversation(session_id: str, membership_id: int | None) -> str:
@@ -105,6 +109,7 @@ class ChatContext:
     checked again; if the check fails, nothing it remembered reaches Redis)."""
 
     def __init__(self, conversation: str, *, held: bool = False) -> None:
+        self._conversation = conversation
         self._key = _key(conversation)
         self._pending: dict[str, str] = {}  # what this turn remembered (its own reads see it)
         self._unsent: dict[str, str] = {}  # of that, what no write has taken yet
@@ -126,8 +131,11 @@ class ChatContext:
         what it remembers is remembered as that question's answer."""
         self._asked = f"{intent}{_KEPT}{json.dumps(kept, ensure_ascii=False)}" if kept else intent
 
-    def _remember(self, fields: dict[str, str]) -> None:
-        if self._asked is not None:
+    def _remember(self, fields: dict[str, str], *, asked: bool = True) -> None:
+        if self._asked is not None and "choices" not in self._pending:
+            # an answer's first write: the choices it shows (if any: offer) replace those shown before
+            fields = {"choices": "", **fields}
+        if asked and self._asked is not None:
             fields = {**fields, "asked": self._asked}
         self._pending.update(fields)
         self._unsent.update(fields)
@@ -161,6 +169,34 @@ class ChatContext:
     async def remember_question(self) -> None:
         """This turn's answer is about no unit (a person's card): a follow-up asks this question."""
         self._remember({})
+
+    async def remember_person(self, account_id: int, name: str) -> None:
+        """A person's card was shown: "她", "这个人" mean this person from now on; a follow-up asks
+        this question (as :meth:`remember_question`)."""
+        self._remember({"person_id": str(account_id), "person_name": name})
+
+    async def last_person(self) -> tuple[int, str] | None:
+        """The person whose card was shown last, if any (read only by a turn that names one so)."""
+        if "person_id" in self._pending:
+            return int(self._pending["person_id"]), self._pending["person_name"]
+        account_id, name = await runtime.get().redis.hmget(self._key, ["person_id", "person_name"])
+        return (int(account_id), name or "") if account_id else None
+
+    def offer(self, choices: str, *, rows_of_page: bool = False) -> None:
+        """The choices this turn's answer shows (backend.chat.choices' record), with the turn's other
+        fields when they have not left yet. ``rows_of_page``: they are the rows of the table page
+        this turn remembered; when that page's write has already left (a summary remembers its page
+        before its rows are read), its mark stands for them instead ("第二个" then runs the page
+        again) rather than a second write."""
+        if rows_of_page and self.choices_on_page() and "choices" not in self._unsent:
+            return
+        self._remember({"choices": choices}, asked=False)
+
+    async def choices(self) -> str | None:
+        """The record of the choices last shown (read only by a turn that chooses from them)."""
+        if "choices" in self._pending:
+            return self._pending["choices"] or None
+        return await runtime.get().redis.hget(self._key, "choices") or None
 
     async def last_unit(self) -> tuple[int, str] | None:
         if "unit_id" in self._pending:
@@ -201,8 +237,12 @@ class ChatContext:
             "starts": now.starts,
             "shown": now.shown,
             "after": now.after,
+            "start": self._start,
         }
-        self._remember({"page": json.dumps(record, ensure_ascii=False)})
+        # its rows are the choices "第二个" picks from (backend.chat.choices): marked so in the same
+        # write, not recorded row by row (the summary's page is remembered before its rows are read,
+        # and a record of them would have cost a second write)
+        self._remember({"page": json.dumps(record, ensure_ascii=False), "choices": CHOICES_ON_PAGE})
 
     async def table(self) -> Table | None:
         """The last table shown, if any (read once a turn)."""
@@ -213,8 +253,17 @@ class ChatContext:
         starts = page.get("starts")
         shown = page.get("shown")
         after = page.get("after", page["cursor"])
-        self._table = Table(page["intent"], page["params"], page["cursor"], starts, shown, after)
+        self._table = Table(page["intent"], page["params"], page["cursor"], starts, shown, after, page.get("start"))
         return self._table
+
+    def choices_on_page(self) -> bool:
+        """Are the choices this turn shows the rows of the table page it remembered?"""
+        return self._pending.get("choices") == CHOICES_ON_PAGE
+
+    def scratch(self) -> ChatContext:
+        """A context of the same conversation whose writes never leave (an answer run again only to
+        see its choices: it must not become what the conversation last showed)."""
+        return ChatContext(self._conversation, held=True)
 
     async def save(self) -> None:
         """Wait until everything this turn remembered is in Redis (a failed write raises here); a

@@ -9,6 +9,14 @@ ONLY_PAGES = "这个列表一共只有 {pages} 页。"
 NO_PAGE_ZERO = "页码从 1 开始，比如“第1页”。"
 PAGES_NOT_KNOWN = "这个列表请说“更多”往后翻，前面的页往上翻就能看到。"
 PAGE_BY_MORE = "还没翻到第 {wanted} 页，请说“更多”一页一页往后看。"
+# Typed choices of what was just shown (backend.chat.choices).
+NO_CHOICES = "上面没有可以选的列表。先查一个列表，比如“下级单位”，再说“第二个”。"
+ONLY_CHOICES = "只列出了 {count} 个，请说不超过 {count} 的序号，比如“第一个”，或者直接点按钮。"
+CHOICE_NOT_KEPT = "第 {number} 个请直接点列表里的那一行。"
+CHOICE_TAP = "这一项请直接点它的按钮。"
+CHOICE_WHICH = "上面有几个可以选，请说第几个，比如“第一个”，或者直接点按钮。"
+# "她的操作记录" before any person's card was shown (backend.chat.choices.means_last_person).
+NO_LAST_PERSON = "还没有查看过哪个人，不知道指的是谁。请说出姓名，比如“王建国的操作记录”。"
 THANKS = "不客气。还要查什么，直接输入就行。"
 NOT_ALLOWED = "您的角色不能进行这项操作。"
 WHO_MAY = {  # after NOT_ALLOWED: who may, by the permission the question needs (backend.core.roles)
@@ -38,7 +46,8 @@ HELP = (
     "· 录入员和管理员说“编辑王家湾村综合服务社的信息卡”，在表单里修改信息卡\n"
     "· 管理员问“操作记录”“登录失败记录”“王建国的操作记录”，说“经办人”“添加经办人”管理经办人\n"
     "· 管理员说“新建账号”“停用王建国的账号”管理账号\n"
-    "· “更多”看下一页，“上一页”“第2页”回到看过的页"
+    "· “更多”看下一页，“上一页”“第2页”回到看过的页\n"
+    "· 列表或按钮出来后，说“第二个”“最后一个”打开那一项；看过某人后，说“她的操作记录”“重置她的密码”"
 )
 # Days in a title (backend.chat.days.say_days).
 DAY_TODAY = "今天"

@@ -75,7 +75,10 @@ def chinese_number(text: str) -> int | None:
 # (backend.chat.follow_up). Only 呢 at the very end: a name holding it elsewhere (李呢村) is a name.
 _FOLLOW_UP = re.compile(r"^(?P<name>.+?)\s*的?\s*呢+$")
 # One polite word or several ("麻烦帮我", "请问", "你好，帮我", "我想知道"), before the question.
-_POLITE = r"(?:(?:(?:请问|麻烦|请|帮忙|帮我|给我|我想知道|我想|我要|能不能|可不可以|能否|你好,?|您好,?)\s*)+)"
+_POLITE = (
+    r"(?:(?:(?:请问|麻烦|请|帮忙|你帮我|帮我|给我|我想知道|想问一下|想问下|问一下|问下|我想|我要|能不能|可不可以|能否"
+    r"|你好,?|您好,?)\s*)+)"
+)
 _ASKING = r"(?:查一下|查询|查看|查找|查查|搜索|搜一下|找一下|看看|看一下|介绍一下|介绍下|了解一下|列出|列一下)"
 # "查下汇总": 查下 / 看下 ask too, but before a keyword only: 下 begins names (下坝村, 下庄村), and
 # "查下王家湾" is tried as "下王家湾", then without the 下 (without_asking).
@@ -126,6 +129,33 @@ _OFFICE_OF_UNIT = re.compile(
 )
 _CHANGE_TO = re.compile(r"(?:改成|改为|换成|更新为|修改为|变成|更改为)")
 _PARTICLE = re.compile(r"(?<=\S)[啊吧呀嘛啦哦]+$")
+# Words said while thinking, as voice input writes them down ("那个，就是王家湾那个村的合作社有哪些",
+# "呃那个王家湾村汇总一下"): at the start, and 那个 inside a name before its place word. 这个 / 那个
+# before a place word or 人 ("这个村", "那个人") point at something and stay; 额 / 唔 / 哎 begin
+# names too (额济纳), so they go only before a pause.
+_FILLERS = re.compile(
+    r"^(?:(?:嗯+|呃+|那个|这个|就是|然后|那么)(?:\s*[,、]\s*|\s+|(?=\S\S)(?![村镇乡县市区省社单合地人它个]))"
+    r"|(?:额+|唔+|哎)\s*[,、]\s*)+"
+)
+_FILLER_IN_NAME = re.compile(r"(?<=\S)那个(?=[村镇乡社])")
+# Keywords as they are often mistyped (an input method's first homophone): read as meant.
+_MEANT = {
+    "登陆": "登录",
+    "操做": "操作",
+    "合做社": "合作社",
+    "合作设": "合作社",
+    "汇宗": "汇总",
+    "会总": "汇总",
+    "下级单为": "下级单位",
+    "重至": "重置",
+    "从置": "重置",
+}
+_SLIP = re.compile(r"登陆|操做|合做社|合作设|汇宗|^会总|会总$|下级单为|重至|从置")  # 会总 inside: 协会总社
+# A pause typed between a name and the keyword after it ("王家湾村，汇总"), or after a leading
+# keyword ("汇总：王家湾村"), asks the same; a comma between names still compares them.
+_PAUSE_BEFORE_WORD = re.compile(r"\s*[,:]\s*(?=(?:汇总|合作社|人员|下级单位|地图|统计|村级社|标杆社)$)")
+_PAUSE_AFTER_WORD = re.compile(r"^(汇总|人员|下级单位|地图|统计|合作社)\s*:\s*")
+_SPACE_BY_的 = re.compile(r"\s*的\s+|\s+的\s*")
 
 
 def normalise(text: str) -> str:
@@ -137,7 +167,18 @@ def normalise(text: str) -> str:
     # (not after "改成": "…的联系人改成李啦" keeps the value typed).
     if _CHANGE_TO.search(clean):
         return clean or ("?" if "?" in spaced else "")
+    clean = _spoken(clean)
     return _PARTICLE.sub("", clean).strip(_EDGE_PUNCTUATION) or clean or ("?" if "?" in spaced else "")
+
+
+def _spoken(clean: str) -> str:
+    """``clean`` without the fillers, slips and pauses of how it was said (see _FILLERS, _MEANT)."""
+    clean = _SLIP.sub(lambda slip: _MEANT[slip.group()], clean)
+    clean = _FILLERS.sub("", clean) or clean
+    clean = _FILLER_IN_NAME.sub("", clean)
+    clean = _PAUSE_BEFORE_WORD.sub("", clean)
+    clean = _PAUSE_AFTER_WORD.sub(r"\1 ", clean)
+    return _SPACE_BY_的.sub("的", clean)
 
 
 def _identifier(clean: str) -> Parsed | None:

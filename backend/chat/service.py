@@ -11,9 +11,9 @@ from collections.abc import Awaitable
 from dataclasses import replace
 from typing import Any
 
-from backend.chat import follow_up, name_index, parser, registry
+from backend.chat import choices, follow_up, name_index, parser, registry
 from backend.chat import messages as msg
-from backend.chat.context import ChatContext
+from backend.chat.context import CHOICES_ON_PAGE, ChatContext
 from backend.chat.params import whole_number
 from backend.chat.protocol import ChatReply, NoticeBlock, Suggestion, TextBlock
 from backend.core import db
@@ -51,8 +51,40 @@ def unknown_reply(text: str | None = None) -> ChatReply:
 def _intent_of(text: str | None, action: dict[str, Any] | None) -> tuple[str, dict[str, Any]]:
     if action is not None:
         return action["intent"], dict(action.get("params") or {})
+    if text and (chosen := choices.typed(text)) is not None:  # "第二个", "是的": resolved in _turn
+        return choices.CHOICE, chosen
     parsed = parser.parse(text or "")
     return parsed.intent, parsed.params
+
+
+async def _choices_shown(actor: Actor, context: ChatContext) -> choices.Shown | None:
+    """The choices of the answer on screen: its recorded buttons, or the rows of its table page,
+    seen by running that page again (in a scratch context: it writes nothing)."""
+    raw = await context.choices()
+    if raw != CHOICES_ON_PAGE:
+        return choices.read(raw)
+    table = await context.table()
+    if table is None:
+        return None
+    again = await _turn(actor, context.scratch(), table.intent, table.page(table.start), None)
+    return choices.shown(again)
+
+
+async def _chosen(
+    actor: Actor, context: ChatContext, params: dict[str, Any], text: str | None
+) -> tuple[str, dict[str, Any], str | None] | str:
+    """The intent, parameters and text of the turn a typed choice ("第二个", "是的") makes: the button
+    it presses (no text: as pressed), or what the parser makes of a yes that chooses nothing; or what
+    to say instead (a notice's text)."""
+    picked = choices.pick(await _choices_shown(actor, context), params)
+    if picked.notice is not None:
+        return picked.notice
+    if picked.choice is not None:
+        return picked.choice.intent, dict(picked.choice.params), None
+    if text is None:  # a client's own chat.choice button: nothing typed to parse
+        return msg.UNKNOWN
+    parsed = parser.parse(text)
+    return parsed.intent, parsed.params, text
 
 
 async def _paged(context: ChatContext, name: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]] | str:
@@ -90,6 +122,11 @@ async def _turn(
 ) -> ChatReply:
     """``ahead``: run before the session is checked (:func:`handle_ahead`); an intent that writes,
     known only now (what a follow-up or "更多" asks), is not started: WriteRefused runs it checked."""
+    if name == choices.CHOICE:
+        chosen = await _chosen(actor, context, params, text)
+        if isinstance(chosen, str):
+            return ChatReply(blocks=[NoticeBlock(level="info", text=chosen)], suggestions=suggestions())
+        name, params, text = chosen
     if name == parser.FOLLOW_UP:
         name, params = await follow_up.resolve(actor, context, str(params.get("name") or ""))
     if name in (parser.MORE, parser.PREVIOUS_PAGE, parser.PAGE):
@@ -108,12 +145,16 @@ async def _turn(
     context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
     try:
-        return await spec.handler(turn)
+        reply = await spec.handler(turn)
     except AppError as exc:  # a refusal or bad parameter from an action: say it, in the conversation
         if spec.writes and exc.fields:  # a sent form's: answered as an error naming its fields, so the
             raise  # form opens again with each message under its field and what was filled in
         level = "warning" if exc.status < 500 else "error"
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
+    offered = choices.shown(reply)
+    if offered is not None:
+        context.offer(choices.record(offered), rows_of_page=not offered.question)
+    return reply
 
 
 async def handle(actor: Actor, *, text: str | None, action: dict[str, Any] | None) -> ChatReply:

@@ -101,13 +101,24 @@ def _notice(text: str, level: Literal["info", "warning"] = "info") -> ChatReply:
     return ChatReply(blocks=[NoticeBlock(level=level, text=text)], suggestions=_suggestions())
 
 
-def _suggestions() -> list[Suggestion]:
+_QUICK_REPLIES = (  # label, text typed, and the intent and parameter a region's quick reply presses
+    ("汇总", "汇总", "summary", "unit_id"),
+    ("村级社", "村级社", "coop.village_level", "region_id"),
+    ("标杆社", "标杆社", "coop.benchmark", "region_id"),
+    ("统计指标", "统计", "coop.stats", "region_id"),
+    ("地图", "地图", "coop.map", "region_id"),
+)
+
+
+def _suggestions(turn: Turn | None = None, region: Unit | None = None) -> list[Suggestion]:
+    """The quick replies under an answer. Under one about a region other than the own unit (a
+    village's summary, list or map) they ask about that region: typed alone, those words are the
+    own unit's, and a cadre tapping 汇总 under 李家坪村's figures read the township's."""
+    if turn is None or region is None or region.id == turn.actor.unit_id or region.type == UnitType.COOP:
+        return [Suggestion(label=label, text=text) for label, text, _, _ in _QUICK_REPLIES]
     return [
-        Suggestion(label="汇总", text="汇总"),
-        Suggestion(label="村级社", text="村级社"),
-        Suggestion(label="标杆社", text="标杆社"),
-        Suggestion(label="统计指标", text="统计"),
-        Suggestion(label="地图", text="地图"),
+        Suggestion(label=label, action=Action(label=label, intent=intent_name, params={key: region.id}))
+        for label, _, intent_name, key in _QUICK_REPLIES
     ]
 
 
@@ -126,13 +137,22 @@ def _name_param(turn: Turn, name_key: str) -> str:
     return _NAME_CLEAN.sub("", str(turn.params.get(name_key) or "")).removesuffix("的")
 
 
-def _known_unit_id(turn: Turn, *, key: str, name_key: str) -> int | None:
+def _known_unit_id(turn: Turn, *, key: str, name_key: str, follows: bool = False) -> int | None:
     """The id of the unit a turn is about when the turn itself says it (a button's id, or the
-    actor's own unit: "本乡" or no name), before anything is read; None for a name or "这里"."""
+    actor's own unit: "本乡", or no name unless it ``follows`` the conversation), before anything is
+    read; None for a name or "这里"."""
     if turn.params.get(key) is not None:
         return _int_param(turn.params[key])
     name = _name_param(turn, name_key)
-    return turn.actor.unit_id if not name or means_own(name) else None
+    if name:
+        return turn.actor.unit_id if means_own(name) else None
+    return None if follows else turn.actor.unit_id
+
+
+def _asks_a_figure(turn: Turn) -> bool:
+    """A figure typed with no unit ("社员多少", "资产有多少") asks about the unit just shown, as a
+    follow-up does; "汇总" typed alone is the own unit's (a standing question, as "本乡汇总")."""
+    return turn.params.get("unit_id") is None and "汇总" not in (turn.text or "")
 
 
 async def _target(
@@ -142,15 +162,22 @@ async def _target(
     name_key: str,
     intent_name: str,
     instead: Callable[[Turn, str], Awaitable[ChatReply | None]] | None = None,
+    follows: bool = False,
 ) -> Unit | ChatReply:
     """The unit a turn is about: an id from a button, "这里" (the last unit shown), "本乡" or nothing
-    (the actor's own unit), or a name in scope: exact (several: buttons to choose), else as the
-    chat's lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons).
+    (the actor's own unit; nothing, when the turn ``follows`` the conversation: the unit shown last,
+    else the own unit), or a name in scope: exact (several: buttons to choose), else as the chat's
+    lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons).
     ``instead``: asked for its answer when the name matches no unit better than a near spelling."""
-    known = _known_unit_id(turn, key=key, name_key=name_key)
+    known = _known_unit_id(turn, key=key, name_key=name_key, follows=follows)
     if known is not None:
         return await get_unit(turn.actor, known)
     name = _name_param(turn, name_key)
+    if not name:  # follows: the unit shown last; none, or no longer in scope: the own unit
+        with suppress(NotFound):
+            if (shown := await last_shown_unit(turn, name)) is not None:
+                return shown
+        return await get_unit(turn.actor, turn.actor.unit_id)
     if means_last_shown(name):
         shown = await last_shown_unit(turn, name)
         return shown if shown is not None else _notice(msg.NO_LAST_UNIT)
@@ -276,8 +303,11 @@ async def _without_summary_word(turn: Turn) -> Turn:
 # broken down, not which unit it is about, and a unit shown earlier is named when meant ("这个镇各村
 # 汇总", "白沙镇的各村情况"). A name before 各 must end in a place word, so that a village whose name
 # holds 各 (罗各村) is still named whole.
+# A time before 各 ("今年各村汇总", "白沙镇2025年各村情况") ends the name too: the summary takes it out
+# (split_period) and says figures are not kept by it.
+_EACH_PERIOD_END = r"年|年度|季度|月|月份|[年月][底末初]|目前|现在|为止"
 _EACH = (
-    ASK + r"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿))?)\s*的?\s*各\s*"
+    ASK + rf"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿|{_EACH_PERIOD_END}))?)\s*的?\s*各\s*"
     r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|市|州|单位|下级单位)\s*的?\s*(?:合作社)?"
     rf"(?:汇总|情况|数据|统计|{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?)$"
 )
@@ -331,27 +361,40 @@ def _without_period(turn: Turn, name_key: str) -> tuple[Turn, str | None]:
     return replace(turn, params={**turn.params, name_key: name}), period
 
 
-def _say_period(period: str | None, reply: ChatReply) -> ChatReply:
-    """``reply`` led by a notice that figures are not kept by ``period`` (when the text named one)."""
+def _say_period(period: str | None, reply: ChatReply, said: str = msg.PERIOD_NOT_KEPT) -> ChatReply:
+    """``reply`` led by a notice (``said``) that figures are not kept by ``period`` (when the text
+    named one)."""
     if period is None:
         return reply
-    notice = NoticeBlock(level="info", text=msg.PERIOD_NOT_KEPT.format(period=period))
+    notice = NoticeBlock(level="info", text=said.format(period=period))
     return reply.model_copy(update={"blocks": [notice, *reply.blocks]})
+
+
+async def _as_the_cards_are(turn: Turn, answer: Callable[[Turn], Awaitable[ChatReply]]) -> ChatReply:
+    """``answer`` to the turn with a time taken out of its region ("2025年合作社地图", "去年社员最多的
+    村"), led by a word that the lists, rankings and map, like the summary, show the cards as they are."""
+    turn, period = _without_period(turn, "region")
+    return _say_period(period, await answer(turn), msg.PERIOD_NOT_KEPT_CARDS)
 
 
 async def _summary(turn: Turn) -> ChatReply:
     """汇总: counts and totals of a unit's subtree with the breakdown by child unit, from roll-ups only.
 
-    When the turn names the unit by id (its own, a button's), the roll-up reads go out with the
-    unit's read instead of after it; they are used only once the unit is found in scope.
+    When the turn names the unit by id (its own, a button's) or names none (most likely the own
+    unit), the roll-up reads go out with the unit's read instead of after it; they are used only
+    once the unit is found in scope, and only if it is the unit the turn is about. A figure asked
+    with no unit ("社员多少") is about the unit shown last (:func:`_asks_a_figure`).
     Several units named ("白沙镇和桃源乡的汇总") are compared side by side (:func:`_compared`).
     """
     turn = await _without_summary_word(turn)
-    known = _known_unit_id(turn, key="unit_id", name_key="name")
-    reads = queries.SummaryReads(known) if known else None
+    typed_figure = _asks_a_figure(turn)
+    known = _known_unit_id(turn, key="unit_id", name_key="name", follows=typed_figure)
+    # a figure with no unit is most often asked of the own unit too: its reads go out at once
+    likely = known if known is not None or _name_param(turn, "name") else turn.actor.unit_id
+    reads = queries.SummaryReads(likely) if likely else None
     target: Unit | ChatReply | None = None
     try:
-        target = await _target(turn, key="unit_id", name_key="name", intent_name="summary")
+        target = await _target(turn, key="unit_id", name_key="name", intent_name="summary", follows=typed_figure)
     finally:
         if reads is not None and not isinstance(target, Unit):  # refused, or no such unit in scope
             await reads.drop()
@@ -366,7 +409,6 @@ async def _summary(turn: Turn) -> ChatReply:
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
     result = await queries.summary(turn.actor, target, reads)
     own = figures_out(result.figures)
-    typed_figure = turn.params.get("unit_id") is None and "汇总" not in (turn.text or "")
     if own.coops == 1 and target.type == UnitType.COOP and typed_figure:
         # a figure typed of one co-op ("…的利润", "…有多少社员"): its card holds it ("合作社 1 个" says
         # nothing); "…汇总" and its card's 汇总 button still show the summary
@@ -375,7 +417,7 @@ async def _summary(turn: Turn) -> ChatReply:
     if own.coops == 0:
         return ChatReply(
             blocks=[*lead, NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
-            suggestions=_suggestions(),
+            suggestions=_suggestions(turn, target),
             context=target.name,
         )
     card = CardBlock(
@@ -412,7 +454,7 @@ async def _summary(turn: Turn) -> ChatReply:
         blocks.append(_counts_chart(title, top))
         if result.more_children:
             blocks.append(NoticeBlock(text=msg.SUMMARY_MORE_CHILDREN.format(shown=len(children))))
-    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)
 
 
 # ---- several units side by side ----------------------------------------------------------------
@@ -774,6 +816,10 @@ class Filter:
 
 
 async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filter | None = None) -> ChatReply:
+    return await _as_the_cards_are(turn, partial(_listed, intent_name=intent_name, kind=kind, narrowed=narrowed))
+
+
+async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: Filter | None) -> ChatReply:
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
         return target
@@ -786,7 +832,7 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filte
     kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
     if not page.items:
         text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
-        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=_suggestions(), context=target.name)
+        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=_suggestions(turn, target), context=target.name)
     rows = [card_row(view) for view in page.items]
     if narrowed is None:
         columns = msg.LIST_COLUMNS
@@ -804,11 +850,11 @@ async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filte
         if page.next_cursor is not None
         else None,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[table], suggestions=_suggestions(turn, target), context=target.name)
 
 
 # Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
-_WHICH = r"(?:有哪些|都有哪些|有什么|有几个|有多少个?|有没有)"
+_WHICH = r"(?:有哪些|都有哪些|有哪几个|有哪几家|有什么|都有什么|有些什么|有啥|都有啥|有些啥|有几个|有多少个?|有没有)"
 _LIST_TAIL = rf"(?:查询|列表|名单|是哪个|是哪些|是哪家|{_WHICH})?"
 
 
@@ -1005,6 +1051,10 @@ async def _ranking_more(
 async def top_coops(turn: Turn) -> ChatReply:
     """The co-ops of a region with the most members, staff, assets...; money only for who sees all of
     it (the order of masked cards would tell something of each)."""
+    return await _as_the_cards_are(turn, _top_coops)
+
+
+async def _top_coops(turn: Turn) -> ChatReply:
     field = _rank_field(turn.params)
     if refused := _money_order_refused(turn, field):
         return refused
@@ -1042,7 +1092,9 @@ async def top_coops(turn: Turn) -> ChatReply:
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
         more=more_action,
     )
-    return ChatReply(blocks=[*_first_said(turn, table, offset), table], suggestions=_suggestions(), context=target.name)
+    return ChatReply(
+        blocks=[*_first_said(turn, table, offset), table], suggestions=_suggestions(turn, target), context=target.name
+    )
 
 
 _ASKS_WHICH = re.compile(r"哪(?:个|家|一个|一家)|是谁")
@@ -1215,6 +1267,10 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
 async def units_most(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with the most co-ops, or members,
     staff, money (for who sees all money) of their co-ops, by their roll-ups."""
+    return await _as_the_cards_are(turn, _units_most)
+
+
+async def _units_most(turn: Turn) -> ChatReply:
     field = _rank_field(turn.params, queries.UNIT_RANKS) if turn.params.get("field") is not None else "coops"
     if refused := _money_order_refused(turn, field):
         return refused
@@ -1247,7 +1303,7 @@ async def units_most(turn: Turn) -> ChatReply:
         _, without, _ = await queries.units_without_coops(target, level, cursor=None, limit=1)
         if without:
             reply.append(NoticeBlock(level="info", text=msg.FEWEST_ALSO_NONE.format(count=without, level=label)))
-    return ChatReply(blocks=reply, suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=reply, suggestions=_suggestions(turn, target), context=target.name)
 
 
 @intent(
@@ -1265,6 +1321,10 @@ async def units_most(turn: Turn) -> ChatReply:
 async def units_without(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with no co-op card under them, a page
     at a time."""
+    return await _as_the_cards_are(turn, _units_without)
+
+
+async def _units_without(turn: Turn) -> ChatReply:
     asked = await _level_in_region(turn, "coop.units_without")
     if isinstance(asked, ChatReply):
         return asked
@@ -1286,7 +1346,7 @@ async def units_without(turn: Turn) -> ChatReply:
         total=total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[table], suggestions=_suggestions(turn, target), context=target.name)
 
 
 @intent(
@@ -1301,6 +1361,7 @@ async def units_without(turn: Turn) -> ChatReply:
         + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
         + rf"(?:列表|名单|{_WHICH})?$",
         ASK + rf"(?P<region>.+?)\s*合作社(?:列表|名单|{_WHICH})$",
+        ASK + r"(?P<region>\S+?)\s+合作社$",  # "王家湾村 合作社": a co-op's own name holds no space
     ),
     permission=PERMISSION,
     pageable=True,
@@ -1383,7 +1444,7 @@ async def _stats(turn: Turn) -> ChatReply:
         series=[Series(name=msg.SERIES_COOPS, values=[t.village_level, t.benchmark, t.poverty_county])],
         unit=msg.COUNT_UNIT,
     )
-    return ChatReply(blocks=[card, chart], suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=[card, chart], suggestions=_suggestions(turn, target), context=target.name)
 
 
 @intent(
@@ -1399,6 +1460,10 @@ async def _stats(turn: Turn) -> ChatReply:
 )
 async def coop_map(turn: Turn) -> ChatReply:
     """地图查询: pins of the co-ops with coordinates in a region (at most 200, and it says so)."""
+    return await _as_the_cards_are(turn, _map)
+
+
+async def _map(turn: Turn) -> ChatReply:
     target = await _target(turn, key="region_id", name_key="region", intent_name="coop.map")
     if isinstance(target, ChatReply):
         return target
@@ -1407,7 +1472,7 @@ async def coop_map(turn: Turn) -> ChatReply:
     if not result.pins:
         return ChatReply(
             blocks=[NoticeBlock(text=msg.MAP_EMPTY.format(region=target.name))],
-            suggestions=_suggestions(),
+            suggestions=_suggestions(turn, target),
             context=target.name,
         )
     pins = [
@@ -1424,4 +1489,4 @@ async def coop_map(turn: Turn) -> ChatReply:
     blocks: list[Any] = [MapBlock(title=title, pins=pins)]
     if result.capped:
         blocks.append(NoticeBlock(level="info", text=msg.MAP_CAPPED.format(total=result.total, shown=len(pins))))
-    return ChatReply(blocks=blocks, suggestions=_suggestions(), context=target.name)
+    return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)

@@ -10,6 +10,9 @@ CARD_EXISTS = "该合作社已经有信息卡，请直接修改"
 NO_CARD = "该合作社还没有建立信息卡"
 OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的汇总（请上级单位查看）；以下是{unit}的汇总。"
 PERIOD_NOT_KEPT = "汇总和统计按各合作社信息卡的现有数据计算（每张卡的数据年份见信息卡），不能单独查看“{period}”的数据。"
+PERIOD_NOT_KEPT_CARDS = (
+    "合作社名单、排名和地图按各合作社信息卡的现有数据给出（每张卡的数据年份见信息卡），不能单独查看“{period}”的数据。"
+)
 NOT_A_COOP_CARD = "“{name}”不是合作社，没有信息卡"
 SEE_ITS_COOPS = "{name}的合作社"
 MONEY_TOO_PRECISE = "金额以万元为单位，最多精确到分（小数点后 6 位）"

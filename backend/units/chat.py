@@ -175,11 +175,18 @@ async def unit_card(actor: Actor, unit_id: int) -> tuple[CardUnit, CardBlock]:
     return unit, card
 
 
-def unit_suggestions(actor: Actor) -> list[Suggestion]:
+def unit_suggestions(actor: Actor, unit: Unit | None = None) -> list[Suggestion]:
+    """Quick replies under an answer about ``unit``: its children and people (typed, those words
+    follow the unit shown) and its summary (typed alone, 汇总 is the own unit's: the reply presses
+    the summary of ``unit`` when it is another)."""
     chips = [Suggestion(label=msg.CHAT_SUGGEST_CHILDREN, text=msg.CHAT_SUGGEST_CHILDREN)]
     if allows(actor.role, "accounts.view"):
         chips.append(Suggestion(label=msg.CHAT_SUGGEST_MEMBERS, text=msg.CHAT_SUGGEST_MEMBERS))
-    chips.append(Suggestion(label=msg.CHAT_SUGGEST_SUMMARY, text=msg.CHAT_SUGGEST_SUMMARY))
+    label = msg.CHAT_SUGGEST_SUMMARY
+    if unit is None or unit.id == actor.unit_id:
+        chips.append(Suggestion(label=label, text=label))
+    else:
+        chips.append(Suggestion(label=label, action=Action(label=label, intent="summary", params={"unit_id": unit.id})))
     return chips
 
 
@@ -190,7 +197,7 @@ async def unit_reply(turn: Turn, unit_id: int, *, lead: str | None = None) -> Ch
     await turn.context.remember_unit(unit.id, unit.name)
     blocks: list[Any] = [TextBlock(text=lead)] if lead else []
     blocks.append(card)
-    return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor), context=unit.name)
+    return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
 
 async def choices_reply(
@@ -349,7 +356,7 @@ async def unit_children(turn: Turn) -> ChatReply:
     await turn.context.remember_page("unit.children", {"unit_id": unit.id}, page.next_cursor)
     if not page.items and cursor is None:
         notice = NoticeBlock(level="info", text=msg.CHAT_NO_CHILDREN.format(name=unit.name))
-        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
     more = None
     if page.next_cursor is not None:
         params = {"unit_id": unit.id, "cursor": page.next_cursor}
@@ -362,7 +369,7 @@ async def unit_children(turn: Turn) -> ChatReply:
         total=page.total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
 
 def level_param(params: dict[str, Any]) -> UnitType:
@@ -401,7 +408,7 @@ async def units_of_level(turn: Turn) -> ChatReply:
     await turn.context.remember_page("unit.of_level", params, page.next_cursor)
     if not page.items and cursor is None:
         notice = NoticeBlock(level="info", text=msg.CHAT_NO_LEVEL.format(name=unit.name, level=label))
-        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor), context=unit.name)
+        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
     parents = dict(
         await Unit.filter(id__in={u.parent_id for u in page.items}).values_list("id", "name")  # type: ignore[attr-defined]
     )
@@ -416,7 +423,7 @@ async def units_of_level(turn: Turn) -> ChatReply:
         total=page.total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor), context=unit.name)
+    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
 
 _CODE_CHECKS = {"region_code": identifiers.valid_region_code, "credit_code": identifiers.valid_credit_code}
