@@ -1,8 +1,9 @@
 /**
  * The services of the app, built once and shared by every page (subpackage pages too):
  * session, API client, cache, history and the services the main package needs. Recovery and
- * reviews live in packageRecovery/services, the profile in packageAccount/services: the first
- * screen does not need them, so they do not weigh on the main package.
+ * reviews live in packageRecovery/services, the profile in packageAccount/services, the WeChat
+ * login in packageLogin/services: the first screen does not need them, so they do not weigh on
+ * the main package.
  */
 const { defaultSession } = require('./session');
 const { api } = require('./api');
@@ -11,7 +12,6 @@ const { createHistory } = require('../utils/history');
 const config = require('../config/index');
 const { createAuth } = require('./auth/index');
 const { createChatApi } = require('./chat/index');
-const { createWechat } = require('./wechat/index');
 
 let shared = null;
 
@@ -33,7 +33,6 @@ function services() {
     history,
     auth: createAuth(client, session),
     chat: createChatApi(client),
-    wechat: createWechat(client, session),
     /** "退出登录" from any screen: the session ends, and this account's conversation and the cache go. */
     async signOut() {
       const owner = String((session.info() || {}).account_id || '');

@@ -9,10 +9,10 @@ const { createEmitter } = require('../utils/emitter');
 const KEY = 'cwt:session';
 
 const SCREENS = {
-  login: '/pages/login/index',
-  smsCheck: '/pages/login/sms-check',
-  password: '/pages/login/password',
-  unit: '/pages/unit/index',
+  login: '/packageLogin/pages/login/index',
+  smsCheck: '/packageLogin/pages/login/sms-check',
+  password: '/packageLogin/pages/login/password',
+  unit: '/packageLogin/pages/unit/index',
   chat: '/pages/chat/index',
 };
 

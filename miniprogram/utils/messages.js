@@ -11,21 +11,20 @@ module.exports = {
   SESSION_EXPIRED: '登录已过期，请重新登录',
   UNSUPPORTED_BLOCK: '这条消息需要新版小程序才能显示',
   SEND_FAILED: '发送失败，点击重发',
+  RETRY_ALL: (count) => `${count} 条消息没有发出 · 全部重发`, // the chat's one tap for several failed messages
   SENDING: '发送中…',
   TEXT_TOO_LONG: '最多 200 字',
   WAITING_NETWORK: '等待网络…',
   REQUIRED: '请填写',
   BAD_PHONE: '请输入正确的 11 位手机号',
   BAD_CONTACT_PHONE: '请输入 11 位手机号码，或带区号的固定电话（如 0871-65150432）', // a form's phone field
-  BAD_ID_NUMBER: '身份证号格式不正确',
+  BAD_ID_NUMBER: '身份证号码不正确（应为 18 位，出生日期有效，且校验位正确）', // the server's words
   BAD_NUMBER: '请输入数字',
   BAD_DATE: '日期格式应为 YYYY-MM-DD',
   BAD_CODE: '请输入 6 位验证码',
   PASSWORD_MISMATCH: '两次输入的密码不一致',
   PASSWORD_RULE: '密码为 8-32 位，包含大写字母、小写字母、数字、符号中的至少三种',
   NOT_YET: '该功能暂未开放',
-  WECHAT_LOGIN_FAILED: '微信登录失败，请稍后重试',
-  WECHAT_BIND_HINT: '首次使用微信登录，请用账号密码或手机验证码登录一次，以绑定这个微信',
   SCAN_EMPTY: '没有识别到二维码内容',
   SCAN_TOO_LONG: '二维码内容过长，无法查询',
   SCAN_INVALID: '二维码无法识别或已损坏，请在电脑上刷新后重新扫描',

@@ -17,10 +17,19 @@ function isPhone(value) {
   return /^1[3-9][0-9]{9}$/.test(plainNumber(value));
 }
 
-/** 18-character resident ID number with a valid check character (GB 11643). */
-function isIdNumber(value) {
+/** Characters 7-14 (YYYYMMDD) are a real calendar date from 1900 to the current year, as the server checks. */
+function birthDateValid(text, now) {
+  const year = Number(text.slice(6, 10));
+  const month = Number(text.slice(10, 12));
+  const day = Number(text.slice(12, 14));
+  if (year < 1900 || year > now.getFullYear() || month < 1 || month > 12 || day < 1) return false;
+  return day <= new Date(year, month, 0).getDate(); // day 0 of the next month: this month's last day
+}
+
+/** 18-character resident ID number (GB 11643): a real date of birth and a valid check character. */
+function isIdNumber(value, now = new Date()) {
   const text = plainNumber(value).toUpperCase();
-  if (!/^[0-9]{17}[0-9X]$/.test(text)) return false;
+  if (!/^[0-9]{17}[0-9X]$/.test(text) || !birthDateValid(text, now)) return false;
   let sum = 0;
   for (let i = 0; i < 17; i += 1) sum += Number(text[i]) * ID_WEIGHTS[i];
   return ID_CHECK[sum % 11] === text[17];

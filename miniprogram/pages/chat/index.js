@@ -27,6 +27,7 @@ Page({
     suggestions: DEFAULT_SUGGESTIONS,
     draft: '',
     online: true,
+    retryAll: '',
     greeting: '您好',
     presets: [{ name: 'send', type: 'icon' }],
   },
@@ -45,6 +46,7 @@ Page({
       scope: () => s.session.scope(),
       onChange: () => this.render(),
       onRefused: (message) => this.onRefused(message),
+      online: () => network.isOnline(), // offline, a message waits for the network (the banner says so)
     });
     const info = s.session.info() || {};
     this.setData({
@@ -52,7 +54,10 @@ Page({
       online: network.isOnline(),
       greeting: info.name ? `${info.name}，您好${info.unit ? `（${info.unit.unit_name}）` : ''}` : '您好',
     });
-    this.offNetwork = network.onChange((online) => this.render({ online }));
+    this.offNetwork = network.onChange((online) => {
+      this.render({ online });
+      if (online) this.conversation.resume();
+    });
     this.conversation.load();
     s.auth.reloadSession().catch(() => {}); // keeps unit and flags current; a 401 sends us to login
   },
@@ -79,11 +84,14 @@ Page({
   render(extra) {
     const online = extra && 'online' in extra ? extra.online : this.network.isOnline();
     const suggestions = this.conversation.suggestions();
+    const messages = this.conversation.messages();
+    const failed = messages.filter((m) => m.status === 'failed').length;
     this.setData(
       Object.assign({}, extra || {}, {
         online,
-        messages: view(this.conversation.messages(), Date.now(), online),
+        messages: view(messages, Date.now(), online),
         suggestions: suggestions.length ? suggestions : DEFAULT_SUGGESTIONS,
+        retryAll: failed > 1 ? msg.RETRY_ALL(failed) : '', // one alone has its own "点击重发"
       }),
       () => this.scrollToBottom()
     );
@@ -139,6 +147,10 @@ Page({
 
   onRetry(e) {
     return this.conversation.retry(e.currentTarget.dataset.id);
+  },
+
+  onRetryAll() {
+    return this.conversation.retryAll();
   },
 
   /** A PC's enrolment or pairing code opens its page; any other code is sent as a message. */

@@ -5,8 +5,11 @@
  * - a typed query whose answer was seen before shows that answer at once, marked offline with
  *   its time, and replaces it with the fresh answer when it arrives (or keeps it if none comes);
  * - a send that fails is marked failed (no answer came: with those in line behind it) and can be
- *   sent again with the same idempotency key;
+ *   sent again with the same idempotency key, one by one or all at once (retryAll);
  *   one the server refused (a 4xx that resending cannot change) is marked refused, with its reason;
+ * - while the phone is offline (deps.online) a send waits for the network, however long: one made
+ *   offline, or failed for want of network while offline, stays "sending" and goes out, with its
+ *   key and in the conversation's order, when resume() is called (the network is back);
  * - an action identical to one still sending is not sent again (a double tap);
  * - what a form block was sent with stays on its message (forms), so it is not sent twice; a form
  *   whose send the server refused opens again with those values and the server's messages.
@@ -78,7 +81,8 @@ function fitsContext(cached, context) {
 /**
  * deps: chatApi, history, cache, owner () => string (whose history; '' or 'anon' when nobody's:
  * then nothing is saved), scope () => string (whose cached answers: account and unit),
- * now () => ms, random, onChange (messages) => void, onRefused (user message) => void.
+ * now () => ms, random, onChange (messages) => void, onRefused (user message) => void,
+ * online () => boolean (whether the phone has a network; always, when not given).
  *
  * load() claims the owner's history for this conversation (utils/history): once a newer one
  * (the chat page after a relaunch) has claimed it, what this one saves is dropped, e.g. the
@@ -88,12 +92,14 @@ function fitsContext(cached, context) {
 function createConversation(deps) {
   const now = deps.now || (() => Date.now());
   const onChange = deps.onChange || (() => {});
+  const online = deps.online || (() => true);
   let messages = [];
   let claimed = null; // { owner, token } once loaded for an account
   let line = Promise.resolve(); // the sends, one after another
   let waiting = 0; // sends in line, the one on its way included
   let cuts = 0; // sends failed for want of network: those in line behind fail with it (cut)
   let cut = null;
+  let held = new Set(); // ids of the sends waiting for the network (offline), see resume()
 
   /** The claim to save `who`'s history with: none before load (nothing checked), null: not ours. */
   function tokenFor(who) {
@@ -162,6 +168,10 @@ function createConversation(deps) {
       }
     }
     changed(owner);
+    if (!online()) {
+      held.add(userId); // sent when the network is back, in the conversation's order
+      return Promise.resolve(null);
+    }
     const mark = cuts;
     const go = () => send(userId, owner, key, mark);
     const turn = waiting++ ? line.then(go) : go();
@@ -201,6 +211,11 @@ function createConversation(deps) {
       if (mark === cuts && NO_NETWORK.indexOf(error.code) >= 0) {
         cuts += 1;
         cut = error;
+      }
+      if (NO_NETWORK.indexOf(error.code) >= 0 && !online()) {
+        held.add(userId); // still "sending": it goes when the network is back
+        changed(owner);
+        return null;
       }
       const refused = refusal(error);
       const back = refused && error.code !== 'request_done'; // done, its answer lost: not handed back
@@ -298,6 +313,19 @@ function createConversation(deps) {
       if (!user || user.role !== 'user' || user.status !== 'failed') return Promise.resolve(null);
       return deliver(id);
     },
+    /** Send every failed message again (in the conversation's order), each with its key. */
+    retryAll() {
+      const failed = messages.filter((m) => m.role === 'user' && m.status === 'failed');
+      return Promise.all(failed.map((m) => deliver(m.id)));
+    },
+    /** The network is back: the sends that waited for it go out, in the conversation's order. */
+    resume() {
+      if (!online() || !held.size) return Promise.resolve([]);
+      const ids = held;
+      held = new Set();
+      const waitingIds = messages.filter((m) => ids.has(m.id) && m.status === 'sending').map((m) => m.id);
+      return Promise.all(waitingIds.map(deliver));
+    },
     /** The quick replies to show: those of the newest answer. */
     suggestions() {
       for (let i = messages.length - 1; i >= 0; i -= 1) {
@@ -307,6 +335,7 @@ function createConversation(deps) {
     },
     clear() {
       messages = [];
+      held = new Set();
       deps.history.clear(deps.owner());
       if (claimed) claim(); // this conversation goes on, with an empty history
       onChange(messages);

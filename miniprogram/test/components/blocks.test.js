@@ -50,15 +50,14 @@ test('card: title, label/value rows (t-cell) and action buttons; tapping one sen
   expect(actions).toEqual([{ action: expect.objectContaining({ intent: 'summary', params: { unit_id: 7 } }), label: '本村汇总' }]);
 });
 
-test('table: columns and rows in t-table, the total, a tap on a row and "更多"', async () => {
+test('table: columns and rows, the total, a tap on a row and "更多"', async () => {
   const { comp, actions } = render(byType('table'));
   await settle();
   const table = comp.querySelector('.block-table');
   expect(text(table)).toContain('共 12 条');
   expect(text(table)).toContain('名称类型王家湾村村李家坪村村');
-  const tTable = table.querySelector('.table'); // t-table is a virtual host: its rows are found through it
-  tTable.querySelectorAll('.t-table__tr')[1].dispatchEvent('tap'); // no action on this row
-  tTable.querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
+  table.querySelectorAll('.table-row')[1].dispatchEvent('tap'); // no action on this row
+  table.querySelectorAll('.table-row')[0].dispatchEvent('tap');
   table.querySelector('.more').querySelector('.t-button').dispatchEvent('tap');
   await settle();
   expect(actions).toEqual([
@@ -206,7 +205,7 @@ test('table: tapping a row without an action shows its cut-off cells in full (wx
   const shown = [];
   global.wx.showModal = (options) => shown.push(options);
   await settle();
-  const rows = comp.querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr');
+  const rows = comp.querySelector('.block-table').querySelectorAll('.table-row');
   rows[0].dispatchEvent('tap');
   rows[1].dispatchEvent('tap');
   await settle();

@@ -139,7 +139,7 @@ describe('pairing confirmation', () => {
     await settle(10);
     events.push(pairing({ state: 'done', version: 4, result: { message: '卡登录成功' } }));
     await settle(20);
-    expect(navigations()).toEqual(['reLaunch /pages/unit/index']);
+    expect(navigations()).toEqual(['reLaunch /packageLogin/pages/unit/index']);
   });
 
   test('binding with a session: the session goes with the scan; done shows the result and refreshes the profile', async () => {
@@ -345,7 +345,7 @@ describe('enrolling an office PC', () => {
     install({});
     mount('packageCard/pages/enrol/index', undefined, { token: TOKEN });
     await settle();
-    expect(navigations()).toEqual(['reLaunch /pages/login/index']);
+    expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/index']);
   });
 
   test('the PC list: name, unit, status; revoke after a confirm; more; scan to enrol', async () => {
@@ -391,7 +391,7 @@ describe('enrolling an office PC', () => {
 describe('scanning from the login and chat screens', () => {
   test('login: "卡登录 / 扫码" opens the pairing page for a pair code; an enrol code or other text is explained', async () => {
     install({ 'GET /api/auth/captcha': () => CAPTCHA });
-    const page = mount('pages/login/index');
+    const page = mount('packageLogin/pages/login/index');
     await settle();
     global.wx.scanCode = (o) => o.success({ result: ` cwt://pair/${TOKEN} ` });
     tapButton(page.querySelector('.scan-login'));

@@ -41,7 +41,7 @@ test('without a session the chat sends the user to the login screen', async () =
   install({});
   mount('pages/chat/index');
   await settle();
-  expect(global.__navigations).toEqual([expect.objectContaining({ name: 'reLaunch', url: '/pages/login/index' })]);
+  expect(global.__navigations).toEqual([expect.objectContaining({ name: 'reLaunch', url: '/packageLogin/pages/login/index' })]);
 });
 
 test('welcome and default quick replies; tapping one sends its text and shows the answer with its own suggestions', async () => {
@@ -122,7 +122,7 @@ test('table "更多", a row, a map pin and a form all reach the server as action
   const table = page.querySelector('.answer-blocks').querySelector('.block-table');
   table.querySelector('.more').querySelector('.t-button').dispatchEvent('tap');
   await settle(10);
-  table.querySelector('.table').querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
+  table.querySelectorAll('.table-row')[0].dispatchEvent('tap');
   await settle(10);
   page.querySelector('.answer-blocks').querySelector('.block-map').querySelector('.pin').dispatchEvent('tap');
   await settle(10);
@@ -261,8 +261,8 @@ test('an action tapped twice while it is sending goes out once; its button is di
   tapButton(summary());
   tapButton(more());
   tapButton(more());
-  answer().querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
-  answer().querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[0].dispatchEvent('tap');
+  answer().querySelector('.block-table').querySelectorAll('.table-row')[0].dispatchEvent('tap');
+  answer().querySelector('.block-table').querySelectorAll('.table-row')[0].dispatchEvent('tap');
   await settle(10);
   expect(chats().slice(1).map((c) => c.data.action.intent)).toEqual(['summary']); // the others wait for its answer
   expect(more().instance.data.disabled).toBe(true);
@@ -508,7 +508,7 @@ test('a co-op row tapped names the co-op in the conversation, not only "信息�
   await settle();
   chips(page)[0].dispatchEvent('tap');
   await settle(10);
-  page.querySelector('.answer-blocks').querySelector('.block-table').querySelector('.table').querySelectorAll('.t-table__tr')[1].dispatchEvent('tap');
+  page.querySelector('.answer-blocks').querySelector('.block-table').querySelectorAll('.table-row')[1].dispatchEvent('tap');
   await settle(10);
   expect(chats()[1].data).toEqual({ action: { intent: 'coop.card', params: { unit_id: 22 } } });
   expect(messages(page)[2].content).toEqual([{ type: 'text', data: '信息卡：李家坪村养蜂合作社' }]);

@@ -11,7 +11,7 @@ test('password login: captcha from the server, the answer and the fields go out,
     'GET /api/auth/captcha': () => CAPTCHA,
     'POST /api/auth/login': () => Object.assign({ token: 'new' }, SESSION, { must_change_password: true }),
   });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   const captcha = page.querySelector('#captcha');
   expect(captcha.instance.data).toMatchObject({ captchaId: 'cap-1', image: CAPTCHA.image });
@@ -28,7 +28,7 @@ test('password login: captcha from the server, the answer and the fields go out,
   const login = calls.find((c) => c.key === 'POST /api/auth/login');
   expect(login.data).toEqual({ login: 'demo_newcomer', password: 'Temp#1234', captcha_id: 'cap-1', captcha_answer: 'ab12' });
   expect(login.header['Idempotency-Key']).toBeTruthy();
-  expect(navigations()).toEqual(['reLaunch /pages/login/password']);
+  expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/password']);
   expect(global.wx.getStorageSync('cwt:session').token).toBe('new');
 });
 
@@ -41,7 +41,7 @@ test('a refused login shows the server message on the field and brings a new cap
       body: { error: { code: 'captcha_invalid', message: '图形验证码不正确或已过期，请刷新后重试', fields: { captcha_answer: '图形验证码不正确或已过期，请刷新后重试' } } },
     }),
   });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   page.setData({ login: 'a', password: 'b' });
   page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'zzzz' });
@@ -60,7 +60,7 @@ test('WeChat one-tap: bound -> in; not bound -> hint, and the next password logi
     'POST /api/auth/login': () => Object.assign({ token: 't', wechat_bound: true }, SESSION),
   });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   tapButton(page.querySelector('.wechat-login'));
   await settle(10);
@@ -74,7 +74,7 @@ test('WeChat one-tap: bound -> in; not bound -> hint, and the next password logi
 
   wechat = () => Object.assign({ token: 'wx-token' }, SESSION);
   global.wx.removeStorageSync('cwt:session'); // logged out again
-  const again = mount('pages/login/index');
+  const again = mount('packageLogin/pages/login/index');
   await settle();
   tapButton(again.querySelector('.wechat-login'));
   await settle(10);
@@ -82,7 +82,7 @@ test('WeChat one-tap: bound -> in; not bound -> hint, and the next password logi
 
   global.wx.removeStorageSync('cwt:session');
   install({ 'GET /api/auth/captcha': () => CAPTCHA }); // this server has no WeChat login (404)
-  const none = mount('pages/login/index');
+  const none = mount('packageLogin/pages/login/index');
   await settle();
   tapButton(none.querySelector('.wechat-login'));
   await settle(10);
@@ -95,7 +95,7 @@ test('the forced password change checks the policy on the phone, then goes on wi
     'POST /api/account/password': () => ({ token: 'tok-2' }),
     'GET /api/session': () => SESSION,
   });
-  const page = mount('pages/login/password');
+  const page = mount('packageLogin/pages/login/password');
   await settle();
   expect(global.__navigations).toHaveLength(0); // this is the screen the session requires
   page.setData({ oldPassword: 'Temp#1234', newPassword: 'abcdefgh', confirm: 'abcdefgh' });
@@ -115,7 +115,7 @@ test('the forced change is the only screen: the chat sends a must-change session
   install({});
   mount('pages/chat/index');
   await settle();
-  expect(navigations()).toEqual(['reLaunch /pages/login/password']);
+  expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/password']);
 });
 
 test('first-login SMS check: captcha, code to the bound phone, verify, then the password change', async () => {
@@ -126,7 +126,7 @@ test('first-login SMS check: captcha, code to the bound phone, verify, then the 
     'POST /api/session/first-login/verify': () => ({ status: 204 }),
     'GET /api/session': () => Object.assign({}, SESSION, { must_change_password: true }),
   });
-  const page = mount('pages/login/sms-check');
+  const page = mount('packageLogin/pages/login/sms-check');
   await settle();
   page.querySelector('#captcha').querySelector('.input').instance.triggerEvent('change', { value: 'ab12' });
   tapButton(page.querySelector('#codeButton').querySelector('.btn'));
@@ -137,7 +137,7 @@ test('first-login SMS check: captcha, code to the bound phone, verify, then the 
   page.setData({ code: '123456' });
   tapButton(page.querySelector('.submit'));
   await settle(10);
-  expect(navigations()).toEqual(['reLaunch /pages/login/password']);
+  expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/password']);
 });
 
 test('unit choice lists the units with roles and chooses one', async () => {
@@ -147,7 +147,7 @@ test('unit choice lists the units with roles and chooses one', async () => {
     'GET /api/session': () => Object.assign({}, SESSION, { unit: null, units: [UNIT, other] }),
     'POST /api/session/unit': () => Object.assign({}, SESSION, { unit: other, units: [UNIT, other] }),
   });
-  const page = mount('pages/unit/index');
+  const page = mount('packageLogin/pages/unit/index');
   await settle(10);
   const cells = page.querySelectorAll('.unit-cell');
   expect(cells.map((c) => [c.instance.data.title, c.instance.data.description])).toEqual([
@@ -182,7 +182,7 @@ test.each([
     'POST /api/auth/login': () => (refused ? { status, body: { error: { code, message, fields: {} } } } : Object.assign({ token: 't' }, SESSION)),
   });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   tapButton(page.querySelector('.wechat-login'));
   await settle(10);
@@ -204,7 +204,7 @@ test('the SMS login without a ticket runs the WeChat login first and sends its t
     'POST /api/wechat/sms-login': () => Object.assign({ token: 't', wechat_bound: true }, SESSION),
   });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   page.querySelector('.mode-sms').dispatchEvent('tap');
   await settle(10);
@@ -228,7 +228,7 @@ test('the SMS login without a ticket runs the WeChat login first and sends its t
 test('the SMS tab: a bound WeChat logs in at once; a server without WeChat login hides it with the one-tap button', async () => {
   install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/wechat/login': () => Object.assign({ token: 'wx-token' }, SESSION) });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const bound = mount('pages/login/index');
+  const bound = mount('packageLogin/pages/login/index');
   await settle();
   bound.querySelector('.mode-sms').dispatchEvent('tap');
   await settle(10);
@@ -236,7 +236,7 @@ test('the SMS tab: a bound WeChat logs in at once; a server without WeChat login
 
   global.wx.removeStorageSync('cwt:session');
   const calls = install({ 'GET /api/auth/captcha': () => CAPTCHA }); // no WeChat login here (404)
-  const none = mount('pages/login/index');
+  const none = mount('packageLogin/pages/login/index');
   await settle();
   none.querySelector('.mode-sms').dispatchEvent('tap');
   await settle(10);
@@ -250,7 +250,7 @@ test('WeChat busy, unreachable or a timeout keep the one-tap button and say why;
   let answer = () => ({ status: 503, body: { error: { code: 'wechat_busy', message: '微信服务繁忙，请稍后再试', fields: {} } } });
   install({ 'GET /api/auth/captcha': () => CAPTCHA, 'POST /api/wechat/login': () => answer() });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   tapButton(page.querySelector('.wechat-login'));
   await settle(10);
@@ -282,7 +282,7 @@ test('a refused code request makes "获取验证码" ready again', async () => {
         ? { status: 400, body: { error: { code: 'captcha_invalid', message: '图形验证码不正确或已过期，请刷新后重试', fields: {} } } }
         : { phone: '139****0014', resend_after: 60, expires_in: 300 },
   });
-  const page = mount('pages/login/sms-check');
+  const page = mount('packageLogin/pages/login/sms-check');
   await settle();
   const button = () => page.querySelector('#codeButton').querySelector('.btn');
   tapButton(button()); // no captcha answer yet: nothing is sent
@@ -317,18 +317,18 @@ test('a session the server ended mid-chat: the app goes to the login screen, whi
   await settle();
   chat.querySelector('#replies').querySelectorAll('.chip')[2].dispatchEvent('tap');
   await settle(10);
-  expect(navigations()).toEqual(['reLaunch /pages/login/index?expired=1']);
-  const page = mount('pages/login/index', {}, { expired: '1' });
+  expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/index?expired=1']);
+  const page = mount('packageLogin/pages/login/index', {}, { expired: '1' });
   await settle();
   expect(text(page.querySelector('.login-notice'))).toBe('登录已过期，请重新登录');
-  expect(text(mount('pages/login/index')).indexOf('登录已过期')).toBe(-1); // an ordinary visit says nothing
+  expect(text(mount('packageLogin/pages/login/index')).indexOf('登录已过期')).toBe(-1); // an ordinary visit says nothing
   delete global.App;
 });
 
 test.each([
-  ['pages/unit/index', { unit: null }],
-  ['pages/login/password', { must_change_password: true }],
-  ['pages/login/sms-check', { sms_check_required: true }],
+  ['packageLogin/pages/unit/index', { unit: null }],
+  ['packageLogin/pages/login/password', { must_change_password: true }],
+  ['packageLogin/pages/login/sms-check', { sms_check_required: true }],
 ])('"退出登录" on %s clears this account\'s conversation, input and cached answers, like "我的 > 退出登录"', async (screen, state) => {
   signIn(state);
   global.wx.setStorageSync('cwt:history:6', [{ id: 'm1', role: 'user', text: '430102199001011234' }]);
@@ -346,7 +346,7 @@ test.each([
   await settle(10);
   expect(global.wx.getStorageSync('cwt:session')).toBe('');
   ['cwt:history:6', 'cwt:draft:6', 'cwt:cache:chat:6:6:汇总'].forEach((key) => expect(global.wx.getStorageSync(key)).toBe(''));
-  expect(navigations().pop()).toBe('reLaunch /pages/login/index');
+  expect(navigations().pop()).toBe('reLaunch /packageLogin/pages/login/index');
 });
 
 test('the SMS login: a code sent spends the captcha, so a new one is shown for the resend', async () => {
@@ -357,7 +357,7 @@ test('the SMS login: a code sent spends the captcha, so a new one is shown for t
     'POST /api/wechat/sms-login/send-code': () => ({ phone: '139****0001', resend_after: 60, expires_in: 300 }),
   });
   global.wx.login = (o) => o.success({ code: 'code-1' });
-  const page = mount('pages/login/index');
+  const page = mount('packageLogin/pages/login/index');
   await settle();
   page.querySelector('.mode-sms').dispatchEvent('tap');
   await settle(10);
@@ -376,10 +376,10 @@ test('first-login SMS check: a check the server already took (its answer lost) g
     'POST /api/session/first-login/verify': () => ({ status: 409, body: { error: { code: 'sms_check_not_needed', message: '无需进行首次登录短信验证', fields: {} } } }),
     'GET /api/session': () => Object.assign({}, SESSION, { must_change_password: true }),
   });
-  const page = mount('pages/login/sms-check');
+  const page = mount('packageLogin/pages/login/sms-check');
   await settle();
   page.setData({ code: '123456' });
   tapButton(page.querySelector('.submit'));
   await settle(10);
-  expect(navigations()).toEqual(['reLaunch /pages/login/password']);
+  expect(navigations()).toEqual(['reLaunch /packageLogin/pages/login/password']);
 });

@@ -47,7 +47,7 @@ test('forgot password: user name -> code and ID number -> new password -> done',
   page.setData({ code: '123456', idNumber: '110105194912310021' }); // wrong check character
   tapButton(page.querySelector('.submit'));
   await settle();
-  expect(text(page)).toContain('身份证号格式不正确');
+  expect(text(page)).toContain('身份证号码不正确');
   page.setData({ idNumber: '11010519491231002x' });
   tapButton(page.querySelector('.submit'));
   await settle(10);
@@ -167,7 +167,7 @@ test('"我的": profile from the cache at once (offline, with its time), then fr
   expect(global.wx.getStorageSync('cwt:session')).toBe('');
   expect(global.wx.getStorageSync('cwt:history:6')).toBe('');
   expect(global.wx.getStorageSync('cwt:cache:profile:6:6')).toBe('');
-  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/index' });
+  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/packageLogin/pages/login/index' });
 });
 
 test('own sessions: the list, and "结束" on another device after confirming', async () => {
@@ -230,7 +230,7 @@ test('the account pages need a complete session', async () => {
   install({});
   mount('packageAccount/pages/profile/index');
   await settle();
-  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/pages/login/password' });
+  expect(global.__navigations.pop()).toMatchObject({ name: 'reLaunch', url: '/packageLogin/pages/login/password' });
 });
 
 test('"解除微信绑定" on an account whose WeChat was unbound meanwhile (elsewhere) shows the server\'s message, and it unbound', async () => {

@@ -76,7 +76,7 @@ describe('login and the session', () => {
     const { s } = freshApp();
     const temporary = server.password('demo_newcomer');
     const out = await login(s, 'demo_newcomer', temporary);
-    expect(out.next).toBe('/pages/login/password');
+    expect(out.next).toBe('/packageLogin/pages/login/password');
     const blocked = [];
     s.client.on('blocked', (e) => blocked.push(e.code));
     const refused = await s.chat.send({ text: '帮助' }).catch((e) => e);
@@ -99,14 +99,14 @@ describe('login and the session', () => {
     const temporary = await createOperator(admin.s, OPERATOR);
 
     const { s } = freshApp();
-    expect((await login(s, OPERATOR.username, temporary)).next).toBe('/pages/login/sms-check');
+    expect((await login(s, OPERATOR.username, temporary)).next).toBe('/packageLogin/pages/login/sms-check');
     const refused = await s.auth.changePassword(temporary, 'Xinmima#2026').catch((e) => e);
     expect(refused).toMatchObject({ status: 403, code: 'sms_check_required' });
     const captcha = await solvedCaptcha(s);
     const sent = await s.auth.firstLoginSendCode(captcha.captchaId, captcha.captchaAnswer);
     expect(sent).toMatchObject({ phone: '137****0001', resend_after: expect.any(Number) });
     const next = await s.auth.firstLoginVerify(await server.latestCode(OPERATOR.phone));
-    expect(next).toBe('/pages/login/password');
+    expect(next).toBe('/packageLogin/pages/login/password');
     expect(await s.auth.changePassword(temporary, 'Wang#Xiaoer2026')).toBe('/pages/chat/index');
   });
 });

@@ -143,7 +143,7 @@ test('form checks by kind, and the submit action carries the values', () => {
   );
   expect(blocks.formErrors(form, { phone: '', id: '1101' , n: 'abc', d: '2024/1/1' })).toEqual({
     phone: '请填写手机号',
-    id: '身份证号格式不正确',
+    id: '身份证号码不正确（应为 18 位，出生日期有效，且校验位正确）',
     n: '请输入数字',
     d: '日期格式应为 YYYY-MM-DD',
   });

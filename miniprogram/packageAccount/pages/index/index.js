@@ -122,7 +122,7 @@ Page({
   },
 
   onSwitchUnit() {
-    wx.navigateTo({ url: '/pages/unit/index' });
+    wx.navigateTo({ url: '/packageLogin/pages/unit/index' });
   },
 
   async onUnbind() {

@@ -106,6 +106,6 @@ Page({
   },
 
   onLogin() {
-    wx.reLaunch({ url: '/pages/login/index' });
+    wx.reLaunch({ url: '/packageLogin/pages/login/index' });
   },
 });

@@ -1,7 +1,7 @@
 /** Unit choice after login when the account has several (agents), and the switch from "我的". */
-const { services } = require('../../services/index');
-const { goNext, SCREENS } = require('../../utils/router');
-const { toast } = require('../../utils/ui');
+const { services } = require('../../../services/index');
+const { goNext, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
 
 Page({
   data: { units: [], currentId: 0, busy: false },

@@ -2,11 +2,11 @@
  * The forced password change (temporary password from an admin, a reset, a review): the server
  * allows nothing else until it is done, and neither does the app.
  */
-const { services } = require('../../services/index');
-const { guard, goNext, SCREENS } = require('../../utils/router');
-const { toast } = require('../../utils/ui');
-const { passwordProblem } = require('../../utils/validate');
-const msg = require('../../utils/messages');
+const { services } = require('../../../services/index');
+const { guard, goNext, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
+const { passwordProblem } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
 
 Page({
   data: {

@@ -8,12 +8,14 @@
  * the next screen (SMS check, forced password change, unit choice, chat). "卡登录 / 扫码" scans
  * the QR of an office PC's card reader and continues on the pairing page (packageCard).
  */
-const { services } = require('../../services/index');
-const { goNext, SCREENS } = require('../../utils/router');
-const { toast } = require('../../utils/ui');
-const { isPhone, isCode, required } = require('../../utils/validate');
-const msg = require('../../utils/messages');
-const { parseScan, pageFor, scanCode } = require('../../utils/scan');
+const { services } = require('../../../services/index');
+const { loginServices } = require('../../services/index');
+const texts = require('../../services/texts');
+const { goNext, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
+const { isPhone, isCode, required } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
+const { parseScan, pageFor, scanCode } = require('../../../utils/scan');
 
 // The server refused the bind ticket: 410 expired or used, 409 account or WeChat bound elsewhere.
 const TICKET_REFUSED = ['ticket_invalid', 'wechat_account_bound', 'wechat_identity_bound'];
@@ -83,7 +85,7 @@ Page({
   async onWechat() {
     if (this.data.wechatBusy) return false;
     this.setData({ wechatBusy: true });
-    const result = await services().wechat.loginWithWechat();
+    const result = await loginServices().wechat.loginWithWechat();
     this.setData({ wechatBusy: false });
     if (result.status === 'logged_in') {
       goNext(result.next);
@@ -91,7 +93,7 @@ Page({
     }
     if (result.status === 'bind_required') {
       this.bindTicket = result.ticket;
-      this.setData({ bindHint: result.message || msg.WECHAT_BIND_HINT });
+      this.setData({ bindHint: result.message || texts.WECHAT_BIND_HINT });
       return true;
     }
     if (result.status === 'unavailable') this.setData({ wechatState: 'unavailable', mode: 'password' });
@@ -127,7 +129,7 @@ Page({
     const code = e.detail && e.detail.code;
     if (!code) return;
     try {
-      const out = await services().wechat.phoneNumber(code);
+      const out = await loginServices().wechat.phoneNumber(code);
       if (out && out.phone) this.setData({ phone: out.phone, 'errors.phone': '' });
     } catch (error) {
       toast(this, error.status === 404 ? msg.NOT_YET : error.message);
@@ -146,7 +148,7 @@ Page({
       return;
     }
     try {
-      const out = await services().wechat.smsSendCode(
+      const out = await loginServices().wechat.smsSendCode(
         this.data.phone,
         this.captcha.captchaId,
         this.captcha.answer,
@@ -173,7 +175,7 @@ Page({
     if (!(await this.ticketReady())) return;
     this.setData({ busy: true });
     try {
-      const out = await services().wechat.smsLogin(this.data.phone, this.data.code, this.bindTicket);
+      const out = await loginServices().wechat.smsLogin(this.data.phone, this.data.code, this.bindTicket);
       this.setData({ busy: false });
       goNext(out.next);
     } catch (error) {

@@ -1,9 +1,9 @@
 /** First login of an operator an admin created (P4): a code to the bound phone, before anything else. */
-const { services } = require('../../services/index');
-const { guard, goNext, SCREENS } = require('../../utils/router');
-const { toast } = require('../../utils/ui');
-const { isCode } = require('../../utils/validate');
-const msg = require('../../utils/messages');
+const { services } = require('../../../services/index');
+const { guard, goNext, SCREENS } = require('../../../utils/router');
+const { toast } = require('../../../utils/ui');
+const { isCode } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
 
 Page({
   data: { code: '', phone: '', errors: {}, busy: false },

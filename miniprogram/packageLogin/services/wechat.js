@@ -9,8 +9,9 @@
  *   { status: 'unavailable', message }     no WeChat login on this server: hide it
  *   { status: 'failed', message }          not this time: say why, the user may try again
  */
-const endpoints = require('../endpoints');
+const endpoints = require('../../services/endpoints');
 const msg = require('../../utils/messages');
+const texts = require('./texts');
 
 const OFF_STATUSES = [404, 405];
 const OFF_CODES = ['wechat_disabled', 'wechat_misconfigured'];
@@ -36,7 +37,7 @@ function createWechat(client, session, api) {
       try {
         code = await wxLogin(wxApi);
       } catch (e) {
-        return { status: 'failed', message: msg.WECHAT_LOGIN_FAILED };
+        return { status: 'failed', message: texts.WECHAT_LOGIN_FAILED };
       }
       try {
         const out = await client.post(endpoints.wechatLogin, { code }, { auth: false });
