@@ -1183,3 +1183,54 @@ async def test_a_question_naming_no_unit_after_the_unit_shown_left_the_scope_is_
     await chat(client, headers, "李家坪村")
     await Unit.filter(id=w.village2.id).update(parent_id=w.sibling.id, path=f"{w.sibling.path}{w.village2.id}/")
     assert blocks(await chat(client, headers, "汇总"), "card")[0]["title"] == "白沙镇合作社汇总"
+
+
+async def test_co_ops_over_or_under_a_figure_are_listed_with_that_figure(client):
+    """ "社员超过100人的合作社" looked for a unit named 社员超过一百 ("没有找到")."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    for text, expected in (
+        ("社员超过100人的合作社", [("白沙镇供销社", "300"), ("王家湾村茶叶专业合作社", "120")]),
+        ("社员120人以上的合作社", [("白沙镇供销社", "300"), ("王家湾村茶叶专业合作社", "120")]),
+        ("社员少于一百的社", [("王家湾村果蔬合作社", "60")]),
+        ("王家湾村从业人员不超过八人的合作社", [("王家湾村茶叶专业合作社", "8"), ("王家湾村果蔬合作社", "3")]),
+    ):
+        table = blocks(await chat(client, headers, text), "table")[0]
+        assert sorted((row[0], row[2]) for row in table["rows"]) == sorted(expected), (text, table)
+        assert table["columns"][2] in ("社员数", "从业人员"), table
+    titled = blocks(await chat(client, headers, "社员超过100人的合作社"), "table")[0]
+    assert titled["title"] == "白沙镇社员数超过100的合作社"
+    none = await chat(client, headers, "社员超过10000人的合作社")
+    assert not blocks(none, "table") and "暂无" in blocks(none, "notice")[0]["text"]
+
+
+async def test_co_ops_over_an_amount_need_finance_access_to_every_card(client):
+    w = await make_world()
+    masked = await login_at(client, "town_viewer", w.town)
+    refused = await chat(client, masked, "资产超过100万的合作社")
+    assert not blocks(refused, "table") and "金额权限" in blocks(refused, "notice")[0]["text"]
+    headers = await login_at(client, "town_all", w.town, finance=FinanceAccess.ALL)
+    table = blocks(await chat(client, headers, "资产超过100万的合作社"), "table")[0]
+    assert sorted(row[2] for row in table["rows"]) == ["123.46", "500.00"] and table["columns"][2] == "资产总额（万元）"
+    big = await chat(client, headers, "资产在1亿以上的合作社")  # 10000 万元: none
+    assert not blocks(big, "table")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"field": "members", "op": "x", "amount": "1"},
+        {"field": "members", "op": "gt", "amount": "-1"},
+        {"field": "members", "op": "gt", "amount": "abc"},
+        {"field": "members", "op": "gt", "amount": "1.5"},
+        {"field": "members", "op": "gt", "amount": True},
+        {"field": "loss", "op": "gt", "amount": "1"},
+        {"field": "members", "op": "gt", "amount": "1e400"},
+        {"field": "members", "op": "gt"},
+    ],
+)
+async def test_a_threshold_button_with_a_bad_parameter_is_refused(client, params):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    reply = await chat(client, headers, intent="coop.over", params={"region_id": w.town.id, **params})
+    assert not blocks(reply, "table") and blocks(reply, "notice")[0]["level"] == "warning", reply

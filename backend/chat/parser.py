@@ -36,7 +36,7 @@ _PERSON_CARD = "account.card"  # "…是谁", "…是哪个村的" (backend.acco
 # the number); a word that goes on ("再来村", "后面村") is a name.
 _MORE = re.compile(
     r"(?i)^(?:看|再看)?(?:更多|下一页|下页|继续|more|next|翻页|下一批|还有吗|还有呢|还有没有?|后面的?|后面呢|后面还有吗"
-    r"|接着看|继续看|往后翻"
+    r"|接着看|继续看|往后翻|剩下的?|剩下的呢|其余的?|其他的呢"
     r"|(?:再来|再看|再给我?)\s*(?:[0-9]{1,3}|[一二两三四五六七八九十]{1,3})?\s*(?:条|个|页|行|些|批)?)$"
 )
 # Back to a page seen before: "上一页", "往前翻"; "第3页", "翻到第二页", "首页" (its ``number``).
@@ -156,10 +156,23 @@ _SLIP = re.compile(r"登陆|操做|合做社|合作设|汇宗|^会总|会总$|�
 _PAUSE_BEFORE_WORD = re.compile(r"\s*[,:]\s*(?=(?:汇总|合作社|人员|下级单位|地图|统计|村级社|标杆社)$)")
 _PAUSE_AFTER_WORD = re.compile(r"^(汇总|人员|下级单位|地图|统计|合作社)\s*:\s*")
 _SPACE_BY_的 = re.compile(r"\s*的\s+|\s+的\s*")
+# Traditional characters, as a phone set to them types ("匯總", "上一頁", "王家灣村"): those of this
+# chat's words, of place names and of common surnames, each with its one simplified form (names are
+# kept simplified).
+_SIMPLIFIED = str.maketrans(
+    "匯總頁個員單級鄉鎮縣區標桿統計圖資產潤帳號碼錄記們這裡詢灣溝嶺壩莊車東門會農業專權設務變歲數種開關係導戶當應對點層書聯繫"
+    "電話為麼還沒嗎誰幾隊張劉陳楊趙黃吳孫鄭馮蔣韓許鄧蕭馬羅謝盧葉閻譚龔錢湯賴國劃華偉紅麗軍興榮寶龍鳳雲蘭貴強傑義禮順紀藝",
+    "汇总页个员单级乡镇县区标杆统计图资产润账号码录记们这里询湾沟岭坝庄车东门会农业专权设务变岁数种开关系导户当应对点层书联系"
+    "电话为么还没吗谁几队张刘陈杨赵黄吴孙郑冯蒋韩许邓萧马罗谢卢叶阎谭龚钱汤赖国划华伟红丽军兴荣宝龙凤云兰贵强杰义礼顺纪艺",
+)
+# A year written in Chinese digits ("二〇二〇年以后成立的"): read as its digits.
+_CHINESE_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=\s*年)")
+_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 
 
 def normalise(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text)  # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII
+    # full-width ０-９ Ａ-Ｚ ？ and spaces to ASCII; traditional characters to simplified
+    folded = unicodedata.normalize("NFKC", text).translate(_SIMPLIFIED)
     spaced = re.sub(r"\s+", " ", names.visible(_UNSEEN_CONTROLS.sub("", folded)))
     # Text that is only punctuation says nothing, except a question mark: that asks for help.
     clean = spaced.strip(_EDGE_PUNCTUATION)
@@ -174,6 +187,7 @@ def normalise(text: str) -> str:
 def _spoken(clean: str) -> str:
     """``clean`` without the fillers, slips and pauses of how it was said (see _FILLERS, _MEANT)."""
     clean = _SLIP.sub(lambda slip: _MEANT[slip.group()], clean)
+    clean = _CHINESE_YEAR.sub(lambda year: year.group().translate(_YEAR_DIGITS), clean)
     clean = _FILLERS.sub("", clean) or clean
     clean = _FILLER_IN_NAME.sub("", clean)
     clean = _PAUSE_BEFORE_WORD.sub("", clean)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, replace
+from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal
 
@@ -48,9 +49,9 @@ from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, answers_names, intent
 from backend.coops import actions, card_form, queries
 from backend.coops import messages as msg
-from backend.coops.finance import card_visible, divide_halves_up, load_ancestors, shown
+from backend.coops.finance import FEN_PER_WAN, card_visible, divide_halves_up, load_ancestors, shown
 from backend.coops.queries import CardView, Kind, UnitRef
-from backend.coops.schemas import CardOut, FiguresOut
+from backend.coops.schemas import MAX_WAN, CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, card_version, figures_out, stats_out
 from backend.core import runtime
 from backend.core.actor import Actor
@@ -1220,6 +1221,90 @@ async def loss(turn: Turn) -> ChatReply:
         value=lambda view: shown(view.card.profit_fen, view.money_visible),
     )
     return await _list(turn, "coop.loss", None, narrowed)
+
+
+# ---- co-ops over or under a figure ("社员超过500人的合作社") ------------------------------------
+
+# How a figure is compared: the words typed before the amount, or after it ("500人以上")
+_OVER_BEFORE = {
+    "超过": "gt", "多于": "gt", "大于": "gt", "高于": "gt", "在": "gte", "不少于": "gte", "不低于": "gte",
+    "至少": "gte", "少于": "lt", "低于": "lt", "小于": "lt", "不足": "lt", "不到": "lt", "不超过": "lte",
+    "不高于": "lte", "不多于": "lte", "最多": "lte",
+}  # fmt: skip
+_OVER_AFTER = {"以上": "gte", "及以上": "gte", "或以上": "gte", "以下": "lte", "及以下": "lte", "或以下": "lte"}
+_OVER_FIELDS = ("members", "staff", "assets", "revenue", "profit", "registered_capital")
+_AMOUNT = r"(?P<amount>\d{1,12}(?:\.\d{1,6})?|[零一二两三四五六七八九十百]{1,6})"
+_AMOUNT_UNIT = r"(?P<unit>亿元|亿|万元|万|元|人|个|名|位)?"
+_THRESHOLD_FIELD = (
+    "(?P<field>" + "|".join(w for w in sorted(_RANK_WORDS, key=len, reverse=True) if w not in ("人", "赚钱")) + ")"
+)
+_UNIT_IN_WAN = {"亿": Decimal(10_000), "亿元": Decimal(10_000), "元": Decimal("0.0001")}
+_UNIT_IN_ONES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
+_OVER_BEFORE_WORDS = "|".join(sorted(_OVER_BEFORE, key=len, reverse=True))
+_OVER_AFTER_WORDS = "|".join(sorted(_OVER_AFTER, key=len, reverse=True))
+
+
+def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
+    """The figure, comparison and amount of a threshold list (money in 万元), typed or a button's;
+    anything else is a bad parameter."""
+    field = _RANK_WORDS.get(str(params.get("field") or ""), str(params.get("field") or ""))
+    said = str(params.get("op") or "")
+    op = _OVER_BEFORE.get(said) or _OVER_AFTER.get(said) or (said if said in ("gt", "gte", "lt", "lte") else None)
+    raw = params.get("amount")
+    number = chinese_number(raw) if isinstance(raw, str) and not raw.replace(".", "", 1).isdigit() else raw
+    try:
+        amount = Decimal(str(number)) if number is not None and not isinstance(number, bool) else None
+    except InvalidOperation:
+        amount = None
+    if field not in _OVER_FIELDS or op is None or amount is None or not amount.is_finite() or amount < 0:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    money = field in queries.MONEY_RANKS
+    # money is counted in 万元 (a bare number too, as the cards show it), people one by one
+    amount *= (_UNIT_IN_WAN if money else _UNIT_IN_ONES).get(str(params.get("unit") or ""), Decimal(1))
+    if amount > MAX_WAN or (not money and amount != amount.to_integral_value()):
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return field, op, amount
+
+
+@intent(
+    "coop.over",
+    patterns=(
+        # "社员超过500人的合作社", "资产不少于1000万的合作社", "从业人员少于十人的社"
+        ASK
+        + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?(?P<op>{_OVER_BEFORE_WORDS})"
+        + rf"{_AMOUNT}{_AMOUNT_UNIT}的(?:合作社|社){_LIST_TAIL}$",
+        # "社员500人以上的合作社", "资产在1000万以上的合作社"
+        ASK
+        + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?在?{_AMOUNT}{_AMOUNT_UNIT}"
+        + rf"(?P<op>{_OVER_AFTER_WORDS})的(?:合作社|社){_LIST_TAIL}$",
+    ),
+    permission=PERMISSION,
+    priority=45,  # before the summary and coop.list: it names no unit 社员超过500人
+    pageable=True,
+    subject="region",
+)
+async def over(turn: Turn) -> ChatReply:
+    """The co-ops of a region over or under a figure; by money only for who sees all of it (which
+    cards are listed tells something of each, as a ranking's order does)."""
+    field, op, amount = _threshold(turn.params)
+    money = field in queries.MONEY_RANKS
+    if money and turn.actor.finance_access != FinanceAccess.ALL:
+        return _notice(msg.OVER_MONEY_NOT_ALLOWED, "warning")
+    column = queries.RANKS[field].column
+    bound = int(amount * FEN_PER_WAN) if money else int(amount)
+    shown_amount = f"{amount.normalize():f}{msg.MONEY_UNIT}" if money else f"{int(amount)}"
+    narrowed = Filter(
+        where={f"{column}__{op}": bound},
+        params={"field": field, "op": op, "amount": str(amount)},
+        words=msg.OVER_WORDS.format(
+            figure=msg.RANK_COLUMNS[field].partition("（")[0], op=msg.OVER_OPS[op], amount=shown_amount
+        ),
+        column=msg.RANK_COLUMNS[field],
+        value=lambda view: (
+            shown(getattr(view.card, column), view.money_visible) if money else str(getattr(view.card, column))
+        ),
+    )
+    return await _list(turn, "coop.over", None, narrowed)
 
 
 # ---- villages, townships, counties or cities by their co-ops ------------------------------------

@@ -135,6 +135,9 @@ FOUNDED_FROM = "{year}年及以后成立的"
 FOUNDED_UNTIL = "{year}年及以前成立的"
 FOUNDED_BETWEEN = "{first}—{last}年成立的"
 LOSS_WORDS = "亏损的"
+OVER_WORDS = "{figure}{op}{amount}的"  # "社员数超过500的", "资产总额不少于1000万元的"
+OVER_OPS = {"gt": "超过", "gte": "不少于", "lt": "少于", "lte": "不超过"}
+OVER_MONEY_NOT_ALLOWED = "按金额筛选合作社会透露您看不到的金额，需要“全部”金额权限；可以按社员数或从业人员筛选。"
 LOSS_NOT_ALLOWED = "哪些合作社亏损会透露您看不到的利润，需要“全部”金额权限。"
 
 # Statistics
