@@ -318,3 +318,21 @@ async def test_a_summary_of_a_level_above_the_own_unit_says_the_scope_it_answers
     for own in ("全镇汇总", "本乡汇总", "汇总", "我们村的汇总"):
         said = str(await say(client, headers, own))
         assert "查看范围" not in said, (own, said)
+
+
+async def test_a_name_not_found_offers_no_suggestion_that_only_sounds_a_little_alike(client) -> None:
+    """ "乡镇" (nothing of that name) offered the person 熊春 (xiangzhen ~ xiongchun) as a quick reply:
+    a suggestion for Chinese typed that shares none of its characters must sound closer."""
+    from tests.factories import login, make_account, make_tree
+    from tests.test_chat_accounts import person
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await person("xc01", "熊春", tree.child)
+    await person("hgm01", "侯国梅", tree.child)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    headers = await login(client, "town_admin")
+    far = await say(client, headers, "乡镇")
+    assert "熊春" not in str(far.get("suggestions")), far
+    near = await say(client, headers, "侯国美")  # a character shared: still offered
+    assert "侯国梅" in str(near), near

@@ -45,6 +45,9 @@ CANDIDATES = 200  # a scope this small is taken whole; in a larger one, at most 
 NEIGHBOURS = 40  # nearest pinyin keys on each side of the query's, for typos
 FUZZY_MIN = 82.0  # similarity (0-100) that counts as a match (kongjiawan vs wangjiawan: 80)
 NEAR_MIN = 60.0  # similarity worth offering as a suggestion when nothing matches
+# A suggestion for Chinese typed that shares none of its characters must sound closer than NEAR_MIN:
+# "乡镇" offered the person 熊春 (xiangzhen ~ xiongchun), "返回" 范桂, "帐号" 张家冲村.
+NEAR_SOUND_MIN = 75.0
 ABBREVIATED_MIN = 3  # characters typed before an abbreviation is guessed at
 ABBREVIATED_CANDIDATES = 500  # names an abbreviation stage takes from a scope (a scan's cap)
 _SPACES = re.compile(r"\s+")
@@ -322,7 +325,12 @@ def _abbreviated(index: NameIndex, actor: Actor, query: Query) -> list[Match]:
 def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     """Rows close enough to offer as suggestions (asked only when nothing matched)."""
     scores = similarities(query, rows, at_least=NEAR_MIN)
-    return [_match(kind, row, Rank.FUZZY, score) for row, score in zip(rows, scores, strict=True) if score >= NEAR_MIN]
+    typed = set(query.text)
+    return [
+        _match(kind, row, Rank.FUZZY, score)
+        for row, score in zip(rows, scores, strict=True)
+        if score >= NEAR_MIN and (query.latin or score >= NEAR_SOUND_MIN or not typed.isdisjoint(row.key))
+    ]
 
 
 async def find(
