@@ -1234,3 +1234,16 @@ async def test_a_threshold_button_with_a_bad_parameter_is_refused(client, params
     headers = await login_at(client, "town_viewer", w.town)
     reply = await chat(client, headers, intent="coop.over", params={"region_id": w.town.id, **params})
     assert not blocks(reply, "table") and blocks(reply, "notice")[0]["level"] == "warning", reply
+
+
+@pytest.mark.parametrize(
+    ("finance", "said"),
+    [(FinanceAccess.NONE, "“无”"), (FinanceAccess.OWN_REGION, "“仅本区域”"), (FinanceAccess.ALL, "“全部”")],
+)
+async def test_why_an_amount_shows_no_access_is_answered_with_the_own_finance_access(client, finance, said):
+    """ "为什么看不到利润" and "谁能看利润" looked for units named 为什么看不到 and 谁能看."""
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town, finance=finance)
+    for text in ("为什么看不到利润", "谁能看利润", "无权限是什么意思", "利润为什么显示无权限"):
+        answer = blocks(await chat(client, headers, text), "notice")[0]["text"]
+        assert said in answer and "没有找到" not in answer, (text, answer)

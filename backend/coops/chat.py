@@ -1223,6 +1223,28 @@ async def loss(turn: Turn) -> ChatReply:
     return await _list(turn, "coop.loss", None, narrowed)
 
 
+# ---- why an amount shows 无权限 ---------------------------------------------------------------
+
+_MONEY_WORDS = r"(?:利润|金额|资产|收入|营业收入|营收|注册资本|钱|财务数据|财务|数据)"
+
+
+@intent(
+    "coop.finance_access",
+    patterns=(
+        # "为什么看不到利润", "我怎么看不了金额", "谁能看利润", "怎样才能看到资产", "无权限是什么意思"
+        ASK_WORD + rf"我?(?:为什么|为啥|怎么)我?(?:看不到|看不见|看不了|不能看|没法看){_MONEY_WORDS}$",
+        ASK_WORD
+        + rf"(?:谁能看|谁可以看|哪些人能看|谁有权限看|怎样才能看到?|怎么才能看到?|如何才能看到?){_MONEY_WORDS}$",
+        ASK_WORD + r"(?:无权限|没有权限)(?:是什么意思|是啥意思|什么意思|怎么回事)$",
+        ASK_WORD + rf"{_MONEY_WORDS}(?:为什么|怎么)?(?:显示|是)?无权限$",
+    ),
+    priority=40,
+)
+async def finance_access(turn: Turn) -> ChatReply:
+    """Why amounts show 无权限: the actor's finance access, what it shows, and who changes it."""
+    return _notice(msg.FINANCE_ACCESS_SAYS[turn.actor.finance_access])
+
+
 # ---- co-ops over or under a figure ("社员超过500人的合作社") ------------------------------------
 
 # How a figure is compared: the words typed before the amount, or after it ("500人以上")
