@@ -222,12 +222,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     settings = Settings.from_env()
     if settings.redis_url is None:  # as `python -m jobs worker`: this Redis is not the API's
         raise ConfigError(NEEDS_REDIS_URL)
-    await db.init_db(settings)
-    if settings.dialect == "sqlite":
-        # tortoise opens SQLite's one connection at the first query, under the connection's lock, and
-        # a cancel there (the worker stopped) kept the lock for good: the shutdown's last query then
-        # waited for it forever. Opened here, outside that lock, a stop meanwhile leaves nothing held.
-        await db.db().create_connection(with_db=True)
+    await db.init_db(settings)  # on SQLite it opens the connection now, outside its lock (see there)
     runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
     log.info("worker started: SMS channel %s", settings.sms_channel)
 

@@ -10,8 +10,15 @@ from functools import lru_cache
 from typing import Any
 
 from tortoise import Tortoise, connections
-from tortoise.backends.base.client import BaseDBAsyncClient
+from tortoise.backends.base.client import (
+    BaseDBAsyncClient,
+    TransactionalDBClient,
+    TransactionContext,
+    TransactionContextPooled,
+)
 from tortoise.backends.base.config_generator import expand_db_url
+from tortoise.backends.sqlite.client import SqliteTransactionContext
+from tortoise.connection import get_connections
 from tortoise.migrations.api.migrate import migrate as run_migrations
 from tortoise.transactions import in_transaction
 
@@ -93,6 +100,12 @@ async def init_db(settings: Settings) -> None:
     if settings.dialect == "sqlite":
         settings.var_dir.mkdir(parents=True, exist_ok=True)
     await Tortoise.init(config=tortoise_config(settings.database_url), _enable_global_fallback=True)
+    if settings.dialect == "sqlite":
+        # tortoise opens SQLite's one connection at the first query, under the connection's lock, and
+        # a cancel there (a command's Ctrl+C, the worker stopped) kept the lock for good: the closing
+        # query then waited for it forever. Opened here, outside that lock, a stop meanwhile leaves
+        # nothing held. (PostgreSQL's pool opens under a lock of its own that it gives back.)
+        await db().create_connection(with_db=True)
 
 
 async def migrate(settings: Settings) -> None:
@@ -252,6 +265,68 @@ def watch_commits() -> list[None]:
     return seen
 
 
+# tortoise's transaction takes the connection (SQLite: the one connection's lock; PostgreSQL: one of the
+# pool's connections), then awaits the BEGIN before the ``async with`` body starts. A cancel there (Sanic
+# cancels a request's task when its client disconnects: a phone on a weak signal), or an error, never
+# reached the exit that gives the connection back: on SQLite every later query of the process waited
+# for the lock forever; on PostgreSQL each such request kept one pooled connection, and once the pool
+# (5 by default) was used up every request waited. The two starts below give it back.
+
+
+class _SqliteTransaction(SqliteTransactionContext):
+    """aiosqlite runs each statement in its thread even when the task awaiting it is cancelled, so the
+    ``BEGIN`` may still run: the rollback queued after it undoes it (sqlite3 skips it when no
+    transaction is open). The lock is released once the rollback is queued, so it runs ahead of
+    anything the next holder sends, even if waiting for it is cancelled too."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self._trxlock.acquire()  # a cancel while waiting for it leaves it as it was
+        token = None
+        try:
+            await self.ensure_connection()
+            token = self.token = get_connections().set(self.connection_name, self.connection)
+            await self.connection.begin()
+        except BaseException:
+            get_connections().reset(token)
+            try:
+                if self.connection._connection is not None:
+                    await self.connection._connection.rollback()
+            except Exception:
+                log.exception("rolling back a transaction that failed to start failed")
+            finally:
+                self._trxlock.release()
+            raise
+        return self.connection
+
+
+class _PooledTransaction(TransactionContextPooled):
+    """asyncpg's release rolls back what the connection has open (and closes one it cannot reset); it
+    is shielded from a second cancel."""
+
+    async def __aenter__(self) -> TransactionalDBClient:
+        await self.ensure_connection()
+        self.client._connection = await self.client._parent._pool.acquire()  # cancel-safe in asyncpg
+        token = None
+        try:
+            token = self.token = get_connections().set(self.connection_name, self.client)
+            await self.client.begin()
+        except BaseException:
+            get_connections().reset(token)
+            await self.client._parent._pool.release(self.client._connection)
+            raise
+        return self.client
+
+
+def _transaction() -> TransactionContext:
+    """``in_transaction()``, with a start that gives the connection back when it fails (above)."""
+    context = in_transaction()
+    if type(context) is SqliteTransactionContext:
+        return _SqliteTransaction(context.connection, context._trxlock)
+    if type(context) is TransactionContextPooled:
+        return _PooledTransaction(context.client, context._pool_init_lock)
+    return context
+
+
 @asynccontextmanager
 async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
     """One transaction; callbacks registered with :func:`after_commit` run only if it commits."""
@@ -263,7 +338,7 @@ async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
     callbacks: list[Callable[[], Awaitable[None]]] = []
     token = _after_commit.set(callbacks)
     try:
-        async with in_transaction() as conn:
+        async with _transaction() as conn:
             yield conn
     finally:
         _after_commit.reset(token)
