@@ -12,6 +12,12 @@
   ``account.create``: the API's create (P4: the temporary password goes by SMS, never shown).
 - ``account.deactivate`` ("停用王建国的账号"): a card that says what will happen, whose "确认停用"
   runs the API's deactivation (P6).
+- ``account.last_login`` and ``accounts.not_logged_in`` ("谁还没登录过", "谁一个月没登录"): read
+  from the audit's ``auth.login`` entries (the card shows the last login too).
+- ``account.role`` / ``account.finance`` ("把侯国梅改成查看员") and ``account.end_sessions`` ("踢侯国梅
+  下线"): the card with confirm-first buttons calling the API's membership set and session end.
+- What a support call asks ("侯国梅密码忘了", "宋晓平说收不到短信", "宋晓平的临时密码是多少"), and
+  what does not exist said so (``account.expiry``, ``account.reactivate``).
 
 Personal data leaves masked, as from the API.
 """
@@ -22,29 +28,33 @@ import asyncio
 import math
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
 from backend.accounts import actions
 from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import (
+    LAST_LOGIN_SQL,
     AccountPage,
     Lockable,
+    LoginPage,
+    accounts_not_logged_in,
     get_account,
     is_locked,
     list_accounts,
+    login_time,
     memberships_in_scope,
 )
 from backend.accounts.schemas import AccountCreate
 from backend.accounts.serializers import masked_phone
 from backend.cards import messages as cards_msg
-from backend.chat import lookup
+from backend.chat import lookup, registry
 from backend.chat import lookup_messages as lmsg
 from backend.chat import messages as chat_msg
 from backend.chat.choices import means_last_person
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, ASK_WORD, without_asking
+from backend.chat.parser import ASK, ASK_WORD, chinese_number, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -62,9 +72,11 @@ from backend.chat.service import not_allowed_reply, said
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
+from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError, NotFound, ValidationFailed
 from backend.core.roles import FINANCE_LABELS, ROLE_LABELS, FinanceAccess, Role, allows, rank
 from backend.core.scope import scope_like
+from backend.core.sms import SmsMessage
 from backend.core.validation import text_values
 from backend.units.chat import (
     choices_reply,
@@ -137,7 +149,8 @@ _STATUS_PATTERNS = (
     # as a support call begins: "侯国梅为什么登不上", "侯国梅登录不了" (one's own is the "我的" page's)
     ASK
     + r"(?!我|自己)(?P<name>.{1,20}?)(?:为什么|怎么|咋)?"
-    + r"(?:登不上|登不进去|登录不了|登陆不了|登录不上|进不去)了?(?:吗|呢)?$",
+    + r"(?:登不上去?|登不进去|登录不了|登陆不了|登录不上去?|登录不进去|进不去|上不去|无法登录|不能登录)"
+    + r"(?:系统|村务通)?了?(?:吗|呢)?$",
 )
 # Which accounts are locked, in the scope or in a unit of it ("哪些账号被锁了", "王家湾村被锁的账号").
 _LOCKED_LIST_PATTERNS = (
@@ -155,10 +168,19 @@ _DEACTIVATED_LIST_PATTERNS = (
     ASK + rf"(?P<name>.{{0,20}}?)(?:哪些|有哪些|有没有|有谁的?|谁的){_ACCOUNT}(?:被|已|已经)?{_DEACTIVATED}了?吗?$",
     ASK + rf"(?P<name>.{{0,20}}?)的?(?:被|已|已经)?{_DEACTIVATED}了?的(?:{_ACCOUNT}|人)(?:有哪些|有谁|列表|名单)?$",
 )
+_NOT_ME = r"(?!我|自己|本人)"  # one's own is the "我的" page's (backend.chat.builtin)
+_FORGOT = r"(?:忘记|忘了|忘掉)"
+_SEND = r"(?:发|发送)(?:一下|一次|下|个)?(?:新的?)?(?:临时)?密码"
 _RESET_PATTERNS = (
     ASK + r"(?:重置|重设)(?P<name>.{1,20}?)的?密码$",
     ASK + r"(?:给|帮|替)(?P<name>.{1,20}?)(?:重置|重设)(?:一下|下)?密码$",
     ASK + r"(?:把|将)?(?P<name>.{1,20}?)的?密码(?:重置|重设)(?:一下|下)?$",
+    # as a support call asks: "侯国梅密码忘了", "侯国梅忘记密码了", "重新给宋晓平发一下密码"
+    ASK + _NOT_ME + rf"(?P<name>.{{1,20}}?)的?(?:登录)?密码{_FORGOT}了?$",
+    ASK + _NOT_ME + rf"(?P<name>.{{1,20}}?){_FORGOT}了?(?:登录)?密码了?$",
+    ASK + rf"(?:重新|再)(?:给|帮|替)(?P<name>.{{1,20}}?){_SEND}$",
+    ASK + rf"(?:给|帮|替)(?P<name>.{{1,20}}?)(?:重新|再){_SEND}$",
+    ASK + r"(?:重发|重新发送?)(?P<name>.{1,20}?)的(?:临时)?密码$",
 )
 _UNLOCK_PATTERNS = (
     ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
@@ -222,6 +244,7 @@ class _Person(NamedTuple):
     must_change_password: bool
     failed_logins: int
     card_protected: bool  # it has a bound card and the actor has none: no changes (C6)
+    last_login: datetime | None  # None: never logged in
 
 
 class _Held(NamedTuple):
@@ -241,7 +264,8 @@ _PERSON_SQL = (
     "SELECT a.id, a.name, a.username, a.phone_enc, a.is_active, a.locked_until, a.must_change_password, "
     "a.failed_logins, m.role, u.id, u.name, u.path, "
     "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
-    "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?) "
+    "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
+    f"{LAST_LOGIN_SQL} "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
     "WHERE a.id = ? ORDER BY m.id"
 )
@@ -266,6 +290,7 @@ async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], 
         bool(r[6]),
         int(r[7] or 0),
         bool(r[12]),
+        login_time(r[13]),
     )
     return person, visible, held
 
@@ -277,8 +302,16 @@ def _manageable(actor: Actor, person: _Person, held: list[_Held]) -> bool:
     return bool(held) and all(actions.may_assign_at(actor, h.unit_id, h.unit_path, h.role) for h in held)
 
 
-def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[_Held]) -> CardBlock:
-    """Who this is within the actor's scope: masked phone, units and roles in scope, status, buttons."""
+def login_text(at: datetime | None) -> str:
+    """When a login was, in China time ("2026-12-07 14:05"), or that there was none."""
+    return msg.CHAT_NEVER_LOGGED_IN if at is None else at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def person_card(
+    actor: Actor, person: _Person, visible: list[_Held], held: list[_Held], extra: tuple[Action, ...] = ()
+) -> CardBlock:
+    """Who this is within the actor's scope: masked phone, units and roles in scope, status, last
+    login, buttons (``extra`` first: what the question asked for)."""
     now = runtime.get().clock.now()
     phone = masked_phone(person)
     roles = "、".join(f"{h.unit_name}·{ROLE_LABELS[Role(h.role)]}" for h in visible)
@@ -287,8 +320,9 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
         KeyValue(label=msg.CHAT_FIELD_PHONE, value=phone or "—"),
         KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
         KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(person, now)),
+        KeyValue(label=msg.CHAT_FIELD_LAST_LOGIN, value=login_text(person.last_login)),
     ]
-    buttons: list[Action] = []
+    buttons: list[Action] = list(extra)
     if _manageable(actor, person, held):
         params = {"account_id": person.id}
         if is_locked(person, now) or person.failed_logins:
@@ -306,7 +340,7 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
                 confirm=confirm,
             )
             buttons.append(reset)
-        if _deactivate_refusal(actor, person, held) is None:  # its preview card asks before it is done
+        if _change_refusal(actor, person, held) is None:  # its preview card asks before it is done
             label = msg.CHAT_BUTTON_TO_DEACTIVATE
             buttons.append(Action(label=label, intent="account.deactivate", params=params, style="danger"))
     buttons += [Action(label=h.unit_name, intent="unit.card", params={"unit_id": h.unit_id}) for h in visible[:3]]
@@ -314,7 +348,12 @@ def person_card(actor: Actor, person: _Person, visible: list[_Held], held: list[
 
 
 async def person_reply(
-    turn: Turn, account_id: int, *, lead: NoticeBlock | None = None, remember: bool = True
+    turn: Turn,
+    account_id: int,
+    *,
+    lead: NoticeBlock | None = None,
+    remember: bool = True,
+    extra: tuple[Action, ...] = (),
 ) -> ChatReply:
     """The person card of an account in scope (outside it: the not-found notice of the service).
     ``remember``: record the question, so that "李建华呢" asks it about another person, and the
@@ -324,7 +363,7 @@ async def person_reply(
     if remember:  # "她", "这个人" mean this person from now on
         await turn.context.remember_person(person.id, person.name)
     blocks: list[Any] = [lead] if lead else []
-    blocks.append(person_card(turn.actor, person, visible, held))
+    blocks.append(person_card(turn.actor, person, visible, held, extra))
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
 
 
@@ -489,9 +528,12 @@ async def _person_card(turn: Turn) -> ChatReply:
 async def account_status(turn: Turn) -> ChatReply:
     """Is this account locked (or deactivated)? The answer, then the card with what can be done."""
     target = await resolve_person(turn, "account.status")
-    if isinstance(target, ChatReply):
-        return target
-    account = await get_account(turn.actor, target)
+    return target if isinstance(target, ChatReply) else await _status_reply(turn, target)
+
+
+async def _status_reply(turn: Turn, account_id: int) -> ChatReply:
+    """Whether the account is locked or deactivated, in a sentence, then its card."""
+    account = await get_account(turn.actor, account_id)
     now = runtime.get().clock.now()
     if not account.is_active:
         lead = NoticeBlock(level="info", text=msg.CHAT_DEACTIVATED.format(name=account.name))
@@ -517,10 +559,12 @@ async def account_reset_password(turn: Turn) -> ChatReply:
 
 @intent("account.unlock", patterns=_UNLOCK_PATTERNS, permission="accounts.manage", priority=20, writes=True)
 async def account_unlock(turn: Turn) -> ChatReply:
-    """The button: clear the lock (backend.accounts.actions.unlock_account)."""
+    """The button: clear the lock (backend.accounts.actions.unlock_account). Typed: whether the
+    account is locked, with its card (and there the button)."""
     account_id = int_param(turn.params, "account_id")
     if account_id is None:
-        return await _person_card(turn)
+        target = await resolve_person(turn, "account.unlock")
+        return target if isinstance(target, ChatReply) else await _status_reply(turn, target)
     await actions.unlock_account(turn.actor, account_id)
     account = await get_account(turn.actor, account_id)
     lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))
@@ -637,23 +681,24 @@ async def account_deactivate(turn: Turn) -> ChatReply:
     return await person_reply(turn, account_id, lead=lead)
 
 
-def _deactivate_refusal(actor: Actor, person: _Person, held: list[_Held]) -> str | None:
-    """Why backend.accounts.actions.deactivate_account would refuse it (None: it would not); the
-    card shows the status, so a deactivated account says so first."""
+def _change_refusal(actor: Actor, person: _Person, held: list[_Held], *, card: bool = True) -> str | None:
+    """Why backend.accounts.actions would refuse a change of this account (None: it would not): its
+    deactivation or membership set, or with ``card`` False its sessions' end (which a card holder's
+    protection does not cover); the card shows the status, so a deactivated account says so first."""
     if person.id == actor.account_id:
         return msg.NOT_SELF
     if not person.is_active:
         return msg.ALREADY_DEACTIVATED
     if not _manageable(actor, person, held):
         return msg.CANNOT_MANAGE
-    if person.card_protected:
+    if card and person.card_protected:
         return cards_msg.HOLDER_PROTECTED
     return None
 
 
 async def _deactivate_preview(turn: Turn, account_id: int) -> ChatReply:
     person, visible, held = await _person(turn.actor, account_id)  # outside the scope: not found
-    refusal = _deactivate_refusal(turn.actor, person, held)
+    refusal = _change_refusal(turn.actor, person, held)
     if refusal is not None:
         return await person_reply(turn, account_id, lead=NoticeBlock(level="warning", text=refusal))
     await turn.context.remember_person(person.id, person.name)  # "她被锁了吗" next: this person
@@ -846,18 +891,39 @@ async def locked_accounts(turn: Turn) -> ChatReply:
     subject="name",
 )
 async def deactivated_accounts(turn: Turn) -> ChatReply:
-    """Deactivated accounts in the scope (or a unit of it), a page at a time, each with its card."""
+    """Deactivated accounts in the scope (or a unit of it), a page at a time, each with its card;
+    said in the word typed ("停用的账号": 停用, "已注销的账号": 注销; a button's, as its first page)."""
+    word = turn.params.get("word")
+    if word not in _STOPPED_WORDS:
+        typed = turn.text or ""
+        word = next((w for w in _STOPPED_WORDS if w in typed), msg.CHAT_STOPPED_WORD)
+    kept = {} if word == msg.CHAT_STOPPED_WORD else {"word": word}
     return await _accounts_in_status(
         turn,
         "accounts.deactivated",
         "deactivated",
-        msg.CHAT_DEACTIVATED_TITLE,
-        msg.CHAT_NONE_DEACTIVATED,
+        msg.CHAT_STOPPED_TITLE,
+        msg.CHAT_NONE_STOPPED,
+        kept=kept,
+        words={"word": word},
     )
 
 
-async def _accounts_in_status(turn: Turn, intent_name: str, status: str, title: str, none: str) -> ChatReply:
-    """The accounts of one ``status`` (list_accounts) in the scope, or in the unit named and below."""
+_STOPPED_WORDS = ("注销", "禁用", "停用")
+
+
+async def _accounts_in_status(
+    turn: Turn,
+    intent_name: str,
+    status: str,
+    title: str,
+    none: str,
+    *,
+    kept: dict[str, Any] | None = None,
+    words: dict[str, str] | None = None,
+) -> ChatReply:
+    """The accounts of one ``status`` (list_accounts) in the scope, or in the unit named and below;
+    ``kept``: parameters its next pages keep, ``words``: what ``title`` and ``none`` say besides the unit."""
     named = turn.params.get("name") or turn.params.get("unit_id") is not None
     # Named: that unit and below ("这个村" is the last unit shown); else the whole scope.
     unit = await resolve_unit(turn, intent_name) if named else await get_unit(turn.actor, turn.actor.unit_id)
@@ -865,13 +931,14 @@ async def _accounts_in_status(turn: Turn, intent_name: str, status: str, title: 
         return unit
     cursor = int_param(turn.params, "cursor")
     page = await list_accounts(turn.actor, within=unit.path, status=status, cursor=cursor, limit=PAGE_SIZE)
-    params: dict[str, Any] = {"unit_id": unit.id}
+    params: dict[str, Any] = {"unit_id": unit.id, **(kept or {})}
     await turn.context.remember_page(intent_name, params, page.next_cursor)
     if not page.items and cursor is None:
-        notice = NoticeBlock(level="info", text=none.format(name=unit.name))
+        notice = NoticeBlock(level="info", text=none.format(name=unit.name, **(words or {})))
         return ChatReply(blocks=[notice], suggestions=default_suggestions())
     columns = msg.CHAT_STATUS_LIST_COLUMNS
-    table = _people_table(title.format(name=unit.name), columns, intent_name, params, page, lambda m: m.unit.name)
+    named = title.format(name=unit.name, **(words or {}))
+    table = _people_table(named, columns, intent_name, params, page, lambda m: m.unit.name)
     return ChatReply(blocks=[table], suggestions=default_suggestions())
 
 
@@ -911,3 +978,472 @@ async def lookup_id_number(turn: Turn) -> ChatReply:
 @intent("lookup.phone", permission="accounts.view")
 async def lookup_phone(turn: Turn) -> ChatReply:
     return await _people_by_index(turn, "phone", str(turn.params.get("phone") or ""))
+
+
+# ---- Round 3: last logins, who has not logged in, a support call's questions, role and finance
+# changes, ending another's sessions, and the answers about what does not exist.
+
+_ME = ("我", "我自己", "自己", "本人")
+_LAST = r"(?:上次|上一次|最后一次|最近一次|最后|最近)"
+_LAST_LOGIN_PATTERNS = (
+    # "侯国梅上次什么时候登录的" ("侯国梅上次登录是什么时候" is the audit log's: audit.recent)
+    ASK + rf"(?P<name>.{{1,20}}?){_LAST}?(?:是)?(?:什么时候|啥时候|哪天|几号)登(?:录|的)的?$",
+    # "侯国梅上次登录", "侯国梅最后登录时间"
+    ASK + rf"(?P<name>.{{1,20}}?)的?{_LAST}(?:一次)?登录(?:时间)?$",
+)
+
+
+@intent(
+    "account.last_login",
+    patterns=_LAST_LOGIN_PATTERNS,
+    permission="accounts.view",
+    priority=29,
+    subject="name",
+    subject_people=True,
+)
+async def account_last_login(turn: Turn) -> ChatReply:
+    """When the person last logged in (the audit's ``auth.login`` entries), in a sentence, then the
+    card, which shows it too."""
+    if turn.params.get("account_id") is None and turn.params.get("name") in _ME:
+        turn = Turn(turn.actor, {**turn.params, "account_id": turn.actor.account_id}, turn.context, turn.text)
+    target = await resolve_person(turn, "account.last_login")
+    if isinstance(target, ChatReply):
+        return target
+    person, _, _ = await _person(turn.actor, target)
+    if person.last_login is None:
+        text = msg.CHAT_LAST_LOGIN_NEVER.format(name=person.name)
+    else:
+        today = runtime.get().clock.china_now().date()
+        days = (today - person.last_login.astimezone(CHINA_TIME).date()).days
+        ago = msg.CHAT_AGO_TODAY if days <= 0 else msg.CHAT_AGO_DAYS.format(days=days)
+        text = msg.CHAT_LAST_LOGIN.format(name=person.name, at=login_text(person.last_login), ago=ago)
+    return await person_reply(turn, target, lead=NoticeBlock(level="info", text=text))
+
+
+_WHO = r"(?:谁|哪些人|哪个人|哪位|有谁|有哪些人|哪些账号|有哪些账号|哪些用户)"
+_NOT = r"(?:还从来|从来|还|从|一直|都)?(?:没有?|未曾?)"
+_SPAN = (
+    r"(?:超过|有|已经|已)?(?P<count>[0-9]{1,4}|[一二两三四五六七八九十百半]{1,4})个?"
+    r"(?P<span>天|日|周|星期|礼拜|月|年)(?:以上|多)?"
+)
+_LONG = r"(?P<long>很久|好久|长期|长时间|太久|很长时间|好长时间)"
+_NOT_LOGGED_IN_PATTERNS = (
+    # "谁还没登录过", "哪些人从来没登录过", "王家湾村谁没登录过"
+    ASK + rf"(?P<name>.{{0,20}}?){_WHO}的?(?:账号)?{_NOT}登录过?(?:系统)?(?:吗)?$",
+    # "从未登录的账号", "王家湾村没登录过的人"
+    ASK + rf"(?P<name>.{{0,20}}?)的?{_NOT}登录过?的(?:{_ACCOUNT}|人|用户)(?:有哪些|有谁|列表|名单)?$",
+    # "谁很久没登录了", "谁一个月没登录", "哪些人30天没登录了"
+    ASK + rf"(?P<name>.{{0,20}}?){_WHO}的?(?:账号)?(?:{_SPAN}|{_LONG})(?:都|还)?(?:没有?|未)登录?(?:过|了)?(?:吗)?$",
+    # "超过三个月没登录的账号", "长期没登录的人"
+    ASK
+    + rf"(?P<name>.{{0,20}}?)的?(?:{_SPAN}|{_LONG})(?:都)?(?:没有?|未)登录过?的(?:{_ACCOUNT}|人|用户)"
+    + r"(?:有哪些|有谁|列表|名单)?$",
+)
+_SPAN_DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7, "礼拜": 7, "月": 30, "年": 365}
+LONG_IDLE_DAYS = 30  # "很久没登录": a month
+MAX_IDLE_DAYS = 36500
+
+
+def _idle_days(params: dict[str, Any]) -> int | None:
+    """The days without a login asked for: a button's ``days``, typed ("一个月", "30天", "很久"), or
+    None: never logged in."""
+    if "days" in params:
+        days = whole_number(params.get("days"))
+        return None if days is None else min(max(days, 1), MAX_IDLE_DAYS)
+    span = _SPAN_DAYS.get(str(params.get("span") or ""))
+    if span is not None:
+        typed = str(params.get("count") or "")
+        count = 0.5 if typed == "半" else chinese_number(typed)
+        if count is None:  # "百个月": not a number said so
+            return LONG_IDLE_DAYS
+        return min(max(math.ceil(count * span), 1), MAX_IDLE_DAYS)
+    return LONG_IDLE_DAYS if params.get("long") else None
+
+
+@intent(
+    "accounts.not_logged_in",
+    patterns=_NOT_LOGGED_IN_PATTERNS,
+    permission="accounts.view",
+    priority=24,
+    pageable=True,
+    subject="name",
+    kept=("count", "span", "long", "days"),
+)
+async def not_logged_in(turn: Turn) -> ChatReply:
+    """Live accounts in the scope (or the unit named and below) that never logged in, or not for the
+    days asked, a page at a time, each with its card."""
+    days = _idle_days(turn.params)
+    named = turn.params.get("name") or turn.params.get("unit_id") is not None
+    unit = (
+        await resolve_unit(turn, "accounts.not_logged_in") if named else await get_unit(turn.actor, turn.actor.unit_id)
+    )
+    if isinstance(unit, ChatReply):
+        return unit
+    cursor = int_param(turn.params, "cursor")
+    since = None if days is None else runtime.get().clock.now() - timedelta(days=days)
+    page = await accounts_not_logged_in(turn.actor, within=unit.path, since=since, cursor=cursor, limit=PAGE_SIZE)
+    params: dict[str, Any] = {"unit_id": unit.id} if days is None else {"unit_id": unit.id, "days": days}
+    await turn.context.remember_page("accounts.not_logged_in", params, page.next_cursor)
+    if not page.items and cursor is None:
+        none = msg.CHAT_NONE_NOT_LOGGED_IN if days is None else msg.CHAT_NONE_IDLE
+        notice = NoticeBlock(level="info", text=none.format(name=unit.name, days=days))
+        return ChatReply(blocks=[notice], suggestions=default_suggestions())
+    title = msg.CHAT_NOT_LOGGED_IN_TITLE if days is None else msg.CHAT_IDLE_TITLE
+    return ChatReply(
+        blocks=[_login_table(title.format(name=unit.name, days=days), params, page)], suggestions=default_suggestions()
+    )
+
+
+def _login_table(title: str, params: dict[str, Any], page: LoginPage) -> TableBlock:
+    more = None
+    if page.next_cursor is not None:
+        more = Action(
+            label=msg.CHAT_BUTTON_MORE, intent="accounts.not_logged_in", params={**params, "cursor": page.next_cursor}
+        )
+    return TableBlock(
+        title=title,
+        columns=list(msg.CHAT_LOGIN_LIST_COLUMNS),
+        rows=[[r.name, r.username, r.unit_name, login_text(r.last_login)] for r in page.items],
+        row_actions=[
+            Action(label=r.name, intent="account.card", params={"account_id": r.account_id}) for r in page.items
+        ],
+        total=page.total,
+        more=more,
+    )
+
+
+# Accounts and passwords have no expiry (P5): "谁的账号快过期了", "密码多久过期".
+_EXPIRY_PATTERNS = (
+    ASK
+    + rf"(?:.{{0,20}}?的)?(?:{_ACCOUNT}|密码)(?:快|快要|就要|将要|会|要|已经|什么时候)?(?:过期|到期)"
+    + r"(?:了吗|了|吗|没有|没)?$",
+    ASK
+    + rf"(?:我的)?(?:{_ACCOUNT}|密码)的?(?:多久|多长时间|有效期)(?:会)?(?:过期|到期|是多久|有多久|多长|是多长时间)?$",
+    ASK + rf"(?:快要?|将要|即将)?(?:过期|到期)的?(?:{_ACCOUNT}|密码)(?:有哪些|有谁|列表)?$",
+)
+
+
+@intent("account.expiry", patterns=_EXPIRY_PATTERNS, priority=24)
+async def account_expiry(turn: Turn) -> ChatReply:
+    text = msg.CHAT_NO_EXPIRY + (msg.CHAT_NO_EXPIRY_ADMIN if may_see_people(turn.actor) else "")
+    return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=default_suggestions())
+
+
+_SMS_NOT_RECEIVED = r"(?:一直|总是|还是)?(?:收不到|没收到|没有收到|接不到|收不着)"
+_SMS_HELP_PATTERNS = (
+    # "宋晓平说收不到短信", "宋晓平收不到验证码"
+    ASK
+    + _NOT_ME
+    + rf"(?P<name>.{{1,20}}?)(?:说|反映|讲)?{_SMS_NOT_RECEIVED}(?:短信|验证码|临时密码|密码短信|密码)了?$",
+    ASK + _NOT_ME + rf"(?P<name>.{{1,20}}?)的?(?:短信|验证码){_SMS_NOT_RECEIVED}了?$",
+)
+
+
+@intent(
+    "account.sms_help",
+    patterns=_SMS_HELP_PATTERNS,
+    permission="accounts.view",
+    priority=25,
+    subject="name",
+    subject_people=True,
+)
+async def account_sms_help(turn: Turn) -> ChatReply:
+    """The person's bound phone (masked), what to check, and how the last SMS to it went, then the card."""
+    target = await resolve_person(turn, "account.sms_help")
+    if isinstance(target, ChatReply):
+        return target
+    account = await get_account(turn.actor, target)
+    phone = masked_phone(account)
+    if not phone or not account.phone_index:
+        text = msg.CHAT_SMS_HELP_NO_PHONE.format(name=account.name)
+    else:
+        text = msg.CHAT_SMS_HELP.format(name=account.name, phone=phone)
+        latest = await SmsMessage.filter(phone_index=account.phone_index).order_by("-id").first()
+        if latest is not None:
+            at = (latest.sent_at or latest.created_at).astimezone(CHINA_TIME).strftime("%m-%d %H:%M")
+            text += msg.CHAT_SMS_LATEST.format(at=at, status=msg.CHAT_SMS_STATUS.get(str(latest.status), ""))
+    return await person_reply(turn, account.id, lead=NoticeBlock(level="info", text=text))
+
+
+_PASSWORD_ASKED_PATTERNS = (
+    # "宋晓平的临时密码是多少", "告诉我宋晓平的密码"
+    ASK
+    + r"(?:告诉我|发给我|发我)?"
+    + _NOT_ME
+    + r"(?P<name>.{1,20}?)的(?:临时|初始|新|原|登录)?密码(?:是多少|是什么|是啥|多少|发给我|告诉我)?$",
+)
+
+
+@intent(
+    "account.password_asked",
+    patterns=_PASSWORD_ASKED_PATTERNS,
+    permission="accounts.view",
+    priority=25,  # after a reset asked ("重置侯国梅的密码")
+    subject="name",
+    subject_people=True,
+)
+async def account_password_asked(turn: Turn) -> ChatReply:
+    """A password is never shown (only its hash is kept; a temporary one went by SMS): said so, with
+    the card (and there the reset)."""
+    target = await resolve_person(turn, "account.password_asked")
+    if isinstance(target, ChatReply):
+        return target
+    account = await get_account(turn.actor, target)
+    phone = masked_phone(account)
+    text = (
+        msg.CHAT_PASSWORD_NOT_SHOWN.format(name=account.name, phone=phone)
+        if phone
+        else msg.CHAT_PASSWORD_NOT_SHOWN_NO_PHONE.format(name=account.name)
+    )
+    return await person_reply(turn, account.id, lead=NoticeBlock(level="info", text=text))
+
+
+# A reset or unlock asked with no name ("重置密码", "我要解锁一个账号", "怎么解锁"): whose, for an
+# admin; one's own password is the "我的" page's for anyone else (chat.own_account, as before).
+_WHOSE_PATTERNS = (
+    ASK + r"(?P<what>重置|重设)(?:一下|下)?(?:一个|别人|别人的|他人的|用户的?|账号的?)?密码$",
+    ASK + rf"(?:怎么|如何|怎样)?(?P<what>解锁)(?:一下|下)?(?:一个|某个|别人的|他人的)?(?:{_ACCOUNT}|用户)?$",
+)
+
+
+@intent("account.whose", patterns=_WHOSE_PATTERNS, priority=9)  # before chat.own_account
+async def account_whose(turn: Turn) -> ChatReply:
+    unlock = turn.params.get("what") == "解锁"
+    if not allows(turn.actor.role, "accounts.manage"):
+        if unlock:
+            return not_allowed_reply("accounts.manage")
+        own = registry.get("chat.own_account")
+        assert own is not None
+        return await own.handler(turn)
+    text = msg.CHAT_ASK_WHOSE_UNLOCK if unlock else msg.CHAT_ASK_WHOSE_RESET
+    return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=default_suggestions())
+
+
+_CHANGE = r"(?:改成|改为|换成|设为|设成|设置为|调整为|调成|变成|更改为|修改为|升为|降为|升级为|降级为|升成|降成)"
+_ROLE_PATTERNS = (
+    # "把侯国梅改成查看员", "侯国梅的角色改成管理员"
+    # (a name holds no 的: "…合作社的联系人改成…" is a co-op card's)
+    ASK + rf"(?:把|将|给)?{_NOT_ME}(?P<name>[^的]{{1,20}}?)(?:的角色|的权限|的身份)?{_CHANGE}{_ROLE}$",
+    ASK + rf"(?:让|叫){_NOT_ME}(?P<name>.{{1,20}}?)(?:当|做|担任){_ROLE}$",
+)
+
+
+@intent(
+    "account.role",
+    patterns=_ROLE_PATTERNS,
+    permission="accounts.manage",
+    priority=19,
+    subject="name",
+    subject_people=True,
+    kept=("role",),
+)
+async def account_role(turn: Turn) -> ChatReply:
+    """Typed: the person's card with a confirm-first button per unit that gives the role asked
+    (``account.set_role``: the API's membership set); typing alone changes nothing."""
+    wanted = _role_param(turn.params)
+    if wanted is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    target = await resolve_person(turn, "account.role")
+    if isinstance(target, ChatReply):
+        return target
+    person, _, held = await _person(turn.actor, target)
+    refusal = _change_refusal(turn.actor, person, held)
+    if refusal is not None:
+        return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+    label = ROLE_LABELS[wanted]
+    several = len(held) > 1
+    buttons = []
+    for h in held:
+        if h.role == wanted.value or not actions.may_assign_at(turn.actor, h.unit_id, h.unit_path, wanted):
+            continue
+        text = msg.CHAT_BUTTON_SET_ROLE_IN if several else msg.CHAT_BUTTON_SET_ROLE
+        confirm = msg.CHAT_CONFIRM_SET_ROLE.format(name=person.name, unit=h.unit_name, role=label)
+        params = {"account_id": person.id, "unit_id": h.unit_id, "role": wanted.value}
+        buttons.append(
+            Action(
+                label=text.format(unit=h.unit_name, role=label),
+                intent="account.set_role",
+                params=params,
+                style="primary",
+                confirm=confirm,
+            )
+        )
+    if buttons:
+        lead = NoticeBlock(level="info", text=msg.CHAT_ROLE_HOW.format(name=person.name, role=label))
+    elif all(h.role == wanted.value for h in held):
+        units = "、".join(h.unit_name for h in held)
+        lead = NoticeBlock(level="info", text=msg.CHAT_ROLE_SAME.format(name=person.name, unit=units, role=label))
+    else:
+        lead = NoticeBlock(level="warning", text=msg.CHAT_ROLE_NOT_GIVEN_HERE.format(name=person.name, role=label))
+    return await person_reply(turn, person.id, lead=lead, extra=tuple(buttons))
+
+
+_FINANCE_WORD = r"财务(?:查看)?权限"
+_FINANCE_PATTERNS = (
+    # "给侯国梅财务权限", "给侯国梅开通财务权限", "取消侯国梅的财务权限", "侯国梅的财务权限改成全部"
+    ASK
+    + rf"(?:给|为|帮){_NOT_ME}(?P<name>.{{1,20}}?)(?:开通?|加上?|增加|设置|分配|开放|授予)?(?:一下)?{_FINANCE_WORD}$",
+    ASK + rf"(?:取消|收回|去掉|关闭|关掉){_NOT_ME}(?P<name>.{{1,20}}?)的{_FINANCE_WORD}$",
+    ASK + rf"(?:把|将)?{_NOT_ME}(?P<name>.{{1,20}}?)的{_FINANCE_WORD}{_CHANGE}.{{1,8}}$",
+)
+
+
+@intent(
+    "account.finance",
+    patterns=_FINANCE_PATTERNS,
+    permission="accounts.manage",
+    priority=19,
+    subject="name",
+    subject_people=True,
+)
+async def account_finance(turn: Turn) -> ChatReply:
+    """Typed: the person's card with a confirm-first button per unit and finance access the actor
+    may give (never more than its own: backend.accounts.actions.may_grant_finance)."""
+    target = await resolve_person(turn, "account.finance")
+    if isinstance(target, ChatReply):
+        return target
+    person, _, held = await _person(turn.actor, target)
+    refusal = _change_refusal(turn.actor, person, held)
+    if refusal is not None:
+        return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+    rows = await Membership.filter(account_id=person.id).values_list("unit_id", "finance_access")
+    current = {int(unit_id): str(access) for unit_id, access in rows}
+    several = len(held) > 1
+    buttons = []
+    for h in held:
+        for access in FinanceAccess:
+            if access.value == current.get(h.unit_id) or not actions.may_grant_finance(turn.actor, h.unit_id, access):
+                continue
+            label = FINANCE_LABELS[access]
+            text = msg.CHAT_BUTTON_SET_FINANCE_IN if several else msg.CHAT_BUTTON_SET_FINANCE
+            confirm = msg.CHAT_CONFIRM_SET_FINANCE.format(name=person.name, unit=h.unit_name, finance=label)
+            params = {"account_id": person.id, "unit_id": h.unit_id, "role": h.role, "finance_access": access.value}
+            buttons.append(
+                Action(
+                    label=text.format(unit=h.unit_name, finance=label),
+                    intent="account.set_role",
+                    params=params,
+                    style="primary",
+                    confirm=confirm,
+                )
+            )
+    how = msg.CHAT_FINANCE_HOW if buttons else msg.CHAT_FINANCE_NONE_TO_GIVE
+    lead = NoticeBlock(level="info" if buttons else "warning", text=how.format(name=person.name))
+    return await person_reply(turn, person.id, lead=lead, extra=tuple(buttons))
+
+
+@intent("account.set_role", permission="accounts.manage", writes=True)
+async def account_set_role(turn: Turn) -> ChatReply:
+    """A role or finance button: the API's membership set (backend.accounts.actions.set_membership),
+    which checks everything again; the card after."""
+    account_id = int_param(turn.params, "account_id")
+    unit_id = int_param(turn.params, "unit_id")
+    try:
+        role = Role(turn.params.get("role"))
+        finance_sent = turn.params.get("finance_access")
+        finance = None if finance_sent is None else FinanceAccess(finance_sent)
+    except ValueError:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM) from None
+    if account_id is None or unit_id is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    membership = await actions.set_membership(
+        turn.actor, account_id, unit_id=unit_id, role=role, finance_access=finance
+    )
+    account = await get_account(turn.actor, account_id)
+    unit = await get_unit(turn.actor, unit_id)
+    text = msg.CHAT_ROLE_SET.format(
+        name=account.name,
+        unit=unit.name,
+        role=ROLE_LABELS[role],
+        finance=FINANCE_LABELS[FinanceAccess(membership.finance_access)],
+    )
+    return await person_reply(turn, account_id, lead=NoticeBlock(level="success", text=text))
+
+
+_END_SESSIONS_PATTERNS = (
+    # "踢侯国梅下线", "把侯国梅踢下线", "让侯国梅重新登录", "结束侯国梅的登录"
+    ASK + r"(?:踢|踢掉|踢出)(?P<name>.{1,20}?)(?:下线|出去|出系统)$",  # 踢 alone may begin a name
+    ASK + r"(?:把|将)(?P<name>.{1,20}?)(?:踢|踢掉|踢出)(?:下线|出去|出系统)?了?$",
+    ASK + _NOT_ME + r"(?:让|叫|强制|要求)(?P<name>.{1,20}?)(?:重新登录|下线|退出登录|强制下线|强制退出)$",
+    ASK + r"(?:结束|退出)(?P<name>.{1,20}?)的(?:所有|全部)?(?:登录|会话)$",
+    # "侯国梅在哪些设备登录", "侯国梅的登录设备": not shown (P8: only one's own)
+    ASK
+    + _NOT_ME
+    + r"(?P<name>.{1,20}?)(?:在|用)?(?:哪些|哪几个|几个|什么|哪个)(?P<devices>设备|手机|电脑)(?:上)?"
+    + r"(?:登录|登着|在线)(?:了|过|着)?$",
+    ASK + _NOT_ME + r"(?P<name>.{1,20}?)的登录(?P<devices>设备)$",
+)
+
+
+@intent(
+    "account.end_sessions",
+    patterns=_END_SESSIONS_PATTERNS,
+    permission="accounts.manage",
+    priority=19,
+    writes=True,
+)
+async def account_end_sessions(turn: Turn) -> ChatReply:
+    """Typed, or a button without ``confirmed``: the card with "退出全部登录" (which asks first)
+    where the API would accept it. With ``confirmed``: the API's end of every session of the
+    account (backend.accounts.actions.end_sessions). Another's devices are not listed (P8)."""
+    if turn.params.get("confirmed") is not True:
+        target = await resolve_person(turn, "account.end_sessions")
+        if isinstance(target, ChatReply):
+            return target
+        person, _, held = await _person(turn.actor, target)
+        refusal = _change_refusal(turn.actor, person, held, card=False)
+        if refusal is not None:
+            return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+        how = msg.CHAT_DEVICES_NOT_SHOWN if turn.params.get("devices") else msg.CHAT_END_SESSIONS_HOW
+        end = Action(
+            label=msg.CHAT_BUTTON_END_SESSIONS,
+            intent="account.end_sessions",
+            params={"account_id": person.id, "confirmed": True},
+            style="danger",
+            confirm=msg.CHAT_CONFIRM_END_SESSIONS.format(name=person.name),
+        )
+        lead = NoticeBlock(level="info", text=how.format(name=person.name))
+        return await person_reply(turn, person.id, lead=lead, extra=(end,))
+    account_id = int_param(turn.params, "account_id")
+    if account_id is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    count = await actions.end_sessions(turn.actor, account_id)
+    account = await get_account(turn.actor, account_id)
+    lead = NoticeBlock(level="success", text=msg.CHAT_END_SESSIONS_DONE.format(name=account.name, count=count))
+    return await person_reply(turn, account_id, lead=lead)
+
+
+_REACTIVATE = r"(?:恢复|重新启用|启用|重新激活|解除停用|取消停用|恢复使用)"
+_REACTIVATE_PATTERNS = (
+    # "恢复宋晓平的账号", "启用宋晓平", "把宋晓平的账号恢复"; 恢复 alone begins names too (恢复性种植
+    # 合作社): with the word for account only
+    ASK + rf"(?:恢复|重新激活|恢复使用)(?P<name>[^的].{{0,19}}?)的?{_ACCOUNT}$",
+    ASK + rf"(?:重新启用|启用|解除停用|取消停用)(?P<name>[^的].{{0,19}}?)的?{_ACCOUNT}?$",
+    ASK + rf"(?:把|将)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?{_REACTIVATE}(?:一下)?$",
+)
+
+
+@intent(
+    "account.reactivate",
+    patterns=_REACTIVATE_PATTERNS,
+    permission="accounts.manage",
+    priority=26,
+    subject="name",
+    subject_people=True,
+)
+async def account_reactivate(turn: Turn) -> ChatReply:
+    """A deactivated account never comes back (P6: its user name is never issued again): said so,
+    with the button to make a new one in its unit; a live one's status otherwise."""
+    target = await resolve_person(turn, "account.reactivate")
+    if isinstance(target, ChatReply):
+        return target
+    person, visible, _ = await _person(turn.actor, target)
+    if person.is_active:
+        lead = NoticeBlock(level="info", text=msg.CHAT_NOT_DEACTIVATED.format(name=person.name))
+        return await person_reply(turn, person.id, lead=lead)
+    text = msg.CHAT_CANNOT_REACTIVATE.format(name=person.name, username=person.username)
+    extra: tuple[Action, ...] = ()
+    if allows(turn.actor.role, "accounts.manage"):
+        new = Action(label=msg.CHAT_BUTTON_NEW_ACCOUNT, intent="account.form", params={"unit_id": visible[0].unit_id})
+        extra = (new,)
+    return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=text), extra=extra)

@@ -51,8 +51,6 @@ CHAT_NO_MEMBERS = "{name}还没有人员。"
 CHAT_LOCKED_TITLE = "{name}范围内被锁定的账号"
 CHAT_STATUS_LIST_COLUMNS = ("姓名", "用户名", "单位", "状态")
 CHAT_NONE_LOCKED = "{name}范围内没有被锁定的账号。"
-CHAT_DEACTIVATED_TITLE = "{name}范围内已注销的账号"
-CHAT_NONE_DEACTIVATED = "{name}范围内没有已注销的账号。"
 CHAT_ROLE_HOLDERS_TITLE = "{name}的{role}"
 CHAT_NO_ROLE_HOLDERS = "{name}没有{role}。"
 CHAT_BUTTON_MORE = "更多"
@@ -81,3 +79,65 @@ CHAT_BUTTON_TO_DEACTIVATE = "停用账号"
 CHAT_NO_OFFICES = "村务通只记录账号的角色（管理员、录入员、查看员），不记录“{office}”这样的职务。{name}的人员如下："
 CHAT_DEACTIVATED_DONE = "{name}的账号已停用，不能再登录，微信和IC卡已解除绑定。"
 CHAT_BAD_PARAM = "参数不正确，请重新选择。"
+
+# Chat, round 3: last logins, who has not logged in, a support call's questions, role and finance
+# changes, ending another's sessions, and what does not exist (expiry, reactivation).
+CHAT_FIELD_LAST_LOGIN = "上次登录"
+CHAT_NEVER_LOGGED_IN = "从未登录"
+CHAT_LAST_LOGIN = "{name}上次登录是 {at}（{ago}）。"
+CHAT_LAST_LOGIN_NEVER = "{name}还从未登录过。"
+CHAT_AGO_TODAY = "今天"
+CHAT_AGO_DAYS = "{days} 天前"
+CHAT_NOT_LOGGED_IN_TITLE = "{name}范围内从未登录过的账号"
+CHAT_NONE_NOT_LOGGED_IN = "{name}范围内没有从未登录过的账号。"
+CHAT_IDLE_TITLE = "{name}范围内 {days} 天以上没有登录的账号"
+CHAT_NONE_IDLE = "{name}范围内没有 {days} 天以上没有登录的账号。"
+CHAT_LOGIN_LIST_COLUMNS = ("姓名", "用户名", "单位", "上次登录")
+CHAT_NO_EXPIRY = (
+    "村务通的账号和密码都没有有效期，不会过期，也不会因为长期不用而自动停用；只有管理员停用的账号才不能再登录。"
+)
+CHAT_NO_EXPIRY_ADMIN = "想找出长期不用的账号，可以问“谁很久没登录了”或“谁还没登录过”。"
+CHAT_SMS_HELP = (
+    "{name}绑定的手机是 {phone}。收不到短信请依次确认：这个号码是不是TA现在用的；手机有没有停机、欠费或没信号；"
+    "短信有没有被手机的骚扰拦截拦下（看一下拦截记录）。验证码 60 秒后才能重发，一个号码一天最多 10 条。"
+)
+CHAT_SMS_HELP_NO_PHONE = "{name}的账号没有绑定手机号，收不到任何短信；请先为TA填写手机号。"
+CHAT_SMS_LATEST = "发到这个号码的最近一条短信：{at}，{status}。"
+CHAT_SMS_STATUS = {"pending": "等待发送", "sending": "正在发送", "sent": "已发出", "failed": "发送失败"}
+CHAT_PASSWORD_NOT_SHOWN = (
+    "密码不会显示给任何人：临时密码只通过短信发到{name}绑定的手机 {phone}，系统只保存它的加密摘要。"
+    "TA没收到或忘了，可以重置密码，重新发一条短信。"
+)
+CHAT_PASSWORD_NOT_SHOWN_NO_PHONE = (
+    "密码不会显示给任何人，系统只保存它的加密摘要。{name}的账号没有绑定手机号，重置前请先为TA填写手机号。"
+)
+CHAT_ASK_WHOSE_RESET = "请说出要重置谁的密码，比如“重置王建国的密码”。修改自己的密码请在“我的”里办理。"
+CHAT_ASK_WHOSE_UNLOCK = "请说出要解锁谁的账号，比如“解锁王建国”；也可以问“哪些账号被锁了”。"
+CHAT_BUTTON_SET_ROLE = "改为{role}"
+CHAT_BUTTON_SET_ROLE_IN = "{unit}：改为{role}"
+CHAT_CONFIRM_SET_ROLE = "确定把{name}在{unit}的角色改为{role}吗？"
+CHAT_ROLE_HOW = "把{name}的角色改为{role}：点下面的“改为{role}”，确认后才会修改。"
+CHAT_ROLE_NOT_GIVEN_HERE = "您不能把{name}的角色改为{role}（不能授予不低于自己的角色）；可以改为下面按钮里的角色。"
+CHAT_ROLE_SAME = "{name}在{unit}已经是{role}了。"
+CHAT_ROLE_NONE_TO_GIVE = "您不能修改{name}的角色。"
+CHAT_BUTTON_SET_FINANCE = "财务权限改为{finance}"
+CHAT_BUTTON_SET_FINANCE_IN = "{unit}：财务权限改为{finance}"
+CHAT_CONFIRM_SET_FINANCE = "确定把{name}在{unit}的财务查看权限改为“{finance}”吗？"
+CHAT_FINANCE_HOW = "{name}的财务查看权限在下面改：点“财务权限改为…”按钮，确认后才会修改。"
+CHAT_FINANCE_NONE_TO_GIVE = "您不能修改{name}的财务查看权限（不能授予超出自己范围的权限）。"
+CHAT_ROLE_SET = "已把{name}在{unit}的角色改为{role}，财务查看权限：{finance}。"
+CHAT_BUTTON_END_SESSIONS = "退出全部登录"
+CHAT_CONFIRM_END_SESSIONS = "确定让{name}所有的登录都退出吗？TA需要重新登录。"
+CHAT_END_SESSIONS_HOW = "可以让{name}所有的登录都退出：点“退出全部登录”，确认后TA需要重新登录。"
+CHAT_DEVICES_NOT_SHOWN = (
+    "别人登录的设备看不到：只有本人能在“我的”里查看和结束自己的登录设备。需要的话，可以让{name}所有的登录都退出。"
+)
+CHAT_END_SESSIONS_DONE = "{name}所有的登录都已退出（{count} 处），TA需要重新登录。"
+CHAT_NOT_DEACTIVATED = "{name}的账号没有停用，可以正常登录。"
+CHAT_CANNOT_REACTIVATE = (
+    "{name}的账号已停用，停用的账号不能恢复，用户名 {username} 也不会再分配。TA还要使用的话，请为TA新建一个账号。"
+)
+CHAT_BUTTON_NEW_ACCOUNT = "新建账号"
+CHAT_STOPPED_WORD = "停用"  # a list's word when none was typed (a button, "更多")
+CHAT_STOPPED_TITLE = "{name}范围内已{word}的账号"
+CHAT_NONE_STOPPED = "{name}范围内没有已{word}的账号。"

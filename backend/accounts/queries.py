@@ -5,17 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from backend.accounts.models import Account, Membership
-from backend.core import identifiers, runtime
+from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
+from backend.core.audit import AuditEntry
 from backend.core.errors import NotFound
 from backend.core.roles import Role
-from backend.core.scope import path_prefix
+from backend.core.scope import path_prefix, path_prefix_sql
 from backend.units.queries import get_unit
 
 ROOT_SCOPE = "/"  # the audit scope of entries about no account (an unknown name) or one without units
@@ -110,3 +111,72 @@ async def list_accounts(
     rows = await Membership.filter(id__in=ids[:limit]).order_by("id").select_related("account", "unit")
     next_cursor = ids[limit - 1] if len(ids) > limit else None
     return AccountPage(items=rows, total=total, next_cursor=next_cursor)
+
+
+# The newest successful login of the account ``a.id`` (every login is audited as ``auth.login``:
+# backend.auth.actions.start_session). Read through the audit's (actor_account_id, id) index newest
+# first: a login begins every session, so the walk ends within the account's last session's entries.
+LAST_LOGIN_SQL = (
+    "(SELECT e.at FROM audit_entry e WHERE e.actor_account_id = a.id AND e.action = 'auth.login' "
+    "AND e.outcome = 'success' ORDER BY e.id DESC LIMIT 1)"
+)
+_AT = AuditEntry._meta.fields_map["at"]  # its conversion from the driver's value
+
+
+def login_time(value: object) -> datetime | None:
+    """A value :data:`LAST_LOGIN_SQL` read, as the driver gives it, as a time (None: never)."""
+    return None if value is None else _AT.to_python_value(value)
+
+
+@dataclass(frozen=True)
+class LoginRow:
+    """One membership of a live account and when the account last logged in (None: never)."""
+
+    membership_id: int
+    account_id: int
+    name: str
+    username: str
+    unit_name: str
+    last_login: datetime | None
+
+
+@dataclass(frozen=True)
+class LoginPage:
+    items: list[LoginRow]
+    total: int | None  # on the first page only
+    next_cursor: int | None
+
+
+async def accounts_not_logged_in(
+    actor: Actor, *, within: str, since: datetime | None, cursor: int | None = None, limit: int = 50
+) -> LoginPage:
+    """Live accounts in the unit at path ``within`` (of the actor's scope) and below that never
+    logged in (``since`` None), or not since ``since`` (those never logged in only when they existed
+    by then: an account made yesterday has not been idle for a month). One row per membership, paged
+    by membership id, as :func:`list_accounts`."""
+    in_scope, scope_values = path_prefix_sql("u.path", actor.unit_path)
+    in_unit, unit_values = path_prefix_sql("u.path", within)
+    inner = (
+        f"SELECT m.id AS mid, a.id AS aid, a.name AS name, a.username AS username, u.name AS unit_name, "
+        f"a.created_at AS created, {LAST_LOGIN_SQL} AS last_at "
+        "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
+        f"WHERE {in_scope} AND {in_unit} AND a.is_active = ?"
+    )
+    values: list[Any] = [*scope_values, *unit_values, True]
+    if since is None:
+        idle, idle_values = "t.last_at IS NULL", []
+    else:
+        idle, idle_values = "(t.last_at < ? OR (t.last_at IS NULL AND t.created <= ?))", [since, since]
+    total = None
+    if cursor is None:
+        counted = await db.fetch_rows(f"SELECT COUNT(*) FROM ({inner}) t WHERE {idle}", [*values, *idle_values])
+        total = int(counted[0][0])
+    after = "" if cursor is None else " AND t.mid > ?"
+    rows = await db.fetch_rows(
+        f"SELECT t.mid, t.aid, t.name, t.username, t.unit_name, t.last_at FROM ({inner}) t "
+        f"WHERE {idle}{after} ORDER BY t.mid LIMIT ?",
+        [*values, *idle_values, *([] if cursor is None else [cursor]), limit + 1],
+    )
+    items = [LoginRow(int(r[0]), int(r[1]), r[2], r[3], r[4], login_time(r[5])) for r in rows[:limit]]
+    next_cursor = items[-1].membership_id if len(rows) > limit else None
+    return LoginPage(items=items, total=total, next_cursor=next_cursor)
