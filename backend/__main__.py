@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 
 from redis.asyncio import Redis
+from tortoise.exceptions import OperationalError
 
 from backend.core import audit, db, log_privacy, runtime
 from backend.core.config import ConfigError, Settings
@@ -22,9 +24,19 @@ async def _with_services(settings: Settings, work: Callable[[], Awaitable[int]],
     runtime.install(runtime.Runtime(settings=settings, redis=client))
     try:
         return await work()
+    except OperationalError as exc:
+        if not _MISSING_TABLE.search(str(exc)):
+            raise
+        # a fresh or mistyped database (DATABASE_URL, VAR_DIR): say what to do, not a traceback
+        print(f"the database has no tables yet ({exc}): run `python -m backend migrate` first", file=sys.stderr)
+        return 2
     finally:
         await runtime.shutdown()
         await db.close_db()
+
+
+# SQLite's and PostgreSQL's words for a table that is not there
+_MISSING_TABLE = re.compile(r"no such table|relation \"?\S+\"? does not exist")
 
 
 def _no_redis() -> Redis:

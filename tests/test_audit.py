@@ -181,3 +181,14 @@ async def test_the_audit_query_by_account_reads_the_account_indexes_not_the_whol
 async def test_the_audit_query_by_action_or_outcome_walks_that_index_newest_first():
     assert "idx_audit_action" in await _audit_plan(action="account.phone")
     assert "idx_audit_outcome" in await _audit_plan(outcome="failure")
+
+
+def test_verify_on_a_database_not_yet_migrated_says_to_migrate_without_a_traceback(tmp_path):
+    """`audit verify` against a fresh or mistyped database printed tortoise's traceback."""
+    env = {**os.environ, "APP_ENV": "test", "VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)  # the embedded default in an empty var dir: no tables
+    result = subprocess.run(
+        [sys.executable, "-m", "backend", "audit", "verify"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2 and "python -m backend migrate" in result.stderr, result
+    assert "Traceback" not in result.stderr + result.stdout
