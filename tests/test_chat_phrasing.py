@@ -338,3 +338,19 @@ async def test_a_name_not_found_offers_no_suggestion_that_only_sounds_a_little_a
     assert "熊春" not in str(far.get("suggestions")), far
     near = await say(client, headers, "侯国美")  # a character shared: still offered
     assert "侯国梅" in str(near), near
+
+
+async def test_this_village_after_a_townships_card_asks_which_village(client) -> None:
+    """ "这个村的汇总" after 白沙镇's card answered 白沙镇's figures as if it were a village."""
+    from tests.factories import login, make_account, make_tree
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role=Role.ADMIN)
+    headers = await login(client, "county_admin")
+    await say(client, headers, "白沙镇")
+    for question in ("这个村的汇总", "这个村有哪些人", "这个村的下级单位"):
+        reply = await say(client, headers, question)
+        said = str(reply)
+        assert "不是一个村" in said and "合作社汇总" not in said, (question, reply)
+    assert (await say(client, headers, "这个镇的汇总"))["context"] == "白沙镇"

@@ -34,7 +34,7 @@ from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers
 from backend.core.actor import Actor
-from backend.core.errors import NotFound
+from backend.core.errors import AppError, NotFound
 from backend.core.roles import allows
 from backend.core.scope import scope_like
 from backend.units import messages as msg
@@ -270,13 +270,20 @@ def above_own(reference: str, own: Unit) -> bool:
 async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
     """The unit "这个村" / "这里" (``reference``) means: the one this conversation showed last (None:
     none yet; NotFound: no longer in scope), or the nearest unit above it in scope of the level the
-    reference names when it is of another ("这个村" after a co-op's card: the co-op's village)."""
+    reference names when it is of another ("这个村" after a co-op's card: the co-op's village);
+    AppError when the unit shown is a region above that level ("这个村" after a township's card)."""
     last = await turn.context.last_unit()
     if last is None:
         return None
     actor = turn.actor
     unit = await get_unit(actor, last[0])
     level = level_named(reference)
+    if level is not None and REGION_LEVEL.get(unit.type, len(REGION_LEVEL)) < REGION_LEVEL[level]:
+        # "这个村" after a township's card: which of its villages is not known; say so, not the township
+        said = msg.CHAT_SHOWN_ABOVE_LEVEL.format(
+            name=unit.name, type=msg.TYPE_LABELS[unit.type], level=msg.TYPE_LABELS[level]
+        )
+        raise AppError("reference_level", said, status=422)
     above = [int(part) for part in unit.path.strip("/").split("/")[:-1]]
     if level is None or unit.type == level or not above:
         return unit
