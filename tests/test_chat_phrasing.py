@@ -108,6 +108,21 @@ def test_a_question_typed_as_cadres_type_it_is_read_as_its_plain_form(typed: str
         ("白沙镇，桃源乡的汇总", {"name": "白沙镇,桃源乡"}),  # a comma between names still compares
         ("养蜂协会总社", None),  # 会总 inside a name is no slip
         ("额济纳旗", None),  # 额 begins names: a filler only before a pause
+        # 这个 / 那个 as the unit shown or a time (a regression hunt over the first version)
+        ("这个汇总", {"name": "这个"}),
+        ("那个统计", {"region": "那个"}),
+        ("这个标杆社", {"region": "这个"}),
+        ("这个有哪些合作社", {"region": "这个"}),
+        ("这个的汇总", {"name": "这个"}),
+        ("这个街道的汇总", {"name": "这个街道"}),
+        ("这个季度汇总", {"name": "这个季度"}),
+        ("这个月的操作记录", {"when": "这个月"}),
+        # keyword slips inside a place's name or another word stay
+        ("汇宗村", None),
+        ("登陆村", None),
+        ("合作设施", None),
+        ("会总村的合作社", {"region": "会总村"}),
+        ("王家湾村果蔬 合作社", None),  # a co-op's own name with a space: looked up, not a region
     ],
 )
 def test_what_looks_like_a_filler_or_a_pause_but_is_not_stays(text: str, kept: dict | None) -> None:

@@ -43,7 +43,8 @@ _ORDINAL = re.compile(
     r"\s*(?:是谁|是哪个|是哪家|是哪位|是什么|的详情|的情况|的信息|详情|吧)?$"
 )
 _YES = re.compile(
-    r"(?i)^(?:是|是的|对|对的|没错|就是|就是它|就是他|就是她|就是这个|就这个|就它|是它|是这个|嗯+|恩+|yes)$"
+    # normalise drops a leading 就是 ("就是这个" -> "这个", "就是他吧" -> "他")
+    r"(?i)^(?:是|是的|对|对的|没错|就是|就是它|就是他|就是她|就是这个|就这个|这个|就它|是它|是这个|它|他|她|嗯+|恩+|yes)$"
 )
 _MURMUR = re.compile(r"^[嗯恩]+$")  # also thanks (backend.chat.builtin): a yes only after a question
 

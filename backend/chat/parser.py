@@ -134,7 +134,10 @@ _PARTICLE = re.compile(r"(?<=\S)[啊吧呀嘛啦哦]+$")
 # before a place word or 人 ("这个村", "那个人") point at something and stay; 额 / 唔 / 哎 begin
 # names too (额济纳), so they go only before a pause.
 _FILLERS = re.compile(
-    r"^(?:(?:嗯+|呃+|那个|这个|就是|然后|那么)(?:\s*[,、]\s*|\s+|(?=\S\S)(?![村镇乡县市区省社单合地人它个]))"
+    r"^(?:(?:嗯+|呃+|就是|然后|那么)(?:\s*[,、]\s*|\s+|(?=\S\S)(?![村镇乡县市区省社单合地人它个]))"
+    # 这个 / 那个 are the unit shown ("这个汇总", "这个的统计") or a time ("这个月", "这个季度"): they
+    # go only before a pause or before a name with its place word ("那个王家湾村有几个合作社")
+    r"|(?:这个|那个)(?:\s*[,、]\s*|\s+|(?=[^的,\s]{1,15}?[村镇乡县市区社])(?![村镇乡县市区省社单合地人它个月季星礼周年街标有的统汇下]))"
     r"|(?:额+|唔+|哎)\s*[,、]\s*)+"
 )
 _FILLER_IN_NAME = re.compile(r"(?<=\S)那个(?=[村镇乡社])")
@@ -150,7 +153,10 @@ _MEANT = {
     "重至": "重置",
     "从置": "重置",
 }
-_SLIP = re.compile(r"登陆|操做|合做社|合作设|汇宗|^会总|会总$|下级单为|重至|从置")  # 会总 inside: 协会总社
+# Not inside a place's name (登陆村, 汇宗镇, 会总村, 协会总社) nor a word (合作设施, 合作设立).
+_SLIP = re.compile(
+    r"(?:登陆|操做|合做社|汇宗|(?:^会总|会总$)|下级单为|重至|从置)(?![村镇乡县区社])|合作设(?![施立计备村镇乡])"
+)
 # A pause typed between a name and the keyword after it ("王家湾村，汇总"), or after a leading
 # keyword ("汇总：王家湾村"), asks the same; a comma between names still compares them.
 _PAUSE_BEFORE_WORD = re.compile(r"\s*[,:]\s*(?=(?:汇总|合作社|人员|下级单位|地图|统计|村级社|标杆社)$)")

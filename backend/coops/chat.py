@@ -1468,7 +1468,8 @@ async def _units_without(turn: Turn) -> ChatReply:
         + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
         + rf"(?:列表|名单|{_WHICH})?$",
         ASK + rf"(?P<region>.+?)\s*合作社(?:列表|名单|{_WHICH})$",
-        ASK + r"(?P<region>\S+?)\s+合作社$",  # "王家湾村 合作社": a co-op's own name holds no space
+        # "王家湾村 合作社": a place, a space, 合作社 (a co-op's own name holds no space: "…果蔬 合作社")
+        ASK + r"(?P<region>\S+?[村镇乡县市区])\s+合作社$",
     ),
     permission=PERMISSION,
     pageable=True,
