@@ -421,8 +421,9 @@ async def test_this_village_means_the_unit_last_shown(client):
     assert named["title"] == "王家湾村的下级单位"
     own = blocks(await say(client, headers, "本单位的下级单位"), "table")[0]
     assert own["title"] == "白沙镇的下级单位"
-    card_of_this = card(await say(client, headers, "这个村"))
-    assert card_of_this["title"] == "白沙镇"  # the children just listed were 白沙镇's
+    # the children just listed were 白沙镇's, a township: "这个村" is none of them, and it says so
+    assert "刚才查看的是白沙镇（乡镇）" in notice(await say(client, headers, "这个村"))
+    assert card(await say(client, headers, "这里"))["title"] == "白沙镇"
 
 
 async def test_choosing_another_unit_starts_another_conversation_and_going_back_resumes_it(client):
