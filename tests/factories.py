@@ -254,3 +254,25 @@ def phone_login_taken_meanwhile(monkeypatch, holder: Account, phone: str) -> str
 
     commits_just_before_the_next_transaction(monkeypatch, holder_switches_it_on)
     return index
+
+
+# The start of a script for a process of its own in which the first opening of the SQLite database
+# says "opening the database" and waits there until the process is stopped (a slow disk, a busy file):
+# the script's own lines after it run the command under test.
+FIRST_SQLITE_OPEN_HELD = """
+import asyncio, sys
+from tortoise.backends.sqlite.client import SqliteClient
+
+_open = SqliteClient.create_connection
+_held = False
+
+async def create_connection(self, with_db):
+    global _held
+    if not _held:
+        _held = True
+        print("opening the database", flush=True)
+        await asyncio.Event().wait()
+    await _open(self, with_db)
+
+SqliteClient.create_connection = create_connection
+"""

@@ -18,7 +18,7 @@ from tortoise.backends.sqlite.client import SqliteTransactionWrapper
 
 from backend.core import db
 from backend.core.config import Settings
-from tests.factories import captcha
+from tests.factories import FIRST_SQLITE_OPEN_HELD, captcha
 from tests.test_jobs_worker import _true
 from tests.test_sms_delivery import _process_env, _until
 
@@ -100,29 +100,16 @@ async def test_requests_cut_off_while_their_transaction_starts_leave_the_databas
 
 # ``python -m backend audit verify`` in a process of its own, with one hook: the first time it opens the
 # SQLite database, it says so and waits there until Ctrl+C (SIGINT: asyncio.run cancels the command).
-_FIRST_OPEN_HELD = """
-import asyncio, sys
-from tortoise.backends.sqlite.client import SqliteClient
-
-_open = SqliteClient.create_connection
-_held = False
-
-async def create_connection(self, with_db):
-    global _held
-    if not _held:
-        _held = True
-        print("opening the database", flush=True)
-        await asyncio.Event().wait()
-    await _open(self, with_db)
-
-SqliteClient.create_connection = create_connection
-from backend.__main__ import main
+_FIRST_OPEN_HELD = (
+    FIRST_SQLITE_OPEN_HELD
+    + """from backend.__main__ import main
 try:
     sys.exit(main(["audit", "verify"]))
 except KeyboardInterrupt:
     print("stopped", flush=True)
     sys.exit(130)
 """
+)
 
 
 async def test_a_command_stopped_while_it_opens_the_database_stops(settings: Settings, tmp_path: Path):

@@ -22,6 +22,7 @@ from jobs import rollups as rollups_job
 from jobs.rollups import coop_rollups_check
 from tests.conftest import RedisProcess
 from tests.coops_helpers import expected_rollups, make_world, stored_rollups
+from tests.factories import FIRST_SQLITE_OPEN_HELD
 from tests.test_jobs_worker import _start_arq, _true
 from tests.test_sms_delivery import _process_env, _until
 
@@ -131,28 +132,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # The worker's command in a process of its own, with one hook: the first time it opens the SQLite
 # database, it says so and waits there until the stop cancels it (a slow disk, a busy file).
-_FIRST_OPEN_HELD = """
-import asyncio, sys
-from tortoise.backends.sqlite.client import SqliteClient
-
-_open = SqliteClient.create_connection
-_held = False
-
-async def create_connection(self, with_db):
-    global _held
-    if not _held:
-        _held = True
-        print("opening the database", flush=True)
-        await asyncio.Event().wait()
-    await _open(self, with_db)
-
-SqliteClient.create_connection = create_connection
-if sys.argv[1] == "jobs":
+_FIRST_OPEN_HELD = (
+    FIRST_SQLITE_OPEN_HELD
+    + """if sys.argv[1] == "jobs":
     from jobs.__main__ import main
     sys.exit(main(["worker"]))
 from arq.cli import cli
 cli(["jobs.worker.WorkerSettings"], prog_name="arq")
 """
+)
 
 
 @pytest.mark.parametrize("command", ["jobs", "arq"])
