@@ -11,7 +11,7 @@ import re
 from datetime import date, timedelta
 
 from backend.chat import messages as msg
-from backend.chat.parser import chinese_number
+from backend.chat.parser import YEAR_DIGITS, chinese_number
 
 _COUNT = r"(?:[0-9]+|[一二两三四五六七八九十百]{1,4})"
 _YEAR = r"(?:[0-9]{4}|[〇零一二三四五六七八九]{4})"  # any year: "9999年" is a day with no entries
@@ -56,7 +56,6 @@ _LAST_WEEK_WORDS = {"上周", "上星期", "上个星期", "上礼拜", "上个�
 _NAMED = {"今天": 0, "今日": 0, "现在": 0, "目前": 0, "今": 0, "昨天": 1, "昨日": 1, "前天": 2, "大前天": 3}
 _YEARS_BACK = {"今年": 0, "本年": 0, "本年度": 0, "去年": 1, "前年": 2}
 _WEEKDAYS = "一二三四五六日"
-_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
 LONGEST = 366  # "最近N天", "最近N个月": at most a year and a day
 
 
@@ -165,7 +164,7 @@ def _span(year: int, month: int | None, day: int | None) -> tuple[date, date] | 
 
 def _year(text: str) -> int:
     """A year in digits or in Chinese digits ("二〇二五")."""
-    return int(text.translate(_YEAR_DIGITS))
+    return int(text.translate(YEAR_DIGITS))
 
 
 def say_days(first: date, last: date, today: date) -> str:

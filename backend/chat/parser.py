@@ -173,7 +173,7 @@ _SIMPLIFIED = str.maketrans(
 )
 # A year written in Chinese digits ("二〇二〇年以后成立的"): read as its digits.
 _CHINESE_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=\s*年)")
-_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")  # also backend.chat.days
 
 
 def normalise(text: str) -> str:
@@ -193,7 +193,7 @@ def normalise(text: str) -> str:
 def _spoken(clean: str) -> str:
     """``clean`` without the fillers, slips and pauses of how it was said (see _FILLERS, _MEANT)."""
     clean = _SLIP.sub(lambda slip: _MEANT[slip.group()], clean)
-    clean = _CHINESE_YEAR.sub(lambda year: year.group().translate(_YEAR_DIGITS), clean)
+    clean = _CHINESE_YEAR.sub(lambda year: year.group().translate(YEAR_DIGITS), clean)
     clean = _FILLERS.sub("", clean) or clean
     clean = _FILLER_IN_NAME.sub("", clean)
     clean = _PAUSE_BEFORE_WORD.sub("", clean)
