@@ -681,6 +681,21 @@ async def account_deactivate(turn: Turn) -> ChatReply:
     return await person_reply(turn, account_id, lead=lead)
 
 
+async def _person_to_change(
+    turn: Turn, intent_name: str, *, card: bool = True
+) -> tuple[_Person, list[_Held]] | ChatReply:
+    """The person a change typed is about, with the memberships the actor holds of theirs; or the
+    reply that asks which, or their card led by why the change would be refused (:func:`_change_refusal`)."""
+    target = await resolve_person(turn, intent_name)
+    if isinstance(target, ChatReply):
+        return target
+    person, _, held = await _person(turn.actor, target)
+    refusal = _change_refusal(turn.actor, person, held, card=card)
+    if refusal is not None:
+        return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+    return person, held
+
+
 def _change_refusal(actor: Actor, person: _Person, held: list[_Held], *, card: bool = True) -> str | None:
     """Why backend.accounts.actions would refuse a change of this account (None: it would not): its
     deactivation or membership set, or with ``card`` False its sessions' end (which a card holder's
@@ -1243,13 +1258,10 @@ async def account_role(turn: Turn) -> ChatReply:
     wanted = _role_param(turn.params)
     if wanted is None:
         raise AppError("bad_param", msg.CHAT_BAD_PARAM)
-    target = await resolve_person(turn, "account.role")
-    if isinstance(target, ChatReply):
-        return target
-    person, _, held = await _person(turn.actor, target)
-    refusal = _change_refusal(turn.actor, person, held)
-    if refusal is not None:
-        return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+    changing = await _person_to_change(turn, "account.role")
+    if isinstance(changing, ChatReply):
+        return changing
+    person, held = changing
     label = ROLE_LABELS[wanted]
     several = len(held) > 1
     buttons = []
@@ -1299,13 +1311,10 @@ _FINANCE_PATTERNS = (
 async def account_finance(turn: Turn) -> ChatReply:
     """Typed: the person's card with a confirm-first button per unit and finance access the actor
     may give (never more than its own: backend.accounts.actions.may_grant_finance)."""
-    target = await resolve_person(turn, "account.finance")
-    if isinstance(target, ChatReply):
-        return target
-    person, _, held = await _person(turn.actor, target)
-    refusal = _change_refusal(turn.actor, person, held)
-    if refusal is not None:
-        return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+    changing = await _person_to_change(turn, "account.finance")
+    if isinstance(changing, ChatReply):
+        return changing
+    person, held = changing
     rows = await Membership.filter(account_id=person.id).values_list("unit_id", "finance_access")
     current = {int(unit_id): str(access) for unit_id, access in rows}
     several = len(held) > 1
@@ -1387,13 +1396,10 @@ async def account_end_sessions(turn: Turn) -> ChatReply:
     where the API would accept it. With ``confirmed``: the API's end of every session of the
     account (backend.accounts.actions.end_sessions). Another's devices are not listed (P8)."""
     if turn.params.get("confirmed") is not True:
-        target = await resolve_person(turn, "account.end_sessions")
-        if isinstance(target, ChatReply):
-            return target
-        person, _, held = await _person(turn.actor, target)
-        refusal = _change_refusal(turn.actor, person, held, card=False)
-        if refusal is not None:
-            return await person_reply(turn, person.id, lead=NoticeBlock(level="warning", text=refusal))
+        changing = await _person_to_change(turn, "account.end_sessions", card=False)
+        if isinstance(changing, ChatReply):
+            return changing
+        person, _ = changing
         how = msg.CHAT_DEVICES_NOT_SHOWN if turn.params.get("devices") else msg.CHAT_END_SESSIONS_HOW
         end = Action(
             label=msg.CHAT_BUTTON_END_SESSIONS,
