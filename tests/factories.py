@@ -276,3 +276,31 @@ async def create_connection(self, with_db):
 
 SqliteClient.create_connection = create_connection
 """
+
+
+async def stopped_at_first_open(args: list[str], env: dict[str, str], log_path: Any, stop: int) -> tuple[int, str]:
+    """Run ``python args...`` (a script starting with :data:`FIRST_SQLITE_OPEN_HELD`) until it says it
+    is opening the database, then send it ``stop`` (a signal number): its exit status and its log."""
+    import signal
+    import subprocess
+    import sys
+
+    from tests.test_jobs_worker import _true
+    from tests.test_sms_delivery import _until
+
+    with log_path.open("w") as log_file:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *args, env=env, stdout=log_file, stderr=subprocess.STDOUT
+        )
+        try:
+            assert await _until(
+                lambda: _true(proc.returncode is not None or "opening the database" in log_path.read_text()),
+                seconds=30,
+            ), log_path.read_text()
+            assert proc.returncode is None, log_path.read_text()
+            proc.send_signal(signal.Signals(stop))
+            return await asyncio.wait_for(proc.wait(), 20), log_path.read_text()
+        finally:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()

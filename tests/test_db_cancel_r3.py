@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -18,9 +16,8 @@ from tortoise.backends.sqlite.client import SqliteTransactionWrapper
 
 from backend.core import db
 from backend.core.config import Settings
-from tests.factories import FIRST_SQLITE_OPEN_HELD, captcha
-from tests.test_jobs_worker import _true
-from tests.test_sms_delivery import _process_env, _until
+from tests.factories import FIRST_SQLITE_OPEN_HELD, captcha, stopped_at_first_open
+from tests.test_sms_delivery import _process_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,22 +119,6 @@ async def test_a_command_stopped_while_it_opens_the_database_stops(settings: Set
     script.write_text(_FIRST_OPEN_HELD)
     env = _process_env(settings, "redis://127.0.0.1:1/0")  # the command touches only the database
     env["PYTHONPATH"] = str(ROOT)
-    log_path = tmp_path / "command.log"
-    with log_path.open("w") as log_file:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(script), env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
-            assert await _until(
-                lambda: _true(proc.returncode is not None or "opening the database" in log_path.read_text()),
-                seconds=30,
-            ), log_path.read_text()
-            assert proc.returncode is None, log_path.read_text()
-            proc.send_signal(signal.SIGINT)
-            assert await asyncio.wait_for(proc.wait(), 20) == 130, log_path.read_text()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    text = log_path.read_text()
+    status, text = await stopped_at_first_open([str(script)], env, tmp_path / "command.log", signal.SIGINT)
+    assert status == 130, text
     assert "stopped" in text and "Traceback" not in text, text

@@ -7,8 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from jobs import rollups as rollups_job
 from jobs.rollups import coop_rollups_check
 from tests.conftest import RedisProcess
 from tests.coops_helpers import expected_rollups, make_world, stored_rollups
-from tests.factories import FIRST_SQLITE_OPEN_HELD
+from tests.factories import FIRST_SQLITE_OPEN_HELD, stopped_at_first_open
 from tests.test_jobs_worker import _start_arq, _true
 from tests.test_sms_delivery import _process_env, _until
 
@@ -156,24 +154,9 @@ async def test_a_worker_stopped_while_it_opens_the_database_stops(
     script.write_text(_FIRST_OPEN_HELD)
     env = _process_env(settings, f"redis://127.0.0.1:{redis_process.port}/0")
     env["PYTHONPATH"] = str(ROOT)
-    log_path = tmp_path / "worker.log"
-    with log_path.open("w") as log_file:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, str(script), command, env=env, stdout=log_file, stderr=subprocess.STDOUT
-        )
-        try:
-            assert await _until(
-                lambda: _true(proc.returncode is not None or "opening the database" in log_path.read_text()),
-                seconds=30,
-            ), log_path.read_text()
-            assert proc.returncode is None, log_path.read_text()
-            proc.send_signal(signal.SIGTERM)
-            assert await asyncio.wait_for(proc.wait(), 20) == 0, log_path.read_text()
-        finally:
-            if proc.returncode is None:
-                proc.kill()
-                await proc.wait()
-    assert "Traceback" not in log_path.read_text(), log_path.read_text()
+    status, text = await stopped_at_first_open([str(script), command], env, tmp_path / "worker.log", signal.SIGTERM)
+    assert status == 0, text
+    assert "Traceback" not in text, text
 
 
 @pytest.mark.parametrize("outage", ["down", "silent"])
