@@ -8,6 +8,7 @@ import re
 import httpx
 
 from backend.accounts.models import Account, Membership
+from backend.agents import messages as msg
 from backend.cards.models import CardBinding
 from backend.core import runtime
 from backend.core.audit import AuditEntry
@@ -89,7 +90,7 @@ async def test_registered_phone_joins_the_unit_with_its_own_password_and_gets_a_
     tree = await make_tree()
     admin = await _admin(client, tree)
     person = await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE, phone_login=False)
-    response = await _add(client, admin, tree.child.id, role="viewer")
+    response = await _add(client, admin, tree.child.id, name=person.name, role="viewer")
     assert response.status_code == 201, response.text
     assert response.json()["new_account"] is False and response.json()["account_id"] == person.id
     assert await Account.all().count() == 2  # the admin and the person: nobody new
@@ -118,7 +119,7 @@ async def test_added_agent_with_two_units_logs_in_by_phone_and_picks_the_unit(cl
         "/api/account/password", headers=must_change, json={"old_password": temporary, "new_password": NEW_PASSWORD}
     )
     assert changed.status_code == 200, changed.text
-    second = await _add(client, sibling_admin, tree.sibling.id)
+    second = await _add(client, sibling_admin, tree.sibling.id, name="赵经办")
     assert second.status_code == 201 and second.json()["new_account"] is False
     assert (await _inbox(client, AGENT_PHONE))[0]["template"] == "agent_unit_added"
 
@@ -185,7 +186,7 @@ async def test_agent_role_is_clerk_or_lower_and_a_member_cannot_be_added_twice(c
     nameless = await _add(client, admin, tree.child.id)
     assert nameless.status_code == 422 and "name" in nameless.json()["error"]["fields"]
     assert (await _add(client, admin, tree.child.id, name="某人")).status_code == 201
-    again = await _add(client, admin, tree.child.id)
+    again = await _add(client, admin, tree.child.id, name="某人")
     assert again.status_code == 409 and again.json()["error"]["code"] == "agent_exists"
     assert await AuditEntry.filter(action="agent.add").count() == 1
 
@@ -341,3 +342,45 @@ async def test_an_agent_added_before_a_redis_restart_is_not_added_twice_by_a_res
     assert resent.status_code == 409 and resent.json()["error"]["code"] == "agent_exists"
     assert await Account.filter(phone_index=runtime.get().vault.index("phone", AGENT_PHONE)).count() == 1
     assert len(await _inbox(client, AGENT_PHONE)) == 1  # one temporary password, not two
+
+
+async def test_a_registered_phone_typed_with_another_persons_name_binds_nobody_and_does_not_name_the_owner(client):
+    """One digit wrong reaches a stranger's account: binding it gave them the unit (and an SMS)."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    stranger = await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE, phone_login=False)
+    refused = await _add(client, admin, tree.child.id, name="王小芳")
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "agent_name_mismatch" and error["message"] == msg.NAME_MISMATCH
+    assert error["fields"] == {"phone": msg.NAME_MISMATCH}  # the chat form shows it under the phone
+    assert stranger.name not in refused.text and "li_agent" not in refused.text
+    nameless = await _add(client, admin, tree.child.id)  # no name: nothing to check the phone against
+    assert nameless.status_code == 422 and "name" in nameless.json()["error"]["fields"], nameless.text
+    assert stranger.name not in nameless.text
+    assert await Membership.filter(account_id=stranger.id).values_list("unit_id", flat=True) == [tree.sibling.id]
+    assert (await Account.get(id=stranger.id)).login_phone_index is None
+    assert await Account.all().count() == 2
+    assert await _inbox(client, AGENT_PHONE) == []
+    assert not await AuditEntry.filter(action="agent.add").exists()
+
+
+async def test_a_registered_phone_with_its_owners_name_typed_with_spaces_or_full_width_joins_the_unit(client):
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    person = await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE)
+    added = await _add(client, admin, tree.child.id, name="测试 ＬＩ_agent")  # registered as 测试li_agent
+    assert added.status_code == 201, added.text
+    assert added.json()["account_id"] == person.id and added.json()["new_account"] is False
+
+
+async def test_a_shared_phone_binds_the_account_of_the_name_typed(client):
+    """A family shares one phone in a village: the name says which of its accounts is meant."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    await make_account("father", tree.sibling, Role.CLERK, phone=AGENT_PHONE)  # logs in by the phone
+    son = await make_account("son", tree.sibling, Role.VIEWER, phone=AGENT_PHONE, phone_login=False)
+    added = await _add(client, admin, tree.child.id, name="测试son")
+    assert added.status_code == 201, added.text
+    assert added.json()["account_id"] == son.id
+    assert await Membership.exists(account_id=son.id, unit_id=tree.child.id)

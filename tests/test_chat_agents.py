@@ -83,3 +83,25 @@ async def test_other_roles_may_not_and_nobody_reaches_outside_scope(client):
     assert not blocks(outside, "card") and await Membership.exists(account_id=other.id, unit_id=tree.sibling.id)
     listed = await chat(client, admin, intent="agent.list", params={"unit_id": tree.sibling.id})
     assert not blocks(listed, "table") and "taoyuan" not in str(listed)
+
+
+async def test_the_form_asks_for_the_name_and_a_registered_phone_with_another_name_is_refused_under_the_phone(client):
+    """The form said a registered phone needs no name: a mistyped digit then added a stranger."""
+    tree = await make_tree()
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    stranger = await make_account("li_agent", tree.sibling, role=Role.CLERK, phone=NEW_PHONE)
+    headers = await login(client, "town_admin")
+    [form] = blocks(await chat(client, headers, "添加经办人"), "form")
+    [name_field] = [f for f in form["fields"] if f["name"] == "name"]
+    assert name_field["required"] is True and name_field["label"] == "姓名"
+    refused = await _send_form(client, headers, form, phone=NEW_PHONE, name="赵小红", role="clerk")
+    assert refused.status_code == 409, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "agent_name_mismatch" and set(error["fields"]) == {"phone"}
+    assert stranger.name not in refused.text
+    nameless = await _send_form(client, headers, form, phone=NEW_PHONE, role="clerk")
+    assert nameless.status_code == 422 and "name" in nameless.json()["error"]["fields"]
+    assert not await Membership.exists(account_id=stranger.id, unit_id=tree.own.id)
+    added = await _send_form(client, headers, form, phone=NEW_PHONE, name=stranger.name, role="clerk")
+    assert added.status_code == 200, added.text
+    assert await Membership.exists(account_id=stranger.id, unit_id=tree.own.id)

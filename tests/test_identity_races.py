@@ -63,7 +63,9 @@ async def test_a_registered_person_whose_phone_login_another_account_took_meanwh
     person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE, phone_login=False)
     other = await make_account("other", tree.sibling, phone=AGENT_PHONE, phone_login=False)
     phone_login_taken_after_the_check(monkeypatch, other.id)
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     assert answer.status_code == 201, answer.text
     assert answer.json()["account_id"] == person.id and answer.json()["new_account"] is False
     assert await Membership.exists(account_id=person.id, unit_id=tree.child.id)

@@ -161,7 +161,9 @@ async def test_adding_a_registered_person_takes_turns_with_the_account_actions_o
         assert not await Membership.exists(account_id=account_id, unit_id=tree.child.id)
 
     locked = _locks_recorded(monkeypatch, nothing_added_yet)
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     assert answer.status_code == 201, answer.text
     assert locked == [person.id]
 
@@ -177,7 +179,9 @@ async def test_a_registered_person_deactivated_meanwhile_is_not_given_the_unit_n
     person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE, phone_login=False)
     county = await _admin_actor("county_admin", tree.parent)
     commits_just_before_the_next_transaction(monkeypatch, lambda: account_actions.deactivate_account(county, person.id))
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     _refused(answer, 409, "write_conflict", messages.WRITE_CONFLICT)
     stored = await Account.get(id=person.id)
     assert not stored.is_active and stored.login_phone_index is None
@@ -201,12 +205,35 @@ async def test_a_registered_person_whose_phone_was_changed_meanwhile_is_not_boun
     commits_just_before_the_next_transaction(
         monkeypatch, lambda: account_actions.update_account(county, person.id, {"phone": NEW_PHONE})
     )
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     _refused(answer, 409, "write_conflict", messages.WRITE_CONFLICT)
     stored = await Account.get(id=person.id)
     assert stored.phone_index == runtime.get().vault.index("phone", NEW_PHONE) and stored.login_phone_index is None
     assert not await Membership.exists(account_id=person.id, unit_id=tree.child.id)
     assert not await SmsMessage.exists(template="agent_unit_added")
+
+
+async def test_a_registered_person_renamed_meanwhile_is_not_bound_by_the_old_name(client, monkeypatch):
+    """The name checked the phone's owner when the account was found; a rename before the lock (the
+    account now another person's) is seen under it, and nothing is bound."""
+    tree = await make_tree()
+    headers = await _town_admin(client, tree)
+    person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE, phone_login=False)
+    county = await _admin_actor("county_admin", tree.parent)
+    commits_just_before_the_next_transaction(
+        monkeypatch, lambda: account_actions.update_account(county, person.id, {"name": "赵大海"})
+    )
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
+    _refused(answer, 409, "agent_name_mismatch", msg.NAME_MISMATCH)
+    assert "赵大海" not in answer.text
+    assert not await Membership.exists(account_id=person.id, unit_id=tree.child.id)
+    assert (await Account.get(id=person.id)).login_phone_index is None
+    assert not await SmsMessage.exists(template="agent_unit_added")
+    assert not await AuditEntry.exists(action="agent.add")
 
 
 async def test_a_registered_person_added_by_two_admins_at_once_is_an_agent_once(client, monkeypatch):
@@ -217,10 +244,12 @@ async def test_a_registered_person_added_by_two_admins_at_once_is_an_agent_once(
     commits_just_before_the_next_transaction(
         monkeypatch,
         lambda: agent_actions.add_agent(
-            county, tree.child.id, phone=AGENT_PHONE, name=None, id_number=None, role=Role.VIEWER
+            county, tree.child.id, phone=AGENT_PHONE, name=person.name, id_number=None, role=Role.VIEWER
         ),
     )
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     _refused(answer, 409, "agent_exists", msg.AGENT_EXISTS)
     assert await Membership.filter(account_id=person.id, unit_id=tree.child.id).values_list("role", flat=True) == [
         Role.VIEWER
@@ -253,5 +282,7 @@ async def test_a_new_phone_added_by_two_admins_at_once_gets_one_account_and_one_
     assert await SmsMessage.filter(template="agent_added").count() == 1
     assert not await Membership.exists(unit_id=tree.child.id)
     # Sent again, the person registered meanwhile joins the unit.
-    again = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    again = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": "王小芳"}
+    )
     assert again.status_code == 201 and again.json()["new_account"] is False, again.text

@@ -67,7 +67,9 @@ async def test_a_registered_person_added_to_a_unit_deleted_meanwhile_is_not_foun
     person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE)
     headers = await login(client, "town_admin")
     commits_just_before_the_next_transaction(monkeypatch, await _county_deletes(tree, tree.child))
-    answer = await client.post(f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE})
+    answer = await client.post(
+        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
+    )
     assert answer.status_code == 404, answer.text
     assert (answer.json()["error"]["code"], answer.json()["error"]["message"]) == ("not_found", messages.NOT_FOUND)
     assert not await Unit.exists(id=tree.child.id)

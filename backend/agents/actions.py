@@ -11,6 +11,7 @@ a new phone, a role or a unit another admin changed meanwhile is seen, and a lat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -22,9 +23,9 @@ from backend.accounts.models import Account, Membership
 from backend.agents import messages as msg
 from backend.agents.queries import get_agent
 from backend.cards import actions as cards
-from backend.core import audit, db, messages, runtime, sessions, sms, tickets
+from backend.core import audit, db, messages, names, runtime, sessions, sms, tickets
 from backend.core.actor import Actor
-from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.errors import AppError, Conflict, Forbidden, NotFound
 from backend.core.roles import Role, allows
 from backend.units.models import Unit
 from backend.units.queries import get_unit
@@ -46,20 +47,22 @@ class AddedAgent:
 
 
 async def add_agent(
-    actor: Actor, unit_id: int, *, phone: str, name: str | None, id_number: str | None, role: Role
+    actor: Actor, unit_id: int, *, phone: str, name: str, id_number: str | None, role: Role
 ) -> AddedAgent:
     """Bind the person behind ``phone`` to the unit: a registered account gets a membership and a notice
-    by SMS; an unknown phone gets a new account whose temporary password goes out by SMS."""
+    by SMS; an unknown phone gets a new account whose temporary password goes out by SMS.
+
+    ``name`` checks a registered phone: a digit typed wrong reaches someone else's account, which
+    would get the unit. Refused unless an account on the phone bears that name, without saying whose
+    the phone is (the admin typed it, maybe wrongly: it may be a stranger's)."""
     _require(actor, "accounts.manage")
     unit = await get_unit(actor, unit_id)
     if not may_assign(actor, unit, role):
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
-    existing = await people.find_by_phone(phone)
+    existing = await _registered(phone, name)
     if existing is not None:
-        membership = await _bind_existing(actor, existing, unit, phone=phone, role=role)
+        membership = await _bind_existing(actor, existing, unit, phone=phone, name=name, role=role)
         return AddedAgent(membership=membership, new_account=False)
-    if name is None:
-        raise ValidationFailed({"name": msg.NAME_REQUIRED_FOR_NEW}, msg.NAME_REQUIRED_FOR_NEW)
     if id_number is not None:
         await _require_not_in_unit(unit, id_number)
     password = await people.temporary_password()
@@ -106,6 +109,38 @@ async def add_agent(
     return AddedAgent(membership=person.membership, new_account=True)
 
 
+# Middle dots written between the parts of a name (阿依古丽·买买提), as different keyboards type them.
+_NAME_DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65]")
+
+
+def same_name(typed: str, registered: str) -> bool:
+    """Is ``typed`` the name registered? As lookups compare names (backend.core.names.match_key: full
+    width, case and invisible characters forgiven), also without spaces (王 小芳) and with any middle dot."""
+
+    def key(name: str) -> str:
+        return _NAME_DOTS.sub("\u00b7", "".join(names.match_key(name).split()))
+
+    return key(typed) == key(registered)
+
+
+def _name_mismatch() -> Conflict:
+    return Conflict("agent_name_mismatch", msg.NAME_MISMATCH, fields={"phone": msg.NAME_MISMATCH})
+
+
+async def _registered(phone: str, name: str) -> Account | None:
+    """The active account of ``name`` that ``phone`` reaches: the one it reaches
+    (:func:`backend.accounts.people.find_by_phone`), else another on the phone of that name (a family
+    sharing a phone); None when no active account has the phone. Refused when none has the name."""
+    found = await people.find_by_phone(phone)
+    if found is None or same_name(name, found.name):
+        return found
+    index = runtime.get().vault.index("phone", phone)
+    for account in await Account.filter(phone_index=index, is_active=True).exclude(id=found.id).order_by("id"):
+        if same_name(name, account.name):
+            return account
+    raise _name_mismatch()
+
+
 async def _require_not_in_unit(unit: Unit, id_number: str) -> None:
     """A new phone with the ID number of someone working for the unit is that person again (another
     phone of theirs, or a new one): a second account beside theirs is refused. Only this unit's own
@@ -116,7 +151,9 @@ async def _require_not_in_unit(unit: Unit, id_number: str) -> None:
         raise Conflict("agent_exists", msg.SAME_ID_NUMBER.format(username=same.username))
 
 
-async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: str, role: Role) -> Membership:
+async def _bind_existing(
+    actor: Actor, account: Account, unit: Unit, *, phone: str, name: str, role: Role
+) -> Membership:
     if account.id == actor.account_id:
         raise Forbidden("not_self", msg.NOT_SELF)
     if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
@@ -133,6 +170,8 @@ async def _bind_existing(actor: Actor, account: Account, unit: Unit, *, phone: s
             if current is None or not current.is_active or current.phone_index != phone_index:
                 # Deactivated, or given another phone, since it was found: the phone reaches someone else now.
                 raise Conflict("write_conflict", messages.WRITE_CONFLICT)
+            if not same_name(name, current.name):  # renamed since it was found: no longer the person meant
+                raise _name_mismatch()
             if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
                 raise Conflict("agent_exists", msg.AGENT_EXISTS)  # added by another admin meanwhile
             if current.login_phone_index is not None:  # the owner switched it on meanwhile

@@ -1,5 +1,5 @@
 """Agents (R6) in chat, for the mini-program: "经办人" lists a unit's agents, "添加经办人" answers a form
-(phone, name and ID number for a new phone, role), and a row's "解除绑定" shows what will happen with
+(phone, name, ID number for a new phone, role), and a row's "解除绑定" shows what will happen with
 a button that confirms it. Every step is the API's own action (backend.agents.actions): the same
 rights, scope, tickets and SMS.
 """
@@ -122,7 +122,7 @@ async def agent_form(turn: Turn) -> ChatReply:
         title=msg.CHAT_FORM_TITLE.format(unit=unit.name),
         fields=[
             FormField(name="phone", label=msg.CHAT_FIELD_PHONE, kind="phone"),
-            FormField(name="name", label=msg.CHAT_FIELD_NAME, required=False),
+            FormField(name="name", label=msg.CHAT_FIELD_NAME),
             FormField(name="id_number", label=msg.CHAT_FIELD_ID_NUMBER, kind="id_number", required=False),
             FormField(name="role", label=msg.CHAT_FIELD_ROLE, kind="select", options=_ROLES, value=Role.CLERK.value),
         ],

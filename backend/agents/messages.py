@@ -1,6 +1,8 @@
 """Chinese texts of the agent domain (R6)."""
 
-NAME_REQUIRED_FOR_NEW = "该手机号尚未注册，请填写经办人姓名以便开通账号"
+NAME_MISMATCH = (
+    "该手机号已被另一位用户注册，与您填写的姓名不一致，请核对手机号；如确是此人，请让其核对本人在系统中登记的姓名"
+)
 AGENT_EXISTS = "此人已是本单位的经办人"
 NOT_SELF = "不能把自己添加为经办人或解绑自己"
 ROLE_TOO_HIGH = "不能授予高于自己权限的角色"
@@ -30,9 +32,11 @@ CHAT_BUTTON_CONFIRM = "确认解除"
 CHAT_BUTTON_MORE = "更多"
 CHAT_CONFIRM_TITLE = "解除经办人绑定"
 CHAT_FORM_TITLE = "添加经办人：{unit}"
-CHAT_FORM_HINT = "已注册的手机号直接加入本单位；新手机号需填写姓名，系统会开通账号并把临时密码发到这个手机。"
+CHAT_FORM_HINT = (
+    "请填写经办人的手机号和姓名：已注册的手机号核对姓名后直接加入本单位；新手机号会开通账号，临时密码发到这个手机。"
+)
 CHAT_FIELD_PHONE = "手机号"
-CHAT_FIELD_NAME = "姓名（新手机号必填）"
+CHAT_FIELD_NAME = "姓名"
 CHAT_FIELD_ID_NUMBER = "身份证号（可不填）"
 CHAT_FIELD_ROLE = "角色"
 CHAT_ADDED_NEW = "已为 {name} 开通账号 {username} 并加入“{unit}”，临时密码已通过短信发送。"

@@ -32,8 +32,9 @@ async def list_agents(request: Request, actor: Actor, unit_id: int, params: Agen
 @authenticated("accounts.manage")
 @body(AgentAdd)
 async def add_agent(request: Request, actor: Actor, unit_id: int, data: AgentAdd):
-    """Add an agent by phone: a registered person joins the unit (notice by SMS); a new phone gets a new
-    account whose temporary password goes out by SMS and must be changed at first login."""
+    """Add an agent by phone and name: a registered person joins the unit (notice by SMS) if the name
+    is theirs (else 409 ``agent_name_mismatch``, naming nobody); a new phone gets a new account whose
+    temporary password goes out by SMS and must be changed at first login."""
     added = await actions.add_agent(
         actor, unit_id, phone=data.phone, name=data.name, id_number=data.id_number, role=Role(data.role)
     )

@@ -12,10 +12,12 @@ from backend.core.validation import Body, IdNumber, PageQuery, Phone, text
 
 
 class AgentAdd(Body):
-    """Add a person to the unit by phone. Name (and ID number) are used only when the phone is new."""
+    """Add a person to the unit by phone. The name checks a registered phone (a mistyped digit reaches
+    someone else: refused, 409 ``agent_name_mismatch``) and names a new account; the ID number is
+    used only when the phone is new."""
 
     phone: Phone
-    name: text(50) | None = None
+    name: text(50) = Field(description="经办人姓名：已注册的手机号须与登记的姓名一致")
     id_number: IdNumber | None = None
     role: Literal[Role.CLERK, Role.VIEWER] = Field(Role.CLERK, description="经办人的角色：录入员（默认）或查看员")
 
