@@ -206,3 +206,25 @@ async def test_a_change_typed_as_a_sentence_opens_the_form_with_the_new_value_in
     assert {f["name"]: f.get("value") for f in form["fields"]}[field] == value
     card = await CoopCard.get(unit_id=w.tea.id)
     assert card.members == 120 and card.contact_name == "王建国"  # unchanged until saved
+
+
+async def test_the_contact_phone_is_cleared_through_the_form_as_the_api_clears_it(client):
+    """The phone is never in the form (masked): left empty it is kept, so the form could not clear it."""
+    w = await make_world()
+    clerk = await login_at(client, "clerk", w.town, Role.CLERK, FinanceAccess.ALL)
+    form = _form(await chat(client, clerk, "编辑王家湾村茶叶专业合作社的信息卡"))
+    [clear] = [f for f in form["fields"] if f["name"] == "clear_contact_phone"]
+    assert clear["kind"] == "select" and clear["value"] == "false" and clear["label"] == "清空联系电话"
+    both = await _save(client, clerk, form, contact_phone="13700001111", clear_contact_phone="true")
+    assert both.status_code == 422 and set(both.json()["error"]["fields"]) == {"clear_contact_phone"}, both.text
+    assert (await _save(client, clerk, form, clear_contact_phone="也许")).status_code == 422
+    assert (await CoopCard.get(unit_id=w.tea.id)).contact_phone_index is not None
+    cleared = await _save(client, clerk, form, clear_contact_phone="true")
+    assert cleared.status_code == 200 and blocks(cleared.json(), "notice")[0]["level"] == "success", cleared.text
+    stored = await CoopCard.get(unit_id=w.tea.id)
+    assert stored.contact_phone_enc is None and stored.contact_phone_index is None
+    entry = await AuditEntry.filter(action="coop.card.update").order_by("-id").first()
+    assert entry is not None and entry.detail["fields"] == ["contact_phone"]
+    # a card without a phone has nothing to clear
+    again = _form(await chat(client, clerk, "编辑王家湾村茶叶专业合作社的信息卡"))
+    assert "clear_contact_phone" not in {f["name"] for f in again["fields"]}

@@ -3,7 +3,8 @@ sent form read back into the fields the card actions take (backend.coops.actions
 
 A form sends only the fields that hold a value (the mini-program leaves empty ones out), so an
 optional field missing from a sent form was emptied and is cleared, except the contact phone: the
-card shows it masked, so the form never holds it and an empty one keeps it. Money fields are in
+card shows it masked, so the form never holds it and an empty one keeps it; a card with one has a
+"清空联系电话" choice beside it that clears it, as the API's ``null`` does. Money fields are in
 the form only for whoever may see the card's money (the actions refuse them from anyone else), and
 money is filled in exactly (whole fen, in 万元), so saving a form changes nothing it did not show.
 """
@@ -18,11 +19,13 @@ from backend.coops import messages as msg
 from backend.coops.actions import MONEY_FIELDS
 from backend.coops.models import CoopCard
 from backend.coops.schemas import CardCreate, CardUpdate
+from backend.core.errors import ValidationFailed
 from backend.core.validation import text_values
 
 _YES, _NO = "true", "false"
 _YES_NO = [KeyValue(label=msg.YES, value=_YES), KeyValue(label=msg.NO, value=_NO)]
 FLAG_FIELDS = ("is_village_level", "is_benchmark", "in_poverty_county")
+CLEAR_PHONE = "clear_contact_phone"  # a choice beside a card's (masked, never shown) contact phone
 # The fields that may be emptied (cleared when a sent form leaves them out).
 _OPTIONAL = ("contact_name", "address", "business_scope", "founded_year", "report_year", "latitude", "longitude")
 # Full-width forms (U+FF01-U+FF5E: "１", "－", "．") as the ASCII characters they are the wide forms of.
@@ -125,8 +128,28 @@ def field_named(word: str) -> str | None:
 
 
 def form_fields(card: CoopCard | None, *, money: bool) -> list[FormField]:
-    """The form's fields with the card's values (``card`` None: a card not yet written)."""
-    return [_field(card, name) for name in field_names(money=money)]
+    """The form's fields with the card's values (``card`` None: a card not yet written); a card with a
+    contact phone gets the choice that clears it after the phone's field."""
+    fields: list[FormField] = []
+    for name in field_names(money=money):
+        fields.append(_field(card, name))
+        if name == "contact_phone" and card is not None and card.contact_phone_enc:
+            fields.append(
+                FormField(name=CLEAR_PHONE, label=msg.FORM_CLEAR_PHONE, kind="select", options=_YES_NO, value=_NO)
+            )
+    return fields
+
+
+def _cleared_phone(params: dict[str, Any], sent: dict[str, Any]) -> bool:
+    """Does the sent form clear the contact phone ("清空联系电话" chosen, and no new phone typed)?"""
+    chosen = params.get(CLEAR_PHONE)
+    if chosen in (None, "", _NO):
+        return False
+    if chosen != _YES:
+        raise ValidationFailed({CLEAR_PHONE: msg.FORM_CLEAR_PHONE_BAD})
+    if sent.get("contact_phone"):
+        raise ValidationFailed({CLEAR_PHONE: msg.FORM_CLEAR_PHONE_WITH_NEW})
+    return True
 
 
 def read_form(
@@ -148,6 +171,8 @@ def read_form(
                 sent[name] = None  # emptied in the form
             continue
         sent[name] = _number(value) if name in _NUMBERS else value
+    if card is not None and _cleared_phone(params, sent):
+        sent["contact_phone"] = None
     if new_card_of is None:
         checked: CardCreate | CardUpdate = text_values(CardUpdate, sent)
     else:

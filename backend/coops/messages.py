@@ -8,7 +8,19 @@ MONEY_UNIT = "万元"
 NOT_A_COOP = "只有合作社类型的单位才能建立信息卡"
 CARD_EXISTS = "该合作社已经有信息卡，请直接修改"
 NO_CARD = "该合作社还没有建立信息卡"
-OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的汇总（请上级单位查看）；以下是{unit}的汇总。"
+# A place word of another level than the own unit's ("全县汇总" typed by a township's cadre, "本镇汇总"
+# by a county's): {what} is what is answered, {ask} how to ask for one unit of that level
+OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的{what}（请上级单位查看）；以下是{unit}的{what}。"
+OWN_LEVEL_BELOW = "您的单位{unit}是{type}，不是{level}；以下是{unit}的{what}。要看某一个{level}的{what}，请说“{ask}”。"
+NAME_OF_LEVEL = "{level}名称"
+WHAT_SUMMARY = "汇总"
+WHAT_STATS = "统计指标"
+WHAT_MAP = "合作社分布"
+ASK_SUMMARY = "汇总 {name}"
+ASK_LIST = "{name}的{what}"
+ASK_NARROWED = "{name}{what}"  # "白沙镇亏损的合作社", as NARROWED_TITLE
+ASK_STATS = "{name}统计指标"
+ASK_MAP = "地图 {name}"
 PERIOD_NOT_KEPT = "汇总和统计按各合作社信息卡的现有数据计算（每张卡的数据年份见信息卡），不能单独查看“{period}”的数据。"
 PERIOD_NOT_KEPT_CARDS = (
     "合作社名单、排名和地图按各合作社信息卡的现有数据给出（每张卡的数据年份见信息卡），不能单独查看“{period}”的数据。"
@@ -225,6 +237,9 @@ FORM_LABELS = {
     "longitude": "经度",
 }
 FORM_PHONE_KEPT = "联系电话（不改请留空）"
+FORM_CLEAR_PHONE = "清空联系电话"
+FORM_CLEAR_PHONE_WITH_NEW = "要清空联系电话就不要填写新号码；要改成新号码，请把“清空联系电话”选为“否”"
+FORM_CLEAR_PHONE_BAD = "请选择“是”或“否”"
 YES = "是"
 NO = "否"
 FORM_EDIT_TITLE = "编辑信息卡：{name}"
