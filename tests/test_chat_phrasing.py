@@ -322,7 +322,8 @@ def test_a_village_named_after_a_time_of_year_is_no_period(name: str) -> None:
 
 async def test_a_summary_of_a_level_above_the_own_unit_says_the_scope_it_answers(client) -> None:
     """ "全县汇总" typed by a township's cadre answered the township's figures without a word that
-    the county is outside their scope; their own level and a level below say nothing extra."""
+    the county is outside their scope; their own level says nothing extra, a level below says what
+    their unit is (tests/test_summaries.py)."""
     from tests.factories import login, make_account, make_tree
     from tests.test_chat_lookup import say
 
@@ -332,9 +333,26 @@ async def test_a_summary_of_a_level_above_the_own_unit_says_the_scope_it_answers
     for wider in ("全县汇总", "全市的汇总", "本省汇总"):
         said = str(await say(client, headers, wider))
         assert "查看范围是白沙镇" in said and "白沙镇" in said and "桃源乡" not in said, (wider, said)
-    for own in ("全镇汇总", "本乡汇总", "汇总", "我们村的汇总"):
+    for own in ("全镇汇总", "本乡汇总", "汇总"):
         said = str(await say(client, headers, own))
-        assert "查看范围" not in said, (own, said)
+        assert "查看范围" not in said and "您的单位" not in said, (own, said)
+    said = str(await say(client, headers, "我们村的汇总"))
+    assert "查看范围" not in said and "您的单位白沙镇是乡镇，不是村" in said, said
+
+
+async def test_the_own_unit_named_by_a_level_below_it_says_its_level_on_its_card(client) -> None:
+    """ "我们镇" typed by a county's cadre showed the county's card as if it were a township."""
+    from backend.units import messages as units_msg
+    from tests.factories import login, make_account, make_tree
+    from tests.test_chat_lookup import say
+
+    tree = await make_tree()
+    await make_account("county_admin", tree.parent, role=Role.ADMIN)
+    headers = await login(client, "county_admin")
+    reply = await say(client, headers, "我们镇")
+    said = units_msg.CHAT_OWN_LEVEL_BELOW.format(unit="青山县", type="县", level="乡镇", name="白沙镇")
+    assert [b.get("text") or b.get("title") for b in reply["blocks"]] == [said, "青山县"], reply
+    assert not [b for b in (await say(client, headers, "本县"))["blocks"] if b["type"] == "notice"]
 
 
 async def test_a_name_not_found_offers_no_suggestion_that_only_sounds_a_little_alike(client) -> None:
@@ -369,3 +387,44 @@ async def test_this_village_after_a_townships_card_asks_which_village(client) ->
         said = str(reply)
         assert "不是一个村" in said and "合作社汇总" not in said, (question, reply)
     assert (await say(client, headers, "这个镇的汇总"))["context"] == "白沙镇"
+
+
+@pytest.mark.parametrize(
+    ("typed", "plain"),
+    [
+        ("汇 总", "汇总"),
+        ("合 作 社", "合作社"),
+        ("上 一 页", "上一页"),
+        ("下 一 页", "下一页"),
+        ("嗯 汇 总", "汇总"),
+        ("白 沙 镇 汇 总", "白沙镇汇总"),
+        ("王家 湾村的汇总", "王家湾村的汇总"),
+        ("王家湾村 汇 总", "王家湾村汇总"),
+        ("王家湾村的合 作 社", "王家湾村的合作社"),
+        ("王家湾村 合 作 社", "王家湾村 合作社"),
+        ("下 级 单 位 王家湾", "下级单位 王家湾"),
+        ("各 村 汇 总", "各村汇总"),
+    ],
+)
+def test_spaces_typed_inside_words_are_read_as_the_words(typed: str, plain: str) -> None:
+    """ "汇 总", "合 作 社", "上 一 页" (voice input and fat fingers put spaces between characters)
+    were looked up as names."""
+    intents.load()
+    assert parser.parse(typed) == parser.parse(plain) != parser.Parsed(parser.LOOKUP_NAME, {"name": typed}), typed
+
+
+@pytest.mark.parametrize(
+    ("typed", "parsed"),
+    [
+        ("王家湾村 合作社", parser.Parsed("coop.list", {"region": "王家湾村"})),
+        ("王家湾村 合 作 社", parser.Parsed("coop.list", {"region": "王家湾村"})),
+        ("王家湾村果蔬 合作社", parser.Parsed(parser.LOOKUP_NAME, {"name": "王家湾村果蔬 合作社"})),
+        ("汇 总 白沙镇", parser.Parsed("summary", {"name": "白沙镇"})),
+        ("下级单位 王家湾", parser.Parsed("unit.children", {"name": "王家湾"})),
+        ("查 王家湾村的人员", parser.Parsed("unit.members", {"name": "王家湾村"})),
+        ("这个 汇总", parser.Parsed("summary")),  # 这个 before a pause is a filler, not "the unit shown"
+    ],
+)
+def test_a_space_between_a_name_and_a_word_still_parts_them(typed: str, parsed: parser.Parsed) -> None:
+    intents.load()
+    assert parser.parse(typed) == parsed

@@ -18,6 +18,7 @@ import pytest
 
 from backend.chat import intents, service
 from backend.coops import actions, queries, rollups
+from backend.coops import messages as msg
 from backend.coops.models import CoopCard, CoopRollup
 from backend.core import db
 from backend.core.roles import FinanceAccess, Role
@@ -844,6 +845,67 @@ async def test_each_village_s_figures_are_the_summary_of_the_unit_above_them(cli
     headers = await login_at(client, "viewer", getattr(w, at))
     reply = await chat(client, headers, text)
     assert first_title(reply) == title, reply
+
+
+@pytest.mark.parametrize(
+    ("at", "text", "title", "period"),
+    [
+        ("town", "各村去年汇总", "白沙镇合作社汇总", "去年"),
+        ("town", "各村今年的汇总", "白沙镇合作社汇总", "今年"),
+        ("county", "各镇2025年汇总", "青山县合作社汇总", "2025年"),
+        ("county", "白沙镇各村去年的情况", "白沙镇合作社汇总", "去年"),
+        ("town", "各村3月份资产总额", "白沙镇合作社汇总", "3月份"),
+    ],
+)
+async def test_a_time_after_each_village_is_the_summary_with_the_period_note(client, at, text, title, period):
+    """ "各村去年汇总" was looked up as a unit named "各村去年": a time after 各村 reads as one before
+    it ("去年各村汇总"), the summary with a word that figures are not kept by period."""
+    w = await make_world()
+    headers = await login_at(client, "viewer", getattr(w, at))
+    reply = await chat(client, headers, text)
+    assert first_title(reply) == title, reply
+    assert blocks(reply, "notice")[0]["text"] == msg.PERIOD_NOT_KEPT.format(period=period)
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "what", "level", "ask"),
+    [
+        ("本镇汇总", "青山县合作社汇总", "汇总", "乡镇", "汇总 白沙镇"),
+        ("我们镇的汇总", "青山县合作社汇总", "汇总", "乡镇", "汇总 白沙镇"),
+        ("全乡汇总", "青山县合作社汇总", "汇总", "乡镇", "汇总 白沙镇"),
+        ("本村汇总", "青山县合作社汇总", "汇总", "村", "汇总 王家湾村"),
+        ("本乡的合作社", "青山县的合作社", "合作社", "乡镇", "白沙镇的合作社"),
+        ("我们镇的村级社", "青山县的村级社", "村级社", "乡镇", "白沙镇的村级社"),
+        ("本镇统计", "青山县合作社统计指标", "统计指标", "乡镇", "白沙镇统计指标"),
+        ("本镇地图", "青山县合作社分布", "合作社分布", "乡镇", "地图 白沙镇"),
+    ],
+)
+async def test_a_place_word_below_the_own_level_answers_the_own_unit_and_says_how_to_ask_for_one(
+    client, text, title, what, level, ask
+):
+    """ "本镇汇总" typed by a county's cadre answered the county's figures as if it were a township,
+    without a word: the answer stays the own unit's and says it is a county and how to ask for one."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    reply = await chat(client, headers, text)
+    assert first_title(reply) == title, reply
+    said = msg.OWN_LEVEL_BELOW.format(unit="青山县", type="县", level=level, what=what, ask=ask)
+    assert blocks(reply, "notice")[0]["text"] == said
+
+
+@pytest.mark.parametrize("text", ["全县的合作社", "本县统计"])
+async def test_a_place_word_above_the_own_level_says_the_scope_in_lists_and_statistics_too(client, text):
+    w = await make_world()
+    headers = await login_at(client, "town_viewer", w.town)
+    notices = [b["text"] for b in blocks(await chat(client, headers, text), "notice")]
+    assert notices and notices[0].startswith("您的查看范围是白沙镇"), notices
+
+
+@pytest.mark.parametrize("text", ["本镇汇总", "本乡的合作社", "我们镇的统计", "汇总", "本县汇总"])
+async def test_the_own_level_named_says_nothing_extra(client, text):
+    w = await make_world()
+    headers = await login_at(client, "viewer", w.county if "县" in text else w.town)
+    assert not blocks(await chat(client, headers, text), "notice")
 
 
 async def test_each_village_s_summary_is_of_the_own_unit_even_after_another_unit_was_shown(client):

@@ -1,6 +1,7 @@
 """Deterministic parsing of what a cadre types: no model, no guessing games.
 
-1. Normalise: full-width letters and digits to half-width, spaces folded, polite prefixes dropped.
+1. Normalise: full-width letters and digits to half-width, spaces folded (and closed between two Chinese
+   characters: "汇 总", "合 作 社"), polite prefixes dropped.
 2. Paging words ("更多", "下一页", "还有吗", "再来10条") continue the last table; a text that ends
    in 呢 ("李家坪村呢", "汇总呢") follows up the last question (backend.chat.follow_up).
 3. Identifiers recognised anywhere in the text: an 18-character resident ID number (with a wrong
@@ -103,12 +104,13 @@ MAX_NAME_LENGTH = 30
 # A time named in a question ("2025年", "二〇二五年", "25年", "去年", "3月份", "一季度", "去年底",
 # "年底", "截至目前"): intents whose figures are not kept by period take it out of the name and say
 # so (split_period). A quarter needs its 度: "四季香合作社" is a name.
-_PERIOD = re.compile(
+PERIOD = (
     r"(?:截至|截止)?\s*(?:(?<![0-9])(?:19|20)[0-9]{2}\s*(?:年度|年)?(?![0-9])|[〇零一二三四五六七八九]{4}\s*年度?"
     r"|(?<![0-9])[0-9]{2}\s*年度?|今年|去年|前年|本年度|本年|上半年|下半年|(?:第?[一二三四1-4]|本|上个?|这个?)季度"
     r"|(?:本|上|这个|上个)月|(?<![0-9])[0-9]{1,2}\s*月份?)(?:年?[底末初])?"
     r"|(?:截至|截止|到)\s*(?:目前|现在|今天|今日|当前|今)(?:为止)?|[年月][底末初](?![村社镇乡组])"
-)
+)  # also in patterns of intents that take a time apart from the name ("各村去年汇总")
+_PERIOD = re.compile(PERIOD)
 
 
 @dataclass(frozen=True)
@@ -162,6 +164,12 @@ _SLIP = re.compile(
 _PAUSE_BEFORE_WORD = re.compile(r"\s*[,:]\s*(?=(?:汇总|合作社|人员|下级单位|地图|统计|村级社|标杆社)$)")
 _PAUSE_AFTER_WORD = re.compile(r"^(汇总|人员|下级单位|地图|统计|合作社)\s*:\s*")
 _SPACE_BY_的 = re.compile(r"\s*的\s+|\s+的\s*")
+# Words a space may set apart from a name ("王家湾村 合作社", "汇总 白沙镇", "王家湾村果蔬 合作社" is a
+# co-op's own name): a space inside one ("合 作 社") closes, one at its edge stays.
+_SET_APART = ("合作社", "汇总", "下级单位", "人员", "地图", "统计", "村级社", "标杆社", "信息卡")
+_SPACED_WORD = re.compile("|".join(r" ?".join(word) for word in _SET_APART))
+# A space between two Chinese characters, as voice input and fat fingers put them ("汇 总", "上 一 页").
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff]) (?=[\u3400-\u9fff])")
 # Traditional characters, as a phone set to them types ("匯總", "上一頁", "王家灣村"): those of this
 # chat's words, of place names and of common surnames, each with its one simplified form (names are
 # kept simplified).
@@ -191,14 +199,32 @@ def normalise(text: str) -> str:
 
 
 def _spoken(clean: str) -> str:
-    """``clean`` without the fillers, slips and pauses of how it was said (see _FILLERS, _MEANT)."""
+    """``clean`` without the fillers, gaps, slips and pauses of how it was said (see _FILLERS,
+    _closed_gaps, _MEANT)."""
+    clean = _FILLERS.sub("", clean) or clean  # first: a space after one is a pause ("这个 汇总")
+    clean = _FILLER_IN_NAME.sub("", clean)
+    clean = _closed_gaps(clean)
     clean = _SLIP.sub(lambda slip: _MEANT[slip.group()], clean)
     clean = _CHINESE_YEAR.sub(lambda year: year.group().translate(YEAR_DIGITS), clean)
-    clean = _FILLERS.sub("", clean) or clean
-    clean = _FILLER_IN_NAME.sub("", clean)
     clean = _PAUSE_BEFORE_WORD.sub("", clean)
     clean = _PAUSE_AFTER_WORD.sub(r"\1 ", clean)
     return _SPACE_BY_的.sub("的", clean)
+
+
+def _closed_gaps(clean: str) -> str:
+    """``clean`` without the spaces between two Chinese characters ("汇 总", "王家 湾村"), except one
+    that sets a name apart from a word of _SET_APART ("王家湾村 合 作 社" -> "王家湾村 合作社") or
+    follows 查 / 看 / 找 / 搜 typed alone ("查 王家湾": 查 also begins names)."""
+    if " " not in clean:
+        return clean
+    clean = _SPACED_WORD.sub(lambda word: word.group().replace(" ", ""), clean)
+
+    def gap(space: re.Match[str]) -> str:
+        before, after = clean[: space.start()], clean[space.end() :]
+        apart = before.endswith(_SET_APART) or after.startswith(_SET_APART) or before in ("查", "看", "找", "搜")
+        return " " if apart else ""
+
+    return _CJK_GAP.sub(gap, clean)
 
 
 def _identifier(clean: str) -> Parsed | None:

@@ -29,7 +29,7 @@ from typing import Any, Literal
 from backend.accounts.chat import person_named
 from backend.chat import lookup
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, ASK_WORD, chinese_number, split_period, without_asking
+from backend.chat.parser import ASK, ASK_WORD, PERIOD, chinese_number, split_period, without_asking
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -62,9 +62,13 @@ from backend.units import messages as units_msg
 from backend.units.chat import (
     LEVEL,
     above_own,
+    below_own,
     last_shown_unit,
+    level_named,
     level_param,
+    name_of_level,
     region_code_named,
+    type_label,
     unit_action,
     unit_reply,
     units_coded,
@@ -217,6 +221,27 @@ async def _target(
     return ChatReply(blocks=not_found.blocks, suggestions=chips + not_found.suggestions)
 
 
+async def _own_level_notices(turn: Turn, name_key: str, target: Unit, what: str, ask: str) -> list[NoticeBlock]:
+    """A notice before an answer about the actor's own unit when the name typed for it is a level
+    above it ("全县汇总" typed by a township's cadre: outside their scope) or below it ("本镇汇总"
+    typed by a county's: their unit is no township); ``what`` is what is answered, ``ask`` how to ask
+    for one unit of that level (with the name of one in scope)."""
+    said = _name_param(turn, name_key)
+    level = level_named(said)
+    if level is None or target.id != turn.actor.unit_id:
+        return []
+    if above_own(said, target):
+        return [NoticeBlock(text=msg.OWN_SCOPE_ONLY.format(said=said, unit=target.name, what=what))]
+    if not below_own(said, target):
+        return []
+    label = units_msg.TYPE_LABELS[level]
+    name = await name_of_level(turn.actor, level) or msg.NAME_OF_LEVEL.format(level=label)
+    said_below = msg.OWN_LEVEL_BELOW.format(
+        unit=target.name, type=type_label(target.type), level=label, what=what, ask=ask.format(name=name, what=what)
+    )
+    return [NoticeBlock(text=said_below)]
+
+
 def _money(value: str) -> str:
     return value if value == msg.NO_FINANCE else f"{value} {msg.MONEY_UNIT}"
 
@@ -305,11 +330,13 @@ async def _without_summary_word(turn: Turn) -> Turn:
 # 汇总", "白沙镇的各村情况"). A name before 各 must end in a place word, so that a village whose name
 # holds 各 (罗各村) is still named whole.
 # A time before 各 ("今年各村汇总", "白沙镇2025年各村情况") ends the name too: the summary takes it out
-# (split_period) and says figures are not kept by it.
+# (split_period) and says figures are not kept by it; so does a time after 各村 ("各村去年汇总"), its
+# ``period``.
 _EACH_PERIOD_END = r"年|年度|季度|月|月份|[年月][底末初]|目前|现在|为止"
 _EACH = (
     ASK + rf"(?P<name>(?:.*?(?:镇|乡|县|市|区|街道|这里|这儿|{_EACH_PERIOD_END}))?)\s*的?\s*各\s*"
-    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|市|州|单位|下级单位)\s*的?\s*(?:合作社)?"
+    r"(?:行政村|村|乡镇|镇|乡|社区|街道|县|区|市|州|单位|下级单位)\s*的?\s*"
+    rf"(?:(?P<period>{PERIOD})\s*的?\s*)?(?:合作社)?"
     rf"(?:汇总|情况|数据|统计|{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?)$"
 )
 
@@ -350,7 +377,14 @@ _EACH = (
 )
 async def summary(turn: Turn) -> ChatReply:
     turn, period = _without_period(turn, "name")
-    return _say_period(period, await _summary(turn))
+    return _say_period(period or _period_after_each(turn), await _summary(turn))
+
+
+def _period_after_each(turn: Turn) -> str | None:
+    """The time typed after 各村 ("各村去年汇总": _EACH's ``period``), None for none (or a parameter
+    that is no time)."""
+    rest, period = split_period(str(turn.params.get("period") or ""))
+    return None if rest else period
 
 
 def _without_period(turn: Turn, name_key: str) -> tuple[Turn, str | None]:
@@ -403,8 +437,8 @@ async def _summary(turn: Turn) -> ChatReply:
         target = await _compared(turn, target)
     if isinstance(target, ChatReply):
         return target
-    said = _name_param(turn, "name")  # "全县汇总" typed by a township's cadre: theirs, and say so
-    lead = [NoticeBlock(text=msg.OWN_SCOPE_ONLY.format(said=said, unit=target.name))] if above_own(said, target) else []
+    # "全县汇总" typed by a township's cadre, "本镇汇总" by a county's: theirs, and say so
+    lead = await _own_level_notices(turn, "name", target, msg.WHAT_SUMMARY, msg.ASK_SUMMARY)
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
     await turn.context.remember_unit(target.id, target.name)
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
@@ -831,9 +865,11 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
     params = {"region_id": target.id, **(narrowed.params if narrowed else {})}
     await turn.context.remember_page(intent_name, params, page.next_cursor)
     kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
+    lead = await _own_level_notices(turn, "region", target, kind_title, msg.ASK_NARROWED if narrowed else msg.ASK_LIST)
     if not page.items:
         text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
-        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=_suggestions(turn, target), context=target.name)
+        blocks = [*lead, NoticeBlock(text=text)]
+        return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)
     rows = [card_row(view) for view in page.items]
     if narrowed is None:
         columns = msg.LIST_COLUMNS
@@ -851,7 +887,7 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
         if page.next_cursor is not None
         else None,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(turn, target), context=target.name)
+    return ChatReply(blocks=[*lead, table], suggestions=_suggestions(turn, target), context=target.name)
 
 
 # Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
@@ -1552,7 +1588,8 @@ async def _stats(turn: Turn) -> ChatReply:
         series=[Series(name=msg.SERIES_COOPS, values=[t.village_level, t.benchmark, t.poverty_county])],
         unit=msg.COUNT_UNIT,
     )
-    return ChatReply(blocks=[card, chart], suggestions=_suggestions(turn, target), context=target.name)
+    lead = await _own_level_notices(turn, "region", target, msg.WHAT_STATS, msg.ASK_STATS)
+    return ChatReply(blocks=[*lead, card, chart], suggestions=_suggestions(turn, target), context=target.name)
 
 
 @intent(
@@ -1577,9 +1614,10 @@ async def _map(turn: Turn) -> ChatReply:
         return target
     result = await queries.map_pins(turn.actor, target)
     await turn.context.remember_unit(target.id, target.name)
+    lead = await _own_level_notices(turn, "region", target, msg.WHAT_MAP, msg.ASK_MAP)
     if not result.pins:
         return ChatReply(
-            blocks=[NoticeBlock(text=msg.MAP_EMPTY.format(region=target.name))],
+            blocks=[*lead, NoticeBlock(text=msg.MAP_EMPTY.format(region=target.name))],
             suggestions=_suggestions(turn, target),
             context=target.name,
         )
@@ -1594,7 +1632,7 @@ async def _map(turn: Turn) -> ChatReply:
         for view in result.pins
     ]
     title = (msg.COOP_MAP_TITLE if target.type == UnitType.COOP else msg.MAP_TITLE).format(region=target.name)
-    blocks: list[Any] = [MapBlock(title=title, pins=pins)]
+    blocks: list[Any] = [*lead, MapBlock(title=title, pins=pins)]
     if result.capped:
         blocks.append(NoticeBlock(level="info", text=msg.MAP_CAPPED.format(total=result.total, shown=len(pins))))
     return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)

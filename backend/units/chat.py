@@ -196,6 +196,8 @@ async def unit_reply(turn: Turn, unit_id: int, *, lead: str | None = None) -> Ch
     unit, card = await unit_card(turn.actor, unit_id)
     await turn.context.remember_unit(unit.id, unit.name)
     blocks: list[Any] = [TextBlock(text=lead)] if lead else []
+    if notice := await own_level_notice(turn, unit.id):
+        blocks.append(notice)
     blocks.append(card)
     return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
@@ -265,6 +267,41 @@ def above_own(reference: str, own: Unit) -> bool:
         return False
     own_level = REGION_LEVEL.get(own.type)
     return own_level is None or REGION_LEVEL[level] < own_level
+
+
+def below_own(reference: str, own: Unit) -> bool:
+    """Does an own-unit reference name a region level below the actor's own unit ("本镇" typed by a
+    county's cadre)? It is their unit all the same: the answer is about it and should say what it is
+    and how to ask for one unit of that level."""
+    level = level_named(reference)
+    own_level = REGION_LEVEL.get(own.type)
+    return level is not None and own_level is not None and means_own(reference) and REGION_LEVEL[level] > own_level
+
+
+async def name_of_level(actor: Actor, level: UnitType) -> str | None:
+    """The name of one unit of ``level`` in the actor's scope (the highest, first made), to show how
+    to ask for one; None: there is none."""
+    found = await units_where(actor, "type = ?", [level.value], "ORDER BY depth, id LIMIT 1")
+    return found[0].name if found else None
+
+
+async def own_level_notice(turn: Turn, unit_id: int) -> NoticeBlock | None:
+    """A word on the card of the actor's own unit when the name typed for it is a level above it
+    ("全县" typed by a township's cadre) or below it ("我们镇" typed by a county's cadre)."""
+    said = str(turn.params.get("name") or "").replace(" ", "")
+    level = level_named(said)
+    if unit_id != turn.actor.unit_id or level is None or not means_own(said):
+        return None
+    own = await get_unit(turn.actor, unit_id)
+    if above_own(said, own):
+        return NoticeBlock(text=msg.CHAT_OWN_SCOPE_ONLY.format(said=said, unit=own.name))
+    if not below_own(said, own):
+        return None
+    label = msg.TYPE_LABELS[level]
+    name = await name_of_level(turn.actor, level) or msg.CHAT_NAME_OF_LEVEL.format(level=label)
+    return NoticeBlock(
+        text=msg.CHAT_OWN_LEVEL_BELOW.format(unit=own.name, type=type_label(own.type), level=label, name=name)
+    )
 
 
 async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
