@@ -150,13 +150,14 @@ function measure(root) {
     const sub = subs.find((s) => r === s.root || r.startsWith(`${s.root}/`));
     return sub ? sub.name : 'main';
   };
-  const packages = { main: { bytes: 0, groups: {} } };
-  subs.forEach((s) => (packages[s.name] = { bytes: 0, groups: {} }));
+  const packages = { main: { bytes: 0, groups: {}, files: [] } };
+  subs.forEach((s) => (packages[s.name] = { bytes: 0, groups: {}, files: [] }));
   files.forEach((file) => {
     if (!exists(file)) return;
     const bytes = fs.statSync(file).size;
     const pkg = packages[owner(file)];
     pkg.bytes += bytes;
+    pkg.files.push(rel(file));
     const parts = rel(file).split('/');
     const group = parts[0] === 'miniprogram_npm' ? parts.slice(0, 3).join('/') : parts.length > 1 ? parts.slice(0, 2).join('/') : parts[0];
     pkg.groups[group] = (pkg.groups[group] || 0) + bytes;

@@ -1,8 +1,9 @@
 /**
  * The chat history of one account, kept in storage so it survives closing the app: the newest
  * `limit` messages, and no more than `maxChars` of JSON (fewer when storage is full). Messages
- * still sending when the app closed come back as failed, so they can be sent again (with the
- * same idempotency key). The text left in the input is kept too, per account.
+ * still sending when the app closed come back as failed, saying so (msg.CLOSED_UNANSWERED), so
+ * they can be sent again (with the same idempotency key). The text left in the input is kept too,
+ * per account.
  *
  * One writer per account: the chat page that loaded last claims the history, and a save or draft
  * of an older claim is dropped (a page closed by a relaunch may still get a late answer, or unload
@@ -15,6 +16,7 @@
  */
 const { defaultStorage } = require('./storage');
 const config = require('../config/index');
+const msg = require('./messages');
 
 const PREFIX = 'cwt:history:';
 const DRAFT_PREFIX = 'cwt:draft:';
@@ -142,7 +144,7 @@ function createHistory(options) {
       if (!Array.isArray(saved)) return [];
       return saved
         .filter((m) => m && typeof m === 'object' && m.id && (m.role === 'user' || m.role === 'assistant'))
-        .map((m) => (m.status === 'sending' ? Object.assign({}, m, { status: 'failed' }) : m));
+        .map((m) => (m.status === 'sending' ? Object.assign({}, m, { status: 'failed', error: msg.CLOSED_UNANSWERED }) : m));
     },
     /** The page showing `owner`'s history from now on: its token for save and saveDraft. */
     claim(owner) {

@@ -11,6 +11,7 @@ module.exports = {
   SESSION_EXPIRED: '登录已过期，请重新登录',
   UNSUPPORTED_BLOCK: '这条消息需要新版小程序才能显示',
   SEND_FAILED: '发送失败，点击重发',
+  CLOSED_UNANSWERED: '小程序关闭前没有收到答复', // a message still sending when the app closed (shown with "（点击重发）")
   RETRY_ALL: (count) => `${count} 条消息没有发出 · 全部重发`, // the chat's one tap for several failed messages
   SENDING: '发送中…',
   TEXT_TOO_LONG: '最多 200 字',

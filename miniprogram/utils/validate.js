@@ -35,6 +35,16 @@ function isIdNumber(value, now = new Date()) {
   return ID_CHECK[sum % 11] === text[17];
 }
 
+/** An ID number as the profile sends it (the server reads it as is): gaps gone, half-width, upper case. */
+function plainIdNumber(value) {
+  return plainNumber(value).toUpperCase();
+}
+
+/** Another ID type's number (passport, permits): 5-20 letters and digits, as the server checks it. */
+function isOtherIdNumber(value) {
+  return /^[A-Z0-9]{5,20}$/.test(String(value || '').trim().toUpperCase());
+}
+
 function isCode(value) {
   return /^[0-9]{6}$/.test(String(value || ''));
 }
@@ -66,4 +76,4 @@ function required(values, names) {
   return errors;
 }
 
-module.exports = { isPhone, isIdNumber, isCode, passwordProblem, required, cleanText };
+module.exports = { isPhone, isIdNumber, plainIdNumber, isOtherIdNumber, isCode, passwordProblem, required, cleanText };

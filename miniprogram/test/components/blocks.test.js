@@ -15,7 +15,7 @@ function render(rawBlocks) {
 
 const byType = (type) => EVERY_BLOCK.blocks.filter((b) => b.type === type);
 
-test('text: handed to t-chat-content as text', async () => {
+test('text: handed to chat-text as text', async () => {
   const { comp } = render(byType('text'));
   await settle();
   const content = comp.querySelector('.content');

@@ -46,6 +46,18 @@ function mount(rel, props, query) {
   const comp = simulate.render(id, props);
   const parent = document.createElement('parent-wrapper');
   comp.attach(parent);
+  if (!comp.dom.parentNode) {
+    // options.virtualHost (the chat's own components, as TDesign's): simulate builds a new <virtual>
+    // node each time `dom` is read, so its detach() cannot remove the one it attached. Pin one.
+    const detach = comp.detach.bind(comp);
+    comp.detach = () => {
+      const dom = comp.dom;
+      Object.defineProperty(comp, 'dom', { value: dom, configurable: true });
+      if (comp.parentNode) comp.parentNode.appendChild(dom);
+      detach();
+      delete comp.dom;
+    };
+  }
   return comp;
 }
 

@@ -2,7 +2,7 @@
 const blocks = require('../../services/chat/blocks');
 const msg = require('../../utils/messages');
 
-test('text keeps its text and becomes t-chat-content content', () => {
+test('text keeps its text and becomes chat-text content', () => {
   expect(blocks.block({ type: 'text', text: '你好' }, 0)).toEqual({
     key: 'k0',
     type: 'text',

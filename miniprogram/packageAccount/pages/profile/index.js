@@ -8,6 +8,14 @@ const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
 const { toast } = require('../../../utils/ui');
 const { offlineLabel } = require('../../../utils/format');
+const { isIdNumber, isOtherIdNumber, plainIdNumber } = require('../../../utils/validate');
+const msg = require('../../../utils/messages');
+
+const TEXTS = {
+  BAD_OTHER_ID: '证件号码格式不正确（5-20 位字母或数字）',
+  NO_CHANGE: '没有修改',
+  SAVED: '已保存',
+};
 
 const ID_TYPES = [
   { value: 'resident_id', label: '居民身份证' },
@@ -98,16 +106,30 @@ Page({
     if (d.name.trim() && d.name.trim() !== p.name) out.name = d.name.trim();
     const idType = ID_TYPES[d.idTypeIndex].value;
     if (p.id_type && idType !== p.id_type) out.id_type = idType;
-    if (d.idNumber.trim()) out.id_number = d.idNumber.trim().toUpperCase();
+    const number = d.idNumber.trim();
+    if (number) out.id_number = idType === 'resident_id' ? plainIdNumber(number) : number.toUpperCase();
     if (d.validUntil && d.validUntil !== (p.id_valid_until || '')) out.id_valid_until = d.validUntil;
     if (d.email.trim() !== (p.email || '')) out.email = d.email.trim() || null;
     return out;
   },
 
+  /** The ID number checked as the server will, against the ID type chosen: { id_number: message } or {}. */
+  problems(changes) {
+    if (changes.id_number === undefined) return {};
+    const resident = ID_TYPES[this.data.idTypeIndex].value === 'resident_id';
+    if (resident ? isIdNumber(changes.id_number) : isOtherIdNumber(changes.id_number)) return {};
+    return { id_number: resident ? msg.BAD_ID_NUMBER : TEXTS.BAD_OTHER_ID };
+  },
+
   async onSave() {
     const changes = this.changes();
     if (!Object.keys(changes).length) {
-      toast(this, '没有修改');
+      toast(this, TEXTS.NO_CHANGE);
+      return;
+    }
+    const errors = this.problems(changes);
+    if (Object.keys(errors).length) {
+      this.setData({ errors });
       return;
     }
     this.setData({ busy: true });
@@ -117,7 +139,7 @@ Page({
       this.keepDraft();
       this.show(profile, '');
       this.setData({ busy: false, restored: false });
-      toast(this, '已保存', 'success');
+      toast(this, TEXTS.SAVED, 'success');
     } catch (error) {
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
