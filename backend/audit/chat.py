@@ -1,5 +1,7 @@
 """Chat intent over the audit log, for admins (``audit.view``): "操作记录", "登录失败记录",
-"最近有人登录失败吗", "王建国的操作记录"; the newest entries in scope first, "更多" for older ones.
+"最近有人登录失败吗", "王建国的操作记录"; the newest entries in scope first, "更多" for older ones. A day
+typed alone right after such a list ("昨天", "前天的呢", "本月") is that list of those days; "今天有几个人
+登录" counts the day's successful logins.
 
 The same entries as ``GET /api/audit`` (backend.audit.queries), shown in words: when (China time),
 what, who, and whether it worked. Whoever acted is named only when the reader may see that account
@@ -12,15 +14,17 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from backend.accounts.chat import resolve_person
+from tortoise.functions import Count
+
+from backend.accounts.chat import lookup_name, resolve_person
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import china_days, entries_query, list_entries
-from backend.chat import lookup
+from backend.chat import lookup, parser
 from backend.chat.days import DAYS, days_named, say_days
 from backend.chat.parser import ASK, ASK_WORD
-from backend.chat.protocol import Action, ChatReply, NoticeBlock, TableBlock
+from backend.chat.protocol import Action, ChatReply, NoticeBlock, Suggestion, TableBlock
 from backend.chat.references import is_reference
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
@@ -29,6 +33,7 @@ from backend.core.actor import Actor
 from backend.core.audit import AuditEntry
 from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError
+from backend.core.roles import allows
 from backend.units.chat import int_param, resolve_unit
 from backend.units.models import Unit
 from backend.units.queries import get_unit, units_named
@@ -36,6 +41,10 @@ from backend.units.queries import get_unit, units_named
 PAGE_SIZE = 10
 LOGIN = "auth.login"
 FAILURE = "failure"
+SUCCESS = "success"
+PERMISSION = "audit.view"
+# What a list of the log is about, kept when a day typed alone narrows it (its days are replaced).
+_SUBJECT = ("unit_id", "account_id", "action", "outcome")
 _RECORDS = r"(?:操作记录|操作日志|审计记录|审计日志|日志|记录)"
 _WHEN = rf"(?:最近的?|(?P<when>{DAYS})的?|近期的?)?"
 _SINCE = rf"(?:最近|(?P<when>{DAYS})|近期)?"  # after a name: "王建国最近的操作记录", "王建国昨天的..."
@@ -62,7 +71,7 @@ _ME = ("我", "我自己", "本人", "自己")  # "我的操作记录": the read
         # the days may come first: "昨天王建国的操作记录"
         ASK + rf"(?:(?P<when_first>{DAYS})的?)?(?P<name>.{{1,20}}?){_SINCE}的{_WHAT}$",
     ),
-    permission="audit.view",
+    permission=PERMISSION,
     priority=30,  # before the person's card ("王建国的...") and the lookup
     pageable=True,
     subject="name",
@@ -118,6 +127,62 @@ async def recent(turn: Turn) -> ChatReply:
         else None,
     )
     return ChatReply(blocks=[table], suggestions=suggestions())
+
+
+@intent("audit.days", patterns=(rf"^(?:那么?)?(?P<when>{DAYS})的?$",), priority=30)
+async def days_alone(turn: Turn) -> ChatReply:
+    """A day or a span typed alone ("昨天", "前天的呢", "本月", "12月1日"): right after a list of the
+    log, that list of those days (its person, unit and logins kept, as "更多" keeps them); after
+    anything else, the name lookup it always was."""
+    when = str(turn.params.get("when") or "")
+    asked, _, _ = await turn.context.last_question()
+    table = await turn.context.table() if asked == "audit.recent" else None
+    if table is None or table.intent != "audit.recent" or not allows(turn.actor.role, PERMISSION):
+        turn.context.asking(parser.LOOKUP_NAME)
+        return await lookup_name(replace(turn, params={"name": when}))
+    kept = {key: value for key, value in table.params.items() if key in _SUBJECT}
+    turn.context.asking("audit.recent")  # a day after this one narrows the same list
+    return await recent(replace(turn, params={**kept, "when": when}))
+
+
+_PEOPLE = r"(?:一共|总共|共)?有?(?:几个|几|多少个?)人"
+_LOGGED_IN = r"(?:登录|上线)(?:了|过)?"
+
+
+@intent(
+    "audit.login_count",
+    patterns=(
+        # "今天有几个人登录", "昨天有多少人登录过"
+        ASK_WORD + rf"(?:(?P<when>{DAYS})的?)?{_PEOPLE}{_LOGGED_IN}(?:系统)?$",
+        # "今天登录了几个人", "今天登录的有多少人"
+        ASK_WORD + rf"(?:(?P<when>{DAYS})的?)?{_LOGGED_IN}的?{_PEOPLE}(?:次)?$",
+        # "今天登录人数", "本周登录人数是多少"
+        ASK_WORD + rf"(?:(?P<when>{DAYS})的?)?(?:登录|上线)人数(?:是多少|有多少|多少)?$",
+    ),
+    permission=PERMISSION,
+    priority=30,
+)
+async def login_count(turn: Turn) -> ChatReply:
+    """How many people in scope logged in (successfully) on the days asked (today if none), and how
+    many times; the list of those days' logins is a tap away."""
+    today = runtime.get().clock.china_now().date()
+    first, last = _days(turn) or (today, today)
+    since, before = china_days(first, last)
+    query = entries_query(turn.actor, action=LOGIN, outcome=SUCCESS, since=since, before=before)
+    [counted] = await query.annotate(people=Count("actor_account_id", distinct=True), times=Count("id")).values(
+        "people", "times"
+    )
+    when = say_days(first, last, today)
+    people, times = int(counted["people"] or 0), int(counted["times"] or 0)
+    if people:
+        text = msg.CHAT_LOGIN_COUNT.format(when=when, people=people, times=times)
+    else:
+        text = msg.CHAT_LOGIN_COUNT_NONE.format(when=when)
+    listed = {"action": LOGIN, "from_day": first.isoformat(), "to_day": last.isoformat()}
+    chip = Suggestion(
+        label=msg.BUTTON_LOGINS, action=Action(label=msg.BUTTON_LOGINS, intent="audit.recent", params=listed)
+    )
+    return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=[chip, *suggestions()])
 
 
 async def _unit_asked(turn: Turn) -> Unit | None:

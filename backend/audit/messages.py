@@ -66,3 +66,7 @@ CHAT_SOMEONE = "—"  # no account (a failed login under an unknown name)
 CHAT_ABOVE = "上级单位人员"  # an account of a unit above the reader's: not named
 CHAT_ELSEWHERE = "辖区外人员"  # any other account outside the scope (moved away, say): not named
 BUTTON_MORE = "更多"
+# "今天有几个人登录": people with a successful login in scope on those days, and the logins in all.
+CHAT_LOGIN_COUNT = "{when}有 {people} 人登录（共 {times} 次）。"
+CHAT_LOGIN_COUNT_NONE = "{when}没有人登录。"
+BUTTON_LOGINS = "查看登录记录"

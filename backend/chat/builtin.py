@@ -1,12 +1,20 @@
-"""Intents of the chat itself: help, and an answer to thanks."""
+"""Intents of the chat itself: help (what the asker's role may do), an answer to thanks, one's own
+account and unit (in "我的")."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from backend.accounts.chat import lookup_name
+from backend.accounts.models import Membership
 from backend.chat import messages as msg
+from backend.chat import parser
 from backend.chat.parser import ASK
 from backend.chat.protocol import ChatReply, NoticeBlock
-from backend.chat.registry import Turn, intent
+from backend.chat.registry import Turn, answers_names, intent
 from backend.chat.service import said, suggestions
+from backend.core.actor import Actor
+from backend.core.roles import Role, allows
 
 
 # Matched after normalising (parser.normalise): "？" has become "?", and phones capitalise "Help".
@@ -23,7 +31,13 @@ from backend.chat.service import said, suggestions
     priority=10,
 )
 async def chat_help(turn: Turn) -> ChatReply:
-    return said(msg.HELP)
+    return said(help_text(turn.actor.role))
+
+
+def help_text(role: Role | str) -> str:
+    """The help for ``role``: only the lines of what it may do (a viewer was shown 操作记录, 新建账号)."""
+    lines = [text for needs, text in msg.HELP_LINES if needs is None or allows(role, needs)]
+    return "\n".join([msg.HELP_INTRO, *lines])
 
 
 _THANKS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay|thanks|thank you)"
@@ -61,6 +75,79 @@ _WANT = r"(?:我要|我想|我想要|怎么|如何|怎样|在哪里?|哪里可�
 )
 async def own_account(turn: Turn) -> ChatReply:
     return said(msg.OWN_ACCOUNT)
+
+
+# The unit a session works for is chosen in "我的" ("切换单位", backend.auth.routes.choose_unit), not
+# in chat: the mini-program keeps the chosen unit, its role and a conversation per unit, which a
+# switch made by a chat turn would leave behind. "切换单位" and "换到张家冲村" were looked up as names.
+_SWITCH = r"(?:切换|更换|换|转换|转|调换)(?:一下|下)?"
+
+
+@intent(
+    "chat.switch_unit",
+    patterns=(
+        rf"^{_WANT}{_SWITCH}(?:个|到)?(?:别的|其他的?|另一个|另外一个|另外的?)?(?:单位|村|乡镇|镇|乡|社区)\??$",
+        rf"^{_WANT}{_SWITCH}(?:到|去)(?P<name>[^的\s,?]{{2,30}}?)去?\??$",  # "换到张家冲村"
+    ),
+    priority=10,
+)
+async def switch_unit(turn: Turn) -> ChatReply:
+    """The account's units and where to switch; a unit named: how to get there if the account holds
+    it, else the name looked up (a unit in scope: its card)."""
+    held = await _units_held(turn.actor)
+    current = next((m.unit.name for m in held if m.id == turn.actor.membership_id), "")
+    name = str(turn.params.get("name") or "").strip()
+    if name:
+        named = _held_named(held, name)
+        if named is None:
+            turn.context.asking(parser.LOOKUP_NAME)
+            return await lookup_name(replace(turn, params={"name": name}))
+        if named.id == turn.actor.membership_id:
+            return said(msg.SWITCH_HERE.format(name=named.unit.name))
+        return said(msg.SWITCH_TO.format(name=named.unit.name))
+    if len(held) < 2:
+        return said(msg.SWITCH_ONLY_ONE.format(name=current))
+    units = msg.SWITCH_SEPARATOR.join(
+        msg.SWITCH_CURRENT.format(name=m.unit.name) if m.id == turn.actor.membership_id else m.unit.name for m in held
+    )
+    return said(msg.SWITCH_UNITS.format(count=len(held), units=units))
+
+
+async def _units_held(actor: Actor) -> list[Membership]:
+    """The account's memberships with their units, as the unit choice lists them."""
+    return await Membership.filter(account_id=actor.account_id).select_related("unit").order_by("id")
+
+
+def _held_named(held: list[Membership], name: str) -> Membership | None:
+    """The membership whose unit ``name`` names: the unit's whole name, else the one that begins so
+    ("张家冲" for 张家冲村); None for none, or for several."""
+    exact = [m for m in held if m.unit.name == name]
+    begins = exact or [m for m in held if m.unit.name.startswith(name)]
+    return begins[0] if len(begins) == 1 else None
+
+
+async def held_elsewhere(actor: Actor, name: str) -> str | None:
+    """What to say of a unit name that found nothing in scope but names another unit the account
+    holds ("张家冲村" typed while working for 李家坪村): it is theirs, and where to switch to it. For
+    every answer that says a unit was not found (the name lookup below; a summary's is
+    backend.coops.chat)."""
+    if len(name) < 2:
+        return None
+    held = await _units_held(actor)
+    named = _held_named(held, name)
+    if named is None or named.id == actor.membership_id:
+        return None
+    current = next((m.unit.name for m in held if m.id == actor.membership_id), "")
+    return msg.HELD_ELSEWHERE.format(name=named.unit.name, unit=current)
+
+
+@answers_names
+async def _held_unit_named(turn: Turn, name: str) -> ChatReply | None:
+    """A bare name that is no unit's or person's in scope, but another unit's of the account."""
+    text = await held_elsewhere(turn.actor, name)
+    if text is None:
+        return None
+    return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=suggestions())
 
 
 # A forgotten password is not changed in "我的" (that asks for it): the way back starts at the login

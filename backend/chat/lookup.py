@@ -17,6 +17,9 @@ it ("茶叶社", "茶叶合作社" for 王家湾村茶叶专业合作社): at le
 typed, all found in the name in order (one regular expression over the scope's names, in C), fewer
 left-out stretches first (:func:`gaps`).
 
+A region code of 6 digits, as cadres write a county's ("530101"), is the unit in scope whose 12-digit
+code is it followed by zeros (530101000000), an exact match.
+
 Rank: exact > prefix > contains > pinyin > fuzzy > abbreviation; within a rank the name the query covers but for
 its place word first (王家湾 -> 王家湾村 before 王家湾村茶叶专业合作社), then higher units, then
 by name. Near names (suggestions) are scored only when nothing matched.
@@ -40,6 +43,7 @@ from backend.core.actor import Actor
 from backend.core.names import match_key, pinyin_keys
 from backend.core.scope import scope_like
 from backend.units.models import Unit
+from backend.units.queries import units_where
 
 CANDIDATES = 200  # a scope this small is taken whole; in a larger one, at most this many per condition
 NEIGHBOURS = 40  # nearest pinyin keys on each side of the query's, for typos
@@ -51,6 +55,9 @@ NEAR_SOUND_MIN = 75.0
 ABBREVIATED_MIN = 3  # characters typed before an abbreviation is guessed at
 ABBREVIATED_CANDIDATES = 500  # names an abbreviation stage takes from a scope (a scan's cap)
 _SPACES = re.compile(r"\s+")
+# A county's (a city's, a province's) code as written in 6 digits; stored, codes have 12.
+_SHORT_REGION_CODE = re.compile(r"[0-9]{6}")
+_SHORT_REGION_TAIL = "000000"
 _LATIN = re.compile(r"[a-z0-9]+")
 # Place words a name may be said without (longest first).
 _PLACE_WORDS = (
@@ -356,11 +363,18 @@ async def find(
             misses.append((kind, missed))
     if not matches and units and not query.latin and len(query.text) >= ABBREVIATED_MIN:
         matches = _abbreviated(index, actor, query)  # the last stage: nothing else matched
+    if units and _SHORT_REGION_CODE.fullmatch(query.text):
+        matches += await _coded(actor, query.text + _SHORT_REGION_TAIL, offset + limit + 1)
     matches = sorted(_best_of_each(matches), key=Match.key)
     if matches:
         return Found(matches=matches[offset : offset + limit], near=[], more=len(matches) > offset + limit)
     near = sorted(_best_of_each(m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
     return Found(matches=[], near=near[:limit], more=False)
+
+
+async def _coded(actor: Actor, code: str, limit: int) -> list[Match]:
+    """Units in scope with this region code (``limit`` at most), as exact matches."""
+    return [unit_match(u) for u in await units_where(actor, "region_code = ?", [code], f"LIMIT {int(limit)}")]
 
 
 def _best_of_each(matches: Iterable[Match]) -> list[Match]:
