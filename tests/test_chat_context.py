@@ -35,7 +35,7 @@ async def test_the_write_leaves_before_the_turn_ends_with_the_fields_of_its_step
     await context.remember_page("unit.children", {"unit_id": 5}, 20)
     assert writes == []  # not yet: the two go together, once the turn yields to its next read
     await asyncio.sleep(0)
-    assert len(writes) == 1 and set(writes[0]) == {"unit_id", "unit_name", "page", "choices"}
+    assert len(writes) == 1 and set(writes[0]) == {"unit_id", "unit_name", "unit_shown", "page", "choices"}
     await context.save()
     assert await ChatContext("s1").last_unit() == (5, "王家湾村")
     table = await ChatContext("s1").table()

@@ -16,8 +16,9 @@
   from the audit's ``auth.login`` entries (the card shows the last login too).
 - ``account.role`` / ``account.finance`` ("把侯国梅改成查看员") and ``account.end_sessions`` ("踢侯国梅
   下线"): the card with confirm-first buttons calling the API's membership set and session end.
-- What a support call asks ("侯国梅密码忘了", "宋晓平说收不到短信", "宋晓平的临时密码是多少"), and
-  what does not exist said so (``account.expiry``, ``account.reactivate``).
+- What a support call asks ("侯国梅密码忘了", "宋晓平说收不到短信", "宋晓平的临时密码是多少"; "宋晓平为啥
+  登不上", "宋晓平说密码不对": the lock, else the likely cause from the account's state and the next
+  step), and what does not exist said so (``account.expiry``, ``account.reactivate``).
 
 Personal data leaves masked, as from the API.
 """
@@ -45,6 +46,7 @@ from backend.accounts.queries import (
     list_accounts,
     login_time,
     memberships_in_scope,
+    never_logged_in_since,
 )
 from backend.accounts.schemas import AccountCreate
 from backend.accounts.serializers import masked_phone
@@ -86,6 +88,7 @@ from backend.units.chat import (
     unit_reply,
     unit_suggestions,
 )
+from backend.units.models import Unit
 from backend.units.queries import get_unit
 
 PAGE_SIZE = 10
@@ -140,17 +143,25 @@ _PERSON_PATTERNS = (
     ASK + r"(?P<name>.{1,20}?)的(?:角色|职务|岗位|权限)(?:是什么|是啥)?$",
     ASK + rf"(?P<name>.{{1,20}}?)是(?:不是)?{_ROLE}(?:吗|么)?$",
 )
+_SAYS = r"(?:说|反映|讲)"  # "宋晓平说登不上": a support call's report
+_WHY = r"(?:为什么|为啥|为何|怎么|咋|怎么又|又)"
+_WHAT_NOW = r"(?:怎么回事|是怎么回事|咋回事|怎么办)"
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:是不是|是否|有没有)?被?锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
-    # as a support call begins: "侯国梅为什么登不上", "侯国梅登录不了" (one's own is the "我的" page's)
+    # as a support call begins: "侯国梅为什么登不上", "宋晓平为啥登不上去", "侯国梅登录不了怎么回事"
+    # (one's own is the "我的" page's)
     ASK
-    + r"(?!我|自己)(?P<name>.{1,20}?)(?:为什么|怎么|咋)?"
+    + rf"(?!我|自己)(?P<name>.{{1,20}}?){_SAYS}?{_WHY}?"
     + r"(?:登不上去?|登不进去|登录不了|登陆不了|登录不上去?|登录不进去|进不去|上不去|无法登录|不能登录)"
-    + r"(?:系统|村务通)?了?(?:吗|呢)?$",
+    + rf"(?:系统|村务通)?了?(?:吗|呢)?{_WHAT_NOW}?$",
+    # "宋晓平说密码不对", "宋晓平密码错误", "宋晓平说提示密码不正确" ("临时密码不对" names no one)
+    ASK
+    + rf"(?!我|自己|临时|初始|原来|新)(?P<name>.{{1,20}}?)的?{_SAYS}?(?:登录)?(?:提示|显示)?(?:登录)?密码"
+    + rf"(?:不对|错误|错了|不正确|有误|输错了?)了?{_WHAT_NOW}?$",
 )
 # Which accounts are locked, in the scope or in a unit of it ("哪些账号被锁了", "王家湾村被锁的账号").
 _LOCKED_LIST_PATTERNS = (
@@ -186,7 +197,8 @@ _UNLOCK_PATTERNS = (
     ASK + rf"(?:解锁|解开)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?$",
     ASK + rf"(?:给|帮|替|把|将)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁(?:一下|下)?$",
 )
-# A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员") or the last shown.
+# A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员"), else the one
+# the last answer showed, else the actor's own (unit_of_form).
 # 加 / 开 alone before a measure word only: "王开账号" is 王开's account, "加个录入员" asks for one
 _CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设|(?:加|开)(?=一个|一名|一位|个))"
 _NEW_ONE = r"(?:一个|一名|一位|个)?(?:新的?)?"
@@ -208,6 +220,16 @@ _DEACTIVATE_PATTERNS = (
 
 def may_see_people(actor: Actor) -> bool:
     return allows(actor.role, "accounts.view")
+
+
+async def unit_of_form(turn: Turn, intent_name: str) -> Unit | ChatReply:
+    """The unit a form or an agent list is for: a button's or the one named ("在王家湾村添加录入员",
+    "这个村"); with none named, the unit the last answer showed (its card, its people), else the
+    actor's own: "新建账号" after a person's card or the log is not for a co-op seen long before."""
+    if int_param(turn.params, "unit_id") is None and not str(turn.params.get("name") or "").strip():
+        if await turn.context.unit_just_shown() is None:
+            return await get_unit(turn.actor, turn.actor.unit_id)
+    return await resolve_unit(turn, intent_name)
 
 
 def _minutes_left(account: Status, now: datetime) -> int:
@@ -245,6 +267,8 @@ class _Person(NamedTuple):
     failed_logins: int
     card_protected: bool  # it has a bound card and the actor has none: no changes (C6)
     last_login: datetime | None  # None: never logged in
+    needs_sms_check: bool  # its first login proves the bound phone by SMS (P4)
+    needs_activation: bool  # a card login made it: no password yet (C5)
 
 
 class _Held(NamedTuple):
@@ -265,7 +289,7 @@ _PERSON_SQL = (
     "a.failed_logins, m.role, u.id, u.name, u.path, "
     "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
     "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
-    f"{LAST_LOGIN_SQL} "
+    f"{LAST_LOGIN_SQL}, a.needs_sms_check, a.needs_activation "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
     "WHERE a.id = ? ORDER BY m.id"
 )
@@ -291,6 +315,8 @@ async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], 
         int(r[7] or 0),
         bool(r[12]),
         login_time(r[13]),
+        bool(r[14]),
+        bool(r[15]),
     )
     return person, visible, held
 
@@ -300,6 +326,13 @@ def _manageable(actor: Actor, person: _Person, held: list[_Held]) -> bool:
     if person.id == actor.account_id or not person.is_active or not allows(actor.role, "accounts.manage"):
         return False
     return bool(held) and all(actions.may_assign_at(actor, h.unit_id, h.unit_path, h.role) for h in held)
+
+
+def _resettable(person: _Person) -> bool:
+    """Does the card of a manageable account offer "重置密码"? A temporary password needs a phone to
+    go to, and a card holder's account is changed only by a card holder
+    (backend.cards.actions.require_card_peer)."""
+    return bool(person.phone_enc) and not person.card_protected
 
 
 def login_text(at: datetime | None) -> str:
@@ -330,7 +363,7 @@ def person_card(
             buttons.append(
                 Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)
             )
-        if phone and not person.card_protected:  # backend.cards.actions.require_card_peer refuses it
+        if _resettable(person):
             confirm = msg.CHAT_CONFIRM_RESET.format(name=person.name, phone=phone)
             reset = Action(
                 label=msg.CHAT_BUTTON_RESET,
@@ -354,12 +387,14 @@ async def person_reply(
     lead: NoticeBlock | None = None,
     remember: bool = True,
     extra: tuple[Action, ...] = (),
+    read: tuple[_Person, list[_Held], list[_Held]] | None = None,
 ) -> ChatReply:
     """The person card of an account in scope (outside it: the not-found notice of the service).
     ``remember``: record the question, so that "李建华呢" asks it about another person, and the
     person, so that "她", "这个人" mean them (backend.chat.choices.means_last_person); an ID number or
-    phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number)."""
-    person, visible, held = await _person(turn.actor, account_id)
+    phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number).
+    ``read``: the account as :func:`_person` read it this turn (not read again)."""
+    person, visible, held = read or await _person(turn.actor, account_id)
     if remember:  # "她", "这个人" mean this person from now on
         await turn.context.remember_person(person.id, person.name)
     blocks: list[Any] = [lead] if lead else []
@@ -531,18 +566,54 @@ async def account_status(turn: Turn) -> ChatReply:
     return target if isinstance(target, ChatReply) else await _status_reply(turn, target)
 
 
-async def _status_reply(turn: Turn, account_id: int) -> ChatReply:
-    """Whether the account is locked or deactivated, in a sentence, then its card."""
-    account = await get_account(turn.actor, account_id)
+async def _status_reply(turn: Turn, account_id: int, *, unlocking: bool = False) -> ChatReply:
+    """Whether the account is locked or deactivated, in a sentence, then its card. Locked: how to
+    unlock it (``unlocking``: "解锁熊春" typed, also when this actor may not); not locked: why it may
+    not get in, from its state (:func:`_trouble_text`)."""
+    read = await _person(turn.actor, account_id)
+    person, _, held = read
     now = runtime.get().clock.now()
-    if not account.is_active:
-        lead = NoticeBlock(level="info", text=msg.CHAT_DEACTIVATED.format(name=account.name))
-    elif is_locked(account, now):
-        text = msg.CHAT_LOCKED.format(name=account.name, minutes=_minutes_left(account, now))
+    if not person.is_active:
+        lead = NoticeBlock(level="info", text=msg.CHAT_DEACTIVATED.format(name=person.name))
+    elif is_locked(person, now):
+        text = msg.CHAT_LOCKED.format(name=person.name, minutes=_minutes_left(person, now))
+        if _manageable(turn.actor, person, held):  # its card has the button
+            text += msg.CHAT_PRESS_UNLOCK
+        elif unlocking:
+            text += msg.CHAT_CANNOT_UNLOCK
         lead = NoticeBlock(level="warning", text=text)
     else:
-        lead = NoticeBlock(level="info", text=msg.CHAT_NOT_LOCKED.format(name=account.name))
-    return await person_reply(turn, account.id, lead=lead)
+        text = msg.CHAT_NOT_LOCKED.format(name=person.name) + _trouble_text(turn.actor, person, held)
+        lead = NoticeBlock(level="info", text=text)
+    return await person_reply(turn, person.id, lead=lead, read=read)
+
+
+def _trouble_text(actor: Actor, person: _Person, held: list[_Held]) -> str:
+    """Why a live account that is not locked may not get in, read from its state (no password yet,
+    a temporary password not used or not changed yet, wrong passwords towards a lock), and what to
+    do next; empty when its state explains nothing."""
+    reset = msg.CHAT_TROUBLE_RESET
+    if person.needs_activation:
+        cause, reset = msg.CHAT_TROUBLE_NO_PASSWORD, msg.CHAT_TROUBLE_RESET_FOR_PASSWORD
+    elif person.must_change_password and person.last_login is None:
+        cause = msg.CHAT_TROUBLE_NEVER_USED_SMS if person.needs_sms_check else msg.CHAT_TROUBLE_NEVER_USED
+    elif person.must_change_password:
+        cause = msg.CHAT_TROUBLE_MUST_CHANGE
+    elif person.failed_logins:
+        settings = runtime.get().settings
+        left = max(1, settings.login_max_failures - person.failed_logins)
+        minutes = settings.lockout_seconds // 60
+        return msg.CHAT_TROUBLE_FAILURES.format(failures=person.failed_logins, left=left, minutes=minutes)
+    else:
+        return ""
+    text = cause.format(name=person.name, username=person.username)
+    if not _manageable(actor, person, held):
+        return text + msg.CHAT_TROUBLE_ASK_ADMIN
+    if not person.phone_enc:
+        return text + msg.CHAT_TROUBLE_NO_PHONE
+    if _resettable(person):
+        return text + reset.format(phone=masked_phone(person))
+    return text  # a card holder's: the card shows why it cannot be changed here
 
 
 @intent("account.reset_password", patterns=_RESET_PATTERNS, permission="accounts.manage", priority=20, writes=True)
@@ -564,7 +635,7 @@ async def account_unlock(turn: Turn) -> ChatReply:
     account_id = int_param(turn.params, "account_id")
     if account_id is None:
         target = await resolve_person(turn, "account.unlock")
-        return target if isinstance(target, ChatReply) else await _status_reply(turn, target)
+        return target if isinstance(target, ChatReply) else await _status_reply(turn, target, unlocking=True)
     await actions.unlock_account(turn.actor, account_id)
     account = await get_account(turn.actor, account_id)
     lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))
@@ -587,9 +658,9 @@ _REFUSED_FIELD = {"username_taken": "username", "role_too_high": "role", "financ
     kept=("role",),
 )
 async def account_form(turn: Turn) -> ChatReply:
-    """The form of a new account in a unit (named, else the last shown, else the actor's own): only
-    the roles and finance access the actor may give there are offered; "新建账号" sends ``account.create``."""
-    unit = await resolve_unit(turn, "account.form")
+    """The form of a new account in a unit (:func:`unit_of_form`): only the roles and finance access
+    the actor may give there are offered; "新建账号" sends ``account.create``."""
+    unit = await unit_of_form(turn, "account.form")
     if isinstance(unit, ChatReply):
         return unit
     await turn.context.remember_unit(unit.id, unit.name)
@@ -1024,15 +1095,39 @@ async def account_last_login(turn: Turn) -> ChatReply:
     target = await resolve_person(turn, "account.last_login")
     if isinstance(target, ChatReply):
         return target
-    person, _, _ = await _person(turn.actor, target)
+    read = await _person(turn.actor, target)
+    person = read[0]
+    now = runtime.get().clock.now()
+    level = "warning" if person.is_active and is_locked(person, now) else "info"
+    lead = NoticeBlock(level=level, text=_login_state(person, now))
+    return await person_reply(turn, target, lead=lead, read=read)
+
+
+def _login_state(person: _Person, now: datetime) -> str:
+    """When the person last logged in, and, while the account is locked, until when."""
+    locked = person.is_active and is_locked(person, now)
     if person.last_login is None:
-        text = msg.CHAT_LAST_LOGIN_NEVER.format(name=person.name)
+        never = msg.CHAT_LAST_LOGIN_NEVER_SUCCEEDED if locked or person.failed_logins else msg.CHAT_LAST_LOGIN_NEVER
+        text = never.format(name=person.name)
     else:
-        today = runtime.get().clock.china_now().date()
+        today = now.astimezone(CHINA_TIME).date()
         days = (today - person.last_login.astimezone(CHINA_TIME).date()).days
         ago = msg.CHAT_AGO_TODAY if days <= 0 else msg.CHAT_AGO_DAYS.format(days=days)
         text = msg.CHAT_LAST_LOGIN.format(name=person.name, at=login_text(person.last_login), ago=ago)
-    return await person_reply(turn, target, lead=NoticeBlock(level="info", text=text))
+    if locked:
+        assert person.locked_until is not None
+        until = person.locked_until.astimezone(CHINA_TIME)
+        shown = until.strftime("%H:%M") if until.date() == now.astimezone(CHINA_TIME).date() else login_text(until)
+        text += msg.CHAT_LOCKED_UNTIL.format(until=shown)
+    return text
+
+
+async def login_state_line(actor: Actor, account_id: int) -> str:
+    """One line on whether the account in scope logs in: its last login (or none yet) and, while it
+    is locked, until when (NotFound outside the scope). For an answer that lists its login entries
+    ("熊春最近登录过吗": backend.audit.chat), whose rows of failures say neither."""
+    person, _, _ = await _person(actor, account_id)
+    return _login_state(person, runtime.get().clock.now())
 
 
 _WHO = r"(?:谁|哪些人|哪个人|哪位|有谁|有哪些人|哪些账号|有哪些账号|哪些用户)"
@@ -1099,14 +1194,29 @@ async def not_logged_in(turn: Turn) -> ChatReply:
     page = await accounts_not_logged_in(turn.actor, within=unit.path, since=since, cursor=cursor, limit=PAGE_SIZE)
     params: dict[str, Any] = {"unit_id": unit.id} if days is None else {"unit_id": unit.id, "days": days}
     await turn.context.remember_page("accounts.not_logged_in", params, page.next_cursor)
+    # Idle for some days: those who never logged in but are newer than that are not in the list;
+    # said on the first page, with the button to list them.
+    new = (
+        0
+        if since is None or cursor is not None
+        else await never_logged_in_since(turn.actor, within=unit.path, since=since)
+    )
+    after: list[Any] = (
+        [NoticeBlock(level="info", text=msg.CHAT_NEVER_BUT_NEW.format(count=new, days=days))] if new else []
+    )
+    offered = default_suggestions()
+    if new:
+        never = Action(
+            label=msg.CHAT_BUTTON_NEVER_LOGGED_IN, intent="accounts.not_logged_in", params={"unit_id": unit.id}
+        )
+        offered.insert(0, Suggestion(label=msg.CHAT_BUTTON_NEVER_LOGGED_IN, action=never))
     if not page.items and cursor is None:
         none = msg.CHAT_NONE_NOT_LOGGED_IN if days is None else msg.CHAT_NONE_IDLE
         notice = NoticeBlock(level="info", text=none.format(name=unit.name, days=days))
-        return ChatReply(blocks=[notice], suggestions=default_suggestions())
+        return ChatReply(blocks=[notice, *after], suggestions=offered)
     title = msg.CHAT_NOT_LOGGED_IN_TITLE if days is None else msg.CHAT_IDLE_TITLE
-    return ChatReply(
-        blocks=[_login_table(title.format(name=unit.name, days=days), params, page)], suggestions=default_suggestions()
-    )
+    table = _login_table(title.format(name=unit.name, days=days), params, page)
+    return ChatReply(blocks=[table, *after], suggestions=offered)
 
 
 def _login_table(title: str, params: dict[str, Any], page: LoginPage) -> TableBlock:

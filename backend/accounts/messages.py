@@ -141,3 +141,30 @@ CHAT_BUTTON_NEW_ACCOUNT = "新建账号"
 CHAT_STOPPED_WORD = "停用"  # a list's word when none was typed (a button, "更多")
 CHAT_STOPPED_TITLE = "{name}范围内已{word}的账号"
 CHAT_NONE_STOPPED = "{name}范围内没有已{word}的账号。"
+
+# Chat, typing review: why someone cannot log in (from the account's state) and what to do next, a
+# lock said with its end, and those who never logged in but are too new to count as idle.
+CHAT_TROUBLE_NEVER_USED = (
+    "{name}还没有登录过：首次登录要用短信里的临时密码（用户名 {username}），登录后先修改密码才能使用。"
+)
+CHAT_TROUBLE_NEVER_USED_SMS = (
+    "{name}还没有登录过：首次登录要用短信里的临时密码（用户名 {username}），"
+    "登录后先用发到绑定手机的短信验证码核对手机，再修改密码，之后才能使用。"
+)
+CHAT_TROUBLE_MUST_CHANGE = (
+    "{name}还没有改掉临时密码：要用短信里最新的一个临时密码登录（用户名 {username}），登录后先修改密码才能使用。"
+)
+CHAT_TROUBLE_NO_PASSWORD = (
+    "{name}的账号是刷IC卡登录时开通的，还没有设置密码，只能刷卡登录；TA刷卡登录后可以在“我的”里设置密码。"
+)
+CHAT_TROUBLE_FAILURES = "已连续输错 {failures} 次密码，再错 {left} 次会锁定 {minutes} 分钟。"
+CHAT_TROUBLE_RESET = "临时密码找不到或不对，可以点“重置密码”，新的临时密码会以短信发到 {phone}，以前的随即作废。"
+CHAT_TROUBLE_RESET_FOR_PASSWORD = "也可以点“重置密码”，临时密码会以短信发到 {phone}，TA就能用密码登录了。"
+CHAT_TROUBLE_NO_PHONE = "TA的账号没有绑定手机号，收不到临时密码；请先为TA填写手机号，再重置密码。"
+CHAT_TROUBLE_ASK_ADMIN = "需要重置密码的话，请联系能管理TA账号的管理员。"
+CHAT_PRESS_UNLOCK = "点下面的“解锁”，确认后TA就能重新登录。"
+CHAT_CANNOT_UNLOCK = "您不能管理这个账号，不能为TA解锁；可以等它自动解锁，或请能管理TA账号的管理员解锁。"
+CHAT_LAST_LOGIN_NEVER_SUCCEEDED = "{name}还从未成功登录过。"
+CHAT_LOCKED_UNTIL = "账号因连续输错密码已锁定，{until} 自动解锁。"
+CHAT_NEVER_BUT_NEW = "另有 {count} 个账号开通不到 {days} 天，还从未登录过；可以问“谁还没登录过”。"
+CHAT_BUTTON_NEVER_LOGGED_IN = "谁还没登录过"

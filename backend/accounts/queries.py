@@ -147,13 +147,9 @@ class LoginPage:
     next_cursor: int | None
 
 
-async def accounts_not_logged_in(
-    actor: Actor, *, within: str, since: datetime | None, cursor: int | None = None, limit: int = 50
-) -> LoginPage:
-    """Live accounts in the unit at path ``within`` (of the actor's scope) and below that never
-    logged in (``since`` None), or not since ``since`` (those never logged in only when they existed
-    by then: an account made yesterday has not been idle for a month). One row per membership, paged
-    by membership id, as :func:`list_accounts`."""
+def _logins_sql(actor: Actor, within: str) -> tuple[str, list[Any]]:
+    """The memberships of live accounts in the unit at ``within`` (of the actor's scope) and below,
+    each with its account's creation and last login: the rows :func:`accounts_not_logged_in` reads."""
     in_scope, scope_values = path_prefix_sql("u.path", actor.unit_path)
     in_unit, unit_values = path_prefix_sql("u.path", within)
     inner = (
@@ -162,7 +158,28 @@ async def accounts_not_logged_in(
         "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
         f"WHERE {in_scope} AND {in_unit} AND a.is_active = ?"
     )
-    values: list[Any] = [*scope_values, *unit_values, True]
+    return inner, [*scope_values, *unit_values, True]
+
+
+async def never_logged_in_since(actor: Actor, *, within: str, since: datetime) -> int:
+    """How many live accounts in the unit at ``within`` (of the actor's scope) and below never
+    logged in and were made after ``since``: too new to be in :func:`accounts_not_logged_in`'s list
+    of those idle since then, worth a word next to it."""
+    inner, values = _logins_sql(actor, within)
+    counted = await db.fetch_rows(
+        f"SELECT COUNT(DISTINCT t.aid) FROM ({inner}) t WHERE t.last_at IS NULL AND t.created > ?", [*values, since]
+    )
+    return int(counted[0][0])
+
+
+async def accounts_not_logged_in(
+    actor: Actor, *, within: str, since: datetime | None, cursor: int | None = None, limit: int = 50
+) -> LoginPage:
+    """Live accounts in the unit at path ``within`` (of the actor's scope) and below that never
+    logged in (``since`` None), or not since ``since`` (those never logged in only when they existed
+    by then: an account made yesterday has not been idle for a month). One row per membership, paged
+    by membership id, as :func:`list_accounts`."""
+    inner, values = _logins_sql(actor, within)
     if since is None:
         idle, idle_values = "t.last_at IS NULL", []
     else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.accounts.actions import may_assign
+from backend.accounts.chat import unit_of_form
 from backend.agents import actions
 from backend.agents import messages as msg
 from backend.agents.queries import list_agents
@@ -31,7 +32,7 @@ from backend.chat.service import suggestions
 from backend.core.errors import AppError
 from backend.core.roles import ROLE_LABELS, Role, allows
 from backend.core.validation import text_values
-from backend.units.chat import int_param, resolve_unit
+from backend.units.chat import int_param
 from backend.units.models import Unit
 
 PAGE_SIZE = 10
@@ -58,8 +59,9 @@ def _agents_suggestions(unit: Unit, *, manage: bool) -> list[Suggestion]:
     subject="name",
 )
 async def agent_list(turn: Turn) -> ChatReply:
-    """Everyone who works for a unit (its own by default), phones masked; "更多" pages."""
-    unit = await resolve_unit(turn, "agent.list")
+    """Everyone who works for a unit (named, else the one the last answer showed, else its own:
+    backend.accounts.chat.unit_of_form), phones masked; "更多" pages."""
+    unit = await unit_of_form(turn, "agent.list")
     if isinstance(unit, ChatReply):
         return unit
     cursor = int_param(turn.params, "cursor")
@@ -113,8 +115,9 @@ _ROLES = [KeyValue(label=ROLE_LABELS[role], value=role.value) for role in (Role.
     subject="name",
 )
 async def agent_form(turn: Turn) -> ChatReply:
-    """The form to add an agent to a unit (its own by default): "保存" sends ``agent.add``."""
-    unit = await resolve_unit(turn, "agent.form")
+    """The form to add an agent to a unit (as the list's: backend.accounts.chat.unit_of_form):
+    "保存" sends ``agent.add``."""
+    unit = await unit_of_form(turn, "agent.form")
     if isinstance(unit, ChatReply):
         return unit
     await turn.context.remember_unit(unit.id, unit.name)

@@ -7,7 +7,9 @@ never means a unit shown under the other scope, and going back resumes the first
 "更多" / "下一页" continue the last table, "上一页" and "第3页" go back to a page of it seen before (the
 record of the table keeps where each page seen started); "这个村的汇总" refers to the last unit shown; "李家坪村呢"
 asks the question of the last answer (the intent that remembered its unit, table or person: "asked")
-again about another unit (backend.chat.follow_up).
+again about another unit (backend.chat.follow_up). Whether the last answer showed the last unit is
+kept too ("unit_shown"): a form asked for with no unit named is for it only then, else for the
+actor's own unit (backend.accounts.chat.unit_of_form).
 
 A turn's writes are kept in memory (its own reads see them) and start on their way to Redis at
 once, in the background, while the turn goes on with its reads and its reply; the writes of one
@@ -38,6 +40,7 @@ _MOVE = (
 )
 
 
+_UNIT_SHOWN = "unit_shown"  # "1": the last answer showed the last unit; "": one after it showed none
 _KEPT = "|"  # between an asked intent and the parameters a follow-up keeps (intent names hold none)
 
 
@@ -137,6 +140,8 @@ class ChatContext:
             fields = {"choices": "", **fields}
         if asked and self._asked is not None:
             fields = {**fields, "asked": self._asked}
+            if "unit_id" not in fields and "unit_id" not in self._pending:
+                fields[_UNIT_SHOWN] = ""  # this answer showed no unit: the last one shown is older
         self._pending.update(fields)
         self._unsent.update(fields)
         self._send_unsent()
@@ -164,7 +169,7 @@ class ChatContext:
         await rt.redis.eval(_WRITE, 1, self._key, *args)
 
     async def remember_unit(self, unit_id: int, name: str) -> None:
-        self._remember({"unit_id": str(unit_id), "unit_name": name})
+        self._remember({"unit_id": str(unit_id), "unit_name": name, _UNIT_SHOWN: "1"})
 
     async def remember_question(self) -> None:
         """This turn's answer is about no unit (a person's card): a follow-up asks this question."""
@@ -206,6 +211,21 @@ class ChatContext:
         else:
             unit_id, name = await runtime.get().redis.hmget(self._key, ["unit_id", "unit_name"])
         if not unit_id:
+            return None
+        return int(unit_id), name or ""
+
+    async def unit_just_shown(self) -> tuple[int, str] | None:
+        """The last unit shown if the last answer that remembered anything showed it (a person's
+        card, a list of people or log entries since: None). A form asked for with no unit named is
+        for this unit, else for the actor's own: "新建账号" many turns after a co-op's card is not the
+        co-op's. A conversation kept from before this mark counts its last unit as just shown."""
+        if "unit_id" in self._pending:
+            return int(self._pending["unit_id"]), self._pending["unit_name"]
+        if _UNIT_SHOWN in self._pending:
+            return None
+        fields = ["unit_id", "unit_name", _UNIT_SHOWN]
+        unit_id, name, shown = await runtime.get().redis.hmget(self._key, fields)
+        if not unit_id or shown == "":
             return None
         return int(unit_id), name or ""
 
