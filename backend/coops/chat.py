@@ -24,10 +24,10 @@ from contextlib import suppress
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from functools import partial
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from backend.accounts.chat import person_named
-from backend.chat import lookup
+from backend.chat import lookup, registry
 from backend.chat.params import whole_number
 from backend.chat.parser import ASK, ASK_WORD, PERIOD, chinese_number, split_period, without_asking
 from backend.chat.protocol import (
@@ -174,6 +174,8 @@ async def _target(
     else the own unit), or a name in scope: exact (several: buttons to choose), else as the chat's
     lookup forgives it (part of the name, pinyin, a typo: the one sure match, or buttons).
     ``instead``: asked for its answer when the name matches no unit better than a near spelling."""
+    if turn.params.get(key) is None and (talked_of := await _place_talked_of(turn, _name_param(turn, name_key))):
+        return talked_of
     known = _known_unit_id(turn, key=key, name_key=name_key, follows=follows)
     if known is not None:
         return await get_unit(turn.actor, known)
@@ -219,6 +221,33 @@ async def _target(
         for m, n in zip(near, names, strict=True)
     ]
     return ChatReply(blocks=not_found.blocks, suggestions=chips + not_found.suggestions)
+
+
+async def _place_talked_of(turn: Turn, name: str) -> Unit | None:
+    """ "村里" (an own-unit word: references.means_own) typed right after a unit in a village was shown
+    (a co-op's card, a village's summary): that village. A township's cadre means the village they
+    are looking at, not their township; a village's cadre gets their own village either way. None:
+    the name is no such word, or nothing at or below that level was just shown (the own unit's)."""
+    place = name.removesuffix("里")
+    level = level_named(place) if place != name and means_own(name) else None
+    if level is None or await turn.context.unit_just_shown() is None:
+        return None
+    with suppress(NotFound, AppError):  # shown out of scope since, or a region above the level
+        shown = await last_shown_unit(turn, place)
+        if shown is not None and shown.type == level:
+            return shown
+    return None
+
+
+async def _unit_just_shown(turn: Turn) -> Unit | None:
+    """The unit the last answer showed (ChatContext.unit_just_shown); None: it showed none, or that
+    unit is no longer in scope."""
+    just = await turn.context.unit_just_shown()
+    if just is None:
+        return None
+    with suppress(NotFound):
+        return await get_unit(turn.actor, just[0])
+    return None
 
 
 async def _own_level_notices(turn: Turn, name_key: str, target: Unit, what: str, ask: str) -> list[NoticeBlock]:
@@ -602,9 +631,12 @@ _CARD_ASKED = (
 
 @intent(
     "coop.card",
-    # No name ("信息卡", or the button label "查看信息卡" typed): the own unit's, as for a co-op's account.
+    # No name ("信息卡", or the button label "查看信息卡" typed; "联系电话"): the unit just shown (a
+    # co-op's card: that co-op), else the own unit's, as for a co-op's account.
     patterns=(
         ASK_WORD + r"(?:查看)?信息卡$",
+        # what only the card tells, with no name ("联系电话", "负责人是谁"): the co-op just shown
+        ASK_WORD + rf"(?P<contact>{_CARD_ASKED})(?:是什么|是谁|是多少|多少|在哪里|在哪儿|在哪)?$",
         ASK + r"(?P<name>.+?)\s*的?\s*(?:信息卡|详细信息|详细情况|详情)$",
         # "…谁负责", "…由谁负责": who runs it, on its card
         ASK + r"(?P<name>.+?)\s*(?:是)?(?:由)?谁(?P<contact>负责|管)(?:的)?$",
@@ -623,8 +655,15 @@ _CARD_ASKED = (
     kept=("where", "contact"),  # "王家湾村在哪" then "李家坪村呢": where that one is
 )
 async def coop_card(turn: Turn) -> ChatReply:
-    """一社一卡: the info card of one co-op in scope."""
-    target = await _target(turn, key="unit_id", name_key="name", intent_name="coop.card", instead=_person_or_contact)
+    """一社一卡: the info card of one co-op in scope. No name ("信息卡", "联系电话"): the unit the last
+    answer showed (a co-op's card: that co-op's), else the own unit."""
+    target: Unit | ChatReply | None = None
+    if turn.params.get("unit_id") is None and not _name_param(turn, "name"):
+        target = await _unit_just_shown(turn)
+    if target is None:
+        target = await _target(
+            turn, key="unit_id", name_key="name", intent_name="coop.card", instead=_person_or_contact
+        )
     if isinstance(target, ChatReply):
         return target
     try:
@@ -848,6 +887,7 @@ class Filter:
     words: str
     column: str
     value: Callable[[CardView], str]
+    order: str | None = None  # listed by the figure asked for (queries.list_cards' ``order``), else by card
 
 
 async def _list(turn: Turn, intent_name: str, kind: Kind | None, narrowed: Filter | None = None) -> ChatReply:
@@ -860,8 +900,10 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
         return target
     await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
     cursor = _cursor(turn.params)
-    where = narrowed.where if narrowed else None
-    page = await queries.list_cards(turn.actor, target, kind=kind, where=where, cursor=cursor, limit=PAGE_SIZE)
+    where, order = (narrowed.where, narrowed.order) if narrowed else (None, None)
+    page = await queries.list_cards(
+        turn.actor, target, kind=kind, where=where, order=order, cursor=cursor, limit=PAGE_SIZE
+    )
     params = {"region_id": target.id, **(narrowed.params if narrowed else {})}
     await turn.context.remember_page(intent_name, params, page.next_cursor)
     kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
@@ -899,12 +941,16 @@ _LIST_TAIL = rf"(?:查询|列表|名单|是哪个|是哪些|是哪家|{_WHICH})?
 _NOT_A_REGION = r"(?!的?(?:占比|比例|比重|所占|占多|占几))"
 
 
+# The region before a list's words; "村里" whole ("村里有没有村级社": not a unit named 村).
+_REGION = r"(?P<region>(?:村|镇|乡|乡镇|社区|街道|县|区|市)里|.+?)"
+
+
 def _list_patterns(words: str) -> tuple[str, ...]:
     """ "<words>", "<words> 青山县", "青山县<words>", "青山县的<words>" (with 查询 / 列表 / 有哪些
     after, 有哪些 / 有几个 before)."""
     return (
         ASK_WORD + rf"(?:{_WHICH}|哪些)?(?:{words}){_LIST_TAIL}(?:\s*{_NOT_A_REGION}(?P<region>.+))?$",
-        ASK + rf"(?P<region>.+?)\s*(?:的|(?:下面|下边|里)?{_WHICH})?\s*(?:{words}){_LIST_TAIL}$",
+        ASK + rf"{_REGION}\s*(?:的|(?:下面|下边|里)?还?{_WHICH})?\s*(?:{words}){_LIST_TAIL}$",
     )
 
 
@@ -1008,6 +1054,8 @@ MAX_TOP = 50
 _COUNT = r"(?P<count>\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _FIRST_N = rf"(?:排名|排行|排)?前{_COUNT}(?:个|家|名|位)?"
 _N_OF = rf"(?:(?:排名|排行|排)?前)?{_COUNT}(?:个|家|名|位)"
+# Asking for a ranking as cadres say it: "排名", "排个名", "排一下", "排个序"
+_SORT = r"(?:排名|排行榜|排行|排序|排个名|排个序|排一下名?|排一下序|排下名?|排下序|排一排|排排)(?:一下|看看)?"
 
 
 def _rank_field(params: dict[str, Any], ranks: Mapping[str, queries.Rank] = queries.RANKS) -> str:
@@ -1064,11 +1112,12 @@ async def _ranking_more(
         # "社员最多的前5个合作社", "利润最高的三家合作社", "资产排名前十的合作社", "合作社社员排名前五"
         ASK + rf"{_RANK_REGION}{_RANK_FIELD}{_EXTREME}的{_N_OF}(?:合作社|社)(?:是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}{_FIRST_N}的(?:合作社|社)(?:是哪些|有哪些)?$",
-        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行){_FIRST_N}$",
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}{_FIRST_N}$",  # "利润前三"
         ASK + rf"{_RANK_REGION}(?:合作社)?{_FIRST_N}的?(?:合作社|社)$",  # "前十名合作社": by members
         ASK + rf"{_RANK_REGION}哪(?:个|家|些)(?:合作社|社)的?{_RANK_FIELD}{_EXTREME}$",
-        ASK + rf"{_RANK_REGION}(?:合作社)?(?:按照|按)?{_RANK_FIELD}(?:排名|排行榜|排行|排序)$",
-        ASK + rf"{_RANK_REGION}合作社(?:排名|排行榜|排行)$",  # by members, as "最大的合作社"
+        # "按社员排一下" (typed under a list: that list's region, see _top_coops), "合作社按资产排序"
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?:(?P<by>按照|按))?{_RANK_FIELD}{_SORT}$",
+        ASK + rf"{_RANK_REGION}合作社{_SORT}$",  # by members, as "最大的合作社"; "我们村的合作社排个名"
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
         # "哪个合作社最赚钱", "最赚钱的合作社": by profit
@@ -1095,6 +1144,8 @@ async def _top_coops(turn: Turn) -> ChatReply:
     field = _rank_field(turn.params)
     if refused := _money_order_refused(turn, field):
         return refused
+    if turn.params.get("by") and turn.params.get("region_id") is None and not _name_param(turn, "region"):
+        turn = await _of_the_list_shown(turn)
     target = await _target(turn, key="region_id", name_key="region", intent_name="coop.top")
     if isinstance(target, ChatReply):
         return target
@@ -1132,6 +1183,41 @@ async def _top_coops(turn: Turn) -> ChatReply:
     return ChatReply(
         blocks=[*_first_said(turn, table, offset), table], suggestions=_suggestions(turn, target), context=target.name
     )
+
+
+async def _of_the_list_shown(turn: Turn) -> Turn:
+    """ "按社员排一下" names no region: it asks to sort what is on screen, so the region of the
+    co-op list or ranking shown last (none: the turn as it is, the own unit's)."""
+    table = await turn.context.table()
+    if table is None or not table.intent.startswith("coop.") or table.params.get("region_id") is None:
+        return turn
+    return replace(turn, params={**turn.params, "region_id": table.params["region_id"]})
+
+
+# "前5名", "只看前三", "前两个就行": the ranking shown last, its first places as many as asked
+_RANKINGS = ("coop.top", "coop.units_most")
+
+
+@intent(
+    "coop.top_count",
+    patterns=(
+        ASK_WORD + rf"(?:只看|只要|只列出?|只显示|只留|只)?(?:看|要|列出?|显示)?{_FIRST_N}(?:就行了?|就好|就可以了?)?$",
+    ),
+    permission=PERMISSION,
+    priority=90,
+)
+async def top_count(turn: Turn) -> ChatReply:
+    """The last ranking shown (co-ops or units), from its first place, with as many places as asked;
+    no ranking shown: how to ask for one."""
+    table = await turn.context.table()
+    if table is None or table.intent not in _RANKINGS:
+        return _notice(msg.FIRST_PLACES_NEED_RANKING)
+    spec = registry.get(table.intent)
+    assert spec is not None
+    params = {**{k: v for k, v in table.params.items() if k != "cursor"}, "count": turn.params.get("count")}
+    # what a follow-up ("李家坪村呢") asks again: that ranking, by as many places
+    turn.context.asking(spec.name, {key: params[key] for key in spec.kept if params.get(key) is not None})
+    return await spec.handler(replace(turn, params=params))
 
 
 _ASKS_WHICH = re.compile(r"哪(?:个|家|一个|一家)|是谁")
@@ -1255,6 +1341,7 @@ async def loss(turn: Turn) -> ChatReply:
         words=msg.LOSS_WORDS,
         column=msg.RANK_COLUMNS["profit"],
         value=lambda view: shown(view.card.profit_fen, view.money_visible),
+        order="profit_fen",  # the biggest loss first
     )
     return await _list(turn, "coop.loss", None, narrowed)
 
@@ -1287,19 +1374,42 @@ async def finance_access(turn: Turn) -> ChatReply:
 _OVER_BEFORE = {
     "超过": "gt", "多于": "gt", "大于": "gt", "高于": "gt", "在": "gte", "不少于": "gte", "不低于": "gte",
     "至少": "gte", "少于": "lt", "低于": "lt", "小于": "lt", "不足": "lt", "不到": "lt", "不超过": "lte",
-    "不高于": "lte", "不多于": "lte", "最多": "lte",
+    "不高于": "lte", "不多于": "lte", "最多": "lte", "过": "gt", "超": "gt", "上": "gte", "达到": "gte",
 }  # fmt: skip
 _OVER_AFTER = {"以上": "gte", "及以上": "gte", "或以上": "gte", "以下": "lte", "及以下": "lte", "或以下": "lte"}
 _OVER_FIELDS = ("members", "staff", "assets", "revenue", "profit", "registered_capital")
 _AMOUNT = r"(?P<amount>\d{1,12}(?:\.\d{1,6})?|[零一二两三四五六七八九十百]{1,6})"
-_AMOUNT_UNIT = r"(?P<unit>亿元|亿|万元|万|元|人|个|名|位)?"
+# How much one of what follows a number stands for ("4千万", "1.5亿元"), in ones (yuan, people)
+_SCALES = {
+    "亿": 100_000_000,
+    "千万": 10_000_000,
+    "百万": 1_000_000,
+    "十万": 100_000,
+    "万": 10_000,
+    "千": 1_000,
+    "百": 100,
+}
+_SCALE_WORDS = "|".join(_SCALES)  # longest first where one begins another (千万 before 千)
+_AMOUNT_UNIT = rf"(?P<unit>(?:{_SCALE_WORDS})?元|{_SCALE_WORDS})?(?:人|个|名|位)?"
+# The amount as typed: a number with its unit, or a unit alone ("过亿", "上千万", "社员过千")
+_AMOUNT_SAID = rf"(?:(?P<scale>{_SCALE_WORDS})(?:元|人|个|名|位)?|{_AMOUNT}{_AMOUNT_UNIT})"
 _THRESHOLD_FIELD = (
     "(?P<field>" + "|".join(w for w in sorted(_RANK_WORDS, key=len, reverse=True) if w not in ("人", "赚钱")) + ")"
 )
-_UNIT_IN_WAN = {"亿": Decimal(10_000), "亿元": Decimal(10_000), "元": Decimal("0.0001")}
-_UNIT_IN_ONES = {"万": Decimal(10_000), "亿": Decimal(100_000_000)}
 _OVER_BEFORE_WORDS = "|".join(sorted(_OVER_BEFORE, key=len, reverse=True))
 _OVER_AFTER_WORDS = "|".join(sorted(_OVER_AFTER, key=len, reverse=True))
+
+
+def _in_units(unit: str, *, money: bool) -> Decimal:
+    """What one ``unit`` typed after an amount ("亿", "千万元", "元", "人"; "" for none) is in the
+    units a threshold counts: 万元 for money (a bare number too, as the cards show it), people one by
+    one."""
+    scale = _SCALES.get(unit.removesuffix("元"))
+    if not money:
+        return Decimal(scale or 1)
+    if scale is not None:
+        return Decimal(scale) / _SCALES["万"]  # yuan to 万元
+    return Decimal("0.0001") if unit == "元" else Decimal(1)
 
 
 def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
@@ -1308,7 +1418,8 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
     field = _RANK_WORDS.get(str(params.get("field") or ""), str(params.get("field") or ""))
     said = str(params.get("op") or "")
     op = _OVER_BEFORE.get(said) or _OVER_AFTER.get(said) or (said if said in ("gt", "gte", "lt", "lte") else None)
-    raw = params.get("amount")
+    scale = params.get("scale")
+    raw = params.get("amount", "1" if scale else None)  # "过亿": one of it
     number = chinese_number(raw) if isinstance(raw, str) and not raw.replace(".", "", 1).isdigit() else raw
     try:
         amount = Decimal(str(number)) if number is not None and not isinstance(number, bool) else None
@@ -1317,8 +1428,7 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
     if field not in _OVER_FIELDS or op is None or amount is None or not amount.is_finite() or amount < 0:
         raise AppError("bad_param", msg.BAD_PARAM)
     money = field in queries.MONEY_RANKS
-    # money is counted in 万元 (a bare number too, as the cards show it), people one by one
-    amount *= (_UNIT_IN_WAN if money else _UNIT_IN_ONES).get(str(params.get("unit") or ""), Decimal(1))
+    amount *= _in_units(str(params.get("unit") or scale or ""), money=money)
     if amount > MAX_WAN or (not money and amount != amount.to_integral_value()):
         raise AppError("bad_param", msg.BAD_PARAM)
     return field, op, amount
@@ -1330,7 +1440,7 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
         # "社员超过500人的合作社", "资产不少于1000万的合作社", "从业人员少于十人的社"
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?(?P<op>{_OVER_BEFORE_WORDS})"
-        + rf"{_AMOUNT}{_AMOUNT_UNIT}的(?:合作社|社){_LIST_TAIL}$",
+        + rf"{_AMOUNT_SAID}的(?:合作社|社){_LIST_TAIL}$",
         # "社员500人以上的合作社", "资产在1000万以上的合作社"
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?在?{_AMOUNT}{_AMOUNT_UNIT}"
@@ -1361,6 +1471,7 @@ async def over(turn: Turn) -> ChatReply:
         value=lambda view: (
             shown(getattr(view.card, column), view.money_visible) if money else str(getattr(view.card, column))
         ),
+        order=f"-{column}" if op in ("gt", "gte") else column,  # "超过": the largest first; "少于": the smallest
     )
     return await _list(turn, "coop.over", None, narrowed)
 
@@ -1379,11 +1490,12 @@ async def _level_in_region(turn: Turn, intent_name: str) -> tuple[UnitType, Unit
     return level, target, units_msg.LEVEL_LABELS[level.value]
 
 
-async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -> ChatReply:
-    """An empty answer about a level: ``text`` if the region has units of it, else that it has none."""
+async def _none_of_level(region: Unit, level: UnitType, label: str, text: str, **words: str) -> ChatReply:
+    """An empty answer about a level: ``text`` (with ``words``) if the region has units of it, else
+    that it has none."""
     if not await queries.has_units_below(region, level):
         return _notice(units_msg.CHAT_NO_LEVEL.format(name=region.name, level=label))
-    return _notice(text.format(region=region.name, level=label))
+    return _notice(text.format(region=region.name, level=label, **words))
 
 
 @intent(
@@ -1400,12 +1512,16 @@ async def _none_of_level(region: Unit, level: UnitType, label: str, text: str) -
         ASK + rf"{_RANK_REGION}{_KIND_FIELD}{_FEWEST}的{LEVEL}(?:是哪个|是哪些|有哪些)?$",
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:的)?{_KIND_FIELD}{_FEWEST}$",
         ASK + rf"{_RANK_REGION}各{LEVEL}(?:的)?{_KIND_FIELD}(?:数量|个数|数|排名|排行)$",
+        # the first places: "社员最多的前三个村", "合作社最多的5个乡镇", "标杆社最多的前两个县"
+        ASK + rf"{_RANK_REGION}(?:合作社)?{_RANK_FIELD}{_EXTREME}的{_N_OF}{LEVEL}(?:是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}合作社{_FEWEST}的{_N_OF}{LEVEL}(?:是哪些|有哪些)?$",
+        ASK + rf"{_RANK_REGION}{_KIND_FIELD}{_FEWEST}的{_N_OF}{LEVEL}(?:是哪些|有哪些)?$",
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
     pageable=True,
     subject="region",
-    kept=("level", "field", "least"),
+    kept=("level", "field", "least", "count"),
 )
 async def units_most(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with the most co-ops, or members,
@@ -1423,9 +1539,16 @@ async def _units_most(turn: Turn) -> ChatReply:
     level, target, label = asked
     offset = _place(turn.params)
     least = bool(turn.params.get("least"))
-    units, more = await queries.units_ranked(target, level, field, least=least, offset=offset, limit=TOP)
-    params = {"region_id": target.id, "level": level.value, "field": field, **({"least": True} if least else {})}
-    more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None)
+    size = _top_count(turn.params)
+    units, more = await queries.units_ranked(target, level, field, least=least, offset=offset, limit=size)
+    params = {
+        "region_id": target.id,
+        "level": level.value,
+        "field": field,
+        **({"least": True} if least else {}),
+        **({"count": size} if size != TOP else {}),
+    }
+    more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None, size)
     if not units:
         return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE) if not offset else _notice(msg.NO_MORE)
     money = field in queries.MONEY_RANKS
@@ -1454,12 +1577,15 @@ async def _units_most(turn: Turn) -> ChatReply:
     patterns=(
         ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:还)?(?:没有|没|未)(?:成立|建立|组建)?合作社$",
         ASK + rf"{_RANK_REGION}(?:还)?(?:没有|无)合作社的{LEVEL}(?:有哪些|是哪些|有几个|名单)?$",
+        # none of a kind: "哪些乡镇没有标杆社", "没有村级社的村"
+        ASK + rf"{_RANK_REGION}哪(?:个|些){LEVEL}(?:还)?(?:没有|没|未)(?:评上|评出|认定)?{_KIND_FIELD}$",
+        ASK + rf"{_RANK_REGION}(?:还)?(?:没有|无){_KIND_FIELD}的{LEVEL}(?:有哪些|是哪些|有几个|名单)?$",
     ),
     permission=PERMISSION,
     priority=35,  # before unit.of_level ("...的村") and the summary ("...合作社数量")
     pageable=True,
     subject="region",
-    kept=("level",),
+    kept=("level", "field"),
 )
 async def units_without(turn: Turn) -> ChatReply:
     """The units of a level (villages, townships...) of a region with no co-op card under them, a page
@@ -1467,22 +1593,40 @@ async def units_without(turn: Turn) -> ChatReply:
     return await _as_the_cards_are(turn, _units_without)
 
 
+def _kind_param(params: dict[str, Any]) -> Kind | None:
+    """The kind of co-op asked for: a word as typed ("标杆社") or a button's value; none: any co-op;
+    anything else is a bad parameter."""
+    value = params.get("field")
+    if value is None:
+        return None
+    kind = _KIND_WORDS.get(str(value), str(value))
+    if kind not in queries.KIND_FLAGS:
+        raise AppError("bad_param", msg.BAD_PARAM)
+    return cast(Kind, kind)
+
+
 async def _units_without(turn: Turn) -> ChatReply:
+    kind = _kind_param(turn.params)
     asked = await _level_in_region(turn, "coop.units_without")
     if isinstance(asked, ChatReply):
         return asked
     level, target, label = asked
     cursor = _cursor(turn.params)
-    units, total, next_cursor = await queries.units_without_coops(target, level, cursor=cursor, limit=PAGE_SIZE)
-    params = {"region_id": target.id, "level": level.value}
+    units, total, next_cursor = await queries.units_without_coops(
+        target, level, kind=kind, cursor=cursor, limit=PAGE_SIZE
+    )
+    params = {"region_id": target.id, "level": level.value, **({"field": kind} if kind else {})}
     await turn.context.remember_page("coop.units_without", params, next_cursor)
+    what = msg.KIND_TITLES[kind]
     if not units:
-        return await _none_of_level(target, level, label, msg.NO_COOPS_NONE) if cursor is None else _notice(msg.NO_MORE)
+        if cursor is not None:
+            return _notice(msg.NO_MORE)
+        return await _none_of_level(target, level, label, msg.NO_KIND_NONE if kind else msg.NO_COOPS_NONE, kind=what)
     more = None
     if next_cursor is not None:
         more = Action(label=msg.BUTTON_MORE, intent="coop.units_without", params={**params, "cursor": next_cursor})
     table = TableBlock(
-        title=msg.NO_COOPS_TITLE.format(region=target.name, level=label),
+        title=msg.NO_COOPS_TITLE.format(region=target.name, kind=what, level=label),
         columns=msg.NO_COOPS_COLUMNS,
         rows=[[u.name, u.parent_name] for u in units],
         row_actions=[unit_action(u.id, u.name) for u in units],
@@ -1501,7 +1645,7 @@ async def _units_without(turn: Turn) -> ChatReply:
         + rf"(?:{_WHICH}合作社|合作社(?:列表|名单|{_WHICH}|(?=\s|$))|(?:所有|全部)合作社(?:列表|名单)?|信息卡管理)"
         + r"(?:\s*(?P<region>.+))?$",
         ASK
-        + rf"(?P<region>.+?)\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?{_WHICH})\s*合作社"
+        + rf"{_REGION}\s*(?:的\s*(?:所有|全部)?|所有|全部|(?:下面|下边|里)?还?{_WHICH})\s*合作社"
         + rf"(?:列表|名单|{_WHICH})?$",
         ASK + rf"(?P<region>.+?)\s*合作社(?:列表|名单|{_WHICH})$",
         # "王家湾村 合作社": a place, a space, 合作社 (a co-op's own name holds no space: "…果蔬 合作社")
@@ -1592,11 +1736,15 @@ async def _stats(turn: Turn) -> ChatReply:
     return ChatReply(blocks=[*lead, card, chart], suggestions=_suggestions(turn, target), context=target.name)
 
 
+# After 地图: "地图查询", "在地图上看看", "地图上标一下"
+_ON_MAP = r"上?(?:查询|看看|看一下|看下|显示一下|显示出来|显示|标一下|标出来)?"
+
+
 @intent(
     "coop.map",
     patterns=(
-        ASK_WORD + r"(?:合作社)?地图(?:查询)?(?:\s*(?P<region>.+))?$",
-        ASK + r"(?P<region>.+?)\s*的?\s*(?:合作社)?地图(?:查询)?$",
+        ASK_WORD + rf"(?:在)?(?:合作社)?地图{_ON_MAP}(?:\s*(?P<region>.+))?$",
+        ASK + rf"(?P<region>.+?)\s*的?\s*(?:合作社)?(?:在)?地图{_ON_MAP}$",  # "我们村的合作社在地图上看看"
         # "合作社分布", "王家湾村的合作社分布图": the map's own title
         ASK + r"(?:(?P<region>.+?)\s*的?)??\s*合作社(?:的)?分布(?:图|情况)?$",
     ),
@@ -1604,7 +1752,8 @@ async def _stats(turn: Turn) -> ChatReply:
     subject="region",
 )
 async def coop_map(turn: Turn) -> ChatReply:
-    """地图查询: pins of the co-ops with coordinates in a region (at most 200, and it says so)."""
+    """地图查询: pins of the co-ops with coordinates in a region (at most 200, and it says so), and how
+    many have none (no pin shows them)."""
     return await _as_the_cards_are(turn, _map)
 
 
@@ -1616,10 +1765,13 @@ async def _map(turn: Turn) -> ChatReply:
     await turn.context.remember_unit(target.id, target.name)
     lead = await _own_level_notices(turn, "region", target, msg.WHAT_MAP, msg.ASK_MAP)
     if not result.pins:
+        empty = (
+            msg.MAP_NONE_LOCATED.format(region=target.name, count=result.not_located)
+            if result.not_located
+            else msg.MAP_EMPTY.format(region=target.name)
+        )
         return ChatReply(
-            blocks=[*lead, NoticeBlock(text=msg.MAP_EMPTY.format(region=target.name))],
-            suggestions=_suggestions(turn, target),
-            context=target.name,
+            blocks=[*lead, NoticeBlock(text=empty)], suggestions=_suggestions(turn, target), context=target.name
         )
     pins = [
         Pin(
@@ -1635,4 +1787,6 @@ async def _map(turn: Turn) -> ChatReply:
     blocks: list[Any] = [*lead, MapBlock(title=title, pins=pins)]
     if result.capped:
         blocks.append(NoticeBlock(level="info", text=msg.MAP_CAPPED.format(total=result.total, shown=len(pins))))
+    if result.not_located:  # a card without coordinates has no pin: say so, not leave it out unseen
+        blocks.append(NoticeBlock(level="info", text=msg.MAP_NOT_LOCATED.format(count=result.not_located)))
     return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)

@@ -135,9 +135,14 @@ UNITS_RANK_WORDS = {
 }
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"
-NO_COOPS_TITLE = "{region}还没有合作社的{level}"
+NO_COOPS_TITLE = "{region}还没有{kind}的{level}"  # {kind}: 合作社, or 标杆社 / 村级社 / 贫困县基层社
 NO_COOPS_COLUMNS = ["名称", "所属"]
 NO_COOPS_NONE = "{region}下面的{level}都有合作社信息卡。"
+NO_KIND_NONE = "{region}下面的{level}都有{kind}。"
+# "前5名", "只看前三" typed with no ranking shown before
+FIRST_PLACES_NEED_RANKING = (
+    "“前几名”是对排名说的：请先问一个排名，如“社员最多的合作社”“哪个村合作社最多”，再说“前5名”。"
+)
 RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要“全部”金额权限；可以按社员数或从业人员排名。"
 COMPARE_TITLE = "合作社汇总对比"
 COMPARE_CHART = "各单位合作社数"
@@ -177,6 +182,8 @@ MAP_TITLE = "{region}合作社分布"
 COOP_MAP_TITLE = "{region}分布"
 MAP_CAPPED = "有坐标的合作社共 {total} 个，地图上只标出前 {shown} 个；请缩小区域查看。"
 MAP_EMPTY = "{region}还没有填写坐标的合作社。"
+MAP_NOT_LOCATED = "另有 {count} 个合作社没有填写坐标，没有在地图上标出。"
+MAP_NONE_LOCATED = "{region}有 {count} 个合作社还没有填写坐标，地图上无法标出。"
 
 # Summaries (W4)
 SUMMARY_TITLE = "{unit}合作社汇总"

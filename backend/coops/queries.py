@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from backend.coops import messages as msg
@@ -121,16 +122,25 @@ async def list_cards(
     *,
     kind: Kind | None = None,
     where: dict[str, Any] | None = None,
+    order: str | None = None,
     cursor: int | None = None,
     limit: int = 20,
 ) -> CardPage:
     """Cards of the co-ops in ``region``'s subtree (a unit already resolved in scope), paged by card
     id; ``where``: conditions on the card's own fields (``founded_year__gte``, ``profit_fen__lt``).
-    A condition on money is the caller's to allow (which cards match tells something of each)."""
+    A condition on money is the caller's to allow (which cards match tells something of each).
+    ``order``: a card column to list by ("-members": largest first; ties by id); such a list pages
+    by place (``cursor``: how many cards come before the page), as a ranking does: its order moves
+    with the figures."""
     query = _cards_in(region, kind)
     if where:
         query = query.filter(**where)
     total = await query.count() if cursor is None else None
+    if order is not None:
+        place = cursor or 0
+        cards = await query.order_by(order, "id").offset(place).limit(limit + 1).select_related("unit")
+        next_place = place + limit if len(cards) > limit else None
+        return CardPage(items=await _views(actor, cards[:limit]), total=total, next_cursor=next_place)
     if cursor is not None:
         query = query.filter(id__gt=cursor)
     cards = await query.order_by("id").limit(limit + 1).select_related("unit")
@@ -214,7 +224,7 @@ _MOST_SQL = (
 )
 _NO_COOPS_WHERE = (
     "FROM unit u LEFT JOIN coop_rollup r ON r.unit_id = u.id "
-    "WHERE {below} AND u.depth > ? AND u.type = ? AND COALESCE(r.coops, 0) = 0"
+    "WHERE {below} AND u.depth > ? AND u.type = ? AND COALESCE(r.{column}, 0) = 0"
 )
 
 
@@ -249,12 +259,15 @@ async def units_ranked(
 
 
 async def units_without_coops(
-    region: Unit, level: UnitType, *, cursor: int | None, limit: int
+    region: Unit, level: UnitType, *, kind: Kind | None = None, cursor: int | None, limit: int
 ) -> tuple[list[LevelUnit], int | None, int | None]:
-    """The units of ``level`` below ``region`` (in scope) with no co-op card under them, paged by id:
-    the page, the total (first page only) and the next cursor."""
+    """The units of ``level`` below ``region`` (in scope) with no co-op card under them (``kind``:
+    none of that kind, "没有标杆社的乡镇"), paged by id: the page, the total (first page only) and
+    the next cursor."""
+    if kind is not None and kind not in KIND_FLAGS:  # written into the SQL: the roll-up's own columns only
+        raise ValueError(f"no such kind: {kind}")
     below, values = path_prefix_sql("u.path", region.path)
-    where = _NO_COOPS_WHERE.format(below=below)
+    where = _NO_COOPS_WHERE.format(below=below, column=kind or "coops")  # a kind's roll-up column is its name
     args: list[Any] = [*values, region.depth, level.value]
     total = None
     if cursor is None:
@@ -271,16 +284,19 @@ class MapResult:
     pins: list[CardView]
     total: int  # co-ops with coordinates in the region
     capped: bool
+    not_located: int = 0  # co-ops with a card but no coordinates: no pin can show them
 
 
 async def map_pins(actor: Actor, region: Unit, *, kind: Kind | None = None, limit: int | None = None) -> MapResult:
-    """Co-ops with coordinates in ``region``: at most ``limit`` (MAX_PINS) pins, and how many there are in all."""
+    """Co-ops with coordinates in ``region``: at most ``limit`` (MAX_PINS) pins, how many there are in
+    all, and how many cards have no coordinates."""
     limit = limit or MAX_PINS
     query = _cards_in(region, kind).filter(latitude__isnull=False, longitude__isnull=False)
     cards = await query.order_by("id").limit(limit + 1).select_related("unit")
     capped = len(cards) > limit
     total = await query.count() if capped else len(cards)
-    return MapResult(pins=await _views(actor, cards[:limit]), total=total, capped=capped)
+    not_located = await _cards_in(region, kind).filter(Q(latitude__isnull=True) | Q(longitude__isnull=True)).count()
+    return MapResult(pins=await _views(actor, cards[:limit]), total=total, capped=capped, not_located=not_located)
 
 
 @dataclass(frozen=True)
