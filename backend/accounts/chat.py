@@ -13,7 +13,7 @@
 - ``account.deactivate`` ("停用王建国的账号"): a card that says what will happen, whose "确认停用"
   runs the API's deactivation (P6).
 - ``account.last_login`` and ``accounts.not_logged_in`` ("谁还没登录过", "谁一个月没登录"): read
-  from the audit's ``auth.login`` entries (the card shows the last login too).
+  from the account's ``last_login_at``, which every login sets (the card shows it too).
 - ``account.role`` / ``account.finance`` ("把侯国梅改成查看员") and ``account.end_sessions`` ("踢侯国梅
   下线"): the card with confirm-first buttons calling the API's membership set and session end.
 - What a support call asks ("侯国梅密码忘了", "宋晓平说收不到短信", "宋晓平的临时密码是多少"; "宋晓平为啥
@@ -36,7 +36,6 @@ from backend.accounts import actions
 from backend.accounts import messages as msg
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import (
-    LAST_LOGIN_SQL,
     AccountPage,
     Lockable,
     LoginPage,
@@ -289,7 +288,7 @@ _PERSON_SQL = (
     "a.failed_logins, m.role, u.id, u.name, u.path, "
     "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
     "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
-    f"{LAST_LOGIN_SQL}, a.needs_sms_check, a.needs_activation "
+    "a.last_login_at, a.needs_sms_check, a.needs_activation "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
     "WHERE a.id = ? ORDER BY m.id"
 )
@@ -1088,7 +1087,7 @@ _LAST_LOGIN_PATTERNS = (
     subject_people=True,
 )
 async def account_last_login(turn: Turn) -> ChatReply:
-    """When the person last logged in (the audit's ``auth.login`` entries), in a sentence, then the
+    """When the person last logged in (the account's ``last_login_at``), in a sentence, then the
     card, which shows it too."""
     if turn.params.get("account_id") is None and turn.params.get("name") in _ME:
         turn = Turn(turn.actor, {**turn.params, "account_id": turn.actor.account_id}, turn.context, turn.text)

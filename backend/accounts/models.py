@@ -63,6 +63,9 @@ class Account(PinyinNamed, Model):
     # Sessions started before this instant are void (password change, reset, deactivation), even
     # if removing them from Redis failed.
     sessions_revoked_at = fields.DatetimeField(null=True)
+    # Set by every successful login (backend.auth.actions.start_session), in the transaction that
+    # audits it: "谁还没登录过" reads it instead of walking every account's audit entries.
+    last_login_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     updated_at = fields.DatetimeField()
 

@@ -13,7 +13,6 @@ from tortoise.queryset import QuerySet
 from backend.accounts.models import Account, Membership
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
-from backend.core.audit import AuditEntry
 from backend.core.errors import NotFound
 from backend.core.roles import Role
 from backend.core.scope import path_prefix, path_prefix_sql
@@ -113,19 +112,12 @@ async def list_accounts(
     return AccountPage(items=rows, total=total, next_cursor=next_cursor)
 
 
-# The newest successful login of the account ``a.id`` (every login is audited as ``auth.login``:
-# backend.auth.actions.start_session). Read through the audit's (actor_account_id, id) index newest
-# first: a login begins every session, so the walk ends within the account's last session's entries.
-LAST_LOGIN_SQL = (
-    "(SELECT e.at FROM audit_entry e WHERE e.actor_account_id = a.id AND e.action = 'auth.login' "
-    "AND e.outcome = 'success' ORDER BY e.id DESC LIMIT 1)"
-)
-_AT = AuditEntry._meta.fields_map["at"]  # its conversion from the driver's value
+_LAST_LOGIN_AT = Account._meta.fields_map["last_login_at"]  # its conversion from the driver's value
 
 
 def login_time(value: object) -> datetime | None:
-    """A value :data:`LAST_LOGIN_SQL` read, as the driver gives it, as a time (None: never)."""
-    return None if value is None else _AT.to_python_value(value)
+    """An account's ``last_login_at`` as the driver gives it, as a time (None: never logged in)."""
+    return None if value is None else _LAST_LOGIN_AT.to_python_value(value)
 
 
 @dataclass(frozen=True)
@@ -154,7 +146,7 @@ def _logins_sql(actor: Actor, within: str) -> tuple[str, list[Any]]:
     in_unit, unit_values = path_prefix_sql("u.path", within)
     inner = (
         f"SELECT m.id AS mid, a.id AS aid, a.name AS name, a.username AS username, u.name AS unit_name, "
-        f"a.created_at AS created, {LAST_LOGIN_SQL} AS last_at "
+        "a.created_at AS created, a.last_login_at AS last_at "
         "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
         f"WHERE {in_scope} AND {in_unit} AND a.is_active = ?"
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from tortoise.expressions import F
 
@@ -106,14 +107,16 @@ async def start_session(
     while the login was checking the old one then voids this session: backend.auth.guard._revoked);
     ``wechat_identity_id``: the bound WeChat identity it is started from (backend.core.sessions.create).
 
-    Audited as ``auth.login`` (with the method unless it is the password); the only unit is chosen;
-    must-change and the SMS check come with the account. A password login also clears the count of
-    password failures.
+    Audited as ``auth.login`` (with the method unless it is the password) and kept as the account's
+    ``last_login_at``; the only unit is chosen; must-change and the SMS check come with the account.
+    A password login also clears the count of password failures.
     """
     memberships = await _memberships(account.id)
+    changes: dict[str, Any] = {"last_login_at": runtime.get().clock.now()}
+    if method == "password" and (account.failed_logins or account.locked_until):
+        changes.update(failed_logins=0, locked_until=None)
     async with db.atomic():
-        if method == "password" and (account.failed_logins or account.locked_until):
-            await Account.filter(id=account.id).update(failed_logins=0, locked_until=None)
+        await Account.filter(id=account.id).update(**changes)
         await audit.record(
             "auth.login",
             origin=origin,
