@@ -636,16 +636,19 @@ async def _lost_ticket_answers(client, path: str, body: dict) -> None:
     }
 
 
-async def test_every_password_step_whose_ticket_a_redis_restart_lost_asks_to_start_again(client):
+async def test_every_password_step_whose_ticket_a_redis_restart_lost_asks_to_start_again(client, clock):
+    """(Each new start waits out the phone's 60 s between codes: the outbox keeps it across the restart.)"""
     tree = await make_tree()
     account = await _with_identity("restarted", tree.own)
     start = await client.post("/api/recovery/password/start", json={"username": "restarted", **await _captcha(client)})
     await _lost_ticket_answers(
         client, "/api/recovery/password/send-code", {"ticket": start.json()["ticket"], **await _captcha(client)}
     )
+    clock.advance(60)
     flow = await _password_ticket(client, "restarted")
     verify = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER}
     await _lost_ticket_answers(client, "/api/recovery/password/verify", verify)
+    clock.advance(60)
     flow = await _password_ticket(client, "restarted")
     verify = {"ticket": flow["start"]["ticket"], "code": await _code(client, PHONE), "id_number": ID_NUMBER}
     reset_ticket = (await client.post("/api/recovery/password/verify", json=verify)).json()["reset_ticket"]

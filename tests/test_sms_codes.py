@@ -198,3 +198,24 @@ async def test_the_daily_cap_counts_a_day_of_beijing_time(clock):
     assert await _error_code(_send(ip="10.3.3.1")) == "sms_daily_limit"
     clock.advance(15 * 3600)  # past 00:00 in Beijing
     await _send(ip="10.3.3.2")
+
+
+async def test_a_redis_restart_does_not_reset_the_phones_daily_cap_or_cooldown(clock):
+    """Redis's counters are gone after a restart that lost them; the outbox in the database still
+    holds the day's codes, so the phone gets no eleventh code that day and no second within 60 s."""
+    for n in range(10):
+        await _send(ip=f"10.4.0.{n}")
+        clock.advance(61)
+    await runtime.get().redis.flushdb()
+    assert await _error_code(_send(ip="10.4.1.1")) == "sms_daily_limit"
+    assert await SmsMessage.all().count() == 10
+    clock.advance(24 * 3600)  # the next day in Beijing: allowed again
+    await _send(ip="10.4.1.2")
+    await runtime.get().redis.flushdb()
+    clock.advance(20)
+    with pytest.raises(AppError) as raised:
+        await _send(ip="10.4.1.3")
+    assert (raised.value.code, raised.value.message) == ("sms_cooldown", "验证码发送太频繁，请 40 秒后再试")
+    clock.advance(40)
+    await _send(ip="10.4.1.4")
+    assert await SmsMessage.all().count() == 12

@@ -3,7 +3,9 @@
 - 6 digits from ``secrets``, valid 5 minutes, single use, kept in Redis only as an HMAC.
 - At most 5 wrong tries, then the code is void.
 - One send per phone per 60 s and at most 10 per phone per day, checked and recorded in one Lua
-  script so two parallel requests cannot both pass; a per-address cap; a picture captcha first.
+  script so two parallel requests cannot both pass, and checked again against the SMS outbox in
+  the database (a Redis restart loses the script's counters); a per-address cap; a picture
+  captcha first.
 - The caller decides whether a message really goes out (``deliver``): for an unknown phone or
   user name everything else happens the same way, so the answer does not tell them apart.
 
@@ -14,13 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from backend.core import captcha, db, messages, runtime, sms, throttle
 from backend.core.actor import Origin
 from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError, TooManyRequests
+from backend.core.sms import SmsMessage
 
 CODE_TTL_SECONDS = 5 * 60
 RESEND_AFTER_SECONDS = 60
@@ -133,6 +138,28 @@ async def require_captcha(captcha_id: str | None, captcha_answer: str | None) ->
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
 
 
+async def _require_outbox_allows(phone: str, now: float, day: int) -> None:
+    """The same cooldown and daily cap, counted from the codes the SMS outbox holds for the phone
+    (the database keeps them; Redis's counters start again from nothing after a Redis restart that
+    lost them, which would let a phone be sent ten more codes that day)."""
+    day_start = datetime.fromtimestamp(day * 86400 - _CHINA_OFFSET, UTC)
+    sent = await (
+        SmsMessage.filter(
+            phone_index=runtime.get().vault.index("phone", phone),
+            template="verification_code",
+            created_at__gte=day_start,
+        )
+        .order_by("-created_at")
+        .limit(DAILY_LIMIT_PER_PHONE)
+        .values_list("created_at", flat=True)
+    )
+    if len(sent) >= DAILY_LIMIT_PER_PHONE:
+        raise TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
+    wait = math.ceil(sent[0].timestamp() + RESEND_AFTER_SECONDS - now) if sent else 0
+    if wait > 0:
+        raise TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=wait), retry_after=wait)
+
+
 async def send_code(
     phone: str,
     purpose: str,
@@ -158,6 +185,8 @@ async def send_code(
         raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
     now = rt.clock.timestamp()
     day = int((now + _CHINA_OFFSET) // 86400)  # "today" as the user means it: the date in Beijing
+    if deliver:  # first: a refusal here must not count in Redis as a code sent
+        await _require_outbox_allows(phone, now, day)
     phone_key = _phone_key(phone)
     status, wait = await rt.redis.eval(
         _GATE,
