@@ -221,7 +221,8 @@ async def test_a_role_or_finance_change_typed_shows_confirm_first_buttons_that_d
     assert (await Membership.get(account_id=hou.id)).role == Role.CLERK  # typing alone changes nothing
     assert "管理员" in notice(await say(client, headers, "侯国梅的角色改成管理员"))
     done = await tap(client, headers, change)
-    assert "查看员" in notice(done) and fields(card(done))["单位与角色"] == "王家湾村·查看员"
+    assert notice(done) == "已把侯国梅在王家湾村的角色改为查看员，财务查看权限：无。"
+    assert fields(card(done))["单位与角色"] == "王家湾村·查看员"
     assert (await Membership.get(account_id=hou.id)).role == Role.VIEWER
     finance = card(await say(client, headers, "给侯国梅财务权限"))
     assert not [a for a in finance["actions"] if a["intent"] == "account.set_role"]  # this admin has none to give
@@ -230,7 +231,8 @@ async def test_a_role_or_finance_change_typed_shows_confirm_first_buttons_that_d
     rich = await login(client, "town_admin")
     grant = button(card(await say(client, rich, "给侯国梅财务权限")), "财务权限改为全部")
     assert grant["confirm"] and (await Membership.get(account_id=hou.id)).finance_access == FinanceAccess.NONE
-    await tap(client, rich, grant)
+    granted = await tap(client, rich, grant)  # it said "角色改为查看员", which she was already
+    assert notice(granted) == "已把侯国梅在王家湾村的财务查看权限改为“全部”（角色仍是查看员）。"
     assert (await Membership.get(account_id=hou.id)).finance_access == FinanceAccess.ALL
     viewer = await admin_of(client, tree, Role.VIEWER)
     assert notice(await say(client, viewer, "把侯国梅改成查看员")).startswith(chat_msg.NOT_ALLOWED)

@@ -1464,12 +1464,15 @@ async def account_set_role(turn: Turn) -> ChatReply:
         raise AppError("bad_param", msg.CHAT_BAD_PARAM) from None
     if account_id is None or unit_id is None:
         raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    role_before = await Membership.filter(account_id=account_id, unit_id=unit_id).values_list("role", flat=True)
     membership = await actions.set_membership(
         turn.actor, account_id, unit_id=unit_id, role=role, finance_access=finance
     )
     account = await get_account(turn.actor, account_id)
     unit = await get_unit(turn.actor, unit_id)
-    text = msg.CHAT_ROLE_SET.format(
+    # A finance button sends the role the person has: say what changed, not "角色改为" the same role.
+    said = msg.CHAT_FINANCE_SET if list(role_before) == [role.value] else msg.CHAT_ROLE_SET
+    text = said.format(
         name=account.name,
         unit=unit.name,
         role=ROLE_LABELS[role],

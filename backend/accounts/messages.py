@@ -126,6 +126,7 @@ CHAT_CONFIRM_SET_FINANCE = "确定把{name}在{unit}的财务查看权限改为�
 CHAT_FINANCE_HOW = "{name}的财务查看权限在下面改：点“财务权限改为…”按钮，确认后才会修改。"
 CHAT_FINANCE_NONE_TO_GIVE = "您不能修改{name}的财务查看权限（不能授予超出自己范围的权限）。"
 CHAT_ROLE_SET = "已把{name}在{unit}的角色改为{role}，财务查看权限：{finance}。"
+CHAT_FINANCE_SET = "已把{name}在{unit}的财务查看权限改为“{finance}”（角色仍是{role}）。"
 CHAT_BUTTON_END_SESSIONS = "退出全部登录"
 CHAT_CONFIRM_END_SESSIONS = "确定让{name}所有的登录都退出吗？TA需要重新登录。"
 CHAT_END_SESSIONS_HOW = "可以让{name}所有的登录都退出：点“退出全部登录”，确认后TA需要重新登录。"
