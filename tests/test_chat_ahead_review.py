@@ -61,10 +61,10 @@ async def test_finance_access_reduced_since_the_last_turn_answers_for_the_access
     account = await make_account("clerk", tree.own, finance=FinanceAccess.ALL)
     headers = await login(client, "clerk")
     allowed = await chat(client, headers, text="资产最多的合作社")
-    assert allowed.status_code == 200 and "金额权限" not in allowed.text
+    assert allowed.status_code == 200 and "财务权限" not in allowed.text
     await Membership.filter(account_id=account.id).update(finance_access=FinanceAccess.NONE)
     refused = await chat(client, headers, text="资产最多的合作社")
-    assert refused.status_code == 200 and "金额权限" in refused.text
+    assert refused.status_code == 200 and "财务权限" in refused.text
 
 
 async def test_more_of_a_table_of_a_unit_moved_out_of_scope_shows_none_of_its_rows(client: httpx.AsyncClient) -> None:

@@ -1208,7 +1208,7 @@ async def test_co_ops_over_an_amount_need_finance_access_to_every_card(client):
     w = await make_world()
     masked = await login_at(client, "town_viewer", w.town)
     refused = await chat(client, masked, "资产超过100万的合作社")
-    assert not blocks(refused, "table") and "金额权限" in blocks(refused, "notice")[0]["text"]
+    assert not blocks(refused, "table") and "财务权限" in blocks(refused, "notice")[0]["text"]
     headers = await login_at(client, "town_all", w.town, finance=FinanceAccess.ALL)
     table = blocks(await chat(client, headers, "资产超过100万的合作社"), "table")[0]
     assert sorted(row[2] for row in table["rows"]) == ["123.46", "500.00"] and table["columns"][2] == "资产总额（万元）"
@@ -1238,7 +1238,12 @@ async def test_a_threshold_button_with_a_bad_parameter_is_refused(client, params
 
 @pytest.mark.parametrize(
     ("finance", "said"),
-    [(FinanceAccess.NONE, "“无”"), (FinanceAccess.OWN_REGION, "“仅本区域”"), (FinanceAccess.ALL, "“全部”")],
+    # in the glossary's word, as "我是谁" and the person card say it (it said "金额权限")
+    [
+        (FinanceAccess.NONE, "您的财务权限是“无”"),
+        (FinanceAccess.OWN_REGION, "您的财务权限是“仅本区域”"),
+        (FinanceAccess.ALL, "您的财务权限是“全部”"),
+    ],
 )
 async def test_why_an_amount_shows_no_access_is_answered_with_the_own_finance_access(client, finance, said):
     """ "为什么看不到利润" and "谁能看利润" looked for units named 为什么看不到 and 谁能看."""
