@@ -83,3 +83,21 @@ async def test_which_one_is_answered_in_a_sentence_before_the_ranking(client):
         assert blocks(reply, "table"), text
     listed = await chat(client, headers, "社员最多的合作社")  # a list asked for: no sentence
     assert reply["blocks"][0]["type"] == "text" and listed["blocks"][0]["type"] == "table"
+
+
+async def test_the_units_with_the_fewest_of_a_kind_start_with_those_that_have_none_of_it(client):
+    """ "标杆社最少的乡镇" left out a township of nine co-ops and no benchmark one: the fewest of a kind
+    only ranked units with at least one of it, so the answer named the wrong township."""
+    w = await make_world()
+    headers = await login_at(client, "county_viewer", w.county)
+    least = {"region_id": w.county.id, "level": "township", "field": "poverty_county", "least": True}
+    table = blocks(await chat(client, headers, intent="coop.units_most", params=least), "table")[0]
+    assert [(row[0], row[2]) for row in table["rows"]] == [("白沙镇", "0"), ("桃源乡", "1")]
+    most = {**least, "least": False}
+    assert [
+        row[0] for row in blocks(await chat(client, headers, intent="coop.units_most", params=most), "table")[0]["rows"]
+    ] == ["桃源乡"]
+    villages = await chat(client, headers, intent="coop.units_most", params={**least, "level": "village"})
+    assert [(row[0], row[2]) for row in blocks(villages, "table")[0]["rows"]] == [("王家湾村", "0"), ("刘家岭村", "1")]
+    [none] = blocks(villages, "notice")  # 李家坪村 has no co-op card at all
+    assert "1 个村没有合作社" in none["text"]

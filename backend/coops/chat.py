@@ -1529,6 +1529,10 @@ async def units_most(turn: Turn) -> ChatReply:
     return await _as_the_cards_are(turn, _units_most)
 
 
+# Unit rankings by a count of co-ops (of a kind), in which units with no co-op at all rank lowest.
+_COUNTED = frozenset({"coops", "village_level", "benchmark", "poverty_county"})
+
+
 async def _units_most(turn: Turn) -> ChatReply:
     field = _rank_field(turn.params, queries.UNIT_RANKS) if turn.params.get("field") is not None else "coops"
     if refused := _money_order_refused(turn, field):
@@ -1565,7 +1569,7 @@ async def _units_most(turn: Turn) -> ChatReply:
         more=more_action,
     )
     reply: list[Any] = [*_first_said(turn, table, offset), table]
-    if least and field == "coops" and not offset:  # fewer than the fewest shown: those with none
+    if least and not offset and field in _COUNTED:  # fewer than the fewest shown: those with no co-op
         _, without, _ = await queries.units_without_coops(target, level, cursor=None, limit=1)
         if without:
             reply.append(NoticeBlock(level="info", text=msg.FEWEST_ALSO_NONE.format(count=without, level=label)))

@@ -165,7 +165,9 @@ class Rank:
     column: str
     lowest_first: bool = False
     below_zero: bool = False
-    above_zero: bool = False  # units by their co-ops of a kind: those with none are no answer
+    # units by their co-ops of a kind: those with none of the kind are no answer to "most" (to
+    # "fewest" they are the first answer: a township of nine co-ops and no benchmark one)
+    above_zero: bool = False
 
 
 # What a ranking of co-ops may be by (backend.coops.chat).
@@ -248,12 +250,13 @@ async def units_ranked(
     below, values = path_prefix_sql("u.path", region.path)
     args = [*values, region.depth, level.value, limit + 1, offset]
     rank = UNIT_RANKS[field]
-    sql = _MOST_SQL.format(
-        below=below,
-        column=rank.column,
-        only=f" AND r.{rank.column} < 0" if rank.below_zero else f" AND r.{rank.column} > 0" if rank.above_zero else "",
-        direction="" if rank.lowest_first != least else " DESC",
-    )
+    only = ""
+    if rank.below_zero:
+        only = f" AND r.{rank.column} < 0"
+    elif rank.above_zero and not least:
+        only = f" AND r.{rank.column} > 0"
+    direction = "" if rank.lowest_first != least else " DESC"
+    sql = _MOST_SQL.format(below=below, column=rank.column, only=only, direction=direction)
     rows = await db.fetch_rows(sql, args)
     return await _with_parents(rows[:limit]), len(rows) > limit
 
