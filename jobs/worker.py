@@ -32,6 +32,7 @@ from backend.core.clock import CHINA_TIME
 from backend.core.config import ConfigError, Settings
 from backend.core.redis import REDIS_ERRORS, connect
 from jobs.name_changes import PRUNE_MINUTE, name_changes_prune
+from jobs.reviews import REMOVE_HOUR, REMOVE_MINUTE, review_images_remove
 from jobs.rollups import CHECK_HOUR, CHECK_MINUTE, CHECK_TIMEOUT_SECONDS, coop_rollups_check
 from jobs.sessions import FORGET_MINUTE, ended_sessions_prune
 from jobs.sms import (
@@ -109,6 +110,14 @@ def _schedule() -> list[CronJob]:
         ),
         cron(sms_params_clear, name="cron:sms_params_clear", minute={CLEAR_MINUTE}, second={0}, timeout=300),
         cron(ended_sessions_prune, name="cron:ended_sessions_prune", minute={FORGET_MINUTE}, second={0}, timeout=300),
+        cron(
+            review_images_remove,
+            name="cron:review_images_remove",
+            hour={REMOVE_HOUR},
+            minute={REMOVE_MINUTE},
+            second={0},
+            timeout=300,
+        ),
     ]
 
 

@@ -61,6 +61,7 @@ async def test_after_an_outage_each_cron_job_is_queued_once_not_once_per_missed_
                 "cron:name_changes_prune": 1,
                 "cron:sms_params_clear": 1,
                 "cron:ended_sessions_prune": 1,
+                "cron:review_images_remove": 1,
             }
         )
         # And the schedule goes on from now, as planned: the nightly check at 03:17 in China.

@@ -48,6 +48,7 @@ ACTION_LABELS = {
     "review.image": "查看审核图片",
     "review.approve": "通过审核",
     "review.reject": "驳回审核",
+    "review.images_removed": "审核图片到期删除",
 }
 OUTCOMES = {"success": "成功", "failure": "失败"}
 

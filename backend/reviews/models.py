@@ -39,6 +39,9 @@ class ReviewRequest(Model):
     phone_index = fields.CharField(max_length=64)
     statement = fields.CharField(max_length=500, default="")
     images = fields.JSONField(default=list)
+    # When the images of a decided request were deleted (backend.reviews.retention): ID card photos
+    # are kept only as long as a decision may still be looked into.
+    images_removed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)
     decided_by_id = fields.IntField(null=True)

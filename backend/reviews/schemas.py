@@ -8,6 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.core.validation import Body, CreditCode, IdNumber, PageQuery, Phone, Username, text
+from backend.reviews.retention import KEEP_IMAGES_DAYS
+
+IMAGES_REMOVED_AT = Field(description=f"图片在决定 {KEEP_IMAGES_DAYS} 天后删除的时间；未删除时为空")
 
 ReviewKindName = Literal["password", "username", "unit"]
 ReviewStatusName = Literal["pending", "approved", "rejected"]
@@ -62,6 +65,7 @@ class ReviewRow(BaseModel):
     id_number: str  # masked
     username: str | None
     image_count: int
+    images_removed_at: datetime | None = IMAGES_REMOVED_AT
     created_at: datetime
     decided_at: datetime | None
 
@@ -115,6 +119,7 @@ class ReviewDetail(BaseModel):
     phone: str
     statement: str
     images: list[ReviewImageOut]
+    images_removed_at: datetime | None = IMAGES_REMOVED_AT
     account: ReviewAccount | None
     checks: IdentityChecks
     on_approve: str | None = Field(description="待审核时：通过后会发生什么")

@@ -52,6 +52,7 @@ def review_row(review: ReviewRequest) -> ReviewRow:
         id_number=identifiers.mask_id_number(requester_id_number(review)),
         username=review.account.username if review.account else None,
         image_count=len(review.images),
+        images_removed_at=review.images_removed_at,
         created_at=review.created_at,
         decided_at=review.decided_at,
     )
@@ -106,6 +107,7 @@ def review_detail(opened: OpenedReview, image_url: str) -> ReviewDetail:
             ReviewImageOut(index=i, type=entry["type"], size=entry["size"], url=image_url.format(index=i))
             for i, entry in enumerate(review.images, start=1)
         ],
+        images_removed_at=review.images_removed_at,
         account=ReviewAccount(id=account.id, username=account.username, name=account.name, is_active=account.is_active)
         if account
         else None,
