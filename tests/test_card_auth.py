@@ -37,6 +37,7 @@ from tests.card_helpers import (
 )
 from tests.factories import (
     PASSWORD,
+    Tree,
     bind_card,
     fail_once,
     login,
@@ -78,6 +79,15 @@ async def card_holder_account(username: str, unit: Unit) -> Account:
     account = await make_account(username, unit, Role.CLERK)
     await become_card_holder(account.id)
     return account
+
+
+async def _coop_admin_and_clerk() -> tuple[Tree, Unit, Account, SigningDevice]:
+    """A co-op with an admin and the clerk ``clerk1`` whom the test cards name, and a PC of the township."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await make_account("coopadmin", coop, Role.ADMIN)
+    clerk = await card_holder_account("clerk1", coop)
+    return tree, coop, clerk, await enrolled_device(tree.own)
 
 
 def identity(unit: Unit, *, kind: str = "operator", card: str = "88000001", holder: str = "李四", n: int = 1):
@@ -198,11 +208,7 @@ async def test_an_operator_card_creates_the_missing_admin_and_the_operator_once(
 async def test_an_operator_card_binds_the_existing_account_of_its_holder(
     client: httpx.AsyncClient, card_authority: CardAuthority
 ) -> None:
-    tree = await make_tree()
-    coop = await coop_with_code(tree.child)
-    await make_account("coopadmin", coop, Role.ADMIN)
-    clerk = await card_holder_account("clerk1", coop)
-    device = await enrolled_device(tree.own)
+    _tree, coop, clerk, device = await _coop_admin_and_clerk()
     done, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
     assert done.json()["result"]["account"]["username"] == "clerk1"
     assert done.json()["result"]["created"] is None
@@ -659,3 +665,46 @@ async def test_a_claim_whose_session_could_not_be_started_may_be_retried(
     retried = await client.post(claim, json={"phone_key": phone_key})
     assert retried.status_code == 200, retried.text
     assert (await client.post(claim, json={"phone_key": phone_key})).status_code == 410  # still once
+
+
+async def test_a_replacement_card_takes_over_its_holders_account_and_the_old_card_is_refused(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    """A clerk's new card (the old one lost) made a second clerk account beside the first, which
+    kept the old card; a legal representative's new card was refused as someone else's admin."""
+    tree, coop, clerk, device = await _coop_admin_and_clerk()
+    old_card = issue_card(card_authority, identity(coop, card="66000002"))
+    await card_login(client, device, old_card)
+    clock.advance(30 * 86400)
+    new_card = issue_card(card_authority, identity(coop, card="66000003"))
+    done, *_ = await card_login(client, device, new_card)
+    assert done.json()["result"]["account"]["username"] == "clerk1" and done.json()["result"]["created"] is None
+    assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000003"
+    assert await Account.filter(memberships__unit_id=coop.id).count() == 2  # no second clerk
+    entry = await AuditEntry.filter(action="card.bind").order_by("-id").first()
+    assert entry is not None and entry.detail == {"by": "card_login", "kind": "operator", "replaced": 1}
+    refused, *_ = await card_login(client, device, old_card)  # the lost card does not take it back
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_replaced")
+    assert "新卡" in refused.json()["error"]["message"]
+    assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000003"
+
+    rep_coop = await coop_with_code(tree.child, 2)
+    await card_login(client, device, issue_card(card_authority, identity(rep_coop, kind="legal_rep", card="88000010")))
+    clock.advance(30 * 86400)
+    renewed = issue_card(card_authority, identity(rep_coop, kind="legal_rep", card="88000011"))
+    again, *_ = await card_login(client, device, renewed)
+    assert again.status_code == 200, again.text
+    assert again.json()["result"]["account"]["username"] == "88000010_ADMIN"
+    assert await Account.filter(memberships__unit_id=rep_coop.id).count() == 1
+
+
+async def test_another_holders_card_still_does_not_take_a_bound_account(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    _tree, coop, clerk, device = await _coop_admin_and_clerk()
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
+    clock.advance(30 * 86400)
+    other = identity(coop, card="66000004", holder="王五", n=2)
+    done, *_ = await card_login(client, device, issue_card(card_authority, other))
+    assert done.json()["result"]["created"] == ["66000004"]  # their own account, not clerk1's
+    assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000002"

@@ -66,6 +66,7 @@ async def _bind(account: Account, holder: CardHolder) -> CardBinding:
             kind=CardKind(holder.kind),
             holder_id_index=_holder_index(holder),
             certificate_sha256=holder.certificate_sha256,
+            issued_at=holder.issued_at,
             bound_at=runtime.get().clock.now(),
         )
     except IntegrityError as exc:  # a parallel binding of the same card or account won
@@ -131,6 +132,26 @@ async def _unbound(accounts: list[Account]) -> list[Account]:
     return [a for a in accounts if a.id not in bound]
 
 
+async def _replaced_card(accounts: list[Account], holder: CardHolder) -> Account | None:
+    """The account among ``accounts`` bound to another card of this holder and kind (the same ID
+    number: a card replaced, lost or renewed), its old binding removed so this card binds in its
+    place; None if none is. Only a card issued later replaces: the new card proves the same person
+    as the old one did, and the old one, lost maybe, must not take the account back."""
+    old = (
+        await CardBinding.filter(
+            account_id__in=[a.id for a in accounts], holder_id_index=_holder_index(holder), kind=CardKind(holder.kind)
+        )
+        .order_by("account_id")
+        .first()
+    )
+    if old is None:
+        return None
+    if old.issued_at is not None and (holder.issued_at is None or holder.issued_at <= old.issued_at):
+        raise CardRefused("card_replaced", msg.CARD_REPLACED)
+    await old.delete()
+    return next(a for a in accounts if a.id == old.account_id)
+
+
 async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:
     unit = await Unit.get_or_none(credit_code=holder.credit_code)
     if unit is None:
@@ -155,6 +176,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 raise CardRefused("card_account_inactive", msg.ACCOUNT_INACTIVE)
             return CardLogin(account=account, created=[])
         created: list[str] = []
+        replaced: Account | None = None  # the holder's account, bound to their old card
         holder_index = _holder_index(holder)
         admins = await _unit_admins(unit)
         if holder.kind == CardKind.LEGAL_REP:
@@ -172,8 +194,10 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             else:
                 matching = [a for a in await _unbound(admins) if a.id_number_index == holder_index]
                 if not matching:
-                    raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
-                account = matching[0]
+                    replaced = await _replaced_card(admins, holder)
+                    if replaced is None:
+                        raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
+                account = matching[0] if matching else replaced
         else:
             if not admins:
                 admin = await _create_admin_for_unit(holder, unit, origin)
@@ -182,8 +206,12 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 is_active=True, memberships__unit_id=unit.id, id_number_index=holder_index
             ).order_by("id")
             unbound = await _unbound(colleagues)
+            if not unbound:
+                replaced = await _replaced_card(colleagues, holder)
             if unbound:
                 account = unbound[0]
+            elif replaced is not None:
+                account = replaced
             else:
                 await _refuse_deactivated_holder(unit, holder_index)
                 account = await _create_card_account(
@@ -196,9 +224,8 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 )
                 created.append(account.username)
         await _bind(account, holder)
-        await _audit(
-            "card.bind", account.id, origin, scope_path=unit.path, detail={"by": "card_login", "kind": holder.kind}
-        )
+        detail = {"by": "card_login", "kind": holder.kind, **({"replaced": 1} if replaced is not None else {})}
+        await _audit("card.bind", account.id, origin, scope_path=unit.path, detail=detail)
     return CardLogin(account=account, created=created)
 
 

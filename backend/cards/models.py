@@ -23,6 +23,9 @@ class CardBinding(Model):
     kind = fields.CharEnumField(CardKind, max_length=12)
     holder_id_index = fields.CharField(max_length=64)
     certificate_sha256 = fields.CharField(max_length=64)
+    # The card certificate's start of validity (None: bound before migration 0017): a card of the
+    # same holder issued later replaces this one at a card login; an earlier one is refused.
+    issued_at = fields.DatetimeField(null=True)
     bound_at = fields.DatetimeField()
 
     class Meta:

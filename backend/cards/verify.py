@@ -48,6 +48,7 @@ class CardHolder:
     kind: str
     issuer: str  # SHA-256 hex of the trusted root's public key
     certificate_sha256: str
+    issued_at: datetime | None = None  # the certificate's start of validity: a newer card replaces an older
 
 
 def trusted_issuers(path: Path | None) -> list[x509.Certificate]:
@@ -144,6 +145,7 @@ def _holder(leaf: x509.Certificate, root: x509.Certificate) -> CardHolder:
             root.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
         ).hexdigest(),
         certificate_sha256=leaf.fingerprint(hashes.SHA256()).hex(),
+        issued_at=leaf.not_valid_before_utc,
     )
     if not (
         holder.card_number.isdigit()
