@@ -273,3 +273,28 @@ async def test_the_context_knows_whether_the_last_answer_showed_its_last_unit(cl
     assert await ChatContext("s1").unit_just_shown() == (6, "白沙镇")
     await runtime.get().redis.hdel("chat:s1", "unit_shown")  # kept from before the mark
     assert await ChatContext("s1").unit_just_shown() == (6, "白沙镇")
+
+
+async def test_asking_whether_a_locked_person_logged_in_lately_says_so_above_the_failures(client, clock):
+    """ "熊春最近登录过吗" listed five failed logins and said neither that she never got in nor that
+    she is locked."""
+    tree = await _tree_with_people()
+    await person("xc01", "熊春", tree.child)
+    for _ in range(5):
+        await login_response(client, "xc01", "Wrong#pass1")
+    until = (clock.now() + timedelta(minutes=15)).astimezone(CHINA_TIME).strftime("%H:%M")
+    headers = await admin_of(client, tree)
+    reply = await chat(client, headers, "熊春最近登录过吗")
+    assert notice(reply) == f"熊春还从未成功登录过。账号因连续输错密码已锁定，{until} 自动解锁。"
+    assert [b["type"] for b in reply["blocks"]] == ["notice", "table"]
+    none = await chat(client, headers, "熊春昨天登录过吗")  # none that day: said first, then the state
+    assert none["blocks"][0]["text"] == "没有熊春昨天的登录记录。"
+    assert "从未成功登录" in none["blocks"][1]["text"]
+
+
+@pytest.mark.parametrize(
+    "text", ["宋晓平的短信发出去了吗", "给宋晓平的验证码发了没有", "宋晓平收到短信了吗", "宋晓平的临时密码发出去了没"]
+)
+def test_whether_an_sms_reached_someone_is_their_sms_help(text):
+    intents.load()
+    assert parser.parse(text) == parser.Parsed("account.sms_help", {"name": "宋晓平"}), text

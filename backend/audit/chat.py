@@ -16,7 +16,7 @@ from typing import Any
 
 from tortoise.functions import Count
 
-from backend.accounts.chat import lookup_name, resolve_person
+from backend.accounts.chat import login_state_line, lookup_name, resolve_person
 from backend.accounts.models import Account, Membership
 from backend.accounts.queries import get_account, memberships_in_scope
 from backend.audit import messages as msg
@@ -114,9 +114,14 @@ async def recent(turn: Turn) -> ChatReply:
     )
     entries, next_cursor = await list_entries(query, cursor=cursor, limit=PAGE_SIZE)
     await turn.context.remember_page("audit.recent", params, next_cursor)
+    # One person's logins ("熊春最近登录过吗"): first a line on whether they get in at all (rows of
+    # failures say neither the last login nor the lock).
+    lead: list[NoticeBlock] = []
+    if "account_id" in params and params.get("action") == LOGIN and cursor is None:
+        lead = [NoticeBlock(text=await login_state_line(turn.actor, params["account_id"]))]
     if not entries:
         text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE.format(title=_title(params, name))
-        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=suggestions())
+        return ChatReply(blocks=[NoticeBlock(text=text), *lead], suggestions=suggestions())
     names = await _names(turn.actor, entries)
     table = TableBlock(
         title=_title(params, name),
@@ -126,7 +131,7 @@ async def recent(turn: Turn) -> ChatReply:
         if next_cursor is not None
         else None,
     )
-    return ChatReply(blocks=[table], suggestions=suggestions())
+    return ChatReply(blocks=[*lead, table], suggestions=suggestions())
 
 
 @intent("audit.days", patterns=(rf"^(?:那么?)?(?P<when>{DAYS})的?$",), priority=30)
