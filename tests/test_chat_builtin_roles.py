@@ -108,3 +108,11 @@ async def test_switching_with_one_unit_says_there_is_none_to_switch_to(client):
     # a unit in scope named after 换到: its card, as a lookup
     reply = await chat(client, headers, "换到王家湾村")
     assert blocks(reply, "card")[0]["title"] == "王家湾村"
+
+
+async def test_a_summary_of_a_unit_held_but_not_chosen_says_it_is_another_unit_of_yours(client):
+    """ "张家冲村汇总" typed in 李家坪村 said "不在管辖范围", with no word that she holds it too."""
+    headers, _, _ = await _two_units(client)
+    for text in ("张家冲村汇总", "张家冲村的合作社"):
+        [said] = blocks(await chat(client, headers, text), "notice")
+        assert said["text"].startswith("张家冲村不在李家坪村的范围内，它是您的另一个单位"), text

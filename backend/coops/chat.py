@@ -28,6 +28,7 @@ from typing import Any, Literal, cast
 
 from backend.accounts.chat import person_named
 from backend.chat import lookup, registry
+from backend.chat.builtin import held_elsewhere
 from backend.chat.params import whole_number
 from backend.chat.parser import ASK, ASK_WORD, PERIOD, chinese_number, split_period, without_asking
 from backend.chat.protocol import (
@@ -213,6 +214,8 @@ async def _target(
             return answer
     if like.matches:
         return await _pick(turn.actor, msg.PICK_LIKE.format(name=name), like.matches, intent_name, key)
+    if (held := await held_elsewhere(turn.actor, name)) is not None:  # theirs, another unit they chose not
+        return _notice(held, "info")
     not_found = _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
     near = like.near[:MAX_NEAR]  # nothing like it either: the closest names, as quick replies
     names = await lookup.labels(turn.actor, near)
