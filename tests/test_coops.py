@@ -495,6 +495,7 @@ async def test_map_pins_are_capped_and_say_so(client, monkeypatch):
     headers = await login_at(client, "town_viewer", w.town)
     result = (await client.get("/api/coops/map", headers=headers)).json()
     assert result["total"] == 5 and not result["capped"] and result["limit"] == 200
+    assert result["not_located"] == 2  # 白沙镇供销社 and 果蔬社 have no coordinates: the chat's map says so too
     monkeypatch.setattr(queries, "MAX_PINS", 3)
     capped = (await client.get("/api/coops/map", headers=headers)).json()
     assert len(capped["pins"]) == 3 and capped["total"] == 5 and capped["capped"]

@@ -194,3 +194,4 @@ class MapOut(BaseModel):
     total: int  # co-ops with coordinates in the region
     capped: bool  # more than ``limit``: only the first ``limit`` are pinned
     limit: int
+    not_located: int = Field(description="区域内没有填写坐标、因此不在地图上的合作社数")

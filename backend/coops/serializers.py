@@ -155,4 +155,5 @@ def map_out(region: Unit, result: MapResult, limit: int) -> MapOut:
         total=result.total,
         capped=result.capped,
         limit=limit,
+        not_located=result.not_located,
     )
