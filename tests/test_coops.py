@@ -930,6 +930,15 @@ async def test_the_co_ops_founded_in_after_or_before_a_year_are_listed(client, t
     assert [(row[0], row[2]) for row in table["rows"]] == rows, text
 
 
+async def test_the_co_ops_founded_after_a_year_are_listed_by_their_year(client):
+    """They came in card order: a co-op of 2024 before one of 2020."""
+    w = await make_world()
+    await _founded_in(w, town_coop=2022, tea=2024, veg=2020)
+    headers = await login_at(client, "town_viewer", w.town)
+    table = blocks(await chat(client, headers, "2020年以后成立的合作社"), "table")[0]
+    assert [row[2] for row in table["rows"]] == ["2020", "2022", "2024"]
+
+
 async def test_a_founding_year_list_keeps_its_years_for_a_follow_up_and_refuses_a_bad_button(client):
     w = await make_world()
     await _founded_in(w, tea=2020, sibling_coop=2021)

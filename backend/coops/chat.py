@@ -1317,6 +1317,7 @@ async def founded(turn: Turn) -> ChatReply:
         words=_years_words(first, last),
         column=msg.LABEL_FOUNDED,
         value=lambda view: str(view.card.founded_year),
+        order="founded_year",  # by the year, the earliest first
     )
     return await _list(turn, "coop.founded", None, narrowed)
 
