@@ -120,7 +120,7 @@ async def test_money_thresholds_typed_in_words_list_the_co_ops(client):
     await coop_card(big, members=5, assets=20000)  # 2 亿
     headers = await login_at(client, "county_all", w.county, finance=FinanceAccess.ALL)
     over_one = blocks(await chat(client, headers, "资产过亿的合作社"), "table")[0]
-    assert over_one["title"] == "青山县资产总额超过10000万元的合作社"
+    assert over_one["title"] == "青山县资产总额超过1亿元的合作社"  # it said 10000万元
     assert [(row[0], row[2]) for row in over_one["rows"]] == [(big.name, "20000.00")]
     over_four = blocks(await chat(client, headers, "资产超过4千万的合作社"), "table")[0]
     assert [row[2] for row in over_four["rows"]] == ["20000.00", "7777.00"]

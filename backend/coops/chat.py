@@ -1438,6 +1438,14 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
     return field, op, amount
 
 
+def _amount_said(wan: Decimal) -> str:
+    """An amount in 万元 as a title says it: "1亿元", "1.5亿元" from 10000 and 15000, else "4000万元"."""
+    wan_per_yi = _SCALES["亿"] // _SCALES["万"]
+    if wan >= wan_per_yi:
+        return f"{(wan / wan_per_yi).normalize():f}{msg.YI_UNIT}"
+    return f"{wan.normalize():f}{msg.MONEY_UNIT}"
+
+
 @intent(
     "coop.over",
     patterns=(
@@ -1464,7 +1472,7 @@ async def over(turn: Turn) -> ChatReply:
         return _notice(msg.OVER_MONEY_NOT_ALLOWED, "warning")
     column = queries.RANKS[field].column
     bound = int(amount * FEN_PER_WAN) if money else int(amount)
-    shown_amount = f"{amount.normalize():f}{msg.MONEY_UNIT}" if money else f"{int(amount)}"
+    shown_amount = _amount_said(amount) if money else f"{int(amount)}"
     narrowed = Filter(
         where={f"{column}__{op}": bound},
         params={"field": field, "op": op, "amount": str(amount)},

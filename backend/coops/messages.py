@@ -3,6 +3,7 @@
 # Money and the finance permission
 NO_FINANCE = "无权限"
 MONEY_UNIT = "万元"
+YI_UNIT = "亿元"  # a threshold of 10,000 万元 or more is said in 亿元
 
 # Validation and refusals of the card actions
 NOT_A_COOP = "只有合作社类型的单位才能建立信息卡"
