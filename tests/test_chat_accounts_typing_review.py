@@ -298,3 +298,16 @@ async def test_asking_whether_a_locked_person_logged_in_lately_says_so_above_the
 def test_whether_an_sms_reached_someone_is_their_sms_help(text):
     intents.load()
     assert parser.parse(text) == parser.Parsed("account.sms_help", {"name": "宋晓平"}), text
+
+
+async def test_the_people_asked_with_no_unit_are_the_own_unit_s_once_other_answers_came_after_a_unit(client):
+    """ "人员" after a village's card and a few people's was that village's, however long ago."""
+    tree = await _tree_with_people()
+    headers = await admin_of(client, tree)
+    await chat(client, headers, "王家湾村")
+    just_after = blocks(await chat(client, headers, "人员"), "table")[0]
+    assert just_after["title"].startswith("王家湾村")
+    await chat(client, headers, "侯国梅")
+    await chat(client, headers, "谁还没登录过")
+    later = blocks(await chat(client, headers, "人员"), "table")[0]
+    assert later["title"].startswith("白沙镇"), later["title"]

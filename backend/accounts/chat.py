@@ -197,7 +197,7 @@ _UNLOCK_PATTERNS = (
     ASK + rf"(?:给|帮|替|把|将)?(?P<name>.{{1,20}}?)的?{_ACCOUNT}?解锁(?:一下|下)?$",
 )
 # A new account, in the unit named ("给王家湾村新建一个账号", "在王家湾村添加录入员"), else the one
-# the last answer showed, else the actor's own (unit_of_form).
+# the last answer showed, else the actor's own (unit_meant).
 # 加 / 开 alone before a measure word only: "王开账号" is 王开's account, "加个录入员" asks for one
 _CREATE = r"(?:新建|添加|新增|增加|创建|开通|开设|(?:加|开)(?=一个|一名|一位|个))"
 _NEW_ONE = r"(?:一个|一名|一位|个)?(?:新的?)?"
@@ -221,10 +221,11 @@ def may_see_people(actor: Actor) -> bool:
     return allows(actor.role, "accounts.view")
 
 
-async def unit_of_form(turn: Turn, intent_name: str) -> Unit | ChatReply:
-    """The unit a form or an agent list is for: a button's or the one named ("在王家湾村添加录入员",
-    "这个村"); with none named, the unit the last answer showed (its card, its people), else the
-    actor's own: "新建账号" after a person's card or the log is not for a co-op seen long before."""
+async def unit_meant(turn: Turn, intent_name: str) -> Unit | ChatReply:
+    """The unit a form, a member list or an agent list is for: a button's or the one named
+    ("在王家湾村添加录入员", "这个村"); with none named, the unit the last answer showed (its card, its
+    people), else the actor's own: "新建账号" or "人员" after a person's card or the log is not about
+    a co-op seen long before."""
     if int_param(turn.params, "unit_id") is None and not str(turn.params.get("name") or "").strip():
         if await turn.context.unit_just_shown() is None:
             return await get_unit(turn.actor, turn.actor.unit_id)
@@ -657,9 +658,9 @@ _REFUSED_FIELD = {"username_taken": "username", "role_too_high": "role", "financ
     kept=("role",),
 )
 async def account_form(turn: Turn) -> ChatReply:
-    """The form of a new account in a unit (:func:`unit_of_form`): only the roles and finance access
+    """The form of a new account in a unit (:func:`unit_meant`): only the roles and finance access
     the actor may give there are offered; "新建账号" sends ``account.create``."""
-    unit = await unit_of_form(turn, "account.form")
+    unit = await unit_meant(turn, "account.form")
     if isinstance(unit, ChatReply):
         return unit
     await turn.context.remember_unit(unit.id, unit.name)
@@ -824,7 +825,7 @@ async def unit_members(turn: Turn) -> ChatReply:
         if await _names_exactly(turn.actor, named):  # an account named "...管理员" is a name
             return await lookup_name(Turn(turn.actor, {"name": named}, turn.context, turn.text))
     turn, whole = _whole_area(turn)
-    unit = await resolve_unit(turn, "unit.members")
+    unit = await unit_meant(turn, "unit.members")
     if isinstance(unit, ChatReply):
         return unit
     lead = []

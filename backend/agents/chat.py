@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from backend.accounts.actions import may_assign
-from backend.accounts.chat import unit_of_form
+from backend.accounts.chat import unit_meant
 from backend.agents import actions
 from backend.agents import messages as msg
 from backend.agents.queries import list_agents
@@ -60,8 +60,8 @@ def _agents_suggestions(unit: Unit, *, manage: bool) -> list[Suggestion]:
 )
 async def agent_list(turn: Turn) -> ChatReply:
     """Everyone who works for a unit (named, else the one the last answer showed, else its own:
-    backend.accounts.chat.unit_of_form), phones masked; "更多" pages."""
-    unit = await unit_of_form(turn, "agent.list")
+    backend.accounts.chat.unit_meant), phones masked; "更多" pages."""
+    unit = await unit_meant(turn, "agent.list")
     if isinstance(unit, ChatReply):
         return unit
     cursor = int_param(turn.params, "cursor")
@@ -115,9 +115,9 @@ _ROLES = [KeyValue(label=ROLE_LABELS[role], value=role.value) for role in (Role.
     subject="name",
 )
 async def agent_form(turn: Turn) -> ChatReply:
-    """The form to add an agent to a unit (as the list's: backend.accounts.chat.unit_of_form):
+    """The form to add an agent to a unit (as the list's: backend.accounts.chat.unit_meant):
     "保存" sends ``agent.add``."""
-    unit = await unit_of_form(turn, "agent.form")
+    unit = await unit_meant(turn, "agent.form")
     if isinstance(unit, ChatReply):
         return unit
     await turn.context.remember_unit(unit.id, unit.name)

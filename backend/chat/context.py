@@ -9,7 +9,7 @@ record of the table keeps where each page seen started); "这个村的汇总" re
 asks the question of the last answer (the intent that remembered its unit, table or person: "asked")
 again about another unit (backend.chat.follow_up). Whether the last answer showed the last unit is
 kept too ("unit_shown"): a form asked for with no unit named is for it only then, else for the
-actor's own unit (backend.accounts.chat.unit_of_form).
+actor's own unit (backend.accounts.chat.unit_meant).
 
 A turn's writes are kept in memory (its own reads see them) and start on their way to Redis at
 once, in the background, while the turn goes on with its reads and its reply; the writes of one
