@@ -11,6 +11,8 @@ INTENT_MODULES = (
     "backend.coops.chat",
     "backend.audit.chat",
     "backend.agents.chat",
+    "backend.reviews.chat",
+    "backend.registration.chat",
 )
 
 

@@ -20,3 +20,35 @@ ALREADY_DECIDED = "这份注册申请已经处理过了"
 SUBMIT_CONFLICT = "提交的信息刚刚被其他申请占用，请稍后重试"
 # In place of the superior's name once that unit is deleted (a decided registration keeps its record).
 SUPERIOR_GONE = "—"
+
+# Chat (backend.registration.chat): the registrations awaiting the actor's decision, a card, the decision.
+CHAT_TITLE = "待审批的单位注册申请"
+CHAT_COLUMNS = ["单位名称", "类型", "申请加入", "管理员", "提交时间"]
+CHAT_NONE = "没有待审批的单位注册申请。"
+CHAT_NO_MORE = "没有更多待审批的单位注册申请了。"
+CHAT_BUTTON_MORE = "更多"
+CHAT_CARD_TITLE = "单位注册申请：{unit}"
+CHAT_STATUS_LABELS = {"pending": "待审批", "approved": "已通过", "rejected": "已驳回"}
+CHAT_FIELD_STATUS = "状态"
+CHAT_FIELD_UNIT = "单位名称"
+CHAT_FIELD_TYPE = "类型"
+CHAT_FIELD_CREDIT_CODE = "统一社会信用代码"
+CHAT_FIELD_REGION_CODE = "区划代码"
+CHAT_FIELD_LEGAL_REP = "法定代表人"
+CHAT_FIELD_ADMIN = "管理员"
+CHAT_FIELD_ADMIN_USERNAME = "管理员用户名"
+CHAT_FIELD_SUPERIOR = "申请加入"
+CHAT_FIELD_SUBMITTED = "提交时间"
+CHAT_FIELD_DECIDED = "审批时间"
+CHAT_FIELD_REASON = "驳回原因"
+CHAT_PERSON = "{name}（{number}）"  # a name with its masked ID number or phone
+CHAT_ON_APPROVE = (
+    "通过后：在“{superior}”下新建{type}“{unit}”，并开通它的管理员账号 {username}"
+    "（密码是申请人注册时自己设置的），结果以短信通知申请人。"
+)
+CHAT_BUTTON_APPROVE = "通过"
+CHAT_BUTTON_REJECT = "驳回"
+CHAT_REJECT_TITLE = "驳回单位注册申请：{unit}"
+CHAT_REJECT_HINT = "请填写驳回原因（1 到 100 个字），它会以短信发给申请人。"
+CHAT_APPROVED = "已通过“{unit}”的注册申请，单位和管理员账号 {username} 已开通，结果已以短信通知申请人。"
+CHAT_REJECTED = "已驳回“{unit}”的注册申请，驳回原因已以短信发给申请人。"
