@@ -20,6 +20,8 @@ module.exports = {
   firstLoginVerify: '/api/session/first-login/verify',
   profile: '/api/profile', // "我的" and the pairing's refresh after a card binding
   chat: '/api/chat',
+  // the chat's "review.image" buttons (1-based index): the image bytes, downloaded by the phone
+  reviewImage: (id, index) => `/api/reviews/${encodeURIComponent(id)}/images/${encodeURIComponent(index)}`,
   wechatLogin: '/api/wechat/login',
   wechatBinding: '/api/wechat/binding',
   wechatPhone: '/api/wechat/phone',

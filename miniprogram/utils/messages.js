@@ -33,5 +33,8 @@ module.exports = {
   SCAN_ENROL_LOGIN_FIRST: '登记办公电脑需要管理员账号，请先登录再扫码',
   LABELLED: (label, text) => (label ? `${label}：${text}` : text), // "信息卡：王家湾村茶叶合作社"
   ROW_DETAIL: '详细内容',
+  IMAGE_GONE: '图片不存在或已删除', // a "review.image" button whose image the server no longer has (404)
+  IMAGE_NEEDS_NETWORK: '查看图片需要网络，请联网后重试',
+  IMAGE_LOADING: '图片加载中',
   GOT_IT: '知道了',
 };

@@ -14,6 +14,8 @@
  * - A 401 on a call that carried the current token emits "unauthenticated" (the late answer to a
  *   token a new login replaced does not); a 403 that says what must happen first (SMS check,
  *   password change, unit choice) emits "blocked".
+ * - download(path) is a read through wx.downloadFile (same token, timeout, retries, queue and
+ *   events): it resolves with the temp file's path; a refusal's JSON body is read from the file.
  */
 const defaults = require('../config/index');
 const { createEmitter } = require('./emitter');
@@ -74,6 +76,10 @@ function createClient(options) {
 
   function send(call) {
     return new Promise((resolve, reject) => {
+      if (call.download) {
+        wxApi.downloadFile({ url: call.url, header: call.header, timeout: call.timeout, success: resolve, fail: reject });
+        return;
+      }
       wxApi.request({
         url: call.url,
         method: call.method,
@@ -87,6 +93,15 @@ function createClient(options) {
         fail: reject,
       });
     });
+  }
+
+  /** The error body a download wrote to its temp file (null when there is none to read). */
+  function downloadedBody(res) {
+    try {
+      return JSON.parse(wxApi.getFileSystemManager().readFileSync(res.tempFilePath, 'utf8'));
+    } catch (e) {
+      return null;
+    }
   }
 
   function offlineError(key) {
@@ -124,8 +139,9 @@ function createClient(options) {
   }
 
   /**
-   * request({ method, path, query, data, header, auth, idempotencyKey, retries, timeout })
-   * resolves with the parsed body (null for 204) or rejects with an ApiError.
+   * request({ method, path, query, data, header, auth, idempotencyKey, retries, timeout, download })
+   * resolves with the parsed body (null for 204), or the temp file's path for a download, or
+   * rejects with an ApiError.
    */
   async function request(call) {
     const method = (call.method || 'GET').toUpperCase();
@@ -133,7 +149,7 @@ function createClient(options) {
     const key = read ? null : call.idempotencyKey || newKey(random);
     const maxRetries = read ? (call.retries === undefined ? cfg.READ_RETRIES : call.retries) : 0;
     const token = call.auth === false ? '' : getToken();
-    const header = Object.assign({ Accept: 'application/json' }, call.header || {});
+    const header = Object.assign({ Accept: call.download ? '*/*' : 'application/json' }, call.header || {});
     if (token) header.Authorization = `Bearer ${token}`;
     if (key) header['Idempotency-Key'] = key;
     if (!read && call.data !== undefined && !headerValue(header, 'content-type')) {
@@ -146,7 +162,7 @@ function createClient(options) {
       let res;
       try {
         res = await queued(
-          () => send({ url, method, data: call.data, header, timeout: call.timeout || cfg.REQUEST_TIMEOUT_MS }),
+          () => send({ url, method, data: call.data, header, timeout: call.timeout || cfg.REQUEST_TIMEOUT_MS, download: call.download }),
           key
         );
       } catch (failure) {
@@ -158,7 +174,10 @@ function createClient(options) {
         }
         throw error;
       }
-      if (res.statusCode >= 200 && res.statusCode < 300) {
+      if (call.download) {
+        if (res.statusCode >= 200 && res.statusCode < 300) return res.tempFilePath;
+        res = Object.assign({}, res, { data: downloadedBody(res) });
+      } else if (res.statusCode >= 200 && res.statusCode < 300) {
         if (res.statusCode === 204 || res.data === '' || res.data === undefined) return null;
         if (typeof res.data === 'string') {
           throw new ApiError({ status: res.statusCode, code: 'bad_answer', message: msg.BAD_ANSWER });
@@ -183,6 +202,8 @@ function createClient(options) {
     post: (path, data, extra) => request(Object.assign({}, extra, { method: 'POST', path, data })),
     patch: (path, data, extra) => request(Object.assign({}, extra, { method: 'PATCH', path, data })),
     del: (path, extra) => request(Object.assign({}, extra, { method: 'DELETE', path })),
+    /** GET `path` into a temp file (wx.downloadFile): resolves with its path. */
+    download: (path, extra) => request(Object.assign({}, extra, { method: 'GET', path, download: true })),
     on: events.on,
     queue,
     backoff,

@@ -1,13 +1,14 @@
 /**
  * The home screen: the conversation (W2). Logic lives in services/chat/conversation.js; this
- * page wires it to the screen: send, quick replies, actions (with their confirm question),
- * forms, resends, scanning (W5), the offline banner (W6), and the input's text kept per account
+ * page wires it to the screen: send, quick replies, actions (with their confirm question; those
+ * the phone carries out itself, such as "review.image", never reach the server), forms, resends, scanning (W5), the offline banner (W6), and the input's text kept per account
  * as it is typed (a session that ends mid-chat comes back to it after the new login). A page
  * closed by a relaunch saves nothing over the page that replaced it (its claim on the history is
  * the older one: see utils/history).
  */
 const { services } = require('../../services/index');
 const { createConversation, textProblem } = require('../../services/chat/conversation');
+const { createLocalActions, isLocal } = require('../../services/chat/local-actions');
 const { view } = require('../../services/chat/view');
 const { defaultNetwork } = require('../../utils/network');
 const { guard, SCREENS } = require('../../utils/router');
@@ -48,6 +49,7 @@ Page({
       onRefused: (message) => this.onRefused(message),
       online: () => network.isOnline(), // offline, a message waits for the network (the banner says so)
     });
+    this.local = createLocalActions({ client: s.client, network });
     const info = s.session.info() || {};
     this.setData({
       draft: s.history.draft(this.owner),
@@ -136,10 +138,18 @@ Page({
     return this.runAction(e.detail.action, e.detail.label, e.detail.form);
   },
 
-  /** form: { messageId, key, values } when a form block sends the action (kept on its message). */
+  /**
+   * Every tapped action (buttons, rows, pins, quick replies, forms) comes here. form: { messageId,
+   * key, values } when a form block sends the action (kept on its message). A local action
+   * (services/chat/local-actions) is carried out on the phone: no message, nothing to the server.
+   */
   async runAction(action, label, form) {
     if (action.confirm && !(await confirm(this, action.confirm, action.label))) {
       if (form) this.render(); // the form shows as not sent again
+      return null;
+    }
+    if (isLocal(action)) {
+      toast(this, await this.local.run(action));
       return null;
     }
     return this.conversation.sendAction(action, label || action.label, form);

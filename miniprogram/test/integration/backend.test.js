@@ -304,6 +304,24 @@ describe('recovery with the development SMS inbox', () => {
     expect(out.message).toBeTruthy();
     fs.rmSync(dir, { recursive: true, force: true });
   });
+
+  test('a "review.image" button of the chat: an admin\'s phone downloads the image with its session and previews it; a missing one is "图片不存在或已删除"', async () => {
+    const app = freshApp();
+    await login(app.s, 'demo_county_admin', server.password('demo_county_admin'));
+    const page = await app.s.client.get('/api/reviews');
+    const review = page.items[page.items.length - 1]; // the request the test above sent, with one image
+    expect(review).toBeTruthy();
+    const { createLocalActions } = require('../../services/chat/local-actions');
+    const previews = [];
+    const wxApi = Object.assign({}, app.wx, { showLoading() {}, hideLoading() {}, previewImage: (o) => previews.push(o.urls[0]) && o.success() });
+    const local = createLocalActions({ client: app.s.client, network: { isOnline: () => true }, wx: wxApi });
+    await expect(local.run({ intent: 'review.image', params: { review_id: review.id, index: 1 } })).resolves.toBe('');
+    expect(fs.readFileSync(previews[0]).subarray(0, 4)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47])); // the PNG sent
+    const download = app.wx.sent[app.wx.sent.length - 1];
+    expect(download.header.Authorization).toBe(`Bearer ${app.s.session.token()}`);
+    await expect(local.run({ intent: 'review.image', params: { review_id: review.id, index: 2 } })).resolves.toBe('图片不存在或已删除');
+    expect(previews).toHaveLength(1);
+  });
 });
 
 describe('idempotent writes against the real server', () => {

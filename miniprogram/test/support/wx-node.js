@@ -1,9 +1,12 @@
 /**
  * The wx API the service modules use, on Node: wx.request over Node's fetch (timeout by
- * AbortController, JSON parsed like dataType "json", ArrayBuffer bodies sent as bytes), storage
- * in a Map, the file system for chosen images, and a network that is always up.
+ * AbortController, JSON parsed like dataType "json", ArrayBuffer bodies sent as bytes),
+ * wx.downloadFile into a temp file, storage in a Map, the file system for chosen images, and a
+ * network that is always up.
  */
 const fs = require('fs');
+const os = require('os');
+const path = require('path');
 
 function toBody(data, header) {
   if (data === undefined || data === null) return undefined;
@@ -53,6 +56,22 @@ function createNodeWx() {
         .finally(() => clearTimeout(timer));
       return { abort: () => controller.abort() };
     },
+    downloadFile(options) {
+      const controller = new AbortController();
+      sent.push({ method: 'GET', url: options.url, header: Object.assign({}, options.header) });
+      const timer = setTimeout(() => controller.abort(), options.timeout || 60000);
+      fetch(options.url, { headers: options.header, signal: controller.signal })
+        .then(async (res) => {
+          const tempFilePath = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'cwt-dl-')), 'file');
+          fs.writeFileSync(tempFilePath, Buffer.from(await res.arrayBuffer()));
+          options.success({ statusCode: res.status, tempFilePath, errMsg: 'downloadFile:ok' });
+        })
+        .catch((error) =>
+          options.fail({ errMsg: error.name === 'AbortError' ? 'downloadFile:fail timeout' : `downloadFile:fail ${error.message}` })
+        )
+        .finally(() => clearTimeout(timer));
+      return { abort: () => controller.abort() };
+    },
     getStorageSync: (key) => (store.has(key) ? JSON.parse(store.get(key)) : ''),
     setStorageSync: (key, value) => store.set(key, JSON.stringify(value)),
     removeStorageSync: (key) => store.delete(key),
@@ -61,8 +80,9 @@ function createNodeWx() {
     getAccountInfoSync: () => ({ miniProgram: { envVersion: 'develop', appId: 'touristappid' } }),
     login: (o) => o.fail({ errMsg: 'login:fail no WeChat client in Node' }),
     getFileSystemManager: () => ({
-      readFileSync(path) {
-        const b = fs.readFileSync(path);
+      readFileSync(file, encoding) {
+        if (encoding) return fs.readFileSync(file, encoding);
+        const b = fs.readFileSync(file);
         return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
       },
     }),
