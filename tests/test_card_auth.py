@@ -503,7 +503,20 @@ async def test_a_refused_card_login_is_audited_as_a_failed_login(
     assert refused.json()["error"]["code"] == "card_untrusted"
     entry = await AuditEntry.get(action="auth.login")
     assert (entry.outcome, entry.scope_path) == ("failure", tree.own.path)
-    assert entry.detail == {"method": "card", "reason": "card_untrusted"}
+    assert entry.detail == {"method": "card", "reason": "card_untrusted", "device": device.device_id}
+
+
+async def test_a_card_action_s_entries_name_the_pc_that_read_the_card(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """They named only the address, which an office's PCs share behind its router."""
+    _, coop, _, device = await _coop_admin_and_clerk()
+    other_pc = await enrolled_device(coop)
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
+    bound = await AuditEntry.get(action="card.bind")
+    assert bound.detail["device"] == device.device_id and other_pc.device_id != device.device_id
+    await login(client, "coopadmin")  # a login on the phone: no PC
+    assert "device" not in (await AuditEntry.filter(action="auth.login").order_by("-id").first()).detail
 
 
 async def test_a_chain_certificate_with_unreadable_extensions_is_refused_not_a_server_error(
@@ -682,7 +695,12 @@ async def test_a_replacement_card_takes_over_its_holders_account_and_the_old_car
     assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000003"
     assert await Account.filter(memberships__unit_id=coop.id).count() == 2  # no second clerk
     entry = await AuditEntry.filter(action="card.bind").order_by("-id").first()
-    assert entry is not None and entry.detail == {"by": "card_login", "kind": "operator", "replaced": 1}
+    assert entry is not None and entry.detail == {
+        "by": "card_login",
+        "kind": "operator",
+        "replaced": 1,
+        "device": device.device_id,
+    }
     refused, *_ = await card_login(client, device, old_card)  # the lost card does not take it back
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_replaced")
     assert "新卡" in refused.json()["error"]["message"]

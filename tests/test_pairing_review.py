@@ -47,7 +47,7 @@ async def test_an_operator_whose_account_was_deactivated_gets_no_new_account_by_
     claim = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
     assert claim.status_code == 409
     entry = await AuditEntry.get(action="auth.login", outcome="failure")
-    assert entry.detail == {"method": "card", "reason": "card_account_inactive"}
+    assert entry.detail == {"method": "card", "reason": "card_account_inactive", "device": device.device_id}
 
 
 async def test_a_legal_representative_whose_admin_account_was_deactivated_gets_no_new_admin_by_card(

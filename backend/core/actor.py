@@ -11,6 +11,9 @@ from backend.core.roles import FinanceAccess, Role
 class Origin:
     ip: str | None = None
     user_agent: str | None = None
+    # The enrolled office PC a card action came through (its device id): an office's PCs share one
+    # address behind its router, so the IP alone does not say which PC read the card.
+    device: str | None = None
 
 
 SYSTEM_ORIGIN = Origin(ip=None, user_agent="system")

@@ -120,7 +120,7 @@ async def record(
         "target_id": None if target_id is None else str(target_id),
         "scope_path": scope_path,
         "ip": origin.ip if origin else None,
-        "detail": detail or {},
+        "detail": {**(detail or {}), "device": origin.device} if origin and origin.device else detail or {},
     }
     head = await AuditHead.select_for_update().get(id=HEAD_ID)
     digest = entry_hash(head.last_hash, values)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 import json
 import secrets
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -208,6 +209,7 @@ async def submit_card(
 ) -> dict[str, Any]:
     """Verify the card's answer and perform the pairing's action; the pairing ends done or failed."""
     record = await _for_device(device, pairing_id)
+    origin = replace(origin, device=device.device_id)  # the card's entries name the PC that read it
     taken = await _take_nonce(nonce, device=device, record=record)
     _require_confirmed(record)
     rt = runtime.get()
