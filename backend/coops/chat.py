@@ -30,7 +30,15 @@ from backend.accounts.chat import person_named
 from backend.chat import lookup, registry
 from backend.chat.builtin import held_elsewhere
 from backend.chat.params import whole_number
-from backend.chat.parser import ASK, ASK_WORD, PERIOD, chinese_number, split_period, without_asking
+from backend.chat.parser import (
+    ASK,
+    ASK_WORD,
+    PERIOD,
+    chinese_number,
+    normalise,
+    split_period,
+    without_asking,
+)
 from backend.chat.protocol import (
     Action,
     CardBlock,
@@ -155,10 +163,17 @@ def _known_unit_id(turn: Turn, *, key: str, name_key: str, follows: bool = False
     return None if follows else turn.actor.unit_id
 
 
+def _typed(turn: Turn) -> str:
+    """The text of the turn as the parser read it (parser.normalise: "匯總", "汇 总" and "汇宗" are
+    "汇总"); "" for a button's."""
+    return normalise(turn.text) if turn.text else ""
+
+
 def _asks_a_figure(turn: Turn) -> bool:
     """A figure typed with no unit ("社员多少", "资产有多少") asks about the unit just shown, as a
-    follow-up does; "汇总" typed alone is the own unit's (a standing question, as "本乡汇总")."""
-    return turn.params.get("unit_id") is None and "汇总" not in (turn.text or "")
+    follow-up does; "汇总" typed alone, in any spelling, is the own unit's (a standing question, as
+    "本乡汇总")."""
+    return turn.params.get("unit_id") is None and "汇总" not in _typed(turn)
 
 
 async def _target(
@@ -187,7 +202,7 @@ async def _target(
                 return shown
         return await get_unit(turn.actor, turn.actor.unit_id)
     if means_last_shown(name):
-        shown = await last_shown_unit(turn, name)
+        shown = await _last_shown(turn, name)
         return shown if shown is not None else _notice(msg.NO_LAST_UNIT)
     code = region_code_named(name)  # "530101001001汇总": the unit so coded
     found = await (units_coded(turn.actor, code) if code else queries.units_named(turn.actor, name))
@@ -224,6 +239,17 @@ async def _target(
         for m, n in zip(near, names, strict=True)
     ]
     return ChatReply(blocks=not_found.blocks, suggestions=chips + not_found.suggestions)
+
+
+async def _last_shown(turn: Turn, reference: str) -> Unit | None:
+    """The unit a reference to the last unit shown means (units.chat.last_shown_unit); "这个合作社",
+    "该社" when that unit is no co-op: AppError saying so (which co-op is not known), as "这个村" after
+    a township's card does."""
+    shown = await last_shown_unit(turn, reference)
+    if shown is not None and reference.endswith("社") and shown.type != UnitType.COOP:
+        said = msg.SHOWN_NOT_A_COOP.format(name=shown.name, type=type_label(shown.type))
+        raise AppError("reference_level", said, status=422)
+    return shown
 
 
 async def _place_talked_of(turn: Turn, name: str) -> Unit | None:
@@ -338,6 +364,7 @@ _COMPARE_FIRST = re.compile(rf"^{_COMPARE}\s*")
 _MORE_OR_LESS = re.compile(r"(?:多|少)了?$")
 # What stands against a unit in "社员比去年多了多少" and is none: a figure (the time goes with the period).
 _NO_UNIT = re.compile(rf"(?:合作社|社|{_SUMMARY_FIGURES})(?:数|数量|总数|总额)?")
+_FIGURE_AFTER = re.compile(rf"\s*的?\s*{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?$")
 
 # "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
 # what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
@@ -351,7 +378,8 @@ async def _without_summary_word(turn: Turn) -> Turn:
         return turn
     name = _name_param(turn, "name")
     word = next((w for w in _SUMMARY_WORDS if name.endswith(w)), None)
-    if word is None or await queries.units_named(turn.actor, name):
+    # "这个合作社汇总" names the co-op shown, not the unit shown ("这个")
+    if word is None or means_last_shown(name) or await queries.units_named(turn.actor, name):
         return turn
     return replace(turn, params={**turn.params, "name": name.removesuffix(word).removesuffix("的")})
 
@@ -373,6 +401,9 @@ _EACH = (
 )
 
 
+_NOT_POVERTY = r"(?!.*贫困县)"  # no unit is named 贫困县: the word asks for coop.poverty_county's list
+
+
 @intent(
     "summary",
     patterns=(
@@ -381,11 +412,12 @@ _EACH = (
         ASK + r"(?P<name>.+?)\s*的?\s*汇总" + _SUMMARY_FILLER + r"$",
         # "王家湾有几个合作社", "咱镇有多少家合作社", "白沙镇合作社有多少个", "王家湾村的资产",
         # "本镇营业收入是多少", "王家湾村有多少社员": what the summary card holds
-        ASK + r"(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
-        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?人?$",
-        ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
-        ASK + r"(?P<name>.*?)\s*(?:有没有|有无)(?:合作社|社)$",
-        ASK + r"(?P<name>.*?)\s*(?:还)?有(?:合作社|社)(?:吗|么|没有|没)$",
+        # (not "贫困县有几个合作社": the list of co-ops in poverty counties, coop.poverty_county)
+        ASK + rf"{_NOT_POVERTY}(?P<name>.*?)\s*(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?(?:合作社|社)$",
+        ASK + rf"{_NOT_POVERTY}(?P<name>.*?)\s*的?\s*合作社(?:一共|总共)?(?:有|共有)?(?:几|多少)(?:个|家)?人?$",
+        ASK + rf"{_NOT_POVERTY}(?P<name>.*?)\s*的?\s*合作社(?:总数|数量|个数|总量)(?:是多少|有多少|多少)?$",
+        ASK + rf"{_NOT_POVERTY}(?P<name>.*?)\s*(?:有没有|有无)(?:合作社|社)$",
+        ASK + rf"{_NOT_POVERTY}(?P<name>.*?)\s*(?:还)?有(?:合作社|社)(?:吗|么|没有|没)$",
         ASK + r"(?P<name>.*?)\s*的?\s*合作社(?:的)?(?:基本情况|发展情况|情况|概况|怎么样)$",
         # no name: the own unit's ("社员总数", "资产总额是多少"); an average is the statistics'
         ASK
@@ -410,6 +442,24 @@ _EACH = (
 async def summary(turn: Turn) -> ChatReply:
     turn, period = _without_period(turn, "name")
     return _say_period(period or _period_after_each(turn), await _summary(turn))
+
+
+# "这个社多少人", "该合作社一共几个人": the people of the co-op just shown are its members (its card's
+# figure), as "这个合作社有多少人" is; the unit's accounts ("这个村多少人") are unit.members', tried
+# before the summary, so these go before it.
+_THIS_COOP = r"(?:这个|这一个|这|该|此|那个)(?:合作社|社)"
+
+
+@intent(
+    "coop.headcount",
+    patterns=(ASK + rf"(?P<name>{_THIS_COOP})\s*(?:一共|总共|共)?(?:有)?(?:多少个?人|几个人|几人)$",),
+    permission=PERMISSION,
+    priority=35,  # before unit.members ("这个村多少人": its accounts)
+    subject="name",
+)
+async def headcount(turn: Turn) -> ChatReply:
+    """The members of the co-op just shown: its summary, which for one co-op is its card."""
+    return await summary(turn)
 
 
 def _period_after_each(turn: Turn) -> str | None:
@@ -536,7 +586,8 @@ def _compared_names(name: str) -> list[str]:
     versus = "比" in names
     if versus:  # "白沙镇比桃源乡多(几个合作社)": the summary's pattern leaves 多 on the name
         names = _MORE_OR_LESS.sub("", names)
-    parts = list(dict.fromkeys(part.strip() for part in _BETWEEN_UNITS.split(names)))
+    # "白沙镇社员比桃源乡多多少", "白沙镇比桃源乡资产少多少": the figure compared goes with the comparison
+    parts = list(dict.fromkeys(_without_figure(part.strip()) for part in _BETWEEN_UNITS.split(names)))
     if versus:  # "王家湾村比去年多了几个合作社", "社员比去年多了多少": a time or a figure is no unit (the
         # summary took the first time out and says figures are not kept by year): the one unit named
         units = [part for part in parts if part and split_period(part)[0] and not _NO_UNIT.fullmatch(part)]
@@ -547,6 +598,12 @@ def _compared_names(name: str) -> list[str]:
     if len(parts) < 2 or any(len(part) < 2 for part in parts):
         return []
     return parts
+
+
+def _without_figure(part: str) -> str:
+    """A compared unit's name without the figure typed after it ("白沙镇的社员" -> "白沙镇"); a part
+    that is only a figure stays (it names no unit: see _compared_names)."""
+    return _FIGURE_AFTER.sub("", part) or part
 
 
 async def _compared(turn: Turn, whole: ChatReply) -> Unit | ChatReply:
@@ -669,6 +726,8 @@ async def coop_card(turn: Turn) -> ChatReply:
         )
     if isinstance(target, ChatReply):
         return target
+    if not _names_a_unit(turn) and not turn.params.get("contact"):  # "信息卡" in a village with one co-op
+        target = await _the_coop_of(target)  # (its "联系电话" may be the village's own: its card says)
     try:
         view = await queries.get_card(turn.actor, target.id)
     except NotFound:
@@ -690,11 +749,24 @@ async def coop_card(turn: Turn) -> ChatReply:
         label = msg.SEE_ITS_COOPS.format(name=target.name)
         its_coops = Action(label=label, intent="coop.list", params={"region_id": target.id})
         return ChatReply(
-            blocks=[NoticeBlock(level="warning", text=msg.NOT_A_COOP_CARD.format(name=target.name))],
+            blocks=[NoticeBlock(level="warning", text=msg.NOT_A_COOP_CARD_SAID.format(name=target.name))],
             suggestions=[Suggestion(label=label, action=its_coops), *_suggestions()],
             context=target.name,
         )
     return await _card_reply(turn, view)
+
+
+def _names_a_unit(turn: Turn) -> bool:
+    """Does the turn name the unit it is about (a button's id, a name typed)?"""
+    return turn.params.get("unit_id") is not None or bool(_name_param(turn, "name"))
+
+
+async def _the_coop_of(unit: Unit) -> Unit:
+    """``unit`` itself, or for a unit that is no co-op but holds exactly one (a village clerk's
+    "信息卡"), that co-op: which card is meant needs no asking."""
+    if unit.type == UnitType.COOP:
+        return unit
+    return await queries.only_coop_below(unit) or unit
 
 
 async def _person_or_contact(turn: Turn, name: str, *, edit: bool = False) -> ChatReply | None:
@@ -768,14 +840,18 @@ _SELF = rf"(?!(?:我|我自己|本人|自己|个人)\s*的?\s*(?:个人)?(?:信�
 async def edit_card(turn: Turn) -> ChatReply:
     """The card of a co-op in scope as a form to edit (or to fill in, for a co-op with none yet);
     "保存" sends it to ``coop.save``. No name: the own unit's, if it is a co-op."""
-    named = turn.params.get("unit_id") is not None or bool(_name_param(turn, "name"))
+    named = _names_a_unit(turn)
     target = await _target(
         turn, key="unit_id", name_key="name", intent_name="coop.edit", instead=partial(_person_or_contact, edit=True)
     )
     if isinstance(target, ChatReply):
         return target
+    if not named:  # no name: the own unit, or its one co-op
+        target = await _the_coop_of(target)
     if target.type != UnitType.COOP:  # no name: the own unit, which is no co-op
-        return _notice(msg.NOT_A_COOP_CARD.format(name=target.name), "warning") if named else _notice(msg.EDIT_WHICH)
+        if not named:
+            return _notice(msg.EDIT_WHICH)
+        return _notice(msg.NOT_A_COOP_CARD_SAID.format(name=target.name), "warning")
     await turn.context.remember_unit(target.id, target.name)
     try:
         view: CardView | None = await queries.get_card(turn.actor, target.id)
@@ -904,10 +980,14 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
     await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
     cursor = _cursor(turn.params)
     where, order = (narrowed.where, narrowed.order) if narrowed else (None, None)
-    page = await queries.list_cards(
-        turn.actor, target, kind=kind, where=where, order=order, cursor=cursor, limit=PAGE_SIZE
-    )
-    params = {"region_id": target.id, **(narrowed.params if narrowed else {})}
+    # a list in the order of a figure pages by place: "前3名" asks for pages of three (top_count)
+    size = _top_count(turn.params) if order is not None and turn.params.get("count") is not None else PAGE_SIZE
+    page = await queries.list_cards(turn.actor, target, kind=kind, where=where, order=order, cursor=cursor, limit=size)
+    params = {
+        "region_id": target.id,
+        **(narrowed.params if narrowed else {}),
+        **({"count": size} if size != PAGE_SIZE else {}),
+    }
     await turn.context.remember_page(intent_name, params, page.next_cursor)
     kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
     lead = await _own_level_notices(turn, "region", target, kind_title, msg.ASK_NARROWED if narrowed else msg.ASK_LIST)
@@ -954,6 +1034,8 @@ def _list_patterns(words: str) -> tuple[str, ...]:
     return (
         ASK_WORD + rf"(?:{_WHICH}|哪些)?(?:{words}){_LIST_TAIL}(?:\s*{_NOT_A_REGION}(?P<region>.+))?$",
         ASK + rf"{_REGION}\s*(?:的|(?:下面|下边|里)?还?{_WHICH})?\s*(?:{words}){_LIST_TAIL}$",
+        # "刘家岭村有村级社吗", "王家湾村还有标杆社没有" (as the summary takes "…有合作社吗")
+        ASK + rf"{_REGION}\s*(?:下面|下边|里)?还?有(?:{words})(?:吗|么|没有|没)$",
     )
 
 
@@ -987,6 +1069,11 @@ async def benchmark(turn: Turn) -> ChatReply:
     patterns=(
         *_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社)"),
         ASK_WORD + r"贫困县$",  # the list this word stands for here (no unit is named so)
+        # "贫困县有几个合作社", "贫困县有哪些合作社": the list (it says how many), not a unit 贫困县
+        ASK
+        + rf"(?:{_REGION}\s*的?)?贫困县(?:里面?|的)?"
+        + rf"(?:还?{_WHICH}|(?:一共|总共|共)?(?:有|共有)?(?:几|多少)(?:个|家)?|还?有)"
+        + r"(?:基层社|基层合作社|合作社|社)(?:吗|么|没有|没)?$",
     ),
     permission=PERMISSION,
     priority=90,
@@ -1199,6 +1286,9 @@ async def _of_the_list_shown(turn: Turn) -> Turn:
 
 # "前5名", "只看前三", "前两个就行": the ranking shown last, its first places as many as asked
 _RANKINGS = ("coop.top", "coop.units_most")
+# Lists in the order of the figure they are narrowed by ("社员超过500人的合作社": the most first; "亏损的
+# 合作社": the biggest loss first): their first places are as a ranking's
+_BY_FIGURE = ("coop.over", "coop.loss")
 
 
 @intent(
@@ -1213,7 +1303,7 @@ async def top_count(turn: Turn) -> ChatReply:
     """The last ranking shown (co-ops or units), from its first place, with as many places as asked;
     no ranking shown: how to ask for one."""
     table = await turn.context.table()
-    if table is None or table.intent not in _RANKINGS:
+    if table is None or table.intent not in (*_RANKINGS, *_BY_FIGURE):
         return _notice(msg.FIRST_PLACES_NEED_RANKING)
     spec = registry.get(table.intent)
     assert spec is not None
@@ -1223,18 +1313,40 @@ async def top_count(turn: Turn) -> ChatReply:
     return await spec.handler(replace(turn, params=params))
 
 
+@intent("coop.sort", patterns=(ASK_WORD + rf"{_SORT}$",), permission=PERMISSION, priority=90)
+async def sort_shown(turn: Turn) -> ChatReply:
+    """ "排个名" typed alone: the ranking shown last again from its first place; after another co-op
+    list, its region's co-ops by members (as "合作社排个名"); nothing shown: the own unit's."""
+    table = await turn.context.table()
+    if table is not None and table.intent in _RANKINGS:
+        spec = registry.get(table.intent)
+        assert spec is not None
+        params = {k: v for k, v in table.params.items() if k != "cursor"}
+        turn.context.asking(spec.name, {key: params[key] for key in spec.kept if params.get(key) is not None})
+        return await spec.handler(replace(turn, params=params))
+    turn.context.asking("coop.top", {})
+    return await top_coops(await _of_the_list_shown(replace(turn, params={})))
+
+
 _ASKS_WHICH = re.compile(r"哪(?:个|家|一个|一家)|是谁")
 
 
 def _first_said(turn: Turn, table: TableBlock, offset: int) -> list[TextBlock]:
     """ "…是哪个" asks for one: the first place said in a sentence before the ranking (none on later
     pages or for a list asked for)."""
-    if offset or not table.rows or not _ASKS_WHICH.search(turn.text or "") or "哪些" in (turn.text or ""):
+    typed = _typed(turn)
+    if offset or not table.rows or not _ASKS_WHICH.search(typed) or "哪些" in typed:
         return []
     first, column = table.rows[0], table.columns[2]
     label, _, unit = column.partition("（")  # "资产总额（万元）": the amount with its unit
     value = f"{first[2]} {unit.rstrip('）')}" if unit and first[2] != msg.NO_FINANCE else first[2]
-    return [TextBlock(text=msg.RANK_FIRST.format(title=table.title, name=first[0], column=label, value=value))]
+    tied = [row[0] for row in table.rows if row[2] == first[2]]  # a tie is not one first place
+    if len(tied) == 1:
+        return [TextBlock(text=msg.RANK_FIRST.format(title=table.title, name=first[0], column=label, value=value))]
+    names = msg.NAMES_SEPARATOR.join(tied[:-1]) + msg.NAMES_LAST + tied[-1]
+    if len(tied) == len(table.rows) and table.more is not None:  # tied beyond this page too
+        names += msg.NAMES_AND_MORE
+    return [TextBlock(text=msg.RANK_FIRST_TIED.format(title=table.title, names=names, column=label, value=value))]
 
 
 # ---- lists narrowed by a card's own fields ------------------------------------------------------
@@ -1450,13 +1562,14 @@ def _amount_said(wan: Decimal) -> str:
     "coop.over",
     patterns=(
         # "社员超过500人的合作社", "资产不少于1000万的合作社", "从业人员少于十人的社"
+        # (the co-ops are what is listed: "资产超过4千万" names them no less)
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?(?P<op>{_OVER_BEFORE_WORDS})"
-        + rf"{_AMOUNT_SAID}的(?:合作社|社){_LIST_TAIL}$",
+        + rf"{_AMOUNT_SAID}(?:的(?:合作社|社){_LIST_TAIL})?$",
         # "社员500人以上的合作社", "资产在1000万以上的合作社"
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?在?{_AMOUNT}{_AMOUNT_UNIT}"
-        + rf"(?P<op>{_OVER_AFTER_WORDS})的(?:合作社|社){_LIST_TAIL}$",
+        + rf"(?P<op>{_OVER_AFTER_WORDS})(?:的(?:合作社|社){_LIST_TAIL})?$",
     ),
     permission=PERMISSION,
     priority=45,  # before the summary and coop.list: it names no unit 社员超过500人
@@ -1566,7 +1679,7 @@ async def _units_most(turn: Turn) -> ChatReply:
     }
     more_action = await _ranking_more(turn, "coop.units_most", params, offset if more else None, size)
     if not units:
-        return await _none_of_level(target, level, label, msg.MOST_COOPS_NONE) if not offset else _notice(msg.NO_MORE)
+        return await _none_ranked(target, level, label, field) if not offset else _notice(msg.NO_MORE)
     money = field in queries.MONEY_RANKS
     table = TableBlock(
         title=(msg.UNITS_RANK_TITLE_LEAST if least else msg.UNITS_RANK_TITLE).format(
@@ -1586,6 +1699,18 @@ async def _units_most(turn: Turn) -> ChatReply:
         if without:
             reply.append(NoticeBlock(level="info", text=msg.FEWEST_ALSO_NONE.format(count=without, level=label)))
     return ChatReply(blocks=reply, suggestions=_suggestions(turn, target), context=target.name)
+
+
+async def _none_ranked(region: Unit, level: UnitType, label: str, field: str) -> ChatReply:
+    """Why a ranking of ``region``'s units of ``level`` by ``field`` is empty: when units of it have
+    co-ops, none is in the red (a loss) or has one of the kind ("标杆社最多"); else that they have none."""
+    rank = queries.UNIT_RANKS[field]
+    if rank.below_zero or rank.above_zero:
+        with_coops, _ = await queries.units_ranked(region, level, limit=1)
+        if with_coops:
+            text = msg.MOST_LOSS_NONE if rank.below_zero else msg.MOST_KIND_NONE
+            return _notice(text.format(region=region.name, level=label, kind=msg.KIND_TITLES.get(field)))
+    return await _none_of_level(region, level, label, msg.MOST_COOPS_NONE)
 
 
 @intent(

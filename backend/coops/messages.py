@@ -27,6 +27,7 @@ PERIOD_NOT_KEPT_CARDS = (
     "合作社名单、排名和地图按各合作社信息卡的现有数据给出（每张卡的数据年份见信息卡），不能单独查看“{period}”的数据。"
 )
 NOT_A_COOP_CARD = "“{name}”不是合作社，没有信息卡"
+NOT_A_COOP_CARD_SAID = "“{name}”不是合作社，没有信息卡。"  # in the chat, a sentence
 SEE_ITS_COOPS = "{name}的合作社"
 MONEY_TOO_PRECISE = "金额以万元为单位，最多精确到分（小数点后 6 位）"
 COORDINATES_IN_PAIRS = "经度和纬度要么都填，要么都不填"
@@ -118,6 +119,10 @@ RANK_TITLES = {
     "oldest": "{region}成立最早的合作社",
 }
 RANK_FIRST = "{title}是{name}（{column} {value}）。"
+RANK_FIRST_TIED = "{title}是{names}（{column}各 {value}）。"  # first places tied
+NAMES_SEPARATOR = "、"
+NAMES_LAST = "和"
+NAMES_AND_MORE = "等"
 UNITS_RANK_TITLE = "{region}{what}最多的{level}"
 UNITS_RANK_TITLE_LEAST = "{region}{what}最少的{level}"
 FEWEST_ALSO_NONE = "另有 {count} 个{level}没有合作社，问“哪些{level}没有合作社”可以看到。"
@@ -136,6 +141,9 @@ UNITS_RANK_WORDS = {
 }
 MOST_COOPS_COLUMNS = ["名称", "所属", "合作社"]
 MOST_COOPS_NONE = "{region}下面的{level}都还没有合作社信息卡。"
+# A ranking of units by loss with none in the red, or by a kind of co-op none of them has
+MOST_LOSS_NONE = "{region}下面没有亏损的{level}：每个{level}的合作社利润合计都不是负数。"
+MOST_KIND_NONE = "{region}下面的{level}都还没有{kind}。"
 NO_COOPS_TITLE = "{region}还没有{kind}的{level}"  # {kind}: 合作社, or 标杆社 / 村级社 / 贫困县基层社
 NO_COOPS_COLUMNS = ["名称", "所属"]
 NO_COOPS_NONE = "{region}下面的{level}都有合作社信息卡。"
@@ -203,6 +211,8 @@ SERIES_BENCHMARK = "标杆社"
 COUNT_UNIT = "个"
 
 # Chat
+# "这个合作社", "该社" typed when the unit shown last is no co-op (as "这个村" after a township's card)
+SHOWN_NOT_A_COOP = "刚才查看的是{name}（{type}），不是一个合作社。请直接说出要查的合作社的名称。"
 NO_LAST_UNIT = "还不知道您说的是哪个单位。请先查一个单位，或者说“汇总 单位名称”。"
 NAME_NOT_FOUND = "在您的管辖范围内没有找到名为“{name}”的单位。"
 PICK_ONE = "有 {count} 个单位叫“{name}”，请选一个："

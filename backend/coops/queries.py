@@ -235,6 +235,13 @@ async def _with_parents(rows: Sequence[Sequence[Any]]) -> list[LevelUnit]:
     return [LevelUnit(int(r[0]), r[1], parents.get(r[2], ""), int(r[3]) if len(r) > 3 else 0) for r in rows]
 
 
+async def only_coop_below(unit: Unit) -> Unit | None:
+    """The one co-op in ``unit``'s subtree (a unit in scope that is no co-op: a village with one);
+    None for none or several."""
+    coops = await Unit.filter(path_prefix("path", unit.path), depth__gt=unit.depth, type=UnitType.COOP).limit(2)
+    return coops[0] if len(coops) == 1 else None
+
+
 async def has_units_below(region: Unit, level: UnitType) -> bool:
     """Are there units of ``level`` below ``region`` at all (a village has no villages)?"""
     return await Unit.filter(path_prefix("path", region.path), depth__gt=region.depth, type=level).exists()
