@@ -102,10 +102,10 @@ async def test_yes_without_a_single_choice_question_is_not_a_button(client):
     tree = await make_tree()
     await villages(tree, 3)
     headers = await admin_of(client, tree)
-    assert blocks(await say(client, headers, "嗯嗯"), "text")[0]["text"] == "不客气。还要查什么，直接输入就行。"
+    assert blocks(await say(client, headers, "嗯嗯"), "text")[0]["text"] == "好的。还要查什么，直接输入就行。"
     await say(client, headers, "下级单位")  # three rows: a yes does not say which
     assert "第几个" in notice(await say(client, headers, "是的"))
-    assert blocks(await say(client, headers, "嗯"), "text")[0]["text"] == "不客气。还要查什么，直接输入就行。"
+    assert blocks(await say(client, headers, "嗯"), "text")[0]["text"] == "好的。还要查什么，直接输入就行。"
 
 
 async def test_an_ordinal_with_nothing_listed_says_so(client):

@@ -80,6 +80,7 @@ from backend.core.scope import scope_like
 from backend.core.sms import SmsMessage
 from backend.core.validation import text_values
 from backend.units.chat import (
+    above_scope,
     choices_reply,
     int_param,
     not_found_reply,
@@ -144,17 +145,19 @@ _PERSON_PATTERNS = (
 )
 _SAYS = r"(?:说|反映|讲)"  # "宋晓平说登不上": a support call's report
 _WHY = r"(?:为什么|为啥|为何|怎么|咋|怎么又|又)"
-_WHAT_NOW = r"(?:怎么回事|是怎么回事|咋回事|怎么办)"
+_WHAT_NOW = r"(?:怎么回事|是怎么回事|咋回事|怎么办|咋办|咋整)"
+# The why-word may come first ("为啥熊春登不上", "咋回事熊春登不上"); one's own ("为啥我登不上") is not a name.
+_WHY_FIRST = rf"(?!(?:{_WHAT_NOW}|{_WHY})?(?:我|自己))(?:{_WHAT_NOW}|{_WHY})?"
 # A question about a lock needs the word for account, "被锁" or "锁了": 王金锁 is a name, not a question.
 _STATUS_PATTERNS = (
     ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:是不是|是否|有没有)?被?锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?(?:是不是|是否|有没有)?被锁(?:定|住)?了?(?:吗|没有|没|么)?$",
     ASK + r"(?P<name>.{1,20}?)的?锁(?:定|住)?了(?:吗|没有|没|么)?$",
-    ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|还能用吗|能用吗|能不能用)$",
-    # as a support call begins: "侯国梅为什么登不上", "宋晓平为啥登不上去", "侯国梅登录不了怎么回事"
-    # (one's own is the "我的" page's)
+    ASK + rf"(?P<name>.{{1,20}}?)的?{_ACCOUNT}(?:状态|怎么了|咋了|怎么啦|咋啦|还能用吗|能用吗|能不能用|{_WHAT_NOW})$",
+    # as a support call begins: "侯国梅为什么登不上", "宋晓平为啥登不上去", "侯国梅登录不了怎么回事",
+    # "为啥熊春登不上", "熊春登不上去了咋办" (one's own is the "我的" page's)
     ASK
-    + rf"(?!我|自己)(?P<name>.{{1,20}}?){_SAYS}?{_WHY}?"
+    + rf"{_WHY_FIRST}(?P<name>.{{1,20}}?){_SAYS}?{_WHY}?"
     + r"(?:登不上去?|登不进去|登录不了|登陆不了|登录不上去?|登录不进去|进不去|上不去|无法登录|不能登录)"
     + rf"(?:系统|村务通)?了?(?:吗|呢)?{_WHAT_NOW}?$",
     # "宋晓平说密码不对", "宋晓平密码错误", "宋晓平说提示密码不正确" ("临时密码不对" names no one)
@@ -486,8 +489,11 @@ async def lookup_name(turn: Turn) -> ChatReply:
         for bare in without_asking(name):  # "查下王家湾": the name lookup was given "下王家湾"
             if (await lookup.find(actor, bare, units=True, people=people, limit=1)).matches:
                 return await lookup_name(Turn(actor, {**turn.params, "name": bare}, turn.context, turn.text))
+        if above := await above_scope(actor, name):  # "云岭省" typed by a city's cadre: say the scope
+            return not_found_reply(above)
         text = lmsg.NOT_FOUND if people else lmsg.NOT_FOUND_UNITS_ONLY
-        return not_found_reply(text.format(name=name), found.near)
+        bare = without_asking(name) if " " in name else []  # "看下 changling": the name is "changling"
+        return not_found_reply(text.format(name=bare[-1] if bare else name), found.near)
     chosen = lookup.single(found) if not offset else None
     if chosen is None:
         following = offset + len(found.matches) if found.more and offset + MAX_CHOICES <= MAX_LOOKUP_OFFSET else None
@@ -1289,7 +1295,9 @@ async def account_sms_help(turn: Turn) -> ChatReply:
     else:
         text = msg.CHAT_SMS_HELP.format(name=account.name, phone=phone)
         latest = await SmsMessage.filter(phone_index=account.phone_index).order_by("-id").first()
-        if latest is not None:
+        if latest is None:
+            text += msg.CHAT_SMS_NONE_SENT
+        else:
             at = (latest.sent_at or latest.created_at).astimezone(CHINA_TIME).strftime("%m-%d %H:%M")
             text += msg.CHAT_SMS_LATEST.format(at=at, status=msg.CHAT_SMS_STATUS.get(str(latest.status), ""))
     return await person_reply(turn, account.id, lead=NoticeBlock(level="info", text=text))

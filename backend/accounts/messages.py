@@ -103,6 +103,7 @@ CHAT_SMS_HELP = (
 )
 CHAT_SMS_HELP_NO_PHONE = "{name}的账号没有绑定手机号，收不到任何短信；请先为TA填写手机号。"
 CHAT_SMS_LATEST = "发到这个号码的最近一条短信：{at}，{status}。"
+CHAT_SMS_NONE_SENT = "还没有给这个号码发过短信。"
 CHAT_SMS_STATUS = {"pending": "等待发送", "sending": "正在发送", "sent": "已发出", "failed": "发送失败"}
 CHAT_PASSWORD_NOT_SHOWN = (
     "密码不会显示给任何人：临时密码只通过短信发到{name}绑定的手机 {phone}，系统只保存它的加密摘要。"

@@ -120,6 +120,8 @@ async def recent(turn: Turn) -> ChatReply:
     if "account_id" in params and params.get("action") == LOGIN and cursor is None:
         lead = [NoticeBlock(text=await login_state_line(turn.actor, params["account_id"]))]
     if not entries:
+        if lead and days is None:  # no login entry of any day: the line says it ("熊春还从未登录过。")
+            return ChatReply(blocks=[*lead], suggestions=suggestions())
         text = msg.CHAT_NO_MORE if cursor is not None else msg.CHAT_NONE.format(title=_title(params, name))
         return ChatReply(blocks=[NoticeBlock(text=text), *lead], suggestions=suggestions())
     names = await _names(turn.actor, entries)

@@ -3,6 +3,7 @@ account and unit (in "我的")."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from backend.accounts.chat import lookup_name
@@ -40,18 +41,20 @@ def help_text(role: Role | str) -> str:
     return "\n".join([msg.HELP_INTRO, *lines])
 
 
-_THANKS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay|thanks|thank you)"
+_THANKS_WORDS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|thanks|thank you)"
+_THANKS = rf"(?:{_THANKS_WORDS}|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay)"
+_THANKED = re.compile(rf"(?i){_THANKS_WORDS}")
 
 
 # "谢谢" or "好的" after an answer ends a question ("好的，谢谢" too); looked up as a name it found the
-# nearest person.
+# nearest person. Thanks are answered "不客气"; "好的", "嗯嗯" thank no one: "好的".
 @intent(
     "chat.thanks",
     patterns=(rf"(?i)^{_THANKS}(?:[,\s]*{_THANKS})*$",),
     priority=10,
 )
 async def chat_thanks(turn: Turn) -> ChatReply:
-    return said(msg.THANKS)
+    return said(msg.THANKS if _THANKED.search(parser.normalise(turn.text or "")) else msg.NOTED)
 
 
 # One's own account is the "我的" page's, not the chat's: "修改密码" was looked up as a name. Only the

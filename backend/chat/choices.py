@@ -26,7 +26,7 @@ from typing import Any
 from backend.chat import messages as msg
 from backend.chat import registry
 from backend.chat.parser import chinese_number, normalise
-from backend.chat.protocol import Action, CardBlock, ChatReply, TableBlock
+from backend.chat.protocol import Action, CardBlock, ChatReply, NoticeBlock, TableBlock, TextBlock
 
 CHOICE = "chat.choice"  # a typed ordinal or yes: resolved against the choices shown (service._turn)
 MAX_KEPT = 30  # choices kept of one answer (a page is 10; a summary's breakdown may list 100)
@@ -104,16 +104,26 @@ def _choice(action: Action | None) -> Choice | None:
 @dataclass(frozen=True)
 class Shown:
     """The choices of one answer: what each row or button opens (None: typing does not press it),
-    the first :data:`MAX_KEPT`, how many there were, and whether they were buttons of a question."""
+    the first :data:`MAX_KEPT`, how many there were, and whether they were buttons of a question;
+    ``tap``: the label of the one button a write asked for showed, which only a tap presses."""
 
     choices: list[Choice | None]
     count: int
     question: bool
+    tap: str | None = None
 
 
-def shown(reply: ChatReply) -> Shown | None:
+# The quick replies of a name not found that open a near name's card (backend.chat.lookup.action_for):
+# "第一个" after "没有找到“孔家湾”" takes the first of them.
+_NEAR_NAME_INTENTS = frozenset(("unit.card", "account.card"))
+
+
+def shown(reply: ChatReply, asked: str | None = None) -> Shown | None:
     """The choices ``reply`` offers: its first table whose rows open something, else its first card
-    of buttons alone (a question: "有 3 个…符合", "您要找的是不是："); None: it offers none."""
+    of buttons alone (a question: "有 3 个…符合", "您要找的是不是："), else, an answer in words only,
+    its quick replies that open a near name; else, with ``asked`` (the intent the reply answered),
+    the one button of that intent on its cards that typing does not press ("确认停用" after "停用陶明强的
+    账号"): a yes is told to tap it. None: it offers none."""
     for block in reply.blocks:
         if isinstance(block, TableBlock) and block.row_actions and any(block.row_actions):
             actions, question = block.row_actions, False
@@ -122,20 +132,35 @@ def shown(reply: ChatReply) -> Shown | None:
         else:
             continue
         return Shown([_choice(a) for a in actions[:MAX_KEPT]], len(actions), question)
-    return None
+    if all(isinstance(block, NoticeBlock | TextBlock) for block in reply.blocks):
+        near = [s.action for s in reply.suggestions if s.action is not None and s.action.intent in _NEAR_NAME_INTENTS]
+        return Shown([_choice(a) for a in near[:MAX_KEPT]], len(near), True) if near else None
+    asked_for = [
+        action
+        for block in reply.blocks
+        if isinstance(block, CardBlock)
+        for action in block.actions
+        if action.intent == asked and _choice(action) is None
+    ]
+    return Shown([None], 1, True, tap=asked_for[0].label) if len(asked_for) == 1 else None
 
 
-def record_of(choices: list[Choice | None], *, count: int | None = None, question: bool = False) -> str:
-    """The compact record of choices kept in the conversation (intents and parameters, no labels)."""
+def record_of(
+    choices: list[Choice | None], *, count: int | None = None, question: bool = False, tap: str | None = None
+) -> str:
+    """The compact record of choices kept in the conversation (intents and parameters, no labels but
+    the one of a button to tap)."""
     rows = [None if c is None else [c.intent, c.params] for c in choices[:MAX_KEPT]]
     data: dict[str, Any] = {"rows": rows, "count": max(count or 0, len(choices))}
     if question:
         data["question"] = True
+    if tap is not None:
+        data["tap"] = tap
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def record(found: Shown) -> str:
-    return record_of(found.choices, count=found.count, question=found.question)
+    return record_of(found.choices, count=found.count, question=found.question, tap=found.tap)
 
 
 def read(raw: str | None) -> Shown | None:
@@ -145,7 +170,10 @@ def read(raw: str | None) -> Shown | None:
     try:
         data = json.loads(raw)
         rows = [None if row is None else Choice(str(row[0]), dict(row[1])) for row in data["rows"]]
-        return Shown(rows, int(data.get("count", len(rows))), bool(data.get("question")))
+        tap = data.get("tap")
+        return Shown(
+            rows, int(data.get("count", len(rows))), bool(data.get("question")), tap if isinstance(tap, str) else None
+        )
     except (ValueError, KeyError, TypeError, IndexError):
         return None
 
@@ -165,7 +193,7 @@ def pick(found: Shown | None, params: dict[str, Any]) -> Pick:
         if found is None or (not any(found.choices) and not found.question):
             return Pick()  # nothing asked: "嗯" thanks, "对" is looked up as today
         if found.question and found.count == 1:
-            return _pressed(found.choices[0])
+            return _pressed(found.choices[0], found.tap)
         return Pick() if _MURMUR.match(normalise(str(params.get("text") or ""))) else Pick(notice=msg.CHOICE_WHICH)
     if found is None:
         return Pick(notice=msg.NO_CHOICES)
@@ -177,9 +205,12 @@ def pick(found: Shown | None, params: dict[str, Any]) -> Pick:
         return Pick(notice=msg.ONLY_CHOICES.format(count=found.count))
     if number > len(found.choices):
         return Pick(notice=msg.CHOICE_NOT_KEPT.format(number=number))
-    return _pressed(found.choices[number - 1])
+    return _pressed(found.choices[number - 1], found.tap)
 
 
-def _pressed(chosen: Choice | None) -> Pick:
-    """The choice pressed (checked again: the record is read back from Redis), or a tap asked for."""
-    return Pick(choice=chosen) if chosen is not None and _pressable(chosen.intent) else Pick(notice=msg.CHOICE_TAP)
+def _pressed(chosen: Choice | None, tap: str | None = None) -> Pick:
+    """The choice pressed (checked again: the record is read back from Redis), or a tap asked for
+    (of the button labelled ``tap``, when known)."""
+    if chosen is not None and _pressable(chosen.intent):
+        return Pick(choice=chosen)
+    return Pick(notice=msg.CHOICE_TAP_LABEL.format(label=tap) if tap else msg.CHOICE_TAP)

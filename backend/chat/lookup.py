@@ -75,6 +75,13 @@ _PLACE_WORDS = (
     "省",
     "区",
 )
+# A unit's near name, for Chinese typed, shares a distinctive part of the name with it, or sounds close
+# in that part: the words that say what a unit is (村, 综合服务社) and the 家 of 王家湾 say nothing of
+# which, and 吴家坝村 offered 王家湾村, 徐家沟村综合服务社 刘家岭村综合服务社.
+_GENERIC = re.compile(
+    "|".join(("专业合作社", "股份经济合作社", "经济合作社", "合作社", "综合服务社", "服务社", "联合社", *_PLACE_WORDS))
+)
+_INFIX = "家"  # 王家湾, 刘家岭: shared, it is no part that tells two names apart
 
 
 class Kind(StrEnum):
@@ -261,6 +268,30 @@ def is_whole(query: Query, row: Entry, kind: Kind) -> bool:
     )
 
 
+def distinctive(text: str) -> str:
+    """``text`` without the words that say what a unit is (村, 镇, 合作社, 综合服务社): what tells it
+    apart ("王家湾村茶叶专业合作社" -> "王家湾茶叶")."""
+    return _GENERIC.sub("", text)
+
+
+def alike(query: Query, row: Entry) -> bool:
+    """Does the unit ``row`` share with ``query`` (Chinese typed) a distinctive character (not 家), or
+    sound close to it there? Near names (a fuzzy match, a suggestion) must: what they share else is
+    generic."""
+    typed, name = distinctive(query.text), distinctive(row.key)
+    if not typed or not name:
+        return False
+    if not (set(typed) - set(_INFIX)).isdisjoint(name):
+        return True
+    sound = pinyin_keys(typed)[0]
+    return any(fuzz.ratio(sound, pinyin_keys(part)[0]) >= NEAR_SOUND_MIN for part in {name[: len(typed)], name})
+
+
+def _telling(query: Query, kind: Kind, row: Entry) -> bool:
+    """May ``row`` be a near name of ``query``? A unit's, typed in Chinese: :func:`alike`."""
+    return query.latin or kind != Kind.UNIT or alike(query, row)
+
+
 def _match(kind: Kind, row: Entry, rank: Rank, score: float, whole: bool = False) -> Match:
     unit_type = row.extra if kind == Kind.UNIT else None
     return Match(kind, row.id, row.name, rank, score, row.depth, row.within, unit_type, whole)
@@ -281,7 +312,7 @@ def _rank(query: Query, kind: Kind, rows: Iterable[Entry]) -> tuple[list[Match],
         return matches, unranked
     misses: list[Entry] = []
     for row, score in zip(unranked, similarities(query, unranked, at_least=FUZZY_MIN), strict=True):
-        if score >= FUZZY_MIN:
+        if score >= FUZZY_MIN and _telling(query, kind, row):
             matches.append(_match(kind, row, Rank.FUZZY, score))
         else:
             misses.append(row)
@@ -336,7 +367,9 @@ def _near(query: Query, kind: Kind, rows: Sequence[Entry]) -> list[Match]:
     return [
         _match(kind, row, Rank.FUZZY, score)
         for row, score in zip(rows, scores, strict=True)
-        if score >= NEAR_MIN and (query.latin or score >= NEAR_SOUND_MIN or not typed.isdisjoint(row.key))
+        if score >= NEAR_MIN
+        and (query.latin or score >= NEAR_SOUND_MIN or not typed.isdisjoint(row.key))
+        and _telling(query, kind, row)
     ]
 
 

@@ -14,10 +14,12 @@ NO_CHOICES = "上面没有可以选的列表。先查一个列表，比如“下
 ONLY_CHOICES = "只列出了 {count} 个，请说不超过 {count} 的序号，比如“第一个”，或者直接点按钮。"
 CHOICE_NOT_KEPT = "第 {number} 个请直接点列表里的那一行。"
 CHOICE_TAP = "这一项请直接点它的按钮。"
+CHOICE_TAP_LABEL = "请点卡片上的“{label}”。"  # a yes after a card whose one button writes
 CHOICE_WHICH = "上面有几个可以选，请说第几个，比如“第一个”，或者直接点按钮。"
 # "她的操作记录" before any person's card was shown (backend.chat.choices.means_last_person).
 NO_LAST_PERSON = "还没有查看过哪个人，不知道指的是谁。请说出姓名，比如“王建国的操作记录”。"
 THANKS = "不客气。还要查什么，直接输入就行。"
+NOTED = "好的。还要查什么，直接输入就行。"  # "好的", "嗯嗯": no thanks to answer
 NOT_ALLOWED = "您的角色不能进行这项操作。"
 WHO_MAY = {  # after NOT_ALLOWED: who may, by the permission the question needs (backend.core.roles)
     "accounts.view": "人员和账号只有管理员可以查看。",

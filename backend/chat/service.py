@@ -151,7 +151,7 @@ async def _turn(
             raise  # form opens again with each message under its field and what was filled in
         level = "warning" if exc.status < 500 else "error"
         return ChatReply(blocks=[NoticeBlock(level=level, text=exc.message)], suggestions=suggestions())
-    offered = choices.shown(reply)
+    offered = choices.shown(reply, asked=name)
     if offered is not None:
         context.offer(choices.record(offered), rows_of_page=not offered.question)
     return reply

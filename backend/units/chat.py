@@ -227,6 +227,21 @@ def not_found_reply(text: str, near: list[lookup.Match] | None = None) -> ChatRe
     return ChatReply(blocks=[NoticeBlock(level="info", text=text)], suggestions=chips + default_suggestions())
 
 
+async def above_scope(actor: Actor, name: str) -> str | None:
+    """What to say of a name found nowhere in scope whose place word is a level above the actor's own
+    unit ("云岭省" typed by a city's cadre): the scope, as the summary says it of "全省". Read from the
+    words alone, never from the units outside the scope, so a unit above answers as one that exists
+    nowhere. None: no such name, or the own unit is no region."""
+    level = level_named(name)
+    if level is None or len(name) < 2:
+        return None
+    own = await get_unit(actor, actor.unit_id)
+    own_level = REGION_LEVEL.get(own.type)
+    if own_level is None or REGION_LEVEL[level] >= own_level:
+        return None
+    return msg.CHAT_ABOVE_SCOPE.format(said=name, unit=own.name)
+
+
 async def units_coded(actor: Actor, code: str) -> list[Unit]:
     """Units in scope with this region code, higher units first: at most MAX_CHOICES + 1 (more
     than MAX_CHOICES: there are more)."""
@@ -308,7 +323,8 @@ async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
     """The unit "这个村" / "这里" (``reference``) means: the one this conversation showed last (None:
     none yet; NotFound: no longer in scope), or the nearest unit above it in scope of the level the
     reference names when it is of another ("这个村" after a co-op's card: the co-op's village);
-    AppError when the unit shown is a region above that level ("这个村" after a township's card)."""
+    AppError when the unit shown is a region above that level ("这个村" after a township's card) or
+    is in no unit of that level ("这个村" after a co-op directly under a township)."""
     last = await turn.context.last_unit()
     if last is None:
         return None
@@ -325,8 +341,17 @@ async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
     if level is None or unit.type == level or not above:
         return unit
     marks = ", ".join("?" * len(above))
-    found = await units_where(actor, f"id IN ({marks}) AND type = ?", [*above, level.value], "ORDER BY depth DESC")
-    return found[0] if found else unit
+    found = await units_where(actor, f"id IN ({marks})", above, "ORDER BY depth DESC")  # nearest first
+    of_level = [u for u in found if u.type == level]
+    if of_level:
+        return of_level[0]
+    if not found or await Unit.filter(id__in=above, type=level).exists():
+        return unit  # that level lies above the scope: what the actor sees of it is the unit shown
+    # "这个村" after the card of a co-op directly under a township: it is in no village; say where it sits
+    said = msg.CHAT_SHOWN_IN_NO_LEVEL.format(
+        name=unit.name, type=msg.TYPE_LABELS[unit.type], parent=found[0].name, level=msg.TYPE_LABELS[level]
+    )
+    raise AppError("reference_level", said, status=422)
 
 
 async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
@@ -359,6 +384,8 @@ async def resolve_unit(turn: Turn, intent_name: str) -> Unit | ChatReply:
         if chosen := lookup.single(await lookup.find(actor, bare, units=True, people=False, limit=MAX_CHOICES)):
             break
     if not found.matches and chosen is None:
+        if above := await above_scope(actor, name):
+            return not_found_reply(above)
         return not_found_reply(msg.CHAT_UNIT_NOT_FOUND.format(name=name), found.near)
     if chosen is not None:
         return await get_unit(actor, chosen.id)

@@ -59,11 +59,15 @@ CHAT_NO_LEVEL = "{name}下面没有{level}。"
 LEVEL_LABELS = {"village": "村", "township": "乡镇", "county": "县", "city": "市"}
 CHAT_CODE_NOT_FOUND = "没有找到这个代码对应的单位。"
 CHAT_OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”（请上级单位查看）；以下是{unit}的信息。"
+CHAT_ABOVE_SCOPE = "您的查看范围是{unit}，看不到“{said}”（请上级单位查看）。要查本单位，请说“{unit}”。"
 CHAT_OWN_LEVEL_BELOW = (
     "您的单位{unit}是{type}，不是{level}；以下是{unit}的信息。要查某一个{level}，请直接说它的名称，如“{name}”。"
 )
 CHAT_NAME_OF_LEVEL = "{level}名称"
 CHAT_SHOWN_ABOVE_LEVEL = "刚才查看的是{name}（{type}），不是一个{level}。请直接说出要查的{level}的名称。"
+CHAT_SHOWN_IN_NO_LEVEL = (
+    "刚才查看的{name}（{type}）直接属于{parent}，不属于任何{level}。请直接说出要查的{level}的名称。"
+)
 CHAT_CODE_NOT_FOUND_OR_ID = "没有找到这个代码对应的单位。如果输入的是身份证号码，它的最后一位（校验位）对不上，请核对。"
 CHAT_CHOOSE_UNIT = "有 {count} 个单位符合“{name}”，请选择："
 CHAT_UNIT_NOT_FOUND = "没有找到单位“{name}”。可以输入名称的一部分，或者用拼音、首字母试试。"
