@@ -73,7 +73,7 @@ from backend.chat.service import not_allowed_reply, said
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
-from backend.core.clock import CHINA_TIME
+from backend.core.clock import CHINA_TIME, china_minute
 from backend.core.errors import AppError, NotFound, ValidationFailed
 from backend.core.roles import FINANCE_LABELS, ROLE_LABELS, FinanceAccess, Role, allows, rank
 from backend.core.scope import scope_like
@@ -340,7 +340,7 @@ def _resettable(person: _Person) -> bool:
 
 def login_text(at: datetime | None) -> str:
     """When a login was, in China time ("2026-12-07 14:05"), or that there was none."""
-    return msg.CHAT_NEVER_LOGGED_IN if at is None else at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    return msg.CHAT_NEVER_LOGGED_IN if at is None else china_minute(at)
 
 
 def person_card(

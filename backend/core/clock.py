@@ -9,6 +9,11 @@ from datetime import UTC, datetime, timedelta, timezone
 CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 
 
+def china_minute(at: datetime) -> str:
+    """A moment as a cadre reads it: the date and minute in China ("2026-12-07 14:05")."""
+    return at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
 class Clock:
     """Wall-clock time in UTC."""
 

@@ -9,8 +9,6 @@ creates, "驳回" asks for a reason. Every step is the API's own action or query
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from backend.chat.parser import ASK_WORD
 from backend.chat.protocol import (
     Action,
@@ -24,29 +22,18 @@ from backend.chat.protocol import (
 )
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
-from backend.core.clock import CHINA_TIME
-from backend.core.errors import AppError, NotFound
+from backend.core.clock import china_minute
+from backend.core.errors import AppError
 from backend.core.validation import text_values
 from backend.registration import actions, queries
 from backend.registration import messages as msg
 from backend.registration.models import RegistrationStatus, UnitRegistration
 from backend.registration.schemas import RegistrationOut, RejectRequest
 from backend.registration.serializers import registration_out, registration_row
-from backend.units.chat import int_param, type_label
+from backend.units.chat import int_param, required_id, type_label
 
 PAGE_SIZE = 10
 PERMISSION = "units.manage"  # the API's (backend.registration.routes)
-
-
-def _at(value: datetime) -> str:
-    return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def _registration_id(turn: Turn) -> int:
-    registration_id = int_param(turn.params, "registration_id")
-    if registration_id is None:
-        raise NotFound()
-    return registration_id
 
 
 @intent(
@@ -73,7 +60,7 @@ async def registration_list(turn: Turn) -> ChatReply:
         title=msg.CHAT_TITLE,
         columns=msg.CHAT_COLUMNS,
         rows=[
-            [row.unit_name, type_label(row.unit_type), row.superior_name, row.admin_name, _at(row.created_at)]
+            [row.unit_name, type_label(row.unit_type), row.superior_name, row.admin_name, china_minute(row.created_at)]
             for row in rows
         ],
         row_actions=[
@@ -100,8 +87,8 @@ def _fields(shown: RegistrationOut) -> list[KeyValue]:
         (msg.CHAT_FIELD_ADMIN, msg.CHAT_PERSON.format(name=shown.admin_name, number=admin_number)),
         (msg.CHAT_FIELD_ADMIN_USERNAME, shown.admin_username),
         (msg.CHAT_FIELD_SUPERIOR, shown.superior_name),
-        (msg.CHAT_FIELD_SUBMITTED, _at(shown.created_at)),
-        (msg.CHAT_FIELD_DECIDED, _at(shown.decided_at) if shown.decided_at else None),
+        (msg.CHAT_FIELD_SUBMITTED, china_minute(shown.created_at)),
+        (msg.CHAT_FIELD_DECIDED, china_minute(shown.decided_at) if shown.decided_at else None),
         (msg.CHAT_FIELD_REASON, shown.decision_reason),
     ]
     return [KeyValue(label=label, value=value) for label, value in values if value]
@@ -124,7 +111,7 @@ def _on_approve(shown: RegistrationOut) -> str:
 )
 async def registration_card(turn: Turn) -> ChatReply:
     """One registration in scope (the API's view); a pending one with "通过" and "驳回"."""
-    shown = registration_out(await queries.get_registration(turn.actor, _registration_id(turn)))
+    shown = registration_out(await queries.get_registration(turn.actor, required_id(turn.params, "registration_id")))
     pending = shown.status == RegistrationStatus.PENDING
     params = {"registration_id": shown.id}
     buttons = (
@@ -153,7 +140,7 @@ async def registration_card(turn: Turn) -> ChatReply:
 @intent("registration.reject_form", permission=PERMISSION)
 async def registration_reject_form(turn: Turn) -> ChatReply:
     """The reason to reject with (a registration in scope); "驳回" sends ``registration.reject``."""
-    registration = await queries.get_registration(turn.actor, _registration_id(turn))
+    registration = await queries.get_registration(turn.actor, required_id(turn.params, "registration_id"))
     form = FormBlock(
         title=msg.CHAT_REJECT_TITLE.format(unit=registration.unit_name),
         fields=[FormField(name="reason", label=msg.CHAT_FIELD_REASON, kind="textarea")],
@@ -178,7 +165,7 @@ async def registration_approve(turn: Turn) -> ChatReply:
     """The "通过" button, once confirmed: the API's approval under the superior asked for (the unit, its admin
     account and membership; the registrant told by SMS)."""
     try:
-        registration: UnitRegistration = await actions.approve(turn.actor, _registration_id(turn))
+        registration: UnitRegistration = await actions.approve(turn.actor, required_id(turn.params, "registration_id"))
     except AppError as exc:
         if not exc.fields:
             raise
@@ -193,7 +180,7 @@ async def registration_approve(turn: Turn) -> ChatReply:
 async def registration_reject(turn: Turn) -> ChatReply:
     """The reason form sent back: checked as the API checks its body (422 naming it, so the form
     opens again), then the API's rejection (the reason to the registrant by SMS)."""
-    registration_id = _registration_id(turn)
+    registration_id = required_id(turn.params, "registration_id")
     reason = turn.params.get("reason")
     data = text_values(RejectRequest, {} if reason in (None, "") else {"reason": reason})
     registration = await actions.reject(turn.actor, registration_id, reason=data.reason)

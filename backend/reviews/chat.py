@@ -10,7 +10,6 @@ image with the session and previews it). Every step is the API's own action
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from backend.chat.parser import ASK_WORD
@@ -27,31 +26,19 @@ from backend.chat.protocol import (
 from backend.chat.registry import Turn, intent
 from backend.chat.service import suggestions
 from backend.core import identifiers
-from backend.core.clock import CHINA_TIME
-from backend.core.errors import NotFound
+from backend.core.clock import CHINA_TIME, china_minute
 from backend.core.validation import text_values
 from backend.reviews import actions, queries
 from backend.reviews import messages as msg
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.schemas import RejectRequest, ReviewDetail
 from backend.reviews.serializers import review_detail, review_row
-from backend.units.chat import int_param
+from backend.units.chat import int_param, required_id
 
 PAGE_SIZE = 10
 PERMISSION = "accounts.manage"  # the API's (backend.reviews.routes)
 _KINDS = {label: kind for kind, label in msg.KIND_LABELS.items()}  # "找回密码" -> "password"
 _KIND_WORD = "|".join(_KINDS)
-
-
-def _at(value: datetime) -> str:
-    return value.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
-
-
-def _review_id(turn: Turn) -> int:
-    review_id = int_param(turn.params, "review_id")
-    if review_id is None:
-        raise NotFound()
-    return review_id
 
 
 def _kind(turn: Turn) -> ReviewKind | None:
@@ -92,7 +79,7 @@ async def review_list(turn: Turn) -> ChatReply:
     table = TableBlock(
         title=msg.CHAT_TITLE_KIND.format(kind=label) if label else msg.CHAT_TITLE,
         columns=msg.CHAT_COLUMNS,
-        rows=[[row.kind_label, row.name, row.unit_name, _at(row.created_at)] for row in rows],
+        rows=[[row.kind_label, row.name, row.unit_name, china_minute(row.created_at)] for row in rows],
         row_actions=[Action(label=row.name, intent="review.card", params={"review_id": row.id}) for row in rows],
         total=page.total if cursor is None else None,
         more=Action(label=msg.CHAT_BUTTON_MORE, intent="review.list", params={**params, "cursor": page.next_cursor})
@@ -127,8 +114,8 @@ def _fields(detail: ReviewDetail) -> list[KeyValue]:
         *((msg.CHAT_CHECK_LABELS[name], _check(value)) for name, value in detail.checks.model_dump().items()),
         (msg.CHAT_FIELD_STATEMENT, detail.statement),
         (msg.CHAT_FIELD_IMAGES, _images(detail)),
-        (msg.CHAT_FIELD_SUBMITTED, _at(detail.created_at)),
-        (msg.CHAT_FIELD_DECIDED, _at(detail.decided_at) if detail.decided_at else None),
+        (msg.CHAT_FIELD_SUBMITTED, china_minute(detail.created_at)),
+        (msg.CHAT_FIELD_DECIDED, china_minute(detail.decided_at) if detail.decided_at else None),
         (msg.CHAT_FIELD_REASON, detail.decision_reason),
     ]
     return [KeyValue(label=label, value=value) for label, value in shown if value]
@@ -171,7 +158,7 @@ def _buttons(detail: ReviewDetail, *, approvable: bool) -> list[Action]:
 )
 async def review_card(turn: Turn) -> ChatReply:
     """One request, opened by the API's action (audited as a reveal), shown masked."""
-    opened = await actions.open_review(turn.actor, _review_id(turn))
+    opened = await actions.open_review(turn.actor, required_id(turn.params, "review_id"))
     detail = review_detail(opened, image_url=f"/api/reviews/{opened.review.id}/images/{{index}}")
     approvable = opened.plan is not None and opened.plan.mode != queries.ApprovalMode.UNAVAILABLE
     card = CardBlock(
@@ -186,7 +173,7 @@ async def review_card(turn: Turn) -> ChatReply:
 @intent("review.reject_form", permission=PERMISSION)
 async def review_reject_form(turn: Turn) -> ChatReply:
     """The reason to reject with (a request in scope); "驳回" sends ``review.reject``."""
-    review = await queries.get_review(turn.actor, _review_id(turn))
+    review = await queries.get_review(turn.actor, required_id(turn.params, "review_id"))
     form = FormBlock(
         title=msg.CHAT_REJECT_TITLE.format(kind=msg.KIND_LABELS[ReviewKind(review.kind).value], name=review.name),
         fields=[FormField(name="reason", label=msg.CHAT_FIELD_REASON, kind="textarea")],
@@ -207,7 +194,7 @@ async def _decided(turn: Turn, review: ReviewRequest, done: str) -> ChatReply:
 @intent("review.approve", permission=PERMISSION, writes=True)
 async def review_approve(turn: Turn) -> ChatReply:
     """The "通过" button, once confirmed: the API's approval (a new temporary password by SMS to the requester)."""
-    review = await actions.approve_review(turn.actor, _review_id(turn))
+    review = await actions.approve_review(turn.actor, required_id(turn.params, "review_id"))
     return await _decided(turn, review, msg.CHAT_APPROVED)
 
 
@@ -215,7 +202,7 @@ async def review_approve(turn: Turn) -> ChatReply:
 async def review_reject(turn: Turn) -> ChatReply:
     """The reason form sent back: checked as the API checks its body (422 naming it, so the form
     opens again), then the API's rejection (the reason to the requester by SMS)."""
-    review_id = _review_id(turn)
+    review_id = required_id(turn.params, "review_id")
     reason = turn.params.get("reason")
     data = text_values(RejectRequest, {} if reason in (None, "") else {"reason": reason})
     review = await actions.reject_review(turn.actor, review_id, reason=data.reason)

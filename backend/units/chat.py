@@ -84,6 +84,14 @@ def int_param(params: dict[str, Any], name: str) -> int | None:
     return number
 
 
+def required_id(params: dict[str, Any], name: str) -> int:
+    """The id a button must carry; missing or not an id, it names no row in scope (NotFound)."""
+    number = int_param(params, name)
+    if number is None:
+        raise NotFound()
+    return number
+
+
 def type_label(unit_type: str | None) -> str:
     return msg.TYPE_LABELS.get(str(unit_type), "") if unit_type else ""
 
