@@ -9,34 +9,22 @@ import httpx
 
 from backend.accounts.models import Account
 from backend.core.audit import AuditEntry
-from backend.core.clock import CHINA_TIME
+from backend.core.clock import china_minute
 from backend.registration import messages as msg
 from backend.registration.models import RegistrationStatus, UnitRegistration
 from backend.units.models import Unit
 from tests.coops_helpers import blocks, chat, fields
 from tests.factories import make_account, make_tree
+from tests.test_chat_reviews import NOT_ALLOWED, card_buttons, tap
 from tests.test_registration import PHONE, credit_code, reviewer, submitted
-
-NOT_ALLOWED = "您的角色不能进行这项操作。"
 
 
 def _submitted_at(registration: UnitRegistration) -> str:
-    return registration.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    return china_minute(registration.created_at)
 
 
 async def _card(client: httpx.AsyncClient, headers: dict[str, str], registration_id: int) -> dict:
     return await chat(client, headers, intent="registration.card", params={"registration_id": registration_id})
-
-
-def _buttons(card: dict) -> dict[str, dict]:
-    return {action["label"]: action for action in card["actions"]}
-
-
-async def _tap(client: httpx.AsyncClient, headers: dict[str, str], action: dict, **values: str) -> httpx.Response:
-    params = {**action["params"], **values}
-    return await client.post(
-        "/api/chat", json={"action": {"intent": action["intent"], "params": params}}, headers=headers
-    )
 
 
 async def _inbox(client: httpx.AsyncClient) -> list[dict]:
@@ -90,7 +78,7 @@ async def test_the_card_shows_the_unit_and_its_people_masked(client):
     assert shown["管理员"] == "王秀兰（139****0001）" and shown["管理员用户名"] == "chaye1"
     assert shown["状态"] == "待审批" and shown["提交时间"] == _submitted_at(registration)
     assert PHONE not in str(reply) and "11010519491231002X" not in str(reply)
-    buttons = _buttons(card)
+    buttons = card_buttons(card)
     assert list(buttons) == ["通过", "驳回"]
     approve = buttons["通过"]
     assert approve["intent"] == "registration.approve" and approve["params"] == {"registration_id": registration.id}
@@ -104,8 +92,8 @@ async def test_approve_creates_the_unit_by_the_apis_action_and_a_second_decision
     registration = await submitted(client, tree)
     town = await reviewer(client, tree.own)
     [card] = blocks(await _card(client, town, registration.id), "card")
-    approve = _buttons(card)["通过"]
-    done = await _tap(client, town, approve)
+    approve = card_buttons(card)["通过"]
+    done = await tap(client, town, approve)
     assert done.status_code == 200, done.text
     notice = blocks(done.json(), "notice")[0]
     assert notice["level"] == "success" and "白沙镇茶叶专业合作社" in notice["text"]
@@ -115,10 +103,10 @@ async def test_approve_creates_the_unit_by_the_apis_action_and_a_second_decision
     assert (await _inbox(client))[0]["template"] == "registration_approved"
     assert await AuditEntry.filter(action="registration.approve").count() == 1
 
-    again = (await _tap(client, town, approve)).json()
+    again = (await tap(client, town, approve)).json()
     assert blocks(again, "notice")[0] == {"type": "notice", "level": "warning", "text": msg.ALREADY_DECIDED}
     reject = {"intent": "registration.reject", "params": {"registration_id": registration.id}}
-    assert blocks((await _tap(client, town, reject, reason="重复")).json(), "notice")[0]["text"] == msg.ALREADY_DECIDED
+    assert blocks((await tap(client, town, reject, reason="重复")).json(), "notice")[0]["text"] == msg.ALREADY_DECIDED
     assert await Unit.filter(credit_code=credit_code(1)).count() == 1
     [decided] = blocks(await _card(client, town, registration.id), "card")
     assert decided["actions"] == [] and fields(decided)["状态"] == "已通过" and fields(decided)["审批时间"]
@@ -129,16 +117,16 @@ async def test_reject_asks_for_a_reason_and_sends_it(client):
     registration = await submitted(client, tree)
     town = await reviewer(client, tree.own)
     [card] = blocks(await _card(client, town, registration.id), "card")
-    reply = await chat(client, town, **{k: _buttons(card)["驳回"][k] for k in ("intent", "params")})
+    reply = await chat(client, town, **{k: card_buttons(card)["驳回"][k] for k in ("intent", "params")})
     [form] = blocks(reply, "form")
     assert [(f["name"], f["required"]) for f in form["fields"]] == [("reason", True)]
     assert form["submit"]["intent"] == "registration.reject"
-    empty = await _tap(client, town, form["submit"])
+    empty = await tap(client, town, form["submit"])
     assert empty.status_code == 422 and "reason" in empty.json()["error"]["fields"]
-    long = await _tap(client, town, form["submit"], reason="长" * 101)
+    long = await tap(client, town, form["submit"], reason="长" * 101)
     assert long.status_code == 422 and "reason" in long.json()["error"]["fields"]
     assert (await UnitRegistration.get(id=registration.id)).status == RegistrationStatus.PENDING
-    done = await _tap(client, town, form["submit"], reason="营业执照信息与申报不符")
+    done = await tap(client, town, form["submit"], reason="营业执照信息与申报不符")
     assert done.status_code == 200, done.text
     assert blocks(done.json(), "notice")[0]["level"] == "success"
     decided = await UnitRegistration.get(id=registration.id)
@@ -182,7 +170,7 @@ async def test_an_admin_user_name_taken_since_is_a_notice_not_an_error(client):
     town = await reviewer(client, tree.own)
     [card] = blocks(await _card(client, town, registration.id), "card")
     await make_account("chaye1", tree.sibling)  # took the user name after the card was shown
-    done = await _tap(client, town, _buttons(card)["通过"])
+    done = await tap(client, town, card_buttons(card)["通过"])
     assert done.status_code == 200, done.text
     assert blocks(done.json(), "notice")[0] == {
         "type": "notice",

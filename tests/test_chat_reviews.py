@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 
 from backend.core.audit import AuditEntry
-from backend.core.clock import CHINA_TIME
+from backend.core.clock import CHINA_TIME, china_minute
 from backend.core.roles import Role
 from backend.reviews import messages as msg
 from backend.reviews.models import ReviewRequest
@@ -32,18 +32,18 @@ NOT_ALLOWED = "您的角色不能进行这项操作。"
 
 
 def _submitted_at(review: ReviewRequest) -> str:
-    return review.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    return china_minute(review.created_at)
 
 
 async def _card(client: httpx.AsyncClient, headers: dict[str, str], review_id: int) -> dict:
     return await chat(client, headers, intent="review.card", params={"review_id": review_id})
 
 
-def _buttons(card: dict) -> dict[str, dict]:
+def card_buttons(card: dict) -> dict[str, dict]:
     return {action["label"]: action for action in card["actions"]}
 
 
-async def _tap(client: httpx.AsyncClient, headers: dict[str, str], action: dict, **values: str) -> httpx.Response:
+async def tap(client: httpx.AsyncClient, headers: dict[str, str], action: dict, **values: str) -> httpx.Response:
     params = {**action["params"], **values}
     return await client.post(
         "/api/chat", json={"action": {"intent": action["intent"], "params": params}}, headers=headers
@@ -106,7 +106,7 @@ async def test_the_card_shows_masked_details_checks_and_what_approval_does_and_i
     assert shown["状态"] == "待审核" and shown["提交时间"] == _submitted_at(review)
     assert "forgetful" in card["subtitle"] and "临时密码" in card["subtitle"]
     assert REQUEST_PHONE not in str(reply) and ID_NUMBER not in str(reply)
-    buttons = _buttons(card)
+    buttons = card_buttons(card)
     assert list(buttons) == ["通过", "驳回", "查看图片1", "查看图片2"]
     assert buttons["通过"]["intent"] == "review.approve" and buttons["通过"]["confirm"] == card["subtitle"]
     assert buttons["通过"]["params"] == {"review_id": review.id}
@@ -129,8 +129,8 @@ async def test_approve_decides_by_the_apis_action_and_a_second_decision_is_a_not
     review = await only_review()
     town = await admin_of(client, env.tree.own, "town_admin")
     [card] = blocks(await _card(client, town, review.id), "card")
-    approve = _buttons(card)["通过"]
-    done = await _tap(client, town, approve)
+    approve = card_buttons(card)["通过"]
+    done = await tap(client, town, approve)
     assert done.status_code == 200, done.text
     notice = blocks(done.json(), "notice")[0]
     assert notice["level"] == "success" and "已通过" in notice["text"]
@@ -139,10 +139,10 @@ async def test_approve_decides_by_the_apis_action_and_a_second_decision_is_a_not
     assert sms["template"] == "review_approved" and "forgetful" in sms["text"]
     assert await AuditEntry.filter(action="review.approve", target_id=str(review.id)).count() == 1
 
-    again = (await _tap(client, town, approve)).json()
+    again = (await tap(client, town, approve)).json()
     assert blocks(again, "notice")[0] == {"type": "notice", "level": "warning", "text": msg.ALREADY_DECIDED}
     rejected = (
-        await _tap(client, town, {"intent": "review.reject", "params": {"review_id": review.id}}, reason="x")
+        await tap(client, town, {"intent": "review.reject", "params": {"review_id": review.id}}, reason="x")
     ).json()
     assert blocks(rejected, "notice")[0]["text"] == msg.ALREADY_DECIDED
     assert (await only_review()).status == "approved" and len(await inbox(client, REQUEST_PHONE)) == 1
@@ -157,15 +157,16 @@ async def test_reject_asks_for_a_reason_of_1_to_200_characters_and_sends_it(clie
     review = await only_review()
     town = await admin_of(client, env.tree.own, "town_admin")
     [card] = blocks(await _card(client, town, review.id), "card")
-    [form] = blocks(await chat(client, town, **{k: _buttons(card)["驳回"][k] for k in ("intent", "params")}), "form")
+    reject = card_buttons(card)["驳回"]
+    [form] = blocks(await chat(client, town, intent=reject["intent"], params=reject["params"]), "form")
     assert [(f["name"], f["required"]) for f in form["fields"]] == [("reason", True)]
     assert form["submit"]["intent"] == "review.reject" and form["submit"]["params"] == {"review_id": review.id}
-    empty = await _tap(client, town, form["submit"])
+    empty = await tap(client, town, form["submit"])
     assert empty.status_code == 422 and "reason" in empty.json()["error"]["fields"]
-    long = await _tap(client, town, form["submit"], reason="长" * 201)
+    long = await tap(client, town, form["submit"], reason="长" * 201)
     assert long.status_code == 422 and "reason" in long.json()["error"]["fields"]
     assert (await only_review()).status == "pending" and await inbox(client, REQUEST_PHONE) == []
-    done = await _tap(client, town, form["submit"], reason="提供的证件照片不清晰")
+    done = await tap(client, town, form["submit"], reason="提供的证件照片不清晰")
     assert done.status_code == 200, done.text
     assert blocks(done.json(), "notice")[0]["level"] == "success"
     decided = await only_review()
@@ -215,11 +216,11 @@ async def test_an_approval_gone_stale_is_a_notice_and_changes_nothing(client, en
     [card] = blocks(await _card(client, town, review.id), "card")
     env.target.is_active = False  # deactivated after the card was shown
     await env.target.save(update_fields=["is_active"])
-    reply = (await _tap(client, town, _buttons(card)["通过"])).json()
+    reply = (await tap(client, town, card_buttons(card)["通过"])).json()
     assert blocks(reply, "notice")[0] == {"type": "notice", "level": "warning", "text": msg.TARGET_GONE}
     assert (await only_review()).status == "pending" and await inbox(client, REQUEST_PHONE) == []
     [again] = blocks(await _card(client, town, review.id), "card")
-    assert list(_buttons(again)) == ["驳回", "查看图片1"] and again["subtitle"] == msg.ON_APPROVE_UNKNOWN
+    assert list(card_buttons(again)) == ["驳回", "查看图片1"] and again["subtitle"] == msg.ON_APPROVE_UNKNOWN
 
 
 async def test_the_image_intent_is_the_mini_programs_and_the_server_sends_no_bytes(client, env: Env):
