@@ -26,6 +26,7 @@ WHO_MAY = {  # after NOT_ALLOWED: who may, by the permission the question needs 
     "accounts.manage": "账号只有管理员可以管理。",
     "audit.view": "操作记录只有管理员可以查看。",
     "coops.write": "信息卡只有录入员和管理员可以填写和修改。",
+    "units.manage": "单位和单位注册申请只有管理员可以管理。",
 }
 MASKED_NUMBER = "这是打了星号的号码，查不到人。请输入完整的手机号或身份证号。"
 OWN_ACCOUNT = (
@@ -60,6 +61,8 @@ HELP_LINES: tuple[tuple[str | None, str], ...] = (
     ("coops.write", "· 说“编辑王家湾村综合服务社的信息卡”，在表单里修改信息卡"),
     ("audit.view", "· “操作记录”“登录失败记录”“王建国的操作记录”“今天有几个人登录”"),
     ("accounts.manage", "· “经办人”“添加经办人”管理经办人，“新建账号”“停用王建国的账号”管理账号"),
+    ("accounts.manage", "· “待审核”处理找回账号的人工审核申请"),
+    ("units.manage", "· “注册审批”处理下级单位的注册申请"),
     (None, "· “更多”看下一页，“上一页”“第2页”回到看过的页"),
     (None, "· 列表或按钮出来后，说“第二个”“最后一个”打开那一项"),
     ("accounts.manage", "· 看过某人后，说“她的操作记录”“重置她的密码”"),
