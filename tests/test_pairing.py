@@ -203,3 +203,19 @@ async def test_a_pairing_half_done_when_redis_restarts_asks_both_sides_to_start_
     done = await card_step(client, device, again["pairing_id"], card)
     assert done.status_code == 200, done.text
     assert await CardBinding.exists()  # what the lost pairing did not do
+
+
+async def test_a_pc_opening_pairings_in_a_loop_is_stopped_and_others_are_not(
+    client: httpx.AsyncClient, clock: FrozenClock
+) -> None:
+    """A PC could open pairings without end (a loop in its program, or its key in other hands)."""
+    tree = await make_tree()
+    busy, other = await enrolled_device(tree.own), await enrolled_device(tree.own)
+    for _ in range(30):  # a QR code every 2 minutes for an hour is 30: ten minutes' worth is plenty
+        await start_pairing(client, busy, "login")
+    refused = await busy.request(client, "POST", "/api/pairings", {"action": "login"})
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "pairing_throttled"
+    assert "太频繁" in refused.json()["error"]["message"]
+    await start_pairing(client, other, "login")  # another PC of the office is not held up
+    clock.advance(600)
+    await start_pairing(client, busy, "login")  # ten minutes on, it opens pairings again

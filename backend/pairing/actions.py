@@ -20,10 +20,10 @@ from backend.cards import actions as cards
 from backend.cards import messages as card_msg
 from backend.cards.serializers import mask_card_number
 from backend.cards.verify import CardHolder, CardRefused, trusted_issuers, verify_card_answer
-from backend.core import audit, db, runtime
+from backend.core import audit, db, runtime, throttle
 from backend.core.actor import Actor, Origin
 from backend.core.crypto import sha256_hex
-from backend.core.errors import AppError, Forbidden, Unauthorized
+from backend.core.errors import AppError, Forbidden, TooManyRequests, Unauthorized
 from backend.devices.models import Device, DeviceStatus
 from backend.pairing import messages as msg
 from backend.pairing import store
@@ -33,6 +33,9 @@ PAIRING_TTL_SECONDS = 120
 CONFIRM_WINDOW_SECONDS = 300  # from the scan: confirm, enter the PIN, let the card sign
 NONCE_TTL_SECONDS = 300
 USER_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+# Pairings one PC may open in 10 minutes: its window opens one per QR code shown (one every 2
+# minutes while it waits, a few more when retried); a PC in a loop, or a stolen key, is stopped.
+PAIRINGS_PER_DEVICE, PAIRING_WINDOW_SECONDS = 30, 600
 ACTION_LABELS = {"login": "卡登录", "bind": "绑定IC卡", "realname": "实名认证"}
 NEEDS_SESSION = frozenset({"bind", "realname"})
 DONE_MESSAGES = {"login": card_msg.LOGIN_DONE, "bind": card_msg.BIND_DONE, "realname": card_msg.REALNAME_DONE}
@@ -90,6 +93,10 @@ async def _for_phone(pairing_id: str, phone_key: str) -> dict[str, Any]:
 
 async def create(device: Device, *, action: str) -> tuple[dict[str, Any], str]:
     """A new pairing for ``action``; returns it and its single-use QR token."""
+    if not await throttle.hit(
+        "pairing-device", device.device_id, limit=PAIRINGS_PER_DEVICE, window_seconds=PAIRING_WINDOW_SECONDS
+    ):
+        raise TooManyRequests("pairing_throttled", msg.TOO_MANY_PAIRINGS)
     rt = runtime.get()
     now = rt.clock.timestamp()
     token = secrets.token_urlsafe(24)  # 192 bits
