@@ -11,6 +11,7 @@ import pytest
 from backend.accounts.models import Account, Membership
 from backend.core import db
 from backend.demo import seed
+from backend.registration.models import UnitRegistration
 from backend.units.models import Unit, UnitType
 from tests.factories import login, make_unit
 
@@ -107,3 +108,29 @@ async def test_a_seed_whose_rollups_fail_leaves_the_database_empty_to_seed_again
     monkeypatch.undo()
     await seed.seed("small", settings.var_dir)
     assert not await seed.is_empty()
+
+
+async def test_the_demo_has_a_review_and_a_registration_for_the_town_admin_to_decide(client, settings):
+    """ "待审核" and "注册审批" had nothing to show in the demo: requests come only from strangers."""
+    result = await seed.seed("small", settings.var_dir)
+    admin = next(a for a in result["demo_accounts"] if a["username"] == "demo_town_admin")
+    headers = await login(client, admin["username"], admin["password"])
+    reviews = (await client.post("/api/chat", json={"text": "待审核"}, headers=headers)).json()
+    [table] = [b for b in reviews["blocks"] if b["type"] == "table"]
+    assert len(table["rows"]) == 1 and table["rows"][0][0] == "找回密码"
+    row = table["row_actions"][0]
+    action = {"intent": row["intent"], "params": row["params"]}
+    card = (await client.post("/api/chat", json={"action": action}, headers=headers)).json()
+    [shown] = [b for b in card["blocks"] if b["type"] == "card"]
+    image = next(a for a in shown["actions"] if a["intent"] == "review.image")
+    fetched = await client.get(f"/api/reviews/{image['params']['review_id']}/images/1", headers=headers)
+    assert fetched.status_code == 200 and fetched.content.startswith(b"\x89PNG")
+    checks = {f["label"]: f["value"] for f in shown["fields"]}
+    assert checks["姓名核对"] == "一致" and checks["身份证号核对"] == "一致"  # the account's own person
+    registrations = (await client.post("/api/chat", json={"text": "注册审批"}, headers=headers)).json()
+    [listed] = [b for b in registrations["blocks"] if b["type"] == "table"]
+    assert [row[0] for row in listed["rows"]] == ["白沙镇蜂蜜养殖专业合作社"]
+    approved = await client.post(
+        f"/api/registration/{(await UnitRegistration.get()).id}/approve", headers=headers, json={}
+    )
+    assert approved.status_code == 200, approved.text  # a registration the API accepts as written

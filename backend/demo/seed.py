@@ -22,6 +22,7 @@ from backend.coops.models import CoopCard
 from backend.core import db, identifiers, names, runtime
 from backend.core.passwords import generate_temporary_password, hash_password_sync
 from backend.core.roles import FinanceAccess, Role
+from backend.demo.requests import add_pending_requests
 from backend.units.models import Unit, UnitType
 
 PROVINCE_CODE = "53"
@@ -352,6 +353,7 @@ async def seed(scale: str, var_dir: Path, *, rng_seed: int = 20261122) -> dict[s
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))", []
                 )
         await rollups.rebuild()  # the summaries' roll-ups, from the cards just written, with them
+        await add_pending_requests(named["白沙镇"])  # a review and a registration to decide in the chat
     # bulk inserts leave the planner without statistics (SQLite keeps none until analysed)
     if rt.settings.dialect == "postgres":
         await db.db().execute_script(
