@@ -4,6 +4,10 @@ account's units and where to switch (a viewer was shown 操作记录 and 新建�
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from backend.accounts.models import Membership
@@ -21,6 +25,9 @@ async def _headers_in(client, username: str, unit_id: int) -> dict[str, str]:
     response = await client.post("/api/session/unit", json={"membership_id": chosen["id"]}, headers=headers)
     assert response.status_code == 200, response.text
     return headers
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def _help(client, role: Role) -> str:
@@ -120,3 +127,17 @@ async def test_a_summary_of_a_unit_held_but_not_chosen_says_it_is_another_unit_o
     for text in ("张家冲村汇总", "张家冲村的合作社"):
         [said] = blocks(await chat(client, headers, text), "notice")
         assert said["text"].startswith("张家冲村不在李家坪村的范围内，它是您的另一个单位"), text
+
+
+def test_a_long_murmur_ending_in_something_else_is_read_at_once():
+    """ "好" + "嗯" * 40 + "x" held a server worker: the thanks pattern's 嗯+ inside a repeated group
+    backtracked exponentially (24 of them took seconds, 40 would take days). Parsed in a process of
+    its own, which must finish (it takes milliseconds; the old pattern never would)."""
+    script = (
+        "from backend.chat import intents, parser; intents.load(); "
+        "print(parser.parse('好' + '嗯' * 40 + 'x').intent, parser.parse('嗯嗯嗯').intent)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    murmur, thanks = done.stdout.split()
+    assert murmur != "chat.thanks" and thanks == "chat.thanks"

@@ -42,7 +42,8 @@ def help_text(role: Role | str) -> str:
 
 
 _THANKS_WORDS = r"(?:谢谢|谢谢你|谢谢您|谢了|多谢|感谢|辛苦了|thanks|thank you)"
-_THANKS = rf"(?:{_THANKS_WORDS}|好的|好|好嘞|收到|知道了|明白了|嗯+|ok|okay)"
+# 嗯 once: the pattern repeats it ("嗯嗯"); 嗯+ inside the repeated group backtracked exponentially
+_THANKS = rf"(?:{_THANKS_WORDS}|好的|好|好嘞|收到|知道了|明白了|嗯|ok|okay)"
 _THANKED = re.compile(rf"(?i){_THANKS_WORDS}")
 
 
