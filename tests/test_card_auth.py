@@ -701,6 +701,8 @@ async def test_a_replacement_card_takes_over_its_holders_account_and_the_old_car
         "replaced": 1,
         "device": device.device_id,
     }
+    unbound = await AuditEntry.get(action="card.unbind")  # the old card's binding, removed
+    assert unbound.target_id == str(clerk.id) and unbound.detail["by"] == "card_replaced"
     refused, *_ = await card_login(client, device, old_card)  # the lost card does not take it back
     assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_replaced")
     assert "新卡" in refused.json()["error"]["message"]
@@ -714,6 +716,22 @@ async def test_a_replacement_card_takes_over_its_holders_account_and_the_old_car
     assert again.status_code == 200, again.text
     assert again.json()["result"]["account"]["username"] == "88000010_ADMIN"
     assert await Account.filter(memberships__unit_id=rep_coop.id).count() == 1
+
+
+async def test_a_card_bound_before_issue_dates_were_kept_is_not_replaced_by_another_of_the_holder(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    """A binding without its card's issue date cannot tell which card is newer: a lost older card must
+    not take the account, so neither card replaces it."""
+    _, coop, clerk, device = await _coop_admin_and_clerk()
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000002")))
+    await CardBinding.filter(account_id=clerk.id).update(issued_at=None)  # bound before migration 0017
+    clock.advance(30 * 86400)
+    refused, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, card="66000003")))
+    assert (refused.status_code, refused.json()["error"]["code"]) == (403, "card_other_bound")
+    assert "解绑" in refused.json()["error"]["message"]
+    assert (await CardBinding.get(account_id=clerk.id)).card_number == "66000002"
+    assert not await AuditEntry.filter(action="card.unbind").exists()
 
 
 async def test_another_holders_card_still_does_not_take_a_bound_account(

@@ -64,3 +64,16 @@ async def test_a_run_cut_off_after_the_files_went_is_finished_by_the_next(client
 
 def test_the_removal_runs_nightly():
     assert "cron:review_images_remove" in {job.name for job in jobs_worker.cron_jobs()}
+
+
+async def test_a_backlog_larger_than_a_batch_is_cleared_in_one_run(client, env, clock, monkeypatch):
+    """One run took 200 requests: a province deciding more a day would keep photos past 180 days."""
+    monkeypatch.setattr(retention, "BATCH", 2)
+    town = await admin_of(client, env.tree.own, "town_admin")
+    for n in range(5):
+        await submit(client, ip=f"10.9.1.{n}", statement=f"申请{n}")
+    for review in await ReviewRequest.all():
+        await client.post(f"/api/reviews/{review.id}/reject", headers=town, json={"reason": "资料不全"})
+    clock.advance(181 * DAY)
+    assert await retention.remove_decided_images() == 5
+    assert stored_files() == [] and not await ReviewRequest.filter(images_removed_at__isnull=True).exists()

@@ -132,11 +132,13 @@ async def _unbound(accounts: list[Account]) -> list[Account]:
     return [a for a in accounts if a.id not in bound]
 
 
-async def _replaced_card(accounts: list[Account], holder: CardHolder) -> Account | None:
+async def _replaced_card(accounts: list[Account], holder: CardHolder, origin: Origin) -> Account | None:
     """The account among ``accounts`` bound to another card of this holder and kind (the same ID
-    number: a card replaced, lost or renewed), its old binding removed so this card binds in its
-    place; None if none is. Only a card issued later replaces: the new card proves the same person
-    as the old one did, and the old one, lost maybe, must not take the account back."""
+    number: a card replaced, lost or renewed), its old binding removed (audited as an unbinding) so
+    this card binds in its place; None if none is. Only a card issued later replaces: the new card
+    proves the same person as the old one did, and the old one, lost maybe, must not take the account
+    back. A binding made before its issue date was kept (migration 0017) cannot tell which card is
+    newer: refused, the holder unbinds it with the card they have, or an admin does."""
     old = (
         await CardBinding.filter(
             account_id__in=[a.id for a in accounts], holder_id_index=_holder_index(holder), kind=CardKind(holder.kind)
@@ -146,9 +148,12 @@ async def _replaced_card(accounts: list[Account], holder: CardHolder) -> Account
     )
     if old is None:
         return None
-    if old.issued_at is not None and (holder.issued_at is None or holder.issued_at <= old.issued_at):
+    if old.issued_at is None:
+        raise CardRefused("card_other_bound", msg.OTHER_CARD_BOUND)
+    if holder.issued_at is None or holder.issued_at <= old.issued_at:
         raise CardRefused("card_replaced", msg.CARD_REPLACED)
     await old.delete()
+    await _audit("card.unbind", old.account_id, origin, detail={"by": "card_replaced", "kind": holder.kind})
     return next(a for a in accounts if a.id == old.account_id)
 
 
@@ -194,7 +199,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             else:
                 matching = [a for a in await _unbound(admins) if a.id_number_index == holder_index]
                 if not matching:
-                    replaced = await _replaced_card(admins, holder)
+                    replaced = await _replaced_card(admins, holder, origin)
                     if replaced is None:
                         raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
                 account = matching[0] if matching else replaced
@@ -207,7 +212,7 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             ).order_by("id")
             unbound = await _unbound(colleagues)
             if not unbound:
-                replaced = await _replaced_card(colleagues, holder)
+                replaced = await _replaced_card(colleagues, holder, origin)
             if unbound:
                 account = unbound[0]
             elif replaced is not None:

@@ -12,7 +12,7 @@ from backend.reviews import storage
 from backend.reviews.models import ReviewRequest, ReviewStatus
 
 KEEP_IMAGES_DAYS = 180  # after the decision
-BATCH = 200  # requests a run handles; the next run takes the rest
+BATCH = 200  # requests read at a time
 
 
 async def remove_decided_images(keep_days: int = KEEP_IMAGES_DAYS) -> int:
@@ -22,25 +22,29 @@ async def remove_decided_images(keep_days: int = KEEP_IMAGES_DAYS) -> int:
     files are gone (its images answer "not found", as a lost file always has) and the next run
     finishes it; the other way round could leave files no row names, never deleted."""
     now = runtime.get().clock.now()
-    due = (
-        await ReviewRequest.filter(
-            status__in=[ReviewStatus.APPROVED, ReviewStatus.REJECTED],
-            decided_at__lt=now - timedelta(days=keep_days),
-            images_removed_at__isnull=True,
-        )
-        .order_by("id")
-        .limit(BATCH)
-        .select_related("unit")
-    )
-    for review in due:
-        await storage.remove([entry["name"] for entry in review.images])
-        async with db.atomic():
-            await ReviewRequest.filter(id=review.id).update(images=[], images_removed_at=now)
-            await audit.record(
-                "review.images_removed",
-                scope_path=review.unit.path if review.unit else ROOT_SCOPE,
-                target_type="review",
-                target_id=review.id,
-                detail={"images": len(review.images), "keep_days": keep_days},
+    removed = 0
+    while True:  # a batch at a time, until none is due (a busy night's backlog does not carry over)
+        due = (
+            await ReviewRequest.filter(
+                status__in=[ReviewStatus.APPROVED, ReviewStatus.REJECTED],
+                decided_at__lt=now - timedelta(days=keep_days),
+                images_removed_at__isnull=True,
             )
-    return len(due)
+            .order_by("id")
+            .limit(BATCH)
+            .select_related("unit")
+        )
+        for review in due:
+            await storage.remove([entry["name"] for entry in review.images])
+            async with db.atomic():
+                await ReviewRequest.filter(id=review.id).update(images=[], images_removed_at=now)
+                await audit.record(
+                    "review.images_removed",
+                    scope_path=review.unit.path if review.unit else ROOT_SCOPE,
+                    target_type="review",
+                    target_id=review.id,
+                    detail={"images": len(review.images), "keep_days": keep_days},
+                )
+        removed += len(due)
+        if len(due) < BATCH:
+            return removed
