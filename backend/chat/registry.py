@@ -86,6 +86,22 @@ def get(name: str) -> IntentSpec | None:
     return _INTENTS.get(name)
 
 
+def kept_of(spec: IntentSpec, params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a question that a follow-up about another subject keeps (``spec.kept``)."""
+    return {key: params[key] for key in spec.kept if params.get(key) is not None}
+
+
+async def answer_as(turn: Turn, name: str, params: dict[str, Any]) -> ChatReply:
+    """The turn answered as intent ``name`` with ``params`` (a question asked again in other words:
+    "前5名" is the ranking shown, by five): it is remembered as that question, as the chat service
+    remembers every intent it runs, so a follow-up asks it again."""
+    spec = get(name)
+    if spec is None:
+        raise KeyError(name)
+    turn.context.asking(name, kept_of(spec, params))
+    return await spec.handler(Turn(turn.actor, params, turn.context, turn.text))
+
+
 _ORDER: list[IntentSpec] = []  # by_priority's, made again after a registration
 
 

@@ -141,7 +141,7 @@ async def _turn(
         return not_allowed_reply(spec.permission)
     if ahead and spec.writes:
         raise db.WriteRefused(f"{name} waits for the session check")
-    context.asking(name, {key: params[key] for key in spec.kept if params.get(key) is not None})
+    context.asking(name, registry.kept_of(spec, params))
     context.showing_page(params.get("cursor"))
     turn = registry.Turn(actor=actor, params=params, context=context, text=text)
     try:

@@ -1305,12 +1305,9 @@ async def top_count(turn: Turn) -> ChatReply:
     table = await turn.context.table()
     if table is None or table.intent not in (*_RANKINGS, *_BY_FIGURE):
         return _notice(msg.FIRST_PLACES_NEED_RANKING)
-    spec = registry.get(table.intent)
-    assert spec is not None
     params = {**{k: v for k, v in table.params.items() if k != "cursor"}, "count": turn.params.get("count")}
     # what a follow-up ("李家坪村呢") asks again: that ranking, by as many places
-    turn.context.asking(spec.name, {key: params[key] for key in spec.kept if params.get(key) is not None})
-    return await spec.handler(replace(turn, params=params))
+    return await registry.answer_as(turn, table.intent, params)
 
 
 @intent("coop.sort", patterns=(ASK_WORD + rf"{_SORT}$",), permission=PERMISSION, priority=90)
@@ -1319,13 +1316,9 @@ async def sort_shown(turn: Turn) -> ChatReply:
     list, its region's co-ops by members (as "合作社排个名"); nothing shown: the own unit's."""
     table = await turn.context.table()
     if table is not None and table.intent in _RANKINGS:
-        spec = registry.get(table.intent)
-        assert spec is not None
-        params = {k: v for k, v in table.params.items() if k != "cursor"}
-        turn.context.asking(spec.name, {key: params[key] for key in spec.kept if params.get(key) is not None})
-        return await spec.handler(replace(turn, params=params))
-    turn.context.asking("coop.top", {})
-    return await top_coops(await _of_the_list_shown(replace(turn, params={})))
+        return await registry.answer_as(turn, table.intent, {k: v for k, v in table.params.items() if k != "cursor"})
+    shown = await _of_the_list_shown(replace(turn, params={}))
+    return await registry.answer_as(turn, "coop.top", shown.params)
 
 
 _ASKS_WHICH = re.compile(r"哪(?:个|家|一个|一家)|是谁")
