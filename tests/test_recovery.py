@@ -277,6 +277,22 @@ async def test_forgot_user_name_by_unknown_phone_answers_alike_and_sends_nothing
     assert found.json()["error"]["code"] == "sms_code_wrong"
 
 
+async def test_forgot_user_name_right_after_a_redis_restart_answers_a_known_phone_as_an_unknown_one(client, clock):
+    """The outbox alone remembers the known phone's code of 20 s ago: its refusal would tell a
+    registered phone from one nobody has. Both are answered alike; no second code goes out."""
+    tree = await make_tree()
+    await _with_identity("first_name", tree.own)
+    path = "/api/recovery/username/by-phone/send-code"
+    assert (await client.post(path, json={"phone": PHONE, **await _captcha(client)})).status_code == 200
+    await runtime.get().redis.flushdb()
+    clock.advance(20)
+    known = await client.post(path, json={"phone": PHONE, **await _captcha(client)})
+    unknown = await client.post(path, json={"phone": "13611112222", **await _captcha(client)})
+    assert (known.status_code, unknown.status_code) == (200, 200), known.text
+    assert set(known.json()) == set(unknown.json()) and known.json()["resend_after"] == unknown.json()["resend_after"]
+    assert await _sms_count(PHONE) == 1
+
+
 async def test_forgot_user_name_by_unit_needs_the_matching_identity(client):
     tree = await make_tree()
     await Unit.filter(id=tree.own.id).update(credit_code=CREDIT_CODE, org_code=CREDIT_CODE[8:17])

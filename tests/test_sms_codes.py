@@ -20,10 +20,22 @@ async def _captcha() -> tuple[str, str]:
     return issued.captcha_id, await captcha.peek_answer(issued.captcha_id) or ""
 
 
-async def _send(phone: str = PHONE, purpose: str = "password_reset", ip: str = "10.1.1.1", deliver: bool = True):
+async def _send(
+    phone: str = PHONE,
+    purpose: str = "password_reset",
+    ip: str = "10.1.1.1",
+    deliver: bool = True,
+    conceal_recipient: bool = False,
+):
     captcha_id, answer = await _captcha()
     return await sms_codes.send_code(
-        phone, purpose, origin=Origin(ip=ip), captcha_id=captcha_id, captcha_answer=answer, deliver=deliver
+        phone,
+        purpose,
+        origin=Origin(ip=ip),
+        captcha_id=captcha_id,
+        captcha_answer=answer,
+        deliver=deliver,
+        conceal_recipient=conceal_recipient,
     )
 
 
@@ -219,3 +231,24 @@ async def test_a_redis_restart_does_not_reset_the_phones_daily_cap_or_cooldown(c
     clock.advance(40)
     await _send(ip="10.4.1.4")
     assert await SmsMessage.all().count() == 12
+
+
+async def test_where_the_flow_hides_the_phone_a_cap_known_only_from_the_outbox_answers_as_for_an_unknown_phone(clock):
+    """After a Redis restart only the outbox knows a registered phone's codes; refusing it then
+    (where an unknown phone, which has no outbox, passes) would tell the two apart. Both get the
+    usual answer, the registered one no message, and from there Redis refuses both alike."""
+    unknown = "13900000001"
+    for n in range(10):
+        await _send(ip=f"10.5.0.{n}", conceal_recipient=True)
+        clock.advance(61)
+    await runtime.get().redis.flushdb()
+    await _send(ip="10.5.1.1", conceal_recipient=True)
+    await _send(unknown, ip="10.5.1.2", deliver=False, conceal_recipient=True)
+    assert await SmsMessage.all().count() == 10  # no eleventh code went out
+    clock.advance(20)
+    assert await _error_code(_send(ip="10.5.1.3", conceal_recipient=True)) == "sms_cooldown"
+    assert await _error_code(_send(unknown, ip="10.5.1.4", deliver=False, conceal_recipient=True)) == "sms_cooldown"
+    assert await _error_code(_send(ip="10.5.1.5")) == "sms_daily_limit"  # a flow that does not hide it says so
+    clock.advance(24 * 3600)
+    await _send(ip="10.5.1.6", conceal_recipient=True)
+    assert await SmsMessage.all().count() == 11

@@ -4,8 +4,9 @@
 - At most 5 wrong tries, then the code is void.
 - One send per phone per 60 s and at most 10 per phone per day, checked and recorded in one Lua
   script so two parallel requests cannot both pass, and checked again against the SMS outbox in
-  the database (a Redis restart loses the script's counters); a per-address cap; a picture
-  captcha first.
+  the database (a Redis restart loses the script's counters; where the flow hides whether a phone
+  is known, that check sends nothing rather than refusing); a per-address cap; a picture captcha
+  first.
 - The caller decides whether a message really goes out (``deliver``): for an unknown phone or
   user name everything else happens the same way, so the answer does not tell them apart.
 
@@ -138,10 +139,10 @@ async def require_captcha(captcha_id: str | None, captcha_answer: str | None) ->
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
 
 
-async def _require_outbox_allows(phone: str, now: float, day: int) -> None:
+async def _outbox_refusal(phone: str, now: float, day: int) -> TooManyRequests | None:
     """The same cooldown and daily cap, counted from the codes the SMS outbox holds for the phone
     (the database keeps them; Redis's counters start again from nothing after a Redis restart that
-    lost them, which would let a phone be sent ten more codes that day)."""
+    lost them, which would let a phone be sent ten more codes that day); None when they allow one."""
     day_start = datetime.fromtimestamp(day * 86400 - _CHINA_OFFSET, UTC)
     sent = await (
         SmsMessage.filter(
@@ -154,10 +155,11 @@ async def _require_outbox_allows(phone: str, now: float, day: int) -> None:
         .values_list("created_at", flat=True)
     )
     if len(sent) >= DAILY_LIMIT_PER_PHONE:
-        raise TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
+        return TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
     wait = math.ceil(sent[0].timestamp() + RESEND_AFTER_SECONDS - now) if sent else 0
     if wait > 0:
-        raise TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=wait), retry_after=wait)
+        return TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=wait), retry_after=wait)
+    return None
 
 
 async def send_code(
@@ -169,8 +171,15 @@ async def send_code(
     captcha_answer: str | None,
     deliver: bool,
     captcha_checked: bool = False,
+    conceal_recipient: bool = False,
 ) -> SendResult:
     """Check the limits and the captcha, make a code, and queue the SMS if ``deliver``.
+
+    ``conceal_recipient``: the flow answers an unknown phone as a known one (``deliver`` False).
+    Only the outbox knows a known phone's sends after a Redis restart that lost the counters, so its
+    refusal there would tell the phones apart: such a phone gets the usual answer and no message
+    instead (no code beyond the cap goes out either way; Redis's gate counts this attempt, so the
+    next ones are refused for every phone alike).
 
     ``captcha_checked``: the caller passed :func:`require_captcha` already (it checks a secret, such
     as the password, between the captcha and the code: a wrong captcha must refuse before that)."""
@@ -186,7 +195,10 @@ async def send_code(
     now = rt.clock.timestamp()
     day = int((now + _CHINA_OFFSET) // 86400)  # "today" as the user means it: the date in Beijing
     if deliver:  # first: a refusal here must not count in Redis as a code sent
-        await _require_outbox_allows(phone, now, day)
+        refusal = await _outbox_refusal(phone, now, day)
+        if refusal is not None and not conceal_recipient:
+            raise refusal
+        deliver = refusal is None
     phone_key = _phone_key(phone)
     status, wait = await rt.redis.eval(
         _GATE,

@@ -150,6 +150,7 @@ async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: st
         captcha_id=captcha_id,
         captcha_answer=captcha_answer,
         deliver=account is not None and _phone_of(account) == data["phone"],
+        conceal_recipient=True,
     )
     await tickets.extend(ticket, "recovery.password", ttl_seconds=STEP_TTL_SECONDS)
     await runtime.get().redis.expire(_identity_tries_key(ticket), STEP_TTL_SECONDS + 30)
@@ -371,7 +372,13 @@ async def username_by_phone_start(phone: str, *, captcha_id: str, captcha_answer
     index = runtime.get().vault.index("phone", phone)
     known = await Account.filter(phone_index=index, is_active=True).exists()
     sent = await sms_codes.send_code(
-        phone, "username_lookup", origin=origin, captcha_id=captcha_id, captcha_answer=captcha_answer, deliver=known
+        phone,
+        "username_lookup",
+        origin=origin,
+        captcha_id=captcha_id,
+        captcha_answer=captcha_answer,
+        deliver=known,
+        conceal_recipient=True,
     )
     ticket = await tickets.issue("recovery.username_phone", {"phone": phone}, ttl_seconds=STEP_TTL_SECONDS)
     return Step(ticket=ticket, phone=identifiers.mask_phone(phone), sent=sent)
@@ -436,6 +443,7 @@ async def username_by_unit_start(
         captcha_id=captcha_id,
         captcha_answer=captcha_answer,
         deliver=bool(matches),
+        conceal_recipient=True,
     )
     ticket = await tickets.issue(
         "recovery.username_unit", {"phone": phone, "account_ids": matches}, ttl_seconds=STEP_TTL_SECONDS
@@ -533,6 +541,7 @@ async def unit_identify(
             captcha_id=captcha_id,
             captcha_answer=captcha_answer,
             deliver=matched,
+            conceal_recipient=True,
         )
     except Exception:
         await runtime.get().redis.decr(tries_key)  # refused before any code went out: nothing was answered

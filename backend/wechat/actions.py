@@ -278,6 +278,7 @@ async def sms_login_send_code(
         captcha_id=captcha_id,
         captcha_answer=captcha_answer,
         deliver=account is not None and account.is_active,
+        conceal_recipient=True,
     )
 
 
