@@ -101,11 +101,15 @@ async def start_session(
     started_at: float,
     method: str = "password",
     wechat_identity_id: int | None = None,
+    card_sha256: str | None = None,
 ) -> LoginResult:
     """The session of an account whose credentials were just checked (by password, WeChat or SMS);
     ``started_at``: the time before the credentials were read (a password change or reset committed
     while the login was checking the old one then voids this session: backend.auth.guard._revoked);
     ``wechat_identity_id``: the bound WeChat identity it is started from (backend.core.sessions.create).
+    ``card_sha256``: the certificate fingerprint of the card a card login was done with; the
+    holder's replacement card taking that card's binding over ends the session
+    (backend.cards.actions._replaced_card).
 
     Audited as ``auth.login`` (with the method unless it is the password) and kept as the account's
     ``last_login_at``; the only unit is chosen; must-change and the SMS check come with the account.
@@ -134,6 +138,7 @@ async def start_session(
         origin=origin,
         started_at=started_at,
         wechat_identity_id=wechat_identity_id,
+        card_sha256=card_sha256,
     )
     return LoginResult(token=token, session=record, account=account, memberships=memberships)
 
@@ -257,6 +262,7 @@ async def change_password(
         must_change=False,
         origin=origin,
         wechat_identity_id=record.wechat_identity_id,
+        card_sha256=record.card_sha256,
     )
 
 
@@ -277,6 +283,7 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
         origin=origin,
         started_at=record.created_at,
         wechat_identity_id=record.wechat_identity_id,
+        card_sha256=record.card_sha256,
     )
     memberships = await Membership.filter(account_id=record.account_id).values_list("id", flat=True)
     await move_conversations(record.public_id, fresh.public_id, memberships)

@@ -17,7 +17,7 @@ from backend.accounts.queries import account_scope
 from backend.cards import messages as msg
 from backend.cards.models import CardBinding, CardKind
 from backend.cards.verify import CardHolder, CardRefused
-from backend.core import audit, db, identifiers, runtime
+from backend.core import audit, db, identifiers, runtime, sessions
 from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
 from backend.core.passwords import policy_problems
@@ -135,10 +135,11 @@ async def _unbound(accounts: list[Account]) -> list[Account]:
 async def _replaced_card(accounts: list[Account], holder: CardHolder, origin: Origin) -> Account | None:
     """The account among ``accounts`` bound to another card of this holder and kind (the same ID
     number: a card replaced, lost or renewed), its old binding removed (audited as an unbinding) so
-    this card binds in its place; None if none is. Only a card issued later replaces: the new card
-    proves the same person as the old one did, and the old one, lost maybe, must not take the account
-    back. A binding made before its issue date was kept (migration 0017) cannot tell which card is
-    newer: refused, the holder unbinds it with the card they have, or an admin does."""
+    this card binds in its place, and the sessions the old card started end once this commits; None
+    if none is. Only a card issued later replaces: the new card proves the same person as the old
+    one did, and the old one, lost maybe, must not take the account back. A binding made before its
+    issue date was kept (migration 0017) cannot tell which card is newer: refused, the holder unbinds
+    it with the card they have, or an admin does."""
     old = (
         await CardBinding.filter(
             account_id__in=[a.id for a in accounts], holder_id_index=_holder_index(holder), kind=CardKind(holder.kind)
@@ -154,7 +155,15 @@ async def _replaced_card(accounts: list[Account], holder: CardHolder, origin: Or
         raise CardRefused("card_replaced", msg.CARD_REPLACED)
     await old.delete()
     await _audit("card.unbind", old.account_id, origin, detail={"by": "card_replaced", "kind": holder.kind})
+    db.after_commit(lambda: _end_card_sessions(old.account_id, old.certificate_sha256))
     return next(a for a in accounts if a.id == old.account_id)
+
+
+async def _end_card_sessions(account_id: int, card_sha256: str) -> None:
+    """End, for good, the sessions a replaced card's logins started (the card may be lost or stolen);
+    those started by password, SMS, WeChat or another card go on. Not audited on its own: the
+    ``card.unbind`` entry of the replacement is the cause, as with a WeChat unbind."""
+    await sessions.end_matching(account_id, lambda record: record.card_sha256 == card_sha256)
 
 
 async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:

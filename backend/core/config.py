@@ -203,6 +203,9 @@ class Settings:
     # PEM file of the card issuers' CA certificates that card logins are checked against (C4).
     # Outside production it defaults to the demo issuer under var/card-ca/ when that exists.
     card_issuer_ca: Path | None = None
+    # Days the ID card photos of a manual review (R5) are kept after its decision; the nightly job
+    # jobs.reviews deletes them then (backend.reviews.retention).
+    review_image_retention_days: int = 180
 
     @property
     def production(self) -> bool:
@@ -263,6 +266,8 @@ class Settings:
             tencent_sms=tencent_sms,
             wechat=WechatSettings.from_env(env_vars, production=env == "production"),
             card_issuer_ca=_card_issuer_ca(env_vars, var_dir, production=env == "production"),
+            # At least a day: 0 or less deleted the photos the night a request was decided.
+            review_image_retention_days=_int(env_vars, "REVIEW_IMAGE_RETENTION_DAYS", 180, minimum=1),
         )
 
 
@@ -275,14 +280,18 @@ def _card_issuer_ca(env_vars: Mapping[str, str], var_dir: Path, *, production: b
     return None if production else var_dir / "card-ca" / "ca.pem"
 
 
-def _int(env_vars: Mapping[str, str], name: str, default: int) -> int:
+def _int(env_vars: Mapping[str, str], name: str, default: int, *, minimum: int | None = None) -> int:
+    """The whole number set as ``name`` (``default`` if unset or empty), at least ``minimum`` if given."""
     raw = env_vars.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {raw!r}")
+    return value
 
 
 def _decode_key(name: str, raw: str) -> bytes:

@@ -28,7 +28,9 @@ from backend.core.actor import Origin
 from backend.core.crypto import sha256_hex
 
 PUBLIC_ID_LENGTH = 16
-TOUCH_EVERY_SECONDS = 30  # last_seen is rewritten at most this often: the idle limit may end up to this early
+# last_seen is rewritten at most this often (not a Redis write per request): a session's last use
+# lies within this many seconds after its last_seen (see _expired).
+TOUCH_EVERY_SECONDS = 30
 _CLEANUP_MARGIN = 60
 # Fields written into a session only while it exists: a plain HSET racing with its end would
 # recreate the key with one field and no expiry.
@@ -60,6 +62,9 @@ class SessionRecord:
     ip: str
     user_agent: str
     wechat_identity_id: int | None = None  # the bound WeChat this session was started from, if any
+    # The certificate fingerprint of the card binding a card login started this session through
+    # (CardBinding.certificate_sha256), if any: a replacement card taking the binding over ends it.
+    card_sha256: str | None = None
 
     @property
     def public_id(self) -> str:
@@ -100,13 +105,20 @@ def _decode(key_hash: str, raw: dict[str, str]) -> SessionRecord | None:
         ip=raw.get("ip", ""),
         user_agent=raw.get("user_agent", ""),
         wechat_identity_id=int(raw["wechat"]) if raw.get("wechat") else None,
+        card_sha256=raw.get("card") or None,
     )
 
 
 def _expired(record: SessionRecord, now: float) -> bool:
+    """Past the absolute limit, or idle. The last use of a session lies in ``[last_seen, last_seen +
+    TOUCH_EVERY_SECONDS)``: a use that finds last_seen younger than that leaves it as it is (load).
+    So a session is idle only once ``now - last_seen`` exceeds the idle limit plus that interval:
+    one used within the last ``session_idle_seconds`` is never ended as idle, and one unused for
+    longer than ``session_idle_seconds + TOUCH_EVERY_SECONDS`` always is (in between, which of the
+    two it was cannot be known without a write per request; it is kept)."""
     settings = runtime.get().settings
     return (
-        now - record.last_seen > settings.session_idle_seconds
+        now - record.last_seen > settings.session_idle_seconds + TOUCH_EVERY_SECONDS
         or now - record.created_at > settings.session_absolute_seconds
     )
 
@@ -119,10 +131,12 @@ async def create(
     origin: Origin,
     started_at: float | None = None,
     wechat_identity_id: int | None = None,
+    card_sha256: str | None = None,
 ) -> tuple[str, SessionRecord]:
     """A new session; ``started_at`` carries the absolute lifetime over when a token is refreshed;
     ``wechat_identity_id``: the bound WeChat it was started from (a one-tap login, a login that bound
-    one), which a password change keeps and an unbind logs out."""
+    one), which a password change keeps and an unbind logs out; ``card_sha256``: the card binding a
+    card login started it through, whose replacement by the holder's new card logs it out."""
     rt = runtime.get()
     token = secrets.token_urlsafe(32)
     key_hash = sha256_hex(token)
@@ -136,6 +150,7 @@ async def create(
         "ip": origin.ip or "",
         "user_agent": (origin.user_agent or "")[:200],
         "wechat": str(wechat_identity_id or ""),
+        "card": card_sha256 or "",
     }
     ttl = rt.settings.session_absolute_seconds + _CLEANUP_MARGIN
     async with rt.redis.pipeline(transaction=True) as pipe:
@@ -272,7 +287,7 @@ async def find(account_id: int, public_id: str, *, revoked_before: float | None 
 
 async def end_matching(account_id: int, matches: Callable[[SessionRecord], bool]) -> int:
     """End the account's live sessions that ``matches`` picks (those of a unit taken away, those a
-    WeChat identity started), for good as :func:`end` does; returns how many ended."""
+    WeChat identity or a replaced card started), for good as :func:`end` does; returns how many ended."""
     picked = [record for record in await list_for(account_id) if matches(record)]
     await _record_ended(picked)
     for record in picked:

@@ -18,6 +18,7 @@ from backend.accounts.models import Account
 from backend.auth import actions as auth_actions
 from backend.cards import actions as cards
 from backend.cards import messages as card_msg
+from backend.cards.models import CardBinding
 from backend.cards.serializers import mask_card_number
 from backend.cards.verify import CardHolder, CardRefused, trusted_issuers, verify_card_answer
 from backend.core import audit, db, runtime, throttle
@@ -119,6 +120,7 @@ async def create(device: Device, *, action: str) -> tuple[dict[str, Any], str]:
         "result": None,
         "error": None,
         "result_account_id": None,
+        "result_card_sha256": None,  # the card a login was done with: its session records that card
         "token_key": store.token_key(token),  # used up when the PC cancels
     }
     await store.create(record, token=token, ttl_seconds=PAIRING_TTL_SECONDS)
@@ -246,7 +248,12 @@ async def submit_card(
             done, final = await store.transition(
                 pairing_id,
                 allowed=("confirmed",),
-                changes={"state": "done", "result": result, "result_account_id": account_id},
+                changes={
+                    "state": "done",
+                    "result": result,
+                    "result_account_id": account_id,
+                    "result_card_sha256": holder.certificate_sha256,
+                },
             )
             if not done or final is None:
                 raise _MovedOn()
@@ -414,8 +421,16 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
         raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     if not account.is_active:
         raise Forbidden("card_account_inactive", card_msg.ACCOUNT_INACTIVE)
+    card_sha256 = record.get("result_card_sha256")
+    # The holder's newer card took the binding over since this login was done: the replacement
+    # ended the old card's sessions, and this one, not started yet, would have escaped it.
+    if not await CardBinding.filter(account_id=account.id, certificate_sha256=card_sha256).exists():
+        await redis.delete(mark)
+        raise Forbidden("card_replaced", card_msg.CARD_REPLACED)
     try:
-        return await auth_actions.start_session(account, origin=origin, started_at=started, method="card")
+        return await auth_actions.start_session(
+            account, origin=origin, started_at=started, method="card", card_sha256=card_sha256
+        )
     except BaseException:  # no session was handed out: the phone may claim again
         await redis.delete(mark)
         raise

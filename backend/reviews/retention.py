@@ -11,17 +11,18 @@ from backend.core import audit, db, runtime
 from backend.reviews import storage
 from backend.reviews.models import ReviewRequest, ReviewStatus
 
-KEEP_IMAGES_DAYS = 180  # after the decision
 BATCH = 200  # requests read at a time
 
 
-async def remove_decided_images(keep_days: int = KEEP_IMAGES_DAYS) -> int:
-    """Delete the images of requests decided more than ``keep_days`` ago; how many requests lost them.
+async def remove_decided_images() -> int:
+    """Delete the images of requests decided more than REVIEW_IMAGE_RETENTION_DAYS ago (180 by
+    default); how many requests lost them.
 
     The files go first, then the row says so: a run cut off between the two leaves a row whose
     files are gone (its images answer "not found", as a lost file always has) and the next run
     finishes it; the other way round could leave files no row names, never deleted."""
-    now = runtime.get().clock.now()
+    rt = runtime.get()
+    now, keep_days = rt.clock.now(), rt.settings.review_image_retention_days
     removed = 0
     while True:  # a batch at a time, until none is due (a busy night's backlog does not carry over)
         due = (

@@ -8,9 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.core.validation import Body, CreditCode, IdNumber, PageQuery, Phone, Username, text
-from backend.reviews.retention import KEEP_IMAGES_DAYS
 
-IMAGES_REMOVED_AT = Field(description=f"图片在决定 {KEEP_IMAGES_DAYS} 天后删除的时间；未删除时为空")
+IMAGES_REMOVED_AT = Field(description="图片保留期满（决定后 REVIEW_IMAGE_RETENTION_DAYS 天）被删除的时间；未删除时为空")
 
 ReviewKindName = Literal["password", "username", "unit"]
 ReviewStatusName = Literal["pending", "approved", "rejected"]
