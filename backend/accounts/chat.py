@@ -388,18 +388,16 @@ async def person_reply(
     account_id: int,
     *,
     lead: NoticeBlock | None = None,
-    remember: bool = True,
     extra: tuple[Action, ...] = (),
     read: tuple[_Person, list[_Held], list[_Held]] | None = None,
 ) -> ChatReply:
     """The person card of an account in scope (outside it: the not-found notice of the service).
-    ``remember``: record the question, so that "李建华呢" asks it about another person, and the
-    person, so that "她", "这个人" mean them (backend.chat.choices.means_last_person); an ID number or
-    phone lookup does not (its turn writes nothing to Redis, and no follow-up names a number).
-    ``read``: the account as :func:`_person` read it this turn (not read again)."""
+    The question is recorded, so that "李建华呢" asks it about another person, and the person, so
+    that "她", "这个人" mean them (backend.chat.choices.means_last_person), however they were found
+    (a name, a user name, an ID number or a phone number). ``read``: the account as :func:`_person`
+    read it this turn (not read again)."""
     person, visible, held = read or await _person(turn.actor, account_id)
-    if remember:  # "她", "这个人" mean this person from now on
-        await turn.context.remember_person(person.id, person.name)
+    await turn.context.remember_person(person.id, person.name)  # "她", "这个人" mean this person from now on
     blocks: list[Any] = [lead] if lead else []
     blocks.append(person_card(turn.actor, person, visible, held, extra))
     return ChatReply(blocks=blocks, suggestions=default_suggestions())
@@ -529,6 +527,21 @@ async def person_named(turn: Turn, name: str) -> ChatReply | None:
         return await person_reply(turn, chosen.id)
     title = msg.CHAT_CHOOSE_PERSON.format(count=len(found.matches), name=name)
     return await choices_reply(turn.actor, title, found.matches, more=found.more)
+
+
+async def person_just_shown(turn: Turn) -> ChatReply | None:
+    """The card of the person the last answer showed ("联系电话" typed right after it asks for their
+    phone, masked as on the card); None: it showed no person's card, or the actor may no longer see
+    them."""
+    if not may_see_people(turn.actor):
+        return None
+    account_id = await turn.context.person_just_shown()
+    if account_id is None:
+        return None
+    try:
+        return await person_reply(turn, account_id)
+    except NotFound:  # out of scope since
+        return None
 
 
 # After the co-op card's patterns (priority 100, and "account.card" sorts before "coop.card"). Typed,
@@ -669,7 +682,7 @@ async def account_form(turn: Turn) -> ChatReply:
     unit = await unit_meant(turn, "account.form")
     if isinstance(unit, ChatReply):
         return unit
-    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_unit(unit.id, unit.name, unit.type)
     roles = [role for role in _ROLES_HIGH_FIRST if actions.may_assign(turn.actor, unit, role)]
     if not roles:  # an admin may always give a lower role in its scope; kept for safety
         return ChatReply(
@@ -848,7 +861,7 @@ async def unit_members(turn: Turn) -> ChatReply:
     params: dict[str, Any] = {"unit_id": unit.id} if role is None else {"unit_id": unit.id, "role": role.value}
     if whole:
         params["whole"] = True
-    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_unit(unit.id, unit.name, unit.type)
     await turn.context.remember_page("unit.members", params, page.next_cursor)
     named = msg.CHAT_WHOLE_AREA.format(name=unit.name) if whole else unit.name
     if not page.items and cursor is None:
@@ -1051,7 +1064,7 @@ async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
     if not people:  # outside the scope answers exactly like nobody at all
         return _person_not_found()
     if len(people) == 1:
-        return await person_reply(turn, next(iter(people)), remember=False)
+        return await person_reply(turn, next(iter(people)))
     matches = list(people.values())[:MAX_CHOICES]
     title = msg.CHAT_CHOOSE_BY_NUMBER.format(count=len(matches))
     return await choices_reply(turn.actor, title, matches, more=len(people) > MAX_CHOICES)

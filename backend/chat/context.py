@@ -1,5 +1,6 @@
-"""What the conversation is about, in Redis: the last unit shown, the last table, the last person
-shown and the choices of the last answer (backend.chat.choices).
+"""What the conversation is about, in Redis: the last unit shown (and the last co-op, which "这个社"
+means after a village shown since), the last table, the last person shown and the choices of the
+last answer (backend.chat.choices).
 
 A conversation is one session in one of its units: choosing another unit starts another, so "这个村"
 never means a unit shown under the other scope, and going back resumes the first.
@@ -7,9 +8,10 @@ never means a unit shown under the other scope, and going back resumes the first
 "更多" / "下一页" continue the last table, "上一页" and "第3页" go back to a page of it seen before (the
 record of the table keeps where each page seen started); "这个村的汇总" refers to the last unit shown; "李家坪村呢"
 asks the question of the last answer (the intent that remembered its unit, table or person: "asked")
-again about another unit (backend.chat.follow_up). Whether the last answer showed the last unit is
-kept too ("unit_shown"): a form asked for with no unit named is for it only then, else for the
-actor's own unit (backend.accounts.chat.unit_meant).
+again about another unit (backend.chat.follow_up). Whether the last answer showed the last unit, or
+the last person, is kept too ("unit_shown"): a form asked for with no unit named is for that unit
+only then, else for the actor's own unit (backend.accounts.chat.unit_meant); "联系电话" right after a
+person's card is that person's (backend.coops.chat.coop_card).
 
 A turn's writes are kept in memory (its own reads see them) and start on their way to Redis at
 once, in the background, while the turn goes on with its reads and its reply; the writes of one
@@ -40,7 +42,11 @@ _MOVE = (
 )
 
 
-_UNIT_SHOWN = "unit_shown"  # "1": the last answer showed the last unit; "": one after it showed none
+# What the last answer showed: _SHOWN_UNIT the last unit, _SHOWN_PERSON the last person; "": neither
+_UNIT_SHOWN = "unit_shown"
+_SHOWN_UNIT = "1"
+_SHOWN_PERSON = "person"
+_COOP = "coop_id"  # the last co-op shown (one field: its name is read with its scope check)
 _KEPT = "|"  # between an asked intent and the parameters a follow-up keeps (intent names hold none)
 
 
@@ -140,7 +146,7 @@ class ChatContext:
             fields = {"choices": "", **fields}
         if asked and self._asked is not None:
             fields = {**fields, "asked": self._asked}
-            if "unit_id" not in fields and "unit_id" not in self._pending:
+            if _UNIT_SHOWN not in fields and _UNIT_SHOWN not in self._pending:
                 fields[_UNIT_SHOWN] = ""  # this answer showed no unit: the last one shown is older
         self._pending.update(fields)
         self._unsent.update(fields)
@@ -163,13 +169,18 @@ class ChatContext:
         fields, self._unsent = self._unsent, {}
         rt = runtime.get()
         # Kept as long as its session may live: the session stays alive on requests that write no
-        # context (another page, a help or an ID number turn), and an idle expiry here forgot the
+        # context (another page, a help turn), and an idle expiry here forgot the
         # conversation under a table still on screen after half an hour.
         args = [rt.settings.session_absolute_seconds, *(item for pair in fields.items() for item in pair)]
         await rt.redis.eval(_WRITE, 1, self._key, *args)
 
-    async def remember_unit(self, unit_id: int, name: str) -> None:
-        self._remember({"unit_id": str(unit_id), "unit_name": name, _UNIT_SHOWN: "1"})
+    async def remember_unit(self, unit_id: int, name: str, unit_type: str | None = None) -> None:
+        """The unit this answer shows: "这个村", "这里" mean it from now on; a co-op (``unit_type``)
+        is also the one "这个社" means until another co-op is shown (:meth:`last_coop`)."""
+        fields = {"unit_id": str(unit_id), "unit_name": name, _UNIT_SHOWN: _SHOWN_UNIT}
+        if unit_type == "coop":
+            fields[_COOP] = str(unit_id)
+        self._remember(fields)
 
     async def remember_question(self) -> None:
         """This turn's answer is about no unit (a person's card): a follow-up asks this question."""
@@ -178,7 +189,8 @@ class ChatContext:
     async def remember_person(self, account_id: int, name: str) -> None:
         """A person's card was shown: "她", "这个人" mean this person from now on; a follow-up asks
         this question (as :meth:`remember_question`)."""
-        self._remember({"person_id": str(account_id), "person_name": name})
+        shown = {} if "unit_id" in self._pending else {_UNIT_SHOWN: _SHOWN_PERSON}
+        self._remember({"person_id": str(account_id), "person_name": name, **shown})
 
     async def last_person(self) -> tuple[int, str] | None:
         """The person whose card was shown last, if any (read only by a turn that names one so)."""
@@ -203,6 +215,21 @@ class ChatContext:
             return self._pending["choices"] or None
         return await runtime.get().redis.hget(self._key, "choices") or None
 
+    async def person_just_shown(self) -> int | None:
+        """The person whose card the last answer that remembered anything showed; None: it showed
+        no person's card (a unit, a list, a log since)."""
+        if _UNIT_SHOWN in self._pending:
+            return int(self._pending["person_id"]) if self._pending[_UNIT_SHOWN] == _SHOWN_PERSON else None
+        shown, account_id = await runtime.get().redis.hmget(self._key, [_UNIT_SHOWN, "person_id"])
+        return int(account_id) if shown == _SHOWN_PERSON and account_id else None
+
+    async def last_coop(self) -> int | None:
+        """The co-op shown last (a unit shown since may be none: "这个社" still means the co-op)."""
+        if _COOP in self._pending:
+            return int(self._pending[_COOP])
+        coop_id = await runtime.get().redis.hget(self._key, _COOP)
+        return int(coop_id) if coop_id else None
+
     async def last_unit(self) -> tuple[int, str] | None:
         if "unit_id" in self._pending:
             return int(self._pending["unit_id"]), self._pending["unit_name"]
@@ -225,7 +252,7 @@ class ChatContext:
             return None
         fields = ["unit_id", "unit_name", _UNIT_SHOWN]
         unit_id, name, shown = await runtime.get().redis.hmget(self._key, fields)
-        if not unit_id or shown == "":
+        if not unit_id or (shown is not None and shown != _SHOWN_UNIT):
             return None
         return int(unit_id), name or ""
 

@@ -26,7 +26,7 @@ from decimal import Decimal, InvalidOperation
 from functools import partial
 from typing import Any, Literal, cast
 
-from backend.accounts.chat import person_named
+from backend.accounts.chat import person_just_shown, person_named
 from backend.chat import lookup, registry
 from backend.chat.builtin import held_elsewhere
 from backend.chat.params import whole_number
@@ -70,12 +70,12 @@ from backend.core.roles import FinanceAccess, allows
 from backend.units import messages as units_msg
 from backend.units.chat import (
     LEVEL,
-    above_own,
-    below_own,
+    above_scope,
     last_shown_unit,
     level_named,
     level_param,
-    name_of_level,
+    names_a_coop,
+    own_level_notices,
     region_code_named,
     type_label,
     unit_action,
@@ -231,6 +231,8 @@ async def _target(
         return await _pick(turn.actor, msg.PICK_LIKE.format(name=name), like.matches, intent_name, key)
     if (held := await held_elsewhere(turn.actor, name)) is not None:  # theirs, another unit they chose not
         return _notice(held, "info")
+    if (above := await above_scope(turn.actor, name)) is not None:  # "云岭省汇总" typed by a county's cadre
+        return _notice(above, "info")  # the scope, as the name lookup says it
     not_found = _notice(msg.NAME_NOT_FOUND.format(name=name), "warning")
     near = like.near[:MAX_NEAR]  # nothing like it either: the closest names, as quick replies
     names = await lookup.labels(turn.actor, near)
@@ -242,11 +244,11 @@ async def _target(
 
 
 async def _last_shown(turn: Turn, reference: str) -> Unit | None:
-    """The unit a reference to the last unit shown means (units.chat.last_shown_unit); "这个合作社",
-    "该社" when that unit is no co-op: AppError saying so (which co-op is not known), as "这个村" after
-    a township's card does."""
+    """The unit a reference to the last unit shown means (units.chat.last_shown_unit: "这个合作社",
+    "该社" are the co-op shown last); "这个社" when no co-op was shown: AppError saying the unit shown
+    is none (which co-op is not known), as "这个村" after a township's card does."""
     shown = await last_shown_unit(turn, reference)
-    if shown is not None and reference.endswith("社") and shown.type != UnitType.COOP:
+    if shown is not None and names_a_coop(reference) and shown.type != UnitType.COOP:
         said = msg.SHOWN_NOT_A_COOP.format(name=shown.name, type=type_label(shown.type))
         raise AppError("reference_level", said, status=422)
     return shown
@@ -277,27 +279,6 @@ async def _unit_just_shown(turn: Turn) -> Unit | None:
     with suppress(NotFound):
         return await get_unit(turn.actor, just[0])
     return None
-
-
-async def _own_level_notices(turn: Turn, name_key: str, target: Unit, what: str, ask: str) -> list[NoticeBlock]:
-    """A notice before an answer about the actor's own unit when the name typed for it is a level
-    above it ("全县汇总" typed by a township's cadre: outside their scope) or below it ("本镇汇总"
-    typed by a county's: their unit is no township); ``what`` is what is answered, ``ask`` how to ask
-    for one unit of that level (with the name of one in scope)."""
-    said = _name_param(turn, name_key)
-    level = level_named(said)
-    if level is None or target.id != turn.actor.unit_id:
-        return []
-    if above_own(said, target):
-        return [NoticeBlock(text=msg.OWN_SCOPE_ONLY.format(said=said, unit=target.name, what=what))]
-    if not below_own(said, target):
-        return []
-    label = units_msg.TYPE_LABELS[level]
-    name = await name_of_level(turn.actor, level) or msg.NAME_OF_LEVEL.format(level=label)
-    said_below = msg.OWN_LEVEL_BELOW.format(
-        unit=target.name, type=type_label(target.type), level=label, what=what, ask=ask.format(name=name, what=what)
-    )
-    return [NoticeBlock(text=said_below)]
 
 
 def _money(value: str) -> str:
@@ -364,7 +345,10 @@ _COMPARE_FIRST = re.compile(rf"^{_COMPARE}\s*")
 _MORE_OR_LESS = re.compile(r"(?:多|少)了?$")
 # What stands against a unit in "社员比去年多了多少" and is none: a figure (the time goes with the period).
 _NO_UNIT = re.compile(rf"(?:合作社|社|{_SUMMARY_FIGURES})(?:数|数量|总数|总额)?")
-_FIGURE_AFTER = re.compile(rf"\s*的?\s*{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?$")
+_FIGURE_AFTER = re.compile(rf"\s*(?:的|按照?)?\s*{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?$")
+# The figures a comparison shows in its usual columns (msg.SUMMARY_COLUMNS): compared by another, it
+# shows that one too
+_COMPARED_ALWAYS = frozenset({"members", "assets"})
 
 # "王家湾村合作社汇总", "本镇信息卡汇总": the summary's own title typed back names the unit and then
 # what is summed (as 统计 and 地图 take "合作社" after the name): the word goes unless it ends a unit's name.
@@ -520,9 +504,9 @@ async def _summary(turn: Turn) -> ChatReply:
     if isinstance(target, ChatReply):
         return target
     # "全县汇总" typed by a township's cadre, "本镇汇总" by a county's: theirs, and say so
-    lead = await _own_level_notices(turn, "name", target, msg.WHAT_SUMMARY, msg.ASK_SUMMARY)
+    lead = await own_level_notices(turn, _name_param(turn, "name"), target, msg.WHAT_SUMMARY, msg.ASK_SUMMARY)
     # Remembered before the roll-ups are read: the context's write goes out alongside those reads.
-    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_unit(target.id, target.name, target.type)
     await turn.context.remember_page("summary", {"unit_id": target.id}, None)
     result = await queries.summary(turn.actor, target, reads)
     own = figures_out(result.figures)
@@ -600,6 +584,15 @@ def _compared_names(name: str) -> list[str]:
     return parts
 
 
+def _figure_asked(turn: Turn) -> str | None:
+    """The figure units are compared by, as typed ("白沙镇和桃源乡哪个利润高", "对比白沙镇和桃源乡的营业收入",
+    "…按利润比一比": the last one named), as a ranking's field; None: none typed (a button's)."""
+    said = re.findall(_SUMMARY_FIGURES, _typed(turn))
+    if not said:
+        return None
+    return _RANK_WORDS.get(said[-1]) or _RANK_WORDS.get(said[-1].removesuffix("人数"))
+
+
 def _without_figure(part: str) -> str:
     """A compared unit's name without the figure typed after it ("白沙镇的社员" -> "白沙镇"); a part
     that is only a figure stays (it names no unit: see _compared_names)."""
@@ -631,10 +624,20 @@ async def _compared(turn: Turn, whole: ChatReply) -> Unit | ChatReply:
         return units[0]
     rows = [await queries.figures(turn.actor, unit) for unit in units]
     await turn.context.remember_question()  # "李家坪村呢": that one's summary
+    field = _figure_asked(turn)
+    columns, cells = msg.SUMMARY_COLUMNS, [_breakdown_row(row) for row in rows]
+    if field is not None and field not in _COMPARED_ALWAYS:  # "…哪个利润高": the profit, masked as elsewhere
+        counter = queries.RANKS[field].column
+        columns = [*columns, msg.RANK_COLUMNS[field]]
+        money = field in queries.MONEY_RANKS
+        cells = [
+            [*cell, shown(row.totals[counter], row.money_visible) if money else str(row.totals[counter])]
+            for cell, row in zip(cells, rows, strict=True)
+        ]
     table = TableBlock(
         title=msg.COMPARE_TITLE,
-        columns=msg.SUMMARY_COLUMNS,
-        rows=[_breakdown_row(row) for row in rows],
+        columns=columns,
+        rows=cells,
         row_actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": u.id}) for u in units],
         total=len(rows),
     )
@@ -681,6 +684,9 @@ def _card_fields(card: CardOut) -> list[KeyValue]:
     ]
 
 
+# A phone asked for ("电话多少", "联系方式"): right after a person's card, the person's (a person has
+# no address or business scope: those stay the co-op card's).
+_PHONE_ASKED = re.compile(r"联系人电话|联系人手机|联系电话|联系方式|电话号码|电话|手机号码|手机号|手机")
 # What only a co-op's card tells, asked after its name: "...的电话", "...的位置", "...哪年成立的".
 _CARD_ASKED = (
     r"(?:联系电话|联系人电话|联系人手机|联系人|联系方式|电话号码|电话|手机号码|手机号|手机"
@@ -716,9 +722,13 @@ _CARD_ASKED = (
 )
 async def coop_card(turn: Turn) -> ChatReply:
     """一社一卡: the info card of one co-op in scope. No name ("信息卡", "联系电话"): the unit the last
-    answer showed (a co-op's card: that co-op's), else the own unit."""
+    answer showed (a co-op's card: that co-op's), else the own unit; a unit that is no co-op but
+    holds one (a village): that co-op's. "联系电话" right after a person's card: that person's."""
     target: Unit | ChatReply | None = None
     if turn.params.get("unit_id") is None and not _name_param(turn, "name"):
+        if _PHONE_ASKED.fullmatch(str(turn.params.get("contact") or "")):
+            if (person := await person_just_shown(turn)) is not None:
+                return person
         target = await _unit_just_shown(turn)
     if target is None:
         target = await _target(
@@ -726,8 +736,8 @@ async def coop_card(turn: Turn) -> ChatReply:
         )
     if isinstance(target, ChatReply):
         return target
-    if not _names_a_unit(turn) and not turn.params.get("contact"):  # "信息卡" in a village with one co-op
-        target = await _the_coop_of(target)  # (its "联系电话" may be the village's own: its card says)
+    if not _names_a_unit(turn):  # "信息卡", "联系电话" in a village with one co-op: that co-op's
+        target = await _the_coop_of(target)
     try:
         view = await queries.get_card(turn.actor, target.id)
     except NotFound:
@@ -745,7 +755,7 @@ async def coop_card(turn: Turn) -> ChatReply:
                 context=target.name,
             )
         # "白沙镇的信息卡": not a co-op; its co-ops are probably what is meant
-        await turn.context.remember_unit(target.id, target.name)
+        await turn.context.remember_unit(target.id, target.name, target.type)
         label = msg.SEE_ITS_COOPS.format(name=target.name)
         its_coops = Action(label=label, intent="coop.list", params={"region_id": target.id})
         return ChatReply(
@@ -791,7 +801,7 @@ async def _contact_cards(turn: Turn, name: str, *, edit: bool = False) -> ChatRe
     views = await queries.cards_with_contact(turn.actor, name, limit=MAX_LIKE)
     if len(views) == 1:
         if edit:
-            await turn.context.remember_unit(views[0].unit.id, views[0].unit.name)
+            await turn.context.remember_unit(views[0].unit.id, views[0].unit.name, views[0].unit.type)
             return _card_form(views[0].unit, views[0], views[0].money_visible)
         return await _card_reply(turn, views[0])
     if not views:
@@ -805,7 +815,7 @@ async def _contact_cards(turn: Turn, name: str, *, edit: bool = False) -> ChatRe
 async def _card_reply(turn: Turn, view: CardView, lead: NoticeBlock | None = None) -> ChatReply:
     """One co-op's card (led by ``lead``), with the button to edit it for whoever may write it."""
     card = card_out(view)
-    await turn.context.remember_unit(card.unit_id, card.name)
+    await turn.context.remember_unit(card.unit_id, card.name, UnitType.COOP)
     buttons = [Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": card.unit_id})]
     if allows(turn.actor.role, WRITE):
         buttons.append(Action(label=msg.BUTTON_EDIT, intent="coop.edit", params={"unit_id": card.unit_id}))
@@ -852,7 +862,7 @@ async def edit_card(turn: Turn) -> ChatReply:
         if not named:
             return _notice(msg.EDIT_WHICH)
         return _notice(msg.NOT_A_COOP_CARD_SAID.format(name=target.name), "warning")
-    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_unit(target.id, target.name, target.type)
     try:
         view: CardView | None = await queries.get_card(turn.actor, target.id)
     except NotFound:
@@ -977,7 +987,7 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
         return target
-    await turn.context.remember_unit(target.id, target.name)  # "这里" is the region listed now
+    await turn.context.remember_unit(target.id, target.name, target.type)  # "这里" is the region listed now
     cursor = _cursor(turn.params)
     where, order = (narrowed.where, narrowed.order) if narrowed else (None, None)
     # a list in the order of a figure pages by place: "前3名" asks for pages of three (top_count)
@@ -990,7 +1000,9 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
     }
     await turn.context.remember_page(intent_name, params, page.next_cursor)
     kind_title = (narrowed.words if narrowed else "") + msg.KIND_TITLES[kind]
-    lead = await _own_level_notices(turn, "region", target, kind_title, msg.ASK_NARROWED if narrowed else msg.ASK_LIST)
+    lead = await own_level_notices(
+        turn, _name_param(turn, "region"), target, kind_title, msg.ASK_NARROWED if narrowed else msg.ASK_LIST
+    )
     if not page.items:
         text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
         blocks = [*lead, NoticeBlock(text=text)]
@@ -1208,6 +1220,8 @@ async def _ranking_more(
         # "按社员排一下" (typed under a list: that list's region, see _top_coops), "合作社按资产排序"
         ASK + rf"{_RANK_REGION}(?:合作社)?(?:(?P<by>按照|按))?{_RANK_FIELD}{_SORT}$",
         ASK + rf"{_RANK_REGION}合作社{_SORT}$",  # by members, as "最大的合作社"; "我们村的合作社排个名"
+        # "按利润比一比": the co-ops compared by that figure, which is its ranking
+        ASK + rf"{_RANK_REGION}(?:合作社)?(?P<by>按照|按){_RANK_FIELD}{_COMPARE}$",
         # "最大的合作社": by members, which every role may see (the title says so)
         ASK + rf"{_RANK_REGION}(?:规模)?最大的(?:合作社|社)(?:是哪个|是哪家|是哪些|有哪些)?$",
         # "哪个合作社最赚钱", "最赚钱的合作社": by profit
@@ -1239,7 +1253,7 @@ async def _top_coops(turn: Turn) -> ChatReply:
     target = await _target(turn, key="region_id", name_key="region", intent_name="coop.top")
     if isinstance(target, ChatReply):
         return target
-    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_unit(target.id, target.name, target.type)
     offset = _place(turn.params)
     least = bool(turn.params.get("least"))
     size = _top_count(turn.params)
@@ -1263,15 +1277,20 @@ async def _top_coops(turn: Turn) -> ChatReply:
         ]
         for view in views
     ]
+    title = (msg.RANK_TITLES_LEAST if least else msg.RANK_TITLES)[field]
     table = TableBlock(
-        title=(msg.RANK_TITLES_LEAST if least else msg.RANK_TITLES)[field].format(region=target.name),
+        title=title.format(region=target.name),
         columns=[*msg.LIST_COLUMNS[:2], msg.RANK_COLUMNS[field]],
         rows=rows,
         row_actions=[Action(label=msg.BUTTON_CARD, intent="coop.card", params={"unit_id": v.unit.id}) for v in views],
         more=more_action,
     )
+    # "本镇社员最多的合作社" typed by a county's cadre: theirs, and say so (as the summary does)
+    lead = await own_level_notices(turn, _name_param(turn, "region"), target, title.format(region=""), msg.ASK_NARROWED)
     return ChatReply(
-        blocks=[*_first_said(turn, table, offset), table], suggestions=_suggestions(turn, target), context=target.name
+        blocks=[*lead, *_first_said(turn, table, offset), table],
+        suggestions=_suggestions(turn, target),
+        context=target.name,
     )
 
 
@@ -1551,6 +1570,28 @@ def _amount_said(wan: Decimal) -> str:
     return f"{wan.normalize():f}{msg.MONEY_UNIT}"
 
 
+# "社员在100人", "资产在1000万" with neither 以上 nor 以下: which side is meant is asked, not guessed
+_EITHER_SIDE = "在"
+
+
+def _which_side(turn: Turn, field: str, amount: Decimal) -> ChatReply:
+    """The question "以上 or 以下?" for a threshold typed with a bare 在, its two answers as buttons
+    ("100人以上", "100人以下"; "第一个" presses one), each the list of that side."""
+    said = _amount_said(amount) if field in queries.MONEY_RANKS else msg.PEOPLE_AMOUNT.format(count=int(amount))
+    region = {"region": turn.params["region"]} if turn.params.get("region") else {}
+    buttons = [
+        Action(
+            label=msg.OVER_SIDES[op].format(amount=said),
+            intent="coop.over",
+            params={"field": field, "op": op, "amount": str(amount), **region},
+        )
+        for op in ("gte", "lte")
+    ]
+    figure = msg.RANK_COLUMNS[field].partition("（")[0]
+    question = CardBlock(title=msg.OVER_WHICH_SIDE.format(figure=figure, amount=said), actions=buttons)
+    return ChatReply(blocks=[question], suggestions=_suggestions())
+
+
 @intent(
     "coop.over",
     patterns=(
@@ -1576,6 +1617,8 @@ async def over(turn: Turn) -> ChatReply:
     money = field in queries.MONEY_RANKS
     if money and turn.actor.finance_access != FinanceAccess.ALL:
         return _notice(msg.OVER_MONEY_NOT_ALLOWED, "warning")
+    if turn.params.get("op") == _EITHER_SIDE:
+        return _which_side(turn, field, amount)
     column = queries.RANKS[field].column
     bound = int(amount * FEN_PER_WAN) if money else int(amount)
     shown_amount = _amount_said(amount) if money else f"{int(amount)}"
@@ -1604,7 +1647,7 @@ async def _level_in_region(turn: Turn, intent_name: str) -> tuple[UnitType, Unit
     target = await _target(turn, key="region_id", name_key="region", intent_name=intent_name)
     if isinstance(target, ChatReply):
         return target
-    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_unit(target.id, target.name, target.type)
     return level, target, units_msg.LEVEL_LABELS[level.value]
 
 
@@ -1674,10 +1717,13 @@ async def _units_most(turn: Turn) -> ChatReply:
     if not units:
         return await _none_ranked(target, level, label, field) if not offset else _notice(msg.NO_MORE)
     money = field in queries.MONEY_RANKS
+    title = partial(
+        (msg.UNITS_RANK_TITLE_LEAST if least else msg.UNITS_RANK_TITLE).format,
+        what=msg.UNITS_RANK_WORDS[field],
+        level=label,
+    )
     table = TableBlock(
-        title=(msg.UNITS_RANK_TITLE_LEAST if least else msg.UNITS_RANK_TITLE).format(
-            region=target.name, what=msg.UNITS_RANK_WORDS[field], level=label
-        ),
+        title=title(region=target.name),
         columns=[
             *msg.MOST_COOPS_COLUMNS[:2],
             msg.RANK_COLUMNS.get(field, msg.UNITS_RANK_WORDS[field]),
@@ -1686,7 +1732,9 @@ async def _units_most(turn: Turn) -> ChatReply:
         row_actions=[unit_action(u.id, u.name) for u in units],
         more=more_action,
     )
-    reply: list[Any] = [*_first_said(turn, table, offset), table]
+    # "本镇哪个村合作社最多" typed by a county's cadre: theirs, and say so (as the summary does)
+    lead = await own_level_notices(turn, _name_param(turn, "region"), target, title(region=""), msg.ASK_NARROWED)
+    reply: list[Any] = [*lead, *_first_said(turn, table, offset), table]
     if least and not offset and field in _COUNTED:  # fewer than the fewest shown: those with no co-op
         _, without, _ = await queries.units_without_coops(target, level, cursor=None, limit=1)
         if without:
@@ -1833,7 +1881,7 @@ async def _stats(turn: Turn) -> ChatReply:
     if isinstance(target, ChatReply):
         return target
     out = stats_out(await queries.figures(turn.actor, target))
-    await turn.context.remember_unit(target.id, target.name)
+    await turn.context.remember_unit(target.id, target.name, target.type)
     t = out.totals
     fields = [
         KeyValue(label=msg.STATS_COOPS, value=f"{t.coops} 个"),
@@ -1866,7 +1914,7 @@ async def _stats(turn: Turn) -> ChatReply:
         series=[Series(name=msg.SERIES_COOPS, values=[t.village_level, t.benchmark, t.poverty_county])],
         unit=msg.COUNT_UNIT,
     )
-    lead = await _own_level_notices(turn, "region", target, msg.WHAT_STATS, msg.ASK_STATS)
+    lead = await own_level_notices(turn, _name_param(turn, "region"), target, msg.WHAT_STATS, msg.ASK_STATS)
     return ChatReply(blocks=[*lead, card, chart], suggestions=_suggestions(turn, target), context=target.name)
 
 
@@ -1896,8 +1944,8 @@ async def _map(turn: Turn) -> ChatReply:
     if isinstance(target, ChatReply):
         return target
     result = await queries.map_pins(turn.actor, target)
-    await turn.context.remember_unit(target.id, target.name)
-    lead = await _own_level_notices(turn, "region", target, msg.WHAT_MAP, msg.ASK_MAP)
+    await turn.context.remember_unit(target.id, target.name, target.type)
+    lead = await own_level_notices(turn, _name_param(turn, "region"), target, msg.WHAT_MAP, msg.ASK_MAP)
     if not result.pins:
         empty = (
             msg.MAP_NONE_LOCATED.format(region=target.name, count=result.not_located)

@@ -1,7 +1,14 @@
 """Chinese texts of the co-op domain: info cards (一社一卡), their queries and the summaries."""
 
+# The note on an answer about the own unit named by a place word of another level is the units
+# domain's (backend.units.chat.own_level_notices), one text for every answer
+from backend.units.messages import OWN_LEVEL_BELOW as OWN_LEVEL_BELOW
+from backend.units.messages import OWN_SCOPE_ONLY as OWN_SCOPE_ONLY
+
 # Money and the finance permission
 NO_FINANCE = "无权限"
+NOT_ENTERED = "未填报"  # a money figure no one with finance access has entered yet
+NO_AVERAGE = "—"  # an average over no card that has the figure
 MONEY_UNIT = "万元"
 YI_UNIT = "亿元"  # a threshold of 10,000 万元 or more is said in 亿元
 
@@ -9,11 +16,8 @@ YI_UNIT = "亿元"  # a threshold of 10,000 万元 or more is said in 亿元
 NOT_A_COOP = "只有合作社类型的单位才能建立信息卡"
 CARD_EXISTS = "该合作社已经有信息卡，请直接修改"
 NO_CARD = "该合作社还没有建立信息卡"
-# A place word of another level than the own unit's ("全县汇总" typed by a township's cadre, "本镇汇总"
-# by a county's): {what} is what is answered, {ask} how to ask for one unit of that level
-OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的{what}（请上级单位查看）；以下是{unit}的{what}。"
-OWN_LEVEL_BELOW = "您的单位{unit}是{type}，不是{level}；以下是{unit}的{what}。要看某一个{level}的{what}，请说“{ask}”。"
-NAME_OF_LEVEL = "{level}名称"
+# What is answered ({what}) and how to ask for one unit of a level ({ask}), in the note on an answer
+# about the own unit named by another level's word ("本镇汇总" typed by a county's cadre)
 WHAT_SUMMARY = "汇总"
 WHAT_STATS = "统计指标"
 WHAT_MAP = "合作社分布"
@@ -171,6 +175,10 @@ FINANCE_ACCESS_SAYS = {
 }
 OVER_WORDS = "{figure}{op}{amount}的"  # "社员数超过500的", "资产总额不少于1000万元的"
 OVER_OPS = {"gt": "超过", "gte": "不少于", "lt": "少于", "lte": "不超过"}
+# "社员在100人" (neither 以上 nor 以下 typed): which side, asked with a button for each
+OVER_WHICH_SIDE = "要看{figure}{amount}以上的合作社，还是{amount}以下的？请选择："
+OVER_SIDES = {"gte": "{amount}以上", "lte": "{amount}以下"}
+PEOPLE_AMOUNT = "{count}人"
 OVER_MONEY_NOT_ALLOWED = "按金额筛选合作社会透露您看不到的金额，需要“全部”财务权限；可以按社员数或从业人员筛选。"
 LOSS_NOT_ALLOWED = "哪些合作社亏损会透露您看不到的利润，需要“全部”财务权限。"
 

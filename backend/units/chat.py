@@ -13,6 +13,7 @@ Everything goes through the actor's scope: a unit outside it answers like a miss
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from typing import Any, NamedTuple
 
 from backend.chat import lookup
@@ -202,10 +203,9 @@ async def unit_reply(turn: Turn, unit_id: int, *, lead: str | None = None) -> Ch
     """The card of a unit in scope (outside it: NotFound); the conversation is about this unit from
     now on ("这个村")."""
     unit, card = await unit_card(turn.actor, unit_id)
-    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_unit(unit.id, unit.name, unit.type)
     blocks: list[Any] = [TextBlock(text=lead)] if lead else []
-    if notice := await own_level_notice(turn, unit.id):
-        blocks.append(notice)
+    blocks += await own_level_notices(turn, str(turn.params.get("name") or ""), unit.id)
     blocks.append(card)
     return ChatReply(blocks=blocks, suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
@@ -277,6 +277,11 @@ _REFERENCE_LEVELS = (
 )
 
 
+def names_a_coop(reference: str) -> bool:
+    """Does a reference to the unit shown name a co-op ("这个社", "该合作社")?"""
+    return reference.endswith("社")
+
+
 def level_named(reference: str) -> UnitType | None:
     """The region level a reference's place word names ("这个村", "全县"); None without one."""
     return next((t for word, t in _REFERENCE_LEVELS if reference.endswith(word)), None)
@@ -308,23 +313,32 @@ async def name_of_level(actor: Actor, level: UnitType) -> str | None:
     return found[0].name if found else None
 
 
-async def own_level_notice(turn: Turn, unit_id: int) -> NoticeBlock | None:
-    """A word on the card of the actor's own unit when the name typed for it is a level above it
-    ("全县" typed by a township's cadre) or below it ("我们镇" typed by a county's cadre)."""
-    said = str(turn.params.get("name") or "").replace(" ", "")
+async def own_level_notices(
+    turn: Turn, said: str, target: Unit | int, what: str | None = None, ask: str | None = None
+) -> list[NoticeBlock]:
+    """A notice before an answer about the actor's own unit (``target``, or its id) when the name
+    typed for it (``said``) is a level above it ("全县汇总" typed by a township's cadre: outside their
+    scope) or below it ("本镇有几个村" typed by a county's: their unit is no township). ``what`` is
+    what is answered and ``ask`` how to ask for it of one unit of that level (with {name}, one in
+    scope, and {what}); without them, the unit's card ("我们镇": its information, asked by a name)."""
+    said = re.sub(r"\s+", "", said).removesuffix("的")
     level = level_named(said)
-    if unit_id != turn.actor.unit_id or level is None or not means_own(said):
-        return None
-    own = await get_unit(turn.actor, unit_id)
+    unit_id = target if isinstance(target, int) else target.id
+    if level is None or not means_own(said) or unit_id != turn.actor.unit_id:
+        return []
+    own = target if isinstance(target, Unit) else await get_unit(turn.actor, target)
     if above_own(said, own):
-        return NoticeBlock(text=msg.CHAT_OWN_SCOPE_ONLY.format(said=said, unit=own.name))
+        if what is None:
+            return [NoticeBlock(text=msg.CHAT_OWN_SCOPE_ONLY.format(said=said, unit=own.name))]
+        return [NoticeBlock(text=msg.OWN_SCOPE_ONLY.format(said=said, unit=own.name, what=what))]
     if not below_own(said, own):
-        return None
+        return []
     label = msg.TYPE_LABELS[level]
     name = await name_of_level(turn.actor, level) or msg.CHAT_NAME_OF_LEVEL.format(level=label)
-    return NoticeBlock(
-        text=msg.CHAT_OWN_LEVEL_BELOW.format(unit=own.name, type=type_label(own.type), level=label, name=name)
-    )
+    words = {"unit": own.name, "type": type_label(own.type), "level": label}
+    if what is None or ask is None:
+        return [NoticeBlock(text=msg.CHAT_OWN_LEVEL_BELOW.format(**words, name=name))]
+    return [NoticeBlock(text=msg.OWN_LEVEL_BELOW.format(**words, what=what, ask=ask.format(name=name, what=what)))]
 
 
 async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
@@ -332,12 +346,17 @@ async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:
     none yet; NotFound: no longer in scope), or the nearest unit above it in scope of the level the
     reference names when it is of another ("这个村" after a co-op's card: the co-op's village);
     AppError when the unit shown is a region above that level ("这个村" after a township's card) or
-    is in no unit of that level ("这个村" after a co-op directly under a township)."""
+    is in no unit of that level ("这个村" after a co-op directly under a township). "这个社" after a
+    unit that is no co-op: the co-op shown last, if one was and is still in scope (a village's
+    summary after a co-op's card), else that unit (its caller says it is no co-op)."""
     last = await turn.context.last_unit()
     if last is None:
         return None
     actor = turn.actor
     unit = await get_unit(actor, last[0])
+    if names_a_coop(reference) and unit.type != UnitType.COOP and (coop_id := await turn.context.last_coop()):
+        with suppress(NotFound):  # moved out of scope or deleted since it was shown
+            return await get_unit(actor, coop_id)
     level = level_named(reference)
     if level is not None and REGION_LEVEL.get(unit.type, len(REGION_LEVEL)) < REGION_LEVEL[level]:
         # "这个村" after a township's card: which of its villages is not known; say so, not the township
@@ -431,7 +450,7 @@ async def unit_children(turn: Turn) -> ChatReply:
         return unit
     cursor = int_param(turn.params, "cursor")
     page = await list_units(turn.actor, parent_id=unit.id, cursor=cursor, limit=PAGE_SIZE)
-    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_unit(unit.id, unit.name, unit.type)
     await turn.context.remember_page("unit.children", {"unit_id": unit.id}, page.next_cursor)
     if not page.items and cursor is None:
         notice = NoticeBlock(level="info", text=msg.CHAT_NO_CHILDREN.format(name=unit.name))
@@ -483,11 +502,17 @@ async def units_of_level(turn: Turn) -> ChatReply:
     page = await list_units(turn.actor, below=unit, unit_type=level, cursor=cursor, limit=PAGE_SIZE)
     params = {"unit_id": unit.id, "level": level.value}
     label = msg.LEVEL_LABELS[level.value]
-    await turn.context.remember_unit(unit.id, unit.name)
+    await turn.context.remember_unit(unit.id, unit.name, unit.type)
     await turn.context.remember_page("unit.of_level", params, page.next_cursor)
+    # "本镇有几个村" typed by a county's cadre: say their unit is none (not for "本村有几个村": a level
+    # that holds none of the level asked says nothing of how to ask for them)
+    said = str(turn.params.get("name") or "")
+    named = level_named(said)
+    holds = named is not None and REGION_LEVEL[named] < REGION_LEVEL[level]
+    lead = await own_level_notices(turn, said, unit, label, msg.ASK_LEVEL) if holds else []
     if not page.items and cursor is None:
         notice = NoticeBlock(level="info", text=msg.CHAT_NO_LEVEL.format(name=unit.name, level=label))
-        return ChatReply(blocks=[notice], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
+        return ChatReply(blocks=[*lead, notice], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
     parents = dict(
         await Unit.filter(id__in={u.parent_id for u in page.items}).values_list("id", "name")  # type: ignore[attr-defined]
     )
@@ -502,7 +527,7 @@ async def units_of_level(turn: Turn) -> ChatReply:
         total=page.total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
+    return ChatReply(blocks=[*lead, table], suggestions=unit_suggestions(turn.actor, unit), context=unit.name)
 
 
 _CODE_CHECKS = {"region_code": identifiers.valid_region_code, "credit_code": identifiers.valid_credit_code}

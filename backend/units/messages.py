@@ -64,6 +64,11 @@ CHAT_OWN_LEVEL_BELOW = (
     "您的单位{unit}是{type}，不是{level}；以下是{unit}的信息。要查某一个{level}，请直接说它的名称，如“{name}”。"
 )
 CHAT_NAME_OF_LEVEL = "{level}名称"
+# The same in any other answer about the own unit ("全县汇总" typed by a township's cadre, "本镇有几个村"
+# by a county's): {what} is what is answered, {ask} how to ask for one unit of that level
+OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的{what}（请上级单位查看）；以下是{unit}的{what}。"
+OWN_LEVEL_BELOW = "您的单位{unit}是{type}，不是{level}；以下是{unit}的{what}。要看某一个{level}的{what}，请说“{ask}”。"
+ASK_LEVEL = "{name}有几个{what}"  # "白沙镇有几个村"
 CHAT_SHOWN_ABOVE_LEVEL = "刚才查看的是{name}（{type}），不是一个{level}。请直接说出要查的{level}的名称。"
 CHAT_SHOWN_IN_NO_LEVEL = (
     "刚才查看的{name}（{type}）直接属于{parent}，不属于任何{level}。请直接说出要查的{level}的名称。"
