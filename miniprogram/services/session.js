@@ -7,6 +7,7 @@ const { defaultStorage } = require('../utils/storage');
 const { createEmitter } = require('../utils/emitter');
 
 const KEY = 'cwt:session';
+const PASSWORD_SENT_KEY = 'cwt:password-sent'; // a password change whose answer never came (outlives the session)
 
 const SCREENS = {
   login: '/packageLogin/pages/login/index',
@@ -63,6 +64,7 @@ function createSession(storage) {
     saveLogin(body) {
       state = { token: body.token, info: pickInfo(body) };
       persist();
+      store.remove(PASSWORD_SENT_KEY); // whichever password worked, the question is settled
     },
     setToken(token) {
       state = { token, info: state.info };
@@ -78,6 +80,19 @@ function createSession(storage) {
       emitter.emit('change', state);
     },
     next: () => nextScreen(state.token, state.info),
+    /**
+     * A password change went out and no answer came (a timeout, a gateway's 504): the server may
+     * have changed the password and ended every session, this one too. Kept apart from the session,
+     * which the 401 that follows clears, so that the login screen can say to use the new password.
+     */
+    notePasswordSent() {
+      store.set(PASSWORD_SENT_KEY, Date.now());
+    },
+    /** The server's answer showed whether the change happened: nothing left to say. */
+    passwordSettled() {
+      store.remove(PASSWORD_SENT_KEY);
+    },
+    passwordMaybeChanged: () => !!store.get(PASSWORD_SENT_KEY, 0),
     onChange: (fn) => emitter.on('change', fn),
   };
 }

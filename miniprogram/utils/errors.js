@@ -20,6 +20,8 @@ class ApiError extends Error {
 }
 
 const RETRYABLE_STATUS = [408, 429, 500, 502, 503, 504];
+// 403s that say what must happen first; the server keeps none for its key: sent again after the step, it runs
+const BLOCKING_CODES = ['sms_check_required', 'password_change_required', 'unit_choice_required'];
 
 /** An error from an HTTP answer with a non-2xx status. */
 function fromResponse(res, idempotencyKey) {
@@ -60,4 +62,4 @@ function fromFailure(failure, idempotencyKey) {
   });
 }
 
-module.exports = { ApiError, fromResponse, fromFailure, RETRYABLE_STATUS };
+module.exports = { ApiError, fromResponse, fromFailure, RETRYABLE_STATUS, BLOCKING_CODES };

@@ -9,6 +9,8 @@ module.exports = {
   SERVER: '服务器繁忙，请稍后重试',
   BAD_ANSWER: '服务器的答复无法识别，请稍后重试',
   SESSION_EXPIRED: '登录已过期，请重新登录',
+  // a 401 after a password change whose answer was lost: the server may have changed it (and ended the session)
+  PASSWORD_MAYBE_CHANGED: '修改密码时网络中断，新密码可能已经生效，请用新密码登录',
   UNSUPPORTED_BLOCK: '这条消息需要新版小程序才能显示',
   SEND_FAILED: '发送失败，点击重发',
   CLOSED_UNANSWERED: '小程序关闭前没有收到答复', // a message still sending when the app closed (shown with "（点击重发）")
@@ -16,6 +18,8 @@ module.exports = {
   SENDING: '发送中…',
   TEXT_TOO_LONG: '最多 200 字',
   WAITING_NETWORK: '等待网络…',
+  // the chat offline: what waits goes when the network is back, while the app is open (utils/history marks it failed after)
+  OFFLINE_BANNER: '当前没有网络：已显示上次的结果，恢复后自动发送（关闭小程序后需点击重发）',
   REQUIRED: '请填写',
   BAD_PHONE: '请输入正确的 11 位手机号',
   BAD_CONTACT_PHONE: '请输入 11 位手机号码，或带区号的固定电话（如 0871-65150432）', // a form's phone field

@@ -20,12 +20,11 @@
 const defaults = require('../config/index');
 const { createEmitter } = require('./emitter');
 const { createQueue } = require('./queue');
-const { ApiError, fromResponse, fromFailure } = require('./errors');
+const { ApiError, fromResponse, fromFailure, BLOCKING_CODES } = require('./errors');
 const { idempotencyKey: newKey } = require('./ids');
 const msg = require('./messages');
 
 const READ_METHODS = ['GET', 'HEAD'];
-const BLOCKING_CODES = ['sms_check_required', 'password_change_required', 'unit_choice_required'];
 
 function sleep(ms) {
   return new Promise((resolve) => setTimeout(resolve, ms));

@@ -22,4 +22,15 @@ function confirm(page, content, title) {
   );
 }
 
-module.exports = { toast, confirm };
+const BACK_AFTER_TOAST_MS = 1200; // the success toast is read, then the page before shows
+
+/**
+ * After a success toast: back to the page before. The page clears `page.backTimer` in onUnload: a
+ * user who pressed Back meanwhile must not be sent back one page more.
+ */
+function backAfterToast(page) {
+  clearTimeout(page.backTimer);
+  page.backTimer = setTimeout(() => wx.navigateBack(), BACK_AFTER_TOAST_MS);
+}
+
+module.exports = { toast, confirm, backAfterToast };

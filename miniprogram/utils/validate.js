@@ -5,10 +5,14 @@ const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/g; // the server refuses
 const ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
 const ID_CHECK = '10X98765432';
 
+/** The full-width characters `which` matches (a Chinese keyboard's full-width mode) as their ASCII twins. */
+function halfWidth(value, which) {
+  return String(value || '').replace(which, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
+}
+
 /** A number as printed or pasted, as the server reads it: full-width digits, gaps and dashes, +86. */
 function plainNumber(value) {
-  return String(value || '')
-    .replace(/[\uff10-\uff19\uff38\uff58]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+  return halfWidth(value, /[\uff10-\uff19\uff38\uff58]/g)
     .replace(/[\s\-\u2010-\u2015\u2212]/g, '')
     .replace(/^(\+86|0086|86)(?=1\d{10}$)/, '');
 }
@@ -76,4 +80,13 @@ function required(values, names) {
   return errors;
 }
 
-module.exports = { isPhone, isIdNumber, plainIdNumber, isOtherIdNumber, isCode, passwordProblem, required, cleanText };
+/** A form's number as the server reads it ("１５０", "－２．５": full-width digits, minus and point). */
+function numberText(value) {
+  return halfWidth(value, /[\uff0d\uff0e\uff10-\uff19]/g);
+}
+
+function isNumber(value) {
+  return /^-?[0-9]+(\.[0-9]+)?$/.test(numberText(value));
+}
+
+module.exports = { isNumber, numberText, isPhone, isIdNumber, plainIdNumber, isOtherIdNumber, isCode, passwordProblem, required, cleanText };

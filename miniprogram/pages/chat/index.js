@@ -9,7 +9,7 @@
 const { services } = require('../../services/index');
 const { createConversation, textProblem } = require('../../services/chat/conversation');
 const { createLocalActions, isLocal } = require('../../services/chat/local-actions');
-const { view } = require('../../services/chat/view');
+const { view, screenPatch } = require('../../services/chat/view');
 const { defaultNetwork } = require('../../utils/network');
 const { guard, SCREENS } = require('../../utils/router');
 const { toast, confirm } = require('../../utils/ui');
@@ -28,6 +28,7 @@ Page({
     suggestions: DEFAULT_SUGGESTIONS,
     draft: '',
     online: true,
+    offlineBanner: msg.OFFLINE_BANNER,
     retryAll: '',
     greeting: '您好',
     presets: [{ name: 'send', type: 'icon' }],
@@ -83,19 +84,25 @@ Page({
     this.onHide();
   },
 
-  render(extra) {
+  /**
+   * The conversation on screen: only the messages that changed go to setData (services/chat/view
+   * screenPatch); the list scrolls to the bottom for a new message or answer only, not for a
+   * network change or a status. force: ids of messages to send again though unchanged.
+   */
+  render(extra, force) {
     const online = extra && 'online' in extra ? extra.online : this.network.isOnline();
     const suggestions = this.conversation.suggestions();
     const messages = this.conversation.messages();
     const failed = messages.filter((m) => m.status === 'failed').length;
+    const step = screenPatch(this.shown || null, view(messages, Date.now(), online), force);
+    this.shown = step.shown;
     this.setData(
-      Object.assign({}, extra || {}, {
+      Object.assign({}, extra || {}, step.data, {
         online,
-        messages: view(messages, Date.now(), online),
         suggestions: suggestions.length ? suggestions : DEFAULT_SUGGESTIONS,
         retryAll: failed > 1 ? msg.RETRY_ALL(failed) : '', // one alone has its own "点击重发"
       }),
-      () => this.scrollToBottom()
+      step.scroll ? () => this.scrollToBottom() : undefined
     );
   },
 
@@ -145,7 +152,7 @@ Page({
    */
   async runAction(action, label, form) {
     if (action.confirm && !(await confirm(this, action.confirm, action.label))) {
-      if (form) this.render(); // the form shows as not sent again
+      if (form) this.render(undefined, [form.messageId]); // the form shows as not sent again
       return null;
     }
     if (isLocal(action)) {

@@ -3,6 +3,16 @@
  * first-login SMS check, the forced password change, unit choice, own sessions, logout.
  */
 const endpoints = require('../endpoints');
+const { ApiError } = require('../../utils/errors');
+const msg = require('../../utils/messages');
+
+const NO_ANSWER = ['network', 'timeout']; // sent, and nothing came back (utils/errors)
+const LOST_ON_THE_WAY = [502, 504]; // a gateway's: the server may have done it
+
+/** Whether the server may have done a write whose answer this error stands for. */
+function answerLost(error) {
+  return NO_ANSWER.indexOf(error.code) >= 0 || LOST_ON_THE_WAY.indexOf(error.status) >= 0;
+}
 
 function createAuth(client, session) {
   async function reloadSession() {
@@ -50,9 +60,24 @@ function createAuth(client, session) {
       return session.next();
     },
 
-    /** Also the forced first change: every session ends and a new token comes back. */
-    async changePassword(oldPassword, newPassword) {
-      const out = await client.post(endpoints.changePassword, { old_password: oldPassword, new_password: newPassword });
+    /**
+     * Also the forced first change: every session ends and a new token comes back. key: the
+     * Idempotency-Key of a resend (utils/ids resendKey). When the answer is lost, the server may
+     * have changed the password and ended this session: the session remembers it (see
+     * notePasswordSent), and the 401 that follows says the new password may be in force.
+     */
+    async changePassword(oldPassword, newPassword, key) {
+      let out;
+      try {
+        out = await client.post(endpoints.changePassword, { old_password: oldPassword, new_password: newPassword }, { idempotencyKey: key });
+      } catch (error) {
+        if (answerLost(error)) session.notePasswordSent();
+        else if (error.status === 401 && session.passwordMaybeChanged()) {
+          throw new ApiError({ status: 401, code: error.code, message: msg.PASSWORD_MAYBE_CHANGED });
+        } else if (error.status !== 401 && !error.retryable) session.passwordSettled(); // answered with this session alive: not done
+        throw error;
+      }
+      session.passwordSettled();
       session.setToken(out.token);
       return afterStep({ must_change_password: false });
     },

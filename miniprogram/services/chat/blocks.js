@@ -7,7 +7,7 @@
  */
 const msg = require('../../utils/messages');
 const { formatNumber } = require('../../utils/format');
-const { isPhone, isIdNumber, cleanText } = require('../../utils/validate');
+const { isPhone, isIdNumber, isNumber, numberText, cleanText } = require('../../utils/validate');
 
 const MAX_ROWS = 100;
 const MAX_PINS = 200;
@@ -142,30 +142,14 @@ function map(raw) {
       subtitle: str(p.subtitle),
       action: action(p.action),
     }));
-  const markers = pins.map((p) => ({
-    id: p.id,
-    latitude: p.latitude,
-    longitude: p.longitude,
-    title: p.title,
-    width: 24,
-    height: 32,
-    callout: { content: p.subtitle ? `${p.title}\n${p.subtitle}` : p.title, display: 'BYCLICK', padding: 6 },
-  }));
   const center = pins.length
     ? {
         latitude: pins.reduce((a, p) => a + p.latitude, 0) / pins.length,
         longitude: pins.reduce((a, p) => a + p.longitude, 0) / pins.length,
       }
     : { latitude: 0, longitude: 0 };
-  return {
-    type: 'map',
-    title: str(raw.title),
-    pins,
-    markers,
-    latitude: center.latitude,
-    longitude: center.longitude,
-    points: pins.map((p) => ({ latitude: p.latitude, longitude: p.longitude })),
-  };
+  // each pin once: the map component builds the <map>'s markers and points from them (setData, history)
+  return { type: 'map', title: str(raw.title), pins, latitude: center.latitude, longitude: center.longitude };
 }
 
 function formField(raw) {
@@ -252,7 +236,7 @@ function formErrors(formBlock, values) {
       errors[f.name] = f.landline ? msg.BAD_CONTACT_PHONE : msg.BAD_PHONE;
     }
     if (f.kind === 'id_number' && !isIdNumber(value)) errors[f.name] = msg.BAD_ID_NUMBER;
-    if (f.kind === 'number' && !/^-?[0-9]+(\.[0-9]+)?$/.test(value)) errors[f.name] = msg.BAD_NUMBER;
+    if (f.kind === 'number' && !isNumber(value)) errors[f.name] = msg.BAD_NUMBER;
     if (f.kind === 'date' && !/^[0-9]{4}-[0-9]{2}-[0-9]{2}$/.test(value)) errors[f.name] = msg.BAD_DATE;
   });
   return errors;
@@ -266,7 +250,9 @@ function formAction(formBlock, values) {
   const params = Object.assign({}, formBlock.submit.params);
   formBlock.fields.forEach((f) => {
     const value = cleanText(str(values[f.name]));
-    if (value !== '') params[f.name] = f.kind === 'id_number' ? value.toUpperCase() : value;
+    if (value === '') return;
+    if (f.kind === 'id_number') params[f.name] = value.toUpperCase();
+    else params[f.name] = f.kind === 'number' ? numberText(value) : value;
   });
   return { intent: formBlock.submit.intent, params };
 }

@@ -20,6 +20,7 @@
  */
 const { idempotencyKey, localId } = require('../../utils/ids');
 const msg = require('../../utils/messages');
+const { BLOCKING_CODES } = require('../../utils/errors');
 const { cleanText } = require('../../utils/validate');
 const { formRefusal } = require('./blocks');
 
@@ -39,9 +40,13 @@ function actionKey(act) {
   return `${act.intent}|${JSON.stringify(act.params || {})}`;
 }
 
-/** A 4xx the server will answer the same way however often it is resent (request_done: done, answer lost). */
+/**
+ * A 4xx the server will answer the same way however often it is resent (request_done: done, answer
+ * lost); not a 403 that asks for a step first.
+ */
 function refusal(error) {
   if (error.code === 'request_done') return true;
+  if (BLOCKING_CODES.indexOf(error.code) >= 0) return false; // a step first (SMS check, password, unit), then resent
   return error.status >= 400 && error.status < 500 && !error.retryable && RESENDABLE_4XX.indexOf(error.status) < 0;
 }
 

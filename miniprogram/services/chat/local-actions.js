@@ -13,6 +13,9 @@ const msg = require('../../utils/messages');
 
 const REVIEW_IMAGE = 'review.image';
 const NO_NETWORK = ['network', 'offline'];
+// An ID photo is up to 4 MB: about 2 minutes at 35 KB/s (the upload of the same images gets 60 s for
+// up to 12 MB). Not retried by itself: each try starts from zero and is audited; the user taps again.
+const IMAGE_DOWNLOAD = { timeout: 120000, retries: 0 };
 
 /** Whether the chat carries out this action itself (see createLocalActions). */
 function isLocal(action) {
@@ -54,7 +57,7 @@ function createLocalActions(deps) {
     wxApi.showLoading({ title: msg.IMAGE_LOADING }); // no mask: the chat stays usable while it loads
     let file;
     try {
-      file = await deps.client.download(path);
+      file = await deps.client.download(path, IMAGE_DOWNLOAD);
     } catch (error) {
       return imageProblem(error);
     } finally {

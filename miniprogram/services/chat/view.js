@@ -76,4 +76,63 @@ function view(messages, now, online) {
   return messages.map((m) => messageView(m, now, online, busy));
 }
 
-module.exports = { view, messageView };
+const GAPS_MAX = 200; // gaps on screen (~30 bytes each) before the list is sent whole once, without them
+
+/** The same value on screen: the same object, a list of the same objects, or the same JSON. */
+function sameValue(a, b) {
+  if (a === b) return true;
+  if (typeof b !== 'object' || b === null || typeof a !== 'object' || a === null) return false;
+  if (Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => x === b[i])) return true; // blocks kept as they were
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** The same message on screen (a view is rebuilt on each render: its fields are compared). */
+function sameView(a, b) {
+  const keys = Object.keys(b);
+  if (!a || Object.keys(a).length !== keys.length) return false;
+  return keys.every((k) => sameValue(a[k], b[k]));
+}
+
+/**
+ * What setData needs to bring the chat's list from `shown` (what the last call left on screen; null
+ * before the first) to `views`: only the messages that changed or are new, by path ("messages[7]"),
+ * not the whole history again (up to 400,000 characters; WeChat asks for under 256 KB a call). A
+ * message that left the list (the history dropped it, or it moved to the end) leaves a small gap at
+ * its place ({ id, gone }: drawn as nothing), since setData cannot remove an item by path; past
+ * GAPS_MAX gaps the list goes whole once, without them. `force`: ids sent again even when unchanged
+ * (a form whose confirm was cancelled shows as not sent). Answers { data, shown, scroll }; scroll:
+ * a message came at the end, or the last one's answer changed (not a status or the network).
+ */
+function screenPatch(shown, views, force) {
+  const again = force || [];
+  const before = (shown || []).filter((v) => !v.gone);
+  const last = before[before.length - 1];
+  const newest = views[views.length - 1];
+  const scroll =
+    !!newest && (!last || last.id !== newest.id || (newest.role === 'assistant' && !sameValue(last.blocks, newest.blocks)));
+  const data = {};
+  const next = [];
+  let gaps = 0;
+  let j = 0;
+  (shown || []).forEach((old, i) => {
+    const item = views[j];
+    if (!old.gone && item && item.id === old.id) {
+      if (again.indexOf(item.id) >= 0 || !sameView(old, item)) data[`messages[${i}]`] = item;
+      next.push(item);
+      j += 1;
+      return;
+    }
+    const gap = old.gone ? old : { id: `gap-${i}`, gone: true };
+    if (!old.gone) data[`messages[${i}]`] = gap;
+    next.push(gap);
+    gaps += 1;
+  });
+  for (; j < views.length; j += 1) {
+    data[`messages[${next.length}]`] = views[j];
+    next.push(views[j]);
+  }
+  if (!shown || gaps > GAPS_MAX || (gaps && !views.length)) return { data: { messages: views }, shown: views.slice(), scroll };
+  return { data, shown: next, scroll };
+}
+
+module.exports = { view, messageView, screenPatch, GAPS_MAX };

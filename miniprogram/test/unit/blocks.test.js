@@ -78,7 +78,7 @@ test('chart: bars in percent of the largest value, numbers formatted, pie shares
   expect(big.groups[0].bars[0].display).toBe('1,234,567.89');
 });
 
-test('map: pins become <map> markers with callouts, centred on the pins; bad pins dropped', () => {
+test('map: pins (kept once: the map component builds its markers), centred on the pins; bad pins dropped', () => {
   const map = blocks.block(
     {
       type: 'map',
@@ -91,14 +91,30 @@ test('map: pins become <map> markers with callouts, centred on the pins; bad pin
     },
     0
   );
-  expect(map.markers).toHaveLength(2);
-  expect(map.markers[0]).toMatchObject({ id: 0, latitude: 25, longitude: 102, title: 'A社', callout: { content: 'A社\n种植' } });
+  expect(map.pins).toHaveLength(2);
+  expect(map.pins[0]).toMatchObject({ id: 0, latitude: 25, longitude: 102, title: 'A社', subtitle: '种植' });
   expect(map).toMatchObject({ latitude: 26, longitude: 103 });
   expect(map.pins[0].action.intent).toBe('coop.show');
-  expect(map.points).toEqual([
-    { latitude: 25, longitude: 102 },
-    { latitude: 27, longitude: 104 },
-  ]);
+  expect(map.markers).toBeUndefined(); // not a second and third copy of every pin in setData and the history
+  expect(map.points).toBeUndefined();
+});
+
+test('a number field takes full-width digits, minus and point (as the server reads them), and sends them half-width', () => {
+  const form = blocks.block(
+    {
+      type: 'form',
+      title: '编辑信息卡',
+      fields: [
+        { name: 'members', label: '社员数', kind: 'number' },
+        { name: 'longitude', label: '经度', kind: 'number', required: false },
+      ],
+      submit: { label: '保存', intent: 'coop.card_save', params: { unit_id: 7 } },
+    },
+    0
+  );
+  expect(blocks.formErrors(form, { members: '１５０', longitude: '－２．５' })).toEqual({});
+  expect(blocks.formAction(form, { members: '１５０', longitude: '－２．５' }).params).toEqual({ unit_id: 7, members: '150', longitude: '-2.5' });
+  expect(blocks.formErrors(form, { members: '一百五' })).toEqual({ members: msg.BAD_NUMBER });
 });
 
 test('form: fields by kind, initial values; a form without submit becomes a notice', () => {

@@ -176,6 +176,32 @@ test('a message the server refuses (a 4xx resending cannot change) shows its rea
   expect(view(conversation.messages(), 0, true)[0]).toMatchObject({ status: 'refused', statusText: '不能包含控制字符' });
 });
 
+test.each(['password_change_required', 'sms_check_required', 'unit_choice_required'])(
+  'a 403 %s (a step first: the server does not keep it for the key) stays failed, to be resent after the step',
+  async (code) => {
+    const blocked = Object.assign(new Error('请先完成这一步'), { status: 403, code, retryable: false, fields: {} });
+    const chatApi = { send: jest.fn().mockRejectedValueOnce(blocked).mockResolvedValueOnce(answer('答复')) };
+    const { conversation, deps } = setup(chatApi);
+    const handed = [];
+    deps.onRefused = (m) => handed.push(m.request.text);
+    await conversation.sendText('汇总');
+    const [user] = conversation.messages();
+    expect(user.status).toBe('failed');
+    expect(handed).toEqual([]); // not handed back to the input: its bubble offers the resend
+    await conversation.retry(user.id);
+    expect(chatApi.send).toHaveBeenCalledTimes(2);
+    expect(chatApi.send.mock.calls[1][1]).toBe(chatApi.send.mock.calls[0][1]); // with its key
+    expect(conversation.messages()[0].status).toBe('sent');
+  }
+);
+
+test('another 403 (no permission) is a refusal', async () => {
+  const forbidden = Object.assign(new Error('没有权限'), { status: 403, code: 'forbidden', retryable: false, fields: {} });
+  const { conversation } = setup({ send: jest.fn().mockRejectedValueOnce(forbidden) });
+  await conversation.sendText('汇总');
+  expect(conversation.messages()[0]).toMatchObject({ status: 'refused', error: '没有权限' });
+});
+
 test('a 409 (in progress), a 429 and a 401 stay failed: resending may help', async () => {
   const chatApi = { send: jest.fn() };
   [409, 429, 401].forEach((status) =>

@@ -5,7 +5,7 @@
 const { services } = require('../../../services/index');
 const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
-const { toast } = require('../../../utils/ui');
+const { toast, backAfterToast } = require('../../../utils/ui');
 const { passwordProblem } = require('../../../utils/validate');
 const { resendKey } = require('../../../utils/ids');
 const { texts } = require('../../services/card');
@@ -28,6 +28,10 @@ Page({
     this.setData({ username: (services().session.info() || {}).username || '' });
   },
 
+  onUnload() {
+    clearTimeout(this.backTimer); // left already: the page below stays
+  },
+
   onField(e) {
     this.setData({ [e.currentTarget.dataset.field]: (e.detail && e.detail.value) || '', errors: {} });
   },
@@ -45,7 +49,7 @@ Page({
       if (out && out.token) services().session.setToken(out.token);
       this.setData({ busy: false, newPassword: '', confirm: '', done: true });
       toast(this, texts.ACTIVATE_DONE, 'success');
-      setTimeout(() => wx.navigateBack(), 1200);
+      backAfterToast(this);
     } catch (error) {
       this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });

@@ -1,8 +1,9 @@
 /** Password change from "我的": every other session ends; this one continues with a new token. */
 const { services } = require('../../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
-const { toast } = require('../../../utils/ui');
+const { toast, backAfterToast } = require('../../../utils/ui');
 const { passwordProblem } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 
 Page({
@@ -16,7 +17,12 @@ Page({
   },
 
   onLoad() {
+    this.resend = resendKey(); // a change resent after a lost answer goes with its first key
     guard(SCREENS.chat);
+  },
+
+  onUnload() {
+    clearTimeout(this.backTimer); // left already: the page below stays
   },
 
   onField(e) {
@@ -35,11 +41,14 @@ Page({
     }
     this.setData({ busy: true });
     try {
-      await services().auth.changePassword(this.data.oldPassword, this.data.newPassword);
+      const change = [this.data.oldPassword, this.data.newPassword];
+      await services().auth.changePassword(change[0], change[1], this.resend.key(change));
+      this.resend.settle();
       this.setData({ busy: false, oldPassword: '', newPassword: '', confirm: '' });
       toast(this, '密码已修改', 'success');
-      setTimeout(() => wx.navigateBack(), 1200);
+      backAfterToast(this);
     } catch (error) {
+      this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
     }

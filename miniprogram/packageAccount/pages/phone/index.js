@@ -2,7 +2,7 @@
 const { services } = require('../../../services/index');
 const { accountServices } = require('../../services/index');
 const { guard, SCREENS } = require('../../../utils/router');
-const { toast } = require('../../../utils/ui');
+const { toast, backAfterToast } = require('../../../utils/ui');
 const { isPhone, isCode } = require('../../../utils/validate');
 const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
@@ -15,6 +15,10 @@ Page({
     this.captcha = { captchaId: '', answer: '' };
     this.ticket = '';
     this.resend = resendKey(); // a confirm resent after a lost answer is answered once
+  },
+
+  onUnload() {
+    clearTimeout(this.backTimer); // left already: the page below stays
   },
 
   onField(e) {
@@ -67,7 +71,7 @@ Page({
       this.resend.settle();
       this.setData({ busy: false, password: '' });
       toast(this, `已更换为 ${profile.phone}`, 'success');
-      setTimeout(() => wx.navigateBack(), 1200);
+      backAfterToast(this);
     } catch (error) {
       this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });

@@ -13,6 +13,7 @@ const { resendKey } = require('../../../utils/ids');
 const texts = require('../../services/texts');
 
 const ADMIN_ROLES = ['admin', 'sysadmin'];
+const DEVICES = '/packageCard/pages/devices/index';
 
 function when(iso) {
   const ms = Date.parse(iso || '');
@@ -123,8 +124,16 @@ Page({
     }
   },
 
+  /**
+   * Back to the devices page this came from ("办公电脑 > 扫码登记"; it reloads on show), not a second
+   * one on top of it: one more page per PC enrolled would reach WeChat's 10 pages. Opened from a
+   * scan elsewhere (the chat), this page gives way to the devices page.
+   */
   onDevices() {
-    wx.redirectTo({ url: '/packageCard/pages/devices/index' });
+    const pages = getCurrentPages();
+    const below = pages.length > 1 ? pages[pages.length - 2] : null;
+    if (below && `/${below.route}` === DEVICES) wx.navigateBack();
+    else wx.redirectTo({ url: DEVICES });
   },
 
   onBack() {

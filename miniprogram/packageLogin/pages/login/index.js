@@ -39,7 +39,8 @@ Page({
   onLoad(query) {
     const s = services();
     if (s.session.loggedIn() && s.session.next() !== SCREENS.login) goNext();
-    if (query && query.expired) this.setData({ notice: msg.SESSION_EXPIRED });
+    if (s.session.passwordMaybeChanged()) this.setData({ notice: msg.PASSWORD_MAYBE_CHANGED }); // a change whose answer was lost
+    else if (query && query.expired) this.setData({ notice: msg.SESSION_EXPIRED });
     this.captcha = { captchaId: '', answer: '' };
     this.bindTicket = '';
   },

@@ -6,6 +6,7 @@ const { services } = require('../../../services/index');
 const { guard, goNext, SCREENS } = require('../../../utils/router');
 const { toast } = require('../../../utils/ui');
 const { passwordProblem } = require('../../../utils/validate');
+const { resendKey } = require('../../../utils/ids');
 const msg = require('../../../utils/messages');
 
 Page({
@@ -19,6 +20,7 @@ Page({
   },
 
   onLoad() {
+    this.resend = resendKey(); // a change resent after a lost answer goes with its first key
     guard(SCREENS.password);
   },
 
@@ -38,11 +40,14 @@ Page({
     }
     this.setData({ busy: true });
     try {
-      const next = await services().auth.changePassword(this.data.oldPassword, this.data.newPassword);
+      const change = [this.data.oldPassword, this.data.newPassword];
+      const next = await services().auth.changePassword(change[0], change[1], this.resend.key(change));
+      this.resend.settle();
       this.setData({ busy: false, oldPassword: '', newPassword: '', confirm: '' });
       toast(this, '密码已修改', 'success');
       goNext(next);
     } catch (error) {
+      this.resend.settle(error);
       this.setData({ busy: false, errors: error.fields || {} });
       toast(this, error.message, 'error');
     }
