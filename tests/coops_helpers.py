@@ -163,10 +163,14 @@ async def expected_rollups() -> dict[int, tuple[int, ...]]:
             int(card.in_poverty_county),
             card.members,
             card.staff,
-            card.registered_capital_fen,
-            card.assets_fen,
-            card.revenue_fen,
-            card.profit_fen,
+            card.registered_capital_fen or 0,
+            card.assets_fen or 0,
+            card.revenue_fen or 0,
+            card.profit_fen or 0,
+            card.registered_capital_fen is not None,
+            card.assets_fen is not None,
+            card.revenue_fen is not None,
+            card.profit_fen is not None,
         )
         unit_id: int | None = card.unit_id
         while unit_id is not None:

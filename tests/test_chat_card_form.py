@@ -140,7 +140,7 @@ async def test_a_co_op_without_a_card_gets_one_filled_in_through_the_form(client
     assert response.status_code == 200, response.text
     assert "已录入" in blocks(response.json(), "notice")[0]["text"]
     stored = await CoopCard.get(unit_id=w.bare.id)
-    assert (stored.members, stored.address, stored.assets_fen) == (12, "李家坪3组", 0)
+    assert (stored.members, stored.address, stored.assets_fen) == (12, "李家坪3组", None)  # money not entered
     assert await stored_rollups() == await expected_rollups()
     twice = await _save(client, clerk, form, members="13")  # the same new-card form sent again
     assert twice.status_code == 200 and blocks(twice.json(), "notice")[0]["level"] == "warning"

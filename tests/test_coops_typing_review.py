@@ -97,10 +97,11 @@ async def test_a_ranking_asked_by_its_figure_and_first_places_is_that_ranking(cl
     await _more_villages(w)
     headers = await login_at(client, "county_all", w.county, finance=FinanceAccess.ALL)
     profit = blocks(await chat(client, headers, "利润前三"), "table")[0]
+    # (a card whose profit no one has entered is not ranked by it)
     assert profit["title"] == "青山县利润最高的合作社" and [row[2] for row in profit["rows"]] == [
         "12.50",
         "2.00",
-        "0.00",
+        "-1.50",
     ]
     villages = blocks(await chat(client, headers, "社员最多的前三个村"), "table")[0]
     assert villages["title"] == "青山县社员最多的村"

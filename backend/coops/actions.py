@@ -92,7 +92,9 @@ def _to_columns(changes: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     vault = runtime.get().vault
     for name, value in changes.items():
-        if name in MONEY_FIELDS:
+        if name in MONEY_FIELDS and value is None:
+            columns[f"{name}_fen"] = None  # not entered (no caller clears a figure once entered)
+        elif name in MONEY_FIELDS:
             fen = fen_from_wan(Decimal(str(value)))  # str: a float from a direct caller keeps its digits
             if fen is None:
                 errors[name] = msg.MONEY_TOO_PRECISE

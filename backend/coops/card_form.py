@@ -6,7 +6,8 @@ optional field missing from a sent form was emptied and is cleared, except the c
 card shows it masked, so the form never holds it and an empty one keeps it; a card with one has a
 "清空联系电话" choice beside it that clears it, as the API's ``null`` does. Money fields are in
 the form only for whoever may see the card's money (the actions refuse them from anyone else), and
-money is filled in exactly (whole fen, in 万元), so saving a form changes nothing it did not show.
+money is filled in exactly (whole fen, in 万元), so saving a form changes nothing it did not show;
+money left empty on a new card, or never entered, stays "not entered" (not zero).
 """
 
 from __future__ import annotations
@@ -57,10 +58,11 @@ def _exact_wan(fen: int) -> str:
 
 
 def _value(card: CoopCard | None, name: str) -> str | None:
-    if card is None:  # a new card: counts and money start at zero, flags at no
-        return "0" if name in ("members", "staff", *MONEY_FIELDS) else _NO if name in FLAG_FIELDS else None
+    if card is None:  # a new card: counts start at zero, flags at no, money not entered
+        return "0" if name in ("members", "staff") else _NO if name in FLAG_FIELDS else None
     if name in MONEY_FIELDS:
-        return _exact_wan(getattr(card, f"{name}_fen"))
+        fen = getattr(card, f"{name}_fen")
+        return None if fen is None else _exact_wan(fen)
     if name in FLAG_FIELDS:
         return _YES if getattr(card, name) else _NO
     if name == "contact_phone":
@@ -91,7 +93,8 @@ def _field(card: CoopCard | None, name: str) -> FormField:
         kind = "text" if name == "profit" else "number"
     else:
         kind = {"contact_phone": "phone", "business_scope": "textarea"}.get(name, "text")
-    required = name not in (*_OPTIONAL, "contact_phone")
+    # Money may be left for later: not entered is no zero (it stays out of averages and rankings).
+    required = name not in (*_OPTIONAL, "contact_phone", *MONEY_FIELDS)
     landline = True if name == "contact_phone" else None  # a co-op's office line is a contact too
     return FormField(name=name, label=label, kind=kind, required=required, value=_value(card, name), landline=landline)
 

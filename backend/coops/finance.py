@@ -67,8 +67,11 @@ def wan(fen: int) -> str:
     return f"{sign}{hundredths // 100}.{hundredths % 100:02d}"
 
 
-def shown(fen: int, visible: bool) -> str:
-    return wan(fen) if visible else msg.NO_FINANCE
+def shown(fen: int | None, visible: bool) -> str:
+    """A money figure as the actor may see it: 万元, "无权限", or "未填报" (None: not entered yet)."""
+    if not visible:
+        return msg.NO_FINANCE
+    return msg.NOT_ENTERED if fen is None else wan(fen)
 
 
 def divide_halves_up(numerator: int, denominator: int) -> int:

@@ -15,10 +15,12 @@ class CoopCard(Model):
     )
     members = fields.IntField(default=0)
     staff = fields.IntField(default=0)
-    registered_capital_fen = fields.BigIntField(default=0)
-    assets_fen = fields.BigIntField(default=0)
-    revenue_fen = fields.BigIntField(default=0)
-    profit_fen = fields.BigIntField(default=0)  # may be negative
+    # NULL: not entered yet (a clerk without finance access wrote the card), not zero: it is left
+    # out of averages and of the lists and rankings by that figure (migration 0018).
+    registered_capital_fen = fields.BigIntField(null=True)
+    assets_fen = fields.BigIntField(null=True)
+    revenue_fen = fields.BigIntField(null=True)
+    profit_fen = fields.BigIntField(null=True)  # may be negative
     business_scope = fields.CharField(max_length=500, default="")
     contact_name = fields.CharField(max_length=CONTACT_NAME_LENGTH, null=True)
     contact_phone_enc = fields.TextField(null=True)
@@ -55,6 +57,11 @@ class CoopRollup(Model):
     assets_fen = fields.BigIntField(default=0)
     revenue_fen = fields.BigIntField(default=0)
     profit_fen = fields.BigIntField(default=0)
+    # How many of the cards have each money figure entered: what its average is over.
+    registered_capital_entered = fields.IntField(default=0, db_default=0)
+    assets_entered = fields.IntField(default=0, db_default=0)
+    revenue_entered = fields.IntField(default=0, db_default=0)
+    profit_entered = fields.IntField(default=0, db_default=0)
     updated_at = fields.DatetimeField()
 
     class Meta:

@@ -38,6 +38,10 @@ COUNTERS = (
     "assets_fen",
     "revenue_fen",
     "profit_fen",
+    "registered_capital_entered",
+    "assets_entered",
+    "revenue_entered",
+    "profit_entered",
 )
 ZERO = (0,) * len(COUNTERS)
 Totals = tuple[int, ...]
@@ -54,11 +58,13 @@ def contribution(card: CoopCard | None) -> Totals:
         int(card.in_poverty_county),
         card.members,
         card.staff,
-        card.registered_capital_fen,
-        card.assets_fen,
-        card.revenue_fen,
-        card.profit_fen,
+        *(money or 0 for money in _money(card)),
+        *(int(money is not None) for money in _money(card)),
     )
+
+
+def _money(card: CoopCard) -> tuple[int | None, ...]:
+    return (card.registered_capital_fen, card.assets_fen, card.revenue_fen, card.profit_fen)
 
 
 def difference(new: Totals, old: Totals) -> Totals:
@@ -148,7 +154,9 @@ _SUMS = (
     "SUM(CASE WHEN c.in_poverty_county THEN 1 ELSE 0 END) AS poverty_county, "
     "SUM(c.members) AS members, SUM(c.staff) AS staff, "
     "SUM(c.registered_capital_fen) AS registered_capital_fen, SUM(c.assets_fen) AS assets_fen, "
-    "SUM(c.revenue_fen) AS revenue_fen, SUM(c.profit_fen) AS profit_fen"
+    "SUM(c.revenue_fen) AS revenue_fen, SUM(c.profit_fen) AS profit_fen, "
+    "COUNT(c.registered_capital_fen) AS registered_capital_entered, COUNT(c.assets_fen) AS assets_entered, "
+    "COUNT(c.revenue_fen) AS revenue_entered, COUNT(c.profit_fen) AS profit_entered"
 )
 
 

@@ -1,7 +1,8 @@
 """Request and response shapes of /api/coops (they document the API at /docs).
 
 Money goes in and out in 万元: in as a number with at most 6 decimals (whole fen), out as text with
-two decimals ("12.34"), or "无权限" when the actor's finance permission does not cover it.
+two decimals ("12.34"), "未填报" when no one has entered it yet, or "无权限" when the actor's
+finance permission does not cover it.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ class CardCreate(Body):
     unit_id: Id
     members: Count = 0
     staff: Count = 0
-    registered_capital: Money = Decimal(0)
-    assets: Money = Decimal(0)
-    revenue: Money = Decimal(0)
-    profit: SignedMoney = Decimal(0)
+    # Money left out is "not entered" ("未填报" on the card), not zero: a clerk without finance
+    # access writes a card without it, and someone with access fills it in later.
+    registered_capital: Money = None
+    assets: Money = None
+    revenue: Money = None
+    profit: SignedMoney = None
     business_scope: text(500, lines=True) | None = None
     contact_name: text(CONTACT_NAME_LENGTH) | None = None
     contact_phone: ContactPhone | None = None

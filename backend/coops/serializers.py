@@ -126,7 +126,11 @@ def stats_out(figures: Figures) -> StatsOut:
     n = t["coops"]
 
     def per_coop(name: str) -> str:
-        return shown(average_fen(t[name], n), visible)
+        """The average over the cards that have the figure (one not entered yet is no zero)."""
+        entered = t[name.replace("_fen", "_entered")]
+        if visible and not entered:
+            return msg.NO_AVERAGE
+        return shown(average_fen(t[name], entered), visible)
 
     return StatsOut(
         money_unit=msg.MONEY_UNIT,
