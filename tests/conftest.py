@@ -31,6 +31,7 @@ from card_service.fakes.card_ca import CardAuthority
 
 TABLES = (
     "wechat_identity",
+    "wechat_release",
     "card_binding",
     "device",
     "coop_rollup",

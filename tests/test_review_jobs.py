@@ -22,6 +22,7 @@ from backend.core.actor import Origin
 from backend.core.config import ConfigError, Settings, TencentSmsSettings
 from backend.core.sms import SmsMessage, SmsStatus
 from backend.core.sms_delivery import Outcome, deliver
+from backend.core.sms_templates import CODE_KEYS
 from backend.core.sms_tencent import TencentSmsChannel
 from backend.fakes.sms_gateway import FakeSmsGateway, GatewayConfig, running_gateway
 from jobs import worker as jobs_worker
@@ -62,7 +63,7 @@ async def _request_code(purpose: str = "password_reset") -> int:
     await sms_codes.send_code(
         PHONE, purpose, origin=Origin(ip="10.2.2.2"), captcha_id=issued.captcha_id, captcha_answer=answer, deliver=True
     )
-    message = await SmsMessage.filter(template="verification_code").order_by("-id").first()
+    message = await SmsMessage.filter(template__in=sorted(CODE_KEYS)).order_by("-id").first()
     assert message is not None
     return message.id
 

@@ -28,6 +28,7 @@ from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role, allows, rank
 from backend.units.models import Unit
 from backend.units.queries import get_unit
+from backend.wechat import releases as wechat_releases
 from backend.wechat.models import WechatIdentity
 
 
@@ -392,6 +393,7 @@ async def reset_password(actor: Actor, account_id: int) -> None:
         account, memberships = await _manageable_now(actor, account.id, active=True)
         _require_phone(account)  # the phone as it is now: another admin may have just replaced a lost one
         phone = rt.vault.decrypt("account.phone", account.phone_enc)
+        await wechat_releases.note(account.id, wechat_releases.Reason.ADMIN_RESET)
         wechat_released = await people.set_temporary_password(account.id, password_hash)
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
         await _audit_account(
@@ -428,6 +430,7 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
         await Account.filter(id=account.id).update(
             is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
         )
+        await wechat_releases.note(account.id, wechat_releases.Reason.DEACTIVATED)
         wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
         card_released = await CardBinding.filter(account_id=account.id).delete()
         detail = {"wechat_released": wechat_released, "card_released": card_released}
@@ -444,6 +447,7 @@ async def unbind_wechat(actor: Actor, account_id: int) -> None:
     now = runtime.get().clock.now()
     async with db.atomic():
         _, memberships = await _manageable_now(actor, account.id)
+        await wechat_releases.note(account.id, wechat_releases.Reason.ADMIN_UNBOUND)
         removed = await WechatIdentity.filter(account_id=account.id).delete()
         if not removed:
             raise NotFound(msg.WECHAT_NOT_BOUND)

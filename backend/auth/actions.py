@@ -42,10 +42,17 @@ async def count_password_try(account_id: int) -> None:
 async def _find_account(login: str) -> Account | None:
     # Pasted with a space, a line break or a character that shows as nothing: none is ever part of a
     # name or a phone (user names are stored without them: backend.core.validation.Username).
+    # A user name that exists, typed exactly, wins; otherwise a name that spells a mobile however
+    # printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone its owner
+    # logs in with (as recovery reads it: backend.recovery.actions._recovery_account).
     login = names.visible(login).strip()
-    if identifiers.valid_phone(login):
-        return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", login))
-    return await Account.get_or_none(username_key=login.lower())
+    named = None if identifiers.valid_phone(login) else await Account.get_or_none(username_key=login.lower())
+    if named is not None and named.is_active:
+        return named
+    phone = identifiers.typed_phone(login)
+    if phone is None:
+        return named  # a deactivated user name still fails as deactivated (and is audited so)
+    return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", phone))
 
 
 async def _memberships(account_id: int) -> list[Membership]:

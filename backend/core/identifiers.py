@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 CUSTOM_ERROR_KINDS = frozenset(
@@ -33,8 +34,32 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+# Numbers as they are printed and pasted: full-width digits, spaces and dashes between the groups
+# ("139 0000 0001", "1390-000-0001"); a mobile also with the country's code ("+86 139...").
+_GAPS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
+_COUNTRY = re.compile(r"^(?:\+86|0086|86)(?=1[0-9]{10}$)")
+
+
 def valid_phone(value: str) -> bool:
     return bool(_PHONE.fullmatch(value))
+
+
+def plain_number(value: str) -> str:
+    """A number as printed or pasted, without its gaps and in ASCII digits ("１３９ 0000-0001")."""
+    return _GAPS.sub("", unicodedata.normalize("NFKC", value))
+
+
+def plain_mobile(value: str) -> str:
+    """:func:`plain_number`, and a mobile without the country's code ("+86 139 0000 0001")."""
+    return _COUNTRY.sub("", plain_number(value))
+
+
+def typed_phone(value: str) -> str | None:
+    """The mobile a login name typed in a text field spells (however printed or pasted), or None.
+    A user name may hold digits and dashes (:func:`valid_username`): the caller looks the name up
+    as typed first, and an existing user name wins over the phone it would spell."""
+    mobile = plain_mobile(value.strip())
+    return mobile if valid_phone(mobile) else None
 
 
 def valid_contact_phone(value: str) -> bool:

@@ -22,7 +22,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from backend.core import captcha, db, messages, runtime, sms, throttle
+from backend.core import captcha, db, messages, runtime, sms, sms_templates, throttle
 from backend.core.actor import Origin
 from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError, TooManyRequests
@@ -147,7 +147,7 @@ async def _outbox_refusal(phone: str, now: float, day: int) -> TooManyRequests |
     sent = await (
         SmsMessage.filter(
             phone_index=runtime.get().vault.index("phone", phone),
-            template="verification_code",
+            template__in=sorted(sms_templates.CODE_KEYS),
             created_at__gte=day_start,
         )
         .order_by("-created_at")
@@ -226,7 +226,9 @@ async def send_code(
         await pipe.execute()
     if deliver:
         async with db.atomic():
-            await sms.queue(phone, "verification_code", {"code": code, "minutes": str(CODE_TTL_SECONDS // 60)})
+            await sms.queue(
+                phone, sms_templates.code_template(purpose), {"code": code, "minutes": str(CODE_TTL_SECONDS // 60)}
+            )
     return SendResult()
 
 

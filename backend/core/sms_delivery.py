@@ -37,7 +37,7 @@ from arq.connections import ArqRedis
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
-from backend.core import runtime, sms_provider
+from backend.core import runtime, sms_provider, sms_templates
 from backend.core.config import Settings
 from backend.core.identifiers import mask_phone
 from backend.core.redis import REDIS_ERRORS, embedded_socket
@@ -71,13 +71,13 @@ def max_age_seconds(template: str) -> int | None:
     code only while it can still be used."""
     from backend.core.sms_codes import CODE_TTL_SECONDS  # it imports the SMS queue, which imports us
 
-    return CODE_TTL_SECONDS if template == "verification_code" else None
+    return CODE_TTL_SECONDS if sms_templates.is_code_template(template) else None
 
 
 def resend_when_unsure(template: str) -> bool:
     """May a message of ``template`` go out again when the gateway may have sent it already? Not a
     verification code: the user would get it twice, and can ask for a new one after a minute."""
-    return template != "verification_code"
+    return not sms_templates.is_code_template(template)
 
 
 async def _code_replaced(message: SmsMessage, phone: str, params: dict[str, str]) -> bool:
@@ -167,7 +167,7 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
             return await _fail(message, attempt, "unconfirmed_not_resent")
     if attempt > MAX_ATTEMPTS:
         return await _fail(message, attempt, message.last_error or "attempts_exhausted")
-    if message.template == "verification_code" and await _code_replaced(message, phone, params):
+    if sms_templates.is_code_template(message.template) and await _code_replaced(message, phone, params):
         return await _fail(message, attempt, "replaced")
     # Should this worker die with the request out, the row comes due again only once the gateway
     # has had the time to record the send, so that the status check can find it.

@@ -24,7 +24,34 @@ TEMPLATES: dict[str, str] = {
     "registration_approved": "【村务通】{unit} 的注册申请已通过审核，请用管理员账号 {username} 登录。",
     "registration_rejected": "【村务通】{unit} 的注册申请未通过审核，原因：{reason}。",
     "phone_changed": "【村务通】您的账号 {username} 绑定的手机号已更换为 {phone}。如非本人操作，请立即联系上级单位管理员。",
+    # Appended, never inserted: the development gateway numbers the templates in this order.
+    "wechat_bound": "【村务通】您的账号 {username} 已绑定微信，今后可在该微信中一键登录。如非本人操作，请立即联系管理员解除绑定。",
+    # A code says what it is for and that it is not to be told (whoever asks for it on the phone,
+    # "县里核对账号", is after the account): one approved text per purpose (sms_codes.PURPOSES).
+    "code_password_reset": "【村务通】您正在找回账号密码，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_username_lookup": "【村务通】您正在找回用户名，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_unit_recovery": "【村务通】您正在接管单位管理员账号，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_first_login": "【村务通】您正在进行首次登录验证，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_phone_change": "【村务通】您正在把账号的手机号换成本号码，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_registration": "【村务通】您正在办理单位注册，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_agent_login": "【村务通】您正在以经办人身份登录，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    "code_wechat_login": "【村务通】您正在把账号绑定到微信，绑定后该微信可一键登录，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
 }
+
+# The code template of each SMS code purpose (backend.core.sms_codes.PURPOSES): "code_<purpose>".
+CODE_TEMPLATES: dict[str, str] = {key.removeprefix("code_"): key for key in TEMPLATES if key.startswith("code_")}
+# "verification_code" is the one text every code had before: kept for the messages queued with it.
+CODE_KEYS = frozenset({"verification_code", *CODE_TEMPLATES.values()})
+
+
+def code_template(purpose: str) -> str:
+    """The template of a code sent for ``purpose``; a purpose without one is a programming error."""
+    return CODE_TEMPLATES[purpose]
+
+
+def is_code_template(template: str) -> bool:
+    """Does a message of ``template`` carry a verification code (short-lived, never sent twice)?"""
+    return template in CODE_KEYS
 
 
 def placeholders(text: str) -> tuple[str, ...]:

@@ -95,32 +95,22 @@ def _check(kind: str, checker: Callable[[str], bool], message: str) -> Callable[
 
 # Codes and numbers pasted with characters that show as nothing are read without them (as text is).
 _SHOWN = AfterValidator(names.visible)
-# Numbers as they are printed and pasted: full-width digits, spaces and dashes between the groups
-# ("139 0000 0001", "1390-000-0001"); a mobile also with the country's code ("+86 139...").
-_GAPS = re.compile(r"[\s\-\u2010-\u2015\u2212]")
-_COUNTRY = re.compile(r"^(?:\+86|0086|86)(?=1[0-9]{10}$)")
-
-
-def _plain_number(value: str) -> str:
-    return _GAPS.sub("", unicodedata.normalize("NFKC", value))
-
-
-def _plain_mobile(value: str) -> str:
-    return _COUNTRY.sub("", _plain_number(value))
+# Numbers as they are printed and pasted (identifiers.plain_number): full-width digits, spaces and
+# dashes between the groups; a mobile also with the country's code (identifiers.plain_mobile).
 
 
 def _plain_contact_phone(value: str) -> str:
-    """A mobile as :func:`_plain_mobile` reads it; an office line keeps the dash after its area code."""
-    mobile = _plain_mobile(value)
+    """A mobile as :func:`identifiers.plain_mobile` reads it; an office line keeps the dash after its area code."""
+    mobile = identifiers.plain_mobile(value)
     return mobile if identifiers.valid_phone(mobile) else unicodedata.normalize("NFKC", value).strip()
 
 
-_PLAIN = AfterValidator(_plain_number)
+_PLAIN = AfterValidator(identifiers.plain_number)
 
 Phone = Annotated[
     str,
     _SHOWN,
-    AfterValidator(_plain_mobile),
+    AfterValidator(identifiers.plain_mobile),
     Field(max_length=11),
     AfterValidator(_check("bad_phone", identifiers.valid_phone, messages.FIELD_BAD_PHONE)),
 ]

@@ -35,6 +35,7 @@ from backend.core.passwords import policy_problems
 from backend.core.roles import Role
 from backend.recovery import messages as msg
 from backend.units.models import Unit
+from backend.wechat import releases as wechat_releases
 from backend.wechat.models import WechatIdentity
 
 STEP_TTL_SECONDS = 10 * 60
@@ -112,26 +113,49 @@ def _mask_name(name: str) -> str:
 # R2: forgotten password -------------------------------------------------------------------------
 
 
-async def password_start(username: str, *, captcha_id: str, captcha_answer: str) -> Step:
+async def _recovery_account(typed: str) -> tuple[Account | None, str | None, Account | None]:
+    """The active account a login name typed at recovery means, the phone it spells (None for a
+    user name), and a deactivated account of that user name (for the audit only).
+
+    As login reads it: a user name that exists, typed exactly, wins; otherwise a name that spells a
+    mobile however printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone
+    its owner logs in with (P16). No user name is a bare phone (identifiers.valid_username)."""
+    named = None if identifiers.valid_phone(typed) else await Account.get_or_none(username_key=typed.lower())
+    if named is not None and named.is_active:
+        return named, None, None
+    phone = identifiers.typed_phone(typed)
+    if phone is None:
+        return None, None, named
+    index = runtime.get().vault.index("phone", phone)
+    return await Account.get_or_none(login_phone_index=index, is_active=True), phone, named
+
+
+async def password_start(username: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
     """User name (or the phone it logs in with) + captcha: the masked bound phone and a ticket for
-    the code step."""
+    the code step. Audited whatever the name (an unknown one without an account)."""
     await _require_captcha(captcha_id, captcha_answer)
     username = username.strip()  # pasted with a space or a line break, as login forgives (never part of a name)
-    if identifiers.valid_phone(username):
-        # The phone its owner logs in with (P16), as login takes it; no user name is a phone. Unknown,
-        # the typed phone is the answer (a stand-in would show another one), and no code reaches it.
-        index = runtime.get().vault.index("phone", username)
-        account = await Account.get_or_none(login_phone_index=index, is_active=True)
-        typed: str | None = username
-    else:
-        account = await Account.get_or_none(username_key=username.lower(), is_active=True)
-        typed = None
+    account, typed, deactivated = await _recovery_account(username)
     phone = _phone_of(account) if account else None
+    # Unknown, a typed phone is the answer (a stand-in would show another one), and no code reaches it.
     shown = phone or typed or stand_in_phone(f"user:{username.lower()}")
     ticket = await tickets.issue(
         "recovery.password",
         {"account_id": account.id if account and phone else None, "phone": shown},
         ttl_seconds=STEP_TTL_SECONDS,
+    )
+    detail: dict[str, Any] = {"by": "phone" if typed else "username"}
+    if account is None:
+        detail["reason"] = "deactivated" if deactivated is not None else "unknown_login"
+    elif phone is None:
+        detail["reason"] = "no_phone"
+    audited = account or deactivated
+    await _audit(
+        "recovery.password_start",
+        account_id=audited.id if audited else None,
+        origin=origin,
+        outcome="failure" if "reason" in detail else "success",
+        detail=detail,
     )
     return Step(ticket=ticket, phone=identifiers.mask_phone(shown))
 
@@ -140,18 +164,39 @@ async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: st
     """A code to the phone the first step showed, delivered only while it is still the bound phone of
     the active account (a lost phone replaced, a deactivation meanwhile: its code could only fail);
     the answer is the same either way. The ticket then lives a step's time from this send, so the
-    code can be used as long as the answer says (its ID number checks, counted per ticket, with it)."""
+    code can be used as long as the answer says (its ID number checks, counted per ticket, with it).
+    Audited, sent or refused (a wrong captcha, the cooldown), never with the phone or the code."""
     data = await tickets.peek(ticket, "recovery.password")
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
-    sent = await sms_codes.send_code(
-        data["phone"],
-        "password_reset",
-        origin=origin,
-        captcha_id=captcha_id,
-        captcha_answer=captcha_answer,
-        deliver=account is not None and _phone_of(account) == data["phone"],
-        conceal_recipient=True,
-    )
+    deliver = account is not None and _phone_of(account) == data["phone"]
+    account_id = account.id if account else None
+    try:
+        sent = await sms_codes.send_code(
+            data["phone"],
+            "password_reset",
+            origin=origin,
+            captcha_id=captcha_id,
+            captcha_answer=captcha_answer,
+            deliver=deliver,
+            conceal_recipient=True,
+        )
+    except AppError as exc:
+        detail = {"reason": exc.code}
+        await _audit(
+            "recovery.password_send_code", account_id=account_id, origin=origin, outcome="failure", detail=detail
+        )
+        raise
+    if deliver:
+        await _audit("recovery.password_send_code", account_id=account_id, origin=origin)
+    else:  # an unknown name, or a phone no longer the account's: nothing went out
+        reason = "unknown_login" if account is None else "phone_changed"
+        await _audit(
+            "recovery.password_send_code",
+            account_id=account_id,
+            origin=origin,
+            outcome="failure",
+            detail={"reason": reason},
+        )
     await tickets.extend(ticket, "recovery.password", ttl_seconds=STEP_TTL_SECONDS)
     await runtime.get().redis.expire(_identity_tries_key(ticket), STEP_TTL_SECONDS + 30)
     return Step(ticket=ticket, phone=identifiers.mask_phone(data["phone"]), sent=sent)
@@ -175,7 +220,19 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
         if again is None:
             raise
         return again
-    await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)  # takes one of its tries
+    try:
+        await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)  # takes one of its tries
+    except AppError as exc:  # a wrong code, or one voided (by this try, or before): someone may be guessing
+        # Its own action: a failed recovery.password_verify is an ID number compared (and counted as such).
+        wrong = await throttle.count(_wrong_codes_key(ticket), ttl_seconds=STEP_TTL_SECONDS + 30)
+        await _audit(
+            "recovery.password_code",
+            account_id=data["account_id"],
+            origin=origin,
+            outcome="failure",
+            detail={"reason": exc.code, "wrong_codes": wrong},
+        )
+        raise
     await _take_identity_try(ticket)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
     if account is not None and _phone_of(account) != data["phone"]:
@@ -259,6 +316,11 @@ async def _verified_already(ticket: str, *, code: str, id_number: str) -> ResetT
     return ResetTicket(answer["reset_ticket"], left)
 
 
+def _wrong_codes_key(ticket: str) -> str:
+    """Codes refused at verify with the ticket, for the audit (the code's own tries are the code's)."""
+    return f"recovery-wrong-codes:{sha256_hex(ticket)}"
+
+
 def _identity_tries_key(ticket: str) -> str:
     return f"recovery-id-tries:{sha256_hex(ticket)}"
 
@@ -328,6 +390,7 @@ async def password_reset(
                 sessions_revoked_at=now,
                 updated_at=now,
             )
+            await wechat_releases.note(account.id, wechat_releases.Reason.SELF_RESET)
             wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
             if phone:
                 await sms.queue(phone, "password_reset_done", {"username": account.username})

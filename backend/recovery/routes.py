@@ -51,7 +51,12 @@ async def password_start(request: Request, data: PasswordStart):
     """Step 1: user name + captcha; answers the masked bound phone."""
     return ok(
         _step(
-            await actions.password_start(data.username, captcha_id=data.captcha_id, captcha_answer=data.captcha_answer)
+            await actions.password_start(
+                data.username,
+                captcha_id=data.captcha_id,
+                captcha_answer=data.captcha_answer,
+                origin=origin_of(request),
+            )
         )
     )
 

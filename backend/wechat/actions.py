@@ -3,17 +3,22 @@
 - ``login``: the wx.login code goes to jscode2session on the server. A WeChat identity bound to an
   active account gets a session exactly like a password login (must-change, the SMS check and the
   unit choice come with the account); any other gets a bind ticket (10 minutes, single use) that
-  keeps the openid on the server, and one still bound to a deactivated account is told so too.
+  keeps the openid on the server; one still bound to a deactivated account is told so too, and one
+  whose binding a deactivation, a password reset or an unbind removed is told why
+  (backend.wechat.releases), not asked to bind "for the first time".
 - Binding: the password login (``POST /api/auth/login``) or the SMS login here, carrying the bind
   ticket. One identity per account and per app, one account per identity: anything else is 409.
+  Every binding is told to the account's phone by SMS ("如非本人操作").
   An identity still bound to a deactivated account passes to the account that proves itself now.
 - The SMS login exists only for binding (it needs a bind ticket) and only for accounts with phone
   login on (one phone, one account); an unknown phone gets the same answers and no message. Its
-  code went to the account's bound phone, so it also passes the first-login SMS check (P4).
+  code went to the account's bound phone, so it also passes the first-login SMS check (P4). A locked
+  account (wrong passwords) is refused once its code is right: the lock holds for binding too.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,11 +29,11 @@ from backend.accounts.models import Account
 from backend.accounts.queries import account_scope
 from backend.auth import actions as auth_actions
 from backend.auth import messages as auth_msg
-from backend.core import audit, db, identifiers, runtime, sessions, sms_codes, throttle, tickets
+from backend.core import audit, db, identifiers, runtime, sessions, sms, sms_codes, throttle, tickets
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
 from backend.profile.actions import first_login_checked
-from backend.wechat import client
+from backend.wechat import client, releases
 from backend.wechat import messages as msg
 from backend.wechat.client import WechatError, WechatPhone
 from backend.wechat.models import WechatIdentity
@@ -111,6 +116,12 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
         detail = {"method": "wechat", "reason": "deactivated"}
         await _record("auth.login", identity.account.id, origin, outcome="failure", detail=detail)
         message = msg.ACCOUNT_DEACTIVATED
+    elif identity is None and (released := await releases.why_released(wechat.appid, who.openid)) is not None:
+        # Unbound by a deactivation, a reset or an unbind: told why, not "首次使用" (backend.wechat.releases).
+        if released.reason == releases.Reason.DEACTIVATED:
+            detail = {"method": "wechat", "reason": "deactivated"}
+            await _record("auth.login", released.account_id, origin, outcome="failure", detail=detail)
+        message = released.message
     ticket = await tickets.issue(
         BIND_TICKET,
         {"appid": wechat.appid, "openid": who.openid, "unionid": who.unionid},
@@ -123,9 +134,14 @@ async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
 
 
 async def _ticket_data(ticket: str) -> dict[str, Any]:
-    data = await tickets.peek(ticket, BIND_TICKET)
+    """The bind ticket's data; gone, expired, used or of another mini-program, 410 naming the WeChat
+    bind (the cadre at the password form would not know what "从头开始" starts again)."""
+    try:
+        data = await tickets.peek(ticket, BIND_TICKET)
+    except AppError as exc:
+        raise AppError(exc.code, msg.BIND_EXPIRED, status=410) from None
     if data.get("appid") != client.current().appid:  # issued for another mini-program
-        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+        raise AppError("ticket_invalid", msg.BIND_EXPIRED, status=410)
     return data
 
 
@@ -147,16 +163,16 @@ async def binder(ticket: str, *, origin: Origin) -> Callable[[Account], Awaitabl
     return bind_after_login
 
 
-async def _unchanged_since(account_id: int, checked_at: float | None) -> bool:
-    """Is the account still active, its sessions not revoked since ``checked_at`` (a password reset or
-    change, a hand-over, a deactivation)? Locks its row: each of those updates it before it
-    releases the account's WeChat, so it either comes first and is seen here, or waits for this
-    binding and releases it too."""
+async def _unchanged_since(account_id: int, checked_at: float | None) -> Account | None:
+    """The account, if still active, its sessions not revoked since ``checked_at`` (a password reset or
+    change, a hand-over, a deactivation); None otherwise. Locks its row: each of those updates it
+    before it releases the account's WeChat, so it either comes first and is seen here, or waits for
+    this binding and releases it too."""
     row = await Account.filter(id=account_id).select_for_update(no_key=True).first()
     if row is None or not row.is_active:
-        return False
+        return None
     revoked = row.sessions_revoked_at
-    return checked_at is None or revoked is None or revoked.timestamp() <= checked_at
+    return row if checked_at is None or revoked is None or revoked.timestamp() <= checked_at else None
 
 
 async def bind(
@@ -168,6 +184,8 @@ async def bind(
     refusal: str = auth_msg.LOGIN_FAILED,
 ) -> WechatIdentity:
     """Bind the WeChat identity of ``ticket`` to ``account``; the ticket is used up only on success.
+    The account's phone is told, in the binding's transaction (the SMS outbox): whoever talked its
+    owner out of a code, or knew the password, now logs in with one tap.
 
     ``checked_at``: a time before the login read the credentials it checked; a password reset (or
     anything else that ends the account's sessions) after it refuses the binding, as it voids the
@@ -194,7 +212,8 @@ async def bind(
         detail["replaced_inactive_account"] = holder.account.id
     try:
         async with db.atomic():
-            if not await _unchanged_since(account.id, checked_at):
+            row = await _unchanged_since(account.id, checked_at)
+            if row is None:
                 raise _CredentialsChanged
             if holder is not None:
                 await WechatIdentity.filter(id=holder.id).delete()
@@ -205,6 +224,10 @@ async def bind(
                 unionid=data.get("unionid"),
                 created_at=runtime.get().clock.now(),
             )
+            await releases.forget(appid, openid)
+            if row.phone_enc:
+                phone = runtime.get().vault.decrypt("account.phone", row.phone_enc)
+                await sms.queue(phone, "wechat_bound", {"username": row.username})
             await audit.record(
                 "wechat.bind",
                 origin=origin,
@@ -242,6 +265,7 @@ async def unbind(account: Account, *, origin: Origin, caller_session: str) -> No
     if identity is None:
         raise NotFound(msg.NOT_BOUND)
     async with db.atomic():
+        await releases.note(account.id, releases.Reason.UNBOUND, appid=appid)
         if not await WechatIdentity.filter(id=identity.id).delete():  # a parallel unbind (a double tap) won
             raise NotFound(msg.NOT_BOUND)
         await audit.record(
@@ -268,18 +292,30 @@ async def _phone_login_account(phone: str) -> Account | None:
 async def sms_login_send_code(
     phone: str, *, bind_ticket: str, captcha_id: str, captcha_answer: str, origin: Origin
 ) -> sms_codes.SendResult:
-    """A code to a phone with phone login on; any other phone gets the same answer and no message."""
+    """A code to a phone with phone login on; any other phone gets the same answer and no message.
+    Audited, sent or refused (never with the phone or the code)."""
     await _ticket_data(bind_ticket)
     account = await _phone_login_account(phone)
-    return await sms_codes.send_code(
-        phone,
-        SMS_PURPOSE,
-        origin=origin,
-        captcha_id=captcha_id,
-        captcha_answer=captcha_answer,
-        deliver=account is not None and account.is_active,
-        conceal_recipient=True,
-    )
+    deliver = account is not None and account.is_active
+    account_id = account.id if account else None
+    try:
+        sent = await sms_codes.send_code(
+            phone,
+            SMS_PURPOSE,
+            origin=origin,
+            captcha_id=captcha_id,
+            captcha_answer=captcha_answer,
+            deliver=deliver,
+            conceal_recipient=True,
+        )
+    except AppError as exc:
+        await _record("wechat.sms_send_code", account_id, origin, outcome="failure", detail={"reason": exc.code})
+        raise
+    if deliver:
+        await _record("wechat.sms_send_code", account_id, origin)
+    else:
+        await _record("wechat.sms_send_code", account_id, origin, outcome="failure", detail={"reason": "unknown_phone"})
+    return sent
 
 
 async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) -> auth_actions.LoginResult:
@@ -295,6 +331,13 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
         raise
     if account is None or not account.is_active:  # only if the account changed since the code went out
         raise Unauthorized("login_failed", msg.SMS_LOGIN_FAILED)
+    now = runtime.get().clock.now()
+    if account.locked_until is not None and account.locked_until > now:
+        # The lock guards against password guessing; a code to the phone must not bind a WeChat past
+        # it (one tap would then log in for good). Told only now that the phone is proven.
+        await _record("auth.login", account.id, origin, outcome="failure", detail={"method": "sms", "reason": "locked"})
+        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+        raise AppError("account_locked", msg.ACCOUNT_LOCKED.format(minutes=minutes), status=403)
     identity = await bind(account, ticket=bind_ticket, origin=origin, checked_at=started, refusal=msg.SMS_LOGIN_FAILED)
     if account.needs_sms_check and account.phone_index == runtime.get().vault.index("phone", phone):
         # The code went to the bound phone: it is the first-login SMS check (P4) too, as a recovery code is.

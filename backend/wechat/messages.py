@@ -7,9 +7,27 @@ ACCOUNT_DEACTIVATED = (
     "这个微信绑定的账号已停用，不能再登录。如您有新的账号，请用它的账号密码或手机验证码登录一次，以绑定这个微信"
 )
 
-# Binding and unbinding
-ACCOUNT_HAS_OTHER_WECHAT = "该账号已绑定其他微信，请先用账号密码登录并在“我的”中解除绑定"
-WECHAT_HAS_OTHER_ACCOUNT = "这个微信已绑定其他账号，请先登录那个账号并解除绑定"
+# ... when its binding was removed since (backend.wechat.releases): why, and how to bind it again.
+RELEASED_BY_ADMIN_RESET = (
+    "您账号的密码已由管理员重置，这个微信的绑定也随之解除。请用短信收到的临时密码登录一次，以重新绑定这个微信"
+)
+RELEASED_BY_SELF_RESET = "您账号的密码已重置，这个微信的绑定也随之解除。请用新密码登录一次，以重新绑定这个微信"
+RELEASED_BY_UNBIND = "这个微信已解除绑定。如需继续用微信登录，请用账号密码或手机验证码登录一次，以重新绑定这个微信"
+RELEASED_BY_ADMIN_UNBIND = (
+    "管理员已解除这个微信与您账号的绑定。如需继续用微信登录，请用账号密码或手机验证码登录一次，以重新绑定这个微信"
+)
+
+# Binding and unbinding. A refusal after the password or the code was right says what to do next.
+ACCOUNT_HAS_OTHER_WECHAT = (
+    "该账号已绑定另一个微信，这个微信未能绑定，本次也未登录。"
+    "如要改用这个微信：请直接用账号密码登录，在“我的”中对原来的微信解除绑定，再点击“微信一键登录”"
+)
+WECHAT_HAS_OTHER_ACCOUNT = (
+    "这个微信已绑定另一个账号，不能再绑定本账号，本次也未登录。"
+    "点击“微信一键登录”会进入那个账号；如要改绑，请在那个账号的“我的”中解除绑定后再试"
+)
+BIND_EXPIRED = "微信绑定已超时，请重新点击“微信一键登录”"
+ACCOUNT_LOCKED = "该账号因连续输错密码已锁定，约 {minutes} 分钟后自动解锁，届时再绑定微信；急用请联系单位管理员解锁"
 NOT_BOUND = "您的账号尚未绑定微信"
 SMS_LOGIN_FAILED = "手机号或验证码不正确"
 PHONE_NOT_MAINLAND = "暂只支持中国大陆手机号"

@@ -92,7 +92,7 @@ async function start() {
       return (await res.json()).messages; // newest first
     },
     async latestCode(phone) {
-      const message = (await this.sms(phone)).find((m) => m.template === 'verification_code');
+      const message = (await this.sms(phone)).find((m) => m.template.startsWith('code_'));
       const found = message && /验证码为\s*([0-9]{6})/.exec(message.text);
       if (!found) throw new Error(`no verification code for ${phone}`);
       return found[1];

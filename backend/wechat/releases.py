@@ -1,0 +1,94 @@
+"""Why a WeChat is no longer bound: its next wx.login says so, not "首次使用微信登录".
+
+A deactivation, a password reset (by an admin, or by SMS) and an unbind (by the owner or an admin)
+delete the account's WeChat identity. Each first calls :func:`note`, in the same transaction, which
+keeps one row per identity released (:class:`~backend.wechat.models.WechatRelease`): the appid, a
+keyed hash of the openid (enough to find it again, nothing to read back), the account, the reason and
+the time. The row goes when that WeChat is bound again (:func:`forget`), and after KEEP_DAYS (rows past
+it are ignored, and deleted at the next release or look-up).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from backend.accounts.models import Account
+from backend.core import runtime
+from backend.wechat import messages as msg
+from backend.wechat.models import WechatIdentity, WechatRelease
+
+KEEP_DAYS = 90  # a cadre who uses the mini-program once a quarter is still told
+
+
+class Reason(StrEnum):
+    DEACTIVATED = "deactivated"
+    ADMIN_RESET = "admin_reset"  # an admin's reset: a temporary password by SMS
+    SELF_RESET = "self_reset"  # the owner's reset by an SMS code and the ID number
+    UNBOUND = "unbound"  # by the owner, in "我的"
+    ADMIN_UNBOUND = "admin_unbound"
+
+
+MESSAGES = {
+    Reason.DEACTIVATED: msg.ACCOUNT_DEACTIVATED,
+    Reason.ADMIN_RESET: msg.RELEASED_BY_ADMIN_RESET,
+    Reason.SELF_RESET: msg.RELEASED_BY_SELF_RESET,
+    Reason.UNBOUND: msg.RELEASED_BY_UNBIND,
+    Reason.ADMIN_UNBOUND: msg.RELEASED_BY_ADMIN_UNBIND,
+}
+
+
+@dataclass(frozen=True)
+class Released:
+    account_id: int
+    reason: Reason
+    message: str
+
+
+def openid_key(appid: str, openid: str) -> str:
+    """The openid as this table keeps it: an HMAC under the index key (openids are case-sensitive,
+    so not the vault's index, which reads values in upper case)."""
+    key = runtime.get().settings.index_key
+    return hmac.new(key, f"wechat-release:{appid}:{openid}".encode(), hashlib.sha256).hexdigest()
+
+
+def _oldest_kept() -> datetime:
+    return runtime.get().clock.now() - timedelta(days=KEEP_DAYS)
+
+
+async def note(account_id: int, reason: Reason, *, appid: str | None = None) -> None:
+    """Remember why the account's WeChat identities (of ``appid`` only, if given) are about to be
+    released: call inside the transaction that deletes them, just before. Locks the account's row
+    first (a bind locks it too), so no identity is bound between this and the delete."""
+    await Account.filter(id=account_id).select_for_update(no_key=True).first()
+    bound = WechatIdentity.filter(account_id=account_id)
+    identities = await (bound.filter(appid=appid) if appid else bound).values_list("appid", "openid")
+    if not identities:
+        return
+    now = runtime.get().clock.now()
+    await WechatRelease.filter(released_at__lt=_oldest_kept()).delete()
+    for appid, openid in identities:
+        key = openid_key(appid, openid)
+        await WechatRelease.filter(appid=appid, openid_key=key).delete()
+        await WechatRelease.create(appid=appid, openid_key=key, account_id=account_id, reason=reason, released_at=now)
+
+
+async def why_released(appid: str, openid: str) -> Released | None:
+    """Why this WeChat is no longer bound, if it was bound within KEEP_DAYS."""
+    key = openid_key(appid, openid)
+    row = await WechatRelease.get_or_none(appid=appid, openid_key=key)
+    if row is None:
+        return None
+    if row.released_at < _oldest_kept():
+        await WechatRelease.filter(id=row.id).delete()
+        return None
+    reason = Reason(row.reason)
+    return Released(account_id=row.account_id, reason=reason, message=MESSAGES[reason])
+
+
+async def forget(appid: str, openid: str) -> None:
+    """The WeChat is bound again: nothing to tell any more (inside the binding's transaction)."""
+    await WechatRelease.filter(appid=appid, openid_key=openid_key(appid, openid)).delete()
