@@ -5,25 +5,16 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
+from backend.accounts import people
 from backend.accounts.models import Account
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.audit import AuditEntry
 from backend.wechat.models import WechatRelease
 from backend.wechat.releases import KEEP_DAYS
-from tests.factories import captcha, login, make_account, make_tree
+from tests.factories import PASSWORD, captcha, login, make_account, make_tree
 from tests.test_wechat import bearer, bind_ticket, fake, password_login, wechat, wx_login
 
 __all__ = ["fake", "wechat"]  # the fixtures, shared with test_wechat
-
-
-@pytest.fixture(autouse=True)
-async def no_releases_left():
-    """tests/conftest.py's clean_state does not empty wechat_release yet (its TABLES predate it)."""
-    await WechatRelease.all().delete()
-    yield
-    await WechatRelease.all().delete()
 
 
 PHONE = "13600002222"
@@ -123,3 +114,32 @@ async def test_the_record_of_a_release_is_kept_only_for_a_while(client, fake, we
 
 async def test_a_wechat_never_bound_still_reads_first_use(client, fake, wechat):
     assert "首次" in await _message(client, fake, "newcomer")
+
+
+async def test_a_password_changed_elsewhere_tells_the_other_wechat_why(client, fake, wechat):
+    """The owner changed the password from the office PC: the WeChat on the lost phone is released."""
+    await _bound(client, fake, "changer", "zhao")
+    office = await login(client, "changer")
+    changed = await client.post(
+        "/api/account/password",
+        headers=office,
+        json={"old_password": PASSWORD, "new_password": "Changed#2026pw"},
+    )
+    assert changed.status_code == 200, changed.text
+    message = await _message(client, fake, "zhao")
+    assert "修改了密码" in message and "首次" not in message
+
+
+async def test_an_account_handed_over_tells_the_old_holder_s_wechat(client, fake, wechat):
+    """A unit's recovery or an approved review gives the account to another person."""
+    _tree, account = await _bound(client, fake, "handed", "wang")
+    async with db.atomic():
+        await people.hand_over(
+            await Account.get(id=account.id),
+            name="新负责人",
+            phone="13700001111",
+            id_number=None,
+            password=await people.temporary_password(),
+        )
+    message = await _message(client, fake, "wang")
+    assert "交给新的负责人" in message and "首次" not in message

@@ -393,8 +393,9 @@ async def reset_password(actor: Actor, account_id: int) -> None:
         account, memberships = await _manageable_now(actor, account.id, active=True)
         _require_phone(account)  # the phone as it is now: another admin may have just replaced a lost one
         phone = rt.vault.decrypt("account.phone", account.phone_enc)
-        await wechat_releases.note(account.id, wechat_releases.Reason.ADMIN_RESET)
-        wechat_released = await people.set_temporary_password(account.id, password_hash)
+        wechat_released = await people.set_temporary_password(
+            account.id, password_hash, reason=wechat_releases.Reason.ADMIN_RESET
+        )
         await sms.queue(phone, "password_reset", {"username": account.username, "password": password})
         await _audit_account(
             "account.reset_password", actor, account.id, memberships, detail={"wechat_released": wechat_released}

@@ -20,6 +20,7 @@ from backend.core import names, runtime
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit
+from backend.wechat import releases as wechat_releases
 from backend.wechat.models import WechatIdentity
 
 USERNAME_DIGITS = 8
@@ -162,10 +163,11 @@ async def create_person(
     return NewPerson(account=account, membership=membership)
 
 
-async def set_temporary_password(account_id: int, password_hash: str) -> int:
+async def set_temporary_password(account_id: int, password_hash: str, *, reason: wechat_releases.Reason) -> int:
     """Give the account a temporary password (to change at the next login), unlock it, end its
-    sessions and release its WeChat: whoever knew the old password may have bound theirs. Inside the
-    caller's transaction; answers how many WeChat identities were released, for the audit entry."""
+    sessions and release its WeChat: whoever knew the old password may have bound theirs (its next
+    login is told ``reason``). Inside the caller's transaction; answers how many WeChat identities
+    were released, for the audit entry."""
     now = runtime.get().clock.now()
     await Account.filter(id=account_id).update(
         password_hash=password_hash,
@@ -176,6 +178,7 @@ async def set_temporary_password(account_id: int, password_hash: str) -> int:
         sessions_revoked_at=now,
         updated_at=now,
     )
+    await wechat_releases.note(account_id, reason)
     return await WechatIdentity.filter(account_id=account_id).delete()
 
 
@@ -207,6 +210,7 @@ async def hand_over(
         sessions_revoked_at=now,
         updated_at=now,
     )
+    await wechat_releases.note(account.id, wechat_releases.Reason.HANDED_OVER)
     wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
     card_released = await CardBinding.filter(account_id=account.id).delete()
     return {"wechat_released": wechat_released, "card_released": card_released}

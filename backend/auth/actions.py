@@ -17,6 +17,7 @@ from backend.core import audit, captcha, db, identifiers, messages, names, runti
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
+from backend.wechat import releases as wechat_releases
 from backend.wechat.models import WechatIdentity
 
 # Tries of one's own password from a live session (a password change, a phone change), per account.
@@ -248,6 +249,9 @@ async def change_password(
             password_changed_at=now,
             sessions_revoked_at=now,
             updated_at=now,
+        )
+        await wechat_releases.note(
+            account.id, wechat_releases.Reason.PASSWORD_CHANGED, except_identity_id=record.wechat_identity_id
         )
         bound = WechatIdentity.filter(account_id=account.id)
         if record.wechat_identity_id is not None:

@@ -39,6 +39,7 @@ from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
 from backend.units.models import Unit
+from backend.wechat import releases as wechat_releases
 
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
@@ -304,7 +305,11 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
                     )
                 else:
                     # as every reset: a WeChat bound by whoever knew the old password logs in no more
-                    released = {"wechat_released": await people.set_temporary_password(account.id, password.hashed)}
+                    released = {
+                        "wechat_released": await people.set_temporary_password(
+                            account.id, password.hashed, reason=wechat_releases.Reason.REVIEW_RESET
+                        )
+                    }
                 ended = account.id
                 db.after_commit(lambda: _end_sessions(ended))
             await sms.queue(phone, "review_approved", {"username": account.username, "password": password.plain})

@@ -1,7 +1,8 @@
 """Why a WeChat is no longer bound: its next wx.login says so, not "首次使用微信登录".
 
-A deactivation, a password reset (by an admin, or by SMS) and an unbind (by the owner or an admin)
-delete the account's WeChat identity. Each first calls :func:`note`, in the same transaction, which
+A deactivation, every password reset (by an admin, by SMS, by an approved manual review), a hand-over
+of the account to another person, the owner's password change made elsewhere and an unbind (by the
+owner or an admin) delete the account's WeChat identity. Each first calls :func:`note`, in the same transaction, which
 keeps one row per identity released (:class:`~backend.wechat.models.WechatRelease`): the appid, a
 keyed hash of the openid (enough to find it again, nothing to read back), the account, the reason and
 the time. The row goes when that WeChat is bound again (:func:`forget`), and after KEEP_DAYS (rows past
@@ -30,6 +31,9 @@ class Reason(StrEnum):
     SELF_RESET = "self_reset"  # the owner's reset by an SMS code and the ID number
     UNBOUND = "unbound"  # by the owner, in "我的"
     ADMIN_UNBOUND = "admin_unbound"
+    REVIEW_RESET = "review_reset"  # a manual review approved: a temporary password by SMS
+    HANDED_OVER = "handed_over"  # the account given to another person (a review, a unit's recovery)
+    PASSWORD_CHANGED = "password_changed"  # the owner's change, made from elsewhere
 
 
 MESSAGES = {
@@ -38,6 +42,9 @@ MESSAGES = {
     Reason.SELF_RESET: msg.RELEASED_BY_SELF_RESET,
     Reason.UNBOUND: msg.RELEASED_BY_UNBIND,
     Reason.ADMIN_UNBOUND: msg.RELEASED_BY_ADMIN_UNBIND,
+    Reason.REVIEW_RESET: msg.RELEASED_BY_REVIEW_RESET,
+    Reason.HANDED_OVER: msg.RELEASED_BY_HAND_OVER,
+    Reason.PASSWORD_CHANGED: msg.RELEASED_BY_PASSWORD_CHANGE,
 }
 
 
@@ -59,12 +66,17 @@ def _oldest_kept() -> datetime:
     return runtime.get().clock.now() - timedelta(days=KEEP_DAYS)
 
 
-async def note(account_id: int, reason: Reason, *, appid: str | None = None) -> None:
-    """Remember why the account's WeChat identities (of ``appid`` only, if given) are about to be
-    released: call inside the transaction that deletes them, just before. Locks the account's row
-    first (a bind locks it too), so no identity is bound between this and the delete."""
+async def note(
+    account_id: int, reason: Reason, *, appid: str | None = None, except_identity_id: int | None = None
+) -> None:
+    """Remember why the account's WeChat identities (of ``appid`` only, if given; all but
+    ``except_identity_id``) are about to be released: call inside the transaction that deletes
+    them, just before. Locks the account's row first (a bind locks it too), so no identity is bound
+    between this and the delete."""
     await Account.filter(id=account_id).select_for_update(no_key=True).first()
     bound = WechatIdentity.filter(account_id=account_id)
+    if except_identity_id is not None:
+        bound = bound.exclude(id=except_identity_id)
     identities = await (bound.filter(appid=appid) if appid else bound).values_list("appid", "openid")
     if not identities:
         return
