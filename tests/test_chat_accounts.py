@@ -74,6 +74,7 @@ async def test_a_person_card_shows_masked_data_and_only_the_units_in_scope(clien
             "单位与角色": "王家湾村·录入员",  # the viewer role in 桃源乡 is outside this admin's scope
             "账号状态": "正常",
             "上次登录": "从未登录",
+            "微信": "未绑定",
         }
         dumped = json.dumps(reply, ensure_ascii=False)
         assert PHONE_IN_SCOPE not in dumped and ID_IN_SCOPE not in dumped and "桃源乡" not in dumped
@@ -234,13 +235,13 @@ async def test_the_deactivated_accounts_of_the_scope_or_a_unit_are_listed(client
     await person("calm01", "李平安", tree.child)
     far = await person("far01", "远方", tree.sibling)
     headers = await admin_of(client, tree)
-    assert notice(await say(client, headers, "停用的账号")) == "白沙镇范围内没有已停用的账号。"  # the word typed
+    assert notice(await say(client, headers, "停用的账号")) == "白沙镇范围内没有已停用的账号。"
     await Account.filter(id__in=[gone.id, far.id]).update(is_active=False)
     for text in ("停用的账号", "哪些账号被停用了", "已注销的账号有哪些", "查一下王家湾村停用的账号"):
         table = blocks(await say(client, headers, text), "table")[0]
-        assert [row[:2] + row[3:] for row in table["rows"]] == [["王建国", "gone01", "已注销"]], text
+        assert [row[:2] + row[3:] for row in table["rows"]] == [["王建国", "gone01", "已停用"]], text
     assert blocks(await say(client, headers, "停用的账号"), "table")[0]["title"] == "白沙镇范围内已停用的账号"
-    assert blocks(await say(client, headers, "已注销的账号有哪些"), "table")[0]["title"] == "白沙镇范围内已注销的账号"
+    assert blocks(await say(client, headers, "已注销的账号有哪些"), "table")[0]["title"] == "白沙镇范围内已停用的账号"
     sibling = await tap(client, headers, {"intent": "accounts.deactivated", "params": {"unit_id": tree.sibling.id}})
     assert "远方" not in json.dumps(sibling, ensure_ascii=False) and blocks(sibling, "notice")
     viewer = await admin_of(client, tree, Role.VIEWER)

@@ -184,7 +184,7 @@ async def test_an_admin_deactivates_an_account_after_the_card_says_what_will_hap
     done = await chat(client, headers, intent=confirm["intent"], params=confirm["params"])
     [lead] = blocks(done, "notice")
     assert lead["level"] == "success" and "王建国" in lead["text"]
-    assert fields(card(done))["账号状态"] == "已注销"
+    assert fields(card(done))["账号状态"] == "已停用"
     assert not (await Account.get(id=wang.id)).is_active
     assert not await WechatIdentity.exists(account_id=wang.id)
     assert (await client.get("/api/profile", headers=wang_session)).status_code == 401
@@ -192,9 +192,9 @@ async def test_an_admin_deactivates_an_account_after_the_card_says_what_will_hap
     entry = await AuditEntry.get(action="account.deactivate")
     assert entry.target_id == str(wang.id)
     again = await chat(client, headers, intent=confirm["intent"], params=confirm["params"])
-    assert blocks(again, "notice")[0]["level"] == "warning" and "已注销" in notice(again)
+    assert blocks(again, "notice")[0]["level"] == "warning" and "已停用" in notice(again)
     typed_again = await chat(client, headers, "停用王建国的账号")
-    assert "已注销" in notice(typed_again) and "确认停用" not in json.dumps(typed_again, ensure_ascii=False)
+    assert "已停用" in notice(typed_again) and "确认停用" not in json.dumps(typed_again, ensure_ascii=False)
 
 
 async def test_deactivating_is_refused_to_others_and_outside_the_scope_like_a_missing_account(client):

@@ -267,11 +267,12 @@ async def test_reactivating_says_a_stopped_account_cannot_come_back(client):
     assert not (await Account.get(id=song.id)).is_active
 
 
-async def test_the_list_of_stopped_accounts_answers_in_the_word_typed(client):
+async def test_the_list_of_stopped_accounts_says_stopped_whatever_word_typed(client):
+    """One word for the state (review 6): the card, its status and the notices all say 停用."""
     tree = await make_tree()
     headers = await admin_of(client, tree)
     assert notice(await say(client, headers, "停用的账号")) == "白沙镇范围内没有已停用的账号。"
-    assert notice(await say(client, headers, "已注销的账号有哪些")) == "白沙镇范围内没有已注销的账号。"
+    assert notice(await say(client, headers, "已注销的账号有哪些")) == "白沙镇范围内没有已停用的账号。"
 
 
 async def test_a_crafted_role_or_sessions_button_is_checked_as_the_api_checks_it(client):

@@ -61,7 +61,7 @@ async def test_the_units_with_the_fewest_co_ops_come_first_and_those_with_none_a
     villages = await chat(client, headers, "合作社最少的村")
     assert [(row[0], row[2]) for row in blocks(villages, "table")[0]["rows"]] == [("刘家岭村", "1"), ("王家湾村", "2")]
     [none] = blocks(villages, "notice")
-    assert "1 个村没有合作社" in none["text"] and "哪些村没有合作社" in none["text"]
+    assert "1 个村还没有合作社信息卡" in none["text"] and "哪些村没有合作社" in none["text"]
     again = await chat(client, headers, "白沙镇呢")  # the follow-up keeps the order
     assert blocks(again, "table")[0]["title"] == "白沙镇合作社最少的村"
     least = {"region_id": w.town.id, "level": "village", "field": "coops", "least": True}
@@ -100,4 +100,4 @@ async def test_the_units_with_the_fewest_of_a_kind_start_with_those_that_have_no
     villages = await chat(client, headers, intent="coop.units_most", params={**least, "level": "village"})
     assert [(row[0], row[2]) for row in blocks(villages, "table")[0]["rows"]] == [("王家湾村", "0"), ("刘家岭村", "1")]
     [none] = blocks(villages, "notice")  # 李家坪村 has no co-op card at all
-    assert "1 个村没有合作社" in none["text"]
+    assert "1 个村还没有合作社信息卡" in none["text"]

@@ -219,6 +219,16 @@ _DEACTIVATE_PATTERNS = (
     ASK + rf"{_PLEASE}(?:把|将)(?P<name>.{{1,20}}?)的?{_ACCOUNT}?{_REMOVE}(?:掉|了)?$",
 )
 
+# Someone's WeChat released ("解绑侯国梅的微信", "把侯国梅的微信解绑") or asked about ("侯国梅的微信");
+# one's own is the "我的" page's (backend.chat.builtin).
+_WECHAT = r"(?:微信)(?:绑定)?"
+_UNBIND = r"(?:解绑|解除绑定|解除|取消绑定)"
+_UNBIND_WECHAT_PATTERNS = (
+    ASK + rf"{_PLEASE}{_UNBIND}{_NOT_ME}(?P<name>[^的].{{0,19}}?)的?{_WECHAT}$",
+    ASK + rf"{_PLEASE}(?:把|将|给|帮|替)?{_NOT_ME}(?P<name>[^的].{{0,19}}?)的?微信{_UNBIND}(?:一下|下|掉)?$",
+    ASK + rf"{_NOT_ME}(?P<name>[^的].{{0,19}}?)的{_WECHAT}(?:情况|状态)?$",
+)
+
 
 def may_see_people(actor: Actor) -> bool:
     return allows(actor.role, "accounts.view")
@@ -272,6 +282,7 @@ class _Person(NamedTuple):
     last_login: datetime | None  # None: never logged in
     needs_sms_check: bool  # its first login proves the bound phone by SMS (P4)
     needs_activation: bool  # a card login made it: no password yet (C5)
+    wechat_bound: bool  # a WeChat logs in as this account with one tap (W1)
 
 
 class _Held(NamedTuple):
@@ -292,7 +303,8 @@ _PERSON_SQL = (
     "a.failed_logins, m.role, u.id, u.name, u.path, "
     "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
     "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
-    "a.last_login_at, a.needs_sms_check, a.needs_activation "
+    "a.last_login_at, a.needs_sms_check, a.needs_activation, "
+    "EXISTS (SELECT 1 FROM wechat_identity w WHERE w.account_id = a.id) "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
     "WHERE a.id = ? ORDER BY m.id"
 )
@@ -320,6 +332,7 @@ async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], 
         login_time(r[13]),
         bool(r[14]),
         bool(r[15]),
+        bool(r[16]),
     )
     return person, visible, held
 
@@ -357,6 +370,9 @@ def person_card(
         KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
         KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(person, now)),
         KeyValue(label=msg.CHAT_FIELD_LAST_LOGIN, value=login_text(person.last_login)),
+        KeyValue(
+            label=msg.CHAT_FIELD_WECHAT, value=msg.CHAT_WECHAT_BOUND if person.wechat_bound else msg.CHAT_WECHAT_NONE
+        ),
     ]
     buttons: list[Action] = list(extra)
     if _manageable(actor, person, held):
@@ -366,6 +382,8 @@ def person_card(
             buttons.append(
                 Action(label=msg.CHAT_BUTTON_UNLOCK, intent="account.unlock", params=params, confirm=confirm)
             )
+        if person.wechat_bound:
+            buttons.append(_unbind_wechat_button(person))
         if _resettable(person):
             confirm = msg.CHAT_CONFIRM_RESET.format(name=person.name, phone=phone)
             reset = Action(
@@ -381,6 +399,17 @@ def person_card(
             buttons.append(Action(label=label, intent="account.deactivate", params=params, style="danger"))
     buttons += [Action(label=h.unit_name, intent="unit.card", params={"unit_id": h.unit_id}) for h in visible[:3]]
     return CardBlock(title=person.name, subtitle=person.username, fields=fields, actions=buttons)
+
+
+def _unbind_wechat_button(person: _Person) -> Action:
+    """The confirm-first button that releases the account's WeChat (account.unbind_wechat)."""
+    return Action(
+        label=msg.CHAT_BUTTON_UNBIND_WECHAT,
+        intent="account.unbind_wechat",
+        params={"account_id": person.id},
+        style="danger",
+        confirm=msg.CHAT_CONFIRM_UNBIND_WECHAT.format(name=person.name),
+    )
 
 
 async def person_reply(
@@ -659,6 +688,41 @@ async def account_unlock(turn: Turn) -> ChatReply:
     account = await get_account(turn.actor, account_id)
     lead = NoticeBlock(level="success", text=msg.CHAT_UNLOCK_DONE.format(name=account.name))
     return await person_reply(turn, account_id, lead=lead)
+
+
+@intent(
+    "account.unbind_wechat",
+    patterns=_UNBIND_WECHAT_PATTERNS,
+    permission="accounts.manage",
+    priority=20,
+    writes=True,
+    subject="name",
+    subject_people=True,
+)
+async def account_unbind_wechat(turn: Turn) -> ChatReply:
+    """The button: release the account's WeChat (backend.accounts.actions.unbind_wechat, as the API's
+    DELETE /api/accounts/<id>/wechat: the same checks, session end and audit). Typed: the card, led by
+    why not when it has none or the actor may not, with the confirm-first button."""
+    account_id = int_param(turn.params, "account_id")
+    if account_id is None:
+        target = await resolve_person(turn, "account.unbind_wechat")
+        return target if isinstance(target, ChatReply) else await _unbind_wechat_preview(turn, target)
+    await actions.unbind_wechat(turn.actor, account_id)
+    account = await get_account(turn.actor, account_id)
+    lead = NoticeBlock(level="success", text=msg.CHAT_WECHAT_RELEASED.format(name=account.name))
+    return await person_reply(turn, account_id, lead=lead)
+
+
+async def _unbind_wechat_preview(turn: Turn, account_id: int) -> ChatReply:
+    read = await _person(turn.actor, account_id)  # outside the scope: not found
+    person, _, held = read
+    if not person.wechat_bound:
+        lead = NoticeBlock(level="info", text=msg.CHAT_NO_WECHAT.format(name=person.name))
+    elif (refusal := _change_refusal(turn.actor, person, held, card=False)) is not None:
+        lead = NoticeBlock(level="warning", text=refusal)
+    else:
+        lead = NoticeBlock(level="info", text=msg.CHAT_UNBIND_WECHAT_HOW.format(name=person.name))
+    return await person_reply(turn, person.id, lead=lead, read=read)
 
 
 _ROLES_HIGH_FIRST = sorted(Role, key=rank, reverse=True)
@@ -997,24 +1061,11 @@ async def locked_accounts(turn: Turn) -> ChatReply:
 )
 async def deactivated_accounts(turn: Turn) -> ChatReply:
     """Deactivated accounts in the scope (or a unit of it), a page at a time, each with its card;
-    said in the word typed ("停用的账号": 停用, "已注销的账号": 注销; a button's, as its first page)."""
-    word = turn.params.get("word")
-    if word not in _STOPPED_WORDS:
-        typed = turn.text or ""
-        word = next((w for w in _STOPPED_WORDS if w in typed), msg.CHAT_STOPPED_WORD)
-    kept = {} if word == msg.CHAT_STOPPED_WORD else {"word": word}
+    always said 停用, whatever word was typed ("已注销的账号"): the card's status and the notices say
+    it so too."""
     return await _accounts_in_status(
-        turn,
-        "accounts.deactivated",
-        "deactivated",
-        msg.CHAT_STOPPED_TITLE,
-        msg.CHAT_NONE_STOPPED,
-        kept=kept,
-        words={"word": word},
+        turn, "accounts.deactivated", "deactivated", msg.CHAT_STOPPED_TITLE, msg.CHAT_NONE_STOPPED
     )
-
-
-_STOPPED_WORDS = ("注销", "禁用", "停用")
 
 
 async def _accounts_in_status(

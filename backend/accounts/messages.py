@@ -1,13 +1,13 @@
 """Chinese texts of the account domain."""
 
-USERNAME_TAKEN = "该用户名已被使用（注销的用户名也不会再分配）"
+USERNAME_TAKEN = "该用户名已被使用（已停用账号的用户名也不会再分配）"
 PHONE_LOGIN_TAKEN = "该手机号已用于另一个账号的手机号登录"
 ROLE_TOO_HIGH = "不能授予高于自己权限的角色"
 FINANCE_TOO_HIGH = "不能授予超出自己范围的财务查看权限"
 PHONE_OF_HIGHER_FINANCE = "该账号的财务查看权限超出您的范围，不能修改它绑定的手机号；请联系有相应权限的上级管理员"
 CANNOT_MANAGE = "您不能管理这个账号"
 NOT_SELF = "不能对自己的账号进行此操作，请使用个人设置"
-ALREADY_DEACTIVATED = "该账号已注销"
+ALREADY_DEACTIVATED = "该账号已停用"
 NOT_LOCKED = "该账号未被锁定"
 NO_SUCH_FIELD_VALUE = "该账号没有填写此项"
 REVEAL_BEYOND_SCOPE = "该账号也在您管辖范围以外的单位任职，不能查看其完整的个人信息"
@@ -15,7 +15,7 @@ NO_PHONE_FOR_RESET = "该账号没有绑定手机号，临时密码无法通过�
 MEMBERSHIP_EXISTS = "该账号已在这个单位中"
 MEMBERSHIP_REMOVED = "该账号刚刚已被移出这个单位，角色没有修改；如仍需要，请重新把它加入这个单位"
 NOT_A_MEMBER = "该账号不在这个单位中"
-LAST_MEMBERSHIP = "账号至少要属于一个单位；如不再使用，请注销账号"
+LAST_MEMBERSHIP = "账号至少要属于一个单位；如不再使用，请停用账号"
 PASSWORD_REJECTED = "新密码不符合要求"
 
 # Chat (W2, W3): person cards, members of a unit, account status and the admin buttons.
@@ -25,11 +25,11 @@ CHAT_FIELD_UNITS = "单位与角色"
 CHAT_FIELD_STATUS = "账号状态"
 CHAT_STATUS_ACTIVE = "正常"
 CHAT_STATUS_LOCKED = "已锁定，约 {minutes} 分钟后自动解锁"
-CHAT_STATUS_DEACTIVATED = "已注销"
+CHAT_STATUS_DEACTIVATED = "已停用"
 CHAT_STATUS_MUST_CHANGE = "正常（尚未修改临时密码）"
 CHAT_LOCKED = "{name}的账号已锁定（连续输错密码），约 {minutes} 分钟后自动解锁。"
 CHAT_NOT_LOCKED = "{name}的账号没有锁定。"
-CHAT_DEACTIVATED = "{name}的账号已注销。"
+CHAT_DEACTIVATED = "{name}的账号已停用。"
 CHAT_BUTTON_RESET = "重置密码"
 CHAT_CONFIRM_RESET = "确定为{name}重置密码吗？新的临时密码会以短信发到 {phone}，TA 所有的登录都将退出。"
 CHAT_BUTTON_UNLOCK = "解锁"
@@ -83,6 +83,19 @@ CHAT_BAD_PARAM = "参数不正确，请重新选择。"
 # Chat, round 3: last logins, who has not logged in, a support call's questions, role and finance
 # changes, ending another's sessions, and what does not exist (expiry, reactivation).
 CHAT_FIELD_LAST_LOGIN = "上次登录"
+CHAT_FIELD_WECHAT = "微信"
+CHAT_WECHAT_BOUND = "已绑定"
+CHAT_WECHAT_NONE = "未绑定"
+CHAT_BUTTON_UNBIND_WECHAT = "解绑微信"
+CHAT_CONFIRM_UNBIND_WECHAT = "确定解除{name}的微信绑定吗？解除后那个微信不能再一键登录，TA所有的登录都将退出。"
+CHAT_UNBIND_WECHAT_HOW = (
+    "{name}绑定了微信。手机丢了或换了人用，可以点“解绑微信”，确认后那个微信不能再一键登录，TA所有的登录都将退出。"
+)
+CHAT_NO_WECHAT = "{name}没有绑定微信。"
+CHAT_WECHAT_RELEASED = (
+    "已解除{name}的微信绑定，那个微信不能再一键登录，TA所有的登录都已退出；"
+    "TA用账号密码或手机验证码登录时可以重新绑定微信。"
+)
 CHAT_NEVER_LOGGED_IN = "从未登录"
 CHAT_LAST_LOGIN = "{name}上次登录是 {at}（{ago}）。"
 CHAT_LAST_LOGIN_NEVER = "{name}还从未登录过。"
@@ -140,9 +153,8 @@ CHAT_CANNOT_REACTIVATE = (
     "{name}的账号已停用，停用的账号不能恢复，用户名 {username} 也不会再分配。TA还要使用的话，请为TA新建一个账号。"
 )
 CHAT_BUTTON_NEW_ACCOUNT = "新建账号"
-CHAT_STOPPED_WORD = "停用"  # a list's word when none was typed (a button, "更多")
-CHAT_STOPPED_TITLE = "{name}范围内已{word}的账号"
-CHAT_NONE_STOPPED = "{name}范围内没有已{word}的账号。"
+CHAT_STOPPED_TITLE = "{name}范围内已停用的账号"
+CHAT_NONE_STOPPED = "{name}范围内没有已停用的账号。"
 
 # Chat, typing review: why someone cannot log in (from the account's state) and what to do next, a
 # lock said with its end, and those who never logged in but are too new to count as idle.

@@ -13,7 +13,7 @@ UNBIND_SUMMARY = (
     "将解除 {name}（账号 {username}）与“{unit}”的经办人绑定。账号本身保留，其正在为该单位办理业务的登录会被结束。"
 )
 UNBIND_LAST_UNIT = "这是此人所属的最后一个单位：解绑后账号仍在，但登录后没有可选择的单位。"
-DEACTIVATED = "此人的账号已注销：注销的账号要保留所属单位，以备查询和审计，不能解绑"
+DEACTIVATED = "此人的账号已停用：停用的账号要保留所属单位，以备查询和审计，不能解绑"
 SAME_ID_NUMBER = (
     "填写的身份证号已属于本单位的经办人（账号 {username}），不能重复添加；如此人换了手机号，请修改该账号的手机号"
 )
@@ -25,7 +25,7 @@ CHAT_COLUMNS = ["姓名", "用户名", "手机", "角色"]
 CHAT_NONE = "{unit}还没有经办人。"
 CHAT_NO_MORE = "没有更多了。"
 CHAT_NO_PHONE = "—"
-CHAT_DEACTIVATED = "（已注销）"
+CHAT_DEACTIVATED = "（已停用）"
 CHAT_BUTTON_ADD = "添加经办人"
 CHAT_BUTTON_UNBIND = "解除绑定"
 CHAT_BUTTON_CONFIRM = "确认解除"

@@ -62,15 +62,17 @@ from backend.coops.finance import FEN_PER_WAN, card_visible, divide_halves_up, l
 from backend.coops.queries import CardView, Kind, UnitRef
 from backend.coops.schemas import MAX_WAN, CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, card_version, figures_out, stats_out
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, NotFound
 from backend.core.etags import IfMatch
 from backend.core.roles import FinanceAccess, allows
+from backend.core.scope import path_prefix_sql
 from backend.units import messages as units_msg
 from backend.units.chat import (
     LEVEL,
     above_scope,
+    each_level_notices,
     last_shown_unit,
     level_named,
     level_param,
@@ -384,6 +386,7 @@ _EACH = (
     rf"(?:汇总|情况|数据|统计|{_SUMMARY_FIGURES}(?:数|数量|总数|总额)?)$"
 )
 
+_EACH_LEVEL = re.compile(r"各\s*(?P<level>行政村|村|乡镇|镇|乡|社区|街道|县|区)")
 
 _NOT_POVERTY = r"(?!.*贫困县)"  # no unit is named 贫困县: the word asks for coop.poverty_county's list
 
@@ -515,9 +518,10 @@ async def _summary(turn: Turn) -> ChatReply:
         # nothing); "…汇总" and its card's 汇总 button still show the summary
         with suppress(NotFound):
             return await _card_reply(turn, await queries.get_card(turn.actor, target.id), *lead)
+    bare = [] if target.type == UnitType.COOP else await _bare_coops_notices(target, counted=own.coops > 0)
     if own.coops == 0:
         return ChatReply(
-            blocks=[*lead, NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name))],
+            blocks=[*lead, NoticeBlock(text=msg.SUMMARY_EMPTY.format(unit=target.name)), *bare],
             suggestions=_suggestions(turn, target),
             context=target.name,
         )
@@ -530,8 +534,11 @@ async def _summary(turn: Turn) -> ChatReply:
             Action(label=msg.BUTTON_MAP, intent="coop.map", params={"region_id": target.id}),
         ],
     )
-    blocks: list[Any] = [*lead, card]
     children = result.children
+    if children and (each := _EACH_LEVEL.search(_typed(turn))):  # "各村汇总" at a county: rows of townships
+        by_type = next((c.unit.type for c in children if c.unit.type != UnitType.COOP), None)
+        lead += await each_level_notices(turn, each.group("level"), target, by_type, msg.WHAT_SUMMARY)
+    blocks: list[Any] = [*lead, card]
     if children:
         # The rows straight from the roll-up totals: a validated model per child, for the six figures
         # a row shows, took 90 µs for 20 children against 24.
@@ -555,7 +562,49 @@ async def _summary(turn: Turn) -> ChatReply:
         blocks.append(_counts_chart(title, top))
         if result.more_children:
             blocks.append(NoticeBlock(text=msg.SUMMARY_MORE_CHILDREN.format(shown=len(children))))
+    blocks += bare
     return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)
+
+
+# ---- co-op units with no card yet ----------------------------------------------------------------
+
+# Counts and lists are of cards; a co-op unit whose card is not made yet is said apart, by name.
+_WITHOUT_CARD_SQL = (
+    "SELECT u.name FROM unit u WHERE {below} AND u.type = ? "
+    "AND NOT EXISTS (SELECT 1 FROM coop_card c WHERE c.unit_id = u.id) ORDER BY u.id LIMIT ?"
+)
+_WITHOUT_CARD_COUNT_SQL = (
+    "SELECT COUNT(*) FROM unit u WHERE {below} AND u.type = ? "
+    "AND NOT EXISTS (SELECT 1 FROM coop_card c WHERE c.unit_id = u.id)"
+)
+_BARE_NAMES_SHOWN = 5
+_BARE_COOPS_LEVELS = frozenset({UnitType.TOWNSHIP.value, UnitType.VILLAGE.value})
+
+
+async def _bare_coops_notices(region: Unit, *, counted: bool) -> list[NoticeBlock]:
+    """The co-op units in ``region``'s subtree (in scope, as the region is) with no card yet, said
+    by name (the first few): "另有…没有计入" after figures of cards (``counted``), else "…有…". None: [].
+
+    Only for a township or a village: there the subtree is a few hundred units at most. Above, this
+    would read every unit of a county's or a province's subtree per answer, which summaries must
+    not do (they read roll-up rows, which count cards, not co-op units)."""
+    if region.type not in _BARE_COOPS_LEVELS:
+        return []
+    below, values = path_prefix_sql("u.path", region.path)
+    rows = await db.fetch_rows(
+        _WITHOUT_CARD_SQL.format(below=below), [*values, UnitType.COOP.value, _BARE_NAMES_SHOWN + 1]
+    )
+    if not rows:
+        return []
+    count = len(rows)
+    if count > _BARE_NAMES_SHOWN:
+        count_sql = _WITHOUT_CARD_COUNT_SQL.format(below=below)
+        count = int((await db.fetch_rows(count_sql, [*values, UnitType.COOP.value]))[0][0])
+    names = msg.NAMES_SEPARATOR.join(r[0] for r in rows[:_BARE_NAMES_SHOWN])
+    if count > _BARE_NAMES_SHOWN:
+        names += msg.NAMES_AND_MORE
+    text = msg.BARE_COOPS_ALSO if counted else msg.BARE_COOPS
+    return [NoticeBlock(text=text.format(region=region.name, count=count, names=names))]
 
 
 # ---- several units side by side ----------------------------------------------------------------
@@ -641,7 +690,33 @@ async def _compared(turn: Turn, whole: ChatReply) -> Unit | ChatReply:
         row_actions=[Action(label=msg.BUTTON_SUMMARY, intent="summary", params={"unit_id": u.id}) for u in units],
         total=len(rows),
     )
-    return ChatReply(blocks=[table, _counts_chart(msg.COMPARE_CHART, rows)], suggestions=_suggestions())
+    said = _difference_said(turn, field or "coops", rows) if len(rows) == 2 else []
+    return ChatReply(blocks=[*said, table, _counts_chart(msg.COMPARE_CHART, rows)], suggestions=_suggestions())
+
+
+_ASKS_FEWER = re.compile(r"少了?(?:几个|几家|多少个?|多少)?(?:合作社|社员|人|社)?$")
+
+
+def _difference_said(turn: Turn, field: str, rows: list[queries.Figures]) -> list[TextBlock]:
+    """ "白沙镇比桃源乡多几个合作社", "王家湾村和李家坪村哪个合作社多": the difference of two units'
+    count (of co-ops, members or staff) in a sentence, or that they are equal; typed "A比B…" keeps
+    A first, "哪个…少" puts the smaller first, else the larger. Money is left to the table."""
+    if field not in msg.COMPARE_COUNTS:
+        return []
+    what, unit = msg.COMPARE_COUNTS[field]
+    counter = "coops" if field == "coops" else queries.RANKS[field].column
+    first, second = rows
+    x, y = first.totals[counter], second.totals[counter]
+    if x == y:
+        text = msg.COMPARE_EQUAL.format(a=first.unit.name, b=second.unit.name, what=what, count=x, unit=unit)
+        return [TextBlock(text=text)]
+    versus = re.search(r"(?<!占)比(?![例重率])", _typed(turn)) is not None
+    fewer = _ASKS_FEWER.search(_typed(turn)) is not None
+    if not versus and (x < y) != fewer:
+        first, second, x, y = second, first, y, x
+    words = msg.COMPARE_MORE if x > y else msg.COMPARE_FEWER
+    text = words.format(a=first.unit.name, b=second.unit.name, what=what, diff=abs(x - y), x=x, y=y, unit=unit)
+    return [TextBlock(text=text)]
 
 
 # ---- one card ----------------------------------------------------------------------------------
@@ -1003,9 +1078,17 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
     lead = await own_level_notices(
         turn, _name_param(turn, "region"), target, kind_title, msg.ASK_NARROWED if narrowed else msg.ASK_LIST
     )
+    # every card listed (no kind, no filter): the co-ops with none yet are said apart, on the first page
+    every = kind is None and narrowed is None and cursor is None and target.type != UnitType.COOP
+    bare = await _bare_coops_notices(target, counted=bool(page.items)) if every else []
     if not page.items:
-        text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title) if cursor is None else msg.NO_MORE
-        blocks = [*lead, NoticeBlock(text=text)]
+        if cursor is not None:
+            text = msg.NO_MORE
+        elif every:
+            text = msg.SUMMARY_EMPTY.format(unit=target.name)
+        else:
+            text = msg.LIST_EMPTY.format(region=target.name, kind=kind_title)
+        blocks = [*lead, NoticeBlock(text=text), *bare]
         return ChatReply(blocks=blocks, suggestions=_suggestions(turn, target), context=target.name)
     rows = [card_row(view) for view in page.items]
     if narrowed is None:
@@ -1024,7 +1107,7 @@ async def _listed(turn: Turn, *, intent_name: str, kind: Kind | None, narrowed: 
         if page.next_cursor is not None
         else None,
     )
-    return ChatReply(blocks=[*lead, table], suggestions=_suggestions(turn, target), context=target.name)
+    return ChatReply(blocks=[*lead, table, *bare], suggestions=_suggestions(turn, target), context=target.name)
 
 
 # Words that ask for a list around its name: "有哪些村级社", "村级社有哪些", "王家湾村有几个村级社".
@@ -1079,7 +1162,7 @@ async def benchmark(turn: Turn) -> ChatReply:
     "coop.poverty_county",
     # "贫困县的合作社" is this list, not the co-ops of a unit named 贫困县 (coop.list, tried after).
     patterns=(
-        *_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社)"),
+        *_list_patterns("贫困县(?:里面?)?的?(?:基层社|基层合作社|合作社|社)"),
         ASK_WORD + r"贫困县$",  # the list this word stands for here (no unit is named so)
         # "贫困县有几个合作社", "贫困县有哪些合作社": the list (it says how many), not a unit 贫困县
         ASK
@@ -1273,7 +1356,9 @@ async def _top_coops(turn: Turn) -> ChatReply:
         [
             view.unit.name,
             view.region.name if view.region else msg.EMPTY,
-            shown(getattr(view.card, column), view.money_visible) if money else str(getattr(view.card, column)),
+            (_loss_shown if field == "loss" else shown)(getattr(view.card, column), view.money_visible)
+            if money
+            else str(getattr(view.card, column)),
         ]
         for view in views
     ]
@@ -1468,10 +1553,17 @@ async def loss(turn: Turn) -> ChatReply:
         params={},
         words=msg.LOSS_WORDS,
         column=msg.RANK_COLUMNS["profit"],
-        value=lambda view: shown(view.card.profit_fen, view.money_visible),
+        value=lambda view: _loss_shown(view.card.profit_fen, view.money_visible),
         order="profit_fen",  # the biggest loss first
     )
     return await _list(turn, "coop.loss", None, narrowed)
+
+
+def _loss_shown(fen: int | None, visible: bool) -> str:
+    """A profit in a list of losses: as :func:`shown`, but a loss that rounds to 0.00 万元 reads as
+    one ("-<0.01"), not as no loss (finance.wan keeps "0.00" elsewhere, never "-0.00")."""
+    said = shown(fen, visible)
+    return msg.TINY_LOSS if visible and fen is not None and fen < 0 and said == shown(0, True) else said
 
 
 # ---- why an amount shows 无权限 ---------------------------------------------------------------
@@ -1505,8 +1597,11 @@ _OVER_BEFORE = {
     "不高于": "lte", "不多于": "lte", "最多": "lte", "过": "gt", "超": "gt", "上": "gte", "达到": "gte",
 }  # fmt: skip
 _OVER_AFTER = {"以上": "gte", "及以上": "gte", "或以上": "gte", "以下": "lte", "及以下": "lte", "或以下": "lte"}
-_OVER_FIELDS = ("members", "staff", "assets", "revenue", "profit", "registered_capital")
-_AMOUNT = r"(?P<amount>\d{1,12}(?:\.\d{1,6})?|[零一二两三四五六七八九十百]{1,6})"
+_OVER_FIELDS = ("members", "staff", "assets", "revenue", "profit", "registered_capital", "loss")
+# "亏损超过10万": a loss over 10万 is a profit under -10万 (and "亏损不到10万" one in the red above it)
+_LOSS_OPS = {"gt": "lt", "gte": "lte", "lt": "gt", "lte": "gte"}
+# A minus sign only before digits: "利润低于-3.5万" (a profit's threshold may be below zero)
+_AMOUNT = r"(?P<amount>(?:-|负)?\d{1,12}(?:\.\d{1,6})?|[零一二两三四五六七八九十百]{1,6})"
 # How much one of what follows a number stands for ("4千万", "1.5亿元"), in ones (yuan, people)
 _SCALES = {
     "亿": 100_000_000,
@@ -1548,16 +1643,21 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
     op = _OVER_BEFORE.get(said) or _OVER_AFTER.get(said) or (said if said in ("gt", "gte", "lt", "lte") else None)
     scale = params.get("scale")
     raw = params.get("amount", "1" if scale else None)  # "过亿": one of it
-    number = chinese_number(raw) if isinstance(raw, str) and not raw.replace(".", "", 1).isdigit() else raw
+    if isinstance(raw, str) and raw.startswith("负"):
+        raw = "-" + raw.removeprefix("负")
+    digits = raw.removeprefix("-").replace(".", "", 1) if isinstance(raw, str) else ""
+    number = chinese_number(raw) if isinstance(raw, str) and not digits.isdigit() else raw
     try:
         amount = Decimal(str(number)) if number is not None and not isinstance(number, bool) else None
     except InvalidOperation:
         amount = None
-    if field not in _OVER_FIELDS or op is None or amount is None or not amount.is_finite() or amount < 0:
+    if field not in _OVER_FIELDS or op is None or amount is None or not amount.is_finite():
+        raise AppError("bad_param", msg.BAD_PARAM)
+    if amount < 0 and field != "profit":  # only a profit is below zero ("亏损-5万" means nothing)
         raise AppError("bad_param", msg.BAD_PARAM)
     money = field in queries.MONEY_RANKS
     amount *= _in_units(str(params.get("unit") or scale or ""), money=money)
-    if amount > MAX_WAN or (not money and amount != amount.to_integral_value()):
+    if abs(amount) > MAX_WAN or (not money and amount != amount.to_integral_value()):
         raise AppError("bad_param", msg.BAD_PARAM)
     return field, op, amount
 
@@ -1568,6 +1668,11 @@ def _amount_said(wan: Decimal) -> str:
     if wan >= wan_per_yi:
         return f"{(wan / wan_per_yi).normalize():f}{msg.YI_UNIT}"
     return f"{wan.normalize():f}{msg.MONEY_UNIT}"
+
+
+def _figure_word(field: str) -> str:
+    """The figure a threshold is on, as its title says it: "社员数", "资产总额", "亏损"."""
+    return msg.LOSS_FIGURE if field == "loss" else msg.RANK_COLUMNS[field].partition("（")[0]
 
 
 # "社员在100人", "资产在1000万" with neither 以上 nor 以下: which side is meant is asked, not guessed
@@ -1587,8 +1692,7 @@ def _which_side(turn: Turn, field: str, amount: Decimal) -> ChatReply:
         )
         for op in ("gte", "lte")
     ]
-    figure = msg.RANK_COLUMNS[field].partition("（")[0]
-    question = CardBlock(title=msg.OVER_WHICH_SIDE.format(figure=figure, amount=said), actions=buttons)
+    question = CardBlock(title=msg.OVER_WHICH_SIDE.format(figure=_figure_word(field), amount=said), actions=buttons)
     return ChatReply(blocks=[question], suggestions=_suggestions())
 
 
@@ -1599,11 +1703,11 @@ def _which_side(turn: Turn, field: str, amount: Decimal) -> ChatReply:
         # (the co-ops are what is listed: "资产超过4千万" names them no less)
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?(?P<op>{_OVER_BEFORE_WORDS})"
-        + rf"{_AMOUNT_SAID}(?:的(?:合作社|社){_LIST_TAIL})?$",
+        + rf"{_AMOUNT_SAID}(?:的(?:(?:合作社|社){_LIST_TAIL})?)?$",
         # "社员500人以上的合作社", "资产在1000万以上的合作社"
         ASK
         + rf"{_RANK_REGION}{_THRESHOLD_FIELD}(?:数|总额)?在?{_AMOUNT}{_AMOUNT_UNIT}"
-        + rf"(?P<op>{_OVER_AFTER_WORDS})(?:的(?:合作社|社){_LIST_TAIL})?$",
+        + rf"(?P<op>{_OVER_AFTER_WORDS})(?:的(?:(?:合作社|社){_LIST_TAIL})?)?$",
     ),
     permission=PERMISSION,
     priority=45,  # before the summary and coop.list: it names no unit 社员超过500人
@@ -1622,17 +1726,23 @@ async def over(turn: Turn) -> ChatReply:
     column = queries.RANKS[field].column
     bound = int(amount * FEN_PER_WAN) if money else int(amount)
     shown_amount = _amount_said(amount) if money else f"{int(amount)}"
+    where = {f"{column}__{op}": bound}
+    if field == "loss":  # a loss of more than 10万 is a profit below -10万; of less, one in the red still
+        where = {f"{column}__{_LOSS_OPS[op]}": -bound}
+        if _LOSS_OPS[op] in ("gt", "gte"):
+            where[f"{column}__lt"] = 0
     narrowed = Filter(
-        where={f"{column}__{op}": bound},
+        where=where,
         params={"field": field, "op": op, "amount": str(amount)},
-        words=msg.OVER_WORDS.format(
-            figure=msg.RANK_COLUMNS[field].partition("（")[0], op=msg.OVER_OPS[op], amount=shown_amount
-        ),
+        words=msg.OVER_WORDS.format(figure=_figure_word(field), op=msg.OVER_OPS[op], amount=shown_amount),
         column=msg.RANK_COLUMNS[field],
         value=lambda view: (
-            shown(getattr(view.card, column), view.money_visible) if money else str(getattr(view.card, column))
+            (_loss_shown if field == "loss" else shown)(getattr(view.card, column), view.money_visible)
+            if money
+            else str(getattr(view.card, column))
         ),
-        order=f"-{column}" if op in ("gt", "gte") else column,  # "超过": the largest first; "少于": the smallest
+        # "超过": the largest first; "少于": the smallest; a loss: the biggest first
+        order=column if field == "loss" or op in ("lt", "lte") else f"-{column}",
     )
     return await _list(turn, "coop.over", None, narrowed)
 
@@ -1807,15 +1917,16 @@ async def _units_without(turn: Turn) -> ChatReply:
     more = None
     if next_cursor is not None:
         more = Action(label=msg.BUTTON_MORE, intent="coop.units_without", params={**params, "cursor": next_cursor})
+    bare = [] if kind or cursor is not None else await _bare_coops_notices(target, counted=True)
     table = TableBlock(
-        title=msg.NO_COOPS_TITLE.format(region=target.name, kind=what, level=label),
+        title=msg.NO_COOPS_TITLE.format(region=target.name, kind=what if kind else msg.CARDS_WORD, level=label),
         columns=msg.NO_COOPS_COLUMNS,
         rows=[[u.name, u.parent_name] for u in units],
         row_actions=[unit_action(u.id, u.name) for u in units],
         total=total,
         more=more,
     )
-    return ChatReply(blocks=[table], suggestions=_suggestions(turn, target), context=target.name)
+    return ChatReply(blocks=[table, *bare], suggestions=_suggestions(turn, target), context=target.name)
 
 
 @intent(

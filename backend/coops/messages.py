@@ -129,7 +129,7 @@ NAMES_LAST = "和"
 NAMES_AND_MORE = "等"
 UNITS_RANK_TITLE = "{region}{what}最多的{level}"
 UNITS_RANK_TITLE_LEAST = "{region}{what}最少的{level}"
-FEWEST_ALSO_NONE = "另有 {count} 个{level}没有合作社，问“哪些{level}没有合作社”可以看到。"
+FEWEST_ALSO_NONE = "另有 {count} 个{level}还没有合作社信息卡，问“哪些{level}没有合作社”可以看到。"
 UNITS_RANK_WORDS = {
     "coops": "合作社",
     "members": "社员",
@@ -160,6 +160,11 @@ RANK_MONEY_NOT_ALLOWED = "按金额排名会透露您看不到的金额，需要
 COMPARE_TITLE = "合作社汇总对比"
 COMPARE_CHART = "各单位合作社数"
 COMPARE_TOO_MANY = "一次最多对比 {count} 个单位，请少列几个。"
+# Two units compared by a count: the difference in a sentence ("白沙镇的合作社比桃源乡多 2 个（3 个对 1 个）。")
+COMPARE_COUNTS = {"coops": ("合作社", "个"), "members": ("社员", "人"), "staff": ("从业人员", "人")}
+COMPARE_MORE = "{a}的{what}比{b}多 {diff} {unit}（{x} {unit}对 {y} {unit}）。"
+COMPARE_FEWER = "{a}的{what}比{b}少 {diff} {unit}（{x} {unit}对 {y} {unit}）。"
+COMPARE_EQUAL = "{a}和{b}的{what}一样多，都是 {count} {unit}。"
 FOUNDED_IN = "{year}年成立的"
 FOUNDED_FROM = "{year}年及以后成立的"
 FOUNDED_UNTIL = "{year}年及以前成立的"
@@ -169,11 +174,15 @@ LOSS_WORDS = "亏损的"
 FINANCE_ACCESS_SAYS = {
     "none": "合作社的资产、营业收入、利润和注册资本按“财务权限”显示。您的财务权限是“无”，这些金额都显示为“无权限”。"
     "需要查看时，请联系本单位或上级单位的管理员调整财务权限。",
-    "own_region": "合作社的资产、营业收入、利润和注册资本按“财务权限”显示。您的财务权限是“仅本区域”：直属本单位的合作社"
-    "显示金额，下级村镇的合作社显示“无权限”；按金额排名或筛选需要“全部”权限。需要调整时，请联系上级单位的管理员。",
+    "own_region": "合作社的资产、营业收入、利润和注册资本按“财务权限”显示。您的财务权限是“仅本区域”：在信息卡上，"
+    "直属本单位的合作社显示金额，下级村镇的合作社显示“无权限”。汇总、统计和对比里，下级单位和各合作社的行都显示“无权限”"
+    "（合计会透露下级的金额）；本单位的合计只在下级村镇都没有合作社时显示。按金额排名或筛选需要“全部”权限。"
+    "需要调整时，请联系上级单位的管理员。",
     "all": "您的财务权限是“全部”：范围内所有合作社的资产、营业收入、利润和注册资本都可以查看。",
 }
 OVER_WORDS = "{figure}{op}{amount}的"  # "社员数超过500的", "资产总额不少于1000万元的"
+TINY_LOSS = "-<0.01"  # a loss under 0.005 万元 in a list of losses: still a loss
+LOSS_FIGURE = "亏损"  # "亏损超过10万元的合作社"
 OVER_OPS = {"gt": "超过", "gte": "不少于", "lt": "少于", "lte": "不超过"}
 # "社员在100人" (neither 以上 nor 以下 typed): which side, asked with a button for each
 OVER_WHICH_SIDE = "要看{figure}{amount}以上的合作社，还是{amount}以下的？请选择："
@@ -211,6 +220,10 @@ SUMMARY_COLUMNS = ["单位", "合作社", "村级社", "标杆社", "社员", "�
 SUMMARY_CHART = "各下级单位合作社数"
 SUMMARY_CHART_TOP = "合作社最多的 {count} 个下级单位"
 SUMMARY_EMPTY = "{unit}暂无合作社信息卡。"
+# Co-op units with no card yet: not in the counts and lists of cards, said apart by name
+CARDS_WORD = "合作社信息卡"  # "白沙镇还没有合作社信息卡的村"
+BARE_COOPS = "{region}有 {count} 个合作社还没有建立信息卡：{names}。"
+BARE_COOPS_ALSO = "另有 {count} 个合作社还没有建立信息卡，没有计入：{names}。"
 SUMMARY_NO_CHILDREN = "下级单位都还没有合作社信息卡。"
 SUMMARY_MORE_CHILDREN = "只列出合作社最多的 {shown} 个下级单位。"
 SERIES_COOPS = "合作社"

@@ -40,7 +40,7 @@ from backend.core.roles import allows
 from backend.core.scope import scope_like
 from backend.units import messages as msg
 from backend.units.actions import REGION_LEVEL
-from backend.units.models import Unit, UnitType
+from backend.units.models import REGION_TYPES, Unit, UnitType
 from backend.units.queries import get_unit, in_scope, list_units, units_where
 
 PAGE_SIZE = 10
@@ -339,6 +339,21 @@ async def own_level_notices(
     if what is None or ask is None:
         return [NoticeBlock(text=msg.CHAT_OWN_LEVEL_BELOW.format(**words, name=name))]
     return [NoticeBlock(text=msg.OWN_LEVEL_BELOW.format(**words, what=what, ask=ask.format(name=name, what=what)))]
+
+
+async def each_level_notices(turn: Turn, said: str, target: Unit, by_type: str | None, what: str) -> list[NoticeBlock]:
+    """A notice before a breakdown of ``target`` by its children (of ``by_type``) when the level typed
+    after 各 (``said``: "村" of "各村汇总") lies further below ("各村汇总" typed at a county: its rows
+    are townships): what the rows are, and how to ask for the rows of that level (of one unit of the
+    level above it, "白沙镇各村汇总"). Nothing when the rows are of that level or it is not a region's."""
+    level = level_named(said)
+    if level is None or by_type not in REGION_LEVEL or REGION_LEVEL[by_type] >= REGION_LEVEL[level]:
+        return []
+    above = REGION_TYPES[REGION_LEVEL[level] - 1]
+    label = msg.TYPE_LABELS[level]
+    name = await name_of_level(turn.actor, above) or msg.CHAT_NAME_OF_LEVEL.format(level=msg.TYPE_LABELS[above])
+    words = {"unit": target.name, "by": msg.TYPE_LABELS[by_type], "level": label, "name": name, "what": what}
+    return [NoticeBlock(text=msg.EACH_LEVEL_BELOW.format(**words))]
 
 
 async def last_shown_unit(turn: Turn, reference: str) -> Unit | None:

@@ -2,7 +2,7 @@
 
 UNIT_HAS_CHILDREN = "该单位下还有下级单位，不能删除；请先删除或移走下级单位。"
 UNIT_HAS_ACCOUNTS = "该单位还有账号，不能删除；请先把账号移出本单位。"
-UNIT_HAS_DEACTIVATED_ACCOUNTS = "该单位还留有已注销账号的记录，不能删除：注销的账号要保留所属单位，以备查询和审计。"
+UNIT_HAS_DEACTIVATED_ACCOUNTS = "该单位还留有已停用账号的记录，不能删除：停用的账号要保留所属单位，以备查询和审计。"
 UNIT_HAS_COOP_CARD = "该合作社有信息卡，不能删除；请先删除信息卡。"
 UNIT_STILL_REFERENCED = "该单位刚被其他记录（下级单位、账号、设备或信息卡等）引用，不能删除；请刷新后查看"
 COOP_TYPE_HAS_CARD = "该合作社有信息卡，不能改为其他类型；请先删除信息卡。"
@@ -69,6 +69,10 @@ CHAT_NAME_OF_LEVEL = "{level}名称"
 OWN_SCOPE_ONLY = "您的查看范围是{unit}，看不到“{said}”的{what}（请上级单位查看）；以下是{unit}的{what}。"
 OWN_LEVEL_BELOW = "您的单位{unit}是{type}，不是{level}；以下是{unit}的{what}。要看某一个{level}的{what}，请说“{ask}”。"
 ASK_LEVEL = "{name}有几个{what}"  # "白沙镇有几个村"
+# "各村汇总" typed at a county: its rows are its townships
+EACH_LEVEL_BELOW = (
+    "{unit}的{what}按下一级的{by}列出，不是按{level}。要看各{level}的{what}，请说“{name}各{level}{what}”。"
+)
 CHAT_SHOWN_ABOVE_LEVEL = "刚才查看的是{name}（{type}），不是一个{level}。请直接说出要查的{level}的名称。"
 CHAT_SHOWN_IN_NO_LEVEL = (
     "刚才查看的{name}（{type}）直接属于{parent}，不属于任何{level}。请直接说出要查的{level}的名称。"
