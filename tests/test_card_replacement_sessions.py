@@ -112,3 +112,16 @@ async def test_an_old_card_s_login_claimed_after_the_replacement_took_over_start
     late = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
     assert late.status_code == 403 and late.json()["error"]["code"] == "card_replaced", late.text
     assert len(await sessions.list_for(clerk.id)) == 1  # the new card's
+
+
+async def test_a_card_whose_certificate_was_renewed_still_logs_in_on_the_phone(
+    client: httpx.AsyncClient, card_authority: CardAuthority, clock: FrozenClock
+) -> None:
+    """The same card (issuer and number) with a new certificate: the binding kept the first one's
+    fingerprint, and the claim compared fingerprints: the PC said done, the phone card_replaced."""
+    coop, clerk, device, old_card = await _clerk_with_old_card(client, card_authority)
+    first = await _claimed(client, device, old_card)
+    renewed = issue_card(card_authority, identity(coop, card="66000002"), now=clock.now() + timedelta(days=1))
+    again = await _claimed(client, device, renewed)
+    assert await _alive(client, first) and await _alive(client, again)
+    assert len(await sessions.list_for(clerk.id)) == 2

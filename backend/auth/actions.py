@@ -109,13 +109,13 @@ async def start_session(
     started_at: float,
     method: str = "password",
     wechat_identity_id: int | None = None,
-    card_sha256: str | None = None,
+    card_key: str | None = None,
 ) -> LoginResult:
     """The session of an account whose credentials were just checked (by password, WeChat or SMS);
     ``started_at``: the time before the credentials were read (a password change or reset committed
     while the login was checking the old one then voids this session: backend.auth.guard._revoked);
     ``wechat_identity_id``: the bound WeChat identity it is started from (backend.core.sessions.create).
-    ``card_sha256``: the certificate fingerprint of the card a card login was done with; the
+    ``card_key``: the card a card login was done with (backend.cards.models.card_key); the
     holder's replacement card taking that card's binding over ends the session
     (backend.cards.actions._replaced_card).
 
@@ -146,7 +146,7 @@ async def start_session(
         origin=origin,
         started_at=started_at,
         wechat_identity_id=wechat_identity_id,
-        card_sha256=card_sha256,
+        card_key=card_key,
     )
     return LoginResult(token=token, session=record, account=account, memberships=memberships)
 
@@ -273,7 +273,7 @@ async def change_password(
         must_change=False,
         origin=origin,
         wechat_identity_id=record.wechat_identity_id,
-        card_sha256=record.card_sha256,
+        card_key=record.card_key,
     )
 
 
@@ -294,7 +294,7 @@ async def refresh(record: sessions.SessionRecord, origin: Origin) -> tuple[str, 
         origin=origin,
         started_at=record.created_at,
         wechat_identity_id=record.wechat_identity_id,
-        card_sha256=record.card_sha256,
+        card_key=record.card_key,
     )
     memberships = await Membership.filter(account_id=record.account_id).values_list("id", flat=True)
     await move_conversations(record.public_id, fresh.public_id, memberships)

@@ -15,7 +15,7 @@ from backend.accounts import actions as account_actions
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import account_scope
 from backend.cards import messages as msg
-from backend.cards.models import CardBinding, CardKind
+from backend.cards.models import CardBinding, CardKind, card_key
 from backend.cards.verify import CardHolder, CardRefused
 from backend.core import audit, db, identifiers, runtime, sessions
 from backend.core.actor import Actor, Origin
@@ -155,15 +155,15 @@ async def _replaced_card(accounts: list[Account], holder: CardHolder, origin: Or
         raise CardRefused("card_replaced", msg.CARD_REPLACED)
     await old.delete()
     await _audit("card.unbind", old.account_id, origin, detail={"by": "card_replaced", "kind": holder.kind})
-    db.after_commit(lambda: _end_card_sessions(old.account_id, old.certificate_sha256))
+    db.after_commit(lambda: _end_card_sessions(old.account_id, card_key(old.issuer, old.card_number)))
     return next(a for a in accounts if a.id == old.account_id)
 
 
-async def _end_card_sessions(account_id: int, card_sha256: str) -> None:
+async def _end_card_sessions(account_id: int, key: str) -> None:
     """End, for good, the sessions a replaced card's logins started (the card may be lost or stolen);
     those started by password, SMS, WeChat or another card go on. Not audited on its own: the
     ``card.unbind`` entry of the replacement is the cause, as with a WeChat unbind."""
-    await sessions.end_matching(account_id, lambda record: record.card_sha256 == card_sha256)
+    await sessions.end_matching(account_id, lambda record: record.card_key == key)
 
 
 async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:

@@ -5,6 +5,14 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from backend.core.crypto import sha256_hex
+
+
+def card_key(issuer: str, card_number: str) -> str:
+    """One card as a session remembers it: its issuer and number (a renewed certificate is the same
+    card; its fingerprint is not), hashed, so Redis keeps no card number."""
+    return sha256_hex(f"{issuer}:{card_number}")
+
 
 class CardKind(StrEnum):
     LEGAL_REP = "legal_rep"  # the legal representative's card of a unit (法人卡)

@@ -62,9 +62,9 @@ class SessionRecord:
     ip: str
     user_agent: str
     wechat_identity_id: int | None = None  # the bound WeChat this session was started from, if any
-    # The certificate fingerprint of the card binding a card login started this session through
-    # (CardBinding.certificate_sha256), if any: a replacement card taking the binding over ends it.
-    card_sha256: str | None = None
+    # The card a card login started this session with (backend.cards.models.card_key), if any: the
+    # holder's replacement card taking that card's binding over ends it.
+    card_key: str | None = None
 
     @property
     def public_id(self) -> str:
@@ -105,7 +105,7 @@ def _decode(key_hash: str, raw: dict[str, str]) -> SessionRecord | None:
         ip=raw.get("ip", ""),
         user_agent=raw.get("user_agent", ""),
         wechat_identity_id=int(raw["wechat"]) if raw.get("wechat") else None,
-        card_sha256=raw.get("card") or None,
+        card_key=raw.get("card") or None,
     )
 
 
@@ -131,12 +131,12 @@ async def create(
     origin: Origin,
     started_at: float | None = None,
     wechat_identity_id: int | None = None,
-    card_sha256: str | None = None,
+    card_key: str | None = None,
 ) -> tuple[str, SessionRecord]:
     """A new session; ``started_at`` carries the absolute lifetime over when a token is refreshed;
     ``wechat_identity_id``: the bound WeChat it was started from (a one-tap login, a login that bound
-    one), which a password change keeps and an unbind logs out; ``card_sha256``: the card binding a
-    card login started it through, whose replacement by the holder's new card logs it out."""
+    one), which a password change keeps and an unbind logs out; ``card_key``: the card a card login
+    started it with, whose replacement by the holder's new card logs it out."""
     rt = runtime.get()
     token = secrets.token_urlsafe(32)
     key_hash = sha256_hex(token)
@@ -150,7 +150,7 @@ async def create(
         "ip": origin.ip or "",
         "user_agent": (origin.user_agent or "")[:200],
         "wechat": str(wechat_identity_id or ""),
-        "card": card_sha256 or "",
+        "card": card_key or "",
     }
     ttl = rt.settings.session_absolute_seconds + _CLEANUP_MARGIN
     async with rt.redis.pipeline(transaction=True) as pipe:

@@ -18,7 +18,7 @@ from backend.accounts.models import Account
 from backend.auth import actions as auth_actions
 from backend.cards import actions as cards
 from backend.cards import messages as card_msg
-from backend.cards.models import CardBinding
+from backend.cards.models import CardBinding, card_key
 from backend.cards.serializers import mask_card_number
 from backend.cards.verify import CardHolder, CardRefused, trusted_issuers, verify_card_answer
 from backend.core import audit, db, runtime, throttle
@@ -120,7 +120,7 @@ async def create(device: Device, *, action: str) -> tuple[dict[str, Any], str]:
         "result": None,
         "error": None,
         "result_account_id": None,
-        "result_card_sha256": None,  # the card a login was done with: its session records that card
+        "result_card_key": None,  # the card a login was done with (card_key): its session records it
         "token_key": store.token_key(token),  # used up when the PC cancels
     }
     await store.create(record, token=token, ttl_seconds=PAIRING_TTL_SECONDS)
@@ -252,7 +252,7 @@ async def submit_card(
                     "state": "done",
                     "result": result,
                     "result_account_id": account_id,
-                    "result_card_sha256": holder.certificate_sha256,
+                    "result_card_key": card_key(holder.issuer, holder.card_number),
                 },
             )
             if not done or final is None:
@@ -421,16 +421,19 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
         raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     if not account.is_active:
         raise Forbidden("card_account_inactive", card_msg.ACCOUNT_INACTIVE)
-    card_sha256 = record.get("result_card_sha256")
-    # The holder's newer card took the binding over since this login was done: the replacement
-    # ended the old card's sessions, and this one, not started yet, would have escaped it.
-    if not await CardBinding.filter(account_id=account.id, certificate_sha256=card_sha256).exists():
-        await redis.delete(mark)
-        raise Forbidden("card_replaced", card_msg.CARD_REPLACED)
+    key = record.get("result_card_key")  # None: a login done before sessions kept their card
+    if key is not None:
+        binding = await CardBinding.get_or_none(account_id=account.id)
+        if binding is None:  # not committed yet (done is published just before), or unbound since
+            await redis.delete(mark)
+            raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
+        if card_key(binding.issuer, binding.card_number) != key:
+            # The holder's newer card took the binding over since this login was done: the
+            # replacement ended the old card's sessions, and this one, not started yet, escaped it.
+            await redis.delete(mark)
+            raise Forbidden("card_replaced", card_msg.CARD_REPLACED)
     try:
-        return await auth_actions.start_session(
-            account, origin=origin, started_at=started, method="card", card_sha256=card_sha256
-        )
+        return await auth_actions.start_session(account, origin=origin, started_at=started, method="card", card_key=key)
     except BaseException:  # no session was handed out: the phone may claim again
         await redis.delete(mark)
         raise
