@@ -116,3 +116,19 @@ async def test_the_migration_keeps_every_card_s_figures_and_counts_them_entered(
     assert card == [(7, 5000000, 0, -100)]
     assert entered == [(1, 1, 1, 1, 1), (2, 1, 1, 1, 1)]
     assert "uniq_coop_card_unit" in indexes
+
+
+async def test_a_unit_whose_cards_have_no_figure_is_not_ranked_by_it_and_its_total_is_not_entered(
+    client: httpx.AsyncClient,
+):
+    """李家坪村's only card has no money: "资产最少的村" put it first at 0.00, and its summary showed 0.00."""
+    w = await make_world()
+    await coop_card(w.bare, members=12)
+    admin = await login_at(client, "county_all", w.county, Role.ADMIN, FinanceAccess.ALL)
+    least = blocks(await chat(client, admin, "资产最少的村"), "table")[0]
+    assert "李家坪村" not in [row[0] for row in least["rows"]]
+    summary = (await client.get("/api/coops/summary", headers=admin, params={"unit_id": w.village2.id})).json()
+    assert (summary["unit"]["coops"], summary["unit"]["assets"]) == (1, "未填报")
+    town = blocks(await chat(client, admin, "汇总 白沙镇"), "table")[0]
+    [row] = [row for row in town["rows"] if row[0] == "李家坪村"]
+    assert row[-1] == "未填报"

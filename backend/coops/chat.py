@@ -58,7 +58,7 @@ from backend.chat.references import means_last_shown, means_own
 from backend.chat.registry import Turn, answers_names, intent
 from backend.coops import actions, card_form, queries
 from backend.coops import messages as msg
-from backend.coops.finance import FEN_PER_WAN, card_visible, divide_halves_up, load_ancestors, shown
+from backend.coops.finance import FEN_PER_WAN, card_visible, divide_halves_up, load_ancestors, shown, total_shown
 from backend.coops.queries import CardView, Kind, UnitRef
 from backend.coops.schemas import MAX_WAN, CardOut, FiguresOut
 from backend.coops.serializers import card_out, card_row, card_version, figures_out, stats_out
@@ -301,7 +301,7 @@ def _breakdown_row(child: queries.Figures) -> list[str]:
     """A child unit's row of a summary's breakdown (the columns of msg.SUMMARY_COLUMNS)."""
     t = child.totals
     counts = (t["coops"], t["village_level"], t["benchmark"], t["members"])
-    return [child.unit.name, *map(str, counts), shown(t["assets_fen"], child.money_visible)]
+    return [child.unit.name, *map(str, counts), total_shown(t, "assets", child.money_visible)]
 
 
 def _counts_chart(title: str, rows: list[queries.Figures]) -> ChartBlock:
@@ -680,7 +680,12 @@ async def _compared(turn: Turn, whole: ChatReply) -> Unit | ChatReply:
         columns = [*columns, msg.RANK_COLUMNS[field]]
         money = field in queries.MONEY_RANKS
         cells = [
-            [*cell, shown(row.totals[counter], row.money_visible) if money else str(row.totals[counter])]
+            [
+                *cell,
+                total_shown(row.totals, counter.removesuffix("_fen"), row.money_visible)
+                if money
+                else str(row.totals[counter]),
+            ]
             for cell, row in zip(cells, rows, strict=True)
         ]
     table = TableBlock(

@@ -18,7 +18,7 @@ The finance permission of the actor's membership decides whether money figures l
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from decimal import Decimal
 
 from backend.coops import messages as msg
@@ -72,6 +72,12 @@ def shown(fen: int | None, visible: bool) -> str:
     if not visible:
         return msg.NO_FINANCE
     return msg.NOT_ENTERED if fen is None else wan(fen)
+
+
+def total_shown(totals: Mapping[str, int], figure: str, visible: bool) -> str:
+    """A money total of roll-up ``totals`` (``figure``: "assets", ...) as the actor may see it:
+    "未填报" when none of the cards counted has the figure (a 0 no one typed)."""
+    return shown(totals[f"{figure}_fen"] if totals[f"{figure}_entered"] else None, visible)
 
 
 def divide_halves_up(numerator: int, denominator: int) -> int:

@@ -262,6 +262,8 @@ async def units_ranked(
         only = f" AND r.{rank.column} < 0"
     elif rank.above_zero and not least:
         only = f" AND r.{rank.column} > 0"
+    if rank.column.endswith("_fen"):  # a unit none of whose cards has the figure is not ranked by it
+        only += f" AND r.{rank.column.removesuffix('_fen')}_entered > 0"
     direction = "" if rank.lowest_first != least else " DESC"
     sql = _MOST_SQL.format(below=below, column=rank.column, only=only, direction=direction)
     rows = await db.fetch_rows(sql, args)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from backend.coops import messages as msg
-from backend.coops.finance import average_fen, divide_halves_up, shown
+from backend.coops.finance import average_fen, divide_halves_up, shown, total_shown
 from backend.coops.models import CoopCard
 from backend.coops.queries import CardView, Figures, MapResult, Summary
 from backend.coops.schemas import CardOut, CardRow, FiguresOut, MapOut, PinOut, StatsOut, SummaryOut
@@ -100,10 +100,10 @@ def figures_out(figures: Figures) -> FiguresOut:
         members=t["members"],
         staff=t["staff"],
         money_visible=visible,
-        registered_capital=shown(t["registered_capital_fen"], visible),
-        assets=shown(t["assets_fen"], visible),
-        revenue=shown(t["revenue_fen"], visible),
-        profit=shown(t["profit_fen"], visible),
+        registered_capital=total_shown(t, "registered_capital", visible),
+        assets=total_shown(t, "assets", visible),
+        revenue=total_shown(t, "revenue", visible),
+        profit=total_shown(t, "profit", visible),
     )
 
 
