@@ -143,3 +143,15 @@ async def test_an_account_handed_over_tells_the_old_holder_s_wechat(client, fake
         )
     message = await _message(client, fake, "wang")
     assert "交给新的负责人" in message and "首次" not in message
+
+
+async def test_a_later_release_of_the_account_replaces_what_an_earlier_one_told(client, fake, wechat):
+    """Reset by an admin, then deactivated: the WeChat was still told to use the temporary password."""
+    tree, account = await _bound(client, fake, "resetleaver", "gao")
+    await make_account("town_admin", tree.own, role="admin")
+    admin = await login(client, "town_admin")
+    assert (await client.post(f"/api/accounts/{account.id}/reset-password", headers=admin)).status_code in (200, 204)
+    assert "重置" in await _message(client, fake, "gao")
+    assert (await client.post(f"/api/accounts/{account.id}/deactivate", headers=admin)).status_code in (200, 204)
+    message = await _message(client, fake, "gao")
+    assert "已停用" in message and "重置" not in message

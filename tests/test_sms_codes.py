@@ -242,7 +242,8 @@ async def test_where_the_flow_hides_the_phone_a_cap_known_only_from_the_outbox_a
         await _send(ip=f"10.5.0.{n}", conceal_recipient=True)
         clock.advance(61)
     await runtime.get().redis.flushdb()
-    await _send(ip="10.5.1.1", conceal_recipient=True)
+    held = await _send(ip="10.5.1.1", conceal_recipient=True)
+    assert held.delivered is False  # the caller's audit says so; its answer does not
     await _send(unknown, ip="10.5.1.2", deliver=False, conceal_recipient=True)
     assert await SmsMessage.all().count() == 10  # no eleventh code went out
     clock.advance(20)
@@ -250,5 +251,5 @@ async def test_where_the_flow_hides_the_phone_a_cap_known_only_from_the_outbox_a
     assert await _error_code(_send(unknown, ip="10.5.1.4", deliver=False, conceal_recipient=True)) == "sms_cooldown"
     assert await _error_code(_send(ip="10.5.1.5")) == "sms_daily_limit"  # a flow that does not hide it says so
     clock.advance(24 * 3600)
-    await _send(ip="10.5.1.6", conceal_recipient=True)
+    assert (await _send(ip="10.5.1.6", conceal_recipient=True)).delivered is True
     assert await SmsMessage.all().count() == 11

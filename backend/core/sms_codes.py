@@ -102,10 +102,12 @@ CODE_DAILY_LIMIT = "该手机号今天获取验证码的次数已达上限，请
 
 @dataclass(frozen=True)
 class SendResult:
-    """What every caller answers, whether or not a message went out."""
+    """What every caller answers, whether or not a message went out; ``delivered`` (a code was
+    queued for the phone) is for the caller's audit entry only, never in an answer."""
 
     resend_after: int = RESEND_AFTER_SECONDS
     expires_in: int = CODE_TTL_SECONDS
+    delivered: bool = False
 
 
 def _phone_key(phone: str) -> str:
@@ -229,7 +231,7 @@ async def send_code(
             await sms.queue(
                 phone, sms_templates.code_template(purpose), {"code": code, "minutes": str(CODE_TTL_SECONDS // 60)}
             )
-    return SendResult()
+    return SendResult(delivered=deliver)
 
 
 async def check_code(phone: str, purpose: str, code: str, *, keep: bool = False) -> None:

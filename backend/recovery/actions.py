@@ -186,10 +186,10 @@ async def password_send_code(ticket: str, *, captcha_id: str, captcha_answer: st
             "recovery.password_send_code", account_id=account_id, origin=origin, outcome="failure", detail=detail
         )
         raise
-    if deliver:
+    if sent.delivered:
         await _audit("recovery.password_send_code", account_id=account_id, origin=origin)
-    else:  # an unknown name, or a phone no longer the account's: nothing went out
-        reason = "unknown_login" if account is None else "phone_changed"
+    else:  # an unknown name, a phone no longer the account's, or a cap only the outbox knew: nothing went out
+        reason = "sms_limit" if deliver else "unknown_login" if account is None else "phone_changed"
         await _audit(
             "recovery.password_send_code",
             account_id=account_id,

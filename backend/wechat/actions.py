@@ -311,10 +311,11 @@ async def sms_login_send_code(
     except AppError as exc:
         await _record("wechat.sms_send_code", account_id, origin, outcome="failure", detail={"reason": exc.code})
         raise
-    if deliver:
+    if sent.delivered:
         await _record("wechat.sms_send_code", account_id, origin)
-    else:
-        await _record("wechat.sms_send_code", account_id, origin, outcome="failure", detail={"reason": "unknown_phone"})
+    else:  # an unknown phone, or a cap only the outbox knew (sms_codes.send_code's conceal_recipient)
+        reason = "sms_limit" if deliver else "unknown_phone"
+        await _record("wechat.sms_send_code", account_id, origin, outcome="failure", detail={"reason": reason})
     return sent
 
 

@@ -74,13 +74,18 @@ async def note(
     them, just before. Locks the account's row first (a bind locks it too), so no identity is bound
     between this and the delete."""
     await Account.filter(id=account_id).select_for_update(no_key=True).first()
+    now = runtime.get().clock.now()
+    # What an earlier release told is stale now (reset, then deactivated: "log in with the temporary
+    # password" would mislead): the account's latest reason is what its released WeChats are told.
+    await WechatRelease.filter(account_id=account_id, released_at__gte=_oldest_kept()).update(
+        reason=reason, released_at=now
+    )
     bound = WechatIdentity.filter(account_id=account_id)
     if except_identity_id is not None:
         bound = bound.exclude(id=except_identity_id)
     identities = await (bound.filter(appid=appid) if appid else bound).values_list("appid", "openid")
     if not identities:
         return
-    now = runtime.get().clock.now()
     await WechatRelease.filter(released_at__lt=_oldest_kept()).delete()
     for appid, openid in identities:
         key = openid_key(appid, openid)
