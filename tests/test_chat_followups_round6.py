@@ -68,8 +68,8 @@ async def test_units_compared_by_a_figure_show_that_figure_as_a_column(client, t
     headers = await login_at(client, "county_all", w.county, finance=FinanceAccess.ALL)
     [table] = blocks(await chat(client, headers, text), "table")
     assert table["title"] == "合作社汇总对比" and table["columns"][-1] == "利润（万元）", table
-    # 白沙镇: 12.5 + (-1.5) + 2; 桃源乡: 刘家岭村茶叶合作社 has no profit
-    assert [(row[0], row[-1]) for row in table["rows"]] == [("白沙镇", "13.00"), ("桃源乡", "0.00")]
+    # 白沙镇: 12.5 + (-1.5) + 2; 桃源乡: 刘家岭村茶叶合作社's profit was never entered
+    assert [(row[0], row[-1]) for row in table["rows"]] == [("白沙镇", "13.00"), ("桃源乡", "未填报")]
 
 
 async def test_a_figure_compared_is_masked_without_the_finance_permission(client):

@@ -903,9 +903,11 @@ async def test_a_place_word_above_the_own_level_says_the_scope_in_lists_and_stat
 
 @pytest.mark.parametrize("text", ["本镇汇总", "本乡的合作社", "我们镇的统计", "汇总", "本县汇总"])
 async def test_the_own_level_named_says_nothing_extra(client, text):
+    """No note of levels or scope; the township's own answers name its co-op with no card yet."""
     w = await make_world()
     headers = await login_at(client, "viewer", w.county if "县" in text else w.town)
-    assert not blocks(await chat(client, headers, text), "notice")
+    notices = [b["text"] for b in blocks(await chat(client, headers, text), "notice")]
+    assert all("还没有建立信息卡" in notice for notice in notices), notices
 
 
 async def test_each_village_s_summary_is_of_the_own_unit_even_after_another_unit_was_shown(client):
