@@ -29,7 +29,6 @@ from backend.core.roles import FinanceAccess, Role, allows, rank
 from backend.units.models import Unit
 from backend.units.queries import get_unit
 from backend.wechat import releases as wechat_releases
-from backend.wechat.models import WechatIdentity
 
 
 def _require(actor: Actor, permission: str) -> None:
@@ -431,8 +430,7 @@ async def deactivate_account(actor: Actor, account_id: int) -> None:
         await Account.filter(id=account.id).update(
             is_active=False, deactivated_at=now, login_phone_index=None, sessions_revoked_at=now, updated_at=now
         )
-        await wechat_releases.note(account.id, wechat_releases.Reason.DEACTIVATED)
-        wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+        wechat_released = await wechat_releases.release(account.id, wechat_releases.Reason.DEACTIVATED)
         card_released = await CardBinding.filter(account_id=account.id).delete()
         detail = {"wechat_released": wechat_released, "card_released": card_released}
         await _audit_account("account.deactivate", actor, account.id, memberships, detail=detail)
@@ -448,8 +446,7 @@ async def unbind_wechat(actor: Actor, account_id: int) -> None:
     now = runtime.get().clock.now()
     async with db.atomic():
         _, memberships = await _manageable_now(actor, account.id)
-        await wechat_releases.note(account.id, wechat_releases.Reason.ADMIN_UNBOUND)
-        removed = await WechatIdentity.filter(account_id=account.id).delete()
+        removed = await wechat_releases.release(account.id, wechat_releases.Reason.ADMIN_UNBOUND)
         if not removed:
             raise NotFound(msg.WECHAT_NOT_BOUND)
         await Account.filter(id=account.id).update(sessions_revoked_at=now, updated_at=now)

@@ -73,7 +73,7 @@ from backend.chat.service import not_allowed_reply, said
 from backend.chat.service import suggestions as default_suggestions
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
-from backend.core.clock import CHINA_TIME, china_minute
+from backend.core.clock import CHINA_TIME, china_minute, minutes_until
 from backend.core.errors import AppError, NotFound, ValidationFailed
 from backend.core.roles import FINANCE_LABELS, ROLE_LABELS, FinanceAccess, Role, allows, rank
 from backend.core.scope import scope_like
@@ -247,7 +247,7 @@ async def unit_meant(turn: Turn, intent_name: str) -> Unit | ChatReply:
 
 def _minutes_left(account: Status, now: datetime) -> int:
     assert account.locked_until is not None
-    return max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+    return minutes_until(account.locked_until, now)
 
 
 class Status(Lockable, Protocol):

@@ -21,7 +21,6 @@ from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit
 from backend.wechat import releases as wechat_releases
-from backend.wechat.models import WechatIdentity
 
 USERNAME_DIGITS = 8
 T = TypeVar("T")
@@ -178,8 +177,7 @@ async def set_temporary_password(account_id: int, password_hash: str, *, reason:
         sessions_revoked_at=now,
         updated_at=now,
     )
-    await wechat_releases.note(account_id, reason)
-    return await WechatIdentity.filter(account_id=account_id).delete()
+    return await wechat_releases.release(account_id, reason)
 
 
 async def hand_over(
@@ -210,7 +208,6 @@ async def hand_over(
         sessions_revoked_at=now,
         updated_at=now,
     )
-    await wechat_releases.note(account.id, wechat_releases.Reason.HANDED_OVER)
-    wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+    wechat_released = await wechat_releases.release(account.id, wechat_releases.Reason.HANDED_OVER)
     card_released = await CardBinding.filter(account_id=account.id).delete()
     return {"wechat_released": wechat_released, "card_released": card_released}

@@ -189,3 +189,19 @@ async def accounts_not_logged_in(
     items = [LoginRow(int(r[0]), int(r[1]), r[2], r[3], r[4], login_time(r[5])) for r in rows[:limit]]
     next_cursor = items[-1].membership_id if len(rows) > limit else None
     return LoginPage(items=items, total=total, next_cursor=next_cursor)
+
+
+async def account_for_login(typed: str) -> tuple[Account | None, str | None]:
+    """The account a login name means, and the mobile it spells (None when read as a user name).
+
+    A user name that exists and is active, typed exactly, wins; otherwise a name that spells a mobile
+    however printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone its
+    owner logs in with (P16: a deactivation clears it); otherwise the user name as typed, active or
+    not. No user name is a bare phone (identifiers.valid_username). Password login and recovery."""
+    named = None if identifiers.valid_phone(typed) else await Account.get_or_none(username_key=typed.lower())
+    if named is not None and named.is_active:
+        return named, None
+    phone = identifiers.typed_phone(typed)
+    if phone is None:
+        return named, None
+    return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", phone)), phone

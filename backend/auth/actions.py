@@ -10,15 +10,14 @@ from typing import Any
 from tortoise.expressions import F
 
 from backend.accounts.models import Account, Membership
-from backend.accounts.queries import ROOT_SCOPE, memberships_scope
+from backend.accounts.queries import ROOT_SCOPE, account_for_login, memberships_scope
 from backend.auth import messages as msg
 from backend.chat.context import move_conversations
-from backend.core import audit, captcha, db, identifiers, messages, names, runtime, sessions, throttle
+from backend.core import audit, captcha, db, messages, names, runtime, sessions, throttle
 from backend.core.actor import Origin
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.wechat import releases as wechat_releases
-from backend.wechat.models import WechatIdentity
 
 # Tries of one's own password from a live session (a password change, a phone change), per account.
 REAUTH_LIMIT = 5
@@ -42,18 +41,10 @@ async def count_password_try(account_id: int) -> None:
 
 async def _find_account(login: str) -> Account | None:
     # Pasted with a space, a line break or a character that shows as nothing: none is ever part of a
-    # name or a phone (user names are stored without them: backend.core.validation.Username).
-    # A user name that exists, typed exactly, wins; otherwise a name that spells a mobile however
-    # printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone its owner
-    # logs in with (as recovery reads it: backend.recovery.actions._recovery_account).
-    login = names.visible(login).strip()
-    named = None if identifiers.valid_phone(login) else await Account.get_or_none(username_key=login.lower())
-    if named is not None and named.is_active:
-        return named
-    phone = identifiers.typed_phone(login)
-    if phone is None:
-        return named  # a deactivated user name still fails as deactivated (and is audited so)
-    return await Account.get_or_none(login_phone_index=runtime.get().vault.index("phone", phone))
+    # name or a phone (user names are stored without them: backend.core.validation.Username). A
+    # deactivated user name is found too: it fails as deactivated (and is audited so).
+    account, _phone = await account_for_login(names.visible(login).strip())
+    return account
 
 
 async def _memberships(account_id: int) -> list[Membership]:
@@ -250,13 +241,9 @@ async def change_password(
             sessions_revoked_at=now,
             updated_at=now,
         )
-        await wechat_releases.note(
+        wechat_released = await wechat_releases.release(
             account.id, wechat_releases.Reason.PASSWORD_CHANGED, except_identity_id=record.wechat_identity_id
         )
-        bound = WechatIdentity.filter(account_id=account.id)
-        if record.wechat_identity_id is not None:
-            bound = bound.exclude(id=record.wechat_identity_id)
-        wechat_released = await bound.delete()
         await audit.record(
             "auth.change_password",
             origin=origin,

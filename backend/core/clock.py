@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -12,6 +13,11 @@ CHINA_TIME = timezone(timedelta(hours=8), "UTC+8")
 def china_minute(at: datetime) -> str:
     """A moment as a cadre reads it: the date and minute in China ("2026-12-07 14:05")."""
     return at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+
+
+def minutes_until(moment: datetime, now: datetime) -> int:
+    """Whole minutes from ``now`` to ``moment``, rounded up and at least 1 ("约 3 分钟后自动解锁")."""
+    return max(1, math.ceil((moment - now).total_seconds() / 60))
 
 
 class Clock:

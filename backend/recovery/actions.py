@@ -14,7 +14,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend.accounts import people
 from backend.accounts.models import Account, Membership
-from backend.accounts.queries import account_scope
+from backend.accounts.queries import account_for_login, account_scope
 from backend.core import (
     audit,
     captcha,
@@ -36,7 +36,6 @@ from backend.core.roles import Role
 from backend.recovery import messages as msg
 from backend.units.models import Unit
 from backend.wechat import releases as wechat_releases
-from backend.wechat.models import WechatIdentity
 
 STEP_TTL_SECONDS = 10 * 60
 RESET_TTL_SECONDS = 15 * 60
@@ -113,29 +112,16 @@ def _mask_name(name: str) -> str:
 # R2: forgotten password -------------------------------------------------------------------------
 
 
-async def _recovery_account(typed: str) -> tuple[Account | None, str | None, Account | None]:
-    """The active account a login name typed at recovery means, the phone it spells (None for a
-    user name), and a deactivated account of that user name (for the audit only).
-
-    As login reads it: a user name that exists, typed exactly, wins; otherwise a name that spells a
-    mobile however printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone
-    its owner logs in with (P16). No user name is a bare phone (identifiers.valid_username)."""
-    named = None if identifiers.valid_phone(typed) else await Account.get_or_none(username_key=typed.lower())
-    if named is not None and named.is_active:
-        return named, None, None
-    phone = identifiers.typed_phone(typed)
-    if phone is None:
-        return None, None, named
-    index = runtime.get().vault.index("phone", phone)
-    return await Account.get_or_none(login_phone_index=index, is_active=True), phone, named
-
-
 async def password_start(username: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
     """User name (or the phone it logs in with) + captcha: the masked bound phone and a ticket for
     the code step. Audited whatever the name (an unknown one without an account)."""
     await _require_captcha(captcha_id, captcha_answer)
     username = username.strip()  # pasted with a space or a line break, as login forgives (never part of a name)
-    account, typed, deactivated = await _recovery_account(username)
+    # As login reads it (the user name, or the phone it spells); a deactivated one only for the audit.
+    account, typed = await account_for_login(username)
+    deactivated = account if account is not None and not account.is_active else None
+    if deactivated is not None:
+        account = None
     phone = _phone_of(account) if account else None
     # Unknown, a typed phone is the answer (a stand-in would show another one), and no code reaches it.
     shown = phone or typed or stand_in_phone(f"user:{username.lower()}")
@@ -390,8 +376,7 @@ async def password_reset(
                 sessions_revoked_at=now,
                 updated_at=now,
             )
-            await wechat_releases.note(account.id, wechat_releases.Reason.SELF_RESET)
-            wechat_released = await WechatIdentity.filter(account_id=account.id).delete()
+            wechat_released = await wechat_releases.release(account.id, wechat_releases.Reason.SELF_RESET)
             if phone:
                 await sms.queue(phone, "password_reset_done", {"username": account.username})
             await audit.record(

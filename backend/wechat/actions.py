@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +30,7 @@ from backend.auth import actions as auth_actions
 from backend.auth import messages as auth_msg
 from backend.core import audit, db, identifiers, runtime, sessions, sms, sms_codes, throttle, tickets
 from backend.core.actor import Origin
+from backend.core.clock import minutes_until
 from backend.core.errors import AppError, Conflict, NotFound, TooManyRequests, Unauthorized
 from backend.profile.actions import first_login_checked
 from backend.wechat import client, releases
@@ -265,8 +265,7 @@ async def unbind(account: Account, *, origin: Origin, caller_session: str) -> No
     if identity is None:
         raise NotFound(msg.NOT_BOUND)
     async with db.atomic():
-        await releases.note(account.id, releases.Reason.UNBOUND, appid=appid)
-        if not await WechatIdentity.filter(id=identity.id).delete():  # a parallel unbind (a double tap) won
+        if not await releases.release(account.id, releases.Reason.UNBOUND, appid=appid):  # a double tap's twin won
             raise NotFound(msg.NOT_BOUND)
         await audit.record(
             "wechat.unbind",
@@ -337,7 +336,7 @@ async def sms_login(phone: str, code: str, *, bind_ticket: str, origin: Origin) 
         # The lock guards against password guessing; a code to the phone must not bind a WeChat past
         # it (one tap would then log in for good). Told only now that the phone is proven.
         await _record("auth.login", account.id, origin, outcome="failure", detail={"method": "sms", "reason": "locked"})
-        minutes = max(1, math.ceil((account.locked_until - now).total_seconds() / 60))
+        minutes = minutes_until(account.locked_until, now)
         raise AppError("account_locked", msg.ACCOUNT_LOCKED.format(minutes=minutes), status=403)
     identity = await bind(account, ticket=bind_ticket, origin=origin, checked_at=started, refusal=msg.SMS_LOGIN_FAILED)
     if account.needs_sms_check and account.phone_index == runtime.get().vault.index("phone", phone):

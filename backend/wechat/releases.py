@@ -2,7 +2,7 @@
 
 A deactivation, every password reset (by an admin, by SMS, by an approved manual review), a hand-over
 of the account to another person, the owner's password change made elsewhere and an unbind (by the
-owner or an admin) delete the account's WeChat identity. Each first calls :func:`note`, in the same transaction, which
+owner or an admin) delete the account's WeChat identity, each through :func:`release`, which
 keeps one row per identity released (:class:`~backend.wechat.models.WechatRelease`): the appid, a
 keyed hash of the openid (enough to find it again, nothing to read back), the account, the reason and
 the time. The row goes when that WeChat is bound again (:func:`forget`), and after KEEP_DAYS (rows past
@@ -66,13 +66,14 @@ def _oldest_kept() -> datetime:
     return runtime.get().clock.now() - timedelta(days=KEEP_DAYS)
 
 
-async def note(
+async def release(
     account_id: int, reason: Reason, *, appid: str | None = None, except_identity_id: int | None = None
-) -> None:
-    """Remember why the account's WeChat identities (of ``appid`` only, if given; all but
-    ``except_identity_id``) are about to be released: call inside the transaction that deletes
-    them, just before. Locks the account's row first (a bind locks it too), so no identity is bound
-    between this and the delete."""
+) -> int:
+    """Release the account's WeChat identities (of ``appid`` only, if given; all but
+    ``except_identity_id``) and remember why, inside the caller's transaction; how many were
+    released. The one way a binding is removed for the account's sake (a binding moved to another
+    account is no release). Locks the account's row first (a bind locks it too), so no identity is
+    bound between the reading and the delete."""
     await Account.filter(id=account_id).select_for_update(no_key=True).first()
     now = runtime.get().clock.now()
     # What an earlier release told is stale now (reset, then deactivated: "log in with the temporary
@@ -83,14 +84,19 @@ async def note(
     bound = WechatIdentity.filter(account_id=account_id)
     if except_identity_id is not None:
         bound = bound.exclude(id=except_identity_id)
-    identities = await (bound.filter(appid=appid) if appid else bound).values_list("appid", "openid")
+    if appid is not None:
+        bound = bound.filter(appid=appid)
+    identities = await bound.values_list("appid", "openid")
     if not identities:
-        return
+        return 0
     await WechatRelease.filter(released_at__lt=_oldest_kept()).delete()
-    for appid, openid in identities:
-        key = openid_key(appid, openid)
-        await WechatRelease.filter(appid=appid, openid_key=key).delete()
-        await WechatRelease.create(appid=appid, openid_key=key, account_id=account_id, reason=reason, released_at=now)
+    for identity_appid, openid in identities:
+        key = openid_key(identity_appid, openid)
+        await WechatRelease.filter(appid=identity_appid, openid_key=key).delete()
+        await WechatRelease.create(
+            appid=identity_appid, openid_key=key, account_id=account_id, reason=reason, released_at=now
+        )
+    return await bound.delete()
 
 
 async def why_released(appid: str, openid: str) -> Released | None:
