@@ -41,7 +41,7 @@ async def _clerk_changing_identity(monkeypatch: pytest.MonkeyPatch, changes: dic
     clerk = await card_holder_account("clerk1", await coop_with_code(tree.child))
 
     async def change_profile() -> None:
-        await profile.update_profile(await Account.get(id=clerk.id), dict(changes), origin=Origin())
+        await profile.update_profile(await Account.get(id=clerk.id), dict(changes), origin=Origin(), session_id=None)
 
     commits_just_before_the_next_transaction(monkeypatch, change_profile)
     return clerk

@@ -274,7 +274,9 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
             if moves_login:  # unless the owner switched phone login off meanwhile
                 account.login_phone_index = login if current.login_phone_index is not None else None
             await account.save(update_fields=update_fields)
-            card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
+            card_unbound = identity_changed and await cards.unbind_on_identity_change(
+                account.id, session_id=actor.session_id
+            )
             detail = {
                 "fields": sorted(changes),
                 "realname_voided": int(identity_changed),

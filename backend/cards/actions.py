@@ -155,15 +155,24 @@ async def _replaced_card(accounts: list[Account], holder: CardHolder, origin: Or
         raise CardRefused("card_replaced", msg.CARD_REPLACED)
     await old.delete()
     await _audit("card.unbind", old.account_id, origin, detail={"by": "card_replaced", "kind": holder.kind})
-    db.after_commit(lambda: _end_card_sessions(old.account_id, card_key(old.issuer, old.card_number)))
+    _end_card_sessions_after_commit(old)
     return next(a for a in accounts if a.id == old.account_id)
 
 
-async def _end_card_sessions(account_id: int, key: str) -> None:
-    """End, for good, the sessions a replaced card's logins started (the card may be lost or stolen);
-    those started by password, SMS, WeChat or another card go on. Not audited on its own: the
-    ``card.unbind`` entry of the replacement is the cause, as with a WeChat unbind."""
-    await sessions.end_matching(account_id, lambda record: record.card_key == key)
+def _end_card_sessions_after_commit(binding: CardBinding, *, keep: str | None = None) -> None:
+    """Once the removal of ``binding`` commits, end for good the sessions its card's logins started
+    (the card may be lost or stolen, or no longer name the person): all but ``keep``, the public id
+    of the session that removed it; those started by password, SMS, WeChat or another card go on.
+    Not audited on their own: the entry of the unbinding or the edit is the cause, as with a WeChat
+    unbind."""
+    key = card_key(binding.issuer, binding.card_number)
+
+    async def end() -> None:
+        await sessions.end_matching(
+            binding.account_id, lambda record: record.card_key == key and record.public_id != keep
+        )
+
+    db.after_commit(end)
 
 
 async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:
@@ -286,7 +295,9 @@ async def realname_by_card(account_id: int, holder: CardHolder, *, origin: Origi
     return await Account.get(id=account.id)
 
 
-async def unbind_own(account: Account, *, origin: Origin) -> None:
+async def unbind_own(account: Account, *, origin: Origin, session_id: str) -> None:
+    """The owner unbinds their card (lost, maybe): the sessions it started end, but the owner's own
+    (``session_id``, its public id) goes on."""
     binding = await CardBinding.get_or_none(account_id=account.id)
     if binding is None:
         raise Conflict("card_not_bound", msg.NOT_BOUND)
@@ -294,12 +305,18 @@ async def unbind_own(account: Account, *, origin: Origin) -> None:
         if not await CardBinding.filter(id=binding.id).delete():  # a parallel unbind won
             raise Conflict("card_not_bound", msg.NOT_BOUND)
         await _audit("card.unbind", account.id, origin)
+        _end_card_sessions_after_commit(binding, keep=session_id)
 
 
-async def unbind_on_identity_change(account_id: int) -> bool:
+async def unbind_on_identity_change(account_id: int, *, session_id: str | None) -> bool:
     """A new name or ID number no longer matches the card: unbind it (call inside the change's
-    transaction; the caller voids the real-name level and records the change)."""
-    return await CardBinding.filter(account_id=account_id).delete() > 0
+    transaction; the caller voids the real-name level and records the change). The sessions the
+    card started end once that commits, but the one making the change (``session_id``)."""
+    binding = await CardBinding.get_or_none(account_id=account_id)
+    if binding is None or not await CardBinding.filter(id=binding.id).delete():
+        return False
+    _end_card_sessions_after_commit(binding, keep=session_id)
+    return True
 
 
 async def require_card_peer(actor: Actor, account_id: int) -> None:

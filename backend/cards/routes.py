@@ -17,7 +17,7 @@ bp = Blueprint("cards", url_prefix="/api/profile")
 @authenticated(unit=False)
 async def unbind_card(request: Request, caller: Caller):
     """Unbind one's own card (binding again needs the card at an office PC)."""
-    await actions.unbind_own(caller.account, origin=caller.origin)
+    await actions.unbind_own(caller.account, origin=caller.origin, session_id=caller.session.public_id)
     return no_content()
 
 

@@ -125,9 +125,12 @@ def _check_profile(changes: dict[str, Any], id_type: IdType) -> dict[str, str]:
     return problems
 
 
-async def update_profile(account: Account, changes: dict[str, Any], *, origin: Origin) -> Account:
+async def update_profile(
+    account: Account, changes: dict[str, Any], *, origin: Origin, session_id: str | None
+) -> Account:
     """Edit one's own profile. A new name, ID type or ID number voids the real-name level and
-    unbinds the card (it no longer names this person). Compared with the account as it is under
+    unbinds the card (it no longer names this person; the sessions it started end, but
+    ``session_id``'s, the editing one). Compared with the account as it is under
     its lock (:func:`lock_account`): an admin's edit or a card's real-name check takes turns with it."""
     async with db.atomic():
         current = await lock_account(account.id) or account
@@ -136,7 +139,7 @@ async def update_profile(account: Account, changes: dict[str, Any], *, origin: O
             return current
         updates["updated_at"] = runtime.get().clock.now()
         await Account.filter(id=account.id).update(**updates)
-        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id)
+        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id, session_id=session_id)
         await _record(
             "profile.update",
             account,

@@ -81,7 +81,9 @@ async def get_profile(request: Request, caller: Caller):
 @body(ProfileUpdate)
 async def update_profile(request: Request, caller: Caller, data: ProfileUpdate):
     """Name, ID type, number and validity (00000000 = long-term), e-mail."""
-    account = await actions.update_profile(caller.account, data.model_dump(exclude_unset=True), origin=caller.origin)
+    account = await actions.update_profile(
+        caller.account, data.model_dump(exclude_unset=True), origin=caller.origin, session_id=caller.session.public_id
+    )
     return ok(await profile_out(account))
 
 
