@@ -12,11 +12,12 @@ from backend.accounts.chat import login_state_line
 from backend.accounts.models import Account
 from backend.chat import intents, parser
 from backend.chat.context import ChatContext
-from backend.core import runtime
+from backend.core import db, runtime
 from backend.core.clock import CHINA_TIME
 from backend.core.roles import Role
+from backend.wechat import releases
 from tests.coops_helpers import blocks, chat
-from tests.factories import Tree, login, login_response, make_tree
+from tests.factories import Tree, bind_wechat, login, login_response, make_tree
 from tests.test_chat_accounts import PHONE_IN_SCOPE, admin_of, person
 from tests.test_chat_lookup import actor_at, button, card, notice
 
@@ -311,3 +312,48 @@ async def test_the_people_asked_with_no_unit_are_the_own_unit_s_once_other_answe
     await chat(client, headers, "谁还没登录过")
     later = blocks(await chat(client, headers, "人员"), "table")[0]
     assert later["title"].startswith("白沙镇"), later["title"]
+
+
+async def _wechat_released(account: Account, reason: str) -> None:
+    """The account had a WeChat bound, and one of the paths that remove it did (releases.release)."""
+    await bind_wechat(account.id, f"openid-{account.id}")
+    async with db.atomic():
+        await releases.release(account.id, releases.Reason(reason))
+
+
+@pytest.mark.parametrize(
+    ("reason", "cause"),
+    [("admin_unbound", "管理员解除了绑定"), ("unbound", "TA自己解除了绑定"), ("password_changed", "在别处修改了密码")],
+)
+async def test_login_trouble_of_an_account_whose_wechat_was_released_says_why_and_how_to_bind_again(
+    client, clock, reason, cause
+):
+    """ "熊春说微信进不去": the account is fine, but its one-tap WeChat login was released; the phone
+    told the owner why, and now the admin on the support call can too."""
+    tree = await _tree_with_people()
+    xiong = await person("xc01", "熊春", tree.child)
+    await _wechat_released(xiong, reason)
+    headers = await admin_of(client, tree)
+    said = notice(await chat(client, headers, "熊春为啥登不上"))
+    released_at = clock.now().astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+    assert said.startswith("熊春的账号没有锁定。") and "微信一键登录" in said and released_at in said
+    assert cause in said and "登录一次" in said
+
+
+async def test_login_trouble_does_not_name_a_wechat_release_once_the_wechat_is_bound_again(client):
+    tree = await _tree_with_people()
+    xiong = await person("xc01", "熊春", tree.child)
+    await _wechat_released(xiong, "admin_unbound")
+    await releases.forget("wx-test", f"openid-{xiong.id}")  # the bind of the next login forgets it
+    await bind_wechat(xiong.id, f"openid-{xiong.id}")
+    headers = await admin_of(client, tree)
+    assert notice(await chat(client, headers, "熊春为啥登不上")) == "熊春的账号没有锁定。"
+
+
+async def test_login_trouble_names_no_wechat_release_older_than_the_kept_days(client, clock):
+    tree = await _tree_with_people()
+    xiong = await person("xc01", "熊春", tree.child)
+    await _wechat_released(xiong, "admin_unbound")
+    clock.advance(91 * 24 * 3600)
+    headers = await admin_of(client, tree)
+    assert notice(await chat(client, headers, "熊春为啥登不上")) == "熊春的账号没有锁定。"

@@ -90,6 +90,7 @@ from backend.units.chat import (
 )
 from backend.units.models import Unit
 from backend.units.queries import get_unit
+from backend.wechat import releases as wechat_releases
 
 PAGE_SIZE = 10
 MAX_CHOICES = 10
@@ -631,7 +632,8 @@ async def _status_reply(turn: Turn, account_id: int, *, unlocking: bool = False)
             text += msg.CHAT_CANNOT_UNLOCK
         lead = NoticeBlock(level="warning", text=text)
     else:
-        text = msg.CHAT_NOT_LOCKED.format(name=person.name) + _trouble_text(turn.actor, person, held)
+        trouble = _trouble_text(turn.actor, person, held) or await _wechat_trouble(person)
+        text = msg.CHAT_NOT_LOCKED.format(name=person.name) + trouble
         lead = NoticeBlock(level="info", text=text)
     return await person_reply(turn, person.id, lead=lead, read=read)
 
@@ -662,6 +664,19 @@ def _trouble_text(actor: Actor, person: _Person, held: list[_Held]) -> str:
     if _resettable(person):
         return text + reset.format(phone=masked_phone(person))
     return text  # a card holder's: the card shows why it cannot be changed here
+
+
+async def _wechat_trouble(person: _Person) -> str:
+    """A live account whose state explains nothing, with no WeChat bound: when and why its one-tap
+    WeChat login was released lately, if it was (the phone told its owner; the admin on the support
+    call is told too), and how to bind again; else empty."""
+    if person.wechat_bound:
+        return ""
+    latest = await wechat_releases.latest_for(person.id)
+    if latest is None:
+        return ""
+    reason, at = latest
+    return msg.CHAT_TROUBLE_WECHAT_RELEASED.format(at=china_minute(at), cause=msg.CHAT_WECHAT_RELEASE_CAUSES[reason])
 
 
 @intent("account.reset_password", patterns=_RESET_PATTERNS, permission="accounts.manage", priority=20, writes=True)

@@ -175,6 +175,21 @@ CHAT_TROUBLE_FAILURES = "已连续输错 {failures} 次密码，再错 {left} �
 CHAT_TROUBLE_RESET = "临时密码找不到或不对，可以点“重置密码”，新的临时密码会以短信发到 {phone}，以前的随即作废。"
 CHAT_TROUBLE_RESET_FOR_PASSWORD = "也可以点“重置密码”，临时密码会以短信发到 {phone}，TA就能用密码登录了。"
 CHAT_TROUBLE_NO_PHONE = "TA的账号没有绑定手机号，收不到临时密码；请先为TA填写手机号，再重置密码。"
+CHAT_TROUBLE_WECHAT_RELEASED = (
+    "TA的微信一键登录已于 {at} 解除（{cause}），所以微信登录会要求输入密码；在小程序里用账号密码或短信验证码登录一次，"
+    "就会重新绑定这个微信。"
+)
+# Why a WeChat was released (backend.wechat.releases.Reason), as an admin tells it on a support call.
+CHAT_WECHAT_RELEASE_CAUSES = {
+    "deactivated": "账号已停用",
+    "admin_reset": "管理员重置了密码",
+    "self_reset": "TA通过短信找回重置了密码",
+    "unbound": "TA自己解除了绑定",
+    "admin_unbound": "管理员解除了绑定",
+    "review_reset": "人工审核通过后重置了密码",
+    "handed_over": "账号交给了新的使用人",
+    "password_changed": "TA在别处修改了密码",
+}
 CHAT_TROUBLE_ASK_ADMIN = "需要重置密码的话，请联系能管理TA账号的管理员。"
 CHAT_PRESS_UNLOCK = "点下面的“解锁”，确认后TA就能重新登录。"
 CHAT_CANNOT_UNLOCK = "您不能管理这个账号，不能为TA解锁；可以等它自动解锁，或请能管理TA账号的管理员解锁。"

@@ -112,6 +112,17 @@ async def why_released(appid: str, openid: str) -> Released | None:
     return Released(account_id=row.account_id, reason=reason, message=MESSAGES[reason])
 
 
+async def latest_for(account_id: int) -> tuple[Reason, datetime] | None:
+    """Why and when a WeChat of the account was last released, if within KEEP_DAYS and not bound
+    again since (a bind forgets it); for an account with no WeChat bound now."""
+    row = (
+        await WechatRelease.filter(account_id=account_id, released_at__gte=_oldest_kept())
+        .order_by("-released_at")
+        .first()
+    )
+    return None if row is None else (Reason(row.reason), row.released_at)
+
+
 async def forget(appid: str, openid: str) -> None:
     """The WeChat is bound again: nothing to tell any more (inside the binding's transaction)."""
     await WechatRelease.filter(appid=appid, openid_key=openid_key(appid, openid)).delete()
