@@ -13,6 +13,7 @@ from backend.core.sms import SmsMessage
 from backend.wechat.models import WechatIdentity
 from tests.factories import (
     PASSWORD,
+    bind_card,
     bind_wechat,
     captcha,
     login,
@@ -457,3 +458,17 @@ async def test_the_status_filter_indexes_are_where_each_planner_uses_them_well()
     names = {row["name"] for row in await db.db().execute_query_dict(sql)}
     assert "idx_account_locked_until" in names
     assert ("idx_account_is_active" in names) == (db.db().capabilities.dialect == "postgres")
+
+
+async def test_an_account_says_whether_a_wechat_and_a_card_are_bound(client):
+    """A card holder is changed only by an admin with a card (C6), and a WeChat logs in with one tap
+    (W1): the admin's view of the account said neither, so a refusal came unexplained."""
+    tree = await make_tree()
+    admin = await _admin(client, tree)
+    member = await make_account("member", tree.child)
+    shown = (await client.get(f"/api/accounts/{member.id}", headers=admin)).json()
+    assert (shown["wechat_bound"], shown["card_bound"]) == (False, False)
+    await bind_wechat(member.id, "openid-member")
+    await bind_card(member.id, "66000001")
+    shown = (await client.get(f"/api/accounts/{member.id}", headers=admin)).json()
+    assert (shown["wechat_bound"], shown["card_bound"]) == (True, True)

@@ -75,11 +75,24 @@ async def test_a_person_card_shows_masked_data_and_only_the_units_in_scope(clien
             "账号状态": "正常",
             "上次登录": "从未登录",
             "微信": "未绑定",
+            "IC卡": "未绑定",
         }
         dumped = json.dumps(reply, ensure_ascii=False)
         assert PHONE_IN_SCOPE not in dumped and ID_IN_SCOPE not in dumped and "桃源乡" not in dumped
         # It also works somewhere this admin does not oversee: no management buttons.
         assert [a["intent"] for a in found["actions"]] == ["unit.card"]
+
+
+async def test_a_person_card_says_a_bound_card_and_that_it_keeps_card_less_admins_out(client):
+    """A card-less admin saw no "重置密码" on a card holder's card and was not told why (C6)."""
+    tree = await make_tree()
+    wang = await person("wjg01", "王建国", tree.child, phone=PHONE_IN_SCOPE)
+    await bind_card(wang.id, "66000001")
+    headers = await admin_of(client, tree)
+    shown = fields(card(await say(client, headers, "王建国")))
+    assert shown["IC卡"] == "已绑定（没有绑定IC卡的管理员不能修改此账号）"
+    await bind_card((await Account.get(username="town_admin")).id, "66000002", kind="legal_rep")
+    assert fields(card(await say(client, headers, "王建国")))["IC卡"] == "已绑定"
 
 
 async def test_several_people_of_one_name_answer_buttons(client):

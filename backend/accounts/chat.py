@@ -279,6 +279,7 @@ class _Person(NamedTuple):
     locked_until: datetime | None
     must_change_password: bool
     failed_logins: int
+    card_bound: bool  # a smart card is bound to it (C6)
     card_protected: bool  # it has a bound card and the actor has none: no changes (C6)
     last_login: datetime | None  # None: never logged in
     needs_sms_check: bool  # its first login proves the bound phone by SMS (P4)
@@ -302,8 +303,8 @@ class _Held(NamedTuple):
 _PERSON_SQL = (
     "SELECT a.id, a.name, a.username, a.phone_enc, a.is_active, a.locked_until, a.must_change_password, "
     "a.failed_logins, m.role, u.id, u.name, u.path, "
-    "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id) "
-    "AND NOT EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
+    "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = a.id), "
+    "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?), "
     "a.last_login_at, a.needs_sms_check, a.needs_activation, "
     "EXISTS (SELECT 1 FROM wechat_identity w WHERE w.account_id = a.id) "
     "FROM account a JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
@@ -330,10 +331,11 @@ async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], 
         bool(r[6]),
         int(r[7] or 0),
         bool(r[12]),
-        login_time(r[13]),
-        bool(r[14]),
+        bool(r[12]) and not r[13],
+        login_time(r[14]),
         bool(r[15]),
         bool(r[16]),
+        bool(r[17]),
     )
     return person, visible, held
 
@@ -371,9 +373,8 @@ def person_card(
         KeyValue(label=msg.CHAT_FIELD_UNITS, value=roles),
         KeyValue(label=msg.CHAT_FIELD_STATUS, value=status_text(person, now)),
         KeyValue(label=msg.CHAT_FIELD_LAST_LOGIN, value=login_text(person.last_login)),
-        KeyValue(
-            label=msg.CHAT_FIELD_WECHAT, value=msg.CHAT_WECHAT_BOUND if person.wechat_bound else msg.CHAT_WECHAT_NONE
-        ),
+        KeyValue(label=msg.CHAT_FIELD_WECHAT, value=msg.CHAT_BOUND if person.wechat_bound else msg.CHAT_NOT_BOUND),
+        KeyValue(label=msg.CHAT_FIELD_CARD, value=_card_text(person)),
     ]
     buttons: list[Action] = list(extra)
     if _manageable(actor, person, held):
@@ -400,6 +401,14 @@ def person_card(
             buttons.append(Action(label=label, intent="account.deactivate", params=params, style="danger"))
     buttons += [Action(label=h.unit_name, intent="unit.card", params={"unit_id": h.unit_id}) for h in visible[:3]]
     return CardBlock(title=person.name, subtitle=person.username, fields=fields, actions=buttons)
+
+
+def _card_text(person: _Person) -> str:
+    """Whether a smart card is bound, and, to an admin without one, that it keeps them out (C6):
+    the card has no "重置密码" then, which went unexplained."""
+    if person.card_protected:
+        return msg.CHAT_CARD_PROTECTED
+    return msg.CHAT_BOUND if person.card_bound else msg.CHAT_NOT_BOUND
 
 
 def _unbind_wechat_button(person: _Person) -> Action:

@@ -84,8 +84,10 @@ CHAT_BAD_PARAM = "参数不正确，请重新选择。"
 # changes, ending another's sessions, and what does not exist (expiry, reactivation).
 CHAT_FIELD_LAST_LOGIN = "上次登录"
 CHAT_FIELD_WECHAT = "微信"
-CHAT_WECHAT_BOUND = "已绑定"
-CHAT_WECHAT_NONE = "未绑定"
+CHAT_BOUND = "已绑定"
+CHAT_NOT_BOUND = "未绑定"
+CHAT_FIELD_CARD = "IC卡"
+CHAT_CARD_PROTECTED = "已绑定（没有绑定IC卡的管理员不能修改此账号）"
 CHAT_BUTTON_UNBIND_WECHAT = "解绑微信"
 CHAT_CONFIRM_UNBIND_WECHAT = "确定解除{name}的微信绑定吗？解除后那个微信不能再一键登录，TA所有的登录都将退出。"
 CHAT_UNBIND_WECHAT_HOW = (

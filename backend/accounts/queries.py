@@ -49,6 +49,25 @@ async def visible_memberships(actor: Actor, account_id: int) -> list[Membership]
     return await memberships_in_scope(actor).filter(account_id=account_id).select_related("unit").order_by("id")
 
 
+@dataclass(frozen=True)
+class Bindings:
+    """What logs in as an account besides its password: a WeChat identity (W1), a smart card (C6)."""
+
+    wechat: bool
+    card: bool
+
+
+_BINDINGS_SQL = (
+    "SELECT EXISTS (SELECT 1 FROM wechat_identity w WHERE w.account_id = ?), "
+    "EXISTS (SELECT 1 FROM card_binding c WHERE c.account_id = ?)"
+)
+
+
+async def bindings_of(account_id: int) -> Bindings:
+    [(wechat, card)] = await db.fetch_rows(_BINDINGS_SQL, [account_id, account_id])
+    return Bindings(wechat=bool(wechat), card=bool(card))
+
+
 class Lockable(Protocol):
     """What a lock is read from: the model, or a row of its columns."""
 

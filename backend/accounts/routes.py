@@ -30,7 +30,8 @@ bp = Blueprint("accounts", url_prefix="/api/accounts")
 async def _account_out(actor: Actor, account_id: int) -> AccountOut:
     account = await queries.get_account(actor, account_id)
     memberships = await queries.visible_memberships(actor, account_id)
-    return account_out(account, memberships, runtime.get().clock.now())
+    bindings = await queries.bindings_of(account_id)
+    return account_out(account, memberships, runtime.get().clock.now(), bindings)
 
 
 @bp.get("/")

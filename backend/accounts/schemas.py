@@ -65,6 +65,8 @@ class AccountOut(BaseModel):
     must_change_password: bool
     created_at: datetime
     memberships: list[MembershipOut]
+    wechat_bound: bool  # a WeChat logs in as this account with one tap (W1)
+    card_bound: bool  # a smart card is bound: only an admin with a card changes the account (C6)
 
 
 class AccountRow(BaseModel):

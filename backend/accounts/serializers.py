@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Protocol
 
 from backend.accounts.models import Account, Membership
-from backend.accounts.queries import is_locked
+from backend.accounts.queries import Bindings, is_locked
 from backend.accounts.schemas import AccountOut, AccountRow, MembershipOut
 from backend.core import identifiers, runtime
 from backend.core.roles import ROLE_LABELS, FinanceAccess, Role
@@ -42,7 +42,7 @@ def membership_out(membership: Membership) -> MembershipOut:
     )
 
 
-def account_out(account: Account, memberships: list[Membership], now: datetime) -> AccountOut:
+def account_out(account: Account, memberships: list[Membership], now: datetime, bindings: Bindings) -> AccountOut:
     return AccountOut(
         id=account.id,
         username=account.username,
@@ -54,6 +54,8 @@ def account_out(account: Account, memberships: list[Membership], now: datetime) 
         must_change_password=account.must_change_password,
         created_at=account.created_at,
         memberships=[membership_out(m) for m in memberships],
+        wechat_bound=bindings.wechat,
+        card_bound=bindings.card,
     )
 
 
