@@ -51,7 +51,7 @@ CARD_HOLDER = "持卡人：{name}　卡号：{card_number}"
 CARD_UNREADABLE = "无法读取这张IC卡的证书。"
 CARD_UNREADABLE_HINT = "请拔出IC卡后重新插入；如仍无法读取，请关闭其他正在使用这张卡的程序，或换一台读卡器。"
 CARD_NOT_USABLE = "这张IC卡中没有村务通可用的证书。"
-CARD_NOT_USABLE_HINT = "请插入发卡机构发放的单位IC卡（法人卡或经办人卡）。"
+CARD_NOT_USABLE_HINT = "请插入发卡机构发放的单位IC卡（法人卡或操作员卡）。"
 CARD_MUTE = "IC卡没有应答，无法读取。"
 CARD_MUTE_HINT = (
     "请拔出IC卡，确认插卡方向正确（芯片一端先插入读卡器）后重新插入；如仍无法读取，请擦拭芯片后再试，或换一台读卡器。"
@@ -82,6 +82,11 @@ PAIRING_CONFIRMED_ANONYMOUS = "手机已确认"
 CONFIRM_TIME_EXPIRED = "手机扫码后未在规定时间内确认，本次业务已结束。请重新选择业务后再扫码。"
 PAIRING_CANCELLED = "手机上已取消。"
 PAIRING_ENDED = "本次业务已结束（二维码已过期或手机上已取消），请返回后重新办理。"
+# The server's own text of a 409 pairing_state is for the phone ("look at the PC"): the PC says what happened.
+PAIRING_STATE_CHANGED = (
+    "办理期间本次业务的状态已变化（如手机上已取消或已过期），本次提交未被受理。"
+    "请在手机上查看结果，需要时重新选择业务后再办理。"
+)
 PAIRING_UNATTENDED = "二维码多次过期未被扫描，已停止办理。需要时请重新选择业务。"
 OUTCOME_UNKNOWN = "网络中断，无法确认办理结果。IC卡签名已发出，请在手机上查看是否已办理，未办理时再重新办理。"
 

@@ -455,7 +455,7 @@ class Presenter:
             left = max(0, int(self._result_until - self._clock() + 0.999))
             return replace(
                 common,
-                confirmed_by=self._confirmed_by,
+                confirmed_by=self._confirmed_by if ok else None,  # no green line above a red failure
                 result=text,
                 result_ok=ok,
                 status=text,
@@ -966,6 +966,9 @@ class Presenter:
             return
         if isinstance(error, BackendError) and error.code == "pairing_invalid":  # its text is for the phone
             self._finish(False, self._ended_text())
+            return
+        if isinstance(error, BackendError) and error.code == "pairing_state":  # so is this one's
+            self._finish(False, messages.PAIRING_STATE_CHANGED)
             return
         self._finish(False, messages.FAILED.format(message=_error_text(error)))
 
