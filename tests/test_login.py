@@ -215,3 +215,21 @@ async def test_spaces_around_a_pasted_user_name_or_phone_do_not_fail_the_login(c
     assert (await login_response(client, f"{phone_for(9003)}\n")).status_code == 200
     # a zero-width space or a byte order mark pasted from a WeChat message along with the name
     assert (await login_response(client, "\ufeffpast\u200bed")).status_code == 200
+
+
+async def test_a_login_name_longer_than_any_user_name_is_a_wrong_login_not_a_server_error(client):
+    """33 to 64 characters passed the request's check and overflowed the user-name lookup: 500."""
+    tree = await make_tree()
+    await make_account("clerk1", tree.own)
+    for name in ("x" * 33, "x" * 64, "clerk1" + " " * 40 + "x"):
+        response = await login_response(client, name)
+        assert response.status_code == 401, (name, response.text)
+        assert response.json()["error"]["code"] == "login_failed"
+    assert await AuditEntry.filter(action="auth.login").count() == 3  # each a failure, audited
+
+
+async def test_a_user_name_typed_in_full_width_logs_in(client):
+    """A Chinese input method in full-width mode types "ＣＬＥＲＫ１": its phone digits were folded, its letters not."""
+    tree = await make_tree()
+    await make_account("clerk1", tree.own)
+    assert (await login_response(client, "ＣＬＥＲＫ１")).status_code == 200

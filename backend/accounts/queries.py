@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -210,14 +211,24 @@ async def accounts_not_logged_in(
     return LoginPage(items=items, total=total, next_cursor=next_cursor)
 
 
+_USERNAME_KEY_LENGTH: int = Account._meta.fields_map["username_key"].max_length  # type: ignore[attr-defined]
+
+
 async def account_for_login(typed: str) -> tuple[Account | None, str | None]:
     """The account a login name means, and the mobile it spells (None when read as a user name).
 
     A user name that exists and is active, typed exactly, wins; otherwise a name that spells a mobile
     however printed or pasted ("139 0000 0010", "+86 139...", full-width digits) is the phone its
     owner logs in with (P16: a deactivation clears it); otherwise the user name as typed, active or
-    not. No user name is a bare phone (identifiers.valid_username). Password login and recovery."""
-    named = None if identifiers.valid_phone(typed) else await Account.get_or_none(username_key=typed.lower())
+    not. No user name is a bare phone (identifiers.valid_username). Letters typed in full width (an
+    input method's full-width mode) are read as plain ones; a name longer than any user name is
+    none. Password login and recovery."""
+    name = unicodedata.normalize("NFKC", typed)
+    named = (
+        None
+        if identifiers.valid_phone(name) or len(name) > _USERNAME_KEY_LENGTH
+        else await Account.get_or_none(username_key=name.lower())
+    )
     if named is not None and named.is_active:
         return named, None
     phone = identifiers.typed_phone(typed)
