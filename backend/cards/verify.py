@@ -84,8 +84,24 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
-    if cert.issuer != issuer.subject or not _is_ca(issuer):
+def _may_issue(issuer: x509.Certificate, cas_below: int) -> bool:
+    """RFC 5280 6.1.4: a CA, keyUsage keyCertSign when the extension is there (6.1.4 n: absent is
+    accepted), and no more non-self-issued sub-CAs below it than its pathLen (k, l, m)."""
+    extensions = issuer.extensions
+    try:
+        constraints = extensions.get_extension_for_oid(ExtensionOID.BASIC_CONSTRAINTS).value
+    except x509.ExtensionNotFound:
+        return False
+    if not constraints.ca or (constraints.path_length is not None and constraints.path_length < cas_below):
+        return False
+    try:
+        return bool(extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value.key_cert_sign)
+    except x509.ExtensionNotFound:
+        return True
+
+
+def _issued_by(cert: x509.Certificate, issuer: x509.Certificate, cas_below: int) -> bool:
+    if cert.issuer != issuer.subject or not _may_issue(issuer, cas_below):
         return False
     try:
         cert.verify_directly_issued_by(issuer)
@@ -101,10 +117,12 @@ def _path_to_root(
     path = [leaf]
     for _ in range(MAX_CHAIN):
         current = path[-1]
-        root = next((r for r in roots if _issued_by(current, r)), None)
+        # Sub-CAs between the next issuer and the leaf; a self-issued one (key rollover) does not count.
+        cas_below = sum(1 for cert in path[1:] if cert.issuer != cert.subject)
+        root = next((r for r in roots if _issued_by(current, r, cas_below)), None)
         if root is not None:
             return [*path, root]
-        step = next((c for c in intermediates if c not in path and _issued_by(current, c)), None)
+        step = next((c for c in intermediates if c not in path and _issued_by(current, c, cas_below)), None)
         if step is None:
             break
         path.append(step)
@@ -122,7 +140,8 @@ def _check_leaf_usage(leaf: x509.Certificate) -> None:
         usage = leaf.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE).value
     except x509.ExtensionNotFound:
         raise CardRefused("card_key_usage", msg.KEY_USAGE) from None
-    if not usage.digital_signature or _is_ca(leaf):
+    # 9A (authentication) has digitalSignature only; 9C (signing, nonRepudiation) is not for logins.
+    if not usage.digital_signature or usage.content_commitment or _is_ca(leaf):
         raise CardRefused("card_key_usage", msg.KEY_USAGE)
 
 
