@@ -335,6 +335,7 @@ async def test_binding_checks_the_holder_and_one_card_per_account(
     coop = await coop_with_code(tree.child)
     await card_holder_account("clerk1", coop)
     other = await make_account("clerk2", coop, Role.CLERK)
+    await Account.filter(id=other.id).update(id_number_index=runtime.get().vault.index("id_number", id_number(2)))
     device = await enrolled_device(tree.own)
     card = issue_card(card_authority, identity(coop))
 

@@ -17,7 +17,9 @@ from backend.core.actor import Origin
 from backend.core.audit import AuditEntry
 from backend.profile import actions as profile
 from tests.factories import commits_just_before_the_next_transaction, make_tree
-from tests.test_card_auth import card_holder_account, coop_with_code, id_number
+from tests.test_card_auth import card_holder_account, coop_with_code, credit_code, id_number
+
+PC_UNIT_PATH = "/"  # a PC of the root unit: every card's unit is in its subtree
 
 
 def holder(card_number: str = "88000001") -> CardHolder:
@@ -27,7 +29,7 @@ def holder(card_number: str = "88000001") -> CardHolder:
         holder_name="李四",
         id_number=id_number(1),
         unit_name="合作社1",
-        credit_code="",
+        credit_code=credit_code(1),  # the co-op of card_holder_account below
         kind="operator",
         issuer="a" * 64,
         certificate_sha256="b" * 64,
@@ -68,7 +70,7 @@ async def test_binding_a_card_is_refused_when_the_name_or_id_changed_while_the_c
     clerk = await _clerk_changing_identity(monkeypatch, changes)
 
     with pytest.raises(CardRefused) as refused:
-        await cards.bind_card(clerk.id, holder(), origin=Origin())
+        await cards.bind_card(clerk.id, holder(), device_unit_path=PC_UNIT_PATH, origin=Origin())
 
     assert refused.value.code == "card_holder_mismatch"
     assert not await CardBinding.filter(account_id=clerk.id).exists()
@@ -96,7 +98,7 @@ async def test_realname_and_binding_by_card_still_succeed_for_the_unchanged_hold
     tree = await make_tree()
     clerk = await card_holder_account("clerk1", await coop_with_code(tree.child))
 
-    await cards.bind_card(clerk.id, holder(), origin=Origin())
+    await cards.bind_card(clerk.id, holder(), device_unit_path=PC_UNIT_PATH, origin=Origin())
     account = await cards.realname_by_card(clerk.id, holder(), origin=Origin())
 
     assert account.realname_level == RealnameLevel.HIGH

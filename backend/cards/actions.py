@@ -22,6 +22,7 @@ from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
 from backend.core.passwords import policy_problems
 from backend.core.roles import Role
+from backend.core.scope import path_prefix
 from backend.units.models import Unit
 
 
@@ -48,6 +49,8 @@ async def _phone_account(account_id: int, holder: CardHolder) -> Account:
     account = await account_actions.lock_account(account_id)
     if account is None or not account.is_active:
         raise CardRefused("card_account_inactive", msg.OWN_ACCOUNT_INACTIVE)
+    if account.id_number_index is None:  # nothing to compare the card with: the owner fills it in first
+        raise CardRefused("card_account_no_id_number", msg.ACCOUNT_NO_ID_NUMBER)
     if not _holds(account, holder):
         raise CardRefused("card_holder_mismatch", msg.HOLDER_MISMATCH)
     return account
@@ -175,6 +178,27 @@ def _end_card_sessions_after_commit(binding: CardBinding, *, keep: str | None = 
     db.after_commit(end)
 
 
+async def is_member(account_id: int, *, unit_id: int | None = None, within: str | None = None) -> bool:
+    """The account holds a membership in the unit ``unit_id``, or in a unit of the subtree ``within``."""
+    memberships = Membership.filter(account_id=account_id)
+    if unit_id is not None:
+        memberships = memberships.filter(unit_id=unit_id)
+    if within is not None:
+        memberships = memberships.filter(path_prefix("unit__path", within))
+    return await memberships.exists()
+
+
+def _refuse_other_accounts_of_the_holder(accounts: list[Account], holder: CardHolder) -> None:
+    """Among ``accounts`` (none of them free for this card), one with the card's ID number: the
+    holder's own, bound to another card (one person, one account in a unit), or one whose name
+    differs from the card's (not the holder's until corrected; no second account for that ID either)."""
+    same_id = [a for a in accounts if a.id_number_index == _holder_index(holder)]
+    if any(_holds(a, holder) for a in same_id):
+        raise CardRefused("card_other_bound", msg.OTHER_CARD_BOUND)
+    if same_id:
+        raise CardRefused("card_account_name_differs", msg.ACCOUNT_NAME_DIFFERS)
+
+
 async def _card_unit(holder: CardHolder, device_unit_path: str) -> Unit:
     unit = await Unit.get_or_none(credit_code=holder.credit_code)
     if unit is None:
@@ -192,15 +216,21 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
         # it wrote (two at once made the card's account twice, or two admins).
         if await Unit.filter(id=unit.id).select_for_update(no_key=True).first() is None:
             raise CardRefused("card_unit_unknown", msg.UNIT_UNKNOWN)  # deleted since it was looked up
+        holder_index = _holder_index(holder)
         binding = await CardBinding.get_or_none(issuer=holder.issuer, card_number=holder.card_number)
         if binding is not None:
+            # The number names the card, the certificate its holder: a certificate of the same
+            # number for another person (or kind) is not the card that was bound.
+            if binding.holder_id_index != holder_index or binding.kind != holder.kind:
+                raise CardRefused("card_holder_mismatch", msg.CARD_HOLDER_CHANGED)
             account = await Account.get(id=binding.account_id)
             if not account.is_active:
                 raise CardRefused("card_account_inactive", msg.ACCOUNT_INACTIVE)
+            if not await is_member(account.id, unit_id=unit.id):  # moved or removed by an admin (C3)
+                raise CardRefused("card_account_outside_unit", msg.ACCOUNT_OUTSIDE_UNIT)
             return CardLogin(account=account, created=[])
         created: list[str] = []
         replaced: Account | None = None  # the holder's account, bound to their old card
-        holder_index = _holder_index(holder)
         admins = await _unit_admins(unit)
         if holder.kind == CardKind.LEGAL_REP:
             if not admins:
@@ -215,10 +245,12 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 )
                 created.append(account.username)
             else:
-                matching = [a for a in await _unbound(admins) if a.id_number_index == holder_index]
+                holders = [a for a in admins if _holds(a, holder)]
+                matching = await _unbound(holders)
                 if not matching:
-                    replaced = await _replaced_card(admins, holder, origin)
+                    replaced = await _replaced_card(holders, holder, origin)
                     if replaced is None:
+                        _refuse_other_accounts_of_the_holder(admins, holder)
                         raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
                 account = matching[0] if matching else replaced
         else:
@@ -228,14 +260,16 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
             colleagues = await Account.filter(
                 is_active=True, memberships__unit_id=unit.id, id_number_index=holder_index
             ).order_by("id")
-            unbound = await _unbound(colleagues)
+            holders = [a for a in colleagues if _holds(a, holder)]
+            unbound = await _unbound(holders)
             if not unbound:
-                replaced = await _replaced_card(colleagues, holder, origin)
+                replaced = await _replaced_card(holders, holder, origin)
             if unbound:
                 account = unbound[0]
             elif replaced is not None:
                 account = replaced
             else:
+                _refuse_other_accounts_of_the_holder(colleagues, holder)
                 await _refuse_deactivated_holder(unit, holder_index)
                 account = await _create_card_account(
                     username=_card_username(holder),
@@ -275,10 +309,14 @@ async def _create_admin_for_unit(holder: CardHolder, unit: Unit, origin: Origin)
     )
 
 
-async def bind_card(account_id: int, holder: CardHolder, *, origin: Origin) -> Account:
-    """Bind the card to the account logged in on the phone; the holder must be its owner."""
+async def bind_card(account_id: int, holder: CardHolder, *, device_unit_path: str, origin: Origin) -> Account:
+    """Bind the card to the account logged in on the phone; the holder must be its owner, and a
+    member of the card's unit, which is in the PC's subtree (as for a card login)."""
+    unit = await _card_unit(holder, device_unit_path)
     async with db.atomic():
         account = await _phone_account(account_id, holder)
+        if not await is_member(account.id, unit_id=unit.id):  # its card login would be refused
+            raise CardRefused("card_account_outside_unit", msg.OWN_ACCOUNT_OUTSIDE_UNIT)
         await _bind(account, holder)
         await _audit("card.bind", account.id, origin, detail={"kind": holder.kind})
     return account

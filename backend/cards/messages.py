@@ -10,6 +10,13 @@ NONCE_INVALID = "认证请求已过期或已使用，请在读卡程序上重新
 PROFILE_INVALID = "卡内证书缺少持卡人或单位信息，无法使用"
 CERTIFICATE_MALFORMED = "卡内证书格式不正确"
 HOLDER_MISMATCH = "卡的持卡人姓名或证件号码与当前账号不一致"
+ACCOUNT_NO_ID_NUMBER = "您的账号还没有登记证件号码：请先在“我的”里填写证件类型和证件号码，再绑定IC卡或进行实名认证"
+CARD_HOLDER_CHANGED = "这张卡的持卡人或卡类型与绑定时登记的不一致，不能登录，请联系管理员核实"
+ACCOUNT_OUTSIDE_UNIT = "这张卡绑定的账号已不属于本单位，不能用卡登录，请联系管理员核实"
+OWN_ACCOUNT_OUTSIDE_UNIT = "您的账号不属于卡上的单位，不能绑定这张卡，请联系管理员把您的账号加入该单位"
+ACCOUNT_NAME_DIFFERS = (
+    "您在本单位的账号姓名与卡上的持卡人姓名不一致：请先用账号密码登录，在“我的”里更正姓名（或请管理员更正），再用卡登录"
+)
 UNIT_UNKNOWN = "卡上的单位尚未在系统中登记，请先办理单位登记"
 UNIT_OUTSIDE_SCOPE = "卡上的单位不在这台电脑所属单位的范围内，请到本单位的电脑上操作"
 ALREADY_BOUND = "这张卡已绑定其他账号"

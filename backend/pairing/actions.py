@@ -298,7 +298,9 @@ async def _perform(record: dict[str, Any], holder: CardHolder, *, origin: Origin
         login = await cards.login_by_card(holder, device_unit_path=record["unit_path"], origin=origin)
         account, created = login.account, login.created
     elif action == "bind":
-        account = await cards.bind_card(record["account_id"], holder, origin=origin)
+        account = await cards.bind_card(
+            record["account_id"], holder, device_unit_path=record["unit_path"], origin=origin
+        )
     else:
         account = await cards.realname_by_card(record["account_id"], holder, origin=origin)
     result = {
@@ -421,6 +423,8 @@ async def claim(pairing_id: str, phone_key: str, *, origin: Origin) -> auth_acti
         raise AppError("pairing_not_done", msg.NOT_DONE, status=409)
     if not account.is_active:
         raise Forbidden("card_account_inactive", card_msg.ACCOUNT_INACTIVE)
+    if not await cards.is_member(account.id, within=record["unit_path"]):  # moved out since the login (C3)
+        raise Forbidden("card_account_outside_unit", card_msg.ACCOUNT_OUTSIDE_UNIT)
     key = record.get("result_card_key")  # None: a login done before sessions kept their card
     if key is not None:
         binding = await CardBinding.get_or_none(account_id=account.id)
