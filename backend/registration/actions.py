@@ -284,8 +284,22 @@ async def _mark_decided(registration: UnitRegistration, actor: Actor, **changes:
         raise Conflict("already_decided", msg.ALREADY_DECIDED)
 
 
+async def _refuse_if_named_twice(unit: Unit) -> None:
+    """A unit of the same name already under the parent is most likely this one, created by an admin
+    without its credit code: approving would put it in the tree twice. The unit was just created
+    under its parent's lock (create_unit), so one being created there meanwhile waits or is seen."""
+    twin = Unit.filter(parent_id=unit.parent_id, name=unit.name).exclude(id=unit.id)
+    if await twin.exists():
+        parent = await Unit.get(id=unit.parent_id)
+        said = msg.SAME_NAME_UNDER_PARENT.format(parent=parent.name, name=unit.name)
+        raise Conflict("duplicate_unit_name", said, {"unit_name": said})
+
+
 async def approve(actor: Actor, registration_id: int, *, parent_id: int | None = None) -> UnitRegistration:
-    """Create the unit under ``parent_id`` (default: the requested superior), its admin account and membership."""
+    """Create the unit under ``parent_id`` (default: the requested superior), its admin account and membership.
+
+    What only the registrant can change (a user name or credit code taken since, the unit already in
+    the tree under that name) is refused with a message telling the approver to reject it."""
     _require_manage(actor)
     registration = await queries.get_registration(actor, registration_id)
     if registration.status != RegistrationStatus.PENDING:
@@ -305,14 +319,21 @@ async def approve(actor: Actor, registration_id: int, *, parent_id: int | None =
     try:
         async with db.atomic():
             await _mark_decided(registration, actor, status=RegistrationStatus.APPROVED)
-            unit = await unit_actions.create_unit(
-                actor,
-                parent_id=parent_id or registration.parent_id,
-                name=registration.unit_name,
-                unit_type=UnitType(registration.unit_type),
-                region_code=registration.region_code,
-                credit_code=registration.credit_code,
-            )
+            try:
+                unit = await unit_actions.create_unit(
+                    actor,
+                    parent_id=parent_id or registration.parent_id,
+                    name=registration.unit_name,
+                    unit_type=UnitType(registration.unit_type),
+                    region_code=registration.region_code,
+                    credit_code=registration.credit_code,
+                )
+            except Conflict as exc:  # only the registrant can change the code: by registering again
+                if exc.code != "duplicate_code":
+                    raise
+                said = msg.CREDIT_CODE_TAKEN_REJECT
+                raise Conflict("duplicate_credit_code", said, {"credit_code": said}) from exc
+            await _refuse_if_named_twice(unit)
             await Unit.filter(id=unit.id).update(
                 org_code=registration.org_code,
                 legal_rep_name=registration.legal_rep_name,

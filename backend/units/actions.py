@@ -116,7 +116,7 @@ async def _check_lower_regions(unit: Unit) -> None:
         raise ValidationFailed({"region_code": msg.REGION_CODE_EXCLUDES_LOWER})
 
 
-async def _check_unique(unit_id: int | None, unit_code: str | None, credit_code: str | None) -> None:
+async def _check_unique(actor: Actor, unit_id: int | None, unit_code: str | None, credit_code: str | None) -> None:
     fields: dict[str, str] = {}
     if unit_code and await Unit.filter(unit_code=unit_code).exclude(id=unit_id or 0).exists():
         fields["unit_code"] = msg.DUPLICATE_UNIT_CODE
@@ -124,6 +124,29 @@ async def _check_unique(unit_id: int | None, unit_code: str | None, credit_code:
         fields["credit_code"] = msg.DUPLICATE_CREDIT_CODE
     if fields:
         raise Conflict("duplicate_code", next(iter(fields.values())), fields)
+    if credit_code and not (unit_id and await Unit.exists(id=unit_id, credit_code=credit_code)):  # a unit keeps its own
+        await _refuse_if_registration_holds(actor, credit_code)
+
+
+async def _refuse_if_registration_holds(actor: Actor, credit_code: str) -> None:
+    """A registration waiting for a decision holds its credit code (P12): a unit created with it
+    meanwhile would leave the approval failing. The refusal says where it is decided: in the actor's
+    scope, the registration by its number; outside it, only the superior it asked to join."""
+    from backend.registration.messages import SUPERIOR_GONE
+    from backend.registration.models import RegistrationStatus, UnitRegistration
+
+    pending = UnitRegistration.filter(credit_code=credit_code, status=RegistrationStatus.PENDING)
+    registration = await pending.select_related("parent").first()
+    if registration is None:
+        return
+    superior: Unit | None = registration.parent  # kept while it waits (see _refuse_if_pending_requests)
+    if superior is not None and actor.covers(superior.path):
+        said = msg.CREDIT_CODE_PENDING_REGISTRATION.format(
+            name=registration.unit_name, superior=superior.name, id=registration.id
+        )
+    else:
+        said = msg.CREDIT_CODE_PENDING_ELSEWHERE.format(superior=superior.name if superior else SUPERIOR_GONE)
+    raise Conflict("pending_registration", said, {"credit_code": said})
 
 
 async def create_unit(
@@ -146,7 +169,7 @@ async def create_unit(
             if not sits_below(unit_type, parent.type):
                 raise _out_of_order("type", unit_type, parent.type)
             await _check_region_code(parent, region_code)
-            await _check_unique(None, unit_code, credit_code)
+            await _check_unique(actor, None, unit_code, credit_code)
             unit = await Unit.create(
                 parent_id=parent.id,
                 name=name,
@@ -173,7 +196,7 @@ async def create_unit(
                 detail={"parent_id": parent.id, "type": unit_type.value},
             )
     except IntegrityError:
-        await _check_unique(None, unit_code, credit_code)
+        await _check_unique(actor, None, unit_code, credit_code)
         raise
     return unit
 
@@ -208,7 +231,7 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
                 await _check_retype_in_order(unit, changes["type"])
             if "region_code" in changes and unit.parent_id is not None:
                 await _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
-            await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+            await _check_unique(actor, unit.id, changes.get("unit_code"), changes.get("credit_code"))
             if "credit_code" in changes:
                 changes = {**changes, "org_code": identifiers.org_code_of(changes["credit_code"])}
             for name, value in changes.items():
@@ -228,7 +251,7 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
                 detail={"fields": sorted(changes)},
             )
     except IntegrityError:  # a parallel write took the code after the check: say which, as create does
-        await _check_unique(unit.id, changes.get("unit_code"), changes.get("credit_code"))
+        await _check_unique(actor, unit.id, changes.get("unit_code"), changes.get("credit_code"))
         raise
     return unit
 

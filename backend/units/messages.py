@@ -94,3 +94,13 @@ UNIT_HAS_PENDING_REVIEWS = (
     "该单位有 {count} 份人工审核申请（{kinds}）还在等待审核，不能删除；请先在人工审核中通过或驳回。"
 )
 AND_MORE = "等"  # after the first names of a longer list
+# A registration waiting for a decision holds its credit code (P12): where it is decided, by whom may.
+CREDIT_CODE_PENDING_REGISTRATION = (
+    "统一社会信用代码已被一份单位注册申请使用：“{name}”申请加入{superior}，还在等待审核。"
+    "如果是同一个单位，请在注册审批中直接通过这份申请（可对小助手说“注册申请 {id}”），单位和它的管理员账号会一起建好；"
+    "如果不是，请先驳回它再填写。"
+)
+CREDIT_CODE_PENDING_ELSEWHERE = (
+    "统一社会信用代码已被一份单位注册申请使用，还在等待审核（由{superior}或其上级单位的管理员审批）；"
+    "请等它通过或驳回后再填写。"
+)
