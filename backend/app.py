@@ -12,7 +12,7 @@ from sanic.exceptions import NotFound as RouteNotFound
 from sanic.response import HTTPResponse
 from tortoise.exceptions import DBConnectionError, OperationalError
 
-from backend.core import audit, compression, db, heap, idempotency, log_privacy, messages, runtime, sms
+from backend.core import audit, compression, db, heap, idempotency, log_privacy, messages, runtime, sms, validation
 from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable, TooManyRequests
 from backend.core.http import dumps, ok
@@ -164,6 +164,7 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
     if settings.test_hooks:
         app.blueprint(dev)
     app.error_handler.add(Exception, handle_error)
+    app.on_request(validation.refuse_undeclared_input)  # before a key is taken for the request
     app.on_request(idempotency.before)
     # Response middleware runs in reverse priority: the idempotency store sees the plain body, then
     # compression runs (tests/test_idempotency.py pins this order).

@@ -12,13 +12,14 @@ from backend.chat import intents, service
 from backend.chat.protocol import ChatReply, ChatRequest
 from backend.core.errors import AppError
 from backend.core.http import ok
-from backend.core.validation import parse_body
+from backend.core.validation import parse_body, reads_input
 
 bp = Blueprint("chat", url_prefix="/api/chat")
 intents.load()
 
 
 @bp.post("/")
+@reads_input(body=True)  # parsed alongside the session check, not before it
 @openapi.response(200, {"application/json": ChatReply})
 @openapi.body({"application/json": ChatRequest}, required=True)
 @openapi.secured("session")

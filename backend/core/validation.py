@@ -297,6 +297,44 @@ def parse_query(request: Request, model: type[M]) -> M:
 Handler = Callable[..., Awaitable[Any]]
 
 
+# A route's marks (set by :func:`body`, :func:`query` and :func:`reads_input`; functools.wraps
+# carries them to the decorators above): which input it reads. Any other is refused before it runs.
+_TAKES_BODY = "_takes_body"
+_TAKES_QUERY = "_takes_query"
+_NOTHING = (b"", b"{}")  # a body that says nothing (a client may send "{}" with every POST)
+
+
+def reads_input(*, body: bool = False, query: bool = False) -> Callable[[Handler], Handler]:
+    """Route decorator for a route that reads its own body (the chat, a streamed form) or query
+    string (the development inbox) rather than through :func:`body` or :func:`query`."""
+
+    def mark(handler: Handler) -> Handler:
+        if body:
+            setattr(handler, _TAKES_BODY, True)
+        if query:
+            setattr(handler, _TAKES_QUERY, True)
+        return handler
+
+    return mark
+
+
+async def refuse_undeclared_input(request: Request) -> None:
+    """Request middleware: a body sent to an API route that takes none, or a query string to one that
+    reads none, is refused before the route runs (an action called with {"dry_run": true} was done,
+    and a write ignored parameters that the lists refuse)."""
+    if not request.body and not request.query_string:
+        return
+    route = request.route
+    if route is None or not request.path.startswith("/api/"):
+        return
+    handler = route.handler
+    if request.body.strip() not in _NOTHING and not getattr(handler, _TAKES_BODY, False):
+        raise AppError("body_not_accepted", messages.BODY_NOT_ACCEPTED, status=422)
+    if request.query_string and not getattr(handler, _TAKES_QUERY, False):
+        names = dict.fromkeys(name for name, _ in request.get_query_args(keep_blank_values=True))
+        raise ValidationFailed({name: messages.FIELD_UNKNOWN for name in list(names)[:MAX_NAMED]})
+
+
 def body(model: type[BaseModel]) -> Callable[[Handler], Handler]:
     """Route decorator: parse the JSON body into ``model`` and pass it as ``data``."""
 
@@ -305,6 +343,7 @@ def body(model: type[BaseModel]) -> Callable[[Handler], Handler]:
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
             return await handler(request, *args, data=parse_body(request, model), **kwargs)
 
+        setattr(wrapper, _TAKES_BODY, True)
         return openapi.body({"application/json": model}, required=True)(wrapper)
 
     return decorator
@@ -318,6 +357,7 @@ def query(model: type[BaseModel]) -> Callable[[Handler], Handler]:
         async def wrapper(request: Request, *args: Any, **kwargs: Any) -> Any:
             return await handler(request, *args, params=parse_query(request, model), **kwargs)
 
+        setattr(wrapper, _TAKES_QUERY, True)
         for name, info in model.model_fields.items():
             wrapper = openapi.parameter(name, str, "query", required=info.is_required())(wrapper)
         return wrapper

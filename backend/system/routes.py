@@ -11,6 +11,7 @@ from backend.core import captcha, db, messages, runtime, sms
 from backend.core.errors import NotFound, ValidationFailed
 from backend.core.http import ok
 from backend.core.identifiers import valid_phone
+from backend.core.validation import reads_input
 
 health = Blueprint("health")
 dev = Blueprint("dev", url_prefix="/api/dev")
@@ -41,6 +42,7 @@ async def healthz(request: Request):
 
 
 @dev.get("/sms")
+@reads_input(query=True)
 @openapi.exclude()
 async def sms_inbox(request: Request):
     """Development SMS inbox: what the development channel 'sent' to one phone."""
