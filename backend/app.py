@@ -76,6 +76,8 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
         return _error("not_found", messages.ROUTE_NOT_FOUND, 404)
     if isinstance(exc, MethodNotAllowed):
         return _error("method_not_allowed", messages.METHOD_NOT_ALLOWED, 405)
+    if isinstance(exc, PayloadTooLarge) and "header" in str(exc):  # Sanic's words for its head limit
+        return _error("request_head_too_large", messages.REQUEST_HEAD_TOO_LARGE, 431)
     if isinstance(exc, PayloadTooLarge):
         return _error("body_too_large", messages.BODY_TOO_LARGE, 413)
     if _is_outage(exc):
