@@ -47,9 +47,9 @@ async def test_chat_needs_a_session_and_exactly_one_of_text_or_action(client):
     [
         ({"text": "汇总 \u0000abc"}, "text"),
         ({"text": "查\u001b[31m王家湾"}, "text"),
-        ({"action": {"intent": "summary", "params": {"name": "王家\u0000湾"}}}, "action.params"),
-        ({"action": {"intent": "lookup.region_code", "params": {"region_code": "5301\u00000100100"}}}, "action.params"),
-        ({"action": {"intent": "coop.list", "params": {"filter": {"deep": ["\u0007"]}}}}, "action.params"),
+        ({"action": {"intent": "summary", "params": {"name": "王家\u0000湾"}}}, "name"),
+        ({"action": {"intent": "lookup.region_code", "params": {"region_code": "5301\u00000100100"}}}, "region_code"),
+        ({"action": {"intent": "coop.list", "params": {"filter": {"deep": ["\u0007"]}}}}, "filter"),
         ({"action": {"intent": "summary", "params": {"na\u0000me": "王家湾"}}}, "action.params"),
     ],
 )
@@ -297,3 +297,12 @@ async def test_what_the_product_does_not_do_yet_is_said_so_not_looked_up_as_a_na
     headers = await _headers(client)
     said = (await client.post("/api/chat", json={"text": text}, headers=headers)).json()["blocks"][0]
     assert said["type"] == "text" and "还不能" in said["text"] and word in said["text"], text
+
+
+async def test_an_over_long_form_field_is_named_by_the_field_as_the_form_shows_it(client):
+    """A 600-character contact name was refused as "action.params": the form could not show it by the field."""
+    headers = await _headers(client)
+    body = {"action": {"intent": "coop.save", "params": {"contact_name": "长" * 600, "members": "12"}}}
+    response = await client.post("/api/chat", json=body, headers=headers)
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["fields"] == {"contact_name": "不能超过 500 个字符"}

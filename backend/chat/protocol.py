@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from backend.core import messages
+from backend.core.errors import ValidationFailed
 from backend.core.validation import Body
 
 # Control characters but the whitespace of pasted text (tab, line feed, carriage return).
@@ -171,11 +172,30 @@ def _name_is_text(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+# Each parameter checked on its own, so a failure names it (a form's parameters are its fields).
+_ParamKey = Annotated[str, AfterValidator(_no_control_chars)]
+_ParamValue = Annotated[Any, AfterValidator(_no_control_chars)]
+_PARAMS_AT = "action.params"
+
+
 class ActionIn(Body):
     intent: str = Field(min_length=1, max_length=64)
-    params: Annotated[dict[str, Any], AfterValidator(_no_control_chars), AfterValidator(_name_is_text)] = Field(
+    params: Annotated[dict[_ParamKey, _ParamValue], AfterValidator(_name_is_text)] = Field(
         default_factory=dict, max_length=MAX_PARAMS
     )
+
+
+def named_by_param(failure: ValidationFailed) -> ValidationFailed:
+    """A refused turn's fields as its form names them: a parameter by its own name
+    ("contact_name", not "action.params.contact_name"); a refused name of a parameter, or too many,
+    as the parameters."""
+    fields: dict[str, str] = {}
+    for field, message in failure.fields.items():
+        if field.startswith(_PARAMS_AT + "."):
+            name, _, rest = field.removeprefix(_PARAMS_AT + ".").partition(".")
+            field = _PARAMS_AT if rest.startswith("[key]") else name
+        fields.setdefault(field, message)
+    return ValidationFailed(fields, failure.message)
 
 
 class ChatRequest(Body):

@@ -9,8 +9,8 @@ from sanic_ext.extensions.openapi import openapi
 
 from backend.auth.guard import last_actor, session_actor
 from backend.chat import intents, service
-from backend.chat.protocol import ChatReply, ChatRequest
-from backend.core.errors import AppError
+from backend.chat.protocol import ChatReply, ChatRequest, named_by_param
+from backend.core.errors import AppError, ValidationFailed
 from backend.core.http import ok
 from backend.core.validation import parse_body, reads_input
 
@@ -36,9 +36,9 @@ async def chat(request: Request):
     checking.add_done_callback(lambda task: task.cancelled() or task.exception())
     try:
         data = parse_body(request, ChatRequest)
-    except AppError:
+    except AppError as exc:
         await checking  # a request without a valid session is refused as such first
-        raise
+        raise named_by_param(exc) if isinstance(exc, ValidationFailed) else exc from None
     action = data.action.model_dump() if data.action else None
     if guess is None:
         actor = await checking
