@@ -340,3 +340,19 @@ async def test_a_tiny_loss_reads_as_a_loss_in_loss_lists_and_rankings(client):
     card = blocks(await chat(client, headers, "李家坪村小亏社的信息卡"), "card")[0]
     profit = [f["value"] for f in card["fields"] if f["label"].startswith("利润")]
     assert profit and profit[0].startswith("0.00"), card  # finance.wan's rule elsewhere
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("资产超过-5万的合作社", "资产总额不会是负数"),
+        ("社员超过-3人的合作社", "社员数不会是负数"),
+        ("亏损超过-5万的合作社", "亏损不会是负数"),
+    ],
+)
+async def test_a_typed_negative_figure_that_cannot_be_negative_says_so_not_a_button_error(client, text, said):
+    """ "资产超过-5万的合作社" answered "参数不正确，请重新选择。": the cadre typed it, nothing was chosen."""
+    w = await make_world()
+    headers = await login_at(client, "town_all", w.town, finance=FinanceAccess.ALL)
+    notices = _notices(await chat(client, headers, text))
+    assert len(notices) == 1 and notices[0].startswith(said) and "请重新选择" not in notices[0], notices

@@ -1659,7 +1659,15 @@ def _threshold(params: dict[str, Any]) -> tuple[str, str, Decimal]:
     if field not in _OVER_FIELDS or op is None or amount is None or not amount.is_finite():
         raise AppError("bad_param", msg.BAD_PARAM)
     if amount < 0 and field != "profit":  # only a profit is below zero ("亏损-5万" means nothing)
-        raise AppError("bad_param", msg.BAD_PARAM)
+        example = (
+            msg.NEGATIVE_MONEY_EXAMPLE
+            if field in queries.MONEY_RANKS or field == "loss"
+            else msg.NEGATIVE_COUNT_EXAMPLE
+        )
+        figure = _figure_word(field)
+        raise AppError(
+            "negative_figure", msg.NEGATIVE_FIGURE.format(figure=figure, example=example.format(figure=figure))
+        )
     money = field in queries.MONEY_RANKS
     amount *= _in_units(str(params.get("unit") or scale or ""), money=money)
     if abs(amount) > MAX_WAN or (not money and amount != amount.to_integral_value()):

@@ -246,6 +246,9 @@ BUTTON_MORE = "更多"
 BUTTON_MAP = "地图"
 BUTTON_STATS = "统计指标"
 BAD_PARAM = "参数不正确，请重新选择。"
+NEGATIVE_FIGURE = "{figure}不会是负数，请写成正数，例如“{example}”。"
+NEGATIVE_MONEY_EXAMPLE = "{figure}超过5万的合作社"
+NEGATIVE_COUNT_EXAMPLE = "{figure}超过10人的合作社"
 
 # Rollup check (job and command line)
 ROLLUPS_OK = "汇总数据与信息卡一致（检查了 {checked} 个单位）"
