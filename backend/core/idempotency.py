@@ -18,6 +18,9 @@ carry nothing secret are keyed (a manual review, a unit registration: a resend a
 would make a second request, or fail on its spent captcha or SMS code), per path; logins and
 recovery steps are not, and answers that carry credentials (a new token, a revealed value) are never
 stored. Stored answers are encrypted with the data key.
+
+A streamed route (the review upload) has not read its body when the middleware runs: it claims the
+key itself once it has (:func:`claim_streamed`), with what the form says for the body.
 """
 
 from __future__ import annotations
@@ -72,11 +75,13 @@ IN_PROGRESS = "同一操作正在处理中，请稍候"
 KEY_REUSED = "请求标识已用于另一项操作"
 
 
-def _fingerprint(request: Request) -> str:
+def _fingerprint(request: Request, content: bytes | None = None) -> str:
+    """The request's method, path and body (``content``: what a streamed route read, see
+    :func:`claim_streamed`) and preconditions."""
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())
-    digest.update(request.body or b"")
+    digest.update((request.body or b"") if content is None else content)
     fingerprint = digest.hexdigest()
     # Mixed in only when sent: a request without one keeps the fingerprint it had before (keys
     # claimed by the previous release still match their retries).
@@ -98,7 +103,31 @@ async def before(request: Request) -> HTTPResponse | None:
         return None
     if not _KEY.match(key):
         return ok(AppError("idempotency_key_invalid", KEY_INVALID).body(), status=400)
-    fingerprint = _fingerprint(request)  # a streamed upload's body is not read yet: method and path
+    if request.route is not None and getattr(request.route.extra, "stream", False):
+        request.ctx.idempotency_streamed = (key, token, bool(anonymous))  # its body is not read yet
+        return None
+    response = await _claim(request, key, token, bool(anonymous), _fingerprint(request))
+    if response is not None and response.headers.get("Idempotent-Replayed"):
+        await compression.compress(request, response)  # a response from request middleware skips the others
+    return response
+
+
+async def claim_streamed(request: Request, content: bytes) -> HTTPResponse | None:
+    """For a streamed route, whose body is not read when :func:`before` runs: once the route has read
+    and parsed it, claim the key with ``content`` for the body (what the form says, not how it was
+    framed: a resend picks another multipart boundary). As :func:`before`: the stored answer to
+    replay, a refusal to answer, or None to go on."""
+    streamed = getattr(request.ctx, "idempotency_streamed", None)
+    if streamed is None:
+        return None
+    key, token, anonymous = streamed
+    return await _claim(request, key, token, anonymous, _fingerprint(request, content))
+
+
+async def _claim(
+    request: Request, key: str, token: str | None, anonymous: bool, fingerprint: str
+) -> HTTPResponse | None:
+    """Claim ``key`` for this request, or answer it: the stored answer, or 422 / 409."""
     pending = json.dumps({"state": "pending", "fp": fingerprint})
     redis = runtime.get().redis
     if anonymous:
@@ -122,7 +151,6 @@ async def before(request: Request) -> HTTPResponse | None:
     headers = json.loads(vault.decrypt("idempotency.headers", stored["headers"])) if "headers" in stored else {}
     response = HTTPResponse(body=body, status=stored["status"], headers=headers, content_type=stored["content_type"])
     response.headers["Idempotent-Replayed"] = "true"
-    await compression.compress(request, response)  # a response from request middleware skips the others
     return response
 
 

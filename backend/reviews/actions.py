@@ -1,4 +1,5 @@
-"""Manual review (R5): public submission, and the decision of an admin above the request's unit.
+"""Manual review (R5): public submission, and the decision of an admin above the request's unit (of
+a top unit, nobody above it: one of its system admins, backend.reviews.queries).
 
 Submission answers the same whether or not the account or unit exists; for an unknown one nothing
 is stored that could reach an admin (only an audit entry at the root scope, which no unit's admin
@@ -36,12 +37,15 @@ from backend.reviews import messages as msg
 from backend.reviews import storage
 from backend.reviews.images import CheckedImage, check_images
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
-from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, find_target, get_review
+from backend.reviews.queries import ApprovalMode, ApprovalPlan, approval_plan, decides_for, find_target, get_review
 from backend.reviews.schemas import ReviewSubmission
 from backend.units.models import Unit
 from backend.wechat import releases as wechat_releases
 
+# Submissions that passed the captcha and the checks (an office behind one address refused a few
+# times for a wrong file still submits); any upload at all, counted before its body is read.
 SUBMISSIONS_PER_HOUR_PER_ADDRESS = 10
+ATTEMPTS_PER_HOUR_PER_ADDRESS = 60
 ADMIN_USERNAME_PREFIX = "gly"  # 管理员
 
 
@@ -50,22 +54,31 @@ def _require(actor: Actor, permission: str) -> None:
         raise Forbidden()
 
 
-async def admit_submission(origin: Origin) -> None:
-    """Per-address cap, checked before the (large) body is read."""
-    if not await throttle.hit(
-        "review-ip", origin.ip or "-", limit=SUBMISSIONS_PER_HOUR_PER_ADDRESS, window_seconds=3600
-    ):
+async def _throttle(name: str, origin: Origin, limit: int) -> None:
+    if not await throttle.hit(name, origin.ip or "-", limit=limit, window_seconds=3600):
         raise TooManyRequests("review_throttled", msg.THROTTLED)
 
 
+async def admit_submission(origin: Origin) -> None:
+    """Per-address cap on uploads of any outcome, checked before the (large) body is read."""
+    await _throttle("review-attempt-ip", origin, ATTEMPTS_PER_HOUR_PER_ADDRESS)
+
+
 async def submit_review(form: ReviewSubmission, image_blobs: list[bytes], *, origin: Origin) -> None:
-    """Captcha, image checks, then store the request and its images for the admins above its unit."""
+    """Captcha, image checks, the per-address cap of submissions that passed them, then store the
+    request and its images for the admins above its unit."""
     if not await captcha.check(form.captcha_id, form.captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
     images = await asyncio.to_thread(check_images, image_blobs)
+    await _throttle("review-ip", origin, SUBMISSIONS_PER_HOUR_PER_ADDRESS)  # known or not: the same answer
     kind = ReviewKind(form.kind)
     target = await find_target(
-        kind, username=form.username, phone=form.phone, id_number=form.id_number, credit_code=form.credit_code
+        kind,
+        username=form.username,
+        name=form.name,
+        phone=form.phone,
+        id_number=form.id_number,
+        credit_code=form.credit_code,
     )
     if target is None:
         async with db.atomic():
@@ -225,7 +238,8 @@ async def _decider_now(actor: Actor, review: ReviewRequest) -> tuple[Actor, Unit
     membership their session chose locked, so a deactivation, a role change or the membership's
     removal that commits first is seen, and a later one waits for this decision; and the request's
     unit as it is now (a move rewrites both paths). 403 ``approver_changed`` when they may no longer
-    decide it: account deactivated, membership gone, no longer an admin, the unit not below theirs."""
+    decide it: account deactivated, membership gone, no longer an admin, the unit no longer theirs to
+    decide (backend.reviews.queries.decides_for)."""
     account = await Account.filter(id=actor.account_id, is_active=True).select_for_update(no_key=True).first()
     membership = (
         await Membership.filter(id=actor.membership_id, account_id=actor.account_id)
@@ -245,7 +259,7 @@ async def _decider_now(actor: Actor, review: ReviewRequest) -> tuple[Actor, Unit
         unit_path=own.path,
         unit_depth=own.depth,
     )
-    if not allows(decider.role, "accounts.manage") or not decider.covers(unit.path) or unit.id == decider.unit_id:
+    if not allows(decider.role, "accounts.manage") or not decides_for(decider, unit):
         raise Forbidden("approver_changed", msg.APPROVER_CHANGED)
     return decider, unit
 

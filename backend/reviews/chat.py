@@ -1,6 +1,7 @@
 """Manual reviews (R5) in chat, for the admins above a request's unit (the mini-program has no other
-screen for them): "待审核" (also "人工审核", "审核申请", "有哪些待审核的", "找回密码的审核" for one
-kind) lists the pending requests in scope, "更多" pages; a row (or "审核 12") opens the request's
+screen for them): "待审核" (also "人工审核", "审核申请", "有哪些待审核的", "有待审核的吗", "待审批"
+with a chip for the unit registrations waiting too, "找回密码的审核" or "待审核的找回密码申请" for
+one kind) lists the pending requests in scope, "更多" pages; a row (or "审核 12") opens the request's
 card, requester details masked, the identity checks, the statement, the images and what approval
 will do, its opening audited as the API's view. "通过" confirms with that text first, "驳回" asks
 for a reason; one button per image is the mini-program's own (``review.image``: it downloads the
@@ -21,6 +22,7 @@ from backend.chat.protocol import (
     FormField,
     KeyValue,
     NoticeBlock,
+    Suggestion,
     TableBlock,
 )
 from backend.chat.registry import Turn, intent
@@ -48,19 +50,31 @@ def _kind(turn: Turn) -> ReviewKind | None:
     return ReviewKind(kind) if isinstance(kind, str) and kind in msg.KIND_LABELS else None
 
 
+_WHETHER = r"(?:有哪些|有没有|还有|有)?"  # "有待审核的吗"
+_ASKED = r"(?:有哪些|列表)?的?(?:吗|么|没有|没)?$"
+
+
 @intent(
     "review.list",
     patterns=(
-        ASK_WORD + r"(?:有哪些|有没有|还有)?(?:待审核|人工审核|待审)的?(?:申请)?(?:有哪些|列表)?的?$",
+        ASK_WORD + _WHETHER + r"(?:待审核|人工审核|待审)的?(?:申请)?" + _ASKED,
         ASK_WORD + r"审核申请(?:列表)?$",
         ASK_WORD + rf"(?P<kind_word>{_KIND_WORD})的?(?:人工)?(?:审核|申请)(?:申请)?$",
+        ASK_WORD + _WHETHER + rf"(?:待审核|人工审核|待审)的?(?P<kind_word>{_KIND_WORD})的?(?:申请|审核)?" + _ASKED,
+        # "待审批" alone: what waits for the actor, reviews first, the registrations one tap away
+        ASK_WORD + _WHETHER + r"(?P<approvals>待审批)的?(?:申请|事项)?" + _ASKED,
     ),
     permission=PERMISSION,
     priority=40,
     pageable=True,
 )
 async def review_list(turn: Turn) -> ChatReply:
-    """The pending requests about units below the actor's own, oldest first, masked (the API's list)."""
+    """The pending requests about units below the actor's own, oldest first, masked (the API's list).
+    Asked as "待审批", a chip opens the unit registrations waiting too (backend.registration.chat)."""
+    chips = suggestions()
+    if turn.params.get("approvals"):
+        registrations = Action(label=msg.CHAT_SUGGEST_REGISTRATIONS, intent="registration.list")
+        chips.insert(0, Suggestion(label=msg.CHAT_SUGGEST_REGISTRATIONS, action=registrations))
     kind = _kind(turn)
     cursor = int_param(turn.params, "cursor")
     page = await queries.list_reviews(
@@ -74,7 +88,7 @@ async def review_list(turn: Turn) -> ChatReply:
             text = msg.CHAT_NO_MORE
         else:
             text = msg.CHAT_NONE_KIND.format(kind=label) if label else msg.CHAT_NONE
-        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=suggestions())
+        return ChatReply(blocks=[NoticeBlock(text=text)], suggestions=chips)
     rows = [review_row(review) for review in page.items]
     table = TableBlock(
         title=msg.CHAT_TITLE_KIND.format(kind=label) if label else msg.CHAT_TITLE,
@@ -86,7 +100,7 @@ async def review_list(turn: Turn) -> ChatReply:
         if page.next_cursor is not None
         else None,
     )
-    return ChatReply(blocks=[table], suggestions=suggestions())
+    return ChatReply(blocks=[table], suggestions=chips)
 
 
 def _check(value: bool | None) -> str:

@@ -7,6 +7,8 @@ as soon as it passes the cap.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 
 from pydantic import ValidationError
@@ -29,6 +31,12 @@ _OPTIONAL = ("username", "credit_code")
 class Submission:
     form: ReviewSubmission
     images: list[bytes]
+
+    def content(self) -> bytes:
+        """What the form says, however it was framed (a resend picks another multipart boundary):
+        its fields and each image's digest, for the Idempotency-Key's check of the body."""
+        images = [hashlib.sha256(image).hexdigest() for image in self.images]
+        return json.dumps({"fields": self.form.model_dump(), "images": images}, sort_keys=True).encode()
 
 
 def _too_large() -> AppError:

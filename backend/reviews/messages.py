@@ -20,6 +20,9 @@ CANNOT_MANAGE = "您不能管理申请对应的账号（它还属于您管辖范
 NOT_SELF = "不能审核与自己账号有关的申请"
 APPROVER_CHANGED = "您的账号、单位或角色刚被更改，已不能审核这项申请，本次未做任何更改；如有疑问请联系上级管理员"
 IMAGE_MISSING = "图片文件已不存在"
+# The reason of a request closed unanswered (backend.reviews.retention), sent as a rejection's (the
+# review_rejected SMS puts it between "原因：" and "。").
+EXPIRED_REASON = "提交后 {days} 天内未获审核，申请已自动关闭，如仍需办理请重新提交"
 # In place of the unit's name once that unit is deleted (a decided request keeps its record).
 UNIT_GONE = "—"
 
@@ -44,6 +47,7 @@ CHAT_NONE = "没有待审核的申请。"
 CHAT_NONE_KIND = "没有待审核的{kind}申请。"
 CHAT_NO_MORE = "没有更多待审核的申请了。"
 CHAT_BUTTON_MORE = "更多"
+CHAT_SUGGEST_REGISTRATIONS = "待审批的注册"  # "待审批" asked: the unit registrations waiting too
 CHAT_CARD_TITLE = "{kind}申请：{name}"
 CHAT_FIELD_KIND = "类型"
 CHAT_FIELD_STATUS = "状态"

@@ -20,8 +20,9 @@ class ReviewStatus(StrEnum):
 
 class ReviewRequest(Model):
     # A manual review (R5) of a recovery the automatic checks could not settle. The admins of the
-    # units above ``unit`` decide it. Identity details are encrypted; images live outside any
-    # served path under random names (``images`` holds their names, types and sizes).
+    # units above ``unit`` decide it (of a top unit, its system admins: backend.reviews.queries).
+    # Identity details are encrypted; images live outside any served path under random names
+    # (``images`` holds their names, types and sizes).
     id = fields.IntField(primary_key=True)
     kind = fields.CharEnumField(ReviewKind, max_length=16)
     status = fields.CharEnumField(ReviewStatus, max_length=16, default=ReviewStatus.PENDING, db_index=True)
@@ -40,7 +41,8 @@ class ReviewRequest(Model):
     statement = fields.CharField(max_length=500, default="")
     images = fields.JSONField(default=list)
     # When the images of a decided request were deleted (backend.reviews.retention): ID card photos
-    # are kept only as long as a decision may still be looked into.
+    # are kept only as long as a decision may still be looked into. A request pending as long is
+    # closed then: rejected by nobody (``decided_by_id`` empty), its images deleted.
     images_removed_at = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)

@@ -1,11 +1,14 @@
 """Reading review requests. Reviewers see the requests of units strictly below their own unit: the
-admins above a unit decide for it, never its own admins, so nobody reviews a request about a peer."""
+admins above a unit decide for it, never its own admins, so nobody reviews a request about a peer.
+A top unit has nobody above it: the system admins of that unit decide its own requests too, except
+those about their own account."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tortoise.expressions import Q
 from tortoise.queryset import QuerySet
 
 from backend.accounts import people
@@ -13,13 +16,27 @@ from backend.accounts.models import Account, Membership
 from backend.core import runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
+from backend.core.roles import Role
 from backend.core.scope import path_prefix
 from backend.reviews.models import ReviewKind, ReviewRequest, ReviewStatus
 from backend.units.models import Unit
 
 
+def decides_own_unit(actor: Actor) -> bool:
+    """Is the actor a system admin of a top unit (nobody above it to decide its requests)?"""
+    return actor.role == Role.SYSADMIN and actor.unit_depth == 0
+
+
+def decides_for(actor: Actor, unit: Unit) -> bool:
+    """Does the actor decide the requests about ``unit`` (see the module notes)?"""
+    return actor.covers(unit.path) and (unit.id != actor.unit_id or decides_own_unit(actor))
+
+
 def reviews_in_scope(actor: Actor) -> QuerySet[ReviewRequest]:
-    return ReviewRequest.filter(path_prefix("unit__path", actor.unit_path)).exclude(unit_id=actor.unit_id)
+    below = ReviewRequest.filter(path_prefix("unit__path", actor.unit_path))
+    if not decides_own_unit(actor):
+        return below.exclude(unit_id=actor.unit_id)
+    return below.filter(Q(account_id__isnull=True) | Q(account_id__not=actor.account_id))
 
 
 async def get_review(actor: Actor, review_id: int) -> ReviewRequest:
@@ -90,9 +107,13 @@ async def account_target(account: Account | None) -> Target | None:
 
 
 async def find_target(
-    kind: ReviewKind, *, username: str | None, phone: str, id_number: str, credit_code: str | None
+    kind: ReviewKind, *, username: str | None, name: str, phone: str, id_number: str, credit_code: str | None
 ) -> Target | None:
-    """The unit (and account) a submission is about, or None when there is no such account or unit."""
+    """The unit (and account) a submission is about, or None when there is no such account or unit.
+
+    A forgotten user name is found by the name and ID number on file: whoever still has the bound
+    phone finds it themselves (R3), so the phone given is only where the answer goes; of one
+    person's accounts, the one on that phone if any, else the oldest."""
     vault = runtime.get().vault
     if kind == ReviewKind.UNIT:
         unit = await Unit.get_or_none(credit_code=(credit_code or "").upper())
@@ -100,15 +121,11 @@ async def find_target(
     if kind == ReviewKind.PASSWORD:
         account = await Account.get_or_none(username_key=(username or "").lower(), is_active=True)
     else:
-        account = (
-            await Account.filter(
-                phone_index=vault.index("phone", phone),
-                id_number_index=vault.index("id_number", id_number),
-                is_active=True,
-            )
-            .order_by("id")
-            .first()
-        )
+        accounts = await Account.filter(
+            name=name, id_number_index=vault.index("id_number", id_number), is_active=True
+        ).order_by("id")
+        phone_index = vault.index("phone", phone)
+        account = next((a for a in accounts if a.phone_index == phone_index), accounts[0] if accounts else None)
     return await account_target(account)
 
 

@@ -7,6 +7,7 @@ from sanic import Blueprint, HTTPResponse, Request
 from sanic_ext.extensions.openapi import openapi
 
 from backend.auth.guard import authenticated, origin_of
+from backend.core import idempotency
 from backend.core.actor import Actor
 from backend.core.http import ok
 from backend.core.validation import body, query
@@ -38,6 +39,8 @@ async def submit(request: Request):
     origin = origin_of(request)
     await actions.admit_submission(origin)
     submission = forms.parse(await forms.read_body(request), boundary)
+    if (answered := await idempotency.claim_streamed(request, submission.content())) is not None:
+        return answered  # sent again with its Idempotency-Key
     await actions.submit_review(submission.form, submission.images, origin=origin)
     return ok(ReviewAccepted(message=msg.SUBMITTED), status=202)
 
@@ -47,7 +50,8 @@ async def submit(request: Request):
 @authenticated("accounts.manage")
 @query(ReviewListQuery)
 async def list_reviews(request: Request, actor: Actor, params: ReviewListQuery):
-    """Requests about units below the actor's own unit, oldest first; personal details masked."""
+    """Requests about units below the actor's own unit (a top unit's system admin: its own unit's
+    too, but their own account's), oldest first; personal details masked."""
     page = await queries.list_reviews(
         actor,
         status=ReviewStatus(params.status),

@@ -9,7 +9,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from backend.core.validation import Body, CreditCode, IdNumber, PageQuery, Phone, Username, text
 
-IMAGES_REMOVED_AT = Field(description="图片保留期满（决定后 REVIEW_IMAGE_RETENTION_DAYS 天）被删除的时间；未删除时为空")
+IMAGES_REMOVED_AT = Field(
+    description="图片保留期满（决定后，或待审核超过 REVIEW_IMAGE_RETENTION_DAYS 天自动关闭时）被删除的时间；"
+    "未删除时为空"
+)
 
 ReviewKindName = Literal["password", "username", "unit"]
 ReviewStatusName = Literal["pending", "approved", "rejected"]
