@@ -71,7 +71,7 @@ async def test_a_registered_person_whose_phone_login_another_account_took_meanwh
     assert await Membership.exists(account_id=person.id, unit_id=tree.child.id)
     assert (await Account.get(id=person.id)).login_phone_index is None
     assert (await Account.get(id=other.id)).login_phone_index == runtime.get().vault.index("phone", AGENT_PHONE)
-    assert await SmsMessage.filter(template="agent_unit_added").count() == 1
+    assert await SmsMessage.filter(template="agent_unit_added_username").count() == 1
     entry = await AuditEntry.get(action="agent.add")
     assert entry.detail["phone_login_on"] is False
 

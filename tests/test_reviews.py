@@ -382,7 +382,7 @@ async def test_approval_sends_a_temporary_password_to_the_requesters_phone_and_e
     assert approved.status_code == 200, approved.text
     assert approved.json()["status"] == "approved" and approved.json()["status_label"] == "已通过"
     assert (await client.get("/api/session", headers=target_session)).status_code == 401
-    assert await inbox(client, ACCOUNT_PHONE) == []
+    assert [m["template"] for m in await inbox(client, ACCOUNT_PHONE)] == ["password_reset_by_review"]
     [sms] = await inbox(client, REQUEST_PHONE)
     assert sms["template"] == "review_approved" and "forgetful" in sms["text"]
     temporary = re.search(r"临时密码为 ([^，\s]+)，", sms["text"]).group(1)

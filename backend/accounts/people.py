@@ -2,7 +2,8 @@
 
 Shared by agents (R6), approved manual reviews (R5) and unit account recovery (R4). A new account
 gets a generated user name, a random temporary password that must be changed, and phone login when
-no other account has it. The caller runs these inside its own transaction and sends the SMS.
+no other account has it. The caller runs these inside its own transaction and sends the SMS with
+the password; the notice to a previous bound phone that the password does not reach is queued here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from tortoise.exceptions import IntegrityError
 
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.cards.models import CardBinding
-from backend.core import names, runtime
+from backend.core import names, runtime, sms
 from backend.core.passwords import generate_temporary_password
 from backend.core.roles import FinanceAccess, Role
 from backend.units.models import Unit
@@ -131,10 +132,13 @@ async def create_person(
     unit_id: int,
     role: Role,
     finance_access: FinanceAccess = FinanceAccess.NONE,
+    needs_sms_check: bool = False,
 ) -> NewPerson:
     """A new account with one membership (call inside a transaction; the caller queues the SMS).
 
     The user name is ``username`` (made free with a suffix if taken) or ``prefix`` + random digits.
+    ``needs_sms_check``: the first login proves the bound phone by SMS first (P4: an operator an
+    admin created).
     """
     rt = runtime.get()
     vault = rt.vault
@@ -152,7 +156,7 @@ async def create_person(
         id_number_index=vault.index("id_number", id_number) if id_number else None,
         password_hash=password.hashed,
         must_change_password=True,
-        needs_sms_check=False,
+        needs_sms_check=needs_sms_check,
         created_at=now,
         updated_at=now,
     )
@@ -162,11 +166,34 @@ async def create_person(
     return NewPerson(account=account, membership=membership)
 
 
-async def set_temporary_password(account_id: int, password_hash: str, *, reason: wechat_releases.Reason) -> int:
+async def _username_and_phone(account_id: int) -> tuple[str, str | None]:
+    """The account's user name and bound phone (None without one), as the caller's transaction sees them."""
+    row = await Account.filter(id=account_id).values("username", "phone_enc")
+    username, phone_enc = row[0]["username"], row[0]["phone_enc"]
+    return username, runtime.get().vault.decrypt("account.phone", phone_enc) if phone_enc else None
+
+
+# The notice to the bound phone when a temporary password goes to another phone, per reason. An
+# admin's reset sends the password itself to the bound phone, so it needs none.
+_RESET_NOTICES = {wechat_releases.Reason.REVIEW_RESET: "password_reset_by_review"}
+
+
+async def set_temporary_password(
+    account_id: int, password_hash: str, *, reason: wechat_releases.Reason, sent_to: str | None = None
+) -> int:
     """Give the account a temporary password (to change at the next login), unlock it, end its
     sessions and release its WeChat: whoever knew the old password may have bound theirs (its next
     login is told ``reason``). Inside the caller's transaction; answers how many WeChat identities
-    were released, for the audit entry."""
+    were released, for the audit entry.
+
+    A password that may go to another phone than the bound one (a manual review's: the phone in the
+    request) is told to the bound phone, unless ``sent_to`` (where the password goes) is that phone:
+    whoever talked a reviewer into it is not to take the account unnoticed."""
+    notice = _RESET_NOTICES.get(reason)
+    if notice is not None:
+        username, bound = await _username_and_phone(account_id)
+        if bound is not None and bound != sent_to:
+            await sms.queue(bound, notice, {"username": username})
     now = runtime.get().clock.now()
     await Account.filter(id=account_id).update(
         password_hash=password_hash,
@@ -186,10 +213,16 @@ async def hand_over(
     """Give an existing account to another person (call inside a transaction): their name, phone and
     ID, a new temporary password, no real-name level, every older session void, and the WeChat and
     the card of the person before released (they would still log in or sign as this account).
-    Answers how many of each were released, for the audit entry."""
+    Answers how many of each were released, for the audit entry.
+
+    The previous bound phone, when it is another, is told (R4, R5): whoever knew the legal
+    representative's name and ID number is not to take the account unnoticed."""
     rt = runtime.get()
     vault = rt.vault
     now = rt.clock.now()
+    username, previous = await _username_and_phone(account.id)
+    if previous is not None and previous != phone:
+        await sms.queue(previous, "account_handed_over", {"username": username})
     phone_index = vault.index("phone", phone)
     await Account.filter(id=account.id).update(
         **names.columns(name, Account),

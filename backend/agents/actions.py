@@ -77,6 +77,7 @@ async def add_agent(
                 id_number=id_number,
                 unit_id=unit.id,
                 role=role,
+                needs_sms_check=True,  # P4: an operator an admin created proves the phone at first login
             )
             found = await people.find_by_phone(phone)
             if found is None or found.id != person.account.id:
@@ -158,7 +159,7 @@ async def _bind_existing(
         raise Forbidden("not_self", msg.NOT_SELF)
     if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
         raise Conflict("agent_exists", msg.AGENT_EXISTS)
-    # The notice tells the person to log in by phone: switch it on if no other account has it.
+    # Agents log in by phone: switch it on if no other account has it (else the notice names the user name).
     switch_login = account.login_phone_index is None and await people.phone_login_free(phone)
     rt = runtime.get()
     phone_index = rt.vault.index("phone", phone)
@@ -179,7 +180,11 @@ async def _bind_existing(
             membership = await Membership.create(account_id=account.id, unit_id=unit.id, role=role, created_at=now)
             if login_phone_index is not None:
                 await Account.filter(id=account.id).update(login_phone_index=login_phone_index, updated_at=now)
-            await sms.queue(phone, "agent_unit_added", {"unit": unit.name})
+            # The notice says how the person logs in: by phone only where that login is theirs.
+            if login_phone_index is not None or current.login_phone_index == phone_index:
+                await sms.queue(phone, "agent_unit_added", {"unit": unit.name})
+            else:
+                await sms.queue(phone, "agent_unit_added_username", {"unit": unit.name, "username": current.username})
             await audit.record(
                 "agent.add",
                 actor=actor,

@@ -18,7 +18,7 @@ TEMPLATES: dict[str, str] = {
     "review_approved": "【村务通】您提交的人工审核已通过，账号 {username} 的临时密码为 {password}，请登录后立即修改。",
     "review_rejected": "【村务通】您提交的人工审核未通过，原因：{reason}。如有疑问请联系上级单位管理员。",
     "agent_added": "【村务通】您已被 {unit} 添加为经办人，账号 {username}，临时密码 {password}，请用手机号登录后立即修改。",
-    "agent_unit_added": "【村务通】您已被 {unit} 添加为经办人，请用手机号和原密码登录后选择该单位办理业务。",
+    "agent_unit_added": "【村务通】您已被 {unit} 添加为经办人，请用手机号和您现在的密码（尚未修改的临时密码也可）登录后选择该单位办理业务。",
     "unit_recovered": "【村务通】{unit} 的管理员账号 {username} 已交由您管理，临时密码 {password}，请登录后立即修改。",
     "password_reset_done": "【村务通】您的账号 {username} 的密码已通过短信验证重置。如非本人操作，请立即联系上级单位管理员。",
     "registration_approved": "【村务通】{unit} 的注册申请已通过审核，请用管理员账号 {username} 登录。",
@@ -36,6 +36,11 @@ TEMPLATES: dict[str, str] = {
     "code_registration": "【村务通】您正在办理单位注册，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
     "code_agent_login": "【村务通】您正在以经办人身份登录，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
     "code_wechat_login": "【村务通】您正在把账号绑定到微信，绑定后该微信可一键登录，验证码为 {code}，{minutes} 分钟内有效。请勿告诉他人，工作人员不会索要验证码。",
+    # To the previous bound phone when an account is handed over or reset to another phone (R4, R5).
+    "account_handed_over": "【村务通】您的账号 {username} 已交由他人管理，绑定的手机号已更换，原密码已失效。如非本人操作，请立即联系上级单位管理员。",
+    "password_reset_by_review": "【村务通】您的账号 {username} 的密码已经人工审核重置，临时密码已发给申请人，原密码已失效。如非本人操作，请立即联系上级单位管理员。",
+    # An existing person added as an agent whose phone logs in to another account: by user name (R6).
+    "agent_unit_added_username": "【村务通】您已被 {unit} 添加为经办人，请用用户名 {username} 和您现在的密码（尚未修改的临时密码也可）登录后选择该单位办理业务。",
 }
 
 # The code template of each SMS code purpose (backend.core.sms_codes.PURPOSES): "code_<purpose>".

@@ -210,14 +210,7 @@ async def password_verify(ticket: str, *, code: str, id_number: str, origin: Ori
         await sms_codes.check_code(data["phone"], "password_reset", code, keep=True)  # takes one of its tries
     except AppError as exc:  # a wrong code, or one voided (by this try, or before): someone may be guessing
         # Its own action: a failed recovery.password_verify is an ID number compared (and counted as such).
-        wrong = await throttle.count(_wrong_codes_key(ticket), ttl_seconds=STEP_TTL_SECONDS + 30)
-        await _audit(
-            "recovery.password_code",
-            account_id=data["account_id"],
-            origin=origin,
-            outcome="failure",
-            detail={"reason": exc.code, "wrong_codes": wrong},
-        )
+        await _audit_wrong_code("recovery.password_code", ticket, exc, account_id=data["account_id"], origin=origin)
         raise
     await _take_identity_try(ticket)
     account = await Account.get_or_none(id=data["account_id"], is_active=True) if data["account_id"] else None
@@ -305,6 +298,29 @@ async def _verified_already(ticket: str, *, code: str, id_number: str) -> ResetT
 def _wrong_codes_key(ticket: str) -> str:
     """Codes refused at verify with the ticket, for the audit (the code's own tries are the code's)."""
     return f"recovery-wrong-codes:{sha256_hex(ticket)}"
+
+
+async def _audit_wrong_code(
+    action: str,
+    ticket: str,
+    exc: AppError,
+    *,
+    account_id: int | None,
+    origin: Origin,
+    detail: dict[str, Any] | None = None,
+    scope_path: str | None = None,
+) -> None:
+    """A code refused at a verify step (wrong, or void): audited with the count of wrong codes per
+    ticket, never the code."""
+    wrong = await throttle.count(_wrong_codes_key(ticket), ttl_seconds=STEP_TTL_SECONDS + 30)
+    await _audit(
+        action,
+        account_id=account_id,
+        origin=origin,
+        outcome="failure",
+        detail={**(detail or {}), "reason": exc.code, "wrong_codes": wrong},
+        scope_path=scope_path,
+    )
 
 
 def _identity_tries_key(ticket: str) -> str:
@@ -416,17 +432,45 @@ async def _reset_already(reset_ticket: str, *, new_password: str, idempotency_ke
 # R3: forgotten user name ------------------------------------------------------------------------
 
 
-async def username_by_phone_start(phone: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+async def _first_on_phone(phone: str) -> int | None:
+    """The oldest active account bound to ``phone`` (the one a look-up by phone is audited under)."""
     index = runtime.get().vault.index("phone", phone)
-    known = await Account.filter(phone_index=index, is_active=True).exists()
-    sent = await sms_codes.send_code(
-        phone,
-        "username_lookup",
+    account = await Account.filter(phone_index=index, is_active=True).order_by("id").only("id").first()
+    return account.id if account else None
+
+
+async def username_by_phone_start(phone: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+    """A code to the phone if an account is bound to it; the same answer otherwise. Audited, sent or
+    refused (a wrong captcha, an SMS limit), under the phone's oldest account, never with the phone."""
+    account_id = await _first_on_phone(phone)
+    detail: dict[str, Any] = {"by": "phone"}
+    try:
+        sent = await sms_codes.send_code(
+            phone,
+            "username_lookup",
+            origin=origin,
+            captcha_id=captcha_id,
+            captcha_answer=captcha_answer,
+            deliver=account_id is not None,
+            conceal_recipient=True,
+        )
+    except AppError as exc:
+        await _audit(
+            "recovery.username_send_code",
+            account_id=account_id,
+            origin=origin,
+            outcome="failure",
+            detail={**detail, "reason": exc.code},
+        )
+        raise
+    if not sent.delivered:  # an unknown phone, or a cap only the outbox knew: nothing went out
+        detail["reason"] = "unknown_phone" if account_id is None else "sms_limit"
+    await _audit(
+        "recovery.username_send_code",
+        account_id=account_id,
         origin=origin,
-        captcha_id=captcha_id,
-        captcha_answer=captcha_answer,
-        deliver=known,
-        conceal_recipient=True,
+        outcome="failure" if "reason" in detail else "success",
+        detail=detail,
     )
     ticket = await tickets.issue("recovery.username_phone", {"phone": phone}, ttl_seconds=STEP_TTL_SECONDS)
     return Step(ticket=ticket, phone=identifiers.mask_phone(phone), sent=sent)
@@ -440,7 +484,14 @@ async def username_by_phone_verify(ticket: str, *, code: str, origin: Origin) ->
         data = await tickets.peek(ticket, purpose)
     except AppError:
         return await _found_already(ticket, purpose, code)
-    await sms_codes.check_code(data["phone"], "username_lookup", code)
+    try:
+        await sms_codes.check_code(data["phone"], "username_lookup", code)
+    except AppError as exc:
+        account_id = await _first_on_phone(data["phone"])
+        await _audit_wrong_code(
+            "recovery.username_code", ticket, exc, account_id=account_id, origin=origin, detail={"by": "phone"}
+        )
+        raise
     await tickets.consume(ticket, purpose)
     index = runtime.get().vault.index("phone", data["phone"])
     accounts = await Account.filter(phone_index=index, is_active=True).order_by("id")
@@ -469,8 +520,12 @@ async def username_by_unit_start(
     captcha_answer: str,
     origin: Origin,
 ) -> Step:
+    """Own name, ID number and phone, compared with the members of the unit the code names: a code to
+    the phone if they match, the same answer otherwise. The captcha first, so that every comparison
+    is audited (in the unit's scope; matched or not, and an SMS refusal), never with what was typed."""
     if not credit_code and not org_code:
         raise ValidationFailed({"credit_code": msg.UNIT_CODE_REQUIRED}, msg.UNIT_CODE_REQUIRED)
+    await sms_codes.require_captcha(captcha_id, captcha_answer)
     unit = await _unit_by_code(credit_code, org_code)
     vault = runtime.get().vault
     matches: list[int] = []
@@ -484,17 +539,40 @@ async def username_by_unit_start(
                 phone_index=vault.index("phone", phone),
             ).values_list("id", flat=True)
         )
-    sent = await sms_codes.send_code(
-        phone,
-        "username_lookup",
-        origin=origin,
-        captcha_id=captcha_id,
-        captcha_answer=captcha_answer,
-        deliver=bool(matches),
-        conceal_recipient=True,
-    )
+    detail: dict[str, Any] = {"by": "credit_code" if credit_code else "org_code"}
+    if unit is not None:
+        detail["unit_id"] = unit.id
+    mismatch = "unknown_unit" if unit is None else None if matches else "identity_mismatch"
+
+    async def record(reason: str | None) -> None:
+        await _audit(
+            "recovery.username_identify",
+            account_id=matches[0] if matches else None,
+            origin=origin,
+            outcome="failure" if reason else "success",
+            detail={**detail, "reason": reason} if reason else detail,
+            scope_path=unit.path if unit else None,
+        )
+
+    try:
+        sent = await sms_codes.send_code(
+            phone,
+            "username_lookup",
+            origin=origin,
+            captcha_id=None,
+            captcha_answer=None,
+            captcha_checked=True,
+            deliver=bool(matches),
+            conceal_recipient=True,
+        )
+    except AppError as exc:  # an SMS limit: a mismatch stays the reason worth reading
+        await record(mismatch or exc.code)
+        raise
+    await record(mismatch or (None if sent.delivered else "sms_limit"))
     ticket = await tickets.issue(
-        "recovery.username_unit", {"phone": phone, "account_ids": matches}, ttl_seconds=STEP_TTL_SECONDS
+        "recovery.username_unit",
+        {"phone": phone, "account_ids": matches, "unit_id": unit.id if unit else None},
+        ttl_seconds=STEP_TTL_SECONDS,
     )
     return Step(ticket=ticket, phone=identifiers.mask_phone(phone), sent=sent)
 
@@ -505,7 +583,20 @@ async def username_by_unit_verify(ticket: str, *, code: str, origin: Origin) -> 
         data = await tickets.peek(ticket, purpose)
     except AppError:
         return await _found_already(ticket, purpose, code)
-    await sms_codes.check_code(data["phone"], "username_lookup", code)
+    try:
+        await sms_codes.check_code(data["phone"], "username_lookup", code)
+    except AppError as exc:
+        unit = await Unit.get_or_none(id=data["unit_id"]) if data.get("unit_id") else None
+        await _audit_wrong_code(
+            "recovery.username_code",
+            ticket,
+            exc,
+            account_id=data["account_ids"][0] if data["account_ids"] else None,
+            origin=origin,
+            detail={"by": "unit", "unit_id": unit.id} if unit else {"by": "unit"},
+            scope_path=unit.path if unit else None,
+        )
+        raise
     await tickets.consume(ticket, purpose)
     accounts = await Account.filter(id__in=data["account_ids"], is_active=True).order_by("id")
     async with tickets.remembered(ticket, purpose, _code_request(code), ttl_seconds=STEP_TTL_SECONDS) as answer:
@@ -533,10 +624,20 @@ async def _unit_by_code(credit_code: str | None, org_code: str | None) -> Unit |
 # R4: unit account recovery by credit code -------------------------------------------------------
 
 
-async def unit_start(credit_code: str, *, captcha_id: str, captcha_answer: str) -> Step:
+async def unit_start(credit_code: str, *, captcha_id: str, captcha_answer: str, origin: Origin) -> Step:
+    """The credit code + captcha: a ticket for the identity step, the same for an unknown code.
+    Audited, in the unit's scope when the code names one."""
     await _require_captcha(captcha_id, captcha_answer)
     credit_code = credit_code.upper()
     unit = await Unit.get_or_none(credit_code=credit_code)
+    await _audit(
+        "recovery.unit_start",
+        account_id=None,
+        origin=origin,
+        outcome="success" if unit else "failure",
+        detail={"unit_id": unit.id} if unit else {"reason": "unknown_unit"},
+        scope_path=unit.path if unit else None,
+    )
     ticket = await tickets.issue(
         "recovery.unit",
         {"unit_id": unit.id if unit else None, "credit_code": credit_code},
@@ -674,7 +775,21 @@ async def unit_verify(ticket: str, *, code: str, origin: Origin, idempotency_key
         if not done.same_request:
             raise AppError("unit_already_recovered", msg.UNIT_ALREADY_RECOVERED, status=409) from None
         return done.answer["username"], done.answer["unit_name"]
-    await sms_codes.check_code(data["phone"], "unit_recovery", code)
+    try:
+        await sms_codes.check_code(data["phone"], "unit_recovery", code)
+    except AppError as exc:
+        # In the scope of the unit the credit code named, whether or not the identity matched.
+        unit = await Unit.get_or_none(id=data["credit_unit_id"]) if data.get("credit_unit_id") else None
+        await _audit_wrong_code(
+            "recovery.unit_code",
+            ticket,
+            exc,
+            account_id=None,
+            origin=origin,
+            detail={"unit_id": unit.id} if unit else None,
+            scope_path=unit.path if unit else None,
+        )
+        raise
     await tickets.consume(ticket, "recovery.unit_code")
     async with tickets.remembered(ticket, "recovery.unit_code", idempotency_key) as answer:
         answer["username"], answer["unit_name"] = await _hand_unit_over(data, origin=origin)

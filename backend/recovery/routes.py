@@ -150,7 +150,12 @@ async def unit_start(request: Request, data: UnitStart):
     """Unit account recovery, step 1: the unified social credit code."""
     return ok(
         _step(
-            await actions.unit_start(data.credit_code, captcha_id=data.captcha_id, captcha_answer=data.captcha_answer)
+            await actions.unit_start(
+                data.credit_code,
+                captcha_id=data.captcha_id,
+                captcha_answer=data.captcha_answer,
+                origin=origin_of(request),
+            )
         )
     )
 

@@ -321,7 +321,7 @@ async def approve_review(actor: Actor, review_id: int) -> ReviewRequest:
                     # as every reset: a WeChat bound by whoever knew the old password logs in no more
                     released = {
                         "wechat_released": await people.set_temporary_password(
-                            account.id, password.hashed, reason=wechat_releases.Reason.REVIEW_RESET
+                            account.id, password.hashed, reason=wechat_releases.Reason.REVIEW_RESET, sent_to=phone
                         )
                     }
                 ended = account.id
