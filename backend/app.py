@@ -16,7 +16,7 @@ from backend.core import audit, compression, db, heap, idempotency, log_privacy,
 from backend.core.config import Settings
 from backend.core.errors import AppError, ServiceUnavailable, TooManyRequests
 from backend.core.http import dumps, ok
-from backend.core.redis import connect
+from backend.core.redis import connect, keep_embedded_alive
 from backend.core.validation import MAX_ID
 
 log = logging.getLogger(__name__)
@@ -182,6 +182,8 @@ def create_app(settings: Settings, *, manage_services: bool = True, name: str = 
 
             await db.init_db(settings)
             runtime.install(runtime.Runtime(settings=settings, redis=connect(settings)))
+            if settings.redis_url is None:  # the embedded redis-server: started again if it dies
+                app.add_task(keep_embedded_alive(), name="keep_embedded_redis_alive")
             await audit.ensure_head()
             if sms_provider.current().immediate:
                 await sms.deliver_pending()  # development channel: what a crash left behind, now

