@@ -264,3 +264,62 @@ async def test_the_holders_own_account_still_binds_and_logs_in_by_card(
     assert done.json()["result"]["account"]["id"] == clerk.id
     claimed = await client.post(f"/api/pairings/{pairing_id}/claim", json={"phone_key": phone_key})
     assert claimed.status_code == 200, claimed.text
+
+
+# 5: the stand-in admin an operator card's first login made is the legal representative's to take ---
+
+
+async def test_a_legal_person_card_takes_the_stand_in_admin_an_operator_cards_first_login_made(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """No admin and no legal representative on file: 王五's operator card made "66000009_ADMIN"
+    (单位管理员, no ID number, no password), and 李四's legal-person card was then refused for good
+    ("本单位已有管理员账号"): nobody could ever become the unit's admin by card."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    operator = issue_card(card_authority, identity(coop, card="66000009", holder="王五", n=2))
+    first, *_ = await card_login(client, device, operator)
+    assert first.json()["result"]["created"] == ["66000009_ADMIN", "66000009"], first.text
+
+    legal, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, kind="legal_rep")))
+
+    assert legal.status_code == 200, legal.text
+    assert legal.json()["result"]["account"]["username"] == "66000009_ADMIN"
+    admin = await Account.get(username="66000009_ADMIN")
+    assert admin.name == "李四" and admin.name_pinyin == "lisi"
+    assert admin.id_number_index == runtime.get().vault.index("id_number", id_number(1))
+    assert (await CardBinding.get(account_id=admin.id)).kind == "legal_rep"
+
+
+async def test_an_admin_someone_activated_is_no_stand_in_for_a_legal_person_card(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000009", holder="王五", n=2)))
+    await Account.filter(username="66000009_ADMIN").update(needs_activation=False)  # a password was set
+
+    refused, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, kind="legal_rep")))
+
+    assert _refusal(refused)[:2] == (403, "card_admin_taken")
+
+
+async def test_a_stand_in_admin_named_as_a_placeholder_but_with_the_representatives_id_is_taken_too(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """The unit had its representative's ID number on file but no name: the stand-in was 单位管理员
+    with 李四's ID number, and the card was refused as "another name"."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    await Unit.filter(id=coop.id).update(
+        legal_rep_id_enc=runtime.get().vault.encrypt("unit.legal_rep_id", id_number(1))
+    )
+    device = await enrolled_device(tree.own)
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000009", holder="王五", n=2)))
+
+    legal, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, kind="legal_rep")))
+
+    assert legal.status_code == 200 and legal.json()["result"]["account"]["username"] == "66000009_ADMIN", legal.text
+    assert (await Account.get(username="66000009_ADMIN")).name == "李四"

@@ -17,7 +17,7 @@ from backend.accounts.queries import account_scope
 from backend.cards import messages as msg
 from backend.cards.models import CardBinding, CardKind, card_key
 from backend.cards.verify import CardHolder, CardRefused
-from backend.core import audit, db, identifiers, runtime, sessions
+from backend.core import audit, db, identifiers, names, runtime, sessions
 from backend.core.actor import Actor, Origin
 from backend.core.errors import AppError, Conflict, Forbidden, ValidationFailed
 from backend.core.passwords import policy_problems
@@ -250,6 +250,8 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 if not matching:
                     replaced = await _replaced_card(holders, holder, origin)
                     if replaced is None:
+                        matching = await _stand_in_admins(admins, holder, origin)
+                    if replaced is None and not matching:
                         _refuse_other_accounts_of_the_holder(admins, holder)
                         raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
                 account = matching[0] if matching else replaced
@@ -284,6 +286,27 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
         detail = {"by": "card_login", "kind": holder.kind, **({"replaced": 1} if replaced is not None else {})}
         await _audit("card.bind", account.id, origin, scope_path=unit.path, detail=detail)
     return CardLogin(account=account, created=created)
+
+
+async def _stand_in_admins(admins: list[Account], holder: CardHolder, origin: Origin) -> list[Account]:
+    """The admin an operator card's first login made for a unit without one (:func:`_create_admin_for_unit`:
+    no password yet, no card, no ID number on file or the card's) becomes the legal representative's:
+    it takes the card's name and ID number (audited). Else the legal-person card found the unit's
+    admin "taken" for good. Empty when there is none."""
+    index = _holder_index(holder)
+    stand_ins = await _unbound([a for a in admins if a.needs_activation and a.id_number_index in (None, index)])
+    if not stand_ins:
+        return []
+    account = stand_ins[0]
+    vault = runtime.get().vault
+    await Account.filter(id=account.id).update(
+        **names.columns(holder.holder_name, Account),
+        id_number_enc=vault.encrypt("account.id_number", holder.id_number),
+        id_number_index=index,
+        updated_at=runtime.get().clock.now(),
+    )
+    await _audit("account.update", account.id, origin, detail={"by": "card_login", "fields": ["id_number", "name"]})
+    return [await Account.get(id=account.id)]
 
 
 async def _refuse_deactivated_holder(unit: Unit, holder_index: str) -> None:
