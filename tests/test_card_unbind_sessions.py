@@ -8,6 +8,7 @@ import httpx
 
 from backend.cards.models import CardBinding
 from backend.core import sessions
+from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from card_service.fakes.card_ca import CardAuthority
 from tests.factories import bind_card, login, make_account
@@ -96,3 +97,24 @@ async def test_an_unbind_rolled_back_ends_no_session(
     failed = await client.delete("/api/profile/card", headers=by_password)
     assert failed.status_code >= 500
     assert await CardBinding.filter(account_id=clerk.id).exists() and await _alive(client, by_card)
+
+
+async def test_a_card_holding_admin_unbinds_a_card_holders_card_and_its_sessions_end(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """A holder whose card (bound before issue dates were kept, so no replacement takes it over) is
+    lost and who has no password (a card-made account) could follow neither way the refusal named."""
+    coop, clerk, device, card = await _clerk_with_old_card(client, card_authority)
+    by_card = await _claimed(client, device, card)
+    peer = await make_account("peer_admin", coop, Role.ADMIN)
+    admin = await login(client, "peer_admin")
+    card_less = await client.delete(f"/api/accounts/{clerk.id}/card", headers=admin)
+    assert card_less.status_code == 403 and card_less.json()["error"]["code"] == "card_holder_protected"
+    await bind_card(peer.id, "66000099", kind="legal_rep")
+    unbound = await client.delete(f"/api/accounts/{clerk.id}/card", headers=admin)
+    assert unbound.status_code == 204, unbound.text
+    assert not await CardBinding.filter(account_id=clerk.id).exists() and not await _alive(client, by_card)
+    entry = await AuditEntry.get(action="card.unbind", target_id=str(clerk.id))
+    assert entry.detail == {"by": "admin"} and entry.actor_account_id == peer.id
+    again = await client.delete(f"/api/accounts/{clerk.id}/card", headers=admin)
+    assert again.status_code == 404 and again.json()["error"]["code"] == "not_found"

@@ -20,6 +20,7 @@ from backend.accounts import people
 from backend.accounts.models import Account, Membership, RealnameLevel
 from backend.accounts.queries import get_account, is_locked, memberships_scope
 from backend.cards import actions as cards
+from backend.cards import messages as cards_msg
 from backend.cards.models import CardBinding
 from backend.core import audit, db, runtime, sessions, sms
 from backend.core.actor import Actor
@@ -274,9 +275,7 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
             if moves_login:  # unless the owner switched phone login off meanwhile
                 account.login_phone_index = login if current.login_phone_index is not None else None
             await account.save(update_fields=update_fields)
-            card_unbound = identity_changed and await cards.unbind_on_identity_change(
-                account.id, session_id=actor.session_id
-            )
+            card_unbound = identity_changed and await cards.release_card(account.id, session_id=actor.session_id)
             detail = {
                 "fields": sorted(changes),
                 "realname_voided": int(identity_changed),
@@ -454,6 +453,21 @@ async def unbind_wechat(actor: Actor, account_id: int) -> None:
         await Account.filter(id=account.id).update(sessions_revoked_at=now, updated_at=now)
         await _audit_account("wechat.unbind", actor, account.id, memberships, detail={"by": "admin"})
         db.after_commit(lambda: _end_all(account.id))
+
+
+async def unbind_card(actor: Actor, account_id: int) -> None:
+    """An admin with a card of their own (C6) removes the card of an account they manage: lost, or
+    bound before issue dates were kept (no replacement takes it over), by a holder who may have no
+    password to log in and unbind it. The sessions that card started end."""
+    _require(actor, "accounts.manage")
+    account = await get_account(actor, account_id)
+    await _require_manageable(actor, account)
+    await cards.require_card_peer(actor, account.id)
+    async with db.atomic():
+        _, memberships = await _manageable_now(actor, account.id)
+        if not await cards.release_card(account.id, session_id=None):
+            raise NotFound(cards_msg.ACCOUNT_HAS_NO_CARD)
+        await _audit_account("card.unbind", actor, account.id, memberships, detail={"by": "admin"})
 
 
 async def reveal(actor: Actor, account_id: int, *, field: str) -> str:

@@ -130,6 +130,14 @@ async def unbind_wechat(request: Request, actor: Actor, account_id: int):
     return no_content()
 
 
+@bp.delete("/<account_id:id>/card")
+@authenticated("accounts.manage")
+async def unbind_card(request: Request, actor: Actor, account_id: int):
+    """Remove the account's smart card (lost, or never replaced); only an admin with a card of their own."""
+    await actions.unbind_card(actor, account_id)
+    return no_content()
+
+
 @bp.post("/<account_id:id>/reveal")
 @openapi.response(200, {"application/json": RevealOut})
 @authenticated("accounts.reveal")

@@ -369,10 +369,10 @@ async def unbind_own(account: Account, *, origin: Origin, session_id: str) -> No
         _end_card_sessions_after_commit(binding, keep=session_id)
 
 
-async def unbind_on_identity_change(account_id: int, *, session_id: str | None) -> bool:
-    """A new name or ID number no longer matches the card: unbind it (call inside the change's
-    transaction; the caller voids the real-name level and records the change). The sessions the
-    card started end once that commits, but the one making the change (``session_id``)."""
+async def release_card(account_id: int, *, session_id: str | None) -> bool:
+    """Unbind the account's card, if it has one, inside the caller's transaction (which records
+    why): a new name or ID number it no longer names, or an admin's unbinding. The sessions the card
+    started end once that commits, but the one making the change (``session_id``)."""
     binding = await CardBinding.get_or_none(account_id=account_id)
     if binding is None or not await CardBinding.filter(id=binding.id).delete():
         return False

@@ -22,7 +22,10 @@ UNIT_OUTSIDE_SCOPE = "卡上的单位不在这台电脑所属单位的范围内�
 ALREADY_BOUND = "这张卡已绑定其他账号"
 ACCOUNT_HAS_CARD = "当前账号已绑定一张卡，请先解除绑定"
 ADMIN_TAKEN = "本单位已有管理员账号，且持卡人与其身份不一致，请联系上级管理员核实"
-OTHER_CARD_BOUND = "持卡人的账号已绑定另一张卡：请先用那张卡或账号密码登录，在“我的”里解绑，再用这张卡"
+OTHER_CARD_BOUND = (
+    "持卡人的账号已绑定另一张卡：请先用那张卡或账号密码登录，在“我的”里解绑，再用这张卡；"
+    "那张卡丢失又没有密码的，请已绑定IC卡的上级管理员为您解绑"
+)
 CARD_REPLACED = "这张卡已换成同一持卡人的新卡，不能再登录；请使用新卡"
 ACCOUNT_INACTIVE = "这张卡绑定的账号已停用"
 HOLDER_DEACTIVATED = "您在本单位的账号已停用，不能用卡登录，请联系管理员"
@@ -30,6 +33,7 @@ OWN_ACCOUNT_INACTIVE = "您的账号已停用，不能绑定IC卡或进行实名
 USERNAME_TAKEN = "按卡号生成的用户名已被占用，请联系管理员处理"
 HOLDER_PROTECTED = "该账号已绑定IC卡，您的账号未绑定IC卡，不能修改或删除它"
 NOT_BOUND = "您的账号尚未绑定IC卡"
+ACCOUNT_HAS_NO_CARD = "该账号没有绑定IC卡"
 NOT_AWAITING_ACTIVATION = "账号已激活，如需修改密码请使用“修改密码”"
 
 LOGIN_DONE = "卡登录成功"

@@ -139,7 +139,7 @@ async def update_profile(
             return current
         updates["updated_at"] = runtime.get().clock.now()
         await Account.filter(id=account.id).update(**updates)
-        card_unbound = identity_changed and await cards.unbind_on_identity_change(account.id, session_id=session_id)
+        card_unbound = identity_changed and await cards.release_card(account.id, session_id=session_id)
         await _record(
             "profile.update",
             account,
