@@ -25,8 +25,9 @@ async def test_a_retried_create_happens_once_and_the_retry_gets_the_same_answer(
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
     assert await Unit.filter(name="重试村").count() == 1
-    other = await client.post("/api/units/", json=body, headers={**headers, "Idempotency-Key": "key-create-0002"})
-    assert other.status_code == 201 and await Unit.filter(name="重试村").count() == 2
+    second = {**body, "name": "重试二村"}  # another key is another request (a namesake would be refused)
+    other = await client.post("/api/units/", json=second, headers={**headers, "Idempotency-Key": "key-create-0002"})
+    assert other.status_code == 201 and await Unit.filter(name__startswith="重试").count() == 2
 
 
 async def test_a_retried_account_creation_sends_one_sms(client):
@@ -71,7 +72,7 @@ async def test_a_refusal_that_may_pass_later_runs_again_and_keys_are_per_account
     assert await Unit.filter(name="重登村").count() == 1
     await make_account("other_admin", tree.parent, role="admin")  # another account: its own keys
     other = {**(await login(client, "other_admin")), "Idempotency-Key": "key-relogin-001"}
-    fresh = await client.post("/api/units/", json=body, headers=other)
+    fresh = await client.post("/api/units/", json={**body, "name": "重登二村"}, headers=other)
     assert fresh.status_code == 201 and fresh.headers.get("idempotent-replayed") is None
 
 

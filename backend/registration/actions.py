@@ -284,15 +284,12 @@ async def _mark_decided(registration: UnitRegistration, actor: Actor, **changes:
         raise Conflict("already_decided", msg.ALREADY_DECIDED)
 
 
-async def _refuse_if_named_twice(unit: Unit) -> None:
+async def _named_twice(parent_id: int, name: str) -> Conflict:
     """A unit of the same name already under the parent is most likely this one, created by an admin
-    without its credit code: approving would put it in the tree twice. The unit was just created
-    under its parent's lock (create_unit), so one being created there meanwhile waits or is seen."""
-    twin = Unit.filter(parent_id=unit.parent_id, name=unit.name).exclude(id=unit.id)
-    if await twin.exists():
-        parent = await Unit.get(id=unit.parent_id)
-        said = msg.SAME_NAME_UNDER_PARENT.format(parent=parent.name, name=unit.name)
-        raise Conflict("duplicate_unit_name", said, {"unit_name": said})
+    without its credit code: approving would put it in the tree twice; the approver is told what to do."""
+    parent = await Unit.get(id=parent_id)
+    said = msg.SAME_NAME_UNDER_PARENT.format(parent=parent.name, name=name)
+    return Conflict("duplicate_unit_name", said, {"unit_name": said})
 
 
 async def approve(actor: Actor, registration_id: int, *, parent_id: int | None = None) -> UnitRegistration:
@@ -329,11 +326,12 @@ async def approve(actor: Actor, registration_id: int, *, parent_id: int | None =
                     credit_code=registration.credit_code,
                 )
             except Conflict as exc:  # only the registrant can change the code: by registering again
+                if exc.code == "duplicate_unit_name":  # the tree's rule (refuse_same_name_sibling)
+                    raise await _named_twice(parent_id or registration.parent_id, registration.unit_name) from exc
                 if exc.code != "duplicate_code":
                     raise
                 said = msg.CREDIT_CODE_TAKEN_REJECT
                 raise Conflict("duplicate_credit_code", said, {"credit_code": said}) from exc
-            await _refuse_if_named_twice(unit)
             await Unit.filter(id=unit.id).update(
                 org_code=registration.org_code,
                 legal_rep_name=registration.legal_rep_name,

@@ -9,6 +9,7 @@ from tortoise.exceptions import IntegrityError
 from backend.core import audit, db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
+from backend.core.names import match_key
 from backend.core.roles import allows
 from backend.core.scope import path_prefix
 from backend.units import messages as msg
@@ -128,6 +129,40 @@ async def _check_unique(actor: Actor, unit_id: int | None, unit_code: str | None
         await _refuse_if_registration_holds(actor, credit_code)
 
 
+def sibling_key(name: str) -> str:
+    """A unit's name as its siblings' are compared: as lookups compare names (match_key: NFKC, case,
+    characters that show as nothing), and without spaces (王家湾\u3000村 is 王家湾村)."""
+    return "".join(match_key(name).split())
+
+
+async def refuse_same_name_sibling(parent: Unit, name: str, *, unit_id: int | None = None) -> None:
+    """409 when a unit below ``parent`` other than ``unit_id`` has the name (:func:`sibling_key`):
+    lookups by name (chat, ``?name=``) could not tell the two apart.
+
+    The caller holds the parent's row, as a creation, rename or move below it does: one of them
+    waits for the other, and then sees its unit."""
+    key = sibling_key(name)
+    siblings = await Unit.filter(parent_id=parent.id).exclude(id=unit_id or 0).values_list("name", flat=True)
+    for sibling in siblings:
+        if sibling_key(sibling) == key:  # named as it is written in the tree
+            said = msg.SAME_NAME_SIBLING.format(parent=parent.name, name=sibling)
+            raise Conflict("duplicate_unit_name", said, {"name": said})
+
+
+async def _refuse_if_region_code_held(unit_type: UnitType, region_code: str | None, unit_id: int | None) -> None:
+    """409 when a region unit takes a code another region unit holds: the code names one region. A
+    co-op, school and the like may give the code of the region it lies in, which that region holds.
+
+    The caller holds the parent's row: a unit being given the code below the same parent waits
+    (a double-tapped create). Units under different parents given one code at the same moment are
+    not held off: no unique index (co-ops share codes), and no row above both is locked."""
+    if region_code is None or unit_type not in REGION_TYPES:
+        return
+    held = Unit.filter(region_code=region_code, type__in=list(REGION_TYPES)).exclude(id=unit_id or 0)
+    if await held.exists():
+        raise Conflict("duplicate_region_code", msg.DUPLICATE_REGION_CODE, {"region_code": msg.DUPLICATE_REGION_CODE})
+
+
 async def _refuse_if_registration_holds(actor: Actor, credit_code: str) -> None:
     """A registration waiting for a decision holds its credit code (P12): a unit created with it
     meanwhile would leave the approval failing. The refusal says where it is decided: in the actor's
@@ -169,6 +204,8 @@ async def create_unit(
             if not sits_below(unit_type, parent.type):
                 raise _out_of_order("type", unit_type, parent.type)
             await _check_region_code(parent, region_code)
+            await refuse_same_name_sibling(parent, name)
+            await _refuse_if_region_code_held(unit_type, region_code, None)
             await _check_unique(actor, None, unit_code, credit_code)
             unit = await Unit.create(
                 parent_id=parent.id,
@@ -217,20 +254,29 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
     """Edit a unit strictly below the actor's own; ``changes`` holds only the fields to set.
 
     Every check reads under the unit's lock, in the transaction that writes: the parent's code
-    cannot change meanwhile (a recoding of the parent locks its subtree, this unit included)."""
+    cannot change meanwhile (a recoding of the parent locks its subtree, this unit included). A new
+    name or region code is checked against the siblings under the parent's lock, taken first (top
+    down, as a recoding takes its subtree): a unit being created or renamed there waits, or is seen."""
     _require_manage(actor)
     if not changes:
         return await get_unit_below(actor, unit_id)
+    placed = bool({"name", "type", "region_code"} & changes.keys())  # what the siblings are checked for
+    parent_id = (await get_unit_below(actor, unit_id)).parent_id if placed else None
     now = runtime.get().clock.now()
     try:
         async with db.atomic():
+            parent = await _locked_parent(parent_id)
             unit = await _locked_in_scope(actor, unit_id)
             if unit.id == actor.unit_id:
                 raise NotFound()
+            if placed and (parent is None or parent.id != unit.parent_id):  # moved since it was read
+                parent = await _locked_parent(unit.parent_id)
             if "type" in changes and changes["type"] != unit.type:  # an unchanged type moves nothing
                 await _check_retype_in_order(unit, changes["type"])
-            if "region_code" in changes and unit.parent_id is not None:
-                await _check_region_code(await Unit.get(id=unit.parent_id), changes["region_code"])
+            if parent is not None:  # always, as the unit is below the actor's own
+                if "region_code" in changes:
+                    await _check_region_code(parent, changes["region_code"])
+                await _refuse_if_placed_twice(unit, parent, changes)
             await _check_unique(actor, unit.id, changes.get("unit_code"), changes.get("credit_code"))
             if "credit_code" in changes:
                 changes = {**changes, "org_code": identifiers.org_code_of(changes["credit_code"])}
@@ -254,6 +300,26 @@ async def update_unit(actor: Actor, unit_id: int, changes: dict[str, Any]) -> Un
         await _check_unique(actor, unit.id, changes.get("unit_code"), changes.get("credit_code"))
         raise
     return unit
+
+
+async def _locked_parent(parent_id: int | None) -> Unit | None:
+    """The parent's row locked (as a creation below it locks it), or None for a root."""
+    if parent_id is None:
+        return None
+    return await Unit.filter(id=parent_id).select_for_update(no_key=True).first()
+
+
+async def _refuse_if_placed_twice(unit: Unit, parent: Unit, changes: dict[str, Any]) -> None:
+    """A new name the parent already holds, or a region code another region holds, is refused
+    (the caller holds ``parent``). What the edit leaves as it was is not checked: namesakes written
+    before the rule (an import, the demo's villages) keep their other fields editable."""
+    if "name" in changes and sibling_key(changes["name"]) != sibling_key(unit.name):
+        await refuse_same_name_sibling(parent, changes["name"], unit_id=unit.id)
+    new_type = UnitType(changes.get("type", unit.type))
+    region_code = changes.get("region_code", unit.region_code)
+    becomes_region = new_type in REGION_TYPES and unit.type not in REGION_TYPES
+    if region_code != unit.region_code or becomes_region:
+        await _refuse_if_region_code_held(new_type, region_code, unit.id)
 
 
 async def _refuse_if_coop_card(unit_id: int) -> None:
@@ -297,6 +363,7 @@ async def move_unit(actor: Actor, unit_id: int, *, new_parent_id: int) -> Unit:
             raise ValidationFailed({"new_parent_id": msg.SAME_PARENT}, msg.SAME_PARENT)
         if not sits_below(unit.type, new_parent.type):  # the subtree keeps its order below the unit
             raise _out_of_order("new_parent_id", unit.type, new_parent.type)
+        await refuse_same_name_sibling(new_parent, unit.name, unit_id=unit.id)  # new_parent is held
         old_path = unit.path
         new_path = f"{new_parent.path}{unit.id}/"
         depth_delta = new_parent.depth + 1 - unit.depth

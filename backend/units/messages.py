@@ -10,6 +10,12 @@ MOVE_INTO_OWN_SUBTREE = "不能把单位移到它自己或它的下级单位之�
 ONLY_BELOW_OWN_UNIT = "只能管理本单位的下级单位"
 DUPLICATE_UNIT_CODE = "单位代码已被其他单位使用"
 DUPLICATE_CREDIT_CODE = "统一社会信用代码已被其他单位使用"
+# A region code names one region (a co-op's, school's and the like say which region they lie in).
+DUPLICATE_REGION_CODE = "区划代码已被其他单位使用"
+# No two units of one name below one parent: lookups by name (chat, ?name=) could not tell them apart.
+SAME_NAME_SIBLING = (
+    "{parent}下已有名为“{name}”的单位，同一上级单位下不能有同名单位；如果是另一个单位，请在名称上加以区别（如加上地名）"
+)
 REGION_CODE_OUTSIDE_PARENT = "区划代码与上级单位的区划代码不一致"
 REGION_CODE_EXCLUDES_LOWER = (
     "有下级单位的区划代码不在这个区划之内；如需整体调整，请先清空本单位的区划代码，改好下级单位后再填写"
