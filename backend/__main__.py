@@ -1,18 +1,21 @@
 """Command line: ``python -m backend serve | migrate | demo seed | demo accounts | demo card | devices approve |
-audit verify | coops rebuild-rollups``."""
+audit verify | coops rebuild-rollups | sms requeue``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import re
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 
 from redis.asyncio import Redis
 from tortoise.exceptions import OperationalError
 
 from backend.core import audit, db, log_privacy, runtime
+from backend.core.clock import CHINA_TIME
 from backend.core.config import ConfigError, Settings
 from backend.core.redis import connect
 
@@ -144,6 +147,54 @@ def cmd_coops_rollups(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(_with_services(settings, work))
 
 
+def _since(text: str) -> float | datetime:
+    """``--since``: hours back (a number), or an ISO date and time (Beijing time when it names no zone)."""
+    try:
+        hours = float(text)
+    except ValueError:
+        pass
+    else:
+        if not math.isfinite(hours) or hours <= 0:
+            raise argparse.ArgumentTypeError(f"hours must be a positive number: {text!r}")
+        return hours
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"neither hours nor an ISO date and time: {text!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=CHINA_TIME)
+
+
+def cmd_sms_requeue(settings: Settings, args: argparse.Namespace) -> int:
+    from backend.core import sms_delivery
+    from backend.core.identifiers import mask_phone
+    from backend.core.sms import SmsMessage
+
+    def described(message: SmsMessage) -> str:
+        try:
+            phone = mask_phone(runtime.get().vault.decrypt("sms.phone", message.phone_enc))
+        except Exception:  # a changed key or a damaged row
+            phone = "?"
+        queued = message.created_at.astimezone(CHINA_TIME).strftime("%Y-%m-%d %H:%M")
+        return f"sms {message.id} ({message.template}) to {phone}, queued {queued}"
+
+    async def work() -> int:
+        since = args.since
+        if not isinstance(since, datetime):
+            since = runtime.get().clock.now() - timedelta(hours=since)
+        result = await sms_delivery.requeue_failed(since)
+        for message in result.requeued:
+            print(f"requeued {described(message)}, last error {message.last_error}")
+        for message, reason in result.skipped:
+            print(f"not requeued ({reason.value}) {described(message)}")
+        print(
+            f"requeued {len(result.requeued)} failed message(s) queued since "
+            f"{since.astimezone(CHINA_TIME).isoformat(timespec='seconds')}; the job worker sends them"
+        )
+        return 0
+
+    return asyncio.run(_with_services(settings, work))
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from backend.app import create_app
 
@@ -198,6 +249,19 @@ def parser() -> argparse.ArgumentParser:
     rebuild = coops.add_parser("rebuild-rollups", help="recompute the summary roll-ups from the cards")
     rebuild.add_argument("--check-only", action="store_true", help="report drift without repairing it")
     rebuild.set_defaults(func=cmd_coops_rollups)
+    sms = sub.add_parser("sms", help="the SMS outbox").add_subparsers(dest="sms_command", required=True)
+    requeue = sms.add_parser(
+        "requeue",
+        help="queue again the failed messages (no verification codes, no replaced temporary passwords), "
+        "once what made the gateway refuse them is fixed",
+    )
+    requeue.add_argument(
+        "--since",
+        type=_since,
+        required=True,
+        help="messages queued since then: hours back (24) or an ISO date and time (2026-03-01T08:00, Beijing time)",
+    )
+    requeue.set_defaults(func=cmd_sms_requeue)
     return root
 
 

@@ -77,7 +77,7 @@ from backend.core.clock import CHINA_TIME, china_minute, minutes_until
 from backend.core.errors import AppError, NotFound, ValidationFailed
 from backend.core.roles import FINANCE_LABELS, ROLE_LABELS, FinanceAccess, Role, allows, rank
 from backend.core.scope import scope_like
-from backend.core.sms import SmsMessage
+from backend.core.sms import CLEARED, PASSWORD_TEMPLATES, SmsMessage, SmsStatus, decode_params
 from backend.core.validation import text_values
 from backend.units.chat import (
     above_scope,
@@ -1388,7 +1388,31 @@ async def account_sms_help(turn: Turn) -> ChatReply:
         else:
             at = (latest.sent_at or latest.created_at).astimezone(CHINA_TIME).strftime("%m-%d %H:%M")
             text += msg.CHAT_SMS_LATEST.format(at=at, status=msg.CHAT_SMS_STATUS.get(str(latest.status), ""))
+            if account.must_change_password and await _password_sms_failed(account):
+                text += msg.CHAT_SMS_PASSWORD_NOT_SENT
     return await person_reply(turn, account.id, lead=NoticeBlock(level="info", text=text))
+
+
+_PASSWORD_SMS_LOOKED_AT = 20  # the phone's latest temporary-password messages searched for the account's
+
+
+async def _password_sms_failed(account: Account) -> bool:
+    """Was the account's latest temporary password (to its phone) given up, never sent? Checking the
+    phone cannot help then: only a new reset sends one. Another account on the same phone is not it."""
+    rows = (
+        SmsMessage.filter(phone_index=account.phone_index, template__in=sorted(PASSWORD_TEMPLATES))
+        .exclude(params_enc=CLEARED)
+        .order_by("-id")
+        .limit(_PASSWORD_SMS_LOOKED_AT)
+    )
+    for message in await rows:
+        try:
+            _, params = decode_params(message)
+        except Exception:  # unreadable: not known to be the account's
+            continue
+        if params.get("username") == account.username:
+            return message.status == SmsStatus.FAILED
+    return False
 
 
 _PASSWORD_ASKED_PATTERNS = (

@@ -50,6 +50,7 @@ ACTION_LABELS = {
     "recovery.username_identify": "找回用户名：身份核验",
     "recovery.username_code": "找回用户名：验证码",
     "recovery.unit_start": "找回单位账号：开始",
+    "sms.requeue": "重新发送失败的短信",
     "recovery.unit_identify": "找回单位账号：身份核验",
     "recovery.unit_code": "找回单位账号：验证码",
     "recovery.unit_account": "找回单位账号",

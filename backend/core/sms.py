@@ -17,11 +17,13 @@ from tortoise import fields
 from tortoise.models import Model
 
 from backend.core import db, runtime
-from backend.core.sms_templates import TEMPLATES, render
+from backend.core.sms_templates import PARAMS, TEMPLATES, render
 
 KEEP_PARAMS_DAYS = 7  # a settled message's parameters are blanked after this (clear_old_params)
 CLEARED = ""  # params_enc of a message whose parameters were blanked
 PARAMS_CLEARED = "（短信内容已过保留期限，已清除）"
+# The templates that carry a temporary password (account created, reset, review approved, hand-over).
+PASSWORD_TEMPLATES = frozenset(key for key, names in PARAMS.items() if "password" in names)
 
 
 class SmsStatus(StrEnum):

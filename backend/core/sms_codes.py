@@ -2,8 +2,9 @@
 
 - 6 digits from ``secrets``, valid 5 minutes, single use, kept in Redis only as an HMAC.
 - At most 5 wrong tries, then the code is void.
-- One send per phone per 60 s and at most 10 per phone per day, checked and recorded in one Lua
-  script so two parallel requests cannot both pass, and checked again against the SMS outbox in
+- One send per phone per 60 s and at most 10 per phone per day (a code that surely never went out
+  gives its place back: :func:`uncount`), checked and recorded in one Lua script so two parallel
+  requests cannot both pass, and checked again against the SMS outbox in
   the database (a Redis restart loses the script's counters; where the flow hides whether a phone
   is known, that check sends nothing rather than refusing); a per-address cap; a picture captcha
   first.
@@ -22,11 +23,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from tortoise.expressions import Q
+
 from backend.core import captcha, db, messages, runtime, sms, sms_templates, throttle
 from backend.core.actor import Origin
 from backend.core.clock import CHINA_TIME
 from backend.core.errors import AppError, TooManyRequests
-from backend.core.sms import SmsMessage
+from backend.core.sms import SmsMessage, SmsStatus
 
 CODE_TTL_SECONDS = 5 * 60
 RESEND_AFTER_SECONDS = 60
@@ -63,6 +66,15 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', tonumber(ARGV[2]) + 5)
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], tonumber(ARGV[4]))
 return {1, 0}
+"""
+
+# KEYS: daily counter key. Takes one off the day's count, never below nothing (a restarted Redis).
+_UNCOUNT = """
+local sent = tonumber(redis.call('GET', KEYS[1]) or '0')
+if sent > 0 then
+  redis.call('DECR', KEYS[1])
+end
+return sent
 """
 
 # KEYS: code key. ARGV: now, candidate hash, max tries, keep. 1 ok, 0 wrong, -1 none/expired, -2 void now.
@@ -111,7 +123,20 @@ class SendResult:
 
 
 def _phone_key(phone: str) -> str:
-    return runtime.get().vault.index("phone", phone)[:32]
+    return _key_of_index(runtime.get().vault.index("phone", phone))
+
+
+def _key_of_index(phone_index: str) -> str:
+    return phone_index[:32]
+
+
+def _day(timestamp: float) -> int:
+    """The day as the user means it: the date in Beijing."""
+    return int((timestamp + _CHINA_OFFSET) // 86400)
+
+
+def _day_key(phone_key: str, day: int) -> str:
+    return f"smscode-day:{phone_key}:{day}"
 
 
 def _code_hash(purpose: str, phone: str, code: str) -> str:
@@ -141,23 +166,30 @@ async def require_captcha(captcha_id: str | None, captcha_answer: str | None) ->
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
 
 
+async def uncount(phone_index: str, created_at: datetime) -> None:
+    """A code that surely never went out (the gateway refused it, or it was never tried) gives its
+    place in the daily cap back: a cadre asking again each minute while the gateway is down must not
+    use up the day's codes. The minute's wait stays. Raises Redis's errors."""
+    day_key = _day_key(_key_of_index(phone_index), _day(created_at.timestamp()))
+    await runtime.get().redis.eval(_UNCOUNT, 1, day_key)
+
+
 async def _outbox_refusal(phone: str, now: float, day: int) -> TooManyRequests | None:
     """The same cooldown and daily cap, counted from the codes the SMS outbox holds for the phone
     (the database keeps them; Redis's counters start again from nothing after a Redis restart that
-    lost them, which would let a phone be sent ten more codes that day); None when they allow one."""
+    lost them, which would let a phone be sent ten more codes that day); None when they allow one.
+    A code that surely never went out counts for the cooldown, not for the cap."""
     day_start = datetime.fromtimestamp(day * 86400 - _CHINA_OFFSET, UTC)
-    sent = await (
-        SmsMessage.filter(
-            phone_index=runtime.get().vault.index("phone", phone),
-            template__in=sorted(sms_templates.CODE_KEYS),
-            created_at__gte=day_start,
-        )
-        .order_by("-created_at")
-        .limit(DAILY_LIMIT_PER_PHONE)
-        .values_list("created_at", flat=True)
+    codes = SmsMessage.filter(
+        phone_index=runtime.get().vault.index("phone", phone),
+        template__in=sorted(sms_templates.CODE_KEYS),
+        created_at__gte=day_start,
     )
-    if len(sent) >= DAILY_LIMIT_PER_PHONE:
+    # A failed row whose last attempt could not have reached the gateway (sms_delivery._fail).
+    counted = codes.filter(Q(status__not=SmsStatus.FAILED) | Q(needs_status_check=True))
+    if await counted.count() >= DAILY_LIMIT_PER_PHONE:
         return TooManyRequests("sms_daily_limit", CODE_DAILY_LIMIT)
+    sent = await codes.order_by("-created_at").limit(1).values_list("created_at", flat=True)
     wait = math.ceil(sent[0].timestamp() + RESEND_AFTER_SECONDS - now) if sent else 0
     if wait > 0:
         return TooManyRequests("sms_cooldown", CODE_COOLDOWN.format(seconds=wait), retry_after=wait)
@@ -195,7 +227,7 @@ async def send_code(
     if not await throttle.hit("smscode-ip", origin.ip or "-", limit=IP_LIMIT_PER_HOUR, window_seconds=3600):
         raise TooManyRequests("sms_ip_limit", messages.TOO_MANY_REQUESTS)
     now = rt.clock.timestamp()
-    day = int((now + _CHINA_OFFSET) // 86400)  # "today" as the user means it: the date in Beijing
+    day = _day(now)
     if deliver:  # first: a refusal here must not count in Redis as a code sent
         refusal = await _outbox_refusal(phone, now, day)
         if refusal is not None and not conceal_recipient:
@@ -206,7 +238,7 @@ async def send_code(
         _GATE,
         2,
         f"smscode-last:{phone_key}",
-        f"smscode-day:{phone_key}:{day}",
+        _day_key(phone_key, day),
         repr(now),
         RESEND_AFTER_SECONDS,
         DAILY_LIMIT_PER_PHONE,

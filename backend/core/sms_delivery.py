@@ -23,6 +23,9 @@ does not prove nothing went out. So a verification code is sent at most once: no
 given up (the user asks for a new one a minute on); nor is a code sent once a newer request for the
 phone has replaced it. Other messages (a temporary password must arrive) are sent again.
 
+A message given up can be queued again by the operator once the cause is fixed
+(:func:`requeue_failed`, ``python -m backend sms requeue``).
+
 Times come from the injected clock; the task queue (arq) only says *when to look*, the database
 says *what to do*, so a lost or doubled job changes nothing.
 """
@@ -30,18 +33,20 @@ says *what to do*, so a lost or doubled job changes nothing.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from arq.connections import ArqRedis
 from tortoise.expressions import F, Q
 from tortoise.queryset import QuerySet
 
-from backend.core import runtime, sms_provider, sms_templates
+from backend.core import audit, db, runtime, sms_provider, sms_templates
+from backend.core.actor import SYSTEM_ORIGIN
 from backend.core.config import Settings
 from backend.core.identifiers import mask_phone
 from backend.core.redis import REDIS_ERRORS, embedded_socket
-from backend.core.sms import SmsMessage, SmsStatus, decode_params
+from backend.core.sms import CLEARED, PASSWORD_TEMPLATES, SmsMessage, SmsStatus, decode_params
 from backend.core.sms_provider import OutgoingSms, SmsProvider, SmsSendError
 
 log = logging.getLogger(__name__)
@@ -139,16 +144,19 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
     if message is None:
         return Outcome.SKIPPED
     attempt = message.attempts
+    # Given up before sending: it may have gone out only if an earlier attempt's outcome is unknown.
+    maybe_sent = message.needs_status_check
     if attempt > MAX_ATTEMPTS + MAX_STATUS_CHECKS:  # the claims since were all cut off (a hung gateway)
-        return await _fail(message, attempt, message.last_error or "attempts_exhausted")
+        return await _fail(message, attempt, message.last_error or "attempts_exhausted", maybe_sent=maybe_sent)
     max_age = max_age_seconds(message.template)
     if max_age is not None and (runtime.get().clock.now() - message.created_at).total_seconds() > max_age:
-        return await _fail(message, attempt, "expired")  # a code past its life: a newer one may be out
+        # a code past its life: a newer one may be out
+        return await _fail(message, attempt, "expired", maybe_sent=maybe_sent)
     try:
         phone, params = decode_params(message)
     except Exception as exc:  # a changed key or a damaged row: no attempt can ever read it
         log.error("sms %s: cannot decrypt the message (%s)", message.id, type(exc).__name__)
-        return await _fail(message, attempt, "undecryptable")
+        return await _fail(message, attempt, "undecryptable", maybe_sent=maybe_sent)
     context = session_context(message)
     if message.needs_status_check:
         age = (runtime.get().clock.now() - message.created_at).total_seconds()
@@ -164,11 +172,11 @@ async def deliver(message_id: int, provider: SmsProvider | None = None) -> Outco
             log.info("sms %s: the gateway had already sent it (found by status check)", message.id)
             return await _mark_sent(message, attempt, serial, phone, provider)
         if not resend_when_unsure(message.template):
-            return await _fail(message, attempt, "unconfirmed_not_resent")
+            return await _fail(message, attempt, "unconfirmed_not_resent", maybe_sent=True)
     if attempt > MAX_ATTEMPTS:
-        return await _fail(message, attempt, message.last_error or "attempts_exhausted")
+        return await _fail(message, attempt, message.last_error or "attempts_exhausted", maybe_sent=maybe_sent)
     if sms_templates.is_code_template(message.template) and await _code_replaced(message, phone, params):
-        return await _fail(message, attempt, "replaced")
+        return await _fail(message, attempt, "replaced", maybe_sent=maybe_sent)
     # Should this worker die with the request out, the row comes due again only once the gateway
     # has had the time to record the send, so that the status check can find it.
     hold = runtime.get().clock.now() + timedelta(seconds=max(LEASE_SECONDS, UNCERTAIN_DELAY_SECONDS))
@@ -212,9 +220,9 @@ async def _after_failure(message: SmsMessage, attempt: int, exc: SmsSendError, *
     """Schedule the next attempt, or give up when retrying cannot help or attempts are used up."""
     needs_check = message.needs_status_check if checking else not exc.definite
     if exc.permanent and not needs_check:
-        return await _fail(message, attempt, exc.code)
+        return await _fail(message, attempt, exc.code, maybe_sent=False)
     if attempt >= MAX_ATTEMPTS + (MAX_STATUS_CHECKS if needs_check else 0):
-        return await _fail(message, attempt, exc.code)
+        return await _fail(message, attempt, exc.code, maybe_sent=needs_check)
     delay = backoff_seconds(attempt)
     if exc.rate_limited:
         delay = max(delay, RATE_LIMIT_DELAY_SECONDS)
@@ -239,11 +247,25 @@ async def _after_failure(message: SmsMessage, attempt: int, exc: SmsSendError, *
     return Outcome.RETRY
 
 
-async def _fail(message: SmsMessage, attempt: int, code: str) -> Outcome:
-    await _held(message, attempt).update(
-        status=SmsStatus.FAILED, next_attempt_at=None, lease_until=None, last_error=code[:200]
+async def _fail(message: SmsMessage, attempt: int, code: str, *, maybe_sent: bool) -> Outcome:
+    """Give the message up. On a failed row ``needs_status_check`` keeps saying whether it may have
+    gone out: a code that surely did not gives its place in the phone's daily cap back, and a message
+    queued again (:func:`requeue_failed`) is looked for at the gateway first only if it may have."""
+    failed = await _held(message, attempt).update(
+        status=SmsStatus.FAILED,
+        next_attempt_at=None,
+        lease_until=None,
+        needs_status_check=maybe_sent,
+        last_error=code[:200],
     )
     log.error("sms %s (%s) given up after attempt %d: %s", message.id, message.template, attempt, code)
+    if failed and not maybe_sent and sms_templates.is_code_template(message.template):
+        from backend.core import sms_codes  # it imports the SMS queue, which imports us
+
+        try:
+            await sms_codes.uncount(message.phone_index, message.created_at)
+        except REDIS_ERRORS as exc:  # the outbox does not count it either; Redis's count stays one high
+            log.warning("sms %s: cannot give the code's place in the daily cap back (%r)", message.id, exc)
     return Outcome.FAILED
 
 
@@ -260,6 +282,102 @@ async def deliver_due(provider: SmsProvider | None = None, limit: int = SWEEP_LI
     for message_id, _ in await due(limit):
         sent += await deliver(message_id, provider) == Outcome.SENT
     return sent
+
+
+# --- queued again by the operator (python -m backend sms requeue) ---------------------------
+
+# Messages that say an account's password changed: a newer one for the same user name voids the
+# temporary password of an older one.
+_PASSWORD_SETTERS = sorted(
+    {*PASSWORD_TEMPLATES, "password_reset_done", "account_handed_over", "password_reset_by_review"}
+    & sms_templates.TEMPLATES.keys()
+)
+
+
+class NotAgain(StrEnum):
+    """Why a failed message is not queued again."""
+
+    CODE = "code"  # a verification code is stale by now: the user asks for a new one
+    SUPERSEDED = "superseded"  # a newer message set the account's password: this one no longer works
+    CLEARED = "cleared"  # its parameters were blanked (clear_old_params): nothing left to send
+    UNDECRYPTABLE = "undecryptable"
+
+
+@dataclass
+class Requeue:
+    requeued: list[SmsMessage] = field(default_factory=list)
+    skipped: list[tuple[SmsMessage, NotAgain]] = field(default_factory=list)
+
+
+async def _newest_password_by_user(after_id: int) -> dict[str, int]:
+    """The id of the newest message after ``after_id`` that set each user name's password."""
+    newest: dict[str, int] = {}
+    rows = SmsMessage.filter(id__gt=after_id, template__in=_PASSWORD_SETTERS).exclude(params_enc=CLEARED)
+    for message in await rows.order_by("id"):
+        try:
+            _, params = decode_params(message)
+        except Exception:  # unreadable: it tells nothing
+            continue
+        if params.get("username"):
+            newest[params["username"]] = message.id
+    return newest
+
+
+async def requeue_failed(since: datetime) -> Requeue:
+    """Queue again the failed messages queued since ``since``, once the operator has fixed what made
+    the gateway refuse them (an empty SMS package, rotated keys, an outage longer than the retries):
+    a temporary password must arrive. Not a verification code (stale; the user asks for a new one),
+    nor a temporary password that a newer message for the same user name replaced. The outbox knows
+    only what it sent: a password set without an SMS (a card activation) does not replace one here.
+    Each goes through the usual attempts again; one that may have gone out is looked for at the
+    gateway first. The job worker's sweep sends them. Audited as the system."""
+    now = runtime.get().clock.now()
+    since = since.astimezone(UTC)  # SQLite compares the stored text: the zone must be the stored one
+    failed = await SmsMessage.filter(status=SmsStatus.FAILED, created_at__gte=since).order_by("id")
+    result = Requeue()
+    if not failed:
+        return result
+    from backend.accounts.queries import ROOT_SCOPE  # the scope of entries about no unit
+
+    newest = await _newest_password_by_user(failed[0].id)
+    wanted = []
+    for message in failed:
+        reason = _not_again(message, newest)
+        if reason is None:
+            wanted.append(message)
+        else:
+            result.skipped.append((message, reason))
+    skipped: dict[str, list[int]] = {}
+    for message, reason in result.skipped:
+        skipped.setdefault(reason.value, []).append(message.id)
+    async with db.atomic():
+        for message in wanted:
+            again = SmsMessage.filter(id=message.id, status=SmsStatus.FAILED)  # not if requeued meanwhile
+            if await again.update(status=SmsStatus.PENDING, attempts=0, next_attempt_at=now, lease_until=None):
+                result.requeued.append(message)
+        if result.requeued:
+            await audit.record(
+                "sms.requeue",
+                origin=SYSTEM_ORIGIN,
+                scope_path=ROOT_SCOPE,
+                target_type="sms",
+                detail={"since": since.isoformat(), "messages": [m.id for m in result.requeued], "skipped": skipped},
+            )
+    return result
+
+
+def _not_again(message: SmsMessage, newest_password: dict[str, int]) -> NotAgain | None:
+    if sms_templates.is_code_template(message.template):
+        return NotAgain.CODE
+    if message.params_enc == CLEARED:
+        return NotAgain.CLEARED
+    try:
+        _, params = decode_params(message)
+    except Exception:
+        return NotAgain.UNDECRYPTABLE
+    if message.template in PASSWORD_TEMPLATES and newest_password.get(params.get("username", ""), 0) > message.id:
+        return NotAgain.SUPERSEDED
+    return None
 
 
 # --- the task queue (arq) -------------------------------------------------------------------

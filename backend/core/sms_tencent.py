@@ -24,7 +24,8 @@ PULL_LIMIT = 100  # the API's maximum per call (its Offset is fixed at 0)
 PULL_MAX_SECONDS = 7 * 24 * 3600  # the API keeps send records for seven days
 
 # Error families in which the gateway answered and surely did not send. InternalError and
-# anything the SDK made up from a network failure or an unreadable answer leave it unknown.
+# anything the SDK made up from a network failure (but NOT_CONNECTED, below) or an unreadable
+# answer leave it unknown.
 _DEFINITE_FAMILIES = frozenset(
     {
         "AuthFailure",
@@ -56,9 +57,33 @@ _PERMANENT = frozenset(
 )
 
 
+# The SDK wraps every error of ``requests`` as ClientNetworkError. One raised while the connection
+# was being opened (refused, a name that does not resolve, a connect timeout) means the request never
+# left: surely not sent, so it is retried without asking the gateway first. Any other (a read timeout,
+# a connection reset once the request was out) leaves it unknown.
+NOT_CONNECTED = "ClientNetworkError.NotConnected"
+_CONNECT_ERRORS = frozenset({"NewConnectionError", "ConnectTimeoutError", "NameResolutionError", "ConnectTimeout"})
+_CONNECT_ERROR_TEXTS = (*_CONNECT_ERRORS, "Connection refused", "Failed to establish a new connection")
+_MAX_CHAIN = 10
+
+
+def never_connected(exc: BaseException) -> bool:
+    """Did the SDK's ClientNetworkError ``exc`` come from opening the connection? Read from the
+    wrapped exceptions (the SDK raises inside ``except``) and, should it keep none, its message."""
+    link: BaseException | None = exc
+    for _ in range(_MAX_CHAIN):
+        if link is None:
+            break
+        if _CONNECT_ERRORS.intersection(cls.__name__ for cls in type(link).__mro__):
+            return True
+        link = link.__cause__ or link.__context__
+    message = str(getattr(exc, "message", None) or exc)
+    return any(text in message for text in _CONNECT_ERROR_TEXTS)
+
+
 def classify(code: str) -> SmsSendError:
     family = code.split(".", 1)[0]
-    definite = family in _DEFINITE_FAMILIES
+    definite = family in _DEFINITE_FAMILIES or code == NOT_CONNECTED
     return SmsSendError(
         code,
         definite=definite,
@@ -103,7 +128,10 @@ class TencentSmsChannel:
         try:
             return await asyncio.to_thread(call)
         except TencentCloudSDKException as exc:
-            raise classify(str(exc.code or "ClientError")) from None
+            code = str(exc.code or "ClientError")
+            if code == "ClientNetworkError" and never_connected(exc):
+                code = NOT_CONNECTED
+            raise classify(code) from None
 
     async def send(self, sms: OutgoingSms) -> str:
         from tencentcloud.sms.v20210111 import models
