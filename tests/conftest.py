@@ -45,6 +45,7 @@ TABLES = (
     "audit_head",
     "sms_message",
     "ended_session",
+    "idempotent_request",
     "name_change",  # last: the deletes above fire its triggers
 )
 

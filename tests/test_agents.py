@@ -341,7 +341,8 @@ async def test_an_agent_added_before_a_redis_restart_is_not_added_twice_by_a_res
     await runtime.get().redis.flushdb()  # the stored answer and the session are gone
     admin = await login(client, "town_admin")
     resent = await client.post(f"/api/units/{tree.child.id}/agents", headers={**admin, **key}, json=body)
-    assert resent.status_code == 409 and resent.json()["error"]["code"] == "agent_exists"
+    assert resent.status_code == 201 and resent.json() == first.json()  # the answer kept in the database
+    assert resent.headers.get("idempotent-replayed") == "true"
     assert await Account.filter(phone_index=runtime.get().vault.index("phone", AGENT_PHONE)).count() == 1
     assert len(await _inbox(client, AGENT_PHONE)) == 1  # one temporary password, not two
 

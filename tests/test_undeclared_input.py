@@ -55,6 +55,6 @@ async def test_query_parameters_a_write_does_not_read_are_refused_by_name(client
 
 async def test_routes_that_read_their_own_input_keep_working(client):
     """The chat parses its body itself, the development inbox reads its query: both declare it."""
-    tree, admin, _member = await _admin_and_member(client)
+    _tree, admin, _member = await _admin_and_member(client)
     assert (await client.post("/api/chat/", json={"text": "帮助"}, headers=admin)).status_code == 200
     assert (await client.get("/api/dev/sms", params={"phone": "13900000000"})).status_code == 200

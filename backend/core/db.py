@@ -32,6 +32,7 @@ MODEL_MODULES = [
     "backend.accounts.models",
     "backend.core.audit",
     "backend.core.sessions",
+    "backend.core.idempotency",
     "backend.core.sms",
     "backend.reviews.models",
     "backend.registration.models",
@@ -254,6 +255,9 @@ _after_commit: contextvars.ContextVar[list[Callable[[], Awaitable[None]]] | None
     "after_commit", default=None
 )
 _commits: contextvars.ContextVar[list[None] | None] = contextvars.ContextVar("commits", default=None)
+_before_commit: contextvars.ContextVar[Callable[[], Awaitable[None]] | None] = contextvars.ContextVar(
+    "before_commit", default=None
+)
 
 
 def watch_commits() -> list[None]:
@@ -263,6 +267,14 @@ def watch_commits() -> list[None]:
     seen: list[None] = []
     _commits.set(seen)
     return seen
+
+
+def before_each_commit(hook: Callable[[], Awaitable[None]] | None) -> None:
+    """From here on in this context (a request, and the tasks it starts), every outermost
+    :func:`atomic` block awaits ``hook`` last inside its transaction: what the hook writes commits
+    with the block, or neither does (backend.core.idempotency records a keyed request's write).
+    None: no hook. Requests on one keep-alive connection share a context: set it for each."""
+    _before_commit.set(hook)
 
 
 # tortoise's transaction takes the connection (SQLite: the one connection's lock; PostgreSQL: one of the
@@ -340,6 +352,8 @@ async def atomic() -> AsyncIterator[BaseDBAsyncClient]:
     try:
         async with _transaction() as conn:
             yield conn
+            if (hook := _before_commit.get()) is not None:
+                await hook()
     finally:
         _after_commit.reset(token)
     committed = _commits.get()

@@ -75,6 +75,8 @@ def parse(raw: bytes, boundary: bytes) -> Submission:
         fields, files = parse_multipart_form(raw, boundary)
     except Exception as exc:  # broken framing or undecodable text: nothing usable
         raise AppError("form_unreadable", msg.FORM_UNREADABLE, status=422) from exc
+    if not fields and not files:  # garbage, or framed with another boundary than the header names
+        raise AppError("form_unreadable", msg.FORM_UNREADABLE, status=422)
     problems: dict[str, str] = {}
     for name in files:
         if name != IMAGE_FIELD:
