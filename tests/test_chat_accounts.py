@@ -612,3 +612,21 @@ async def test_one_s_own_role_unit_and_finance_access_are_told(client, text):
     headers = await admin_of(client, tree, Role.VIEWER)
     said = (await say(client, headers, text))["blocks"][0]["text"]
     assert "白沙镇" in said and "查看员" in said and "财务权限" in said and "“我的”" in said, text
+
+
+async def test_the_chat_never_shows_an_account_above_the_admins_level(client):
+    """P2: the REST pages hid the system admin of the admin's own unit; the chat still showed its card
+    by name, user name, phone or ID number, and offered its name among the choices."""
+    tree = await make_tree()
+    boss = await person("zwc01", "邹伟春", tree.own, role=Role.SYSADMIN, phone=PHONE_IN_SCOPE)
+    await with_id_number(boss, ID_IN_SCOPE)
+    await person("zwc02", "邹伟春", tree.child)  # a namesake below: still found
+    headers = await admin_of(client, tree)
+    for text in ("查 邹伟春", "zouweichun", "zwc01", PHONE_IN_SCOPE, ID_IN_SCOPE):
+        reply = await say(client, headers, text)
+        shown = [b.get("subtitle") for b in reply["blocks"]]
+        offered = [a.get("params", {}).get("account_id") for b in reply["blocks"] for a in b.get("actions", [])]
+        assert "zwc01" not in shown and boss.id not in offered, (text, reply)
+    assert card(await say(client, headers, "查 邹伟春"))["subtitle"] == "zwc02"  # the namesake below, at once
+    opened = await tap(client, headers, {"intent": "account.card", "params": {"account_id": boss.id}})
+    assert "zwc01" not in [b.get("subtitle") for b in opened["blocks"]]

@@ -22,7 +22,7 @@ from backend.accounts.queries import get_account, is_locked, memberships_scope
 from backend.cards import actions as cards
 from backend.cards import messages as cards_msg
 from backend.cards.models import CardBinding
-from backend.core import audit, db, runtime, sessions, sms
+from backend.core import audit, db, identifiers, runtime, sessions, sms
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound
 from backend.core.passwords import generate_temporary_password
@@ -222,7 +222,7 @@ async def create_account(
 
 
 async def update_account(actor: Actor, account_id: int, changes: dict[str, Any]) -> Account:
-    """Edit name, phone or ID number of a manageable account."""
+    """Edit name, phone or ID number of a manageable account; a phone moved is told to the old one."""
     _require(actor, "accounts.manage")
     account = await get_account(actor, account_id)
     memberships = await _require_manageable(actor, account)
@@ -275,6 +275,12 @@ async def update_account(actor: Actor, account_id: int, changes: dict[str, Any])
             if moves_login:  # unless the owner switched phone login off meanwhile
                 account.login_phone_index = login if current.login_phone_index is not None else None
             await account.save(update_fields=update_fields)
+            if new_phone_index is not None and new_phone_index != current.phone_index and current.phone_enc:
+                # The phone it moves away from hears of it (a reset would next go to the new one), as
+                # after a change by the owner (backend.profile.actions).
+                old_phone = rt.vault.decrypt("account.phone", current.phone_enc)
+                notice = {"username": current.username, "phone": identifiers.mask_phone(changes["phone"])}
+                await sms.queue(old_phone, "phone_changed", notice)
             card_unbound = identity_changed and await cards.release_card(account.id, session_id=actor.session_id)
             detail = {
                 "fields": sorted(changes),
@@ -473,12 +479,15 @@ async def unbind_card(actor: Actor, account_id: int) -> None:
 async def reveal(actor: Actor, account_id: int, *, field: str) -> str:
     """The unmasked phone or ID number of an account in scope, for roles allowed to see it; audited.
     Not of one that also works in a unit outside the scope (above the actor, or beside it): its row
-    in scope shows, its personal data does not."""
+    in scope shows, its personal data does not. Nor of one with a role above the actor's anywhere
+    (P2; one above in the actor's unit or above it is not found at all). A peer's is revealed."""
     _require(actor, "accounts.reveal")
     account = await get_account(actor, account_id)
     memberships = await Membership.filter(account_id=account.id).select_related("unit")
     if not all(actor.covers(m.unit.path) for m in memberships):
         raise Forbidden("beyond_scope", msg.REVEAL_BEYOND_SCOPE)
+    if any(rank(m.role) > rank(actor.role) for m in memberships):
+        raise Forbidden("above_level", msg.REVEAL_ABOVE_LEVEL)
     sealed = account.phone_enc if field == "phone" else account.id_number_enc
     if not sealed:
         raise AppError("no_value", msg.NO_SUCH_FIELD_VALUE, status=404)

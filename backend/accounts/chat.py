@@ -39,13 +39,15 @@ from backend.accounts.queries import (
     AccountPage,
     Lockable,
     LoginPage,
+    above_level_sql,
     accounts_not_logged_in,
     get_account,
     is_locked,
     list_accounts,
     login_time,
-    memberships_in_scope,
     never_logged_in_since,
+    outranks,
+    visible_in_scope,
 )
 from backend.accounts.schemas import AccountCreate
 from backend.accounts.serializers import masked_phone
@@ -318,7 +320,7 @@ async def _person(actor: Actor, account_id: int) -> tuple[_Person, list[_Held], 
     rows = await db.fetch_rows(_PERSON_SQL, [actor.account_id, account_id])
     held = [_Held(r[8], int(r[9]), r[10], r[11]) for r in rows]
     visible = [h for h in held if actor.covers(h.unit_path)]  # backend.core.scope.path_prefix's set
-    if not visible:
+    if not visible or any(outranks(actor, h.unit_path, h.role) for h in held):  # above the actor (P2)
         raise NotFound()
     r = rows[0]
     person = _Person(
@@ -448,7 +450,7 @@ async def _by_username(actor: Actor, name: str) -> int | None:
     if not identifiers.valid_username(name):
         return None
     # One read finds the name and checks the scope (the card then reads the person once)
-    in_scope = memberships_in_scope(actor).filter(account__username_key=name.lower())
+    in_scope = visible_in_scope(actor).filter(account__username_key=name.lower())
     account_id = await in_scope.first().values_list("account_id", flat=True)
     return None if account_id is None else int(account_id)
 
@@ -1127,11 +1129,12 @@ async def _people_by_index(turn: Turn, field: str, value: str) -> ChatReply:
     index = runtime.get().vault.index(field, value)
     column = _INDEXED[field]
     in_scope, prefix = scope_like("u.path", turn.actor)  # a filter of the few rows the index finds
+    not_above, above_values = above_level_sql(turn.actor, "a.id")  # P2
     rows = await db.fetch_rows(
         "SELECT m.account_id, a.name, u.depth, m.unit_id FROM account a "
         "JOIN membership m ON m.account_id = a.id JOIN unit u ON u.id = m.unit_id "
-        f"WHERE a.{column} = ? AND {in_scope} ORDER BY u.depth, m.account_id LIMIT 50",
-        [index, prefix],
+        f"WHERE a.{column} = ? AND {in_scope} AND {not_above} ORDER BY u.depth, m.account_id LIMIT 50",
+        [index, prefix, *above_values],
     )
     people: dict[int, lookup.Match] = {}
     for account_id, name, depth, unit_id in rows:

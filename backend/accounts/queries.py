@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.queryset import QuerySet
 
 from backend.accounts.models import Account, Membership
 from backend.core import db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
-from backend.core.roles import Role
+from backend.core.roles import Role, rank
 from backend.core.scope import path_prefix, path_prefix_sql
 from backend.units.queries import get_unit
 
@@ -40,14 +40,64 @@ def memberships_in_scope(actor: Actor) -> QuerySet[Membership]:
     return Membership.filter(path_prefix("unit__path", actor.unit_path))
 
 
+def outranks(actor: Actor, unit_path: str, role: Role | str) -> bool:
+    """Is a membership (``role`` in the unit at ``unit_path``) above the actor's level (P2): a role
+    ranked above the actor's, in the actor's own unit or a unit above it?"""
+    return actor.unit_path.startswith(unit_path) and rank(role) > rank(actor.role)
+
+
+def _above(actor: Actor) -> tuple[list[int], list[str]]:
+    """The units at or above the actor's own (the ids of its path) and the roles ranked above its role."""
+    units = [int(part) for part in actor.unit_path.strip("/").split("/")]
+    return units, [r.value for r in Role if rank(r) > rank(actor.role)]
+
+
+def visible_in_scope(actor: Actor) -> QuerySet[Membership]:
+    """:func:`memberships_in_scope` without the accounts above the actor's level (:func:`outranks`,
+    P2): every row of such an account is left out, as if out of scope. A filter in SQL (the list
+    pages a scope of 100k accounts): the few memberships of the units above are the subquery."""
+    query = memberships_in_scope(actor)
+    units, roles = _above(actor)
+    if not roles:  # nobody ranks above a system admin
+        return query
+    higher = Membership.filter(unit_id__in=units, role__in=roles).values("account_id")
+    return query.exclude(account_id__in=Subquery(higher))
+
+
+async def above_level(actor: Actor, account_ids: Iterable[int]) -> set[int]:
+    """Which of these accounts are above the actor's level (:func:`outranks`): one read of their
+    memberships in the units at or above the actor's (none for a system admin)."""
+    ids = list(account_ids)
+    units, roles = _above(actor)
+    if not ids or not roles:
+        return set()
+    higher = Membership.filter(account_id__in=ids, unit_id__in=units, role__in=roles)
+    return set(await higher.values_list("account_id", flat=True))
+
+
+def above_level_sql(actor: Actor, account_column: str) -> tuple[str, list[Any]]:
+    """:func:`above_level` as a condition of written SQL on ``account_column`` (true for the accounts
+    not above the actor's level), with its parameters; ("1 = 1", []) for a system admin."""
+    units, roles = _above(actor)
+    if not roles:
+        return "1 = 1", []
+    unit_marks, role_marks = ", ".join("?" * len(units)), ", ".join("?" * len(roles))
+    condition = (
+        f"{account_column} NOT IN (SELECT h.account_id FROM membership h "
+        f"WHERE h.unit_id IN ({unit_marks}) AND h.role IN ({role_marks}))"
+    )  # uncorrelated: the few memberships of the units above, read once
+    return condition, [*units, *roles]
+
+
 async def get_account(actor: Actor, account_id: int) -> Account:
-    if not await memberships_in_scope(actor).filter(account_id=account_id).exists():
+    """An account with a membership in scope, not above the actor's level; NotFound otherwise."""
+    if not await visible_in_scope(actor).filter(account_id=account_id).exists():
         raise NotFound()
     return await Account.get(id=account_id)
 
 
 async def visible_memberships(actor: Actor, account_id: int) -> list[Membership]:
-    return await memberships_in_scope(actor).filter(account_id=account_id).select_related("unit").order_by("id")
+    return await visible_in_scope(actor).filter(account_id=account_id).select_related("unit").order_by("id")
 
 
 @dataclass(frozen=True)
@@ -98,8 +148,9 @@ async def list_accounts(
     cursor: int | None = None,
     limit: int = 50,
 ) -> AccountPage:
-    """One row per membership in scope (who holds which role in which unit), paged by membership id."""
-    query = memberships_in_scope(actor)
+    """One row per membership in scope (who holds which role in which unit) of the accounts not above
+    the actor's level (:func:`visible_in_scope`), paged by membership id."""
+    query = visible_in_scope(actor)
     if unit_id is not None:
         await get_unit(actor, unit_id)  # a unit outside the scope does not exist
         query = query.filter(unit_id=unit_id)
@@ -160,8 +211,9 @@ class LoginPage:
 
 
 def _logins_sql(actor: Actor, within: str) -> tuple[str, list[Any]]:
-    """The memberships of live accounts in the unit at ``within`` (of the actor's scope) and below,
-    each with its account's creation and last login: the rows :func:`accounts_not_logged_in` reads."""
+    """The memberships of live accounts in the unit at ``within`` (of the actor's scope) and below
+    (not of accounts above the actor's level, as :func:`visible_in_scope`), each with its account's
+    creation and last login: the rows :func:`accounts_not_logged_in` reads."""
     in_scope, scope_values = path_prefix_sql("u.path", actor.unit_path)
     in_unit, unit_values = path_prefix_sql("u.path", within)
     inner = (
@@ -170,7 +222,9 @@ def _logins_sql(actor: Actor, within: str) -> tuple[str, list[Any]]:
         "FROM membership m JOIN unit u ON u.id = m.unit_id JOIN account a ON a.id = m.account_id "
         f"WHERE {in_scope} AND {in_unit} AND a.is_active = ?"
     )
-    return inner, [*scope_values, *unit_values, True]
+    not_above, above_values = above_level_sql(actor, "m.account_id")  # as visible_in_scope
+    inner += f" AND {not_above}"
+    return inner, [*scope_values, *unit_values, True, *above_values]
 
 
 async def never_logged_in_since(actor: Actor, *, within: str, since: datetime) -> int:

@@ -35,6 +35,7 @@ from typing import Any, NamedTuple
 
 from rapidfuzz import fuzz, process
 
+from backend.accounts.queries import above_level
 from backend.chat import name_index
 from backend.chat.name_index import Column, Condition, Entry, Mode, NameIndex, Source
 from backend.chat.protocol import MAX_TEXT, Action
@@ -398,11 +399,19 @@ async def find(
         matches = _abbreviated(index, actor, query)  # the last stage: nothing else matched
     if units and _SHORT_REGION_CODE.fullmatch(query.text):
         matches += await _coded(actor, query.text + _SHORT_REGION_TAIL, offset + limit + 1)
-    matches = sorted(_best_of_each(matches), key=Match.key)
+    matches = await _not_above(actor, sorted(_best_of_each(matches), key=Match.key))
     if matches:
         return Found(matches=matches[offset : offset + limit], near=[], more=len(matches) > offset + limit)
     near = sorted(_best_of_each(m for kind, rows in misses for m in _near(query, kind, rows)), key=Match.key)
-    return Found(matches=[], near=near[:limit], more=False)
+    return Found(matches=[], near=(await _not_above(actor, near))[:limit], more=False)
+
+
+async def _not_above(actor: Actor, matches: list[Match]) -> list[Match]:
+    """``matches`` without the people above the actor's level (P2: the index knows no roles); one
+    read, and only when people are among them."""
+    people = {m.id for m in matches if m.kind == Kind.PERSON}
+    hidden = await above_level(actor, people) if people else set()
+    return [m for m in matches if not (m.kind == Kind.PERSON and m.id in hidden)] if hidden else matches
 
 
 async def _coded(actor: Actor, code: str, limit: int) -> list[Match]:
