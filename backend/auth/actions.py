@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tortoise.expressions import F
@@ -22,6 +23,8 @@ from backend.wechat import releases as wechat_releases
 # Tries of one's own password from a live session (a password change, a phone change), per account.
 REAUTH_LIMIT = 5
 REAUTH_WINDOW_SECONDS = 15 * 60
+# A temporary password (P4: creation, an admin's reset, a review, a hand-over) logs in for this long.
+TEMPORARY_PASSWORD_HOURS = 72
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,17 @@ class LoginResult:
 async def count_password_try(account_id: int) -> None:
     """Count a try of the account's own password from its session: a stolen session may guess it
     (to take the account over) only REAUTH_LIMIT times per REAUTH_WINDOW_SECONDS."""
-    if not await throttle.hit("reauth", str(account_id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS):
-        raise TooManyRequests()
+    refused = await throttle.attempt(
+        "reauth", str(account_id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS
+    )
+    if refused is not None:
+        raise _too_many(refused, msg.PASSWORD_TRIES_USED_UP)
+
+
+def _too_many(refused: throttle.Refused, message: str, code: str = "too_many_requests") -> TooManyRequests:
+    """The 429 of a used-up throttle: the wait in the Retry-After header and, in minutes, in ``message``."""
+    minutes = max(1, math.ceil(refused.retry_after / 60))
+    return TooManyRequests(code, message.format(minutes=minutes), retry_after=refused.retry_after)
 
 
 async def _find_account(login: str) -> Account | None:
@@ -68,10 +80,14 @@ async def login(
     """
     rt = runtime.get()
     settings = rt.settings
-    if not await throttle.hit(
+    refused = await throttle.attempt(
         "login-ip", origin.ip or "-", limit=settings.login_ip_limit, window_seconds=settings.login_ip_window_seconds
-    ):
-        raise TooManyRequests("login_throttled", msg.LOGIN_THROTTLED)
+    )
+    if refused is not None:
+        if refused.first:  # once per address and window: a flood must not flood the audit log too
+            async with db.atomic():
+                await _audit_login_refused(None, origin, {"reason": "throttled"})
+        raise _too_many(refused, msg.LOGIN_THROTTLED_FOR, "login_throttled")
     if not await captcha.check(captcha_id, captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
     started = rt.clock.timestamp()  # before the password is read: a revocation after it voids this session
@@ -89,6 +105,12 @@ async def login(
     ):
         await _record_failure(account, origin)
         raise Unauthorized("login_failed", msg.LOGIN_FAILED)
+    if _temporary_password_expired(account, now):  # told so: the right password proves the person
+        async with db.atomic():
+            await _audit_login_refused(account, origin, {"reason": "temporary_password_expired"})
+        raise Unauthorized(
+            "temporary_password_expired", msg.TEMPORARY_PASSWORD_EXPIRED.format(hours=TEMPORARY_PASSWORD_HOURS)
+        )
     wechat_identity_id = await before_session(account) if before_session is not None else None
     return await start_session(account, origin=origin, wechat_identity_id=wechat_identity_id, started_at=started)
 
@@ -142,14 +164,40 @@ async def start_session(
     return LoginResult(token=token, session=record, account=account, memberships=memberships)
 
 
+def _temporary_password_expired(account: Account, now: datetime) -> bool:
+    """Is the password a temporary one set more than TEMPORARY_PASSWORD_HOURS ago? Every write of one
+    sets the account's ``created_at`` (a new account) or ``sessions_revoked_at`` (a reset, a review,
+    a hand-over: backend.accounts.people) to its time; the latest of those and of
+    ``password_changed_at`` is when the password was last set (an admin ending the account's sessions
+    meanwhile moves it later, never earlier)."""
+    if not account.must_change_password:
+        return False
+    moments = (account.created_at, account.sessions_revoked_at, account.password_changed_at)
+    set_at = max(moment for moment in moments if moment is not None)
+    return now - set_at > timedelta(hours=TEMPORARY_PASSWORD_HOURS)
+
+
+async def _audit_login_refused(account: Account | None, origin: Origin, detail: dict[str, str | int]) -> None:
+    """The audit entry of a refused login (inside a transaction); ``account``: None for a name that
+    matches none, or when none was looked up."""
+    await audit.record(
+        "auth.login",
+        origin=origin,
+        outcome="failure",
+        account_id=account.id if account else None,
+        scope_path=memberships_scope(await _memberships(account.id)) if account else ROOT_SCOPE,
+        target_type="account" if account else None,
+        target_id=account.id if account else None,
+        detail=detail,
+    )
+
+
 async def _record_failure(account: Account | None, origin: Origin) -> None:
     rt = runtime.get()
     now = rt.clock.now()
     async with db.atomic():
-        scope = ROOT_SCOPE
         detail: dict[str, str | int] = {"reason": "unknown_login"}
         if account is not None:
-            scope = memberships_scope(await _memberships(account.id))
             if account.locked_until is not None and account.locked_until > now:
                 detail = {"reason": "locked"}
             elif not account.is_active:
@@ -163,16 +211,7 @@ async def _record_failure(account: Account | None, origin: Origin) -> None:
                         failed_logins=0, locked_until=now + timedelta(seconds=rt.settings.lockout_seconds)
                     )
                     detail["locked"] = 1
-        await audit.record(
-            "auth.login",
-            origin=origin,
-            outcome="failure",
-            account_id=account.id if account else None,
-            scope_path=scope,
-            target_type="account" if account else None,
-            target_id=account.id if account else None,
-            detail=detail,
-        )
+        await _audit_login_refused(account, origin, detail)
 
 
 async def choose_unit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import secrets
 import string
 from concurrent.futures import ThreadPoolExecutor
@@ -85,8 +86,67 @@ def _common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in text.splitlines() if line.strip() and not line.startswith("#"))
 
 
+# Digits and symbols added at either end ("Password1!", "@Admin888"), the usual way a common word is
+# made to pass a character-class rule.
+_ENDS = re.compile(r"^[^a-z]+|[^a-z]+$")
+# Look-alike swaps ("P@ssw0rd"); "1" and "!" stand for "i" or "l".
+_LOOK_ALIKES = (str.maketrans("@40$53!71", "aaosseitl"), str.maketrans("@40$53!71", "aaosseiti"))
+# Keyboard rows and columns, the alphabet and the zig-zags typed on them; a run of 3 or more along
+# one, either way, is a walk ("qaz" + "wsx", "zaq1" + "2wsx", "asdfgh").
+_WALKS = (
+    "1234567890",
+    "qwertyuiop",
+    "asdfghjkl",
+    "zxcvbnm",
+    "abcdefghijklmnopqrstuvwxyz",
+    "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik,9ol.0p;/",
+    "1q2w3e4r5t6y7u8i9o0p",
+    "q1w2e3r4t5y6u7i8o9p0",
+    "qawsedrftgyhujikolp",
+    "a1b2c3d4e5f6g7h8i9",
+)
+_WALK_CHUNKS = frozenset(
+    run[start : start + size]
+    for walk in _WALKS
+    for run in (walk, walk[::-1])
+    for size in range(3, len(walk) + 1)
+    for start in range(len(run) - size + 1)
+)
+
+
+def _is_walk(text: str) -> bool:
+    """Is ``text`` made only of keyboard walks and runs of one repeated character ("qazwsx",
+    "qq123456", "aa111111")? A lone character is not."""
+    done = [True] + [False] * len(text)  # done[i]: text[:i] splits into walks and runs
+    for end in range(2, len(text) + 1):
+        done[end] = any(
+            done[start] and (text[start:end] in _WALK_CHUNKS or len(set(text[start:end])) == 1)
+            for start in range(end - 1)
+        )
+    return done[-1]
+
+
 def _is_common(password: str) -> bool:
-    return password.lower() in _common_passwords()
+    """Listed as it is, or its base listed: lower case, digits and symbols off both ends, look-alikes
+    swapped back ("Password1!", "@Adm1n888"); or nothing but keyboard walks and repeated characters,
+    symbols aside ("QAZwsx123", "1qaz@WSX", "Aa111111"). A base of one or two letters is judged with
+    what surrounds it: "Li@82736451" passes, "Qq123456" and "5201314Aa!" do not."""
+    listed = _common_passwords()
+    lowered = password.lower()
+    if lowered in listed:
+        return True
+    core = _ENDS.sub("", lowered)
+    if len(core) >= 3:
+        forms = {core, *(core.translate(swaps) for swaps in _LOOK_ALIKES)}
+        if any(form in listed or _is_walk(form) for form in forms):
+            return True
+    else:  # one or two letters added to a number: the number decides ("5201314Aa!")
+        number = "".join(c for c in lowered.replace(core, "", 1) if c.isalnum())
+        if number in listed:
+            return True
+    bare = "".join(c for c in lowered if c.isalnum())
+    bare_core = _ENDS.sub("", bare)
+    return _is_walk(bare) or (len(bare_core) >= 3 and _is_walk(bare_core))
 
 
 def policy_problems(password: str, *, username: str = "", phone: str = "") -> list[str]:

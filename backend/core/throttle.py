@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import math
+from dataclasses import dataclass
 
 from backend.core import runtime
 from backend.core.http import ip_address_of
@@ -34,8 +36,26 @@ async def count(key: str, *, ttl_seconds: int) -> int:
     return int(counted)
 
 
+@dataclass(frozen=True)
+class Refused:
+    """An attempt over the limit: ``retry_after``, the whole seconds until the window ends (at least 1);
+    ``first``, whether it is the first one refused in this window (to log a flood once)."""
+
+    retry_after: int
+    first: bool
+
+
+async def attempt(name: str, subject: str, *, limit: int, window_seconds: int) -> Refused | None:
+    """Count one attempt; None while ``subject`` has not used up ``limit`` attempts in this window."""
+    now = runtime.get().clock.timestamp()
+    bucket = int(now // window_seconds)
+    key = f"throttle:{name}:{_counted_as(subject)}:{bucket}"
+    counted = await count(key, ttl_seconds=window_seconds + 5)
+    if counted <= limit:
+        return None
+    return Refused(retry_after=max(1, math.ceil((bucket + 1) * window_seconds - now)), first=counted == limit + 1)
+
+
 async def hit(name: str, subject: str, *, limit: int, window_seconds: int) -> bool:
     """Count one attempt; False when ``subject`` has used up ``limit`` attempts in this window."""
-    bucket = int(runtime.get().clock.timestamp() // window_seconds)
-    key = f"throttle:{name}:{_counted_as(subject)}:{bucket}"
-    return await count(key, ttl_seconds=window_seconds + 5) <= limit
+    return await attempt(name, subject, limit=limit, window_seconds=window_seconds) is None
