@@ -20,6 +20,7 @@ import pytest
 
 from backend.accounts.models import Account, Membership
 from backend.auth import actions as auth_actions
+from backend.auth import messages as auth_msg
 from backend.core import runtime
 from backend.core.actor import Origin
 from backend.core.audit import AuditEntry
@@ -708,3 +709,15 @@ async def test_a_frozen_secret_or_an_ip_awaiting_confirmation_is_our_misconfigur
     fake.inject(TOKEN_PATH, errcode)
     phone = await client.post("/api/wechat/phone", json={"code": fake.phone_code("13800001234")["code"]})
     assert phone.status_code == 503 and phone.json()["error"]["code"] == "wechat_misconfigured"
+
+
+async def test_a_throttled_wechat_login_sends_retry_after_and_says_the_minutes(client, clock, settings, fake, wechat):
+    """The WeChat one-tap login shares the per-address login limit; its 429 said neither how long."""
+    window = settings.login_ip_window_seconds
+    clock.advance(window - clock.timestamp() % window + 20)
+    for _ in range(settings.login_ip_limit):
+        await wx_login(client, fake)
+    refused = await wx_login(client, fake)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "login_throttled"
+    assert refused.headers["Retry-After"] == str(window - 20)
+    assert refused.json()["error"]["message"] == auth_msg.LOGIN_THROTTLED_FOR.format(minutes=1)

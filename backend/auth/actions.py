@@ -42,10 +42,10 @@ async def count_password_try(account_id: int) -> None:
         "reauth", str(account_id), limit=REAUTH_LIMIT, window_seconds=REAUTH_WINDOW_SECONDS
     )
     if refused is not None:
-        raise _too_many(refused, msg.PASSWORD_TRIES_USED_UP)
+        raise too_many(refused, msg.PASSWORD_TRIES_USED_UP)
 
 
-def _too_many(refused: throttle.Refused, message: str, code: str = "too_many_requests") -> TooManyRequests:
+def too_many(refused: throttle.Refused, message: str, code: str = "too_many_requests") -> TooManyRequests:
     """The 429 of a used-up throttle: the wait in the Retry-After header and, in minutes, in ``message``."""
     minutes = max(1, math.ceil(refused.retry_after / 60))
     return TooManyRequests(code, message.format(minutes=minutes), retry_after=refused.retry_after)
@@ -87,7 +87,7 @@ async def login(
         if refused.first:  # once per address and window: a flood must not flood the audit log too
             async with db.atomic():
                 await _audit_login_refused(None, origin, {"reason": "throttled"})
-        raise _too_many(refused, msg.LOGIN_THROTTLED_FOR, "login_throttled")
+        raise too_many(refused, msg.LOGIN_THROTTLED_FOR, "login_throttled")
     if not await captcha.check(captcha_id, captcha_answer):
         raise AppError("captcha_invalid", messages.CAPTCHA_INVALID, fields={"captcha_answer": messages.CAPTCHA_INVALID})
     started = rt.clock.timestamp()  # before the password is read: a revocation after it voids this session

@@ -1,7 +1,6 @@
 """Chinese texts of login, sessions and password change."""
 
 LOGIN_FAILED = "用户名或密码错误"  # also for locked and deactivated accounts: no hint which
-LOGIN_THROTTLED = "登录尝试过于频繁，请稍后再试"
 LOGIN_THROTTLED_FOR = "登录尝试过于频繁，请 {minutes} 分钟后再试"
 # A password change or a phone change after REAUTH_LIMIT wrong passwords (the right one waits too).
 PASSWORD_TRIES_USED_UP = "密码输错次数过多，请 {minutes} 分钟后再试"

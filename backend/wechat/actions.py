@@ -87,13 +87,14 @@ async def _record(
 async def login(code: str, *, origin: Origin) -> WechatLoginOutcome:
     """Exchange a wx.login code: a session for a bound identity, a bind ticket otherwise."""
     settings = runtime.get().settings
-    if not await throttle.hit(
+    refused = await throttle.attempt(
         "wechat-login-ip",
         origin.ip or "-",
         limit=settings.login_ip_limit,
         window_seconds=settings.login_ip_window_seconds,
-    ):
-        raise TooManyRequests("login_throttled", auth_msg.LOGIN_THROTTLED)
+    )
+    if refused is not None:
+        raise auth_actions.too_many(refused, auth_msg.LOGIN_THROTTLED_FOR, "login_throttled")
     wechat = client.current()
     try:
         who = await wechat.code2session(code)  # the session_key stays inside the client and is dropped there
