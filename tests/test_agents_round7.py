@@ -7,6 +7,7 @@ from backend.accounts.models import Account
 from backend.core.audit import AuditEntry
 from backend.core.roles import Role
 from tests.factories import PASSWORD, login_response, make_account, make_tree
+from tests.test_agent_consent import add_with_consent
 from tests.test_agents import AGENT_PHONE, _add, _admin, _inbox, _temporary_password
 
 
@@ -16,11 +17,11 @@ async def test_a_person_added_without_phone_login_is_told_to_log_in_by_user_name
     admin = await _admin(client, tree)
     await make_account("father", tree.sibling, Role.CLERK, phone=AGENT_PHONE)  # logs in by the phone
     son = await make_account("son", tree.sibling, Role.VIEWER, phone=AGENT_PHONE, phone_login=False)
-    added = await _add(client, admin, tree.child.id, name="测试son")
+    added = await add_with_consent(client, admin, tree.child.id, name="测试son")  # the son gave his code
     assert added.status_code == 201, added.text
     assert added.json()["account_id"] == son.id
     assert (await AuditEntry.get(action="agent.add")).detail["phone_login_on"] is False
-    [sms] = await _inbox(client, AGENT_PHONE)
+    sms = (await _inbox(client, AGENT_PHONE))[0]  # after the consent code
     assert sms["template"] == "agent_unit_added_username"
     assert "用户名 son " in sms["text"] and "王家湾村" in sms["text"]
     assert "手机号" not in sms["text"] and "原密码" not in sms["text"]
@@ -31,8 +32,8 @@ async def test_a_person_whose_phone_login_was_switched_on_is_told_to_log_in_by_p
     tree = await make_tree()
     admin = await _admin(client, tree)
     await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE, phone_login=False)
-    assert (await _add(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
-    [sms] = await _inbox(client, AGENT_PHONE)
+    assert (await add_with_consent(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
+    sms = (await _inbox(client, AGENT_PHONE))[0]  # after the consent code
     assert sms["template"] == "agent_unit_added" and "手机号" in sms["text"]
     assert (await login_response(client, AGENT_PHONE, PASSWORD)).status_code == 200
 
@@ -41,9 +42,9 @@ async def test_a_person_already_logging_in_by_phone_is_told_to_log_in_by_phone(c
     tree = await make_tree()
     admin = await _admin(client, tree)
     await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE)
-    assert (await _add(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
+    assert (await add_with_consent(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
     assert (await AuditEntry.get(action="agent.add")).detail["phone_login_on"] is False  # nothing switched
-    [sms] = await _inbox(client, AGENT_PHONE)
+    sms = (await _inbox(client, AGENT_PHONE))[0]  # after the consent code
     assert sms["template"] == "agent_unit_added" and "手机号" in sms["text"]
 
 
@@ -52,8 +53,8 @@ async def test_the_notice_to_a_person_added_as_an_agent_does_not_speak_of_an_old
     tree = await make_tree()
     admin = await _admin(client, tree)
     await make_account("li_agent", tree.sibling, Role.CLERK, phone=AGENT_PHONE, must_change=True)
-    assert (await _add(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
-    [sms] = await _inbox(client, AGENT_PHONE)
+    assert (await add_with_consent(client, admin, tree.child.id, name="测试li_agent")).status_code == 201
+    sms = (await _inbox(client, AGENT_PHONE))[0]  # after the consent code
     assert "原密码" not in sms["text"] and "临时密码" in sms["text"]
 
 

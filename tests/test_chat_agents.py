@@ -9,6 +9,7 @@ from backend.accounts.models import Account, Membership
 from backend.core.roles import Role
 from tests.coops_helpers import blocks, chat
 from tests.factories import login, make_account, make_tree
+from tests.test_agent_consent import consent_code
 
 NEW_PHONE = "13912345678"
 
@@ -102,6 +103,10 @@ async def test_the_form_asks_for_the_name_and_a_registered_phone_with_another_na
     nameless = await _send_form(client, headers, form, phone=NEW_PHONE, role="clerk")
     assert nameless.status_code == 422 and "name" in nameless.json()["error"]["fields"]
     assert not await Membership.exists(account_id=stranger.id, unit_id=tree.own.id)
-    added = await _send_form(client, headers, form, phone=NEW_PHONE, name=stranger.name, role="clerk")
+    asked = await _send_form(client, headers, form, phone=NEW_PHONE, name=stranger.name, role="clerk")
+    assert asked.status_code == 200, asked.text
+    [code_form] = blocks(asked.json(), "form")  # the person's consent: the code sent to their phone
+    assert not await Membership.exists(account_id=stranger.id, unit_id=tree.own.id)
+    added = await _send_form(client, headers, code_form, code=await consent_code(client, NEW_PHONE))
     assert added.status_code == 200, added.text
     assert await Membership.exists(account_id=stranger.id, unit_id=tree.own.id)

@@ -35,6 +35,7 @@ from tests.factories import (
     phone_login_taken_after_the_check,
     phone_login_taken_meanwhile,
 )
+from tests.test_agent_consent import add_with_consent
 from tests.test_recovery import CREDIT_CODE, OTHER_ID, _code, _unit_recovery, _unit_with_legal_rep
 
 AGENT_PHONE = "13912345678"
@@ -62,10 +63,8 @@ async def test_a_registered_person_whose_phone_login_another_account_took_meanwh
     headers = await _town_admin(client, tree)
     person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE, phone_login=False)
     other = await make_account("other", tree.sibling, phone=AGENT_PHONE, phone_login=False)
-    phone_login_taken_after_the_check(monkeypatch, other.id)
-    answer = await client.post(
-        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
-    )
+    phone_login_taken_after_the_check(monkeypatch, other.id)  # looked at when the person's code confirms
+    answer = await add_with_consent(client, headers, tree.child.id, phone=AGENT_PHONE, name=person.name)
     assert answer.status_code == 201, answer.text
     assert answer.json()["account_id"] == person.id and answer.json()["new_account"] is False
     assert await Membership.exists(account_id=person.id, unit_id=tree.child.id)

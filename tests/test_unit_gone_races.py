@@ -59,25 +59,6 @@ async def test_an_agent_with_a_new_phone_added_to_a_unit_deleted_meanwhile_is_no
     assert not await AuditEntry.exists(action="agent.add")
 
 
-async def test_a_registered_person_added_to_a_unit_deleted_meanwhile_is_not_found_not_already_an_agent(
-    client, monkeypatch
-):
-    tree = await make_tree()
-    await make_account("town_admin", tree.own, role=Role.ADMIN)
-    person = await make_account("sibling_clerk", tree.sibling, role=Role.CLERK, phone=AGENT_PHONE)
-    headers = await login(client, "town_admin")
-    commits_just_before_the_next_transaction(monkeypatch, await _county_deletes(tree, tree.child))
-    answer = await client.post(
-        f"/api/units/{tree.child.id}/agents", headers=headers, json={"phone": AGENT_PHONE, "name": person.name}
-    )
-    assert answer.status_code == 404, answer.text
-    assert (answer.json()["error"]["code"], answer.json()["error"]["message"]) == ("not_found", messages.NOT_FOUND)
-    assert not await Unit.exists(id=tree.child.id)
-    assert await Membership.filter(account_id=person.id).values_list("unit_id", flat=True) == [tree.sibling.id]
-    assert not await SmsMessage.exists(template="agent_unit_added")
-    assert not await AuditEntry.exists(action="agent.add")
-
-
 async def test_a_card_login_into_a_unit_deleted_after_it_was_looked_up_is_refused_as_unknown_not_a_server_error(
     monkeypatch,
 ):

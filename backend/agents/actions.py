@@ -1,5 +1,9 @@
 """Every change to the agents of a unit (R6): add by phone, unbind in two steps.
 
+A new phone gets a new account in one step. A registered account joins only with its owner's consent:
+a code goes to its bound phone and the admin confirms with it (the account is the person's, and its
+admins manage it only while all its units are in their scope); a superior is refused outright.
+
 The rights are those of account management (``may_assign``): an admin adds or unbinds agents in its
 own unit (roles below its own) and in the units below it (roles up to its own). Unbinding removes
 the membership only, never the account; the agent's sessions working for that unit end.
@@ -23,7 +27,7 @@ from backend.accounts.models import Account, Membership
 from backend.agents import messages as msg
 from backend.agents.queries import get_agent
 from backend.cards import actions as cards
-from backend.core import audit, db, messages, names, runtime, sessions, sms, tickets
+from backend.core import audit, db, identifiers, messages, names, runtime, sessions, sms, sms_codes, tickets
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound
 from backend.core.roles import Role, allows
@@ -33,6 +37,9 @@ from backend.units.queries import get_unit
 USERNAME_PREFIX = "jb"  # 经办
 UNBIND_PURPOSE = "agent.unbind"
 UNBIND_TTL_SECONDS = 2 * 60
+CONSENT_PURPOSE = "agent.consent"
+CONSENT_CODE = "agent_consent"  # the SMS code's purpose (backend.core.sms_codes.PURPOSES)
+CONSENT_TTL_SECONDS = 10 * 60
 
 
 def _require(actor: Actor, permission: str) -> None:
@@ -46,11 +53,22 @@ class AddedAgent:
     new_account: bool
 
 
+@dataclass(frozen=True)
+class ConsentAsked:
+    """A code went to the registered account's bound phone; :func:`confirm_add` binds with it."""
+
+    ticket: str
+    phone: str  # masked
+    expires_in: int
+    resend_after: int
+
+
 async def add_agent(
     actor: Actor, unit_id: int, *, phone: str, name: str, id_number: str | None, role: Role
-) -> AddedAgent:
-    """Bind the person behind ``phone`` to the unit: a registered account gets a membership and a notice
-    by SMS; an unknown phone gets a new account whose temporary password goes out by SMS.
+) -> AddedAgent | ConsentAsked:
+    """Bind the person behind ``phone`` to the unit: a registered account is asked for its consent by
+    an SMS code (:func:`confirm_add` binds); an unknown phone gets a new account whose temporary
+    password goes out by SMS.
 
     ``name`` checks a registered phone: a digit typed wrong reaches someone else's account, which
     would get the unit. Refused unless an account on the phone bears that name, without saying whose
@@ -61,8 +79,7 @@ async def add_agent(
         raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
     existing = await _registered(phone, name)
     if existing is not None:
-        membership = await _bind_existing(actor, existing, unit, phone=phone, name=name, role=role)
-        return AddedAgent(membership=membership, new_account=False)
+        return await _ask_consent(actor, existing, unit, phone=phone, name=name, role=role)
     if id_number is not None:
         await _require_not_in_unit(unit, id_number)
     password = await people.temporary_password()
@@ -152,13 +169,88 @@ async def _require_not_in_unit(unit: Unit, id_number: str) -> None:
         raise Conflict("agent_exists", msg.SAME_ID_NUMBER.format(username=same.username))
 
 
+async def _require_not_superior(actor: Actor, account_id: int) -> None:
+    """An admin takes no superior as its agent: a system admin, or an admin of its unit or above."""
+    held = await Membership.filter(account_id=account_id, role__in=[Role.ADMIN, Role.SYSADMIN]).values_list(
+        "role", "unit__path"
+    )
+    if any(Role(role) == Role.SYSADMIN or actor.unit_path.startswith(path) for role, path in held):
+        raise Forbidden("agent_superior", msg.SUPERIOR)
+
+
+async def _require_bindable(actor: Actor, account_id: int, unit: Unit) -> None:
+    if account_id == actor.account_id:
+        raise Forbidden("not_self", msg.NOT_SELF)
+    await _require_not_superior(actor, account_id)
+    if await Membership.filter(account_id=account_id, unit_id=unit.id).exists():
+        raise Conflict("agent_exists", msg.AGENT_EXISTS)
+
+
+async def _ask_consent(
+    actor: Actor, account: Account, unit: Unit, *, phone: str, name: str, role: Role
+) -> ConsentAsked:
+    """A code to the account's bound phone (the limits of every SMS code: cooldown, daily cap) and a
+    ticket for this session, unit and role; nothing is bound yet."""
+    await _require_bindable(actor, account.id, unit)
+    sent = await sms_codes.send_code(
+        phone,
+        CONSENT_CODE,
+        origin=actor.origin,
+        captcha_id=None,
+        captcha_answer=None,
+        captcha_checked=True,  # an admin's session, not an anonymous form
+        deliver=True,
+    )
+    ticket = await tickets.issue(
+        CONSENT_PURPOSE,
+        {
+            "unit_id": unit.id,
+            "account_id": account.id,
+            "phone": phone,
+            "name": name,
+            "role": role.value,
+            "session": actor.session_id,
+        },
+        ttl_seconds=CONSENT_TTL_SECONDS,
+    )
+    async with db.atomic():
+        await audit.record(
+            "agent.add_asked",
+            actor=actor,
+            scope_path=unit.path,
+            target_type="account",
+            target_id=account.id,
+            detail={"unit_id": unit.id, "role": role.value},
+        )
+    return ConsentAsked(
+        ticket=ticket, phone=identifiers.mask_phone(phone), expires_in=sent.expires_in, resend_after=sent.resend_after
+    )
+
+
+async def confirm_add(actor: Actor, unit_id: int, *, ticket: str, code: str) -> AddedAgent:
+    """Step two for a registered account: with the code its owner gave (the ticket of this session and
+    unit), bind it, checking everything again. A wrong code keeps the ticket (five void the code)."""
+    _require(actor, "accounts.manage")
+    data = await tickets.peek(ticket, CONSENT_PURPOSE)
+    if (data["unit_id"], data["session"]) != (unit_id, actor.session_id):
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    await sms_codes.check_code(data["phone"], CONSENT_CODE, code)
+    await tickets.consume(ticket, CONSENT_PURPOSE)
+    unit = await get_unit(actor, unit_id)
+    role = Role(data["role"])
+    if not may_assign(actor, unit, role):
+        raise Forbidden("role_too_high", msg.ROLE_TOO_HIGH)
+    account = await Account.get_or_none(id=data["account_id"])
+    if account is None:
+        raise AppError("ticket_invalid", tickets.TICKET_INVALID, status=410)
+    membership = await _bind_existing(actor, account, unit, phone=data["phone"], name=data["name"], role=role)
+    return AddedAgent(membership=membership, new_account=False)
+
+
 async def _bind_existing(
     actor: Actor, account: Account, unit: Unit, *, phone: str, name: str, role: Role
 ) -> Membership:
-    if account.id == actor.account_id:
-        raise Forbidden("not_self", msg.NOT_SELF)
-    if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
-        raise Conflict("agent_exists", msg.AGENT_EXISTS)
+    await _require_bindable(actor, account.id, unit)
     # Agents log in by phone: switch it on if no other account has it (else the notice names the user name).
     switch_login = account.login_phone_index is None and await people.phone_login_free(phone)
     rt = runtime.get()
@@ -173,6 +265,7 @@ async def _bind_existing(
                 raise Conflict("write_conflict", messages.WRITE_CONFLICT)
             if not same_name(name, current.name):  # renamed since it was found: no longer the person meant
                 raise _name_mismatch()
+            await _require_not_superior(actor, account.id)  # made an admin above meanwhile
             if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():
                 raise Conflict("agent_exists", msg.AGENT_EXISTS)  # added by another admin meanwhile
             if current.login_phone_index is not None:  # the owner switched it on meanwhile

@@ -1,7 +1,7 @@
 """Agents (R6) in chat, for the mini-program: "经办人" lists a unit's agents, "添加经办人" answers a form
-(phone, name, ID number for a new phone, role), and a row's "解除绑定" shows what will happen with
-a button that confirms it. Every step is the API's own action (backend.agents.actions): the same
-rights, scope, tickets and SMS.
+(phone, name, ID number for a new phone, role; a registered person then gets a code by SMS, and a
+second form takes it), and a row's "解除绑定" shows what will happen with a button that confirms it.
+Every step is the API's own action (backend.agents.actions): the same rights, scope, tickets and SMS.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from backend.accounts.chat import unit_meant
 from backend.agents import actions
 from backend.agents import messages as msg
 from backend.agents.queries import list_agents
-from backend.agents.schemas import AgentAdd, AgentOut
-from backend.agents.serializers import agent_out, unbind_preview
+from backend.agents.schemas import AgentAdd, AgentConfirm, AgentOut
+from backend.agents.serializers import agent_out, consent_asked, unbind_preview
 from backend.chat.parser import ASK, ASK_WORD
 from backend.chat.protocol import (
     Action,
@@ -137,7 +137,8 @@ async def agent_form(turn: Turn) -> ChatReply:
 @intent("agent.add", permission="accounts.manage", writes=True)
 async def agent_add(turn: Turn) -> ChatReply:
     """The form sent back: the API's add (a new phone gets an account and a temporary password by
-    SMS). A refused field answers 422 naming it, so the form opens again with the message under it."""
+    SMS; a registered person gets a code, asked for by the next form). A refused field answers 422
+    naming it, so the form opens again with the message under it."""
     unit_id = int_param(turn.params, "unit_id")
     if unit_id is None:
         raise AppError("bad_param", msg.CHAT_BAD_PARAM)
@@ -150,6 +151,42 @@ async def agent_add(turn: Turn) -> ChatReply:
         id_number=data.id_number,
         role=Role(data.role),
     )
+    if isinstance(added, actions.ConsentAsked):
+        return await _code_form(turn, unit_id, added)
+    return await _added(turn, unit_id, added)
+
+
+async def _code_form(turn: Turn, unit_id: int, asked: actions.ConsentAsked) -> ChatReply:
+    """The code sent to a registered person: a form for it whose "确认添加" sends ``agent.confirm``."""
+    unit = await Unit.get(id=unit_id)  # in scope: the add just read it
+    form = FormBlock(
+        title=msg.CHAT_CODE_TITLE.format(unit=unit.name),
+        fields=[FormField(name="code", label=msg.CHAT_FIELD_CODE)],
+        submit=Action(
+            label=msg.CHAT_BUTTON_CONFIRM_ADD,
+            intent="agent.confirm",
+            params={"unit_id": unit_id, "ticket": asked.ticket},
+            style="primary",
+        ),
+    )
+    notice = NoticeBlock(text=consent_asked(asked).notice)
+    return ChatReply(blocks=[notice, form], suggestions=suggestions(), context=unit.name)
+
+
+@intent("agent.confirm", permission="accounts.manage", writes=True)
+async def agent_confirm(turn: Turn) -> ChatReply:
+    """The code form sent back: the API's confirmation (a wrong code answers 422 under the field)."""
+    unit_id = int_param(turn.params, "unit_id")
+    if unit_id is None:
+        raise AppError("bad_param", msg.CHAT_BAD_PARAM)
+    sent = {name: turn.params[name] for name in ("ticket", "code") if turn.params.get(name) not in (None, "")}
+    data = text_values(AgentConfirm, sent)
+    added = await actions.confirm_add(turn.actor, unit_id, ticket=data.ticket, code=data.code)
+    return await _added(turn, unit_id, added)
+
+
+async def _added(turn: Turn, unit_id: int, added: actions.AddedAgent) -> ChatReply:
+    """Who joined, above the unit's list."""
     agent = agent_out(added.membership)
     done = msg.CHAT_ADDED_NEW if added.new_account else msg.CHAT_ADDED_EXISTING
     text = done.format(name=agent.name, username=agent.username, unit=agent.unit_name)

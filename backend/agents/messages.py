@@ -17,6 +17,11 @@ DEACTIVATED = "此人的账号已停用：停用的账号要保留所属单位�
 SAME_ID_NUMBER = (
     "填写的身份证号已属于本单位的经办人（账号 {username}），不能重复添加；如此人换了手机号，请修改该账号的手机号"
 )
+SUPERIOR = "此人是您的上级单位管理员或系统管理员，不能添加为您的经办人"
+CONSENT_ASKED = (
+    "此人已有账号，须经本人同意才能加入本单位。验证码已发到其绑定的手机 {phone}（{minutes} 分钟内有效）："
+    "请此人同意后把验证码告诉您，填入后即加入。"
+)
 AGENT_CHANGED = "在您确认前，此人在其他单位的绑定已被解除，解绑后将没有任何单位。请重新发起解绑，看过提示后再确认"
 
 # Chat (backend.agents.chat)
@@ -33,12 +38,16 @@ CHAT_BUTTON_MORE = "更多"
 CHAT_CONFIRM_TITLE = "解除经办人绑定"
 CHAT_FORM_TITLE = "添加经办人：{unit}"
 CHAT_FORM_HINT = (
-    "请填写经办人的手机号和姓名：已注册的手机号核对姓名后直接加入本单位；新手机号会开通账号，临时密码发到这个手机。"
+    "请填写经办人的手机号和姓名：已注册的手机号核对姓名后，须经本人同意（短信验证码）才加入本单位；"
+    "新手机号会开通账号，临时密码发到这个手机。"
 )
 CHAT_FIELD_PHONE = "手机号"
 CHAT_FIELD_NAME = "姓名"
 CHAT_FIELD_ID_NUMBER = "身份证号（可不填）"
 CHAT_FIELD_ROLE = "角色"
+CHAT_CODE_TITLE = "确认添加经办人：{unit}"
+CHAT_FIELD_CODE = "短信验证码"
+CHAT_BUTTON_CONFIRM_ADD = "确认添加"
 CHAT_ADDED_NEW = "已为 {name} 开通账号 {username} 并加入“{unit}”，临时密码已通过短信发送。"
 CHAT_ADDED_EXISTING = "{name}（账号 {username}）已加入“{unit}”，已短信通知。"
 CHAT_UNBOUND = "已解除绑定。"

@@ -45,6 +45,22 @@ class AgentAdded(AgentOut):
     new_account: bool = Field(description="true：为该手机号新开了账号；false：已注册的账号加入了本单位")
 
 
+class AgentConsentAsked(BaseModel):
+    """A registered account: a code went to its bound phone; its owner, if they agree, tells it to
+    the admin, who confirms with ``POST /api/units/<id>/agents/confirm`` (same session)."""
+
+    ticket: str
+    phone: str = Field(description="绑定手机号（已脱敏）")
+    expires_in: int
+    resend_after: int
+    notice: str
+
+
+class AgentConfirm(Body):
+    ticket: str = Field(min_length=1, max_length=100)
+    code: str = Field(pattern=r"^[0-9]{6}$", description="此人收到的 6 位短信验证码")
+
+
 class AgentPage(BaseModel):
     items: list[AgentOut]
     total: int

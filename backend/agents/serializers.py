@@ -5,8 +5,9 @@ from __future__ import annotations
 from backend.accounts.models import Membership
 from backend.accounts.serializers import masked_phone
 from backend.agents import messages as msg
-from backend.agents.actions import UnbindPlan
-from backend.agents.schemas import AgentOut, UnbindPreview
+from backend.agents.actions import ConsentAsked, UnbindPlan
+from backend.agents.schemas import AgentConsentAsked, AgentOut, UnbindPreview
+from backend.core import sms_codes
 from backend.core.roles import ROLE_LABELS, Role
 
 
@@ -36,4 +37,15 @@ def unbind_preview(plan: UnbindPlan) -> UnbindPreview:
         notice += msg.UNBIND_LAST_UNIT
     return UnbindPreview(
         ticket=plan.ticket, expires_in=plan.expires_in, agent=agent, last_unit=plan.last_unit, notice=notice
+    )
+
+
+def consent_asked(asked: ConsentAsked) -> AgentConsentAsked:
+    notice = msg.CONSENT_ASKED.format(phone=asked.phone, minutes=sms_codes.CODE_TTL_SECONDS // 60)
+    return AgentConsentAsked(
+        ticket=asked.ticket,
+        phone=asked.phone,
+        expires_in=asked.expires_in,
+        resend_after=asked.resend_after,
+        notice=notice,
     )

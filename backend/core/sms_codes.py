@@ -48,6 +48,7 @@ PURPOSES = frozenset(
         "registration",
         "agent_login",
         "wechat_login",
+        "agent_consent",
     }
 )
 

@@ -13,13 +13,13 @@ import string
 
 TEMPLATES: dict[str, str] = {
     "verification_code": "【村务通】您的验证码为 {code}，{minutes} 分钟内有效。如非本人操作，请忽略本短信。",
-    "account_created": "【村务通】您的账号 {username} 已开通，临时密码 {password}，仅可使用一次，请登录后立即修改。",
-    "password_reset": "【村务通】您的账号 {username} 的密码已由管理员重置，临时密码 {password}，请登录后立即修改。",
-    "review_approved": "【村务通】您提交的人工审核已通过，账号 {username} 的临时密码为 {password}，请登录后立即修改。",
+    "account_created": "【村务通】您的账号 {username} 已开通，临时密码 {password}，72 小时内有效，仅用于登录后设置您自己的密码，请尽快登录修改。",
+    "password_reset": "【村务通】您的账号 {username} 的密码已由管理员重置，临时密码 {password}，72 小时内有效，请尽快登录修改。",
+    "review_approved": "【村务通】您提交的人工审核已通过，账号 {username} 的临时密码为 {password}，72 小时内有效，请尽快登录修改。",
     "review_rejected": "【村务通】您提交的人工审核未通过，原因：{reason}。如有疑问请联系上级单位管理员。",
-    "agent_added": "【村务通】您已被 {unit} 添加为经办人，账号 {username}，临时密码 {password}，请用手机号登录后立即修改。",
-    "agent_unit_added": "【村务通】您已被 {unit} 添加为经办人，请用手机号和您现在的密码（尚未修改的临时密码也可）登录后选择该单位办理业务。",
-    "unit_recovered": "【村务通】{unit} 的管理员账号 {username} 已交由您管理，临时密码 {password}，请登录后立即修改。",
+    "agent_added": "【村务通】您已被 {unit} 添加为经办人，账号 {username}，临时密码 {password}，72 小时内有效，请用手机号登录后立即修改。",
+    "agent_unit_added": "【村务通】您已被 {unit} 添加为经办人，请用手机号和您现在的密码登录后选择该单位办理业务（尚未修改的临时密码在 72 小时有效期内也可使用）。",
+    "unit_recovered": "【村务通】{unit} 的管理员账号 {username} 已交由您管理，临时密码 {password}，72 小时内有效，请登录后立即修改。",
     "password_reset_done": "【村务通】您的账号 {username} 的密码已通过短信验证重置。如非本人操作，请立即联系上级单位管理员。",
     "registration_approved": "【村务通】{unit} 的注册申请已通过审核，请用管理员账号 {username} 登录。",
     "registration_rejected": "【村务通】{unit} 的注册申请未通过审核，原因：{reason}。",
@@ -40,7 +40,9 @@ TEMPLATES: dict[str, str] = {
     "account_handed_over": "【村务通】您的账号 {username} 已交由他人管理，绑定的手机号已更换，原密码已失效。如非本人操作，请立即联系上级单位管理员。",
     "password_reset_by_review": "【村务通】您的账号 {username} 的密码已经人工审核重置，临时密码已发给申请人，原密码已失效。如非本人操作，请立即联系上级单位管理员。",
     # An existing person added as an agent whose phone logs in to another account: by user name (R6).
-    "agent_unit_added_username": "【村务通】您已被 {unit} 添加为经办人，请用用户名 {username} 和您现在的密码（尚未修改的临时密码也可）登录后选择该单位办理业务。",
+    "agent_unit_added_username": "【村务通】您已被 {unit} 添加为经办人，请用用户名 {username} 和您现在的密码登录后选择该单位办理业务（尚未修改的临时密码在 72 小时有效期内也可使用）。",
+    # A registered person's consent to be added as an agent (R6): the code is for the admin who asks, no one else.
+    "code_agent_consent": "【村务通】有单位管理员申请将您添加为经办人，验证码为 {code}，{minutes} 分钟内有效。同意请只告诉该管理员，不同意请忽略，请勿告诉他人。",
 }
 
 # The code template of each SMS code purpose (backend.core.sms_codes.PURPOSES): "code_<purpose>".
