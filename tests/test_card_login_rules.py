@@ -323,3 +323,21 @@ async def test_a_stand_in_admin_named_as_a_placeholder_but_with_the_representati
 
     assert legal.status_code == 200 and legal.json()["result"]["account"]["username"] == "66000009_ADMIN", legal.text
     assert (await Account.get(username="66000009_ADMIN")).name == "李四"
+
+
+async def test_a_holder_whose_own_admin_account_has_another_name_is_told_so_not_given_the_stand_in(
+    client: httpx.AsyncClient, card_authority: CardAuthority
+) -> None:
+    """The representative's own admin account (name misspelled) and a stand-in: taking the stand-in
+    made a second admin account for one person, where an operator card is told the name differs."""
+    tree = await make_tree()
+    coop = await coop_with_code(tree.child)
+    device = await enrolled_device(tree.own)
+    await card_login(client, device, issue_card(card_authority, identity(coop, card="66000009", holder="王五", n=2)))
+    own = await make_account("lisi_admin", coop, Role.ADMIN)
+    await Account.filter(id=own.id).update(id_number_index=runtime.get().vault.index("id_number", id_number(1)))
+
+    refused, *_ = await card_login(client, device, issue_card(card_authority, identity(coop, kind="legal_rep")))
+
+    assert _refusal(refused)[:2] == (403, "card_account_name_differs")
+    assert (await Account.get(username="66000009_ADMIN")).name != "李四"

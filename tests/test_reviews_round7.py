@@ -159,6 +159,13 @@ async def test_a_username_request_from_someone_who_lost_the_bound_phone_finds_th
     assert not await AuditEntry.filter(action="review.submit", outcome="ignored").exists()
 
 
+async def test_a_username_request_with_the_name_typed_in_full_width_or_spaced_finds_the_account(client, env: Env):
+    """An exact match on the name dropped "张 三" and "ＺＨＡＮＧ" forms silently: told it was sent,
+    nobody ever saw it."""
+    await submit(client, kind="username", name="张\u3000三")
+    assert (await only_review()).account_id == env.target.id
+
+
 async def test_a_username_request_whose_name_is_not_on_file_gets_the_same_answer_and_stores_nothing(client, env: Env):
     known = await submit(client, kind="username")
     unknown = await submit(client, kind="username", name="李四", ip="10.9.0.2")

@@ -15,7 +15,6 @@ a new phone, a role or a unit another admin changed meanwhile is seen, and a lat
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
@@ -127,20 +126,6 @@ async def add_agent(
     return AddedAgent(membership=person.membership, new_account=True)
 
 
-# Middle dots written between the parts of a name (阿依古丽·买买提), as different keyboards type them.
-_NAME_DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65]")
-
-
-def same_name(typed: str, registered: str) -> bool:
-    """Is ``typed`` the name registered? As lookups compare names (backend.core.names.match_key: full
-    width, case and invisible characters forgiven), also without spaces (王 小芳) and with any middle dot."""
-
-    def key(name: str) -> str:
-        return _NAME_DOTS.sub("\u00b7", "".join(names.match_key(name).split()))
-
-    return key(typed) == key(registered)
-
-
 def _name_mismatch() -> Conflict:
     return Conflict("agent_name_mismatch", msg.NAME_MISMATCH, fields={"phone": msg.NAME_MISMATCH})
 
@@ -150,11 +135,11 @@ async def _registered(phone: str, name: str) -> Account | None:
     (:func:`backend.accounts.people.find_by_phone`), else another on the phone of that name (a family
     sharing a phone); None when no active account has the phone. Refused when none has the name."""
     found = await people.find_by_phone(phone)
-    if found is None or same_name(name, found.name):
+    if found is None or names.same_name(name, found.name):
         return found
     index = runtime.get().vault.index("phone", phone)
     for account in await Account.filter(phone_index=index, is_active=True).exclude(id=found.id).order_by("id"):
-        if same_name(name, account.name):
+        if names.same_name(name, account.name):
             return account
     raise _name_mismatch()
 
@@ -263,7 +248,7 @@ async def _bind_existing(
             if current is None or not current.is_active or current.phone_index != phone_index:
                 # Deactivated, or given another phone, since it was found: the phone reaches someone else now.
                 raise Conflict("write_conflict", messages.WRITE_CONFLICT)
-            if not same_name(name, current.name):  # renamed since it was found: no longer the person meant
+            if not names.same_name(name, current.name):  # renamed since it was found: no longer the person meant
                 raise _name_mismatch()
             await _require_not_superior(actor, account.id)  # made an admin above meanwhile
             if await Membership.filter(account_id=account.id, unit_id=unit.id).exists():

@@ -18,7 +18,7 @@ from tortoise.functions import Count
 
 from backend.accounts.chat import login_state_line, lookup_name, resolve_person
 from backend.accounts.models import Account, Membership
-from backend.accounts.queries import get_account, memberships_in_scope
+from backend.accounts.queries import above_level, get_account, memberships_in_scope
 from backend.audit import messages as msg
 from backend.audit.queries import china_days, entries_query, list_entries
 from backend.chat import lookup, parser
@@ -262,8 +262,11 @@ async def _names(actor: Actor, entries: list[AuditEntry]) -> dict[int, str]:
     ids = {e.actor_account_id for e in entries if e.actor_account_id is not None}
     if not ids:
         return {}
-    visible = set(await memberships_in_scope(actor).filter(account_id__in=ids).values_list("account_id", flat=True))
-    names: dict[int, str] = {account_id: msg.CHAT_ELSEWHERE for account_id in ids - visible}
+    in_scope = set(await memberships_in_scope(actor).filter(account_id__in=ids).values_list("account_id", flat=True))
+    higher = await above_level(actor, in_scope)  # a higher role of the reader's own unit: not named either (P2)
+    visible = in_scope - higher
+    names: dict[int, str] = {account_id: msg.CHAT_ELSEWHERE for account_id in ids - in_scope}
+    names.update((account_id, msg.CHAT_ABOVE) for account_id in higher)
     above = _paths_above(actor.unit_path)
     if names and above:
         from_above = Membership.filter(account_id__in=list(names), unit__path__in=above)

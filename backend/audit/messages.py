@@ -40,6 +40,7 @@ ACTION_LABELS = {
     "unit.move": "调整隶属",
     "agent.add": "添加经办人",
     "agent.add_asked": "申请添加经办人（已发验证码）",
+    "review.expire": "人工审核超期自动关闭",
     "agent.unbind": "解绑经办人",
     "recovery.password_start": "找回密码：开始",
     "recovery.password_send_code": "找回密码：发送验证码",

@@ -250,10 +250,13 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
                 if not matching:
                     replaced = await _replaced_card(holders, holder, origin)
                     if replaced is None:
-                        matching = await _stand_in_admins(admins, holder, origin)
-                    if replaced is None and not matching:
-                        _refuse_other_accounts_of_the_holder(admins, holder)
-                        raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
+                        stand_ins = await _stand_in_admins(admins, holder)
+                        # The holder's own admin account under another name, or bound to their other
+                        # card, says so (as for an operator card), rather than a stand-in being taken.
+                        _refuse_other_accounts_of_the_holder([a for a in admins if a not in stand_ins], holder)
+                        if not stand_ins:
+                            raise CardRefused("card_admin_taken", msg.ADMIN_TAKEN)
+                        matching = [await _take_stand_in(stand_ins[0], holder, origin)]
                 account = matching[0] if matching else replaced
         else:
             if not admins:
@@ -288,25 +291,26 @@ async def login_by_card(holder: CardHolder, *, device_unit_path: str, origin: Or
     return CardLogin(account=account, created=created)
 
 
-async def _stand_in_admins(admins: list[Account], holder: CardHolder, origin: Origin) -> list[Account]:
-    """The admin an operator card's first login made for a unit without one (:func:`_create_admin_for_unit`:
-    no password yet, no card, no ID number on file or the card's) becomes the legal representative's:
-    it takes the card's name and ID number (audited). Else the legal-person card found the unit's
-    admin "taken" for good. Empty when there is none."""
+async def _stand_in_admins(admins: list[Account], holder: CardHolder) -> list[Account]:
+    """The admins an operator card's first login made for a unit without one
+    (:func:`_create_admin_for_unit`: no password yet, no card, no ID number on file or the card's):
+    stand-ins the legal representative's card takes (:func:`_take_stand_in`). Else the legal-person
+    card found the unit's admin "taken" for good."""
     index = _holder_index(holder)
-    stand_ins = await _unbound([a for a in admins if a.needs_activation and a.id_number_index in (None, index)])
-    if not stand_ins:
-        return []
-    account = stand_ins[0]
+    return await _unbound([a for a in admins if a.needs_activation and a.id_number_index in (None, index)])
+
+
+async def _take_stand_in(account: Account, holder: CardHolder, origin: Origin) -> Account:
+    """The stand-in admin becomes the card holder's: their name and ID number (audited)."""
     vault = runtime.get().vault
     await Account.filter(id=account.id).update(
         **names.columns(holder.holder_name, Account),
         id_number_enc=vault.encrypt("account.id_number", holder.id_number),
-        id_number_index=index,
+        id_number_index=_holder_index(holder),
         updated_at=runtime.get().clock.now(),
     )
     await _audit("account.update", account.id, origin, detail={"by": "card_login", "fields": ["id_number", "name"]})
-    return [await Account.get(id=account.id)]
+    return await Account.get(id=account.id)
 
 
 async def _refuse_deactivated_holder(unit: Unit, holder_index: str) -> None:

@@ -225,7 +225,10 @@ async def _claim(
     scope = f"p:{path}" if anonymous else redis_key.removeprefix("idem:").removesuffix(f":{key}")
     if not raw:
         committed = await _committed(scope, key)
-        if committed is None:  # a new request (or one that committed nothing): it runs
+        # A new request (or one that committed nothing) runs; so does an anonymous submission whose
+        # answer was never kept: its route knows it by what it stored (a registrant has nothing to
+        # refresh, as request_done would tell them).
+        if committed is None or (anonymous and not committed.answer):
             commits = db.watch_commits()
             db.before_each_commit(_recorder(scope, key, fingerprint, commits))
             request.ctx.idempotency = (redis_key, fingerprint, commits, scope, key)
@@ -236,7 +239,7 @@ async def _claim(
         return ok(AppError("idempotency_key_reused", KEY_REUSED, status=422).body(), status=422)
     if stored["state"] == "pending":
         committed = await _committed(scope, key)
-        if committed is None:
+        if committed is None or not committed.answer:  # still running, or committed and on its way out
             return ok(AppError("request_in_progress", IN_PROGRESS, status=409).body(), status=409)
         stored = json.loads(_answer_of(committed))  # committed, its answer not in Redis (or not yet)
     vault = runtime.get().vault

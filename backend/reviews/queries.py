@@ -13,7 +13,7 @@ from tortoise.queryset import QuerySet
 
 from backend.accounts import people
 from backend.accounts.models import Account, Membership
-from backend.core import runtime
+from backend.core import names, runtime
 from backend.core.actor import Actor
 from backend.core.errors import NotFound
 from backend.core.roles import Role
@@ -121,9 +121,10 @@ async def find_target(
     if kind == ReviewKind.PASSWORD:
         account = await Account.get_or_none(username_key=(username or "").lower(), is_active=True)
     else:
-        accounts = await Account.filter(
-            name=name, id_number_index=vault.index("id_number", id_number), is_active=True
-        ).order_by("id")
+        same_id = await Account.filter(id_number_index=vault.index("id_number", id_number), is_active=True).order_by(
+            "id"
+        )
+        accounts = [a for a in same_id if names.same_name(name, a.name)]  # as typed: width, spaces, dots
         phone_index = vault.index("phone", phone)
         account = next((a for a in accounts if a.phone_index == phone_index), accounts[0] if accounts else None)
     return await account_target(account)

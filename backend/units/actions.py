@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 from backend.core import audit, db, identifiers, runtime
 from backend.core.actor import Actor
 from backend.core.errors import AppError, Conflict, Forbidden, NotFound, ValidationFailed
-from backend.core.names import match_key
+from backend.core.names import same_name_key
 from backend.core.roles import allows
 from backend.core.scope import path_prefix
 from backend.units import messages as msg
@@ -129,22 +129,16 @@ async def _check_unique(actor: Actor, unit_id: int | None, unit_code: str | None
         await _refuse_if_registration_holds(actor, credit_code)
 
 
-def sibling_key(name: str) -> str:
-    """A unit's name as its siblings' are compared: as lookups compare names (match_key: NFKC, case,
-    characters that show as nothing), and without spaces (王家湾\u3000村 is 王家湾村)."""
-    return "".join(match_key(name).split())
-
-
 async def refuse_same_name_sibling(parent: Unit, name: str, *, unit_id: int | None = None) -> None:
-    """409 when a unit below ``parent`` other than ``unit_id`` has the name (:func:`sibling_key`):
+    """409 when a unit below ``parent`` other than ``unit_id`` has the name (:func:`backend.core.names.same_name_key`):
     lookups by name (chat, ``?name=``) could not tell the two apart.
 
     The caller holds the parent's row, as a creation, rename or move below it does: one of them
     waits for the other, and then sees its unit."""
-    key = sibling_key(name)
+    key = same_name_key(name)
     siblings = await Unit.filter(parent_id=parent.id).exclude(id=unit_id or 0).values_list("name", flat=True)
     for sibling in siblings:
-        if sibling_key(sibling) == key:  # named as it is written in the tree
+        if same_name_key(sibling) == key:  # named as it is written in the tree
             said = msg.SAME_NAME_SIBLING.format(parent=parent.name, name=sibling)
             raise Conflict("duplicate_unit_name", said, {"name": said})
 
@@ -313,7 +307,7 @@ async def _refuse_if_placed_twice(unit: Unit, parent: Unit, changes: dict[str, A
     """A new name the parent already holds, or a region code another region holds, is refused
     (the caller holds ``parent``). What the edit leaves as it was is not checked: namesakes written
     before the rule (an import, the demo's villages) keep their other fields editable."""
-    if "name" in changes and sibling_key(changes["name"]) != sibling_key(unit.name):
+    if "name" in changes and same_name_key(changes["name"]) != same_name_key(unit.name):
         await refuse_same_name_sibling(parent, changes["name"], unit_id=unit.id)
     new_type = UnitType(changes.get("type", unit.type))
     region_code = changes.get("region_code", unit.region_code)
